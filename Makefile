@@ -1,0 +1,115 @@
+# synack — build, test, demo, install.
+#   make            library (static + shared) and build/synack
+#   make demo       build and run `synack demo` (installs Debian packages it needs)
+#   make test       build everything under ASan+UBSan and run every test
+#   make install    PREFIX=/usr/local by default
+
+PREFIX ?= /usr/local
+CC ?= cc
+BUILD := build
+CSTD := -std=c11 -D_DEFAULT_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
+INC := -Iinclude -Isrc
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CSTD) $(WARN) $(INC) $(CFLAGS) -fPIC
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := $(CSTD) $(WARN) $(INC) $(SAN_FLAGS)
+
+# The core: pure C11 + libc, no OS calls. Embeds anywhere.
+CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/net/*.c src/stack/*.c))
+# Outside the core: simulator and devices (used by the CLI and the tests).
+HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c))
+TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
+TEST_COMMON := $(sort $(wildcard tests/common/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c))
+HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h)
+
+CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
+HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+SAN_CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+SAN_HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/san/%.o)
+SAN_TOOL_OBJ := $(filter-out $(BUILD)/san/tools/synack/main.o,$(TOOL_SRC:%.c=$(BUILD)/san/%.o))
+SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench
+all: lib $(BUILD)/synack
+
+lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
+
+$(BUILD)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/san/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(BUILD)/libsynack.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsynack.so: $(CORE_OBJ)
+	$(CC) -shared -Wl,-soname,libsynack.so.0 -o $@ $^
+
+$(BUILD)/libsynack-host.a: $(HOST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/synack: $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm
+
+$(BUILD)/synack.pc: synack.pc.in
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+# Sanitized binaries used by the tests.
+$(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
+
+$(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
+
+$(BUILD)/examples/two_stacks: examples/two_stacks.c $(BUILD)/libsynack.a include/synack.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -Iinclude $(SAN_FLAGS) -o $@ $< $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+
+$(BUILD)/fuzz/fuzz_input: tests/fuzz/fuzz_input.c $(CORE_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_input.c $(CORE_SRC)
+
+demo: deps-demo all
+	./$(BUILD)/synack demo
+
+test-build: $(BUILD)/san/synack $(TEST_BIN) $(BUILD)/examples/two_stacks all
+
+test: deps-test
+	$(MAKE) test-build
+	bash tests/run.sh
+
+fuzz: $(BUILD)/fuzz/fuzz_input
+
+deps-demo:
+	@bash scripts/deps.sh demo
+
+deps-test:
+	@bash scripts/deps.sh test
+
+install: lib $(BUILD)/synack
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(BUILD)/libsynack.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
+	ln -sf libsynack.so.0 $(DESTDIR)$(PREFIX)/lib/libsynack.so
+	install -m 644 include/synack.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/synack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libsynack.a $(DESTDIR)$(PREFIX)/lib/libsynack.so* \
+	      $(DESTDIR)$(PREFIX)/include/synack.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc \
+	      $(DESTDIR)$(PREFIX)/bin/synack
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,390 @@
+/*
+ * synack.h — the whole public API of libsynack, a sans-IO userspace TCP/IP stack.
+ *
+ * The stack never calls the operating system. The caller hands it frames
+ * (synack_input), time (every call that needs it takes `now_ns`, a monotonic
+ * time in nanoseconds of the caller's choosing) and randomness (a hook), and
+ * receives frames through an output hook. Many stacks may live in one
+ * process; they share nothing.
+ *
+ * Conventions:
+ *  - IPv4 addresses and ports are passed in host byte order.
+ *  - Functions returning int return 0 (or a non-negative count) on success
+ *    and a negative errno-style code (-EAGAIN, -ECONNREFUSED, ...) on error.
+ *  - Socket calls use the time of the latest synack_input/synack_poll call.
+ *  - Hooks may be called from inside any synack_* call. Socket events
+ *    (synack_event_fn) are delivered only at the end of synack_input,
+ *    synack_poll and the socket calls, when the stack is consistent, so an
+ *    event handler may call any socket function, including synack_close.
+ */
+#ifndef SYNACK_H
+#define SYNACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h> /* ssize_t */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_stack synack_stack;
+typedef struct synack_sock synack_sock;
+
+/* ---------------------------------------------------------------- states */
+
+/* RFC 9293 §3.3.2, in the RFC's order. */
+typedef enum synack_state {
+    SYNACK_CLOSED = 0,
+    SYNACK_LISTEN,
+    SYNACK_SYN_SENT,
+    SYNACK_SYN_RECEIVED,
+    SYNACK_ESTABLISHED,
+    SYNACK_FIN_WAIT_1,
+    SYNACK_FIN_WAIT_2,
+    SYNACK_CLOSE_WAIT,
+    SYNACK_CLOSING,
+    SYNACK_LAST_ACK,
+    SYNACK_TIME_WAIT,
+    SYNACK_STATE_COUNT
+} synack_state;
+
+/* "ESTABLISHED", "FIN-WAIT-1", ... as the RFC spells them; "?" if out of range. */
+const char *synack_state_name(int state);
+
+/* --------------------------------------------------------- configuration */
+
+/* The sysctl-like knobs. Names and defaults follow Linux's net.ipv4.* so a
+ * user meets what they know; synack_config_init fills in the defaults. */
+typedef struct synack_sysctl {
+    uint32_t ip_local_port_range[2]; /* 32768 60999: ephemeral ports          */
+    uint32_t ip_default_ttl;         /* 64                                    */
+    uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
+    uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
+    uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
+    uint32_t tcp_fin_timeout;        /* 60 s: orphaned FIN-WAIT-2 lifetime     */
+    uint32_t tcp_msl;                /* 30000 ms: TIME-WAIT lasts 2 x MSL      */
+    uint32_t tcp_timestamps;         /* 1: RFC 7323 timestamps                 */
+    uint32_t tcp_window_scaling;     /* 1: RFC 7323 window scale               */
+    uint32_t tcp_sack;               /* 1: RFC 2018 SACK-permitted             */
+    uint32_t tcp_rmem[3];            /* 4096 131072 6291456: receive buffer    */
+    uint32_t tcp_wmem[3];            /* 4096 16384 4194304: send buffer        */
+    uint32_t tcp_max_syn_backlog;    /* 4096: cap on any listener's SYN queue  */
+    uint32_t somaxconn;              /* 4096: cap on any listen() backlog      */
+    uint32_t tcp_challenge_ack_limit;/* 1000 per second (RFC 5961 §7)          */
+    uint32_t tcp_rto_min_ms;         /* 200: Linux's RTO floor (RFC 6298 says 1 s) */
+    uint32_t tcp_rto_max_ms;         /* 120000                                 */
+    uint32_t tcp_rto_initial_ms;     /* 1000 (RFC 6298 §2.1)                   */
+    uint32_t tcp_base_mss;           /* 536: MSS assumed when the peer sends none */
+    uint32_t tcp_max_ooo_segments;   /* 64: out-of-order ranges held per connection */
+} synack_sysctl;
+
+/* Link type of the interface: Ethernet frames (TAP, simulator) or bare IPv4
+ * packets (TUN). */
+enum { SYNACK_LINK_ETHERNET = 0, SYNACK_LINK_IP = 1 };
+
+typedef struct synack_trace_event synack_trace_event;
+
+/* Hooks. `ctx` is the pointer given with the hook in the config. */
+/* Send one frame. The frame is only valid during the call. */
+typedef void (*synack_output_fn)(void *ctx, const void *frame, size_t len);
+/* Fill `buf` with `len` unpredictable bytes (ISN secrets, ports, hash keys). */
+typedef void (*synack_random_fn)(void *ctx, void *buf, size_t len);
+/* Receive one trace event; only valid during the call. */
+typedef void (*synack_trace_fn)(void *ctx, const synack_trace_event *ev);
+/* Socket readiness: `events` is a mask of SYNACK_EV_*. */
+typedef void (*synack_event_fn)(void *ctx, synack_sock *sock, unsigned events);
+
+typedef struct synack_config {
+    int link;                /* SYNACK_LINK_ETHERNET (default) or SYNACK_LINK_IP */
+    uint8_t mac[6];          /* our MAC (Ethernet links)                        */
+    uint32_t ip;             /* our IPv4 address                                */
+    uint8_t prefix_len;      /* subnet prefix length (24)                       */
+    uint32_t gateway;        /* next hop for other subnets; 0 = none            */
+    uint32_t mtu;            /* IP MTU (1500)                                   */
+    synack_output_fn output; void *output_ctx;   /* required                    */
+    synack_random_fn random; void *random_ctx;   /* required                    */
+    synack_trace_fn trace;   void *trace_ctx;    /* optional                    */
+    synack_event_fn event;   void *event_ctx;    /* optional                    */
+    synack_sysctl net;
+} synack_config;
+
+/* Fill `cfg` with defaults: Linux's sysctl values, MTU 1500, /24, Ethernet. */
+void synack_config_init(synack_config *cfg);
+
+/* Set a knob by its Linux name, with or without the "net.ipv4." prefix, from
+ * its text value ("32768 60999" for pairs, three numbers for tcp_rmem).
+ * Errors: -ENOENT unknown name, -EINVAL bad value. */
+int synack_config_set(synack_config *cfg, const char *name, const char *value);
+
+/* Write "name = value" lines for every knob into `buf` (like `sysctl -a`).
+ * Returns the length it needed (snprintf-style). */
+size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size);
+
+/* ------------------------------------------------------------ the stack */
+
+/* Create a stack. Copies `cfg`. Returns NULL when `cfg` lacks the output or
+ * random hook, or on allocation failure. `now_ns` seeds the stack's clock. */
+synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns);
+
+/* Free a stack and every socket in it, without sending anything. Handles
+ * the application still holds become invalid. NULL is ignored. */
+void synack_stack_free(synack_stack *s);
+
+/* Hand the stack one received frame (Ethernet or IP per cfg.link). The stack
+ * does not keep the pointer. Malformed frames are dropped and counted. */
+void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_ns);
+
+/* Run every timer due at `now_ns` (retransmission, TIME-WAIT, ...). */
+void synack_poll(synack_stack *s, uint64_t now_ns);
+
+/* The earliest time synack_poll has work to do; UINT64_MAX if none. */
+uint64_t synack_next_deadline(const synack_stack *s);
+
+/* Add a static ARP entry (Ethernet links). Saves resolution in simulations.
+ * Errors: -ENOMEM. */
+int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
+
+/* The stack's configuration as it is in force. */
+const synack_config *synack_stack_config(const synack_stack *s);
+
+/* ------------------------------------------------------------ counters */
+
+/* Every reason a frame or segment is refused has a counter, named like
+ * Linux's nstat names where one exists. X(identifier, "NstatName"). */
+#define SYNACK_COUNTERS(X)                                              \
+    X(in_frames, "InFrames")                                            \
+    X(out_frames, "OutFrames")                                          \
+    X(eth_truncated, "EthInTruncated")                                  \
+    X(eth_not_for_us, "EthInOtherHost")                                 \
+    X(eth_unknown_type, "EthInUnknownType")                             \
+    X(arp_malformed, "ArpInMalformed")                                  \
+    X(arp_requests_answered, "ArpOutReplies")                           \
+    X(arp_requests_sent, "ArpOutRequests")                              \
+    X(arp_unresolved_drops, "ArpUnresolvedDrops")                       \
+    X(ip_in_receives, "IpInReceives")                                   \
+    X(ip_in_hdr_errors, "IpInHdrErrors")                                \
+    X(ip_in_csum_errors, "IpInCsumErrors")                              \
+    X(ip_in_addr_errors, "IpInAddrErrors")                              \
+    X(ip_in_truncated, "IpInTruncatedPkts")                             \
+    X(ip_in_fragments_dropped, "IpReasmFails")                          \
+    X(ip_in_unknown_protos, "IpInUnknownProtos")                        \
+    X(ip_out_no_routes, "IpOutNoRoutes")                                \
+    X(ip_out_too_big, "IpOutTooBig")                                    \
+    X(icmp_in_msgs, "IcmpInMsgs")                                       \
+    X(icmp_in_errors, "IcmpInErrors")                                   \
+    X(icmp_in_csum_errors, "IcmpInCsumErrors")                          \
+    X(icmp_out_echo_reps, "IcmpOutEchoReps")                            \
+    X(tcp_in_segs, "TcpInSegs")                                         \
+    X(tcp_out_segs, "TcpOutSegs")                                       \
+    X(tcp_in_errs, "TcpInErrs")                                         \
+    X(tcp_in_csum_errors, "TcpInCsumErrors")                            \
+    X(tcp_in_bad_options, "TcpExtTCPBadOptions")                        \
+    X(tcp_retrans_segs, "TcpRetransSegs")                               \
+    X(tcp_out_rsts, "TcpOutRsts")                                       \
+    X(tcp_active_opens, "TcpActiveOpens")                               \
+    X(tcp_passive_opens, "TcpPassiveOpens")                             \
+    X(tcp_attempt_fails, "TcpAttemptFails")                             \
+    X(tcp_estab_resets, "TcpEstabResets")                               \
+    X(tcp_no_port, "TcpExtTCPNoPort")                                   \
+    X(tcp_listen_overflows, "TcpExtListenOverflows")                    \
+    X(tcp_listen_drops, "TcpExtListenDrops")                            \
+    X(tcp_challenge_acks, "TcpExtTCPChallengeACK")                      \
+    X(tcp_challenge_ack_limited, "TcpExtTCPChallengeACKLimited")        \
+    X(tcp_syn_challenge, "TcpExtTCPSYNChallenge")                       \
+    X(tcp_rst_out_of_window, "TcpExtTCPRstOutOfWindow")               \
+    X(tcp_ack_unsent_data, "TcpExtTCPACKSkippedUnsentData")             \
+    X(tcp_old_ack, "TcpExtTCPOldAck")                                   \
+    X(tcp_out_of_window, "TcpExtTCPOutOfWindow")                        \
+    X(tcp_ofo_queue, "TcpExtTCPOFOQueue")                               \
+    X(tcp_ofo_drop, "TcpExtTCPOFODrop")                                 \
+    X(tcp_rcv_buf_drop, "TcpExtTCPRcvQDrop")                            \
+    X(tcp_timeouts, "TcpExtTCPTimeouts")                                \
+    X(tcp_fast_retrans, "TcpExtTCPFastRetrans")                         \
+    X(tcp_abort_on_timeout, "TcpExtTCPAbortOnTimeout")                  \
+    X(tcp_abort_on_close, "TcpExtTCPAbortOnClose")                      \
+    X(tcp_abort_on_data, "TcpExtTCPAbortOnData")                        \
+    X(tcp_fin_timeouts, "TcpExtTCPFinTimeouts")                         \
+    X(tcp_time_waited, "TcpExtTW")                                      \
+    X(tcp_tw_fin_reacked, "TcpExtTWFinReAcked")                         \
+    X(tcp_tw_kill_rst, "TcpExtTWKilled")                                \
+    X(tcp_no_memory, "TcpExtTCPMemoryPressures")
+
+typedef struct synack_counters {
+#define SYNACK_COUNTER_FIELD(id, name) uint64_t id;
+    SYNACK_COUNTERS(SYNACK_COUNTER_FIELD)
+#undef SYNACK_COUNTER_FIELD
+} synack_counters;
+
+/* The stack's counters (live; valid until synack_stack_free). */
+const synack_counters *synack_get_counters(const synack_stack *s);
+/* Number of counters, and the nstat-style name and value of counter i. */
+size_t synack_counter_count(void);
+const char *synack_counter_name(size_t i);
+uint64_t synack_counter_value(const synack_counters *c, size_t i);
+
+/* --------------------------------------------------------------- tracing */
+
+typedef enum synack_trace_kind {
+    SYNACK_TRACE_STATE = 1, /* a connection changed state                 */
+    SYNACK_TRACE_SEG_IN,    /* a TCP segment was accepted for processing  */
+    SYNACK_TRACE_SEG_OUT,   /* a TCP segment was sent                     */
+    SYNACK_TRACE_DROP,      /* a frame or segment was dropped (`cause`)   */
+} synack_trace_kind;
+
+/* TCP flag bits as on the wire. */
+enum {
+    SYNACK_FIN = 0x01, SYNACK_SYN = 0x02, SYNACK_RST = 0x04,
+    SYNACK_PSH = 0x08, SYNACK_ACK = 0x10, SYNACK_URG = 0x20,
+    SYNACK_ECE = 0x40, SYNACK_CWR = 0x80,
+};
+
+/* A summary of one TCP segment, for traces. */
+typedef struct synack_seg_info {
+    uint32_t seq, ack;
+    uint8_t flags;          /* SYNACK_SYN | ...                          */
+    uint16_t wnd;           /* raw window field (unscaled)               */
+    uint32_t len;           /* payload length                            */
+    uint16_t mss;           /* 0 = option absent                         */
+    int8_t wscale;          /* -1 = option absent                        */
+    uint8_t sack_ok;        /* SACK-permitted present                    */
+    uint8_t has_ts;         /* timestamps present                        */
+    uint32_t ts_val, ts_ecr;
+    uint8_t sack_blocks;    /* number of SACK blocks                     */
+    uint32_t sack[4][2];    /* left, right edges                         */
+} synack_seg_info;
+
+struct synack_trace_event {
+    synack_trace_kind kind;
+    uint64_t time_ns;
+    uint32_t conn_id;         /* stable id of the connection; 0 = none      */
+    uint32_t local_ip, remote_ip;
+    uint16_t local_port, remote_port;
+    int old_state, new_state; /* SYNACK_TRACE_STATE                         */
+    const char *cause;        /* why: "rcv SYN,ACK", "close", "2MSL timeout", drop reason */
+    synack_seg_info seg;      /* SEG_IN / SEG_OUT (and DROP where known)    */
+    uint8_t retransmit;       /* SEG_OUT: this segment is a retransmission  */
+};
+
+/* ------------------------------------------------------------- sockets */
+
+/* Socket events, delivered to cfg.event. */
+enum {
+    SYNACK_EV_READABLE = 1u << 0,  /* data or EOF can be read                 */
+    SYNACK_EV_WRITABLE = 1u << 1,  /* send buffer has room                    */
+    SYNACK_EV_ACCEPT = 1u << 2,    /* a listener has a connection to accept   */
+    SYNACK_EV_CONNECTED = 1u << 3, /* an active open completed                */
+    SYNACK_EV_ERROR = 1u << 4,     /* an error is pending (synack_sock_error) */
+    SYNACK_EV_CLOSED = 1u << 5,    /* the connection reached CLOSED           */
+};
+
+/* Create a TCP socket (CLOSED). The application owns the handle until it
+ * calls synack_close or synack_abort. Returns NULL on allocation failure. */
+synack_sock *synack_socket(synack_stack *s);
+
+/* Bind to a local port (0 = choose an ephemeral one at connect).
+ * Errors: -EADDRINUSE, -EINVAL (not CLOSED or already bound). */
+int synack_bind(synack_sock *k, uint16_t port);
+
+/* Passive open (RFC 9293 §3.10.1): listen with an accept queue of at most
+ * `backlog` (capped by somaxconn). Errors: -EINVAL (not bound or not CLOSED). */
+int synack_listen(synack_sock *k, int backlog);
+
+/* Take one established connection from a listener's accept queue. The new
+ * handle belongs to the caller. Returns NULL and sets *err (if non-NULL) to
+ * -EAGAIN when the queue is empty, -EINVAL when `k` is not listening. */
+synack_sock *synack_accept(synack_sock *k, int *err);
+
+/* Active open (RFC 9293 §3.10.1): send a SYN to ip:port. Non-blocking: the
+ * result arrives as SYNACK_EV_CONNECTED or SYNACK_EV_ERROR.
+ * Errors: -EISCONN, -EINVAL (not CLOSED), -EADDRNOTAVAIL (no free port),
+ * -EADDRINUSE (bound port already used to that peer), -ENOMEM. */
+int synack_connect(synack_sock *k, uint32_t ip, uint16_t port);
+
+/* Queue up to `len` bytes (copied). Returns the count queued (possibly
+ * short), or -EAGAIN (buffer full), -ENOTCONN, -EPIPE (send side shut
+ * down), or the pending connection error. */
+ssize_t synack_send(synack_sock *k, const void *buf, size_t len);
+
+/* Read up to `len` bytes. Returns the count, 0 at end of stream (peer sent
+ * FIN), -EAGAIN (nothing yet), -ENOTCONN, or the connection's error
+ * (-ECONNRESET, -ETIMEDOUT, -ECONNREFUSED). */
+ssize_t synack_recv(synack_sock *k, void *buf, size_t len);
+
+enum { SYNACK_SHUT_RD = 0, SYNACK_SHUT_WR = 1, SYNACK_SHUT_RDWR = 2 };
+/* Half-close. SHUT_WR sends FIN after queued data; reading goes on.
+ * Errors: -ENOTCONN, -EINVAL. */
+int synack_shutdown(synack_sock *k, int how);
+
+/* Graceful close (RFC 9293 §3.10.4): send FIN after queued data and give up
+ * the handle; the stack finishes the close on its own (orphaned). If unread
+ * data is pending the connection is reset instead, as Linux does.
+ * The handle is invalid afterwards. Always returns 0. */
+int synack_close(synack_sock *k);
+
+/* Abort (RFC 9293 §3.10.5): send RST if synchronized, free everything. The
+ * handle is invalid afterwards. Always returns 0. */
+int synack_abort(synack_sock *k);
+
+/* Pending error (like SO_ERROR), cleared by reading it: 0 or -ECONN... */
+int synack_sock_error(synack_sock *k);
+
+/* Current RFC 9293 state. */
+int synack_sock_state(const synack_sock *k);
+
+/* Application pointer carried with the socket (NULL initially). */
+void synack_sock_set_user(synack_sock *k, void *user);
+void *synack_sock_get_user(const synack_sock *k);
+
+/* Local and remote endpoints (host byte order); pointers may be NULL. */
+void synack_sock_name(const synack_sock *k, uint32_t *lip, uint16_t *lport,
+                      uint32_t *rip, uint16_t *rport);
+
+/* Bytes ready to read, and room left in the send buffer. */
+size_t synack_readable(const synack_sock *k);
+size_t synack_writable(const synack_sock *k);
+
+/* Socket options. */
+typedef enum synack_opt {
+    SYNACK_SO_RCVBUF = 1, /* receive buffer bytes (before connect/listen)   */
+    SYNACK_SO_SNDBUF,     /* send buffer bytes (before connect/listen)      */
+    SYNACK_SO_REUSEADDR,  /* 0/1                                            */
+    SYNACK_TCP_NODELAY,   /* 0/1: accepted; synack sends at once for now    */
+    SYNACK_TCP_MAXSEG,    /* MSS to announce (before connect/listen)        */
+} synack_opt;
+/* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state. */
+int synack_setopt(synack_sock *k, int opt, int value);
+int synack_getopt(const synack_sock *k, int opt, int *value);
+
+/* Like Linux's TCP_INFO. */
+typedef struct synack_tcp_info {
+    int state;
+    uint32_t rtt_us, rttvar_us; /* smoothed RTT and its variance (0 = none yet) */
+    uint32_t rto_ms;
+    uint32_t snd_mss, rcv_mss;
+    uint32_t snd_una, snd_nxt, rcv_nxt; /* absolute sequence numbers */
+    uint32_t iss, irs;
+    uint32_t snd_wnd, rcv_wnd;          /* bytes, scaled             */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t sack_ok, timestamps;
+    uint32_t cwnd, ssthresh;            /* bytes                     */
+    uint32_t backoff;                   /* RTO doublings in a row    */
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint32_t segs_out, segs_in, retransmits;
+    uint32_t unacked, send_queued, recv_queued;
+} synack_tcp_info;
+
+/* Fill `info`. Errors: -EINVAL for NULL. */
+int synack_info(const synack_sock *k, synack_tcp_info *info);
+
+/* ------------------------------------------------------------ helpers */
+
+/* Parse "a.b.c.d" into host byte order. Returns 0 or -EINVAL. */
+int synack_ip_parse(const char *text, uint32_t *ip);
+/* Format an address into buf (at least 16 bytes); returns buf. */
+char *synack_ip_format(uint32_t ip, char *buf);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

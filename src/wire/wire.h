@@ -1,0 +1,177 @@
+/*
+ * wire.h — parse and emit the frames synack speaks. No state, no allocation.
+ *
+ * Parsers take a byte range, check every length before reading, and fill a
+ * view whose pointers point into the caller's frame. Emitters write into a
+ * caller's buffer and return the bytes written, or 0 when `cap` is too small.
+ * All multi-byte fields in the views are in host byte order.
+ */
+#ifndef SYNACK_WIRE_H
+#define SYNACK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Why a parser refused its input. */
+typedef enum wire_err {
+    WIRE_OK = 0,
+    WIRE_TRUNCATED,   /* shorter than a header or than a length field says */
+    WIRE_BAD_HEADER,  /* a field holds a value we cannot accept            */
+    WIRE_BAD_CSUM,    /* checksum mismatch                                 */
+    WIRE_FRAGMENT,    /* IPv4 fragment (no reassembly yet)                 */
+    WIRE_BAD_OPTIONS, /* a TCP option's length runs past the header        */
+} wire_err;
+
+/* ------------------------------------------------------------ checksum */
+
+/* One's-complement sum of `len` bytes added to `sum` (RFC 1071). `len` may
+ * be odd only for the last piece of a sum. */
+uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/* Fold and complement: the value to store in a checksum field. */
+uint16_t wire_csum_fold(uint32_t sum);
+/* Sum of the IPv4 pseudo-header (addresses, protocol, length). */
+uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+
+/* ------------------------------------------------------------ Ethernet */
+
+#define WIRE_ETH_HDR_LEN 14
+#define WIRE_ETHERTYPE_IPV4 0x0800
+#define WIRE_ETHERTYPE_ARP 0x0806
+
+typedef struct wire_eth {
+    const uint8_t *dst, *src; /* 6 bytes each */
+    uint16_t type;
+    const uint8_t *payload;
+    size_t payload_len;
+} wire_eth;
+
+wire_err wire_eth_parse(const uint8_t *frame, size_t len, wire_eth *out);
+size_t wire_eth_emit(uint8_t *buf, size_t cap, const uint8_t dst[6],
+                     const uint8_t src[6], uint16_t type);
+
+/* ------------------------------------------------------------ ARP (RFC 826) */
+
+#define WIRE_ARP_LEN 28
+#define WIRE_ARP_REQUEST 1
+#define WIRE_ARP_REPLY 2
+
+typedef struct wire_arp {
+    uint16_t op;
+    uint8_t sha[6];
+    uint32_t spa;
+    uint8_t tha[6];
+    uint32_t tpa;
+} wire_arp;
+
+/* Accepts only Ethernet/IPv4 ARP (htype 1, ptype 0x0800, hlen 6, plen 4). */
+wire_err wire_arp_parse(const uint8_t *p, size_t len, wire_arp *out);
+size_t wire_arp_emit(uint8_t *buf, size_t cap, const wire_arp *a);
+
+/* ------------------------------------------------------------ IPv4 (RFC 791) */
+
+#define WIRE_IPV4_HDR_LEN 20
+#define WIRE_IPPROTO_ICMP 1
+#define WIRE_IPPROTO_TCP 6
+
+typedef struct wire_ipv4 {
+    uint8_t hdr_len;      /* bytes, options included (options are skipped) */
+    uint8_t tos;
+    uint16_t total_len;
+    uint16_t id;
+    uint8_t ttl, proto;
+    uint32_t src, dst;
+    const uint8_t *payload;
+    size_t payload_len;   /* total_len - hdr_len; link padding is excluded */
+} wire_ipv4;
+
+/* Checks version 4, IHL >= 5, total length within `len`, header checksum;
+ * refuses fragments (MF set or offset != 0) with WIRE_FRAGMENT. */
+wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out);
+/* Writes a 20-byte header (DF set, no options) with its checksum for a
+ * payload of `payload_len` bytes that the caller places right after it. */
+size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
+                      uint8_t proto, uint8_t ttl, uint16_t id, size_t payload_len);
+
+/* ------------------------------------------------------------ ICMP (RFC 792) */
+
+#define WIRE_ICMP_ECHO_REPLY 0
+#define WIRE_ICMP_DEST_UNREACH 3
+#define WIRE_ICMP_ECHO_REQUEST 8
+
+typedef struct wire_icmp {
+    uint8_t type, code;
+    uint16_t id, seq;      /* echo request/reply only */
+    const uint8_t *data;   /* after the 8-byte header  */
+    size_t data_len;
+} wire_icmp;
+
+/* Checks length >= 8 and the checksum. */
+wire_err wire_icmp_parse(const uint8_t *p, size_t len, wire_icmp *out);
+/* Writes an echo request/reply (`type`) carrying `data`. */
+size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
+                           uint16_t seq, const uint8_t *data, size_t data_len);
+
+/* ------------------------------------------------------------ TCP (RFC 9293) */
+
+#define WIRE_TCP_HDR_LEN 20
+#define WIRE_TCP_MAX_OPT_LEN 40
+#define WIRE_TCP_MAX_SACK 4
+
+/* Option kinds. */
+enum {
+    WIRE_TCPOPT_EOL = 0, WIRE_TCPOPT_NOP = 1, WIRE_TCPOPT_MSS = 2,
+    WIRE_TCPOPT_WSCALE = 3, WIRE_TCPOPT_SACK_PERM = 4, WIRE_TCPOPT_SACK = 5,
+    WIRE_TCPOPT_TS = 8,
+};
+
+typedef struct wire_tcp_opts {
+    uint16_t mss;          /* 0 = absent                         */
+    int8_t wscale;         /* -1 = absent (value as sent, <= 255) */
+    uint8_t sack_ok;
+    uint8_t has_ts;
+    uint32_t ts_val, ts_ecr;
+    uint8_t sack_count;    /* 0..4 blocks                        */
+    uint32_t sack[WIRE_TCP_MAX_SACK][2];
+} wire_tcp_opts;
+
+typedef struct wire_tcp {
+    uint16_t sport, dport;
+    uint32_t seq, ack;
+    uint8_t hdr_len;       /* bytes, options included */
+    uint8_t flags;         /* FIN=0x01 ... CWR=0x80   */
+    uint16_t wnd, urg;
+    wire_tcp_opts opt;
+    const uint8_t *payload;
+    size_t payload_len;
+} wire_tcp;
+
+/* Clear `o` to "no options" (wscale = -1). */
+void wire_tcp_opts_clear(wire_tcp_opts *o);
+/* Parse the option bytes. Unknown kinds are skipped by their length; a
+ * known kind with the wrong length is ignored; a length < 2 or running past
+ * the end is WIRE_BAD_OPTIONS. */
+wire_err wire_tcp_parse_options(const uint8_t *p, size_t len, wire_tcp_opts *out);
+/* Parse a segment and verify its checksum with the pseudo-header. */
+wire_err wire_tcp_parse(const uint8_t *seg, size_t len, uint32_t src_ip,
+                        uint32_t dst_ip, wire_tcp *out);
+/* Bytes the options in `o` take, padded to a multiple of 4 (<= 40). The
+ * layout is Linux's: SYN "mss, sackOK+ts (or nop nop ts), nop ws";
+ * other segments "nop nop ts" then "nop nop sack". */
+size_t wire_tcp_opts_len(const wire_tcp_opts *o);
+/* Write header and options from `h` (h->hdr_len, payload fields ignored).
+ * Checksum field left 0. Returns the header length written. */
+size_t wire_tcp_emit_header(uint8_t *buf, size_t cap, const wire_tcp *h);
+/* Compute and store the checksum of a complete segment in place. */
+void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32_t dst_ip);
+
+/* Big-endian load/store helpers used across the wire code. */
+static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t wire_get32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void wire_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void wire_put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+#endif
