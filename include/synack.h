@@ -76,7 +76,8 @@ typedef struct synack_sysctl {
     uint32_t tcp_rto_max_ms;         /* 120000                                 */
     uint32_t tcp_rto_initial_ms;     /* 1000 (RFC 6298 §2.1)                   */
     uint32_t tcp_base_mss;           /* 536: MSS assumed when the peer sends none */
-    uint32_t tcp_max_ooo_segments;   /* 64: out-of-order ranges held per connection */
+    uint32_t tcp_max_ooo_segments;   /* 32: out-of-order ranges held per connection */
+    uint32_t tcp_rfc1337;            /* 0: a RST ends TIME-WAIT; 1: ignored (RFC 1337) */
 } synack_sysctl;
 
 /* Link type of the interface: Ethernet frames (TAP, simulator) or bare IPv4

@@ -1,0 +1,70 @@
+/* ipv4.c — RFC 791 input and output: verify, deliver to ICMP or TCP, and
+ * wrap outgoing payloads with a route to the subnet or the gateway. */
+#include "net/net.h"
+
+static uint32_t netmask(const synack_config *cfg)
+{
+    return cfg->prefix_len == 0 ? 0 : 0xffffffffu << (32 - (cfg->prefix_len > 32 ? 32 : cfg->prefix_len));
+}
+
+void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
+{
+    wire_ipv4 ip;
+    n->ctr->ip_in_receives++;
+    switch (wire_ipv4_parse(p, len, &ip)) {
+    case WIRE_OK:
+        break;
+    case WIRE_TRUNCATED:
+        n->ctr->ip_in_truncated++;
+        return;
+    case WIRE_BAD_CSUM:
+        n->ctr->ip_in_csum_errors++;
+        return;
+    case WIRE_FRAGMENT:
+        n->ctr->ip_in_fragments_dropped++; /* no reassembly yet */
+        return;
+    default:
+        n->ctr->ip_in_hdr_errors++;
+        return;
+    }
+    if (ip.dst != n->cfg->ip) {
+        n->ctr->ip_in_addr_errors++;
+        return;
+    }
+    switch (ip.proto) {
+    case WIRE_IPPROTO_TCP:
+        tcp_input(n->tcp, ip.src, ip.dst, ip.payload, ip.payload_len);
+        break;
+    case WIRE_IPPROTO_ICMP:
+        icmp_input(n, ip.src, ip.payload, ip.payload_len);
+        break;
+    default:
+        n->ctr->ip_in_unknown_protos++;
+        break;
+    }
+}
+
+void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
+{
+    const synack_config *cfg = n->cfg;
+    if (len + WIRE_IPV4_HDR_LEN > cfg->mtu) {
+        n->ctr->ip_out_too_big++;
+        return;
+    }
+    uint32_t mask = netmask(cfg);
+    uint32_t hop = dst;
+    if ((dst & mask) != (cfg->ip & mask)) {
+        if (!cfg->gateway) {
+            n->ctr->ip_out_no_routes++;
+            return;
+        }
+        hop = cfg->gateway;
+    }
+    uint8_t *pkt = payload - WIRE_IPV4_HDR_LEN;
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, cfg->ip, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
+                   n->ip_id++, len);
+    if (cfg->link == SYNACK_LINK_IP)
+        net_transmit(n, pkt, len + WIRE_IPV4_HDR_LEN);
+    else
+        arp_output(n, hop, pkt, len + WIRE_IPV4_HDR_LEN);
+}

@@ -1,0 +1,65 @@
+/* net.c — frames in and out of the interface: Ethernet demux on input, the
+ * device hand-off on output, and TCP's emit hook. */
+#include "net/net.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ctx *tcp)
+{
+    n->cfg = cfg;
+    n->ctr = ctr;
+    n->tcp = tcp;
+}
+
+void net_free(net_ctx *n)
+{
+    for (int i = 0; i < ARP_ENTRIES; i++)
+        free(n->arp[i].pending);
+}
+
+void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
+{
+    n->ctr->out_frames++;
+    n->cfg->output(n->cfg->output_ctx, frame, len);
+}
+
+void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len)
+{
+    ipv4_output(ctx, dst, WIRE_IPPROTO_TCP, seg, len);
+}
+
+static bool for_us(const net_ctx *n, const uint8_t *dst)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return memcmp(dst, n->cfg->mac, 6) == 0 || memcmp(dst, bcast, 6) == 0;
+}
+
+void net_input(net_ctx *n, const uint8_t *frame, size_t len)
+{
+    n->ctr->in_frames++;
+    if (n->cfg->link == SYNACK_LINK_IP) {
+        ipv4_input(n, frame, len);
+        return;
+    }
+    wire_eth eth;
+    if (wire_eth_parse(frame, len, &eth) != WIRE_OK) {
+        n->ctr->eth_truncated++;
+        return;
+    }
+    if (!for_us(n, eth.dst)) {
+        n->ctr->eth_not_for_us++;
+        return;
+    }
+    switch (eth.type) {
+    case WIRE_ETHERTYPE_IPV4:
+        ipv4_input(n, eth.payload, eth.payload_len);
+        break;
+    case WIRE_ETHERTYPE_ARP:
+        arp_input(n, eth.payload, eth.payload_len);
+        break;
+    default:
+        n->ctr->eth_unknown_type++;
+        break;
+    }
+}

@@ -1,0 +1,194 @@
+/* config.c — defaults (Linux's), knobs by their sysctl names, and the
+ * names of states and counters. */
+#include "synack.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void synack_config_init(synack_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->link = SYNACK_LINK_ETHERNET;
+    cfg->prefix_len = 24;
+    cfg->mtu = 1500;
+    synack_sysctl *n = &cfg->net;
+    n->ip_local_port_range[0] = 32768;
+    n->ip_local_port_range[1] = 60999;
+    n->ip_default_ttl = 64;
+    n->tcp_syn_retries = 6;
+    n->tcp_synack_retries = 5;
+    n->tcp_retries2 = 15;
+    n->tcp_fin_timeout = 60;
+    n->tcp_msl = 30000;
+    n->tcp_timestamps = 1;
+    n->tcp_window_scaling = 1;
+    n->tcp_sack = 1;
+    n->tcp_rmem[0] = 4096; n->tcp_rmem[1] = 131072; n->tcp_rmem[2] = 6291456;
+    n->tcp_wmem[0] = 4096; n->tcp_wmem[1] = 16384; n->tcp_wmem[2] = 4194304;
+    n->tcp_max_syn_backlog = 4096;
+    n->somaxconn = 4096;
+    n->tcp_challenge_ack_limit = 1000;
+    n->tcp_rto_min_ms = 200;
+    n->tcp_rto_max_ms = 120000;
+    n->tcp_rto_initial_ms = 1000;
+    n->tcp_base_mss = 536;
+    n->tcp_max_ooo_segments = 32;
+    n->tcp_rfc1337 = 0;
+}
+
+/* Each knob: its name, where it lives, how many numbers, and bounds. */
+typedef struct knob {
+    const char *name;
+    size_t offset;
+    int count;
+    uint32_t min, max;
+} knob;
+
+#define K(field, n, lo, hi) {#field, offsetof(synack_sysctl, field), n, lo, hi}
+static const knob KNOBS[] = {
+    K(ip_local_port_range, 2, 1, 65535),
+    K(ip_default_ttl, 1, 1, 255),
+    K(tcp_syn_retries, 1, 1, 127),
+    K(tcp_synack_retries, 1, 0, 255),
+    K(tcp_retries2, 1, 0, 255),
+    K(tcp_fin_timeout, 1, 0, 86400),
+    K(tcp_msl, 1, 0, 3600000),
+    K(tcp_timestamps, 1, 0, 2),
+    K(tcp_window_scaling, 1, 0, 1),
+    K(tcp_sack, 1, 0, 1),
+    K(tcp_rmem, 3, 1024, 1u << 30),
+    K(tcp_wmem, 3, 1024, 1u << 30),
+    K(tcp_max_syn_backlog, 1, 1, 1u << 24),
+    K(somaxconn, 1, 1, 1u << 24),
+    K(tcp_challenge_ack_limit, 1, 0, UINT32_MAX),
+    K(tcp_rto_min_ms, 1, 1, 120000),
+    K(tcp_rto_max_ms, 1, 1, 600000),
+    K(tcp_rto_initial_ms, 1, 1, 120000),
+    K(tcp_base_mss, 1, 64, 65495),
+    K(tcp_max_ooo_segments, 1, 0, 32),
+    K(tcp_rfc1337, 1, 0, 1),
+};
+#undef K
+
+static const knob *find_knob(const char *name)
+{
+    if (strncmp(name, "net.ipv4.", 9) == 0)
+        name += 9;
+    else if (strncmp(name, "net.core.", 9) == 0)
+        name += 9;
+    for (size_t i = 0; i < sizeof(KNOBS) / sizeof(KNOBS[0]); i++)
+        if (strcmp(KNOBS[i].name, name) == 0)
+            return &KNOBS[i];
+    return NULL;
+}
+
+int synack_config_set(synack_config *cfg, const char *name, const char *value)
+{
+    const knob *k = find_knob(name);
+    if (!k)
+        return -ENOENT;
+    uint32_t v[3];
+    const char *p = value;
+    for (int i = 0; i < k->count; i++) {
+        char *end;
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        unsigned long long x = strtoull(p, &end, 10);
+        if (end == p || x < k->min || x > k->max)
+            return -EINVAL;
+        v[i] = (uint32_t)x;
+        p = end;
+    }
+    while (*p == ' ' || *p == '\t' || *p == '\n')
+        p++;
+    if (*p)
+        return -EINVAL;
+    if (k->count == 2 && v[0] > v[1])
+        return -EINVAL;
+    if (k->count == 3 && (v[0] > v[1] || v[1] > v[2]))
+        return -EINVAL;
+    memcpy((char *)&cfg->net + k->offset, v, (size_t)k->count * sizeof(uint32_t));
+    return 0;
+}
+
+size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
+{
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(KNOBS) / sizeof(KNOBS[0]); i++) {
+        const knob *k = &KNOBS[i];
+        const uint32_t *v = (const uint32_t *)((const char *)&cfg->net + k->offset);
+        char line[128];
+        int n = snprintf(line, sizeof(line), "net.ipv4.%s =", k->name);
+        for (int j = 0; j < k->count; j++)
+            n += snprintf(line + n, sizeof(line) - (size_t)n, " %u", v[j]);
+        n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");
+        if (used + (size_t)n < size)
+            memcpy(buf + used, line, (size_t)n + 1);
+        used += (size_t)n;
+    }
+    if (size && used >= size)
+        buf[size - 1] = 0;
+    return used;
+}
+
+const char *synack_state_name(int state)
+{
+    static const char *const names[SYNACK_STATE_COUNT] = {
+        "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
+        "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
+    };
+    return state >= 0 && state < SYNACK_STATE_COUNT ? names[state] : "?";
+}
+
+static const char *const COUNTER_NAMES[] = {
+#define SYNACK_COUNTER_NAME(id, name) name,
+    SYNACK_COUNTERS(SYNACK_COUNTER_NAME)
+#undef SYNACK_COUNTER_NAME
+};
+
+size_t synack_counter_count(void) { return sizeof(COUNTER_NAMES) / sizeof(COUNTER_NAMES[0]); }
+
+const char *synack_counter_name(size_t i)
+{
+    return i < synack_counter_count() ? COUNTER_NAMES[i] : NULL;
+}
+
+uint64_t synack_counter_value(const synack_counters *c, size_t i)
+{
+    return i < synack_counter_count() ? ((const uint64_t *)c)[i] : 0;
+}
+
+int synack_ip_parse(const char *text, uint32_t *ip)
+{
+    uint32_t v = 0;
+    const char *p = text;
+    for (int i = 0; i < 4; i++) {
+        if (*p < '0' || *p > '9')
+            return -EINVAL;
+        unsigned part = 0;
+        int digits = 0;
+        while (*p >= '0' && *p <= '9' && digits < 4) {
+            part = part * 10 + (unsigned)(*p++ - '0');
+            digits++;
+        }
+        if (part > 255 || digits > 3)
+            return -EINVAL;
+        v = v << 8 | part;
+        if (i < 3 && *p++ != '.')
+            return -EINVAL;
+    }
+    if (*p)
+        return -EINVAL;
+    *ip = v;
+    return 0;
+}
+
+char *synack_ip_format(uint32_t ip, char *buf)
+{
+    snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+    return buf;
+}

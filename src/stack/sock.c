@@ -1,0 +1,231 @@
+/* sock.c — the public socket calls: argument checks and the enter/leave
+ * bracket around the TCP layer's user calls. */
+#include "stack/stack.h"
+
+#include <errno.h>
+#include <string.h>
+
+static synack_stack *stack_of(const synack_sock *k)
+{
+    return (synack_stack *)((char *)k->ctx - offsetof(synack_stack, tcp));
+}
+
+static void enter(synack_sock *k) { synack_stack *s = stack_of(k); stack_enter(s, s->tcp.now); }
+static void leave(synack_sock *k) { stack_leave(stack_of(k)); }
+
+synack_sock *synack_socket(synack_stack *s)
+{
+    tcb *t = tcb_new(&s->tcp);
+    if (t)
+        t->app_owned = true;
+    return t;
+}
+
+int synack_bind(synack_sock *k, uint16_t port)
+{
+    if (k->state != SYNACK_CLOSED || k->lport || k->rip)
+        return -EINVAL;
+    if (port && tcb_port_in_use(k->ctx, port, k->reuseaddr, k))
+        return -EADDRINUSE;
+    k->lport = port;
+    return 0;
+}
+
+int synack_listen(synack_sock *k, int backlog)
+{
+    enter(k);
+    int r = tcp_open_passive(k, backlog);
+    leave(k);
+    return r;
+}
+
+synack_sock *synack_accept(synack_sock *k, int *err)
+{
+    if (k->state != SYNACK_LISTEN) {
+        if (err)
+            *err = -EINVAL;
+        return NULL;
+    }
+    tcb *a = k->acc_head;
+    if (!a) {
+        if (err)
+            *err = -EAGAIN;
+        return NULL;
+    }
+    k->acc_head = a->qnext;
+    if (!k->acc_head)
+        k->acc_tail = NULL;
+    k->accept_queued--;
+    a->qnext = NULL;
+    a->in_accept_queue = false;
+    a->parent = NULL;
+    a->app_owned = true;
+    if (err)
+        *err = 0;
+    return a;
+}
+
+int synack_connect(synack_sock *k, uint32_t ip, uint16_t port)
+{
+    enter(k);
+    int r = tcp_open_active(k, ip, port);
+    leave(k);
+    return r;
+}
+
+ssize_t synack_send(synack_sock *k, const void *buf, size_t len)
+{
+    enter(k);
+    ssize_t r = tcp_user_send(k, buf, len);
+    leave(k);
+    return r;
+}
+
+ssize_t synack_recv(synack_sock *k, void *buf, size_t len)
+{
+    enter(k);
+    ssize_t r = tcp_user_recv(k, buf, len);
+    leave(k);
+    return r;
+}
+
+int synack_shutdown(synack_sock *k, int how)
+{
+    enter(k);
+    int r = tcp_user_shutdown(k, how);
+    leave(k);
+    return r;
+}
+
+int synack_close(synack_sock *k)
+{
+    synack_stack *s = stack_of(k);
+    stack_enter(s, s->tcp.now);
+    tcp_user_close(k);
+    stack_leave(s);
+    return 0;
+}
+
+int synack_abort(synack_sock *k)
+{
+    synack_stack *s = stack_of(k);
+    stack_enter(s, s->tcp.now);
+    tcp_user_abort(k);
+    stack_leave(s);
+    return 0;
+}
+
+int synack_sock_error(synack_sock *k)
+{
+    int e = k->err;
+    k->err = 0;
+    return e;
+}
+
+int synack_sock_state(const synack_sock *k) { return k->state; }
+void synack_sock_set_user(synack_sock *k, void *user) { k->user = user; }
+void *synack_sock_get_user(const synack_sock *k) { return k->user; }
+
+void synack_sock_name(const synack_sock *k, uint32_t *lip, uint16_t *lport, uint32_t *rip,
+                      uint16_t *rport)
+{
+    if (lip)
+        *lip = k->lip ? k->lip : k->ctx->local_ip;
+    if (lport)
+        *lport = k->lport;
+    if (rip)
+        *rip = k->rip;
+    if (rport)
+        *rport = k->rport;
+}
+
+size_t synack_readable(const synack_sock *k) { return k->rcvbuf.buf ? k->rcvbuf.used : 0; }
+
+size_t synack_writable(const synack_sock *k)
+{
+    if (!k->sndbuf.buf || k->fin_queued || !tcb_send_open(k))
+        return 0;
+    return ring_free_space(&k->sndbuf);
+}
+
+int synack_setopt(synack_sock *k, int opt, int value)
+{
+    bool fresh = k->state == SYNACK_CLOSED && !k->sndbuf.buf && !k->rcvbuf.buf;
+    switch (opt) {
+    case SYNACK_SO_RCVBUF:
+    case SYNACK_SO_SNDBUF: {
+        const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? k->ctx->sys->tcp_rmem : k->ctx->sys->tcp_wmem;
+        if (!fresh || value <= 0)
+            return -EINVAL;
+        uint32_t v = (uint32_t)value;
+        v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
+        if (opt == SYNACK_SO_RCVBUF)
+            k->rcvbuf_size = v;
+        else
+            k->sndbuf_size = v;
+        return 0;
+    }
+    case SYNACK_SO_REUSEADDR:
+        k->reuseaddr = value != 0;
+        return 0;
+    case SYNACK_TCP_NODELAY:
+        k->nodelay = value != 0;
+        return 0;
+    case SYNACK_TCP_MAXSEG:
+        if (!fresh || value < 64 || (uint32_t)value > k->ctx->mtu - 40)
+            return -EINVAL;
+        k->adv_mss = (uint16_t)value;
+        return 0;
+    default:
+        return -ENOPROTOOPT;
+    }
+}
+
+int synack_getopt(const synack_sock *k, int opt, int *value)
+{
+    switch (opt) {
+    case SYNACK_SO_RCVBUF: *value = (int)k->rcvbuf_size; return 0;
+    case SYNACK_SO_SNDBUF: *value = (int)k->sndbuf_size; return 0;
+    case SYNACK_SO_REUSEADDR: *value = k->reuseaddr; return 0;
+    case SYNACK_TCP_NODELAY: *value = k->nodelay; return 0;
+    case SYNACK_TCP_MAXSEG: *value = k->snd_mss; return 0;
+    default: return -ENOPROTOOPT;
+    }
+}
+
+int synack_info(const synack_sock *k, synack_tcp_info *i)
+{
+    if (!k || !i)
+        return -EINVAL;
+    memset(i, 0, sizeof(*i));
+    i->state = k->state;
+    i->rtt_us = k->srtt_us;
+    i->rttvar_us = k->rttvar_us;
+    i->rto_ms = (uint32_t)(rtt_rto_ns(k) / NS_PER_MS);
+    i->snd_mss = k->snd_mss;
+    i->rcv_mss = k->adv_mss;
+    i->snd_una = k->snd_una;
+    i->snd_nxt = k->snd_nxt;
+    i->rcv_nxt = k->rcv_nxt;
+    i->iss = k->iss;
+    i->irs = k->irs;
+    i->snd_wnd = k->snd_wnd;
+    i->rcv_wnd = tcp_rcv_window(k);
+    i->snd_wscale = k->snd_wscale;
+    i->rcv_wscale = k->rcv_wscale;
+    i->sack_ok = k->sack_ok;
+    i->timestamps = k->ts_ok;
+    i->cwnd = k->cwnd;
+    i->ssthresh = k->ssthresh;
+    i->backoff = k->backoff;
+    i->bytes_sent = k->bytes_sent;
+    i->bytes_acked = k->bytes_acked;
+    i->bytes_received = k->bytes_received;
+    i->segs_out = k->segs_out;
+    i->segs_in = k->segs_in;
+    i->retransmits = k->retrans;
+    i->unacked = k->snd_max - k->snd_una;
+    i->send_queued = k->sndbuf.buf ? k->sndbuf.used : 0;
+    i->recv_queued = k->rcvbuf.buf ? k->rcvbuf.used : 0;
+    return 0;
+}

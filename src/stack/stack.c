@@ -1,0 +1,100 @@
+/* stack.c — creating and driving a stack: synack_input, synack_poll and
+ * synack_next_deadline. */
+#include "stack/stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void random_key(synack_stack *s, siphash_key *k)
+{
+    s->cfg.random(s->cfg.random_ctx, k, sizeof(*k));
+}
+
+synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
+{
+    if (!cfg || !cfg->output || !cfg->random || cfg->mtu < 68 || cfg->mtu > 65535)
+        return NULL;
+    synack_stack *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->cfg = *cfg;
+    tcp_ctx *t = &s->tcp;
+    t->sys = &s->cfg.net;
+    t->ctr = &s->ctr;
+    t->local_ip = cfg->ip;
+    t->mtu = cfg->mtu;
+    t->now = now_ns;
+    t->emit = net_emit_tcp;
+    t->emit_ctx = &s->net;
+    t->trace = cfg->trace;
+    t->trace_ctx = cfg->trace_ctx;
+    t->event = cfg->event;
+    t->event_ctx = cfg->event_ctx;
+    random_key(s, &t->hash_key);
+    random_key(s, &t->isn_key);
+    random_key(s, &t->port_key);
+    if (tcp_ctx_init(t) != 0) {
+        free(s);
+        return NULL;
+    }
+    net_init(&s->net, &s->cfg, &s->ctr, t);
+    s->net.now = now_ns;
+    return s;
+}
+
+void synack_stack_free(synack_stack *s)
+{
+    if (!s)
+        return;
+    tcp_ctx_free(&s->tcp);
+    net_free(&s->net);
+    free(s);
+}
+
+void stack_enter(synack_stack *s, uint64_t now_ns)
+{
+    /* Time never runs backwards inside the stack, whatever the caller says. */
+    if (now_ns > s->tcp.now) {
+        s->tcp.now = now_ns;
+        s->net.now = now_ns;
+    }
+    s->depth++;
+}
+
+void stack_leave(synack_stack *s)
+{
+    if (--s->depth == 0) {
+        s->depth++; /* handlers calling back in must not dispatch recursively */
+        tcp_dispatch(&s->tcp);
+        s->depth--;
+    }
+}
+
+void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_ns)
+{
+    stack_enter(s, now_ns);
+    if (frame)
+        net_input(&s->net, frame, len);
+    stack_leave(s);
+}
+
+void synack_poll(synack_stack *s, uint64_t now_ns)
+{
+    stack_enter(s, now_ns);
+    tcp_timers(&s->tcp);
+    stack_leave(s);
+}
+
+uint64_t synack_next_deadline(const synack_stack *s)
+{
+    return tcp_next_deadline(&s->tcp);
+}
+
+int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])
+{
+    return arp_add_static(&s->net, ip, mac) == 0 ? 0 : -12 /* ENOMEM */;
+}
+
+const synack_config *synack_stack_config(const synack_stack *s) { return &s->cfg; }
+
+const synack_counters *synack_get_counters(const synack_stack *s) { return &s->ctr; }

@@ -1,0 +1,638 @@
+/* input.c — SEGMENT ARRIVES, RFC 9293 §3.10.7, in the RFC's order, with the
+ * RFC 5961 defences (§3 RST, §4 SYN, §5 ACK) where the RFC points to them. */
+#include "tcp/tcp.h"
+
+#include "base/seq.h"
+
+#include <errno.h>
+#include <string.h>
+
+static uint32_t seg_length(const wire_tcp *s)
+{
+    return (uint32_t)s->payload_len + !!(s->flags & SYNACK_SYN) + !!(s->flags & SYNACK_FIN);
+}
+
+/* Take the peer's SYN options (RFC 9293 §3.7.1 MSS, RFC 7323, RFC 2018). */
+static void negotiate(tcb *t, const wire_tcp *seg)
+{
+    const synack_sysctl *s = t->ctx->sys;
+    bool we_offered_ws = t->passive ? s->tcp_window_scaling : s->tcp_window_scaling;
+    t->ws_ok = we_offered_ws && seg->opt.wscale >= 0;
+    t->snd_wscale = t->ws_ok ? (uint8_t)(seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
+    if (!t->ws_ok)
+        t->rcv_wscale = 0;
+    t->sack_ok = s->tcp_sack && seg->opt.sack_ok;
+    t->ts_ok = s->tcp_timestamps && seg->opt.has_ts;
+    if (t->ts_ok)
+        t->ts_recent = seg->opt.ts_val;
+    uint32_t mss = seg->opt.mss ? seg->opt.mss : s->tcp_base_mss;
+    if (mss > t->ctx->mtu - 40)
+        mss = t->ctx->mtu - 40;
+    if (t->ts_ok)
+        mss -= 12; /* room for the timestamp option on every segment */
+    if (mss < 64)
+        mss = 64;
+    t->snd_mss = (uint16_t)mss;
+    t->cwnd = 10 * mss; /* RFC 6928 initial window */
+    t->ssthresh = UINT32_MAX;
+    t->irs = seg->seq;
+    t->rcv_nxt = seg->seq + 1;
+    t->rcv_adv = t->rcv_nxt;
+}
+
+static bool fin_acked(const tcb *t)
+{
+    return t->fin_queued && t->sndbuf.used == 0 && t->snd_una == t->buf_seq + 1;
+}
+
+static void enter_time_wait(tcb *t, const char *cause)
+{
+    tcb_set_state(t, SYNACK_TIME_WAIT, cause);
+    t->rto_at = UINT64_MAX;
+    t->close_at = t->ctx->now + 2ULL * t->ctx->sys->tcp_msl * NS_PER_MS;
+    ring_free(&t->sndbuf);
+    if (t->rcvbuf.used == 0 || !t->app_owned)
+        ring_free(&t->rcvbuf);
+    t->nooo = 0;
+    tcb_schedule(t);
+}
+
+/* ------------------------------------------------------------ §3.10.7.1 CLOSED */
+
+static void closed_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *seg)
+{
+    c->ctr->tcp_no_port++;
+    if (seg->flags & SYNACK_RST)
+        return;
+    if (seg->flags & SYNACK_ACK)
+        tcp_send_reset(c, dst, seg->dport, src, seg->sport, seg->ack, 0, 0);
+    else
+        tcp_send_reset(c, dst, seg->dport, src, seg->sport, 0, seg->seq + seg_length(seg),
+                       SYNACK_ACK);
+}
+
+/* ------------------------------------------------------------ §3.10.7.2 LISTEN */
+
+static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
+{
+    tcp_ctx *c = l->ctx;
+    if (seg->flags & SYNACK_RST)
+        return;
+    if (seg->flags & SYNACK_ACK) {
+        tcp_send_reset(c, dst, seg->dport, src, seg->sport, seg->ack, 0, 0);
+        return;
+    }
+    if (!(seg->flags & SYNACK_SYN))
+        return;
+    uint32_t syn_max = c->sys->tcp_max_syn_backlog;
+    if (l->accept_queued >= (uint32_t)l->backlog || l->syn_queued >= syn_max) {
+        c->ctr->tcp_listen_overflows += l->accept_queued >= (uint32_t)l->backlog;
+        c->ctr->tcp_listen_drops++;
+        tcp_trace_drop(c, l, "listen queue full");
+        return;
+    }
+    tcb *t = tcb_new(c);
+    if (!t)
+        return;
+    t->lip = dst;
+    t->lport = seg->dport;
+    t->rip = src;
+    t->rport = seg->sport;
+    t->passive = true;
+    t->parent = l;
+    t->sndbuf_size = l->sndbuf_size;
+    t->rcvbuf_size = l->rcvbuf_size;
+    t->adv_mss = l->adv_mss;
+    t->nodelay = l->nodelay;
+    t->rcv_wscale = tcp_rcv_wscale(c);
+    if (ring_init(&t->sndbuf, t->sndbuf_size) || ring_init(&t->rcvbuf, t->rcvbuf_size)) {
+        c->ctr->tcp_no_memory++;
+        t->state = SYNACK_CLOSED;
+        t->parent = NULL;
+        tcb_maybe_release(t);
+        return;
+    }
+    negotiate(t, seg);
+    t->snd_wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
+    t->snd_wl1 = seg->seq;
+    t->max_snd_wnd = t->snd_wnd;
+    t->iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+    t->buf_seq = t->iss + 1;
+    tcb_hash_insert(t);
+    l->syn_queued++;
+    c->ctr->tcp_passive_opens++;
+    t->state = SYNACK_LISTEN; /* the child starts where its listener stands */
+    if (c->trace)
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+    tcb_set_state(t, SYNACK_SYN_RECEIVED, "rcv SYN");
+    tcp_send_syn(t, false);
+}
+
+/* ------------------------------------------------------------ §3.10.7.3 SYN-SENT */
+
+static void syn_sent_input(tcb *t, const wire_tcp *seg)
+{
+    tcp_ctx *c = t->ctx;
+    bool ack = seg->flags & SYNACK_ACK;
+    if (ack && (seq_leq(seg->ack, t->iss) || seq_gt(seg->ack, t->snd_nxt))) {
+        if (!(seg->flags & SYNACK_RST))
+            tcp_send_reset(c, t->lip, t->lport, t->rip, t->rport, seg->ack, 0, 0);
+        tcp_trace_drop(c, t, "unacceptable ACK in SYN-SENT");
+        return;
+    }
+    if (seg->flags & SYNACK_RST) {
+        if (ack) { /* RFC 5961 §3.2: acceptable only if it acknowledges our SYN */
+            c->ctr->tcp_attempt_fails++;
+            tcb_close(t, -ECONNREFUSED, "rcv RST");
+        }
+        return;
+    }
+    if (!(seg->flags & SYNACK_SYN))
+        return;
+    negotiate(t, seg);
+    if (ack) {
+        t->snd_una = seg->ack;
+        if (t->rtt_timing && seq_geq(seg->ack, t->rtt_seq))
+            rtt_sample(t, c->now - t->rtt_start);
+        t->rtt_timing = false;
+    }
+    if (seq_gt(t->snd_una, t->iss)) {
+        t->snd_wnd = seg->wnd;
+        t->max_snd_wnd = t->snd_wnd;
+        t->snd_wl1 = seg->seq;
+        t->snd_wl2 = seg->ack;
+        t->retries = 0;
+        t->backoff = 0;
+        t->rto_at = UINT64_MAX;
+        tcb_set_state(t, SYNACK_ESTABLISHED, "rcv SYN,ACK");
+        tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+        t->ack_pending = true;
+        tcp_output(t);
+        tcp_arm_rto(t);
+    } else {
+        /* Simultaneous open (RFC 9293 §3.5, figure 8). */
+        t->snd_wnd = seg->wnd;
+        t->snd_wl1 = seg->seq;
+        tcb_set_state(t, SYNACK_SYN_RECEIVED, "rcv SYN (simultaneous open)");
+        t->retries = 0;
+        t->rto_at = UINT64_MAX;
+        tcp_send_syn(t, true);
+    }
+}
+
+/* ------------------------------------------------------------ TIME-WAIT */
+
+static void time_wait_input(tcb *t, const wire_tcp *seg, uint32_t src, uint32_t dst)
+{
+    tcp_ctx *c = t->ctx;
+    if (seg->flags & SYNACK_RST) {
+        if (seg->seq == t->rcv_nxt && !c->sys->tcp_rfc1337) {
+            c->ctr->tcp_tw_kill_rst++;
+            tcb_close(t, 0, "rcv RST in TIME-WAIT");
+        }
+        return;
+    }
+    if ((seg->flags & SYNACK_SYN) && !(seg->flags & SYNACK_ACK) && seq_gt(seg->seq, t->rcv_nxt)) {
+        /* RFC 1122 §4.2.2.13: a new incarnation may reopen a TIME-WAIT pair. */
+        tcb *l = tcb_find_listener(c, seg->dport);
+        if (l) {
+            tcb_close(t, 0, "new SYN reopens TIME-WAIT");
+            listen_input(l, src, dst, seg);
+            return;
+        }
+    }
+    if ((seg->flags & SYNACK_FIN) && seg->seq + seg->payload_len + 1 == t->rcv_nxt) {
+        /* §3.10.7.4 eighth, TIME-WAIT: re-ACK the retransmitted FIN and restart 2MSL. */
+        c->ctr->tcp_tw_fin_reacked++;
+        tcp_send_ack(t);
+        t->close_at = c->now + 2ULL * c->sys->tcp_msl * NS_PER_MS;
+        tcb_schedule(t);
+        return;
+    }
+    if (seg->payload_len || seg->seq != t->rcv_nxt || (seg->flags & SYNACK_SYN))
+        tcp_send_ack(t);
+}
+
+/* ------------------------------------------------------------ §3.10.7.4 other states */
+
+/* Store in-window payload; returns true if rcv_nxt advanced. */
+static bool receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+    tcp_ctx *c = t->ctx;
+    uint32_t off = seq - t->rcv_nxt;
+    uint32_t space = ring_free_space(&t->rcvbuf);
+    if (off >= space) {
+        c->ctr->tcp_rcv_buf_drop++;
+        return false;
+    }
+    if (len > space - off)
+        len = space - off;
+    if (off == 0) {
+        ring_write_at(&t->rcvbuf, 0, data, len);
+        ring_commit(&t->rcvbuf, len);
+        t->rcv_nxt += len;
+        t->bytes_received += len;
+        /* Pull in out-of-order ranges the new data now reaches. */
+        bool merged;
+        do {
+            merged = false;
+            for (uint8_t i = 0; i < t->nooo; i++) {
+                seq_range *r = &t->ooo[i];
+                if (seq_leq(r->start, t->rcv_nxt)) {
+                    if (seq_gt(r->end, t->rcv_nxt)) {
+                        uint32_t more = r->end - t->rcv_nxt;
+                        ring_commit(&t->rcvbuf, more);
+                        t->rcv_nxt += more;
+                        t->bytes_received += more;
+                    }
+                    *r = t->ooo[--t->nooo];
+                    merged = true;
+                    break;
+                }
+            }
+        } while (merged);
+        return true;
+    }
+    /* Out of order: keep it in place in the ring and remember the range. */
+    uint32_t start = seq, end = seq + len;
+    for (uint8_t i = 0; i < t->nooo;) {
+        seq_range *r = &t->ooo[i];
+        if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
+            start = seq_min(start, r->start);
+            end = seq_max(end, r->end);
+            *r = t->ooo[--t->nooo];
+            continue;
+        }
+        i++;
+    }
+    if (t->nooo >= c->sys->tcp_max_ooo_segments || t->nooo >= TCP_OOO_MAX) {
+        c->ctr->tcp_ofo_drop++;
+        return false;
+    }
+    ring_write_at(&t->rcvbuf, off, data, len);
+    /* Newest block first, as RFC 2018 §4 asks of the first SACK block. */
+    memmove(&t->ooo[1], &t->ooo[0], t->nooo * sizeof(t->ooo[0]));
+    t->ooo[0] = (seq_range){start, end};
+    t->nooo++;
+    c->ctr->tcp_ofo_queue++;
+    return false;
+}
+
+static void process_ack(tcb *t, const wire_tcp *seg)
+{
+    tcp_ctx *c = t->ctx;
+    uint32_t ack = seg->ack;
+    if (seq_gt(ack, t->snd_una)) {
+        uint32_t data_acked = 0;
+        if (seq_gt(ack, t->buf_seq)) {
+            data_acked = ack - t->buf_seq;
+            if (data_acked > t->sndbuf.used)
+                data_acked = t->sndbuf.used;
+            ring_consume(&t->sndbuf, data_acked);
+            t->buf_seq += data_acked;
+        }
+        uint32_t acked = ack - t->snd_una;
+        t->bytes_acked += data_acked;
+        t->snd_una = ack;
+        if (seq_lt(t->snd_nxt, t->snd_una))
+            t->snd_nxt = t->snd_una;
+        if (t->rtt_timing && seq_geq(ack, t->rtt_seq)) {
+            rtt_sample(t, c->now - t->rtt_start);
+            t->rtt_timing = false;
+        }
+        t->retries = 0;
+        t->backoff = 0;
+        /* RFC 5681 §3.1 / RFC 6582: grow the window, or leave recovery. */
+        if (t->dupacks >= 3) {
+            if (seq_geq(ack, t->recover)) {
+                t->cwnd = t->ssthresh;
+                t->dupacks = 0;
+            } else { /* partial ACK: resend the next hole at once */
+                uint32_t saved = t->snd_nxt;
+                t->snd_nxt = t->snd_una;
+                tcp_send_forced(t);
+                if (seq_gt(saved, t->snd_nxt))
+                    t->snd_nxt = saved;
+                t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->snd_mss : t->snd_mss;
+            }
+        } else {
+            t->dupacks = 0;
+            if (t->cwnd < t->ssthresh)
+                t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
+            else
+                t->cwnd += (uint32_t)((uint64_t)t->snd_mss * t->snd_mss / t->cwnd) + 1;
+        }
+        t->rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
+        tcp_arm_rto(t);
+        if (t->app_owned && ring_free_space(&t->sndbuf) && !t->fin_queued)
+            tcb_signal(t, SYNACK_EV_WRITABLE);
+    } else if (ack == t->snd_una && seg->payload_len == 0 && !(seg->flags & SYNACK_FIN) &&
+               t->snd_una != t->snd_max && ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd) {
+        /* Duplicate ACK (RFC 5681 §2). Three start fast retransmit. */
+        if (++t->dupacks == 3) {
+            uint32_t flight = t->snd_max - t->snd_una;
+            uint32_t half = flight / 2;
+            t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+            t->recover = t->snd_max;
+            c->ctr->tcp_fast_retrans++;
+            t->rtt_timing = false;
+            uint32_t saved = t->snd_nxt;
+            t->snd_nxt = t->snd_una;
+            bool fin_was_sent = t->fin_sent;
+            t->fin_sent = false;
+            tcp_send_forced(t);
+            if (seq_gt(saved, t->snd_nxt)) {
+                t->snd_nxt = saved;
+                t->fin_sent = fin_was_sent;
+            }
+            t->cwnd = t->ssthresh + 3u * t->snd_mss;
+        } else if (t->dupacks > 3) {
+            t->cwnd += t->snd_mss;
+        }
+    }
+    /* Window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
+    if (seq_lt(t->snd_wl1, seg->seq) ||
+        (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, ack))) {
+        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
+        t->snd_wl1 = seg->seq;
+        t->snd_wl2 = ack;
+        if (t->snd_wnd > t->max_snd_wnd)
+            t->max_snd_wnd = t->snd_wnd;
+        tcp_arm_rto(t);
+    }
+}
+
+static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
+{
+    tcp_ctx *c = t->ctx;
+    if (c->trace)
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+    t->segs_in++;
+
+    if (t->state == SYNACK_SYN_SENT) {
+        syn_sent_input(t, seg);
+        return;
+    }
+    if (t->state == SYNACK_TIME_WAIT) {
+        time_wait_input(t, seg, src, dst);
+        return;
+    }
+    if (t->state == SYNACK_SYN_RECEIVED && (seg->flags & SYNACK_SYN) &&
+        !(seg->flags & SYNACK_ACK) && seg->seq == t->irs) {
+        /* The peer did not see our SYN,ACK: send it again. */
+        tcp_send_syn(t, true);
+        return;
+    }
+
+    /* First: check the sequence number. */
+    uint32_t wnd = tcp_rcv_window(t);
+    if (seq_gt(t->rcv_adv, t->rcv_nxt) && t->rcv_adv - t->rcv_nxt > wnd)
+        wnd = t->rcv_adv - t->rcv_nxt;
+    uint32_t len = seg_length(seg);
+    bool ok;
+    if (len == 0)
+        ok = wnd == 0 ? seg->seq == t->rcv_nxt : seq_in(seg->seq, t->rcv_nxt, t->rcv_nxt + wnd);
+    else
+        ok = wnd != 0 && (seq_in(seg->seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
+                          seq_in(seg->seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd));
+    bool zero_window_probe = !ok && wnd == 0 && seg->seq == t->rcv_nxt;
+    if (!ok && !zero_window_probe) {
+        if (seg->flags & SYNACK_RST) {
+            c->ctr->tcp_rst_out_of_window++;
+            tcp_trace_drop(c, t, "RST outside the window");
+        } else {
+            c->ctr->tcp_out_of_window++;
+            tcp_trace_drop(c, t, "segment outside the window");
+            tcp_send_ack(t);
+        }
+        return;
+    }
+    /* Trim to the window: what precedes rcv_nxt, then what passes its end. */
+    const uint8_t *data = seg->payload;
+    uint32_t dlen = (uint32_t)seg->payload_len;
+    uint32_t seq = seg->seq;
+    bool fin = seg->flags & SYNACK_FIN;
+    if (zero_window_probe) {
+        dlen = 0;
+        fin = false;
+        t->ack_pending = true;
+    }
+    if (seq_lt(seq, t->rcv_nxt)) {
+        uint32_t drop = t->rcv_nxt - seq;
+        if (seg->flags & SYNACK_SYN) {
+            drop--;
+            seq++;
+        }
+        if (drop >= dlen + (fin ? 1 : 0)) {
+            fin = false;
+            drop = dlen;
+        }
+        data += drop;
+        dlen -= drop;
+        seq += drop;
+        t->ack_pending = true; /* a duplicate: tell the peer where we are */
+    }
+    if (dlen && seq_gt(seq + dlen, t->rcv_nxt + wnd)) {
+        dlen = seq_gt(t->rcv_nxt + wnd, seq) ? t->rcv_nxt + wnd - seq : 0;
+        fin = false;
+    }
+
+    /* Second: RST (RFC 5961 §3.2). */
+    if (seg->flags & SYNACK_RST) {
+        if (seg->seq != t->rcv_nxt) {
+            tcp_send_challenge_ack(t);
+            return;
+        }
+        switch (t->state) {
+        case SYNACK_SYN_RECEIVED:
+            if (t->passive)
+                tcb_close(t, 0, "rcv RST");
+            else
+                tcb_close(t, -ECONNREFUSED, "rcv RST");
+            break;
+        case SYNACK_ESTABLISHED:
+        case SYNACK_FIN_WAIT_1:
+        case SYNACK_FIN_WAIT_2:
+        case SYNACK_CLOSE_WAIT:
+            c->ctr->tcp_estab_resets++;
+            tcb_close(t, -ECONNRESET, "rcv RST");
+            break;
+        default:
+            tcb_close(t, 0, "rcv RST");
+            break;
+        }
+        return;
+    }
+
+    /* Fourth: SYN (RFC 5961 §4 challenge ACK; passive SYN-RECEIVED returns to LISTEN). */
+    if (seg->flags & SYNACK_SYN) {
+        if (t->state == SYNACK_SYN_RECEIVED && t->passive) {
+            tcb_close(t, 0, "rcv SYN in SYN-RECEIVED");
+            return;
+        }
+        c->ctr->tcp_syn_challenge++;
+        tcp_send_challenge_ack(t);
+        return;
+    }
+
+    /* Fifth: ACK. */
+    if (!(seg->flags & SYNACK_ACK)) {
+        tcp_trace_drop(c, t, "no ACK");
+        return;
+    }
+    if (t->state == SYNACK_SYN_RECEIVED) {
+        if (!(seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_nxt))) {
+            tcp_send_reset(c, t->lip, t->lport, t->rip, t->rport, seg->ack, 0, 0);
+            return;
+        }
+        tcb *l = t->parent;
+        if (l && l->accept_queued >= (uint32_t)l->backlog) {
+            c->ctr->tcp_listen_overflows++;
+            c->ctr->tcp_listen_drops++;
+            tcp_trace_drop(c, t, "accept queue full");
+            return; /* the peer retransmits; we retry then */
+        }
+        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
+        t->max_snd_wnd = t->snd_wnd;
+        t->snd_wl1 = seg->seq;
+        t->snd_wl2 = seg->ack;
+        t->retries = 0;
+        tcb_set_state(t, SYNACK_ESTABLISHED, "rcv ACK");
+        if (t->fin_queued) /* shutdown() while SYN-RECEIVED (RFC 9293 §3.10.4) */
+            tcb_set_state(t, SYNACK_FIN_WAIT_1, "queued shutdown");
+        if (l) {
+            l->syn_queued--;
+            l->accept_queued++;
+            t->in_accept_queue = true;
+            t->qnext = NULL;
+            if (l->acc_tail)
+                l->acc_tail->qnext = t;
+            else
+                l->acc_head = t;
+            l->acc_tail = t;
+            tcb_signal(l, SYNACK_EV_ACCEPT);
+        } else {
+            tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+        }
+    }
+    /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.MAX]. */
+    if (seq_gt(seg->ack, t->snd_max)) {
+        c->ctr->tcp_ack_unsent_data++;
+        tcp_trace_drop(c, t, "ACK for data never sent");
+        tcp_send_ack(t);
+        return;
+    }
+    if (seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
+        c->ctr->tcp_old_ack++;
+        tcp_trace_drop(c, t, "ACK too old");
+        tcp_send_ack(t);
+        return;
+    }
+    process_ack(t, seg);
+    if (seq_gt(seg->ack, t->snd_nxt))
+        t->snd_nxt = seg->ack;
+    switch (t->state) {
+    case SYNACK_FIN_WAIT_1:
+        if (fin_acked(t)) {
+            tcb_set_state(t, SYNACK_FIN_WAIT_2, "rcv ACK of FIN");
+            if (!t->app_owned) {
+                t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+                tcb_schedule(t);
+            }
+        }
+        break;
+    case SYNACK_CLOSING:
+        if (fin_acked(t))
+            enter_time_wait(t, "rcv ACK of FIN");
+        return;
+    case SYNACK_LAST_ACK:
+        if (fin_acked(t)) {
+            tcb_close(t, 0, "rcv ACK of FIN");
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+
+    /* Seventh: segment text. */
+    bool can_receive = t->state == SYNACK_ESTABLISHED || t->state == SYNACK_FIN_WAIT_1 ||
+                       t->state == SYNACK_FIN_WAIT_2;
+    if (dlen && can_receive) {
+        if (!t->app_owned) {
+            /* Nobody will ever read this: Linux resets (tcp_rcv_state_process). */
+            c->ctr->tcp_abort_on_data++;
+            tcp_send_rst_for(t);
+            tcb_close(t, -ECONNRESET, "data after close");
+            return;
+        }
+        if (receive_text(t, seq, data, dlen))
+            tcb_signal(t, SYNACK_EV_READABLE);
+        else
+            fin = false; /* out of order: a FIN beyond a hole waits for retransmission */
+        t->ack_pending = true;
+    }
+
+    /* Eighth: FIN. */
+    if (fin && seq + dlen == t->rcv_nxt && t->state != SYNACK_CLOSED) {
+        t->rcv_nxt++;
+        t->eof = true;
+        t->ack_pending = true;
+        tcb_signal(t, SYNACK_EV_READABLE);
+        switch (t->state) {
+        case SYNACK_ESTABLISHED:
+            tcb_set_state(t, SYNACK_CLOSE_WAIT, "rcv FIN");
+            break;
+        case SYNACK_FIN_WAIT_1:
+            if (fin_acked(t))
+                enter_time_wait(t, "rcv FIN");
+            else
+                tcb_set_state(t, SYNACK_CLOSING, "rcv FIN (simultaneous close)");
+            break;
+        case SYNACK_FIN_WAIT_2:
+            enter_time_wait(t, "rcv FIN");
+            break;
+        default:
+            break;
+        }
+    }
+    tcp_output(t);
+}
+
+void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
+{
+    wire_tcp seg;
+    c->ctr->tcp_in_segs++;
+    wire_err e = wire_tcp_parse(p, len, src, dst, &seg);
+    if (e != WIRE_OK) {
+        c->ctr->tcp_in_errs++;
+        if (e == WIRE_BAD_CSUM)
+            c->ctr->tcp_in_csum_errors++;
+        else if (e == WIRE_BAD_OPTIONS)
+            c->ctr->tcp_in_bad_options++;
+        tcp_trace_drop(c, NULL, e == WIRE_BAD_CSUM ? "TCP checksum" : "malformed TCP header");
+        return;
+    }
+    if (seg.sport == 0 || seg.dport == 0) {
+        c->ctr->tcp_in_errs++;
+        tcp_trace_drop(c, NULL, "TCP port 0");
+        return;
+    }
+    tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);
+    if (t) {
+        segment_arrives(t, &seg, src, dst);
+        return;
+    }
+    tcb *l = tcb_find_listener(c, seg.dport);
+    if (l) {
+        if (!(seg.flags & SYNACK_SYN) || (seg.flags & (SYNACK_ACK | SYNACK_RST)))
+            if (c->trace)
+                tcp_trace_seg(c, l, SYNACK_TRACE_SEG_IN, &seg, false, dst, seg.dport, src, seg.sport);
+        listen_input(l, src, dst, &seg);
+        return;
+    }
+    if (c->trace)
+        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_IN, &seg, false, dst, seg.dport, src, seg.sport);
+    closed_input(c, src, dst, &seg);
+}

@@ -1,0 +1,306 @@
+/* tcb.c — connection records: creation, the state-change function, the
+ * connection table, listeners, timers and event delivery. */
+#include "tcp/tcp.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int tcp_ctx_init(tcp_ctx *c)
+{
+    c->nbuckets = 256;
+    c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+    c->next_id = 1;
+    return c->buckets ? 0 : -1;
+}
+
+static void tcb_free(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->all_prev)
+        t->all_prev->all_next = t->all_next;
+    else
+        c->all = t->all_next;
+    if (t->all_next)
+        t->all_next->all_prev = t->all_prev;
+    ring_free(&t->sndbuf);
+    ring_free(&t->rcvbuf);
+    free(t);
+}
+
+void tcp_ctx_free(tcp_ctx *c)
+{
+    while (c->all)
+        tcb_free(c->all);
+    free(c->buckets);
+    heap_free(&c->timers);
+}
+
+tcb *tcb_new(tcp_ctx *c)
+{
+    tcb *t = calloc(1, sizeof(*t));
+    if (!t) {
+        c->ctr->tcp_no_memory++;
+        return NULL;
+    }
+    t->ctx = c;
+    t->id = c->next_id++;
+    t->all_next = c->all;
+    if (c->all)
+        c->all->all_prev = t;
+    c->all = t;
+    heap_node_init(&t->timer);
+    t->rto_at = t->close_at = UINT64_MAX;
+    t->sndbuf_size = c->sys->tcp_wmem[1];
+    t->rcvbuf_size = c->sys->tcp_rmem[1];
+    t->snd_wscale = t->rcv_wscale = 0;
+    t->adv_mss = (uint16_t)(c->mtu - 40);
+    t->snd_mss = (uint16_t)c->sys->tcp_base_mss;
+    rtt_init(t);
+    return t;
+}
+
+void tcp_trace_drop(tcp_ctx *c, const tcb *t, const char *why)
+{
+    if (!c->trace)
+        return;
+    synack_trace_event ev = {.kind = SYNACK_TRACE_DROP, .time_ns = c->now, .cause = why};
+    if (t) {
+        ev.conn_id = t->id;
+        ev.local_ip = t->lip; ev.local_port = t->lport;
+        ev.remote_ip = t->rip; ev.remote_port = t->rport;
+        ev.old_state = ev.new_state = t->state;
+    }
+    c->trace(c->trace_ctx, &ev);
+}
+
+void tcb_set_state(tcb *t, int state, const char *cause)
+{
+    tcp_ctx *c = t->ctx;
+    int old = t->state;
+    if (old == state)
+        return;
+    t->state = (uint8_t)state;
+    if (state == SYNACK_TIME_WAIT)
+        c->ctr->tcp_time_waited++;
+    if (c->trace) {
+        synack_trace_event ev = {
+            .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = t->id,
+            .local_ip = t->lip, .local_port = t->lport,
+            .remote_ip = t->rip, .remote_port = t->rport,
+            .old_state = old, .new_state = state, .cause = cause,
+        };
+        c->trace(c->trace_ctx, &ev);
+    }
+}
+
+void tcb_drop_buffers(tcb *t)
+{
+    ring_free(&t->sndbuf);
+    ring_free(&t->rcvbuf);
+    t->nooo = 0;
+}
+
+void tcb_close(tcb *t, int err, const char *cause)
+{
+    if (err && !t->err)
+        t->err = err;
+    t->rto_at = t->close_at = UINT64_MAX;
+    tcb_schedule(t);
+    tcb_hash_remove(t);
+    tcb_set_state(t, SYNACK_CLOSED, cause);
+    tcb_signal(t, SYNACK_EV_CLOSED | (err ? SYNACK_EV_ERROR : 0) | SYNACK_EV_READABLE |
+                      SYNACK_EV_WRITABLE);
+    if (t->parent) {
+        /* A child that never reached the accept queue, or sits in it. */
+        tcb *l = t->parent;
+        if (t->in_accept_queue) {
+            tcb **pp = &l->acc_head;
+            tcb *prev = NULL;
+            while (*pp && *pp != t) {
+                prev = *pp;
+                pp = &(*pp)->qnext;
+            }
+            if (*pp) {
+                *pp = t->qnext;
+                if (l->acc_tail == t)
+                    l->acc_tail = prev;
+                l->accept_queued--;
+            }
+            t->in_accept_queue = false;
+        } else if (l->syn_queued) {
+            l->syn_queued--;
+        }
+        t->parent = NULL;
+    }
+    tcb_maybe_release(t);
+}
+
+void tcb_maybe_release(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->dead || t->app_owned || t->in_accept_queue || t->state != SYNACK_CLOSED)
+        return;
+    tcb_hash_remove(t);
+    if (t->listed) {
+        tcb **pp = &c->listeners;
+        while (*pp && *pp != t)
+            pp = &(*pp)->qnext;
+        if (*pp)
+            *pp = t->qnext;
+        t->listed = false;
+    }
+    heap_set(&c->timers, &t->timer, UINT64_MAX);
+    t->dead = true;
+    t->qnext = c->dead_head;
+    c->dead_head = t;
+}
+
+/* ------------------------------------------------------------ the connection table */
+
+static uint32_t tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
+                           uint16_t rport)
+{
+    uint32_t key[3] = {lip, rip, (uint32_t)lport << 16 | rport};
+    return (uint32_t)siphash24(&c->hash_key, key, sizeof(key));
+}
+
+static void grow_table(tcp_ctx *c)
+{
+    uint32_t n = c->nbuckets * 2;
+    tcb **b = calloc(n, sizeof(*b));
+    if (!b)
+        return; /* keep the old table: slower, still correct */
+    for (uint32_t i = 0; i < c->nbuckets; i++) {
+        for (tcb *t = c->buckets[i], *next; t; t = next) {
+            next = t->hnext;
+            uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (n - 1);
+            t->hnext = b[h];
+            b[h] = t;
+        }
+    }
+    free(c->buckets);
+    c->buckets = b;
+    c->nbuckets = n;
+}
+
+int tcb_hash_insert(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->hashed)
+        return 0;
+    if (c->nconns >= c->nbuckets)
+        grow_table(c);
+    uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (c->nbuckets - 1);
+    t->hnext = c->buckets[h];
+    c->buckets[h] = t;
+    t->hashed = true;
+    c->nconns++;
+    return 0;
+}
+
+void tcb_hash_remove(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (!t->hashed)
+        return;
+    uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (c->nbuckets - 1);
+    for (tcb **pp = &c->buckets[h]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == t) {
+            *pp = t->hnext;
+            break;
+        }
+    }
+    t->hnext = NULL;
+    t->hashed = false;
+    c->nconns--;
+}
+
+tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+    uint32_t h = tuple_hash(c, lip, lport, rip, rport) & (c->nbuckets - 1);
+    for (tcb *t = c->buckets[h]; t; t = t->hnext)
+        if (t->lport == lport && t->rport == rport && t->rip == rip && t->lip == lip)
+            return t;
+    return NULL;
+}
+
+tcb *tcb_find_listener(tcp_ctx *c, uint16_t port)
+{
+    for (tcb *l = c->listeners; l; l = l->qnext)
+        if (l->lport == port && l->state == SYNACK_LISTEN)
+            return l;
+    return NULL;
+}
+
+bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
+{
+    for (tcb *l = c->listeners; l; l = l->qnext)
+        if (l != self && l->lport == port)
+            return true;
+    for (uint32_t i = 0; i < c->nbuckets; i++)
+        for (tcb *t = c->buckets[i]; t; t = t->hnext)
+            if (t != self && t->lport == port &&
+                !(reuseaddr && t->state == SYNACK_TIME_WAIT))
+                return true;
+    return false;
+}
+
+/* ------------------------------------------------------------ timers and events */
+
+void tcb_schedule(tcb *t)
+{
+    if (t->dead)
+        return;
+    uint64_t at = t->rto_at < t->close_at ? t->rto_at : t->close_at;
+    if (heap_set(&t->ctx->timers, &t->timer, at) != 0)
+        t->ctx->ctr->tcp_no_memory++;
+}
+
+void tcb_signal(tcb *t, unsigned events)
+{
+    tcp_ctx *c = t->ctx;
+    t->events |= events;
+    if (t->on_evlist || !c->event)
+        return;
+    t->on_evlist = true;
+    t->evnext = NULL;
+    if (c->ev_tail)
+        c->ev_tail->evnext = t;
+    else
+        c->ev_head = t;
+    c->ev_tail = t;
+}
+
+void tcp_dispatch(tcp_ctx *c)
+{
+    while (c->ev_head) {
+        tcb *t = c->ev_head;
+        c->ev_head = t->evnext;
+        if (!c->ev_head)
+            c->ev_tail = NULL;
+        t->on_evlist = false;
+        unsigned ev = t->events;
+        t->events = 0;
+        /* Only handles the application holds (or is about to accept) get events. */
+        if (ev && !t->dead && (t->app_owned || t->state == SYNACK_LISTEN))
+            c->event(c->event_ctx, t, ev);
+    }
+    while (c->dead_head) {
+        tcb *d = c->dead_head;
+        c->dead_head = d->qnext;
+        tcb_free(d);
+    }
+}
+
+/* Our window scale: the smallest shift that lets the largest receive buffer
+ * (tcp_rmem[2]) be announced in 16 bits, as Linux chooses it. */
+uint8_t tcp_rcv_wscale(const tcp_ctx *c)
+{
+    uint8_t s = 0;
+    if (!c->sys->tcp_window_scaling)
+        return 0;
+    while (s < 14 && (c->sys->tcp_rmem[2] >> s) > 65535)
+        s++;
+    return s;
+}

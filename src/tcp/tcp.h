@@ -1,0 +1,212 @@
+/*
+ * tcp.h — the TCP layer's internal interface: the connection record (TCB),
+ * the per-stack TCP context, and the functions the stack layer calls.
+ *
+ * The TCP layer never calls up into IP: segments leave through ctx->emit,
+ * which the interface layer wraps in IPv4 and Ethernet.
+ */
+#ifndef SYNACK_TCP_H
+#define SYNACK_TCP_H
+
+#include "synack.h"
+#include "base/heap.h"
+#include "base/ring.h"
+#include "base/siphash.h"
+#include "wire/wire.h"
+
+#include <stdbool.h>
+
+/* Room in front of a segment for the headers below TCP (Ethernet + IPv4). */
+#define TCP_HEADROOM 64
+#define TCP_MAX_SEG 65535
+#define TCP_OOO_MAX 32
+#define NS_PER_MS 1000000ULL
+
+typedef struct tcp_ctx tcp_ctx;
+typedef struct synack_sock tcb;
+
+/* One out-of-order range of received sequence space, [start, end). */
+typedef struct seq_range { uint32_t start, end; } seq_range;
+
+struct synack_sock {
+    heap_node timer;          /* earliest of the deadlines below      */
+    tcb *hnext;               /* connection hash chain                */
+    tcb *qnext;               /* listener's accept queue / list links */
+    tcb *evnext;              /* pending-event list                   */
+    tcb *parent;              /* listener that spawned us (until accepted) */
+    tcb *all_prev, *all_next; /* every record the stack owns            */
+    tcp_ctx *ctx;
+    uint32_t id;
+
+    uint8_t state;
+    bool app_owned;           /* the application holds the handle     */
+    bool hashed;              /* in the connection table              */
+    bool listed;              /* in the listener list                 */
+    bool on_evlist;
+    bool dead;                /* released; freed at the end of the call */
+    bool passive;             /* came from LISTEN                     */
+    bool in_accept_queue;
+    bool fin_queued;          /* app shut the send side: FIN after data */
+    bool fin_sent;            /* FIN is in flight (snd_nxt covers it)   */
+    bool rd_shut;             /* app shut the receive side             */
+    bool eof;                 /* peer's FIN consumed into the stream   */
+    bool reuseaddr;
+    bool nodelay;
+    bool ack_pending;         /* an ACK must go out                    */
+    bool ws_ok, sack_ok, ts_ok;
+    bool rtt_timing;          /* Karn: one segment being timed         */
+
+    uint32_t lip, rip;
+    uint16_t lport, rport;
+
+    /* Send sequence space (RFC 9293 §3.3.1). */
+    uint32_t iss, snd_una, snd_nxt, snd_max;
+    uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
+    uint32_t buf_seq;         /* sequence number of sndbuf's first byte */
+    uint8_t snd_wscale, rcv_wscale;
+    uint16_t snd_mss;         /* what we may send per segment          */
+    uint16_t adv_mss;         /* what we announce                      */
+
+    /* Receive sequence space. */
+    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+
+    /* Timestamps (RFC 7323). */
+    uint32_t ts_recent, ts_offset;
+
+    ring sndbuf, rcvbuf;
+    uint32_t sndbuf_size, rcvbuf_size;
+    seq_range ooo[TCP_OOO_MAX];
+    uint8_t nooo;
+
+    /* Timers (absolute ns; UINT64_MAX = off). */
+    uint64_t rto_at;          /* retransmission / SYN / persist       */
+    uint64_t close_at;        /* TIME-WAIT 2MSL or orphaned FIN-WAIT-2 */
+
+    /* RTO estimator (RFC 6298). */
+    uint32_t srtt_us, rttvar_us, rto_ms;
+    uint32_t rtt_seq;
+    uint64_t rtt_start;
+    uint8_t backoff, retries;
+
+    /* Congestion control (RFC 5681 minimal; the full machinery is its own file). */
+    uint32_t cwnd, ssthresh, recover;
+    uint8_t dupacks;
+
+    int err;                  /* pending error, negative errno        */
+    unsigned events;          /* pending SYNACK_EV_* for dispatch     */
+    void *user;
+
+    /* Listener. */
+    int backlog;
+    uint32_t syn_queued, accept_queued;
+    tcb *acc_head, *acc_tail;
+
+    /* Counters for synack_info. */
+    uint64_t bytes_sent, bytes_acked, bytes_received;
+    uint32_t segs_out, segs_in, retrans;
+};
+
+struct tcp_ctx {
+    const synack_sysctl *sys;
+    synack_counters *ctr;
+    uint32_t local_ip;
+    uint32_t mtu;
+    uint64_t now;
+
+    /* Hand a built segment to the IP layer; seg has TCP_HEADROOM bytes free before it. */
+    void (*emit)(void *ip_ctx, uint32_t dst, uint8_t *seg, size_t len);
+    void *emit_ctx;
+    synack_trace_fn trace; void *trace_ctx;
+    synack_event_fn event; void *event_ctx;
+
+    siphash_key hash_key, isn_key, port_key;
+
+    tcb **buckets;
+    uint32_t nbuckets, nconns;
+    tcb *listeners;
+    tcb *all;
+    heap timers;
+    tcb *ev_head, *ev_tail;
+    tcb *dead_head;
+    uint32_t next_id;
+    uint32_t port_next;
+
+    uint64_t chack_second;    /* challenge ACK rate limit window      */
+    uint32_t chack_count;
+
+    uint8_t txbuf[TCP_HEADROOM + 60 + TCP_MAX_SEG];
+};
+
+/* ------------------------------------------------------------ tcb.c */
+int tcp_ctx_init(tcp_ctx *c);
+void tcp_ctx_free(tcp_ctx *c);
+tcb *tcb_new(tcp_ctx *c);
+/* The one function that changes a connection's state; emits a trace event. */
+void tcb_set_state(tcb *t, int state, const char *cause);
+/* End the connection: CLOSED, unhashed, timers off, error recorded. */
+void tcb_close(tcb *t, int err, const char *cause);
+/* Free buffers that a closed or TIME-WAIT connection no longer needs. */
+void tcb_drop_buffers(tcb *t);
+int tcb_hash_insert(tcb *t);
+void tcb_hash_remove(tcb *t);
+tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+tcb *tcb_find_listener(tcp_ctx *c, uint16_t port);
+bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
+void tcb_schedule(tcb *t);
+void tcb_signal(tcb *t, unsigned events);
+/* Deliver pending events and free released connections. */
+void tcp_dispatch(tcp_ctx *c);
+/* Release the stack's interest: frees when neither app nor protocol needs it. */
+void tcb_maybe_release(tcb *t);
+uint8_t tcp_rcv_wscale(const tcp_ctx *c);
+void tcp_trace_drop(tcp_ctx *c, const tcb *t, const char *why);
+
+/* ------------------------------------------------------------ isn.c / ports.c */
+uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out);
+
+/* ------------------------------------------------------------ rtt.c */
+void rtt_init(tcb *t);
+void rtt_sample(tcb *t, uint64_t rtt_ns);
+uint64_t rtt_rto_ns(const tcb *t);
+
+/* ------------------------------------------------------------ output.c */
+/* Send what the windows allow, then an ACK if one is owed. */
+void tcp_output(tcb *t);
+/* After a timeout: send one segment at snd_nxt even into a zero window. */
+void tcp_send_forced(tcb *t);
+void tcp_send_syn(tcb *t, bool retransmit);
+void tcp_send_ack(tcb *t);
+void tcp_send_challenge_ack(tcb *t);
+void tcp_send_rst_for(tcb *t);
+void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
+                    uint32_t seq, uint32_t ack, uint8_t flags);
+uint32_t tcp_rcv_window(const tcb *t);
+void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
+                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+
+/* ------------------------------------------------------------ input.c */
+void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+
+/* ------------------------------------------------------------ timer.c */
+void tcp_timers(tcp_ctx *c);
+uint64_t tcp_next_deadline(const tcp_ctx *c);
+void tcp_arm_rto(tcb *t);
+
+/* ------------------------------------------------------------ user.c (RFC 9293 §3.10.1–6) */
+int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport);
+int tcp_open_passive(tcb *t, int backlog);
+ssize_t tcp_user_send(tcb *t, const void *buf, size_t len);
+ssize_t tcp_user_recv(tcb *t, void *buf, size_t len);
+int tcp_user_shutdown(tcb *t, int how);
+void tcp_user_close(tcb *t);
+void tcp_user_abort(tcb *t);
+
+static inline bool tcb_synchronized(const tcb *t) { return t->state >= SYNACK_ESTABLISHED; }
+static inline bool tcb_send_open(const tcb *t)
+{
+    return t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
+           t->state == SYNACK_SYN_SENT || t->state == SYNACK_SYN_RECEIVED;
+}
+
+#endif

@@ -1,0 +1,228 @@
+/* user.c — the user calls of RFC 9293 §3.10.1–§3.10.6: OPEN, SEND,
+ * RECEIVE, CLOSE (shutdown and close), ABORT. */
+#include "tcp/tcp.h"
+
+#include "base/seq.h"
+
+#include <errno.h>
+
+static int alloc_buffers(tcb *t)
+{
+    if (!t->sndbuf.buf && ring_init(&t->sndbuf, t->sndbuf_size))
+        return -ENOMEM;
+    if (!t->rcvbuf.buf && ring_init(&t->rcvbuf, t->rcvbuf_size))
+        return -ENOMEM;
+    return 0;
+}
+
+int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->state != SYNACK_CLOSED)
+        return t->state == SYNACK_LISTEN ? -EINVAL : -EISCONN;
+    if (t->hashed || t->rip)
+        return -EISCONN;
+    if (rport == 0 || rip == 0)
+        return -EINVAL;
+    uint16_t lport = t->lport;
+    if (lport == 0) {
+        int err = tcp_pick_port(c, rip, rport, &lport);
+        if (err)
+            return err;
+    } else if (tcb_lookup(c, c->local_ip, lport, rip, rport)) {
+        return -EADDRINUSE;
+    }
+    int err = alloc_buffers(t);
+    if (err)
+        return err;
+    t->lip = c->local_ip;
+    t->lport = lport;
+    t->rip = rip;
+    t->rport = rport;
+    t->rcv_wscale = tcp_rcv_wscale(c);
+    t->iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
+    t->buf_seq = t->iss + 1;
+    t->cwnd = 10u * t->snd_mss;
+    t->ssthresh = UINT32_MAX;
+    tcb_hash_insert(t);
+    c->ctr->tcp_active_opens++;
+    tcb_set_state(t, SYNACK_SYN_SENT, "connect");
+    tcp_send_syn(t, false);
+    return 0;
+}
+
+int tcp_open_passive(tcb *t, int backlog)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->state != SYNACK_CLOSED || t->lport == 0 || t->rip)
+        return -EINVAL;
+    if (backlog < 1)
+        backlog = 1;
+    if ((uint32_t)backlog > c->sys->somaxconn)
+        backlog = (int)c->sys->somaxconn;
+    t->backlog = backlog;
+    t->lip = c->local_ip;
+    t->qnext = c->listeners;
+    c->listeners = t;
+    t->listed = true;
+    tcb_set_state(t, SYNACK_LISTEN, "listen");
+    return 0;
+}
+
+ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
+{
+    if (t->err)
+        return t->err;
+    switch (t->state) {
+    case SYNACK_CLOSED:
+    case SYNACK_LISTEN:
+        return -ENOTCONN;
+    default:
+        break;
+    }
+    if (t->fin_queued || !tcb_send_open(t))
+        return -EPIPE;
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    uint32_t n = ring_write(&t->sndbuf, buf, (uint32_t)len);
+    if (n == 0)
+        return len ? -EAGAIN : 0;
+    if (tcb_synchronized(t))
+        tcp_output(t);
+    return n;
+}
+
+ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
+{
+    if (t->rcvbuf.buf && t->rcvbuf.used) {
+        uint32_t before = tcp_rcv_window(t);
+        uint32_t n = ring_read(&t->rcvbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+        /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
+         * the reopened window once it grew by min(buffer/2, MSS). */
+        uint32_t after = tcp_rcv_window(t);
+        uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+        uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
+        if (tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
+            after >= adv + step) {
+            t->ack_pending = true;
+            tcp_output(t);
+        }
+        if (t->state == SYNACK_TIME_WAIT && t->rcvbuf.used == 0)
+            ring_free(&t->rcvbuf);
+        return n;
+    }
+    if (t->eof)
+        return 0;
+    if (t->err)
+        return t->err;
+    if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN)
+        return -ENOTCONN;
+    return -EAGAIN;
+}
+
+int tcp_user_shutdown(tcb *t, int how)
+{
+    if (how < SYNACK_SHUT_RD || how > SYNACK_SHUT_RDWR)
+        return -EINVAL;
+    if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN || t->state == SYNACK_SYN_SENT)
+        return -ENOTCONN;
+    if (how != SYNACK_SHUT_WR)
+        t->rd_shut = true;
+    if (how == SYNACK_SHUT_RD || t->fin_queued)
+        return 0;
+    switch (t->state) {
+    case SYNACK_SYN_RECEIVED: /* the FIN follows once established */
+        t->fin_queued = true;
+        return 0;
+    case SYNACK_ESTABLISHED:
+        t->fin_queued = true;
+        tcb_set_state(t, SYNACK_FIN_WAIT_1, "shutdown");
+        break;
+    case SYNACK_CLOSE_WAIT:
+        t->fin_queued = true;
+        tcb_set_state(t, SYNACK_LAST_ACK, "shutdown");
+        break;
+    default:
+        return 0;
+    }
+    tcp_output(t);
+    return 0;
+}
+
+/* Drop a listener's children: half-open ones silently, queued ones by RST. */
+static void close_listener(tcb *l)
+{
+    tcp_ctx *c = l->ctx;
+    while (l->acc_head) {
+        tcb *a = l->acc_head;
+        tcp_send_rst_for(a);
+        tcb_close(a, -ECONNRESET, "listener closed"); /* unlinks it from the queue */
+    }
+    for (uint32_t i = 0; i < c->nbuckets; i++) {
+        for (tcb *t = c->buckets[i], *next; t; t = next) {
+            next = t->hnext;
+            if (t->parent == l)
+                tcb_close(t, 0, "listener closed");
+        }
+    }
+    tcb_close(l, 0, "close");
+}
+
+void tcp_user_close(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    t->app_owned = false;
+    switch (t->state) {
+    case SYNACK_LISTEN:
+        close_listener(t);
+        break;
+    case SYNACK_SYN_SENT:
+        tcb_close(t, 0, "close");
+        break;
+    case SYNACK_SYN_RECEIVED:
+    case SYNACK_ESTABLISHED:
+    case SYNACK_CLOSE_WAIT:
+        if (t->rcvbuf.used) {
+            /* Unread data would be lost silently: reset instead (RFC 2525 §2.17, Linux). */
+            c->ctr->tcp_abort_on_close++;
+            tcp_send_rst_for(t);
+            tcb_close(t, 0, "close with unread data");
+            break;
+        }
+        tcp_user_shutdown(t, SYNACK_SHUT_WR);
+        break;
+    case SYNACK_FIN_WAIT_2:
+        t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+        tcb_schedule(t);
+        break;
+    case SYNACK_TIME_WAIT:
+        ring_free(&t->rcvbuf);
+        break;
+    default:
+        break;
+    }
+    tcb_maybe_release(t);
+}
+
+void tcp_user_abort(tcb *t)
+{
+    t->app_owned = false;
+    switch (t->state) {
+    case SYNACK_LISTEN:
+        close_listener(t);
+        break;
+    case SYNACK_SYN_RECEIVED:
+    case SYNACK_ESTABLISHED:
+    case SYNACK_FIN_WAIT_1:
+    case SYNACK_FIN_WAIT_2:
+    case SYNACK_CLOSE_WAIT:
+        tcp_send_rst_for(t);
+        /* fall through */
+    default:
+        if (t->state != SYNACK_CLOSED)
+            tcb_close(t, 0, "abort");
+        break;
+    }
+    tcb_maybe_release(t);
+}
