@@ -51,7 +51,7 @@ static void enter_time_wait(tcb *t, const char *cause)
     t->rto_at = UINT64_MAX;
     t->close_at = t->ctx->now + 2ULL * t->ctx->sys->tcp_msl * NS_PER_MS;
     ring_free(&t->sndbuf);
-    if (t->rcvbuf.used == 0 || !t->app_owned)
+    if (t->rcvbuf.used == 0 || t->orphan)
         ring_free(&t->rcvbuf);
     t->nooo = 0;
     tcb_schedule(t);
@@ -384,6 +384,16 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         tcp_send_syn(t, true);
         return;
     }
+    if (t->state == SYNACK_SYN_RECEIVED && !t->passive &&
+        (seg->flags & (SYNACK_SYN | SYNACK_ACK)) == (SYNACK_SYN | SYNACK_ACK) &&
+        seg->seq == t->irs && seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_nxt)) {
+        /* Simultaneous open (RFC 9293 §3.5 figure 7, line 6): the peer's
+         * SYN,ACK repeats the SYN we hold and acknowledges ours. Its SYN
+         * lies before RCV.NXT; take it as the ACK that completes the open
+         * rather than as an old duplicate to drop. */
+        seg->flags &= (uint8_t)~SYNACK_SYN;
+        seg->seq++;
+    }
 
     /* First: check the sequence number. */
     uint32_t wnd = tcp_rcv_window(t);
@@ -536,16 +546,18 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
     case SYNACK_FIN_WAIT_1:
         if (fin_acked(t)) {
             tcb_set_state(t, SYNACK_FIN_WAIT_2, "rcv ACK of FIN");
-            if (!t->app_owned) {
+            if (t->orphan) {
                 t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
                 tcb_schedule(t);
             }
         }
         break;
     case SYNACK_CLOSING:
-        if (fin_acked(t))
+        if (fin_acked(t)) {
             enter_time_wait(t, "rcv ACK of FIN");
-        return;
+            return;
+        }
+        break;
     case SYNACK_LAST_ACK:
         if (fin_acked(t)) {
             tcb_close(t, 0, "rcv ACK of FIN");
@@ -560,7 +572,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
     bool can_receive = t->state == SYNACK_ESTABLISHED || t->state == SYNACK_FIN_WAIT_1 ||
                        t->state == SYNACK_FIN_WAIT_2;
     if (dlen && can_receive) {
-        if (!t->app_owned) {
+        if (t->orphan) {
             /* Nobody will ever read this: Linux resets (tcp_rcv_state_process). */
             c->ctr->tcp_abort_on_data++;
             tcp_send_rst_for(t);
@@ -569,13 +581,20 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         }
         if (receive_text(t, seq, data, dlen))
             tcb_signal(t, SYNACK_EV_READABLE);
-        else
-            fin = false; /* out of order: a FIN beyond a hole waits for retransmission */
         t->ack_pending = true;
     }
 
-    /* Eighth: FIN. */
-    if (fin && seq + dlen == t->rcv_nxt && t->state != SYNACK_CLOSED) {
+    /* Eighth: FIN. One that arrives beyond a hole is remembered until the
+     * hole fills, so the peer need not retransmit it. */
+    bool fin_now = fin && seq + dlen == t->rcv_nxt;
+    if (fin && !fin_now && can_receive && seq_gt(seq + dlen, t->rcv_nxt)) {
+        t->ooo_fin = true;
+        t->ooo_fin_seq = seq + dlen;
+    }
+    if (!fin_now && t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt && can_receive)
+        fin_now = true;
+    if (fin_now && t->state != SYNACK_CLOSED) {
+        t->ooo_fin = false;
         t->rcv_nxt++;
         t->eof = true;
         t->ack_pending = true;

@@ -150,9 +150,12 @@ void tcp_send_syn(tcb *t, bool retransmit)
     tcp_arm_rto(t);
 }
 
+/* Segments without data carry the highest sequence number sent, not
+ * snd_nxt: after a timeout rewinds snd_nxt the peer may already hold more,
+ * and an ACK below its RCV.NXT would be unacceptable there (an ACK war). */
 void tcp_send_ack(tcb *t)
 {
-    emit_segment(t, t->snd_nxt, SYNACK_ACK, 0, 0);
+    emit_segment(t, t->snd_max, SYNACK_ACK, 0, 0);
 }
 
 void tcp_send_challenge_ack(tcb *t)
@@ -175,7 +178,7 @@ void tcp_send_challenge_ack(tcb *t)
 void tcp_send_rst_for(tcb *t)
 {
     t->ctx->ctr->tcp_out_rsts++;
-    emit_segment(t, t->snd_nxt, SYNACK_RST | SYNACK_ACK, 0, 0);
+    emit_segment(t, t->snd_max, SYNACK_RST | SYNACK_ACK, 0, 0);
 }
 
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
@@ -196,10 +199,22 @@ void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint
     c->emit(c->emit_ctx, rip, seg, hl);
 }
 
+/* Payload bytes one data segment may carry: the peer's MSS less the
+ * options this segment carries (RFC 9293 §3.7.1: MSS excludes options),
+ * which is also what keeps the packet within our MTU. */
+static uint32_t payload_room(tcb *t)
+{
+    wire_tcp h = {.flags = SYNACK_ACK};
+    fill_options(t, &h);
+    uint32_t base = t->snd_mss + (t->ts_ok ? 12u : 0u);
+    uint32_t opts = (uint32_t)wire_tcp_opts_len(&h.opt);
+    return base > opts + 1 ? base - opts : 1;
+}
+
 /* Send new data (and FIN) as the windows allow. */
 static void send_data(tcb *t, bool force)
 {
-    for (;; force = false) {
+    for (;;) {
         uint32_t data_end = t->buf_seq + t->sndbuf.used;
         uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
         uint32_t limit = t->snd_una + wnd;
@@ -209,8 +224,9 @@ static void send_data(tcb *t, bool force)
             if (force && usable == 0)
                 usable = 1; /* zero-window probe or retransmission into a closed window */
             uint32_t len = avail < usable ? avail : usable;
-            if (len > t->snd_mss)
-                len = t->snd_mss;
+            uint32_t room = payload_room(t);
+            if (len > room)
+                len = room;
             if (len == 0)
                 return;
             uint8_t flags = SYNACK_ACK;
@@ -240,6 +256,8 @@ static void send_data(tcb *t, bool force)
         if (seq_gt(t->snd_nxt, t->snd_max))
             t->snd_max = t->snd_nxt;
         tcp_arm_rto(t);
+        if (force)
+            return; /* a timeout or fast retransmit resends one segment */
     }
 }
 

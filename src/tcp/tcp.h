@@ -40,6 +40,7 @@ struct synack_sock {
 
     uint8_t state;
     bool app_owned;           /* the application holds the handle     */
+    bool orphan;              /* the application closed it: nobody reads */
     bool hashed;              /* in the connection table              */
     bool listed;              /* in the listener list                 */
     bool on_evlist;
@@ -77,6 +78,8 @@ struct synack_sock {
     uint32_t sndbuf_size, rcvbuf_size;
     seq_range ooo[TCP_OOO_MAX];
     uint8_t nooo;
+    bool ooo_fin;             /* a FIN arrived beyond a hole ...       */
+    uint32_t ooo_fin_seq;     /* ... at this sequence number           */
 
     /* Timers (absolute ns; UINT64_MAX = off). */
     uint64_t rto_at;          /* retransmission / SYN / persist       */

@@ -173,6 +173,7 @@ void tcp_user_close(tcb *t)
 {
     tcp_ctx *c = t->ctx;
     t->app_owned = false;
+    t->orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
         close_listener(t);
@@ -208,6 +209,7 @@ void tcp_user_close(tcb *t)
 void tcp_user_abort(tcb *t)
 {
     t->app_owned = false;
+    t->orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
         close_listener(t);

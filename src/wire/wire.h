@@ -158,6 +158,8 @@ wire_err wire_tcp_parse(const uint8_t *seg, size_t len, uint32_t src_ip,
  * layout is Linux's: SYN "mss, sackOK+ts (or nop nop ts), nop ws";
  * other segments "nop nop ts" then "nop nop sack". */
 size_t wire_tcp_opts_len(const wire_tcp_opts *o);
+/* Write those wire_tcp_opts_len(o) bytes to `buf`, which must have room. */
+size_t wire_tcp_emit_options(uint8_t *buf, const wire_tcp_opts *o);
 /* Write header and options from `h` (h->hdr_len, payload fields ignored).
  * Checksum field left 0. Returns the header length written. */
 size_t wire_tcp_emit_header(uint8_t *buf, size_t cap, const wire_tcp *h);

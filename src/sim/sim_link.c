@@ -1,0 +1,233 @@
+/* sim_link.c — point-to-point links: serialization, queueing and the
+ * impairments (loss, duplication, reordering, corruption). */
+#include "sim/sim_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dev/pcap.h"
+
+sim_link_params sim_link_params_default(void) {
+    sim_link_params p;
+    memset(&p, 0, sizeof p);
+    p.delay_ns = 1 * SIM_MS;
+    p.mtu = 1500;
+    return p;
+}
+
+int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
+             const sim_link_params *b_to_a) {
+    if (s->nwires == s->wires_cap) {
+        size_t cap = s->wires_cap ? s->wires_cap * 2 : 8;
+        sim_wire **n = realloc(s->wires, cap * sizeof *n);
+        if (!n)
+            return -1;
+        s->wires = n;
+        s->wires_cap = cap;
+    }
+    sim_wire *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    sim_link_params def = sim_link_params_default();
+    w->dir[0].from = a;
+    w->dir[0].to = b;
+    w->dir[0].p = a_to_b ? *a_to_b : def;
+    w->dir[1].from = b;
+    w->dir[1].to = a;
+    w->dir[1].p = b_to_a ? *b_to_a : def;
+    uint64_t id = (uint64_t)s->nwires + 1;
+    sim_rng_seed(&w->dir[0].rng, s->seed, 0x10000 + 2 * id);
+    sim_rng_seed(&w->dir[1].rng, s->seed, 0x10000 + 2 * id + 1);
+    if (synack_arp_add(a->stack, b->ip, b->mac) < 0 ||
+        synack_arp_add(b->stack, a->ip, a->mac) < 0) {
+        free(w);
+        return -1;
+    }
+    s->wires[s->nwires++] = w;
+    return 0;
+}
+
+void sim_wires_free(sim *s) {
+    for (size_t i = 0; i < s->nwires; i++)
+        free(s->wires[i]);
+    free(s->wires);
+    s->wires = NULL;
+    s->nwires = 0;
+}
+
+static sim_dir *find_dir(const sim *s, const sim_host *from, const sim_host *to) {
+    for (size_t i = 0; i < s->nwires; i++)
+        for (int d = 0; d < 2; d++)
+            if (s->wires[i]->dir[d].from == from && s->wires[i]->dir[d].to == to)
+                return &s->wires[i]->dir[d];
+    return NULL;
+}
+
+int sim_link_set(sim *s, const sim_host *from, const sim_host *to, const sim_link_params *p) {
+    sim_dir *d = find_dir(s, from, to);
+    if (!d)
+        return -1;
+    d->p = p ? *p : sim_link_params_default();
+    return 0;
+}
+
+const sim_link_params *sim_link_get(const sim *s, const sim_host *from, const sim_host *to) {
+    sim_dir *d = find_dir(s, from, to);
+    return d ? &d->p : NULL;
+}
+
+/* ------------------------------------------------------------ sending */
+
+typedef struct link_tracer {
+    sim *s;
+    sim_host *from, *to;
+    uint64_t frame_id;
+    sim_frame_info info;
+} link_tracer;
+
+static void link_trace(const link_tracer *lt, sim_link_event e, const uint8_t *frame,
+                       size_t len, uint64_t arrival) {
+    sim *s = lt->s;
+    if (!s->trace)
+        return;
+    sim_trace t;
+    memset(&t, 0, sizeof t);
+    t.kind = SIM_TRACE_LINK;
+    t.time_ns = s->now;
+    t.host = lt->from;
+    t.host_index = lt->from->index;
+    t.host_name = lt->from->name;
+    t.origin = sim_host_origin(lt->from);
+    t.link_event = e;
+    t.peer = lt->to;
+    t.frame = frame;
+    t.len = len;
+    t.arrival_ns = arrival;
+    t.frame_id = lt->frame_id;
+    t.info = lt->info;
+    if (e == SIM_LINK_CORRUPT)
+        sim_frame_parse(frame, len, &t.info);
+    s->trace(s->trace_ctx, &t);
+}
+
+static int schedule(sim *s, sim_host *to, uint64_t t, const uint8_t *frame, size_t len) {
+    uint8_t *copy = malloc(len ? len : 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, frame, len);
+    sim_event ev = {.t = t, .kind = SIM_EV_FRAME, .host = to, .data = copy, .len = len};
+    if (sim_push_event(s, &ev) < 0) {
+        free(copy);
+        return -1;
+    }
+    return 0;
+}
+
+static void transmit(sim *s, sim_dir *d, uint64_t frame_id, const sim_frame_info *info,
+                     const uint8_t *frame, size_t len) {
+    const sim_link_params *p = &d->p;
+    link_tracer lt = {s, d->from, d->to, frame_id, *info};
+
+    if (p->mtu && len > 14 && len - 14 > p->mtu) {
+        s->st.dropped_mtu++;
+        link_trace(&lt, SIM_LINK_DROP_MTU, frame, len, 0);
+        return;
+    }
+
+    uint64_t done = s->now;
+    if (p->bandwidth_bps) {
+        uint64_t backlog_ns = d->busy_until > s->now ? d->busy_until - s->now : 0;
+        if (p->queue_bytes) {
+            /* bytes still waiting to serialize ahead of this frame */
+            double backlog = (double)backlog_ns * (double)p->bandwidth_bps / 8e9;
+            if (backlog + (double)len > (double)p->queue_bytes) {
+                s->st.dropped_queue++;
+                link_trace(&lt, SIM_LINK_DROP_QUEUE, frame, len, 0);
+                return;
+            }
+        }
+        uint64_t bits = (uint64_t)len * 8u;
+        uint64_t tx_ns = (bits * SIM_SEC + p->bandwidth_bps - 1) / p->bandwidth_bps;
+        uint64_t start = d->busy_until > s->now ? d->busy_until : s->now;
+        d->busy_until = start + tx_ns;
+        done = d->busy_until;
+    }
+    uint64_t arrival = done + p->delay_ns;
+
+    s->st.sent++;
+    if (s->pcap)
+        pcap_write(s->pcap, s->now, frame, len);
+
+    /* The draws happen in a fixed order so a seed replays exactly. */
+    int lost = sim_rng_chance(&d->rng, p->loss);
+    if (lost) {
+        s->st.lost++;
+        link_trace(&lt, SIM_LINK_SEND, frame, len, arrival);
+        link_trace(&lt, SIM_LINK_LOSS, frame, len, arrival);
+        return;
+    }
+    int corrupt = sim_rng_chance(&d->rng, p->corrupt);
+    int reorder = sim_rng_chance(&d->rng, p->reorder);
+    int dup = sim_rng_chance(&d->rng, p->duplicate);
+    uint64_t extra = 0;
+    if (reorder)
+        extra = 1 + (p->reorder_delay_ns ? sim_rng_below(&d->rng, p->reorder_delay_ns) : 0);
+
+    link_trace(&lt, SIM_LINK_SEND, frame, len, arrival + extra);
+
+    const uint8_t *out = frame;
+    uint8_t *mangled = NULL;
+    if (corrupt && len > 0) {
+        mangled = malloc(len);
+        if (mangled) {
+            memcpy(mangled, frame, len);
+            size_t at = (size_t)sim_rng_below(&d->rng, len);
+            mangled[at] ^= (uint8_t)(1 + sim_rng_below(&d->rng, 255));
+            out = mangled;
+            s->st.corrupted++;
+            link_trace(&lt, SIM_LINK_CORRUPT, out, len, arrival + extra);
+        }
+    }
+    if (reorder) {
+        s->st.reordered++;
+        link_trace(&lt, SIM_LINK_REORDER, out, len, arrival + extra);
+    }
+    schedule(s, d->to, arrival + extra, out, len);
+    if (dup) {
+        s->st.duplicated++;
+        link_trace(&lt, SIM_LINK_DUPLICATE, out, len, arrival + extra);
+        schedule(s, d->to, arrival + extra, out, len);
+    }
+    free(mangled);
+}
+
+static int is_broadcast(const uint8_t *mac) {
+    static const uint8_t bc[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return memcmp(mac, bc, 6) == 0 || (mac[0] & 1);
+}
+
+void sim_wire_output(sim *s, sim_host *from, const uint8_t *frame, size_t len) {
+    uint64_t id = ++s->frame_ids;
+    sim_frame_info info;
+    sim_frame_parse(frame, len, &info);
+    int sent = 0;
+    if (len >= 14) {
+        int bc = is_broadcast(frame);
+        for (size_t i = 0; i < s->nwires; i++) {
+            for (int k = 0; k < 2; k++) {
+                sim_dir *d = &s->wires[i]->dir[k];
+                if (d->from != from)
+                    continue;
+                if (!bc && memcmp(frame, d->to->mac, 6) != 0)
+                    continue;
+                transmit(s, d, id, &info, frame, len);
+                sent = 1;
+            }
+        }
+    }
+    if (!sent) {
+        s->st.no_route++;
+        link_tracer lt = {s, from, NULL, id, info};
+        link_trace(&lt, SIM_LINK_NO_ROUTE, frame, len, 0);
+    }
+}

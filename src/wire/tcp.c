@@ -1,0 +1,64 @@
+/* tcp.c — TCP header (RFC 9293 §3.1): parse with checksum, emit. */
+#include "wire/wire.h"
+
+#define TCP_CSUM_OFF 16
+
+wire_err wire_tcp_parse(const uint8_t *seg, size_t len, uint32_t src_ip,
+                        uint32_t dst_ip, wire_tcp *out)
+{
+    if (len < WIRE_TCP_HDR_LEN)
+        return WIRE_TRUNCATED;
+    if (len > 0xffff)
+        return WIRE_BAD_HEADER;
+    size_t hdr_len = (size_t)(seg[12] >> 4) * 4;
+    if (hdr_len < WIRE_TCP_HDR_LEN)
+        return WIRE_BAD_HEADER;
+    if (hdr_len > len)
+        return WIRE_TRUNCATED;
+    uint32_t sum = wire_csum_pseudo(src_ip, dst_ip, WIRE_IPPROTO_TCP, (uint16_t)len);
+    if (wire_csum_fold(wire_csum_add(sum, seg, len)) != 0)
+        return WIRE_BAD_CSUM;
+    wire_err err = wire_tcp_parse_options(seg + WIRE_TCP_HDR_LEN,
+                                          hdr_len - WIRE_TCP_HDR_LEN, &out->opt);
+    if (err != WIRE_OK)
+        return err;
+
+    out->sport = wire_get16(seg);
+    out->dport = wire_get16(seg + 2);
+    out->seq = wire_get32(seg + 4);
+    out->ack = wire_get32(seg + 8);
+    out->hdr_len = (uint8_t)hdr_len;
+    out->flags = seg[13];
+    out->wnd = wire_get16(seg + 14);
+    out->urg = wire_get16(seg + 18);
+    out->payload = seg + hdr_len;
+    out->payload_len = len - hdr_len;
+    return WIRE_OK;
+}
+
+size_t wire_tcp_emit_header(uint8_t *buf, size_t cap, const wire_tcp *h)
+{
+    size_t hdr_len = WIRE_TCP_HDR_LEN + wire_tcp_opts_len(&h->opt);
+    if (cap < hdr_len)
+        return 0;
+    wire_put16(buf, h->sport);
+    wire_put16(buf + 2, h->dport);
+    wire_put32(buf + 4, h->seq);
+    wire_put32(buf + 8, h->ack);
+    buf[12] = (uint8_t)(hdr_len / 4 << 4);
+    buf[13] = h->flags;
+    wire_put16(buf + 14, h->wnd);
+    wire_put16(buf + TCP_CSUM_OFF, 0);
+    wire_put16(buf + 18, h->urg);
+    wire_tcp_emit_options(buf + WIRE_TCP_HDR_LEN, &h->opt);
+    return hdr_len;
+}
+
+void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32_t dst_ip)
+{
+    if (seg_len < WIRE_TCP_HDR_LEN || seg_len > 0xffff)
+        return;
+    wire_put16(seg + TCP_CSUM_OFF, 0);
+    uint32_t sum = wire_csum_pseudo(src_ip, dst_ip, WIRE_IPPROTO_TCP, (uint16_t)seg_len);
+    wire_put16(seg + TCP_CSUM_OFF, wire_csum_fold(wire_csum_add(sum, seg, seg_len)));
+}
