@@ -44,7 +44,7 @@ $(BUILD)/obj/%.o: %.c $(HDRS)
 
 $(BUILD)/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c $< -o $@
+	$(CC) $(SAN_CFLAGS) -Itests -c $< -o $@
 
 $(BUILD)/libsynack.a: $(CORE_OBJ)
 	@rm -f $@
@@ -72,9 +72,10 @@ $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(
 	@mkdir -p $(dir $@)
 	$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
 
-$(BUILD)/examples/two_stacks: examples/two_stacks.c $(BUILD)/libsynack.a include/synack.h
+# The example sees only the public header, as an embedding program would.
+$(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/synack.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -Iinclude $(SAN_FLAGS) -o $@ $< $(CORE_SRC:%.c=$(BUILD)/san/%.o)
+	$(CC) $(CSTD) $(WARN) -Iinclude $(SAN_FLAGS) -o $@ $< $(SAN_CORE_OBJ)
 
 $(BUILD)/fuzz/fuzz_input: tests/fuzz/fuzz_input.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)

@@ -395,6 +395,20 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         seg->seq++;
     }
 
+    wire_tcp synack_copy;
+    if (t->state == SYNACK_SYN_RECEIVED && !t->passive &&
+        (seg->flags & (SYNACK_SYN | SYNACK_ACK)) == (SYNACK_SYN | SYNACK_ACK) &&
+        seg->seq + 1 == t->rcv_nxt && seg->ack == t->snd_nxt) {
+        /* Simultaneous open: the peer's SYN,ACK acknowledges our SYN. Its
+         * SYN is already counted, so take it as the ACK that completes the
+         * handshake (RFC 9293 figure 8; Linux does the same) instead of an
+         * old duplicate that costs a round trip. */
+        synack_copy = *seg;
+        synack_copy.flags &= (uint8_t)~SYNACK_SYN;
+        synack_copy.seq++;
+        seg = &synack_copy;
+    }
+
     /* First: check the sequence number. */
     uint32_t wnd = tcp_rcv_window(t);
     if (seq_gt(t->rcv_adv, t->rcv_nxt) && t->rcv_adv - t->rcv_nxt > wnd)
@@ -447,6 +461,11 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         dlen = seq_gt(t->rcv_nxt + wnd, seq) ? t->rcv_nxt + wnd - seq : 0;
         fin = false;
     }
+
+    /* RFC 7323 §4.3: TS.Recent follows the segment at the left window edge. */
+    if (t->ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv_nxt) &&
+        !(seg->flags & SYNACK_RST))
+        t->ts_recent = seg->opt.ts_val;
 
     /* Second: RST (RFC 5961 §3.2). */
     if (seg->flags & SYNACK_RST) {
@@ -543,15 +562,6 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
     if (seq_gt(seg->ack, t->snd_nxt))
         t->snd_nxt = seg->ack;
     switch (t->state) {
-    case SYNACK_FIN_WAIT_1:
-        if (fin_acked(t)) {
-            tcb_set_state(t, SYNACK_FIN_WAIT_2, "rcv ACK of FIN");
-            if (t->orphan) {
-                t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
-                tcb_schedule(t);
-            }
-        }
-        break;
     case SYNACK_CLOSING:
         if (fin_acked(t)) {
             enter_time_wait(t, "rcv ACK of FIN");
@@ -614,6 +624,16 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
             break;
         default:
             break;
+        }
+    }
+    /* FIN-WAIT-1 whose FIN is now acknowledged, and which did not just go to
+     * TIME-WAIT on a FIN in this same segment (the diagram's direct edge,
+     * §3.10.7.4 eighth: "our FIN has been ACKed (perhaps in this segment)"). */
+    if (t->state == SYNACK_FIN_WAIT_1 && fin_acked(t)) {
+        tcb_set_state(t, SYNACK_FIN_WAIT_2, "rcv ACK of FIN");
+        if (t->orphan) {
+            t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+            tcb_schedule(t);
         }
     }
     tcp_output(t);

@@ -101,6 +101,9 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
         /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
          * the reopened window once it grew by min(buffer/2, MSS). */
         uint32_t after = tcp_rcv_window(t);
+        uint32_t max_field = 65535u << t->rcv_wscale; /* the most a window field can say */
+        if (after > max_field)
+            after = max_field;
         uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
         uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
         if (tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&

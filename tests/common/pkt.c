@@ -1,0 +1,393 @@
+/* pkt.c — the packet-conversation harness (see pkt.h). */
+#include "common/pkt.h"
+
+#include "tcp/tcp.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ hooks */
+
+static void on_output(void *ctx, const void *frame, size_t len)
+{
+    pkt_h *h = ctx;
+    if (h->qlen == PKT_QMAX) {
+        print_error("pkt: more than %d frames queued: a test forgot to pop them\n", PKT_QMAX);
+        _fail(__FILE__, __LINE__);
+    }
+    size_t i = (h->qhead + h->qlen++) % PKT_QMAX;
+    h->q[i].data = malloc(len ? len : 1);
+    assert_non_null(h->q[i].data);
+    memcpy(h->q[i].data, frame, len);
+    h->q[i].len = len;
+}
+
+/* Deterministic "randomness": a fixed xorshift sequence. */
+static void on_random(void *ctx, void *buf, size_t len)
+{
+    pkt_h *h = ctx;
+    uint8_t *p = buf;
+    for (size_t i = 0; i < len; i++) {
+        h->rng ^= h->rng << 13;
+        h->rng ^= h->rng >> 7;
+        h->rng ^= h->rng << 17;
+        p[i] = (uint8_t)h->rng;
+    }
+}
+
+static void on_trace(void *ctx, const synack_trace_event *ev)
+{
+    pkt_h *h = ctx;
+    if (ev->kind != SYNACK_TRACE_STATE || h->ntr == PKT_TRMAX)
+        return;
+    pkt_transition *t = &h->tr[h->ntr++];
+    t->conn = ev->conn_id;
+    t->from = ev->old_state;
+    t->to = ev->new_state;
+    snprintf(t->cause, sizeof(t->cause), "%s", ev->cause ? ev->cause : "");
+}
+
+static void on_event(void *ctx, synack_sock *sock, unsigned events)
+{
+    pkt_h *h = ctx;
+    for (size_t i = 0; i < h->nev; i++) {
+        if (h->ev[i].sock == sock) {
+            h->ev[i].ev |= events;
+            return;
+        }
+    }
+    if (h->nev < PKT_EVMAX) {
+        h->ev[h->nev].sock = sock;
+        h->ev[h->nev].ev = events;
+        h->nev++;
+    }
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void apply_knobs(synack_config *cfg, const char *knobs)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", knobs ? knobs : "");
+    for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq) {
+            print_error("pkt_new: knob \"%s\" has no '='\n", tok);
+            _fail(__FILE__, __LINE__);
+        }
+        *eq = 0;
+        int r = synack_config_set(cfg, tok, eq + 1);
+        if (r != 0) {
+            print_error("pkt_new: synack_config_set(%s, %s) = %d\n", tok, eq + 1, r);
+            _fail(__FILE__, __LINE__);
+        }
+    }
+}
+
+pkt_h *pkt_new(const char *knobs)
+{
+    pkt_h *h = calloc(1, sizeof(*h));
+    assert_non_null(h);
+    h->rng = 0x9e3779b97f4a7c15ULL;
+    h->now = PKT_T0;
+    h->peer_port = 40000;
+    h->port = 80;
+    synack_config *cfg = &h->cfg;
+    synack_config_init(cfg);
+    cfg->link = SYNACK_LINK_IP;
+    cfg->ip = PKT_US;
+    cfg->prefix_len = 24;
+    cfg->output = on_output;
+    cfg->output_ctx = h;
+    cfg->random = on_random;
+    cfg->random_ctx = h;
+    cfg->trace = on_trace;
+    cfg->trace_ctx = h;
+    cfg->event = on_event;
+    cfg->event_ctx = h;
+    apply_knobs(cfg, knobs);
+    h->s = synack_stack_new(cfg, h->now);
+    assert_non_null(h->s);
+    return h;
+}
+
+void pkt_free(pkt_h *h)
+{
+    if (!h)
+        return;
+    pkt_drain(h);
+    synack_stack_free(h->s);
+    free(h);
+}
+
+wire_tcp_opts pkt_opts(void)
+{
+    wire_tcp_opts o;
+    wire_tcp_opts_clear(&o);
+    return o;
+}
+
+wire_tcp_opts pkt_opts_mss(uint16_t mss)
+{
+    wire_tcp_opts o = pkt_opts();
+    o.mss = mss;
+    return o;
+}
+
+/* ------------------------------------------------------------ the peer speaks */
+
+void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+              const void *payload, size_t len, const wire_tcp_opts *opts)
+{
+    static uint8_t pkt[WIRE_IPV4_HDR_LEN + 60 + 65536];
+    wire_tcp t = {.sport = h->peer_port, .dport = h->port, .seq = seq, .ack = ack,
+                  .flags = flags, .wnd = wnd};
+    t.opt = opts ? *opts : pkt_opts();
+    uint8_t *seg = pkt + WIRE_IPV4_HDR_LEN;
+    size_t hl = wire_tcp_emit_header(seg, sizeof(pkt) - WIRE_IPV4_HDR_LEN, &t);
+    assert_true(hl >= WIRE_TCP_HDR_LEN);
+    assert_true(len <= sizeof(pkt) - WIRE_IPV4_HDR_LEN - hl);
+    if (len)
+        memcpy(seg + hl, payload, len);
+    wire_tcp_set_checksum(seg, hl + len, PKT_PEER, PKT_US);
+    size_t n = wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, PKT_US, WIRE_IPPROTO_TCP, 64, 1,
+                              hl + len);
+    assert_int_equal(n, WIRE_IPV4_HDR_LEN);
+    synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + hl + len, h->now);
+}
+
+/* ------------------------------------------------------------ the stack answers */
+
+const char *pkt_flags_str(uint8_t flags, char *buf, size_t size)
+{
+    static const char *const names[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+    static const int order[] = {1, 2, 0, 3, 4, 5, 6, 7}; /* SYN,RST,FIN,PSH,ACK,... */
+    size_t n = 0;
+    buf[0] = 0;
+    for (int k = 0; k < 8; k++) {
+        int i = order[k];
+        if (flags & (1u << i))
+            n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? "," : "", names[i]);
+    }
+    if (n == 0)
+        snprintf(buf, size, "(none)");
+    return buf;
+}
+
+static void describe(const wire_tcp *t, char *buf, size_t size)
+{
+    char f[40];
+    int n = snprintf(buf, size, "%s seq=%u ack=%u wnd=%u len=%zu", pkt_flags_str(t->flags, f, sizeof(f)),
+                     t->seq, t->ack, t->wnd, t->payload_len);
+    const wire_tcp_opts *o = &t->opt;
+    if (o->mss)
+        n += snprintf(buf + n, size - (size_t)n, " mss=%u", o->mss);
+    if (o->wscale >= 0)
+        n += snprintf(buf + n, size - (size_t)n, " ws=%d", o->wscale);
+    if (o->sack_ok)
+        n += snprintf(buf + n, size - (size_t)n, " sackOK");
+    if (o->has_ts)
+        n += snprintf(buf + n, size - (size_t)n, " ts=%u/%u", o->ts_val, o->ts_ecr);
+    if (o->sack_count)
+        n += snprintf(buf + n, size - (size_t)n, " sack=%u", o->sack_count);
+}
+
+static void describe_expected(uint8_t flags, int64_t seq, int64_t ack, char *buf, size_t size)
+{
+    char f[40], s[16] = "*", a[16] = "*";
+    if (seq != PKT_ANY)
+        snprintf(s, sizeof(s), "%u", (uint32_t)seq);
+    if (ack != PKT_ANY)
+        snprintf(a, sizeof(a), "%u", (uint32_t)ack);
+    snprintf(buf, size, "%s seq=%s ack=%s", pkt_flags_str(flags, f, sizeof(f)), s, a);
+}
+
+size_t pkt_pending(const pkt_h *h) { return h->qlen; }
+
+void pkt_drain(pkt_h *h)
+{
+    while (h->qlen) {
+        free(h->q[h->qhead].data);
+        h->qhead = (h->qhead + 1) % PKT_QMAX;
+        h->qlen--;
+    }
+}
+
+wire_tcp pkt_expect_at(pkt_h *h, uint8_t flags, int64_t seq, int64_t ack, const char *file,
+                       int line)
+{
+    char want[96], got[160];
+    describe_expected(flags, seq, ack, want, sizeof(want));
+    if (h->qlen == 0) {
+        print_error("%s:%d: expected %s, but the stack sent nothing\n", file, line, want);
+        _fail(file, line);
+    }
+    size_t len = h->q[h->qhead].len;
+    memcpy(h->last, h->q[h->qhead].data, len);
+    free(h->q[h->qhead].data);
+    h->qhead = (h->qhead + 1) % PKT_QMAX;
+    h->qlen--;
+
+    wire_ipv4 ip;
+    wire_tcp t;
+    if (wire_ipv4_parse(h->last, len, &ip) != WIRE_OK || ip.proto != WIRE_IPPROTO_TCP ||
+        ip.src != PKT_US || ip.dst != PKT_PEER) {
+        print_error("%s:%d: expected %s, got a frame that is not IPv4/TCP 10.0.0.2 -> 10.0.0.1\n",
+                    file, line, want);
+        _fail(file, line);
+    }
+    wire_err e = wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t);
+    if (e != WIRE_OK) {
+        print_error("%s:%d: expected %s, got a TCP segment that does not parse (err %d)\n", file,
+                    line, want, (int)e);
+        _fail(file, line);
+    }
+    describe(&t, got, sizeof(got));
+    if (t.flags != flags || (seq != PKT_ANY && t.seq != (uint32_t)seq) ||
+        (ack != PKT_ANY && t.ack != (uint32_t)ack)) {
+        print_error("%s:%d: expected %s\n%*s     got %s\n", file, line, want,
+                    (int)strlen(file) + 8, "", got);
+        _fail(file, line);
+    }
+    if (t.sport != h->port || t.dport != h->peer_port) {
+        print_error("%s:%d: %s went %u -> %u, expected %u -> %u\n", file, line, got, t.sport,
+                    t.dport, h->port, h->peer_port);
+        _fail(file, line);
+    }
+    return t;
+}
+
+void pkt_expect_none_at(pkt_h *h, const char *file, int line)
+{
+    if (h->qlen == 0)
+        return;
+    char got[160] = "a frame that is not TCP";
+    wire_ipv4 ip;
+    wire_tcp t;
+    if (wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip) == WIRE_OK &&
+        wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t) == WIRE_OK)
+        describe(&t, got, sizeof(got));
+    print_error("%s:%d: expected no segment, but the stack sent %s (%zu frame(s) pending)\n", file,
+                line, got, h->qlen);
+    _fail(file, line);
+}
+
+/* ------------------------------------------------------------ time */
+
+void pkt_advance(pkt_h *h, uint64_t ms)
+{
+    h->now += ms * PKT_MS;
+    synack_poll(h->s, h->now);
+}
+
+uint64_t pkt_next_deadline_ms(const pkt_h *h)
+{
+    uint64_t d = synack_next_deadline(h->s);
+    if (d == UINT64_MAX)
+        return UINT64_MAX;
+    return d <= h->now ? 0 : (d - h->now) / PKT_MS;
+}
+
+/* ------------------------------------------------------------ state and events */
+
+uint32_t pkt_id(const synack_sock *k) { return k->id; }
+
+const char *pkt_history(pkt_h *h, uint32_t id)
+{
+    size_t n = 0;
+    h->text[0] = 0;
+    for (size_t i = 0; i < h->ntr; i++) {
+        const pkt_transition *t = &h->tr[i];
+        if (t->conn != id)
+            continue;
+        if (n == 0)
+            n += (size_t)snprintf(h->text, sizeof(h->text), "%s", synack_state_name(t->from));
+        if (n < sizeof(h->text))
+            n += (size_t)snprintf(h->text + n, sizeof(h->text) - n, " > %s",
+                                  synack_state_name(t->to));
+    }
+    return h->text;
+}
+
+const char *pkt_last_cause(pkt_h *h, uint32_t id)
+{
+    for (size_t i = h->ntr; i-- > 0;)
+        if (h->tr[i].conn == id)
+            return h->tr[i].cause;
+    return "";
+}
+
+uint32_t pkt_other_conn(pkt_h *h, uint32_t except)
+{
+    for (size_t i = 0; i < h->ntr; i++)
+        if (h->tr[i].conn != except)
+            return h->tr[i].conn;
+    return 0;
+}
+
+unsigned pkt_events(pkt_h *h, const synack_sock *k)
+{
+    for (size_t i = 0; i < h->nev; i++) {
+        if (h->ev[i].sock == k) {
+            unsigned e = h->ev[i].ev;
+            h->ev[i].ev = 0;
+            return e;
+        }
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ openings */
+
+synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog)
+{
+    synack_sock *l = synack_socket(h->s);
+    assert_non_null(l);
+    assert_int_equal(synack_bind(l, port), 0);
+    assert_int_equal(synack_listen(l, backlog), 0);
+    assert_int_equal(synack_sock_state(l), SYNACK_LISTEN);
+    h->port = port;
+    return l;
+}
+
+synack_sock *pkt_passive_open(pkt_h *h, synack_sock *listener)
+{
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_expect_none(h);
+    int err = 1;
+    synack_sock *k = synack_accept(listener, &err);
+    assert_non_null(k);
+    assert_int_equal(err, 0);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    return k;
+}
+
+synack_sock *pkt_active_open(pkt_h *h)
+{
+    synack_sock *k = synack_socket(h->s);
+    assert_non_null(k);
+    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
+    h->port = 0;
+    /* Learn our ephemeral port from the SYN itself. */
+    assert_true(pkt_pending(h) > 0);
+    wire_ipv4 ip;
+    wire_tcp t;
+    assert_int_equal(wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip), WIRE_OK);
+    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t), WIRE_OK);
+    h->port = t.sport;
+    wire_tcp syn = pkt_expect(h, SYN, PKT_ANY, 0);
+    h->iss = syn.seq;
+    h->irs = PKT_PEER_ISS;
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    pkt_send(h, SYN | ACK, h->irs, h->iss + 1, PKT_PEER_WND, NULL, 0, &o);
+    pkt_expect(h, ACK, h->iss + 1, h->irs + 1);
+    pkt_expect_none(h);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    return k;
+}

@@ -1,0 +1,132 @@
+/*
+ * pkt.h — packet-conversation harness for the TCP tests, in the style of
+ * smoltcp's socket tests: one stack, a scripted peer. The test injects the
+ * peer's segments with pkt_send and checks, segment by segment, exactly what
+ * the stack answered with pkt_expect / pkt_expect_none.
+ *
+ * The stack runs on a bare-IP link (SYNACK_LINK_IP: no Ethernet, no ARP) as
+ * 10.0.0.2 (PKT_US); the peer is 10.0.0.1 (PKT_PEER). Time starts at
+ * PKT_T0 and moves only through pkt_advance.
+ */
+#ifndef SYNACK_TEST_PKT_H
+#define SYNACK_TEST_PKT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+
+#include "synack.h"
+#include "wire/wire.h"
+
+#define PKT_US 0x0a000002u   /* 10.0.0.2: the stack under test   */
+#define PKT_PEER 0x0a000001u /* 10.0.0.1: the scripted peer      */
+#define PKT_MS 1000000ULL    /* nanoseconds per millisecond      */
+#define PKT_T0 (1000 * PKT_MS)
+#define PKT_ANY (-1)         /* pkt_expect: do not check this field */
+
+/* Flags, short. */
+#define FIN SYNACK_FIN
+#define SYN SYNACK_SYN
+#define RST SYNACK_RST
+#define PSH SYNACK_PSH
+#define ACK SYNACK_ACK
+
+#define PKT_QMAX 256
+#define PKT_TRMAX 256
+#define PKT_EVMAX 128
+
+typedef struct pkt_transition {
+    uint32_t conn;
+    int from, to;
+    char cause[48];
+} pkt_transition;
+
+typedef struct pkt_h {
+    synack_stack *s;
+    synack_config cfg;
+    uint64_t now;              /* ns */
+    uint16_t port;             /* our port: destination of pkt_send       */
+    uint16_t peer_port;        /* the peer's port: source of pkt_send     */
+    uint32_t iss;              /* our ISS once a pkt_*_open helper ran    */
+    uint32_t irs;              /* the peer's ISS in the helpers           */
+    /* Frames the output hook emitted, oldest first. */
+    struct { uint8_t *data; size_t len; } q[PKT_QMAX];
+    size_t qhead, qlen;
+    uint8_t last[65536];       /* the frame pkt_expect popped last        */
+    pkt_transition tr[PKT_TRMAX];
+    size_t ntr;
+    struct { synack_sock *sock; unsigned ev; } ev[PKT_EVMAX];
+    size_t nev;
+    uint64_t rng;
+    char text[1024];
+} pkt_h;
+
+/* A stack with the defaults changed by `knobs`: space-separated name=value
+ * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6").
+ * NULL or "" keeps Linux's defaults. */
+pkt_h *pkt_new(const char *knobs);
+void pkt_free(pkt_h *h);
+
+/* Options: none, or just an MSS. Fill in more fields as a test needs. */
+wire_tcp_opts pkt_opts(void);
+wire_tcp_opts pkt_opts_mss(uint16_t mss);
+
+/* Build an IPv4+TCP segment from PKT_PEER:peer_port to PKT_US:port with
+ * correct checksums and hand it to the stack at the current time. */
+void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
+              const void *payload, size_t len, const wire_tcp_opts *opts);
+
+/* Pop the next frame the stack emitted, check it is a valid TCP segment to
+ * the peer with exactly these flags, seq and ack (PKT_ANY skips a field),
+ * and return it parsed (payload valid until the next pop). Fails the test
+ * with what was expected and what came. */
+#define pkt_expect(h, flags, seq, ack) pkt_expect_at((h), (flags), (seq), (ack), __FILE__, __LINE__)
+wire_tcp pkt_expect_at(pkt_h *h, uint8_t flags, int64_t seq, int64_t ack, const char *file,
+                       int line);
+/* Fail the test if the stack emitted anything not yet popped. */
+#define pkt_expect_none(h) pkt_expect_none_at((h), __FILE__, __LINE__)
+void pkt_expect_none_at(pkt_h *h, const char *file, int line);
+/* Frames waiting to be popped. */
+size_t pkt_pending(const pkt_h *h);
+/* Drop every frame waiting to be popped. */
+void pkt_drain(pkt_h *h);
+
+/* Move the clock `ms` forward and run the stack's timers. */
+void pkt_advance(pkt_h *h, uint64_t ms);
+/* Milliseconds until the stack's next deadline (UINT64_MAX if none). */
+uint64_t pkt_next_deadline_ms(const pkt_h *h);
+
+/* A connection's stable id (trace events use it; valid after a free). */
+uint32_t pkt_id(const synack_sock *k);
+/* The states connection `id` went through, e.g.
+ * "CLOSED > SYN-SENT > ESTABLISHED" ("" if it never changed state). */
+const char *pkt_history(pkt_h *h, uint32_t id);
+/* The cause of the connection's latest state change ("" if none). */
+const char *pkt_last_cause(pkt_h *h, uint32_t id);
+/* Ids of connections, in order of their first state change, that are not
+ * `except` (0: none): how a test finds a listener's child. */
+uint32_t pkt_other_conn(pkt_h *h, uint32_t except);
+/* Events delivered to `k` since the last call (SYNACK_EV_* mask); clears. */
+unsigned pkt_events(pkt_h *h, const synack_sock *k);
+/* A counter by its field name: pkt_counter(h, tcp_challenge_acks). */
+#define pkt_counter(h, field) (synack_get_counters((h)->s)->field)
+
+/* Helpers for the common openings. Both leave the conversation at
+ * our next seq h->iss + 1 and the peer's next seq h->irs + 1, with the peer
+ * offering only MSS 1460 and window `PKT_PEER_WND`. */
+#define PKT_PEER_WND 65535
+#define PKT_PEER_ISS 1000u
+/* A listener on `port` with the given backlog; sets h->port. */
+synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog);
+/* SYN → SYN,ACK → ACK against `listener`, then accept. */
+synack_sock *pkt_passive_open(pkt_h *h, synack_sock *listener);
+/* connect() → SYN, SYN,ACK → ACK, to PKT_PEER:h->peer_port; sets h->port. */
+synack_sock *pkt_active_open(pkt_h *h);
+
+/* "SYN,ACK" for flags. */
+const char *pkt_flags_str(uint8_t flags, char *buf, size_t size);
+
+#endif

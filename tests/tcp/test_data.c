@@ -1,0 +1,293 @@
+/* test_data.c — the data path: in-order and out-of-order delivery (RFC 9293
+ * §3.10.7.4 seventh, RFC 2018 SACK blocks), segmentation by MSS, the
+ * receive window (trimming, §3.8.6) and window scaling (RFC 7323 §2). */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int teardown(void **state)
+{
+    pkt_free(*state);
+    return 0;
+}
+
+static synack_sock *established(pkt_h *h)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    return pkt_passive_open(h, l);
+}
+
+/* Passive open where the peer's SYN carries `o` and window `wnd` (also the
+ * window of its third ACK). */
+static synack_sock *established_with(pkt_h *h, synack_sock *l, uint16_t wnd,
+                                     const wire_tcp_opts *o)
+{
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, wnd, NULL, 0, o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, wnd, NULL, 0, NULL);
+    pkt_expect_none(h);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    return k;
+}
+
+static void fill(uint8_t *p, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(seed + i * 7);
+}
+
+/* In-order data is delivered and acknowledged at once. */
+static void in_order_delivery(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_events(h, k);
+    pkt_send(h, ACK | PSH, P, S, 65535, "hello", 5, NULL);
+    wire_tcp a = pkt_expect(h, ACK, S, P + 5);
+    assert_int_equal(a.wnd, 65535); /* 128 KiB free, no scaling: the field saturates */
+    assert_int_equal(a.payload_len, 0);
+    pkt_expect_none(h);
+    assert_true(pkt_events(h, k) & SYNACK_EV_READABLE);
+    assert_int_equal(synack_readable(k), 5);
+    pkt_send(h, ACK, P + 5, S, 65535, " world", 6, NULL);
+    pkt_expect(h, ACK, S, P + 11);
+    char b[32];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 11);
+    assert_memory_equal(b, "hello world", 11);
+    assert_int_equal(synack_recv(k, b, sizeof(b)), -EAGAIN);
+    /* A retransmission of delivered data is acknowledged, not delivered twice. */
+    pkt_send(h, ACK | PSH, P, S, 65535, "hello", 5, NULL);
+    pkt_expect(h, ACK, S, P + 11);
+    pkt_expect_none(h);
+    assert_int_equal(synack_readable(k), 0);
+    /* Overlapping old and new bytes: only the new part is delivered. */
+    pkt_send(h, ACK | PSH, P + 6, S, 65535, "world!", 6, NULL);
+    pkt_expect(h, ACK, S, P + 12);
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 1);
+    assert_int_equal(b[0], '!');
+}
+
+/* Out-of-order segments are held; each draws a duplicate ACK; filling the
+ * hole delivers everything in order with one cumulative ACK. */
+static void out_of_order_reassembly(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P + 5, S, 65535, "world", 5, NULL);
+    wire_tcp d = pkt_expect(h, ACK, S, P);
+    assert_int_equal(d.opt.sack_count, 0); /* SACK was not negotiated */
+    pkt_send(h, ACK, P + 10, S, 65535, "!!", 2, NULL);
+    pkt_expect(h, ACK, S, P);
+    pkt_expect_none(h);
+    assert_int_equal(synack_readable(k), 0);
+    char b[32];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), -EAGAIN);
+    assert_int_equal(pkt_counter(h, tcp_ofo_queue), 2);
+
+    pkt_send(h, ACK, P, S, 65535, "hello", 5, NULL);
+    pkt_expect(h, ACK, S, P + 12);
+    pkt_expect_none(h);
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 12);
+    assert_memory_equal(b, "helloworld!!", 12);
+}
+
+/* With SACK agreed, the duplicate ACKs report what we hold (RFC 2018 §4),
+ * the most recent block first; a FIN beyond the hole waits for it. */
+static void out_of_order_with_sack(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.sack_ok = 1;
+    synack_sock *k = established_with(h, l, 65535, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P + 10, S, 65535, "ccccc", 5, NULL);
+    wire_tcp d = pkt_expect(h, ACK, S, P);
+    assert_int_equal(d.opt.sack_count, 1);
+    assert_int_equal(d.opt.sack[0][0], P + 10);
+    assert_int_equal(d.opt.sack[0][1], P + 15);
+    pkt_send(h, ACK | FIN, P + 20, S, 65535, "eeeee", 5, NULL);
+    d = pkt_expect(h, ACK, S, P);
+    assert_int_equal(d.opt.sack_count, 2);
+    assert_int_equal(d.opt.sack[0][0], P + 20);
+    assert_int_equal(d.opt.sack[0][1], P + 25);
+    assert_int_equal(d.opt.sack[1][0], P + 10);
+    assert_int_equal(d.opt.sack[1][1], P + 15);
+    pkt_send(h, ACK, P + 5, S, 65535, "bbbbb", 5, NULL); /* merges with [10,15) */
+    d = pkt_expect(h, ACK, S, P);
+    assert_int_equal(d.opt.sack_count, 2);
+    assert_int_equal(d.opt.sack[0][0], P + 5);
+    assert_int_equal(d.opt.sack[0][1], P + 15);
+    pkt_send(h, ACK, P, S, 65535, "aaaaa", 5, NULL);
+    d = pkt_expect(h, ACK, S, P + 15);
+    assert_int_equal(d.opt.sack_count, 1);
+    pkt_send(h, ACK, P + 15, S, 65535, "ddddd", 5, NULL);
+    d = pkt_expect(h, ACK, S, P + 25);
+    assert_int_equal(d.opt.sack_count, 0);
+    pkt_expect_none(h);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED); /* that FIN was dropped */
+    char b[32];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 25);
+    assert_memory_equal(b, "aaaaabbbbbcccccdddddeeeee", 25);
+    pkt_send(h, ACK | FIN, P + 25, S, 65535, NULL, 0, NULL); /* the FIN again */
+    pkt_expect(h, ACK, S, P + 26);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSE_WAIT);
+}
+
+/* Sending: segments of the peer's MSS, PSH on the last, within cwnd. */
+static void send_segments_by_mss(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = established(h); /* peer MSS 1460 */
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[3000];
+    fill(data, sizeof(data), 1);
+    assert_int_equal(synack_send(k, data, sizeof(data)), 3000);
+    wire_tcp s1 = pkt_expect(h, ACK, S, P);
+    assert_int_equal(s1.payload_len, 1460);
+    assert_memory_equal(s1.payload, data, 1460);
+    assert_int_equal(s1.wnd, 65535);
+    wire_tcp s2 = pkt_expect(h, ACK, S + 1460, P);
+    assert_int_equal(s2.payload_len, 1460);
+    assert_memory_equal(s2.payload, data + 1460, 1460);
+    wire_tcp s3 = pkt_expect(h, ACK | PSH, S + 2920, P);
+    assert_int_equal(s3.payload_len, 80);
+    assert_memory_equal(s3.payload, data + 2920, 80);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P, S + 3000, 65535, NULL, 0, NULL);
+    pkt_expect_none(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.snd_una, S + 3000);
+    assert_int_equal(i.unacked, 0);
+    assert_int_equal(i.bytes_acked, 3000);
+    assert_int_equal(pkt_next_deadline_ms(h), UINT64_MAX); /* nothing in flight */
+}
+
+/* The peer's window limits what we send; its ACK opens room for more. */
+static void send_within_peer_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    synack_sock *k = established_with(h, l, 1500, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[4000];
+    fill(data, sizeof(data), 3);
+    assert_int_equal(synack_send(k, data, sizeof(data)), 4000);
+    assert_int_equal(pkt_expect(h, ACK, S, P).payload_len, 1000);
+    assert_int_equal(pkt_expect(h, ACK, S + 1000, P).payload_len, 500);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P, S + 1000, 1500, NULL, 0, NULL); /* right edge moves to S+2500 */
+    assert_int_equal(pkt_expect(h, ACK, S + 1500, P).payload_len, 1000);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P, S + 2500, 3000, NULL, 0, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S + 2500, P).payload_len, 1000);
+    wire_tcp last = pkt_expect(h, ACK | PSH, S + 3500, P);
+    assert_int_equal(last.payload_len, 500);
+    assert_memory_equal(last.payload, data + 3500, 500);
+    pkt_expect_none(h);
+}
+
+/* Data past our window's right edge is trimmed; the ACK says how much was
+ * taken and that the window is now closed (RFC 9293 §3.10.7.4 first). */
+static void data_beyond_window_trimmed(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = synack_socket(h->s);
+    assert_int_equal(synack_setopt(l, SYNACK_SO_RCVBUF, 4096), 0);
+    synack_bind(l, 80);
+    synack_listen(l, 8);
+    h->port = 80;
+    h->irs = 1000;
+    pkt_send(h, SYN, 1000, 0, 65535, NULL, 0, NULL);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, 1001);
+    assert_int_equal(sa.wnd, 4096);
+    uint32_t S = sa.seq + 1, P = 1001;
+    pkt_send(h, ACK, P, S, 65535, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+
+    static uint8_t data[5000];
+    fill(data, sizeof(data), 9);
+    pkt_send(h, ACK, P, S, 65535, data, 3000, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 3000).wnd, 1096);
+    pkt_send(h, ACK, P + 3000, S, 65535, data + 3000, 2000, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 0);
+    pkt_expect_none(h);
+    assert_int_equal(synack_readable(k), 4096);
+
+    /* Zero window: a segment with data is not acceptable; we ACK. */
+    pkt_send(h, ACK, P + 4096, S, 65535, data + 4096, 100, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 0);
+    pkt_expect_none(h);
+    assert_int_equal(synack_readable(k), 4096);
+
+    /* Reading reopens the window, and the stack says so. */
+    static uint8_t b[5000];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 4096);
+    assert_memory_equal(b, data, 4096);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 4096);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P + 4096, S, 65535, data + 4096, 904, NULL);
+    pkt_expect(h, ACK, S, P + 5000);
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 904);
+    assert_memory_equal(b, data + 4096, 904);
+}
+
+/* Window scaling: the peer's shift applies to every window after the
+ * handshake, never to the SYN's (RFC 7323 §2.2, §2.3). */
+static void window_scaling_after_handshake(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    o.wscale = 2;
+    h->irs = 1000;
+    pkt_send(h, SYN, 1000, 0, 1000, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, 1001);
+    assert_int_equal(sa.opt.wscale, 7);
+    assert_int_equal(sa.wnd, 65535); /* our SYN,ACK window: unscaled */
+    uint32_t S = sa.seq + 1, P = 1001;
+    pkt_send(h, ACK, P, S, 1000, NULL, 0, NULL); /* 1000 << 2 = 4000 bytes */
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.snd_wscale, 2);
+    assert_int_equal(i.snd_wnd, 4000);
+
+    static uint8_t data[6000];
+    fill(data, sizeof(data), 5);
+    assert_int_equal(synack_send(k, data, sizeof(data)), 6000);
+    assert_int_equal(pkt_expect(h, ACK, S, P).payload_len, 1000);
+    assert_int_equal(pkt_expect(h, ACK, S + 1000, P).payload_len, 1000);
+    assert_int_equal(pkt_expect(h, ACK, S + 2000, P).payload_len, 1000);
+    wire_tcp w = pkt_expect(h, ACK, S + 3000, P);
+    assert_int_equal(w.payload_len, 1000);
+    pkt_expect_none(h);
+    /* Our own windows are announced scaled by 7. */
+    assert_int_equal(w.wnd, 131072 >> 7);
+    pkt_send(h, ACK | PSH, P, S, 1000, "x", 1, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S + 4000, P + 1).wnd, (131072 - 1) >> 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(in_order_delivery, teardown),
+        cmocka_unit_test_teardown(out_of_order_reassembly, teardown),
+        cmocka_unit_test_teardown(out_of_order_with_sack, teardown),
+        cmocka_unit_test_teardown(send_segments_by_mss, teardown),
+        cmocka_unit_test_teardown(send_within_peer_window, teardown),
+        cmocka_unit_test_teardown(data_beyond_window_trimmed, teardown),
+        cmocka_unit_test_teardown(window_scaling_after_handshake, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
