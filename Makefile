@@ -38,13 +38,18 @@ all: lib $(BUILD)/synack
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 
+# V=1 shows full command lines.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/san/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Itests -c $< -o $@
+	@$(if $(V),,echo "  CC san  $<")
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests -c $< -o $@
 
 $(BUILD)/libsynack.a: $(CORE_OBJ)
 	@rm -f $@
@@ -70,7 +75,8 @@ $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST
 
 $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
+	@$(if $(V),,echo "  TEST    $@")
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
 
 # The example sees only the public header, as an embedding program would.
 $(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/synack.h
@@ -87,7 +93,7 @@ demo: deps-demo all
 test-build: $(BUILD)/san/synack $(TEST_BIN) $(BUILD)/examples/two_stacks all
 
 test: deps-test
-	$(MAKE) test-build
+	$(MAKE) -j2 test-build
 	bash tests/run.sh
 
 fuzz: $(BUILD)/fuzz/fuzz_input
@@ -104,7 +110,7 @@ install: lib $(BUILD)/synack
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
 	ln -sf libsynack.so.0 $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 $(BUILD)/synack.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:
