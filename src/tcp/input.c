@@ -328,7 +328,8 @@ static void process_ack(tcb *t, const wire_tcp *seg)
         if (t->app_owned && ring_free_space(&t->sndbuf) && !t->fin_queued)
             tcb_signal(t, SYNACK_EV_WRITABLE);
     } else if (ack == t->snd_una && seg->payload_len == 0 && !(seg->flags & SYNACK_FIN) &&
-               t->snd_una != t->snd_max && ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd) {
+               t->snd_una != t->snd_max && t->snd_wnd != 0 &&
+               ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd) {
         /* Duplicate ACK (RFC 5681 §2). Three start fast retransmit. */
         if (++t->dupacks == 3) {
             uint32_t flight = t->snd_max - t->snd_una;
@@ -359,6 +360,18 @@ static void process_ack(tcb *t, const wire_tcp *seg)
         t->snd_wl2 = ack;
         if (t->snd_wnd > t->max_snd_wnd)
             t->max_snd_wnd = t->snd_wnd;
+        if (t->snd_wnd == 0 && ack == t->snd_una && t->snd_nxt != t->snd_una &&
+            seq_lt(t->snd_una, t->buf_seq + t->sndbuf.used)) {
+            /* The peer answers with a closed window: the data we sent past
+             * SND.UNA (a zero-window probe) was not taken. Probe again from
+             * SND.UNA; an answered probe is not a failure, so the window
+             * may stay closed indefinitely (RFC 1122 §4.2.2.17, RFC 9293
+             * §3.8.6.1). */
+            t->snd_nxt = t->snd_una;
+            t->fin_sent = false;
+            t->retries = 0;
+            t->rtt_timing = false;
+        }
         tcp_arm_rto(t);
     }
 }

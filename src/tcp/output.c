@@ -227,8 +227,12 @@ static void send_data(tcb *t, bool force)
             uint32_t room = payload_room(t);
             if (len > room)
                 len = room;
-            if (len == 0)
+            if (len == 0) {
+                /* Data waits behind a closed window: start the persist
+                 * timer, or nothing would ever probe it (RFC 9293 §3.8.6.1). */
+                tcp_arm_rto(t);
                 return;
+            }
             uint8_t flags = SYNACK_ACK;
             if (t->snd_nxt + len == data_end) {
                 flags |= SYNACK_PSH;
