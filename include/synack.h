@@ -146,6 +146,12 @@ uint64_t synack_next_deadline(const synack_stack *s);
  * Errors: -ENOMEM. */
 int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
 
+/* Announce our address with a gratuitous ARP request (RFC 5227 §3: sender
+ * and target address both ours, to the broadcast address), so neighbours
+ * update their caches at once. A device runner calls it at start. Does
+ * nothing on SYNACK_LINK_IP links. */
+void synack_arp_announce(synack_stack *s, uint64_t now_ns);
+
 /* The stack's configuration as it is in force. */
 const synack_config *synack_stack_config(const synack_stack *s);
 

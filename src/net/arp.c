@@ -1,5 +1,11 @@
 /* arp.c — RFC 826 for Ethernet/IPv4: answer requests for our address,
- * resolve next hops, cache with expiry, hold one packet while resolving. */
+ * resolve next hops, cache with expiry, hold a few packets while resolving,
+ * announce our address (gratuitous ARP, RFC 5227 §3).
+ *
+ * An entry is fresh for ARP_TIMEOUT_NS after it was learnt. A stale entry is
+ * still used (traffic does not stall) while a request goes out once per
+ * ARP_RETRY_NS to refresh it; one not confirmed within a second
+ * ARP_TIMEOUT_NS is forgotten and resolved again from scratch. */
 #include "net/net.h"
 
 #include <stdlib.h>
@@ -16,6 +22,17 @@ static arp_entry *arp_find(net_ctx *n, uint32_t ip)
 }
 
 /* A free slot, else the dynamic entry closest to expiry. */
+static void drop_pending(net_ctx *n, arp_entry *e, bool count)
+{
+    for (int i = 0; i < e->npending; i++) {
+        free(e->pending[i]);
+        e->pending[i] = NULL;
+        if (count)
+            n->ctr->arp_unresolved_drops++;
+    }
+    e->npending = 0;
+}
+
 static arp_entry *arp_slot(net_ctx *n)
 {
     arp_entry *victim = NULL;
@@ -27,7 +44,7 @@ static arp_entry *arp_slot(net_ctx *n)
             victim = e;
     }
     if (victim) {
-        free(victim->pending);
+        drop_pending(n, victim, true);
         memset(victim, 0, sizeof(*victim));
     }
     return victim;
@@ -64,12 +81,15 @@ static void learn(net_ctx *n, uint32_t ip, const uint8_t mac[6], bool create)
     memcpy(e->mac, mac, 6);
     e->state = ARP_RESOLVED;
     e->expires = n->now + ARP_TIMEOUT_NS;
-    if (e->pending) {
-        uint8_t *p = e->pending;
-        size_t len = e->pending_len;
-        e->pending = NULL;
-        /* The stored copy has 14 bytes of headroom in front of the packet. */
-        send_frame(n, e->mac, p + WIRE_ETH_HDR_LEN, len, WIRE_ETHERTYPE_IPV4);
+    e->retry_at = 0;
+    /* Send what waited, oldest first. Each stored copy has 14 bytes of
+     * headroom in front of the packet. */
+    int np = e->npending;
+    e->npending = 0;
+    for (int i = 0; i < np; i++) {
+        uint8_t *p = e->pending[i];
+        e->pending[i] = NULL;
+        send_frame(n, e->mac, p + WIRE_ETH_HDR_LEN, e->pending_len[i], WIRE_ETHERTYPE_IPV4);
         free(p);
     }
 }
@@ -89,9 +109,26 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len)
     }
 }
 
+static void send_request(net_ctx *n, uint32_t hop)
+{
+    static const uint8_t zero[6] = {0};
+    n->ctr->arp_requests_sent++;
+    send_arp(n, WIRE_ARP_REQUEST, zero, hop, BROADCAST);
+}
+
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
 {
     arp_entry *e = arp_find(n, hop);
+    if (e && e->state == ARP_RESOLVED && e->expires <= n->now &&
+        n->now - e->expires < ARP_TIMEOUT_NS) {
+        /* Stale: keep using it, and ask again now and then. */
+        if (e->retry_at <= n->now) {
+            e->retry_at = n->now + ARP_RETRY_NS;
+            send_request(n, hop);
+        }
+        send_frame(n, e->mac, pkt, pkt_len, WIRE_ETHERTYPE_IPV4);
+        return;
+    }
     if (e && (e->state == ARP_STATIC || (e->state == ARP_RESOLVED && e->expires > n->now))) {
         send_frame(n, e->mac, pkt, pkt_len, WIRE_ETHERTYPE_IPV4);
         return;
@@ -105,27 +142,39 @@ void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
         e->state = ARP_PENDING;
         e->expires = 0;
     } else if (e->state == ARP_RESOLVED) {
-        e->state = ARP_PENDING; /* expired: ask again, keep the old MAC meanwhile */
+        e->state = ARP_PENDING; /* long unconfirmed: resolve again */
         e->expires = 0;
     }
-    /* Hold the newest packet; an older one waiting is dropped and counted. */
+    /* Hold the packet; when the queue is full the oldest one is dropped. */
     uint8_t *copy = malloc(pkt_len + WIRE_ETH_HDR_LEN);
     if (copy) {
-        if (e->pending)
+        if (e->npending == ARP_QUEUE) {
             n->ctr->arp_unresolved_drops++;
-        free(e->pending);
+            free(e->pending[0]);
+            memmove(e->pending, e->pending + 1, (ARP_QUEUE - 1) * sizeof(e->pending[0]));
+            memmove(e->pending_len, e->pending_len + 1,
+                    (ARP_QUEUE - 1) * sizeof(e->pending_len[0]));
+            e->npending--;
+        }
         memcpy(copy + WIRE_ETH_HDR_LEN, pkt, pkt_len);
-        e->pending = copy;
-        e->pending_len = pkt_len;
+        e->pending[e->npending] = copy;
+        e->pending_len[e->npending++] = pkt_len;
     } else {
         n->ctr->arp_unresolved_drops++;
     }
     if (e->expires <= n->now) {
         e->expires = n->now + ARP_RETRY_NS;
-        n->ctr->arp_requests_sent++;
-        static const uint8_t zero[6] = {0};
-        send_arp(n, WIRE_ARP_REQUEST, zero, hop, BROADCAST);
+        send_request(n, hop);
     }
+}
+
+void arp_announce(net_ctx *n)
+{
+    static const uint8_t zero[6] = {0};
+    if (n->cfg->link != SYNACK_LINK_ETHERNET)
+        return;
+    /* RFC 5227 §3: a request with sender and target both our address. */
+    send_arp(n, WIRE_ARP_REQUEST, zero, n->cfg->ip, BROADCAST);
 }
 
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6])
@@ -133,8 +182,7 @@ int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6])
     arp_entry *e = arp_find(n, ip);
     if (!e && !(e = arp_slot(n)))
         return -1;
-    free(e->pending);
-    e->pending = NULL;
+    drop_pending(n, e, false);
     e->ip = ip;
     memcpy(e->mac, mac, 6);
     e->state = ARP_STATIC;

@@ -15,7 +15,8 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
 void net_free(net_ctx *n)
 {
     for (int i = 0; i < ARP_ENTRIES; i++)
-        free(n->arp[i].pending);
+        for (int j = 0; j < n->arp[i].npending; j++)
+            free(n->arp[i].pending[j]);
 }
 
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)

@@ -8,15 +8,20 @@
 #define ARP_ENTRIES 64
 #define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS)
 #define ARP_RETRY_NS (1000ULL * NS_PER_MS)
+#define ARP_QUEUE 8 /* IP packets held per next hop while it is being resolved */
 #define NET_BUF_LEN (65536 + 64)
 
 typedef struct arp_entry {
     uint32_t ip;
     uint8_t mac[6];
     uint8_t state;          /* ARP_FREE, ARP_PENDING, ARP_RESOLVED, ARP_STATIC */
-    uint64_t expires;       /* resolved: until; pending: next request */
-    uint8_t *pending;       /* one IP packet waiting for resolution (owned) */
-    size_t pending_len;
+    uint8_t npending;
+    uint64_t expires;       /* resolved: fresh until; pending: next request */
+    uint64_t retry_at;      /* resolved but stale: next refresh request */
+    /* IP packets waiting for resolution (owned, oldest first); each has
+     * 14 bytes of headroom for the Ethernet header. */
+    uint8_t *pending[ARP_QUEUE];
+    size_t pending_len[ARP_QUEUE];
 } arp_entry;
 
 enum { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED, ARP_STATIC };
@@ -38,6 +43,8 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len);
 /* TCP's emit hook: `seg` has TCP_HEADROOM bytes free in front of it. */
 void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len);
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
+/* Broadcast a gratuitous ARP request for our own address. */
+void arp_announce(net_ctx *n);
 
 /* arp.c */
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);

@@ -95,6 +95,13 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])
     return arp_add_static(&s->net, ip, mac) == 0 ? 0 : -12 /* ENOMEM */;
 }
 
+void synack_arp_announce(synack_stack *s, uint64_t now_ns)
+{
+    stack_enter(s, now_ns);
+    arp_announce(&s->net);
+    stack_leave(s);
+}
+
 const synack_config *synack_stack_config(const synack_stack *s) { return &s->cfg; }
 
 const synack_counters *synack_get_counters(const synack_stack *s) { return &s->ctr; }
