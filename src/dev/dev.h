@@ -1,0 +1,71 @@
+/*
+ * dev.h — network devices for running a stack on a real host (outside the
+ * core: these call the operating system).
+ *
+ *   TAP     Ethernet frames through /dev/net/tun (IFF_TAP | IFF_NO_PI)
+ *   TUN     bare IPv4 packets through /dev/net/tun (IFF_TUN | IFF_NO_PI)
+ *   PACKET  an AF_PACKET socket on an existing interface (e.g. one end of a
+ *           veth pair); Ethernet frames, promiscuous while open
+ *
+ * TAP and TUN attach to an interface that already exists (made with
+ * `ip tuntap add`) or create it. One the device created is non-persistent:
+ * the kernel removes it when the device is closed, and the device brings it
+ * up on creation so the kernel side only needs an address.
+ *
+ * Every device is non-blocking. Sending is batched: dev_send queues a copy
+ * of the frame and dev_flush hands the queue to the kernel (sendmmsg on
+ * packet sockets, one write per frame on TAP/TUN, which the kernel offers
+ * no batch call for). Receiving takes up to DEV_BATCH frames per call
+ * (recvmmsg on packet sockets).
+ */
+#ifndef SYNACK_DEV_DEV_H
+#define SYNACK_DEV_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef enum dev_kind { DEV_TAP = 0, DEV_TUN, DEV_PACKET } dev_kind;
+
+#define DEV_BATCH 64
+#define DEV_FRAME_MAX 65550 /* largest frame a device hands over (64 KiB + L2) */
+
+typedef struct dev dev;
+
+typedef struct dev_stats {
+    uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
+    uint64_t tx_dropped; /* the kernel refused a frame (queue full, ...) */
+    uint64_t rx_truncated;
+} dev_stats;
+
+/* Open a device on interface `ifname`. Returns NULL with a message in `err`. */
+dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen);
+
+/* Close; removes the interface when this device created it. NULL ignored. */
+void dev_close(dev *d);
+
+dev_kind dev_get_kind(const dev *d);
+const char *dev_name(const dev *d);
+int dev_fd(const dev *d);
+/* 1 when the device created its interface (and will remove it). */
+int dev_created(const dev *d);
+/* The interface's MTU (IP bytes), or 1500 if it cannot be read. */
+unsigned dev_mtu(const dev *d);
+/* The interface's own MAC address (the kernel's side of a TAP). 0 or -1. */
+int dev_hwaddr(const dev *d, uint8_t mac[6]);
+
+/* Receive up to `max` (<= DEV_BATCH) frames. On return frames[i] points to
+ * the i-th frame (valid until the next dev_recv) of lens[i] bytes.
+ * Returns the count (0 when nothing is waiting) or -1 on a device error. */
+int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max);
+
+/* Queue one frame for sending (copied). When the queue is full it is
+ * flushed first. Frames longer than DEV_FRAME_MAX are dropped. */
+void dev_send(dev *d, const void *frame, size_t len);
+/* Hand every queued frame to the kernel. Frames it refuses are counted in
+ * tx_dropped (TCP retransmits them). Returns the number sent. */
+int dev_flush(dev *d);
+
+const dev_stats *dev_get_stats(const dev *d);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * loop.h — an epoll-based runner that drives one stack from one device with
+ * the real monotonic clock (outside the core).
+ *
+ * Each turn: run the stack's timers, let the application work (its `tick`),
+ * flush the frames the stack produced, then sleep in epoll until the device
+ * is readable or synack_next_deadline comes due (whichever is first); read a
+ * batch of frames into the stack and go round again. SIGINT and SIGTERM are
+ * blocked outside the sleep and only delivered inside it (epoll_pwait), so a
+ * signal never gets lost between a check and the sleep.
+ */
+#ifndef SYNACK_DEV_LOOP_H
+#define SYNACK_DEV_LOOP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "dev/dev.h"
+#include "dev/pcap.h"
+#include "synack.h"
+
+typedef struct dev_loop dev_loop;
+
+/* The application's turn: return nonzero to end the loop. `now` is the
+ * monotonic time in ns. */
+typedef int (*dev_loop_tick_fn)(void *ctx, uint64_t now);
+
+/* A loop over device `d` (not owned). */
+dev_loop *dev_loop_new(dev *d);
+void dev_loop_free(dev_loop *l);
+
+/* The output hook to put in synack_config (with the loop as output_ctx). */
+void dev_loop_output(void *loop, const void *frame, size_t len);
+
+/* Record every frame in and out to `w` (not owned), stamped with the real
+ * time of day so tshark shows wall-clock times. NULL stops. */
+void dev_loop_set_pcap(dev_loop *l, pcap_writer *w);
+
+/* The stack to drive. Set it before dev_loop_run. */
+void dev_loop_set_stack(dev_loop *l, synack_stack *s);
+
+/* Install SIGINT/SIGTERM handlers that raise a flag (dev_loop_signalled). */
+void dev_loop_catch_signals(void);
+/* The signal that arrived (0 = none), and clear it. */
+int dev_loop_signalled(void);
+
+/* Run until `tick` returns nonzero or a device error. Returns 0, or -1 on a
+ * device error (errno says which). */
+int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx);
+
+/* Monotonic and real time in ns. */
+uint64_t dev_now(void);
+uint64_t dev_wallclock(void);
+
+#endif
