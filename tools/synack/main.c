@@ -2,7 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "connect.h"
 #include "demo.h"
+#include "serve.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -11,8 +13,8 @@ static void usage(FILE *f) {
             "commands:\n"
             "  demo [SCENARIO]   watch TCP's life stories in the simulator (ladder diagrams)\n"
             "  lab               experiments (not yet implemented)\n"
-            "  serve             serve on a TAP device (not yet implemented)\n"
-            "  connect           connect over a TAP device (not yet implemented)\n"
+            "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
+            "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "\n"
             "Run 'synack COMMAND --help' for a command's options.\n");
 }
@@ -29,7 +31,11 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "demo"))
         return demo_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "lab") || !strcmp(cmd, "serve") || !strcmp(cmd, "connect"))
+    if (!strcmp(cmd, "serve"))
+        return serve_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "connect"))
+        return connect_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "lab"))
         fprintf(stderr, "synack: %s: not yet implemented\n", cmd);
     else
         fprintf(stderr, "synack: %s: unknown command (not yet implemented)\n", cmd);

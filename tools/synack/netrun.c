@@ -1,0 +1,353 @@
+/* netrun.c — shared set-up of `synack serve` and `synack connect` (see netrun.h). */
+#include "netrun.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "fmt.h"
+
+const char NETRUN_HELP[] =
+    "interface:\n"
+    "  --tap IF             Ethernet frames through TAP interface IF (/dev/net/tun,\n"
+    "                       IFF_TAP|IFF_NO_PI); attaches to IF if it exists (ip tuntap\n"
+    "                       add), else creates it, brings it up, and removes it on exit\n"
+    "  --tun IF             bare IPv4 packets through TUN interface IF (same rules)\n"
+    "  --packet IF          an AF_PACKET socket on existing interface IF, e.g. one end\n"
+    "                       of a veth pair (promiscuous while running)\n"
+    "  --ip ADDR/PREFIX     synack's own address and subnet, e.g. 10.77.0.2/24\n"
+    "                       (must not be the kernel's address on IF)\n"
+    "  --mac MAC            synack's MAC (Ethernet links); default 02:00 followed by\n"
+    "                       the four bytes of --ip\n"
+    "  --gw ADDR            next hop for destinations outside the subnet (default:\n"
+    "                       none; such destinations are unreachable)\n"
+    "  -o NAME=VALUE        set a sysctl knob, Linux names, with or without the\n"
+    "                       net.ipv4. prefix (e.g. -o net.ipv4.tcp_sack=0); repeatable\n"
+    "  --pcap FILE          write every frame in and out to FILE (pcap, wall-clock\n"
+    "                       time stamps)\n"
+    "  --trace              print every state change and segment to stderr, one line\n"
+    "                       each: time, connection, event\n";
+
+static int need_value(const char *cmd, int argc, char **argv, int i)
+{
+    if (i + 1 >= argc) {
+        fprintf(stderr, "synack %s: %s needs a value\n", cmd, argv[i]);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_mac(const char *t, uint8_t mac[6])
+{
+    unsigned v[6];
+    char tail;
+    if (sscanf(t, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &tail) != 6)
+        return -1;
+    for (int i = 0; i < 6; i++) {
+        if (v[i] > 255)
+            return -1;
+        mac[i] = (uint8_t)v[i];
+    }
+    return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be ours */
+}
+
+int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--tap") || !strcmp(a, "--tun") || !strcmp(a, "--packet")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        if (o->kind_set) {
+            fprintf(stderr, "synack %s: give only one of --tap, --tun, --packet\n", cmd);
+            return -1;
+        }
+        o->kind_set = 1;
+        o->kind = a[2] == 'p' ? DEV_PACKET : !strcmp(a, "--tap") ? DEV_TAP : DEV_TUN;
+        o->ifname = argv[++*i];
+        return 1;
+    }
+    if (!strcmp(a, "--ip")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", argv[++*i]);
+        char *slash = strchr(buf, '/');
+        long prefix = 24;
+        if (slash) {
+            *slash = '\0';
+            char *end;
+            prefix = strtol(slash + 1, &end, 10);
+            if (*end || end == slash + 1 || prefix < 1 || prefix > 32) {
+                fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, argv[*i]);
+                return -1;
+            }
+        }
+        if (synack_ip_parse(buf, &o->ip) < 0 || !o->ip) {
+            fprintf(stderr, "synack %s: --ip %s: not an IPv4 address\n", cmd, argv[*i]);
+            return -1;
+        }
+        o->prefix = (uint8_t)prefix;
+        o->ip_set = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--mac")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        if (parse_mac(argv[++*i], o->mac) < 0) {
+            fprintf(stderr, "synack %s: --mac %s: not a unicast MAC address\n", cmd, argv[*i]);
+            return -1;
+        }
+        o->mac_set = 1;
+        return 1;
+    }
+    if (!strcmp(a, "--gw")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        if (synack_ip_parse(argv[++*i], &o->gw) < 0) {
+            fprintf(stderr, "synack %s: --gw %s: not an IPv4 address\n", cmd, argv[*i]);
+            return -1;
+        }
+        return 1;
+    }
+    if (!strcmp(a, "-o") || (!strncmp(a, "-o", 2) && a[2])) {
+        const char *kv;
+        if (a[2]) {
+            kv = a + 2;
+        } else {
+            if (need_value(cmd, argc, argv, *i) < 0)
+                return -1;
+            kv = argv[++*i];
+        }
+        if (o->nknobs == NETRUN_MAX_KNOBS) {
+            fprintf(stderr, "synack %s: too many -o options\n", cmd);
+            return -1;
+        }
+        o->knobs[o->nknobs++] = kv;
+        return 1;
+    }
+    if (!strcmp(a, "--pcap")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        o->pcap_path = argv[++*i];
+        return 1;
+    }
+    if (!strcmp(a, "--trace")) {
+        o->trace = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int netrun_check(const netrun_opts *o, const char *cmd)
+{
+    if (!o->kind_set) {
+        fprintf(stderr, "synack %s: give an interface: --tap IF, --tun IF or --packet IF\n", cmd);
+        return -1;
+    }
+    if (!o->ip_set) {
+        fprintf(stderr, "synack %s: give synack's address: --ip ADDR/PREFIX\n", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+static void os_random(void *ctx, void *buf, size_t len)
+{
+    (void)ctx;
+    uint8_t *p = buf;
+    while (len) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            abort(); /* no randomness: ISNs would be predictable */
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+static const char *kind_name(int k)
+{
+    switch (k) {
+    case SYNACK_TRACE_STATE: return "STATE";
+    case SYNACK_TRACE_SEG_IN: return "IN";
+    case SYNACK_TRACE_SEG_OUT: return "OUT";
+    case SYNACK_TRACE_DROP: return "DROP";
+    }
+    return "?";
+}
+
+static void on_trace(void *ctx, const synack_trace_event *ev)
+{
+    netrun *r = ctx;
+    char l[24], rem[24], fl[40];
+    uint64_t t = ev->time_ns > r->t0 ? ev->time_ns - r->t0 : 0;
+    fprintf(stderr, "%llu.%06llu #%u %s %s %s", (unsigned long long)(t / 1000000000ull),
+            (unsigned long long)(t % 1000000000ull / 1000), (unsigned)ev->conn_id,
+            fmt_endpoint(ev->local_ip, ev->local_port, l),
+            fmt_endpoint(ev->remote_ip, ev->remote_port, rem), kind_name(ev->kind));
+    switch (ev->kind) {
+    case SYNACK_TRACE_STATE:
+        fprintf(stderr, " %s -> %s", synack_state_name(ev->old_state),
+                synack_state_name(ev->new_state));
+        break;
+    case SYNACK_TRACE_SEG_IN:
+    case SYNACK_TRACE_SEG_OUT:
+        fprintf(stderr, " %s seq=%u ack=%u win=%u len=%u%s", fmt_flags(ev->seg.flags, fl),
+                (unsigned)ev->seg.seq, (unsigned)ev->seg.ack, (unsigned)ev->seg.wnd,
+                (unsigned)ev->seg.len, ev->retransmit ? " retransmit" : "");
+        break;
+    default:
+        break;
+    }
+    if (ev->cause)
+        fprintf(stderr, " (%s)", ev->cause);
+    fputc('\n', stderr);
+}
+
+int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
+                void *event_ctx)
+{
+    memset(r, 0, sizeof(*r));
+    char err[256];
+    r->d = dev_open(o->kind, o->ifname, err, sizeof err);
+    if (!r->d) {
+        fprintf(stderr, "synack %s: %s\n", cmd, err);
+        return -1;
+    }
+    r->loop = dev_loop_new(r->d);
+    if (!r->loop) {
+        fprintf(stderr, "synack %s: epoll: %s\n", cmd, strerror(errno));
+        goto bad;
+    }
+    synack_config cfg;
+    synack_config_init(&cfg);
+    cfg.link = o->kind == DEV_TUN ? SYNACK_LINK_IP : SYNACK_LINK_ETHERNET;
+    cfg.ip = o->ip;
+    cfg.prefix_len = o->prefix;
+    cfg.gateway = o->gw;
+    cfg.mtu = dev_mtu(r->d) > 65535 ? 65535 : dev_mtu(r->d);
+    if (o->mac_set) {
+        memcpy(cfg.mac, o->mac, 6);
+    } else {
+        uint8_t m[6] = {0x02, 0x00, (uint8_t)(o->ip >> 24), (uint8_t)(o->ip >> 16),
+                        (uint8_t)(o->ip >> 8), (uint8_t)o->ip};
+        memcpy(cfg.mac, m, 6);
+    }
+    uint8_t kmac[6];
+    if (cfg.link == SYNACK_LINK_ETHERNET && dev_hwaddr(r->d, kmac) == 0 &&
+        !memcmp(kmac, cfg.mac, 6)) {
+        fprintf(stderr, "synack %s: --mac is the interface's own MAC; pick another\n", cmd);
+        goto bad;
+    }
+    for (size_t i = 0; i < o->nknobs; i++) {
+        char name[128];
+        const char *eq = strchr(o->knobs[i], '=');
+        if (!eq || (size_t)(eq - o->knobs[i]) >= sizeof name) {
+            fprintf(stderr, "synack %s: -o %s: expected NAME=VALUE\n", cmd, o->knobs[i]);
+            goto bad;
+        }
+        memcpy(name, o->knobs[i], (size_t)(eq - o->knobs[i]));
+        name[eq - o->knobs[i]] = '\0';
+        int rc = synack_config_set(&cfg, name, eq + 1);
+        if (rc < 0) {
+            fprintf(stderr, "synack %s: -o %s: %s\n", cmd, o->knobs[i],
+                    rc == -ENOENT ? "unknown knob" : "bad value");
+            goto bad;
+        }
+    }
+    cfg.output = dev_loop_output;
+    cfg.output_ctx = r->loop;
+    cfg.random = os_random;
+    cfg.event = event;
+    cfg.event_ctx = event_ctx;
+    r->t0 = dev_now();
+    if (o->trace) {
+        cfg.trace = on_trace;
+        cfg.trace_ctx = r;
+        setvbuf(stderr, NULL, _IOLBF, 0);
+    }
+    if (o->pcap_path) {
+        r->pcap = pcap_open(o->pcap_path,
+                            cfg.link == SYNACK_LINK_IP ? PCAP_LINKTYPE_RAW : PCAP_LINKTYPE_ETHERNET,
+                            PCAP_NSEC);
+        if (!r->pcap) {
+            fprintf(stderr, "synack %s: %s: %s\n", cmd, o->pcap_path, strerror(errno));
+            goto bad;
+        }
+        dev_loop_set_pcap(r->loop, r->pcap);
+    }
+    r->s = synack_stack_new(&cfg, r->t0);
+    if (!r->s) {
+        fprintf(stderr, "synack %s: cannot create the stack\n", cmd);
+        goto bad;
+    }
+    dev_loop_set_stack(r->loop, r->s);
+    synack_arp_announce(r->s, dev_now());
+    dev_flush(r->d);
+    return 0;
+bad:
+    netrun_close(r);
+    return -1;
+}
+
+void netrun_close(netrun *r)
+{
+    if (r->d)
+        dev_flush(r->d);
+    synack_stack_free(r->s);
+    dev_loop_free(r->loop);
+    dev_close(r->d);
+    pcap_close(r->pcap);
+    memset(r, 0, sizeof(*r));
+}
+
+int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *colon = strrchr(buf, ':');
+    if (!colon)
+        return -1;
+    *colon = '\0';
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 1 || p > 65535)
+        return -1;
+    if (synack_ip_parse(buf, ip) < 0)
+        return -1;
+    *port = (uint16_t)p;
+    return 0;
+}
+
+int netrun_parse_size(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || end == text || text[0] == '-')
+        return -1;
+    uint64_t mul = 1;
+    if (!*end)
+        mul = 1;
+    else if (!strcmp(end, "k") || !strcmp(end, "K") || !strcmp(end, "kB"))
+        mul = 1000;
+    else if (!strcmp(end, "M") || !strcmp(end, "MB"))
+        mul = 1000000;
+    else if (!strcmp(end, "G") || !strcmp(end, "GB"))
+        mul = 1000000000;
+    else if (!strcmp(end, "KiB"))
+        mul = 1024;
+    else if (!strcmp(end, "MiB"))
+        mul = 1024 * 1024;
+    else if (!strcmp(end, "GiB"))
+        mul = 1024ull * 1024 * 1024;
+    else
+        return -1;
+    if (v > UINT64_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * netrun.h — what `synack serve` and `synack connect` share: the options
+ * that put a stack on a real interface (--tap/--tun/--packet, --ip, --mac,
+ * --gw, -o, --pcap, --trace) and the set-up and tear-down of device, runner
+ * and stack.
+ */
+#ifndef SYNACK_TOOL_NETRUN_H
+#define SYNACK_TOOL_NETRUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dev/dev.h"
+#include "dev/loop.h"
+#include "dev/pcap.h"
+#include "synack.h"
+
+#define NETRUN_MAX_KNOBS 64
+
+typedef struct netrun_opts {
+    int kind_set;
+    dev_kind kind;
+    const char *ifname;
+    uint32_t ip;
+    uint8_t prefix;
+    int ip_set;
+    uint8_t mac[6];
+    int mac_set;
+    uint32_t gw;
+    const char *knobs[NETRUN_MAX_KNOBS]; /* "name=value" */
+    size_t nknobs;
+    const char *pcap_path;
+    int trace;
+} netrun_opts;
+
+/* The help text for the options above. */
+extern const char NETRUN_HELP[];
+
+/* Try to parse argv[*i] (and its value) as a shared option. Returns 1 when
+ * it was one (and advances *i past its value), 0 when it is not, -1 on a bad
+ * value (message printed with `cmd` as prefix). */
+int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* Check the required ones are there. Returns 0 or -1 (message printed). */
+int netrun_check(const netrun_opts *o, const char *cmd);
+
+typedef struct netrun {
+    dev *d;
+    dev_loop *loop;
+    synack_stack *s;
+    pcap_writer *pcap;
+    uint64_t t0;   /* monotonic start, for trace times */
+    int trace;
+} netrun;
+
+/* Open device, pcap, stack (with `event` as the socket event hook) and
+ * announce our address. Returns 0 or -1 (message printed). */
+int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
+                void *event_ctx);
+/* Close everything netrun_open opened (removes a TAP/TUN it created). */
+void netrun_close(netrun *r);
+
+/* Parse "a.b.c.d:port". Returns 0 or -1. */
+int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);
+/* Parse a decimal count with an optional k/M/G (powers of 1000) or
+ * KiB/MiB/GiB suffix. Returns 0 or -1. */
+int netrun_parse_size(const char *text, uint64_t *out);
+
+#endif

@@ -1,0 +1,518 @@
+/* serve.c — `synack serve`: listen on a real interface and run one of the
+ * small applications (echo, discard, greet, source, http) on every
+ * connection. */
+#include "serve.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fmt.h"
+#include "netrun.h"
+
+enum app { APP_ECHO, APP_DISCARD, APP_GREET, APP_SOURCE, APP_HTTP };
+
+#define PEND_CAP 65536  /* echo / http bytes waiting for send-buffer room */
+#define REQ_CAP 8192    /* one HTTP request head */
+#define DRAIN_NS (300ull * 1000 * 1000)
+
+typedef struct conn conn;
+typedef struct server server;
+
+struct conn {
+    server *sv;
+    synack_sock *k;
+    conn *prev, *next;
+    uint32_t rip;
+    uint16_t rport;
+    uint64_t t_open;
+    uint64_t in, out;
+    uint64_t src_left;   /* source: bytes still to send               */
+    uint8_t *pend;       /* echo/http: bytes to send                  */
+    size_t plen, poff;
+    char *req;           /* http: request bytes not yet answered      */
+    size_t rlen;
+    int peer_eof;
+    int close_after;     /* http: close once the pending reply is out */
+    unsigned requests;
+};
+
+struct server {
+    netrun net;
+    enum app app;
+    uint64_t source_bytes;
+    uint16_t port;
+    int quiet;
+    unsigned max_conns;
+    unsigned nconns;
+    uint64_t total_conns;
+    synack_sock *listener;
+    conn *conns;
+    int stopping;
+    uint64_t stop_at;
+};
+
+static const char PATTERN[] = "0123456789";
+
+static void log_end(conn *c, const char *how)
+{
+    server *sv = c->sv;
+    if (sv->quiet)
+        return;
+    char peer[24];
+    uint64_t now = dev_now();
+    double secs = (double)(now - c->t_open) / 1e9;
+    printf("conn %s in=%llu out=%llu time=%.3fs end=%s\n", fmt_endpoint(c->rip, c->rport, peer),
+           (unsigned long long)c->in, (unsigned long long)c->out, secs, how);
+    fflush(stdout);
+}
+
+static void try_accept(server *sv);
+
+/* Forget the connection; the handle is already closed or aborted. */
+static void conn_free(conn *c)
+{
+    server *sv = c->sv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        sv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    free(c->pend);
+    free(c->req);
+    free(c);
+    sv->nconns--;
+    if (!sv->stopping)
+        try_accept(sv);
+}
+
+/* Graceful close: FIN after what is queued; the stack finishes the rest. */
+static void conn_close(conn *c, const char *how)
+{
+    log_end(c, how);
+    synack_sock_set_user(c->k, NULL);
+    synack_close(c->k);
+    conn_free(c);
+}
+
+static void conn_fail(conn *c, int err)
+{
+    char how[48];
+    snprintf(how, sizeof how, "%s",
+             err == -ECONNRESET  ? "reset"
+             : err == -ETIMEDOUT ? "timeout"
+                                 : fmt_errno(err));
+    log_end(c, how);
+    synack_sock_set_user(c->k, NULL);
+    synack_abort(c->k);
+    conn_free(c);
+}
+
+/* Send what is pending. Returns 1 when everything went, 0 when the send
+ * buffer is full, or a negative error. */
+static int flush_pending(conn *c)
+{
+    while (c->poff < c->plen) {
+        ssize_t n = synack_send(c->k, c->pend + c->poff, c->plen - c->poff);
+        if (n == -EAGAIN || n == 0)
+            return 0;
+        if (n < 0)
+            return (int)n;
+        c->poff += (size_t)n;
+        c->out += (uint64_t)n;
+    }
+    c->plen = c->poff = 0;
+    return 1;
+}
+
+static int pump_source(conn *c)
+{
+    char chunk[16384];
+    while (c->src_left > 0) {
+        /* the pattern continues across chunks: start at out % 10 */
+        size_t len = c->src_left < sizeof chunk ? (size_t)c->src_left : sizeof chunk;
+        for (size_t i = 0; i < len; i++)
+            chunk[i] = PATTERN[(c->out + i) % 10];
+        ssize_t n = synack_send(c->k, chunk, len);
+        if (n == -EAGAIN || n == 0)
+            return 0;
+        if (n < 0)
+            return (int)n;
+        c->out += (uint64_t)n;
+        c->src_left -= (uint64_t)n;
+    }
+    return 1;
+}
+
+/* Answer the complete requests in c->req, queueing replies in c->pend. */
+static void http_answer(conn *c)
+{
+    for (;;) {
+        if (c->close_after)
+            return;
+        char *end = NULL;
+        for (size_t i = 0; i + 3 < c->rlen; i++)
+            if (!memcmp(c->req + i, "\r\n\r\n", 4)) {
+                end = c->req + i + 4;
+                break;
+            }
+        if (!end)
+            return;
+        size_t head = (size_t)(end - c->req);
+        if (c->plen + 512 > PEND_CAP)
+            return; /* wait until earlier replies have gone */
+        c->req[head - 1] = '\0';
+        int is_get = !strncmp(c->req, "GET ", 4);
+        int http10 = strstr(c->req, " HTTP/1.0\r\n") != NULL;
+        int want_close = http10, want_keep = 0;
+        /* scan the header lines for Connection: */
+        for (char *line = strstr(c->req, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
+            char *h = line + 2;
+            if (!strncasecmp(h, "Connection:", 11)) {
+                char *v = h + 11;
+                while (*v == ' ' || *v == '\t')
+                    v++;
+                if (!strncasecmp(v, "close", 5))
+                    want_close = 1;
+                else if (!strncasecmp(v, "keep-alive", 10))
+                    want_keep = 1;
+            }
+        }
+        if (http10 && want_keep)
+            want_close = 0;
+        c->requests++;
+        char body[128];
+        int blen = is_get ? snprintf(body, sizeof body, "Hello from synack, request %u\n", c->requests)
+                          : snprintf(body, sizeof body, "only GET is served here\n");
+        if (!is_get)
+            want_close = 1;
+        int n = snprintf((char *)c->pend + c->plen, PEND_CAP - c->plen,
+                         "HTTP/1.1 %s\r\nServer: synack\r\nContent-Type: text/plain\r\n"
+                         "Content-Length: %d\r\nConnection: %s\r\n\r\n%s",
+                         is_get ? "200 OK" : "405 Method Not Allowed", blen,
+                         want_close ? "close" : "keep-alive", body);
+        c->plen += (size_t)n;
+        memmove(c->req, end, c->rlen - head);
+        c->rlen -= head;
+        if (want_close)
+            c->close_after = 1;
+    }
+}
+
+/* Do everything the connection can do now. */
+static void conn_pump(conn *c)
+{
+    for (int rounds = 0; rounds < 1024; rounds++) {
+        int r = 1;
+        if (c->plen)
+            r = flush_pending(c);
+        if (r == 1 && c->sv->app == APP_SOURCE)
+            r = pump_source(c);
+        if (r < 0) {
+            conn_fail(c, r);
+            return;
+        }
+        if (r == 1) {
+            if (c->sv->app == APP_SOURCE && c->src_left == 0) {
+                conn_close(c, c->peer_eof ? "peer-closed" : "closed");
+                return;
+            }
+            if (c->sv->app == APP_HTTP && c->close_after) {
+                conn_close(c, "closed");
+                return;
+            }
+            if (c->peer_eof) {
+                conn_close(c, "peer-closed");
+                return;
+            }
+        }
+        if (c->peer_eof)
+            return; /* nothing more will come; wait for room to send */
+        /* read */
+        uint8_t buf[65536];
+        uint8_t *dst = buf;
+        size_t room = sizeof buf;
+        if (c->sv->app == APP_ECHO) {
+            if (c->plen)
+                return; /* backpressure: leave it in the receive buffer */
+            dst = c->pend;
+            room = PEND_CAP;
+        } else if (c->sv->app == APP_HTTP) {
+            if (c->close_after || c->plen + 512 > PEND_CAP)
+                return;
+            if (c->rlen == REQ_CAP) {
+                conn_fail(c, -EINVAL); /* request head too long */
+                return;
+            }
+            dst = (uint8_t *)c->req + c->rlen;
+            room = REQ_CAP - c->rlen;
+        }
+        ssize_t n = synack_recv(c->k, dst, room);
+        if (n == -EAGAIN)
+            return;
+        if (n < 0) {
+            conn_fail(c, (int)n);
+            return;
+        }
+        if (n == 0) {
+            c->peer_eof = 1;
+            continue;
+        }
+        c->in += (uint64_t)n;
+        if (c->sv->app == APP_ECHO) {
+            c->plen = (size_t)n;
+            c->poff = 0;
+        } else if (c->sv->app == APP_HTTP) {
+            c->rlen += (size_t)n;
+            http_answer(c);
+        }
+    }
+}
+
+static void conn_open(server *sv, synack_sock *k)
+{
+    conn *c = calloc(1, sizeof(*c));
+    if (!c || ((sv->app == APP_ECHO || sv->app == APP_HTTP) && !(c->pend = malloc(PEND_CAP))) ||
+        (sv->app == APP_HTTP && !(c->req = malloc(REQ_CAP)))) {
+        if (c) {
+            free(c->pend);
+            free(c);
+        }
+        synack_abort(k);
+        return;
+    }
+    c->sv = sv;
+    c->k = k;
+    c->t_open = dev_now();
+    synack_sock_name(k, NULL, NULL, &c->rip, &c->rport);
+    c->next = sv->conns;
+    if (sv->conns)
+        sv->conns->prev = c;
+    sv->conns = c;
+    sv->nconns++;
+    sv->total_conns++;
+    synack_sock_set_user(k, c);
+    switch (sv->app) {
+    case APP_GREET: {
+        ssize_t n = synack_send(k, "hello\n", 6);
+        if (n > 0)
+            c->out += (uint64_t)n;
+        conn_close(c, "closed");
+        return;
+    }
+    case APP_SOURCE:
+        c->src_left = sv->source_bytes;
+        break;
+    default:
+        break;
+    }
+    conn_pump(c);
+}
+
+static void try_accept(server *sv)
+{
+    while (sv->listener && (!sv->max_conns || sv->nconns < sv->max_conns)) {
+        int err;
+        synack_sock *k = synack_accept(sv->listener, &err);
+        if (!k)
+            return;
+        conn_open(sv, k);
+    }
+}
+
+static void on_event(void *ctx, synack_sock *k, unsigned events)
+{
+    server *sv = ctx;
+    if (k == sv->listener) {
+        if (events & SYNACK_EV_ACCEPT)
+            try_accept(sv);
+        return;
+    }
+    conn *c = synack_sock_get_user(k);
+    if (!c)
+        return;
+    if (events & SYNACK_EV_ERROR) {
+        int err = synack_sock_error(k);
+        if (err) {
+            conn_fail(c, err);
+            return;
+        }
+    }
+    conn_pump(c);
+}
+
+static int tick(void *ctx, uint64_t now)
+{
+    server *sv = ctx;
+    int sig = dev_loop_signalled();
+    if (sig && sv->stopping)
+        return 1; /* second signal: leave at once */
+    if (sig) {
+        sv->stopping = 1;
+        sv->stop_at = now + DRAIN_NS;
+        if (!sv->quiet)
+            fprintf(stderr, "synack serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        if (sv->listener) {
+            synack_close(sv->listener);
+            sv->listener = NULL;
+        }
+        while (sv->conns)
+            conn_close(sv->conns, "server-stopped");
+    }
+    return sv->stopping && now >= sv->stop_at;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: synack serve (--tap IF | --tun IF | --packet IF) --ip ADDR/PREFIX\n"
+            "                    [--mac MAC] [--gw ADDR] --port PORT --app APP\n"
+            "                    [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
+            "                    [--max-conns N] [--quiet]\n"
+            "\n"
+            "Serve TCP on a real interface with synack as the stack. Logs one line per\n"
+            "connection to stdout (peer, bytes in and out, time, how it ended:\n"
+            "closed = synack closed first, peer-closed = the peer closed first, reset,\n"
+            "timeout, server-stopped). SIGINT or SIGTERM closes every connection, lets\n"
+            "the FINs go out (0.3 s) and exits 0; a second signal exits at once.\n"
+            "\n"
+            "server:\n"
+            "  --port PORT          TCP port to listen on\n"
+            "  --app APP            what to do with each connection:\n"
+            "                         echo            send back every byte; when the peer\n"
+            "                                         closes, flush and close\n"
+            "                         discard         read and drop; close when the peer does\n"
+            "                         greet           send \"hello\\n\" and close at once\n"
+            "                                         (synack is the active closer and holds\n"
+            "                                         TIME-WAIT)\n"
+            "                         source[=BYTES]  send BYTES (default 100000; k, M, G,\n"
+            "                                         KiB, MiB, GiB suffixes) of the repeating\n"
+            "                                         pattern 0123456789, then close\n"
+            "                         http            answer each GET with a small HTTP/1.1\n"
+            "                                         200 response; keep-alive honoured,\n"
+            "                                         \"Connection: close\" closes\n"
+            "  --max-conns N        serve at most N connections at once; more wait in the\n"
+            "                       accept queue (default: no limit)\n"
+            "  --quiet              no per-connection log lines\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "%s"
+            "\n"
+            "example (as root):\n"
+            "  ip netns add demo && ip -n demo tuntap add dev tap0 mode tap\n"
+            "  ip -n demo addr add 10.77.0.1/24 dev tap0 && ip -n demo link set tap0 up\n"
+            "  ip netns exec demo synack serve --tap tap0 --ip 10.77.0.2/24 --port 80 --app http &\n"
+            "  ip netns exec demo curl http://10.77.0.2/\n",
+            NETRUN_HELP);
+}
+
+int serve_main(int argc, char **argv)
+{
+    server sv;
+    memset(&sv, 0, sizeof sv);
+    netrun_opts o;
+    memset(&o, 0, sizeof o);
+    int app_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r = netrun_parse(&o, "serve", argc, argv, &i);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+            sv.quiet = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "synack serve: %s: unknown option or missing value\n", a);
+            usage(stderr);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(a, "--port")) {
+            char *end;
+            long p = strtol(v, &end, 10);
+            if (*end || p < 1 || p > 65535) {
+                fprintf(stderr, "synack serve: --port %s: not a port\n", v);
+                return 2;
+            }
+            sv.port = (uint16_t)p;
+        } else if (!strcmp(a, "--app")) {
+            app_set = 1;
+            sv.source_bytes = 100000;
+            if (!strcmp(v, "echo"))
+                sv.app = APP_ECHO;
+            else if (!strcmp(v, "discard"))
+                sv.app = APP_DISCARD;
+            else if (!strcmp(v, "greet"))
+                sv.app = APP_GREET;
+            else if (!strcmp(v, "http"))
+                sv.app = APP_HTTP;
+            else if (!strncmp(v, "source", 6) && (v[6] == '\0' || v[6] == '=')) {
+                sv.app = APP_SOURCE;
+                if (v[6] == '=' && netrun_parse_size(v + 7, &sv.source_bytes) < 0) {
+                    fprintf(stderr, "synack serve: --app %s: bad byte count\n", v);
+                    return 2;
+                }
+            } else {
+                fprintf(stderr, "synack serve: --app %s: unknown (echo, discard, greet, "
+                                "source[=BYTES], http)\n", v);
+                return 2;
+            }
+        } else if (!strcmp(a, "--max-conns")) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 1) {
+                fprintf(stderr, "synack serve: --max-conns %s: not a positive count\n", v);
+                return 2;
+            }
+            sv.max_conns = (unsigned)n;
+        } else {
+            fprintf(stderr, "synack serve: %s: unknown option\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (netrun_check(&o, "serve") < 0)
+        return 2;
+    if (!sv.port || !app_set) {
+        fprintf(stderr, "synack serve: give --port PORT and --app APP\n");
+        return 2;
+    }
+    dev_loop_catch_signals();
+    if (netrun_open(&sv.net, &o, "serve", on_event, &sv) < 0)
+        return 1;
+    synack_sock *l = synack_socket(sv.net.s);
+    int rc = l ? synack_bind(l, sv.port) : -ENOMEM;
+    if (rc == 0)
+        rc = synack_listen(l, 4096);
+    if (rc < 0) {
+        fprintf(stderr, "synack serve: listen on port %u: %s\n", sv.port, fmt_errno(rc));
+        netrun_close(&sv.net);
+        return 1;
+    }
+    sv.listener = l;
+    if (!sv.quiet) {
+        char ip[16];
+        fprintf(stderr, "synack serve: %s %s, listening on %s:%u\n",
+                dev_created(sv.net.d) ? "created" : "on", dev_name(sv.net.d),
+                fmt_ip(o.ip, ip), sv.port);
+    }
+    int status = dev_loop_run(sv.net.loop, tick, &sv) < 0 ? 1 : 0;
+    if (status)
+        fprintf(stderr, "synack serve: device error: %s\n", strerror(errno));
+    while (sv.conns)
+        conn_close(sv.conns, "server-stopped");
+    if (!sv.quiet)
+        fprintf(stderr, "synack serve: served %llu connections\n",
+                (unsigned long long)sv.total_conns);
+    netrun_close(&sv.net);
+    return status;
+}
