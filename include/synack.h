@@ -64,7 +64,8 @@ typedef struct synack_sysctl {
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
     uint32_t tcp_fin_timeout;        /* 60 s: orphaned FIN-WAIT-2 lifetime     */
     uint32_t tcp_msl;                /* 30000 ms: TIME-WAIT lasts 2 x MSL      */
-    uint32_t tcp_timestamps;         /* 1: RFC 7323 timestamps                 */
+    uint32_t tcp_timestamps;         /* 1: RFC 7323 timestamps, random offset per
+                                        connection; 2: without offsets; 0: off */
     uint32_t tcp_window_scaling;     /* 1: RFC 7323 window scale               */
     uint32_t tcp_sack;               /* 1: RFC 2018 SACK-permitted             */
     uint32_t tcp_rmem[3];            /* 4096 131072 6291456: receive buffer    */
@@ -78,6 +79,19 @@ typedef struct synack_sysctl {
     uint32_t tcp_base_mss;           /* 536: MSS assumed when the peer sends none */
     uint32_t tcp_max_ooo_segments;   /* 32: out-of-order ranges held per connection */
     uint32_t tcp_rfc1337;            /* 0: a RST ends TIME-WAIT; 1: ignored (RFC 1337) */
+    /* TIME-WAIT (src/tcp/timewait.c; docs/lifecycle.md explains each). */
+    uint32_t tcp_max_tw_buckets;     /* 262144: TIME-WAIT entries; beyond, TIME-WAIT is skipped */
+    uint32_t tcp_tw_reuse;           /* 2: 0 off, 1 on, 2 only to our own addresses (loopback) */
+    uint32_t tcp_tw_reuse_delay;     /* 1000 ms since the entry's last timestamp before reuse */
+    uint32_t tcp_tw_recycle;         /* 0: pre-4.12 Linux recycle; HARMFUL behind NAT (removed in 4.12) */
+    uint32_t tcp_invalid_ratelimit;  /* 500 ms between duplicate ACKs a TIME-WAIT entry sends */
+    uint32_t lab_two_way_handshake;  /* 0: LAB ONLY, never enable: a listener treats its SYN,ACK
+                                        as the end of the handshake (why-three-way experiment) */
+    char tcp_congestion_control[16]; /* "cubic" (RFC 9438, Linux's default) or "reno" */
+    uint32_t tcp_delack_ms;          /* 40: longest ACK delay (Linux's TCP_DELACK_MIN); 0 = off */
+    uint32_t tcp_keepalive_time;     /* 7200 s of silence before the first probe */
+    uint32_t tcp_keepalive_intvl;    /* 75 s between probes                    */
+    uint32_t tcp_keepalive_probes;   /* 9 unanswered probes end the connection */
 } synack_sysctl;
 
 /* Link type of the interface: Ethernet frames (TAP, simulator) or bare IPv4
@@ -152,6 +166,10 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
  * nothing on SYNACK_LINK_IP links. */
 void synack_arp_announce(synack_stack *s, uint64_t now_ns);
 
+/* Entries in the stack's TIME-WAIT table now (each under 64 bytes; the
+ * connections themselves are freed on entering TIME-WAIT). */
+uint32_t synack_time_wait_count(const synack_stack *s);
+
 /* The stack's configuration as it is in force. */
 const synack_config *synack_stack_config(const synack_stack *s);
 
@@ -215,7 +233,19 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_time_waited, "TcpExtTW")                                      \
     X(tcp_tw_fin_reacked, "TcpExtTWFinReAcked")                         \
     X(tcp_tw_kill_rst, "TcpExtTWKilled")                                \
-    X(tcp_no_memory, "TcpExtTCPMemoryPressures")
+    X(tcp_tw_overflow, "TcpExtTCPTimeWaitOverflow")                     \
+    X(tcp_tw_recycled, "TcpExtTWRecycled")                              \
+    X(tcp_tw_shortened, "TcpExtTWRecycleShortened")                     \
+    X(tcp_tw_syn_reopen, "TcpExtTWSynReopen")                           \
+    X(tcp_tw_paws_rejected, "TcpExtTWPAWSRejected")                     \
+    X(tcp_tw_ack_skipped, "TcpExtTCPACKSkippedTimeWait")                \
+    X(tcp_paws_passive, "TcpExtPAWSPassive")                            \
+    X(tcp_no_memory, "TcpExtTCPMemoryPressures")                        \
+    X(tcp_paws_estab, "TcpExtPAWSEstab")                                \
+    X(tcp_sack_recovery, "TcpExtTCPSackRecovery")                       \
+    X(tcp_dsack_sent, "TcpExtTCPDSACKOldSent")                          \
+    X(tcp_delayed_acks, "TcpExtDelayedACKs")                            \
+    X(tcp_keepalive_probes, "TcpExtTCPKeepAlive")
 
 typedef struct synack_counters {
 #define SYNACK_COUNTER_FIELD(id, name) uint64_t id;
@@ -356,8 +386,14 @@ typedef enum synack_opt {
     SYNACK_SO_RCVBUF = 1, /* receive buffer bytes (before connect/listen)   */
     SYNACK_SO_SNDBUF,     /* send buffer bytes (before connect/listen)      */
     SYNACK_SO_REUSEADDR,  /* 0/1                                            */
-    SYNACK_TCP_NODELAY,   /* 0/1: accepted; synack sends at once for now    */
+    SYNACK_TCP_NODELAY,   /* 0/1: turn Nagle's algorithm off                */
     SYNACK_TCP_MAXSEG,    /* MSS to announce (before connect/listen)        */
+    SYNACK_TCP_CORK,      /* 0/1: hold partial segments until uncorked      */
+    SYNACK_TCP_QUICKACK,  /* 0/1: never delay ACKs                          */
+    SYNACK_SO_KEEPALIVE,  /* 0/1: probe an idle peer                        */
+    SYNACK_TCP_KEEPIDLE,  /* seconds of silence before probing (0 = sysctl) */
+    SYNACK_TCP_KEEPINTVL, /* seconds between probes (0 = sysctl)            */
+    SYNACK_TCP_KEEPCNT,   /* probes before giving up (0 = sysctl)           */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state. */
 int synack_setopt(synack_sock *k, int opt, int value);

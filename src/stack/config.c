@@ -36,6 +36,17 @@ void synack_config_init(synack_config *cfg)
     n->tcp_base_mss = 536;
     n->tcp_max_ooo_segments = 32;
     n->tcp_rfc1337 = 0;
+    n->tcp_max_tw_buckets = 262144;
+    n->tcp_tw_reuse = 2;
+    n->tcp_tw_reuse_delay = 1000;
+    n->tcp_tw_recycle = 0;
+    n->tcp_invalid_ratelimit = 500;
+    n->lab_two_way_handshake = 0;
+    strcpy(n->tcp_congestion_control, "cubic");
+    n->tcp_delack_ms = 40;
+    n->tcp_keepalive_time = 7200;
+    n->tcp_keepalive_intvl = 75;
+    n->tcp_keepalive_probes = 9;
 }
 
 /* Each knob: its name, where it lives, how many numbers, and bounds. */
@@ -69,6 +80,16 @@ static const knob KNOBS[] = {
     K(tcp_base_mss, 1, 64, 65495),
     K(tcp_max_ooo_segments, 1, 0, 32),
     K(tcp_rfc1337, 1, 0, 1),
+    K(tcp_max_tw_buckets, 1, 0, 1u << 24),
+    K(tcp_tw_reuse, 1, 0, 2),
+    K(tcp_tw_reuse_delay, 1, 1, 600000),
+    K(tcp_tw_recycle, 1, 0, 1),
+    K(tcp_invalid_ratelimit, 1, 0, 600000),
+    K(lab_two_way_handshake, 1, 0, 1),
+    K(tcp_delack_ms, 1, 0, 500),
+    K(tcp_keepalive_time, 1, 1, 32767),
+    K(tcp_keepalive_intvl, 1, 1, 32767),
+    K(tcp_keepalive_probes, 1, 1, 127),
 };
 #undef K
 
@@ -84,8 +105,21 @@ static const knob *find_knob(const char *name)
     return NULL;
 }
 
+/* The one text-valued knob: the congestion control algorithm. */
+static int set_congestion_control(synack_config *cfg, const char *value)
+{
+    if (strcmp(value, "cubic") && strcmp(value, "reno") && strcmp(value, "newreno"))
+        return -EINVAL;
+    snprintf(cfg->net.tcp_congestion_control, sizeof(cfg->net.tcp_congestion_control), "%s",
+             value);
+    return 0;
+}
+
 int synack_config_set(synack_config *cfg, const char *name, const char *value)
 {
+    const char *bare = strncmp(name, "net.ipv4.", 9) == 0 ? name + 9 : name;
+    if (!strcmp(bare, "tcp_congestion_control"))
+        return set_congestion_control(cfg, value);
     const knob *k = find_knob(name);
     if (!k)
         return -ENOENT;
@@ -130,6 +164,12 @@ size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
             memcpy(buf + used, line, (size_t)n + 1);
         used += (size_t)n;
     }
+    char line[96];
+    int n = snprintf(line, sizeof(line), "net.ipv4.tcp_congestion_control = %s\n",
+                     cfg->net.tcp_congestion_control);
+    if (used + (size_t)n < size)
+        memcpy(buf + used, line, (size_t)n + 1);
+    used += (size_t)n;
     if (size && used >= size)
         buf[size - 1] = 0;
     return used;

@@ -1,6 +1,7 @@
 /* sock.c — the public socket calls: argument checks and the enter/leave
  * bracket around the TCP layer's user calls. */
 #include "stack/stack.h"
+#include "tcp/timewait.h"
 
 #include <errno.h>
 #include <string.h>
@@ -176,6 +177,40 @@ int synack_setopt(synack_sock *k, int opt, int value)
             return -EINVAL;
         k->adv_mss = (uint16_t)value;
         return 0;
+    case SYNACK_TCP_CORK:
+        k->cork = value != 0;
+        if (!k->cork) { /* uncorking pushes what waited */
+            enter(k);
+            if (tcb_synchronized(k))
+                tcp_output(k);
+            leave(k);
+        }
+        return 0;
+    case SYNACK_TCP_QUICKACK:
+        k->quickack = value != 0;
+        return 0;
+    case SYNACK_SO_KEEPALIVE:
+        k->keepalive = value != 0;
+        k->keep_probes = 0;
+        k->keep_at = UINT64_MAX;
+        if (k->keepalive && tcb_synchronized(k)) {
+            uint32_t idle = k->keep_idle_s ? k->keep_idle_s : k->ctx->sys->tcp_keepalive_time;
+            k->keep_at = k->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
+        }
+        tcb_schedule(k);
+        return 0;
+    case SYNACK_TCP_KEEPIDLE:
+    case SYNACK_TCP_KEEPINTVL:
+    case SYNACK_TCP_KEEPCNT:
+        if (value < 0 || value > 32767)
+            return -EINVAL;
+        if (opt == SYNACK_TCP_KEEPIDLE)
+            k->keep_idle_s = (uint32_t)value;
+        else if (opt == SYNACK_TCP_KEEPINTVL)
+            k->keep_intvl_s = (uint32_t)value;
+        else
+            k->keep_cnt = (uint32_t)value;
+        return 0;
     default:
         return -ENOPROTOOPT;
     }
@@ -189,6 +224,12 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_SO_REUSEADDR: *value = k->reuseaddr; return 0;
     case SYNACK_TCP_NODELAY: *value = k->nodelay; return 0;
     case SYNACK_TCP_MAXSEG: *value = k->snd_mss; return 0;
+    case SYNACK_TCP_CORK: *value = k->cork; return 0;
+    case SYNACK_TCP_QUICKACK: *value = k->quickack; return 0;
+    case SYNACK_SO_KEEPALIVE: *value = k->keepalive; return 0;
+    case SYNACK_TCP_KEEPIDLE: *value = (int)k->keep_idle_s; return 0;
+    case SYNACK_TCP_KEEPINTVL: *value = (int)k->keep_intvl_s; return 0;
+    case SYNACK_TCP_KEEPCNT: *value = (int)k->keep_cnt; return 0;
     default: return -ENOPROTOOPT;
     }
 }
@@ -229,3 +270,5 @@ int synack_info(const synack_sock *k, synack_tcp_info *i)
     i->recv_queued = k->rcvbuf.buf ? k->rcvbuf.used : 0;
     return 0;
 }
+
+uint32_t synack_time_wait_count(const synack_stack *s) { return tcp_tw_count(&s->tcp); }

@@ -1,6 +1,7 @@
 /* input.c — SEGMENT ARRIVES, RFC 9293 §3.10.7, in the RFC's order, with the
  * RFC 5961 defences (§3 RST, §4 SYN, §5 ACK) where the RFC points to them. */
 #include "tcp/tcp.h"
+#include "tcp/timewait.h"
 
 #include "base/seq.h"
 
@@ -45,16 +46,11 @@ static bool fin_acked(const tcb *t)
     return t->fin_queued && t->sndbuf.used == 0 && t->snd_una == t->buf_seq + 1;
 }
 
+/* TIME-WAIT lives in its own compact table (timewait.c): the full
+ * connection is given up here. */
 static void enter_time_wait(tcb *t, const char *cause)
 {
-    tcb_set_state(t, SYNACK_TIME_WAIT, cause);
-    t->rto_at = UINT64_MAX;
-    t->close_at = t->ctx->now + 2ULL * t->ctx->sys->tcp_msl * NS_PER_MS;
-    ring_free(&t->sndbuf);
-    if (t->rcvbuf.used == 0 || t->orphan)
-        ring_free(&t->rcvbuf);
-    t->nooo = 0;
-    tcb_schedule(t);
+    tcp_tw_enter(t, cause);
 }
 
 /* ------------------------------------------------------------ §3.10.7.1 CLOSED */
@@ -73,7 +69,9 @@ static void closed_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp 
 
 /* ------------------------------------------------------------ §3.10.7.2 LISTEN */
 
-static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
+/* `tw_isn`: non-zero when the SYN reopens a TIME-WAIT 4-tuple (RFC 6191):
+ * our ISN must then start above the old incarnation's SND.NXT. */
+static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
 {
     tcp_ctx *c = l->ctx;
     if (seg->flags & SYNACK_RST)
@@ -84,6 +82,8 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     }
     if (!(seg->flags & SYNACK_SYN))
         return;
+    if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
+        return; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
     uint32_t syn_max = c->sys->tcp_max_syn_backlog;
     if (l->accept_queued >= (uint32_t)l->backlog || l->syn_queued >= syn_max) {
         c->ctr->tcp_listen_overflows += l->accept_queued >= (uint32_t)l->backlog;
@@ -116,7 +116,8 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     t->snd_wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
     t->snd_wl1 = seg->seq;
     t->max_snd_wnd = t->snd_wnd;
-    t->iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->iss = tw_isn ? tw_isn : tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
     t->snd_una = t->snd_nxt = t->snd_max = t->iss;
     t->buf_seq = t->iss + 1;
     tcb_hash_insert(t);
@@ -127,6 +128,26 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, "rcv SYN");
     tcp_send_syn(t, false);
+    if (c->sys->lab_two_way_handshake && l->accept_queued < (uint32_t)l->backlog) {
+        /* LAB ONLY (`synack lab why-three-way`): a two-way handshake, where
+         * the SYN,ACK alone opens the connection. Real TCP never does this:
+         * an old duplicate SYN would open a connection nobody asked for. */
+        t->snd_una = t->snd_nxt;
+        t->rtt_timing = false;
+        t->rto_at = UINT64_MAX;
+        tcp_arm_rto(t);
+        tcb_set_state(t, SYNACK_ESTABLISHED, "SYN,ACK sent (lab: two-way handshake)");
+        l->syn_queued--;
+        l->accept_queued++;
+        t->in_accept_queue = true;
+        t->qnext = NULL;
+        if (l->acc_tail)
+            l->acc_tail->qnext = t;
+        else
+            l->acc_head = t;
+        l->acc_tail = t;
+        tcb_signal(l, SYNACK_EV_ACCEPT);
+    }
 }
 
 /* ------------------------------------------------------------ §3.10.7.3 SYN-SENT */
@@ -167,7 +188,8 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
         t->rto_at = UINT64_MAX;
         tcb_set_state(t, SYNACK_ESTABLISHED, "rcv SYN,ACK");
         tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
-        t->ack_pending = true;
+        t->ack_pending = t->ack_now = true;
+        tcp_keepalive_reset(t);
         tcp_output(t);
         tcp_arm_rto(t);
     } else {
@@ -179,39 +201,6 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
         t->rto_at = UINT64_MAX;
         tcp_send_syn(t, true);
     }
-}
-
-/* ------------------------------------------------------------ TIME-WAIT */
-
-static void time_wait_input(tcb *t, const wire_tcp *seg, uint32_t src, uint32_t dst)
-{
-    tcp_ctx *c = t->ctx;
-    if (seg->flags & SYNACK_RST) {
-        if (seg->seq == t->rcv_nxt && !c->sys->tcp_rfc1337) {
-            c->ctr->tcp_tw_kill_rst++;
-            tcb_close(t, 0, "rcv RST in TIME-WAIT");
-        }
-        return;
-    }
-    if ((seg->flags & SYNACK_SYN) && !(seg->flags & SYNACK_ACK) && seq_gt(seg->seq, t->rcv_nxt)) {
-        /* RFC 1122 §4.2.2.13: a new incarnation may reopen a TIME-WAIT pair. */
-        tcb *l = tcb_find_listener(c, seg->dport);
-        if (l) {
-            tcb_close(t, 0, "new SYN reopens TIME-WAIT");
-            listen_input(l, src, dst, seg);
-            return;
-        }
-    }
-    if ((seg->flags & SYNACK_FIN) && seg->seq + seg->payload_len + 1 == t->rcv_nxt) {
-        /* §3.10.7.4 eighth, TIME-WAIT: re-ACK the retransmitted FIN and restart 2MSL. */
-        c->ctr->tcp_tw_fin_reacked++;
-        tcp_send_ack(t);
-        t->close_at = c->now + 2ULL * c->sys->tcp_msl * NS_PER_MS;
-        tcb_schedule(t);
-        return;
-    }
-    if (seg->payload_len || seg->seq != t->rcv_nxt || (seg->flags & SYNACK_SYN))
-        tcp_send_ack(t);
 }
 
 /* ------------------------------------------------------------ §3.10.7.4 other states */
@@ -279,104 +268,7 @@ static bool receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len
     return false;
 }
 
-static void process_ack(tcb *t, const wire_tcp *seg)
-{
-    tcp_ctx *c = t->ctx;
-    uint32_t ack = seg->ack;
-    if (seq_gt(ack, t->snd_una)) {
-        uint32_t data_acked = 0;
-        if (seq_gt(ack, t->buf_seq)) {
-            data_acked = ack - t->buf_seq;
-            if (data_acked > t->sndbuf.used)
-                data_acked = t->sndbuf.used;
-            ring_consume(&t->sndbuf, data_acked);
-            t->buf_seq += data_acked;
-        }
-        uint32_t acked = ack - t->snd_una;
-        t->bytes_acked += data_acked;
-        t->snd_una = ack;
-        if (seq_lt(t->snd_nxt, t->snd_una))
-            t->snd_nxt = t->snd_una;
-        if (t->rtt_timing && seq_geq(ack, t->rtt_seq)) {
-            rtt_sample(t, c->now - t->rtt_start);
-            t->rtt_timing = false;
-        }
-        t->retries = 0;
-        t->backoff = 0;
-        /* RFC 5681 §3.1 / RFC 6582: grow the window, or leave recovery. */
-        if (t->dupacks >= 3) {
-            if (seq_geq(ack, t->recover)) {
-                t->cwnd = t->ssthresh;
-                t->dupacks = 0;
-            } else { /* partial ACK: resend the next hole at once */
-                uint32_t saved = t->snd_nxt;
-                t->snd_nxt = t->snd_una;
-                tcp_send_forced(t);
-                if (seq_gt(saved, t->snd_nxt))
-                    t->snd_nxt = saved;
-                t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->snd_mss : t->snd_mss;
-            }
-        } else {
-            t->dupacks = 0;
-            if (t->cwnd < t->ssthresh)
-                t->cwnd += acked < t->snd_mss ? acked : t->snd_mss;
-            else
-                t->cwnd += (uint32_t)((uint64_t)t->snd_mss * t->snd_mss / t->cwnd) + 1;
-        }
-        t->rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
-        tcp_arm_rto(t);
-        if (t->app_owned && ring_free_space(&t->sndbuf) && !t->fin_queued)
-            tcb_signal(t, SYNACK_EV_WRITABLE);
-    } else if (ack == t->snd_una && seg->payload_len == 0 && !(seg->flags & SYNACK_FIN) &&
-               t->snd_una != t->snd_max && t->snd_wnd != 0 &&
-               ((uint32_t)seg->wnd << t->snd_wscale) == t->snd_wnd) {
-        /* Duplicate ACK (RFC 5681 §2). Three start fast retransmit. */
-        if (++t->dupacks == 3) {
-            uint32_t flight = t->snd_max - t->snd_una;
-            uint32_t half = flight / 2;
-            t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
-            t->recover = t->snd_max;
-            c->ctr->tcp_fast_retrans++;
-            t->rtt_timing = false;
-            uint32_t saved = t->snd_nxt;
-            t->snd_nxt = t->snd_una;
-            bool fin_was_sent = t->fin_sent;
-            t->fin_sent = false;
-            tcp_send_forced(t);
-            if (seq_gt(saved, t->snd_nxt)) {
-                t->snd_nxt = saved;
-                t->fin_sent = fin_was_sent;
-            }
-            t->cwnd = t->ssthresh + 3u * t->snd_mss;
-        } else if (t->dupacks > 3) {
-            t->cwnd += t->snd_mss;
-        }
-    }
-    /* Window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
-    if (seq_lt(t->snd_wl1, seg->seq) ||
-        (t->snd_wl1 == seg->seq && seq_leq(t->snd_wl2, ack))) {
-        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
-        t->snd_wl1 = seg->seq;
-        t->snd_wl2 = ack;
-        if (t->snd_wnd > t->max_snd_wnd)
-            t->max_snd_wnd = t->snd_wnd;
-        if (t->snd_wnd == 0 && ack == t->snd_una && t->snd_nxt != t->snd_una &&
-            seq_lt(t->snd_una, t->buf_seq + t->sndbuf.used)) {
-            /* The peer answers with a closed window: the data we sent past
-             * SND.UNA (a zero-window probe) was not taken. Probe again from
-             * SND.UNA; an answered probe is not a failure, so the window
-             * may stay closed indefinitely (RFC 1122 §4.2.2.17, RFC 9293
-             * §3.8.6.1). */
-            t->snd_nxt = t->snd_una;
-            t->fin_sent = false;
-            t->retries = 0;
-            t->rtt_timing = false;
-        }
-        tcp_arm_rto(t);
-    }
-}
-
-static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
+static void segment_arrives(tcb *t, wire_tcp *seg)
 {
     tcp_ctx *c = t->ctx;
     if (c->trace)
@@ -385,10 +277,6 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
 
     if (t->state == SYNACK_SYN_SENT) {
         syn_sent_input(t, seg);
-        return;
-    }
-    if (t->state == SYNACK_TIME_WAIT) {
-        time_wait_input(t, seg, src, dst);
         return;
     }
     if (t->state == SYNACK_SYN_RECEIVED && (seg->flags & SYNACK_SYN) &&
@@ -408,18 +296,16 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         seg->seq++;
     }
 
-    wire_tcp synack_copy;
-    if (t->state == SYNACK_SYN_RECEIVED && !t->passive &&
-        (seg->flags & (SYNACK_SYN | SYNACK_ACK)) == (SYNACK_SYN | SYNACK_ACK) &&
-        seg->seq + 1 == t->rcv_nxt && seg->ack == t->snd_nxt) {
-        /* Simultaneous open: the peer's SYN,ACK acknowledges our SYN. Its
-         * SYN is already counted, so take it as the ACK that completes the
-         * handshake (RFC 9293 figure 8; Linux does the same) instead of an
-         * old duplicate that costs a round trip. */
-        synack_copy = *seg;
-        synack_copy.flags &= (uint8_t)~SYNACK_SYN;
-        synack_copy.seq++;
-        seg = &synack_copy;
+    /* RFC 7323 §5.3 R1 (PAWS): a timestamp older than TS.Recent marks an
+     * old duplicate; drop it and re-ACK, unless TS.Recent is over 24 days
+     * old and so no longer valid. */
+    if (t->ts_ok && seg->opt.has_ts && !(seg->flags & SYNACK_RST) &&
+        (int32_t)(seg->opt.ts_val - t->ts_recent) < 0 &&
+        c->now - t->ts_recent_stamp < TCP_PAWS_IDLE_NS) {
+        c->ctr->tcp_paws_estab++;
+        tcp_trace_drop(c, t, "PAWS: old timestamp");
+        tcp_send_ack(t);
+        return;
     }
 
     /* First: check the sequence number. */
@@ -453,7 +339,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
     if (zero_window_probe) {
         dlen = 0;
         fin = false;
-        t->ack_pending = true;
+        t->ack_pending = t->ack_now = true;
     }
     if (seq_lt(seq, t->rcv_nxt)) {
         uint32_t drop = t->rcv_nxt - seq;
@@ -465,10 +351,15 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
             fin = false;
             drop = dlen;
         }
+        if (t->sack_ok && dlen && drop == dlen) {
+            /* Wholly a duplicate: report it in a D-SACK block (RFC 2883). */
+            t->dsack = true;
+            t->dsack_range = (seq_range){seq, seq + dlen};
+        }
         data += drop;
         dlen -= drop;
         seq += drop;
-        t->ack_pending = true; /* a duplicate: tell the peer where we are */
+        t->ack_pending = t->ack_now = true; /* a duplicate: tell the peer where we are */
     }
     if (dlen && seq_gt(seq + dlen, t->rcv_nxt + wnd)) {
         dlen = seq_gt(t->rcv_nxt + wnd, seq) ? t->rcv_nxt + wnd - seq : 0;
@@ -476,9 +367,14 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
     }
 
     /* RFC 7323 §4.3: TS.Recent follows the segment at the left window edge. */
-    if (t->ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv_nxt) &&
-        !(seg->flags & SYNACK_RST))
+    if (t->ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv_acked) &&
+        !(seg->flags & SYNACK_RST)) {
         t->ts_recent = seg->opt.ts_val;
+        t->ts_recent_stamp = c->now;
+    }
+    t->keep_probes = 0; /* the peer is alive */
+    if (t->keepalive)
+        tcp_keepalive_reset(t);
 
     /* Second: RST (RFC 5961 §3.2). */
     if (seg->flags & SYNACK_RST) {
@@ -571,7 +467,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         tcp_send_ack(t);
         return;
     }
-    process_ack(t, seg);
+    tcp_ack_process(t, seg);
     if (seq_gt(seg->ack, t->snd_nxt))
         t->snd_nxt = seg->ack;
     switch (t->state) {
@@ -602,9 +498,18 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
             tcb_close(t, -ECONNRESET, "data after close");
             return;
         }
-        if (receive_text(t, seq, data, dlen))
-            tcb_signal(t, SYNACK_EV_READABLE);
+        bool had_holes = t->nooo != 0;
         t->ack_pending = true;
+        t->last_small = dlen < t->adv_mss;
+        if (receive_text(t, seq, data, dlen)) {
+            tcb_signal(t, SYNACK_EV_READABLE);
+            /* ACK every second full segment at once; hold a lone one back
+             * (delayed ACK), except when it fills a hole. */
+            if (had_holes || t->rcv_nxt - t->rcv_acked >= 2u * t->adv_mss)
+                t->ack_now = true;
+        } else {
+            t->ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
+        }
     }
 
     /* Eighth: FIN. One that arrives beyond a hole is remembered until the
@@ -620,7 +525,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg, uint32_t src, uint32_t dst)
         t->ooo_fin = false;
         t->rcv_nxt++;
         t->eof = true;
-        t->ack_pending = true;
+        t->ack_pending = t->ack_now = true;
         tcb_signal(t, SYNACK_EV_READABLE);
         switch (t->state) {
         case SYNACK_ESTABLISHED:
@@ -673,15 +578,26 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t 
     }
     tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);
     if (t) {
-        segment_arrives(t, &seg, src, dst);
+        segment_arrives(t, &seg);
         return;
     }
+    /* Demux: connections, then TIME-WAIT entries, then listeners. */
     tcb *l = tcb_find_listener(c, seg.dport);
+    uint32_t tw_isn = 0;
+    switch (tcp_tw_input(c, src, dst, &seg, l != NULL, &tw_isn)) {
+    case TW_DONE:
+        return;
+    case TW_SYN:
+        listen_input(l, src, dst, &seg, tw_isn);
+        return;
+    case TW_NONE:
+        break;
+    }
     if (l) {
         if (!(seg.flags & SYNACK_SYN) || (seg.flags & (SYNACK_ACK | SYNACK_RST)))
             if (c->trace)
                 tcp_trace_seg(c, l, SYNACK_TRACE_SEG_IN, &seg, false, dst, seg.dport, src, seg.sport);
-        listen_input(l, src, dst, &seg);
+        listen_input(l, src, dst, &seg, 0);
         return;
     }
     if (c->trace)

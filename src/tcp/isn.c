@@ -10,3 +10,17 @@ uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_
     uint32_t m = (uint32_t)(c->now / 4000);
     return m + f;
 }
+
+/* Timestamp offsets, as Linux >= 4.10 with tcp_timestamps=1: a keyed hash
+ * of the 4-tuple, so TSval does not reveal our clock (uptime) and two
+ * connections to one peer do not share a timestamp clock, while a new
+ * incarnation of the same 4-tuple continues its predecessor's clock (which
+ * PAWS across TIME-WAIT reuse needs). The same key as the ISN, separated by
+ * a different input length. tcp_timestamps=2: no offset. */
+uint32_t tcp_ts_offset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+    if (c->sys->tcp_timestamps != 1)
+        return 0;
+    uint32_t tuple[4] = {lip, rip, (uint32_t)lport << 16 | rport, 0x74736f66u /* "tsof" */};
+    return (uint32_t)siphash24(&c->isn_key, tuple, sizeof(tuple));
+}

@@ -88,9 +88,15 @@ static void fill_options(tcb *t, wire_tcp *h)
         h->opt.ts_val = ts_now(t);
         h->opt.ts_ecr = t->ts_recent;
     }
+    uint8_t max = t->ts_ok ? 3 : 4;
+    if (t->sack_ok && t->dsack && !(h->flags & SYNACK_RST)) {
+        /* RFC 2883: a duplicate we received goes first, once. */
+        h->opt.sack[0][0] = t->dsack_range.start;
+        h->opt.sack[0][1] = t->dsack_range.end;
+        h->opt.sack_count = 1;
+    }
     if (t->sack_ok && t->nooo && !(h->flags & SYNACK_RST)) {
         /* RFC 2018 §4: report the blocks we hold, as many as fit. */
-        uint8_t max = t->ts_ok ? 3 : 4;
         for (uint8_t i = 0; i < t->nooo && h->opt.sack_count < max; i++) {
             h->opt.sack[h->opt.sack_count][0] = t->ooo[i].start;
             h->opt.sack[h->opt.sack_count][1] = t->ooo[i].end;
@@ -130,8 +136,18 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     } else {
         t->bytes_sent += len;
     }
-    if (flags & SYNACK_ACK)
-        t->ack_pending = false;
+    if (h.opt.sack_count && t->dsack) {
+        t->dsack = false;
+        c->ctr->tcp_dsack_sent++;
+    }
+    if (flags & SYNACK_ACK) {
+        t->ack_pending = t->ack_now = false;
+        t->rcv_acked = t->rcv_nxt;
+        if (t->delack_at != UINT64_MAX) {
+            t->delack_at = UINT64_MAX;
+            tcb_schedule(t);
+        }
+    }
     c->emit(c->emit_ctx, t->rip, seg, hl + len);
 }
 
@@ -156,6 +172,13 @@ void tcp_send_syn(tcb *t, bool retransmit)
 void tcp_send_ack(tcb *t)
 {
     emit_segment(t, t->snd_max, SYNACK_ACK, 0, 0);
+}
+
+/* A keepalive probe: one byte below SND.UNA, no data, so the peer must
+ * answer with an ACK (RFC 1122 §4.2.3.6). */
+void tcp_send_keepalive(tcb *t)
+{
+    emit_segment(t, t->snd_una - 1, SYNACK_ACK, 0, 0);
 }
 
 void tcp_send_challenge_ack(tcb *t)
@@ -211,12 +234,30 @@ static uint32_t payload_room(tcb *t)
     return base > opts + 1 ? base - opts : 1;
 }
 
-/* Send new data (and FIN) as the windows allow. */
+/* Whether a segment of `len` bytes, shorter than a full one, may go now:
+ * Nagle (RFC 9293 §3.7.4, off with nodelay), cork, and the sender's silly
+ * window avoidance (§3.8.6.2.1). A forced send (timer) always may. */
+static bool small_segment_ok(const tcb *t, uint32_t len, uint32_t avail, uint32_t usable)
+{
+    if (len < avail) /* the window cuts it short: SWS avoidance */
+        return usable >= t->max_snd_wnd / 2;
+    if (t->fin_queued)
+        return true; /* closing: nothing more will join it */
+    if (t->cork)
+        return false;
+    return t->nodelay || t->snd_nxt == t->snd_una; /* Nagle: one small segment in flight */
+}
+
+/* Send new data (and FIN) as the windows allow; after a timeout (force)
+ * exactly one segment, even into a closed window. */
 static void send_data(tcb *t, bool force)
 {
     for (;;) {
         uint32_t data_end = t->buf_seq + t->sndbuf.used;
-        uint32_t wnd = t->snd_wnd < t->cwnd ? t->snd_wnd : t->cwnd;
+        uint32_t cwnd = t->cwnd;
+        if (!t->in_recovery && t->dupacks && t->dupacks < 3)
+            cwnd += (uint32_t)t->dupacks * t->snd_mss; /* RFC 3042 limited transmit */
+        uint32_t wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
         uint32_t limit = t->snd_una + wnd;
         if (seq_lt(t->snd_nxt, data_end)) {
             uint32_t avail = data_end - t->snd_nxt;
@@ -225,11 +266,19 @@ static void send_data(tcb *t, bool force)
                 usable = 1; /* zero-window probe or retransmission into a closed window */
             uint32_t len = avail < usable ? avail : usable;
             uint32_t room = payload_room(t);
+            if (seq_lt(t->snd_nxt, t->snd_max) && t->nsacked) {
+                /* Resending after a timeout: skip what the peer holds. */
+                uint32_t skip = sack_skip(t, t->snd_nxt, &room);
+                if (skip) {
+                    t->snd_nxt = seq_lt(skip, data_end) ? skip : data_end;
+                    continue;
+                }
+            }
             if (len > room)
                 len = room;
-            if (len == 0) {
-                /* Data waits behind a closed window: start the persist
-                 * timer, or nothing would ever probe it (RFC 9293 §3.8.6.1). */
+            if (len == 0 || (len < room && !force && !small_segment_ok(t, len, avail, usable))) {
+                /* Blocked by the window, Nagle or cork: the persist timer
+                 * makes sure something moves (RFC 9293 §3.8.6.1). */
                 tcp_arm_rto(t);
                 return;
             }
@@ -265,6 +314,57 @@ static void send_data(tcb *t, bool force)
     }
 }
 
+/* Resend one segment starting at `seq` (below SND.MAX) without moving
+ * SND.NXT: fast retransmit, NewReno partial ACKs and SACK recovery. */
+void tcp_send_retransmit(tcb *t, uint32_t seq)
+{
+    uint32_t data_end = t->buf_seq + t->sndbuf.used;
+    uint32_t room = payload_room(t);
+    if (t->nsacked && sack_skip(t, seq, &room))
+        return;
+    uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
+    if (len > room)
+        len = room;
+    uint8_t flags = SYNACK_ACK;
+    if (seq + len == data_end && t->fin_sent)
+        flags |= SYNACK_FIN; /* the FIN was sent and is not acknowledged */
+    if (!len && !(flags & SYNACK_FIN))
+        return;
+    emit_segment(t, seq, flags, seq - t->buf_seq, len);
+    uint32_t end = seq + len + ((flags & SYNACK_FIN) ? 1 : 0);
+    if (seq_gt(end, t->high_rxt))
+        t->high_rxt = end;
+    tcp_arm_rto(t);
+}
+
+/* RFC 6675 §5 (C): while the pipe leaves room for a segment, resend the
+ * next lost hole, else send new data. */
+static void sack_recovery_send(tcb *t)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        if (sack_pipe(t) + t->snd_mss > t->cwnd)
+            return;
+        uint32_t start, len;
+        if (sack_next_lost(t, t->high_rxt, &start, &len)) {
+            tcp_send_retransmit(t, start);
+            continue;
+        }
+        /* NextSeg rule 2: new data, as the peer's window allows. */
+        uint32_t data_end = t->buf_seq + t->sndbuf.used;
+        uint32_t limit = t->snd_una + t->snd_wnd;
+        bool more = seq_lt(t->snd_nxt, data_end) || (t->fin_queued && !t->fin_sent);
+        if (!more || seq_geq(t->snd_nxt, limit))
+            return;
+        uint32_t saved_cwnd = t->cwnd;
+        t->cwnd = t->snd_nxt - t->snd_una + t->snd_mss; /* exactly one segment's room */
+        uint32_t before = t->snd_nxt;
+        send_data(t, false);
+        t->cwnd = saved_cwnd;
+        if (t->snd_nxt == before)
+            return;
+    }
+}
+
 void tcp_output(tcb *t)
 {
     switch (t->state) {
@@ -273,15 +373,26 @@ void tcp_output(tcb *t)
     case SYNACK_FIN_WAIT_1:
     case SYNACK_CLOSING:
     case SYNACK_LAST_ACK:
-        send_data(t, false);
+        if (t->in_recovery && t->sack_ok)
+            sack_recovery_send(t);
+        else
+            send_data(t, false);
         break;
     default:
         break;
     }
-    if (t->ack_pending && t->state != SYNACK_CLOSED && t->state != SYNACK_LISTEN &&
-        t->state != SYNACK_SYN_SENT)
+    if (!t->ack_pending || t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN ||
+        t->state == SYNACK_SYN_SENT) {
+        t->ack_pending = t->ack_now = false;
+        return;
+    }
+    if (t->ack_now || t->quickack || !t->ctx->sys->tcp_delack_ms) {
         tcp_send_ack(t);
-    t->ack_pending = false;
+    } else if (t->delack_at == UINT64_MAX) {
+        /* Delayed ACK (RFC 9293 §3.8.6.3; Linux's 40 ms minimum). */
+        t->delack_at = t->ctx->now + (uint64_t)t->ctx->sys->tcp_delack_ms * NS_PER_MS;
+        tcb_schedule(t);
+    }
 }
 
 void tcp_send_forced(tcb *t)

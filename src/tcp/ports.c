@@ -1,13 +1,20 @@
 /* ports.c — ephemeral port selection, RFC 6056 Algorithm 3 ("simple hash-
  * based"): a keyed per-destination offset plus a shared counter, so each
- * destination sees its own sequence and an observer cannot predict ours. */
+ * destination sees its own sequence and an observer cannot predict ours.
+ *
+ * A port is free for a destination unless that exact 4-tuple is a
+ * connection, a TIME-WAIT entry that tcp_tw_reuse does not let us take, or
+ * the port has a listener. Like Linux's __inet_hash_connect, a TIME-WAIT
+ * entry we may reuse is taken at once (the caller deletes it). */
 #include "tcp/tcp.h"
+#include "tcp/timewait.h"
 
 #include <errno.h>
 
-int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out)
+int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool *reuse)
 {
     uint32_t lo = c->sys->ip_local_port_range[0], hi = c->sys->ip_local_port_range[1];
+    *reuse = false;
     if (lo == 0 || hi < lo || hi > 65535)
         return -EADDRNOTAVAIL;
     uint32_t num = hi - lo + 1;
@@ -17,7 +24,11 @@ int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out)
         uint16_t port = (uint16_t)(lo + (offset + c->port_next + i) % num);
         if (tcb_lookup(c, c->local_ip, port, rip, rport) || tcb_find_listener(c, port))
             continue;
+        tw_verdict v = tcp_tw_check(c, c->local_ip, port, rip, rport);
+        if (v == TW_BUSY)
+            continue;
         c->port_next += i + 1;
+        *reuse = v == TW_REUSABLE;
         *out = port;
         return 0;
     }

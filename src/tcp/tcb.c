@@ -1,6 +1,8 @@
 /* tcb.c — connection records: creation, the state-change function, the
  * connection table, listeners, timers and event delivery. */
+#include "tcp/cc.h"
 #include "tcp/tcp.h"
+#include "tcp/timewait.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +13,11 @@ int tcp_ctx_init(tcp_ctx *c)
     c->nbuckets = 256;
     c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
     c->next_id = 1;
-    return c->buckets ? 0 : -1;
+    if (!c->buckets || tcp_tw_init(c) != 0) {
+        free(c->buckets);
+        return -1;
+    }
+    return 0;
 }
 
 static void tcb_free(tcb *t)
@@ -32,6 +38,7 @@ void tcp_ctx_free(tcp_ctx *c)
 {
     while (c->all)
         tcb_free(c->all);
+    tcp_tw_free(c);
     free(c->buckets);
     heap_free(&c->timers);
 }
@@ -50,7 +57,11 @@ tcb *tcb_new(tcp_ctx *c)
         c->all->all_prev = t;
     c->all = t;
     heap_node_init(&t->timer);
-    t->rto_at = t->close_at = UINT64_MAX;
+    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
+    t->cc = cc_find(c->sys->tcp_congestion_control);
+    if (!t->cc)
+        t->cc = &cc_cubic;
+    t->cc->init(t);
     t->sndbuf_size = c->sys->tcp_wmem[1];
     t->rcvbuf_size = c->sys->tcp_rmem[1];
     t->snd_wscale = t->rcv_wscale = 0;
@@ -105,7 +116,7 @@ void tcb_close(tcb *t, int err, const char *cause)
 {
     if (err && !t->err)
         t->err = err;
-    t->rto_at = t->close_at = UINT64_MAX;
+    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
     tcb_schedule(t);
     tcb_hash_remove(t);
     tcb_set_state(t, SYNACK_CLOSED, cause);
@@ -240,10 +251,10 @@ bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
             return true;
     for (uint32_t i = 0; i < c->nbuckets; i++)
         for (tcb *t = c->buckets[i]; t; t = t->hnext)
-            if (t != self && t->lport == port &&
-                !(reuseaddr && t->state == SYNACK_TIME_WAIT))
+            if (t != self && t->lport == port)
                 return true;
-    return false;
+    /* TIME-WAIT entries hold their port unless SO_REUSEADDR (Linux). */
+    return !reuseaddr && tcp_tw_port_held(c, port);
 }
 
 /* ------------------------------------------------------------ timers and events */
@@ -253,6 +264,10 @@ void tcb_schedule(tcb *t)
     if (t->dead)
         return;
     uint64_t at = t->rto_at < t->close_at ? t->rto_at : t->close_at;
+    if (t->delack_at < at)
+        at = t->delack_at;
+    if (t->keep_at < at)
+        at = t->keep_at;
     if (heap_set(&t->ctx->timers, &t->timer, at) != 0)
         t->ctx->ctr->tcp_no_memory++;
 }
@@ -285,6 +300,17 @@ void tcp_dispatch(tcp_ctx *c)
         /* Only handles the application holds (or is about to accept) get events. */
         if (ev && !t->dead && (t->app_owned || t->state == SYNACK_LISTEN))
             c->event(c->event_ctx, t, ev);
+    }
+    /* ACKs owed to peers whose data the application took without
+     * answering in the same turn (see tcp_user_recv). */
+    while (c->flush_head) {
+        tcb *t = c->flush_head;
+        c->flush_head = t->flushnext;
+        t->on_flushlist = false;
+        if (!t->dead && t->ack_pending && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT) {
+            t->ack_now = true;
+            tcp_output(t);
+        }
     }
     while (c->dead_head) {
         tcb *d = c->dead_head;

@@ -20,7 +20,10 @@
 #define TCP_HEADROOM 64
 #define TCP_MAX_SEG 65535
 #define TCP_OOO_MAX 32
+#define TCP_SACK_MAX 16
 #define NS_PER_MS 1000000ULL
+/* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
+#define TCP_PAWS_IDLE_NS (24ULL * 24 * 3600 * 1000 * NS_PER_MS)
 
 typedef struct tcp_ctx tcp_ctx;
 typedef struct synack_sock tcb;
@@ -33,6 +36,7 @@ struct synack_sock {
     tcb *hnext;               /* connection hash chain                */
     tcb *qnext;               /* listener's accept queue / list links */
     tcb *evnext;              /* pending-event list                   */
+    tcb *flushnext;           /* ACKs to flush when the call returns  */
     tcb *parent;              /* listener that spawned us (until accepted) */
     tcb *all_prev, *all_next; /* every record the stack owns            */
     tcp_ctx *ctx;
@@ -44,6 +48,8 @@ struct synack_sock {
     bool hashed;              /* in the connection table              */
     bool listed;              /* in the listener list                 */
     bool on_evlist;
+    bool on_flushlist;
+    bool last_small;          /* the latest data segment was short (end of a write) */
     bool dead;                /* released; freed at the end of the call */
     bool passive;             /* came from LISTEN                     */
     bool in_accept_queue;
@@ -53,7 +59,11 @@ struct synack_sock {
     bool eof;                 /* peer's FIN consumed into the stream   */
     bool reuseaddr;
     bool nodelay;
-    bool ack_pending;         /* an ACK must go out                    */
+    bool ack_pending;         /* an ACK is owed ...                    */
+    bool ack_now;             /* ... and may not be delayed            */
+    bool quickack;            /* never delay ACKs (socket option)      */
+    bool cork;                /* hold partial segments (socket option) */
+    bool keepalive;           /* SO_KEEPALIVE                          */
     bool ws_ok, sack_ok, ts_ok;
     bool rtt_timing;          /* Karn: one segment being timed         */
 
@@ -73,17 +83,30 @@ struct synack_sock {
 
     /* Timestamps (RFC 7323). */
     uint32_t ts_recent, ts_offset;
+    bool tw_handle;           /* detached TIME-WAIT handle (timewait.h) */
+    tcb *tw_next;             /* ... on the TIME-WAIT table's handle list */
 
     ring sndbuf, rcvbuf;
     uint32_t sndbuf_size, rcvbuf_size;
     seq_range ooo[TCP_OOO_MAX];
     uint8_t nooo;
+    seq_range sacked[TCP_SACK_MAX]; /* sender's scoreboard, sorted    */
+    uint8_t nsacked;
+    uint32_t high_rxt;        /* RFC 6675 HighRxt                      */
+    bool dsack;               /* report dsack_range first (RFC 2883)   */
+    seq_range dsack_range;
     bool ooo_fin;             /* a FIN arrived beyond a hole ...       */
     uint32_t ooo_fin_seq;     /* ... at this sequence number           */
 
     /* Timers (absolute ns; UINT64_MAX = off). */
     uint64_t rto_at;          /* retransmission / SYN / persist       */
     uint64_t close_at;        /* TIME-WAIT 2MSL or orphaned FIN-WAIT-2 */
+    uint64_t delack_at;       /* delayed ACK                          */
+    uint64_t keep_at;         /* next keepalive probe                 */
+    uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl   */
+    uint8_t keep_probes;      /* unanswered probes so far             */
+    uint32_t rcv_acked;       /* RCV.NXT in the last ACK sent (Last.ACK.sent) */
+    uint64_t ts_recent_stamp; /* when TS.Recent was taken (PAWS aging) */
 
     /* RTO estimator (RFC 6298). */
     uint32_t srtt_us, rttvar_us, rto_ms;
@@ -91,9 +114,17 @@ struct synack_sock {
     uint64_t rtt_start;
     uint8_t backoff, retries;
 
-    /* Congestion control (RFC 5681 minimal; the full machinery is its own file). */
+    /* Congestion control: the window (bytes) and the algorithm's state. */
+    const struct cc_ops *cc;
     uint32_t cwnd, ssthresh, recover;
     uint8_t dupacks;
+    bool in_recovery;         /* fast recovery until snd_una passes recover */
+    uint32_t cc_bytes_acked;  /* Reno: bytes acked toward the next +SMSS  */
+    double cc_frac;           /* CUBIC: fractional bytes of growth         */
+    struct {
+        uint64_t epoch_start;
+        double w_max, w_last_max, k, w_est; /* segments, seconds */
+    } cubic;
 
     int err;                  /* pending error, negative errno        */
     unsigned events;          /* pending SYNACK_EV_* for dispatch     */
@@ -130,9 +161,11 @@ struct tcp_ctx {
     tcb *all;
     heap timers;
     tcb *ev_head, *ev_tail;
+    tcb *flush_head;
     tcb *dead_head;
     uint32_t next_id;
     uint32_t port_next;
+    struct tcp_tw_table *tw;  /* the compact TIME-WAIT table (timewait.c) */
 
     uint64_t chack_second;    /* challenge ACK rate limit window      */
     uint32_t chack_count;
@@ -166,7 +199,10 @@ void tcp_trace_drop(tcp_ctx *c, const tcb *t, const char *why);
 
 /* ------------------------------------------------------------ isn.c / ports.c */
 uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
-int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out);
+/* The per-connection timestamp offset (tcp_timestamps=1; 0 otherwise). */
+uint32_t tcp_ts_offset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+/* *reuse: the port's 4-tuple is a TIME-WAIT entry tcp_tw_reuse lets us take. */
+int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool *reuse);
 
 /* ------------------------------------------------------------ rtt.c */
 void rtt_init(tcb *t);
@@ -178,8 +214,10 @@ uint64_t rtt_rto_ns(const tcb *t);
 void tcp_output(tcb *t);
 /* After a timeout: send one segment at snd_nxt even into a zero window. */
 void tcp_send_forced(tcb *t);
+void tcp_send_retransmit(tcb *t, uint32_t seq);
 void tcp_send_syn(tcb *t, bool retransmit);
 void tcp_send_ack(tcb *t);
+void tcp_send_keepalive(tcb *t);
 void tcp_send_challenge_ack(tcb *t);
 void tcp_send_rst_for(tcb *t);
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
@@ -188,6 +226,21 @@ uint32_t tcp_rcv_window(const tcb *t);
 void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
                    uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 
+/* ------------------------------------------------------------ sack.c */
+void sack_clear(tcb *t);
+void sack_trim(tcb *t);
+bool sack_update(tcb *t, const wire_tcp_opts *o);
+uint32_t sack_sacked_bytes(const tcb *t);
+uint32_t sack_lost_edge(const tcb *t);
+uint32_t sack_pipe(const tcb *t);
+bool sack_next_lost(const tcb *t, uint32_t from, uint32_t *start, uint32_t *len);
+uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room);
+
+/* ------------------------------------------------------------ ack.c */
+/* The ACK field of a synchronized connection's segment (RFC 9293
+ * §3.10.7.4 fifth): retire data, measure RTT, detect loss, recover. */
+void tcp_ack_process(tcb *t, const wire_tcp *seg);
+
 /* ------------------------------------------------------------ input.c */
 void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
 
@@ -195,6 +248,8 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *seg, size_
 void tcp_timers(tcp_ctx *c);
 uint64_t tcp_next_deadline(const tcp_ctx *c);
 void tcp_arm_rto(tcb *t);
+/* Restart the keepalive idle period (a segment arrived, or keepalive on). */
+void tcp_keepalive_reset(tcb *t);
 
 /* ------------------------------------------------------------ user.c (RFC 9293 §3.10.1–6) */
 int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport);

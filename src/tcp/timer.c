@@ -1,6 +1,8 @@
 /* timer.c — RFC 9293 §3.10.8 timeouts: retransmission (with the persist
  * probe folded in), TIME-WAIT's 2MSL and the orphaned FIN-WAIT-2 limit. */
+#include "tcp/cc.h"
 #include "tcp/tcp.h"
+#include "tcp/timewait.h"
 
 #include "base/seq.h"
 
@@ -18,7 +20,10 @@ static bool data_pending(const tcb *t)
 void tcp_arm_rto(tcb *t)
 {
     bool outstanding = t->snd_una != t->snd_nxt;
-    bool persist = !outstanding && tcb_synchronized(t) && t->snd_wnd == 0 && data_pending(t);
+    /* Nothing in flight yet data waits (closed or tiny window, cork):
+     * the timer will push one segment out. */
+    bool persist = !outstanding && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT &&
+                   data_pending(t);
     if (outstanding || persist) {
         if (t->rto_at == UINT64_MAX)
             t->rto_at = t->ctx->now + rtt_rto_ns(t);
@@ -70,12 +75,14 @@ static void rto_fired(tcb *t)
             return;
         }
         c->ctr->tcp_timeouts++;
-        /* RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5–5.6: collapse and back off. */
-        uint32_t flight = t->snd_max - t->snd_una;
-        uint32_t half = flight / 2;
-        t->ssthresh = half > 2u * t->snd_mss ? half : 2u * t->snd_mss;
+        /* RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5–5.6: collapse and back off.
+         * A second timeout of the same data does not cut ssthresh again. */
+        if (t->backoff == 0)
+            t->ssthresh = t->cc->on_loss(t);
         t->cwnd = t->snd_mss;
         t->dupacks = 0;
+        t->in_recovery = false;
+        t->high_rxt = t->snd_una;
         t->recover = t->snd_max;
         t->rtt_timing = false; /* Karn's rule */
         t->snd_nxt = t->snd_una;
@@ -89,11 +96,48 @@ static void rto_fired(tcb *t)
     tcp_arm_rto(t);
 }
 
+void tcp_keepalive_reset(tcb *t)
+{
+    if (!t->keepalive || !tcb_synchronized(t))
+        return;
+    uint32_t idle = t->keep_idle_s ? t->keep_idle_s : t->ctx->sys->tcp_keepalive_time;
+    t->keep_at = t->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
+    tcb_schedule(t);
+}
+
+/* Keepalive (RFC 1122 §4.2.3.6, Linux's knobs): after keep_idle of
+ * silence probe with SND.UNA - 1 every keep_intvl; keep_cnt unanswered
+ * probes end the connection with ETIMEDOUT. */
+static void keepalive_fired(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (!t->keepalive || !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
+                           t->state == SYNACK_FIN_WAIT_2))
+        return;
+    uint32_t idle = t->keep_idle_s ? t->keep_idle_s : c->sys->tcp_keepalive_time;
+    uint32_t intvl = t->keep_intvl_s ? t->keep_intvl_s : c->sys->tcp_keepalive_intvl;
+    uint32_t cnt = t->keep_cnt ? t->keep_cnt : c->sys->tcp_keepalive_probes;
+    if (t->snd_una != t->snd_max || data_pending(t)) {
+        /* Data in flight: the retransmission timer watches the peer. */
+        t->keep_at = c->now + (uint64_t)idle * 1000 * NS_PER_MS;
+        return;
+    }
+    if (t->keep_probes >= cnt) {
+        c->ctr->tcp_abort_on_timeout++;
+        tcp_send_rst_for(t);
+        tcb_close(t, -ETIMEDOUT, "keepalive timeout");
+        return;
+    }
+    t->keep_probes++;
+    c->ctr->tcp_keepalive_probes++;
+    tcp_send_keepalive(t);
+    t->keep_at = c->now + (uint64_t)intvl * 1000 * NS_PER_MS;
+}
+
 static void close_timer_fired(tcb *t)
 {
-    if (t->state == SYNACK_TIME_WAIT) {
-        tcb_close(t, 0, "2MSL timeout");
-    } else if (t->state == SYNACK_FIN_WAIT_2) {
+    /* TIME-WAIT's 2MSL runs in the TIME-WAIT table (timewait.c). */
+    if (t->state == SYNACK_FIN_WAIT_2) {
         t->ctx->ctr->tcp_fin_timeouts++;
         tcb_close(t, 0, "tcp_fin_timeout");
     }
@@ -112,13 +156,26 @@ void tcp_timers(tcp_ctx *c)
             t->close_at = UINT64_MAX;
             close_timer_fired(t);
         }
+        if (!t->dead && t->delack_at <= c->now) {
+            t->delack_at = UINT64_MAX;
+            if (t->ack_pending) {
+                c->ctr->tcp_delayed_acks++;
+                tcp_send_ack(t);
+            }
+        }
+        if (!t->dead && t->keep_at <= c->now) {
+            t->keep_at = UINT64_MAX;
+            keepalive_fired(t);
+        }
         if (!t->dead)
             tcb_schedule(t);
     }
+    tcp_tw_timers(c);
 }
 
 uint64_t tcp_next_deadline(const tcp_ctx *c)
 {
     heap_node *n = heap_top(&c->timers);
-    return n ? n->key : UINT64_MAX;
+    uint64_t tw = tcp_tw_next_deadline(c);
+    return n && n->key < tw ? n->key : tw;
 }

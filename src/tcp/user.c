@@ -1,6 +1,7 @@
 /* user.c — the user calls of RFC 9293 §3.10.1–§3.10.6: OPEN, SEND,
  * RECEIVE, CLOSE (shutdown and close), ABORT. */
 #include "tcp/tcp.h"
+#include "tcp/timewait.h"
 
 #include "base/seq.h"
 
@@ -25,12 +26,18 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     if (rport == 0 || rip == 0)
         return -EINVAL;
     uint16_t lport = t->lport;
+    bool tw_reuse = false; /* take over a TIME-WAIT entry (tcp_tw_reuse) */
     if (lport == 0) {
-        int err = tcp_pick_port(c, rip, rport, &lport);
+        int err = tcp_pick_port(c, rip, rport, &lport, &tw_reuse);
         if (err)
             return err;
     } else if (tcb_lookup(c, c->local_ip, lport, rip, rport)) {
         return -EADDRINUSE;
+    } else {
+        tw_verdict v = tcp_tw_check(c, c->local_ip, lport, rip, rport);
+        if (v == TW_BUSY)
+            return -EADDRINUSE;
+        tw_reuse = v == TW_REUSABLE;
     }
     int err = alloc_buffers(t);
     if (err)
@@ -41,6 +48,9 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     t->rport = rport;
     t->rcv_wscale = tcp_rcv_wscale(c);
     t->iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    if (tw_reuse)
+        tcp_tw_reuse(t); /* ISS above the old SND.NXT, TS.Recent inherited */
     t->snd_una = t->snd_nxt = t->snd_max = t->iss;
     t->buf_seq = t->iss + 1;
     t->cwnd = 10u * t->snd_mss;
@@ -108,8 +118,18 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
         uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
         if (tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
             after >= adv + step) {
-            t->ack_pending = true;
+            t->ack_pending = t->ack_now = true;
             tcp_output(t);
+        }
+        if (t->ack_pending && t->last_small && t->rcvbuf.used == 0 && !t->on_flushlist) {
+            /* The application took a short write's data. If it answers
+             * before this call returns, the ACK rides on the answer; if it
+             * does not, it is waiting for more, and a delayed ACK would
+             * hold the peer's next small segment behind Nagle for 40 ms
+             * (the write-write-read stall). Either way: ACK now-ish. */
+            t->on_flushlist = true;
+            t->flushnext = t->ctx->flush_head;
+            t->ctx->flush_head = t;
         }
         if (t->state == SYNACK_TIME_WAIT && t->rcvbuf.used == 0)
             ring_free(&t->rcvbuf);
@@ -201,7 +221,7 @@ void tcp_user_close(tcb *t)
         tcb_schedule(t);
         break;
     case SYNACK_TIME_WAIT:
-        ring_free(&t->rcvbuf);
+        tcp_tw_drop_handle(t, false); /* the TIME-WAIT entry goes on */
         break;
     default:
         break;
@@ -223,6 +243,9 @@ void tcp_user_abort(tcb *t)
     case SYNACK_FIN_WAIT_2:
     case SYNACK_CLOSE_WAIT:
         tcp_send_rst_for(t);
+        /* fall through */
+    case SYNACK_TIME_WAIT:
+        tcp_tw_drop_handle(t, true); /* RFC 9293 §3.10.5: delete the TCB */
         /* fall through */
     default:
         if (t->state != SYNACK_CLOSED)

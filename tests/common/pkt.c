@@ -106,6 +106,9 @@ pkt_h *pkt_new(const char *knobs)
     cfg->trace_ctx = h;
     cfg->event = on_event;
     cfg->event_ctx = h;
+    /* The conversations pin one answer per segment: ACKs go out at once
+     * unless a test asks for delayed ACKs (test_delack_nagle.c does). */
+    synack_config_set(cfg, "tcp_delack_ms", "0");
     apply_knobs(cfg, knobs);
     h->s = synack_stack_new(cfg, h->now);
     assert_non_null(h->s);
@@ -344,6 +347,8 @@ synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog)
 {
     synack_sock *l = synack_socket(h->s);
     assert_non_null(l);
+    if (!h->nagle) /* segments leave as soon as they are written, unless asked */
+        assert_int_equal(synack_setopt(l, SYNACK_TCP_NODELAY, 1), 0);
     assert_int_equal(synack_bind(l, port), 0);
     assert_int_equal(synack_listen(l, backlog), 0);
     assert_int_equal(synack_sock_state(l), SYNACK_LISTEN);
@@ -372,6 +377,8 @@ synack_sock *pkt_active_open(pkt_h *h)
 {
     synack_sock *k = synack_socket(h->s);
     assert_non_null(k);
+    if (!h->nagle)
+        assert_int_equal(synack_setopt(k, SYNACK_TCP_NODELAY, 1), 0);
     assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
     h->port = 0;
     /* Learn our ephemeral port from the SYN itself. */

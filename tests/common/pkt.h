@@ -52,6 +52,7 @@ typedef struct pkt_h {
     uint16_t peer_port;        /* the peer's port: source of pkt_send     */
     uint32_t iss;              /* our ISS once a pkt_*_open helper ran    */
     uint32_t irs;              /* the peer's ISS in the helpers           */
+    int nagle;                 /* 1: helpers leave Nagle on (default off) */
     /* Frames the output hook emitted, oldest first. */
     struct { uint8_t *data; size_t len; } q[PKT_QMAX];
     size_t qhead, qlen;

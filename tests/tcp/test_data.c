@@ -169,7 +169,9 @@ static void send_segments_by_mss(void **state)
     assert_int_equal(pkt_next_deadline_ms(h), UINT64_MAX); /* nothing in flight */
 }
 
-/* The peer's window limits what we send; its ACK opens room for more. */
+/* The peer's window limits what we send; its ACK opens room for more. A
+ * sliver of window below half the largest window seen is not used (sender
+ * silly window avoidance, RFC 9293 §3.8.6.2.1). */
 static void send_within_peer_window(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
@@ -181,17 +183,37 @@ static void send_within_peer_window(void **state)
     fill(data, sizeof(data), 3);
     assert_int_equal(synack_send(k, data, sizeof(data)), 4000);
     assert_int_equal(pkt_expect(h, ACK, S, P).payload_len, 1000);
-    assert_int_equal(pkt_expect(h, ACK, S + 1000, P).payload_len, 500);
-    pkt_expect_none(h);
+    pkt_expect_none(h); /* 500 bytes of window left: below 1500 / 2, wait */
     pkt_send(h, ACK, P, S + 1000, 1500, NULL, 0, NULL); /* right edge moves to S+2500 */
-    assert_int_equal(pkt_expect(h, ACK, S + 1500, P).payload_len, 1000);
+    assert_int_equal(pkt_expect(h, ACK, S + 1000, P).payload_len, 1000);
     pkt_expect_none(h);
-    pkt_send(h, ACK, P, S + 2500, 3000, NULL, 0, NULL);
-    assert_int_equal(pkt_expect(h, ACK, S + 2500, P).payload_len, 1000);
-    wire_tcp last = pkt_expect(h, ACK | PSH, S + 3500, P);
-    assert_int_equal(last.payload_len, 500);
-    assert_memory_equal(last.payload, data + 3500, 500);
+    pkt_send(h, ACK, P, S + 2000, 3000, NULL, 0, NULL); /* right edge S+5000 */
+    assert_int_equal(pkt_expect(h, ACK, S + 2000, P).payload_len, 1000);
+    wire_tcp last = pkt_expect(h, ACK | PSH, S + 3000, P);
+    assert_int_equal(last.payload_len, 1000);
+    assert_memory_equal(last.payload, data + 3000, 1000);
     pkt_expect_none(h);
+}
+
+/* A window sliver is used once it is at least half the largest window the
+ * peer offered, and the persist timer pushes one out if nothing else will. */
+static void sws_sliver_sent_by_persist(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    synack_sock *k = established_with(h, l, 1500, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[3000];
+    fill(data, sizeof(data), 4);
+    assert_int_equal(synack_send(k, data, sizeof(data)), 3000);
+    assert_int_equal(pkt_expect(h, ACK, S, P).payload_len, 1000);
+    pkt_expect_none(h); /* 500 of window for 2000 waiting bytes: a sliver */
+    pkt_send(h, ACK, P, S + 1000, 400, NULL, 0, NULL); /* 400 < 1500/2: hold */
+    pkt_expect_none(h);
+    pkt_advance(h, 1100); /* the persist timer (RTO 1 s) forces the sliver out */
+    wire_tcp probe = pkt_expect(h, ACK, S + 1000, P);
+    assert_true(probe.payload_len >= 1 && probe.payload_len <= 400);
 }
 
 /* Data past our window's right edge is trimmed; the ACK says how much was
@@ -285,6 +307,7 @@ int main(void)
         cmocka_unit_test_teardown(out_of_order_with_sack, teardown),
         cmocka_unit_test_teardown(send_segments_by_mss, teardown),
         cmocka_unit_test_teardown(send_within_peer_window, teardown),
+        cmocka_unit_test_teardown(sws_sliver_sent_by_persist, teardown),
         cmocka_unit_test_teardown(data_beyond_window_trimmed, teardown),
         cmocka_unit_test_teardown(window_scaling_after_handshake, teardown),
     };

@@ -1,0 +1,97 @@
+/* cc_cubic.c — CUBIC (RFC 9438), Linux's default. The window follows
+ * W(t) = C (t - K)^3 + W_max after a loss, with C = 0.4, beta = 0.7, fast
+ * convergence, and a Reno-friendly estimate that wins where Reno would be
+ * faster (short RTTs). Times in seconds as doubles; no libm needed. */
+#include "tcp/cc.h"
+#include "tcp/tcp.h"
+
+#define CUBIC_C 0.4
+#define CUBIC_BETA 0.7
+
+/* Cube root by Newton's method (x >= 0). */
+static double cbrt_pos(double x)
+{
+    if (x <= 0)
+        return 0;
+    double r = x > 1 ? x / 3 : 1;
+    for (int i = 0; i < 60; i++) {
+        double next = (2 * r + x / (r * r)) / 3;
+        if (next == r)
+            break;
+        r = next;
+    }
+    return r;
+}
+
+static void cubic_init(tcb *t)
+{
+    t->cubic.epoch_start = 0;
+    t->cubic.w_max = 0;
+    t->cubic.w_last_max = 0;
+    t->cubic.k = 0;
+    t->cubic.w_est = 0;
+}
+
+static void cubic_on_ack(tcb *t, uint32_t acked)
+{
+    if (t->cwnd < t->ssthresh) {
+        acked = cc_slow_start(t, acked);
+        if (!acked)
+            return;
+    }
+    tcp_ctx *c = t->ctx;
+    double mss = t->snd_mss;
+    double cwnd = t->cwnd / mss; /* segments */
+    if (t->cubic.epoch_start == 0) {
+        /* §4.2: a new congestion-avoidance epoch. */
+        t->cubic.epoch_start = c->now ? c->now : 1;
+        if (t->cubic.w_max < cwnd) {
+            t->cubic.k = 0;
+            t->cubic.w_max = cwnd;
+        } else {
+            t->cubic.k = cbrt_pos((t->cubic.w_max - cwnd) / CUBIC_C);
+        }
+        t->cubic.w_est = cwnd;
+    }
+    double rtt = t->srtt_us ? t->srtt_us / 1e6 : 0.1;
+    double elapsed = (double)(c->now - t->cubic.epoch_start) / 1e9;
+    double d = elapsed + rtt - t->cubic.k;
+    double target = CUBIC_C * d * d * d + t->cubic.w_max;
+    if (target > 1.5 * cwnd)
+        target = 1.5 * cwnd; /* §4.2: at most 50% growth per RTT */
+    /* §4.3: the Reno-friendly region. */
+    double alpha = 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
+    t->cubic.w_est += alpha * (acked / mss) / cwnd;
+    double grow;
+    if (t->cubic.w_est > target)
+        grow = (t->cubic.w_est - cwnd) * mss;
+    else
+        grow = (target - cwnd) / cwnd * (acked / mss) * mss;
+    if (grow > 0) {
+        t->cc_frac += grow;
+        if (t->cc_frac >= 1) {
+            uint32_t add = (uint32_t)t->cc_frac;
+            t->cwnd += add;
+            t->cc_frac -= add;
+        }
+    }
+}
+
+static uint32_t cubic_on_loss(tcb *t)
+{
+    double mss = t->snd_mss;
+    double cwnd = t->cwnd / mss;
+    /* §4.7 fast convergence: release bandwidth when W_max shrinks. */
+    if (cwnd < t->cubic.w_last_max)
+        t->cubic.w_max = cwnd * (1 + CUBIC_BETA) / 2;
+    else
+        t->cubic.w_max = cwnd;
+    t->cubic.w_last_max = cwnd;
+    t->cubic.epoch_start = 0;
+    t->cc_frac = 0;
+    double ss = cwnd * CUBIC_BETA * mss; /* §4.6 */
+    uint32_t floor = 2u * t->snd_mss;
+    return ss > floor ? (uint32_t)ss : floor;
+}
+
+const cc_ops cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_on_loss};

@@ -1,0 +1,159 @@
+/* sack.c — the sender's SACK scoreboard (RFC 2018, RFC 6675): which
+ * sequence ranges above SND.UNA the peer holds, which holes count as lost,
+ * and the pipe (data still in the network). Ranges are kept sorted. */
+#include "tcp/tcp.h"
+
+#include "base/seq.h"
+
+#include <string.h>
+
+void sack_clear(tcb *t)
+{
+    t->nsacked = 0;
+}
+
+/* Forget what SND.UNA has passed. */
+void sack_trim(tcb *t)
+{
+    uint8_t n = 0;
+    for (uint8_t i = 0; i < t->nsacked; i++) {
+        seq_range r = t->sacked[i];
+        if (seq_leq(r.end, t->snd_una))
+            continue;
+        if (seq_lt(r.start, t->snd_una))
+            r.start = t->snd_una;
+        t->sacked[n++] = r;
+    }
+    t->nsacked = n;
+}
+
+static void insert_range(tcb *t, uint32_t start, uint32_t end)
+{
+    /* Merge with every range it touches, then insert in order. */
+    for (uint8_t i = 0; i < t->nsacked;) {
+        seq_range *r = &t->sacked[i];
+        if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
+            start = seq_min(start, r->start);
+            end = seq_max(end, r->end);
+            memmove(r, r + 1, (size_t)(t->nsacked - i - 1) * sizeof(*r));
+            t->nsacked--;
+            continue;
+        }
+        i++;
+    }
+    if (t->nsacked == TCP_SACK_MAX)
+        return; /* full: the peer repeats its blocks, nothing is lost for good */
+    uint8_t pos = 0;
+    while (pos < t->nsacked && seq_lt(t->sacked[pos].start, start))
+        pos++;
+    memmove(&t->sacked[pos + 1], &t->sacked[pos], (size_t)(t->nsacked - pos) * sizeof(seq_range));
+    t->sacked[pos] = (seq_range){start, end};
+    t->nsacked++;
+}
+
+/* Take the blocks of an arriving ACK; returns true if any was new. */
+bool sack_update(tcb *t, const wire_tcp_opts *o)
+{
+    bool news = false;
+    for (uint8_t i = 0; i < o->sack_count; i++) {
+        uint32_t s = o->sack[i][0], e = o->sack[i][1];
+        /* D-SACK (RFC 2883) and nonsense: only blocks within (SND.UNA, SND.MAX]. */
+        if (!seq_lt(s, e) || seq_leq(e, t->snd_una) || seq_gt(e, t->snd_max))
+            continue;
+        if (seq_lt(s, t->snd_una))
+            s = t->snd_una;
+        uint32_t before = sack_sacked_bytes(t);
+        insert_range(t, s, e);
+        news |= sack_sacked_bytes(t) != before;
+    }
+    return news;
+}
+
+uint32_t sack_sacked_bytes(const tcb *t)
+{
+    uint32_t n = 0;
+    for (uint8_t i = 0; i < t->nsacked; i++)
+        n += t->sacked[i].end - t->sacked[i].start;
+    return n;
+}
+
+/* RFC 6675 IsLost: every unSACKed byte below the returned sequence has at
+ * least (DupThresh - 1) * SMSS + 1 SACKed bytes above it. SND.UNA if none. */
+uint32_t sack_lost_edge(const tcb *t)
+{
+    uint32_t acc = 0, need = 2u * t->snd_mss + 1;
+    for (int i = t->nsacked - 1; i >= 0; i--) {
+        acc += t->sacked[i].end - t->sacked[i].start;
+        if (acc >= need)
+            return t->sacked[i].start;
+    }
+    return t->snd_una;
+}
+
+/* Bytes of [a, b) at or above x. */
+static uint32_t above(uint32_t a, uint32_t b, uint32_t x)
+{
+    if (seq_geq(a, x))
+        return b - a;
+    return seq_gt(b, x) ? b - x : 0;
+}
+
+/* RFC 6675 SetPipe: unSACKed bytes not deemed lost, plus bytes resent. */
+uint32_t sack_pipe(const tcb *t)
+{
+    uint32_t lost = sack_lost_edge(t), pipe = 0, cur = t->snd_una;
+    for (uint8_t i = 0; i <= t->nsacked; i++) {
+        uint32_t hole_end = i < t->nsacked ? t->sacked[i].start : t->snd_max;
+        if (seq_lt(cur, hole_end)) {
+            pipe += above(cur, hole_end, lost);
+            if (seq_gt(t->high_rxt, cur))
+                pipe += (seq_lt(t->high_rxt, hole_end) ? t->high_rxt : hole_end) - cur;
+        }
+        if (i < t->nsacked)
+            cur = t->sacked[i].end;
+    }
+    return pipe;
+}
+
+/* RFC 6675 NextSeg rule 1: the first lost, unSACKed, not yet resent byte
+ * range at or after `from`. */
+bool sack_next_lost(const tcb *t, uint32_t from, uint32_t *start, uint32_t *len)
+{
+    uint32_t lost = sack_lost_edge(t), cur = t->snd_una;
+    if (seq_lt(cur, from))
+        cur = from;
+    for (uint8_t i = 0; i < t->nsacked; i++) {
+        const seq_range *r = &t->sacked[i];
+        if (seq_leq(r->end, cur))
+            continue;
+        if (seq_lt(cur, r->start)) {
+            uint32_t end = seq_lt(r->start, lost) ? r->start : lost;
+            if (seq_lt(cur, end)) {
+                *start = cur;
+                *len = end - cur;
+                return true;
+            }
+            return false;
+        }
+        cur = r->end;
+    }
+    return false;
+}
+
+/* For a (re)transmission starting at seq: 0 if seq is not SACKed, with
+ * *room clipped so the segment stops at the next SACKed range; otherwise
+ * the end of the SACKed range seq falls in (skip to it). */
+uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room)
+{
+    for (uint8_t i = 0; i < t->nsacked; i++) {
+        const seq_range *r = &t->sacked[i];
+        if (seq_leq(r->start, seq) && seq_lt(seq, r->end))
+            return r->end;
+        if (seq_gt(r->start, seq)) {
+            if (r->start - seq < *room)
+                *room = r->start - seq;
+            return 0;
+        }
+    }
+    return 0;
+}

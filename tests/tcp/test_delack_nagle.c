@@ -1,0 +1,231 @@
+/*
+ * test_delack_nagle.c — when ACKs wait and when small segments wait:
+ * delayed ACK (RFC 9293 §3.8.6.3, Linux's 40 ms), Nagle (§3.7.4), cork,
+ * the write-write-read stall guard, keepalive (RFC 1122 §4.2.3.6) and
+ * PAWS (RFC 7323 §5).
+ */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int teardown(void **state)
+{
+    pkt_free(*state);
+    return 0;
+}
+
+static synack_sock *passive(pkt_h *h)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    return pkt_passive_open(h, l);
+}
+
+/* One small segment: the ACK waits 40 ms for data to ride on. */
+static void lone_segment_ack_delayed_40ms(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL);
+    pkt_expect_none(h);
+    pkt_advance(h, 39);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, ACK, S, P + 5);
+    assert_int_equal(pkt_counter(h, tcp_delayed_acks), 1);
+}
+
+/* The reply carries the ACK: no separate segment at all. */
+static void reply_piggybacks_the_ack(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *k = passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "ping", 4, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(synack_send(k, "pong", 4), 4);
+    wire_tcp r = pkt_expect(h, ACK | PSH, S, P + 4);
+    assert_int_equal(r.payload_len, 4);
+    pkt_advance(h, 100);
+    pkt_expect_none(h);
+}
+
+/* Every second full-sized segment is ACKed at once. */
+static void second_full_segment_acked_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t seg[1460];
+    memset(seg, 'x', sizeof(seg));
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, seg, sizeof(seg), NULL);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P + 1460, S, PKT_PEER_WND, seg, sizeof(seg), NULL);
+    pkt_expect(h, ACK, S, P + 2920);
+    pkt_expect_none(h);
+}
+
+/* Out-of-order data is ACKed at once (a duplicate ACK), and so is the
+ * segment that fills the hole (RFC 5681 §4.2). */
+static void out_of_order_and_hole_fill_acked_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P + 10, S, PKT_PEER_WND, "0123456789", 10, NULL);
+    pkt_expect(h, ACK, S, P);
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, "abcdefghij", 10, NULL);
+    pkt_expect(h, ACK, S, P + 20);
+}
+
+/* Nagle: while a small segment is unacknowledged, the next small write
+ * waits; the ACK releases it. */
+static void nagle_holds_second_small_segment(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    h->nagle = 1;
+    synack_sock *k = passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, "aaaa", 4), 4);
+    pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(synack_send(k, "bbbb", 4), 4);
+    assert_int_equal(synack_send(k, "cccc", 4), 4);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P, S + 4, PKT_PEER_WND, NULL, 0, NULL);
+    wire_tcp r = pkt_expect(h, ACK | PSH, S + 4, P);
+    assert_int_equal(r.payload_len, 8); /* the two writes coalesced */
+    assert_memory_equal(r.payload, "bbbbcccc", 8);
+}
+
+/* TCP_NODELAY turns Nagle off. */
+static void nodelay_sends_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    h->nagle = 1;
+    synack_sock *k = passive(h);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_NODELAY, 1), 0);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, "aaaa", 4), 4);
+    pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(synack_send(k, "bbbb", 4), 4);
+    pkt_expect(h, ACK | PSH, S + 4, P);
+}
+
+/* TCP_CORK holds partial segments until uncorked. */
+static void cork_holds_until_uncork(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_CORK, 1), 0);
+    assert_int_equal(synack_send(k, "head", 4), 4);
+    assert_int_equal(synack_send(k, "body", 4), 4);
+    pkt_expect_none(h);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_CORK, 0), 0);
+    wire_tcp r = pkt_expect(h, ACK | PSH, S, P);
+    assert_memory_equal(r.payload, "headbody", 8);
+}
+
+/* The write-write-read stall: the peer sent the first half of a request
+ * and waits (Nagle) for our ACK before sending the rest; our application
+ * read it and has nothing to say yet. The ACK must go at once, not after
+ * the delayed-ACK timer. */
+static void read_without_reply_acks_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *k = passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "GET / HTTP/1.1\r\n", 16, NULL);
+    pkt_expect_none(h); /* nobody read it yet: the ACK may wait */
+    char buf[64];
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), 16);
+    pkt_expect(h, ACK, S, P + 16);
+}
+
+/* Keepalive: after the idle time a probe at SND.UNA - 1; answered probes
+ * keep the connection; keep_cnt unanswered ones end it with ETIMEDOUT. */
+static void keepalive_kills_a_dead_peer(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = passive(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPIDLE, 10), 0);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPINTVL, 2), 0);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPCNT, 3), 0);
+    assert_int_equal(synack_setopt(k, SYNACK_SO_KEEPALIVE, 1), 0);
+    pkt_advance(h, 9999);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, ACK, S - 1, P);
+    /* An answer resets the count and the idle period. */
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_advance(h, 2000);
+    pkt_expect_none(h);
+    pkt_advance(h, 8000);
+    pkt_expect(h, ACK, S - 1, P);
+    for (int i = 0; i < 2; i++) {
+        pkt_advance(h, 2000);
+        pkt_expect(h, ACK, S - 1, P);
+    }
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    pkt_advance(h, 2000);
+    pkt_expect(h, RST | ACK, S, P);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(k), -ETIMEDOUT);
+    assert_int_equal(pkt_counter(h, tcp_keepalive_probes), 4);
+}
+
+/* PAWS: with timestamps in use, a segment whose TSval is older than
+ * TS.Recent is an old duplicate: dropped, re-ACKed and counted. */
+static void paws_drops_old_timestamp(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.has_ts = 1;
+    o.ts_val = 5000;
+    uint32_t P = PKT_PEER_ISS;
+    pkt_send(h, SYN, P, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, P + 1);
+    assert_true(sa.opt.has_ts);
+    assert_int_equal(sa.opt.ts_ecr, 5000);
+    uint32_t S = sa.seq + 1;
+    wire_tcp_opts t = pkt_opts();
+    t.has_ts = 1;
+    t.ts_val = 5010;
+    t.ts_ecr = sa.opt.ts_val;
+    pkt_send(h, ACK, P + 1, S, PKT_PEER_WND, NULL, 0, &t);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    t.ts_val = 5020;
+    pkt_send(h, ACK | PSH, P + 1, S, PKT_PEER_WND, "new", 3, &t);
+    pkt_expect(h, ACK, S, P + 4); /* the stack's TSecr now echoes 5020 */
+    /* An old duplicate with a fresh-looking sequence number: TSval 4000. */
+    t.ts_val = 4000;
+    pkt_send(h, ACK | PSH, P + 4, S, PKT_PEER_WND, "old", 3, &t);
+    wire_tcp ack = pkt_expect(h, ACK, S, P + 4);
+    assert_int_equal(ack.opt.ts_ecr, 5020);
+    assert_int_equal(pkt_counter(h, tcp_paws_estab), 1);
+    char buf[8];
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), 3);
+    assert_memory_equal(buf, "new", 3);
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), -EAGAIN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(lone_segment_ack_delayed_40ms, teardown),
+        cmocka_unit_test_teardown(reply_piggybacks_the_ack, teardown),
+        cmocka_unit_test_teardown(second_full_segment_acked_at_once, teardown),
+        cmocka_unit_test_teardown(out_of_order_and_hole_fill_acked_at_once, teardown),
+        cmocka_unit_test_teardown(nagle_holds_second_small_segment, teardown),
+        cmocka_unit_test_teardown(nodelay_sends_at_once, teardown),
+        cmocka_unit_test_teardown(cork_holds_until_uncork, teardown),
+        cmocka_unit_test_teardown(read_without_reply_acks_at_once, teardown),
+        cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, teardown),
+        cmocka_unit_test_teardown(paws_drops_old_timestamp, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
