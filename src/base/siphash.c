@@ -1,6 +1,8 @@
 /* siphash.c — SipHash-2-4, written from the paper's description. */
 #include "base/siphash.h"
 
+#include <string.h>
+
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
 #define SIPROUND                                                      \
@@ -11,11 +13,27 @@
         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);     \
     } while (0)
 
-static uint64_t load_le64(const uint8_t *p)
+static int little_endian(void)
+{
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Little-endian load of n <= 8 bytes (the rest zero): one move on
+ * little-endian machines, where the byte-at-a-time loop it replaced showed
+ * in profiles of the per-segment connection lookup. */
+static uint64_t load_le(const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
+    memcpy(&v, p, n);
+    if (!little_endian()) {
+        uint64_t r = 0;
+        for (int i = 0; i < 8; i++, v >>= 8)
+            r = r << 8 | (v & 0xff);
+        v = r;
+    }
     return v;
 }
 
@@ -29,14 +47,12 @@ uint64_t siphash24(const siphash_key *key, const void *data, size_t len)
     size_t whole = len & ~(size_t)7;
 
     for (size_t i = 0; i < whole; i += 8) {
-        uint64_t m = load_le64(p + i);
+        uint64_t m = load_le(p + i, 8);
         v3 ^= m;
         SIPROUND; SIPROUND;
         v0 ^= m;
     }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < (len & 7); i++)
-        b |= (uint64_t)p[whole + i] << (8 * i);
+    uint64_t b = (uint64_t)len << 56 | load_le(p + whole, len & 7);
     v3 ^= b;
     SIPROUND; SIPROUND;
     v0 ^= b;

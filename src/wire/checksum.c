@@ -1,44 +1,136 @@
 /* checksum.c — the Internet checksum (RFC 1071).
  *
- * Bytes are summed as big-endian 16-bit words. The loop loads 32-bit words
- * into a 64-bit accumulator: since 2^16 == 1 (mod 2^16 - 1), adding a 32-bit
- * word is the same as adding its two halves, and the accumulator cannot
- * overflow for any frame (2^32 additions). Carries are folded at the end. */
+ * The one's-complement sum does not depend on byte order (RFC 1071 §2(B)):
+ * summing the data as native 16-bit words and swapping the bytes of the
+ * folded result gives the same value as summing big-endian words. So the
+ * loop loads the data in native order, 32 bits at a time, into 64-bit
+ * accumulators (2^16 == 1 mod 2^16 - 1, so a 32-bit word counts as its
+ * two halves, and 2^32 additions cannot overflow 64 bits). The plain loop
+ * over 32-bit loads is what compilers vectorise. Only the folded 16-bit
+ * result is turned to big-endian meaning and added to the caller's sum,
+ * which, like the return value, is a big-endian word sum. */
 #include "wire/wire.h"
 
-static uint32_t fold32(uint64_t acc)
+#include <string.h>
+
+static inline int little_endian(void)
 {
-    while (acc >> 32)
-        acc = (acc & 0xffffffffu) + (acc >> 32);
-    return (uint32_t)acc;
+    const uint16_t one = 1;
+    uint8_t b;
+    memcpy(&b, &one, 1);
+    return b == 1;
 }
 
-uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
+static inline uint32_t fold64(uint64_t acc)
 {
-    const uint8_t *p = data;
-    uint64_t acc = sum;
+    acc = (acc & 0xffffffffu) + (acc >> 32); /* <= 2^33 */
+    acc = (acc & 0xffffffffu) + (acc >> 32); /* <= 2^32 */
+    return (uint32_t)acc + (uint32_t)(acc >> 32);
+}
 
-    while (len >= 16) {
-        acc += wire_get32(p);
-        acc += wire_get32(p + 4);
-        acc += wire_get32(p + 8);
-        acc += wire_get32(p + 12);
-        p += 16;
-        len -= 16;
+static inline uint16_t fold16(uint32_t v)
+{
+    v = (v & 0xffffu) + (v >> 16);
+    v = (v & 0xffffu) + (v >> 16);
+    return (uint16_t)v;
+}
+
+/* Native-order sum of len bytes, folded to 16 bits. Four 64-bit lanes,
+ * each word added with its carry-out counted apart (2^64 == 1 mod 2^16 - 1,
+ * so a carry is worth 1), so the lanes run in parallel with no carry chain.
+ * (Measured on x86-64: faster than both the byte-wise big-endian loop and
+ * what the compiler makes of a vectorisable 32-bit-word loop with SSE2.) */
+static uint16_t native_sum(const uint8_t *p, size_t len)
+{
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, c0 = 0, c1 = 0;
+    while (len >= 32) {
+        uint64_t w0, w1, w2, w3;
+        memcpy(&w0, p, 8);
+        memcpy(&w1, p + 8, 8);
+        memcpy(&w2, p + 16, 8);
+        memcpy(&w3, p + 24, 8);
+        s0 += w0;
+        s1 += w1;
+        s2 += w2;
+        s3 += w3;
+        c0 += (uint64_t)(s0 < w0) + (s1 < w1);
+        c1 += (uint64_t)(s2 < w2) + (s3 < w3);
+        p += 32;
+        len -= 32;
     }
-    while (len >= 4) {
-        acc += wire_get32(p);
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        s0 += w;
+        c0 += s0 < w;
+        p += 8;
+        len -= 8;
+    }
+    uint64_t tail = 0;
+    if (len >= 4) {
+        uint32_t w;
+        memcpy(&w, p, 4);
+        tail += w;
         p += 4;
         len -= 4;
     }
     if (len >= 2) {
-        acc += wire_get16(p);
+        uint16_t h;
+        memcpy(&h, p, 2);
+        tail += h;
         p += 2;
         len -= 2;
     }
-    if (len) /* odd last byte: the high half of a zero-padded word */
-        acc += (uint32_t)p[0] << 8;
-    return fold32(acc);
+    if (len) { /* odd last byte: the first byte of a zero-padded word */
+        uint8_t last[2] = {p[0], 0};
+        uint16_t h;
+        memcpy(&h, last, 2);
+        tail += h;
+    }
+    /* Add the lanes up, counting carries the same way; the carry counts
+     * are far below 2^64 and their sum cannot overflow. */
+    uint64_t acc = s0;
+    acc += s1;
+    c0 += acc < s1;
+    acc += s2;
+    c1 += acc < s2;
+    acc += s3;
+    c0 += acc < s3;
+    acc += tail;
+    c1 += acc < tail;
+    c0 += c1;
+    acc += c0;
+    acc += acc < c0;
+    return fold16(fold64(acc));
+}
+
+static inline uint16_t to_be_meaning(uint16_t native)
+{
+    return little_endian() ? (uint16_t)(native << 8 | native >> 8) : native;
+}
+
+uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
+{
+    uint32_t s = to_be_meaning(native_sum(data, len));
+    uint64_t acc = (uint64_t)sum + s;
+    return fold64(acc);
+}
+
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
+{
+    /* In cache-sized pieces: the sum reads what the copy just wrote. */
+    const uint8_t *s = src;
+    uint8_t *d = dst;
+    uint64_t acc = sum;
+    while (len) {
+        size_t n = len > 4096 ? 4096 : len;
+        memcpy(d, s, n);
+        acc += to_be_meaning(native_sum(d, n));
+        d += n;
+        s += n;
+        len -= n;
+    }
+    return fold64(acc);
 }
 
 uint16_t wire_csum_fold(uint32_t sum)

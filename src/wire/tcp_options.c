@@ -83,10 +83,8 @@ wire_err wire_tcp_parse_options(const uint8_t *p, size_t len, wire_tcp_opts *out
 /* Lay the options out Linux's way into `buf` (or only count when buf is
  * NULL). SYN options: "mss, sackOK ts | nop nop ts | nop nop sackOK, nop ws";
  * then, on any segment, "nop nop sack" with as many blocks as fit. */
-static size_t layout(const wire_tcp_opts *o, uint8_t *buf)
+static size_t layout(const wire_tcp_opts *o, uint8_t *b)
 {
-    uint8_t tmp[WIRE_TCP_MAX_OPT_LEN];
-    uint8_t *b = buf ? buf : tmp;
     size_t n = 0;
 
     if (o->mss) {
@@ -138,6 +136,17 @@ static size_t layout(const wire_tcp_opts *o, uint8_t *buf)
     return n; /* every piece above is a multiple of 4 bytes */
 }
 
-size_t wire_tcp_opts_len(const wire_tcp_opts *o) { return layout(o, NULL); }
+/* The same sizes as layout() writes, without writing (it runs for every
+ * segment built, twice). */
+size_t wire_tcp_opts_len(const wire_tcp_opts *o)
+{
+    size_t n = (o->mss ? 4u : 0u) + (o->has_ts ? 12u : o->sack_ok ? 4u : 0u) +
+               (o->wscale >= 0 ? 4u : 0u);
+    size_t blocks = o->sack_count > WIRE_TCP_MAX_SACK ? WIRE_TCP_MAX_SACK : o->sack_count;
+    size_t room = (WIRE_TCP_MAX_OPT_LEN - n) < 4 ? 0 : (WIRE_TCP_MAX_OPT_LEN - n - 4) / OPT_LEN_SACK_BLOCK;
+    if (blocks > room)
+        blocks = room;
+    return n + (blocks ? 4 + blocks * OPT_LEN_SACK_BLOCK : 0);
+}
 
 size_t wire_tcp_emit_options(uint8_t *buf, const wire_tcp_opts *o) { return layout(o, buf); }

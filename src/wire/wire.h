@@ -27,6 +27,10 @@ typedef enum wire_err {
 /* One's-complement sum of `len` bytes added to `sum` (RFC 1071). `len` may
  * be odd only for the last piece of a sum. */
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len);
+/* Copy `len` bytes from src to dst and return wire_csum_add(sum, dst, len):
+ * one pass over the data instead of two, for building and receiving
+ * segments. The ranges must not overlap. */
+uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
 /* Fold and complement: the value to store in a checksum field. */
 uint16_t wire_csum_fold(uint32_t sum);
 /* Sum of the IPv4 pseudo-header (addresses, protocol, length). */
