@@ -3,6 +3,7 @@
 #   make demo       build and run `synack demo` (installs Debian packages it needs)
 #   make test       build everything under ASan+UBSan and run every test
 #   make install    PREFIX=/usr/local by default
+#   make bench      build bench/ (-O2 -g, no sanitizers) and run bench/run.sh
 
 PREFIX ?= /usr/local
 CC ?= cc
@@ -33,7 +34,7 @@ SAN_TOOL_OBJ := $(filter-out $(BUILD)/san/tools/synack/main.o,$(TOOL_SRC:%.c=$(B
 SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench
+.PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build
 all: lib $(BUILD)/synack
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
@@ -77,6 +78,22 @@ $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TEST    $@")
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
+
+# Benchmarks: optimised, no sanitizers, against the optimised libraries.
+BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
+BENCH_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -g
+# bench_memory counts libsynack's allocations through wrappers.
+$(BUILD)/bench/bench_memory: BENCH_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
+
+$(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  BENCH   $@")
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread $(BENCH_LDFLAGS)
+
+bench-build: $(BENCH_BIN)
+
+bench: bench-build
+	bash bench/run.sh
 
 # The example sees only the public header, as an embedding program would.
 $(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/synack.h
