@@ -30,13 +30,22 @@ struct dev {
     int ifindex;
     char name[IFNAMSIZ];
     unsigned mtu;
-    size_t slot;      /* bytes per frame buffer */
+    size_t slot;      /* bytes per transmit buffer                           */
+    size_t rslot;     /* bytes per receive buffer: a packet socket can be
+                         handed GRO/GSO frames far above the MTU            */
     uint8_t *rxbuf;   /* DEV_BATCH slots */
     uint8_t *txbuf;   /* DEV_BATCH slots */
     size_t txlen[DEV_BATCH];
     int ntx;
     struct mmsghdr msgs[DEV_BATCH];
     struct iovec iov[DEV_BATCH];
+    /* PACKET_AUXDATA per received frame: tells which frames still carry a
+     * partial checksum (the sender left it to "hardware" that a veth or
+     * local packet never reaches). */
+    union {
+        char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+        struct cmsghdr align;
+    } cmsg[DEV_BATCH];
     dev_stats st;
 };
 
@@ -134,6 +143,7 @@ static int open_packet(dev *d, char *err, size_t errlen)
         fail(err, errlen, "%s: promiscuous mode: %s", d->name, strerror(errno));
         return -1;
     }
+    (void)setsockopt(d->fd, SOL_PACKET, PACKET_AUXDATA, &one, sizeof one);
     int buf = 4 << 20;
     (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
     (void)setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
@@ -168,7 +178,8 @@ dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen)
     d->slot = d->mtu + 64 < 2048 ? 2048 : d->mtu + 64;
     if (d->slot > DEV_FRAME_MAX)
         d->slot = DEV_FRAME_MAX;
-    d->rxbuf = malloc(d->slot * DEV_BATCH);
+    d->rslot = kind == DEV_PACKET ? DEV_FRAME_MAX : d->slot;
+    d->rxbuf = malloc(d->rslot * DEV_BATCH);
     d->txbuf = malloc(d->slot * DEV_BATCH);
     if (!d->rxbuf || !d->txbuf) {
         fail(err, errlen, "out of memory");
@@ -214,6 +225,63 @@ int dev_hwaddr(const dev *d, uint8_t mac[6])
     return 0;
 }
 
+static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
+{
+    for (; n > 1; p += 2, n -= 2)
+        acc += (uint32_t)(p[0] << 8 | p[1]);
+    if (n)
+        acc += (uint32_t)(p[0] << 8);
+    return acc;
+}
+
+/* Fill in the TCP/UDP checksum of an IPv4 frame whose sender left it
+ * partial (TP_STATUS_CSUMNOTREADY), so the stack can verify it as usual. */
+static void complete_checksum(uint8_t *f, size_t len)
+{
+    if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
+        return;
+    uint8_t *ip = f + 14;
+    size_t ihl = (size_t)(ip[0] & 15) * 4;
+    size_t tot = (size_t)(ip[2] << 8 | ip[3]);
+    if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + tot > len)
+        return;
+    if ((ip[6] & 0x3f) || ip[7])
+        return; /* a fragment: leave it */
+    size_t off;
+    if (ip[9] == 6)
+        off = 16;
+    else if (ip[9] == 17)
+        off = 6;
+    else
+        return;
+    uint8_t *l4 = ip + ihl;
+    size_t l4len = tot - ihl;
+    if (l4len < off + 2)
+        return;
+    l4[off] = l4[off + 1] = 0;
+    uint32_t acc = sum16(ip + 12, 8, 0) + ip[9] + (uint32_t)l4len;
+    acc = sum16(l4, l4len, acc);
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    uint16_t c = (uint16_t)~acc;
+    if (ip[9] == 17 && c == 0)
+        c = 0xffff;
+    l4[off] = (uint8_t)(c >> 8);
+    l4[off + 1] = (uint8_t)c;
+}
+
+static int csum_not_ready(struct msghdr *m)
+{
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+        if (c->cmsg_level == SOL_PACKET && c->cmsg_type == PACKET_AUXDATA) {
+            struct tpacket_auxdata aux;
+            memcpy(&aux, CMSG_DATA(c), sizeof aux);
+            return (aux.tp_status & TP_STATUS_CSUMNOTREADY) != 0;
+        }
+    }
+    return 0;
+}
+
 int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
 {
     if (max > DEV_BATCH)
@@ -223,22 +291,27 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
     int n = 0;
     if (d->kind == DEV_PACKET) {
         for (int i = 0; i < max; i++) {
-            d->iov[i].iov_base = d->rxbuf + (size_t)i * d->slot;
-            d->iov[i].iov_len = d->slot;
+            d->iov[i].iov_base = d->rxbuf + (size_t)i * d->rslot;
+            d->iov[i].iov_len = d->rslot;
             memset(&d->msgs[i].msg_hdr, 0, sizeof d->msgs[i].msg_hdr);
             d->msgs[i].msg_hdr.msg_iov = &d->iov[i];
             d->msgs[i].msg_hdr.msg_iovlen = 1;
+            d->msgs[i].msg_hdr.msg_control = d->cmsg[i].buf;
+            d->msgs[i].msg_hdr.msg_controllen = sizeof d->cmsg[i].buf;
         }
         int got = recvmmsg(d->fd, d->msgs, (unsigned)max, MSG_DONTWAIT | MSG_TRUNC, NULL);
         if (got < 0)
             return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
         for (int i = 0; i < got; i++) {
             size_t len = d->msgs[i].msg_len;
-            if (len > d->slot) {
+            if (len > d->rslot) {
                 d->st.rx_truncated++;
                 continue;
             }
-            frames[n] = d->rxbuf + (size_t)i * d->slot;
+            uint8_t *f = d->rxbuf + (size_t)i * d->rslot;
+            if (csum_not_ready(&d->msgs[i].msg_hdr))
+                complete_checksum(f, len);
+            frames[n] = f;
             lens[n++] = len;
             d->st.rx_frames++;
             d->st.rx_bytes += len;

@@ -12,11 +12,27 @@
 /* Longest sleep: the application's tick runs at least this often. */
 #define LOOP_MAX_SLEEP_NS (100ull * 1000 * 1000)
 
+/* Frames held back by the impairment, oldest first (a ring). */
+typedef struct held {
+    uint64_t at;
+    size_t len;
+    uint8_t *data;
+} held;
+
+typedef struct hold_queue {
+    held *q;
+    unsigned head, count, cap;
+} hold_queue;
+
 struct dev_loop {
     dev *d;
     synack_stack *s;
     pcap_writer *pcap;
     int ep;
+    int impaired;
+    dev_impair imp;
+    uint64_t rng;
+    hold_queue out, in;  /* to the device, to the stack */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -75,10 +91,20 @@ dev_loop *dev_loop_new(dev *d)
     return l;
 }
 
+static void queue_free(hold_queue *h)
+{
+    for (unsigned i = 0; i < h->count; i++)
+        free(h->q[(h->head + i) % h->cap].data);
+    free(h->q);
+    memset(h, 0, sizeof(*h));
+}
+
 void dev_loop_free(dev_loop *l)
 {
     if (!l)
         return;
+    queue_free(&l->out);
+    queue_free(&l->in);
     if (l->ep >= 0)
         close(l->ep);
     free(l);
@@ -87,12 +113,115 @@ void dev_loop_free(dev_loop *l)
 void dev_loop_set_pcap(dev_loop *l, pcap_writer *w) { l->pcap = w; }
 void dev_loop_set_stack(dev_loop *l, synack_stack *s) { l->s = s; }
 
-void dev_loop_output(void *ctx, const void *frame, size_t len)
+int dev_loop_set_impair(dev_loop *l, const dev_impair *imp)
 {
-    dev_loop *l = ctx;
+    l->imp = *imp;
+    if (!l->imp.limit)
+        l->imp.limit = 1000;
+    l->rng = imp->seed ? imp->seed : 0x9e3779b97f4a7c15ull;
+    hold_queue *qs[2] = {&l->out, &l->in};
+    for (int i = 0; i < 2; i++) {
+        qs[i]->q = calloc(l->imp.limit, sizeof(held));
+        qs[i]->cap = l->imp.limit;
+        if (!qs[i]->q)
+            return -1;
+    }
+    l->impaired = 1;
+    return 0;
+}
+
+static double uniform(dev_loop *l)
+{
+    /* xorshift64*: plenty for coin tosses */
+    l->rng ^= l->rng >> 12;
+    l->rng ^= l->rng << 25;
+    l->rng ^= l->rng >> 27;
+    return (double)((l->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static void hold(hold_queue *h, uint64_t at, const void *frame, size_t len)
+{
+    if (h->count == h->cap)
+        return; /* over the limit: dropped */
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return;
+    memcpy(copy, frame, len);
+    held *e = &h->q[(h->head + h->count++) % h->cap];
+    e->at = at;
+    e->len = len;
+    e->data = copy;
+}
+
+static void deliver_out(dev_loop *l, const void *frame, size_t len)
+{
     if (l->pcap)
         pcap_write(l->pcap, dev_wallclock(), frame, len);
     dev_send(l->d, frame, len);
+}
+
+static void deliver_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
+{
+    if (l->pcap)
+        pcap_write(l->pcap, dev_wallclock(), frame, len);
+    synack_input(l->s, frame, len, now);
+}
+
+/* Pass a frame through the impairment: 0..2 copies, now or later. */
+static void impair(dev_loop *l, hold_queue *h, const void *frame, size_t len, uint64_t now)
+{
+    if (l->imp.loss > 0 && uniform(l) < l->imp.loss)
+        return;
+    int copies = l->imp.dup > 0 && uniform(l) < l->imp.dup ? 2 : 1;
+    for (int i = 0; i < copies; i++) {
+        if (!l->imp.delay_ns || (l->imp.reorder > 0 && uniform(l) < l->imp.reorder)) {
+            if (h == &l->out)
+                deliver_out(l, frame, len);
+            else
+                deliver_in(l, frame, len, now);
+        } else {
+            hold(h, now + l->imp.delay_ns, frame, len);
+        }
+    }
+}
+
+/* When the next held frame is due (UINT64_MAX: none). */
+static uint64_t next_release(const dev_loop *l)
+{
+    uint64_t next = UINT64_MAX;
+    if (l->out.count && l->out.q[l->out.head].at < next)
+        next = l->out.q[l->out.head].at;
+    if (l->in.count && l->in.q[l->in.head].at < next)
+        next = l->in.q[l->in.head].at;
+    return next;
+}
+
+/* Hand on the held frames that are due. */
+static void release(dev_loop *l, uint64_t now)
+{
+    hold_queue *qs[2] = {&l->out, &l->in};
+    for (int i = 0; i < 2; i++) {
+        hold_queue *h = qs[i];
+        while (h->count && h->q[h->head].at <= now) {
+            held e = h->q[h->head];
+            h->head = (h->head + 1) % h->cap;
+            h->count--;
+            if (h == &l->out)
+                deliver_out(l, e.data, e.len);
+            else
+                deliver_in(l, e.data, e.len, now);
+            free(e.data);
+        }
+    }
+}
+
+void dev_loop_output(void *ctx, const void *frame, size_t len)
+{
+    dev_loop *l = ctx;
+    if (l->impaired)
+        impair(l, &l->out, frame, len, dev_now());
+    else
+        deliver_out(l, frame, len);
 }
 
 int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
@@ -110,9 +239,15 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
             dev_flush(l->d);
             return 0;
         }
-        dev_flush(l->d);
-
+        if (l->impaired)
+            release(l, dev_now());
         uint64_t deadline = synack_next_deadline(l->s);
+        if (l->impaired) {
+            uint64_t r = next_release(l);
+            if (r < deadline)
+                deadline = r;
+        }
+        dev_flush(l->d);
         now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;
         if (wait > LOOP_MAX_SLEEP_NS)
@@ -134,9 +269,10 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
                 break;
             now = dev_now();
             for (int i = 0; i < got; i++) {
-                if (l->pcap)
-                    pcap_write(l->pcap, dev_wallclock(), frames[i], lens[i]);
-                synack_input(l->s, frames[i], lens[i], now);
+                if (l->impaired)
+                    impair(l, &l->in, frames[i], lens[i], now);
+                else
+                    deliver_in(l, frames[i], lens[i], now);
             }
             dev_flush(l->d);
             if (got < DEV_BATCH)

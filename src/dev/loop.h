@@ -36,6 +36,22 @@ void dev_loop_output(void *loop, const void *frame, size_t len);
  * time of day so tshark shows wall-clock times. NULL stops. */
 void dev_loop_set_pcap(dev_loop *l, pcap_writer *w);
 
+/* Link impairment in user space, like `tc qdisc ... netem` for kernels
+ * without sch_netem: applied to every frame both ways between the device
+ * and the stack. Each frame is dropped with probability `loss`, sent twice
+ * with probability `dup`, and otherwise delayed by `delay_ns` except that
+ * with probability `reorder` it goes at once, overtaking the delayed ones
+ * (netem's meaning of reorder). At most `limit` frames wait per direction
+ * (netem's default 1000); more are dropped. */
+typedef struct dev_impair {
+    uint64_t delay_ns;
+    double loss, reorder, dup;
+    uint64_t seed;
+    unsigned limit;
+} dev_impair;
+/* Turn impairment on (a copy is kept). Returns 0 or -1 (out of memory). */
+int dev_loop_set_impair(dev_loop *l, const dev_impair *imp);
+
 /* The stack to drive. Set it before dev_loop_run. */
 void dev_loop_set_stack(dev_loop *l, synack_stack *s);
 

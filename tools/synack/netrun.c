@@ -27,7 +27,64 @@ const char NETRUN_HELP[] =
     "  --pcap FILE          write every frame in and out to FILE (pcap, wall-clock\n"
     "                       time stamps)\n"
     "  --trace              print every state change and segment to stderr, one line\n"
-    "                       each: time, connection, event\n";
+    "                       each: time, connection, event\n"
+    "  --impair SPEC        impair the link in user space, both ways, like tc netem on\n"
+    "                       kernels without it: SPEC is a comma list of delay=10ms,\n"
+    "                       loss=2%,reorder=5%,dup=1%,limit=1000,seed=N (reorder: that\n"
+    "                       share of frames skips the delay)\n";
+
+static int parse_percent(const char *v, double *out)
+{
+    char *end;
+    double d = strtod(v, &end);
+    if (end == v || (*end && strcmp(end, "%")) || d < 0 || d > 100)
+        return -1;
+    *out = d / 100.0;
+    return 0;
+}
+
+static int parse_impair(const char *spec, dev_impair *imp)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    memset(imp, 0, sizeof(*imp));
+    for (char *save = NULL, *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq)
+            return -1;
+        *eq = '\0';
+        const char *v = eq + 1;
+        char *end;
+        if (!strcmp(item, "delay")) {
+            double d = strtod(v, &end);
+            double mul = !strcmp(end, "ms") ? 1e6 : !strcmp(end, "us") ? 1e3 : !strcmp(end, "s") ? 1e9 : -1;
+            if (end == v || mul < 0 || d < 0)
+                return -1;
+            imp->delay_ns = (uint64_t)(d * mul);
+        } else if (!strcmp(item, "loss")) {
+            if (parse_percent(v, &imp->loss) < 0)
+                return -1;
+        } else if (!strcmp(item, "reorder")) {
+            if (parse_percent(v, &imp->reorder) < 0)
+                return -1;
+        } else if (!strcmp(item, "dup") || !strcmp(item, "duplicate")) {
+            if (parse_percent(v, &imp->dup) < 0)
+                return -1;
+        } else if (!strcmp(item, "limit") || !strcmp(item, "seed")) {
+            unsigned long long n = strtoull(v, &end, 10);
+            if (*end || end == v)
+                return -1;
+            if (item[0] == 'l')
+                imp->limit = (unsigned)n;
+            else
+                imp->seed = n;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
 
 static int need_value(const char *cmd, int argc, char **argv, int i)
 {
@@ -130,6 +187,17 @@ int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
         if (need_value(cmd, argc, argv, *i) < 0)
             return -1;
         o->pcap_path = argv[++*i];
+        return 1;
+    }
+    if (!strcmp(a, "--impair")) {
+        if (need_value(cmd, argc, argv, *i) < 0)
+            return -1;
+        if (parse_impair(argv[++*i], &o->impair) < 0) {
+            fprintf(stderr, "synack %s: --impair %s: expected e.g. delay=10ms,loss=2%%,"
+                            "reorder=5%%,dup=1%%\n", cmd, argv[*i]);
+            return -1;
+        }
+        o->impaired = 1;
         return 1;
     }
     if (!strcmp(a, "--trace")) {
@@ -278,6 +346,10 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
             goto bad;
         }
         dev_loop_set_pcap(r->loop, r->pcap);
+    }
+    if (o->impaired && dev_loop_set_impair(r->loop, &o->impair) < 0) {
+        fprintf(stderr, "synack %s: out of memory\n", cmd);
+        goto bad;
     }
     r->s = synack_stack_new(&cfg, r->t0);
     if (!r->s) {

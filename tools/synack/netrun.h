@@ -31,6 +31,8 @@ typedef struct netrun_opts {
     size_t nknobs;
     const char *pcap_path;
     int trace;
+    int impaired;
+    dev_impair impair;
 } netrun_opts;
 
 /* The help text for the options above. */

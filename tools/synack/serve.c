@@ -499,7 +499,7 @@ int serve_main(int argc, char **argv)
         return 1;
     }
     sv.listener = l;
-    if (!sv.quiet) {
+    {
         char ip[16];
         fprintf(stderr, "synack serve: %s %s, listening on %s:%u\n",
                 dev_created(sv.net.d) ? "created" : "on", dev_name(sv.net.d),
@@ -510,8 +510,7 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "synack serve: device error: %s\n", strerror(errno));
     while (sv.conns)
         conn_close(sv.conns, "server-stopped");
-    if (!sv.quiet)
-        fprintf(stderr, "synack serve: served %llu connections\n",
+    fprintf(stderr, "synack serve: served %llu connections\n",
                 (unsigned long long)sv.total_conns);
     netrun_close(&sv.net);
     return status;
