@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""peer.py — the kernel's side of the interop tests (plain sockets).
+
+Modes (every one bounded by --timeout, default 60 s):
+  echo-client HOST PORT BYTES     send BYTES random bytes, read the echo,
+                                  check its SHA-256; print throughput
+  many-clients HOST PORT N BYTES  N concurrent echo clients of BYTES each
+  sink-server PORT                accept one connection, read to EOF,
+                                  print "sha256 BYTES HEX", close
+  source-server PORT BYTES        accept one connection, send BYTES of
+                                  the pattern file given by --data (or the
+                                  pattern 0123456789), close
+  echo-server PORT N              echo N connections (at once), then exit
+  rst-server PORT                 accept one connection, read a little,
+                                  then close with SO_LINGER 0 (RST)
+  rst-client HOST PORT            connect, send 1000 bytes, reset (SO_LINGER 0)
+  refused HOST PORT               connect; succeed if refused by RST
+  close-first HOST PORT           connect, send a line, read the echo,
+                                  close first (the kernel holds TIME-WAIT)
+  read-until-eof HOST PORT        connect, read to EOF, print it, close
+A server prints "listening" once it listens.
+"""
+import hashlib
+import os
+import selectors
+import socket
+import struct
+import sys
+import threading
+import time
+
+args = sys.argv[1:]
+timeout = 60.0
+data_file = None
+if "--timeout" in args:
+    i = args.index("--timeout")
+    timeout = float(args[i + 1])
+    del args[i:i + 2]
+if "--data" in args:
+    i = args.index("--data")
+    data_file = args[i + 1]
+    del args[i:i + 2]
+mode = args[0]
+deadline = time.time() + timeout
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def listen(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(1024)
+    s.settimeout(timeout)
+    say("listening")
+    return s
+
+
+def echo_client(host, port, data):
+    s = socket.create_connection((host, port), timeout=timeout)
+    got = hashlib.sha256()
+    n = [0]
+
+    def reader():
+        while True:
+            b = s.recv(1 << 16)
+            if not b:
+                break
+            got.update(b)
+            n[0] += len(b)
+
+    t = threading.Thread(target=reader)
+    t.start()
+    t0 = time.time()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    t.join(max(1.0, deadline - time.time()))
+    dt = time.time() - t0
+    s.close()
+    return n[0], got.hexdigest(), dt
+
+
+if mode == "echo-client":
+    host, port, nbytes = args[1], int(args[2]), int(args[3])
+    data = os.urandom(nbytes)
+    n, h, dt = echo_client(host, port, data)
+    good = n == nbytes and h == hashlib.sha256(data).hexdigest()
+    say("echo-client: %d of %d bytes back in %.2f s (%.0f Mbit/s), sha256 %s" %
+        (n, nbytes, dt, n * 8 / dt / 1e6, "matches" if good else "DIFFERS"))
+    sys.exit(0 if good else 1)
+
+elif mode == "many-clients":
+    host, port, count, nbytes = args[1], int(args[2]), int(args[3]), int(args[4])
+    sel = selectors.DefaultSelector()
+    conns = {}
+    t0 = time.time()
+    for i in range(count):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex((host, port))
+        payload = os.urandom(nbytes)
+        conns[s] = {"out": payload, "off": 0, "in": bytearray(), "want": payload}
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    done = ok = 0
+    while done < count and time.time() < deadline:
+        for key, ev in sel.select(timeout=0.5):
+            s, c = key.fileobj, conns[key.fileobj]
+            if ev & selectors.EVENT_WRITE:
+                if c["off"] < len(c["out"]):
+                    try:
+                        c["off"] += s.send(c["out"][c["off"]:c["off"] + 65536])
+                    except (BlockingIOError, InterruptedError):
+                        pass
+                if c["off"] == len(c["out"]):
+                    s.shutdown(socket.SHUT_WR)
+                    sel.modify(s, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                try:
+                    b = s.recv(65536)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError as e:
+                    say("many-clients: error", e)
+                    b = b""
+                if b:
+                    c["in"] += b
+                else:
+                    sel.unregister(s)
+                    s.close()
+                    done += 1
+                    ok += bytes(c["in"]) == c["want"]
+    dt = time.time() - t0
+    say("many-clients: %d of %d connections done, %d with the right data, %.2f s" %
+        (done, count, ok, dt))
+    sys.exit(0 if ok == count else 1)
+
+elif mode == "sink-server":
+    l = listen(int(args[1]))
+    c, _ = l.accept()
+    c.settimeout(timeout)
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        h.update(b)
+        n += len(b)
+    c.close()
+    say("sha256 %d %s" % (n, h.hexdigest()))
+
+elif mode == "source-server":
+    port, nbytes = int(args[1]), int(args[2])
+    l = listen(port)
+    c, _ = l.accept()
+    c.settimeout(timeout)
+    if data_file:
+        with open(data_file, "rb") as f:
+            c.sendall(f.read())
+    else:
+        pat = b"0123456789" * 6554
+        left = nbytes
+        off = 0
+        while left > 0:
+            chunk = pat[off % 10:off % 10 + min(left, 65530)]
+            c.sendall(chunk)
+            off += len(chunk)
+            left -= len(chunk)
+    c.shutdown(socket.SHUT_WR)
+    while c.recv(65536):
+        pass
+    c.close()
+    say("source-server: sent")
+
+elif mode == "echo-server":
+    port, count = int(args[1]), int(args[2])
+    l = listen(port)
+    l.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(l, selectors.EVENT_READ)
+    accepted = closed = 0
+    conns = {}  # socket -> [pending bytearray, eof seen]
+    while closed < count and time.time() < deadline:
+        for key, ev in sel.select(timeout=0.5):
+            s = key.fileobj
+            if s is l:
+                try:
+                    c, _ = l.accept()
+                except BlockingIOError:
+                    continue
+                c.setblocking(False)
+                conns[c] = [bytearray(), False]
+                sel.register(c, selectors.EVENT_READ)
+                accepted += 1
+                continue
+            st = conns[s]
+            if ev & selectors.EVENT_READ and not st[1]:
+                try:
+                    b = s.recv(65536)
+                    if b:
+                        st[0] += b
+                    else:
+                        st[1] = True
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    st[0].clear()
+                    st[1] = True
+            if st[0]:
+                try:
+                    del st[0][:s.send(st[0])]
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    st[0].clear()
+            if st[1] and not st[0]:
+                sel.unregister(s)
+                s.close()
+                del conns[s]
+                closed += 1
+                continue
+            want = (selectors.EVENT_WRITE if st[0] else 0) | (0 if st[1] else selectors.EVENT_READ)
+            sel.modify(s, want)
+    say("echo-server: %d accepted, %d finished" % (accepted, closed))
+    sys.exit(0 if closed == count else 1)
+
+elif mode == "rst-server":
+    l = listen(int(args[1]))
+    c, _ = l.accept()
+    c.settimeout(timeout)
+    c.recv(100)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    say("rst-server: reset sent")
+
+elif mode == "rst-client":
+    s = socket.create_connection((args[1], int(args[2])), timeout=timeout)
+    s.sendall(b"x" * 1000)
+    time.sleep(0.3)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    say("rst-client: reset sent")
+
+elif mode == "refused":
+    try:
+        socket.create_connection((args[1], int(args[2])), timeout=timeout)
+    except ConnectionRefusedError:
+        say("refused: ECONNREFUSED")
+        sys.exit(0)
+    except OSError as e:
+        say("refused: unexpected", e)
+        sys.exit(1)
+    say("refused: the connection was accepted")
+    sys.exit(1)
+
+elif mode == "close-first":
+    s = socket.create_connection((args[1], int(args[2])), timeout=timeout)
+    s.sendall(b"ping\n")
+    got = b""
+    while len(got) < 5:
+        b = s.recv(100)
+        if not b:
+            break
+        got += b
+    s.close()
+    say("close-first: got %r" % got)
+    sys.exit(0 if got == b"ping\n" else 1)
+
+elif mode == "read-until-eof":
+    s = socket.create_connection((args[1], int(args[2])), timeout=timeout)
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got += b
+    s.close()
+    say("read-until-eof: %d bytes %r" % (len(got), got[:40]))
+
+else:
+    say("unknown mode", mode)
+    sys.exit(2)
