@@ -85,8 +85,8 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
             tcp_send_retransmit(t, t->snd_una);
             t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->snd_mss : t->snd_mss;
         }
-    } else {
-        t->cc->on_ack(t, acked);
+    } else if (data_acked) {
+        t->cc->on_ack(t, data_acked); /* the SYN and FIN do not grow the window */
     }
     t->rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
     tcp_arm_rto(t);

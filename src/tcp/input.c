@@ -327,6 +327,11 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         } else {
             c->ctr->tcp_out_of_window++;
             tcp_trace_drop(c, t, "segment outside the window");
+            if (t->sack_ok && seg->payload_len && seq_leq(seg->seq + len, t->rcv_nxt)) {
+                /* An old duplicate: report it in a D-SACK block (RFC 2883). */
+                t->dsack = true;
+                t->dsack_range = (seq_range){seg->seq, seg->seq + (uint32_t)seg->payload_len};
+            }
             tcp_send_ack(t);
         }
         return;
@@ -500,12 +505,15 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         }
         bool had_holes = t->nooo != 0;
         t->ack_pending = true;
-        t->last_small = dlen < t->adv_mss;
+        if (dlen > t->rcv_mss)
+            t->rcv_mss = dlen < t->adv_mss ? (uint16_t)dlen : t->adv_mss;
+        /* Shorter than a full segment: the end of one of the peer's writes. */
+        t->last_small = dlen < (uint32_t)t->adv_mss - (t->ts_ok ? 12u : 0u);
         if (receive_text(t, seq, data, dlen)) {
             tcb_signal(t, SYNACK_EV_READABLE);
             /* ACK every second full segment at once; hold a lone one back
              * (delayed ACK), except when it fills a hole. */
-            if (had_holes || t->rcv_nxt - t->rcv_acked >= 2u * t->adv_mss)
+            if (had_holes || t->rcv_nxt - t->rcv_acked >= 2u * t->rcv_mss)
                 t->ack_now = true;
         } else {
             t->ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */

@@ -345,7 +345,7 @@ static void sack_recovery_send(tcb *t)
         if (sack_pipe(t) + t->snd_mss > t->cwnd)
             return;
         uint32_t start, len;
-        if (sack_next_lost(t, t->high_rxt, &start, &len)) {
+        if (sack_next_hole(t, t->high_rxt, false, &start, &len)) {
             tcp_send_retransmit(t, start);
             continue;
         }
@@ -353,8 +353,14 @@ static void sack_recovery_send(tcb *t)
         uint32_t data_end = t->buf_seq + t->sndbuf.used;
         uint32_t limit = t->snd_una + t->snd_wnd;
         bool more = seq_lt(t->snd_nxt, data_end) || (t->fin_queued && !t->fin_sent);
-        if (!more || seq_geq(t->snd_nxt, limit))
+        if (!more || seq_geq(t->snd_nxt, limit)) {
+            /* Rule 3: nothing new to send; resend a hole not yet deemed lost. */
+            if (sack_next_hole(t, t->high_rxt, true, &start, &len)) {
+                tcp_send_retransmit(t, start);
+                continue;
+            }
             return;
+        }
         uint32_t saved_cwnd = t->cwnd;
         t->cwnd = t->snd_nxt - t->snd_una + t->snd_mss; /* exactly one segment's room */
         uint32_t before = t->snd_nxt;

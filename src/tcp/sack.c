@@ -115,11 +115,13 @@ uint32_t sack_pipe(const tcb *t)
     return pipe;
 }
 
-/* RFC 6675 NextSeg rule 1: the first lost, unSACKed, not yet resent byte
- * range at or after `from`. */
-bool sack_next_lost(const tcb *t, uint32_t from, uint32_t *start, uint32_t *len)
+/* RFC 6675 NextSeg rule 1 (`any` false): the first lost, unSACKed, not
+ * yet resent byte range at or after `from`; rule 3 (`any` true): the first
+ * unSACKed one below the highest SACKed byte, lost or not. */
+bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint32_t *len)
 {
-    uint32_t lost = sack_lost_edge(t), cur = t->snd_una;
+    uint32_t lost = any && t->nsacked ? t->sacked[t->nsacked - 1].end : sack_lost_edge(t);
+    uint32_t cur = t->snd_una;
     if (seq_lt(cur, from))
         cur = from;
     for (uint8_t i = 0; i < t->nsacked; i++) {

@@ -77,6 +77,7 @@ struct synack_sock {
     uint8_t snd_wscale, rcv_wscale;
     uint16_t snd_mss;         /* what we may send per segment          */
     uint16_t adv_mss;         /* what we announce                      */
+    uint16_t rcv_mss;         /* largest segment the peer sent so far  */
 
     /* Receive sequence space. */
     uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
@@ -233,7 +234,7 @@ bool sack_update(tcb *t, const wire_tcp_opts *o);
 uint32_t sack_sacked_bytes(const tcb *t);
 uint32_t sack_lost_edge(const tcb *t);
 uint32_t sack_pipe(const tcb *t);
-bool sack_next_lost(const tcb *t, uint32_t from, uint32_t *start, uint32_t *len);
+bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint32_t *len);
 uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room);
 
 /* ------------------------------------------------------------ ack.c */

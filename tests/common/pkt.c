@@ -247,7 +247,7 @@ wire_tcp pkt_expect_at(pkt_h *h, uint8_t flags, int64_t seq, int64_t ack, const 
         _fail(file, line);
     }
     describe(&t, got, sizeof(got));
-    if (t.flags != flags || (seq != PKT_ANY && t.seq != (uint32_t)seq) ||
+    if ((flags != PKT_ANY_FLAGS && t.flags != flags) || (seq != PKT_ANY && t.seq != (uint32_t)seq) ||
         (ack != PKT_ANY && t.ack != (uint32_t)ack)) {
         print_error("%s:%d: expected %s\n%*s     got %s\n", file, line, want,
                     (int)strlen(file) + 8, "", got);

@@ -26,6 +26,7 @@
 #define PKT_MS 1000000ULL    /* nanoseconds per millisecond      */
 #define PKT_T0 (1000 * PKT_MS)
 #define PKT_ANY (-1)         /* pkt_expect: do not check this field */
+#define PKT_ANY_FLAGS 0xff   /* pkt_expect: any flags (no real segment has all eight) */
 
 /* Flags, short. */
 #define FIN SYNACK_FIN

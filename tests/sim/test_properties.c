@@ -201,6 +201,12 @@ static int run_seed(uint64_t seed)
         synack_config_set(&cfg, "tcp_timestamps", "0");
     if (sim_random(w.s) % 3 == 0)
         synack_config_set(&cfg, "tcp_window_scaling", "0");
+    if (sim_random(w.s) % 2)
+        synack_config_set(&cfg, "tcp_congestion_control", "reno");
+    if (sim_random(w.s) % 4 == 0)
+        synack_config_set(&cfg, "tcp_sack", "0");
+    if (sim_random(w.s) % 4 == 0)
+        synack_config_set(&cfg, "tcp_delack_ms", "0");
     if (sim_random(w.s) % 3 == 0)
         synack_config_set(&cfg, "tcp_rmem", "4096 8192 6291456"); /* small window: flow control */
 

@@ -1,0 +1,209 @@
+/*
+ * test_recovery.c — loss recovery and the congestion window, packet by
+ * packet: fast retransmit halves (Reno) or cuts to 0.7 (CUBIC), an RTO
+ * collapses cwnd to one segment, NewReno resends the next hole on a partial
+ * ACK, and SACK (RFC 6675) repairs three losses of one window in one round.
+ */
+#include "common/pkt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MSS 1000
+
+static int teardown(void **state)
+{
+    pkt_free(*state);
+    return 0;
+}
+
+/* An established connection whose peer offers MSS 1000 (and SACK if
+ * asked), with `n` segments of data written and sent in one flight. */
+static synack_sock *flight(pkt_h *h, int sack, int n)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(MSS);
+    o.sack_ok = (uint8_t)sack;
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    static uint8_t data[64 * MSS];
+    memset(data, 'd', sizeof(data));
+    assert_int_equal(synack_send(k, data, (size_t)n * MSS), n * MSS);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1 + (uint32_t)i * MSS, h->irs + 1).payload_len,
+                         MSS);
+    pkt_expect_none(h);
+    return k;
+}
+
+static void dupack(pkt_h *h, uint32_t ack, const uint32_t (*blocks)[2], int nblocks)
+{
+    wire_tcp_opts o = pkt_opts();
+    for (int i = 0; i < nblocks; i++) {
+        o.sack[i][0] = blocks[i][0];
+        o.sack[i][1] = blocks[i][1];
+    }
+    o.sack_count = (uint8_t)nblocks;
+    pkt_send(h, ACK, h->irs + 1, ack, PKT_PEER_WND, NULL, 0, &o);
+}
+
+static void fast_retransmit_halves_reno(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    synack_tcp_info before;
+    synack_info(k, &before);
+    assert_int_equal(before.cwnd, 10 * MSS); /* RFC 6928 IW10 */
+    for (int i = 0; i < 2; i++) {
+        dupack(h, S, NULL, 0);
+        pkt_expect_none(h); /* limited transmit: nothing new to send */
+    }
+    dupack(h, S, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY); /* the third duplicate: resend the first segment */
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 5 * MSS);      /* half the flight */
+    assert_int_equal(i.cwnd, 5 * MSS + 3 * MSS); /* plus the three that left */
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+    /* The full ACK ends recovery with cwnd = ssthresh. */
+    pkt_send(h, ACK, h->irs + 1, S + 10 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, MSS); /* min(ssthresh, flight + MSS): nothing left in flight */
+}
+
+static void fast_retransmit_cubic_keeps_70_percent(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    for (int i = 0; i < 3; i++)
+        dupack(h, S, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 7 * MSS); /* beta_cubic = 0.7 (RFC 9438 §4.6) */
+}
+
+static void rto_collapses_cwnd(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    pkt_advance(h, 1000); /* RTO: the initial 1 s */
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    pkt_expect_none(h); /* one segment: cwnd is 1 SMSS (RFC 5681 §3.1) */
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, MSS);
+    assert_int_equal(i.ssthresh, 5 * MSS);
+    /* Its ACK grows the window again (slow start): two segments next. */
+    pkt_send(h, ACK, h->irs + 1, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_expect(h, PKT_ANY_FLAGS, S + MSS, PKT_ANY);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 2 * MSS, PKT_ANY);
+    pkt_expect_none(h);
+}
+
+static void newreno_partial_ack_resends_next_hole(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    for (int i = 0; i < 3; i++)
+        dupack(h, S, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    /* Segments 0..2 arrive; 3 was lost as well: a partial ACK. */
+    pkt_send(h, ACK, h->irs + 1, S + 3 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 3 * MSS, PKT_ANY); /* RFC 6582: resent at once */
+}
+
+/* Segments 2, 5 and 8 of ten are lost. The receiver's ACKs carry SACK
+ * blocks; the sender resends exactly the three holes in answer to them,
+ * without waiting for a timeout, and never resends what the peer holds. */
+static void sack_repairs_three_losses_in_one_round(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(n) * MSS)
+    /* What a receiver sends as segments 0,1,3,4,6,7,9 arrive. */
+    pkt_send(h, ACK, h->irs + 1, SEG(1), PKT_PEER_WND, NULL, 0, NULL);
+    pkt_send(h, ACK, h->irs + 1, SEG(2), PKT_PEER_WND, NULL, 0, NULL);
+    uint32_t b1[][2] = {{SEG(3), SEG(4)}};
+    dupack(h, SEG(2), b1, 1);
+    uint32_t b2[][2] = {{SEG(3), SEG(5)}};
+    dupack(h, SEG(2), b2, 1);
+    uint32_t b3[][2] = {{SEG(6), SEG(7)}, {SEG(3), SEG(5)}};
+    dupack(h, SEG(2), b3, 2);
+    uint32_t b4[][2] = {{SEG(6), SEG(8)}, {SEG(3), SEG(5)}};
+    dupack(h, SEG(2), b4, 2);
+    uint32_t b5[][2] = {{SEG(9), SEG(10)}, {SEG(6), SEG(8)}, {SEG(3), SEG(5)}};
+    dupack(h, SEG(2), b5, 3);
+    /* By now the sender has seen enough to call 2, 5 and 8 lost. */
+    int seen2 = 0, seen5 = 0, seen8 = 0, other = 0;
+    while (pkt_pending(h)) {
+        wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+        if (getenv("SYNACK_VERBOSE"))
+            fprintf(stderr, "sent seq=+%u len=%zu\n", (unsigned)(r.seq - S), r.payload_len);
+        if (!r.payload_len)
+            continue;
+        if (r.seq == SEG(2)) seen2++;
+        else if (r.seq == SEG(5)) seen5++;
+        else if (r.seq == SEG(8)) seen8++;
+        else other++;
+    }
+    assert_int_equal(seen2, 1);
+    assert_int_equal(seen5, 1);
+    assert_int_equal(seen8, 1);
+    assert_int_equal(other, 0); /* nothing the peer holds was resent */
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+    /* The repaired window is acknowledged whole and recovery ends. */
+    pkt_send(h, ACK, h->irs + 1, SEG(10), PKT_PEER_WND, NULL, 0, NULL);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.unacked, 0);
+#undef SEG
+}
+
+/* A segment that arrives twice is reported in a D-SACK block (RFC 2883). */
+static void duplicate_reported_by_dsack(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.sack_ok = 1;
+    uint32_t P = PKT_PEER_ISS;
+    pkt_send(h, SYN, P, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, P + 1);
+    assert_true(sa.opt.sack_ok);
+    uint32_t S = sa.seq + 1;
+    pkt_send(h, ACK, P + 1, S, PKT_PEER_WND, NULL, 0, NULL);
+    assert_non_null(synack_accept(l, NULL));
+    pkt_send(h, ACK | PSH, P + 1, S, PKT_PEER_WND, "abcd", 4, NULL);
+    pkt_expect(h, ACK, S, P + 5);
+    pkt_send(h, ACK | PSH, P + 1, S, PKT_PEER_WND, "abcd", 4, NULL);
+    wire_tcp d = pkt_expect(h, ACK, S, P + 5);
+    assert_int_equal(d.opt.sack_count, 1);
+    assert_int_equal(d.opt.sack[0][0], P + 1);
+    assert_int_equal(d.opt.sack[0][1], P + 5);
+    assert_int_equal(pkt_counter(h, tcp_dsack_sent), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(fast_retransmit_halves_reno, teardown),
+        cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, teardown),
+        cmocka_unit_test_teardown(rto_collapses_cwnd, teardown),
+        cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, teardown),
+        cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, teardown),
+        cmocka_unit_test_teardown(duplicate_reported_by_dsack, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
