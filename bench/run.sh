@@ -16,6 +16,7 @@ BENCHES=(
     "$B/bench_connrate"
     "$B/bench_memory"
     "$B/bench_loss"
+    "bash bench/tap.sh"
 )
 
 # Target for a benchmark name: "ratio>=X", "synack<X" or "" (none).
