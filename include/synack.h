@@ -117,6 +117,15 @@ typedef struct synack_config {
     uint8_t prefix_len;      /* subnet prefix length (24)                       */
     uint32_t gateway;        /* next hop for other subnets; 0 = none            */
     uint32_t mtu;            /* IP MTU (1500)                                   */
+    int checksum_offload;    /* 1: the device guarantees integrity (an in-memory
+                                link, loopback), so TCP checksums are neither
+                                verified nor computed, as Linux does on lo.
+                                Never set it for a real wire. Default 0.        */
+    uint32_t gso_max;        /* largest TCP segment (bytes, headers included)
+                                the device takes: it segments larger ones itself
+                                (TSO/GSO) or hands them whole to a peer that
+                                accepts them (an in-memory link, like Linux's lo
+                                with GSO+GRO). 0 = segments fit the MTU.         */
     synack_output_fn output; void *output_ctx;   /* required                    */
     synack_random_fn random; void *random_ctx;   /* required                    */
     synack_trace_fn trace;   void *trace_ctx;    /* optional                    */

@@ -29,6 +29,10 @@ void ring_write_at(ring *r, uint32_t off, const void *data, uint32_t len);
 void ring_commit(ring *r, uint32_t len);
 /* Copy len bytes starting `off` bytes into the used region. */
 void ring_peek(const ring *r, uint32_t off, void *out, uint32_t len);
+/* Where len bytes starting `off` bytes into the used region lie: one or
+ * two pieces (*l2 = 0 when the range does not wrap). */
+void ring_span(const ring *r, uint32_t off, uint32_t len, const uint8_t **p1, uint32_t *l1,
+               const uint8_t **p2, uint32_t *l2);
 /* Drop len bytes from the front. */
 void ring_consume(ring *r, uint32_t len);
 /* Read and consume up to len bytes; returns the count. */

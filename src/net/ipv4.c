@@ -47,7 +47,7 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
 void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
 {
     const synack_config *cfg = n->cfg;
-    if (len + WIRE_IPV4_HDR_LEN > cfg->mtu) {
+    if (len + WIRE_IPV4_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
         n->ctr->ip_out_too_big++;
         return;
     }

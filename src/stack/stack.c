@@ -23,6 +23,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     t->ctr = &s->ctr;
     t->local_ip = cfg->ip;
     t->mtu = cfg->mtu;
+    t->csum_offload = cfg->checksum_offload != 0;
+    t->gso_max = cfg->gso_max > 65535 ? 65535 : cfg->gso_max;
     t->now = now_ns;
     t->emit = net_emit_tcp;
     t->emit_ctx = &s->net;

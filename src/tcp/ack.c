@@ -59,6 +59,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
         t->buf_seq += data_acked;
     }
     uint32_t acked = ack - t->snd_una;
+    uint32_t flight_before = t->snd_max - t->snd_una - acked; /* what stays in flight */
     t->bytes_acked += data_acked;
     t->snd_una = ack;
     if (seq_lt(t->snd_nxt, t->snd_una))
@@ -85,8 +86,10 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
             tcp_send_retransmit(t, t->snd_una);
             t->cwnd = t->cwnd > acked ? t->cwnd - acked + t->snd_mss : t->snd_mss;
         }
-    } else if (data_acked) {
-        t->cc->on_ack(t, data_acked); /* the SYN and FIN do not grow the window */
+    } else if (data_acked && flight_before + data_acked >= t->cwnd / 2) {
+        /* The SYN and FIN do not grow the window, and neither does an ACK
+         * while the application, not cwnd, limits the flight (RFC 7661). */
+        t->cc->on_ack(t, data_acked);
     }
     t->rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
     tcp_arm_rto(t);

@@ -185,7 +185,7 @@ static void grow_table(tcp_ctx *c)
     for (uint32_t i = 0; i < c->nbuckets; i++) {
         for (tcb *t = c->buckets[i], *next; t; t = next) {
             next = t->hnext;
-            uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (n - 1);
+            uint32_t h = t->hash & (n - 1);
             t->hnext = b[h];
             b[h] = t;
         }
@@ -202,7 +202,8 @@ int tcb_hash_insert(tcb *t)
         return 0;
     if (c->nconns >= c->nbuckets)
         grow_table(c);
-    uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (c->nbuckets - 1);
+    t->hash = tuple_hash(c, t->lip, t->lport, t->rip, t->rport);
+    uint32_t h = t->hash & (c->nbuckets - 1);
     t->hnext = c->buckets[h];
     c->buckets[h] = t;
     t->hashed = true;
@@ -215,7 +216,9 @@ void tcb_hash_remove(tcb *t)
     tcp_ctx *c = t->ctx;
     if (!t->hashed)
         return;
-    uint32_t h = tuple_hash(c, t->lip, t->lport, t->rip, t->rport) & (c->nbuckets - 1);
+    if (c->last_hit == t)
+        c->last_hit = NULL;
+    uint32_t h = t->hash & (c->nbuckets - 1);
     for (tcb **pp = &c->buckets[h]; *pp; pp = &(*pp)->hnext) {
         if (*pp == t) {
             *pp = t->hnext;
@@ -229,10 +232,15 @@ void tcb_hash_remove(tcb *t)
 
 tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 {
+    /* Segments come in trains: the last connection found is the likeliest. */
+    tcb *last = c->last_hit;
+    if (last && last->lport == lport && last->rport == rport && last->rip == rip &&
+        last->lip == lip)
+        return last;
     uint32_t h = tuple_hash(c, lip, lport, rip, rport) & (c->nbuckets - 1);
     for (tcb *t = c->buckets[h]; t; t = t->hnext)
         if (t->lport == lport && t->rport == rport && t->rip == rip && t->lip == lip)
-            return t;
+            return c->last_hit = t;
     return NULL;
 }
 
@@ -268,6 +276,11 @@ void tcb_schedule(tcb *t)
         at = t->delack_at;
     if (t->keep_at < at)
         at = t->keep_at;
+    /* A deadline that only moved later (the RTO restarted by an ACK, most
+     * often) keeps its heap slot: tcp_timers re-files it when it comes up.
+     * That spares a heap operation per ACK. */
+    if (at != UINT64_MAX && t->timer.idx != HEAP_NONE && at > t->timer.key)
+        return;
     if (heap_set(&t->ctx->timers, &t->timer, at) != 0)
         t->ctx->ctr->tcp_no_memory++;
 }

@@ -34,6 +34,7 @@ typedef struct seq_range { uint32_t start, end; } seq_range;
 struct synack_sock {
     heap_node timer;          /* earliest of the deadlines below      */
     tcb *hnext;               /* connection hash chain                */
+    uint32_t hash;            /* keyed hash of the 4-tuple (while hashed) */
     tcb *qnext;               /* listener's accept queue / list links */
     tcb *evnext;              /* pending-event list                   */
     tcb *flushnext;           /* ACKs to flush when the call returns  */
@@ -146,6 +147,8 @@ struct tcp_ctx {
     synack_counters *ctr;
     uint32_t local_ip;
     uint32_t mtu;
+    bool csum_offload;        /* the device guarantees integrity: no TCP checksums */
+    uint32_t gso_max;         /* the device takes segments this large (0: MTU) */
     uint64_t now;
 
     /* Hand a built segment to the IP layer; seg has TCP_HEADROOM bytes free before it. */
@@ -157,6 +160,7 @@ struct tcp_ctx {
     siphash_key hash_key, isn_key, port_key;
 
     tcb **buckets;
+    tcb *last_hit;            /* the connection tcb_lookup found last */
     uint32_t nbuckets, nconns;
     tcb *listeners;
     tcb *all;

@@ -148,6 +148,17 @@ void tcp_timers(tcp_ctx *c)
     heap_node *n;
     while ((n = heap_top(&c->timers)) && n->key <= c->now) {
         tcb *t = (tcb *)((char *)n - offsetof(tcb, timer));
+        uint64_t due = t->rto_at;
+        if (t->close_at < due)
+            due = t->close_at;
+        if (t->delack_at < due)
+            due = t->delack_at;
+        if (t->keep_at < due)
+            due = t->keep_at;
+        if (due > c->now) { /* it moved later since it was filed */
+            heap_set(&c->timers, n, due);
+            continue;
+        }
         if (t->rto_at <= c->now) {
             t->rto_at = UINT64_MAX;
             rto_fired(t);
