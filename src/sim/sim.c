@@ -79,6 +79,7 @@ void sim_free(sim *s) {
     for (size_t i = 0; i < s->nhosts; i++) {
         sim_host *h = s->hosts[i];
         synack_stack_free(h->stack);
+        sim_nat_free(h->nat);
         free(h->name);
         free(h);
     }
@@ -163,7 +164,13 @@ static void host_event(void *ctx, synack_sock *sock, unsigned events) {
     h->s->app_depth--;
 }
 
+/* Passed as `cfg` by sim_add_nat: a host without a stack. */
+const char sim_no_stack = 0;
+
 sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_config *cfg) {
+    int no_stack = (const void *)cfg == (const void *)&sim_no_stack;
+    if (no_stack)
+        cfg = NULL;
     if (s->nhosts == s->hosts_cap) {
         size_t cap = s->hosts_cap ? s->hosts_cap * 2 : 8;
         sim_host **n = realloc(s->hosts, cap * sizeof *n);
@@ -204,6 +211,10 @@ sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_confi
     c.trace_ctx = h;
     c.event = host_event;
     c.event_ctx = h;
+    if (no_stack) {
+        s->hosts[s->nhosts++] = h; /* a NAT box: sim_nat.c fills in the rest */
+        return h;
+    }
     h->stack = synack_stack_new(&c, s->now);
     if (!h->stack) {
         free(h->name);
@@ -221,6 +232,8 @@ const uint8_t *sim_host_mac(const sim_host *h) { return h->mac; }
 int sim_host_index(const sim_host *h) { return h->index; }
 size_t sim_host_count(const sim *s) { return s->nhosts; }
 sim_host *sim_host_get(sim *s, size_t index) { return index < s->nhosts ? s->hosts[index] : NULL; }
+
+void sim_host_set_clock_offset(sim_host *h, uint64_t offset_ns) { h->clock_offset = offset_ns; }
 
 void sim_host_set_event(sim_host *h, synack_event_fn fn, void *ctx) {
     h->ev_fn = fn;
@@ -242,18 +255,24 @@ int sim_at_host(sim_host *h, uint64_t t, sim_fn fn, void *ctx) {
 }
 
 static uint64_t host_deadline(const sim_host *h) {
+    if (!h->stack)
+        return UINT64_MAX;
     uint64_t d = synack_next_deadline(h->stack);
+    if (d != UINT64_MAX)
+        d = d > h->clock_offset ? d - h->clock_offset : 0;
     return d < h->poll_floor ? h->poll_floor : d;
 }
 
 static void host_poll(sim *s, sim_host *h) {
+    if (!h->stack)
+        return;
     h->origin = SIM_ORIGIN_POLL;
-    synack_poll(h->stack, s->now);
+    synack_poll(h->stack, s->now + h->clock_offset);
     h->origin = SIM_ORIGIN_NONE;
     s->st.polls++;
     /* A deadline that stays in the past after a poll would spin the loop
      * at one instant forever; look at this host again a nanosecond later. */
-    if (synack_next_deadline(h->stack) <= s->now)
+    if (synack_next_deadline(h->stack) <= s->now + h->clock_offset)
         h->poll_floor = s->now + 1;
 }
 
@@ -287,7 +306,10 @@ static void run_event(sim *s, sim_event *ev) {
     switch (ev->kind) {
     case SIM_EV_FRAME:
         ev->host->origin = SIM_ORIGIN_INPUT;
-        synack_input(ev->host->stack, ev->data, ev->len, s->now);
+        if (ev->host->nat)
+            sim_nat_input(ev->host, ev->data, ev->len);
+        else
+            synack_input(ev->host->stack, ev->data, ev->len, s->now + ev->host->clock_offset);
         ev->host->origin = SIM_ORIGIN_NONE;
         s->st.delivered++;
         free(ev->data);

@@ -59,6 +59,7 @@ uint64_t sim_random(sim *s);
  * refused the configuration). */
 sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_config *cfg);
 
+/* The host's stack; NULL for a NAT box. */
 synack_stack *sim_host_stack(sim_host *h);
 const char *sim_host_name(const sim_host *h);
 uint32_t sim_host_ip(const sim_host *h);
@@ -66,6 +67,13 @@ const uint8_t *sim_host_mac(const sim_host *h);
 int sim_host_index(const sim_host *h);
 size_t sim_host_count(const sim *s);
 sim_host *sim_host_get(sim *s, size_t index);
+
+/* The host's clock runs `offset_ns` ahead of virtual time, as if it had
+ * booted that much earlier: every time handed to its stack (input, poll)
+ * is virtual time + offset. Different offsets give hosts different
+ * timestamp clocks (TSval), as real machines with different uptimes have.
+ * Set it before the host does anything. */
+void sim_host_set_clock_offset(sim_host *h, uint64_t offset_ns);
 
 /* Socket events (SYNACK_EV_*) of this host's stack go to fn(ctx, ...).
  * They come at the end of a synack_* call, so fn may call any socket
@@ -109,6 +117,49 @@ int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
 int sim_link_set(sim *s, const sim_host *from, const sim_host *to, const sim_link_params *p);
 /* Current parameters of the direction from -> to; NULL if no link. */
 const sim_link_params *sim_link_get(const sim *s, const sim_host *from, const sim_host *to);
+
+/* ------------------------------------------------------------ NAT */
+
+/*
+ * A NAT box (NAPT, RFC 3022 / RFC 4787 terms): many inside hosts share the
+ * box's one outside address. It is a sim_host without a stack; join it to
+ * inside hosts and to the outside world with sim_link as usual. Inside hosts
+ * use the box's inside address as their gateway (their config's `gateway`;
+ * sim_link adds ARP entries for both of the box's addresses).
+ *
+ * TCP only. Outgoing segments from an inside (ip, port) get a mapping to an
+ * outside port, endpoint-independent (one mapping per inside endpoint,
+ * whatever the destination); the source address and port are rewritten and
+ * the checksums recomputed. Incoming segments to the outside address follow
+ * the mapping back; with none they are dropped. A mapping unused for
+ * `mapping_timeout_ns` expires (checked lazily; no timers). Frames go to the
+ * linked host whose address is the destination (no further routing).
+ */
+typedef struct sim_nat_params {
+    uint32_t inside_ip;           /* the box's address on the inside links    */
+    uint8_t inside_prefix_len;    /* inside subnet (24)                       */
+    int preserve_ports;           /* keep the inside source port when free    */
+    uint16_t port_lo, port_hi;    /* outside ports to allocate (1024..65535)  */
+    uint64_t mapping_timeout_ns;  /* idle mapping lifetime (300 s)            */
+} sim_nat_params;
+
+typedef struct sim_nat_stats {
+    uint64_t out_translated, in_translated;
+    uint64_t in_no_mapping;       /* incoming with no (live) mapping: dropped  */
+    uint64_t dropped_other;       /* not TCP/IPv4, no route, ports exhausted   */
+    uint64_t mappings_created, mappings_expired;
+    uint64_t port_collisions;     /* preserve_ports wanted a port in use       */
+    uint32_t mappings_active;
+} sim_nat_stats;
+
+/* Defaults: inside 192.168.1.1/24, ports 1024..65535 (not preserved), 300 s. */
+sim_nat_params sim_nat_params_default(void);
+/* Add a NAT box whose outside address is `outside_ip`. NULL on failure. */
+sim_host *sim_add_nat(sim *s, const char *name, uint32_t outside_ip, const sim_nat_params *p);
+/* 1 if `h` is a NAT box. */
+int sim_host_is_nat(const sim_host *h);
+uint32_t sim_nat_inside_ip(const sim_host *nat);
+const sim_nat_stats *sim_nat_get_stats(const sim_host *nat);
 
 /* ------------------------------------------------------------ scheduling */
 

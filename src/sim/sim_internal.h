@@ -31,6 +31,8 @@ struct sim_host {
     void *ev_ctx;
     sim_origin origin;
     uint64_t poll_floor; /* guard against a stack whose deadline does not move */
+    uint64_t clock_offset; /* the host's clock reads virtual time + this (uptime) */
+    struct sim_nat *nat;   /* a NAT box (no stack) instead of a synack host */
 };
 
 enum { SIM_EV_FRAME = 1, SIM_EV_CALL, SIM_EV_HOST_CALL };
@@ -65,6 +67,13 @@ struct sim {
 /* sim.c */
 int sim_push_event(sim *s, const sim_event *ev);
 sim_origin sim_host_origin(const sim_host *h);
+
+/* sim.c: give sim_add_host this as cfg for a host without a stack. */
+extern const char sim_no_stack;
+
+/* sim_nat.c: a frame arrived at a NAT box. */
+void sim_nat_input(sim_host *nat, const uint8_t *frame, size_t len);
+void sim_nat_free(struct sim_nat *n);
 
 /* sim_link.c: hand a frame the host `from` emitted to the links. */
 void sim_wire_output(sim *s, sim_host *from, const uint8_t *frame, size_t len);

@@ -15,6 +15,18 @@ sim_link_params sim_link_params_default(void) {
     return p;
 }
 
+/* Static ARP on `h` for the far end `to` (a NAT box answers for both of
+ * its addresses; a NAT box itself needs no ARP). */
+static int sim_host_arp(sim_host *h, const sim_host *to) {
+    if (!h->stack)
+        return 0;
+    if (synack_arp_add(h->stack, to->ip, to->mac) < 0)
+        return -1;
+    if (to->nat && synack_arp_add(h->stack, sim_nat_inside_ip(to), to->mac) < 0)
+        return -1;
+    return 0;
+}
+
 int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
              const sim_link_params *b_to_a) {
     if (s->nwires == s->wires_cap) {
@@ -38,8 +50,7 @@ int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
     uint64_t id = (uint64_t)s->nwires + 1;
     sim_rng_seed(&w->dir[0].rng, s->seed, 0x10000 + 2 * id);
     sim_rng_seed(&w->dir[1].rng, s->seed, 0x10000 + 2 * id + 1);
-    if (synack_arp_add(a->stack, b->ip, b->mac) < 0 ||
-        synack_arp_add(b->stack, a->ip, a->mac) < 0) {
+    if (sim_host_arp(a, b) < 0 || sim_host_arp(b, a) < 0) {
         free(w);
         return -1;
     }
