@@ -4,6 +4,7 @@
 
 #include "connect.h"
 #include "demo.h"
+#include "lab.h"
 #include "serve.h"
 
 static void usage(FILE *f) {
@@ -12,7 +13,7 @@ static void usage(FILE *f) {
             "\n"
             "commands:\n"
             "  demo [SCENARIO]   watch TCP's life stories in the simulator (ladder diagrams)\n"
-            "  lab               experiments (not yet implemented)\n"
+            "  lab EXPERIMENT    experiments that show why TCP closes as it does (TIME-WAIT, ...)\n"
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "\n"
@@ -36,9 +37,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "connect"))
         return connect_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "lab"))
-        fprintf(stderr, "synack: %s: not yet implemented\n", cmd);
-    else
-        fprintf(stderr, "synack: %s: unknown command (not yet implemented)\n", cmd);
+        return lab_main(argc - 1, argv + 1);
+    fprintf(stderr, "synack: %s: unknown command\n", cmd);
     usage(stderr);
     return 2;
 }
