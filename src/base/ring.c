@@ -19,6 +19,25 @@ void ring_free(ring *r)
     r->cap = r->head = r->used = 0;
 }
 
+int ring_grow(ring *r, uint32_t cap)
+{
+    if (cap <= r->cap)
+        return 0;
+    uint8_t *b = malloc(cap);
+    if (!b)
+        return -1;
+    if (r->cap) { /* linearise the whole old ring from the head */
+        uint32_t first = r->cap - r->head;
+        memcpy(b, r->buf + r->head, first);
+        memcpy(b + first, r->buf, r->head);
+    }
+    free(r->buf);
+    r->buf = b;
+    r->cap = cap;
+    r->head = 0;
+    return 0;
+}
+
 /* Copy into the ring at absolute index `pos` (wrapping). */
 static void copy_in(ring *r, uint32_t pos, const uint8_t *src, uint32_t len)
 {

@@ -20,6 +20,9 @@ int ring_init(ring *r, uint32_t cap);
 void ring_free(ring *r);
 static inline uint32_t ring_free_space(const ring *r) { return r->cap - r->used; }
 
+/* Grow to `cap` bytes, keeping every byte at its offset from the head
+ * (used bytes and anything written past them). Returns 0 or -1. */
+int ring_grow(ring *r, uint32_t cap);
 /* Append up to len bytes; returns the count appended. */
 uint32_t ring_write(ring *r, const void *data, uint32_t len);
 /* Write len bytes at `off` bytes past the end of the used region, without

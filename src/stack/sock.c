@@ -160,10 +160,13 @@ int synack_setopt(synack_sock *k, int opt, int value)
             return -EINVAL;
         uint32_t v = (uint32_t)value;
         v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
-        if (opt == SYNACK_SO_RCVBUF)
+        if (opt == SYNACK_SO_RCVBUF) {
             k->rcvbuf_size = v;
-        else
+            k->user_rcvbuf = true;
+        } else {
             k->sndbuf_size = v;
+            k->user_sndbuf = true;
+        }
         return 0;
     }
     case SYNACK_SO_REUSEADDR:

@@ -102,6 +102,8 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     t->parent = l;
     t->sndbuf_size = l->sndbuf_size;
     t->rcvbuf_size = l->rcvbuf_size;
+    t->user_sndbuf = l->user_sndbuf;
+    t->user_rcvbuf = l->user_rcvbuf;
     t->adv_mss = l->adv_mss;
     t->nodelay = l->nodelay;
     t->rcv_wscale = tcp_rcv_wscale(c);

@@ -90,6 +90,9 @@ struct synack_sock {
 
     ring sndbuf, rcvbuf;
     uint32_t sndbuf_size, rcvbuf_size;
+    bool user_sndbuf, user_rcvbuf; /* fixed by SO_SNDBUF/SO_RCVBUF: no autotuning */
+    uint32_t rcv_copied;      /* bytes the application read this round trip */
+    uint64_t rcv_space_stamp; /* when that round trip began                 */
     seq_range ooo[TCP_OOO_MAX];
     uint8_t nooo;
     seq_range sacked[TCP_SACK_MAX]; /* sender's scoreboard, sorted    */

@@ -372,7 +372,7 @@ void tcp_tw_enter(tcb *t, const char *cause)
     list_insert(tw, i, recycle);
 
     /* Give up the full connection. */
-    t->rto_at = t->close_at = UINT64_MAX;
+    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
     tcb_schedule(t);
     tcb_hash_remove(t);
     ring_free(&t->sndbuf);

@@ -80,6 +80,46 @@ int tcp_open_passive(tcb *t, int backlog)
     return 0;
 }
 
+/* Send-buffer autotuning, after Linux's tcp_sndbuf_expand: when the
+ * buffer, not the windows, limits the flight, double it up to tcp_wmem[2]
+ * (unless the application fixed SO_SNDBUF). */
+static void grow_send_buffer(tcb *t)
+{
+    uint32_t max = t->ctx->sys->tcp_wmem[2], cap = t->sndbuf.cap;
+    if (t->user_sndbuf || !cap || cap >= max || !tcb_synchronized(t))
+        return;
+    uint32_t room = t->cwnd < t->snd_wnd ? t->cwnd : t->snd_wnd;
+    if (room < cap / 2)
+        return; /* the windows are the limit: more buffer would only queue */
+    uint32_t want = cap * 2 > max ? max : cap * 2;
+    if (ring_grow(&t->sndbuf, want) == 0)
+        t->sndbuf_size = want;
+}
+
+/* Receive-buffer autotuning, a simple form of Linux's dynamic right-sizing:
+ * if the application reads more than half the buffer within one round
+ * trip, the window (the buffer) is what limits the sender: grow it to
+ * twice that, up to tcp_rmem[2] (unless SO_RCVBUF was set). */
+static void grow_receive_buffer(tcb *t, uint32_t n)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->user_rcvbuf || !t->rcvbuf.buf || t->rcvbuf.cap >= c->sys->tcp_rmem[2])
+        return;
+    uint64_t rtt = t->srtt_us ? (uint64_t)t->srtt_us * 1000 : NS_PER_MS;
+    t->rcv_copied += n;
+    if (c->now - t->rcv_space_stamp < rtt)
+        return;
+    if (t->rcv_copied * 2 > t->rcvbuf.cap) {
+        uint64_t want = (uint64_t)t->rcv_copied * 4;
+        if (want > c->sys->tcp_rmem[2])
+            want = c->sys->tcp_rmem[2];
+        if (want > t->rcvbuf.cap && ring_grow(&t->rcvbuf, (uint32_t)want) == 0)
+            t->rcvbuf_size = (uint32_t)want;
+    }
+    t->rcv_copied = 0;
+    t->rcv_space_stamp = c->now;
+}
+
 ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
 {
     if (t->err)
@@ -95,6 +135,8 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
         return -EPIPE;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
+    if (len > ring_free_space(&t->sndbuf))
+        grow_send_buffer(t);
     uint32_t n = ring_write(&t->sndbuf, buf, (uint32_t)len);
     if (n == 0)
         return len ? -EAGAIN : 0;
@@ -108,6 +150,7 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
     if (t->rcvbuf.buf && t->rcvbuf.used) {
         uint32_t before = tcp_rcv_window(t);
         uint32_t n = ring_read(&t->rcvbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+        grow_receive_buffer(t, n);
         /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
          * the reopened window once it grew by min(buffer/2, MSS). */
         uint32_t after = tcp_rcv_window(t);

@@ -292,6 +292,38 @@ static void bulk_survives_loss_reno(void **state)
     bulk_survives_loss("reno");
 }
 
+/* ------------------------------------------------------------ autotuning */
+
+/* With Linux's default buffers (16 KiB to send, 128 KiB to receive) a
+ * 100 ms path would carry at most 16 KiB per round trip. Both buffers grow
+ * by themselves toward tcp_wmem[2] / tcp_rmem[2] as the flight needs. */
+static void buffers_grow_with_the_path(void **state)
+{
+    (void)state;
+    world w;
+    open_world(&w, 6, 50, NULL);
+    static uint8_t data[1 << 16];
+    uint64_t sent = 0, recvd = 0, t0 = sim_now(w.s);
+    while (sim_now(w.s) - t0 < 10 * SIM_SEC) {
+        ssize_t n;
+        while ((n = synack_send(w.c, data, sizeof(data))) > 0)
+            sent += (uint64_t)n;
+        while ((n = synack_recv(w.a, data, sizeof(data))) > 0)
+            recvd += (uint64_t)n;
+        sim_run_until(w.s, sim_now(w.s) + 5 * SIM_MS);
+    }
+    int snd = 0, rcv = 0;
+    synack_getopt(w.c, SYNACK_SO_SNDBUF, &snd);
+    synack_getopt(w.a, SYNACK_SO_RCVBUF, &rcv);
+    double mbit = (double)recvd * 8 / 10 / 1e6;
+    printf("10 s at 100 ms RTT: %.1f Mbit/s, send buffer %d, receive buffer %d\n", mbit, snd,
+           rcv);
+    assert_true(snd > 16384 * 4);
+    assert_true(rcv > 131072);
+    assert_true(mbit > 16384.0 * 8 / 0.1 / 1e6 * 4); /* four times the fixed-buffer bound */
+    sim_free(w.s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +333,7 @@ int main(void)
         cmocka_unit_test(keepalive_notices_vanished_peer),
         cmocka_unit_test(bulk_survives_loss_cubic),
         cmocka_unit_test(bulk_survives_loss_reno),
+        cmocka_unit_test(buffers_grow_with_the_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
