@@ -59,8 +59,10 @@ static void cubic_on_ack(tcb *t, uint32_t acked)
     double target = CUBIC_C * d * d * d + t->cubic.w_max;
     if (target > 1.5 * cwnd)
         target = 1.5 * cwnd; /* §4.2: at most 50% growth per RTT */
-    /* §4.3: the Reno-friendly region. */
-    double alpha = 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
+    /* §4.3: the Reno-friendly region; once W_est is back at the window
+     * before the loss, it grows as fast as Reno (alpha 1). */
+    double alpha = t->cubic.w_est >= t->cubic.w_last_max ? 1.0
+                                                         : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
     t->cubic.w_est += alpha * (acked / mss) / cwnd;
     double grow;
     if (t->cubic.w_est > target)
