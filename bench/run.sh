@@ -27,6 +27,8 @@ target() {
     mem_established) echo "synack<1024" ;;
     mem_timewait) echo "synack<64" ;;
     loss_*) echo "ratio>=1" ;;
+    tap_bulk_*|tap_connrate_*) echo "ratio>=1.5" ;;
+    tap_ceiling_*) echo "ratio>=0.8" ;;
     *) echo "" ;;
     esac
 }

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
-# tap.sh — synack on a real TAP interface against the Linux kernel as the
-# peer, in a namespace of its own (root only): bulk throughput both ways,
-# connection rate kernel -> synack, and the raw TAP ceiling (a reflector
-# with no stack). Prints "bench NAME synack=... PEER=... unit=... ratio=..."
-# lines; the peer column is the TAP ceiling for throughput.
-# lwIP 2.1 beside it is not done yet (see bench/README.md).
+# tap.sh — synack and lwIP 2.1 on a real TAP interface, the Linux kernel as
+# the peer of both, in a network namespace of its own (root only):
+#   bulk throughput kernel -> stack and stack -> kernel, connection rate
+#   kernel -> stack (synack and lwIP alternate run by run on the same TAP);
+#   and the TAP ceiling: how many full-size frames a TAP moves each way with
+#   no stack at all (bench/peers/tap_ceiling.c; see bench/README.md).
+# Prints "bench NAME synack=... PEER=... unit=... ratio=..." lines: PEER is
+# lwip for the three figures, tap_ceiling for the two bulk figures again.
+# Knobs: BENCH_RUNS (5), BENCH_QUICK=1 (allow fewer), TAP_BENCH_BYTES
+# (300000000 per bulk run), TAP_BENCH_RATE_SECONDS (3), TAP_BENCH_CEIL_SECONDS (2).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || { echo "tap.sh: needs root and /dev/net/tun; skipped"; exit 0; }
+RUNS=${BENCH_RUNS:-5}
+if [ "$RUNS" -lt 5 ] && [ -z "${BENCH_QUICK:-}" ]; then RUNS=5; fi
+BYTES=${TAP_BENCH_BYTES:-300000000}
+RATE_S=${TAP_BENCH_RATE_SECONDS:-3}
+CEIL_S=${TAP_BENCH_CEIL_SECONDS:-2}
 BIN=build/synack
 make -s "$BIN" >/dev/null || exit 1
-BYTES=${TAP_BENCH_BYTES:-300000000}
+
 NS=synack-bench-$$
 TMP=$(mktemp -d)
 PIDS=""
@@ -21,47 +30,101 @@ cleanup() {
     rm -rf "$TMP"
 }
 trap cleanup EXIT
-ip netns add "$NS"
+
+# lwIP: Debian's liblwip-dev (installed here when missing; we are root)
+LWIP=1
+if ! dpkg-query -W -f='${Status}' liblwip-dev 2>/dev/null | grep -q "install ok installed"; then
+    echo "tap.sh: installing Debian's liblwip-dev for the lwIP peer"
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblwip-dev >/dev/null 2>&1; then
+        apt-get update -qq >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblwip-dev >/dev/null 2>&1 ||
+            { echo "tap.sh: cannot install liblwip-dev; the lwIP column is na"; LWIP=0; }
+    fi
+fi
+if [ "$LWIP" = 1 ]; then
+    # shellcheck disable=SC2046
+    cc -O2 -o "$TMP/lwip_peer" bench/peers/lwip_peer.c $(pkg-config --cflags --libs lwip) ||
+        { echo "tap.sh: lwip_peer does not build; the lwIP column is na"; LWIP=0; }
+fi
+cc -O2 -o "$TMP/tap_ceiling" bench/peers/tap_ceiling.c -lpthread || exit 1
+
+ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev tap0 mode tap
 ip -n "$NS" addr add 10.77.0.1/24 dev tap0
 ip -n "$NS" link set tap0 up
-K="ip netns exec $NS python3 bench/peers/kernel_side.py"
+NSX="ip netns exec $NS"
+K="timeout 120 $NSX python3 bench/peers/kernel_side.py"
+SYN_IP=10.77.0.2
+LW_IP=10.77.0.3
 
-serve() { # serve APP: synack serve in the background until `unserve`
-    ip netns exec "$NS" "$BIN" serve --tap tap0 --ip 10.77.0.2/24 --port 5000 --app "$1" --quiet \
-        >"$TMP/serve.log" 2>&1 &
+start() { # start synack|lwip APP: a server in the background until `stop`
+    if [ "$1" = synack ]; then
+        $NSX "$BIN" serve --tap tap0 --ip $SYN_IP/24 --port 5000 --app "$2" --quiet >"$TMP/serve.log" 2>&1 &
+    else
+        $NSX "$TMP/lwip_peer" tap0 $LW_IP/24 5000 "$2" 300 >"$TMP/serve.log" 2>&1 &
+    fi
     SPID=$!
     PIDS="$PIDS $SPID"
     for _ in $(seq 1 50); do grep -q listening "$TMP/serve.log" && break; sleep 0.1; done
 }
-unserve() { kill "$SPID"; wait "$SPID" 2>/dev/null; }
+stop() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
 
-# the ceiling: UDP through a reflector that has no stack
-cc -O2 -o "$TMP/tap_reflect" bench/peers/tap_reflect.c || exit 1
-cc -O2 -o "$TMP/udp_blast" bench/peers/udp_blast.c -lpthread || exit 1
-ip -n "$NS" neigh replace 10.77.0.2 lladdr 02:00:0a:4d:00:02 dev tap0
-ip netns exec "$NS" "$TMP/tap_reflect" tap0 6 >"$TMP/refl.out" 2>"$TMP/refl.log" &
-RP=$!
-PIDS="$PIDS $RP"
-sleep 0.3
-back=$(ip netns exec "$NS" "$TMP/udp_blast" 10.77.0.2 9 4)
-wait "$RP"
-ceiling=$(cat "$TMP/refl.out")
-ip -n "$NS" neigh del 10.77.0.2 dev tap0
-echo "TAP ceiling: a reader with no stack takes $ceiling Mbit/s of 1472-byte UDP from the kernel; $back Mbit/s came back reflected ($(tail -1 "$TMP/refl.log"))"
+# measure STACK FIGURE: one run, prints the number (0 when it failed)
+measure() {
+    local ip=$SYN_IP v
+    [ "$1" = lwip ] && ip=$LW_IP
+    case $2 in
+    k2s) start "$1" discard; v=$($K send $ip 5000 "$BYTES" 2>/dev/null) ;;
+    s2k) start "$1" "source=$BYTES"; v=$($K recv $ip 5000 2>/dev/null) ;;
+    rate) start "$1" greet; v=$($K rate $ip 5000 "$RATE_S" 2>/dev/null) ;;
+    esac
+    stop
+    echo "${v:-0}"
+}
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# stats "v1 v2 ...": "median min max"
+stats() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f", m, v[1], v[NR] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "na" }'; }
 
-serve discard
-k2s=$($K send 10.77.0.2 5000 "$BYTES")
-unserve
-serve "source=$BYTES"
-s2k=$($K recv 10.77.0.2 5000)
-unserve
-serve greet
-rate=$($K rate 10.77.0.2 5000 3)
-unserve
-echo "bench tap_bulk_kernel_to_synack synack=$k2s tap_ceiling=$ceiling unit=Mbit/s ratio=$(ratio "$k2s" "$ceiling")"
-echo "bench tap_bulk_synack_to_kernel synack=$s2k tap_ceiling=$ceiling unit=Mbit/s ratio=$(ratio "$s2k" "$ceiling")"
-echo "bench tap_connrate_kernel_to_synack synack=$rate unit=conn/s"
+# The ceiling, each way (the kernel's side of rx needs a neighbour that
+# nobody answers for: a static entry).
+$NSX ip neigh replace 10.77.0.9 lladdr 02:00:0a:4d:00:09 dev tap0
+crx="" ctx="" frx="" ftx=""
+for _ in $(seq 1 "$RUNS"); do
+    l=$(timeout 30 $NSX "$TMP/tap_ceiling" rx tap0 "$CEIL_S" 10.77.0.9)
+    crx="$crx $(echo "$l" | sed -n 's/.*tcp_mbit=\([0-9.]*\).*/\1/p')"
+    frx="$frx $(echo "$l" | sed -n 's/.*fps=\([0-9.]*\).*/\1/p')"
+    l=$(timeout 30 $NSX "$TMP/tap_ceiling" tx tap0 "$CEIL_S")
+    ctx="$ctx $(echo "$l" | sed -n 's/.*tcp_mbit=\([0-9.]*\).*/\1/p')"
+    ftx="$ftx $(echo "$l" | sed -n 's/.*fps=\([0-9.]*\).*/\1/p')"
+done
+$NSX ip neigh del 10.77.0.9 dev tap0
+read -r crx_m crx_lo crx_hi <<<"$(stats $crx)"
+read -r ctx_m ctx_lo ctx_hi <<<"$(stats $ctx)"
+read -r frx_m _ _ <<<"$(stats $frx)"
+read -r ftx_m _ _ <<<"$(stats $ftx)"
+echo "TAP ceiling, kernel -> TAP reader: $frx_m frames/s of 1514 bytes = $crx_m Mbit/s of TCP payload ($crx_lo-$crx_hi, n=$RUNS)"
+echo "TAP ceiling, TAP writer -> kernel: $ftx_m frames/s of 1514 bytes = $ctx_m Mbit/s of TCP payload ($ctx_lo-$ctx_hi, n=$RUNS)"
+
+declare -A MED
+for fig in k2s s2k rate; do
+    sv="" lv=""
+    for _ in $(seq 1 "$RUNS"); do
+        sv="$sv $(measure synack $fig)"
+        [ "$LWIP" = 1 ] && lv="$lv $(measure lwip $fig)"
+    done
+    read -r sm slo shi <<<"$(stats $sv)"
+    if [ "$LWIP" = 1 ]; then read -r lm llo lhi <<<"$(stats $lv)"; else lm=na; llo=na; lhi=na; fi
+    case $fig in
+    k2s) name=tap_bulk_kernel_to_stack unit=Mbit/s what="bulk kernel -> stack" ;;
+    s2k) name=tap_bulk_stack_to_kernel unit=Mbit/s what="bulk stack -> kernel" ;;
+    rate) name=tap_connrate_kernel_to_stack unit=conn/s what="connections kernel -> stack" ;;
+    esac
+    echo "$what: synack $sm ($slo-$shi, n=$RUNS)  lwip $lm ($llo-$lhi, n=$RUNS)  $unit  [runs: synack$sv | lwip$lv]"
+    echo "bench $name synack=$sm lwip=$lm unit=$unit ratio=$(ratio "$sm" "$lm")"
+    MED[$fig]=$sm
+done
+echo "bench tap_ceiling_kernel_to_stack synack=${MED[k2s]} tap_ceiling=$crx_m unit=Mbit/s ratio=$(ratio "${MED[k2s]}" "$crx_m")"
+echo "bench tap_ceiling_stack_to_kernel synack=${MED[s2k]} tap_ceiling=$ctx_m unit=Mbit/s ratio=$(ratio "${MED[s2k]}" "$ctx_m")"

@@ -3,7 +3,15 @@
   send HOST PORT BYTES        send BYTES, shut down, wait for EOF; print Mbit/s
   recv HOST PORT              read to EOF; print Mbit/s
   rate HOST PORT SECONDS      connect / read to EOF / close, one after another
-                              (2 threads); print connections/s
+                              (2 threads); print connections/s. Each
+                              connection binds the next local port of its
+                              thread's own half of 10000-65535 in turn, so no
+                              4-tuple repeats within a run: the server holds
+                              TIME-WAIT, and lwIP 2.1 does not take a new SYN
+                              on a 4-tuple in TIME-WAIT (it answers with an
+                              ACK, gets a RST, and the connect stalls), while
+                              Linux would pick such a port again within a
+                              couple of thousand connections.
 """
 import socket, sys, threading, time
 
@@ -37,8 +45,14 @@ elif mode == "rate":
     end = time.time() + secs
 
     def worker(i):
+        lport = 10000 + i
         while time.time() < end:
-            s = socket.create_connection((host, port), timeout=5)
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.settimeout(5)
+            s.bind(("0.0.0.0", lport))
+            lport = lport + 2 if lport + 2 <= 65535 else 10000 + i
+            s.connect((host, port))
             while s.recv(4096):
                 pass
             s.close()

@@ -49,8 +49,12 @@ uint32_t tcp_rcv_window(const tcb *t)
 static uint16_t window_field(tcb *t, bool syn)
 {
     uint32_t win = tcp_rcv_window(t);
-    if (syn)
-        return (uint16_t)(win > 65535 ? 65535 : win);
+    if (syn) { /* never scaled (RFC 7323 §2.2); a SYN,ACK's window counts as advertised */
+        uint16_t field = (uint16_t)(win > 65535 ? 65535 : win);
+        if (t->state == SYNACK_SYN_RECEIVED && seq_gt(t->rcv_nxt + field, t->rcv_adv))
+            t->rcv_adv = t->rcv_nxt + field;
+        return field;
+    }
     uint32_t adv = t->rcv_adv - t->rcv_nxt;
     if (seq_gt(t->rcv_adv, t->rcv_nxt) && adv > win)
         win = adv;

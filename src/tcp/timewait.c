@@ -320,21 +320,25 @@ void tcp_tw_enter(tcb *t, const char *cause)
 {
     tcp_ctx *c = t->ctx;
     tcp_tw_table *tw = c->tw;
-    if (t->ack_pending)
-        tcp_send_ack(t); /* the ACK of the FIN that brought us here */
     if (tw->count >= c->sys->tcp_max_tw_buckets) {
         /* Linux: "TCP: time wait bucket table overflow" — skip TIME-WAIT. */
         c->ctr->tcp_tw_overflow++;
+        if (t->ack_pending)
+            tcp_send_ack(t);
         tcb_close(t, 0, "TIME-WAIT table full");
         return;
     }
     uint32_t i = tw_alloc(c);
     if (!i) {
         c->ctr->tcp_no_memory++;
+        if (t->ack_pending)
+            tcp_send_ack(t);
         tcb_close(t, 0, "no memory for TIME-WAIT");
         return;
     }
     tcb_set_state(t, SYNACK_TIME_WAIT, cause);
+    if (t->ack_pending)
+        tcp_send_ack(t); /* the ACK of the FIN that brought us here, sent in TIME-WAIT */
     tcp_tw *r = rec(tw, i);
     r->id = t->id;
     r->lip = t->lip;

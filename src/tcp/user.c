@@ -159,17 +159,18 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
             after = max_field;
         uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
         uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
-        if (tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
-            after >= adv + step) {
-            t->ack_pending = t->ack_now = true;
-            tcp_output(t);
-        }
-        if (t->ack_pending && t->last_small && t->rcvbuf.used == 0 && !t->on_flushlist) {
-            /* The application took a short write's data. If it answers
-             * before this call returns, the ACK rides on the answer; if it
-             * does not, it is waiting for more, and a delayed ACK would
-             * hold the peer's next small segment behind Nagle for 40 ms
-             * (the write-write-read stall). Either way: ACK now-ish. */
+        bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
+                      after >= adv + step;
+        if (update)
+            t->ack_pending = true;
+        /* The application took a short write's data: if it does not answer
+         * before this call returns it is waiting for more, and a delayed
+         * ACK would hold the peer's next small segment behind Nagle for
+         * 40 ms (the write-write-read stall). A window update is due too.
+         * Both go out when the call returns, riding on an answer if the
+         * application gives one meanwhile. */
+        if ((update || (t->ack_pending && t->last_small && t->rcvbuf.used == 0)) &&
+            !t->on_flushlist) {
             t->on_flushlist = true;
             t->flushnext = t->ctx->flush_head;
             t->ctx->flush_head = t;
