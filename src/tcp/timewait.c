@@ -21,7 +21,7 @@ typedef struct tw_peer {
 } tw_peer;
 
 typedef struct tcp_tw_table {
-    tcp_tw *pool;
+    tcp_tw **slabs;                          /* TW_SLAB records each      */
     uint32_t cap, count, free_head;          /* free list through hnext   */
     uint32_t *buckets;
     uint32_t nbuckets;
@@ -34,7 +34,13 @@ _Static_assert(sizeof(tcp_tw) < 64, "a TIME-WAIT record must stay under 64 bytes
 
 static uint32_t now_ms(const tcp_ctx *c) { return (uint32_t)(c->now / NS_PER_MS); }
 static bool ms_before_eq(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static tcp_tw *rec(const tcp_tw_table *tw, uint32_t i) { return &tw->pool[i - 1]; }
+/* Records come in slabs of TW_SLAB that never move, so growing the table
+ * costs at most one slab of slack and no copying. */
+#define TW_SLAB 256
+static tcp_tw *rec(const tcp_tw_table *tw, uint32_t i)
+{
+    return &tw->slabs[(i - 1) / TW_SLAB][(i - 1) % TW_SLAB];
+}
 
 int tcp_tw_init(tcp_ctx *c)
 {
@@ -55,7 +61,9 @@ void tcp_tw_free(tcp_ctx *c)
 {
     if (!c->tw)
         return;
-    free(c->tw->pool);
+    for (uint32_t k = 0; k < c->tw->cap / TW_SLAB; k++)
+        free(c->tw->slabs[k]);
+    free(c->tw->slabs);
     free(c->tw->buckets);
     free(c->tw->peers);
     free(c->tw);
@@ -75,7 +83,7 @@ static uint32_t tw_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t
 
 static uint32_t bucket_of(const tcp_ctx *c, const tcp_tw *r)
 {
-    return tw_hash(c, r->lip, r->lport, r->rip, r->rport) & (c->tw->nbuckets - 1);
+    return tw_hash(c, c->local_ip, r->lport, r->rip, r->rport) & (c->tw->nbuckets - 1);
 }
 
 static void grow_buckets(tcp_ctx *c)
@@ -110,7 +118,7 @@ static uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t
     uint32_t h = tw_hash(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
     for (uint32_t i = tw->buckets[h]; i; i = rec(tw, i)->hnext) {
         const tcp_tw *r = rec(tw, i);
-        if (r->lport == lport && r->rport == rport && r->rip == rip && r->lip == lip)
+        if (r->lport == lport && r->rport == rport && r->rip == rip && lip == c->local_ip)
             return i;
     }
     return 0;
@@ -173,7 +181,7 @@ static void trace_state(tcp_ctx *c, const tcp_tw *r, int from, int to, const cha
         return;
     synack_trace_event ev = {
         .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = r->id,
-        .local_ip = r->lip, .local_port = r->lport, .remote_ip = r->rip,
+        .local_ip = c->local_ip, .local_port = r->lport, .remote_ip = r->rip,
         .remote_port = r->rport, .old_state = from, .new_state = to, .cause = cause,
     };
     c->trace(c->trace_ctx, &ev);
@@ -185,7 +193,7 @@ static void trace_drop(tcp_ctx *c, const tcp_tw *r, const char *why)
         return;
     synack_trace_event ev = {
         .kind = SYNACK_TRACE_DROP, .time_ns = c->now, .conn_id = r->id,
-        .local_ip = r->lip, .local_port = r->lport, .remote_ip = r->rip,
+        .local_ip = c->local_ip, .local_port = r->lport, .remote_ip = r->rip,
         .remote_port = r->rport, .old_state = SYNACK_TIME_WAIT,
         .new_state = SYNACK_TIME_WAIT, .cause = why,
     };
@@ -241,19 +249,20 @@ static uint32_t tw_alloc(tcp_ctx *c)
 {
     tcp_tw_table *tw = c->tw;
     if (!tw->free_head) {
-        uint32_t n = tw->cap ? tw->cap * 2 : 64;
-        if (n > c->sys->tcp_max_tw_buckets && c->sys->tcp_max_tw_buckets > tw->cap)
-            n = c->sys->tcp_max_tw_buckets;
-        tcp_tw *p = realloc(tw->pool, (size_t)n * sizeof(*p));
-        if (!p)
+        uint32_t k = tw->cap / TW_SLAB;
+        tcp_tw **slabs = realloc(tw->slabs, (size_t)(k + 1) * sizeof(*slabs));
+        if (!slabs)
             return 0;
-        memset(p + tw->cap, 0, (size_t)(n - tw->cap) * sizeof(*p));
-        for (uint32_t i = n; i > tw->cap; i--) {
-            p[i - 1].hnext = tw->free_head;
+        tw->slabs = slabs;
+        tcp_tw *slab = calloc(TW_SLAB, sizeof(*slab));
+        if (!slab)
+            return 0;
+        slabs[k] = slab;
+        tw->cap += TW_SLAB;
+        for (uint32_t i = tw->cap; i > tw->cap - TW_SLAB; i--) {
+            rec(tw, i)->hnext = tw->free_head;
             tw->free_head = i;
         }
-        tw->pool = p;
-        tw->cap = n;
     }
     uint32_t i = tw->free_head;
     tw->free_head = rec(tw, i)->hnext;
@@ -341,7 +350,6 @@ void tcp_tw_enter(tcb *t, const char *cause)
         tcp_send_ack(t); /* the ACK of the FIN that brought us here, sent in TIME-WAIT */
     tcp_tw *r = rec(tw, i);
     r->id = t->id;
-    r->lip = t->lip;
     r->rip = t->rip;
     r->lport = t->lport;
     r->rport = t->rport;
@@ -456,9 +464,9 @@ static void tw_send_ack(tcp_ctx *c, const tcp_tw *r)
     size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, &h);
     if (hl == 0)
         return;
-    wire_tcp_set_checksum(seg, hl, r->lip, r->rip);
+    wire_tcp_set_checksum(seg, hl, c->local_ip, r->rip);
     if (c->trace)
-        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, &h, false, r->lip, r->lport, r->rip,
+        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, &h, false, c->local_ip, r->lport, r->rip,
                       r->rport);
     c->ctr->tcp_out_segs++;
     c->emit(c->emit_ctx, r->rip, seg, hl);

@@ -39,7 +39,7 @@ enum {
 typedef struct tcp_tw {
     uint32_t hnext, lnext, lprev; /* hash chain; expiry list            */
     uint32_t id;                  /* the connection's trace id          */
-    uint32_t lip, rip;
+    uint32_t rip;                 /* the local address is the stack's own */
     uint16_t lport, rport;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_offset;
