@@ -151,7 +151,7 @@ size_t synack_writable(const synack_sock *k)
 
 int synack_setopt(synack_sock *k, int opt, int value)
 {
-    bool fresh = k->state == SYNACK_CLOSED && !k->sndbuf.buf && !k->rcvbuf.buf;
+    bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->sndbuf.buf && !k->rcvbuf.buf;
     switch (opt) {
     case SYNACK_SO_RCVBUF:
     case SYNACK_SO_SNDBUF: {

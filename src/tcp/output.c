@@ -55,9 +55,10 @@ static uint16_t window_field(tcb *t, bool syn)
             t->rcv_adv = t->rcv_nxt + field;
         return field;
     }
-    uint32_t adv = t->rcv_adv - t->rcv_nxt;
-    if (seq_gt(t->rcv_adv, t->rcv_nxt) && adv > win)
-        win = adv;
+    uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
+    uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
+    if (adv > win || win - adv < step)
+        win = adv; /* receiver SWS avoidance (§3.8.6.2.2): move the edge by a useful amount or not at all */
     uint32_t field = win >> t->rcv_wscale;
     if (field > 65535)
         field = 65535;

@@ -216,6 +216,35 @@ static void sws_sliver_sent_by_persist(void **state)
     assert_true(probe.payload_len >= 1 && probe.payload_len <= 400);
 }
 
+/* Receiver silly window avoidance (RFC 9293 §3.8.6.2.2): once the window
+ * is closed, reading a little does not reopen it by a little; it reopens
+ * when min(buffer / 2, MSS) is free. */
+static void receiver_sws_avoidance(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_window_scaling=0");
+    synack_sock *l = pkt_listen(h, 80, 8);
+    assert_int_equal(synack_setopt(l, SYNACK_SO_RCVBUF, 4096), 0);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    synack_sock *k = established_with(h, l, 8000, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[4096], buf[4096];
+    fill(data, sizeof(data), 9);
+    pkt_send(h, ACK, P, S, 8000, data, 2048, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 2048).wnd, 2048);
+    pkt_send(h, ACK, P + 2048, S, 8000, data + 2048, 2048, NULL);
+    wire_tcp a = pkt_expect(h, ACK, S, P + 4096);
+    assert_int_equal(a.wnd, 0); /* full */
+    assert_int_equal(synack_recv(k, buf, 100), 100);
+    pkt_expect_none(h); /* 100 bytes free: not worth announcing */
+    pkt_send(h, ACK, P + 4096, S, 8000, NULL, 0, NULL); /* a probe-like ACK */
+    pkt_expect_none(h);
+    assert_int_equal(synack_recv(k, buf, 1000), 1000); /* 1100 free: past min(2048, MSS 1460)? no */
+    pkt_expect_none(h);
+    assert_int_equal(synack_recv(k, buf, 500), 500); /* 1600 free */
+    wire_tcp u = pkt_expect(h, ACK, S, P + 4096); /* min(2048, MSS) reached: window update */
+    assert_true(u.wnd >= 1000);
+}
+
 /* Data past our window's right edge is trimmed; the ACK says how much was
  * taken and that the window is now closed (RFC 9293 §3.10.7.4 first). */
 static void data_beyond_window_trimmed(void **state)
@@ -308,6 +337,7 @@ int main(void)
         cmocka_unit_test_teardown(send_segments_by_mss, teardown),
         cmocka_unit_test_teardown(send_within_peer_window, teardown),
         cmocka_unit_test_teardown(sws_sliver_sent_by_persist, teardown),
+        cmocka_unit_test_teardown(receiver_sws_avoidance, teardown),
         cmocka_unit_test_teardown(data_beyond_window_trimmed, teardown),
         cmocka_unit_test_teardown(window_scaling_after_handshake, teardown),
     };
