@@ -254,7 +254,10 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_sack_recovery, "TcpExtTCPSackRecovery")                       \
     X(tcp_dsack_sent, "TcpExtTCPDSACKOldSent")                          \
     X(tcp_delayed_acks, "TcpExtDelayedACKs")                            \
-    X(tcp_keepalive_probes, "TcpExtTCPKeepAlive")
+    X(tcp_keepalive_probes, "TcpExtTCPKeepAlive")                       \
+    X(tcp_loss_probes, "TcpExtTCPLossProbes")                           \
+    X(tcp_loss_probe_recovery, "TcpExtTCPLossProbeRecovery")           \
+    X(tcp_lost_retransmit, "TcpExtTCPLostRetransmit")
 
 typedef struct synack_counters {
 #define SYNACK_COUNTER_FIELD(id, name) uint64_t id;

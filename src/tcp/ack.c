@@ -67,6 +67,9 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     if (seq_lt(t->high_rxt, t->snd_una))
         t->high_rxt = t->snd_una;
     sack_trim(t);
+    if (t->lost_valid && seq_geq(t->snd_una, t->lost_to))
+        t->lost_valid = false;
+    t->head_rxt_valid = false; /* a new head */
     measure_rtt(t, seg, ack);
     t->retries = 0;
     t->backoff = 0;
@@ -110,11 +113,32 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         /* A duplicate ACK (RFC 5681 §2; with SACK, RFC 6675 §2 counts one
          * that brings new SACK information). */
         t->dupacks++;
+        if (t->in_recovery && t->sack_ok && t->head_rxt_valid && t->nsacked &&
+            seq_gt(t->sacked[t->nsacked - 1].end, t->head_rxt_mark)) {
+            /* Data sent after our copy of the head arrived, the head did
+             * not: that copy was lost too (RACK's reasoning, RFC 8985 §6.2).
+             * Resend it now instead of waiting for the RTO. */
+            t->ctx->ctr->tcp_lost_retransmit++;
+            tcp_send_retransmit(t, t->snd_una);
+        }
         bool lost = t->sack_ok && seq_gt(sack_lost_edge(t), t->snd_una);
         if (!t->in_recovery && (t->dupacks >= 3 || lost))
             enter_recovery(t);
         else if (t->in_recovery && !t->sack_ok)
             t->cwnd += t->snd_mss; /* RFC 6582 §3.2 step 4: inflate */
+    }
+
+    if (t->tlp_out && seq_geq(ack, t->tlp_high)) {
+        t->tlp_out = false; /* everything up to the probe arrived */
+    } else if (t->tlp_out && sack_news && t->nsacked &&
+               t->sacked[t->nsacked - 1].end == t->tlp_high && !t->in_recovery) {
+        /* The probe (the newest data) arrived but holes below it remain:
+         * they are lost. Recover now rather than at the RTO. */
+        t->lost_to = t->sacked[t->nsacked - 1].start;
+        t->lost_valid = true;
+        t->tlp_out = false;
+        t->ctx->ctr->tcp_loss_probe_recovery++;
+        enter_recovery(t);
     }
 
     /* Window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */

@@ -371,6 +371,10 @@ void tcp_send_retransmit(tcb *t, uint32_t seq)
     if (!len && !(flags & SYNACK_FIN))
         return;
     emit_segment(t, seq, flags, seq - t->buf_seq, len);
+    if (seq == t->snd_una) { /* remember what was sent before this copy of the head */
+        t->head_rxt_mark = t->snd_max;
+        t->head_rxt_valid = true;
+    }
     uint32_t end = seq + len + ((flags & SYNACK_FIN) ? 1 : 0);
     if (seq_gt(end, t->high_rxt))
         t->high_rxt = end;

@@ -81,13 +81,17 @@ uint32_t sack_sacked_bytes(const tcb *t)
  * least (DupThresh - 1) * SMSS + 1 SACKed bytes above it. SND.UNA if none. */
 uint32_t sack_lost_edge(const tcb *t)
 {
-    uint32_t acc = 0, need = 2u * t->snd_mss + 1;
+    uint32_t acc = 0, need = 2u * t->snd_mss + 1, edge = t->snd_una;
     for (int i = t->nsacked - 1; i >= 0; i--) {
         acc += t->sacked[i].end - t->sacked[i].start;
-        if (acc >= need)
-            return t->sacked[i].start;
+        if (acc >= need) {
+            edge = t->sacked[i].start;
+            break;
+        }
     }
-    return t->snd_una;
+    /* After a loss probe was SACKed, everything sent before it and still
+     * missing is lost (RFC 8985's rule, with the probe as the witness). */
+    return t->lost_valid && seq_gt(t->lost_to, edge) ? t->lost_to : edge;
 }
 
 /* Bytes of [a, b) at or above x. */

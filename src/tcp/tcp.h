@@ -98,6 +98,13 @@ struct synack_sock {
     seq_range sacked[TCP_SACK_MAX]; /* sender's scoreboard, sorted    */
     uint8_t nsacked;
     uint32_t high_rxt;        /* RFC 6675 HighRxt                      */
+    uint32_t lost_to;         /* holes below this are lost (after a probe) */
+    bool lost_valid;          /* lost_to is set                          */
+    bool head_rxt_valid;      /* the segment at snd_una was resent when ... */
+    uint32_t head_rxt_mark;   /* ... snd_max stood here                  */
+    bool tlp_armed;           /* rto_at is a loss-probe timeout         */
+    bool tlp_out;             /* a probe is out, covering up to tlp_high */
+    uint32_t tlp_high;
     bool dsack;               /* report dsack_range first (RFC 2883)   */
     seq_range dsack_range;
     bool ooo_fin;             /* a FIN arrived beyond a hole ...       */

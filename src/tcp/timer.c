@@ -17,6 +17,51 @@ static bool data_pending(const tcb *t)
 /* Arm the retransmission timer when something is in flight, or the persist
  * probe when data waits behind a zero window (RFC 9293 §3.8.6.1); stop it
  * when neither holds. A running timer is left alone (RFC 6298 §5.1). */
+/* Tail loss probe (RFC 8985 §7): with SACK in use and no recovery under
+ * way, a probe after about two round trips makes the peer's SACK reveal a
+ * lost tail, instead of waiting for the RTO (200 ms at least). The probe
+ * timeout follows Linux: 2 SRTT, or 1.5 SRTT + 200 ms with one segment in
+ * flight (the peer may be delaying its ACK), at least 10 ms. */
+static bool tlp_pto(const tcb *t, uint64_t *pto)
+{
+    if (!t->sack_ok || t->in_recovery || t->tlp_out || t->backoff || !t->srtt_us ||
+        !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) ||
+        t->snd_nxt != t->snd_max)
+        return false;
+    uint64_t srtt = (uint64_t)t->srtt_us * 1000;
+    uint64_t p = 2 * srtt;
+    if (t->snd_max - t->snd_una <= t->snd_mss && p < srtt + srtt / 2 + 200 * NS_PER_MS)
+        p = srtt + srtt / 2 + 200 * NS_PER_MS;
+    if (p < 10 * NS_PER_MS)
+        p = 10 * NS_PER_MS;
+    *pto = p;
+    return true;
+}
+
+/* The probe: one new segment if the windows allow, else the last one
+ * again. Then the ordinary RTO takes over. */
+static void send_loss_probe(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    c->ctr->tcp_loss_probes++;
+    t->tlp_out = true;
+    uint32_t data_end = t->buf_seq + t->sndbuf.used;
+    uint32_t before = t->snd_max;
+    if (seq_lt(t->snd_nxt, data_end) && seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
+        uint32_t saved = t->cwnd;
+        t->cwnd = t->snd_nxt - t->snd_una + t->snd_mss;
+        tcp_send_forced(t);
+        t->cwnd = saved;
+    }
+    if (t->snd_max == before) { /* nothing new went out: resend the tail */
+        uint32_t out = t->snd_max - t->snd_una;
+        uint32_t last = out < t->snd_mss ? out : t->snd_mss;
+        tcp_send_retransmit(t, t->snd_max - last);
+    }
+    t->tlp_high = t->snd_max;
+    t->rto_at = c->now + rtt_rto_ns(t);
+}
+
 void tcp_arm_rto(tcb *t)
 {
     bool outstanding = t->snd_una != t->snd_nxt;
@@ -25,8 +70,16 @@ void tcp_arm_rto(tcb *t)
     bool persist = !outstanding && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT &&
                    data_pending(t);
     if (outstanding || persist) {
-        if (t->rto_at == UINT64_MAX)
-            t->rto_at = t->ctx->now + rtt_rto_ns(t);
+        /* A loss probe is timed from the latest transmission (as Linux
+         * does), so an armed probe moves with every segment sent. */
+        uint64_t rto = rtt_rto_ns(t), pto;
+        if (outstanding && tlp_pto(t, &pto) && pto < rto) {
+            t->tlp_armed = true;
+            t->rto_at = t->ctx->now + pto;
+        } else if (t->rto_at == UINT64_MAX || t->tlp_armed) {
+            t->tlp_armed = false;
+            t->rto_at = t->ctx->now + rto;
+        }
     } else {
         t->rto_at = UINT64_MAX;
     }
@@ -67,6 +120,13 @@ static void rto_fired(tcb *t)
     }
     if (!tcb_synchronized(t) || t->state == SYNACK_TIME_WAIT)
         return;
+    if (t->tlp_armed) {
+        t->tlp_armed = false;
+        if (outstanding) {
+            send_loss_probe(t);
+            return;
+        }
+    }
 
     if (outstanding) {
         if (++t->retries > s->tcp_retries2) {
@@ -83,6 +143,7 @@ static void rto_fired(tcb *t)
         t->dupacks = 0;
         t->in_recovery = false;
         t->high_rxt = t->snd_una;
+        t->tlp_out = t->lost_valid = false;
         t->recover = t->snd_max;
         t->rtt_timing = false; /* Karn's rule */
         t->snd_nxt = t->snd_una;

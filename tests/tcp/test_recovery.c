@@ -195,6 +195,60 @@ static void duplicate_reported_by_dsack(void **state)
     assert_int_equal(pkt_counter(h, tcp_dsack_sent), 1);
 }
 
+/* Tail loss probe (RFC 8985 §7): the last segments of a flight are lost
+ * and no duplicate ACKs can come. Instead of the RTO (1 s here), a probe
+ * goes out after about two round trips (10 ms at the least), and the SACK
+ * it brings back starts recovery for the hole below it. */
+static void tail_loss_probe_beats_the_rto(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    flight(h, 1, 4);
+    uint32_t S = h->iss + 1;
+    pkt_advance(h, 9);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    /* Nothing new to send: the probe resends the last segment. */
+    wire_tcp probe = pkt_expect(h, PKT_ANY_FLAGS, S + 3 * MSS, PKT_ANY);
+    assert_int_equal(probe.payload_len, MSS);
+    assert_int_equal(pkt_counter(h, tcp_loss_probes), 1);
+    /* Segments 0, 1 and the probe arrived; 2 did not. */
+    uint32_t b[][2] = {{S + 3 * MSS, S + 4 * MSS}};
+    dupack(h, S + 2 * MSS, b, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 2 * MSS, PKT_ANY); /* resent at once */
+    assert_int_equal(pkt_counter(h, tcp_loss_probe_recovery), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+}
+
+/* A retransmission can be lost too. When data sent after our copy of the
+ * head is SACKed while the head is still missing, the copy was lost: send
+ * it again without waiting for the RTO (RACK's reasoning). */
+static void lost_retransmission_resent(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 4);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(n) * MSS)
+    uint32_t b1[][2] = {{SEG(1), SEG(2)}};
+    dupack(h, SEG(0), b1, 1);
+    uint32_t b2[][2] = {{SEG(1), SEG(3)}};
+    dupack(h, SEG(0), b2, 1);
+    uint32_t b3[][2] = {{SEG(1), SEG(4)}};
+    dupack(h, SEG(0), b3, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY); /* fast retransmit of the head */
+    pkt_drain(h);
+    /* New data goes out after it (the window allows), and arrives ... */
+    static uint8_t more[MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), MSS);
+    pkt_drain(h);
+    uint32_t b4[][2] = {{SEG(1), SEG(5)}};
+    dupack(h, SEG(0), b4, 1);
+    /* ... while the head's copy did not: it is sent again. */
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_lost_retransmit), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+#undef SEG
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +258,8 @@ int main(void)
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, teardown),
         cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, teardown),
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, teardown),
+        cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, teardown),
+        cmocka_unit_test_teardown(lost_retransmission_resent, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
