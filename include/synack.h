@@ -340,7 +340,8 @@ int synack_bind(synack_sock *k, uint16_t port);
 int synack_listen(synack_sock *k, int backlog);
 
 /* Take one established connection from a listener's accept queue. The new
- * handle belongs to the caller. Returns NULL and sets *err (if non-NULL) to
+ * handle belongs to the caller; it gets SYNACK_EV_WRITABLE, and
+ * SYNACK_EV_READABLE if data or the peer's FIN arrived before accept. Returns NULL and sets *err (if non-NULL) to
  * -EAGAIN when the queue is empty, -EINVAL when `k` is not listening. */
 synack_sock *synack_accept(synack_sock *k, int *err);
 
@@ -362,6 +363,9 @@ ssize_t synack_recv(synack_sock *k, void *buf, size_t len);
 
 enum { SYNACK_SHUT_RD = 0, SYNACK_SHUT_WR = 1, SYNACK_SHUT_RDWR = 2 };
 /* Half-close. SHUT_WR sends FIN after queued data; reading goes on.
+ * SHUT_RD: unread and later data is acknowledged and dropped; recv returns 0.
+ * Options set on a listener (nodelay, cork, quickack, keepalive and its
+ * times, buffers, MSS) carry over to the connections it accepts.
  * Errors: -ENOTCONN, -EINVAL. */
 int synack_shutdown(synack_sock *k, int how);
 
@@ -371,7 +375,9 @@ int synack_shutdown(synack_sock *k, int how);
  * The handle is invalid afterwards. Always returns 0. */
 int synack_close(synack_sock *k);
 
-/* Abort (RFC 9293 §3.10.5): send RST if synchronized, free everything. The
+/* Abort (RFC 9293 §3.10.5): send RST from SYN-RECEIVED, ESTABLISHED,
+ * FIN-WAIT-1/2 and CLOSE-WAIT (not from CLOSING, LAST-ACK or TIME-WAIT,
+ * where the peer has closed already), and free everything. The
  * handle is invalid afterwards. Always returns 0. */
 int synack_abort(synack_sock *k);
 
@@ -395,11 +401,13 @@ size_t synack_writable(const synack_sock *k);
 
 /* Socket options. */
 typedef enum synack_opt {
-    SYNACK_SO_RCVBUF = 1, /* receive buffer bytes (before connect/listen)   */
-    SYNACK_SO_SNDBUF,     /* send buffer bytes (before connect/listen)      */
+    SYNACK_SO_RCVBUF = 1, /* receive buffer bytes, fixed (no autotuning);
+                             before connect, or on a listener for the
+                             connections it accepts                        */
+    SYNACK_SO_SNDBUF,     /* send buffer bytes, likewise                    */
     SYNACK_SO_REUSEADDR,  /* 0/1                                            */
     SYNACK_TCP_NODELAY,   /* 0/1: turn Nagle's algorithm off                */
-    SYNACK_TCP_MAXSEG,    /* MSS to announce (before connect/listen)        */
+    SYNACK_TCP_MAXSEG,    /* MSS to announce (before connect, or on a listener) */
     SYNACK_TCP_CORK,      /* 0/1: hold partial segments until uncorked      */
     SYNACK_TCP_QUICKACK,  /* 0/1: never delay ACKs                          */
     SYNACK_SO_KEEPALIVE,  /* 0/1: probe an idle peer                        */

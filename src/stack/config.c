@@ -156,7 +156,8 @@ size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
         const knob *k = &KNOBS[i];
         const uint32_t *v = (const uint32_t *)((const char *)&cfg->net + k->offset);
         char line[128];
-        int n = snprintf(line, sizeof(line), "net.ipv4.%s =", k->name);
+        int n = snprintf(line, sizeof(line), "net.%s.%s =",
+                         strcmp(k->name, "somaxconn") ? "ipv4" : "core", k->name);
         for (int j = 0; j < k->count; j++)
             n += snprintf(line + n, sizeof(line) - (size_t)n, " %u", v[j]);
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");

@@ -63,6 +63,12 @@ synack_sock *synack_accept(synack_sock *k, int *err)
     a->app_owned = true;
     if (err)
         *err = 0;
+    /* Events raised before the handle had an owner were not delivered:
+     * say again what is true now (data or end of stream waiting, room). */
+    enter(a);
+    tcb_signal(a, SYNACK_EV_WRITABLE |
+                      ((a->rcvbuf.buf && a->rcvbuf.used) || a->eof ? SYNACK_EV_READABLE : 0));
+    leave(a);
     return a;
 }
 

@@ -36,6 +36,7 @@ static void enter_recovery(tcb *t)
     t->ssthresh = t->cc->on_loss(t);
     t->rtt_timing = false;
     if (t->sack_ok) {
+        c->ctr->tcp_sack_recovery++;
         /* RFC 6675 §5 step (4): cwnd = ssthresh, then pipe decides. */
         t->cwnd = t->ssthresh;
         t->high_rxt = t->snd_una;

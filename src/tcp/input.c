@@ -105,7 +105,13 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     t->user_sndbuf = l->user_sndbuf;
     t->user_rcvbuf = l->user_rcvbuf;
     t->adv_mss = l->adv_mss;
-    t->nodelay = l->nodelay;
+    t->nodelay = l->nodelay; /* options set on a listener carry over, as in Linux */
+    t->cork = l->cork;
+    t->quickack = l->quickack;
+    t->keepalive = l->keepalive;
+    t->keep_idle_s = l->keep_idle_s;
+    t->keep_intvl_s = l->keep_intvl_s;
+    t->keep_cnt = l->keep_cnt;
     t->rcv_wscale = tcp_rcv_wscale(c);
     if (ring_init(&t->sndbuf, t->sndbuf_size) || ring_init(&t->rcvbuf, t->rcvbuf_size)) {
         c->ctr->tcp_no_memory++;
@@ -444,6 +450,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         t->snd_wl2 = seg->ack;
         t->retries = 0;
         tcb_set_state(t, SYNACK_ESTABLISHED, "rcv ACK");
+        tcp_keepalive_reset(t);
         if (t->fin_queued) /* shutdown() while SYN-RECEIVED (RFC 9293 §3.10.4) */
             tcb_set_state(t, SYNACK_FIN_WAIT_1, "queued shutdown");
         if (l) {
@@ -512,6 +519,8 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         /* Shorter than a full segment: the end of one of the peer's writes. */
         t->last_small = dlen < (uint32_t)t->adv_mss - (t->ts_ok ? 12u : 0u);
         if (receive_text(t, seq, data, dlen)) {
+            if (t->rd_shut) /* shutdown(SHUT_RD): taken and acknowledged, then dropped */
+                ring_consume(&t->rcvbuf, t->rcvbuf.used);
             tcb_signal(t, SYNACK_EV_READABLE);
             /* ACK every second full segment at once; hold a lone one back
              * (delayed ACK), except when it fills a hole. */

@@ -39,8 +39,8 @@ void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool
 
 uint32_t tcp_rcv_window(const tcb *t)
 {
-    if (!t->rcvbuf.buf || t->rd_shut)
-        return t->rd_shut ? t->rcvbuf_size : 0;
+    if (!t->rcvbuf.buf)
+        return 0;
     return ring_free_space(&t->rcvbuf);
 }
 

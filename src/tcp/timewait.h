@@ -4,8 +4,8 @@
  * When a connection enters TIME-WAIT its full record (tcb, buffers, timers)
  * is given up and a small tcp_tw record (< 64 bytes) carries on: the 4-tuple,
  * SND.NXT, RCV.NXT, the window we announced, TS.Recent with its age, the
- * timestamp offset and the expiry. Records live in a pool (indices, not
- * pointers, so 32-bit links keep the record small), in their own hash table,
+ * timestamp offset and the expiry. Records live in fixed slabs, addressed by
+ * index (32-bit links keep the record small), in their own hash table,
  * and on one of two expiry lists:
  *   - the 2MSL list: every entry lives exactly 2 x MSL from its (re)start and
  *     `now` never runs backwards, so appending keeps it sorted: O(1) FIFO;
@@ -33,7 +33,7 @@ enum {
     TW_F_HANDLE = 1u << 2, /* an application still holds the tcb            */
 };
 
-/* One TIME-WAIT entry. Links are pool index + 1 (0 = none). Times are
+/* One TIME-WAIT entry. Links are record index + 1 (0 = none). Times are
  * milliseconds of the stack clock, truncated to 32 bits and compared with
  * wrap-around, like Linux's 32-bit jiffies stamps. */
 typedef struct tcp_tw {

@@ -99,7 +99,7 @@ static void grow_send_buffer(tcb *t)
 /* Receive-buffer autotuning, a simple form of Linux's dynamic right-sizing:
  * if the application reads more than half the buffer within one round
  * trip, the window (the buffer) is what limits the sender: grow it to
- * twice that, up to tcp_rmem[2] (unless SO_RCVBUF was set). */
+ * four times that, up to tcp_rmem[2] (unless SO_RCVBUF was set). */
 static void grow_receive_buffer(tcb *t, uint32_t n)
 {
     tcp_ctx *c = t->ctx;
@@ -147,6 +147,8 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
 
 ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
 {
+    if (t->rd_shut)
+        return 0; /* the application said it reads no more */
     if (t->rcvbuf.buf && t->rcvbuf.used) {
         uint32_t before = tcp_rcv_window(t);
         uint32_t n = ring_read(&t->rcvbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
@@ -194,8 +196,11 @@ int tcp_user_shutdown(tcb *t, int how)
         return -EINVAL;
     if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN || t->state == SYNACK_SYN_SENT)
         return -ENOTCONN;
-    if (how != SYNACK_SHUT_WR)
+    if (how != SYNACK_SHUT_WR) {
         t->rd_shut = true;
+        if (t->rcvbuf.buf)
+            ring_consume(&t->rcvbuf, t->rcvbuf.used); /* unread data is dropped */
+    }
     if (how == SYNACK_SHUT_RD || t->fin_queued)
         return 0;
     switch (t->state) {

@@ -235,7 +235,7 @@ static void usage(FILE *f) {
         fprintf(f, "  %-16s %s\n", e[i].name, e[i].summary);
     fprintf(f, "\noptions:\n"
                "  --json          print the key figures as one JSON object instead\n"
-               "  --csv FILE      write the series (series,x,y rows)\n"
+               "  --csv FILE      write the series (a header row naming the axes, then series,x,y rows)\n"
                "  --plot FILE     draw the series as an SVG line plot\n"
                "  --seed N        simulator seed (default 1)\n");
 }

@@ -3,6 +3,7 @@
  * divided by the TIME-WAIT length, and what tcp_tw_reuse, a wider range
  * and a shorter MSL do to it. */
 #include "lab.h"
+#include "tcp/timewait.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -198,13 +199,13 @@ int lab_port_exhaustion(const lab_options *o, lab_result *r) {
                 "\n- defaults: steady %.0f/min, %.1f%% of the ceiling; the ports go in bursts: all\n"
                 "  28,232 in the first ~6 s, then nothing until the first TIME-WAITs expire at\n"
                 "  60 s, then again (plot: --plot FILE.svg). TIME-WAIT entries peak at %.0f, each\n"
-                "  a %s-byte record, not a connection.\n"
+                "  a %zu-byte record, not a connection.\n"
                 "- tcp_tw_reuse=1: a port in TIME-WAIT is taken again once 1 s passed since its\n"
                 "  last timestamp; the client application's own limit (5,000/s) is what remains.\n"
                 "- a wider range raises the ceiling in proportion (64,512 ports); a shorter MSL\n"
                 "  divides the TIME-WAIT, at the price of the protection it gives (why-time-wait).\n",
                 lab_fig(r, "steady_rate_per_min"),
                 100.0 * lab_fig(r, "steady_rate_per_min") / lab_fig(r, "expected_per_min"),
-                lab_fig(r, "time_wait_peak"), "60");
+                lab_fig(r, "time_wait_peak"), sizeof(tcp_tw));
     return 0;
 }
