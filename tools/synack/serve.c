@@ -127,15 +127,22 @@ static int flush_pending(conn *c)
     return 1;
 }
 
+/* The pattern, long enough that any 64 KiB run of it starts at one of the
+ * first ten bytes: the source sends straight from here, nothing is built
+ * per call (building it byte by byte, and again for every partial send,
+ * cost the source ~40% of its CPU time at 1 Gbit/s). */
+#define SRC_CHUNK 65536
+static char src_pattern[SRC_CHUNK + 10];
+
 static int pump_source(conn *c)
 {
-    char chunk[16384];
+    if (!src_pattern[0])
+        for (size_t i = 0; i < sizeof src_pattern; i++)
+            src_pattern[i] = PATTERN[i % 10];
     while (c->src_left > 0) {
-        /* the pattern continues across chunks: start at out % 10 */
-        size_t len = c->src_left < sizeof chunk ? (size_t)c->src_left : sizeof chunk;
-        for (size_t i = 0; i < len; i++)
-            chunk[i] = PATTERN[(c->out + i) % 10];
-        ssize_t n = synack_send(c->k, chunk, len);
+        /* the pattern continues across sends: start at out % 10 */
+        size_t len = c->src_left < SRC_CHUNK ? (size_t)c->src_left : SRC_CHUNK;
+        ssize_t n = synack_send(c->k, src_pattern + c->out % 10, len);
         if (n == -EAGAIN || n == 0)
             return 0;
         if (n < 0)
