@@ -161,8 +161,12 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
             after = max_field;
         uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
         uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
+        /* A window update of its own only when the window we announced has
+         * fallen to half of what we could announce (Linux's rule in
+         * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
+         * a reader that keeps up does not double the ACK count. */
         bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
-                      after >= adv + step;
+                      after >= adv + step && after >= 2 * adv;
         if (update)
             t->ack_pending = true;
         /* The application took a short write's data: if it does not answer

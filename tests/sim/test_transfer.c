@@ -292,6 +292,55 @@ static void bulk_survives_loss_reno(void **state)
     bulk_survives_loss("reno");
 }
 
+/* ------------------------------------------------------------ ACK count */
+
+static long ack_segs, data_segs;
+static synack_sock *ack_reader;
+
+static void count_acks(void *ctx, const sim_trace *t)
+{
+    world *w = ctx;
+    if (t->kind != SIM_TRACE_STACK || t->host != w->server)
+        return;
+    if (t->ev->kind == SYNACK_TRACE_SEG_OUT && !t->ev->seg.len)
+        ack_segs++;
+    if (t->ev->kind == SYNACK_TRACE_SEG_IN && t->ev->seg.len)
+        data_segs++;
+}
+
+static void read_all(void *ctx, synack_sock *k, unsigned ev)
+{
+    (void)ctx;
+    static uint8_t buf[1 << 16];
+    if (k == ack_reader && (ev & SYNACK_EV_READABLE))
+        while (synack_recv(k, buf, sizeof(buf)) > 0)
+            ;
+}
+
+/* A receiver whose application reads every segment as it comes still
+ * sends one ACK per two segments (delayed ACK), not one per read: reading
+ * alone does not warrant a window update (Linux's tcp_cleanup_rbuf rule). */
+static void reader_that_keeps_up_acks_every_second_segment(void **state)
+{
+    (void)state;
+    world w;
+    open_world(&w, 7, 1, NULL);
+    ack_segs = data_segs = 0;
+    ack_reader = w.a;
+    sim_set_trace(w.s, count_acks, &w);
+    sim_host_set_event(w.server, read_all, NULL);
+    static uint8_t data[1 << 16];
+    for (int i = 0; i < 500; i++) {
+        while (synack_send(w.c, data, sizeof(data)) > 0)
+            ;
+        sim_run_until(w.s, sim_now(w.s) + SIM_MS);
+    }
+    printf("%ld data segments, %ld ACKs\n", data_segs, ack_segs);
+    assert_true(data_segs > 1000);
+    assert_true(ack_segs <= data_segs / 2 + data_segs / 20);
+    sim_free(w.s);
+}
+
 /* ------------------------------------------------------------ autotuning */
 
 /* With Linux's default buffers (16 KiB to send, 128 KiB to receive) a
@@ -334,6 +383,7 @@ int main(void)
         cmocka_unit_test(bulk_survives_loss_cubic),
         cmocka_unit_test(bulk_survives_loss_reno),
         cmocka_unit_test(buffers_grow_with_the_path),
+        cmocka_unit_test(reader_that_keeps_up_acks_every_second_segment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
