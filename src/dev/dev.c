@@ -9,6 +9,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@
 
 struct dev {
     dev_kind kind;
+    unsigned flags;   /* DEV_OFFLOAD, DEV_TRUST_CSUM */
+    size_t vhlen;     /* virtio_net_hdr bytes before each frame (offload), else 0 */
     int fd;
     int ctl;          /* AF_INET datagram socket for interface ioctls */
     int created;
@@ -36,6 +39,7 @@ struct dev {
     uint8_t *rxbuf;   /* DEV_BATCH slots */
     uint8_t *txbuf;   /* DEV_BATCH slots */
     size_t txlen[DEV_BATCH];
+    struct virtio_net_hdr txvh[DEV_BATCH]; /* offload: the header of each queued frame */
     int ntx;
     struct mmsghdr msgs[DEV_BATCH];
     struct iovec iov[DEV_BATCH];
@@ -94,7 +98,8 @@ static int open_tun(dev *d, char *err, size_t errlen)
     }
     struct ifreq r;
     ifreq_for(d, &r);
-    r.ifr_flags = (short)((d->kind == DEV_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+    r.ifr_flags = (short)((d->kind == DEV_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+                          (d->vhlen ? IFF_VNET_HDR : 0));
     if (ioctl(d->fd, TUNSETIFF, &r) < 0) {
         int e = errno;
         fail(err, errlen, "%s: cannot %s %s interface: %s%s", d->name,
@@ -104,6 +109,19 @@ static int open_tun(dev *d, char *err, size_t errlen)
         return -1;
     }
     memcpy(d->name, r.ifr_name, IFNAMSIZ);
+    if (d->vhlen) {
+        int sz = (int)d->vhlen;
+        if (ioctl(d->fd, TUNSETVNETHDRSZ, &sz) < 0 ||
+            ioctl(d->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
+            fail(err, errlen, "%s: cannot turn on TAP offloads: %s", d->name, strerror(errno));
+            return -1;
+        }
+    } else if (d->kind == DEV_TAP) {
+        /* The offloads are the interface's, not the file's: they outlive an
+         * --offload run that did not get to turn them off, and would send
+         * 64 KiB frames with partial checksums to a reader expecting none. */
+        (void)ioctl(d->fd, TUNSETOFFLOAD, 0ul);
+    }
     if (set_nonblock(d->fd) < 0) {
         fail(err, errlen, "%s: O_NONBLOCK: %s", d->name, strerror(errno));
         return -1;
@@ -152,6 +170,16 @@ static int open_packet(dev *d, char *err, size_t errlen)
 
 dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen)
 {
+    return dev_open_flags(kind, ifname, 0, err, errlen);
+}
+
+dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err,
+                    size_t errlen)
+{
+    if ((flags & DEV_OFFLOAD) && kind != DEV_TAP) {
+        fail(err, errlen, "offloads are for TAP devices only");
+        return NULL;
+    }
     if (!ifname || !*ifname || strlen(ifname) >= IFNAMSIZ) {
         fail(err, errlen, "bad interface name '%s'", ifname ? ifname : "");
         return NULL;
@@ -162,6 +190,8 @@ dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen)
         return NULL;
     }
     d->kind = kind;
+    d->flags = flags;
+    d->vhlen = (flags & DEV_OFFLOAD) ? sizeof(struct virtio_net_hdr) : 0;
     d->fd = -1;
     snprintf(d->name, sizeof d->name, "%s", ifname);
     d->ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -178,7 +208,10 @@ dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen)
     d->slot = d->mtu + 64 < 2048 ? 2048 : d->mtu + 64;
     if (d->slot > DEV_FRAME_MAX)
         d->slot = DEV_FRAME_MAX;
+    if (d->vhlen)
+        d->slot = DEV_FRAME_MAX; /* we send segments up to 64 KiB; the kernel cuts them */
     d->rslot = kind == DEV_PACKET ? DEV_FRAME_MAX : d->slot;
+    d->rslot += d->vhlen; /* room for the virtio_net_hdr in front */
     d->rxbuf = malloc(d->rslot * DEV_BATCH);
     d->txbuf = malloc(d->slot * DEV_BATCH);
     if (!d->rxbuf || !d->txbuf) {
@@ -197,6 +230,8 @@ void dev_close(dev *d)
         return;
     if (d->fd >= 0) {
         dev_flush(d);
+        if (d->vhlen) /* leave a TAP we attached to as we found it: no offloads */
+            (void)ioctl(d->fd, TUNSETOFFLOAD, 0ul);
         close(d->fd); /* a TAP/TUN we created is not persistent: this removes it */
     }
     if (d->ctl >= 0)
@@ -225,49 +260,156 @@ int dev_hwaddr(const dev *d, uint8_t mac[6])
     return 0;
 }
 
+/* The Internet checksum's running sum of n bytes at p, added to acc (the
+ * sum in network byte order, not folded). A one's-complement sum does not
+ * depend on byte order (RFC 1071 §2(B)): the bulk is summed as native
+ * 32-bit words and swapped once at the end. */
 static uint32_t sum16(const uint8_t *p, size_t n, uint32_t acc)
 {
-    for (; n > 1; p += 2, n -= 2)
-        acc += (uint32_t)(p[0] << 8 | p[1]);
+    uint64_t s = 0;
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        s += (w & 0xffffffffu) + (w >> 32);
+    }
+    for (; n >= 2; p += 2, n -= 2) {
+        uint16_t h;
+        memcpy(&h, p, 2);
+        s += h;
+    }
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    uint16_t native = (uint16_t)s;
+    acc += (uint32_t)ntohs(native);
     if (n)
         acc += (uint32_t)(p[0] << 8);
     return acc;
 }
 
-/* Fill in the TCP/UDP checksum of an IPv4 frame whose sender left it
- * partial (TP_STATUS_CSUMNOTREADY), so the stack can verify it as usual. */
-static void complete_checksum(uint8_t *f, size_t len)
+static uint16_t fold(uint32_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return (uint16_t)acc;
+}
+
+/* The TCP or UDP header of an unfragmented IPv4 frame (NULL for anything
+ * else), with the L4 length and the offset of its checksum field. */
+static uint8_t *l4_of(uint8_t *f, size_t len, size_t *l4len, size_t *off)
 {
     if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
-        return;
+        return NULL;
     uint8_t *ip = f + 14;
     size_t ihl = (size_t)(ip[0] & 15) * 4;
     size_t tot = (size_t)(ip[2] << 8 | ip[3]);
     if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + tot > len)
-        return;
+        return NULL;
     if ((ip[6] & 0x3f) || ip[7])
-        return; /* a fragment: leave it */
-    size_t off;
+        return NULL; /* a fragment: leave it */
     if (ip[9] == 6)
-        off = 16;
+        *off = 16;
     else if (ip[9] == 17)
-        off = 6;
+        *off = 6;
     else
-        return;
-    uint8_t *l4 = ip + ihl;
-    size_t l4len = tot - ihl;
-    if (l4len < off + 2)
+        return NULL;
+    *l4len = tot - ihl;
+    if (*l4len < *off + 2)
+        return NULL;
+    return ip + ihl;
+}
+
+/* The pseudo-header's sum (RFC 9293 §3.1) for the L4 part of `ip`. */
+static uint32_t pseudo_sum(const uint8_t *ip, size_t l4len)
+{
+    return sum16(ip + 12, 8, 0) + ip[9] + (uint32_t)l4len;
+}
+
+/* Fill in the TCP/UDP checksum of an IPv4 frame whose sender left it
+ * partial (TP_STATUS_CSUMNOTREADY, VIRTIO_NET_HDR_F_NEEDS_CSUM), so the
+ * stack can verify it as usual. */
+static void complete_checksum(uint8_t *f, size_t len)
+{
+    size_t l4len, off;
+    uint8_t *l4 = l4_of(f, len, &l4len, &off);
+    if (!l4)
         return;
     l4[off] = l4[off + 1] = 0;
-    uint32_t acc = sum16(ip + 12, 8, 0) + ip[9] + (uint32_t)l4len;
-    acc = sum16(l4, l4len, acc);
-    while (acc >> 16)
-        acc = (acc & 0xffff) + (acc >> 16);
-    uint16_t c = (uint16_t)~acc;
-    if (ip[9] == 17 && c == 0)
+    uint16_t c = (uint16_t)~fold(sum16(l4, l4len, pseudo_sum(f + 14, l4len)));
+    if (off == 6 && c == 0)
         c = 0xffff;
     l4[off] = (uint8_t)(c >> 8);
     l4[off + 1] = (uint8_t)c;
+}
+
+/* Whether the TCP checksum of an IPv4 frame is right (1 for frames that are
+ * not TCP: the stack checks those itself). */
+static int tcp_checksum_ok(uint8_t *f, size_t len)
+{
+    size_t l4len, off;
+    uint8_t *l4 = l4_of(f, len, &l4len, &off);
+    if (!l4 || off != 16)
+        return 1;
+    return fold(sum16(l4, l4len, pseudo_sum(f + 14, l4len))) == 0xffff;
+}
+
+static int is_tcp4(const uint8_t *f, size_t len)
+{
+    return len >= 14 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6;
+}
+
+/* Offload: strip the virtio_net_hdr in front of a received frame and settle
+ * its checksum (see dev.h). Returns the frame's length, or 0 to drop it. */
+static size_t vnet_rx(dev *d, uint8_t *b, size_t r)
+{
+    if (r < d->vhlen + 14)
+        return 0;
+    struct virtio_net_hdr vh;
+    memcpy(&vh, b, sizeof vh);
+    uint8_t *f = b + d->vhlen;
+    size_t len = r - d->vhlen;
+    int trust = (d->flags & DEV_TRUST_CSUM) && is_tcp4(f, len);
+    if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        d->st.rx_gso++;
+    if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+        if (!trust)
+            complete_checksum(f, len);
+    } else if (trust && !(vh.flags & VIRTIO_NET_HDR_F_DATA_VALID) && !tcp_checksum_ok(f, len)) {
+        d->st.rx_bad_csum++;
+        return 0;
+    }
+    return len;
+}
+
+/* Offload: the virtio_net_hdr for a frame about to be sent; for TCP its
+ * checksum field becomes the pseudo-header sum the kernel completes. */
+static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
+{
+    memset(vh, 0, sizeof *vh);
+    size_t l4len, off;
+    uint8_t *l4 = l4_of(f, len, &l4len, &off);
+    if (!l4 || off != 16 || l4len < 20)
+        return;
+    size_t thl = (size_t)(l4[12] >> 4) * 4;
+    if (thl < 20 || thl > l4len)
+        return;
+    size_t l3 = (size_t)(l4 - f);
+    vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    vh->csum_start = (uint16_t)l3;
+    vh->csum_offset = 16;
+    uint16_t ps = fold(pseudo_sum(f + 14, l4len));
+    l4[16] = (uint8_t)(ps >> 8);
+    l4[17] = (uint8_t)ps;
+    /* Each piece the kernel cuts carries this segment's options: an MTU
+     * sized packet holds MTU - 40 - options of payload. */
+    size_t mss = d->mtu > 40 + (thl - 20) + 1 ? d->mtu - 40 - (thl - 20) : 1;
+    if (l4len - thl > mss) {
+        vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        if (l4[13] & 0x80) /* CWR */
+            vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
+        vh->gso_size = (uint16_t)mss;
+        vh->hdr_len = (uint16_t)(l3 + thl);
+        d->st.tx_gso++;
+    }
 }
 
 static int csum_not_ready(struct msghdr *m)
@@ -319,8 +461,8 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
         return n;
     }
     for (int i = 0; i < max; i++) {
-        uint8_t *b = d->rxbuf + (size_t)i * d->slot;
-        ssize_t r = read(d->fd, b, d->slot);
+        uint8_t *b = d->rxbuf + (size_t)i * d->rslot;
+        ssize_t r = read(d->fd, b, d->rslot);
         if (r < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 break;
@@ -328,10 +470,17 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
         }
         if (r == 0)
             break;
+        size_t len = (size_t)r;
+        if (d->vhlen) {
+            len = vnet_rx(d, b, len);
+            if (!len)
+                continue;
+            b += d->vhlen;
+        }
         frames[n] = b;
-        lens[n++] = (size_t)r;
+        lens[n++] = len;
         d->st.rx_frames++;
-        d->st.rx_bytes += (uint64_t)r;
+        d->st.rx_bytes += len;
     }
     return n;
 }
@@ -344,7 +493,10 @@ void dev_send(dev *d, const void *frame, size_t len)
     }
     if (d->ntx == DEV_BATCH)
         dev_flush(d);
-    memcpy(d->txbuf + (size_t)d->ntx * d->slot, frame, len);
+    uint8_t *f = d->txbuf + (size_t)d->ntx * d->slot;
+    memcpy(f, frame, len);
+    if (d->vhlen)
+        vnet_tx(d, f, len, &d->txvh[d->ntx]);
     d->txlen[d->ntx++] = len;
 }
 
@@ -380,8 +532,11 @@ int dev_flush(dev *d)
     } else {
         for (int i = 0; i < d->ntx; i++) {
             ssize_t r;
+            struct iovec v[2] = {{.iov_base = &d->txvh[i], .iov_len = d->vhlen},
+                                 {.iov_base = d->txbuf + (size_t)i * d->slot,
+                                  .iov_len = d->txlen[i]}};
             do
-                r = write(d->fd, d->txbuf + (size_t)i * d->slot, d->txlen[i]);
+                r = d->vhlen ? writev(d->fd, v, 2) : write(d->fd, v[1].iov_base, v[1].iov_len);
             while (r < 0 && errno == EINTR);
             if (r < 0) {
                 d->st.tx_dropped++;

@@ -36,10 +36,32 @@ typedef struct dev_stats {
     uint64_t rx_frames, rx_bytes, tx_frames, tx_bytes;
     uint64_t tx_dropped; /* the kernel refused a frame (queue full, ...) */
     uint64_t rx_truncated;
+    uint64_t rx_gso, tx_gso;  /* offload: frames above the MTU each way      */
+    uint64_t rx_bad_csum;     /* offload + DEV_TRUST_CSUM: dropped frames     */
 } dev_stats;
 
 /* Open a device on interface `ifname`. Returns NULL with a message in `err`. */
 dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen);
+
+/* DEV_OFFLOAD (TAP only): every frame crosses the TAP behind a virtio_net_hdr
+ * (IFF_VNET_HDR), and the kernel is told we take partial checksums and TCP
+ * segments up to 64 KiB (TUNSETOFFLOAD TUN_F_CSUM|TUN_F_TSO4), so one
+ * read()/write() moves up to 64 KiB instead of one MTU-sized frame.
+ *   Receive: the header is stripped. A TCP/UDP checksum the kernel left
+ *   partial (NEEDS_CSUM: the data never left its memory) is completed, or —
+ *   with DEV_TRUST_CSUM, for a stack run with checksum_offload — left as it
+ *   is; with DEV_TRUST_CSUM a TCP frame the kernel did not vouch for (neither
+ *   NEEDS_CSUM nor DATA_VALID) is verified here and dropped when wrong
+ *   (rx_bad_csum), since that stack verifies nothing.
+ *   Send: every IPv4 TCP frame goes with NEEDS_CSUM and its checksum field
+ *   set to the pseudo-header sum, so the kernel finishes the checksum (or
+ *   skips it: local delivery trusts a partial checksum); a frame longer than
+ *   the MTU also goes as GSO TCPV4 with gso_size = MTU - 40 - its TCP
+ *   options, and the kernel cuts it (the stack needs gso_max set). */
+#define DEV_OFFLOAD 1u
+#define DEV_TRUST_CSUM 2u
+dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err,
+                    size_t errlen);
 
 /* Close; removes the interface when this device created it. NULL ignored. */
 void dev_close(dev *d);
