@@ -1,7 +1,7 @@
 /*
  * netrun.h — what `synack serve` and `synack connect` share: the options
  * that put a stack on a real interface (--tap/--tun/--packet, --ip, --mac,
- * --gw, -o, --pcap, --trace) and the set-up and tear-down of device, runner
+ * --gw, -o, --pcap, --trace, --offload) and the set-up and tear-down of device, runner
  * and stack.
  */
 #ifndef SYNACK_TOOL_NETRUN_H
@@ -33,6 +33,7 @@ typedef struct netrun_opts {
     int trace;
     int impaired;
     dev_impair impair;
+    int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
 } netrun_opts;
 
 /* The help text for the options above. */

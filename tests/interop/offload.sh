@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# offload.sh — the TAP with virtio-net header offloads (--offload): the
+# kernel hands synack TCP segments up to 64 KiB with partial checksums and
+# takes segments up to 64 KiB from it to cut to the MTU (TSO). A kernel
+# client sends 20 MB to `serve --app echo`, `synack connect` sends 20 MB to
+# and receives 20 MB from kernel servers, all checked by SHA-256; then the
+# echo again through netem. The kernel must count no checksum errors.
+source "$(dirname "$0")/lib.sh"
+interop_require sha256sum
+setup_ns offload
+BIG=$((20 * 1024 * 1024))
+serve --port 7 --app echo --offload
+nsx $PEER --timeout 60 echo-client $SIP 7 "$BIG" && ok "20 MB echo with offload" || bad "20 MB echo with offload"
+stop "$SERVE_PID" || bad "synack serve exited with status $?"
+grep -q '^conn .*end=peer-closed' "$SERVE_LOG" || bad "the connection did not end by the peer closing"
+# Large frames both ways: the kernel's tap0 counters, one per read/write.
+read -r rxb rxp txb txp <<<"$(nsx cat /sys/class/net/tap0/statistics/{rx_bytes,rx_packets,tx_bytes,tx_packets} | tr "\n" " ")"
+[ "$rxp" -gt 0 ] && [ $((rxb / rxp)) -gt 3000 ] && ok "synack -> kernel: $rxp frames, $((rxb / rxp)) bytes each on average" ||
+    bad "synack -> kernel: $rxp frames of $rxb bytes: no large segments"
+[ "$txp" -gt 0 ] && [ $((txb / txp)) -gt 3000 ] && ok "kernel -> synack: $txp frames, $((txb / txp)) bytes each on average" ||
+    bad "kernel -> synack: $txp frames of $txb bytes: no large segments"
+
+head -c "$BIG" /dev/urandom >"$TMP/in"
+w=$(sha256sum <"$TMP/in" | cut -d' ' -f1)
+bg "$TMP/sink.log" $PEER --timeout 60 sink-server 5001
+sink=$BGPID
+waitfor "$TMP/sink.log" listening 10 || exit 1
+nsx "$BIN" connect --tap tap0 --ip $SIP/24 --to $KIP:5001 --send "$TMP/in" --timeout 60 --offload ||
+    bad "synack connect --offload --send failed"
+wait "$sink"
+grep -q "sha256 $BIG $w" "$TMP/sink.log" && ok "kernel received $BIG bytes intact" ||
+    bad "kernel received: $(cat "$TMP/sink.log")"
+bg "$TMP/src.log" $PEER --timeout 60 --data "$TMP/in" source-server 5002 "$BIG"
+src=$BGPID
+waitfor "$TMP/src.log" listening 10 || exit 1
+nsx "$BIN" connect --tap tap0 --ip $SIP/24 --to $KIP:5002 --out "$TMP/out" --timeout 60 --offload ||
+    bad "synack connect --offload --out failed"
+wait "$src"
+[ "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" = "$w" ] && ok "synack received $BIG bytes intact" ||
+    bad "synack received $(stat -c %s "$TMP/out") bytes, sha256 differs"
+
+netem
+serve --port 7 --app echo --offload "${IMPAIR[@]}"
+nsx $PEER --timeout 60 echo-client $SIP 7 $((2 * 1024 * 1024)) && ok "echo with offload through netem" ||
+    bad "echo with offload through netem"
+stop "$SERVE_PID" || bad "synack serve exited with status $?"
+errs=$(nsx nstat -az TcpInCsumErrors 2>/dev/null | awk '/TcpInCsumErrors/ { print $2 }')
+[ "${errs:-0}" = 0 ] && ok "the kernel saw no TCP checksum errors" || bad "the kernel counted $errs TCP checksum errors"
+finish
