@@ -5,6 +5,8 @@
 #   kernel -> stack (synack and lwIP alternate run by run on the same TAP);
 #   and the TAP ceiling: how many full-size frames a TAP moves each way with
 #   no stack at all (bench/peers/tap_ceiling.c; see bench/README.md).
+#   Each figure also for synack with --offload (virtio-net header: 64 KiB
+#   segments each way, checksums completed by the kernel), NAME_offload.
 # Prints "bench NAME synack=... PEER=... unit=... ratio=..." lines: PEER is
 # lwip for the three figures, tap_ceiling for the two bulk figures again.
 # Knobs: BENCH_RUNS (5), BENCH_QUICK=1 (allow fewer), TAP_BENCH_BYTES
@@ -58,9 +60,11 @@ K="timeout 120 $NSX python3 bench/peers/kernel_side.py"
 SYN_IP=10.77.0.2
 LW_IP=10.77.0.3
 
-start() { # start synack|lwip APP: a server in the background until `stop`
-    if [ "$1" = synack ]; then
-        $NSX "$BIN" serve --tap tap0 --ip $SYN_IP/24 --port 5000 --app "$2" --quiet >"$TMP/serve.log" 2>&1 &
+start() { # start synack|synack_off|lwip APP: a server in the background until `stop`
+    if [ "$1" = synack ] || [ "$1" = synack_off ]; then
+        local off=""
+        [ "$1" = synack_off ] && off=--offload
+        $NSX "$BIN" serve --tap tap0 --ip $SYN_IP/24 --port 5000 --app "$2" --quiet $off >"$TMP/serve.log" 2>&1 &
     else
         $NSX "$TMP/lwip_peer" tap0 $LW_IP/24 5000 "$2" 300 >"$TMP/serve.log" 2>&1 &
     fi
@@ -109,13 +113,16 @@ echo "TAP ceiling, kernel -> TAP reader: $frx_m frames/s of 1514 bytes = $crx_m 
 echo "TAP ceiling, TAP writer -> kernel: $ftx_m frames/s of 1514 bytes = $ctx_m Mbit/s of TCP payload ($ctx_lo-$ctx_hi, n=$RUNS)"
 
 declare -A MED
+declare -A OMED
 for fig in k2s s2k rate; do
-    sv="" lv=""
+    sv="" ov="" lv=""
     for _ in $(seq 1 "$RUNS"); do
         sv="$sv $(measure synack $fig)"
+        ov="$ov $(measure synack_off $fig)"
         [ "$LWIP" = 1 ] && lv="$lv $(measure lwip $fig)"
     done
     read -r sm slo shi <<<"$(stats $sv)"
+    read -r om olo ohi <<<"$(stats $ov)"
     if [ "$LWIP" = 1 ]; then read -r lm llo lhi <<<"$(stats $lv)"; else lm=na; llo=na; lhi=na; fi
     case $fig in
     k2s) name=tap_bulk_kernel_to_stack unit=Mbit/s what="bulk kernel -> stack" ;;
@@ -124,7 +131,12 @@ for fig in k2s s2k rate; do
     esac
     echo "$what: synack $sm ($slo-$shi, n=$RUNS)  lwip $lm ($llo-$lhi, n=$RUNS)  $unit  [runs: synack$sv | lwip$lv]"
     echo "bench $name synack=$sm lwip=$lm unit=$unit ratio=$(ratio "$sm" "$lm")"
+    echo "$what, synack --offload: $om ($olo-$ohi, n=$RUNS)  $unit  [runs:$ov]"
+    echo "bench ${name}_offload synack=$om lwip=$lm unit=$unit ratio=$(ratio "$om" "$lm")"
     MED[$fig]=$sm
+    OMED[$fig]=$om
 done
 echo "bench tap_ceiling_kernel_to_stack synack=${MED[k2s]} tap_ceiling=$crx_m unit=Mbit/s ratio=$(ratio "${MED[k2s]}" "$crx_m")"
 echo "bench tap_ceiling_stack_to_kernel synack=${MED[s2k]} tap_ceiling=$ctx_m unit=Mbit/s ratio=$(ratio "${MED[s2k]}" "$ctx_m")"
+echo "bench tap_ceiling_kernel_to_stack_offload synack=${OMED[k2s]} tap_ceiling=$crx_m unit=Mbit/s ratio=$(ratio "${OMED[k2s]}" "$crx_m")"
+echo "bench tap_ceiling_stack_to_kernel_offload synack=${OMED[s2k]} tap_ceiling=$ctx_m unit=Mbit/s ratio=$(ratio "${OMED[s2k]}" "$ctx_m")"
