@@ -296,7 +296,7 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
     /* --offload: the stack still computes and verifies every TCP checksum
      * (the device completes the kernel's partial ones and turns ours into
      * partial ones for the kernel, dev.h). Not DEV_TRUST_CSUM with
-     * checksum_offload: that is 20% faster kernel -> stack, but the core's
+     * checksum_offload: that is ~1/3 faster kernel -> stack, but the core's
      * checksum_offload path passes an unset pointer to memcpy for segments
      * without payload (src/tcp/output.c copy_and_checksum), which the
      * sanitizer build rejects. */
