@@ -115,13 +115,15 @@ static void fill_options(tcb *t, wire_tcp *h)
  * checksum). With checksum offload the field is left for the device. */
 static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t off, uint32_t len)
 {
-    const uint8_t *p1, *p2;
+    const uint8_t *p1 = NULL, *p2 = NULL;
     uint32_t l1 = 0, l2 = 0;
     if (len)
         ring_span(&t->sndbuf, off, len, &p1, &l1, &p2, &l2);
     if (t->ctx->csum_offload) {
-        memcpy(seg + hl, p1, l1);
-        memcpy(seg + hl + l1, p2, l2);
+        if (l1)
+            memcpy(seg + hl, p1, l1);
+        if (l2)
+            memcpy(seg + hl + l1, p2, l2);
         return;
     }
     uint32_t sum = wire_csum_pseudo(t->lip, t->rip, WIRE_IPPROTO_TCP, (uint16_t)(hl + len));
