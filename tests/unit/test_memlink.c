@@ -52,15 +52,14 @@ static void rnd(void *ctx, void *buf, size_t len)
     }
 }
 
-static void two_stacks_transfer(void **state)
+/* Two stacks joined by `m` (offloads on or off), a listener on the second
+ * and a connection from the first, accepted. `sndbuf` > 0 fixes the
+ * client's send buffer. Returns the accepted socket; *client gets the other. */
+static synack_sock *connected_pair(memlink *m, synack_stack *st[2], int offload, int sndbuf,
+                                   synack_sock **client, uint64_t *now)
 {
-    (void)state;
-    /* A small ring (64 KiB) so records wrap many times during 2 MB. */
-    memlink *m = memlink_new(64 << 10);
-    assert_non_null(m);
     static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
     const uint32_t ip[2] = {0x0a000001, 0x0a000002};
-    synack_stack *st[2];
     for (int i = 0; i < 2; i++) {
         synack_config cfg;
         synack_config_init(&cfg);
@@ -68,6 +67,10 @@ static void two_stacks_transfer(void **state)
         cfg.ip = ip[i];
         cfg.random = rnd;
         cfg.random_ctx = &rng_state[i];
+        if (offload) {
+            cfg.checksum_offload = 1;
+            cfg.gso_max = 65535;
+        }
         memlink_config(m, i, &cfg);
         st[i] = synack_stack_new(&cfg, 0);
         assert_non_null(st[i]);
@@ -77,19 +80,34 @@ static void two_stacks_transfer(void **state)
     assert_int_equal(synack_arp_add(st[0], ip[1], mac[1]), 0);
     assert_int_equal(synack_arp_add(st[1], ip[0], mac[0]), 0);
     synack_sock *l = synack_socket(st[1]), *c = synack_socket(st[0]), *s = NULL;
-    /* A fixed 16 KiB send buffer (no autotuning), so the flight can never
-     * outgrow the 64 KiB ring below. */
-    assert_int_equal(synack_setopt(c, SYNACK_SO_SNDBUF, 16384), 0);
+    if (sndbuf)
+        assert_int_equal(synack_setopt(c, SYNACK_SO_SNDBUF, sndbuf), 0);
     assert_int_equal(synack_bind(l, 80), 0);
     assert_int_equal(synack_listen(l, 4), 0);
     assert_int_equal(synack_connect(c, ip[1], 80), 0);
-    uint64_t now = 1000;
+    *now = 1000;
     for (int i = 0; i < 10 && !s; i++) {
-        memlink_pump(m, now += 1000, 0);
+        memlink_pump(m, *now += 1000, 0);
         s = synack_accept(l, NULL);
     }
     assert_non_null(s);
     assert_int_equal(synack_sock_state(c), SYNACK_ESTABLISHED);
+    *client = c;
+    return s;
+}
+
+static void two_stacks_transfer(void **state)
+{
+    (void)state;
+    /* A small ring (64 KiB) so records wrap many times during 2 MB, and a
+     * fixed 16 KiB send buffer (no autotuning), so the flight can never
+     * outgrow it. */
+    memlink *m = memlink_new(64 << 10);
+    assert_non_null(m);
+    synack_stack *st[2];
+    synack_sock *c;
+    uint64_t now;
+    synack_sock *s = connected_pair(m, st, 0, 16384, &c, &now);
 
     const size_t total = 2u << 20;
     static uint8_t buf[65536];
@@ -135,35 +153,10 @@ static void offloaded_transfer(void **state)
     (void)state;
     memlink *m = memlink_new(4 << 20);
     assert_non_null(m);
-    static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
-    const uint32_t ip[2] = {0x0a000001, 0x0a000002};
     synack_stack *st[2];
-    for (int i = 0; i < 2; i++) {
-        synack_config cfg;
-        synack_config_init(&cfg);
-        memcpy(cfg.mac, mac[i], 6);
-        cfg.ip = ip[i];
-        cfg.random = rnd;
-        cfg.random_ctx = &rng_state[i];
-        cfg.checksum_offload = 1;
-        cfg.gso_max = 65535;
-        memlink_config(m, i, &cfg);
-        st[i] = synack_stack_new(&cfg, 0);
-        assert_non_null(st[i]);
-        memlink_attach(m, i, st[i]);
-    }
-    assert_int_equal(synack_arp_add(st[0], ip[1], mac[1]), 0);
-    assert_int_equal(synack_arp_add(st[1], ip[0], mac[0]), 0);
-    synack_sock *l = synack_socket(st[1]), *c = synack_socket(st[0]), *s = NULL;
-    assert_int_equal(synack_bind(l, 80), 0);
-    assert_int_equal(synack_listen(l, 4), 0);
-    assert_int_equal(synack_connect(c, ip[1], 80), 0);
-    uint64_t now = 1000;
-    for (int i = 0; i < 10 && !s; i++) {
-        memlink_pump(m, now += 1000, 0);
-        s = synack_accept(l, NULL);
-    }
-    assert_non_null(s);
+    synack_sock *c;
+    uint64_t now;
+    synack_sock *s = connected_pair(m, st, 1, 0, &c, &now);
     const size_t total = 4u << 20;
     static uint8_t buf[65536];
     size_t sent = 0, got = 0;
