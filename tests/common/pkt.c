@@ -398,3 +398,15 @@ synack_sock *pkt_active_open(pkt_h *h)
     assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
     return k;
 }
+
+synack_sock *pkt_established(pkt_h *h)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    return pkt_passive_open(h, l);
+}
+
+int pkt_teardown(void **state)
+{
+    pkt_free(*state);
+    return 0;
+}

@@ -123,6 +123,10 @@ unsigned pkt_events(pkt_h *h, const synack_sock *k);
 #define PKT_PEER_ISS 1000u
 /* A listener on `port` with the given backlog; sets h->port. */
 synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog);
+/* A listener on port 80 (backlog 8) and one connection accepted from it. */
+synack_sock *pkt_established(pkt_h *h);
+/* cmocka teardown: pkt_free(*state). */
+int pkt_teardown(void **state);
 /* SYN → SYN,ACK → ACK against `listener`, then accept. */
 synack_sock *pkt_passive_open(pkt_h *h, synack_sock *listener);
 /* connect() → SYN, SYN,ACK → ACK, to PKT_PEER:h->peer_port; sets h->port. */

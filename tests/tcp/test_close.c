@@ -8,24 +8,11 @@
  * and a 1 s RTO floor so retransmission times are round. */
 #define KNOBS "tcp_msl=1000 tcp_fin_timeout=3 tcp_rto_min_ms=1000"
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
-/* An established connection accepted from a listener on port 80. */
-static synack_sock *established(pkt_h *h)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    return pkt_passive_open(h, l);
-}
-
 /* ESTABLISHED → FIN-WAIT-1 → FIN-WAIT-2 → TIME-WAIT → CLOSED after exactly 2 MSL. */
 static void active_close(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
 
     assert_int_equal(synack_shutdown(k, SYNACK_SHUT_WR), 0);
@@ -67,7 +54,7 @@ static void active_close(void **state)
 static void active_close_orphaned(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     synack_close(k);
     pkt_expect(h, FIN | ACK, S, P);
@@ -89,7 +76,7 @@ static void active_close_orphaned(void **state)
 static void simultaneous_close(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -113,7 +100,7 @@ static void simultaneous_close(void **state)
 static void closing_retransmits_fin(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -129,7 +116,7 @@ static void closing_retransmits_fin(void **state)
 static void fin_wait_1_fin_ack_to_time_wait(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -144,7 +131,7 @@ static void fin_wait_1_fin_ack_to_time_wait(void **state)
 static void passive_close(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     pkt_events(h, k);
     pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
@@ -177,7 +164,7 @@ static void passive_close(void **state)
 static void last_ack_retransmits_fin(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P + 1);
@@ -197,7 +184,7 @@ static void last_ack_retransmits_fin(void **state)
 static void half_close_keeps_receiving(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -226,7 +213,7 @@ static void half_close_keeps_receiving(void **state)
 static void time_wait_reacks_fin(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -249,7 +236,7 @@ static void time_wait_reacks_fin(void **state)
 static void orphan_fin_wait_2_times_out(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     synack_close(k);
     pkt_expect(h, FIN | ACK, S, P);
@@ -272,7 +259,7 @@ static void orphan_fin_wait_2_times_out(void **state)
 static void close_in_fin_wait_2_starts_timeout(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -290,7 +277,7 @@ static void close_in_fin_wait_2_starts_timeout(void **state)
 static void data_after_close_resets(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     synack_close(k);
     pkt_expect(h, FIN | ACK, S, P);
@@ -305,7 +292,7 @@ static void data_after_close_resets(void **state)
 static void close_with_unread_data_resets(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, 65535, "unread", 6, NULL);
     pkt_expect(h, ACK, S, P + 6);
@@ -323,7 +310,7 @@ static void close_with_unread_data_resets(void **state)
 static void abort_resets_and_frees(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, "queued", 6), 6);
     pkt_expect(h, ACK | PSH, S, P);
@@ -340,7 +327,7 @@ static void abort_resets_and_frees(void **state)
 static void fin_retransmitted_on_rto(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -364,7 +351,7 @@ static void fin_retransmitted_on_rto(void **state)
 static void fin_follows_queued_data(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL); /* the peer's window closes */
     assert_int_equal(synack_send(k, "tail", 4), 4);
@@ -384,7 +371,7 @@ static void fin_follows_queued_data(void **state)
 static void fin_with_data(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, FIN | PSH | ACK, P, S, 65535, "last", 4, NULL);
     pkt_expect(h, ACK, S, P + 5);
@@ -419,24 +406,24 @@ static void shutdown_in_syn_received(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(active_close, teardown),
-        cmocka_unit_test_teardown(active_close_orphaned, teardown),
-        cmocka_unit_test_teardown(simultaneous_close, teardown),
-        cmocka_unit_test_teardown(closing_retransmits_fin, teardown),
-        cmocka_unit_test_teardown(fin_wait_1_fin_ack_to_time_wait, teardown),
-        cmocka_unit_test_teardown(passive_close, teardown),
-        cmocka_unit_test_teardown(last_ack_retransmits_fin, teardown),
-        cmocka_unit_test_teardown(half_close_keeps_receiving, teardown),
-        cmocka_unit_test_teardown(time_wait_reacks_fin, teardown),
-        cmocka_unit_test_teardown(orphan_fin_wait_2_times_out, teardown),
-        cmocka_unit_test_teardown(close_in_fin_wait_2_starts_timeout, teardown),
-        cmocka_unit_test_teardown(data_after_close_resets, teardown),
-        cmocka_unit_test_teardown(close_with_unread_data_resets, teardown),
-        cmocka_unit_test_teardown(abort_resets_and_frees, teardown),
-        cmocka_unit_test_teardown(fin_retransmitted_on_rto, teardown),
-        cmocka_unit_test_teardown(fin_follows_queued_data, teardown),
-        cmocka_unit_test_teardown(fin_with_data, teardown),
-        cmocka_unit_test_teardown(shutdown_in_syn_received, teardown),
+        cmocka_unit_test_teardown(active_close, pkt_teardown),
+        cmocka_unit_test_teardown(active_close_orphaned, pkt_teardown),
+        cmocka_unit_test_teardown(simultaneous_close, pkt_teardown),
+        cmocka_unit_test_teardown(closing_retransmits_fin, pkt_teardown),
+        cmocka_unit_test_teardown(fin_wait_1_fin_ack_to_time_wait, pkt_teardown),
+        cmocka_unit_test_teardown(passive_close, pkt_teardown),
+        cmocka_unit_test_teardown(last_ack_retransmits_fin, pkt_teardown),
+        cmocka_unit_test_teardown(half_close_keeps_receiving, pkt_teardown),
+        cmocka_unit_test_teardown(time_wait_reacks_fin, pkt_teardown),
+        cmocka_unit_test_teardown(orphan_fin_wait_2_times_out, pkt_teardown),
+        cmocka_unit_test_teardown(close_in_fin_wait_2_starts_timeout, pkt_teardown),
+        cmocka_unit_test_teardown(data_after_close_resets, pkt_teardown),
+        cmocka_unit_test_teardown(close_with_unread_data_resets, pkt_teardown),
+        cmocka_unit_test_teardown(abort_resets_and_frees, pkt_teardown),
+        cmocka_unit_test_teardown(fin_retransmitted_on_rto, pkt_teardown),
+        cmocka_unit_test_teardown(fin_follows_queued_data, pkt_teardown),
+        cmocka_unit_test_teardown(fin_with_data, pkt_teardown),
+        cmocka_unit_test_teardown(shutdown_in_syn_received, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

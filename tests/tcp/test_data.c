@@ -6,18 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
-static synack_sock *established(pkt_h *h)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    return pkt_passive_open(h, l);
-}
-
 /* Passive open where the peer's SYN carries `o` and window `wnd` (also the
  * window of its third ACK). */
 static synack_sock *established_with(pkt_h *h, synack_sock *l, uint16_t wnd,
@@ -44,7 +32,7 @@ static void fill(uint8_t *p, size_t n, uint32_t seed)
 static void in_order_delivery(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_events(h, k);
     pkt_send(h, ACK | PSH, P, S, 65535, "hello", 5, NULL);
@@ -77,7 +65,7 @@ static void in_order_delivery(void **state)
 static void out_of_order_reassembly(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P + 5, S, 65535, "world", 5, NULL);
     wire_tcp d = pkt_expect(h, ACK, S, P);
@@ -143,7 +131,7 @@ static void out_of_order_with_sack(void **state)
 static void send_segments_by_mss(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h); /* peer MSS 1460 */
+    synack_sock *k = pkt_established(h); /* peer MSS 1460 */
     uint32_t S = h->iss + 1, P = h->irs + 1;
     static uint8_t data[3000];
     fill(data, sizeof(data), 1);
@@ -331,15 +319,15 @@ static void window_scaling_after_handshake(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(in_order_delivery, teardown),
-        cmocka_unit_test_teardown(out_of_order_reassembly, teardown),
-        cmocka_unit_test_teardown(out_of_order_with_sack, teardown),
-        cmocka_unit_test_teardown(send_segments_by_mss, teardown),
-        cmocka_unit_test_teardown(send_within_peer_window, teardown),
-        cmocka_unit_test_teardown(sws_sliver_sent_by_persist, teardown),
-        cmocka_unit_test_teardown(receiver_sws_avoidance, teardown),
-        cmocka_unit_test_teardown(data_beyond_window_trimmed, teardown),
-        cmocka_unit_test_teardown(window_scaling_after_handshake, teardown),
+        cmocka_unit_test_teardown(in_order_delivery, pkt_teardown),
+        cmocka_unit_test_teardown(out_of_order_reassembly, pkt_teardown),
+        cmocka_unit_test_teardown(out_of_order_with_sack, pkt_teardown),
+        cmocka_unit_test_teardown(send_segments_by_mss, pkt_teardown),
+        cmocka_unit_test_teardown(send_within_peer_window, pkt_teardown),
+        cmocka_unit_test_teardown(sws_sliver_sent_by_persist, pkt_teardown),
+        cmocka_unit_test_teardown(receiver_sws_avoidance, pkt_teardown),
+        cmocka_unit_test_teardown(data_beyond_window_trimmed, pkt_teardown),
+        cmocka_unit_test_teardown(window_scaling_after_handshake, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,23 +9,11 @@
 #include <errno.h>
 #include <string.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
-static synack_sock *passive(pkt_h *h)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    return pkt_passive_open(h, l);
-}
-
 /* One small segment: the ACK waits 40 ms for data to ride on. */
 static void lone_segment_ack_delayed_40ms(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
-    passive(h);
+    pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL);
     pkt_expect_none(h);
@@ -40,7 +28,7 @@ static void lone_segment_ack_delayed_40ms(void **state)
 static void reply_piggybacks_the_ack(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "ping", 4, NULL);
     pkt_expect_none(h);
@@ -55,7 +43,7 @@ static void reply_piggybacks_the_ack(void **state)
 static void second_full_segment_acked_at_once(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
-    passive(h);
+    pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     static uint8_t seg[1460];
     memset(seg, 'x', sizeof(seg));
@@ -71,7 +59,7 @@ static void second_full_segment_acked_at_once(void **state)
 static void out_of_order_and_hole_fill_acked_at_once(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
-    passive(h);
+    pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P + 10, S, PKT_PEER_WND, "0123456789", 10, NULL);
     pkt_expect(h, ACK, S, P);
@@ -85,7 +73,7 @@ static void nagle_holds_second_small_segment(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     h->nagle = 1;
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, "aaaa", 4), 4);
     pkt_expect(h, ACK | PSH, S, P);
@@ -103,7 +91,7 @@ static void nodelay_sends_at_once(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     h->nagle = 1;
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     assert_int_equal(synack_setopt(k, SYNACK_TCP_NODELAY, 1), 0);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, "aaaa", 4), 4);
@@ -116,7 +104,7 @@ static void nodelay_sends_at_once(void **state)
 static void cork_holds_until_uncork(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_setopt(k, SYNACK_TCP_CORK, 1), 0);
     assert_int_equal(synack_send(k, "head", 4), 4);
@@ -134,7 +122,7 @@ static void cork_holds_until_uncork(void **state)
 static void read_without_reply_acks_at_once(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "GET / HTTP/1.1\r\n", 16, NULL);
     pkt_expect_none(h); /* nobody read it yet: the ACK may wait */
@@ -148,7 +136,7 @@ static void read_without_reply_acks_at_once(void **state)
 static void keepalive_kills_a_dead_peer(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = passive(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPIDLE, 10), 0);
     assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPINTVL, 2), 0);
@@ -216,16 +204,16 @@ static void paws_drops_old_timestamp(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(lone_segment_ack_delayed_40ms, teardown),
-        cmocka_unit_test_teardown(reply_piggybacks_the_ack, teardown),
-        cmocka_unit_test_teardown(second_full_segment_acked_at_once, teardown),
-        cmocka_unit_test_teardown(out_of_order_and_hole_fill_acked_at_once, teardown),
-        cmocka_unit_test_teardown(nagle_holds_second_small_segment, teardown),
-        cmocka_unit_test_teardown(nodelay_sends_at_once, teardown),
-        cmocka_unit_test_teardown(cork_holds_until_uncork, teardown),
-        cmocka_unit_test_teardown(read_without_reply_acks_at_once, teardown),
-        cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, teardown),
-        cmocka_unit_test_teardown(paws_drops_old_timestamp, teardown),
+        cmocka_unit_test_teardown(lone_segment_ack_delayed_40ms, pkt_teardown),
+        cmocka_unit_test_teardown(reply_piggybacks_the_ack, pkt_teardown),
+        cmocka_unit_test_teardown(second_full_segment_acked_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(out_of_order_and_hole_fill_acked_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(nagle_holds_second_small_segment, pkt_teardown),
+        cmocka_unit_test_teardown(nodelay_sends_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
+        cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
+        cmocka_unit_test_teardown(paws_drops_old_timestamp, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

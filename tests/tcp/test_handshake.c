@@ -4,12 +4,6 @@
 
 #include <errno.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
 /* connect() from a fresh socket: the SYN it sends, addressed from our
  * ephemeral port. Leaves h->port and h->iss set. */
 static synack_sock *connect_syn(pkt_h *h, wire_tcp *syn_out)
@@ -294,18 +288,18 @@ static void connect_used_tuple(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(connect_syn_synack_ack, teardown),
-        cmocka_unit_test_teardown(connect_with_timestamps_echoes, teardown),
-        cmocka_unit_test_teardown(rst_ack_refuses, teardown),
-        cmocka_unit_test_teardown(rst_without_acceptable_ack_ignored, teardown),
-        cmocka_unit_test_teardown(unacceptable_ack_in_syn_sent, teardown),
-        cmocka_unit_test_teardown(syn_retries_then_etimedout, teardown),
-        cmocka_unit_test_teardown(synack_after_retransmit_not_timed, teardown),
-        cmocka_unit_test_teardown(simultaneous_open, teardown),
-        cmocka_unit_test_teardown(simultaneous_open_plain_ack, teardown),
-        cmocka_unit_test_teardown(close_in_syn_sent, teardown),
-        cmocka_unit_test_teardown(port_range_exhausted, teardown),
-        cmocka_unit_test_teardown(connect_used_tuple, teardown),
+        cmocka_unit_test_teardown(connect_syn_synack_ack, pkt_teardown),
+        cmocka_unit_test_teardown(connect_with_timestamps_echoes, pkt_teardown),
+        cmocka_unit_test_teardown(rst_ack_refuses, pkt_teardown),
+        cmocka_unit_test_teardown(rst_without_acceptable_ack_ignored, pkt_teardown),
+        cmocka_unit_test_teardown(unacceptable_ack_in_syn_sent, pkt_teardown),
+        cmocka_unit_test_teardown(syn_retries_then_etimedout, pkt_teardown),
+        cmocka_unit_test_teardown(synack_after_retransmit_not_timed, pkt_teardown),
+        cmocka_unit_test_teardown(simultaneous_open, pkt_teardown),
+        cmocka_unit_test_teardown(simultaneous_open_plain_ack, pkt_teardown),
+        cmocka_unit_test_teardown(close_in_syn_sent, pkt_teardown),
+        cmocka_unit_test_teardown(port_range_exhausted, pkt_teardown),
+        cmocka_unit_test_teardown(connect_used_tuple, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,12 +4,6 @@
 
 #include <errno.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
 /* LISTEN → SYN-RECEIVED → ESTABLISHED, and accept() hands the child over. */
 static void syn_synack_ack_accept(void **state)
 {
@@ -307,17 +301,17 @@ static void data_before_accept_is_kept(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(syn_synack_ack_accept, teardown),
-        cmocka_unit_test_teardown(synack_mirrors_all_options, teardown),
-        cmocka_unit_test_teardown(synack_mirrors_each_option_alone, teardown),
-        cmocka_unit_test_teardown(retransmitted_syn_gets_synack_again, teardown),
-        cmocka_unit_test_teardown(rst_in_syn_received_drops_child, teardown),
-        cmocka_unit_test_teardown(synack_retries_then_drop, teardown),
-        cmocka_unit_test_teardown(backlog_overflow_drops_syn, teardown),
-        cmocka_unit_test_teardown(ack_to_listener_gets_rst, teardown),
-        cmocka_unit_test_teardown(closed_port_resets, teardown),
-        cmocka_unit_test_teardown(close_listener, teardown),
-        cmocka_unit_test_teardown(data_before_accept_is_kept, teardown),
+        cmocka_unit_test_teardown(syn_synack_ack_accept, pkt_teardown),
+        cmocka_unit_test_teardown(synack_mirrors_all_options, pkt_teardown),
+        cmocka_unit_test_teardown(synack_mirrors_each_option_alone, pkt_teardown),
+        cmocka_unit_test_teardown(retransmitted_syn_gets_synack_again, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_syn_received_drops_child, pkt_teardown),
+        cmocka_unit_test_teardown(synack_retries_then_drop, pkt_teardown),
+        cmocka_unit_test_teardown(backlog_overflow_drops_syn, pkt_teardown),
+        cmocka_unit_test_teardown(ack_to_listener_gets_rst, pkt_teardown),
+        cmocka_unit_test_teardown(closed_port_resets, pkt_teardown),
+        cmocka_unit_test_teardown(close_listener, pkt_teardown),
+        cmocka_unit_test_teardown(data_before_accept_is_kept, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

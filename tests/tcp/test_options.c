@@ -7,12 +7,6 @@
 
 #include <string.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
 /* SHUT_RD: data keeps being acknowledged with the window open, and dropped;
  * recv says end of stream. */
 static void shut_rd_drops_data_without_closing_the_window(void **state)
@@ -75,9 +69,9 @@ static void accept_reports_what_came_first(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(shut_rd_drops_data_without_closing_the_window, teardown),
-        cmocka_unit_test_teardown(listener_options_carry_over, teardown),
-        cmocka_unit_test_teardown(accept_reports_what_came_first, teardown),
+        cmocka_unit_test_teardown(shut_rd_drops_data_without_closing_the_window, pkt_teardown),
+        cmocka_unit_test_teardown(listener_options_carry_over, pkt_teardown),
+        cmocka_unit_test_teardown(accept_reports_what_came_first, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

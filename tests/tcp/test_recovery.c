@@ -12,12 +12,6 @@
 
 #define MSS 1000
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
 /* An established connection whose peer offers MSS 1000 (and SACK if
  * asked), with `n` segments of data written and sent in one flight. */
 static synack_sock *flight(pkt_h *h, int sack, int n)
@@ -252,14 +246,14 @@ static void lost_retransmission_resent(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(fast_retransmit_halves_reno, teardown),
-        cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, teardown),
-        cmocka_unit_test_teardown(rto_collapses_cwnd, teardown),
-        cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, teardown),
-        cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, teardown),
-        cmocka_unit_test_teardown(duplicate_reported_by_dsack, teardown),
-        cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, teardown),
-        cmocka_unit_test_teardown(lost_retransmission_resent, teardown),
+        cmocka_unit_test_teardown(fast_retransmit_halves_reno, pkt_teardown),
+        cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
+        cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
+        cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
+        cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, pkt_teardown),
+        cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
+        cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
+        cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

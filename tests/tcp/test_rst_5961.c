@@ -5,23 +5,11 @@
 
 #include <errno.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
-static synack_sock *established(pkt_h *h)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    return pkt_passive_open(h, l);
-}
-
 /* RST exactly at RCV.NXT: the connection is reset (RFC 5961 §3.2 case 1). */
 static void rst_at_rcv_nxt_resets(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), P = h->irs + 1;
     pkt_events(h, k);
     pkt_send(h, RST, P, 0, 0, NULL, 0, NULL);
@@ -41,7 +29,7 @@ static void rst_at_rcv_nxt_resets(void **state)
 static void rst_in_window_gets_challenge_ack(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
@@ -62,7 +50,7 @@ static void rst_in_window_gets_challenge_ack(void **state)
 static void rst_outside_window_dropped(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t P = h->irs + 1;
     pkt_send(h, RST, P - 1, 0, 0, NULL, 0, NULL);
     pkt_send(h, RST, P + 1000000, 0, 0, NULL, 0, NULL);
@@ -78,7 +66,7 @@ static void rst_outside_window_dropped(void **state)
 static void syn_in_established_gets_challenge_ack(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     wire_tcp_opts o = pkt_opts_mss(1460);
     pkt_send(h, SYN, P + 10, 0, 65535, NULL, 0, &o); /* in the window */
@@ -102,7 +90,7 @@ static void syn_in_established_gets_challenge_ack(void **state)
 static void ack_of_unsent_data_dropped(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S + 100, 65535, "zz", 2, NULL);
     pkt_expect(h, ACK, S, P);
@@ -124,7 +112,7 @@ static void ack_of_unsent_data_dropped(void **state)
 static void ack_too_old_dropped(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S - 70000, 65535, "zz", 2, NULL);
     pkt_expect(h, ACK, S, P);
@@ -141,7 +129,7 @@ static void ack_too_old_dropped(void **state)
 static void segment_outside_window_acked(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P + 1000000, S, 65535, "far", 3, NULL);
     pkt_expect(h, ACK, S, P);
@@ -160,7 +148,7 @@ static void segment_outside_window_acked(void **state)
 static void challenge_ack_rate_limited(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_challenge_ack_limit=2");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
@@ -182,7 +170,7 @@ static void challenge_ack_rate_limited(void **state)
 static void rst_in_close_wait(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P + 1);
@@ -195,7 +183,7 @@ static void rst_in_close_wait(void **state)
 static void rst_in_fin_wait_1_and_2(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -226,7 +214,7 @@ static void rst_in_fin_wait_1_and_2(void **state)
 static void rst_in_closing_and_last_ack(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_shutdown(k, SYNACK_SHUT_WR);
     pkt_expect(h, FIN | ACK, S, P);
@@ -262,7 +250,7 @@ static void rst_in_time_wait(void **state)
 {
     for (int rfc1337 = 0; rfc1337 <= 1; rfc1337++) {
         pkt_h *h = pkt_new(rfc1337 ? "tcp_msl=1000 tcp_rfc1337=1" : "tcp_msl=1000");
-        synack_sock *k = established(h);
+        synack_sock *k = pkt_established(h);
         uint32_t S = h->iss + 1, P = h->irs + 1;
         synack_shutdown(k, SYNACK_SHUT_WR);
         pkt_expect(h, FIN | ACK, S, P);
@@ -329,21 +317,21 @@ static void bad_ack_in_syn_received(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(rst_at_rcv_nxt_resets, teardown),
-        cmocka_unit_test_teardown(rst_in_window_gets_challenge_ack, teardown),
-        cmocka_unit_test_teardown(rst_outside_window_dropped, teardown),
-        cmocka_unit_test_teardown(syn_in_established_gets_challenge_ack, teardown),
-        cmocka_unit_test_teardown(ack_of_unsent_data_dropped, teardown),
-        cmocka_unit_test_teardown(ack_too_old_dropped, teardown),
-        cmocka_unit_test_teardown(segment_outside_window_acked, teardown),
-        cmocka_unit_test_teardown(challenge_ack_rate_limited, teardown),
-        cmocka_unit_test_teardown(rst_in_close_wait, teardown),
-        cmocka_unit_test_teardown(rst_in_fin_wait_1_and_2, teardown),
-        cmocka_unit_test_teardown(rst_in_closing_and_last_ack, teardown),
-        cmocka_unit_test_teardown(rst_in_time_wait, teardown),
-        cmocka_unit_test_teardown(rst_in_active_syn_received, teardown),
-        cmocka_unit_test_teardown(other_syn_in_passive_syn_received, teardown),
-        cmocka_unit_test_teardown(bad_ack_in_syn_received, teardown),
+        cmocka_unit_test_teardown(rst_at_rcv_nxt_resets, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_window_gets_challenge_ack, pkt_teardown),
+        cmocka_unit_test_teardown(rst_outside_window_dropped, pkt_teardown),
+        cmocka_unit_test_teardown(syn_in_established_gets_challenge_ack, pkt_teardown),
+        cmocka_unit_test_teardown(ack_of_unsent_data_dropped, pkt_teardown),
+        cmocka_unit_test_teardown(ack_too_old_dropped, pkt_teardown),
+        cmocka_unit_test_teardown(segment_outside_window_acked, pkt_teardown),
+        cmocka_unit_test_teardown(challenge_ack_rate_limited, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_close_wait, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_fin_wait_1_and_2, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_closing_and_last_ack, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_time_wait, pkt_teardown),
+        cmocka_unit_test_teardown(rst_in_active_syn_received, pkt_teardown),
+        cmocka_unit_test_teardown(other_syn_in_passive_syn_received, pkt_teardown),
+        cmocka_unit_test_teardown(bad_ack_in_syn_received, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

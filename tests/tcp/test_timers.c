@@ -6,18 +6,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
-static synack_sock *established(pkt_h *h)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    return pkt_passive_open(h, l);
-}
-
 /* Expect nothing for `ms` - 1, then exactly one retransmission of `seq`. */
 #define expect_rexmit_after(h, ms, flags, seq, ack, len)                      \
     do {                                                                      \
@@ -33,7 +21,7 @@ static synack_sock *established(pkt_h *h)
 static void rto_backoff_and_karn(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     synack_tcp_info i;
     synack_info(k, &i);
@@ -108,7 +96,7 @@ static void rto_from_measured_rtt(void **state)
 static void rto_floor(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = established(h); /* handshake RTT ~0 */
+    synack_sock *k = pkt_established(h); /* handshake RTT ~0 */
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, "x", 1), 1);
     pkt_expect(h, ACK | PSH, S, P);
@@ -120,7 +108,7 @@ static void rto_floor(void **state)
 static void retries_exhausted(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000 tcp_retries2=2");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, "data", 4), 4);
     pkt_expect(h, ACK | PSH, S, P);
@@ -143,7 +131,7 @@ static void retries_exhausted(void **state)
 static void timeout_resends_one_segment(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     static uint8_t data[3000];
     memset(data, 'q', sizeof(data));
@@ -168,7 +156,7 @@ static void timeout_resends_one_segment(void **state)
 static void fast_retransmit(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     static uint8_t data[5 * 1460];
     memset(data, 'f', sizeof(data));
@@ -194,7 +182,7 @@ static void fast_retransmit(void **state)
 static void zero_window_persist(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000 tcp_retries2=2");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
     pkt_expect_none(h);
@@ -230,7 +218,7 @@ static void zero_window_persist(void **state)
 static void zero_window_probe_accepted(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
     assert_int_equal(synack_send(k, "abc", 3), 3);
@@ -250,7 +238,7 @@ static void zero_window_probe_accepted(void **state)
 static void zero_window_unanswered_probes_give_up(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000 tcp_retries2=2");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
     assert_int_equal(synack_send(k, "abc", 3), 3);
@@ -270,7 +258,7 @@ static void zero_window_unanswered_probes_give_up(void **state)
 static void fin_into_zero_window(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000");
-    synack_sock *k = established(h);
+    synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
     synack_shutdown(k, SYNACK_SHUT_WR);
@@ -287,17 +275,17 @@ static void fin_into_zero_window(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(rto_backoff_and_karn, teardown),
-        cmocka_unit_test_teardown(initial_rto_is_one_second, teardown),
-        cmocka_unit_test_teardown(rto_from_measured_rtt, teardown),
-        cmocka_unit_test_teardown(rto_floor, teardown),
-        cmocka_unit_test_teardown(retries_exhausted, teardown),
-        cmocka_unit_test_teardown(timeout_resends_one_segment, teardown),
-        cmocka_unit_test_teardown(fast_retransmit, teardown),
-        cmocka_unit_test_teardown(zero_window_persist, teardown),
-        cmocka_unit_test_teardown(zero_window_probe_accepted, teardown),
-        cmocka_unit_test_teardown(zero_window_unanswered_probes_give_up, teardown),
-        cmocka_unit_test_teardown(fin_into_zero_window, teardown),
+        cmocka_unit_test_teardown(rto_backoff_and_karn, pkt_teardown),
+        cmocka_unit_test_teardown(initial_rto_is_one_second, pkt_teardown),
+        cmocka_unit_test_teardown(rto_from_measured_rtt, pkt_teardown),
+        cmocka_unit_test_teardown(rto_floor, pkt_teardown),
+        cmocka_unit_test_teardown(retries_exhausted, pkt_teardown),
+        cmocka_unit_test_teardown(timeout_resends_one_segment, pkt_teardown),
+        cmocka_unit_test_teardown(fast_retransmit, pkt_teardown),
+        cmocka_unit_test_teardown(zero_window_persist, pkt_teardown),
+        cmocka_unit_test_teardown(zero_window_probe_accepted, pkt_teardown),
+        cmocka_unit_test_teardown(zero_window_unanswered_probes_give_up, pkt_teardown),
+        cmocka_unit_test_teardown(fin_into_zero_window, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,12 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-static int teardown(void **state)
-{
-    pkt_free(*state);
-    return 0;
-}
-
 static wire_tcp_opts ts_opts(uint32_t val, uint32_t ecr)
 {
     wire_tcp_opts o = pkt_opts_mss(1460);
@@ -309,17 +303,17 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(record_is_small),
-        cmocka_unit_test_teardown(orphan_leaves_only_a_record, teardown),
-        cmocka_unit_test_teardown(handle_keeps_working, teardown),
-        cmocka_unit_test_teardown(paws_in_time_wait, teardown),
-        cmocka_unit_test_teardown(acks_rate_limited, teardown),
-        cmocka_unit_test_teardown(syn_reopens_with_higher_isn, teardown),
-        cmocka_unit_test_teardown(old_syn_does_not_reopen, teardown),
-        cmocka_unit_test_teardown(newer_timestamp_reopens, teardown),
-        cmocka_unit_test_teardown(table_full_skips_time_wait, teardown),
-        cmocka_unit_test_teardown(reuseaddr_over_time_wait, teardown),
-        cmocka_unit_test_teardown(tw_reuse_rules, teardown),
-        cmocka_unit_test_teardown(timestamp_offsets, teardown),
+        cmocka_unit_test_teardown(orphan_leaves_only_a_record, pkt_teardown),
+        cmocka_unit_test_teardown(handle_keeps_working, pkt_teardown),
+        cmocka_unit_test_teardown(paws_in_time_wait, pkt_teardown),
+        cmocka_unit_test_teardown(acks_rate_limited, pkt_teardown),
+        cmocka_unit_test_teardown(syn_reopens_with_higher_isn, pkt_teardown),
+        cmocka_unit_test_teardown(old_syn_does_not_reopen, pkt_teardown),
+        cmocka_unit_test_teardown(newer_timestamp_reopens, pkt_teardown),
+        cmocka_unit_test_teardown(table_full_skips_time_wait, pkt_teardown),
+        cmocka_unit_test_teardown(reuseaddr_over_time_wait, pkt_teardown),
+        cmocka_unit_test_teardown(tw_reuse_rules, pkt_teardown),
+        cmocka_unit_test_teardown(timestamp_offsets, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
