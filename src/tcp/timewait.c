@@ -113,12 +113,12 @@ static uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t
                         uint16_t rport)
 {
     const tcp_tw_table *tw = c->tw;
-    if (!tw->count)
+    if (!tw->count || lip != c->local_ip) /* records hold no address: it is ours */
         return 0;
     uint32_t h = tw_hash(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
     for (uint32_t i = tw->buckets[h]; i; i = rec(tw, i)->hnext) {
         const tcp_tw *r = rec(tw, i);
-        if (r->lport == lport && r->rport == rport && r->rip == rip && lip == c->local_ip)
+        if (r->lport == lport && r->rport == rport && r->rip == rip)
             return i;
     }
     return 0;
