@@ -56,8 +56,8 @@ $(BUILD)/libsynack.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libsynack.so: $(CORE_OBJ)
-	$(CC) -shared -Wl,-soname,libsynack.so.0 -o $@ $^
+$(BUILD)/libsynack.so: $(CORE_OBJ) src/libsynack.map
+	$(CC) -shared -Wl,-soname,libsynack.so.0 -Wl,--version-script=src/libsynack.map -o $@ $(CORE_OBJ)
 
 $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 	@rm -f $@

@@ -85,8 +85,6 @@ typedef struct synack_sysctl {
     uint32_t tcp_tw_reuse_delay;     /* 1000 ms since the entry's last timestamp before reuse */
     uint32_t tcp_tw_recycle;         /* 0: pre-4.12 Linux recycle; HARMFUL behind NAT (removed in 4.12) */
     uint32_t tcp_invalid_ratelimit;  /* 500 ms between duplicate ACKs a TIME-WAIT entry sends */
-    uint32_t lab_two_way_handshake;  /* 0: LAB ONLY, never enable: a listener treats its SYN,ACK
-                                        as the end of the handshake (why-three-way experiment) */
     char tcp_congestion_control[16]; /* "cubic" (RFC 9438, Linux's default) or "reno" */
     uint32_t tcp_delack_ms;          /* 40: longest ACK delay (Linux's TCP_DELACK_MIN); 0 = off */
     uint32_t tcp_keepalive_time;     /* 7200 s of silence before the first probe */
@@ -178,6 +176,8 @@ void synack_arp_announce(synack_stack *s, uint64_t now_ns);
 /* Entries in the stack's TIME-WAIT table now (each under 64 bytes; the
  * connections themselves are freed on entering TIME-WAIT). */
 uint32_t synack_time_wait_count(const synack_stack *s);
+/* Bytes one TIME-WAIT entry takes (the record; its hash slot is 4 more). */
+size_t synack_time_wait_entry_size(void);
 
 /* The stack's configuration as it is in force. */
 const synack_config *synack_stack_config(const synack_stack *s);
@@ -303,6 +303,77 @@ typedef struct synack_seg_info {
     uint32_t sack[4][2];    /* left, right edges                         */
 } synack_seg_info;
 
+/* Why a connection changed state, as an enum (for programs) with the text a
+ * trace prints (for people). X(NAME, "text"): SYNACK_CAUSE_NAME. */
+#define SYNACK_CAUSES(X)                                                \
+    X(NONE, "")                                                         \
+    X(CONNECT, "connect")                                               \
+    X(LISTEN, "listen")                                                 \
+    X(SHUTDOWN, "shutdown")                                             \
+    X(QUEUED_SHUTDOWN, "queued shutdown")                               \
+    X(CLOSE, "close")                                                   \
+    X(CLOSE_UNREAD_DATA, "close with unread data")                      \
+    X(ABORT, "abort")                                                   \
+    X(LISTENER_CLOSED, "listener closed")                               \
+    X(RCV_SYN, "rcv SYN")                                               \
+    X(RCV_SYN_SIMULTANEOUS, "rcv SYN (simultaneous open)")              \
+    X(RCV_SYN_ACK, "rcv SYN,ACK")                                       \
+    X(RCV_SYN_IN_SYN_RECEIVED, "rcv SYN in SYN-RECEIVED")               \
+    X(RCV_ACK, "rcv ACK")                                               \
+    X(RCV_ACK_OF_FIN, "rcv ACK of FIN")                                 \
+    X(RCV_FIN, "rcv FIN")                                               \
+    X(RCV_FIN_SIMULTANEOUS, "rcv FIN (simultaneous close)")             \
+    X(RCV_RST, "rcv RST")                                               \
+    X(DATA_AFTER_CLOSE, "data after close")                             \
+    X(LAB_TWO_WAY_HANDSHAKE, "SYN,ACK sent (lab: two-way handshake)")   \
+    X(SYN_RETRIES, "SYN retries exhausted")                             \
+    X(SYNACK_RETRIES, "SYN-ACK retries exhausted")                      \
+    X(RETRANSMISSIONS, "retransmissions exhausted")                     \
+    X(KEEPALIVE_TIMEOUT, "keepalive timeout")                           \
+    X(FIN_TIMEOUT, "tcp_fin_timeout")                                   \
+    X(TW_TABLE_FULL, "TIME-WAIT table full")                            \
+    X(TW_NO_MEMORY, "no memory for TIME-WAIT")                          \
+    X(TW_2MSL, "2MSL timeout")                                          \
+    X(TW_RECYCLE_TIMEOUT, "TIME-WAIT timeout (recycle, 3.5 x RTO)")     \
+    X(TW_RST, "rcv RST in TIME-WAIT")                                   \
+    X(TW_REOPENED, "new SYN reopens TIME-WAIT")                         \
+    X(TW_REUSED, "reused by a new connection (tcp_tw_reuse)")
+
+/* Why a segment was dropped (or, in TIME-WAIT, an answer held back), like
+ * Linux's skb_drop_reason. Each is counted: synack_drop_count. */
+#define SYNACK_DROPS(X)                                                 \
+    X(NONE, "")                                                         \
+    X(TCP_CSUM, "TCP checksum")                                         \
+    X(TCP_MALFORMED, "malformed TCP header")                            \
+    X(TCP_PORT_ZERO, "TCP port 0")                                      \
+    X(LISTEN_QUEUE_FULL, "listen queue full")                           \
+    X(ACCEPT_QUEUE_FULL, "accept queue full")                           \
+    X(SYN_SENT_BAD_ACK, "unacceptable ACK in SYN-SENT")                 \
+    X(PAWS, "PAWS: old timestamp")                                      \
+    X(RST_OUT_OF_WINDOW, "RST outside the window")                      \
+    X(OUT_OF_WINDOW, "segment outside the window")                      \
+    X(NO_ACK, "no ACK")                                                 \
+    X(ACK_UNSENT_DATA, "ACK for data never sent")                       \
+    X(ACK_TOO_OLD, "ACK too old")                                       \
+    X(TW_RECYCLE_PAWS, "tw_recycle: SYN timestamp older than the peer's last") \
+    X(TW_RST_IGNORED, "RST ignored in TIME-WAIT (tcp_rfc1337)")         \
+    X(TW_PAWS, "PAWS: timestamp older than TS.Recent (TIME-WAIT)")      \
+    X(TW_RST_OUT_OF_WINDOW, "RST outside the window (TIME-WAIT)")       \
+    X(TW_ACK_RATELIMITED, "TIME-WAIT ACK rate-limited")
+
+#define SYNACK_CAUSE_ENUM(id, text) SYNACK_CAUSE_##id,
+typedef enum synack_cause { SYNACK_CAUSES(SYNACK_CAUSE_ENUM) SYNACK_CAUSE_COUNT } synack_cause;
+#undef SYNACK_CAUSE_ENUM
+#define SYNACK_DROP_ENUM(id, text) SYNACK_DROP_##id,
+typedef enum synack_drop { SYNACK_DROPS(SYNACK_DROP_ENUM) SYNACK_DROP_COUNT } synack_drop;
+#undef SYNACK_DROP_ENUM
+
+/* The trace text of a cause or drop reason; "?" if out of range. */
+const char *synack_cause_name(int cause);
+const char *synack_drop_name(int drop);
+/* How many segments the stack dropped for `drop` (0 for an unknown reason). */
+uint64_t synack_drop_count(const synack_stack *s, int drop);
+
 struct synack_trace_event {
     synack_trace_kind kind;
     uint64_t time_ns;
@@ -310,7 +381,8 @@ struct synack_trace_event {
     uint32_t local_ip, remote_ip;
     uint16_t local_port, remote_port;
     int old_state, new_state; /* SYNACK_TRACE_STATE                         */
-    const char *cause;        /* why: "rcv SYN,ACK", "close", "2MSL timeout", drop reason */
+    int reason;               /* STATE: a synack_cause; DROP: a synack_drop   */
+    const char *cause;        /* its text: "rcv SYN,ACK", "2MSL timeout", ...  */
     synack_seg_info seg;      /* SEG_IN / SEG_OUT (and DROP where known)    */
     uint8_t retransmit;       /* SEG_OUT: this segment is a retransmission  */
 };

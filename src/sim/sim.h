@@ -61,6 +61,10 @@ sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_confi
 
 /* The host's stack; NULL for a NAT box. */
 synack_stack *sim_host_stack(sim_host *h);
+/* LAB ONLY (sim_lab.c): the host's listeners take their own SYN,ACK as the
+ * end of the handshake, a two-way handshake no real TCP may use
+ * (`synack lab why-three-way`). Deliberately absent from the public API. */
+void sim_host_lab_two_way_handshake(sim_host *h, int on);
 const char *sim_host_name(const sim_host *h);
 uint32_t sim_host_ip(const sim_host *h);
 const uint8_t *sim_host_mac(const sim_host *h);

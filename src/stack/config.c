@@ -41,7 +41,6 @@ void synack_config_init(synack_config *cfg)
     n->tcp_tw_reuse_delay = 1000;
     n->tcp_tw_recycle = 0;
     n->tcp_invalid_ratelimit = 500;
-    n->lab_two_way_handshake = 0;
     strcpy(n->tcp_congestion_control, "cubic");
     n->tcp_delack_ms = 40;
     n->tcp_keepalive_time = 7200;
@@ -85,7 +84,6 @@ static const knob KNOBS[] = {
     K(tcp_tw_reuse_delay, 1, 1, 600000),
     K(tcp_tw_recycle, 1, 0, 1),
     K(tcp_invalid_ratelimit, 1, 0, 600000),
-    K(lab_two_way_handshake, 1, 0, 1),
     K(tcp_delack_ms, 1, 0, 500),
     K(tcp_keepalive_time, 1, 1, 32767),
     K(tcp_keepalive_intvl, 1, 1, 32767),

@@ -281,3 +281,5 @@ int synack_info(const synack_sock *k, synack_tcp_info *i)
 }
 
 uint32_t synack_time_wait_count(const synack_stack *s) { return tcp_tw_count(&s->tcp); }
+
+size_t synack_time_wait_entry_size(void) { return sizeof(tcp_tw); }

@@ -107,3 +107,8 @@ void synack_arp_announce(synack_stack *s, uint64_t now_ns)
 const synack_config *synack_stack_config(const synack_stack *s) { return &s->cfg; }
 
 const synack_counters *synack_get_counters(const synack_stack *s) { return &s->ctr; }
+
+uint64_t synack_drop_count(const synack_stack *s, int drop)
+{
+    return drop > SYNACK_DROP_NONE && drop < SYNACK_DROP_COUNT ? s->tcp.drops[drop] : 0;
+}

@@ -48,7 +48,7 @@ static bool fin_acked(const tcb *t)
 
 /* TIME-WAIT lives in its own compact table (timewait.c): the full
  * connection is given up here. */
-static void enter_time_wait(tcb *t, const char *cause)
+static void enter_time_wait(tcb *t, synack_cause cause)
 {
     tcp_tw_enter(t, cause);
 }
@@ -88,7 +88,7 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     if (l->accept_queued >= (uint32_t)l->backlog || l->syn_queued >= syn_max) {
         c->ctr->tcp_listen_overflows += l->accept_queued >= (uint32_t)l->backlog;
         c->ctr->tcp_listen_drops++;
-        tcp_trace_drop(c, l, "listen queue full");
+        tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
         return;
     }
     tcb *t = tcb_new(c);
@@ -115,7 +115,7 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     t->rcv_wscale = tcp_rcv_wscale(c);
     if (ring_init(&t->sndbuf, t->sndbuf_size) || ring_init(&t->rcvbuf, t->rcvbuf_size)) {
         c->ctr->tcp_no_memory++;
-        t->state = SYNACK_CLOSED;
+        tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE);
         t->parent = NULL;
         tcb_maybe_release(t);
         return;
@@ -131,12 +131,12 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     tcb_hash_insert(t);
     l->syn_queued++;
     c->ctr->tcp_passive_opens++;
-    t->state = SYNACK_LISTEN; /* the child starts where its listener stands */
+    tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
-    tcb_set_state(t, SYNACK_SYN_RECEIVED, "rcv SYN");
+    tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
     tcp_send_syn(t, false);
-    if (c->sys->lab_two_way_handshake && l->accept_queued < (uint32_t)l->backlog) {
+    if (c->lab_two_way_handshake && l->accept_queued < (uint32_t)l->backlog) {
         /* LAB ONLY (`synack lab why-three-way`): a two-way handshake, where
          * the SYN,ACK alone opens the connection. Real TCP never does this:
          * an old duplicate SYN would open a connection nobody asked for. */
@@ -144,7 +144,7 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
         t->rtt_timing = false;
         t->rto_at = UINT64_MAX;
         tcp_arm_rto(t);
-        tcb_set_state(t, SYNACK_ESTABLISHED, "SYN,ACK sent (lab: two-way handshake)");
+        tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_LAB_TWO_WAY_HANDSHAKE);
         l->syn_queued--;
         l->accept_queued++;
         t->in_accept_queue = true;
@@ -167,13 +167,13 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
     if (ack && (seq_leq(seg->ack, t->iss) || seq_gt(seg->ack, t->snd_nxt))) {
         if (!(seg->flags & SYNACK_RST))
             tcp_send_reset(c, t->lip, t->lport, t->rip, t->rport, seg->ack, 0, 0);
-        tcp_trace_drop(c, t, "unacceptable ACK in SYN-SENT");
+        tcp_drop(c, t, SYNACK_DROP_SYN_SENT_BAD_ACK);
         return;
     }
     if (seg->flags & SYNACK_RST) {
         if (ack) { /* RFC 5961 §3.2: acceptable only if it acknowledges our SYN */
             c->ctr->tcp_attempt_fails++;
-            tcb_close(t, -ECONNREFUSED, "rcv RST");
+            tcb_close(t, -ECONNREFUSED, SYNACK_CAUSE_RCV_RST);
         }
         return;
     }
@@ -194,7 +194,7 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
         t->retries = 0;
         t->backoff = 0;
         t->rto_at = UINT64_MAX;
-        tcb_set_state(t, SYNACK_ESTABLISHED, "rcv SYN,ACK");
+        tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_RCV_SYN_ACK);
         tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
         t->ack_pending = t->ack_now = true;
         tcp_keepalive_reset(t);
@@ -204,7 +204,7 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
         /* Simultaneous open (RFC 9293 §3.5, figure 8). */
         t->snd_wnd = seg->wnd;
         t->snd_wl1 = seg->seq;
-        tcb_set_state(t, SYNACK_SYN_RECEIVED, "rcv SYN (simultaneous open)");
+        tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN_SIMULTANEOUS);
         t->retries = 0;
         t->rto_at = UINT64_MAX;
         tcp_send_syn(t, true);
@@ -311,7 +311,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         (int32_t)(seg->opt.ts_val - t->ts_recent) < 0 &&
         c->now - t->ts_recent_stamp < TCP_PAWS_IDLE_NS) {
         c->ctr->tcp_paws_estab++;
-        tcp_trace_drop(c, t, "PAWS: old timestamp");
+        tcp_drop(c, t, SYNACK_DROP_PAWS);
         tcp_send_ack(t);
         return;
     }
@@ -331,10 +331,10 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     if (!ok && !zero_window_probe) {
         if (seg->flags & SYNACK_RST) {
             c->ctr->tcp_rst_out_of_window++;
-            tcp_trace_drop(c, t, "RST outside the window");
+            tcp_drop(c, t, SYNACK_DROP_RST_OUT_OF_WINDOW);
         } else {
             c->ctr->tcp_out_of_window++;
-            tcp_trace_drop(c, t, "segment outside the window");
+            tcp_drop(c, t, SYNACK_DROP_OUT_OF_WINDOW);
             if (t->sack_ok && seg->payload_len && seq_leq(seg->seq + len, t->rcv_nxt)) {
                 /* An old duplicate: report it in a D-SACK block (RFC 2883). */
                 t->dsack = true;
@@ -398,19 +398,19 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         switch (t->state) {
         case SYNACK_SYN_RECEIVED:
             if (t->passive)
-                tcb_close(t, 0, "rcv RST");
+                tcb_close(t, 0, SYNACK_CAUSE_RCV_RST);
             else
-                tcb_close(t, -ECONNREFUSED, "rcv RST");
+                tcb_close(t, -ECONNREFUSED, SYNACK_CAUSE_RCV_RST);
             break;
         case SYNACK_ESTABLISHED:
         case SYNACK_FIN_WAIT_1:
         case SYNACK_FIN_WAIT_2:
         case SYNACK_CLOSE_WAIT:
             c->ctr->tcp_estab_resets++;
-            tcb_close(t, -ECONNRESET, "rcv RST");
+            tcb_close(t, -ECONNRESET, SYNACK_CAUSE_RCV_RST);
             break;
         default:
-            tcb_close(t, 0, "rcv RST");
+            tcb_close(t, 0, SYNACK_CAUSE_RCV_RST);
             break;
         }
         return;
@@ -419,7 +419,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     /* Fourth: SYN (RFC 5961 §4 challenge ACK; passive SYN-RECEIVED returns to LISTEN). */
     if (seg->flags & SYNACK_SYN) {
         if (t->state == SYNACK_SYN_RECEIVED && t->passive) {
-            tcb_close(t, 0, "rcv SYN in SYN-RECEIVED");
+            tcb_close(t, 0, SYNACK_CAUSE_RCV_SYN_IN_SYN_RECEIVED);
             return;
         }
         c->ctr->tcp_syn_challenge++;
@@ -429,7 +429,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
 
     /* Fifth: ACK. */
     if (!(seg->flags & SYNACK_ACK)) {
-        tcp_trace_drop(c, t, "no ACK");
+        tcp_drop(c, t, SYNACK_DROP_NO_ACK);
         return;
     }
     if (t->state == SYNACK_SYN_RECEIVED) {
@@ -441,7 +441,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         if (l && l->accept_queued >= (uint32_t)l->backlog) {
             c->ctr->tcp_listen_overflows++;
             c->ctr->tcp_listen_drops++;
-            tcp_trace_drop(c, t, "accept queue full");
+            tcp_drop(c, t, SYNACK_DROP_ACCEPT_QUEUE_FULL);
             return; /* the peer retransmits; we retry then */
         }
         t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
@@ -449,10 +449,10 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         t->snd_wl1 = seg->seq;
         t->snd_wl2 = seg->ack;
         t->retries = 0;
-        tcb_set_state(t, SYNACK_ESTABLISHED, "rcv ACK");
+        tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_RCV_ACK);
         tcp_keepalive_reset(t);
         if (t->fin_queued) /* shutdown() while SYN-RECEIVED (RFC 9293 §3.10.4) */
-            tcb_set_state(t, SYNACK_FIN_WAIT_1, "queued shutdown");
+            tcb_set_state(t, SYNACK_FIN_WAIT_1, SYNACK_CAUSE_QUEUED_SHUTDOWN);
         if (l) {
             l->syn_queued--;
             l->accept_queued++;
@@ -471,13 +471,13 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.MAX]. */
     if (seq_gt(seg->ack, t->snd_max)) {
         c->ctr->tcp_ack_unsent_data++;
-        tcp_trace_drop(c, t, "ACK for data never sent");
+        tcp_drop(c, t, SYNACK_DROP_ACK_UNSENT_DATA);
         tcp_send_ack(t);
         return;
     }
     if (seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
         c->ctr->tcp_old_ack++;
-        tcp_trace_drop(c, t, "ACK too old");
+        tcp_drop(c, t, SYNACK_DROP_ACK_TOO_OLD);
         tcp_send_ack(t);
         return;
     }
@@ -487,13 +487,13 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     switch (t->state) {
     case SYNACK_CLOSING:
         if (fin_acked(t)) {
-            enter_time_wait(t, "rcv ACK of FIN");
+            enter_time_wait(t, SYNACK_CAUSE_RCV_ACK_OF_FIN);
             return;
         }
         break;
     case SYNACK_LAST_ACK:
         if (fin_acked(t)) {
-            tcb_close(t, 0, "rcv ACK of FIN");
+            tcb_close(t, 0, SYNACK_CAUSE_RCV_ACK_OF_FIN);
             return;
         }
         break;
@@ -509,7 +509,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
             /* Nobody will ever read this: Linux resets (tcp_rcv_state_process). */
             c->ctr->tcp_abort_on_data++;
             tcp_send_rst_for(t);
-            tcb_close(t, -ECONNRESET, "data after close");
+            tcb_close(t, -ECONNRESET, SYNACK_CAUSE_DATA_AFTER_CLOSE);
             return;
         }
         bool had_holes = t->nooo != 0;
@@ -548,16 +548,16 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         tcb_signal(t, SYNACK_EV_READABLE);
         switch (t->state) {
         case SYNACK_ESTABLISHED:
-            tcb_set_state(t, SYNACK_CLOSE_WAIT, "rcv FIN");
+            tcb_set_state(t, SYNACK_CLOSE_WAIT, SYNACK_CAUSE_RCV_FIN);
             break;
         case SYNACK_FIN_WAIT_1:
             if (fin_acked(t))
-                enter_time_wait(t, "rcv FIN");
+                enter_time_wait(t, SYNACK_CAUSE_RCV_FIN);
             else
-                tcb_set_state(t, SYNACK_CLOSING, "rcv FIN (simultaneous close)");
+                tcb_set_state(t, SYNACK_CLOSING, SYNACK_CAUSE_RCV_FIN_SIMULTANEOUS);
             break;
         case SYNACK_FIN_WAIT_2:
-            enter_time_wait(t, "rcv FIN");
+            enter_time_wait(t, SYNACK_CAUSE_RCV_FIN);
             break;
         default:
             break;
@@ -567,7 +567,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
      * TIME-WAIT on a FIN in this same segment (the diagram's direct edge,
      * §3.10.7.4 eighth: "our FIN has been ACKed (perhaps in this segment)"). */
     if (t->state == SYNACK_FIN_WAIT_1 && fin_acked(t)) {
-        tcb_set_state(t, SYNACK_FIN_WAIT_2, "rcv ACK of FIN");
+        tcb_set_state(t, SYNACK_FIN_WAIT_2, SYNACK_CAUSE_RCV_ACK_OF_FIN);
         if (t->orphan) {
             t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
             tcb_schedule(t);
@@ -588,12 +588,12 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t 
             c->ctr->tcp_in_csum_errors++;
         else if (e == WIRE_BAD_OPTIONS)
             c->ctr->tcp_in_bad_options++;
-        tcp_trace_drop(c, NULL, e == WIRE_BAD_CSUM ? "TCP checksum" : "malformed TCP header");
+        tcp_drop(c, NULL, e == WIRE_BAD_CSUM ? SYNACK_DROP_TCP_CSUM : SYNACK_DROP_TCP_MALFORMED);
         return;
     }
     if (seg.sport == 0 || seg.dport == 0) {
         c->ctr->tcp_in_errs++;
-        tcp_trace_drop(c, NULL, "TCP port 0");
+        tcp_drop(c, NULL, SYNACK_DROP_TCP_PORT_ZERO);
         return;
     }
     tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);

@@ -11,32 +11,6 @@ static uint32_t ts_now(const tcb *t)
     return (uint32_t)(t->ctx->now / NS_PER_MS) + t->ts_offset;
 }
 
-void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
-                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
-{
-    synack_trace_event ev = {
-        .kind = (synack_trace_kind)kind, .time_ns = c->now, .conn_id = t ? t->id : 0,
-        .local_ip = lip, .local_port = lport, .remote_ip = rip, .remote_port = rport,
-        .old_state = t ? t->state : SYNACK_CLOSED, .new_state = t ? t->state : SYNACK_CLOSED,
-        .retransmit = rexmit,
-    };
-    synack_seg_info *s = &ev.seg;
-    s->seq = seg->seq;
-    s->ack = seg->ack;
-    s->flags = seg->flags;
-    s->wnd = seg->wnd;
-    s->len = (uint32_t)seg->payload_len;
-    s->mss = seg->opt.mss;
-    s->wscale = seg->opt.wscale;
-    s->sack_ok = seg->opt.sack_ok;
-    s->has_ts = seg->opt.has_ts;
-    s->ts_val = seg->opt.ts_val;
-    s->ts_ecr = seg->opt.ts_ecr;
-    s->sack_blocks = seg->opt.sack_count;
-    memcpy(s->sack, seg->opt.sack, sizeof(s->sack));
-    c->trace(c->trace_ctx, &ev);
-}
-
 uint32_t tcp_rcv_window(const tcb *t)
 {
     if (!t->rcvbuf.buf)

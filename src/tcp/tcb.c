@@ -71,21 +71,7 @@ tcb *tcb_new(tcp_ctx *c)
     return t;
 }
 
-void tcp_trace_drop(tcp_ctx *c, const tcb *t, const char *why)
-{
-    if (!c->trace)
-        return;
-    synack_trace_event ev = {.kind = SYNACK_TRACE_DROP, .time_ns = c->now, .cause = why};
-    if (t) {
-        ev.conn_id = t->id;
-        ev.local_ip = t->lip; ev.local_port = t->lport;
-        ev.remote_ip = t->rip; ev.remote_port = t->rport;
-        ev.old_state = ev.new_state = t->state;
-    }
-    c->trace(c->trace_ctx, &ev);
-}
-
-void tcb_set_state(tcb *t, int state, const char *cause)
+void tcb_set_state(tcb *t, int state, synack_cause cause)
 {
     tcp_ctx *c = t->ctx;
     int old = t->state;
@@ -94,14 +80,9 @@ void tcb_set_state(tcb *t, int state, const char *cause)
     t->state = (uint8_t)state;
     if (state == SYNACK_TIME_WAIT)
         c->ctr->tcp_time_waited++;
-    if (c->trace) {
-        synack_trace_event ev = {
-            .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = t->id,
-            .local_ip = t->lip, .local_port = t->lport,
-            .remote_ip = t->rip, .remote_port = t->rport,
-            .old_state = old, .new_state = state, .cause = cause,
-        };
-        c->trace(c->trace_ctx, &ev);
+    if (c->trace && cause != SYNACK_CAUSE_NONE) {
+        tcp_tuple who = {t->id, t->lip, t->rip, t->lport, t->rport};
+        tcp_trace_state(c, &who, old, state, cause);
     }
 }
 
@@ -112,7 +93,7 @@ void tcb_drop_buffers(tcb *t)
     t->nooo = 0;
 }
 
-void tcb_close(tcb *t, int err, const char *cause)
+void tcb_close(tcb *t, int err, synack_cause cause)
 {
     if (err && !t->err)
         t->err = err;

@@ -159,6 +159,10 @@ struct tcp_ctx {
     uint32_t mtu;
     bool csum_offload;        /* the device guarantees integrity: no TCP checksums */
     uint32_t gso_max;         /* the device takes segments this large (0: MTU) */
+    /* LAB ONLY (`synack lab why-three-way`, set through sim_lab.c): a
+     * listener takes its own SYN,ACK as the end of the handshake. Not in
+     * the public configuration, so no embedder can switch it on. */
+    bool lab_two_way_handshake;
     uint64_t now;
 
     /* Hand a built segment to the IP layer; seg has TCP_HEADROOM bytes free before it. */
@@ -182,6 +186,7 @@ struct tcp_ctx {
     uint32_t port_next;
     struct tcp_tw_table *tw;  /* the compact TIME-WAIT table (timewait.c) */
 
+    uint64_t drops[SYNACK_DROP_COUNT]; /* per synack_drop reason            */
     uint64_t chack_second;    /* challenge ACK rate limit window      */
     uint32_t chack_count;
 
@@ -192,10 +197,12 @@ struct tcp_ctx {
 int tcp_ctx_init(tcp_ctx *c);
 void tcp_ctx_free(tcp_ctx *c);
 tcb *tcb_new(tcp_ctx *c);
-/* The one function that changes a connection's state; emits a trace event. */
-void tcb_set_state(tcb *t, int state, const char *cause);
+/* The one function that changes a connection's state; emits a trace event,
+ * except for SYNACK_CAUSE_NONE: bookkeeping no observer sees (a new child
+ * taking its listener's state, a record whose TIME-WAIT entry carries on). */
+void tcb_set_state(tcb *t, int state, synack_cause cause);
 /* End the connection: CLOSED, unhashed, timers off, error recorded. */
-void tcb_close(tcb *t, int err, const char *cause);
+void tcb_close(tcb *t, int err, synack_cause cause);
 /* Free buffers that a closed or TIME-WAIT connection no longer needs. */
 void tcb_drop_buffers(tcb *t);
 int tcb_hash_insert(tcb *t);
@@ -210,7 +217,19 @@ void tcp_dispatch(tcp_ctx *c);
 /* Release the stack's interest: frees when neither app nor protocol needs it. */
 void tcb_maybe_release(tcb *t);
 uint8_t tcp_rcv_wscale(const tcp_ctx *c);
-void tcp_trace_drop(tcp_ctx *c, const tcb *t, const char *why);
+
+/* ------------------------------------------------------------ trace.c */
+/* A connection as a trace event names it. */
+typedef struct tcp_tuple {
+    uint32_t id, lip, rip;
+    uint16_t lport, rport;
+} tcp_tuple;
+/* Count a dropped segment under its reason and trace it (t may be NULL). */
+void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why);
+void tcp_drop_tuple(tcp_ctx *c, const tcp_tuple *who, int state, synack_drop why);
+void tcp_trace_state(tcp_ctx *c, const tcp_tuple *who, int from, int to, synack_cause why);
+void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
+                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 
 /* ------------------------------------------------------------ isn.c / ports.c */
 uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
@@ -238,8 +257,6 @@ void tcp_send_rst_for(tcb *t);
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                     uint32_t seq, uint32_t ack, uint8_t flags);
 uint32_t tcp_rcv_window(const tcb *t);
-void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
-                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 
 /* ------------------------------------------------------------ sack.c */
 void sack_clear(tcb *t);

@@ -96,7 +96,7 @@ static void rto_fired(tcb *t)
     case SYNACK_SYN_SENT:
         if (++t->retries > s->tcp_syn_retries) {
             c->ctr->tcp_attempt_fails++;
-            tcb_close(t, -ETIMEDOUT, "SYN retries exhausted");
+            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_SYN_RETRIES);
             return;
         }
         t->backoff++;
@@ -107,7 +107,7 @@ static void rto_fired(tcb *t)
     case SYNACK_SYN_RECEIVED:
         if (++t->retries > s->tcp_synack_retries) {
             c->ctr->tcp_attempt_fails++;
-            tcb_close(t, t->passive ? 0 : -ETIMEDOUT, "SYN-ACK retries exhausted");
+            tcb_close(t, t->passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
             return;
         }
         t->backoff++;
@@ -131,7 +131,7 @@ static void rto_fired(tcb *t)
     if (outstanding) {
         if (++t->retries > s->tcp_retries2) {
             c->ctr->tcp_abort_on_timeout++;
-            tcb_close(t, -ETIMEDOUT, "retransmissions exhausted");
+            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_RETRANSMISSIONS);
             return;
         }
         c->ctr->tcp_timeouts++;
@@ -186,7 +186,7 @@ static void keepalive_fired(tcb *t)
     if (t->keep_probes >= cnt) {
         c->ctr->tcp_abort_on_timeout++;
         tcp_send_rst_for(t);
-        tcb_close(t, -ETIMEDOUT, "keepalive timeout");
+        tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_KEEPALIVE_TIMEOUT);
         return;
     }
     t->keep_probes++;
@@ -200,7 +200,7 @@ static void close_timer_fired(tcb *t)
     /* TIME-WAIT's 2MSL runs in the TIME-WAIT table (timewait.c). */
     if (t->state == SYNACK_FIN_WAIT_2) {
         t->ctx->ctr->tcp_fin_timeouts++;
-        tcb_close(t, 0, "tcp_fin_timeout");
+        tcb_close(t, 0, SYNACK_CAUSE_FIN_TIMEOUT);
     }
 }
 

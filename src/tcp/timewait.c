@@ -175,29 +175,15 @@ static void restart(tcp_ctx *c, uint32_t i)
 
 /* ------------------------------------------------------------ tracing */
 
-static void trace_state(tcp_ctx *c, const tcp_tw *r, int from, int to, const char *cause)
+static tcp_tuple who_of(const tcp_ctx *c, const tcp_tw *r)
 {
-    if (!c->trace)
-        return;
-    synack_trace_event ev = {
-        .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = r->id,
-        .local_ip = c->local_ip, .local_port = r->lport, .remote_ip = r->rip,
-        .remote_port = r->rport, .old_state = from, .new_state = to, .cause = cause,
-    };
-    c->trace(c->trace_ctx, &ev);
+    return (tcp_tuple){r->id, c->local_ip, r->rip, r->lport, r->rport};
 }
 
-static void trace_drop(tcp_ctx *c, const tcp_tw *r, const char *why)
+static void trace_drop(tcp_ctx *c, const tcp_tw *r, synack_drop why)
 {
-    if (!c->trace)
-        return;
-    synack_trace_event ev = {
-        .kind = SYNACK_TRACE_DROP, .time_ns = c->now, .conn_id = r->id,
-        .local_ip = c->local_ip, .local_port = r->lport, .remote_ip = r->rip,
-        .remote_port = r->rport, .old_state = SYNACK_TIME_WAIT,
-        .new_state = SYNACK_TIME_WAIT, .cause = why,
-    };
-    c->trace(c->trace_ctx, &ev);
+    tcp_tuple who = who_of(c, r);
+    tcp_drop_tuple(c, &who, SYNACK_TIME_WAIT, why);
 }
 
 /* ------------------------------------------------------------ ending an entry */
@@ -220,7 +206,7 @@ static tcb *find_handle(tcp_tw_table *tw, uint32_t id, bool unlink)
 
 /* Delete entry i: unhash, unlist, free; the state change goes to its
  * handle when there is one, else it is traced for the record. */
-static void tw_kill(tcp_ctx *c, uint32_t i, const char *cause)
+static void tw_kill(tcp_ctx *c, uint32_t i, synack_cause cause)
 {
     tcp_tw_table *tw = c->tw;
     tcp_tw *r = rec(tw, i);
@@ -237,7 +223,8 @@ static void tw_kill(tcp_ctx *c, uint32_t i, const char *cause)
         tcb_set_state(t, SYNACK_CLOSED, cause);
         tcb_signal(t, SYNACK_EV_CLOSED | SYNACK_EV_READABLE | SYNACK_EV_WRITABLE);
     } else {
-        trace_state(c, r, SYNACK_TIME_WAIT, SYNACK_CLOSED, cause);
+        tcp_tuple who = who_of(c, r);
+        tcp_trace_state(c, &who, SYNACK_TIME_WAIT, SYNACK_CLOSED, cause);
     }
     memset(r, 0, sizeof(*r));
     r->hnext = tw->free_head;
@@ -317,7 +304,7 @@ bool tcp_tw_recycle_syn_ok(tcp_ctx *c, uint32_t rip, const wire_tcp *seg)
     if (p && now_ms(c) - p->stamp_ms < PAWS_MSL_MS &&
         (int32_t)(p->ts - seg->opt.ts_val) > PAWS_WINDOW) {
         c->ctr->tcp_paws_passive++;
-        tcp_trace_drop(c, NULL, "tw_recycle: SYN timestamp older than the peer's last");
+        tcp_drop(c, NULL, SYNACK_DROP_TW_RECYCLE_PAWS);
         return false;
     }
     return true;
@@ -325,7 +312,7 @@ bool tcp_tw_recycle_syn_ok(tcp_ctx *c, uint32_t rip, const wire_tcp *seg)
 
 /* ------------------------------------------------------------ entering */
 
-void tcp_tw_enter(tcb *t, const char *cause)
+void tcp_tw_enter(tcb *t, synack_cause cause)
 {
     tcp_ctx *c = t->ctx;
     tcp_tw_table *tw = c->tw;
@@ -334,7 +321,7 @@ void tcp_tw_enter(tcb *t, const char *cause)
         c->ctr->tcp_tw_overflow++;
         if (t->ack_pending)
             tcp_send_ack(t);
-        tcb_close(t, 0, "TIME-WAIT table full");
+        tcb_close(t, 0, SYNACK_CAUSE_TW_TABLE_FULL);
         return;
     }
     uint32_t i = tw_alloc(c);
@@ -342,7 +329,7 @@ void tcp_tw_enter(tcb *t, const char *cause)
         c->ctr->tcp_no_memory++;
         if (t->ack_pending)
             tcp_send_ack(t);
-        tcb_close(t, 0, "no memory for TIME-WAIT");
+        tcb_close(t, 0, SYNACK_CAUSE_TW_NO_MEMORY);
         return;
     }
     tcb_set_state(t, SYNACK_TIME_WAIT, cause);
@@ -398,7 +385,7 @@ void tcp_tw_enter(tcb *t, const char *cause)
         t->tw_next = tw->handles;
         tw->handles = t;
     } else {
-        t->state = SYNACK_CLOSED; /* silently: the record carries the state on */
+        tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE); /* the record carries it on */
         tcb_maybe_release(t);
     }
 }
@@ -412,13 +399,13 @@ void tcp_tw_drop_handle(tcb *t, bool kill)
         return;
     uint32_t i = tw_find(c, t->lip, t->lport, t->rip, t->rport);
     if (i && rec(tw, i)->id == t->id && kill) {
-        tw_kill(c, i, "abort"); /* turns the handle CLOSED with it */
+        tw_kill(c, i, SYNACK_CAUSE_ABORT); /* turns the handle CLOSED with it */
         return;
     }
     find_handle(tw, t->id, true);
     if (i && rec(tw, i)->id == t->id)
         rec(tw, i)->flags &= (uint8_t)~TW_F_HANDLE;
-    t->state = SYNACK_CLOSED; /* silently: the record goes on without the handle */
+    tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE); /* the record goes on alone */
 }
 
 /* ------------------------------------------------------------ timers */
@@ -429,7 +416,7 @@ void tcp_tw_timers(tcp_ctx *c)
     uint32_t now = now_ms(c);
     for (int l = 0; l < 2; l++)
         while (tw->head[l] && ms_before_eq(rec(tw, tw->head[l])->expire_ms, now))
-            tw_kill(c, tw->head[l], l ? "TIME-WAIT timeout (recycle, 3.5 x RTO)" : "2MSL timeout");
+            tw_kill(c, tw->head[l], l ? SYNACK_CAUSE_TW_RECYCLE_TIMEOUT : SYNACK_CAUSE_TW_2MSL);
 }
 
 uint64_t tcp_tw_next_deadline(const tcp_ctx *c)
@@ -507,9 +494,9 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
         if (rst) {
             if (!c->sys->tcp_rfc1337) { /* TIME-WAIT assassination (RFC 1337 hazard H1..H3) */
                 c->ctr->tcp_tw_kill_rst++;
-                tw_kill(c, i, "rcv RST in TIME-WAIT");
+                tw_kill(c, i, SYNACK_CAUSE_TW_RST);
             } else {
-                trace_drop(c, r, "RST ignored in TIME-WAIT (tcp_rfc1337)");
+                trace_drop(c, r, SYNACK_DROP_TW_RST_IGNORED);
             }
             return TW_DONE;
         }
@@ -530,16 +517,16 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
         uint32_t n = r->snd_nxt + 65535 + 2;
         *isn = n ? n : 1;
         c->ctr->tcp_tw_syn_reopen++;
-        tw_kill(c, i, "new SYN reopens TIME-WAIT");
+        tw_kill(c, i, SYNACK_CAUSE_TW_REOPENED);
         return TW_SYN;
     }
 
     if (paws) {
         c->ctr->tcp_tw_paws_rejected++;
-        trace_drop(c, r, "PAWS: timestamp older than TS.Recent (TIME-WAIT)");
+        trace_drop(c, r, SYNACK_DROP_TW_PAWS);
     }
     if (rst) {
-        trace_drop(c, r, "RST outside the window (TIME-WAIT)");
+        trace_drop(c, r, SYNACK_DROP_TW_RST_OUT_OF_WINDOW);
         return TW_DONE;
     }
     /* The only thing expected here is the peer's FIN again: our last ACK
@@ -555,7 +542,7 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
         uint32_t now = now_ms(c);
         if (r->last_oow_ms && now - r->last_oow_ms < c->sys->tcp_invalid_ratelimit) {
             c->ctr->tcp_tw_ack_skipped++;
-            trace_drop(c, r, "TIME-WAIT ACK rate-limited");
+            trace_drop(c, r, SYNACK_DROP_TW_ACK_RATELIMITED);
             return TW_DONE;
         }
         r->last_oow_ms = now ? now : 1;
@@ -599,7 +586,7 @@ void tcp_tw_reuse(tcb *t)
     t->iss = iss ? iss : 1;
     t->ts_recent = r->ts_recent;
     c->ctr->tcp_tw_recycled++;
-    tw_kill(c, i, "reused by a new connection (tcp_tw_reuse)");
+    tw_kill(c, i, SYNACK_CAUSE_TW_REUSED);
 }
 
 bool tcp_tw_port_held(const tcp_ctx *c, uint16_t port)

@@ -70,7 +70,7 @@ int tcp_tw_init(tcp_ctx *c);
 void tcp_tw_free(tcp_ctx *c);
 
 /* Enter TIME-WAIT from FIN-WAIT-1/2 or CLOSING (sends an owed ACK first). */
-void tcp_tw_enter(tcb *t, const char *cause);
+void tcp_tw_enter(tcb *t, synack_cause cause);
 
 /* TIME-WAIT input for a segment no connection claimed. `listener` says
  * whether a listener would take a new incarnation's SYN. */

@@ -57,7 +57,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     t->ssthresh = UINT32_MAX;
     tcb_hash_insert(t);
     c->ctr->tcp_active_opens++;
-    tcb_set_state(t, SYNACK_SYN_SENT, "connect");
+    tcb_set_state(t, SYNACK_SYN_SENT, SYNACK_CAUSE_CONNECT);
     tcp_send_syn(t, false);
     return 0;
 }
@@ -76,7 +76,7 @@ int tcp_open_passive(tcb *t, int backlog)
     t->qnext = c->listeners;
     c->listeners = t;
     t->listed = true;
-    tcb_set_state(t, SYNACK_LISTEN, "listen");
+    tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
     return 0;
 }
 
@@ -213,11 +213,11 @@ int tcp_user_shutdown(tcb *t, int how)
         return 0;
     case SYNACK_ESTABLISHED:
         t->fin_queued = true;
-        tcb_set_state(t, SYNACK_FIN_WAIT_1, "shutdown");
+        tcb_set_state(t, SYNACK_FIN_WAIT_1, SYNACK_CAUSE_SHUTDOWN);
         break;
     case SYNACK_CLOSE_WAIT:
         t->fin_queued = true;
-        tcb_set_state(t, SYNACK_LAST_ACK, "shutdown");
+        tcb_set_state(t, SYNACK_LAST_ACK, SYNACK_CAUSE_SHUTDOWN);
         break;
     default:
         return 0;
@@ -233,16 +233,16 @@ static void close_listener(tcb *l)
     while (l->acc_head) {
         tcb *a = l->acc_head;
         tcp_send_rst_for(a);
-        tcb_close(a, -ECONNRESET, "listener closed"); /* unlinks it from the queue */
+        tcb_close(a, -ECONNRESET, SYNACK_CAUSE_LISTENER_CLOSED); /* unlinks it from the queue */
     }
     for (uint32_t i = 0; i < c->nbuckets; i++) {
         for (tcb *t = c->buckets[i], *next; t; t = next) {
             next = t->hnext;
             if (t->parent == l)
-                tcb_close(t, 0, "listener closed");
+                tcb_close(t, 0, SYNACK_CAUSE_LISTENER_CLOSED);
         }
     }
-    tcb_close(l, 0, "close");
+    tcb_close(l, 0, SYNACK_CAUSE_CLOSE);
 }
 
 void tcp_user_close(tcb *t)
@@ -255,7 +255,7 @@ void tcp_user_close(tcb *t)
         close_listener(t);
         break;
     case SYNACK_SYN_SENT:
-        tcb_close(t, 0, "close");
+        tcb_close(t, 0, SYNACK_CAUSE_CLOSE);
         break;
     case SYNACK_SYN_RECEIVED:
     case SYNACK_ESTABLISHED:
@@ -264,7 +264,7 @@ void tcp_user_close(tcb *t)
             /* Unread data would be lost silently: reset instead (RFC 2525 §2.17, Linux). */
             c->ctr->tcp_abort_on_close++;
             tcp_send_rst_for(t);
-            tcb_close(t, 0, "close with unread data");
+            tcb_close(t, 0, SYNACK_CAUSE_CLOSE_UNREAD_DATA);
             break;
         }
         tcp_user_shutdown(t, SYNACK_SHUT_WR);
@@ -302,7 +302,7 @@ void tcp_user_abort(tcb *t)
         /* fall through */
     default:
         if (t->state != SYNACK_CLOSED)
-            tcb_close(t, 0, "abort");
+            tcb_close(t, 0, SYNACK_CAUSE_ABORT);
         break;
     }
     tcb_maybe_release(t);

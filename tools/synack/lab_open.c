@@ -19,7 +19,7 @@ typedef struct hs {
     size_t synlen;
     int accepted;
     uint64_t srv_sent, srv_after_fin, cli_rx;
-    char srv_end[64];
+    int srv_end;              /* synack_cause that ended the server side; -1 while open */
     /* why-four-way */
     uint64_t t_cli_fin, t_fin_acked, t_srv_fin, t_cw_enter, t_cw_leave;
     int chunks_left;
@@ -32,7 +32,7 @@ static void hs_trace(void *ctx, const sim_trace *t) {
     if (t->kind == SIM_TRACE_STACK && t->ev->kind == SYNACK_TRACE_STATE && t->host == h->srv &&
         t->ev->remote_port) {
         if (t->ev->new_state == SYNACK_CLOSED)
-            snprintf(h->srv_end, sizeof h->srv_end, "%s", t->ev->cause ? t->ev->cause : "");
+            h->srv_end = t->ev->reason;
         if (t->ev->new_state == SYNACK_CLOSE_WAIT)
             h->t_cw_enter = t->time_ns;
         if (t->ev->old_state == SYNACK_CLOSE_WAIT)
@@ -58,6 +58,7 @@ static void hs_trace(void *ctx, const sim_trace *t) {
 
 static void hs_new(hs *h, const lab_options *o, const synack_config *srv_cfg) {
     memset(h, 0, sizeof *h);
+    h->srv_end = -1;
     h->s = sim_new(o->seed);
     h->cli = sim_add_host(h->s, "client", CLIENT_IP, NULL);
     h->srv = sim_add_host(h->s, "server", SERVER_IP, srv_cfg);
@@ -112,7 +113,7 @@ static void tw_replay(void *ctx) {
     hs *h = ctx;
     h->accepted = 0;
     h->srv_sent = 0;
-    h->srv_end[0] = 0;
+    h->srv_end = -1;
     h->lad = ladder_new(0, 1);
     sim_inject(h->cli, h->syn, h->synlen); /* an old duplicate SYN, delayed in the network */
 }
@@ -131,9 +132,9 @@ int lab_why_three_way(const lab_options *o, lab_result *r) {
     for (int two = 1; two >= 0; two--) {
         synack_config sc;
         synack_config_init(&sc);
-        sc.net.lab_two_way_handshake = (uint32_t)two;
         hs h;
         hs_new(&h, o, &sc);
+        sim_host_lab_two_way_handshake(h.srv, two);
         sim_host_set_event(h.srv, tw_srv_event, &h);
         sim_host_set_event(h.cli, tw_cli_event, &h);
         sim_at(h.s, 0, tw_first, &h);
@@ -141,7 +142,7 @@ int lab_why_three_way(const lab_options *o, lab_result *r) {
         sim_run_until(h.s, 75 * SIM_SEC);
         accepted[two] = h.accepted;
         sent[two] = h.srv_sent;
-        snprintf(end[two], sizeof end[two], "%s", h.srv_end[0] ? h.srv_end : "(open)");
+        snprintf(end[two], sizeof end[two], "%s", h.srv_end < 0 ? "(open)" : synack_cause_name(h.srv_end));
         if (out) {
             fprintf(out, "%s handshake%s:\n\n", two ? "Two-way" : "Three-way",
                     two ? " (lab_two_way_handshake=1: the SYN,ACK alone opens the connection)" : "");

@@ -3,7 +3,6 @@
  * divided by the TIME-WAIT length, and what tcp_tw_reuse, a wider range
  * and a shorter MSL do to it. */
 #include "lab.h"
-#include "tcp/timewait.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -206,6 +205,6 @@ int lab_port_exhaustion(const lab_options *o, lab_result *r) {
                 "  divides the TIME-WAIT, at the price of the protection it gives (why-time-wait).\n",
                 lab_fig(r, "steady_rate_per_min"),
                 100.0 * lab_fig(r, "steady_rate_per_min") / lab_fig(r, "expected_per_min"),
-                lab_fig(r, "time_wait_peak"), sizeof(tcp_tw));
+                lab_fig(r, "time_wait_peak"), synack_time_wait_entry_size());
     return 0;
 }

@@ -86,7 +86,7 @@ static void on_trace(void *ctx, const sim_trace *t) {
             w->syn_sec[s]++;
     }
     if (t->kind == SIM_TRACE_STACK && t->host == w->srv && t->ev->kind == SYNACK_TRACE_DROP &&
-        t->ev->cause && !strncmp(t->ev->cause, "tw_recycle", 10)) {
+        t->ev->reason == SYNACK_DROP_TW_RECYCLE_PAWS) {
         uint64_t s = t->time_ns / SIM_SEC;
         if (s <= RUN_S)
             w->drop_sec[s]++;

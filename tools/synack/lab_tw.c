@@ -30,7 +30,7 @@ typedef struct world {
     int srv_shutdown_only;    /* server uses shutdown(WR) instead of close */
     int drop_last_ack;        /* why-time-wait (b) */
     int dropped;
-    char srv_end_cause[64];
+    int srv_end_cause;        /* synack_cause of the server connection's end; -1 while open */
     uint32_t srv_conn_id;
     int connect_err;
     uint64_t retry_at;
@@ -90,7 +90,7 @@ static void on_trace(void *ctx, const sim_trace *t) {
     world *w = ctx;
     if (t->kind == SIM_TRACE_STACK && t->ev->kind == SYNACK_TRACE_STATE && t->host == w->srv &&
         t->ev->new_state == SYNACK_CLOSED && t->ev->local_port == 80 && t->ev->remote_port) {
-        snprintf(w->srv_end_cause, sizeof w->srv_end_cause, "%s", t->ev->cause ? t->ev->cause : "");
+        w->srv_end_cause = t->ev->reason;
         w->srv_conn_id = t->ev->conn_id;
     }
     if (t->kind != SIM_TRACE_LINK || t->link_event != SIM_LINK_SEND || !t->info.is_tcp)
@@ -125,6 +125,7 @@ static void restore_link(void *ctx) {
 
 static int world_new(world *w, const lab_options *o, const char *cli_knobs, const char *srv_knobs) {
     memset(w, 0, sizeof *w);
+    w->srv_end_cause = -1;
     synack_config cc, sc;
     synack_config_init(&cc);
     synack_config_init(&sc);
@@ -267,7 +268,11 @@ static void ack_connect(void *ctx) {
     synack_connect(k, SERVER_IP, 80);
 }
 
-static int run_lost_ack(const lab_options *o, const char *cli_knobs, char *cause, size_t len,
+static const char *end_text(int cause) {
+    return cause < 0 ? "(still open)" : synack_cause_name(cause);
+}
+
+static int run_lost_ack(const lab_options *o, const char *cli_knobs, int *cause,
                         uint64_t *reacked) {
     world w;
     if (world_new(&w, o, cli_knobs, NULL) < 0)
@@ -279,7 +284,7 @@ static int run_lost_ack(const lab_options *o, const char *cli_knobs, char *cause
     ack_connect(&w);
     sim_at(w.s, 50 * SIM_MS, restore_link, &w);
     sim_run_until(w.s, 100 * SIM_SEC);
-    snprintf(cause, len, "%s", w.srv_end_cause[0] ? w.srv_end_cause : "(still open)");
+    *cause = w.srv_end_cause;
     *reacked = lab_counter(sim_host_stack(w.cli), "TcpExtTWFinReAcked");
     world_free(&w);
     return 0;
@@ -325,13 +330,13 @@ int lab_why_time_wait(const lab_options *o, lab_result *r) {
     lab_set_fig(r, "corrupted_bytes_without_tw_with_paws", (double)rows[2].corrupted);
     lab_set_fig(r, "paws_drops_without_tw", (double)rows[2].paws);
 
-    char cause_tw[64], cause_no[64];
+    int cause_tw = -1, cause_no = -1;
     uint64_t reacked_tw = 0, reacked_no = 0;
-    if (run_lost_ack(o, NULL, cause_tw, sizeof cause_tw, &reacked_tw) < 0 ||
-        run_lost_ack(o, "tcp_msl=0", cause_no, sizeof cause_no, &reacked_no) < 0)
+    if (run_lost_ack(o, NULL, &cause_tw, &reacked_tw) < 0 ||
+        run_lost_ack(o, "tcp_msl=0", &cause_no, &reacked_no) < 0)
         return -1;
-    int clean_tw = strcmp(cause_tw, "rcv ACK of FIN") == 0;
-    int rst_no = strcmp(cause_no, "rcv RST") == 0;
+    int clean_tw = cause_tw == SYNACK_CAUSE_RCV_ACK_OF_FIN;
+    int rst_no = cause_no == SYNACK_CAUSE_RCV_RST;
     lab_set_fig(r, "lost_ack_clean_close_with_tw", clean_tw);
     lab_set_fig(r, "lost_ack_reset_without_tw", rst_no);
     lab_set_fig(r, "lost_ack_fin_reacked_with_tw", (double)reacked_tw);
@@ -348,8 +353,8 @@ int lab_why_time_wait(const lab_options *o, lab_result *r) {
                 "  %-28s %-26s %llu\n"
                 "  %-28s %-26s %llu\n",
                 "client setting", "server's connection ended", "FIN re-ACKed in TIME-WAIT",
-                "TIME-WAIT 60 s (defaults)", cause_tw, (unsigned long long)reacked_tw,
-                "TIME-WAIT 0 (tcp_msl=0)", cause_no, (unsigned long long)reacked_no);
+                "TIME-WAIT 60 s (defaults)", end_text(cause_tw), (unsigned long long)reacked_tw,
+                "TIME-WAIT 0 (tcp_msl=0)", end_text(cause_no), (unsigned long long)reacked_no);
         fprintf(out,
                 "\nWith TIME-WAIT the retransmitted FIN is re-ACKed and both ends close cleanly.\n"
                 "Without it the client has forgotten the connection and answers with a RST:\n"

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/seq.h"
 #include "fmt.h"
 
 enum { R_SEG = 1, R_SEGOUT, R_STATE, R_NOTE };
+
+/* Sequence-space order (RFC 9293 §3.4), for spotting retransmissions. */
+static int seq_before(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 
 typedef struct rec {
     int kind;
@@ -211,9 +213,9 @@ static void observe_segment(ladder *l, int side, const sim_trace *t) {
     uint32_t span = s->len + !!(s->flags & SYNACK_SYN) + !!(s->flags & SYNACK_FIN);
     if (span > 0 && !(s->flags & SYNACK_RST)) {
         uint32_t end = s->seq + span;
-        if (l->have_max[side] && seq_lt(s->seq, l->snd_max[side]))
+        if (l->have_max[side] && seq_before(s->seq, l->snd_max[side]))
             r->inferred_rexmit = 1;
-        if (!l->have_max[side] || seq_gt(end, l->snd_max[side]))
+        if (!l->have_max[side] || seq_before(l->snd_max[side], end))
             l->snd_max[side] = end;
         l->have_max[side] = 1;
     }

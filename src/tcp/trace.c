@@ -1,0 +1,89 @@
+/* trace.c — what a tracer and the drop counters see: the names of state-change
+ * causes and drop reasons, per-reason drop counts, and the trace events for
+ * state changes, drops and segments. Tracing off costs one branch. */
+#include "tcp/tcp.h"
+
+#include <string.h>
+
+static const char *const CAUSE_NAMES[SYNACK_CAUSE_COUNT] = {
+#define SYNACK_CAUSE_TEXT(id, text) text,
+    SYNACK_CAUSES(SYNACK_CAUSE_TEXT)
+#undef SYNACK_CAUSE_TEXT
+};
+
+static const char *const DROP_NAMES[SYNACK_DROP_COUNT] = {
+#define SYNACK_DROP_TEXT(id, text) text,
+    SYNACK_DROPS(SYNACK_DROP_TEXT)
+#undef SYNACK_DROP_TEXT
+};
+
+const char *synack_cause_name(int cause)
+{
+    return cause >= 0 && cause < SYNACK_CAUSE_COUNT ? CAUSE_NAMES[cause] : "?";
+}
+
+const char *synack_drop_name(int drop)
+{
+    return drop >= 0 && drop < SYNACK_DROP_COUNT ? DROP_NAMES[drop] : "?";
+}
+
+void tcp_drop_tuple(tcp_ctx *c, const tcp_tuple *who, int state, synack_drop why)
+{
+    c->drops[why]++;
+    if (!c->trace)
+        return;
+    synack_trace_event ev = {
+        .kind = SYNACK_TRACE_DROP, .time_ns = c->now, .conn_id = who->id,
+        .local_ip = who->lip, .local_port = who->lport,
+        .remote_ip = who->rip, .remote_port = who->rport,
+        .old_state = state, .new_state = state, .reason = why, .cause = DROP_NAMES[why],
+    };
+    c->trace(c->trace_ctx, &ev);
+}
+
+void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why)
+{
+    tcp_tuple who = {0};
+    if (t)
+        who = (tcp_tuple){t->id, t->lip, t->rip, t->lport, t->rport};
+    tcp_drop_tuple(c, &who, t ? t->state : SYNACK_CLOSED, why);
+}
+
+void tcp_trace_state(tcp_ctx *c, const tcp_tuple *who, int from, int to, synack_cause why)
+{
+    if (!c->trace)
+        return;
+    synack_trace_event ev = {
+        .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = who->id,
+        .local_ip = who->lip, .local_port = who->lport,
+        .remote_ip = who->rip, .remote_port = who->rport,
+        .old_state = from, .new_state = to, .reason = why, .cause = CAUSE_NAMES[why],
+    };
+    c->trace(c->trace_ctx, &ev);
+}
+
+void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
+                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+    synack_trace_event ev = {
+        .kind = (synack_trace_kind)kind, .time_ns = c->now, .conn_id = t ? t->id : 0,
+        .local_ip = lip, .local_port = lport, .remote_ip = rip, .remote_port = rport,
+        .old_state = t ? t->state : SYNACK_CLOSED, .new_state = t ? t->state : SYNACK_CLOSED,
+        .retransmit = rexmit,
+    };
+    synack_seg_info *s = &ev.seg;
+    s->seq = seg->seq;
+    s->ack = seg->ack;
+    s->flags = seg->flags;
+    s->wnd = seg->wnd;
+    s->len = (uint32_t)seg->payload_len;
+    s->mss = seg->opt.mss;
+    s->wscale = seg->opt.wscale;
+    s->sack_ok = seg->opt.sack_ok;
+    s->has_ts = seg->opt.has_ts;
+    s->ts_val = seg->opt.ts_val;
+    s->ts_ecr = seg->opt.ts_ecr;
+    s->sack_blocks = seg->opt.sack_count;
+    memcpy(s->sack, seg->opt.sack, sizeof(s->sack));
+    c->trace(c->trace_ctx, &ev);
+}
