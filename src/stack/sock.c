@@ -18,7 +18,7 @@ synack_sock *synack_socket(synack_stack *s)
 {
     tcb *t = tcb_new(&s->tcp);
     if (t)
-        t->app_owned = true;
+        t->is.app_owned = true;
     return t;
 }
 
@@ -26,7 +26,7 @@ int synack_bind(synack_sock *k, uint16_t port)
 {
     if (k->state != SYNACK_CLOSED || k->lport || k->rip)
         return -EINVAL;
-    if (port && tcb_port_in_use(k->ctx, port, k->reuseaddr, k))
+    if (port && tcb_port_in_use(k->ctx, port, k->sockopt.reuseaddr, k))
         return -EADDRINUSE;
     k->lport = port;
     return 0;
@@ -47,27 +47,27 @@ synack_sock *synack_accept(synack_sock *k, int *err)
             *err = -EINVAL;
         return NULL;
     }
-    tcb *a = k->acc_head;
+    tcb *a = k->listen.head;
     if (!a) {
         if (err)
             *err = -EAGAIN;
         return NULL;
     }
-    k->acc_head = a->qnext;
-    if (!k->acc_head)
-        k->acc_tail = NULL;
-    k->accept_queued--;
+    k->listen.head = a->qnext;
+    if (!k->listen.head)
+        k->listen.tail = NULL;
+    k->listen.accept_queued--;
     a->qnext = NULL;
-    a->in_accept_queue = false;
+    a->is.in_accept_queue = false;
     a->parent = NULL;
-    a->app_owned = true;
+    a->is.app_owned = true;
     if (err)
         *err = 0;
     /* Events raised before the handle had an owner were not delivered:
      * say again what is true now (data or end of stream waiting, room). */
     enter(a);
     tcb_signal(a, SYNACK_EV_WRITABLE |
-                      ((a->rcvbuf.buf && a->rcvbuf.used) || a->eof ? SYNACK_EV_READABLE : 0));
+                      ((a->rcv.buf.buf && a->rcv.buf.used) || a->rcv.eof ? SYNACK_EV_READABLE : 0));
     leave(a);
     return a;
 }
@@ -146,18 +146,18 @@ void synack_sock_name(const synack_sock *k, uint32_t *lip, uint16_t *lport, uint
         *rport = k->rport;
 }
 
-size_t synack_readable(const synack_sock *k) { return k->rcvbuf.buf ? k->rcvbuf.used : 0; }
+size_t synack_readable(const synack_sock *k) { return k->rcv.buf.buf ? k->rcv.buf.used : 0; }
 
 size_t synack_writable(const synack_sock *k)
 {
-    if (!k->sndbuf.buf || k->fin_queued || !tcb_send_open(k))
+    if (!k->snd.buf.buf || k->snd.fin_queued || !tcb_send_open(k))
         return 0;
-    return ring_free_space(&k->sndbuf);
+    return ring_free_space(&k->snd.buf);
 }
 
 int synack_setopt(synack_sock *k, int opt, int value)
 {
-    bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->sndbuf.buf && !k->rcvbuf.buf;
+    bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->snd.buf.buf && !k->rcv.buf.buf;
     switch (opt) {
     case SYNACK_SO_RCVBUF:
     case SYNACK_SO_SNDBUF: {
@@ -167,28 +167,28 @@ int synack_setopt(synack_sock *k, int opt, int value)
         uint32_t v = (uint32_t)value;
         v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
         if (opt == SYNACK_SO_RCVBUF) {
-            k->rcvbuf_size = v;
-            k->user_rcvbuf = true;
+            k->rcv.buf_size = v;
+            k->sockopt.fixed_rcvbuf = true;
         } else {
-            k->sndbuf_size = v;
-            k->user_sndbuf = true;
+            k->snd.buf_size = v;
+            k->sockopt.fixed_sndbuf = true;
         }
         return 0;
     }
     case SYNACK_SO_REUSEADDR:
-        k->reuseaddr = value != 0;
+        k->sockopt.reuseaddr = value != 0;
         return 0;
     case SYNACK_TCP_NODELAY:
-        k->nodelay = value != 0;
+        k->sockopt.nodelay = value != 0;
         return 0;
     case SYNACK_TCP_MAXSEG:
         if (!fresh || value < 64 || (uint32_t)value > k->ctx->mtu - 40)
             return -EINVAL;
-        k->adv_mss = (uint16_t)value;
+        k->opts.adv_mss = (uint16_t)value;
         return 0;
     case SYNACK_TCP_CORK:
-        k->cork = value != 0;
-        if (!k->cork) { /* uncorking pushes what waited */
+        k->sockopt.cork = value != 0;
+        if (!k->sockopt.cork) { /* uncorking pushes what waited */
             enter(k);
             if (tcb_synchronized(k))
                 tcp_output(k);
@@ -196,15 +196,15 @@ int synack_setopt(synack_sock *k, int opt, int value)
         }
         return 0;
     case SYNACK_TCP_QUICKACK:
-        k->quickack = value != 0;
+        k->sockopt.quickack = value != 0;
         return 0;
     case SYNACK_SO_KEEPALIVE:
-        k->keepalive = value != 0;
-        k->keep_probes = 0;
-        k->keep_at = UINT64_MAX;
-        if (k->keepalive && tcb_synchronized(k)) {
-            uint32_t idle = k->keep_idle_s ? k->keep_idle_s : k->ctx->sys->tcp_keepalive_time;
-            k->keep_at = k->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
+        k->sockopt.keepalive = value != 0;
+        k->timers.keep_probes = 0;
+        k->timers.keep_at = UINT64_MAX;
+        if (k->sockopt.keepalive && tcb_synchronized(k)) {
+            uint32_t idle = k->sockopt.keep_idle_s ? k->sockopt.keep_idle_s : k->ctx->sys->tcp_keepalive_time;
+            k->timers.keep_at = k->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
         }
         tcb_schedule(k);
         return 0;
@@ -214,11 +214,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
         if (value < 0 || value > 32767)
             return -EINVAL;
         if (opt == SYNACK_TCP_KEEPIDLE)
-            k->keep_idle_s = (uint32_t)value;
+            k->sockopt.keep_idle_s = (uint32_t)value;
         else if (opt == SYNACK_TCP_KEEPINTVL)
-            k->keep_intvl_s = (uint32_t)value;
+            k->sockopt.keep_intvl_s = (uint32_t)value;
         else
-            k->keep_cnt = (uint32_t)value;
+            k->sockopt.keep_cnt = (uint32_t)value;
         return 0;
     default:
         return -ENOPROTOOPT;
@@ -228,17 +228,17 @@ int synack_setopt(synack_sock *k, int opt, int value)
 int synack_getopt(const synack_sock *k, int opt, int *value)
 {
     switch (opt) {
-    case SYNACK_SO_RCVBUF: *value = (int)k->rcvbuf_size; return 0;
-    case SYNACK_SO_SNDBUF: *value = (int)k->sndbuf_size; return 0;
-    case SYNACK_SO_REUSEADDR: *value = k->reuseaddr; return 0;
-    case SYNACK_TCP_NODELAY: *value = k->nodelay; return 0;
-    case SYNACK_TCP_MAXSEG: *value = k->snd_mss; return 0;
-    case SYNACK_TCP_CORK: *value = k->cork; return 0;
-    case SYNACK_TCP_QUICKACK: *value = k->quickack; return 0;
-    case SYNACK_SO_KEEPALIVE: *value = k->keepalive; return 0;
-    case SYNACK_TCP_KEEPIDLE: *value = (int)k->keep_idle_s; return 0;
-    case SYNACK_TCP_KEEPINTVL: *value = (int)k->keep_intvl_s; return 0;
-    case SYNACK_TCP_KEEPCNT: *value = (int)k->keep_cnt; return 0;
+    case SYNACK_SO_RCVBUF: *value = (int)k->rcv.buf_size; return 0;
+    case SYNACK_SO_SNDBUF: *value = (int)k->snd.buf_size; return 0;
+    case SYNACK_SO_REUSEADDR: *value = k->sockopt.reuseaddr; return 0;
+    case SYNACK_TCP_NODELAY: *value = k->sockopt.nodelay; return 0;
+    case SYNACK_TCP_MAXSEG: *value = k->opts.snd_mss; return 0;
+    case SYNACK_TCP_CORK: *value = k->sockopt.cork; return 0;
+    case SYNACK_TCP_QUICKACK: *value = k->sockopt.quickack; return 0;
+    case SYNACK_SO_KEEPALIVE: *value = k->sockopt.keepalive; return 0;
+    case SYNACK_TCP_KEEPIDLE: *value = (int)k->sockopt.keep_idle_s; return 0;
+    case SYNACK_TCP_KEEPINTVL: *value = (int)k->sockopt.keep_intvl_s; return 0;
+    case SYNACK_TCP_KEEPCNT: *value = (int)k->sockopt.keep_cnt; return 0;
     default: return -ENOPROTOOPT;
     }
 }
@@ -249,34 +249,34 @@ int synack_info(const synack_sock *k, synack_tcp_info *i)
         return -EINVAL;
     memset(i, 0, sizeof(*i));
     i->state = k->state;
-    i->rtt_us = k->srtt_us;
-    i->rttvar_us = k->rttvar_us;
+    i->rtt_us = k->rtt.srtt_us;
+    i->rttvar_us = k->rtt.rttvar_us;
     i->rto_ms = (uint32_t)(rtt_rto_ns(k) / NS_PER_MS);
-    i->snd_mss = k->snd_mss;
-    i->rcv_mss = k->adv_mss;
-    i->snd_una = k->snd_una;
-    i->snd_nxt = k->snd_nxt;
-    i->rcv_nxt = k->rcv_nxt;
-    i->iss = k->iss;
-    i->irs = k->irs;
-    i->snd_wnd = k->snd_wnd;
+    i->snd_mss = k->opts.snd_mss;
+    i->rcv_mss = k->opts.adv_mss;
+    i->snd_una = k->snd.una;
+    i->snd_nxt = k->snd.nxt;
+    i->rcv_nxt = k->rcv.nxt;
+    i->iss = k->snd.iss;
+    i->irs = k->rcv.irs;
+    i->snd_wnd = k->snd.wnd;
     i->rcv_wnd = tcp_rcv_window(k);
-    i->snd_wscale = k->snd_wscale;
-    i->rcv_wscale = k->rcv_wscale;
-    i->sack_ok = k->sack_ok;
-    i->timestamps = k->ts_ok;
-    i->cwnd = k->cwnd;
-    i->ssthresh = k->ssthresh;
-    i->backoff = k->backoff;
-    i->bytes_sent = k->bytes_sent;
-    i->bytes_acked = k->bytes_acked;
-    i->bytes_received = k->bytes_received;
-    i->segs_out = k->segs_out;
-    i->segs_in = k->segs_in;
-    i->retransmits = k->retrans;
-    i->unacked = k->snd_max - k->snd_una;
-    i->send_queued = k->sndbuf.buf ? k->sndbuf.used : 0;
-    i->recv_queued = k->rcvbuf.buf ? k->rcvbuf.used : 0;
+    i->snd_wscale = k->opts.snd_wscale;
+    i->rcv_wscale = k->opts.rcv_wscale;
+    i->sack_ok = k->opts.sack_ok;
+    i->timestamps = k->opts.ts_ok;
+    i->cwnd = k->cc.cwnd;
+    i->ssthresh = k->cc.ssthresh;
+    i->backoff = k->rtt.backoff;
+    i->bytes_sent = k->stats.bytes_sent;
+    i->bytes_acked = k->stats.bytes_acked;
+    i->bytes_received = k->stats.bytes_received;
+    i->segs_out = k->stats.segs_out;
+    i->segs_in = k->stats.segs_in;
+    i->retransmits = k->stats.retrans;
+    i->unacked = k->snd.max - k->snd.una;
+    i->send_queued = k->snd.buf.buf ? k->snd.buf.used : 0;
+    i->recv_queued = k->rcv.buf.buf ? k->rcv.buf.used : 0;
     return 0;
 }
 

@@ -17,11 +17,11 @@ uint32_t cc_slow_start(tcb *t, uint32_t acked)
 {
     /* L = 2 SMSS (RFC 3465 §2.2): with an ACK for every second segment
      * the window still doubles each round trip. */
-    uint32_t limit = 2u * t->snd_mss;
+    uint32_t limit = 2u * t->opts.snd_mss;
     uint32_t grow = acked < limit ? acked : limit;
-    uint32_t room = t->ssthresh > t->cwnd ? t->ssthresh - t->cwnd : 0;
+    uint32_t room = t->cc.ssthresh > t->cc.cwnd ? t->cc.ssthresh - t->cc.cwnd : 0;
     if (grow > room)
         grow = room;
-    t->cwnd += grow;
+    t->cc.cwnd += grow;
     return acked - grow;
 }

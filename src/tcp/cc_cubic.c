@@ -25,74 +25,74 @@ static double cbrt_pos(double x)
 
 static void cubic_init(tcb *t)
 {
-    t->cubic.epoch_start = 0;
-    t->cubic.w_max = 0;
-    t->cubic.w_last_max = 0;
-    t->cubic.k = 0;
-    t->cubic.w_est = 0;
+    t->cc.cubic.epoch_start = 0;
+    t->cc.cubic.w_max = 0;
+    t->cc.cubic.w_last_max = 0;
+    t->cc.cubic.k = 0;
+    t->cc.cubic.w_est = 0;
 }
 
 static void cubic_on_ack(tcb *t, uint32_t acked)
 {
-    if (t->cwnd < t->ssthresh) {
+    if (t->cc.cwnd < t->cc.ssthresh) {
         acked = cc_slow_start(t, acked);
         if (!acked)
             return;
     }
     tcp_ctx *c = t->ctx;
-    double mss = t->snd_mss;
-    double cwnd = t->cwnd / mss; /* segments */
-    if (t->cubic.epoch_start == 0) {
+    double mss = t->opts.snd_mss;
+    double cwnd = t->cc.cwnd / mss; /* segments */
+    if (t->cc.cubic.epoch_start == 0) {
         /* §4.2: a new congestion-avoidance epoch. */
-        t->cubic.epoch_start = c->now ? c->now : 1;
-        if (t->cubic.w_max < cwnd) {
-            t->cubic.k = 0;
-            t->cubic.w_max = cwnd;
+        t->cc.cubic.epoch_start = c->now ? c->now : 1;
+        if (t->cc.cubic.w_max < cwnd) {
+            t->cc.cubic.k = 0;
+            t->cc.cubic.w_max = cwnd;
         } else {
-            t->cubic.k = cbrt_pos((t->cubic.w_max - cwnd) / CUBIC_C);
+            t->cc.cubic.k = cbrt_pos((t->cc.cubic.w_max - cwnd) / CUBIC_C);
         }
-        t->cubic.w_est = cwnd;
+        t->cc.cubic.w_est = cwnd;
     }
-    double rtt = t->srtt_us ? t->srtt_us / 1e6 : 0.1;
-    double elapsed = (double)(c->now - t->cubic.epoch_start) / 1e9;
-    double d = elapsed + rtt - t->cubic.k;
-    double target = CUBIC_C * d * d * d + t->cubic.w_max;
+    double rtt = t->rtt.srtt_us ? t->rtt.srtt_us / 1e6 : 0.1;
+    double elapsed = (double)(c->now - t->cc.cubic.epoch_start) / 1e9;
+    double d = elapsed + rtt - t->cc.cubic.k;
+    double target = CUBIC_C * d * d * d + t->cc.cubic.w_max;
     if (target > 1.5 * cwnd)
         target = 1.5 * cwnd; /* §4.2: at most 50% growth per RTT */
     /* §4.3: the Reno-friendly region; once W_est is back at the window
      * before the loss, it grows as fast as Reno (alpha 1). */
-    double alpha = t->cubic.w_est >= t->cubic.w_last_max ? 1.0
+    double alpha = t->cc.cubic.w_est >= t->cc.cubic.w_last_max ? 1.0
                                                          : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
-    t->cubic.w_est += alpha * (acked / mss) / cwnd;
+    t->cc.cubic.w_est += alpha * (acked / mss) / cwnd;
     double grow;
-    if (t->cubic.w_est > target)
-        grow = (t->cubic.w_est - cwnd) * mss;
+    if (t->cc.cubic.w_est > target)
+        grow = (t->cc.cubic.w_est - cwnd) * mss;
     else
         grow = (target - cwnd) / cwnd * (acked / mss) * mss;
     if (grow > 0) {
-        t->cc_frac += grow;
-        if (t->cc_frac >= 1) {
-            uint32_t add = (uint32_t)t->cc_frac;
-            t->cwnd += add;
-            t->cc_frac -= add;
+        t->cc.frac += grow;
+        if (t->cc.frac >= 1) {
+            uint32_t add = (uint32_t)t->cc.frac;
+            t->cc.cwnd += add;
+            t->cc.frac -= add;
         }
     }
 }
 
 static uint32_t cubic_on_loss(tcb *t)
 {
-    double mss = t->snd_mss;
-    double cwnd = t->cwnd / mss;
+    double mss = t->opts.snd_mss;
+    double cwnd = t->cc.cwnd / mss;
     /* §4.7 fast convergence: release bandwidth when W_max shrinks. */
-    if (cwnd < t->cubic.w_last_max)
-        t->cubic.w_max = cwnd * (1 + CUBIC_BETA) / 2;
+    if (cwnd < t->cc.cubic.w_last_max)
+        t->cc.cubic.w_max = cwnd * (1 + CUBIC_BETA) / 2;
     else
-        t->cubic.w_max = cwnd;
-    t->cubic.w_last_max = cwnd;
-    t->cubic.epoch_start = 0;
-    t->cc_frac = 0;
+        t->cc.cubic.w_max = cwnd;
+    t->cc.cubic.w_last_max = cwnd;
+    t->cc.cubic.epoch_start = 0;
+    t->cc.frac = 0;
     double ss = cwnd * CUBIC_BETA * mss; /* §4.6 */
-    uint32_t floor = 2u * t->snd_mss;
+    uint32_t floor = 2u * t->opts.snd_mss;
     return ss > floor ? (uint32_t)ss : floor;
 }
 

@@ -17,33 +17,33 @@ static uint32_t seg_length(const wire_tcp *s)
 static void negotiate(tcb *t, const wire_tcp *seg)
 {
     const synack_sysctl *s = t->ctx->sys;
-    bool we_offered_ws = t->passive ? s->tcp_window_scaling : s->tcp_window_scaling;
-    t->ws_ok = we_offered_ws && seg->opt.wscale >= 0;
-    t->snd_wscale = t->ws_ok ? (uint8_t)(seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
-    if (!t->ws_ok)
-        t->rcv_wscale = 0;
-    t->sack_ok = s->tcp_sack && seg->opt.sack_ok;
-    t->ts_ok = s->tcp_timestamps && seg->opt.has_ts;
-    if (t->ts_ok)
-        t->ts_recent = seg->opt.ts_val;
+    bool we_offered_ws = t->is.passive ? s->tcp_window_scaling : s->tcp_window_scaling;
+    t->opts.ws_ok = we_offered_ws && seg->opt.wscale >= 0;
+    t->opts.snd_wscale = t->opts.ws_ok ? (uint8_t)(seg->opt.wscale > 14 ? 14 : seg->opt.wscale) : 0;
+    if (!t->opts.ws_ok)
+        t->opts.rcv_wscale = 0;
+    t->opts.sack_ok = s->tcp_sack && seg->opt.sack_ok;
+    t->opts.ts_ok = s->tcp_timestamps && seg->opt.has_ts;
+    if (t->opts.ts_ok)
+        t->opts.ts_recent = seg->opt.ts_val;
     uint32_t mss = seg->opt.mss ? seg->opt.mss : s->tcp_base_mss;
     if (mss > t->ctx->mtu - 40)
         mss = t->ctx->mtu - 40;
-    if (t->ts_ok)
+    if (t->opts.ts_ok)
         mss -= 12; /* room for the timestamp option on every segment */
     if (mss < 64)
         mss = 64;
-    t->snd_mss = (uint16_t)mss;
-    t->cwnd = 10 * mss; /* RFC 6928 initial window */
-    t->ssthresh = UINT32_MAX;
-    t->irs = seg->seq;
-    t->rcv_nxt = seg->seq + 1;
-    t->rcv_adv = t->rcv_nxt;
+    t->opts.snd_mss = (uint16_t)mss;
+    t->cc.cwnd = 10 * mss; /* RFC 6928 initial window */
+    t->cc.ssthresh = UINT32_MAX;
+    t->rcv.irs = seg->seq;
+    t->rcv.nxt = seg->seq + 1;
+    t->rcv.adv = t->rcv.nxt;
 }
 
 static bool fin_acked(const tcb *t)
 {
-    return t->fin_queued && t->sndbuf.used == 0 && t->snd_una == t->buf_seq + 1;
+    return t->snd.fin_queued && t->snd.buf.used == 0 && t->snd.una == t->snd.buf_seq + 1;
 }
 
 /* TIME-WAIT lives in its own compact table (timewait.c): the full
@@ -85,8 +85,8 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
         return; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
     uint32_t syn_max = c->sys->tcp_max_syn_backlog;
-    if (l->accept_queued >= (uint32_t)l->backlog || l->syn_queued >= syn_max) {
-        c->ctr->tcp_listen_overflows += l->accept_queued >= (uint32_t)l->backlog;
+    if (l->listen.accept_queued >= (uint32_t)l->listen.backlog || l->listen.syn_queued >= syn_max) {
+        c->ctr->tcp_listen_overflows += l->listen.accept_queued >= (uint32_t)l->listen.backlog;
         c->ctr->tcp_listen_drops++;
         tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
         return;
@@ -98,22 +98,22 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
     t->lport = seg->dport;
     t->rip = src;
     t->rport = seg->sport;
-    t->passive = true;
+    t->is.passive = true;
     t->parent = l;
-    t->sndbuf_size = l->sndbuf_size;
-    t->rcvbuf_size = l->rcvbuf_size;
-    t->user_sndbuf = l->user_sndbuf;
-    t->user_rcvbuf = l->user_rcvbuf;
-    t->adv_mss = l->adv_mss;
-    t->nodelay = l->nodelay; /* options set on a listener carry over, as in Linux */
-    t->cork = l->cork;
-    t->quickack = l->quickack;
-    t->keepalive = l->keepalive;
-    t->keep_idle_s = l->keep_idle_s;
-    t->keep_intvl_s = l->keep_intvl_s;
-    t->keep_cnt = l->keep_cnt;
-    t->rcv_wscale = tcp_rcv_wscale(c);
-    if (ring_init(&t->sndbuf, t->sndbuf_size) || ring_init(&t->rcvbuf, t->rcvbuf_size)) {
+    t->snd.buf_size = l->snd.buf_size;
+    t->rcv.buf_size = l->rcv.buf_size;
+    t->sockopt.fixed_sndbuf = l->sockopt.fixed_sndbuf;
+    t->sockopt.fixed_rcvbuf = l->sockopt.fixed_rcvbuf;
+    t->opts.adv_mss = l->opts.adv_mss;
+    t->sockopt.nodelay = l->sockopt.nodelay; /* options set on a listener carry over, as in Linux */
+    t->sockopt.cork = l->sockopt.cork;
+    t->sockopt.quickack = l->sockopt.quickack;
+    t->sockopt.keepalive = l->sockopt.keepalive;
+    t->sockopt.keep_idle_s = l->sockopt.keep_idle_s;
+    t->sockopt.keep_intvl_s = l->sockopt.keep_intvl_s;
+    t->sockopt.keep_cnt = l->sockopt.keep_cnt;
+    t->opts.rcv_wscale = tcp_rcv_wscale(c);
+    if (ring_init(&t->snd.buf, t->snd.buf_size) || ring_init(&t->rcv.buf, t->rcv.buf_size)) {
         c->ctr->tcp_no_memory++;
         tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE);
         t->parent = NULL;
@@ -121,39 +121,39 @@ static void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg
         return;
     }
     negotiate(t, seg);
-    t->snd_wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
-    t->snd_wl1 = seg->seq;
-    t->max_snd_wnd = t->snd_wnd;
-    t->iss = tw_isn ? tw_isn : tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
-    t->ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
-    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-    t->buf_seq = t->iss + 1;
+    t->snd.wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
+    t->snd.wl1 = seg->seq;
+    t->snd.max_wnd = t->snd.wnd;
+    t->snd.iss = tw_isn ? tw_isn : tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
+    t->snd.buf_seq = t->snd.iss + 1;
     tcb_hash_insert(t);
-    l->syn_queued++;
+    l->listen.syn_queued++;
     c->ctr->tcp_passive_opens++;
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
     tcp_send_syn(t, false);
-    if (c->lab_two_way_handshake && l->accept_queued < (uint32_t)l->backlog) {
+    if (c->lab_two_way_handshake && l->listen.accept_queued < (uint32_t)l->listen.backlog) {
         /* LAB ONLY (`synack lab why-three-way`): a two-way handshake, where
          * the SYN,ACK alone opens the connection. Real TCP never does this:
          * an old duplicate SYN would open a connection nobody asked for. */
-        t->snd_una = t->snd_nxt;
-        t->rtt_timing = false;
-        t->rto_at = UINT64_MAX;
+        t->snd.una = t->snd.nxt;
+        t->rtt.timing = false;
+        t->timers.rto_at = UINT64_MAX;
         tcp_arm_rto(t);
         tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_LAB_TWO_WAY_HANDSHAKE);
-        l->syn_queued--;
-        l->accept_queued++;
-        t->in_accept_queue = true;
+        l->listen.syn_queued--;
+        l->listen.accept_queued++;
+        t->is.in_accept_queue = true;
         t->qnext = NULL;
-        if (l->acc_tail)
-            l->acc_tail->qnext = t;
+        if (l->listen.tail)
+            l->listen.tail->qnext = t;
         else
-            l->acc_head = t;
-        l->acc_tail = t;
+            l->listen.head = t;
+        l->listen.tail = t;
         tcb_signal(l, SYNACK_EV_ACCEPT);
     }
 }
@@ -164,7 +164,7 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
 {
     tcp_ctx *c = t->ctx;
     bool ack = seg->flags & SYNACK_ACK;
-    if (ack && (seq_leq(seg->ack, t->iss) || seq_gt(seg->ack, t->snd_nxt))) {
+    if (ack && (seq_leq(seg->ack, t->snd.iss) || seq_gt(seg->ack, t->snd.nxt))) {
         if (!(seg->flags & SYNACK_RST))
             tcp_send_reset(c, t->lip, t->lport, t->rip, t->rport, seg->ack, 0, 0);
         tcp_drop(c, t, SYNACK_DROP_SYN_SENT_BAD_ACK);
@@ -181,32 +181,32 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
         return;
     negotiate(t, seg);
     if (ack) {
-        t->snd_una = seg->ack;
-        if (t->rtt_timing && seq_geq(seg->ack, t->rtt_seq))
-            rtt_sample(t, c->now - t->rtt_start);
-        t->rtt_timing = false;
+        t->snd.una = seg->ack;
+        if (t->rtt.timing && seq_geq(seg->ack, t->rtt.seq))
+            rtt_sample(t, c->now - t->rtt.start);
+        t->rtt.timing = false;
     }
-    if (seq_gt(t->snd_una, t->iss)) {
-        t->snd_wnd = seg->wnd;
-        t->max_snd_wnd = t->snd_wnd;
-        t->snd_wl1 = seg->seq;
-        t->snd_wl2 = seg->ack;
-        t->retries = 0;
-        t->backoff = 0;
-        t->rto_at = UINT64_MAX;
+    if (seq_gt(t->snd.una, t->snd.iss)) {
+        t->snd.wnd = seg->wnd;
+        t->snd.max_wnd = t->snd.wnd;
+        t->snd.wl1 = seg->seq;
+        t->snd.wl2 = seg->ack;
+        t->rtt.retries = 0;
+        t->rtt.backoff = 0;
+        t->timers.rto_at = UINT64_MAX;
         tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_RCV_SYN_ACK);
         tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
-        t->ack_pending = t->ack_now = true;
+        t->rcv.ack_pending = t->rcv.ack_now = true;
         tcp_keepalive_reset(t);
         tcp_output(t);
         tcp_arm_rto(t);
     } else {
         /* Simultaneous open (RFC 9293 §3.5, figure 8). */
-        t->snd_wnd = seg->wnd;
-        t->snd_wl1 = seg->seq;
+        t->snd.wnd = seg->wnd;
+        t->snd.wl1 = seg->seq;
         tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN_SIMULTANEOUS);
-        t->retries = 0;
-        t->rto_at = UINT64_MAX;
+        t->rtt.retries = 0;
+        t->timers.rto_at = UINT64_MAX;
         tcp_send_syn(t, true);
     }
 }
@@ -217,8 +217,8 @@ static void syn_sent_input(tcb *t, const wire_tcp *seg)
 static bool receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
 {
     tcp_ctx *c = t->ctx;
-    uint32_t off = seq - t->rcv_nxt;
-    uint32_t space = ring_free_space(&t->rcvbuf);
+    uint32_t off = seq - t->rcv.nxt;
+    uint32_t space = ring_free_space(&t->rcv.buf);
     if (off >= space) {
         c->ctr->tcp_rcv_buf_drop++;
         return false;
@@ -226,24 +226,24 @@ static bool receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len
     if (len > space - off)
         len = space - off;
     if (off == 0) {
-        ring_write_at(&t->rcvbuf, 0, data, len);
-        ring_commit(&t->rcvbuf, len);
-        t->rcv_nxt += len;
-        t->bytes_received += len;
+        ring_write_at(&t->rcv.buf, 0, data, len);
+        ring_commit(&t->rcv.buf, len);
+        t->rcv.nxt += len;
+        t->stats.bytes_received += len;
         /* Pull in out-of-order ranges the new data now reaches. */
         bool merged;
         do {
             merged = false;
-            for (uint8_t i = 0; i < t->nooo; i++) {
-                seq_range *r = &t->ooo[i];
-                if (seq_leq(r->start, t->rcv_nxt)) {
-                    if (seq_gt(r->end, t->rcv_nxt)) {
-                        uint32_t more = r->end - t->rcv_nxt;
-                        ring_commit(&t->rcvbuf, more);
-                        t->rcv_nxt += more;
-                        t->bytes_received += more;
+            for (uint8_t i = 0; i < t->rcv.nooo; i++) {
+                seq_range *r = &t->rcv.ooo[i];
+                if (seq_leq(r->start, t->rcv.nxt)) {
+                    if (seq_gt(r->end, t->rcv.nxt)) {
+                        uint32_t more = r->end - t->rcv.nxt;
+                        ring_commit(&t->rcv.buf, more);
+                        t->rcv.nxt += more;
+                        t->stats.bytes_received += more;
                     }
-                    *r = t->ooo[--t->nooo];
+                    *r = t->rcv.ooo[--t->rcv.nooo];
                     merged = true;
                     break;
                 }
@@ -253,25 +253,25 @@ static bool receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len
     }
     /* Out of order: keep it in place in the ring and remember the range. */
     uint32_t start = seq, end = seq + len;
-    for (uint8_t i = 0; i < t->nooo;) {
-        seq_range *r = &t->ooo[i];
+    for (uint8_t i = 0; i < t->rcv.nooo;) {
+        seq_range *r = &t->rcv.ooo[i];
         if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
             start = seq_min(start, r->start);
             end = seq_max(end, r->end);
-            *r = t->ooo[--t->nooo];
+            *r = t->rcv.ooo[--t->rcv.nooo];
             continue;
         }
         i++;
     }
-    if (t->nooo >= c->sys->tcp_max_ooo_segments || t->nooo >= TCP_OOO_MAX) {
+    if (t->rcv.nooo >= c->sys->tcp_max_ooo_segments || t->rcv.nooo >= TCP_OOO_MAX) {
         c->ctr->tcp_ofo_drop++;
         return false;
     }
-    ring_write_at(&t->rcvbuf, off, data, len);
+    ring_write_at(&t->rcv.buf, off, data, len);
     /* Newest block first, as RFC 2018 §4 asks of the first SACK block. */
-    memmove(&t->ooo[1], &t->ooo[0], t->nooo * sizeof(t->ooo[0]));
-    t->ooo[0] = (seq_range){start, end};
-    t->nooo++;
+    memmove(&t->rcv.ooo[1], &t->rcv.ooo[0], t->rcv.nooo * sizeof(t->rcv.ooo[0]));
+    t->rcv.ooo[0] = (seq_range){start, end};
+    t->rcv.nooo++;
     c->ctr->tcp_ofo_queue++;
     return false;
 }
@@ -281,21 +281,21 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     tcp_ctx *c = t->ctx;
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
-    t->segs_in++;
+    t->stats.segs_in++;
 
     if (t->state == SYNACK_SYN_SENT) {
         syn_sent_input(t, seg);
         return;
     }
     if (t->state == SYNACK_SYN_RECEIVED && (seg->flags & SYNACK_SYN) &&
-        !(seg->flags & SYNACK_ACK) && seg->seq == t->irs) {
+        !(seg->flags & SYNACK_ACK) && seg->seq == t->rcv.irs) {
         /* The peer did not see our SYN,ACK: send it again. */
         tcp_send_syn(t, true);
         return;
     }
-    if (t->state == SYNACK_SYN_RECEIVED && !t->passive &&
+    if (t->state == SYNACK_SYN_RECEIVED && !t->is.passive &&
         (seg->flags & (SYNACK_SYN | SYNACK_ACK)) == (SYNACK_SYN | SYNACK_ACK) &&
-        seg->seq == t->irs && seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_nxt)) {
+        seg->seq == t->rcv.irs && seq_lt(t->snd.una, seg->ack) && seq_leq(seg->ack, t->snd.nxt)) {
         /* Simultaneous open (RFC 9293 §3.5 figure 7, line 6): the peer's
          * SYN,ACK repeats the SYN we hold and acknowledges ours. Its SYN
          * lies before RCV.NXT; take it as the ACK that completes the open
@@ -307,9 +307,9 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     /* RFC 7323 §5.3 R1 (PAWS): a timestamp older than TS.Recent marks an
      * old duplicate; drop it and re-ACK, unless TS.Recent is over 24 days
      * old and so no longer valid. */
-    if (t->ts_ok && seg->opt.has_ts && !(seg->flags & SYNACK_RST) &&
-        (int32_t)(seg->opt.ts_val - t->ts_recent) < 0 &&
-        c->now - t->ts_recent_stamp < TCP_PAWS_IDLE_NS) {
+    if (t->opts.ts_ok && seg->opt.has_ts && !(seg->flags & SYNACK_RST) &&
+        (int32_t)(seg->opt.ts_val - t->opts.ts_recent) < 0 &&
+        c->now - t->opts.ts_recent_stamp < TCP_PAWS_IDLE_NS) {
         c->ctr->tcp_paws_estab++;
         tcp_drop(c, t, SYNACK_DROP_PAWS);
         tcp_send_ack(t);
@@ -318,16 +318,16 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
 
     /* First: check the sequence number. */
     uint32_t wnd = tcp_rcv_window(t);
-    if (seq_gt(t->rcv_adv, t->rcv_nxt) && t->rcv_adv - t->rcv_nxt > wnd)
-        wnd = t->rcv_adv - t->rcv_nxt;
+    if (seq_gt(t->rcv.adv, t->rcv.nxt) && t->rcv.adv - t->rcv.nxt > wnd)
+        wnd = t->rcv.adv - t->rcv.nxt;
     uint32_t len = seg_length(seg);
     bool ok;
     if (len == 0)
-        ok = wnd == 0 ? seg->seq == t->rcv_nxt : seq_in(seg->seq, t->rcv_nxt, t->rcv_nxt + wnd);
+        ok = wnd == 0 ? seg->seq == t->rcv.nxt : seq_in(seg->seq, t->rcv.nxt, t->rcv.nxt + wnd);
     else
-        ok = wnd != 0 && (seq_in(seg->seq, t->rcv_nxt, t->rcv_nxt + wnd) ||
-                          seq_in(seg->seq + len - 1, t->rcv_nxt, t->rcv_nxt + wnd));
-    bool zero_window_probe = !ok && wnd == 0 && seg->seq == t->rcv_nxt;
+        ok = wnd != 0 && (seq_in(seg->seq, t->rcv.nxt, t->rcv.nxt + wnd) ||
+                          seq_in(seg->seq + len - 1, t->rcv.nxt, t->rcv.nxt + wnd));
+    bool zero_window_probe = !ok && wnd == 0 && seg->seq == t->rcv.nxt;
     if (!ok && !zero_window_probe) {
         if (seg->flags & SYNACK_RST) {
             c->ctr->tcp_rst_out_of_window++;
@@ -335,10 +335,10 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         } else {
             c->ctr->tcp_out_of_window++;
             tcp_drop(c, t, SYNACK_DROP_OUT_OF_WINDOW);
-            if (t->sack_ok && seg->payload_len && seq_leq(seg->seq + len, t->rcv_nxt)) {
+            if (t->opts.sack_ok && seg->payload_len && seq_leq(seg->seq + len, t->rcv.nxt)) {
                 /* An old duplicate: report it in a D-SACK block (RFC 2883). */
-                t->dsack = true;
-                t->dsack_range = (seq_range){seg->seq, seg->seq + (uint32_t)seg->payload_len};
+                t->rcv.dsack = true;
+                t->rcv.dsack_range = (seq_range){seg->seq, seg->seq + (uint32_t)seg->payload_len};
             }
             tcp_send_ack(t);
         }
@@ -352,10 +352,10 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     if (zero_window_probe) {
         dlen = 0;
         fin = false;
-        t->ack_pending = t->ack_now = true;
+        t->rcv.ack_pending = t->rcv.ack_now = true;
     }
-    if (seq_lt(seq, t->rcv_nxt)) {
-        uint32_t drop = t->rcv_nxt - seq;
+    if (seq_lt(seq, t->rcv.nxt)) {
+        uint32_t drop = t->rcv.nxt - seq;
         if (seg->flags & SYNACK_SYN) {
             drop--;
             seq++;
@@ -364,40 +364,40 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
             fin = false;
             drop = dlen;
         }
-        if (t->sack_ok && dlen && drop == dlen) {
+        if (t->opts.sack_ok && dlen && drop == dlen) {
             /* Wholly a duplicate: report it in a D-SACK block (RFC 2883). */
-            t->dsack = true;
-            t->dsack_range = (seq_range){seq, seq + dlen};
+            t->rcv.dsack = true;
+            t->rcv.dsack_range = (seq_range){seq, seq + dlen};
         }
         data += drop;
         dlen -= drop;
         seq += drop;
-        t->ack_pending = t->ack_now = true; /* a duplicate: tell the peer where we are */
+        t->rcv.ack_pending = t->rcv.ack_now = true; /* a duplicate: tell the peer where we are */
     }
-    if (dlen && seq_gt(seq + dlen, t->rcv_nxt + wnd)) {
-        dlen = seq_gt(t->rcv_nxt + wnd, seq) ? t->rcv_nxt + wnd - seq : 0;
+    if (dlen && seq_gt(seq + dlen, t->rcv.nxt + wnd)) {
+        dlen = seq_gt(t->rcv.nxt + wnd, seq) ? t->rcv.nxt + wnd - seq : 0;
         fin = false;
     }
 
     /* RFC 7323 §4.3: TS.Recent follows the segment at the left window edge. */
-    if (t->ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv_acked) &&
+    if (t->opts.ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv.acked) &&
         !(seg->flags & SYNACK_RST)) {
-        t->ts_recent = seg->opt.ts_val;
-        t->ts_recent_stamp = c->now;
+        t->opts.ts_recent = seg->opt.ts_val;
+        t->opts.ts_recent_stamp = c->now;
     }
-    t->keep_probes = 0; /* the peer is alive */
-    if (t->keepalive)
+    t->timers.keep_probes = 0; /* the peer is alive */
+    if (t->sockopt.keepalive)
         tcp_keepalive_reset(t);
 
     /* Second: RST (RFC 5961 §3.2). */
     if (seg->flags & SYNACK_RST) {
-        if (seg->seq != t->rcv_nxt) {
+        if (seg->seq != t->rcv.nxt) {
             tcp_send_challenge_ack(t);
             return;
         }
         switch (t->state) {
         case SYNACK_SYN_RECEIVED:
-            if (t->passive)
+            if (t->is.passive)
                 tcb_close(t, 0, SYNACK_CAUSE_RCV_RST);
             else
                 tcb_close(t, -ECONNREFUSED, SYNACK_CAUSE_RCV_RST);
@@ -418,7 +418,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
 
     /* Fourth: SYN (RFC 5961 §4 challenge ACK; passive SYN-RECEIVED returns to LISTEN). */
     if (seg->flags & SYNACK_SYN) {
-        if (t->state == SYNACK_SYN_RECEIVED && t->passive) {
+        if (t->state == SYNACK_SYN_RECEIVED && t->is.passive) {
             tcb_close(t, 0, SYNACK_CAUSE_RCV_SYN_IN_SYN_RECEIVED);
             return;
         }
@@ -433,57 +433,57 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
         return;
     }
     if (t->state == SYNACK_SYN_RECEIVED) {
-        if (!(seq_lt(t->snd_una, seg->ack) && seq_leq(seg->ack, t->snd_nxt))) {
+        if (!(seq_lt(t->snd.una, seg->ack) && seq_leq(seg->ack, t->snd.nxt))) {
             tcp_send_reset(c, t->lip, t->lport, t->rip, t->rport, seg->ack, 0, 0);
             return;
         }
         tcb *l = t->parent;
-        if (l && l->accept_queued >= (uint32_t)l->backlog) {
+        if (l && l->listen.accept_queued >= (uint32_t)l->listen.backlog) {
             c->ctr->tcp_listen_overflows++;
             c->ctr->tcp_listen_drops++;
             tcp_drop(c, t, SYNACK_DROP_ACCEPT_QUEUE_FULL);
             return; /* the peer retransmits; we retry then */
         }
-        t->snd_wnd = (uint32_t)seg->wnd << t->snd_wscale;
-        t->max_snd_wnd = t->snd_wnd;
-        t->snd_wl1 = seg->seq;
-        t->snd_wl2 = seg->ack;
-        t->retries = 0;
+        t->snd.wnd = (uint32_t)seg->wnd << t->opts.snd_wscale;
+        t->snd.max_wnd = t->snd.wnd;
+        t->snd.wl1 = seg->seq;
+        t->snd.wl2 = seg->ack;
+        t->rtt.retries = 0;
         tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_RCV_ACK);
         tcp_keepalive_reset(t);
-        if (t->fin_queued) /* shutdown() while SYN-RECEIVED (RFC 9293 §3.10.4) */
+        if (t->snd.fin_queued) /* shutdown() while SYN-RECEIVED (RFC 9293 §3.10.4) */
             tcb_set_state(t, SYNACK_FIN_WAIT_1, SYNACK_CAUSE_QUEUED_SHUTDOWN);
         if (l) {
-            l->syn_queued--;
-            l->accept_queued++;
-            t->in_accept_queue = true;
+            l->listen.syn_queued--;
+            l->listen.accept_queued++;
+            t->is.in_accept_queue = true;
             t->qnext = NULL;
-            if (l->acc_tail)
-                l->acc_tail->qnext = t;
+            if (l->listen.tail)
+                l->listen.tail->qnext = t;
             else
-                l->acc_head = t;
-            l->acc_tail = t;
+                l->listen.head = t;
+            l->listen.tail = t;
             tcb_signal(l, SYNACK_EV_ACCEPT);
         } else {
             tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
         }
     }
     /* RFC 5961 §5.2: acceptable ACKs lie in [SND.UNA - MAX.SND.WND, SND.MAX]. */
-    if (seq_gt(seg->ack, t->snd_max)) {
+    if (seq_gt(seg->ack, t->snd.max)) {
         c->ctr->tcp_ack_unsent_data++;
         tcp_drop(c, t, SYNACK_DROP_ACK_UNSENT_DATA);
         tcp_send_ack(t);
         return;
     }
-    if (seq_lt(seg->ack, t->snd_una - t->max_snd_wnd)) {
+    if (seq_lt(seg->ack, t->snd.una - t->snd.max_wnd)) {
         c->ctr->tcp_old_ack++;
         tcp_drop(c, t, SYNACK_DROP_ACK_TOO_OLD);
         tcp_send_ack(t);
         return;
     }
     tcp_ack_process(t, seg);
-    if (seq_gt(seg->ack, t->snd_nxt))
-        t->snd_nxt = seg->ack;
+    if (seq_gt(seg->ack, t->snd.nxt))
+        t->snd.nxt = seg->ack;
     switch (t->state) {
     case SYNACK_CLOSING:
         if (fin_acked(t)) {
@@ -505,46 +505,46 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     bool can_receive = t->state == SYNACK_ESTABLISHED || t->state == SYNACK_FIN_WAIT_1 ||
                        t->state == SYNACK_FIN_WAIT_2;
     if (dlen && can_receive) {
-        if (t->orphan) {
+        if (t->is.orphan) {
             /* Nobody will ever read this: Linux resets (tcp_rcv_state_process). */
             c->ctr->tcp_abort_on_data++;
             tcp_send_rst_for(t);
             tcb_close(t, -ECONNRESET, SYNACK_CAUSE_DATA_AFTER_CLOSE);
             return;
         }
-        bool had_holes = t->nooo != 0;
-        t->ack_pending = true;
-        if (dlen > t->rcv_mss)
-            t->rcv_mss = dlen < t->adv_mss ? (uint16_t)dlen : t->adv_mss;
+        bool had_holes = t->rcv.nooo != 0;
+        t->rcv.ack_pending = true;
+        if (dlen > t->opts.rcv_mss)
+            t->opts.rcv_mss = dlen < t->opts.adv_mss ? (uint16_t)dlen : t->opts.adv_mss;
         /* Shorter than a full segment: the end of one of the peer's writes. */
-        t->last_small = dlen < (uint32_t)t->adv_mss - (t->ts_ok ? 12u : 0u);
+        t->rcv.last_small = dlen < (uint32_t)t->opts.adv_mss - (t->opts.ts_ok ? 12u : 0u);
         if (receive_text(t, seq, data, dlen)) {
-            if (t->rd_shut) /* shutdown(SHUT_RD): taken and acknowledged, then dropped */
-                ring_consume(&t->rcvbuf, t->rcvbuf.used);
+            if (t->rcv.shut) /* shutdown(SHUT_RD): taken and acknowledged, then dropped */
+                ring_consume(&t->rcv.buf, t->rcv.buf.used);
             tcb_signal(t, SYNACK_EV_READABLE);
             /* ACK every second full segment at once; hold a lone one back
              * (delayed ACK), except when it fills a hole. */
-            if (had_holes || t->rcv_nxt - t->rcv_acked >= 2u * t->rcv_mss)
-                t->ack_now = true;
+            if (had_holes || t->rcv.nxt - t->rcv.acked >= 2u * t->opts.rcv_mss)
+                t->rcv.ack_now = true;
         } else {
-            t->ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
+            t->rcv.ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
         }
     }
 
     /* Eighth: FIN. One that arrives beyond a hole is remembered until the
      * hole fills, so the peer need not retransmit it. */
-    bool fin_now = fin && seq + dlen == t->rcv_nxt;
-    if (fin && !fin_now && can_receive && seq_gt(seq + dlen, t->rcv_nxt)) {
-        t->ooo_fin = true;
-        t->ooo_fin_seq = seq + dlen;
+    bool fin_now = fin && seq + dlen == t->rcv.nxt;
+    if (fin && !fin_now && can_receive && seq_gt(seq + dlen, t->rcv.nxt)) {
+        t->rcv.ooo_fin = true;
+        t->rcv.ooo_fin_seq = seq + dlen;
     }
-    if (!fin_now && t->ooo_fin && t->ooo_fin_seq == t->rcv_nxt && can_receive)
+    if (!fin_now && t->rcv.ooo_fin && t->rcv.ooo_fin_seq == t->rcv.nxt && can_receive)
         fin_now = true;
     if (fin_now && t->state != SYNACK_CLOSED) {
-        t->ooo_fin = false;
-        t->rcv_nxt++;
-        t->eof = true;
-        t->ack_pending = t->ack_now = true;
+        t->rcv.ooo_fin = false;
+        t->rcv.nxt++;
+        t->rcv.eof = true;
+        t->rcv.ack_pending = t->rcv.ack_now = true;
         tcb_signal(t, SYNACK_EV_READABLE);
         switch (t->state) {
         case SYNACK_ESTABLISHED:
@@ -568,8 +568,8 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
      * §3.10.7.4 eighth: "our FIN has been ACKed (perhaps in this segment)"). */
     if (t->state == SYNACK_FIN_WAIT_1 && fin_acked(t)) {
         tcb_set_state(t, SYNACK_FIN_WAIT_2, SYNACK_CAUSE_RCV_ACK_OF_FIN);
-        if (t->orphan) {
-            t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+        if (t->is.orphan) {
+            t->timers.close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
             tcb_schedule(t);
         }
     }

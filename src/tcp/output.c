@@ -8,14 +8,14 @@
 
 static uint32_t ts_now(const tcb *t)
 {
-    return (uint32_t)(t->ctx->now / NS_PER_MS) + t->ts_offset;
+    return (uint32_t)(t->ctx->now / NS_PER_MS) + t->opts.ts_offset;
 }
 
 uint32_t tcp_rcv_window(const tcb *t)
 {
-    if (!t->rcvbuf.buf)
+    if (!t->rcv.buf.buf)
         return 0;
-    return ring_free_space(&t->rcvbuf);
+    return ring_free_space(&t->rcv.buf);
 }
 
 /* The window field to send, never moving the advertised right edge left
@@ -25,20 +25,20 @@ static uint16_t window_field(tcb *t, bool syn)
     uint32_t win = tcp_rcv_window(t);
     if (syn) { /* never scaled (RFC 7323 §2.2); a SYN,ACK's window counts as advertised */
         uint16_t field = (uint16_t)(win > 65535 ? 65535 : win);
-        if (t->state == SYNACK_SYN_RECEIVED && seq_gt(t->rcv_nxt + field, t->rcv_adv))
-            t->rcv_adv = t->rcv_nxt + field;
+        if (t->state == SYNACK_SYN_RECEIVED && seq_gt(t->rcv.nxt + field, t->rcv.adv))
+            t->rcv.adv = t->rcv.nxt + field;
         return field;
     }
-    uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-    uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
+    uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
+    uint32_t step = t->rcv.buf_size / 2 < t->opts.adv_mss ? t->rcv.buf_size / 2 : t->opts.adv_mss;
     if (adv > win || win - adv < step)
         win = adv; /* receiver SWS avoidance (§3.8.6.2.2): move the edge by a useful amount or not at all */
-    uint32_t field = win >> t->rcv_wscale;
+    uint32_t field = win >> t->opts.rcv_wscale;
     if (field > 65535)
         field = 65535;
-    uint32_t edge = t->rcv_nxt + (field << t->rcv_wscale);
-    if (seq_gt(edge, t->rcv_adv))
-        t->rcv_adv = edge;
+    uint32_t edge = t->rcv.nxt + (field << t->opts.rcv_wscale);
+    if (seq_gt(edge, t->rcv.adv))
+        t->rcv.adv = edge;
     return (uint16_t)field;
 }
 
@@ -50,35 +50,35 @@ static void fill_options(tcb *t, wire_tcp *h)
         /* A SYN offers what we support; a SYN-ACK only what the SYN offered
          * (RFC 7323 §1.3, §3.2; RFC 2018 §2). */
         bool answer = (h->flags & SYNACK_ACK) != 0;
-        h->opt.mss = t->adv_mss;
-        if (answer ? t->ws_ok : s->tcp_window_scaling)
-            h->opt.wscale = (int8_t)t->rcv_wscale;
-        if (answer ? t->sack_ok : s->tcp_sack)
+        h->opt.mss = t->opts.adv_mss;
+        if (answer ? t->opts.ws_ok : s->tcp_window_scaling)
+            h->opt.wscale = (int8_t)t->opts.rcv_wscale;
+        if (answer ? t->opts.sack_ok : s->tcp_sack)
             h->opt.sack_ok = 1;
-        if (answer ? t->ts_ok : s->tcp_timestamps) {
+        if (answer ? t->opts.ts_ok : s->tcp_timestamps) {
             h->opt.has_ts = 1;
             h->opt.ts_val = ts_now(t);
-            h->opt.ts_ecr = answer ? t->ts_recent : 0;
+            h->opt.ts_ecr = answer ? t->opts.ts_recent : 0;
         }
         return;
     }
-    if (t->ts_ok) {
+    if (t->opts.ts_ok) {
         h->opt.has_ts = 1;
         h->opt.ts_val = ts_now(t);
-        h->opt.ts_ecr = t->ts_recent;
+        h->opt.ts_ecr = t->opts.ts_recent;
     }
-    uint8_t max = t->ts_ok ? 3 : 4;
-    if (t->sack_ok && t->dsack && !(h->flags & SYNACK_RST)) {
+    uint8_t max = t->opts.ts_ok ? 3 : 4;
+    if (t->opts.sack_ok && t->rcv.dsack && !(h->flags & SYNACK_RST)) {
         /* RFC 2883: a duplicate we received goes first, once. */
-        h->opt.sack[0][0] = t->dsack_range.start;
-        h->opt.sack[0][1] = t->dsack_range.end;
+        h->opt.sack[0][0] = t->rcv.dsack_range.start;
+        h->opt.sack[0][1] = t->rcv.dsack_range.end;
         h->opt.sack_count = 1;
     }
-    if (t->sack_ok && t->nooo && !(h->flags & SYNACK_RST)) {
+    if (t->opts.sack_ok && t->rcv.nooo && !(h->flags & SYNACK_RST)) {
         /* RFC 2018 §4: report the blocks we hold, as many as fit. */
-        for (uint8_t i = 0; i < t->nooo && h->opt.sack_count < max; i++) {
-            h->opt.sack[h->opt.sack_count][0] = t->ooo[i].start;
-            h->opt.sack[h->opt.sack_count][1] = t->ooo[i].end;
+        for (uint8_t i = 0; i < t->rcv.nooo && h->opt.sack_count < max; i++) {
+            h->opt.sack[h->opt.sack_count][0] = t->rcv.ooo[i].start;
+            h->opt.sack[h->opt.sack_count][1] = t->rcv.ooo[i].end;
             h->opt.sack_count++;
         }
     }
@@ -92,7 +92,7 @@ static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t of
     const uint8_t *p1 = NULL, *p2 = NULL;
     uint32_t l1 = 0, l2 = 0;
     if (len)
-        ring_span(&t->sndbuf, off, len, &p1, &l1, &p2, &l2);
+        ring_span(&t->snd.buf, off, len, &p1, &l1, &p2, &l2);
     if (t->ctx->csum_offload) {
         if (l1)
             memcpy(seg + hl, p1, l1);
@@ -122,7 +122,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     tcp_ctx *c = t->ctx;
     wire_tcp h = {.sport = t->lport, .dport = t->rport, .seq = seq, .flags = flags};
     if (flags & SYNACK_ACK)
-        h.ack = t->rcv_nxt;
+        h.ack = t->rcv.nxt;
     fill_options(t, &h);
     h.wnd = (flags & SYNACK_RST) ? 0 : window_field(t, (flags & SYNACK_SYN) != 0);
     uint8_t *seg = c->txbuf + TCP_HEADROOM;
@@ -131,28 +131,28 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
         return;
     copy_and_checksum(t, seg, hl, data_off, len);
 
-    bool rexmit = (len || (flags & (SYNACK_SYN | SYNACK_FIN))) && seq_lt(seq, t->snd_max);
+    bool rexmit = (len || (flags & (SYNACK_SYN | SYNACK_FIN))) && seq_lt(seq, t->snd.max);
     h.payload = seg + hl;
     h.payload_len = len;
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, t->lip, t->lport, t->rip, t->rport);
     c->ctr->tcp_out_segs++;
-    t->segs_out++;
+    t->stats.segs_out++;
     if (rexmit) {
         c->ctr->tcp_retrans_segs++;
-        t->retrans++;
+        t->stats.retrans++;
     } else {
-        t->bytes_sent += len;
+        t->stats.bytes_sent += len;
     }
-    if (h.opt.sack_count && t->dsack) {
-        t->dsack = false;
+    if (h.opt.sack_count && t->rcv.dsack) {
+        t->rcv.dsack = false;
         c->ctr->tcp_dsack_sent++;
     }
     if (flags & SYNACK_ACK) {
-        t->ack_pending = t->ack_now = false;
-        t->rcv_acked = t->rcv_nxt;
-        if (t->delack_at != UINT64_MAX) {
-            t->delack_at = UINT64_MAX;
+        t->rcv.ack_pending = t->rcv.ack_now = false;
+        t->rcv.acked = t->rcv.nxt;
+        if (t->timers.delack_at != UINT64_MAX) {
+            t->timers.delack_at = UINT64_MAX;
             tcb_schedule(t);
         }
     }
@@ -162,15 +162,15 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
 void tcp_send_syn(tcb *t, bool retransmit)
 {
     uint8_t flags = SYNACK_SYN | (t->state == SYNACK_SYN_RECEIVED ? SYNACK_ACK : 0);
-    if (!retransmit && !t->rtt_timing) { /* Karn: time only the first transmission */
-        t->rtt_timing = true;
-        t->rtt_seq = t->iss + 1;
-        t->rtt_start = t->ctx->now;
+    if (!retransmit && !t->rtt.timing) { /* Karn: time only the first transmission */
+        t->rtt.timing = true;
+        t->rtt.seq = t->snd.iss + 1;
+        t->rtt.start = t->ctx->now;
     }
-    emit_segment(t, t->iss, flags, 0, 0);
-    t->snd_nxt = t->iss + 1;
-    if (seq_gt(t->snd_nxt, t->snd_max))
-        t->snd_max = t->snd_nxt;
+    emit_segment(t, t->snd.iss, flags, 0, 0);
+    t->snd.nxt = t->snd.iss + 1;
+    if (seq_gt(t->snd.nxt, t->snd.max))
+        t->snd.max = t->snd.nxt;
     tcp_arm_rto(t);
 }
 
@@ -179,14 +179,14 @@ void tcp_send_syn(tcb *t, bool retransmit)
  * and an ACK below its RCV.NXT would be unacceptable there (an ACK war). */
 void tcp_send_ack(tcb *t)
 {
-    emit_segment(t, t->snd_max, SYNACK_ACK, 0, 0);
+    emit_segment(t, t->snd.max, SYNACK_ACK, 0, 0);
 }
 
 /* A keepalive probe: one byte below SND.UNA, no data, so the peer must
  * answer with an ACK (RFC 1122 §4.2.3.6). */
 void tcp_send_keepalive(tcb *t)
 {
-    emit_segment(t, t->snd_una - 1, SYNACK_ACK, 0, 0);
+    emit_segment(t, t->snd.una - 1, SYNACK_ACK, 0, 0);
 }
 
 void tcp_send_challenge_ack(tcb *t)
@@ -209,7 +209,7 @@ void tcp_send_challenge_ack(tcb *t)
 void tcp_send_rst_for(tcb *t)
 {
     t->ctx->ctr->tcp_out_rsts++;
-    emit_segment(t, t->snd_max, SYNACK_RST | SYNACK_ACK, 0, 0);
+    emit_segment(t, t->snd.max, SYNACK_RST | SYNACK_ACK, 0, 0);
 }
 
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
@@ -238,12 +238,12 @@ static uint32_t payload_room(const tcb *t)
 {
     /* The layout fill_options produces: "nop nop ts" (12 bytes), then
      * "nop nop sack" with up to 3 blocks beside timestamps, 4 without. */
-    uint32_t opts = t->ts_ok ? 12u : 0u;
-    uint32_t blocks = t->sack_ok ? (uint32_t)t->nooo + (t->dsack ? 1u : 0u) : 0u;
-    uint32_t max = t->ts_ok ? 3u : 4u;
+    uint32_t opts = t->opts.ts_ok ? 12u : 0u;
+    uint32_t blocks = t->opts.sack_ok ? (uint32_t)t->rcv.nooo + (t->rcv.dsack ? 1u : 0u) : 0u;
+    uint32_t max = t->opts.ts_ok ? 3u : 4u;
     if (blocks)
         opts += 4u + 8u * (blocks < max ? blocks : max);
-    uint32_t base = t->snd_mss + (t->ts_ok ? 12u : 0u);
+    uint32_t base = t->opts.snd_mss + (t->opts.ts_ok ? 12u : 0u);
     if (t->ctx->gso_max > base + 40u)
         base = t->ctx->gso_max - 40u; /* the device cuts it to size (TSO/GSO) */
     return base > opts + 1 ? base - opts : 1;
@@ -255,12 +255,12 @@ static uint32_t payload_room(const tcb *t)
 static bool small_segment_ok(const tcb *t, uint32_t len, uint32_t avail, uint32_t usable)
 {
     if (len < avail) /* the window cuts it short: SWS avoidance */
-        return usable >= t->max_snd_wnd / 2;
-    if (t->fin_queued)
+        return usable >= t->snd.max_wnd / 2;
+    if (t->snd.fin_queued)
         return true; /* closing: nothing more will join it */
-    if (t->cork)
+    if (t->sockopt.cork)
         return false;
-    return t->nodelay || t->snd_nxt == t->snd_una; /* Nagle: one small segment in flight */
+    return t->sockopt.nodelay || t->snd.nxt == t->snd.una; /* Nagle: one small segment in flight */
 }
 
 /* Send new data (and FIN) as the windows allow; after a timeout (force)
@@ -268,30 +268,30 @@ static bool small_segment_ok(const tcb *t, uint32_t len, uint32_t avail, uint32_
 static void send_data(tcb *t, bool force)
 {
     for (;;) {
-        uint32_t data_end = t->buf_seq + t->sndbuf.used;
-        uint32_t cwnd = t->cwnd;
-        if (!t->in_recovery && t->dupacks && t->dupacks < 3)
-            cwnd += (uint32_t)t->dupacks * t->snd_mss; /* RFC 3042 limited transmit */
-        uint32_t wnd = t->snd_wnd < cwnd ? t->snd_wnd : cwnd;
-        uint32_t limit = t->snd_una + wnd;
-        if (seq_lt(t->snd_nxt, data_end)) {
-            uint32_t avail = data_end - t->snd_nxt;
-            uint32_t usable = seq_gt(limit, t->snd_nxt) ? limit - t->snd_nxt : 0;
+        uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+        uint32_t cwnd = t->cc.cwnd;
+        if (!t->cc.in_recovery && t->cc.dupacks && t->cc.dupacks < 3)
+            cwnd += (uint32_t)t->cc.dupacks * t->opts.snd_mss; /* RFC 3042 limited transmit */
+        uint32_t wnd = t->snd.wnd < cwnd ? t->snd.wnd : cwnd;
+        uint32_t limit = t->snd.una + wnd;
+        if (seq_lt(t->snd.nxt, data_end)) {
+            uint32_t avail = data_end - t->snd.nxt;
+            uint32_t usable = seq_gt(limit, t->snd.nxt) ? limit - t->snd.nxt : 0;
             if (force && usable == 0)
                 usable = 1; /* zero-window probe or retransmission into a closed window */
             uint32_t len = avail < usable ? avail : usable;
             uint32_t room = payload_room(t);
-            if (seq_lt(t->snd_nxt, t->snd_max) && t->nsacked) {
+            if (seq_lt(t->snd.nxt, t->snd.max) && t->sack.n) {
                 /* Resending after a timeout: skip what the peer holds. */
-                uint32_t skip = sack_skip(t, t->snd_nxt, &room);
+                uint32_t skip = sack_skip(t, t->snd.nxt, &room);
                 if (skip) {
-                    t->snd_nxt = seq_lt(skip, data_end) ? skip : data_end;
+                    t->snd.nxt = seq_lt(skip, data_end) ? skip : data_end;
                     continue;
                 }
             }
             if (len > room)
                 len = room;
-            uint32_t full = room < t->snd_mss ? room : t->snd_mss; /* one MSS, even with GSO */
+            uint32_t full = room < t->opts.snd_mss ? room : t->opts.snd_mss; /* one MSS, even with GSO */
             if (len == 0 || (len < full && !force && !small_segment_ok(t, len, avail, usable))) {
                 /* Blocked by the window, Nagle or cork: the persist timer
                  * makes sure something moves (RFC 9293 §3.8.6.1). */
@@ -299,31 +299,31 @@ static void send_data(tcb *t, bool force)
                 return;
             }
             uint8_t flags = SYNACK_ACK;
-            if (t->snd_nxt + len == data_end) {
+            if (t->snd.nxt + len == data_end) {
                 flags |= SYNACK_PSH;
-                if (t->fin_queued)
+                if (t->snd.fin_queued)
                     flags |= SYNACK_FIN;
             }
-            if (!t->rtt_timing && t->snd_nxt == t->snd_max) {
-                t->rtt_timing = true;
-                t->rtt_seq = t->snd_nxt + len;
-                t->rtt_start = t->ctx->now;
+            if (!t->rtt.timing && t->snd.nxt == t->snd.max) {
+                t->rtt.timing = true;
+                t->rtt.seq = t->snd.nxt + len;
+                t->rtt.start = t->ctx->now;
             }
-            emit_segment(t, t->snd_nxt, flags, t->snd_nxt - t->buf_seq, len);
-            t->snd_nxt += len;
+            emit_segment(t, t->snd.nxt, flags, t->snd.nxt - t->snd.buf_seq, len);
+            t->snd.nxt += len;
             if (flags & SYNACK_FIN) {
-                t->snd_nxt++;
-                t->fin_sent = true;
+                t->snd.nxt++;
+                t->snd.fin_sent = true;
             }
-        } else if (t->fin_queued && !t->fin_sent) {
-            emit_segment(t, t->snd_nxt, SYNACK_FIN | SYNACK_ACK, 0, 0);
-            t->snd_nxt++;
-            t->fin_sent = true;
+        } else if (t->snd.fin_queued && !t->snd.fin_sent) {
+            emit_segment(t, t->snd.nxt, SYNACK_FIN | SYNACK_ACK, 0, 0);
+            t->snd.nxt++;
+            t->snd.fin_sent = true;
         } else {
             return;
         }
-        if (seq_gt(t->snd_nxt, t->snd_max))
-            t->snd_max = t->snd_nxt;
+        if (seq_gt(t->snd.nxt, t->snd.max))
+            t->snd.max = t->snd.nxt;
         tcp_arm_rto(t);
         if (force)
             return; /* a timeout or fast retransmit resends one segment */
@@ -334,26 +334,26 @@ static void send_data(tcb *t, bool force)
  * SND.NXT: fast retransmit, NewReno partial ACKs and SACK recovery. */
 void tcp_send_retransmit(tcb *t, uint32_t seq)
 {
-    uint32_t data_end = t->buf_seq + t->sndbuf.used;
+    uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
     uint32_t room = payload_room(t);
-    if (t->nsacked && sack_skip(t, seq, &room))
+    if (t->sack.n && sack_skip(t, seq, &room))
         return;
     uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
     if (len > room)
         len = room;
     uint8_t flags = SYNACK_ACK;
-    if (seq + len == data_end && t->fin_sent)
+    if (seq + len == data_end && t->snd.fin_sent)
         flags |= SYNACK_FIN; /* the FIN was sent and is not acknowledged */
     if (!len && !(flags & SYNACK_FIN))
         return;
-    emit_segment(t, seq, flags, seq - t->buf_seq, len);
-    if (seq == t->snd_una) { /* remember what was sent before this copy of the head */
-        t->head_rxt_mark = t->snd_max;
-        t->head_rxt_valid = true;
+    emit_segment(t, seq, flags, seq - t->snd.buf_seq, len);
+    if (seq == t->snd.una) { /* remember what was sent before this copy of the head */
+        t->sack.head_rxt_mark = t->snd.max;
+        t->sack.head_rxt_valid = true;
     }
     uint32_t end = seq + len + ((flags & SYNACK_FIN) ? 1 : 0);
-    if (seq_gt(end, t->high_rxt))
-        t->high_rxt = end;
+    if (seq_gt(end, t->sack.high_rxt))
+        t->sack.high_rxt = end;
     tcp_arm_rto(t);
 }
 
@@ -362,31 +362,31 @@ void tcp_send_retransmit(tcb *t, uint32_t seq)
 static void sack_recovery_send(tcb *t)
 {
     for (int guard = 0; guard < 1000; guard++) {
-        if (sack_pipe(t) + t->snd_mss > t->cwnd)
+        if (sack_pipe(t) + t->opts.snd_mss > t->cc.cwnd)
             return;
         uint32_t start, len;
-        if (sack_next_hole(t, t->high_rxt, false, &start, &len)) {
+        if (sack_next_hole(t, t->sack.high_rxt, false, &start, &len)) {
             tcp_send_retransmit(t, start);
             continue;
         }
         /* NextSeg rule 2: new data, as the peer's window allows. */
-        uint32_t data_end = t->buf_seq + t->sndbuf.used;
-        uint32_t limit = t->snd_una + t->snd_wnd;
-        bool more = seq_lt(t->snd_nxt, data_end) || (t->fin_queued && !t->fin_sent);
-        if (!more || seq_geq(t->snd_nxt, limit)) {
+        uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+        uint32_t limit = t->snd.una + t->snd.wnd;
+        bool more = seq_lt(t->snd.nxt, data_end) || (t->snd.fin_queued && !t->snd.fin_sent);
+        if (!more || seq_geq(t->snd.nxt, limit)) {
             /* Rule 3: nothing new to send; resend a hole not yet deemed lost. */
-            if (sack_next_hole(t, t->high_rxt, true, &start, &len)) {
+            if (sack_next_hole(t, t->sack.high_rxt, true, &start, &len)) {
                 tcp_send_retransmit(t, start);
                 continue;
             }
             return;
         }
-        uint32_t saved_cwnd = t->cwnd;
-        t->cwnd = t->snd_nxt - t->snd_una + t->snd_mss; /* exactly one segment's room */
-        uint32_t before = t->snd_nxt;
+        uint32_t saved_cwnd = t->cc.cwnd;
+        t->cc.cwnd = t->snd.nxt - t->snd.una + t->opts.snd_mss; /* exactly one segment's room */
+        uint32_t before = t->snd.nxt;
         send_data(t, false);
-        t->cwnd = saved_cwnd;
-        if (t->snd_nxt == before)
+        t->cc.cwnd = saved_cwnd;
+        if (t->snd.nxt == before)
             return;
     }
 }
@@ -399,7 +399,7 @@ void tcp_output(tcb *t)
     case SYNACK_FIN_WAIT_1:
     case SYNACK_CLOSING:
     case SYNACK_LAST_ACK:
-        if (t->in_recovery && t->sack_ok)
+        if (t->cc.in_recovery && t->opts.sack_ok)
             sack_recovery_send(t);
         else
             send_data(t, false);
@@ -407,16 +407,16 @@ void tcp_output(tcb *t)
     default:
         break;
     }
-    if (!t->ack_pending || t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN ||
+    if (!t->rcv.ack_pending || t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN ||
         t->state == SYNACK_SYN_SENT) {
-        t->ack_pending = t->ack_now = false;
+        t->rcv.ack_pending = t->rcv.ack_now = false;
         return;
     }
-    if (t->ack_now || t->quickack || !t->ctx->sys->tcp_delack_ms) {
+    if (t->rcv.ack_now || t->sockopt.quickack || !t->ctx->sys->tcp_delack_ms) {
         tcp_send_ack(t);
-    } else if (t->delack_at == UINT64_MAX) {
+    } else if (t->timers.delack_at == UINT64_MAX) {
         /* Delayed ACK (RFC 9293 §3.8.6.3; Linux's 40 ms minimum). */
-        t->delack_at = t->ctx->now + (uint64_t)t->ctx->sys->tcp_delack_ms * NS_PER_MS;
+        t->timers.delack_at = t->ctx->now + (uint64_t)t->ctx->sys->tcp_delack_ms * NS_PER_MS;
         tcb_schedule(t);
     }
 }

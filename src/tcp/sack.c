@@ -9,46 +9,46 @@
 
 void sack_clear(tcb *t)
 {
-    t->nsacked = 0;
+    t->sack.n = 0;
 }
 
 /* Forget what SND.UNA has passed. */
 void sack_trim(tcb *t)
 {
     uint8_t n = 0;
-    for (uint8_t i = 0; i < t->nsacked; i++) {
-        seq_range r = t->sacked[i];
-        if (seq_leq(r.end, t->snd_una))
+    for (uint8_t i = 0; i < t->sack.n; i++) {
+        seq_range r = t->sack.blocks[i];
+        if (seq_leq(r.end, t->snd.una))
             continue;
-        if (seq_lt(r.start, t->snd_una))
-            r.start = t->snd_una;
-        t->sacked[n++] = r;
+        if (seq_lt(r.start, t->snd.una))
+            r.start = t->snd.una;
+        t->sack.blocks[n++] = r;
     }
-    t->nsacked = n;
+    t->sack.n = n;
 }
 
 static void insert_range(tcb *t, uint32_t start, uint32_t end)
 {
     /* Merge with every range it touches, then insert in order. */
-    for (uint8_t i = 0; i < t->nsacked;) {
-        seq_range *r = &t->sacked[i];
+    for (uint8_t i = 0; i < t->sack.n;) {
+        seq_range *r = &t->sack.blocks[i];
         if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
             start = seq_min(start, r->start);
             end = seq_max(end, r->end);
-            memmove(r, r + 1, (size_t)(t->nsacked - i - 1) * sizeof(*r));
-            t->nsacked--;
+            memmove(r, r + 1, (size_t)(t->sack.n - i - 1) * sizeof(*r));
+            t->sack.n--;
             continue;
         }
         i++;
     }
-    if (t->nsacked == TCP_SACK_MAX)
+    if (t->sack.n == TCP_SACK_MAX)
         return; /* full: the peer repeats its blocks, nothing is lost for good */
     uint8_t pos = 0;
-    while (pos < t->nsacked && seq_lt(t->sacked[pos].start, start))
+    while (pos < t->sack.n && seq_lt(t->sack.blocks[pos].start, start))
         pos++;
-    memmove(&t->sacked[pos + 1], &t->sacked[pos], (size_t)(t->nsacked - pos) * sizeof(seq_range));
-    t->sacked[pos] = (seq_range){start, end};
-    t->nsacked++;
+    memmove(&t->sack.blocks[pos + 1], &t->sack.blocks[pos], (size_t)(t->sack.n - pos) * sizeof(seq_range));
+    t->sack.blocks[pos] = (seq_range){start, end};
+    t->sack.n++;
 }
 
 /* Take the blocks of an arriving ACK; returns true if any was new. */
@@ -58,10 +58,10 @@ bool sack_update(tcb *t, const wire_tcp_opts *o)
     for (uint8_t i = 0; i < o->sack_count; i++) {
         uint32_t s = o->sack[i][0], e = o->sack[i][1];
         /* D-SACK (RFC 2883) and nonsense: only blocks within (SND.UNA, SND.MAX]. */
-        if (!seq_lt(s, e) || seq_leq(e, t->snd_una) || seq_gt(e, t->snd_max))
+        if (!seq_lt(s, e) || seq_leq(e, t->snd.una) || seq_gt(e, t->snd.max))
             continue;
-        if (seq_lt(s, t->snd_una))
-            s = t->snd_una;
+        if (seq_lt(s, t->snd.una))
+            s = t->snd.una;
         uint32_t before = sack_sacked_bytes(t);
         insert_range(t, s, e);
         news |= sack_sacked_bytes(t) != before;
@@ -72,8 +72,8 @@ bool sack_update(tcb *t, const wire_tcp_opts *o)
 uint32_t sack_sacked_bytes(const tcb *t)
 {
     uint32_t n = 0;
-    for (uint8_t i = 0; i < t->nsacked; i++)
-        n += t->sacked[i].end - t->sacked[i].start;
+    for (uint8_t i = 0; i < t->sack.n; i++)
+        n += t->sack.blocks[i].end - t->sack.blocks[i].start;
     return n;
 }
 
@@ -81,17 +81,17 @@ uint32_t sack_sacked_bytes(const tcb *t)
  * least (DupThresh - 1) * SMSS + 1 SACKed bytes above it. SND.UNA if none. */
 uint32_t sack_lost_edge(const tcb *t)
 {
-    uint32_t acc = 0, need = 2u * t->snd_mss + 1, edge = t->snd_una;
-    for (int i = t->nsacked - 1; i >= 0; i--) {
-        acc += t->sacked[i].end - t->sacked[i].start;
+    uint32_t acc = 0, need = 2u * t->opts.snd_mss + 1, edge = t->snd.una;
+    for (int i = t->sack.n - 1; i >= 0; i--) {
+        acc += t->sack.blocks[i].end - t->sack.blocks[i].start;
         if (acc >= need) {
-            edge = t->sacked[i].start;
+            edge = t->sack.blocks[i].start;
             break;
         }
     }
     /* After a loss probe was SACKed, everything sent before it and still
      * missing is lost (RFC 8985's rule, with the probe as the witness). */
-    return t->lost_valid && seq_gt(t->lost_to, edge) ? t->lost_to : edge;
+    return t->sack.lost_valid && seq_gt(t->sack.lost_to, edge) ? t->sack.lost_to : edge;
 }
 
 /* Bytes of [a, b) at or above x. */
@@ -105,16 +105,16 @@ static uint32_t above(uint32_t a, uint32_t b, uint32_t x)
 /* RFC 6675 SetPipe: unSACKed bytes not deemed lost, plus bytes resent. */
 uint32_t sack_pipe(const tcb *t)
 {
-    uint32_t lost = sack_lost_edge(t), pipe = 0, cur = t->snd_una;
-    for (uint8_t i = 0; i <= t->nsacked; i++) {
-        uint32_t hole_end = i < t->nsacked ? t->sacked[i].start : t->snd_max;
+    uint32_t lost = sack_lost_edge(t), pipe = 0, cur = t->snd.una;
+    for (uint8_t i = 0; i <= t->sack.n; i++) {
+        uint32_t hole_end = i < t->sack.n ? t->sack.blocks[i].start : t->snd.max;
         if (seq_lt(cur, hole_end)) {
             pipe += above(cur, hole_end, lost);
-            if (seq_gt(t->high_rxt, cur))
-                pipe += (seq_lt(t->high_rxt, hole_end) ? t->high_rxt : hole_end) - cur;
+            if (seq_gt(t->sack.high_rxt, cur))
+                pipe += (seq_lt(t->sack.high_rxt, hole_end) ? t->sack.high_rxt : hole_end) - cur;
         }
-        if (i < t->nsacked)
-            cur = t->sacked[i].end;
+        if (i < t->sack.n)
+            cur = t->sack.blocks[i].end;
     }
     return pipe;
 }
@@ -124,12 +124,12 @@ uint32_t sack_pipe(const tcb *t)
  * unSACKed one below the highest SACKed byte, lost or not. */
 bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint32_t *len)
 {
-    uint32_t lost = any && t->nsacked ? t->sacked[t->nsacked - 1].end : sack_lost_edge(t);
-    uint32_t cur = t->snd_una;
+    uint32_t lost = any && t->sack.n ? t->sack.blocks[t->sack.n - 1].end : sack_lost_edge(t);
+    uint32_t cur = t->snd.una;
     if (seq_lt(cur, from))
         cur = from;
-    for (uint8_t i = 0; i < t->nsacked; i++) {
-        const seq_range *r = &t->sacked[i];
+    for (uint8_t i = 0; i < t->sack.n; i++) {
+        const seq_range *r = &t->sack.blocks[i];
         if (seq_leq(r->end, cur))
             continue;
         if (seq_lt(cur, r->start)) {
@@ -151,8 +151,8 @@ bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint
  * the end of the SACKed range seq falls in (skip to it). */
 uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room)
 {
-    for (uint8_t i = 0; i < t->nsacked; i++) {
-        const seq_range *r = &t->sacked[i];
+    for (uint8_t i = 0; i < t->sack.n; i++) {
+        const seq_range *r = &t->sack.blocks[i];
         if (seq_leq(r->start, seq) && seq_lt(seq, r->end))
             return r->end;
         if (seq_gt(r->start, seq)) {

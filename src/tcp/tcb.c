@@ -29,8 +29,8 @@ static void tcb_free(tcb *t)
         c->all = t->all_next;
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
-    ring_free(&t->sndbuf);
-    ring_free(&t->rcvbuf);
+    ring_free(&t->snd.buf);
+    ring_free(&t->rcv.buf);
     free(t);
 }
 
@@ -56,17 +56,17 @@ tcb *tcb_new(tcp_ctx *c)
     if (c->all)
         c->all->all_prev = t;
     c->all = t;
-    heap_node_init(&t->timer);
-    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
-    t->cc = cc_find(c->sys->tcp_congestion_control);
-    if (!t->cc)
-        t->cc = &cc_cubic;
-    t->cc->init(t);
-    t->sndbuf_size = c->sys->tcp_wmem[1];
-    t->rcvbuf_size = c->sys->tcp_rmem[1];
-    t->snd_wscale = t->rcv_wscale = 0;
-    t->adv_mss = (uint16_t)(c->mtu - 40);
-    t->snd_mss = (uint16_t)c->sys->tcp_base_mss;
+    heap_node_init(&t->timers.node);
+    t->timers.rto_at = t->timers.close_at = t->timers.delack_at = t->timers.keep_at = UINT64_MAX;
+    t->cc.ops = cc_find(c->sys->tcp_congestion_control);
+    if (!t->cc.ops)
+        t->cc.ops = &cc_cubic;
+    t->cc.ops->init(t);
+    t->snd.buf_size = c->sys->tcp_wmem[1];
+    t->rcv.buf_size = c->sys->tcp_rmem[1];
+    t->opts.snd_wscale = t->opts.rcv_wscale = 0;
+    t->opts.adv_mss = (uint16_t)(c->mtu - 40);
+    t->opts.snd_mss = (uint16_t)c->sys->tcp_base_mss;
     rtt_init(t);
     return t;
 }
@@ -88,16 +88,16 @@ void tcb_set_state(tcb *t, int state, synack_cause cause)
 
 void tcb_drop_buffers(tcb *t)
 {
-    ring_free(&t->sndbuf);
-    ring_free(&t->rcvbuf);
-    t->nooo = 0;
+    ring_free(&t->snd.buf);
+    ring_free(&t->rcv.buf);
+    t->rcv.nooo = 0;
 }
 
 void tcb_close(tcb *t, int err, synack_cause cause)
 {
     if (err && !t->err)
         t->err = err;
-    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
+    t->timers.rto_at = t->timers.close_at = t->timers.delack_at = t->timers.keep_at = UINT64_MAX;
     tcb_schedule(t);
     tcb_hash_remove(t);
     tcb_set_state(t, SYNACK_CLOSED, cause);
@@ -106,8 +106,8 @@ void tcb_close(tcb *t, int err, synack_cause cause)
     if (t->parent) {
         /* A child that never reached the accept queue, or sits in it. */
         tcb *l = t->parent;
-        if (t->in_accept_queue) {
-            tcb **pp = &l->acc_head;
+        if (t->is.in_accept_queue) {
+            tcb **pp = &l->listen.head;
             tcb *prev = NULL;
             while (*pp && *pp != t) {
                 prev = *pp;
@@ -115,13 +115,13 @@ void tcb_close(tcb *t, int err, synack_cause cause)
             }
             if (*pp) {
                 *pp = t->qnext;
-                if (l->acc_tail == t)
-                    l->acc_tail = prev;
-                l->accept_queued--;
+                if (l->listen.tail == t)
+                    l->listen.tail = prev;
+                l->listen.accept_queued--;
             }
-            t->in_accept_queue = false;
-        } else if (l->syn_queued) {
-            l->syn_queued--;
+            t->is.in_accept_queue = false;
+        } else if (l->listen.syn_queued) {
+            l->listen.syn_queued--;
         }
         t->parent = NULL;
     }
@@ -131,19 +131,19 @@ void tcb_close(tcb *t, int err, synack_cause cause)
 void tcb_maybe_release(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    if (t->dead || t->app_owned || t->in_accept_queue || t->state != SYNACK_CLOSED)
+    if (t->is.dead || t->is.app_owned || t->is.in_accept_queue || t->state != SYNACK_CLOSED)
         return;
     tcb_hash_remove(t);
-    if (t->listed) {
+    if (t->is.listed) {
         tcb **pp = &c->listeners;
         while (*pp && *pp != t)
             pp = &(*pp)->qnext;
         if (*pp)
             *pp = t->qnext;
-        t->listed = false;
+        t->is.listed = false;
     }
-    heap_set(&c->timers, &t->timer, UINT64_MAX);
-    t->dead = true;
+    heap_set(&c->timers, &t->timers.node, UINT64_MAX);
+    t->is.dead = true;
     t->qnext = c->dead_head;
     c->dead_head = t;
 }
@@ -179,7 +179,7 @@ static void grow_table(tcp_ctx *c)
 int tcb_hash_insert(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    if (t->hashed)
+    if (t->is.hashed)
         return 0;
     if (c->nconns >= c->nbuckets)
         grow_table(c);
@@ -187,7 +187,7 @@ int tcb_hash_insert(tcb *t)
     uint32_t h = t->hash & (c->nbuckets - 1);
     t->hnext = c->buckets[h];
     c->buckets[h] = t;
-    t->hashed = true;
+    t->is.hashed = true;
     c->nconns++;
     return 0;
 }
@@ -195,7 +195,7 @@ int tcb_hash_insert(tcb *t)
 void tcb_hash_remove(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    if (!t->hashed)
+    if (!t->is.hashed)
         return;
     if (c->last_hit == t)
         c->last_hit = NULL;
@@ -207,7 +207,7 @@ void tcb_hash_remove(tcb *t)
         }
     }
     t->hnext = NULL;
-    t->hashed = false;
+    t->is.hashed = false;
     c->nconns--;
 }
 
@@ -250,19 +250,19 @@ bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
 
 void tcb_schedule(tcb *t)
 {
-    if (t->dead)
+    if (t->is.dead)
         return;
-    uint64_t at = t->rto_at < t->close_at ? t->rto_at : t->close_at;
-    if (t->delack_at < at)
-        at = t->delack_at;
-    if (t->keep_at < at)
-        at = t->keep_at;
+    uint64_t at = t->timers.rto_at < t->timers.close_at ? t->timers.rto_at : t->timers.close_at;
+    if (t->timers.delack_at < at)
+        at = t->timers.delack_at;
+    if (t->timers.keep_at < at)
+        at = t->timers.keep_at;
     /* A deadline that only moved later (the RTO restarted by an ACK, most
      * often) keeps its heap slot: tcp_timers re-files it when it comes up.
      * That spares a heap operation per ACK. */
-    if (at != UINT64_MAX && t->timer.idx != HEAP_NONE && at > t->timer.key)
+    if (at != UINT64_MAX && t->timers.node.idx != HEAP_NONE && at > t->timers.node.key)
         return;
-    if (heap_set(&t->ctx->timers, &t->timer, at) != 0)
+    if (heap_set(&t->ctx->timers, &t->timers.node, at) != 0)
         t->ctx->ctr->tcp_no_memory++;
 }
 
@@ -270,9 +270,9 @@ void tcb_signal(tcb *t, unsigned events)
 {
     tcp_ctx *c = t->ctx;
     t->events |= events;
-    if (t->on_evlist || !c->event)
+    if (t->is.on_evlist || !c->event)
         return;
-    t->on_evlist = true;
+    t->is.on_evlist = true;
     t->evnext = NULL;
     if (c->ev_tail)
         c->ev_tail->evnext = t;
@@ -288,11 +288,11 @@ void tcp_dispatch(tcp_ctx *c)
         c->ev_head = t->evnext;
         if (!c->ev_head)
             c->ev_tail = NULL;
-        t->on_evlist = false;
+        t->is.on_evlist = false;
         unsigned ev = t->events;
         t->events = 0;
         /* Only handles the application holds (or is about to accept) get events. */
-        if (ev && !t->dead && (t->app_owned || t->state == SYNACK_LISTEN))
+        if (ev && !t->is.dead && (t->is.app_owned || t->state == SYNACK_LISTEN))
             c->event(c->event_ctx, t, ev);
     }
     /* ACKs owed to peers whose data the application took without
@@ -300,9 +300,9 @@ void tcp_dispatch(tcp_ctx *c)
     while (c->flush_head) {
         tcb *t = c->flush_head;
         c->flush_head = t->flushnext;
-        t->on_flushlist = false;
-        if (!t->dead && t->ack_pending && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT) {
-            t->ack_now = true;
+        t->is.on_flushlist = false;
+        if (!t->is.dead && t->rcv.ack_pending && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT) {
+            t->rcv.ack_now = true;
             tcp_output(t);
         }
     }

@@ -31,125 +31,149 @@ typedef struct synack_sock tcb;
 /* One out-of-order range of received sequence space, [start, end). */
 typedef struct seq_range { uint32_t start, end; } seq_range;
 
+/* A connection record (TCB), grouped the way RFC 9293 §3.3.1 and the RFCs
+ * it cites name things: the send and receive sequence spaces, the options
+ * both ends agreed on, the RTT estimator, timers, congestion control and the
+ * SACK scoreboard. Flags are one-bit fields inside the group they belong to.
+ * Only tcb_set_state writes `state`. */
 struct synack_sock {
-    heap_node timer;          /* earliest of the deadlines below      */
     tcb *hnext;               /* connection hash chain                */
     uint32_t hash;            /* keyed hash of the 4-tuple (while hashed) */
     tcb *qnext;               /* listener's accept queue / list links */
     tcb *evnext;              /* pending-event list                   */
     tcb *flushnext;           /* ACKs to flush when the call returns  */
     tcb *parent;              /* listener that spawned us (until accepted) */
-    tcb *all_prev, *all_next; /* every record the stack owns            */
+    tcb *all_prev, *all_next; /* every record the stack owns          */
+    tcb *tw_next;             /* the TIME-WAIT table's handle list (timewait.h) */
     tcp_ctx *ctx;
     uint32_t id;
+    uint8_t state;            /* SYNACK_* (RFC 9293 §3.3.2)           */
 
-    uint8_t state;
-    bool app_owned;           /* the application holds the handle     */
-    bool orphan;              /* the application closed it: nobody reads */
-    bool hashed;              /* in the connection table              */
-    bool listed;              /* in the listener list                 */
-    bool on_evlist;
-    bool on_flushlist;
-    bool last_small;          /* the latest data segment was short (end of a write) */
-    bool dead;                /* released; freed at the end of the call */
-    bool passive;             /* came from LISTEN                     */
-    bool in_accept_queue;
-    bool fin_queued;          /* app shut the send side: FIN after data */
-    bool fin_sent;            /* FIN is in flight (snd_nxt covers it)   */
-    bool rd_shut;             /* app shut the receive side             */
-    bool eof;                 /* peer's FIN consumed into the stream   */
-    bool reuseaddr;
-    bool nodelay;
-    bool ack_pending;         /* an ACK is owed ...                    */
-    bool ack_now;             /* ... and may not be delayed            */
-    bool quickack;            /* never delay ACKs (socket option)      */
-    bool cork;                /* hold partial segments (socket option) */
-    bool keepalive;           /* SO_KEEPALIVE                          */
-    bool ws_ok, sack_ok, ts_ok;
-    bool rtt_timing;          /* Karn: one segment being timed         */
+    struct tcb_is {           /* who holds the record, where it is filed */
+        bool app_owned : 1;       /* the application holds the handle     */
+        bool orphan : 1;          /* the application closed it: nobody reads */
+        bool dead : 1;            /* released; freed at the end of the call */
+        bool passive : 1;         /* came from LISTEN                     */
+        bool hashed : 1;          /* in the connection table              */
+        bool listed : 1;          /* in the listener list                 */
+        bool on_evlist : 1;
+        bool on_flushlist : 1;
+        bool in_accept_queue : 1;
+        bool tw_handle : 1;       /* detached TIME-WAIT handle (timewait.h) */
+    } is;
 
     uint32_t lip, rip;
     uint16_t lport, rport;
 
-    /* Send sequence space (RFC 9293 §3.3.1). */
-    uint32_t iss, snd_una, snd_nxt, snd_max;
-    uint32_t snd_wnd, snd_wl1, snd_wl2, max_snd_wnd;
-    uint32_t buf_seq;         /* sequence number of sndbuf's first byte */
-    uint8_t snd_wscale, rcv_wscale;
-    uint16_t snd_mss;         /* what we may send per segment          */
-    uint16_t adv_mss;         /* what we announce                      */
-    uint16_t rcv_mss;         /* largest segment the peer sent so far  */
+    struct tcb_snd {          /* send sequence space (RFC 9293 §3.3.1) */
+        uint32_t iss, una, nxt, max;
+        uint32_t wnd, wl1, wl2, max_wnd;
+        uint32_t buf_seq;         /* sequence number of buf's first byte  */
+        ring buf;
+        uint32_t buf_size;
+        bool fin_queued : 1;      /* app shut the send side: FIN after data */
+        bool fin_sent : 1;        /* FIN is in flight (nxt covers it)     */
+    } snd;
 
-    /* Receive sequence space. */
-    uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge we advertised */
+    struct tcb_rcv {          /* receive sequence space                */
+        uint32_t irs, nxt;
+        uint32_t adv;             /* right edge we advertised             */
+        uint32_t acked;           /* RCV.NXT in the last ACK sent (Last.ACK.sent) */
+        ring buf;
+        uint32_t buf_size;
+        uint32_t copied;          /* bytes the application read this round trip */
+        uint64_t space_stamp;     /* when that round trip began           */
+        seq_range ooo[TCP_OOO_MAX];
+        uint8_t nooo;
+        uint32_t ooo_fin_seq;     /* a FIN beyond a hole, at this sequence */
+        seq_range dsack_range;
+        bool ooo_fin : 1;         /* ooo_fin_seq is set                   */
+        bool dsack : 1;           /* report dsack_range first (RFC 2883)  */
+        bool last_small : 1;      /* the latest data segment was short (end of a write) */
+        bool shut : 1;            /* app shut the receive side            */
+        bool eof : 1;             /* peer's FIN consumed into the stream  */
+        bool ack_pending : 1;     /* an ACK is owed ...                   */
+        bool ack_now : 1;         /* ... and may not be delayed           */
+    } rcv;
 
-    /* Timestamps (RFC 7323). */
-    uint32_t ts_recent, ts_offset;
-    bool tw_handle;           /* detached TIME-WAIT handle (timewait.h) */
-    tcb *tw_next;             /* ... on the TIME-WAIT table's handle list */
+    struct tcb_opts {         /* what the SYNs agreed (RFC 9293 §3.7.1, RFC 7323, RFC 2018) */
+        uint16_t snd_mss;         /* what we may send per segment         */
+        uint16_t adv_mss;         /* what we announce                     */
+        uint16_t rcv_mss;         /* largest segment the peer sent so far */
+        uint8_t snd_wscale, rcv_wscale;
+        uint32_t ts_recent, ts_offset;
+        uint64_t ts_recent_stamp; /* when TS.Recent was taken (PAWS aging) */
+        bool ws_ok : 1, sack_ok : 1, ts_ok : 1;
+    } opts;
 
-    ring sndbuf, rcvbuf;
-    uint32_t sndbuf_size, rcvbuf_size;
-    bool user_sndbuf, user_rcvbuf; /* fixed by SO_SNDBUF/SO_RCVBUF: no autotuning */
-    uint32_t rcv_copied;      /* bytes the application read this round trip */
-    uint64_t rcv_space_stamp; /* when that round trip began                 */
-    seq_range ooo[TCP_OOO_MAX];
-    uint8_t nooo;
-    seq_range sacked[TCP_SACK_MAX]; /* sender's scoreboard, sorted    */
-    uint8_t nsacked;
-    uint32_t high_rxt;        /* RFC 6675 HighRxt                      */
-    uint32_t lost_to;         /* holes below this are lost (after a probe) */
-    bool lost_valid;          /* lost_to is set                          */
-    bool head_rxt_valid;      /* the segment at snd_una was resent when ... */
-    uint32_t head_rxt_mark;   /* ... snd_max stood here                  */
-    bool tlp_armed;           /* rto_at is a loss-probe timeout         */
-    bool tlp_out;             /* a probe is out, covering up to tlp_high */
-    uint32_t tlp_high;
-    bool dsack;               /* report dsack_range first (RFC 2883)   */
-    seq_range dsack_range;
-    bool ooo_fin;             /* a FIN arrived beyond a hole ...       */
-    uint32_t ooo_fin_seq;     /* ... at this sequence number           */
+    struct tcb_sockopt {      /* what the application set              */
+        uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl  */
+        bool reuseaddr : 1;
+        bool nodelay : 1;
+        bool quickack : 1;        /* never delay ACKs                     */
+        bool cork : 1;            /* hold partial segments                */
+        bool keepalive : 1;       /* SO_KEEPALIVE                         */
+        bool fixed_sndbuf : 1;    /* SO_SNDBUF/SO_RCVBUF: no autotuning   */
+        bool fixed_rcvbuf : 1;
+    } sockopt;
 
-    /* Timers (absolute ns; UINT64_MAX = off). */
-    uint64_t rto_at;          /* retransmission / SYN / persist       */
-    uint64_t close_at;        /* TIME-WAIT 2MSL or orphaned FIN-WAIT-2 */
-    uint64_t delack_at;       /* delayed ACK                          */
-    uint64_t keep_at;         /* next keepalive probe                 */
-    uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl   */
-    uint8_t keep_probes;      /* unanswered probes so far             */
-    uint32_t rcv_acked;       /* RCV.NXT in the last ACK sent (Last.ACK.sent) */
-    uint64_t ts_recent_stamp; /* when TS.Recent was taken (PAWS aging) */
+    struct tcb_rtt {          /* RTO estimator and backoff (RFC 6298)  */
+        uint32_t srtt_us, rttvar_us, rto_ms;
+        uint32_t seq;             /* Karn: the segment being timed ...    */
+        uint64_t start;           /* ... sent at this time                */
+        uint8_t backoff, retries;
+        bool timing : 1;
+    } rtt;
 
-    /* RTO estimator (RFC 6298). */
-    uint32_t srtt_us, rttvar_us, rto_ms;
-    uint32_t rtt_seq;
-    uint64_t rtt_start;
-    uint8_t backoff, retries;
+    struct tcb_timers {       /* absolute ns; UINT64_MAX = off          */
+        heap_node node;           /* filed at the earliest of these       */
+        uint64_t rto_at;          /* retransmission / SYN / persist / loss probe */
+        uint64_t close_at;        /* orphaned FIN-WAIT-2                  */
+        uint64_t delack_at;       /* delayed ACK                          */
+        uint64_t keep_at;         /* next keepalive probe                 */
+        uint8_t keep_probes;      /* unanswered probes so far             */
+        bool tlp_armed : 1;       /* rto_at is a loss-probe timeout       */
+    } timers;
 
-    /* Congestion control: the window (bytes) and the algorithm's state. */
-    const struct cc_ops *cc;
-    uint32_t cwnd, ssthresh, recover;
-    uint8_t dupacks;
-    bool in_recovery;         /* fast recovery until snd_una passes recover */
-    uint32_t cc_bytes_acked;  /* Reno: bytes acked toward the next +SMSS  */
-    double cc_frac;           /* CUBIC: fractional bytes of growth         */
-    struct {
-        uint64_t epoch_start;
-        double w_max, w_last_max, k, w_est; /* segments, seconds */
-    } cubic;
+    struct tcb_cc {           /* congestion control (RFC 5681, 9438)   */
+        const struct cc_ops *ops;
+        uint32_t cwnd, ssthresh, recover;
+        uint8_t dupacks;
+        bool in_recovery : 1;     /* fast recovery until snd.una passes recover */
+        uint32_t bytes_acked;     /* Reno: bytes acked toward the next +SMSS */
+        double frac;              /* CUBIC: fractional bytes of growth    */
+        struct {
+            uint64_t epoch_start;
+            double w_max, w_last_max, k, w_est; /* segments, seconds */
+        } cubic;
+    } cc;
+
+    struct tcb_sack {         /* the sender's scoreboard (RFC 6675) and loss marks (RFC 8985) */
+        seq_range blocks[TCP_SACK_MAX]; /* SACKed ranges, sorted          */
+        uint8_t n;
+        uint32_t high_rxt;        /* RFC 6675 HighRxt                     */
+        uint32_t lost_to;         /* holes below this are lost (after a probe) */
+        uint32_t head_rxt_mark;   /* snd.una was resent when snd.max stood here */
+        uint32_t tlp_high;        /* a loss probe is out, covering up to here */
+        bool lost_valid : 1;      /* lost_to is set                       */
+        bool head_rxt_valid : 1;  /* head_rxt_mark is set                 */
+        bool tlp_out : 1;         /* a loss probe is out                  */
+    } sack;
+
+    struct tcb_listen {       /* a listener's queues                   */
+        int backlog;
+        uint32_t syn_queued, accept_queued;
+        tcb *head, *tail;         /* the accept queue                     */
+    } listen;
+
+    struct tcb_stats {        /* for synack_info                       */
+        uint64_t bytes_sent, bytes_acked, bytes_received;
+        uint32_t segs_out, segs_in, retrans;
+    } stats;
 
     int err;                  /* pending error, negative errno        */
     unsigned events;          /* pending SYNACK_EV_* for dispatch     */
     void *user;
-
-    /* Listener. */
-    int backlog;
-    uint32_t syn_queued, accept_queued;
-    tcb *acc_head, *acc_tail;
-
-    /* Counters for synack_info. */
-    uint64_t bytes_sent, bytes_acked, bytes_received;
-    uint32_t segs_out, segs_in, retrans;
 };
 
 struct tcp_ctx {

@@ -11,7 +11,7 @@
 
 static bool data_pending(const tcb *t)
 {
-    return seq_lt(t->snd_nxt, t->buf_seq + t->sndbuf.used) || (t->fin_queued && !t->fin_sent);
+    return seq_lt(t->snd.nxt, t->snd.buf_seq + t->snd.buf.used) || (t->snd.fin_queued && !t->snd.fin_sent);
 }
 
 /* Arm the retransmission timer when something is in flight, or the persist
@@ -24,13 +24,13 @@ static bool data_pending(const tcb *t)
  * flight (the peer may be delaying its ACK), at least 10 ms. */
 static bool tlp_pto(const tcb *t, uint64_t *pto)
 {
-    if (!t->sack_ok || t->in_recovery || t->tlp_out || t->backoff || !t->srtt_us ||
+    if (!t->opts.sack_ok || t->cc.in_recovery || t->sack.tlp_out || t->rtt.backoff || !t->rtt.srtt_us ||
         !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) ||
-        t->snd_nxt != t->snd_max)
+        t->snd.nxt != t->snd.max)
         return false;
-    uint64_t srtt = (uint64_t)t->srtt_us * 1000;
+    uint64_t srtt = (uint64_t)t->rtt.srtt_us * 1000;
     uint64_t p = 2 * srtt;
-    if (t->snd_max - t->snd_una <= t->snd_mss && p < srtt + srtt / 2 + 200 * NS_PER_MS)
+    if (t->snd.max - t->snd.una <= t->opts.snd_mss && p < srtt + srtt / 2 + 200 * NS_PER_MS)
         p = srtt + srtt / 2 + 200 * NS_PER_MS;
     if (p < 10 * NS_PER_MS)
         p = 10 * NS_PER_MS;
@@ -44,27 +44,27 @@ static void send_loss_probe(tcb *t)
 {
     tcp_ctx *c = t->ctx;
     c->ctr->tcp_loss_probes++;
-    t->tlp_out = true;
-    uint32_t data_end = t->buf_seq + t->sndbuf.used;
-    uint32_t before = t->snd_max;
-    if (seq_lt(t->snd_nxt, data_end) && seq_lt(t->snd_nxt, t->snd_una + t->snd_wnd)) {
-        uint32_t saved = t->cwnd;
-        t->cwnd = t->snd_nxt - t->snd_una + t->snd_mss;
+    t->sack.tlp_out = true;
+    uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+    uint32_t before = t->snd.max;
+    if (seq_lt(t->snd.nxt, data_end) && seq_lt(t->snd.nxt, t->snd.una + t->snd.wnd)) {
+        uint32_t saved = t->cc.cwnd;
+        t->cc.cwnd = t->snd.nxt - t->snd.una + t->opts.snd_mss;
         tcp_send_forced(t);
-        t->cwnd = saved;
+        t->cc.cwnd = saved;
     }
-    if (t->snd_max == before) { /* nothing new went out: resend the tail */
-        uint32_t out = t->snd_max - t->snd_una;
-        uint32_t last = out < t->snd_mss ? out : t->snd_mss;
-        tcp_send_retransmit(t, t->snd_max - last);
+    if (t->snd.max == before) { /* nothing new went out: resend the tail */
+        uint32_t out = t->snd.max - t->snd.una;
+        uint32_t last = out < t->opts.snd_mss ? out : t->opts.snd_mss;
+        tcp_send_retransmit(t, t->snd.max - last);
     }
-    t->tlp_high = t->snd_max;
-    t->rto_at = c->now + rtt_rto_ns(t);
+    t->sack.tlp_high = t->snd.max;
+    t->timers.rto_at = c->now + rtt_rto_ns(t);
 }
 
 void tcp_arm_rto(tcb *t)
 {
-    bool outstanding = t->snd_una != t->snd_nxt;
+    bool outstanding = t->snd.una != t->snd.nxt;
     /* Nothing in flight yet data waits (closed or tiny window, cork):
      * the timer will push one segment out. */
     bool persist = !outstanding && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT &&
@@ -74,14 +74,14 @@ void tcp_arm_rto(tcb *t)
          * does), so an armed probe moves with every segment sent. */
         uint64_t rto = rtt_rto_ns(t), pto;
         if (outstanding && tlp_pto(t, &pto) && pto < rto) {
-            t->tlp_armed = true;
-            t->rto_at = t->ctx->now + pto;
-        } else if (t->rto_at == UINT64_MAX || t->tlp_armed) {
-            t->tlp_armed = false;
-            t->rto_at = t->ctx->now + rto;
+            t->timers.tlp_armed = true;
+            t->timers.rto_at = t->ctx->now + pto;
+        } else if (t->timers.rto_at == UINT64_MAX || t->timers.tlp_armed) {
+            t->timers.tlp_armed = false;
+            t->timers.rto_at = t->ctx->now + rto;
         }
     } else {
-        t->rto_at = UINT64_MAX;
+        t->timers.rto_at = UINT64_MAX;
     }
     tcb_schedule(t);
 }
@@ -90,29 +90,29 @@ static void rto_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
     const synack_sysctl *s = c->sys;
-    bool outstanding = t->snd_una != t->snd_nxt;
+    bool outstanding = t->snd.una != t->snd.nxt;
 
     switch (t->state) {
     case SYNACK_SYN_SENT:
-        if (++t->retries > s->tcp_syn_retries) {
+        if (++t->rtt.retries > s->tcp_syn_retries) {
             c->ctr->tcp_attempt_fails++;
             tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_SYN_RETRIES);
             return;
         }
-        t->backoff++;
+        t->rtt.backoff++;
         c->ctr->tcp_timeouts++;
-        t->rtt_timing = false;
+        t->rtt.timing = false;
         tcp_send_syn(t, true);
         return;
     case SYNACK_SYN_RECEIVED:
-        if (++t->retries > s->tcp_synack_retries) {
+        if (++t->rtt.retries > s->tcp_synack_retries) {
             c->ctr->tcp_attempt_fails++;
-            tcb_close(t, t->passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
+            tcb_close(t, t->is.passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
             return;
         }
-        t->backoff++;
+        t->rtt.backoff++;
         c->ctr->tcp_timeouts++;
-        t->rtt_timing = false;
+        t->rtt.timing = false;
         tcp_send_syn(t, true);
         return;
     default:
@@ -120,8 +120,8 @@ static void rto_fired(tcb *t)
     }
     if (!tcb_synchronized(t) || t->state == SYNACK_TIME_WAIT)
         return;
-    if (t->tlp_armed) {
-        t->tlp_armed = false;
+    if (t->timers.tlp_armed) {
+        t->timers.tlp_armed = false;
         if (outstanding) {
             send_loss_probe(t);
             return;
@@ -129,7 +129,7 @@ static void rto_fired(tcb *t)
     }
 
     if (outstanding) {
-        if (++t->retries > s->tcp_retries2) {
+        if (++t->rtt.retries > s->tcp_retries2) {
             c->ctr->tcp_abort_on_timeout++;
             tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_RETRANSMISSIONS);
             return;
@@ -137,32 +137,32 @@ static void rto_fired(tcb *t)
         c->ctr->tcp_timeouts++;
         /* RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5–5.6: collapse and back off.
          * A second timeout of the same data does not cut ssthresh again. */
-        if (t->backoff == 0)
-            t->ssthresh = t->cc->on_loss(t);
-        t->cwnd = t->snd_mss;
-        t->dupacks = 0;
-        t->in_recovery = false;
-        t->high_rxt = t->snd_una;
-        t->tlp_out = t->lost_valid = false;
-        t->recover = t->snd_max;
-        t->rtt_timing = false; /* Karn's rule */
-        t->snd_nxt = t->snd_una;
-        t->fin_sent = false;
+        if (t->rtt.backoff == 0)
+            t->cc.ssthresh = t->cc.ops->on_loss(t);
+        t->cc.cwnd = t->opts.snd_mss;
+        t->cc.dupacks = 0;
+        t->cc.in_recovery = false;
+        t->sack.high_rxt = t->snd.una;
+        t->sack.tlp_out = t->sack.lost_valid = false;
+        t->cc.recover = t->snd.max;
+        t->rtt.timing = false; /* Karn's rule */
+        t->snd.nxt = t->snd.una;
+        t->snd.fin_sent = false;
     }
     /* else: persist probe behind a zero window; probes do not count as
      * failures while the peer keeps answering. */
-    t->backoff++;
-    t->rto_at = UINT64_MAX;
+    t->rtt.backoff++;
+    t->timers.rto_at = UINT64_MAX;
     tcp_send_forced(t);
     tcp_arm_rto(t);
 }
 
 void tcp_keepalive_reset(tcb *t)
 {
-    if (!t->keepalive || !tcb_synchronized(t))
+    if (!t->sockopt.keepalive || !tcb_synchronized(t))
         return;
-    uint32_t idle = t->keep_idle_s ? t->keep_idle_s : t->ctx->sys->tcp_keepalive_time;
-    t->keep_at = t->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
+    uint32_t idle = t->sockopt.keep_idle_s ? t->sockopt.keep_idle_s : t->ctx->sys->tcp_keepalive_time;
+    t->timers.keep_at = t->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
     tcb_schedule(t);
 }
 
@@ -172,27 +172,27 @@ void tcp_keepalive_reset(tcb *t)
 static void keepalive_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    if (!t->keepalive || !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
+    if (!t->sockopt.keepalive || !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
                            t->state == SYNACK_FIN_WAIT_2))
         return;
-    uint32_t idle = t->keep_idle_s ? t->keep_idle_s : c->sys->tcp_keepalive_time;
-    uint32_t intvl = t->keep_intvl_s ? t->keep_intvl_s : c->sys->tcp_keepalive_intvl;
-    uint32_t cnt = t->keep_cnt ? t->keep_cnt : c->sys->tcp_keepalive_probes;
-    if (t->snd_una != t->snd_max || data_pending(t)) {
+    uint32_t idle = t->sockopt.keep_idle_s ? t->sockopt.keep_idle_s : c->sys->tcp_keepalive_time;
+    uint32_t intvl = t->sockopt.keep_intvl_s ? t->sockopt.keep_intvl_s : c->sys->tcp_keepalive_intvl;
+    uint32_t cnt = t->sockopt.keep_cnt ? t->sockopt.keep_cnt : c->sys->tcp_keepalive_probes;
+    if (t->snd.una != t->snd.max || data_pending(t)) {
         /* Data in flight: the retransmission timer watches the peer. */
-        t->keep_at = c->now + (uint64_t)idle * 1000 * NS_PER_MS;
+        t->timers.keep_at = c->now + (uint64_t)idle * 1000 * NS_PER_MS;
         return;
     }
-    if (t->keep_probes >= cnt) {
+    if (t->timers.keep_probes >= cnt) {
         c->ctr->tcp_abort_on_timeout++;
         tcp_send_rst_for(t);
         tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_KEEPALIVE_TIMEOUT);
         return;
     }
-    t->keep_probes++;
+    t->timers.keep_probes++;
     c->ctr->tcp_keepalive_probes++;
     tcp_send_keepalive(t);
-    t->keep_at = c->now + (uint64_t)intvl * 1000 * NS_PER_MS;
+    t->timers.keep_at = c->now + (uint64_t)intvl * 1000 * NS_PER_MS;
 }
 
 static void close_timer_fired(tcb *t)
@@ -208,38 +208,38 @@ void tcp_timers(tcp_ctx *c)
 {
     heap_node *n;
     while ((n = heap_top(&c->timers)) && n->key <= c->now) {
-        tcb *t = (tcb *)((char *)n - offsetof(tcb, timer));
-        uint64_t due = t->rto_at;
-        if (t->close_at < due)
-            due = t->close_at;
-        if (t->delack_at < due)
-            due = t->delack_at;
-        if (t->keep_at < due)
-            due = t->keep_at;
+        tcb *t = (tcb *)((char *)n - offsetof(tcb, timers.node));
+        uint64_t due = t->timers.rto_at;
+        if (t->timers.close_at < due)
+            due = t->timers.close_at;
+        if (t->timers.delack_at < due)
+            due = t->timers.delack_at;
+        if (t->timers.keep_at < due)
+            due = t->timers.keep_at;
         if (due > c->now) { /* it moved later since it was filed */
             heap_set(&c->timers, n, due);
             continue;
         }
-        if (t->rto_at <= c->now) {
-            t->rto_at = UINT64_MAX;
+        if (t->timers.rto_at <= c->now) {
+            t->timers.rto_at = UINT64_MAX;
             rto_fired(t);
         }
-        if (!t->dead && t->close_at <= c->now) {
-            t->close_at = UINT64_MAX;
+        if (!t->is.dead && t->timers.close_at <= c->now) {
+            t->timers.close_at = UINT64_MAX;
             close_timer_fired(t);
         }
-        if (!t->dead && t->delack_at <= c->now) {
-            t->delack_at = UINT64_MAX;
-            if (t->ack_pending) {
+        if (!t->is.dead && t->timers.delack_at <= c->now) {
+            t->timers.delack_at = UINT64_MAX;
+            if (t->rcv.ack_pending) {
                 c->ctr->tcp_delayed_acks++;
                 tcp_send_ack(t);
             }
         }
-        if (!t->dead && t->keep_at <= c->now) {
-            t->keep_at = UINT64_MAX;
+        if (!t->is.dead && t->timers.keep_at <= c->now) {
+            t->timers.keep_at = UINT64_MAX;
             keepalive_fired(t);
         }
-        if (!t->dead)
+        if (!t->is.dead)
             tcb_schedule(t);
     }
     tcp_tw_timers(c);

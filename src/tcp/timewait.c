@@ -196,7 +196,7 @@ static tcb *find_handle(tcp_tw_table *tw, uint32_t id, bool unlink)
             if (unlink) {
                 *pp = t->tw_next;
                 t->tw_next = NULL;
-                t->tw_handle = false;
+                t->is.tw_handle = false;
             }
             return t;
         }
@@ -319,7 +319,7 @@ void tcp_tw_enter(tcb *t, synack_cause cause)
     if (tw->count >= c->sys->tcp_max_tw_buckets) {
         /* Linux: "TCP: time wait bucket table overflow" — skip TIME-WAIT. */
         c->ctr->tcp_tw_overflow++;
-        if (t->ack_pending)
+        if (t->rcv.ack_pending)
             tcp_send_ack(t);
         tcb_close(t, 0, SYNACK_CAUSE_TW_TABLE_FULL);
         return;
@@ -327,35 +327,35 @@ void tcp_tw_enter(tcb *t, synack_cause cause)
     uint32_t i = tw_alloc(c);
     if (!i) {
         c->ctr->tcp_no_memory++;
-        if (t->ack_pending)
+        if (t->rcv.ack_pending)
             tcp_send_ack(t);
         tcb_close(t, 0, SYNACK_CAUSE_TW_NO_MEMORY);
         return;
     }
     tcb_set_state(t, SYNACK_TIME_WAIT, cause);
-    if (t->ack_pending)
+    if (t->rcv.ack_pending)
         tcp_send_ack(t); /* the ACK of the FIN that brought us here, sent in TIME-WAIT */
     tcp_tw *r = rec(tw, i);
     r->id = t->id;
     r->rip = t->rip;
     r->lport = t->lport;
     r->rport = t->rport;
-    r->snd_nxt = t->snd_max;
-    r->rcv_nxt = t->rcv_nxt;
-    r->ts_recent = t->ts_recent;
-    r->ts_offset = t->ts_offset;
+    r->snd_nxt = t->snd.max;
+    r->rcv_nxt = t->rcv.nxt;
+    r->ts_recent = t->opts.ts_recent;
+    r->ts_offset = t->opts.ts_offset;
     r->ts_stamp_ms = now_ms(c);
-    uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-    adv >>= t->rcv_wscale;
+    uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
+    adv >>= t->opts.rcv_wscale;
     r->wnd = (uint16_t)(adv > 65535 ? 65535 : adv);
-    r->flags = t->ts_ok ? TW_F_TS : 0;
+    r->flags = t->opts.ts_ok ? TW_F_TS : 0;
 
     uint32_t len = tw_length_ms(c);
     bool recycle = false;
-    if (c->sys->tcp_tw_recycle && t->ts_ok) {
+    if (c->sys->tcp_tw_recycle && t->opts.ts_ok) {
         /* pre-4.12 Linux: remember the peer's timestamp and wait only
          * 3.5 x RTO, trusting PAWS on the next SYN to do the rest. */
-        remember_stamp(c, t->rip, t->ts_recent, r->ts_stamp_ms);
+        remember_stamp(c, t->rip, t->opts.ts_recent, r->ts_stamp_ms);
         uint64_t rto_ms = rtt_rto_ns(t) / NS_PER_MS;
         uint64_t short_ms = rto_ms * 7 / 2;
         if (short_ms < len) {
@@ -371,17 +371,17 @@ void tcp_tw_enter(tcb *t, synack_cause cause)
     list_insert(tw, i, recycle);
 
     /* Give up the full connection. */
-    t->rto_at = t->close_at = t->delack_at = t->keep_at = UINT64_MAX;
+    t->timers.rto_at = t->timers.close_at = t->timers.delack_at = t->timers.keep_at = UINT64_MAX;
     tcb_schedule(t);
     tcb_hash_remove(t);
-    ring_free(&t->sndbuf);
-    if (t->rcvbuf.buf && (t->rcvbuf.used == 0 || t->orphan))
-        ring_free(&t->rcvbuf);
-    t->nooo = 0;
-    t->ack_pending = false;
-    if (t->app_owned && !t->dead) {
+    ring_free(&t->snd.buf);
+    if (t->rcv.buf.buf && (t->rcv.buf.used == 0 || t->is.orphan))
+        ring_free(&t->rcv.buf);
+    t->rcv.nooo = 0;
+    t->rcv.ack_pending = false;
+    if (t->is.app_owned && !t->is.dead) {
         r->flags |= TW_F_HANDLE;
-        t->tw_handle = true;
+        t->is.tw_handle = true;
         t->tw_next = tw->handles;
         tw->handles = t;
     } else {
@@ -394,8 +394,8 @@ void tcp_tw_drop_handle(tcb *t, bool kill)
 {
     tcp_ctx *c = t->ctx;
     tcp_tw_table *tw = c->tw;
-    ring_free(&t->rcvbuf);
-    if (!t->tw_handle)
+    ring_free(&t->rcv.buf);
+    if (!t->is.tw_handle)
         return;
     uint32_t i = tw_find(c, t->lip, t->lport, t->rip, t->rport);
     if (i && rec(tw, i)->id == t->id && kill) {
@@ -583,8 +583,8 @@ void tcp_tw_reuse(tcb *t)
         return;
     tcp_tw *r = rec(c->tw, i);
     uint32_t iss = r->snd_nxt + 65535 + 2;
-    t->iss = iss ? iss : 1;
-    t->ts_recent = r->ts_recent;
+    t->snd.iss = iss ? iss : 1;
+    t->opts.ts_recent = r->ts_recent;
     c->ctr->tcp_tw_recycled++;
     tw_kill(c, i, SYNACK_CAUSE_TW_REUSED);
 }

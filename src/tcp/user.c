@@ -9,9 +9,9 @@
 
 static int alloc_buffers(tcb *t)
 {
-    if (!t->sndbuf.buf && ring_init(&t->sndbuf, t->sndbuf_size))
+    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size))
         return -ENOMEM;
-    if (!t->rcvbuf.buf && ring_init(&t->rcvbuf, t->rcvbuf_size))
+    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size))
         return -ENOMEM;
     return 0;
 }
@@ -21,7 +21,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     tcp_ctx *c = t->ctx;
     if (t->state != SYNACK_CLOSED)
         return t->state == SYNACK_LISTEN ? -EINVAL : -EISCONN;
-    if (t->hashed || t->rip)
+    if (t->is.hashed || t->rip)
         return -EISCONN;
     if (rport == 0 || rip == 0)
         return -EINVAL;
@@ -46,15 +46,15 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     t->lport = lport;
     t->rip = rip;
     t->rport = rport;
-    t->rcv_wscale = tcp_rcv_wscale(c);
-    t->iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
-    t->ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->opts.rcv_wscale = tcp_rcv_wscale(c);
+    t->snd.iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
     if (tw_reuse)
         tcp_tw_reuse(t); /* ISS above the old SND.NXT, TS.Recent inherited */
-    t->snd_una = t->snd_nxt = t->snd_max = t->iss;
-    t->buf_seq = t->iss + 1;
-    t->cwnd = 10u * t->snd_mss;
-    t->ssthresh = UINT32_MAX;
+    t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
+    t->snd.buf_seq = t->snd.iss + 1;
+    t->cc.cwnd = 10u * t->opts.snd_mss;
+    t->cc.ssthresh = UINT32_MAX;
     tcb_hash_insert(t);
     c->ctr->tcp_active_opens++;
     tcb_set_state(t, SYNACK_SYN_SENT, SYNACK_CAUSE_CONNECT);
@@ -71,11 +71,11 @@ int tcp_open_passive(tcb *t, int backlog)
         backlog = 1;
     if ((uint32_t)backlog > c->sys->somaxconn)
         backlog = (int)c->sys->somaxconn;
-    t->backlog = backlog;
+    t->listen.backlog = backlog;
     t->lip = c->local_ip;
     t->qnext = c->listeners;
     c->listeners = t;
-    t->listed = true;
+    t->is.listed = true;
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
     return 0;
 }
@@ -85,15 +85,15 @@ int tcp_open_passive(tcb *t, int backlog)
  * (unless the application fixed SO_SNDBUF). */
 static void grow_send_buffer(tcb *t)
 {
-    uint32_t max = t->ctx->sys->tcp_wmem[2], cap = t->sndbuf.cap;
-    if (t->user_sndbuf || !cap || cap >= max || !tcb_synchronized(t))
+    uint32_t max = t->ctx->sys->tcp_wmem[2], cap = t->snd.buf.cap;
+    if (t->sockopt.fixed_sndbuf || !cap || cap >= max || !tcb_synchronized(t))
         return;
-    uint32_t room = t->cwnd < t->snd_wnd ? t->cwnd : t->snd_wnd;
+    uint32_t room = t->cc.cwnd < t->snd.wnd ? t->cc.cwnd : t->snd.wnd;
     if (room < cap / 2)
         return; /* the windows are the limit: more buffer would only queue */
     uint32_t want = cap * 2 > max ? max : cap * 2;
-    if (ring_grow(&t->sndbuf, want) == 0)
-        t->sndbuf_size = want;
+    if (ring_grow(&t->snd.buf, want) == 0)
+        t->snd.buf_size = want;
 }
 
 /* Receive-buffer autotuning, a simple form of Linux's dynamic right-sizing:
@@ -103,21 +103,21 @@ static void grow_send_buffer(tcb *t)
 static void grow_receive_buffer(tcb *t, uint32_t n)
 {
     tcp_ctx *c = t->ctx;
-    if (t->user_rcvbuf || !t->rcvbuf.buf || t->rcvbuf.cap >= c->sys->tcp_rmem[2])
+    if (t->sockopt.fixed_rcvbuf || !t->rcv.buf.buf || t->rcv.buf.cap >= c->sys->tcp_rmem[2])
         return;
-    uint64_t rtt = t->srtt_us ? (uint64_t)t->srtt_us * 1000 : NS_PER_MS;
-    t->rcv_copied += n;
-    if (c->now - t->rcv_space_stamp < rtt)
+    uint64_t rtt = t->rtt.srtt_us ? (uint64_t)t->rtt.srtt_us * 1000 : NS_PER_MS;
+    t->rcv.copied += n;
+    if (c->now - t->rcv.space_stamp < rtt)
         return;
-    if (t->rcv_copied * 2 > t->rcvbuf.cap) {
-        uint64_t want = (uint64_t)t->rcv_copied * 4;
+    if (t->rcv.copied * 2 > t->rcv.buf.cap) {
+        uint64_t want = (uint64_t)t->rcv.copied * 4;
         if (want > c->sys->tcp_rmem[2])
             want = c->sys->tcp_rmem[2];
-        if (want > t->rcvbuf.cap && ring_grow(&t->rcvbuf, (uint32_t)want) == 0)
-            t->rcvbuf_size = (uint32_t)want;
+        if (want > t->rcv.buf.cap && ring_grow(&t->rcv.buf, (uint32_t)want) == 0)
+            t->rcv.buf_size = (uint32_t)want;
     }
-    t->rcv_copied = 0;
-    t->rcv_space_stamp = c->now;
+    t->rcv.copied = 0;
+    t->rcv.space_stamp = c->now;
 }
 
 ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
@@ -131,13 +131,13 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
     default:
         break;
     }
-    if (t->fin_queued || !tcb_send_open(t))
+    if (t->snd.fin_queued || !tcb_send_open(t))
         return -EPIPE;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    if (len > ring_free_space(&t->sndbuf))
+    if (len > ring_free_space(&t->snd.buf))
         grow_send_buffer(t);
-    uint32_t n = ring_write(&t->sndbuf, buf, (uint32_t)len);
+    uint32_t n = ring_write(&t->snd.buf, buf, (uint32_t)len);
     if (n == 0)
         return len ? -EAGAIN : 0;
     if (tcb_synchronized(t))
@@ -147,20 +147,20 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
 
 ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
 {
-    if (t->rd_shut)
+    if (t->rcv.shut)
         return 0; /* the application said it reads no more */
-    if (t->rcvbuf.buf && t->rcvbuf.used) {
+    if (t->rcv.buf.buf && t->rcv.buf.used) {
         uint32_t before = tcp_rcv_window(t);
-        uint32_t n = ring_read(&t->rcvbuf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+        uint32_t n = ring_read(&t->rcv.buf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
         grow_receive_buffer(t, n);
         /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
          * the reopened window once it grew by min(buffer/2, MSS). */
         uint32_t after = tcp_rcv_window(t);
-        uint32_t max_field = 65535u << t->rcv_wscale; /* the most a window field can say */
+        uint32_t max_field = 65535u << t->opts.rcv_wscale; /* the most a window field can say */
         if (after > max_field)
             after = max_field;
-        uint32_t adv = seq_gt(t->rcv_adv, t->rcv_nxt) ? t->rcv_adv - t->rcv_nxt : 0;
-        uint32_t step = t->rcvbuf_size / 2 < t->adv_mss ? t->rcvbuf_size / 2 : t->adv_mss;
+        uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
+        uint32_t step = t->rcv.buf_size / 2 < t->opts.adv_mss ? t->rcv.buf_size / 2 : t->opts.adv_mss;
         /* A window update of its own only when the window we announced has
          * fallen to half of what we could announce (Linux's rule in
          * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
@@ -168,24 +168,24 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
         bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
                       after >= adv + step && after >= 2 * adv;
         if (update)
-            t->ack_pending = true;
+            t->rcv.ack_pending = true;
         /* The application took a short write's data: if it does not answer
          * before this call returns it is waiting for more, and a delayed
          * ACK would hold the peer's next small segment behind Nagle for
          * 40 ms (the write-write-read stall). A window update is due too.
          * Both go out when the call returns, riding on an answer if the
          * application gives one meanwhile. */
-        if ((update || (t->ack_pending && t->last_small && t->rcvbuf.used == 0)) &&
-            !t->on_flushlist) {
-            t->on_flushlist = true;
+        if ((update || (t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0)) &&
+            !t->is.on_flushlist) {
+            t->is.on_flushlist = true;
             t->flushnext = t->ctx->flush_head;
             t->ctx->flush_head = t;
         }
-        if (t->state == SYNACK_TIME_WAIT && t->rcvbuf.used == 0)
-            ring_free(&t->rcvbuf);
+        if (t->state == SYNACK_TIME_WAIT && t->rcv.buf.used == 0)
+            ring_free(&t->rcv.buf);
         return n;
     }
-    if (t->eof)
+    if (t->rcv.eof)
         return 0;
     if (t->err)
         return t->err;
@@ -201,22 +201,22 @@ int tcp_user_shutdown(tcb *t, int how)
     if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN || t->state == SYNACK_SYN_SENT)
         return -ENOTCONN;
     if (how != SYNACK_SHUT_WR) {
-        t->rd_shut = true;
-        if (t->rcvbuf.buf)
-            ring_consume(&t->rcvbuf, t->rcvbuf.used); /* unread data is dropped */
+        t->rcv.shut = true;
+        if (t->rcv.buf.buf)
+            ring_consume(&t->rcv.buf, t->rcv.buf.used); /* unread data is dropped */
     }
-    if (how == SYNACK_SHUT_RD || t->fin_queued)
+    if (how == SYNACK_SHUT_RD || t->snd.fin_queued)
         return 0;
     switch (t->state) {
     case SYNACK_SYN_RECEIVED: /* the FIN follows once established */
-        t->fin_queued = true;
+        t->snd.fin_queued = true;
         return 0;
     case SYNACK_ESTABLISHED:
-        t->fin_queued = true;
+        t->snd.fin_queued = true;
         tcb_set_state(t, SYNACK_FIN_WAIT_1, SYNACK_CAUSE_SHUTDOWN);
         break;
     case SYNACK_CLOSE_WAIT:
-        t->fin_queued = true;
+        t->snd.fin_queued = true;
         tcb_set_state(t, SYNACK_LAST_ACK, SYNACK_CAUSE_SHUTDOWN);
         break;
     default:
@@ -230,8 +230,8 @@ int tcp_user_shutdown(tcb *t, int how)
 static void close_listener(tcb *l)
 {
     tcp_ctx *c = l->ctx;
-    while (l->acc_head) {
-        tcb *a = l->acc_head;
+    while (l->listen.head) {
+        tcb *a = l->listen.head;
         tcp_send_rst_for(a);
         tcb_close(a, -ECONNRESET, SYNACK_CAUSE_LISTENER_CLOSED); /* unlinks it from the queue */
     }
@@ -248,8 +248,8 @@ static void close_listener(tcb *l)
 void tcp_user_close(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    t->app_owned = false;
-    t->orphan = true;
+    t->is.app_owned = false;
+    t->is.orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
         close_listener(t);
@@ -260,7 +260,7 @@ void tcp_user_close(tcb *t)
     case SYNACK_SYN_RECEIVED:
     case SYNACK_ESTABLISHED:
     case SYNACK_CLOSE_WAIT:
-        if (t->rcvbuf.used) {
+        if (t->rcv.buf.used) {
             /* Unread data would be lost silently: reset instead (RFC 2525 §2.17, Linux). */
             c->ctr->tcp_abort_on_close++;
             tcp_send_rst_for(t);
@@ -270,7 +270,7 @@ void tcp_user_close(tcb *t)
         tcp_user_shutdown(t, SYNACK_SHUT_WR);
         break;
     case SYNACK_FIN_WAIT_2:
-        t->close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+        t->timers.close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
         tcb_schedule(t);
         break;
     case SYNACK_TIME_WAIT:
@@ -284,8 +284,8 @@ void tcp_user_close(tcb *t)
 
 void tcp_user_abort(tcb *t)
 {
-    t->app_owned = false;
-    t->orphan = true;
+    t->is.app_owned = false;
+    t->is.orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
         close_listener(t);
