@@ -47,19 +47,12 @@ synack_sock *synack_accept(synack_sock *k, int *err)
             *err = -EINVAL;
         return NULL;
     }
-    tcb *a = k->listen.head;
+    tcb *a = listen_dequeue(k);
     if (!a) {
         if (err)
             *err = -EAGAIN;
         return NULL;
     }
-    k->listen.head = a->qnext;
-    if (!k->listen.head)
-        k->listen.tail = NULL;
-    k->listen.accept_queued--;
-    a->qnext = NULL;
-    a->is.in_accept_queue = false;
-    a->parent = NULL;
     a->is.app_owned = true;
     if (err)
         *err = 0;

@@ -103,28 +103,7 @@ void tcb_close(tcb *t, int err, synack_cause cause)
     tcb_set_state(t, SYNACK_CLOSED, cause);
     tcb_signal(t, SYNACK_EV_CLOSED | (err ? SYNACK_EV_ERROR : 0) | SYNACK_EV_READABLE |
                       SYNACK_EV_WRITABLE);
-    if (t->parent) {
-        /* A child that never reached the accept queue, or sits in it. */
-        tcb *l = t->parent;
-        if (t->is.in_accept_queue) {
-            tcb **pp = &l->listen.head;
-            tcb *prev = NULL;
-            while (*pp && *pp != t) {
-                prev = *pp;
-                pp = &(*pp)->qnext;
-            }
-            if (*pp) {
-                *pp = t->qnext;
-                if (l->listen.tail == t)
-                    l->listen.tail = prev;
-                l->listen.accept_queued--;
-            }
-            t->is.in_accept_queue = false;
-        } else if (l->listen.syn_queued) {
-            l->listen.syn_queued--;
-        }
-        t->parent = NULL;
-    }
+    listen_unlink(t); /* a child that closed before accept */
     tcb_maybe_release(t);
 }
 
@@ -134,14 +113,7 @@ void tcb_maybe_release(tcb *t)
     if (t->is.dead || t->is.app_owned || t->is.in_accept_queue || t->state != SYNACK_CLOSED)
         return;
     tcb_hash_remove(t);
-    if (t->is.listed) {
-        tcb **pp = &c->listeners;
-        while (*pp && *pp != t)
-            pp = &(*pp)->qnext;
-        if (*pp)
-            *pp = t->qnext;
-        t->is.listed = false;
-    }
+    listen_remove(t);
     heap_set(&c->timers, &t->timers.node, UINT64_MAX);
     t->is.dead = true;
     t->qnext = c->dead_head;
@@ -222,14 +194,6 @@ tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t
     for (tcb *t = c->buckets[h]; t; t = t->hnext)
         if (t->lport == lport && t->rport == rport && t->rip == rip && t->lip == lip)
             return c->last_hit = t;
-    return NULL;
-}
-
-tcb *tcb_find_listener(tcp_ctx *c, uint16_t port)
-{
-    for (tcb *l = c->listeners; l; l = l->qnext)
-        if (l->lport == port && l->state == SYNACK_LISTEN)
-            return l;
     return NULL;
 }
 

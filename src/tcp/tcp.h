@@ -232,7 +232,6 @@ void tcb_drop_buffers(tcb *t);
 int tcb_hash_insert(tcb *t);
 void tcb_hash_remove(tcb *t);
 tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
-tcb *tcb_find_listener(tcp_ctx *c, uint16_t port);
 bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
 void tcb_schedule(tcb *t);
 void tcb_signal(tcb *t, unsigned events);
@@ -297,8 +296,45 @@ uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room);
  * §3.10.7.4 fifth): retire data, measure RTT, detect loss, recover. */
 void tcp_ack_process(tcb *t, const wire_tcp *seg);
 
-/* ------------------------------------------------------------ input.c */
+/* ------------------------------------------------------------ input.c (RFC 9293 §3.10.7) */
 void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+
+/* ------------------------------------------------------------ handshake.c */
+/* Take the peer's SYN options: MSS, window scale, SACK, timestamps. */
+void tcp_negotiate(tcb *t, const wire_tcp *seg);
+/* SEGMENT ARRIVES in SYN-SENT (RFC 9293 §3.10.7.3). */
+void tcp_syn_sent_input(tcb *t, const wire_tcp *seg);
+/* SYN-RECEIVED before the steps: a repeated SYN is answered (false: done);
+ * a simultaneous open's SYN,ACK is turned into the ACK it amounts to. */
+bool tcp_syn_received_early(tcb *t, wire_tcp *seg);
+/* The fifth step in SYN-RECEIVED: the ACK completes the handshake (false:
+ * the segment was answered or dropped). */
+bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg);
+
+/* ------------------------------------------------------------ receive.c */
+/* Store in-window text; true if RCV.NXT advanced (false: out of order or no room). */
+bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
+
+/* ------------------------------------------------------------ listen.c */
+void listen_add(tcb *l);
+void listen_remove(tcb *l);
+tcb *listen_find(tcp_ctx *c, uint16_t port);
+/* A segment for a listener (RFC 9293 §3.10.7.2). `tw_isn`: non-zero when
+ * the SYN reopens a TIME-WAIT 4-tuple (RFC 6191): our ISN, above the old
+ * incarnation's SND.NXT. */
+void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn);
+/* May a child's handshake complete (room in the accept queue)? Counts and
+ * traces the drop when not. */
+bool listen_child_may_complete(tcb *t);
+/* The child's handshake completed: into the accept queue (or, for an
+ * active open's simultaneous open, tell the application it is connected). */
+void listen_child_completed(tcb *t);
+/* Take a child out of its listener's queues (it closed before accept). */
+void listen_unlink(tcb *t);
+/* The oldest completed child, out of the accept queue; NULL if none. */
+tcb *listen_dequeue(tcb *l);
+/* Close a listener: queued children are reset, half-open ones dropped. */
+void listen_close(tcb *l);
 
 /* ------------------------------------------------------------ timer.c */
 void tcp_timers(tcp_ctx *c);

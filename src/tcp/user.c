@@ -73,9 +73,7 @@ int tcp_open_passive(tcb *t, int backlog)
         backlog = (int)c->sys->somaxconn;
     t->listen.backlog = backlog;
     t->lip = c->local_ip;
-    t->qnext = c->listeners;
-    c->listeners = t;
-    t->is.listed = true;
+    listen_add(t);
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
     return 0;
 }
@@ -226,25 +224,6 @@ int tcp_user_shutdown(tcb *t, int how)
     return 0;
 }
 
-/* Drop a listener's children: half-open ones silently, queued ones by RST. */
-static void close_listener(tcb *l)
-{
-    tcp_ctx *c = l->ctx;
-    while (l->listen.head) {
-        tcb *a = l->listen.head;
-        tcp_send_rst_for(a);
-        tcb_close(a, -ECONNRESET, SYNACK_CAUSE_LISTENER_CLOSED); /* unlinks it from the queue */
-    }
-    for (uint32_t i = 0; i < c->nbuckets; i++) {
-        for (tcb *t = c->buckets[i], *next; t; t = next) {
-            next = t->hnext;
-            if (t->parent == l)
-                tcb_close(t, 0, SYNACK_CAUSE_LISTENER_CLOSED);
-        }
-    }
-    tcb_close(l, 0, SYNACK_CAUSE_CLOSE);
-}
-
 void tcp_user_close(tcb *t)
 {
     tcp_ctx *c = t->ctx;
@@ -252,7 +231,7 @@ void tcp_user_close(tcb *t)
     t->is.orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
-        close_listener(t);
+        listen_close(t);
         break;
     case SYNACK_SYN_SENT:
         tcb_close(t, 0, SYNACK_CAUSE_CLOSE);
@@ -288,7 +267,7 @@ void tcp_user_abort(tcb *t)
     t->is.orphan = true;
     switch (t->state) {
     case SYNACK_LISTEN:
-        close_listener(t);
+        listen_close(t);
         break;
     case SYNACK_SYN_RECEIVED:
     case SYNACK_ESTABLISHED:

@@ -1,0 +1,231 @@
+/* listen.c — listeners: the listener list, a SYN arriving in LISTEN
+ * (RFC 9293 §3.10.7.2) and the child it creates, and the accept queue with
+ * its one enqueue, unlink and dequeue. A child counts in its listener's SYN
+ * queue from its SYN until the handshake completes, then sits in the accept
+ * queue until the application accepts it. */
+#include "tcp/tcp.h"
+#include "tcp/timewait.h"
+
+#include <errno.h>
+
+/* ------------------------------------------------------------ the listener list */
+
+void listen_add(tcb *l)
+{
+    tcp_ctx *c = l->ctx;
+    l->qnext = c->listeners;
+    c->listeners = l;
+    l->is.listed = true;
+}
+
+void listen_remove(tcb *l)
+{
+    if (!l->is.listed)
+        return;
+    tcb **pp = &l->ctx->listeners;
+    while (*pp && *pp != l)
+        pp = &(*pp)->qnext;
+    if (*pp)
+        *pp = l->qnext;
+    l->is.listed = false;
+}
+
+tcb *listen_find(tcp_ctx *c, uint16_t port)
+{
+    for (tcb *l = c->listeners; l; l = l->qnext)
+        if (l->lport == port && l->state == SYNACK_LISTEN)
+            return l;
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the accept queue */
+
+static bool accept_queue_full(const tcb *l)
+{
+    return l->listen.accept_queued >= (uint32_t)l->listen.backlog;
+}
+
+/* The handshake completed: from the SYN queue to the accept queue. */
+static void enqueue(tcb *l, tcb *t)
+{
+    l->listen.syn_queued--;
+    l->listen.accept_queued++;
+    t->is.in_accept_queue = true;
+    t->qnext = NULL;
+    if (l->listen.tail)
+        l->listen.tail->qnext = t;
+    else
+        l->listen.head = t;
+    l->listen.tail = t;
+    tcb_signal(l, SYNACK_EV_ACCEPT);
+}
+
+void listen_unlink(tcb *t)
+{
+    tcb *l = t->parent;
+    if (!l)
+        return;
+    if (t->is.in_accept_queue) {
+        tcb **pp = &l->listen.head, *prev = NULL;
+        while (*pp && *pp != t) {
+            prev = *pp;
+            pp = &(*pp)->qnext;
+        }
+        if (*pp) {
+            *pp = t->qnext;
+            if (l->listen.tail == t)
+                l->listen.tail = prev;
+            l->listen.accept_queued--;
+        }
+        t->is.in_accept_queue = false;
+    } else if (l->listen.syn_queued) {
+        l->listen.syn_queued--;
+    }
+    t->parent = NULL;
+}
+
+tcb *listen_dequeue(tcb *l)
+{
+    tcb *a = l->listen.head;
+    if (!a)
+        return NULL;
+    l->listen.head = a->qnext;
+    if (!l->listen.head)
+        l->listen.tail = NULL;
+    l->listen.accept_queued--;
+    a->qnext = NULL;
+    a->is.in_accept_queue = false;
+    a->parent = NULL;
+    return a;
+}
+
+bool listen_child_may_complete(tcb *t)
+{
+    tcb *l = t->parent;
+    if (l && accept_queue_full(l)) {
+        tcp_ctx *c = t->ctx;
+        c->ctr->tcp_listen_overflows++;
+        c->ctr->tcp_listen_drops++;
+        tcp_drop(c, t, SYNACK_DROP_ACCEPT_QUEUE_FULL);
+        return false; /* the peer retransmits its ACK; we retry then */
+    }
+    return true;
+}
+
+void listen_child_completed(tcb *t)
+{
+    if (t->parent)
+        enqueue(t->parent, t);
+    else
+        tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
+}
+
+/* Drop a listener's children: half-open ones silently, queued ones by RST. */
+void listen_close(tcb *l)
+{
+    tcp_ctx *c = l->ctx;
+    while (l->listen.head) {
+        tcb *a = l->listen.head;
+        tcp_send_rst_for(a);
+        tcb_close(a, -ECONNRESET, SYNACK_CAUSE_LISTENER_CLOSED); /* unlinks it from the queue */
+    }
+    for (uint32_t i = 0; i < c->nbuckets; i++) {
+        for (tcb *t = c->buckets[i], *next; t; t = next) {
+            next = t->hnext;
+            if (t->parent == l)
+                tcb_close(t, 0, SYNACK_CAUSE_LISTENER_CLOSED);
+        }
+    }
+    tcb_close(l, 0, SYNACK_CAUSE_CLOSE);
+}
+
+/* ------------------------------------------------------------ §3.10.7.2 a SYN in LISTEN */
+
+/* Options set on a listener carry over to its children, as in Linux. */
+static void inherit(tcb *t, const tcb *l)
+{
+    t->snd.buf_size = l->snd.buf_size;
+    t->rcv.buf_size = l->rcv.buf_size;
+    t->opts.adv_mss = l->opts.adv_mss;
+    t->sockopt = l->sockopt;
+    t->sockopt.reuseaddr = false;
+}
+
+/* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent; NULL when
+ * there is no memory for it. */
+static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+{
+    tcp_ctx *c = l->ctx;
+    tcb *t = tcb_new(c);
+    if (!t)
+        return NULL;
+    t->lip = dst;
+    t->lport = seg->dport;
+    t->rip = src;
+    t->rport = seg->sport;
+    t->is.passive = true;
+    t->parent = l;
+    inherit(t, l);
+    t->opts.rcv_wscale = tcp_rcv_wscale(c);
+    if (ring_init(&t->snd.buf, t->snd.buf_size) || ring_init(&t->rcv.buf, t->rcv.buf_size)) {
+        c->ctr->tcp_no_memory++;
+        tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE);
+        t->parent = NULL;
+        tcb_maybe_release(t);
+        return NULL;
+    }
+    tcp_negotiate(t, seg);
+    t->snd.wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
+    t->snd.wl1 = seg->seq;
+    t->snd.max_wnd = t->snd.wnd;
+    t->snd.iss = tw_isn ? tw_isn : tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
+    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
+    t->snd.buf_seq = t->snd.iss + 1;
+    tcb_hash_insert(t);
+    l->listen.syn_queued++;
+    c->ctr->tcp_passive_opens++;
+    tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
+    if (c->trace)
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+    tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
+    tcp_send_syn(t, false);
+    return t;
+}
+
+/* LAB ONLY (`synack lab why-three-way`): a two-way handshake, where the
+ * SYN,ACK alone opens the connection. Real TCP never does this: an old
+ * duplicate SYN would open a connection nobody asked for. */
+static void lab_two_way_open(tcb *l, tcb *t)
+{
+    t->snd.una = t->snd.nxt;
+    t->rtt.timing = false;
+    t->timers.rto_at = UINT64_MAX;
+    tcp_arm_rto(t);
+    tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_LAB_TWO_WAY_HANDSHAKE);
+    enqueue(l, t);
+}
+
+void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+{
+    tcp_ctx *c = l->ctx;
+    if (seg->flags & SYNACK_RST)
+        return;
+    if (seg->flags & SYNACK_ACK) {
+        tcp_send_reset(c, dst, seg->dport, src, seg->sport, seg->ack, 0, 0);
+        return;
+    }
+    if (!(seg->flags & SYNACK_SYN))
+        return;
+    if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
+        return; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
+    if (accept_queue_full(l) || l->listen.syn_queued >= c->sys->tcp_max_syn_backlog) {
+        c->ctr->tcp_listen_overflows += accept_queue_full(l);
+        c->ctr->tcp_listen_drops++;
+        tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
+        return;
+    }
+    tcb *t = new_child(l, src, dst, seg, tw_isn);
+    if (t && c->lab_two_way_handshake && !accept_queue_full(l))
+        lab_two_way_open(l, t);
+}

@@ -1,0 +1,83 @@
+/* receive.c — the receive queue: in-window text stored in place in the
+ * receive ring, out-of-order ranges remembered (newest first, for SACK) and
+ * pulled in when the hole before them fills (RFC 9293 §3.10.7.4 seventh). */
+#include "tcp/tcp.h"
+
+#include "base/seq.h"
+
+#include <string.h>
+
+/* Data at RCV.NXT: append it, then pull in the out-of-order ranges it
+ * now reaches. */
+static void append_in_order(tcb *t, const uint8_t *data, uint32_t len)
+{
+    ring_write_at(&t->rcv.buf, 0, data, len);
+    ring_commit(&t->rcv.buf, len);
+    t->rcv.nxt += len;
+    t->stats.bytes_received += len;
+    bool merged;
+    do {
+        merged = false;
+        for (uint8_t i = 0; i < t->rcv.nooo; i++) {
+            seq_range *r = &t->rcv.ooo[i];
+            if (seq_leq(r->start, t->rcv.nxt)) {
+                if (seq_gt(r->end, t->rcv.nxt)) {
+                    uint32_t more = r->end - t->rcv.nxt;
+                    ring_commit(&t->rcv.buf, more);
+                    t->rcv.nxt += more;
+                    t->stats.bytes_received += more;
+                }
+                *r = t->rcv.ooo[--t->rcv.nooo];
+                merged = true;
+                break;
+            }
+        }
+    } while (merged);
+}
+
+/* Data beyond a hole: keep it in place in the ring and remember the range,
+ * merged with the ranges it touches. */
+static void store_out_of_order(tcb *t, uint32_t seq, uint32_t off, const uint8_t *data,
+                               uint32_t len)
+{
+    tcp_ctx *c = t->ctx;
+    uint32_t start = seq, end = seq + len;
+    for (uint8_t i = 0; i < t->rcv.nooo;) {
+        seq_range *r = &t->rcv.ooo[i];
+        if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
+            start = seq_min(start, r->start);
+            end = seq_max(end, r->end);
+            *r = t->rcv.ooo[--t->rcv.nooo];
+            continue;
+        }
+        i++;
+    }
+    if (t->rcv.nooo >= c->sys->tcp_max_ooo_segments || t->rcv.nooo >= TCP_OOO_MAX) {
+        c->ctr->tcp_ofo_drop++;
+        return;
+    }
+    ring_write_at(&t->rcv.buf, off, data, len);
+    /* Newest block first, as RFC 2018 §4 asks of the first SACK block. */
+    memmove(&t->rcv.ooo[1], &t->rcv.ooo[0], t->rcv.nooo * sizeof(t->rcv.ooo[0]));
+    t->rcv.ooo[0] = (seq_range){start, end};
+    t->rcv.nooo++;
+    c->ctr->tcp_ofo_queue++;
+}
+
+bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+    uint32_t off = seq - t->rcv.nxt;
+    uint32_t space = ring_free_space(&t->rcv.buf);
+    if (off >= space) {
+        t->ctx->ctr->tcp_rcv_buf_drop++;
+        return false;
+    }
+    if (len > space - off)
+        len = space - off;
+    if (off != 0) {
+        store_out_of_order(t, seq, off, data, len);
+        return false;
+    }
+    append_in_order(t, data, len);
+    return true;
+}
