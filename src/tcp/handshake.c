@@ -140,3 +140,15 @@ bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg)
     listen_child_completed(t);
     return true;
 }
+
+/* Our window scale: the smallest shift that lets the largest receive buffer
+ * (tcp_rmem[2]) be announced in 16 bits, as Linux chooses it. */
+uint8_t tcp_rcv_wscale(const tcp_ctx *c)
+{
+    uint8_t s = 0;
+    if (!c->sys->tcp_window_scaling)
+        return 0;
+    while (s < 14 && (c->sys->tcp_rmem[2] >> s) > 65535)
+        s++;
+    return s;
+}

@@ -332,10 +332,8 @@ static void fin_wait_1_acked(tcb *t)
     if (t->state != SYNACK_FIN_WAIT_1 || !fin_acked(t))
         return;
     tcb_set_state(t, SYNACK_FIN_WAIT_2, SYNACK_CAUSE_RCV_ACK_OF_FIN);
-    if (t->is.orphan) {
-        t->timers.close_at = t->ctx->now + (uint64_t)t->ctx->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
-        tcb_schedule(t);
-    }
+    if (t->is.orphan)
+        tcp_arm_fin_timeout(t);
 }
 
 /* ------------------------------------------------------------ §3.10.7.4 in order */

@@ -34,3 +34,16 @@ int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool 
     }
     return -EADDRNOTAVAIL;
 }
+
+bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
+{
+    for (tcb *l = c->listeners; l; l = l->qnext)
+        if (l != self && l->lport == port)
+            return true;
+    for (uint32_t i = 0; i < c->nbuckets; i++)
+        for (tcb *t = c->buckets[i]; t; t = t->hnext)
+            if (t != self && t->lport == port)
+                return true;
+    /* TIME-WAIT entries hold their port unless SO_REUSEADDR (Linux). */
+    return !reuseaddr && tcp_tw_port_held(c, port);
+}

@@ -221,25 +221,32 @@ struct tcp_ctx {
 int tcp_ctx_init(tcp_ctx *c);
 void tcp_ctx_free(tcp_ctx *c);
 tcb *tcb_new(tcp_ctx *c);
+void tcb_free(tcb *t);
+/* Free buffers that a closed or TIME-WAIT connection no longer needs. */
+void tcb_drop_buffers(tcb *t);
+/* Release the stack's interest: frees when neither app nor protocol needs it. */
+void tcb_maybe_release(tcb *t);
+
+/* ------------------------------------------------------------ state.c */
 /* The one function that changes a connection's state; emits a trace event,
  * except for SYNACK_CAUSE_NONE: bookkeeping no observer sees (a new child
  * taking its listener's state, a record whose TIME-WAIT entry carries on). */
 void tcb_set_state(tcb *t, int state, synack_cause cause);
 /* End the connection: CLOSED, unhashed, timers off, error recorded. */
 void tcb_close(tcb *t, int err, synack_cause cause);
-/* Free buffers that a closed or TIME-WAIT connection no longer needs. */
-void tcb_drop_buffers(tcb *t);
+
+/* ------------------------------------------------------------ table.c */
+/* The keyed hash of a 4-tuple (connections and TIME-WAIT entries). */
+uint32_t tcp_tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
+                        uint16_t rport);
 int tcb_hash_insert(tcb *t);
 void tcb_hash_remove(tcb *t);
 tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
-bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
-void tcb_schedule(tcb *t);
+
+/* ------------------------------------------------------------ events.c */
 void tcb_signal(tcb *t, unsigned events);
-/* Deliver pending events and free released connections. */
+/* Deliver pending events, flush owed ACKs and free released connections. */
 void tcp_dispatch(tcp_ctx *c);
-/* Release the stack's interest: frees when neither app nor protocol needs it. */
-void tcb_maybe_release(tcb *t);
-uint8_t tcp_rcv_wscale(const tcp_ctx *c);
 
 /* ------------------------------------------------------------ trace.c */
 /* A connection as a trace event names it. */
@@ -255,6 +262,9 @@ void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool
                    uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 
 /* ------------------------------------------------------------ isn.c / ports.c */
+/* Is the port taken by a listener, a connection or (without SO_REUSEADDR)
+ * a TIME-WAIT entry? For bind. */
+bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
 uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
 /* The per-connection timestamp offset (tcp_timestamps=1; 0 otherwise). */
 uint32_t tcp_ts_offset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
@@ -310,6 +320,8 @@ bool tcp_syn_received_early(tcb *t, wire_tcp *seg);
 /* The fifth step in SYN-RECEIVED: the ACK completes the handshake (false:
  * the segment was answered or dropped). */
 bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg);
+/* Our window scale: the smallest shift that announces tcp_rmem[2]. */
+uint8_t tcp_rcv_wscale(const tcp_ctx *c);
 
 /* ------------------------------------------------------------ receive.c */
 /* Store in-window text; true if RCV.NXT advanced (false: out of order or no room). */
@@ -337,9 +349,15 @@ tcb *listen_dequeue(tcb *l);
 void listen_close(tcb *l);
 
 /* ------------------------------------------------------------ timer.c */
+/* File the connection's timer at its earliest deadline. */
+void tcb_schedule(tcb *t);
+/* Stop every timer of the connection. */
+void tcb_timers_off(tcb *t);
 void tcp_timers(tcp_ctx *c);
 uint64_t tcp_next_deadline(const tcp_ctx *c);
 void tcp_arm_rto(tcb *t);
+/* An orphaned FIN-WAIT-2 lives tcp_fin_timeout longer (Linux). */
+void tcp_arm_fin_timeout(tcb *t);
 /* Restart the keepalive idle period (a segment arrived, or keepalive on). */
 void tcp_keepalive_reset(tcb *t);
 

@@ -11,12 +11,10 @@
 
 static bool data_pending(const tcb *t)
 {
-    return seq_lt(t->snd.nxt, t->snd.buf_seq + t->snd.buf.used) || (t->snd.fin_queued && !t->snd.fin_sent);
+    return seq_lt(t->snd.nxt, t->snd.buf_seq + t->snd.buf.used) ||
+           (t->snd.fin_queued && !t->snd.fin_sent);
 }
 
-/* Arm the retransmission timer when something is in flight, or the persist
- * probe when data waits behind a zero window (RFC 9293 §3.8.6.1); stop it
- * when neither holds. A running timer is left alone (RFC 6298 §5.1). */
 /* Tail loss probe (RFC 8985 §7): with SACK in use and no recovery under
  * way, a probe after about two round trips makes the peer's SACK reveal a
  * lost tail, instead of waiting for the RTO (200 ms at least). The probe
@@ -61,7 +59,34 @@ static void send_loss_probe(tcb *t)
     t->sack.tlp_high = t->snd.max;
     t->timers.rto_at = c->now + rtt_rto_ns(t);
 }
+void tcb_schedule(tcb *t)
+{
+    if (t->is.dead)
+        return;
+    uint64_t at = t->timers.rto_at < t->timers.close_at ? t->timers.rto_at : t->timers.close_at;
+    if (t->timers.delack_at < at)
+        at = t->timers.delack_at;
+    if (t->timers.keep_at < at)
+        at = t->timers.keep_at;
+    /* A deadline that only moved later (the RTO restarted by an ACK, most
+     * often) keeps its heap slot: tcp_timers re-files it when it comes up.
+     * That spares a heap operation per ACK. */
+    if (at != UINT64_MAX && t->timers.node.idx != HEAP_NONE && at > t->timers.node.key)
+        return;
+    if (heap_set(&t->ctx->timers, &t->timers.node, at) != 0)
+        t->ctx->ctr->tcp_no_memory++;
+}
 
+
+void tcb_timers_off(tcb *t)
+{
+    t->timers.rto_at = t->timers.close_at = t->timers.delack_at = t->timers.keep_at = UINT64_MAX;
+    tcb_schedule(t);
+}
+
+/* Arm the retransmission timer when something is in flight, or the persist
+ * probe when data waits behind a zero window (RFC 9293 §3.8.6.1); stop it
+ * when neither holds. A running timer is left alone (RFC 6298 §5.1). */
 void tcp_arm_rto(tcb *t)
 {
     bool outstanding = t->snd.una != t->snd.nxt;
@@ -86,37 +111,36 @@ void tcp_arm_rto(tcb *t)
     tcb_schedule(t);
 }
 
+/* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED) went unanswered: send it
+ * again, backed off, until tcp_syn_retries / tcp_synack_retries run out. */
+static void syn_timeout(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    bool syn_sent = t->state == SYNACK_SYN_SENT;
+    uint32_t max = syn_sent ? c->sys->tcp_syn_retries : c->sys->tcp_synack_retries;
+    if (++t->rtt.retries > max) {
+        c->ctr->tcp_attempt_fails++;
+        if (syn_sent)
+            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_SYN_RETRIES);
+        else
+            tcb_close(t, t->is.passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
+        return;
+    }
+    t->rtt.backoff++;
+    c->ctr->tcp_timeouts++;
+    t->rtt.timing = false;
+    tcp_send_syn(t, true);
+}
+
 static void rto_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
     const synack_sysctl *s = c->sys;
     bool outstanding = t->snd.una != t->snd.nxt;
 
-    switch (t->state) {
-    case SYNACK_SYN_SENT:
-        if (++t->rtt.retries > s->tcp_syn_retries) {
-            c->ctr->tcp_attempt_fails++;
-            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_SYN_RETRIES);
-            return;
-        }
-        t->rtt.backoff++;
-        c->ctr->tcp_timeouts++;
-        t->rtt.timing = false;
-        tcp_send_syn(t, true);
+    if (t->state == SYNACK_SYN_SENT || t->state == SYNACK_SYN_RECEIVED) {
+        syn_timeout(t);
         return;
-    case SYNACK_SYN_RECEIVED:
-        if (++t->rtt.retries > s->tcp_synack_retries) {
-            c->ctr->tcp_attempt_fails++;
-            tcb_close(t, t->is.passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
-            return;
-        }
-        t->rtt.backoff++;
-        c->ctr->tcp_timeouts++;
-        t->rtt.timing = false;
-        tcp_send_syn(t, true);
-        return;
-    default:
-        break;
     }
     if (!tcb_synchronized(t) || t->state == SYNACK_TIME_WAIT)
         return;
@@ -193,6 +217,12 @@ static void keepalive_fired(tcb *t)
     c->ctr->tcp_keepalive_probes++;
     tcp_send_keepalive(t);
     t->timers.keep_at = c->now + (uint64_t)intvl * 1000 * NS_PER_MS;
+}
+
+void tcp_arm_fin_timeout(tcb *t)
+{
+    t->timers.close_at = t->ctx->now + (uint64_t)t->ctx->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
+    tcb_schedule(t);
 }
 
 static void close_timer_fired(tcb *t)

@@ -224,15 +224,11 @@ int tcp_user_shutdown(tcb *t, int how)
     return 0;
 }
 
-void tcp_user_close(tcb *t)
+/* RFC 9293 §3.10.4 CLOSE of a connection the application lets go of. */
+static void close_connection(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    t->is.app_owned = false;
-    t->is.orphan = true;
     switch (t->state) {
-    case SYNACK_LISTEN:
-        listen_close(t);
-        break;
     case SYNACK_SYN_SENT:
         tcb_close(t, 0, SYNACK_CAUSE_CLOSE);
         break;
@@ -249,8 +245,7 @@ void tcp_user_close(tcb *t)
         tcp_user_shutdown(t, SYNACK_SHUT_WR);
         break;
     case SYNACK_FIN_WAIT_2:
-        t->timers.close_at = c->now + (uint64_t)c->sys->tcp_fin_timeout * 1000 * NS_PER_MS;
-        tcb_schedule(t);
+        tcp_arm_fin_timeout(t);
         break;
     case SYNACK_TIME_WAIT:
         tcp_tw_drop_handle(t, false); /* the TIME-WAIT entry goes on */
@@ -258,17 +253,13 @@ void tcp_user_close(tcb *t)
     default:
         break;
     }
-    tcb_maybe_release(t);
 }
 
-void tcp_user_abort(tcb *t)
+/* RFC 9293 §3.10.5 ABORT: a RST where the peer may still send, and the
+ * TCB deleted, TIME-WAIT entry included. */
+static void abort_connection(tcb *t)
 {
-    t->is.app_owned = false;
-    t->is.orphan = true;
     switch (t->state) {
-    case SYNACK_LISTEN:
-        listen_close(t);
-        break;
     case SYNACK_SYN_RECEIVED:
     case SYNACK_ESTABLISHED:
     case SYNACK_FIN_WAIT_1:
@@ -277,12 +268,29 @@ void tcp_user_abort(tcb *t)
         tcp_send_rst_for(t);
         /* fall through */
     case SYNACK_TIME_WAIT:
-        tcp_tw_drop_handle(t, true); /* RFC 9293 §3.10.5: delete the TCB */
+        tcp_tw_drop_handle(t, true);
         /* fall through */
     default:
         if (t->state != SYNACK_CLOSED)
             tcb_close(t, 0, SYNACK_CAUSE_ABORT);
         break;
     }
+}
+
+/* Close and abort alike: the application gives up the handle (the stack
+ * finishes on its own, orphaned), a listener takes its children with it,
+ * and the record is freed once the protocol is done with it too. */
+static void give_up_handle(tcb *t, void (*finish)(tcb *t))
+{
+    t->is.app_owned = false;
+    t->is.orphan = true;
+    if (t->state == SYNACK_LISTEN)
+        listen_close(t);
+    else
+        finish(t);
     tcb_maybe_release(t);
 }
+
+void tcp_user_close(tcb *t) { give_up_handle(t, close_connection); }
+
+void tcp_user_abort(tcb *t) { give_up_handle(t, abort_connection); }
