@@ -138,19 +138,24 @@ static void host_random(void *ctx, void *buf, size_t len) {
     }
 }
 
+sim_trace sim_trace_at(sim_host *h, int kind) {
+    sim_trace t;
+    memset(&t, 0, sizeof t);
+    t.kind = kind;
+    t.time_ns = h->s->now;
+    t.host = h;
+    t.host_index = h->index;
+    t.host_name = h->name;
+    t.origin = sim_host_origin(h);
+    return t;
+}
+
 static void host_trace(void *ctx, const synack_trace_event *ev) {
     sim_host *h = ctx;
     sim *s = h->s;
     if (!s->trace)
         return;
-    sim_trace t;
-    memset(&t, 0, sizeof t);
-    t.kind = SIM_TRACE_STACK;
-    t.time_ns = s->now;
-    t.host = h;
-    t.host_index = h->index;
-    t.host_name = h->name;
-    t.origin = sim_host_origin(h);
+    sim_trace t = sim_trace_at(h, SIM_TRACE_STACK);
     t.ev = ev;
     s->trace(s->trace_ctx, &t);
 }

@@ -67,6 +67,8 @@ struct sim {
 /* sim.c */
 int sim_push_event(sim *s, const sim_event *ev);
 sim_origin sim_host_origin(const sim_host *h);
+/* A trace record of `kind` at host h, now: the fields every record has. */
+sim_trace sim_trace_at(sim_host *h, int kind);
 
 /* sim.c: give sim_add_host this as cfg for a host without a stack. */
 extern const char sim_no_stack;

@@ -101,14 +101,7 @@ static void link_trace(const link_tracer *lt, sim_link_event e, const uint8_t *f
     sim *s = lt->s;
     if (!s->trace)
         return;
-    sim_trace t;
-    memset(&t, 0, sizeof t);
-    t.kind = SIM_TRACE_LINK;
-    t.time_ns = s->now;
-    t.host = lt->from;
-    t.host_index = lt->from->index;
-    t.host_name = lt->from->name;
-    t.origin = sim_host_origin(lt->from);
+    sim_trace t = sim_trace_at(lt->from, SIM_TRACE_LINK);
     t.link_event = e;
     t.peer = lt->to;
     t.frame = frame;

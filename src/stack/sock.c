@@ -97,23 +97,20 @@ int synack_shutdown(synack_sock *k, int how)
     return r;
 }
 
-int synack_close(synack_sock *k)
+/* Close and abort: the handle is gone afterwards, so the bracket holds
+ * the stack, not the socket. */
+static int let_go(synack_sock *k, void (*how)(tcb *t))
 {
     synack_stack *s = stack_of(k);
     stack_enter(s, s->tcp.now);
-    tcp_user_close(k);
+    how(k);
     stack_leave(s);
     return 0;
 }
 
-int synack_abort(synack_sock *k)
-{
-    synack_stack *s = stack_of(k);
-    stack_enter(s, s->tcp.now);
-    tcp_user_abort(k);
-    stack_leave(s);
-    return 0;
-}
+int synack_close(synack_sock *k) { return let_go(k, tcp_user_close); }
+
+int synack_abort(synack_sock *k) { return let_go(k, tcp_user_abort); }
 
 int synack_sock_error(synack_sock *k)
 {
@@ -195,11 +192,8 @@ int synack_setopt(synack_sock *k, int opt, int value)
         k->sockopt.keepalive = value != 0;
         k->timers.keep_probes = 0;
         k->timers.keep_at = UINT64_MAX;
-        if (k->sockopt.keepalive && tcb_synchronized(k)) {
-            uint32_t idle = k->sockopt.keep_idle_s ? k->sockopt.keep_idle_s : k->ctx->sys->tcp_keepalive_time;
-            k->timers.keep_at = k->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
-        }
         tcb_schedule(k);
+        tcp_keepalive_reset(k); /* on and connected: the idle period starts now */
         return 0;
     case SYNACK_TCP_KEEPIDLE:
     case SYNACK_TCP_KEEPINTVL:

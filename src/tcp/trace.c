@@ -27,18 +27,33 @@ const char *synack_drop_name(int drop)
     return drop >= 0 && drop < SYNACK_DROP_COUNT ? DROP_NAMES[drop] : "?";
 }
 
+/* An event naming connection `who`, in state `from` (going to `to`). */
+static synack_trace_event event_for(const tcp_ctx *c, int kind, const tcp_tuple *who, int from,
+                                    int to)
+{
+    return (synack_trace_event){
+        .kind = (synack_trace_kind)kind, .time_ns = c->now, .conn_id = who->id,
+        .local_ip = who->lip, .local_port = who->lport,
+        .remote_ip = who->rip, .remote_port = who->rport,
+        .old_state = from, .new_state = to,
+    };
+}
+
+/* A state change or a drop: an event with its reason and the reason's text. */
+static void trace_reason(tcp_ctx *c, int kind, const tcp_tuple *who, int from, int to, int reason,
+                         const char *text)
+{
+    synack_trace_event ev = event_for(c, kind, who, from, to);
+    ev.reason = reason;
+    ev.cause = text;
+    c->trace(c->trace_ctx, &ev);
+}
+
 void tcp_drop_tuple(tcp_ctx *c, const tcp_tuple *who, int state, synack_drop why)
 {
     c->drops[why]++;
-    if (!c->trace)
-        return;
-    synack_trace_event ev = {
-        .kind = SYNACK_TRACE_DROP, .time_ns = c->now, .conn_id = who->id,
-        .local_ip = who->lip, .local_port = who->lport,
-        .remote_ip = who->rip, .remote_port = who->rport,
-        .old_state = state, .new_state = state, .reason = why, .cause = DROP_NAMES[why],
-    };
-    c->trace(c->trace_ctx, &ev);
+    if (c->trace)
+        trace_reason(c, SYNACK_TRACE_DROP, who, state, state, why, DROP_NAMES[why]);
 }
 
 void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why)
@@ -51,26 +66,17 @@ void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why)
 
 void tcp_trace_state(tcp_ctx *c, const tcp_tuple *who, int from, int to, synack_cause why)
 {
-    if (!c->trace)
-        return;
-    synack_trace_event ev = {
-        .kind = SYNACK_TRACE_STATE, .time_ns = c->now, .conn_id = who->id,
-        .local_ip = who->lip, .local_port = who->lport,
-        .remote_ip = who->rip, .remote_port = who->rport,
-        .old_state = from, .new_state = to, .reason = why, .cause = CAUSE_NAMES[why],
-    };
-    c->trace(c->trace_ctx, &ev);
+    if (c->trace)
+        trace_reason(c, SYNACK_TRACE_STATE, who, from, to, why, CAUSE_NAMES[why]);
 }
 
 void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
                    uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
 {
-    synack_trace_event ev = {
-        .kind = (synack_trace_kind)kind, .time_ns = c->now, .conn_id = t ? t->id : 0,
-        .local_ip = lip, .local_port = lport, .remote_ip = rip, .remote_port = rport,
-        .old_state = t ? t->state : SYNACK_CLOSED, .new_state = t ? t->state : SYNACK_CLOSED,
-        .retransmit = rexmit,
-    };
+    tcp_tuple who = {t ? t->id : 0, lip, rip, lport, rport};
+    int state = t ? t->state : SYNACK_CLOSED;
+    synack_trace_event ev = event_for(c, kind, &who, state, state);
+    ev.retransmit = rexmit;
     synack_seg_info *s = &ev.seg;
     s->seq = seg->seq;
     s->ack = seg->ack;

@@ -66,27 +66,12 @@ static uint16_t native_sum(const uint8_t *p, size_t len)
         p += 8;
         len -= 8;
     }
-    uint64_t tail = 0;
-    if (len >= 4) {
-        uint32_t w;
-        memcpy(&w, p, 4);
-        tail += w;
-        p += 4;
-        len -= 4;
-    }
-    if (len >= 2) {
-        uint16_t h;
-        memcpy(&h, p, 2);
-        tail += h;
-        p += 2;
-        len -= 2;
-    }
-    if (len) { /* odd last byte: the first byte of a zero-padded word */
-        uint8_t last[2] = {p[0], 0};
-        uint16_t h;
-        memcpy(&h, last, 2);
-        tail += h;
-    }
+    /* The last 0-7 bytes as one zero-padded word: padding at the end adds
+     * nothing, and an odd last byte is the first byte of a padded pair. */
+    uint8_t last[8] = {0};
+    memcpy(last, p, len);
+    uint64_t tail;
+    memcpy(&tail, last, 8);
     /* Add the lanes up, counting carries the same way; the carry counts
      * are far below 2^64 and their sum cannot overflow. */
     uint64_t acc = s0;
