@@ -147,11 +147,13 @@ size_t synack_writable(const synack_sock *k)
 
 int synack_setopt(synack_sock *k, int opt, int value)
 {
-    bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->snd.buf.buf && !k->rcv.buf.buf;
+    bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->snd.buf.buf &&
+                 !k->rcv.buf.buf;
     switch (opt) {
     case SYNACK_SO_RCVBUF:
     case SYNACK_SO_SNDBUF: {
-        const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? k->ctx->sys->tcp_rmem : k->ctx->sys->tcp_wmem;
+        const synack_sysctl *sys = k->ctx->sys;
+        const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? sys->tcp_rmem : sys->tcp_wmem;
         if (!fresh || value <= 0)
             return -EINVAL;
         uint32_t v = (uint32_t)value;

@@ -80,7 +80,8 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
         if (seq_geq(ack, t->cc.recover)) {
             /* RFC 6582 §3.2 step 3 / RFC 6675: full ACK, leave recovery. */
             uint32_t flight = t->snd.max - t->snd.una;
-            t->cc.cwnd = t->cc.ssthresh < flight + t->opts.snd_mss ? t->cc.ssthresh : flight + t->opts.snd_mss;
+            uint32_t limit = flight + t->opts.snd_mss;
+            t->cc.cwnd = t->cc.ssthresh < limit ? t->cc.ssthresh : limit;
             if (t->cc.cwnd < t->opts.snd_mss)
                 t->cc.cwnd = t->opts.snd_mss;
             t->cc.in_recovery = false;
@@ -88,7 +89,8 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
             /* Partial ACK: the next hole is lost too; resend it at once and
              * deflate by what was acked (RFC 6582 §3.2 step 3). */
             tcp_send_retransmit(t, t->snd.una);
-            t->cc.cwnd = t->cc.cwnd > acked ? t->cc.cwnd - acked + t->opts.snd_mss : t->opts.snd_mss;
+            uint32_t mss = t->opts.snd_mss;
+            t->cc.cwnd = t->cc.cwnd > acked ? t->cc.cwnd - acked + mss : mss;
         }
     } else if (data_acked && flight_before + data_acked >= t->cc.cwnd / 2) {
         /* The SYN and FIN do not grow the window, and neither does an ACK

@@ -61,8 +61,9 @@ static void cubic_on_ack(tcb *t, uint32_t acked)
         target = 1.5 * cwnd; /* §4.2: at most 50% growth per RTT */
     /* §4.3: the Reno-friendly region; once W_est is back at the window
      * before the loss, it grows as fast as Reno (alpha 1). */
-    double alpha = t->cc.cubic.w_est >= t->cc.cubic.w_last_max ? 1.0
-                                                         : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
+    double alpha = t->cc.cubic.w_est >= t->cc.cubic.w_last_max
+                       ? 1.0
+                       : 3.0 * (1 - CUBIC_BETA) / (1 + CUBIC_BETA);
     t->cc.cubic.w_est += alpha * (acked / mss) / cwnd;
     double grow;
     if (t->cc.cubic.w_est > target)

@@ -38,7 +38,8 @@ void tcp_dispatch(tcp_ctx *c)
         tcb *t = c->flush_head;
         c->flush_head = t->flushnext;
         t->is.on_flushlist = false;
-        if (!t->is.dead && t->rcv.ack_pending && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT) {
+        if (!t->is.dead && t->rcv.ack_pending && tcb_synchronized(t) &&
+            t->state != SYNACK_TIME_WAIT) {
             t->rcv.ack_now = true;
             tcp_output(t);
         }

@@ -77,7 +77,8 @@ static bool acceptable(const tcb *t, const wire_tcp *seg, uint32_t wnd)
     uint32_t len = seg_length(seg), nxt = t->rcv.nxt;
     if (len == 0)
         return wnd == 0 ? seg->seq == nxt : seq_in(seg->seq, nxt, nxt + wnd);
-    return wnd != 0 && (seq_in(seg->seq, nxt, nxt + wnd) || seq_in(seg->seq + len - 1, nxt, nxt + wnd));
+    return wnd != 0 &&
+           (seq_in(seg->seq, nxt, nxt + wnd) || seq_in(seg->seq + len - 1, nxt, nxt + wnd));
 }
 
 /* Unacceptable: drop it, and (unless it is a RST) send an ACK. */

@@ -32,7 +32,7 @@ static uint16_t window_field(tcb *t, bool syn)
     uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
     uint32_t step = t->rcv.buf_size / 2 < t->opts.adv_mss ? t->rcv.buf_size / 2 : t->opts.adv_mss;
     if (adv > win || win - adv < step)
-        win = adv; /* receiver SWS avoidance (§3.8.6.2.2): move the edge by a useful amount or not at all */
+        win = adv; /* receiver SWS avoidance (§3.8.6.2.2): move the edge usefully or not at all */
     uint32_t field = win >> t->opts.rcv_wscale;
     if (field > 65535)
         field = 65535;
@@ -291,7 +291,8 @@ static void send_data(tcb *t, bool force)
             }
             if (len > room)
                 len = room;
-            uint32_t full = room < t->opts.snd_mss ? room : t->opts.snd_mss; /* one MSS, even with GSO */
+            /* one MSS, even with GSO */
+            uint32_t full = room < t->opts.snd_mss ? room : t->opts.snd_mss;
             if (len == 0 || (len < full && !force && !small_segment_ok(t, len, avail, usable))) {
                 /* Blocked by the window, Nagle or cork: the persist timer
                  * makes sure something moves (RFC 9293 §3.8.6.1). */

@@ -46,7 +46,8 @@ static void insert_range(tcb *t, uint32_t start, uint32_t end)
     uint8_t pos = 0;
     while (pos < t->sack.n && seq_lt(t->sack.blocks[pos].start, start))
         pos++;
-    memmove(&t->sack.blocks[pos + 1], &t->sack.blocks[pos], (size_t)(t->sack.n - pos) * sizeof(seq_range));
+    memmove(&t->sack.blocks[pos + 1], &t->sack.blocks[pos],
+            (size_t)(t->sack.n - pos) * sizeof(seq_range));
     t->sack.blocks[pos] = (seq_range){start, end};
     t->sack.n++;
 }

@@ -22,7 +22,8 @@ static bool data_pending(const tcb *t)
  * flight (the peer may be delaying its ACK), at least 10 ms. */
 static bool tlp_pto(const tcb *t, uint64_t *pto)
 {
-    if (!t->opts.sack_ok || t->cc.in_recovery || t->sack.tlp_out || t->rtt.backoff || !t->rtt.srtt_us ||
+    if (!t->opts.sack_ok || t->cc.in_recovery || t->sack.tlp_out || t->rtt.backoff ||
+        !t->rtt.srtt_us ||
         !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT) ||
         t->snd.nxt != t->snd.max)
         return false;
@@ -181,12 +182,19 @@ static void rto_fired(tcb *t)
     tcp_arm_rto(t);
 }
 
+/* A per-socket keepalive setting, or the sysctl when it is 0. */
+static uint64_t keep_s(uint32_t sockopt, uint32_t sysctl) { return sockopt ? sockopt : sysctl; }
+
+static uint64_t keep_idle_ns(const tcb *t)
+{
+    return keep_s(t->sockopt.keep_idle_s, t->ctx->sys->tcp_keepalive_time) * 1000 * NS_PER_MS;
+}
+
 void tcp_keepalive_reset(tcb *t)
 {
     if (!t->sockopt.keepalive || !tcb_synchronized(t))
         return;
-    uint32_t idle = t->sockopt.keep_idle_s ? t->sockopt.keep_idle_s : t->ctx->sys->tcp_keepalive_time;
-    t->timers.keep_at = t->ctx->now + (uint64_t)idle * 1000 * NS_PER_MS;
+    t->timers.keep_at = t->ctx->now + keep_idle_ns(t);
     tcb_schedule(t);
 }
 
@@ -196,15 +204,15 @@ void tcp_keepalive_reset(tcb *t)
 static void keepalive_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    if (!t->sockopt.keepalive || !(t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
-                           t->state == SYNACK_FIN_WAIT_2))
+    bool idle_state = t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||
+                      t->state == SYNACK_FIN_WAIT_2;
+    if (!t->sockopt.keepalive || !idle_state)
         return;
-    uint32_t idle = t->sockopt.keep_idle_s ? t->sockopt.keep_idle_s : c->sys->tcp_keepalive_time;
-    uint32_t intvl = t->sockopt.keep_intvl_s ? t->sockopt.keep_intvl_s : c->sys->tcp_keepalive_intvl;
-    uint32_t cnt = t->sockopt.keep_cnt ? t->sockopt.keep_cnt : c->sys->tcp_keepalive_probes;
+    uint64_t intvl = keep_s(t->sockopt.keep_intvl_s, c->sys->tcp_keepalive_intvl);
+    uint64_t cnt = keep_s(t->sockopt.keep_cnt, c->sys->tcp_keepalive_probes);
     if (t->snd.una != t->snd.max || data_pending(t)) {
         /* Data in flight: the retransmission timer watches the peer. */
-        t->timers.keep_at = c->now + (uint64_t)idle * 1000 * NS_PER_MS;
+        t->timers.keep_at = c->now + keep_idle_ns(t);
         return;
     }
     if (t->timers.keep_probes >= cnt) {
@@ -216,7 +224,7 @@ static void keepalive_fired(tcb *t)
     t->timers.keep_probes++;
     c->ctr->tcp_keepalive_probes++;
     tcp_send_keepalive(t);
-    t->timers.keep_at = c->now + (uint64_t)intvl * 1000 * NS_PER_MS;
+    t->timers.keep_at = c->now + intvl * 1000 * NS_PER_MS;
 }
 
 void tcp_arm_fin_timeout(tcb *t)

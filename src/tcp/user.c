@@ -158,7 +158,8 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
         if (after > max_field)
             after = max_field;
         uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
-        uint32_t step = t->rcv.buf_size / 2 < t->opts.adv_mss ? t->rcv.buf_size / 2 : t->opts.adv_mss;
+        uint32_t half = t->rcv.buf_size / 2;
+        uint32_t step = half < t->opts.adv_mss ? half : t->opts.adv_mss;
         /* A window update of its own only when the window we announced has
          * fallen to half of what we could announce (Linux's rule in
          * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
