@@ -1,5 +1,5 @@
-/* config.c — defaults (Linux's), knobs by their sysctl names, and the
- * names of states and counters. */
+/* config.c — the configuration: Linux's defaults, and knobs set and listed
+ * by their sysctl names. */
 #include "synack.h"
 
 #include <errno.h>
@@ -172,62 +172,4 @@ size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
     if (size && used >= size)
         buf[size - 1] = 0;
     return used;
-}
-
-const char *synack_state_name(int state)
-{
-    static const char *const names[SYNACK_STATE_COUNT] = {
-        "CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
-        "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT",
-    };
-    return state >= 0 && state < SYNACK_STATE_COUNT ? names[state] : "?";
-}
-
-static const char *const COUNTER_NAMES[] = {
-#define SYNACK_COUNTER_NAME(id, name) name,
-    SYNACK_COUNTERS(SYNACK_COUNTER_NAME)
-#undef SYNACK_COUNTER_NAME
-};
-
-size_t synack_counter_count(void) { return sizeof(COUNTER_NAMES) / sizeof(COUNTER_NAMES[0]); }
-
-const char *synack_counter_name(size_t i)
-{
-    return i < synack_counter_count() ? COUNTER_NAMES[i] : NULL;
-}
-
-uint64_t synack_counter_value(const synack_counters *c, size_t i)
-{
-    return i < synack_counter_count() ? ((const uint64_t *)c)[i] : 0;
-}
-
-int synack_ip_parse(const char *text, uint32_t *ip)
-{
-    uint32_t v = 0;
-    const char *p = text;
-    for (int i = 0; i < 4; i++) {
-        if (*p < '0' || *p > '9')
-            return -EINVAL;
-        unsigned part = 0;
-        int digits = 0;
-        while (*p >= '0' && *p <= '9' && digits < 4) {
-            part = part * 10 + (unsigned)(*p++ - '0');
-            digits++;
-        }
-        if (part > 255 || digits > 3)
-            return -EINVAL;
-        v = v << 8 | part;
-        if (i < 3 && *p++ != '.')
-            return -EINVAL;
-    }
-    if (*p)
-        return -EINVAL;
-    *ip = v;
-    return 0;
-}
-
-char *synack_ip_format(uint32_t ip, char *buf)
-{
-    snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-    return buf;
 }

@@ -212,23 +212,28 @@ void tcp_send_rst_for(tcb *t)
     emit_segment(t, t->snd.max, SYNACK_RST | SYNACK_ACK, 0, 0);
 }
 
+void tcp_send_bare(tcp_ctx *c, uint32_t lip, uint32_t rip, const wire_tcp *h)
+{
+    uint8_t *seg = c->txbuf + TCP_HEADROOM;
+    size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, h);
+    if (hl == 0)
+        return;
+    if (!c->csum_offload)
+        wire_tcp_set_checksum(seg, hl, lip, rip);
+    if (c->trace)
+        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, h, false, lip, h->sport, rip, h->dport);
+    c->ctr->tcp_out_segs++;
+    c->ctr->tcp_out_rsts += (h->flags & SYNACK_RST) != 0;
+    c->emit(c->emit_ctx, rip, seg, hl);
+}
+
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                     uint32_t seq, uint32_t ack, uint8_t flags)
 {
     wire_tcp h = {.sport = lport, .dport = rport, .seq = seq, .ack = ack,
                   .flags = (uint8_t)(SYNACK_RST | flags)};
     wire_tcp_opts_clear(&h.opt);
-    uint8_t *seg = c->txbuf + TCP_HEADROOM;
-    size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, &h);
-    if (hl == 0)
-        return;
-    if (!c->csum_offload)
-        wire_tcp_set_checksum(seg, hl, lip, rip);
-    if (c->trace)
-        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, &h, false, lip, lport, rip, rport);
-    c->ctr->tcp_out_segs++;
-    c->ctr->tcp_out_rsts++;
-    c->emit(c->emit_ctx, rip, seg, hl);
+    tcp_send_bare(c, lip, rip, &h);
 }
 
 /* Payload bytes one data segment may carry: the peer's MSS less the

@@ -287,6 +287,9 @@ void tcp_send_ack(tcb *t);
 void tcp_send_keepalive(tcb *t);
 void tcp_send_challenge_ack(tcb *t);
 void tcp_send_rst_for(tcb *t);
+/* A segment with no connection record behind it (a reset to a stranger, a
+ * TIME-WAIT entry's ACK): header and options only. */
+void tcp_send_bare(tcp_ctx *c, uint32_t lip, uint32_t rip, const wire_tcp *h);
 void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
                     uint32_t seq, uint32_t ack, uint8_t flags);
 uint32_t tcp_rcv_window(const tcb *t);

@@ -1,5 +1,8 @@
-/* timer.c — RFC 9293 §3.10.8 timeouts: retransmission (with the persist
- * probe folded in), TIME-WAIT's 2MSL and the orphaned FIN-WAIT-2 limit. */
+/* timer.c — a connection's timers (RFC 9293 §3.10.8): one heap slot at the
+ * earliest deadline, and what each does when it fires: retransmission (with
+ * the persist probe and the tail loss probe folded in), delayed ACK,
+ * keepalive and the orphaned FIN-WAIT-2 limit. TIME-WAIT's 2MSL runs in
+ * the TIME-WAIT table (tw_table.c). */
 #include "tcp/cc.h"
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"

@@ -6,8 +6,8 @@
 
 #include "base/seq.h"
 
-/* ------------------------------------------------------------ input */
-
+/* The entry's ACK: SND.NXT, RCV.NXT, the window we last announced, and
+ * timestamps when they were in use. */
 static void tw_send_ack(tcp_ctx *c, const tcp_tw *r)
 {
     wire_tcp h = {.sport = r->lport, .dport = r->rport, .seq = r->snd_nxt, .ack = r->rcv_nxt,
@@ -18,16 +18,7 @@ static void tw_send_ack(tcp_ctx *c, const tcp_tw *r)
         h.opt.ts_val = now_ms(c) + r->ts_offset;
         h.opt.ts_ecr = r->ts_recent;
     }
-    uint8_t *seg = c->txbuf + TCP_HEADROOM;
-    size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, &h);
-    if (hl == 0)
-        return;
-    wire_tcp_set_checksum(seg, hl, c->local_ip, r->rip);
-    if (c->trace)
-        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, &h, false, c->local_ip, r->lport, r->rip,
-                      r->rport);
-    c->ctr->tcp_out_segs++;
-    c->emit(c->emit_ctx, r->rip, seg, hl);
+    tcp_send_bare(c, c->local_ip, r->rip, &h);
 }
 
 /* RFC 7323 §5 as Linux applies it to TIME-WAIT (tcp_paws_reject). */
