@@ -66,12 +66,26 @@ static uint16_t native_sum(const uint8_t *p, size_t len)
         p += 8;
         len -= 8;
     }
-    /* The last 0-7 bytes as one zero-padded word: padding at the end adds
-     * nothing, and an odd last byte is the first byte of a padded pair. */
-    uint8_t last[8] = {0};
-    memcpy(last, p, len);
-    uint64_t tail;
-    memcpy(&tail, last, 8);
+    /* The last 0-7 bytes (len < 8 now): 4, 2, then an odd last byte, the
+     * first byte of a zero-padded pair. */
+    uint64_t tail = 0;
+    uint32_t w4;
+    uint16_t w2;
+    if (len & 4) {
+        memcpy(&w4, p, 4);
+        tail += w4;
+        p += 4;
+    }
+    if (len & 2) {
+        memcpy(&w2, p, 2);
+        tail += w2;
+        p += 2;
+    }
+    if (len & 1) {
+        uint8_t last[2] = {p[0], 0};
+        memcpy(&w2, last, 2);
+        tail += w2;
+    }
     /* Add the lanes up, counting carries the same way; the carry counts
      * are far below 2^64 and their sum cannot overflow. */
     uint64_t acc = s0;
