@@ -200,6 +200,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip_in_hdr_errors, "IpInHdrErrors")                                \
     X(ip_in_csum_errors, "IpInCsumErrors")                              \
     X(ip_in_addr_errors, "IpInAddrErrors")                              \
+    X(ip_in_martians, "IpExtInMartianSrc")                              \
     X(ip_in_truncated, "IpInTruncatedPkts")                             \
     X(ip_in_fragments_dropped, "IpReasmFails")                          \
     X(ip_in_unknown_protos, "IpInUnknownProtos")                        \
@@ -347,6 +348,7 @@ typedef struct synack_seg_info {
     X(TCP_MALFORMED, "malformed TCP header")                            \
     X(TCP_PORT_ZERO, "TCP port 0")                                      \
     X(LISTEN_QUEUE_FULL, "listen queue full")                           \
+    X(SYN_FIN, "SYN with FIN")                                          \
     X(ACCEPT_QUEUE_FULL, "accept queue full")                           \
     X(SYN_SENT_BAD_ACK, "unacceptable ACK in SYN-SENT")                 \
     X(PAWS, "PAWS: old timestamp")                                      \

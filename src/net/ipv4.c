@@ -4,7 +4,23 @@
 
 static uint32_t netmask(const synack_config *cfg)
 {
-    return cfg->prefix_len == 0 ? 0 : 0xffffffffu << (32 - (cfg->prefix_len > 32 ? 32 : cfg->prefix_len));
+    uint8_t len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
+    return len == 0 ? 0 : 0xffffffffu << (32 - len);
+}
+
+/* A source no packet from the network may carry (Linux logs these as
+ * "martian source" and drops them in routing): this host's own address
+ * (the LAND attack), loopback unless we are on it, "this network", and
+ * multicast, broadcast or reserved addresses, which can open nothing and
+ * would have us answer a whole subnet. */
+static bool martian_source(const synack_config *cfg, uint32_t src)
+{
+    uint32_t mask = netmask(cfg);
+    bool loopback = (src >> 24) == 127 && (cfg->ip >> 24) != 127;
+    bool directed_broadcast = mask != 0xffffffffu && mask != 0xfffffffeu &&
+                              (src & mask) == (cfg->ip & mask) && (src & ~mask) == ~mask;
+    return src == cfg->ip || loopback || (src >> 24) == 0 || (src >> 28) >= 0xe ||
+           directed_broadcast;
 }
 
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
@@ -29,6 +45,10 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
     }
     if (ip.dst != n->cfg->ip) {
         n->ctr->ip_in_addr_errors++;
+        return;
+    }
+    if (martian_source(n->cfg, ip.src)) {
+        n->ctr->ip_in_martians++;
         return;
     }
     switch (ip.proto) {

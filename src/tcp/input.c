@@ -130,18 +130,24 @@ static void trim_to_window(tcb *t, const wire_tcp *seg, uint32_t wnd, bool probe
     }
 }
 
-/* The segment is acceptable: the peer is alive, and RFC 7323 §4.3's
- * TS.Recent follows the segment at the left window edge. */
-static void note_acceptable(tcb *t, const wire_tcp *seg)
+/* The segment is in the window: the peer is alive. */
+static void note_acceptable(tcb *t)
 {
-    if (t->opts.ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv.acked) &&
-        !(seg->flags & SYNACK_RST)) {
-        t->opts.ts_recent = seg->opt.ts_val;
-        t->opts.ts_recent_stamp = t->ctx->now;
-    }
     t->timers.keep_probes = 0;
     if (t->sockopt.keepalive)
         tcp_keepalive_reset(t);
+}
+
+/* RFC 7323 §4.3: TS.Recent follows the segment at the left window edge —
+ * once the segment is known to be acceptable, its ACK included (RFC 5961
+ * §5, as Linux's tcp_ack does), so a forged segment that is answered and
+ * dropped cannot plant a TSval that fails every genuine one under PAWS. */
+static void take_ts_recent(tcb *t, const wire_tcp *seg)
+{
+    if (t->opts.ts_ok && seg->opt.has_ts && seq_leq(seg->seq, t->rcv.acked)) {
+        t->opts.ts_recent = seg->opt.ts_val;
+        t->opts.ts_recent_stamp = t->ctx->now;
+    }
 }
 
 static bool check_sequence(tcb *t, const wire_tcp *seg, seg_text *x)
@@ -156,7 +162,7 @@ static bool check_sequence(tcb *t, const wire_tcp *seg, seg_text *x)
         return false;
     }
     trim_to_window(t, seg, wnd, zero_window_probe, x);
-    note_acceptable(t, seg);
+    note_acceptable(t);
     return true;
 }
 
@@ -236,6 +242,7 @@ static bool check_ack(tcb *t, const wire_tcp *seg)
         return false;
     if (!ack_in_range(t, seg))
         return false;
+    take_ts_recent(t, seg);
     tcp_ack_process(t, seg);
     if (seq_gt(seg->ack, t->snd.nxt))
         t->snd.nxt = seg->ack;

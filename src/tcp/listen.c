@@ -217,6 +217,11 @@ void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint3
     }
     if (!(seg->flags & SYNACK_SYN))
         return;
+    if (seg->flags & SYNACK_FIN) { /* no way to open a connection: Linux drops it */
+        c->ctr->tcp_listen_drops++;
+        tcp_drop(c, l, SYNACK_DROP_SYN_FIN);
+        return;
+    }
     if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
         return; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
     if (accept_queue_full(l) || l->listen.syn_queued >= c->sys->tcp_max_syn_backlog) {

@@ -338,15 +338,22 @@ static void send_data(tcb *t, bool force)
 
 /* Resend one segment starting at `seq` (below SND.MAX) without moving
  * SND.NXT: fast retransmit, NewReno partial ACKs and SACK recovery. */
+/* A retransmission resends only what was sent, [SND.UNA, SND.MAX), and
+ * only what the peer's window holds now (Linux's tcp_retransmit_skb trims
+ * to the window the same way). */
 void tcp_send_retransmit(tcb *t, uint32_t seq)
 {
     uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+    uint32_t sent_end = seq_lt(t->snd.max, data_end) ? t->snd.max : data_end;
+    uint32_t wnd_end = t->snd.una + t->snd.wnd;
     uint32_t room = payload_room(t);
     if (t->sack.n && sack_skip(t, seq, &room))
         return;
-    uint32_t len = seq_lt(seq, data_end) ? data_end - seq : 0;
+    uint32_t len = seq_lt(seq, sent_end) ? sent_end - seq : 0;
     if (len > room)
         len = room;
+    if (seq_gt(seq + len, wnd_end))
+        len = seq_gt(wnd_end, seq) ? wnd_end - seq : 0;
     uint8_t flags = SYNACK_ACK;
     if (seq + len == data_end && t->snd.fin_sent)
         flags |= SYNACK_FIN; /* the FIN was sent and is not acknowledged */
