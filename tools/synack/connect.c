@@ -301,19 +301,12 @@ int connect_main(int argc, char **argv)
     double timeout = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = netrun_parse(&o, "connect", argc, argv, &i);
+        int status, r = netrun_parse_common(&o, "connect", argc, argv, &i, usage, &cl.quiet,
+                                            &status);
         if (r < 0)
-            return 2;
+            return status;
         if (r > 0)
             continue;
-        if (opts_is_help(a)) {
-            usage(stdout);
-            return 0;
-        }
-        if (opts_is(a, "--quiet", "-q")) {
-            cl.quiet = 1;
-            continue;
-        }
         if (!strcmp(a, "--check-echo")) {
             cl.check_echo = 1;
             continue;

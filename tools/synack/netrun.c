@@ -187,6 +187,26 @@ int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
     return 0;
 }
 
+int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
+                        void (*usage)(FILE *), int *quiet, int *status)
+{
+    const char *a = argv[*i];
+    int r = netrun_parse(o, cmd, argc, argv, i);
+    *status = 2;
+    if (r != 0)
+        return r;
+    if (opts_is_help(a)) {
+        usage(stdout);
+        *status = 0;
+        return -1;
+    }
+    if (opts_is(a, "--quiet", "-q")) {
+        *quiet = 1;
+        return 1;
+    }
+    return 0;
+}
+
 int netrun_check(const netrun_opts *o, const char *cmd)
 {
     if (!o->kind_set) {
@@ -386,10 +406,9 @@ int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port)
 
 int netrun_parse_size(const char *text, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || text[0] == '-')
+    const char *end;
+    uint64_t v;
+    if (opts_u64_head(text, 10, &v, &end) < 0)
         return -1;
     uint64_t mul = 1;
     if (!*end)

@@ -74,12 +74,23 @@ int opts_double(const char *s, double lo, double hi, double *out)
 
 int opts_u64(const char *s, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || s[0] == '-')
+    const char *rest;
+    uint64_t v;
+    if (opts_u64_head(s, 0, &v, &rest) < 0 || *rest)
         return -1;
     *out = v;
+    return 0;
+}
+
+int opts_u64_head(const char *s, int base, uint64_t *out, const char **rest)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, base);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    *out = v;
+    *rest = end;
     return 0;
 }
 

@@ -41,6 +41,9 @@ int opts_long(const char *s, long lo, long hi, long *out);
 int opts_double(const char *s, double lo, double hi, double *out);
 /* An unsigned 64-bit number as C writes it (42, 0x2a, 052). 0, or -1. */
 int opts_u64(const char *s, uint64_t *out);
+/* The unsigned number in `base` (0: as C writes it) that `s` starts with;
+ * *rest is what follows it. 0, or -1 (no digits, a sign, or too large). */
+int opts_u64_head(const char *s, int base, uint64_t *out, const char **rest);
 
 /* "synack CMD: ARG: WHY" and the usage text on stderr; returns 2, the exit
  * status of bad usage. */

@@ -426,19 +426,12 @@ int serve_main(int argc, char **argv)
     int app_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = netrun_parse(&o, "serve", argc, argv, &i);
+        int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
+                                            &status);
         if (r < 0)
-            return 2;
+            return status;
         if (r > 0)
             continue;
-        if (opts_is_help(a)) {
-            usage(stdout);
-            return 0;
-        }
-        if (opts_is(a, "--quiet", "-q")) {
-            sv.quiet = 1;
-            continue;
-        }
         if (i + 1 >= argc)
             return opts_usage_error("serve", a, "unknown option or missing value", usage);
         const char *v = argv[++i];
