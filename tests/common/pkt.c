@@ -405,6 +405,63 @@ synack_sock *pkt_established(pkt_h *h)
     return pkt_passive_open(h, l);
 }
 
+/* ------------------------------------------------------------ closings */
+
+void pkt_to_fin_wait_1(pkt_h *h, synack_sock *k)
+{
+    synack_shutdown(k, SYNACK_SHUT_WR);
+    pkt_expect(h, FIN | ACK, h->iss + 1, h->irs + 1);
+}
+
+static void peer_acks_our_fin(pkt_h *h, const wire_tcp_opts *opts)
+{
+    pkt_send(h, ACK, h->irs + 1, h->iss + 2, PKT_PEER_WND, NULL, 0, opts);
+}
+
+/* The peer's FIN,ACK acknowledging `ack`, and our ACK of it from `our_seq`. */
+static void peer_fin(pkt_h *h, uint32_t ack, uint32_t our_seq, const wire_tcp_opts *opts)
+{
+    pkt_send(h, FIN | ACK, h->irs + 1, ack, PKT_PEER_WND, NULL, 0, opts);
+    pkt_expect(h, ACK, our_seq, h->irs + 2);
+}
+
+void pkt_to_fin_wait_2(pkt_h *h, synack_sock *k)
+{
+    pkt_to_fin_wait_1(h, k);
+    peer_acks_our_fin(h, NULL);
+}
+
+void pkt_to_time_wait(pkt_h *h, synack_sock *k, const wire_tcp_opts *opts)
+{
+    pkt_to_fin_wait_1(h, k);
+    peer_acks_our_fin(h, opts);
+    peer_fin(h, h->iss + 2, h->iss + 2, opts);
+}
+
+void pkt_to_time_wait_at_once(pkt_h *h, synack_sock *k)
+{
+    pkt_to_fin_wait_1(h, k);
+    peer_fin(h, h->iss + 2, h->iss + 2, NULL);
+}
+
+void pkt_to_closing(pkt_h *h, synack_sock *k)
+{
+    pkt_to_fin_wait_1(h, k);
+    peer_fin(h, h->iss + 1, h->iss + 2, NULL);
+}
+
+void pkt_to_close_wait(pkt_h *h)
+{
+    peer_fin(h, h->iss + 1, h->iss + 1, NULL);
+}
+
+void pkt_to_last_ack(pkt_h *h, synack_sock *k)
+{
+    pkt_to_close_wait(h);
+    synack_shutdown(k, SYNACK_SHUT_WR);
+    pkt_expect(h, FIN | ACK, h->iss + 1, h->irs + 2);
+}
+
 int pkt_teardown(void **state)
 {
     pkt_free(*state);

@@ -132,6 +132,30 @@ synack_sock *pkt_passive_open(pkt_h *h, synack_sock *listener);
 /* connect() → SYN, SYN,ACK → ACK, to PKT_PEER:h->peer_port; sets h->port. */
 synack_sock *pkt_active_open(pkt_h *h);
 
+/* Helpers for the common closings. Each takes connection `k` from
+ * ESTABLISHED, as a helper above left it (our next seq h->iss + 1, the
+ * peer's h->irs + 1, nothing in flight), to the state it names, the usual
+ * way, and pkt_expects every segment the stack sends on the way. The peer's
+ * segments carry window PKT_PEER_WND. They check no state and leave no
+ * pkt_expect_none: a test asserts what it is about itself. */
+/* shutdown(SHUT_WR) → our FIN,ACK: FIN-WAIT-1. */
+void pkt_to_fin_wait_1(pkt_h *h, synack_sock *k);
+/* FIN-WAIT-1, then the peer ACKs our FIN: FIN-WAIT-2. */
+void pkt_to_fin_wait_2(pkt_h *h, synack_sock *k);
+/* FIN-WAIT-2, then the peer's FIN,ACK → our ACK: TIME-WAIT (the four-way
+ * close). The peer's two segments carry `opts` (NULL: none). */
+void pkt_to_time_wait(pkt_h *h, synack_sock *k, const wire_tcp_opts *opts);
+/* FIN-WAIT-1, then one FIN,ACK of the peer's that also acknowledges ours
+ * → our ACK: TIME-WAIT without FIN-WAIT-2. */
+void pkt_to_time_wait_at_once(pkt_h *h, synack_sock *k);
+/* FIN-WAIT-1, then the peer's FIN crosses ours (acknowledging nothing new)
+ * → our ACK: CLOSING (the simultaneous close). */
+void pkt_to_closing(pkt_h *h, synack_sock *k);
+/* The peer's FIN,ACK → our ACK: CLOSE-WAIT. */
+void pkt_to_close_wait(pkt_h *h);
+/* CLOSE-WAIT, then shutdown(SHUT_WR) → our FIN,ACK: LAST-ACK. */
+void pkt_to_last_ack(pkt_h *h, synack_sock *k);
+
 /* "SYN,ACK" for flags. */
 const char *pkt_flags_str(uint8_t flags, char *buf, size_t size);
 

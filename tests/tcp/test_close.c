@@ -78,11 +78,7 @@ static void simultaneous_close(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    /* The peer's FIN does not yet acknowledge ours. */
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_closing(h, k); /* the peer's FIN does not yet acknowledge ours */
     pkt_expect_none(h);
     assert_int_equal(synack_sock_state(k), SYNACK_CLOSING);
     pkt_send(h, ACK, P + 1, S + 1, 65535, NULL, 0, NULL);
@@ -102,10 +98,7 @@ static void closing_retransmits_fin(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_closing(h, k);
     pkt_advance(h, 1000);
     pkt_expect(h, FIN | ACK, S, P + 1);
     pkt_expect_none(h);
@@ -117,11 +110,7 @@ static void fin_wait_1_fin_ack_to_time_wait(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
-    uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_time_wait_at_once(h, k);
     pkt_expect_none(h);
     assert_string_equal(pkt_history(h, pkt_id(k)), "LISTEN > SYN-RECEIVED > ESTABLISHED > "
                                                    "FIN-WAIT-1 > TIME-WAIT");
@@ -134,8 +123,7 @@ static void passive_close(void **state)
     synack_sock *k = pkt_established(h);
     uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
     pkt_events(h, k);
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P + 1);
+    pkt_to_close_wait(h);
     pkt_expect_none(h);
     assert_int_equal(synack_sock_state(k), SYNACK_CLOSE_WAIT);
     assert_true(pkt_events(h, k) & SYNACK_EV_READABLE);
@@ -166,10 +154,7 @@ static void last_ack_retransmits_fin(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P + 1);
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P + 1);
+    pkt_to_last_ack(h, k);
     assert_int_equal(synack_sock_state(k), SYNACK_LAST_ACK);
     pkt_advance(h, 999);
     pkt_expect_none(h);
@@ -186,8 +171,7 @@ static void half_close_keeps_receiving(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
+    pkt_to_fin_wait_1(h, k);
     /* Data that does not yet acknowledge the FIN. */
     pkt_send(h, ACK | PSH, P, S, 65535, "abc", 3, NULL);
     pkt_expect(h, ACK, S + 1, P + 3);
@@ -215,10 +199,7 @@ static void time_wait_reacks_fin(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_time_wait_at_once(h, k);
     assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
     pkt_advance(h, 1500);
     pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, NULL); /* our ACK was lost */
@@ -260,10 +241,8 @@ static void close_in_fin_wait_2_starts_timeout(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
-    uint32_t id = pkt_id(k), S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, ACK, P, S + 1, 65535, NULL, 0, NULL);
+    uint32_t id = pkt_id(k);
+    pkt_to_fin_wait_2(h, k);
     pkt_advance(h, 5000);
     synack_close(k);
     pkt_expect_none(h);
@@ -329,8 +308,7 @@ static void fin_retransmitted_on_rto(void **state)
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
+    pkt_to_fin_wait_1(h, k);
     pkt_advance(h, 999);
     pkt_expect_none(h);
     pkt_advance(h, 1);

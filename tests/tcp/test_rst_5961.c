@@ -171,9 +171,8 @@ static void rst_in_close_wait(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h);
-    uint32_t S = h->iss + 1, P = h->irs + 1;
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P + 1);
+    uint32_t P = h->irs + 1;
+    pkt_to_close_wait(h);
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect_none(h);
     assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
@@ -184,9 +183,8 @@ static void rst_in_fin_wait_1_and_2(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h);
-    uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
+    uint32_t P = h->irs + 1;
+    pkt_to_fin_wait_1(h, k);
     pkt_send(h, RST, P, 0, 0, NULL, 0, NULL);
     pkt_expect_none(h);
     assert_string_equal(pkt_history(h, pkt_id(k)),
@@ -200,10 +198,7 @@ static void rst_in_fin_wait_1_and_2(void **state)
     synack_listen(l2, 8);
     h->port = 81;
     k = pkt_passive_open(h, l2);
-    S = h->iss + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, ACK, P, S + 1, 65535, NULL, 0, NULL);
+    pkt_to_fin_wait_2(h, k);
     assert_int_equal(synack_sock_state(k), SYNACK_FIN_WAIT_2);
     pkt_send(h, RST, P, 0, 0, NULL, 0, NULL);
     pkt_expect_none(h);
@@ -215,11 +210,8 @@ static void rst_in_closing_and_last_ack(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h);
-    uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    uint32_t P = h->irs + 1;
+    pkt_to_closing(h, k);
     assert_int_equal(synack_sock_state(k), SYNACK_CLOSING);
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect_none(h);
@@ -232,11 +224,7 @@ static void rst_in_closing_and_last_ack(void **state)
     synack_listen(l2, 8);
     h->port = 81;
     k = pkt_passive_open(h, l2);
-    S = h->iss + 1;
-    pkt_send(h, FIN | ACK, P, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P + 1);
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P + 1);
+    pkt_to_last_ack(h, k);
     assert_int_equal(synack_sock_state(k), SYNACK_LAST_ACK);
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect_none(h);
@@ -251,11 +239,8 @@ static void rst_in_time_wait(void **state)
     for (int rfc1337 = 0; rfc1337 <= 1; rfc1337++) {
         pkt_h *h = pkt_new(rfc1337 ? "tcp_msl=1000 tcp_rfc1337=1" : "tcp_msl=1000");
         synack_sock *k = pkt_established(h);
-        uint32_t S = h->iss + 1, P = h->irs + 1;
-        synack_shutdown(k, SYNACK_SHUT_WR);
-        pkt_expect(h, FIN | ACK, S, P);
-        pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, NULL);
-        pkt_expect(h, ACK, S + 1, P + 1);
+        uint32_t P = h->irs + 1;
+        pkt_to_time_wait_at_once(h, k);
         assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
         pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
         pkt_expect_none(h);

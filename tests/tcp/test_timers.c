@@ -261,8 +261,7 @@ static void fin_into_zero_window(void **state)
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
+    pkt_to_fin_wait_1(h, k);
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL); /* not taken */
     pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
     pkt_expect_none(h);

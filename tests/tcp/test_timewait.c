@@ -33,16 +33,12 @@ static synack_sock *open_ts(pkt_h *h, synack_sock *l, uint32_t *ours)
     return k;
 }
 
-/* We close first: FIN, the peer's ACK, the peer's FIN, our ACK: TIME-WAIT. */
+/* We close first: FIN, the peer's ACK, the peer's FIN, our ACK: TIME-WAIT.
+ * With `ts` the peer's segments carry TSval 7002 and echo `ours`. */
 static void close_to_time_wait(pkt_h *h, synack_sock *k, bool ts, uint32_t ours)
 {
-    uint32_t S = h->iss + 1, P = h->irs + 1;
     wire_tcp_opts o = ts_opts(7002, ours);
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, ACK, P, S + 1, 65535, NULL, 0, ts ? &o : NULL);
-    pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, ts ? &o : NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_time_wait(h, k, ts ? &o : NULL);
     pkt_expect_none(h);
     assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
 }
@@ -90,8 +86,7 @@ static void handle_keeps_working(void **state)
     synack_sock *l = pkt_listen(h, 80, 4);
     synack_sock *k = pkt_passive_open(h, l);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
+    pkt_to_fin_wait_1(h, k);
     pkt_send(h, FIN | ACK, P, S + 1, 65535, "hello", 5, NULL);
     pkt_expect(h, ACK, S + 1, P + 6);
     assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
@@ -208,11 +203,7 @@ static void table_full_skips_time_wait(void **state)
     pkt_h *h = *state = pkt_new("tcp_max_tw_buckets=0");
     synack_sock *l = pkt_listen(h, 80, 4);
     synack_sock *k = pkt_passive_open(h, l);
-    uint32_t S = h->iss + 1, P = h->irs + 1;
-    synack_shutdown(k, SYNACK_SHUT_WR);
-    pkt_expect(h, FIN | ACK, S, P);
-    pkt_send(h, FIN | ACK, P, S + 1, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S + 1, P + 1);
+    pkt_to_time_wait_at_once(h, k); /* but the table is full */
     assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
     assert_int_equal(pkt_counter(h, tcp_tw_overflow), 1);
     assert_int_equal(synack_time_wait_count(h->s), 0);

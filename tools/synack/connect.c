@@ -3,11 +3,14 @@
 #include "connect.h"
 
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fmt.h"
 #include "netrun.h"
+#include "opts.h"
 
 typedef struct client client;
 
@@ -298,30 +301,20 @@ int connect_main(int argc, char **argv)
     double timeout = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = netrun_parse(&o, "connect", argc, argv, &i);
+        int status, r = netrun_parse_common(&o, "connect", argc, argv, &i, usage, &cl.quiet,
+                                            &status);
         if (r < 0)
-            return 2;
+            return status;
         if (r > 0)
             continue;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            cl.quiet = 1;
-            continue;
-        }
         if (!strcmp(a, "--check-echo")) {
             cl.check_echo = 1;
             continue;
         }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "synack connect: %s: unknown option or missing value\n", a);
-            usage(stderr);
-            return 2;
-        }
+        if (i + 1 >= argc)
+            return opts_usage_error("connect", a, "unknown option or missing value", usage);
         const char *v = argv[++i];
-        char *end;
+        long n;
         if (!strcmp(a, "--to")) {
             to = v;
         } else if (!strcmp(a, "--send")) {
@@ -334,9 +327,8 @@ int connect_main(int argc, char **argv)
             bytes_set = 1;
         } else if (!strcmp(a, "--out")) {
             out_path = v;
-        } else if (!strcmp(a, "--count") || !strcmp(a, "--parallel")) {
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1 || n > 1000000) {
+        } else if (opts_is(a, "--count", "--parallel")) {
+            if (opts_long(v, 1, 1000000, &n) < 0) {
                 fprintf(stderr, "synack connect: %s %s: not a positive count\n", a, v);
                 return 2;
             }
@@ -345,15 +337,12 @@ int connect_main(int argc, char **argv)
             else
                 cl.parallel = (unsigned)n;
         } else if (!strcmp(a, "--timeout")) {
-            timeout = strtod(v, &end);
-            if (*end || timeout <= 0) {
+            if (opts_double(v, DBL_TRUE_MIN, INFINITY, &timeout) < 0) { /* above 0 */
                 fprintf(stderr, "synack connect: --timeout %s: not a positive number\n", v);
                 return 2;
             }
         } else {
-            fprintf(stderr, "synack connect: %s: unknown option\n", a);
-            usage(stderr);
-            return 2;
+            return opts_usage_error("connect", a, "unknown option", usage);
         }
     }
     if (netrun_check(&o, "connect") < 0)

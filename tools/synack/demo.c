@@ -7,6 +7,7 @@
 
 #include "fmt.h"
 #include "json.h"
+#include "opts.h"
 
 #define CLIENT_IP 0x0a000001u /* 10.0.0.1 */
 #define SERVER_IP 0x0a000002u /* 10.0.0.2 */
@@ -351,25 +352,19 @@ static const scenario *find_scenario(const char *name) {
 static int apply_sysctls(const demo_options *o, synack_config *cfg, char *err, size_t errlen) {
     for (size_t i = 0; i < o->nsysctl; i++) {
         const char *kv = o->sysctl[i];
-        const char *eq = strchr(kv, '=');
-        if (!eq || eq == kv) {
+        char name[128];
+        int rc = kv[0] == '=' ? OPTS_KNOB_NOT_KV : opts_knob_set(cfg, kv, name, sizeof name);
+        if (rc == OPTS_KNOB_NOT_KV) {
             snprintf(err, errlen, "-o %s: expected NAME=VALUE", kv);
             return -1;
         }
-        char name[128];
-        size_t n = (size_t)(eq - kv);
-        if (n >= sizeof name)
-            n = sizeof name - 1;
-        memcpy(name, kv, n);
-        name[n] = '\0';
-        int rc = synack_config_set(cfg, name, eq + 1);
-        if (rc == -ENOENT) {
+        if (rc == -ENOENT || rc == OPTS_KNOB_LONG) { /* no knob's name is that long */
             snprintf(err, errlen, "-o %s: unknown knob '%s' (try net.ipv4.tcp_msl, "
                      "net.ipv4.tcp_timestamps, ...)", kv, name);
             return -1;
         }
         if (rc < 0) {
-            snprintf(err, errlen, "-o %s: bad value '%s' for %s", kv, eq + 1, name);
+            snprintf(err, errlen, "-o %s: bad value '%s' for %s", kv, strchr(kv, '=') + 1, name);
             return -1;
         }
     }
@@ -640,16 +635,6 @@ static void usage(FILE *f) {
             "application did.\n");
 }
 
-static int parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *end || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int demo_main(int argc, char **argv) {
     demo_options o;
     memset(&o, 0, sizeof o);
@@ -657,19 +642,19 @@ int demo_main(int argc, char **argv) {
     const char **knobs = calloc((size_t)argc + 1, sizeof *knobs);
     if (!knobs)
         return 1;
+    static const char *const valued[] = {"--pcap", "--json", "--seed", "--delay", "--loss",
+                                         "--width", NULL};
     int quiet = 0, status = 2;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                                         \
-    do {                                                                     \
-        if (!v) {                                                            \
-            fprintf(stderr, "synack demo: %s needs a value\n", a);           \
-            goto done;                                                       \
-        }                                                                    \
-        i++;                                                                 \
-    } while (0)
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        const char *a = argv[i], *v = NULL;
+        int knob = opts_knob("demo", argc, argv, &i, &v);
+        if (knob < 0 || (opts_is_one_of(a, valued) && !(v = opts_value("demo", argc, argv, &i))))
+            goto done;
+        double d;
+        uint64_t w;
+        if (knob) {
+            knobs[o.nsysctl++] = v;
+        } else if (opts_is_help(a)) {
             usage(stdout);
             status = 0;
             goto done;
@@ -681,48 +666,31 @@ int demo_main(int argc, char **argv) {
             status = 0;
             goto done;
         } else if (!strcmp(a, "--pcap")) {
-            NEED_VALUE();
             o.pcap_path = v;
         } else if (!strcmp(a, "--json")) {
-            NEED_VALUE();
             o.json_path = v;
-        } else if (!strcmp(a, "-o")) {
-            NEED_VALUE();
-            knobs[o.nsysctl++] = v;
-        } else if (!strncmp(a, "-o", 2) && a[2]) {
-            knobs[o.nsysctl++] = a + 2;
         } else if (!strcmp(a, "--seed")) {
-            NEED_VALUE();
-            if (parse_u64(v, &o.seed) < 0) {
+            if (opts_u64(v, &o.seed) < 0) {
                 fprintf(stderr, "synack demo: bad seed '%s'\n", v);
                 goto done;
             }
             o.seed_set = 1;
         } else if (!strcmp(a, "--delay")) {
-            NEED_VALUE();
-            char *end;
-            double ms = strtod(v, &end);
-            if (end == v || *end || ms < 0 || ms > 1e7) {
+            if (opts_double(v, 0, 1e7, &d) < 0) {
                 fprintf(stderr, "synack demo: bad delay '%s'\n", v);
                 goto done;
             }
-            o.delay_ns = (uint64_t)(ms * 1e6);
+            o.delay_ns = (uint64_t)(d * 1e6);
             if (o.delay_ns == 0)
                 o.delay_ns = 1;
         } else if (!strcmp(a, "--loss")) {
-            NEED_VALUE();
-            char *end;
-            double p = strtod(v, &end);
-            if (end == v || *end || p < 0 || p > 1) {
+            if (opts_double(v, 0, 1, &o.loss) < 0) {
                 fprintf(stderr, "synack demo: bad loss '%s' (0..1)\n", v);
                 goto done;
             }
-            o.loss = p;
             o.loss_set = 1;
         } else if (!strcmp(a, "--width")) {
-            NEED_VALUE();
-            uint64_t w;
-            if (parse_u64(v, &w) < 0 || w < 60 || w > 400) {
+            if (opts_u64(v, &w) < 0 || w < 60 || w > 400) {
                 fprintf(stderr, "synack demo: bad width '%s' (60..400)\n", v);
                 goto done;
             }
@@ -731,7 +699,7 @@ int demo_main(int argc, char **argv) {
             o.style.absolute = 1;
         } else if (!strcmp(a, "--ascii")) {
             o.style.ascii = 1;
-        } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+        } else if (opts_is(a, "--quiet", "-q")) {
             quiet = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "synack demo: unknown option '%s' (see synack demo --help)\n", a);
@@ -743,7 +711,6 @@ int demo_main(int argc, char **argv) {
                     o.scenario, a);
             goto done;
         }
-#undef NEED_VALUE
     }
     o.sysctl = knobs;
     if (quiet || (o.json_path && !strcmp(o.json_path, "-")))

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
+
 static const lab_experiment EXPERIMENTS[] = {
     {"port-exhaustion", "one client opens connections to one server port as fast as it can "
                         "for 3 virtual minutes: the ports / TIME-WAIT ceiling, then with "
@@ -246,7 +248,7 @@ int lab_main(int argc, char **argv) {
     lab_options o = {stdout, 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+        if (opts_is_help(a)) {
             usage(stdout);
             return 0;
         } else if (!strcmp(a, "--json")) {

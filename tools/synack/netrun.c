@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "fmt.h"
+#include "opts.h"
 
 const char NETRUN_HELP[] =
     "interface:\n"
@@ -91,15 +92,6 @@ static int parse_impair(const char *spec, dev_impair *imp)
     return 0;
 }
 
-static int need_value(const char *cmd, int argc, char **argv, int i)
-{
-    if (i + 1 >= argc) {
-        fprintf(stderr, "synack %s: %s needs a value\n", cmd, argv[i]);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_mac(const char *t, uint8_t mac[6])
 {
     unsigned v[6];
@@ -114,103 +106,102 @@ static int parse_mac(const char *t, uint8_t mac[6])
     return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be ours */
 }
 
-int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
+/* An interface option, --ip, --mac, --gw, --pcap or --impair `a` with its
+ * value `v`: 1, or -1 (message printed). */
+static int parse_value(netrun_opts *o, const char *cmd, const char *a, const char *v)
 {
-    const char *a = argv[*i];
     if (!strcmp(a, "--tap") || !strcmp(a, "--tun") || !strcmp(a, "--packet")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
         if (o->kind_set) {
             fprintf(stderr, "synack %s: give only one of --tap, --tun, --packet\n", cmd);
             return -1;
         }
         o->kind_set = 1;
         o->kind = a[2] == 'p' ? DEV_PACKET : !strcmp(a, "--tap") ? DEV_TAP : DEV_TUN;
-        o->ifname = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--ip")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
+        o->ifname = v;
+    } else if (!strcmp(a, "--ip")) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s", argv[++*i]);
+        snprintf(buf, sizeof buf, "%s", v);
         char *slash = strchr(buf, '/');
         long prefix = 24;
         if (slash) {
             *slash = '\0';
-            char *end;
-            prefix = strtol(slash + 1, &end, 10);
-            if (*end || end == slash + 1 || prefix < 1 || prefix > 32) {
-                fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, argv[*i]);
+            if (opts_long(slash + 1, 1, 32, &prefix) < 0) {
+                fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, v);
                 return -1;
             }
         }
         if (synack_ip_parse(buf, &o->ip) < 0 || !o->ip) {
-            fprintf(stderr, "synack %s: --ip %s: not an IPv4 address\n", cmd, argv[*i]);
+            fprintf(stderr, "synack %s: --ip %s: not an IPv4 address\n", cmd, v);
             return -1;
         }
         o->prefix = (uint8_t)prefix;
         o->ip_set = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--mac")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
-        if (parse_mac(argv[++*i], o->mac) < 0) {
-            fprintf(stderr, "synack %s: --mac %s: not a unicast MAC address\n", cmd, argv[*i]);
+    } else if (!strcmp(a, "--mac")) {
+        if (parse_mac(v, o->mac) < 0) {
+            fprintf(stderr, "synack %s: --mac %s: not a unicast MAC address\n", cmd, v);
             return -1;
         }
         o->mac_set = 1;
-        return 1;
-    }
-    if (!strcmp(a, "--gw")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
-        if (synack_ip_parse(argv[++*i], &o->gw) < 0) {
-            fprintf(stderr, "synack %s: --gw %s: not an IPv4 address\n", cmd, argv[*i]);
+    } else if (!strcmp(a, "--gw")) {
+        if (synack_ip_parse(v, &o->gw) < 0) {
+            fprintf(stderr, "synack %s: --gw %s: not an IPv4 address\n", cmd, v);
             return -1;
         }
-        return 1;
-    }
-    if (!strcmp(a, "-o") || (!strncmp(a, "-o", 2) && a[2])) {
-        const char *kv;
-        if (a[2]) {
-            kv = a + 2;
-        } else {
-            if (need_value(cmd, argc, argv, *i) < 0)
-                return -1;
-            kv = argv[++*i];
-        }
-        if (o->nknobs == NETRUN_MAX_KNOBS) {
-            fprintf(stderr, "synack %s: too many -o options\n", cmd);
-            return -1;
-        }
-        o->knobs[o->nknobs++] = kv;
-        return 1;
-    }
-    if (!strcmp(a, "--pcap")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
-        o->pcap_path = argv[++*i];
-        return 1;
-    }
-    if (!strcmp(a, "--impair")) {
-        if (need_value(cmd, argc, argv, *i) < 0)
-            return -1;
-        if (parse_impair(argv[++*i], &o->impair) < 0) {
+    } else if (!strcmp(a, "--pcap")) {
+        o->pcap_path = v;
+    } else {
+        if (parse_impair(v, &o->impair) < 0) {
             fprintf(stderr, "synack %s: --impair %s: expected e.g. delay=10ms,loss=2%%,"
-                            "reorder=5%%,dup=1%%\n", cmd, argv[*i]);
+                            "reorder=5%%,dup=1%%\n", cmd, v);
             return -1;
         }
         o->impaired = 1;
-        return 1;
     }
+    return 1;
+}
+
+int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
+{
+    static const char *const valued[] = {"--tap", "--tun", "--packet", "--ip", "--mac", "--gw",
+                                         "--pcap", "--impair", NULL};
+    const char *a = argv[*i], *v;
+    int knob = opts_knob(cmd, argc, argv, i, &v);
+    if (knob > 0 && o->nknobs == NETRUN_MAX_KNOBS) {
+        fprintf(stderr, "synack %s: too many -o options\n", cmd);
+        return -1;
+    }
+    if (knob > 0)
+        o->knobs[o->nknobs++] = v;
+    if (knob)
+        return knob;
+    if (opts_is_one_of(a, valued))
+        return (v = opts_value(cmd, argc, argv, i)) ? parse_value(o, cmd, a, v) : -1;
     if (!strcmp(a, "--offload")) {
         o->offload = 1;
         return 1;
     }
     if (!strcmp(a, "--trace")) {
         o->trace = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
+                        void (*usage)(FILE *), int *quiet, int *status)
+{
+    const char *a = argv[*i];
+    int r = netrun_parse(o, cmd, argc, argv, i);
+    *status = 2;
+    if (r != 0)
+        return r;
+    if (opts_is_help(a)) {
+        usage(stdout);
+        *status = 0;
+        return -1;
+    }
+    if (opts_is(a, "--quiet", "-q")) {
+        *quiet = 1;
         return 1;
     }
     return 0;
@@ -335,14 +326,11 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
     }
     for (size_t i = 0; i < o->nknobs; i++) {
         char name[128];
-        const char *eq = strchr(o->knobs[i], '=');
-        if (!eq || (size_t)(eq - o->knobs[i]) >= sizeof name) {
+        int rc = opts_knob_set(&cfg, o->knobs[i], name, sizeof name);
+        if (rc > 0) {
             fprintf(stderr, "synack %s: -o %s: expected NAME=VALUE\n", cmd, o->knobs[i]);
             goto bad;
         }
-        memcpy(name, o->knobs[i], (size_t)(eq - o->knobs[i]));
-        name[eq - o->knobs[i]] = '\0';
-        int rc = synack_config_set(&cfg, name, eq + 1);
         if (rc < 0) {
             fprintf(stderr, "synack %s: -o %s: %s\n", cmd, o->knobs[i],
                     rc == -ENOENT ? "unknown knob" : "bad value");
@@ -407,9 +395,8 @@ int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port)
     if (!colon)
         return -1;
     *colon = '\0';
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || p < 1 || p > 65535)
+    long p;
+    if (opts_long(colon + 1, 1, 65535, &p) < 0)
         return -1;
     if (synack_ip_parse(buf, ip) < 0)
         return -1;
@@ -419,10 +406,9 @@ int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port)
 
 int netrun_parse_size(const char *text, uint64_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(text, &end, 10);
-    if (errno || end == text || text[0] == '-')
+    const char *end;
+    uint64_t v;
+    if (opts_u64_head(text, 10, &v, &end) < 0)
         return -1;
     uint64_t mul = 1;
     if (!*end)

@@ -43,6 +43,12 @@ extern const char NETRUN_HELP[];
  * it was one (and advances *i past its value), 0 when it is not, -1 on a bad
  * value (message printed with `cmd` as prefix). */
 int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i);
+/* The start of serve's and connect's argument loops: argv[*i] as a shared
+ * option, -h/--help (`usage` on stdout) or --quiet/-q (*quiet = 1).
+ * Returns 1 when it was one of those, 0 when not, -1 when the command is to
+ * exit with *status (0 after --help, 2 on a bad value, message printed). */
+int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
+                        void (*usage)(FILE *), int *quiet, int *status);
 /* Check the required ones are there. Returns 0 or -1 (message printed). */
 int netrun_check(const netrun_opts *o, const char *cmd);
 

@@ -4,12 +4,14 @@
 #include "serve.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fmt.h"
 #include "netrun.h"
+#include "opts.h"
 
 enum app { APP_ECHO, APP_DISCARD, APP_GREET, APP_SOURCE, APP_HTTP };
 
@@ -424,29 +426,18 @@ int serve_main(int argc, char **argv)
     int app_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        int r = netrun_parse(&o, "serve", argc, argv, &i);
+        int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
+                                            &status);
         if (r < 0)
-            return 2;
+            return status;
         if (r > 0)
             continue;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
-            sv.quiet = 1;
-            continue;
-        }
-        if (i + 1 >= argc) {
-            fprintf(stderr, "synack serve: %s: unknown option or missing value\n", a);
-            usage(stderr);
-            return 2;
-        }
+        if (i + 1 >= argc)
+            return opts_usage_error("serve", a, "unknown option or missing value", usage);
         const char *v = argv[++i];
+        long p, n;
         if (!strcmp(a, "--port")) {
-            char *end;
-            long p = strtol(v, &end, 10);
-            if (*end || p < 1 || p > 65535) {
+            if (opts_long(v, 1, 65535, &p) < 0) {
                 fprintf(stderr, "synack serve: --port %s: not a port\n", v);
                 return 2;
             }
@@ -474,17 +465,13 @@ int serve_main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--max-conns")) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 1) {
+            if (opts_long(v, 1, LONG_MAX, &n) < 0) {
                 fprintf(stderr, "synack serve: --max-conns %s: not a positive count\n", v);
                 return 2;
             }
             sv.max_conns = (unsigned)n;
         } else {
-            fprintf(stderr, "synack serve: %s: unknown option\n", a);
-            usage(stderr);
-            return 2;
+            return opts_usage_error("serve", a, "unknown option", usage);
         }
     }
     if (netrun_check(&o, "serve") < 0)

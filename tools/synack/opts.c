@@ -1,0 +1,102 @@
+/* opts.c — command-line pieces the subcommands share (see opts.h). */
+#include "opts.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int opts_is_help(const char *a) { return opts_is(a, "-h", "--help"); }
+
+int opts_is(const char *a, const char *name, const char *alias)
+{
+    return !strcmp(a, name) || (alias && !strcmp(a, alias));
+}
+
+int opts_is_one_of(const char *a, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcmp(a, *names))
+            return 1;
+    return 0;
+}
+
+const char *opts_value(const char *cmd, int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "synack %s: %s needs a value\n", cmd, argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int opts_knob(const char *cmd, int argc, char **argv, int *i, const char **kv)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "-o", 2))
+        return 0;
+    *kv = a[2] ? a + 2 : opts_value(cmd, argc, argv, i);
+    return *kv ? 1 : -1;
+}
+
+int opts_knob_set(synack_config *cfg, const char *kv, char *name, size_t namesz)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        return OPTS_KNOB_NOT_KV;
+    size_t n = (size_t)(eq - kv);
+    int fits = n < namesz;
+    if (!fits)
+        n = namesz - 1;
+    memcpy(name, kv, n);
+    name[n] = '\0';
+    return fits ? synack_config_set(cfg, name, eq + 1) : OPTS_KNOB_LONG;
+}
+
+int opts_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int opts_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int opts_u64(const char *s, uint64_t *out)
+{
+    const char *rest;
+    uint64_t v;
+    if (opts_u64_head(s, 0, &v, &rest) < 0 || *rest)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int opts_u64_head(const char *s, int base, uint64_t *out, const char **rest)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, base);
+    if (errno || end == s || s[0] == '-')
+        return -1;
+    *out = v;
+    *rest = end;
+    return 0;
+}
+
+int opts_usage_error(const char *cmd, const char *arg, const char *why, void (*usage)(FILE *))
+{
+    fprintf(stderr, "synack %s: %s: %s\n", cmd, arg, why);
+    usage(stderr);
+    return 2;
+}
