@@ -138,6 +138,15 @@ wire_tcp_opts pkt_opts_mss(uint16_t mss)
     return o;
 }
 
+wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr)
+{
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.has_ts = 1;
+    o.ts_val = val;
+    o.ts_ecr = ecr;
+    return o;
+}
+
 /* ------------------------------------------------------------ the peer speaks */
 
 void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,

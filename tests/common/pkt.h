@@ -75,6 +75,8 @@ void pkt_free(pkt_h *h);
 /* Options: none, or just an MSS. Fill in more fields as a test needs. */
 wire_tcp_opts pkt_opts(void);
 wire_tcp_opts pkt_opts_mss(uint16_t mss);
+/* MSS 1460 and timestamps TSval `val`, TSecr `ecr`. */
+wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr);
 
 /* Build an IPv4+TCP segment from PKT_PEER:peer_port to PKT_US:port with
  * correct checksums and hand it to the stack at the current time. */

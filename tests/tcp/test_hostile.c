@@ -8,15 +8,6 @@
 #include <errno.h>
 #include <string.h>
 
-static wire_tcp_opts ts_opts(uint32_t val, uint32_t ecr)
-{
-    wire_tcp_opts o = pkt_opts_mss(1460);
-    o.has_ts = 1;
-    o.ts_val = val;
-    o.ts_ecr = ecr;
-    return o;
-}
-
 /* ------------------------------------------------------------ retransmission bounds */
 
 /* Three duplicate ACKs against a 1,000-byte window: the fast retransmit
@@ -60,23 +51,23 @@ static void forged_ack_does_not_move_ts_recent(void **state)
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *l = pkt_listen(h, 80, 8);
     h->irs = PKT_PEER_ISS;
-    wire_tcp_opts o = ts_opts(5000, 0);
+    wire_tcp_opts o = pkt_opts_ts(5000, 0);
     pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
     wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
     h->iss = sa.seq;
     uint32_t ours = sa.opt.ts_val, S = h->iss + 1, P = h->irs + 1;
-    o = ts_opts(5001, ours);
+    o = pkt_opts_ts(5001, ours);
     pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, &o);
     synack_sock *k = synack_accept(l, NULL);
     assert_non_null(k);
 
-    o = ts_opts(900000000, ours); /* forged: far in the future */
+    o = pkt_opts_ts(900000000, ours); /* forged: far in the future */
     pkt_send(h, ACK, P, S + 100000, PKT_PEER_WND, NULL, 0, &o);
     wire_tcp a = pkt_expect(h, ACK, S, P);
     assert_int_equal(a.opt.ts_ecr, 5001); /* the forged TSval is not echoed */
     assert_int_equal(pkt_counter(h, tcp_ack_unsent_data), 1);
 
-    o = ts_opts(5002, ours);
+    o = pkt_opts_ts(5002, ours);
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, &o);
     assert_int_equal(pkt_counter(h, tcp_paws_estab), 0);
     char buf[8];

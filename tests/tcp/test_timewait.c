@@ -7,26 +7,17 @@
 #include <errno.h>
 #include <string.h>
 
-static wire_tcp_opts ts_opts(uint32_t val, uint32_t ecr)
-{
-    wire_tcp_opts o = pkt_opts_mss(1460);
-    o.has_ts = 1;
-    o.ts_val = val;
-    o.ts_ecr = ecr;
-    return o;
-}
-
 /* A passive connection with timestamps; the peer's TSval starts at 5000. */
 static synack_sock *open_ts(pkt_h *h, synack_sock *l, uint32_t *ours)
 {
     h->irs = PKT_PEER_ISS;
-    wire_tcp_opts o = ts_opts(5000, 0);
+    wire_tcp_opts o = pkt_opts_ts(5000, 0);
     pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
     wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
     assert_true(sa.opt.has_ts);
     h->iss = sa.seq;
     *ours = sa.opt.ts_val;
-    o = ts_opts(5001, *ours);
+    o = pkt_opts_ts(5001, *ours);
     pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, &o);
     synack_sock *k = synack_accept(l, NULL);
     assert_non_null(k);
@@ -37,7 +28,7 @@ static synack_sock *open_ts(pkt_h *h, synack_sock *l, uint32_t *ours)
  * With `ts` the peer's segments carry TSval 7002 and echo `ours`. */
 static void close_to_time_wait(pkt_h *h, synack_sock *k, bool ts, uint32_t ours)
 {
-    wire_tcp_opts o = ts_opts(7002, ours);
+    wire_tcp_opts o = pkt_opts_ts(7002, ours);
     pkt_to_time_wait(h, k, ts ? &o : NULL);
     pkt_expect_none(h);
     assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
@@ -112,7 +103,7 @@ static void paws_in_time_wait(void **state)
     synack_sock *k = open_ts(h, l, &ours);
     close_to_time_wait(h, k, true, ours);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    wire_tcp_opts old = ts_opts(4000, ours);
+    wire_tcp_opts old = pkt_opts_ts(4000, ours);
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, &old); /* old timestamp: PAWS protects */
     assert_int_equal(synack_sock_state(k), SYNACK_TIME_WAIT);
     pkt_send(h, ACK, P + 1, S + 1, 65535, "zz", 2, &old);
@@ -189,7 +180,7 @@ static void newer_timestamp_reopens(void **state)
     synack_sock *k = open_ts(h, l, &ours);
     close_to_time_wait(h, k, true, ours);
     uint32_t P = h->irs + 1;
-    wire_tcp_opts o = ts_opts(9000, 0);
+    wire_tcp_opts o = pkt_opts_ts(9000, 0);
     pkt_send(h, SYN, P - 10, 0, 65535, NULL, 0, &o);
     pkt_expect(h, SYN | ACK, PKT_ANY, P - 9);
     assert_int_equal(pkt_counter(h, tcp_tw_syn_reopen), 1);
@@ -243,7 +234,7 @@ static void tw_reuse_rules(void **state)
         assert_true(syn.opt.has_ts);
         h->iss = syn.seq;
         h->irs = PKT_PEER_ISS;
-        wire_tcp_opts o = ts_opts(7000, syn.opt.ts_val);
+        wire_tcp_opts o = pkt_opts_ts(7000, syn.opt.ts_val);
         pkt_send(h, SYN | ACK, h->irs, h->iss + 1, 65535, NULL, 0, &o);
         pkt_expect(h, ACK, h->iss + 1, h->irs + 1);
         close_to_time_wait(h, k, true, syn.opt.ts_val);
