@@ -253,6 +253,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_no_memory, "TcpExtTCPMemoryPressures")                        \
     X(tcp_paws_estab, "TcpExtPAWSEstab")                                \
     X(tcp_sack_recovery, "TcpExtTCPSackRecovery")                       \
+    X(tcp_sack_reneging, "TcpExtTCPSACKReneging")                       \
     X(tcp_dsack_sent, "TcpExtTCPDSACKOldSent")                          \
     X(tcp_delayed_acks, "TcpExtDelayedACKs")                            \
     X(tcp_keepalive_probes, "TcpExtTCPKeepAlive")                       \

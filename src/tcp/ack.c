@@ -103,6 +103,24 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
         tcb_signal(t, SYNACK_EV_WRITABLE);
 }
 
+/* The cumulative ACK stopped at data the peer had SACKed: it would have
+ * acknowledged that data had it kept it, so it has thrown it away
+ * (reneging, RFC 2018 §8). Like Linux (tcp_check_sack_reneging), fire the
+ * retransmission timer soon, after max(SRTT / 2, 10 ms); the timeout
+ * forgets the scoreboard and resends from SND.UNA. */
+static void check_sack_reneging(tcb *t)
+{
+    if (!t->sack.n || t->sack.blocks[0].start != t->snd.una)
+        return;
+    t->ctx->ctr->tcp_sack_reneging++;
+    uint64_t delay = (uint64_t)t->rtt.srtt_us * 1000 / 2;
+    if (delay < 10 * NS_PER_MS)
+        delay = 10 * NS_PER_MS;
+    t->timers.tlp_armed = false;
+    t->timers.rto_at = t->ctx->now + delay;
+    tcb_schedule(t);
+}
+
 void tcp_ack_process(tcb *t, const wire_tcp *seg)
 {
     uint32_t ack = seg->ack;
@@ -110,6 +128,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
 
     if (seq_gt(ack, t->snd.una)) {
         new_data_acked(t, seg);
+        check_sack_reneging(t);
     } else if (ack == t->snd.una && seg->payload_len == 0 && !(seg->flags & SYNACK_FIN) &&
                t->snd.una != t->snd.max && t->snd.wnd != 0 &&
                (((uint32_t)seg->wnd << t->opts.snd_wscale) == t->snd.wnd || sack_news)) {

@@ -172,6 +172,7 @@ static void rto_fired(tcb *t)
         t->cc.in_recovery = false;
         t->sack.high_rxt = t->snd.una;
         t->sack.tlp_out = t->sack.lost_valid = false;
+        sack_clear(t); /* RFC 6675 §5.1: the peer may have reneged */
         t->cc.recover = t->snd.max;
         t->rtt.timing = false; /* Karn's rule */
         t->snd.nxt = t->snd.una;

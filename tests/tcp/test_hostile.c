@@ -41,6 +41,44 @@ static void fast_retransmit_stays_in_what_was_sent(void **state)
     assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
 }
 
+/* The peer SACKs everything but the first segment, then, once that is
+ * resent, acknowledges only it: it has thrown away what it SACKed
+ * (reneging, RFC 2018 §8). The sender must send that data again, soon, not
+ * skip it forever (issue 9, defect 3). */
+static void sack_reneging_resends_the_data(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    h->irs = PKT_PEER_ISS;
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    o.sack_ok = 1;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    static uint8_t data[4000];
+    assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
+    for (uint32_t i = 0; i < 4; i++)
+        pkt_expect(h, PKT_ANY_FLAGS, S + i * 1000, P);
+    wire_tcp_opts sk = pkt_opts();
+    sk.sack_count = 1;
+    for (uint32_t i = 1; i < 4; i++) { /* three duplicate ACKs, SACKing 2..i+1 */
+        sk.sack[0][0] = S + 1000;
+        sk.sack[0][1] = S + 1000 + i * 1000;
+        pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, &sk);
+    }
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S, P).payload_len, 1000);
+    pkt_drain(h);
+    pkt_send(h, ACK, P, S + 1000, PKT_PEER_WND, NULL, 0, NULL); /* no SACK: reneged */
+    assert_int_equal(pkt_counter(h, tcp_sack_reneging), 1);
+    pkt_drain(h);
+    pkt_advance(h, 250);
+    wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, S + 1000, P);
+    assert_int_equal(r.payload_len, 1000);
+}
+
 /* ------------------------------------------------------------ TS.Recent */
 
 /* A segment whose ACK is above SND.NXT is answered and dropped; its TSval
@@ -149,6 +187,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(fast_retransmit_stays_in_what_was_sent, pkt_teardown),
+        cmocka_unit_test_teardown(sack_reneging_resends_the_data, pkt_teardown),
         cmocka_unit_test_teardown(forged_ack_does_not_move_ts_recent, pkt_teardown),
         cmocka_unit_test_teardown(bound_port_answers_like_a_closed_one, pkt_teardown),
         cmocka_unit_test_teardown(listener_drops_syn_fin, pkt_teardown),
