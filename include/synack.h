@@ -72,7 +72,10 @@ typedef struct synack_sysctl {
     uint32_t tcp_wmem[3];            /* 4096 16384 4194304: send buffer        */
     uint32_t tcp_max_syn_backlog;    /* 4096: cap on any listener's SYN queue  */
     uint32_t somaxconn;              /* 4096: cap on any listen() backlog      */
-    uint32_t tcp_challenge_ack_limit;/* 1000 per second (RFC 5961 §7)          */
+    uint32_t tcp_challenge_ack_limit;/* 1000: challenge ACKs per second, on average:
+                                        each second allows a random number in
+                                        [limit/2, 3 limit/2) (RFC 5961 §7; random,
+                                        as Linux since CVE-2016-5696)          */
     uint32_t tcp_rto_min_ms;         /* 200: Linux's RTO floor (RFC 6298 says 1 s) */
     uint32_t tcp_rto_max_ms;         /* 120000                                 */
     uint32_t tcp_rto_initial_ms;     /* 1000 (RFC 6298 §2.1)                   */
@@ -84,7 +87,8 @@ typedef struct synack_sysctl {
     uint32_t tcp_tw_reuse;           /* 2: 0 off, 1 on, 2 only to our own addresses (loopback) */
     uint32_t tcp_tw_reuse_delay;     /* 1000 ms since the entry's last timestamp before reuse */
     uint32_t tcp_tw_recycle;         /* 0: pre-4.12 Linux recycle; HARMFUL behind NAT (removed in 4.12) */
-    uint32_t tcp_invalid_ratelimit;  /* 500 ms between duplicate ACKs a TIME-WAIT entry sends */
+    uint32_t tcp_invalid_ratelimit;  /* 500 ms between challenge ACKs of one connection, and
+                                        between duplicate ACKs a TIME-WAIT entry sends */
     char tcp_congestion_control[16]; /* "cubic" (RFC 9438, Linux's default) or "reno" */
     uint32_t tcp_delack_ms;          /* 40: longest ACK delay (Linux's TCP_DELACK_MIN); 0 = off */
     uint32_t tcp_keepalive_time;     /* 7200 s of silence before the first probe */
@@ -226,6 +230,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_listen_drops, "TcpExtListenDrops")                            \
     X(tcp_challenge_acks, "TcpExtTCPChallengeACK")                      \
     X(tcp_challenge_ack_limited, "TcpExtTCPChallengeACKLimited")        \
+    X(tcp_challenge_ack_skipped, "TcpExtTCPACKSkippedChallenge")        \
     X(tcp_syn_challenge, "TcpExtTCPSYNChallenge")                       \
     X(tcp_rst_out_of_window, "TcpExtTCPRstOutOfWindow")               \
     X(tcp_ack_unsent_data, "TcpExtTCPACKSkippedUnsentData")             \

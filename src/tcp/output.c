@@ -189,19 +189,45 @@ void tcp_send_keepalive(tcb *t)
     emit_segment(t, t->snd.una - 1, SYNACK_ACK, 0, 0);
 }
 
+/* The stack-wide allowance for this second: random in [limit/2,
+ * 3 limit/2), so that an attacker counting our challenge ACKs cannot tell
+ * the limit's edge from a connection that exists (CVE-2016-5696; Linux
+ * draws it the same way). Keyed SipHash of the second: unpredictable
+ * without a random call per second. */
+static uint32_t challenge_allowance(const tcp_ctx *c, uint64_t second)
+{
+    uint64_t limit = c->sys->tcp_challenge_ack_limit;
+    if (limit == 0)
+        return 0;
+    uint64_t half = (limit + 1) / 2;
+    uint64_t key[2] = {second, 0x6368616c6c656e67ull /* "challeng" */};
+    uint64_t n = half + siphash24(&c->port_key, key, sizeof(key)) % limit;
+    return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+/* RFC 5961 §3.2, §4.2, §5.2's challenge ACK, rate-limited per connection
+ * (one per tcp_invalid_ratelimit, as Linux's tcp_send_challenge_ack) and
+ * per stack (RFC 5961 §7). */
 void tcp_send_challenge_ack(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    uint64_t second = c->now / (1000 * NS_PER_MS);
+    uint32_t now_ms = (uint32_t)(c->now / NS_PER_MS);
+    if (t->rcv.last_challenge_ms &&
+        now_ms - t->rcv.last_challenge_ms < c->sys->tcp_invalid_ratelimit) {
+        c->ctr->tcp_challenge_ack_skipped++;
+        return;
+    }
+    t->rcv.last_challenge_ms = now_ms ? now_ms : 1;
+    uint64_t second = c->now / (1000 * NS_PER_MS) + 1; /* 0: no second yet */
     if (second != c->chack_second) {
         c->chack_second = second;
-        c->chack_count = 0;
+        c->chack_left = challenge_allowance(c, second);
     }
-    if (c->chack_count >= c->sys->tcp_challenge_ack_limit) { /* RFC 5961 §7 */
+    if (c->chack_left == 0) {
         c->ctr->tcp_challenge_ack_limited++;
         return;
     }
-    c->chack_count++;
+    c->chack_left--;
     c->ctr->tcp_challenge_acks++;
     tcp_send_ack(t);
 }

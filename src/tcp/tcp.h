@@ -81,6 +81,7 @@ struct synack_sock {
         uint32_t acked;           /* RCV.NXT in the last ACK sent (Last.ACK.sent) */
         ring buf;
         uint32_t buf_size;
+        uint32_t last_challenge_ms; /* our last challenge ACK (0: none)  */
         uint32_t copied;          /* bytes the application read this round trip */
         uint64_t space_stamp;     /* when that round trip began           */
         seq_range ooo[TCP_OOO_MAX];
@@ -211,8 +212,8 @@ struct tcp_ctx {
     struct tcp_tw_table *tw;  /* the compact TIME-WAIT table (timewait.c) */
 
     uint64_t drops[SYNACK_DROP_COUNT]; /* per synack_drop reason            */
-    uint64_t chack_second;    /* challenge ACK rate limit window      */
-    uint32_t chack_count;
+    uint64_t chack_second;    /* challenge ACK limit: this second + 1 ... */
+    uint32_t chack_left;      /* ... and what it still allows          */
 
     uint8_t txbuf[TCP_HEADROOM + 60 + TCP_MAX_SEG];
 };

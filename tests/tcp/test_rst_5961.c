@@ -34,6 +34,7 @@ static void rst_in_window_gets_challenge_ack(void **state)
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
     pkt_expect_none(h);
+    pkt_advance(h, 500); /* one challenge ACK per connection per 500 ms */
     pkt_send(h, RST | ACK, P + 60000, S, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
     pkt_expect_none(h);
@@ -71,6 +72,7 @@ static void syn_in_established_gets_challenge_ack(void **state)
     wire_tcp_opts o = pkt_opts_mss(1460);
     pkt_send(h, SYN, P + 10, 0, 65535, NULL, 0, &o); /* in the window */
     pkt_expect(h, ACK, S, P);
+    pkt_advance(h, 500); /* one challenge ACK per connection per 500 ms */
     pkt_send(h, SYN, P, 0, 65535, NULL, 0, &o);      /* at RCV.NXT */
     pkt_expect(h, ACK, S, P);
     pkt_send(h, SYN, P - 5000, 0, 65535, NULL, 0, &o); /* outside */
@@ -80,6 +82,7 @@ static void syn_in_established_gets_challenge_ack(void **state)
     assert_int_equal(pkt_counter(h, tcp_syn_challenge), 2);
     assert_int_equal(synack_sock_error(k), 0);
     /* A SYN,ACK too. */
+    pkt_advance(h, 500);
     pkt_send(h, SYN | ACK, P + 10, S, 65535, NULL, 0, &o);
     pkt_expect(h, ACK, S, P);
     assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
@@ -144,26 +147,59 @@ static void segment_outside_window_acked(void **state)
     assert_int_equal(synack_readable(k), 0);
 }
 
-/* RFC 5961 §7: at most tcp_challenge_ack_limit challenge ACKs per second. */
-static void challenge_ack_rate_limited(void **state)
+/* One challenge ACK per connection per tcp_invalid_ratelimit (Linux's
+ * per-socket limit): a burst of forged RSTs draws one answer. */
+static void challenge_ack_rate_limited_per_connection(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_challenge_ack_limit=2");
+    pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
-    pkt_send(h, SYN, P + 2, 0, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P);
-    pkt_send(h, RST, P + 3, 0, 0, NULL, 0, NULL);
+    for (uint32_t i = 2; i < 10; i++) {
+        pkt_advance(h, 50);
+        pkt_send(h, i % 2 ? RST : SYN, P + i, 0, 0, NULL, 0, NULL);
+    }
     pkt_expect_none(h);
-    assert_int_equal(pkt_counter(h, tcp_challenge_acks), 2);
-    assert_int_equal(pkt_counter(h, tcp_challenge_ack_limited), 1);
-    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
-    /* A new second, a new allowance. */
-    pkt_advance(h, 1000);
-    pkt_send(h, RST, P + 4, 0, 0, NULL, 0, NULL);
+    assert_int_equal(pkt_counter(h, tcp_challenge_acks), 1);
+    assert_int_equal(pkt_counter(h, tcp_challenge_ack_skipped), 8);
+    pkt_advance(h, 100); /* 500 ms after the first */
+    pkt_send(h, RST, P + 11, 0, 0, NULL, 0, NULL);
     pkt_expect(h, ACK, S, P);
-    assert_int_equal(pkt_counter(h, tcp_challenge_acks), 3);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+}
+
+/* RFC 5961 §7, stack-wide: each second allows a random number of challenge
+ * ACKs in [limit/2, 3 limit/2), not a fixed count an attacker could use to
+ * tell whether a guessed connection exists (CVE-2016-5696). Eight
+ * connections each draw one challenge per second against limit 4. */
+static void challenge_ack_limit_is_random_per_second(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_challenge_ack_limit=4");
+    synack_sock *l = pkt_listen(h, 80, 16);
+    uint32_t S[8];
+    for (int c = 0; c < 8; c++) {
+        h->peer_port = (uint16_t)(40000 + c);
+        pkt_passive_open(h, l);
+        S[c] = h->iss + 1;
+    }
+    uint32_t P = h->irs + 1;
+    int seen[8] = {0}, distinct = 0;
+    uint64_t before = 0;
+    for (int sec = 0; sec < 30; sec++) {
+        pkt_advance(h, 1000);
+        for (int c = 0; c < 8; c++) {
+            h->peer_port = (uint16_t)(40000 + c);
+            pkt_send(h, RST, P + 1, 0, 0, NULL, 0, NULL);
+        }
+        uint64_t sent = pkt_counter(h, tcp_challenge_acks) - before;
+        before = pkt_counter(h, tcp_challenge_acks);
+        assert_in_range(sent, 2, 5); /* [4/2, 3 x 4/2) */
+        distinct += !seen[sent]++;
+        pkt_drain(h);
+    }
+    assert_true(distinct >= 3); /* it varies */
+    (void)S;
 }
 
 /* RST at RCV.NXT in each synchronized state. */
@@ -309,7 +345,8 @@ int main(void)
         cmocka_unit_test_teardown(ack_of_unsent_data_dropped, pkt_teardown),
         cmocka_unit_test_teardown(ack_too_old_dropped, pkt_teardown),
         cmocka_unit_test_teardown(segment_outside_window_acked, pkt_teardown),
-        cmocka_unit_test_teardown(challenge_ack_rate_limited, pkt_teardown),
+        cmocka_unit_test_teardown(challenge_ack_rate_limited_per_connection, pkt_teardown),
+        cmocka_unit_test_teardown(challenge_ack_limit_is_random_per_second, pkt_teardown),
         cmocka_unit_test_teardown(rst_in_close_wait, pkt_teardown),
         cmocka_unit_test_teardown(rst_in_fin_wait_1_and_2, pkt_teardown),
         cmocka_unit_test_teardown(rst_in_closing_and_last_ack, pkt_teardown),
