@@ -200,6 +200,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(arp_requests_answered, "ArpOutReplies")                           \
     X(arp_requests_sent, "ArpOutRequests")                              \
     X(arp_unresolved_drops, "ArpUnresolvedDrops")                       \
+    X(arp_resolve_failed, "ArpResolveFailed")                           \
     X(ip_in_receives, "IpInReceives")                                   \
     X(ip_in_hdr_errors, "IpInHdrErrors")                                \
     X(ip_in_csum_errors, "IpInCsumErrors")                              \
@@ -334,6 +335,7 @@ typedef struct synack_seg_info {
     X(DATA_AFTER_CLOSE, "data after close")                             \
     X(LAB_TWO_WAY_HANDSHAKE, "SYN,ACK sent (lab: two-way handshake)")   \
     X(SYN_RETRIES, "SYN retries exhausted")                             \
+    X(HOST_UNREACHABLE, "next hop unreachable (no ARP reply)")          \
     X(SYNACK_RETRIES, "SYN-ACK retries exhausted")                      \
     X(RETRANSMISSIONS, "retransmissions exhausted")                     \
     X(KEEPALIVE_TIMEOUT, "keepalive timeout")                           \

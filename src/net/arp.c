@@ -5,7 +5,13 @@
  * An entry is fresh for ARP_TIMEOUT_NS after it was learnt. A stale entry is
  * still used (traffic does not stall) while a request goes out once per
  * ARP_RETRY_NS to refresh it; one not confirmed within a second
- * ARP_TIMEOUT_NS is forgotten and resolved again from scratch. */
+ * ARP_TIMEOUT_NS is forgotten and resolved again from scratch.
+ *
+ * Resolving runs on its own timer, as Linux's neighbour code does: a
+ * request every ARP_RETRY_NS, and after ARP_PROBES unanswered ones the next
+ * hop is unreachable: its queued packets are dropped, the entry freed, and
+ * connections still opening towards it fail with EHOSTUNREACH instead of
+ * waiting out their SYN retries. */
 #include "net/net.h"
 
 #include <stdlib.h>
@@ -164,8 +170,48 @@ void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
     }
     if (e->expires <= n->now) {
         e->expires = n->now + ARP_RETRY_NS;
+        e->probes = 1;
         send_request(n, hop);
     }
+}
+
+/* The next hop never answered: drop what waited for it, forget it, and
+ * fail the connections opening towards it (through it, for the gateway). */
+static void unreachable(net_ctx *n, arp_entry *e)
+{
+    const synack_config *cfg = n->cfg;
+    uint32_t hop = e->ip;
+    n->ctr->arp_resolve_failed++;
+    drop_pending(n, e, true);
+    memset(e, 0, sizeof(*e));
+    uint8_t len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
+    uint32_t mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+    tcp_hop_unreachable(n->tcp, hop, cfg->ip & mask, mask, cfg->gateway && hop == cfg->gateway);
+}
+
+void arp_timers(net_ctx *n)
+{
+    for (int i = 0; i < ARP_ENTRIES; i++) {
+        arp_entry *e = &n->arp[i];
+        if (e->state != ARP_PENDING || e->expires > n->now)
+            continue;
+        if (e->probes >= ARP_PROBES) {
+            unreachable(n, e);
+            continue;
+        }
+        e->probes++;
+        e->expires = n->now + ARP_RETRY_NS;
+        send_request(n, e->ip);
+    }
+}
+
+uint64_t arp_next_deadline(const net_ctx *n)
+{
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < ARP_ENTRIES; i++)
+        if (n->arp[i].state == ARP_PENDING && n->arp[i].expires < best)
+            best = n->arp[i].expires;
+    return best;
 }
 
 void arp_announce(net_ctx *n)

@@ -9,6 +9,8 @@
 #define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS)
 #define ARP_RETRY_NS (1000ULL * NS_PER_MS)
 #define ARP_QUEUE 8 /* IP packets held per next hop while it is being resolved */
+#define ARP_PROBES 3 /* requests, ARP_RETRY_NS apart, before a next hop is unreachable
+                        (Linux's mcast_solicit and retrans_time) */
 #define NET_BUF_LEN (65536 + 64)
 
 typedef struct arp_entry {
@@ -16,6 +18,7 @@ typedef struct arp_entry {
     uint8_t mac[6];
     uint8_t state;          /* ARP_FREE, ARP_PENDING, ARP_RESOLVED, ARP_STATIC */
     uint8_t npending;
+    uint8_t probes;         /* pending: requests sent so far              */
     uint64_t expires;       /* resolved: fresh until; pending: next request */
     uint64_t retry_at;      /* resolved but stale: next refresh request */
     /* IP packets waiting for resolution (owned, oldest first); each has
@@ -48,6 +51,10 @@ void arp_announce(net_ctx *n);
 
 /* arp.c */
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);
+/* Resolution timers: ask again, or give up on a next hop after ARP_PROBES
+ * unanswered requests (its packets dropped, TCP told: EHOSTUNREACH). */
+void arp_timers(net_ctx *n);
+uint64_t arp_next_deadline(const net_ctx *n);
 /* Send an IP packet (at `pkt`, `pkt_len` bytes, with 14 bytes of headroom)
  * to next hop `hop`, resolving its MAC first if needed. */
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);

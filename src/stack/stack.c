@@ -83,13 +83,15 @@ void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_n
 void synack_poll(synack_stack *s, uint64_t now_ns)
 {
     stack_enter(s, now_ns);
+    arp_timers(&s->net);
     tcp_timers(&s->tcp);
     stack_leave(s);
 }
 
 uint64_t synack_next_deadline(const synack_stack *s)
 {
-    return tcp_next_deadline(&s->tcp);
+    uint64_t tcp = tcp_next_deadline(&s->tcp), arp = arp_next_deadline(&s->net);
+    return tcp < arp ? tcp : arp;
 }
 
 int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])

@@ -360,6 +360,10 @@ void tcb_timers_off(tcb *t);
 void tcp_timers(tcp_ctx *c);
 uint64_t tcp_next_deadline(const tcp_ctx *c);
 void tcp_arm_rto(tcb *t);
+/* The interface layer gave up resolving next hop `hop` (the gateway when
+ * `gateway`): connections opening towards it fail with EHOSTUNREACH. */
+void tcp_hop_unreachable(tcp_ctx *c, uint32_t hop, uint32_t local_net, uint32_t mask,
+                         bool gateway);
 /* An orphaned FIN-WAIT-2 lives tcp_fin_timeout longer (Linux). */
 void tcp_arm_fin_timeout(tcb *t);
 /* Restart the keepalive idle period (a segment arrived, or keepalive on). */
