@@ -59,8 +59,12 @@ setup_ns() {
 }
 
 # bg LOG CMD...: run CMD inside the namespace in the background; $BGPID is its PID.
+# LOG is emptied here, before the fork: the child's own redirection happens
+# later, and a waitfor on a reused LOG could meanwhile read the previous
+# run's "listening" and start the client before the server listens.
 bg() {
     local log=$1; shift
+    : >"$log"
     ip netns exec "$NS" "$@" >"$log" 2>&1 &
     BGPID=$!
     PIDS="$PIDS $BGPID"
