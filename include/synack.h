@@ -12,6 +12,12 @@
  *  - Functions returning int return 0 (or a non-negative count) on success
  *    and a negative errno-style code (-EAGAIN, -ECONNREFUSED, ...) on error.
  *  - Socket calls use the time of the latest synack_input/synack_poll call.
+ *  - The output hook must not call into its own stack (a frame it is
+ *    handed lives in the stack's scratch buffer): queue the frame and
+ *    deliver it after the call returns. A call made from inside the hook is
+ *    caught: an assertion fails (builds without NDEBUG); with NDEBUG the
+ *    call does nothing, returns -EDEADLK where it returns a value, and
+ *    counts StackReenteredFromOutput.
  *  - Hooks may be called from inside any synack_* call. Socket events
  *    (synack_event_fn) are delivered only at the end of synack_input,
  *    synack_poll and the socket calls, when the stack is consistent, so an
@@ -103,7 +109,8 @@ enum { SYNACK_LINK_ETHERNET = 0, SYNACK_LINK_IP = 1 };
 typedef struct synack_trace_event synack_trace_event;
 
 /* Hooks. `ctx` is the pointer given with the hook in the config. */
-/* Send one frame. The frame is only valid during the call. */
+/* Send one frame. The frame is only valid during the call, and the hook
+ * must not call into the same stack (see the conventions above). */
 typedef void (*synack_output_fn)(void *ctx, const void *frame, size_t len);
 /* Fill `buf` with `len` unpredictable bytes (ISN secrets, ports, hash keys). */
 typedef void (*synack_random_fn)(void *ctx, void *buf, size_t len);
@@ -192,6 +199,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
  * Linux's nstat names where one exists. X(identifier, "NstatName"). */
 #define SYNACK_COUNTERS(X)                                              \
     X(in_frames, "InFrames")                                            \
+    X(reentered_calls, "StackReenteredFromOutput")                      \
     X(out_frames, "OutFrames")                                          \
     X(eth_truncated, "EthInTruncated")                                  \
     X(eth_not_for_us, "EthInOtherHost")                                 \
@@ -454,13 +462,15 @@ int synack_shutdown(synack_sock *k, int how);
 /* Graceful close (RFC 9293 §3.10.4): send FIN after queued data and give up
  * the handle; the stack finishes the close on its own (orphaned). If unread
  * data is pending the connection is reset instead, as Linux does.
- * The handle is invalid afterwards. Always returns 0. */
+ * The handle is invalid afterwards. Returns 0 (-EDEADLK, doing nothing,
+ * from inside the output hook). */
 int synack_close(synack_sock *k);
 
 /* Abort (RFC 9293 §3.10.5): send RST from SYN-RECEIVED, ESTABLISHED,
  * FIN-WAIT-1/2 and CLOSE-WAIT (not from CLOSING, LAST-ACK or TIME-WAIT,
  * where the peer has closed already), and free everything. The
- * handle is invalid afterwards. Always returns 0. */
+ * handle is invalid afterwards. Returns 0 (-EDEADLK, doing nothing, from
+ * inside the output hook). */
 int synack_abort(synack_sock *k);
 
 /* Pending error (like SO_ERROR), cleared by reading it: 0 or -ECONN... */

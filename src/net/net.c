@@ -22,7 +22,9 @@ void net_free(net_ctx *n)
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
 {
     n->ctr->out_frames++;
+    n->in_output = true;
     n->cfg->output(n->cfg->output_ctx, frame, len);
+    n->in_output = false;
 }
 
 void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len)

@@ -35,6 +35,7 @@ typedef struct net_ctx {
     tcp_ctx *tcp;
     uint64_t now;
     uint16_t ip_id;
+    bool in_output;           /* inside cfg->output: the stack must not be re-entered */
     arp_entry arp[ARP_ENTRIES];
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */
 } net_ctx;

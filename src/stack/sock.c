@@ -11,7 +11,12 @@ static synack_stack *stack_of(const synack_sock *k)
     return (synack_stack *)((char *)k->ctx - offsetof(synack_stack, tcp));
 }
 
-static void enter(synack_sock *k) { synack_stack *s = stack_of(k); stack_enter(s, s->tcp.now); }
+/* 0, or -EDEADLK from inside the stack's own output hook (synack.h). */
+static int enter(synack_sock *k)
+{
+    synack_stack *s = stack_of(k);
+    return stack_enter(s, s->tcp.now) ? 0 : -EDEADLK;
+}
 static void leave(synack_sock *k) { stack_leave(stack_of(k)); }
 
 synack_sock *synack_socket(synack_stack *s)
@@ -34,8 +39,10 @@ int synack_bind(synack_sock *k, uint16_t port)
 
 int synack_listen(synack_sock *k, int backlog)
 {
-    enter(k);
-    int r = tcp_open_passive(k, backlog);
+    int r = enter(k);
+    if (r)
+        return r;
+    r = tcp_open_passive(k, backlog);
     leave(k);
     return r;
 }
@@ -47,6 +54,13 @@ synack_sock *synack_accept(synack_sock *k, int *err)
             *err = -EINVAL;
         return NULL;
     }
+    int busy = enter(k);
+    if (busy) {
+        if (err)
+            *err = busy;
+        return NULL;
+    }
+    leave(k);
     tcb *a = listen_dequeue(k);
     if (!a) {
         if (err)
@@ -67,32 +81,40 @@ synack_sock *synack_accept(synack_sock *k, int *err)
 
 int synack_connect(synack_sock *k, uint32_t ip, uint16_t port)
 {
-    enter(k);
-    int r = tcp_open_active(k, ip, port);
+    int r = enter(k);
+    if (r)
+        return r;
+    r = tcp_open_active(k, ip, port);
     leave(k);
     return r;
 }
 
 ssize_t synack_send(synack_sock *k, const void *buf, size_t len)
 {
-    enter(k);
-    ssize_t r = tcp_user_send(k, buf, len);
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_send(k, buf, len);
     leave(k);
     return r;
 }
 
 ssize_t synack_recv(synack_sock *k, void *buf, size_t len)
 {
-    enter(k);
-    ssize_t r = tcp_user_recv(k, buf, len);
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_recv(k, buf, len);
     leave(k);
     return r;
 }
 
 int synack_shutdown(synack_sock *k, int how)
 {
-    enter(k);
-    int r = tcp_user_shutdown(k, how);
+    int r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_shutdown(k, how);
     leave(k);
     return r;
 }
@@ -102,7 +124,8 @@ int synack_shutdown(synack_sock *k, int how)
 static int let_go(synack_sock *k, void (*how)(tcb *t))
 {
     synack_stack *s = stack_of(k);
-    stack_enter(s, s->tcp.now);
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
     how(k);
     stack_leave(s);
     return 0;
@@ -180,8 +203,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
         return 0;
     case SYNACK_TCP_CORK:
         k->sockopt.cork = value != 0;
-        if (!k->sockopt.cork) { /* uncorking pushes what waited */
-            enter(k);
+        if (!k->sockopt.cork && enter(k) == 0) { /* uncorking pushes what waited */
             if (tcb_synchronized(k))
                 tcp_output(k);
             leave(k);

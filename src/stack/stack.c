@@ -2,6 +2,7 @@
  * synack_next_deadline. */
 #include "stack/stack.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,14 +54,24 @@ void synack_stack_free(synack_stack *s)
     free(s);
 }
 
-void stack_enter(synack_stack *s, uint64_t now_ns)
+bool stack_enter(synack_stack *s, uint64_t now_ns)
 {
+    if (s->net.in_output) {
+        /* The output hook called back into its own stack: the frame it
+         * holds lives in the stack's scratch buffer, which this call would
+         * overwrite (synack.h forbids it). Loud in debug builds; refused
+         * and counted with NDEBUG. */
+        s->ctr.reentered_calls++;
+        assert(!"synack: a synack_* call from inside the stack's own output hook");
+        return false;
+    }
     /* Time never runs backwards inside the stack, whatever the caller says. */
     if (now_ns > s->tcp.now) {
         s->tcp.now = now_ns;
         s->net.now = now_ns;
     }
     s->depth++;
+    return true;
 }
 
 void stack_leave(synack_stack *s)
@@ -74,7 +85,8 @@ void stack_leave(synack_stack *s)
 
 void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_ns)
 {
-    stack_enter(s, now_ns);
+    if (!stack_enter(s, now_ns))
+        return;
     if (frame)
         net_input(&s->net, frame, len);
     stack_leave(s);
@@ -82,7 +94,8 @@ void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_n
 
 void synack_poll(synack_stack *s, uint64_t now_ns)
 {
-    stack_enter(s, now_ns);
+    if (!stack_enter(s, now_ns))
+        return;
     arp_timers(&s->net);
     tcp_timers(&s->tcp);
     stack_leave(s);
@@ -101,7 +114,8 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])
 
 void synack_arp_announce(synack_stack *s, uint64_t now_ns)
 {
-    stack_enter(s, now_ns);
+    if (!stack_enter(s, now_ns))
+        return;
     arp_announce(&s->net);
     stack_leave(s);
 }

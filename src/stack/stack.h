@@ -15,7 +15,9 @@ struct synack_stack {
 
 /* Every public entry point brackets its work with these, so that socket
  * events and frees happen once the stack is consistent again. */
-void stack_enter(synack_stack *s, uint64_t now_ns);
+/* False (and counted) when called from inside the stack's own output hook:
+ * the caller must then do nothing. */
+bool stack_enter(synack_stack *s, uint64_t now_ns);
 void stack_leave(synack_stack *s);
 
 #endif
