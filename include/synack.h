@@ -108,6 +108,18 @@ enum { SYNACK_LINK_ETHERNET = 0, SYNACK_LINK_IP = 1 };
 
 typedef struct synack_trace_event synack_trace_event;
 
+/* Memory. Every allocation the stack makes goes through these three hooks
+ * when they are set (all three, or none: then libc's), so an embedder can
+ * use pools or static memory. `ctx` is passed back to each. The stack
+ * handles every failure: a call returns -ENOMEM, or a segment is dropped
+ * and counted (TcpExtTCPMemoryPressures, ...). */
+typedef struct synack_allocator {
+    void *(*malloc)(void *ctx, size_t size);
+    void *(*realloc)(void *ctx, void *ptr, size_t size);
+    void (*free)(void *ctx, void *ptr);
+    void *ctx;
+} synack_allocator;
+
 /* Hooks. `ctx` is the pointer given with the hook in the config. */
 /* Send one frame. The frame is only valid during the call, and the hook
  * must not call into the same stack (see the conventions above). */
@@ -139,6 +151,7 @@ typedef struct synack_config {
     synack_random_fn random; void *random_ctx;   /* required                    */
     synack_trace_fn trace;   void *trace_ctx;    /* optional                    */
     synack_event_fn event;   void *event_ctx;    /* optional                    */
+    synack_allocator alloc;                      /* optional: all three or none */
     synack_sysctl net;
 } synack_config;
 

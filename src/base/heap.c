@@ -62,7 +62,7 @@ int heap_set(heap *h, heap_node *n, uint64_t key)
     if (n->idx == HEAP_NONE) {
         if (h->len == h->cap) {
             uint32_t cap = h->cap ? h->cap * 2 : 64;
-            heap_node **items = realloc(h->items, cap * sizeof(*items));
+            heap_node **items = mem_realloc(h->alloc, h->items, cap * sizeof(*items));
             if (!items)
                 return -1;
             h->items = items;
@@ -84,7 +84,7 @@ int heap_set(heap *h, heap_node *n, uint64_t key)
 
 void heap_free(heap *h)
 {
-    free(h->items);
+    mem_free(h->alloc, h->items);
     h->items = NULL;
     h->len = h->cap = 0;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
+
 #define HEAP_NONE UINT32_MAX
 
 typedef struct heap_node {
@@ -17,6 +19,7 @@ typedef struct heap_node {
 typedef struct heap {
     heap_node **items;
     uint32_t len, cap;
+    const synack_allocator *alloc; /* NULL: libc */
 } heap;
 
 static inline void heap_node_init(heap_node *n) { n->key = UINT64_MAX; n->idx = HEAP_NONE; }

@@ -1,29 +1,28 @@
 /* ring.c — byte ring buffer; two memcpy calls at most per operation. */
 #include "base/ring.h"
 
-#include <stdlib.h>
 #include <string.h>
 
-int ring_init(ring *r, uint32_t cap)
+int ring_init(ring *r, uint32_t cap, const synack_allocator *a)
 {
-    r->buf = cap ? malloc(cap) : NULL;
+    r->buf = cap ? mem_alloc(a, cap) : NULL;
     r->cap = r->buf ? cap : 0;
     r->head = r->used = 0;
     return cap && !r->buf ? -1 : 0;
 }
 
-void ring_free(ring *r)
+void ring_free(ring *r, const synack_allocator *a)
 {
-    free(r->buf);
+    mem_free(a, r->buf);
     r->buf = NULL;
     r->cap = r->head = r->used = 0;
 }
 
-int ring_grow(ring *r, uint32_t cap)
+int ring_grow(ring *r, uint32_t cap, const synack_allocator *a)
 {
     if (cap <= r->cap)
         return 0;
-    uint8_t *b = malloc(cap);
+    uint8_t *b = mem_alloc(a, cap);
     if (!b)
         return -1;
     if (r->cap) { /* linearise the whole old ring from the head */
@@ -31,7 +30,7 @@ int ring_grow(ring *r, uint32_t cap)
         memcpy(b, r->buf + r->head, first);
         memcpy(b + first, r->buf, r->head);
     }
-    free(r->buf);
+    mem_free(a, r->buf);
     r->buf = b;
     r->cap = cap;
     r->head = 0;

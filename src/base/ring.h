@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/alloc.h"
+
 typedef struct ring {
     uint8_t *buf;
     uint32_t cap;
@@ -15,14 +17,14 @@ typedef struct ring {
     uint32_t used;
 } ring;
 
-/* Allocate `cap` bytes. Returns 0 or -1. */
-int ring_init(ring *r, uint32_t cap);
-void ring_free(ring *r);
+/* Allocate `cap` bytes from `a` (NULL: libc). Returns 0 or -1. */
+int ring_init(ring *r, uint32_t cap, const synack_allocator *a);
+void ring_free(ring *r, const synack_allocator *a);
 static inline uint32_t ring_free_space(const ring *r) { return r->cap - r->used; }
 
 /* Grow to `cap` bytes, keeping every byte at its offset from the head
  * (used bytes and anything written past them). Returns 0 or -1. */
-int ring_grow(ring *r, uint32_t cap);
+int ring_grow(ring *r, uint32_t cap, const synack_allocator *a);
 /* Append up to len bytes; returns the count appended. */
 uint32_t ring_write(ring *r, const void *data, uint32_t len);
 /* Write len bytes at `off` bytes past the end of the used region, without

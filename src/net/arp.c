@@ -14,7 +14,6 @@
  * waiting out their SYN retries. */
 #include "net/net.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -31,7 +30,7 @@ static arp_entry *arp_find(net_ctx *n, uint32_t ip)
 static void drop_pending(net_ctx *n, arp_entry *e, bool count)
 {
     for (int i = 0; i < e->npending; i++) {
-        free(e->pending[i]);
+        mem_free(&n->cfg->alloc, e->pending[i]);
         e->pending[i] = NULL;
         if (count)
             n->ctr->arp_unresolved_drops++;
@@ -96,7 +95,7 @@ static void learn(net_ctx *n, uint32_t ip, const uint8_t mac[6], bool create)
         uint8_t *p = e->pending[i];
         e->pending[i] = NULL;
         send_frame(n, e->mac, p + WIRE_ETH_HDR_LEN, e->pending_len[i], WIRE_ETHERTYPE_IPV4);
-        free(p);
+        mem_free(&n->cfg->alloc, p);
     }
 }
 
@@ -152,11 +151,11 @@ void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
         e->expires = 0;
     }
     /* Hold the packet; when the queue is full the oldest one is dropped. */
-    uint8_t *copy = malloc(pkt_len + WIRE_ETH_HDR_LEN);
+    uint8_t *copy = mem_alloc(&n->cfg->alloc, pkt_len + WIRE_ETH_HDR_LEN);
     if (copy) {
         if (e->npending == ARP_QUEUE) {
             n->ctr->arp_unresolved_drops++;
-            free(e->pending[0]);
+            mem_free(&n->cfg->alloc, e->pending[0]);
             memmove(e->pending, e->pending + 1, (ARP_QUEUE - 1) * sizeof(e->pending[0]));
             memmove(e->pending_len, e->pending_len + 1,
                     (ARP_QUEUE - 1) * sizeof(e->pending_len[0]));

@@ -16,7 +16,7 @@ void net_free(net_ctx *n)
 {
     for (int i = 0; i < ARP_ENTRIES; i++)
         for (int j = 0; j < n->arp[i].npending; j++)
-            free(n->arp[i].pending[j]);
+            mem_free(&n->cfg->alloc, n->arp[i].pending[j]);
 }
 
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)

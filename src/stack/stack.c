@@ -3,7 +3,6 @@
 #include "stack/stack.h"
 
 #include <assert.h>
-#include <stdlib.h>
 #include <string.h>
 
 static void random_key(synack_stack *s, siphash_key *k)
@@ -15,12 +14,16 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
 {
     if (!cfg || !cfg->output || !cfg->random || cfg->mtu < 68 || cfg->mtu > 65535)
         return NULL;
-    synack_stack *s = calloc(1, sizeof(*s));
+    const synack_allocator *a = &cfg->alloc;
+    if (!a->malloc != !a->realloc || !a->malloc != !a->free)
+        return NULL; /* all three hooks or none */
+    synack_stack *s = mem_calloc(a, 1, sizeof(*s));
     if (!s)
         return NULL;
     s->cfg = *cfg;
     tcp_ctx *t = &s->tcp;
     t->sys = &s->cfg.net;
+    t->alloc = &s->cfg.alloc;
     t->ctr = &s->ctr;
     t->local_ip = cfg->ip;
     t->mtu = cfg->mtu;
@@ -37,7 +40,7 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     random_key(s, &t->isn_key);
     random_key(s, &t->port_key);
     if (tcp_ctx_init(t) != 0) {
-        free(s);
+        mem_free(a, s);
         return NULL;
     }
     net_init(&s->net, &s->cfg, &s->ctr, t);
@@ -51,7 +54,8 @@ void synack_stack_free(synack_stack *s)
         return;
     tcp_ctx_free(&s->tcp);
     net_free(&s->net);
-    free(s);
+    synack_allocator a = s->cfg.alloc; /* s goes with the call */
+    mem_free(&a, s);
 }
 
 bool stack_enter(synack_stack *s, uint64_t now_ns)

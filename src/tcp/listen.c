@@ -167,7 +167,7 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
     t->parent = l;
     inherit(t, l);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
-    if (ring_init(&t->snd.buf, t->snd.buf_size) || ring_init(&t->rcv.buf, t->rcv.buf_size)) {
+    if (ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc) || ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc)) {
         c->ctr->tcp_no_memory++;
         tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE);
         t->parent = NULL;

@@ -3,7 +3,6 @@
  * the last connection found kept at hand because segments come in trains. */
 #include "tcp/tcp.h"
 
-#include <stdlib.h>
 
 uint32_t tcp_tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
                         uint16_t rport)
@@ -15,7 +14,7 @@ uint32_t tcp_tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t
 static void grow_table(tcp_ctx *c)
 {
     uint32_t n = c->nbuckets * 2;
-    tcb **b = calloc(n, sizeof(*b));
+    tcb **b = mem_calloc(c->alloc, n, sizeof(*b));
     if (!b)
         return; /* keep the old table: slower, still correct */
     for (uint32_t i = 0; i < c->nbuckets; i++) {
@@ -26,7 +25,7 @@ static void grow_table(tcp_ctx *c)
             b[h] = t;
         }
     }
-    free(c->buckets);
+    mem_free(c->alloc, c->buckets);
     c->buckets = b;
     c->nbuckets = n;
 }

@@ -5,16 +5,16 @@
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 int tcp_ctx_init(tcp_ctx *c)
 {
+    c->timers.alloc = c->alloc;
     c->nbuckets = 256;
-    c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+    c->buckets = mem_calloc(c->alloc, c->nbuckets, sizeof(*c->buckets));
     c->next_id = 1;
     if (!c->buckets || tcp_tw_init(c) != 0) {
-        free(c->buckets);
+        mem_free(c->alloc, c->buckets);
         return -1;
     }
     return 0;
@@ -29,9 +29,9 @@ void tcb_free(tcb *t)
         c->all = t->all_next;
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
-    ring_free(&t->snd.buf);
-    ring_free(&t->rcv.buf);
-    free(t);
+    ring_free(&t->snd.buf, t->ctx->alloc);
+    ring_free(&t->rcv.buf, t->ctx->alloc);
+    mem_free(c->alloc, t);
 }
 
 void tcp_ctx_free(tcp_ctx *c)
@@ -39,13 +39,13 @@ void tcp_ctx_free(tcp_ctx *c)
     while (c->all)
         tcb_free(c->all);
     tcp_tw_free(c);
-    free(c->buckets);
+    mem_free(c->alloc, c->buckets);
     heap_free(&c->timers);
 }
 
 tcb *tcb_new(tcp_ctx *c)
 {
-    tcb *t = calloc(1, sizeof(*t));
+    tcb *t = mem_calloc(c->alloc, 1, sizeof(*t));
     if (!t) {
         c->ctr->tcp_no_memory++;
         return NULL;
@@ -73,8 +73,8 @@ tcb *tcb_new(tcp_ctx *c)
 
 void tcb_drop_buffers(tcb *t)
 {
-    ring_free(&t->snd.buf);
-    ring_free(&t->rcv.buf);
+    ring_free(&t->snd.buf, t->ctx->alloc);
+    ring_free(&t->rcv.buf, t->ctx->alloc);
     t->rcv.nooo = 0;
 }
 

@@ -9,6 +9,7 @@
 #define SYNACK_TCP_H
 
 #include "synack.h"
+#include "base/alloc.h"
 #include "base/heap.h"
 #include "base/ring.h"
 #include "base/siphash.h"
@@ -179,6 +180,7 @@ struct synack_sock {
 
 struct tcp_ctx {
     const synack_sysctl *sys;
+    const synack_allocator *alloc; /* the embedder's, or NULL hooks: libc */
     synack_counters *ctr;
     uint32_t local_ip;
     uint32_t mtu;

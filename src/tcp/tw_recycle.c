@@ -4,7 +4,6 @@
  * rejects every client behind a NAT whose clocks differ. */
 #include "tcp/tw_table.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #define TW_PEERS 1024              /* direct-mapped per-peer timestamp cache */
@@ -24,7 +23,7 @@ static tw_peer *peer_slot(tcp_ctx *c, uint32_t ip, bool create)
     if (!tw->peers) {
         if (!create)
             return NULL;
-        tw->peers = calloc(TW_PEERS, sizeof(*tw->peers));
+        tw->peers = mem_calloc(c->alloc, TW_PEERS, sizeof(*tw->peers));
         if (!tw->peers)
             return NULL;
     }
@@ -83,4 +82,4 @@ bool tw_recycle_shorten(tcb *t, const tcp_tw *r, uint32_t *len_ms)
     return true;
 }
 
-void tw_recycle_free(tcp_tw_table *tw) { free(tw->peers); }
+void tw_recycle_free(tcp_ctx *c) { mem_free(c->alloc, c->tw->peers); }

@@ -3,18 +3,17 @@
  * timewait.h), the timers that expire them and the one way to delete one. */
 #include "tcp/tw_table.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 int tcp_tw_init(tcp_ctx *c)
 {
-    tcp_tw_table *tw = calloc(1, sizeof(*tw));
+    tcp_tw_table *tw = mem_calloc(c->alloc, 1, sizeof(*tw));
     if (!tw)
         return -1;
     tw->nbuckets = 256;
-    tw->buckets = calloc(tw->nbuckets, sizeof(*tw->buckets));
+    tw->buckets = mem_calloc(c->alloc, tw->nbuckets, sizeof(*tw->buckets));
     if (!tw->buckets) {
-        free(tw);
+        mem_free(c->alloc, tw);
         return -1;
     }
     c->tw = tw;
@@ -26,11 +25,11 @@ void tcp_tw_free(tcp_ctx *c)
     if (!c->tw)
         return;
     for (uint32_t k = 0; k < c->tw->cap / TW_SLAB; k++)
-        free(c->tw->slabs[k]);
-    free(c->tw->slabs);
-    free(c->tw->buckets);
-    tw_recycle_free(c->tw);
-    free(c->tw);
+        mem_free(c->alloc, c->tw->slabs[k]);
+    mem_free(c->alloc, c->tw->slabs);
+    mem_free(c->alloc, c->tw->buckets);
+    tw_recycle_free(c);
+    mem_free(c->alloc, c->tw);
     c->tw = NULL;
 }
 
@@ -47,7 +46,7 @@ static void grow_buckets(tcp_ctx *c)
 {
     tcp_tw_table *tw = c->tw;
     uint32_t n = tw->nbuckets * 2;
-    uint32_t *b = calloc(n, sizeof(*b));
+    uint32_t *b = mem_calloc(c->alloc, n, sizeof(*b));
     if (!b)
         return; /* longer chains, still correct */
     uint32_t *old = tw->buckets;
@@ -63,7 +62,7 @@ static void grow_buckets(tcp_ctx *c)
             b[h] = j;
         }
     }
-    free(old);
+    mem_free(c->alloc, old);
 }
 
 uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
@@ -149,11 +148,11 @@ uint32_t tw_alloc(tcp_ctx *c)
     tcp_tw_table *tw = c->tw;
     if (!tw->free_head) {
         uint32_t k = tw->cap / TW_SLAB;
-        tcp_tw **slabs = realloc(tw->slabs, (size_t)(k + 1) * sizeof(*slabs));
+        tcp_tw **slabs = mem_realloc(c->alloc, tw->slabs, (size_t)(k + 1) * sizeof(*slabs));
         if (!slabs)
             return 0;
         tw->slabs = slabs;
-        tcp_tw *slab = calloc(TW_SLAB, sizeof(*slab));
+        tcp_tw *slab = mem_calloc(c->alloc, TW_SLAB, sizeof(*slab));
         if (!slab)
             return 0;
         slabs[k] = slab;

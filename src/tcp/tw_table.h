@@ -61,6 +61,6 @@ void tw_drop(tcp_ctx *c, const tcp_tw *r, synack_drop why);
 /* The entry is about to be filed: with tcp_tw_recycle, remember the peer's
  * timestamp and cut *len_ms to 3.5 x RTO. True if it was cut. */
 bool tw_recycle_shorten(tcb *t, const tcp_tw *r, uint32_t *len_ms);
-void tw_recycle_free(tcp_tw_table *tw);
+void tw_recycle_free(tcp_ctx *c);
 
 #endif

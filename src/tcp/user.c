@@ -9,9 +9,9 @@
 
 static int alloc_buffers(tcb *t)
 {
-    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size))
+    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc))
         return -ENOMEM;
-    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size))
+    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc))
         return -ENOMEM;
     return 0;
 }
@@ -90,8 +90,10 @@ static void grow_send_buffer(tcb *t)
     if (room < cap / 2)
         return; /* the windows are the limit: more buffer would only queue */
     uint32_t want = cap * 2 > max ? max : cap * 2;
-    if (ring_grow(&t->snd.buf, want) == 0)
+    if (ring_grow(&t->snd.buf, want, t->ctx->alloc) == 0)
         t->snd.buf_size = want;
+    else
+        t->ctx->ctr->tcp_no_memory++; /* the buffer stays as it was */
 }
 
 /* Receive-buffer autotuning, a simple form of Linux's dynamic right-sizing:
@@ -111,8 +113,12 @@ static void grow_receive_buffer(tcb *t, uint32_t n)
         uint64_t want = (uint64_t)t->rcv.copied * 4;
         if (want > c->sys->tcp_rmem[2])
             want = c->sys->tcp_rmem[2];
-        if (want > t->rcv.buf.cap && ring_grow(&t->rcv.buf, (uint32_t)want) == 0)
-            t->rcv.buf_size = (uint32_t)want;
+        if (want > t->rcv.buf.cap) {
+            if (ring_grow(&t->rcv.buf, (uint32_t)want, t->ctx->alloc) == 0)
+                t->rcv.buf_size = (uint32_t)want;
+            else
+                c->ctr->tcp_no_memory++; /* the buffer stays as it was */
+        }
     }
     t->rcv.copied = 0;
     t->rcv.space_stamp = c->now;
@@ -181,7 +187,7 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
             t->ctx->flush_head = t;
         }
         if (t->state == SYNACK_TIME_WAIT && t->rcv.buf.used == 0)
-            ring_free(&t->rcv.buf);
+            ring_free(&t->rcv.buf, t->ctx->alloc);
         return n;
     }
     if (t->rcv.eof)

@@ -62,7 +62,7 @@ static void ring_basic(void **state)
 {
     (void)state;
     ring r;
-    assert_int_equal(ring_init(&r, 8), 0);
+    assert_int_equal(ring_init(&r, 8, NULL), 0);
     assert_int_equal(ring_free_space(&r), 8);
     assert_int_equal(ring_write(&r, "abcdef", 6), 6);
     assert_int_equal(ring_free_space(&r), 2);
@@ -76,19 +76,19 @@ static void ring_basic(void **state)
     assert_memory_equal(out, "abcdefgh", 8);
     assert_int_equal(r.used, 0);
     assert_int_equal(ring_read(&r, out, 4), 0);
-    ring_free(&r);
+    ring_free(&r, NULL);
     assert_null(r.buf);
     assert_int_equal(r.cap, 0);
-    assert_int_equal(ring_init(&r, 0), 0);
+    assert_int_equal(ring_init(&r, 0, NULL), 0);
     assert_int_equal(ring_write(&r, "a", 1), 0);
-    ring_free(&r);
+    ring_free(&r, NULL);
 }
 
 static void ring_wrap_around(void **state)
 {
     (void)state;
     ring r;
-    assert_int_equal(ring_init(&r, 8), 0);
+    assert_int_equal(ring_init(&r, 8, NULL), 0);
     char out[16];
     assert_int_equal(ring_write(&r, "012345", 6), 6);
     assert_int_equal(ring_read(&r, out, 5), 5);
@@ -124,7 +124,7 @@ static void ring_wrap_around(void **state)
         next_out = (uint8_t)(next_out + rd);
         assert_int_equal(r.used, (uint8_t)(next_in - next_out));
     }
-    ring_free(&r);
+    ring_free(&r, NULL);
 }
 
 /* Out-of-order bytes are stored past the end, then committed in one go. */
@@ -132,7 +132,7 @@ static void ring_write_at_commit(void **state)
 {
     (void)state;
     ring r;
-    assert_int_equal(ring_init(&r, 10), 0);
+    assert_int_equal(ring_init(&r, 10, NULL), 0);
     char out[16];
     assert_int_equal(ring_write(&r, "0123456", 7), 7);
     assert_int_equal(ring_read(&r, out, 7), 7); /* head = 7 */
@@ -148,7 +148,7 @@ static void ring_write_at_commit(void **state)
     assert_memory_equal(out, "cdefgh", 6);
     ring_write_at(&r, 0, "", 0); /* zero length is a no-op */
     assert_int_equal(r.used, 0);
-    ring_free(&r);
+    ring_free(&r, NULL);
 }
 
 /* ----------------------------------------------------------------- heap */
