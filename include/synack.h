@@ -386,6 +386,7 @@ typedef struct synack_seg_info {
     X(NO_ACK, "no ACK")                                                 \
     X(ACK_UNSENT_DATA, "ACK for data never sent")                       \
     X(ACK_TOO_OLD, "ACK too old")                                       \
+    X(NO_MEMORY, "no memory")                                           \
     X(TW_RECYCLE_PAWS, "tw_recycle: SYN timestamp older than the peer's last") \
     X(TW_RST_IGNORED, "RST ignored in TIME-WAIT (tcp_rfc1337)")         \
     X(TW_PAWS, "PAWS: timestamp older than TS.Recent (TIME-WAIT)")      \

@@ -167,13 +167,6 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
     t->parent = l;
     inherit(t, l);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
-    if (ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc) || ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc)) {
-        c->ctr->tcp_no_memory++;
-        tcb_set_state(t, SYNACK_CLOSED, SYNACK_CAUSE_NONE);
-        t->parent = NULL;
-        tcb_maybe_release(t);
-        return NULL;
-    }
     tcp_negotiate(t, seg);
     t->snd.wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
     t->snd.wl1 = seg->seq;
@@ -198,6 +191,8 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
  * duplicate SYN would open a connection nobody asked for. */
 static void lab_two_way_open(tcb *l, tcb *t)
 {
+    if (tcb_alloc_buffers(t) != 0)
+        return; /* it stays half-open: the three-way handshake may finish it */
     t->snd.una = t->snd.nxt;
     t->rtt.timing = false;
     t->timers.rto_at = UINT64_MAX;

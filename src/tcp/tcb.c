@@ -5,6 +5,7 @@
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"
 
+#include <errno.h>
 #include <string.h>
 
 int tcp_ctx_init(tcp_ctx *c)
@@ -69,6 +70,15 @@ tcb *tcb_new(tcp_ctx *c)
     t->opts.snd_mss = (uint16_t)c->sys->tcp_base_mss;
     rtt_init(t);
     return t;
+}
+
+int tcb_alloc_buffers(tcb *t)
+{
+    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc))
+        return -ENOMEM;
+    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc))
+        return -ENOMEM;
+    return 0;
 }
 
 void tcb_drop_buffers(tcb *t)

@@ -225,6 +225,10 @@ int tcp_ctx_init(tcp_ctx *c);
 void tcp_ctx_free(tcp_ctx *c);
 tcb *tcb_new(tcp_ctx *c);
 void tcb_free(tcb *t);
+/* Allocate the send and receive rings a connection lacks: at connect, and
+ * for a passive one when its handshake completes (a half-open connection
+ * holds none, so a SYN flood cannot take buffer memory). 0 or -ENOMEM. */
+int tcb_alloc_buffers(tcb *t);
 /* Free buffers that a closed or TIME-WAIT connection no longer needs. */
 void tcb_drop_buffers(tcb *t);
 /* Release the stack's interest: frees when neither app nor protocol needs it. */

@@ -7,15 +7,6 @@
 
 #include <errno.h>
 
-static int alloc_buffers(tcb *t)
-{
-    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc))
-        return -ENOMEM;
-    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc))
-        return -ENOMEM;
-    return 0;
-}
-
 int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
 {
     tcp_ctx *c = t->ctx;
@@ -39,7 +30,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
             return -EADDRINUSE;
         tw_reuse = v == TW_REUSABLE;
     }
-    int err = alloc_buffers(t);
+    int err = tcb_alloc_buffers(t);
     if (err)
         return err;
     t->lip = c->local_ip;
