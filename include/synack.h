@@ -77,6 +77,8 @@ typedef struct synack_sysctl {
     uint32_t tcp_rmem[3];            /* 4096 131072 6291456: receive buffer    */
     uint32_t tcp_wmem[3];            /* 4096 16384 4194304: send buffer        */
     uint32_t tcp_max_syn_backlog;    /* 4096: cap on any listener's SYN queue  */
+    uint32_t tcp_syncookies;         /* 1: SYN cookies when a listener's SYN queue (its
+                                        backlog) is full; 2: always; 0: never (drop) */
     uint32_t somaxconn;              /* 4096: cap on any listen() backlog      */
     uint32_t tcp_challenge_ack_limit;/* 1000: challenge ACKs per second, on average:
                                         each second allows a random number in
@@ -250,6 +252,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_no_port, "TcpExtTCPNoPort")                                   \
     X(tcp_listen_overflows, "TcpExtListenOverflows")                    \
     X(tcp_listen_drops, "TcpExtListenDrops")                            \
+    X(tcp_syncookies_sent, "TcpExtSyncookiesSent")                      \
+    X(tcp_syncookies_recv, "TcpExtSyncookiesRecv")                      \
+    X(tcp_syncookies_failed, "TcpExtSyncookiesFailed")                  \
     X(tcp_challenge_acks, "TcpExtTCPChallengeACK")                      \
     X(tcp_challenge_ack_limited, "TcpExtTCPChallengeACKLimited")        \
     X(tcp_challenge_ack_skipped, "TcpExtTCPACKSkippedChallenge")        \
@@ -349,6 +354,7 @@ typedef struct synack_seg_info {
     X(RCV_SYN_ACK, "rcv SYN,ACK")                                       \
     X(RCV_SYN_IN_SYN_RECEIVED, "rcv SYN in SYN-RECEIVED")               \
     X(RCV_ACK, "rcv ACK")                                               \
+    X(RCV_ACK_SYNCOOKIE, "rcv ACK (SYN cookie)")                        \
     X(RCV_ACK_OF_FIN, "rcv ACK of FIN")                                 \
     X(RCV_FIN, "rcv FIN")                                               \
     X(RCV_FIN_SIMULTANEOUS, "rcv FIN (simultaneous close)")             \

@@ -346,11 +346,9 @@ static void fin_wait_1_acked(tcb *t)
 
 /* ------------------------------------------------------------ §3.10.7.4 in order */
 
-static void segment_arrives(tcb *t, wire_tcp *seg)
+/* The steps, for a segment already traced. */
+static void segment_steps(tcb *t, wire_tcp *seg)
 {
-    tcp_ctx *c = t->ctx;
-    if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
     t->stats.segs_in++;
     if (t->state == SYNACK_SYN_SENT) {
         tcp_syn_sent_input(t, seg); /* §3.10.7.3 */
@@ -369,6 +367,14 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
     check_fin(t, &x);                      /* eighth                       */
     fin_wait_1_acked(t);
     tcp_output(t);
+}
+
+static void segment_arrives(tcb *t, wire_tcp *seg)
+{
+    tcp_ctx *c = t->ctx;
+    if (c->trace)
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+    segment_steps(t, seg);
 }
 
 /* ------------------------------------------------------------ §3.10.7.1 CLOSED */
@@ -435,8 +441,11 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t 
     bool bare_syn = (seg.flags & SYNACK_SYN) && !(seg.flags & (SYNACK_ACK | SYNACK_RST));
     if (c->trace && !(l && bare_syn)) /* a listener's child traces its own SYN */
         tcp_trace_seg(c, l, SYNACK_TRACE_SEG_IN, &seg, false, dst, seg.dport, src, seg.sport);
-    if (l)
-        listen_input(l, src, dst, &seg, 0);
-    else
+    if (!l) {
         closed_input(c, src, dst, &seg);
+        return;
+    }
+    tcb *opened = listen_input(l, src, dst, &seg, 0); /* a SYN cookie's ACK */
+    if (opened)
+        segment_steps(opened, &seg); /* traced above, as the listener's */
 }

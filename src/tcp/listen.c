@@ -40,13 +40,21 @@ tcb *listen_find(tcp_ctx *c, uint16_t port)
 
 /* ------------------------------------------------------------ the accept queue */
 
-static bool accept_queue_full(const tcb *l)
+bool listen_accept_queue_full(const tcb *l)
 {
     return l->listen.accept_queued >= (uint32_t)l->listen.backlog;
 }
 
+/* The SYN queue holds as many half-open connections as the backlog (Linux's
+ * inet_csk_reqsk_queue_is_full), and never more than tcp_max_syn_backlog. */
+static bool syn_queue_full(const tcb *l)
+{
+    return l->listen.syn_queued >= (uint32_t)l->listen.backlog ||
+           l->listen.syn_queued >= l->ctx->sys->tcp_max_syn_backlog;
+}
+
 /* The handshake completed: from the SYN queue to the accept queue. */
-static void enqueue(tcb *l, tcb *t)
+void listen_enqueue(tcb *l, tcb *t)
 {
     l->listen.syn_queued--;
     l->listen.accept_queued++;
@@ -102,7 +110,7 @@ tcb *listen_dequeue(tcb *l)
 bool listen_child_may_complete(tcb *t)
 {
     tcb *l = t->parent;
-    if (l && accept_queue_full(l)) {
+    if (l && listen_accept_queue_full(l)) {
         tcp_ctx *c = t->ctx;
         c->ctr->tcp_listen_overflows++;
         c->ctr->tcp_listen_drops++;
@@ -115,7 +123,7 @@ bool listen_child_may_complete(tcb *t)
 void listen_child_completed(tcb *t)
 {
     if (t->parent)
-        enqueue(t->parent, t);
+        listen_enqueue(t->parent, t);
     else
         tcb_signal(t, SYNACK_EV_CONNECTED | SYNACK_EV_WRITABLE);
 }
@@ -151,9 +159,8 @@ static void inherit(tcb *t, const tcb *l)
     t->sockopt.reuseaddr = false;
 }
 
-/* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent; NULL when
- * there is no memory for it. */
-static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+tcb *listen_child_new(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
+                      const wire_tcp *syn, uint32_t iss)
 {
     tcp_ctx *c = l->ctx;
     tcb *t = tcb_new(c);
@@ -167,18 +174,35 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
     t->parent = l;
     inherit(t, l);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
-    tcp_negotiate(t, seg);
+    tcp_negotiate(t, syn);
+    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd.iss = iss;
+    t->snd.una = t->snd.nxt = t->snd.max = iss;
+    t->snd.buf_seq = iss + 1;
+    return t;
+}
+
+void listen_child_file(tcb *l, tcb *t)
+{
+    tcb_hash_insert(t);
+    l->listen.syn_queued++; /* until the handshake completes (listen_enqueue) */
+    l->ctx->ctr->tcp_passive_opens++;
+    tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
+}
+
+/* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent; NULL when
+ * there is no memory for it. */
+static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+{
+    tcp_ctx *c = l->ctx;
+    uint32_t iss = tw_isn ? tw_isn : tcp_isn(c, dst, seg->dport, src, seg->sport);
+    tcb *t = listen_child_new(l, src, dst, seg, seg, iss);
+    if (!t)
+        return NULL;
     t->snd.wnd = seg->wnd; /* a SYN's window is never scaled (RFC 7323 §2.2) */
     t->snd.wl1 = seg->seq;
     t->snd.max_wnd = t->snd.wnd;
-    t->snd.iss = tw_isn ? tw_isn : tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
-    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
-    t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
-    t->snd.buf_seq = t->snd.iss + 1;
-    tcb_hash_insert(t);
-    l->listen.syn_queued++;
-    c->ctr->tcp_passive_opens++;
-    tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
+    listen_child_file(l, t);
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
@@ -198,34 +222,55 @@ static void lab_two_way_open(tcb *l, tcb *t)
     t->timers.rto_at = UINT64_MAX;
     tcp_arm_rto(t);
     tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_LAB_TWO_WAY_HANDSHAKE);
-    enqueue(l, t);
+    listen_enqueue(l, t);
 }
 
-void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+/* A SYN that finds no room: a SYN cookie if they are on, else dropped. */
+static void syn_queue_overflow(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
+{
+    tcp_ctx *c = l->ctx;
+    l->listen.overflow_at = c->now ? c->now : 1;
+    if (c->sys->tcp_syncookies) {
+        syncookie_send(l, src, dst, seg);
+        return;
+    }
+    c->ctr->tcp_listen_drops++;
+    tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
+}
+
+tcb *listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
 {
     tcp_ctx *c = l->ctx;
     if (seg->flags & SYNACK_RST)
-        return;
+        return NULL;
     if (seg->flags & SYNACK_ACK) {
+        tcb *child = NULL;
+        if (!(seg->flags & SYNACK_SYN) && syncookie_ack(l, src, dst, seg, &child) != COOKIE_NOT)
+            return child;
         tcp_send_reset(c, dst, seg->dport, src, seg->sport, seg->ack, 0, 0);
-        return;
+        return NULL;
     }
     if (!(seg->flags & SYNACK_SYN))
-        return;
+        return NULL;
     if (seg->flags & SYNACK_FIN) { /* no way to open a connection: Linux drops it */
         c->ctr->tcp_listen_drops++;
         tcp_drop(c, l, SYNACK_DROP_SYN_FIN);
-        return;
+        return NULL;
     }
     if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
-        return; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
-    if (accept_queue_full(l) || l->listen.syn_queued >= c->sys->tcp_max_syn_backlog) {
-        c->ctr->tcp_listen_overflows += accept_queue_full(l);
+        return NULL; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
+    if (listen_accept_queue_full(l)) { /* no room even for a cookie's connection */
+        c->ctr->tcp_listen_overflows++;
         c->ctr->tcp_listen_drops++;
         tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
-        return;
+        return NULL;
+    }
+    if (syn_queue_full(l) || c->sys->tcp_syncookies == 2) {
+        syn_queue_overflow(l, src, dst, seg);
+        return NULL;
     }
     tcb *t = new_child(l, src, dst, seg, tw_isn);
-    if (t && c->lab_two_way_handshake && !accept_queue_full(l))
+    if (t && c->lab_two_way_handshake && !listen_accept_queue_full(l))
         lab_two_way_open(l, t);
+    return NULL;
 }

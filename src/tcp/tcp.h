@@ -166,6 +166,7 @@ struct synack_sock {
         int backlog;
         uint32_t syn_queued, accept_queued;
         tcb *head, *tail;         /* the accept queue                     */
+        uint64_t overflow_at;     /* when its SYN queue last overflowed (0: never) */
     } listen;
 
     struct tcb_stats {        /* for synack_info                       */
@@ -333,6 +334,22 @@ bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg);
 /* Our window scale: the smallest shift that announces tcp_rmem[2]. */
 uint8_t tcp_rcv_wscale(const tcp_ctx *c);
 
+/* ------------------------------------------------------------ syncookie.c */
+/* Answer a SYN with a SYN cookie's SYN,ACK, keeping nothing. */
+void syncookie_send(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg);
+typedef enum cookie_verdict {
+    COOKIE_NOT = 0, /* no valid cookie: the caller answers with a RST      */
+    COOKIE_OPENED,  /* *child is ESTABLISHED and in the accept queue       */
+    COOKIE_DROPPED, /* valid, but no room or memory now: dropped, counted  */
+} cookie_verdict;
+/* An ACK to a listener: does it complete a SYN cookie's handshake? */
+cookie_verdict syncookie_ack(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
+                             tcb **child);
+/* The cookie arithmetic (RFC 4987 §3.6, Linux's layout). */
+uint32_t syncookie_isn(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint16_t peer_mss);
+bool syncookie_check(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint32_t cookie,
+                     uint16_t *mss);
+
 /* ------------------------------------------------------------ receive.c */
 /* Store in-window text; true if RCV.NXT advanced (false: out of order or no room). */
 bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
@@ -343,14 +360,25 @@ void listen_remove(tcb *l);
 tcb *listen_find(tcp_ctx *c, uint16_t port);
 /* A segment for a listener (RFC 9293 §3.10.7.2). `tw_isn`: non-zero when
  * the SYN reopens a TIME-WAIT 4-tuple (RFC 6191): our ISN, above the old
- * incarnation's SND.NXT. */
-void listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn);
+ * incarnation's SND.NXT. Returns the connection a SYN cookie's ACK just
+ * opened, which the caller hands the same segment (its data, its FIN). */
+tcb *listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn);
 /* May a child's handshake complete (room in the accept queue)? Counts and
  * traces the drop when not. */
 bool listen_child_may_complete(tcb *t);
 /* The child's handshake completed: into the accept queue (or, for an
  * active open's simultaneous open, tell the application it is connected). */
 void listen_child_completed(tcb *t);
+/* A child record for a segment to listener `l`: 4-tuple, the options the
+ * listener passes on and those `syn` negotiates, our ISS; not yet filed.
+ * NULL without memory. */
+tcb *listen_child_new(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
+                      const wire_tcp *syn, uint32_t iss);
+/* File it: in the connection table and the listener's SYN queue. */
+void listen_child_file(tcb *l, tcb *t);
+/* Completed handshake: into the accept queue, EV_ACCEPT for the listener. */
+void listen_enqueue(tcb *l, tcb *t);
+bool listen_accept_queue_full(const tcb *l);
 /* Take a child out of its listener's queues (it closed before accept). */
 void listen_unlink(tcb *t);
 /* The oldest completed child, out of the accept queue; NULL if none. */
