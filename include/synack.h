@@ -68,6 +68,13 @@ typedef struct synack_sysctl {
     uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
     uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
+    uint32_t tcp_orphan_retries;     /* 0 (= 8): retransmissions and window probes of an
+                                        orphan (closed by the application) before it is
+                                        dropped, answered probes included             */
+    uint32_t tcp_max_orphans;        /* 65536: orphans beyond it are reset at close   */
+    uint32_t tcp_max_connections;    /* 0: no cap; else connections (half-open ones
+                                        included) a stack holds; beyond, connect says
+                                        -ENOBUFS and SYNs are dropped (synack's own) */
     uint32_t tcp_fin_timeout;        /* 60 s: orphaned FIN-WAIT-2 lifetime     */
     uint32_t tcp_msl;                /* 30000 ms: TIME-WAIT lasts 2 x MSL      */
     uint32_t tcp_timestamps;         /* 1: RFC 7323 timestamps, random offset per
@@ -271,6 +278,8 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_abort_on_timeout, "TcpExtTCPAbortOnTimeout")                  \
     X(tcp_abort_on_close, "TcpExtTCPAbortOnClose")                      \
     X(tcp_abort_on_data, "TcpExtTCPAbortOnData")                        \
+    X(tcp_abort_on_memory, "TcpExtTCPAbortOnMemory")                    \
+    X(tcp_conn_limit_drops, "TcpExtConnectionLimitDrops")               \
     X(tcp_fin_timeouts, "TcpExtTCPFinTimeouts")                         \
     X(tcp_time_waited, "TcpExtTW")                                      \
     X(tcp_tw_fin_reacked, "TcpExtTWFinReAcked")                         \
@@ -347,6 +356,7 @@ typedef struct synack_seg_info {
     X(QUEUED_SHUTDOWN, "queued shutdown")                               \
     X(CLOSE, "close")                                                   \
     X(CLOSE_UNREAD_DATA, "close with unread data")                      \
+    X(TOO_MANY_ORPHANS, "close with too many orphans (tcp_max_orphans)")  \
     X(ABORT, "abort")                                                   \
     X(LISTENER_CLOSED, "listener closed")                               \
     X(RCV_SYN, "rcv SYN")                                               \
@@ -384,6 +394,7 @@ typedef struct synack_seg_info {
     X(TCP_PORT_ZERO, "TCP port 0")                                      \
     X(LISTEN_QUEUE_FULL, "listen queue full")                           \
     X(SYN_FIN, "SYN with FIN")                                          \
+    X(CONNECTION_LIMIT, "tcp_max_connections reached")                  \
     X(ACCEPT_QUEUE_FULL, "accept queue full")                           \
     X(SYN_SENT_BAD_ACK, "unacceptable ACK in SYN-SENT")                 \
     X(PAWS, "PAWS: old timestamp")                                      \

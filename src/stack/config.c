@@ -28,6 +28,9 @@ void synack_config_init(synack_config *cfg)
     n->tcp_rmem[0] = 4096; n->tcp_rmem[1] = 131072; n->tcp_rmem[2] = 6291456;
     n->tcp_wmem[0] = 4096; n->tcp_wmem[1] = 16384; n->tcp_wmem[2] = 4194304;
     n->tcp_max_syn_backlog = 4096;
+    n->tcp_orphan_retries = 0;
+    n->tcp_max_orphans = 65536;
+    n->tcp_max_connections = 0;
     n->tcp_syncookies = 1;
     n->somaxconn = 4096;
     n->tcp_challenge_ack_limit = 1000;
@@ -72,6 +75,9 @@ static const knob KNOBS[] = {
     K(tcp_rmem, 3, 1024, 1u << 30),
     K(tcp_wmem, 3, 1024, 1u << 30),
     K(tcp_max_syn_backlog, 1, 1, 1u << 24),
+    K(tcp_orphan_retries, 1, 0, 255),
+    K(tcp_max_orphans, 1, 0, 1u << 24),
+    K(tcp_max_connections, 1, 0, 1u << 30),
     K(tcp_syncookies, 1, 0, 2),
     K(somaxconn, 1, 1, 1u << 24),
     K(tcp_challenge_ack_limit, 1, 0, UINT32_MAX),

@@ -179,7 +179,8 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
              * §3.8.6.1). */
             t->snd.nxt = t->snd.una;
             t->snd.fin_sent = false;
-            t->rtt.retries = 0;
+            if (!t->is.orphan) /* an orphan's answered probes count (Linux) */
+                t->rtt.retries = 0;
             t->rtt.timing = false;
         }
         tcp_arm_rto(t);

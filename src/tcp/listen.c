@@ -259,6 +259,11 @@ tcb *listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint3
     }
     if (!tw_isn && !tcp_tw_recycle_syn_ok(c, src, seg))
         return NULL; /* tcp_tw_recycle: silently dropped, counted TcpExtPAWSPassive */
+    if (c->sys->tcp_max_connections && c->nconns >= c->sys->tcp_max_connections) {
+        c->ctr->tcp_conn_limit_drops++;
+        tcp_drop(c, l, SYNACK_DROP_CONNECTION_LIMIT);
+        return NULL;
+    }
     if (listen_accept_queue_full(l)) { /* no room even for a cookie's connection */
         c->ctr->tcp_listen_overflows++;
         c->ctr->tcp_listen_drops++;

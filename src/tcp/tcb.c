@@ -96,6 +96,8 @@ void tcb_maybe_release(tcb *t)
     tcb_hash_remove(t);
     listen_remove(t);
     heap_set(&c->timers, &t->timers.node, UINT64_MAX);
+    if (t->is.counted_orphan)
+        c->orphans--;
     t->is.dead = true;
     t->qnext = c->dead_head;
     c->dead_head = t;

@@ -61,6 +61,7 @@ struct synack_sock {
         bool on_flushlist : 1;
         bool in_accept_queue : 1;
         bool tw_handle : 1;       /* detached TIME-WAIT handle (timewait.h) */
+        bool counted_orphan : 1;  /* in tcp_ctx.orphans                    */
     } is;
 
     uint32_t lip, rip;
@@ -204,6 +205,7 @@ struct tcp_ctx {
     tcb **buckets;
     tcb *last_hit;            /* the connection tcb_lookup found last */
     uint32_t nbuckets, nconns;
+    uint32_t orphans;         /* closed by the application, not yet done */
     tcb *listeners;
     tcb *all;
     heap timers;

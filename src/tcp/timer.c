@@ -115,6 +115,17 @@ void tcp_arm_rto(tcb *t)
     tcb_schedule(t);
 }
 
+/* How many timeouts in a row a connection takes: tcp_retries2, or for an
+ * orphan tcp_orphan_retries (0 meaning 8) if fewer, as Linux. */
+static uint32_t retries_limit(const tcb *t)
+{
+    const synack_sysctl *s = t->ctx->sys;
+    if (!t->is.orphan)
+        return s->tcp_retries2;
+    uint32_t orphan = s->tcp_orphan_retries ? s->tcp_orphan_retries : 8;
+    return orphan < s->tcp_retries2 ? orphan : s->tcp_retries2;
+}
+
 /* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED) went unanswered: send it
  * again, backed off, until tcp_syn_retries / tcp_synack_retries run out. */
 static void syn_timeout(tcb *t)
@@ -139,7 +150,6 @@ static void syn_timeout(tcb *t)
 static void rto_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    const synack_sysctl *s = c->sys;
     bool outstanding = t->snd.una != t->snd.nxt;
 
     if (t->state == SYNACK_SYN_SENT || t->state == SYNACK_SYN_RECEIVED) {
@@ -156,12 +166,14 @@ static void rto_fired(tcb *t)
         }
     }
 
+    /* Unanswered retransmissions count; so do an orphan's window probes,
+     * answered or not, or it could wait behind a closed window forever. */
+    if ((outstanding || t->is.orphan) && ++t->rtt.retries > retries_limit(t)) {
+        c->ctr->tcp_abort_on_timeout++;
+        tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_RETRANSMISSIONS);
+        return;
+    }
     if (outstanding) {
-        if (++t->rtt.retries > s->tcp_retries2) {
-            c->ctr->tcp_abort_on_timeout++;
-            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_RETRANSMISSIONS);
-            return;
-        }
         c->ctr->tcp_timeouts++;
         /* RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5–5.6: collapse and back off.
          * A second timeout of the same data does not cut ssthresh again. */

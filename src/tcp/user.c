@@ -16,6 +16,10 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
         return -EISCONN;
     if (rport == 0 || rip == 0)
         return -EINVAL;
+    if (c->sys->tcp_max_connections && c->nconns >= c->sys->tcp_max_connections) {
+        c->ctr->tcp_conn_limit_drops++;
+        return -ENOBUFS;
+    }
     uint16_t lport = t->lport;
     bool tw_reuse = false; /* take over a TIME-WAIT entry (tcp_tw_reuse) */
     if (lport == 0) {
@@ -222,6 +226,23 @@ int tcp_user_shutdown(tcb *t, int how)
     return 0;
 }
 
+/* What close leaves behind finishes on its own, an orphan; beyond
+ * tcp_max_orphans the newest is reset instead (Linux's tcp_check_oom). */
+static void count_orphan(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    if (t->state == SYNACK_CLOSED || t->is.dead || t->is.counted_orphan)
+        return;
+    if (c->orphans >= c->sys->tcp_max_orphans) {
+        c->ctr->tcp_abort_on_memory++;
+        tcp_send_rst_for(t);
+        tcb_close(t, 0, SYNACK_CAUSE_TOO_MANY_ORPHANS);
+        return;
+    }
+    t->is.counted_orphan = true;
+    c->orphans++;
+}
+
 /* RFC 9293 §3.10.4 CLOSE of a connection the application lets go of. */
 static void close_connection(tcb *t)
 {
@@ -251,6 +272,7 @@ static void close_connection(tcb *t)
     default:
         break;
     }
+    count_orphan(t);
 }
 
 /* RFC 9293 §3.10.5 ABORT: a RST where the peer may still send, and the

@@ -253,6 +253,33 @@ static void zero_window_unanswered_probes_give_up(void **state)
     assert_int_equal(synack_sock_error(k), -ETIMEDOUT);
 }
 
+/* An orphan (the application closed it) stuck behind a window its peer
+ * keeps closed does not live forever: its probes count even when answered,
+ * and after tcp_orphan_retries of them (0: 8, as Linux) it is reset. A
+ * connection the application still holds keeps probing (above). */
+static void orphan_behind_zero_window_gives_up(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_rto_min_ms=1000 tcp_rto_max_ms=4000");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
+    assert_int_equal(synack_send(k, "abc", 3), 3);
+    uint32_t id = pkt_id(k);
+    synack_close(k);
+    int probes = 0;
+    for (int i = 0; i < 60 && !strstr(pkt_history(h, id), "> CLOSED"); i++) {
+        pkt_advance(h, 1000);
+        while (pkt_pending(h)) {
+            assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S, P).payload_len, 1);
+            probes++;
+            pkt_send(h, ACK, P, S, 0, NULL, 0, NULL); /* still closed */
+        }
+    }
+    assert_int_equal(probes, 8);
+    assert_string_equal(pkt_last_cause(h, id), "retransmissions exhausted");
+    assert_int_equal(pkt_counter(h, tcp_abort_on_timeout), 1);
+}
+
 /* A FIN alone meeting a closed window is retransmitted on the RTO like any
  * segment, not re-sent on every zero-window ACK. */
 static void fin_into_zero_window(void **state)
@@ -284,6 +311,7 @@ int main(void)
         cmocka_unit_test_teardown(zero_window_persist, pkt_teardown),
         cmocka_unit_test_teardown(zero_window_probe_accepted, pkt_teardown),
         cmocka_unit_test_teardown(zero_window_unanswered_probes_give_up, pkt_teardown),
+        cmocka_unit_test_teardown(orphan_behind_zero_window_gives_up, pkt_teardown),
         cmocka_unit_test_teardown(fin_into_zero_window, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
