@@ -49,8 +49,15 @@ int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
  * exit with *status (0 after --help, 2 on a bad value, message printed). */
 int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
                         void (*usage)(FILE *), int *quiet, int *status);
-/* Check the required ones are there. Returns 0 or -1 (message printed). */
+/* Check the required ones are there and agree: the -o knobs exist and take
+ * their values, --gw is a host on --ip's subnet, --ip is not the kernel's
+ * own address. Returns 0 or -1 (one-line message printed): bad usage. */
 int netrun_check(const netrun_opts *o, const char *cmd);
+
+/* Why `a` cannot be a host's unicast address, given a subnet ip/prefix
+ * (0.0.0.0/8, loopback, multicast, 240.0.0.0/4, the broadcast address, the
+ * subnet's network or broadcast address), or NULL when it can be. */
+const char *netrun_addr_problem(uint32_t a, uint32_t ip, uint8_t prefix);
 
 typedef struct netrun {
     dev *d;
@@ -59,14 +66,16 @@ typedef struct netrun {
     pcap_writer *pcap;
     uint64_t t0;   /* monotonic start, for trace times */
     int trace;
+    const char *cmd, *pcap_path;
 } netrun;
 
 /* Open device, pcap, stack (with `event` as the socket event hook) and
  * announce our address. Returns 0 or -1 (message printed). */
 int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
                 void *event_ctx);
-/* Close everything netrun_open opened (removes a TAP/TUN it created). */
-void netrun_close(netrun *r);
+/* Close everything netrun_open opened (removes a TAP/TUN it created).
+ * Returns 0, or -1 when a write to --pcap failed (message printed). */
+int netrun_close(netrun *r);
 
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);

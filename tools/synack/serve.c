@@ -386,6 +386,8 @@ static void usage(FILE *f)
             "closed = synack closed first, peer-closed = the peer closed first, reset,\n"
             "timeout, server-stopped). SIGINT or SIGTERM closes every connection, lets\n"
             "the FINs go out (0.3 s) and exits 0; a second signal exits at once.\n"
+            "Exits 1 when the device, the listen or a write (--pcap, stdout) failed,\n"
+            "2 on bad usage.\n"
             "\n"
             "server:\n"
             "  --port PORT          TCP port to listen on\n"
@@ -424,6 +426,7 @@ int serve_main(int argc, char **argv)
     netrun_opts o;
     memset(&o, 0, sizeof o);
     int app_set = 0;
+    static const char *const valued[] = {"--port", "--app", "--max-conns", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
@@ -433,7 +436,8 @@ int serve_main(int argc, char **argv)
         if (r > 0)
             continue;
         if (i + 1 >= argc)
-            return opts_usage_error("serve", a, "unknown option or missing value", usage);
+            return opts_usage_error("serve", a, opts_is_one_of(a, valued) ? "needs a value"
+                                                                       : "unknown option");
         const char *v = argv[++i];
         long p, n;
         if (!strcmp(a, "--port")) {
@@ -465,13 +469,14 @@ int serve_main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--max-conns")) {
-            if (opts_long(v, 1, LONG_MAX, &n) < 0) {
-                fprintf(stderr, "synack serve: --max-conns %s: not a positive count\n", v);
+            if (opts_long(v, 1, UINT_MAX, &n) < 0) {
+                fprintf(stderr, "synack serve: --max-conns %s: not a count from 1 to %u\n", v,
+                        UINT_MAX);
                 return 2;
             }
             sv.max_conns = (unsigned)n;
         } else {
-            return opts_usage_error("serve", a, "unknown option", usage);
+            return opts_usage_error("serve", a, "unknown option");
         }
     }
     if (netrun_check(&o, "serve") < 0)
@@ -506,6 +511,7 @@ int serve_main(int argc, char **argv)
         conn_close(sv.conns, "server-stopped");
     fprintf(stderr, "synack serve: served %llu connections\n",
                 (unsigned long long)sv.total_conns);
-    netrun_close(&sv.net);
+    if (netrun_close(&sv.net) < 0)
+        status = 1;
     return status;
 }
