@@ -665,6 +665,9 @@ int demo_main(int argc, char **argv) {
             usage(stdout);
             status = 0;
             goto done;
+        } else if (opts_is_version(a)) {
+            status = opts_print_version();
+            goto done;
         } else if (!strcmp(a, "--list")) {
             size_t n;
             const demo_scenario_info *sc = demo_scenarios(&n);

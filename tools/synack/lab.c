@@ -236,7 +236,8 @@ static void usage(FILE *f) {
                "                  rows); '-' writes them to stdout instead of the text\n"
                "  --plot FILE|-   draw the series as an SVG line plot ('-': to stdout)\n"
                "  --seed N        simulator seed, 0 to 18446744073709551615 (default 1)\n"
-               "  --list          list the experiment names\n\n"
+               "  --list          list the experiment names\n"
+               "  --version       print the version\n\n"
                "--csv and --plot apply to port-exhaustion, why-four-way and tw-recycle-nat;\n"
                "their files are opened before the run. Exit status: 0, 1 when a file could\n"
                "not be opened or written, 2 on bad usage.\n");
@@ -341,6 +342,8 @@ int lab_main(int argc, char **argv) {
         if (opts_is_help(a)) {
             usage(stdout);
             return 0;
+        } else if (opts_is_version(a)) {
+            return opts_print_version();
         } else if (!strcmp(a, "--list")) {
             size_t n;
             const lab_experiment *e = lab_experiments(&n);

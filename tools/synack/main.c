@@ -18,6 +18,8 @@ static void usage(FILE *f) {
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "\n"
+            "  --version         print the version\n"
+            "\n"
             "Run 'synack COMMAND --help' for a command's options. Exit status: 0, 1 when\n"
             "something failed at run time (a file, a device, the connection), 2 for bad\n"
             "usage; the reason is one line on stderr.\n");
@@ -33,6 +35,8 @@ static int run(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    if (opts_is_version(cmd))
+        return opts_print_version();
     if (!strcmp(cmd, "demo"))
         return demo_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))

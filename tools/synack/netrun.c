@@ -39,7 +39,8 @@ const char NETRUN_HELP[] =
     "                       carries a virtio-net header (IFF_VNET_HDR), the kernel\n"
     "                       hands over large TCP segments with checksums left\n"
     "                       partial, and synack hands it segments up to 64 KiB for\n"
-    "                       the kernel to cut to the MTU (TSO)\n";
+    "                       the kernel to cut to the MTU (TSO)\n"
+    "  --version            print the version\n";
 
 static int parse_percent(const char *v, double *out)
 {
@@ -213,6 +214,10 @@ int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, 
     if (opts_is_help(a)) {
         usage(stdout);
         *status = 0;
+        return -1;
+    }
+    if (opts_is_version(a)) {
+        *status = opts_print_version();
         return -1;
     }
     if (opts_is(a, "--quiet", "-q")) {

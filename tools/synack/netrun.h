@@ -44,9 +44,10 @@ extern const char NETRUN_HELP[];
  * value (message printed with `cmd` as prefix). */
 int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i);
 /* The start of serve's and connect's argument loops: argv[*i] as a shared
- * option, -h/--help (`usage` on stdout) or --quiet/-q (*quiet = 1).
- * Returns 1 when it was one of those, 0 when not, -1 when the command is to
- * exit with *status (0 after --help, 2 on a bad value, message printed). */
+ * option, -h/--help (`usage` on stdout), --version or --quiet/-q (*quiet =
+ * 1). Returns 1 when it was one of those, 0 when not, -1 when the command is
+ * to exit with *status (0 after --help or --version, 2 on a bad value,
+ * message printed). */
 int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
                         void (*usage)(FILE *), int *quiet, int *status);
 /* Check the required ones are there and agree: the -o knobs exist and take

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "version.h"
+
 int opts_is_help(const char *a) { return opts_is(a, "-h", "--help"); }
 
 int opts_is(const char *a, const char *name, const char *alias)
@@ -115,6 +117,14 @@ int opts_usage_error(const char *cmd, const char *arg, const char *why)
 {
     fprintf(stderr, "synack %s: %s: %s (see synack %s --help)\n", cmd, arg, why, cmd);
     return 2;
+}
+
+int opts_is_version(const char *a) { return !strcmp(a, "--version"); }
+
+int opts_print_version(void)
+{
+    printf("synack %s\n", SYNACK_VERSION);
+    return 0;
 }
 
 int opts_close_file(FILE *f, char *why, size_t whylen)

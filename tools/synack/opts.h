@@ -55,6 +55,11 @@ int opts_knob_apply(synack_config *cfg, const char *kv, char *err, size_t errlen
  * returns 2, the exit status of bad usage. */
 int opts_usage_error(const char *cmd, const char *arg, const char *why);
 
+/* `a` is --version. */
+int opts_is_version(const char *a);
+/* "synack VERSION" on stdout (the one version, version.h). Returns 0. */
+int opts_print_version(void);
+
 /* Close `f` (stdout is only flushed): 0, or -1 when a write failed at any
  * time, with "write error: REASON" in `why`. NULL is ignored. */
 int opts_close_file(FILE *f, char *why, size_t whylen);
