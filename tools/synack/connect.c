@@ -202,6 +202,8 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
 static int tick(void *ctx, uint64_t now)
 {
     client *cl = ctx;
+    if (netrun_usr1())
+        netrun_print_counters(&cl->net, stderr, "counters (SIGUSR1)");
     if (cl->done == cl->count || cl->first_err) {
         cl->t_end = now;
         return 1;
@@ -269,14 +271,16 @@ static void usage(FILE *f)
             "                      [--mac MAC] [--gw ADDR] --to HOST:PORT\n"
             "                      [--send FILE | --bytes N] [--out FILE]\n"
             "                      [--count N --parallel P] [--check-echo] [--timeout SECS]\n"
-            "                      [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace] [--quiet]\n"
+            "                      [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
+            "                      [--counters] [--quiet]\n"
             "\n"
             "Connect to HOST:PORT with synack as the stack, like nc: send the data, then\n"
             "shut down the sending side (FIN), take everything the peer sends until it\n"
             "closes, close. Reports bytes, time and throughput on stderr. Exits 0 when\n"
             "every connection completed, 1 with a message saying which on refusal\n"
             "(RST to the SYN), reset, timeout, a data mismatch or a failed write\n"
-            "(--out, --pcap), 2 on bad usage.\n"
+            "(--out, --pcap), 2 on bad usage. SIGUSR1 prints the stack's counters on\n"
+            "stderr (see --counters).\n"
             "\n"
             "client:\n"
             "  --to HOST:PORT       the server (an IPv4 unicast address, not synack's own)\n"
@@ -406,6 +410,7 @@ int connect_main(int argc, char **argv)
         }
     }
     dev_loop_catch_signals();
+    netrun_catch_usr1();
     int status = 1;
     cl.conns = calloc(cl.parallel, sizeof(cconn));
     if (!cl.conns || netrun_open(&cl.net, &o, "connect", on_event, &cl) < 0)
@@ -441,6 +446,8 @@ int connect_main(int argc, char **argv)
     }
     if (cl.first_err)
         fprintf(stderr, "synack connect: %s\n", cl.first_msg);
+    if (o.counters)
+        netrun_print_counters(&cl.net, stderr, "counters at exit");
     if (cl.mismatch)
         fprintf(stderr, "synack connect: data mismatch: the echo differs from what was sent\n");
     status = ok ? 0 : 1;

@@ -2,8 +2,10 @@
 #include "netrun.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ifaddrs.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -40,6 +42,9 @@ const char NETRUN_HELP[] =
     "                       hands over large TCP segments with checksums left\n"
     "                       partial, and synack hands it segments up to 64 KiB for\n"
     "                       the kernel to cut to the MTU (TSO)\n"
+    "  --counters           print the stack's non-zero counters on stderr at exit, in\n"
+    "                       nstat's format (#header, then Name value lines); SIGUSR1\n"
+    "                       prints them at any time, with or without this option\n"
     "  --version            print the version\n";
 
 static int parse_percent(const char *v, double *out)
@@ -200,6 +205,10 @@ int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
         o->trace = 1;
         return 1;
     }
+    if (!strcmp(a, "--counters")) {
+        o->counters = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -312,6 +321,70 @@ int netrun_check(const netrun_opts *o, const char *cmd)
         }
     }
     return 0;
+}
+
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen = 1;
+}
+
+void netrun_catch_usr1(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART; /* a read or write it interrupts goes on */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+int netrun_usr1(void)
+{
+    if (!usr1_seen)
+        return 0;
+    usr1_seen = 0;
+    return 1;
+}
+
+/* SYNACK_DROP_TW_PAWS -> "SynackDropTwPaws". */
+static void drop_counter_name(int drop, char *buf, size_t len)
+{
+#define DROP_ID(id, text) #id,
+    static const char *const ids[] = {SYNACK_DROPS(DROP_ID)};
+#undef DROP_ID
+    size_t n = (size_t)snprintf(buf, len, "SynackDrop");
+    int upper = 1;
+    for (const char *p = ids[drop]; *p && n + 1 < len; p++) {
+        if (*p == '_') {
+            upper = 1;
+            continue;
+        }
+        buf[n++] = (char)(upper ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+        upper = 0;
+    }
+    buf[n] = '\0';
+}
+
+void netrun_print_counters(const netrun *r, FILE *f, const char *when)
+{
+    fprintf(f, "#synack %s: %s\n", r->cmd, when);
+    const synack_counters *c = synack_get_counters(r->s);
+    for (size_t i = 0; i < synack_counter_count(); i++) {
+        uint64_t v = synack_counter_value(c, i);
+        if (v)
+            fprintf(f, "%-31s %llu\n", synack_counter_name(i), (unsigned long long)v);
+    }
+    for (int d = 1; d < SYNACK_DROP_COUNT; d++) {
+        uint64_t v = synack_drop_count(r->s, d);
+        char name[64];
+        drop_counter_name(d, name, sizeof name);
+        if (v)
+            fprintf(f, "%-31s %llu\n", name, (unsigned long long)v);
+    }
+    fflush(f);
 }
 
 static void os_random(void *ctx, void *buf, size_t len)

@@ -34,6 +34,7 @@ typedef struct netrun_opts {
     int impaired;
     dev_impair impair;
     int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
+    int counters;  /* --counters: print the stack's counters on exit */
 } netrun_opts;
 
 /* The help text for the options above. */
@@ -77,6 +78,15 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
 /* Close everything netrun_open opened (removes a TAP/TUN it created).
  * Returns 0, or -1 when a write to --pcap failed (message printed). */
 int netrun_close(netrun *r);
+
+/* Make SIGUSR1 ask for the counters: the handler only raises a flag, which
+ * netrun_usr1 reads (and clears) from the loop. */
+void netrun_catch_usr1(void);
+int netrun_usr1(void);
+/* The stack's non-zero counters on `f` in nstat's format: a "#synack CMD:
+ * WHEN" header, then one "Name value" line each (the nstat counters, then
+ * the per-reason drops as SynackDrop<Reason>). */
+void netrun_print_counters(const netrun *r, FILE *f, const char *when);
 
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);
