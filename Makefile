@@ -6,6 +6,8 @@
 #   make bench      build bench/ (-O2 -g, no sanitizers) and run bench/run.sh
 
 PREFIX ?= /usr/local
+# The version is written once, in tools/synack/version.h.
+VERSION := $(shell sed -n 's/^\#define SYNACK_VERSION "\(.*\)"/\1/p' tools/synack/version.h)
 CC ?= cc
 BUILD := build
 CSTD := -std=c11 -D_DEFAULT_SOURCE
@@ -66,9 +68,9 @@ $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 $(BUILD)/synack: $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm
 
-$(BUILD)/synack.pc: synack.pc.in
+$(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # Sanitized binaries used by the tests.
 $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
@@ -127,7 +129,7 @@ install: lib $(BUILD)/synack
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
 	ln -sf libsynack.so.0 $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
 
 uninstall:

@@ -103,10 +103,10 @@ void sim_set_trace(sim *s, sim_trace_fn fn, void *ctx) {
 }
 
 int sim_set_pcap(sim *s, const char *path) {
-    pcap_close(s->pcap);
+    int rc = pcap_close(s->pcap);
     s->pcap = NULL;
-    if (!path)
-        return 0;
+    if (!path || rc < 0)
+        return rc;
     s->pcap = pcap_open(path, PCAP_LINKTYPE_ETHERNET, PCAP_NSEC);
     return s->pcap ? 0 : -1;
 }

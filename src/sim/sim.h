@@ -261,7 +261,9 @@ void sim_set_trace(sim *s, sim_trace_fn fn, void *ctx);
 /* Write every frame as it is put on any link (before loss or corruption
  * is applied: what the sender sent) to a pcap file, Ethernet link type,
  * nanosecond timestamps from the virtual clock. Replaces any previous file;
- * NULL path closes it. Returns 0, or -1 (errno) if the file can't be made. */
+ * NULL path closes it. Returns 0, or -1 (errno) if the file can't be made
+ * or a write to the previous file failed (so closing with NULL tells
+ * whether the whole capture was written). */
 int sim_set_pcap(sim *s, const char *path);
 
 /* Parse a frame for a summary (used for link traces; exposed for tools). */

@@ -3,8 +3,6 @@
 #include "connect.h"
 
 #include <errno.h>
-#include <float.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +28,8 @@ struct client {
     const uint8_t *data;  /* --send: the file's bytes; NULL: pattern      */
     uint64_t len;         /* bytes each connection sends                  */
     FILE *out;
+    const char *out_path;
+    int out_failed;       /* a write to --out failed (and was reported)   */
     int check_echo;
     int quiet;
     unsigned count, parallel;
@@ -43,6 +43,10 @@ struct client {
 };
 
 static const char PATTERN[] = "0123456789";
+
+/* --timeout's range in seconds: a millisecond to a year. */
+#define TIMEOUT_MIN 0.001
+#define TIMEOUT_MAX 31536000.0
 
 static void start_one(client *cl, cconn *c);
 
@@ -117,7 +121,14 @@ static void pump(cconn *c)
         ssize_t r = synack_recv(c->k, buf, sizeof buf);
         if (r > 0) {
             if (cl->out && fwrite(buf, 1, (size_t)r, cl->out) != (size_t)r) {
-                finish(c, -EIO, "cannot write the output file");
+                int err = errno;
+                if (!cl->first_err) {
+                    cl->first_err = -EIO;
+                    snprintf(cl->first_msg, sizeof cl->first_msg, "--out %s: write error: %s",
+                             cl->out_path, strerror(err));
+                }
+                cl->out_failed = 1;
+                finish(c, -EIO, "");
                 return;
             }
             if (cl->check_echo) {
@@ -191,6 +202,8 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
 static int tick(void *ctx, uint64_t now)
 {
     client *cl = ctx;
+    if (netrun_usr1())
+        netrun_print_counters(&cl->net, stderr, "counters (SIGUSR1)");
     if (cl->done == cl->count || cl->first_err) {
         cl->t_end = now;
         return 1;
@@ -258,16 +271,19 @@ static void usage(FILE *f)
             "                      [--mac MAC] [--gw ADDR] --to HOST:PORT\n"
             "                      [--send FILE | --bytes N] [--out FILE]\n"
             "                      [--count N --parallel P] [--check-echo] [--timeout SECS]\n"
-            "                      [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace] [--quiet]\n"
+            "                      [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
+            "                      [--counters] [--quiet]\n"
             "\n"
             "Connect to HOST:PORT with synack as the stack, like nc: send the data, then\n"
             "shut down the sending side (FIN), take everything the peer sends until it\n"
             "closes, close. Reports bytes, time and throughput on stderr. Exits 0 when\n"
             "every connection completed, 1 with a message saying which on refusal\n"
-            "(RST to the SYN), reset, timeout or a data mismatch, 2 on bad usage.\n"
+            "(RST to the SYN), reset, timeout, a data mismatch or a failed write\n"
+            "(--out, --pcap), 2 on bad usage. SIGUSR1 prints the stack's counters on\n"
+            "stderr (see --counters).\n"
             "\n"
             "client:\n"
-            "  --to HOST:PORT       the server (an IPv4 address)\n"
+            "  --to HOST:PORT       the server (an IPv4 unicast address, not synack's own)\n"
             "  --send FILE          send the bytes of FILE (- = standard input)\n"
             "  --bytes N            send N bytes of the repeating pattern 0123456789\n"
             "                       (k, M, G, KiB, MiB, GiB suffixes); with neither\n"
@@ -279,8 +295,9 @@ static void usage(FILE *f)
             "  --parallel P         keep up to P of them open at once (default 1)\n"
             "  --check-echo         the peer is an echo server: check that each connection\n"
             "                       got back exactly the bytes it sent\n"
-            "  --timeout SECS       give up after SECS seconds in all (default: none; TCP's\n"
-            "                       own limits, tcp_syn_retries and tcp_retries2, still apply)\n"
+            "  --timeout SECS       give up after SECS seconds in all, 0.001 to 31536000\n"
+            "                       (a year) (default: none; TCP's own limits,\n"
+            "                       tcp_syn_retries and tcp_retries2, still apply)\n"
             "  --quiet              no report unless something fails\n"
             "  -h, --help           this text\n"
             "\n"
@@ -299,6 +316,8 @@ int connect_main(int argc, char **argv)
     const char *to = NULL, *send_path = NULL, *out_path = NULL;
     int bytes_set = 0;
     double timeout = 0;
+    static const char *const valued[] = {"--to",    "--send",     "--bytes",   "--out",
+                                         "--count", "--parallel", "--timeout", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int status, r = netrun_parse_common(&o, "connect", argc, argv, &i, usage, &cl.quiet,
@@ -312,7 +331,8 @@ int connect_main(int argc, char **argv)
             continue;
         }
         if (i + 1 >= argc)
-            return opts_usage_error("connect", a, "unknown option or missing value", usage);
+            return opts_usage_error("connect", a, opts_is_one_of(a, valued) ? "needs a value"
+                                                                       : "unknown option");
         const char *v = argv[++i];
         long n;
         if (!strcmp(a, "--to")) {
@@ -329,7 +349,7 @@ int connect_main(int argc, char **argv)
             out_path = v;
         } else if (opts_is(a, "--count", "--parallel")) {
             if (opts_long(v, 1, 1000000, &n) < 0) {
-                fprintf(stderr, "synack connect: %s %s: not a positive count\n", a, v);
+                fprintf(stderr, "synack connect: %s %s: not a count from 1 to 1000000\n", a, v);
                 return 2;
             }
             if (a[2] == 'c')
@@ -337,18 +357,29 @@ int connect_main(int argc, char **argv)
             else
                 cl.parallel = (unsigned)n;
         } else if (!strcmp(a, "--timeout")) {
-            if (opts_double(v, DBL_TRUE_MIN, INFINITY, &timeout) < 0) { /* above 0 */
-                fprintf(stderr, "synack connect: --timeout %s: not a positive number\n", v);
+            if (opts_double(v, TIMEOUT_MIN, TIMEOUT_MAX, &timeout) < 0) {
+                fprintf(stderr, "synack connect: --timeout %s: not a number of seconds from "
+                                "0.001 to 31536000 (a year)\n", v);
                 return 2;
             }
         } else {
-            return opts_usage_error("connect", a, "unknown option", usage);
+            return opts_usage_error("connect", a, "unknown option");
         }
     }
     if (netrun_check(&o, "connect") < 0)
         return 2;
-    if (!to || netrun_parse_endpoint(to, &cl.ip, &cl.port) < 0) {
+    if (!to) {
         fprintf(stderr, "synack connect: give the server as --to ADDR:PORT\n");
+        return 2;
+    }
+    if (netrun_parse_endpoint(to, &cl.ip, &cl.port) < 0) {
+        fprintf(stderr, "synack connect: --to %s: not ADDR:PORT (IPv4, port 1 to 65535)\n", to);
+        return 2;
+    }
+    const char *why = cl.ip == o.ip ? "synack's own --ip"
+                                    : netrun_addr_problem(cl.ip, o.ip, o.prefix);
+    if (why) {
+        fprintf(stderr, "synack connect: --to %s: %s, not a server's address\n", to, why);
         return 2;
     }
     if (send_path && bytes_set) {
@@ -364,20 +395,22 @@ int connect_main(int argc, char **argv)
     uint8_t *file = NULL;
     if (send_path) {
         if (load_file(send_path, &file, &cl.len) < 0) {
-            fprintf(stderr, "synack connect: %s: %s\n", send_path, strerror(errno));
+            fprintf(stderr, "synack connect: --send %s: %s\n", send_path, strerror(errno));
             return 1;
         }
         cl.data = file;
     }
     if (out_path) {
+        cl.out_path = out_path;
         cl.out = strcmp(out_path, "-") ? fopen(out_path, "wb") : stdout;
         if (!cl.out) {
-            fprintf(stderr, "synack connect: %s: %s\n", out_path, strerror(errno));
+            fprintf(stderr, "synack connect: --out %s: %s\n", out_path, strerror(errno));
             free(file);
             return 1;
         }
     }
     dev_loop_catch_signals();
+    netrun_catch_usr1();
     int status = 1;
     cl.conns = calloc(cl.parallel, sizeof(cconn));
     if (!cl.conns || netrun_open(&cl.net, &o, "connect", on_event, &cl) < 0)
@@ -413,6 +446,8 @@ int connect_main(int argc, char **argv)
     }
     if (cl.first_err)
         fprintf(stderr, "synack connect: %s\n", cl.first_msg);
+    if (o.counters)
+        netrun_print_counters(&cl.net, stderr, "counters at exit");
     if (cl.mismatch)
         fprintf(stderr, "synack connect: data mismatch: the echo differs from what was sent\n");
     status = ok ? 0 : 1;
@@ -423,12 +458,17 @@ out:
             synack_sock_set_user(cl.conns[i].k, NULL);
             synack_abort(cl.conns[i].k);
         }
-    if (cl.net.d)
-        netrun_close(&cl.net);
-    if (cl.out && cl.out != stdout)
-        fclose(cl.out);
-    else if (cl.out)
-        fflush(cl.out);
+    if (cl.net.d && netrun_close(&cl.net) < 0)
+        status = 1;
+    char what[300];
+    snprintf(what, sizeof what, "--out %s", out_path ? out_path : "");
+    if (cl.out_failed) { /* said already (for stdout too: status 1 keeps main quiet) */
+        if (cl.out != stdout)
+            fclose(cl.out);
+        status = 1;
+    } else if (opts_close_output(cl.out, "connect", what) < 0) {
+        status = 1;
+    }
     free(cl.conns);
     free(file);
     return status;

@@ -350,24 +350,9 @@ static const scenario *find_scenario(const char *name) {
 }
 
 static int apply_sysctls(const demo_options *o, synack_config *cfg, char *err, size_t errlen) {
-    for (size_t i = 0; i < o->nsysctl; i++) {
-        const char *kv = o->sysctl[i];
-        char name[128];
-        int rc = kv[0] == '=' ? OPTS_KNOB_NOT_KV : opts_knob_set(cfg, kv, name, sizeof name);
-        if (rc == OPTS_KNOB_NOT_KV) {
-            snprintf(err, errlen, "-o %s: expected NAME=VALUE", kv);
+    for (size_t i = 0; i < o->nsysctl; i++)
+        if (opts_knob_apply(cfg, o->sysctl[i], err, errlen) < 0)
             return -1;
-        }
-        if (rc == -ENOENT || rc == OPTS_KNOB_LONG) { /* no knob's name is that long */
-            snprintf(err, errlen, "-o %s: unknown knob '%s' (try net.ipv4.tcp_msl, "
-                     "net.ipv4.tcp_timestamps, ...)", kv, name);
-            return -1;
-        }
-        if (rc < 0) {
-            snprintf(err, errlen, "-o %s: bad value '%s' for %s", kv, strchr(kv, '=') + 1, name);
-            return -1;
-        }
-    }
     return 0;
 }
 
@@ -421,13 +406,13 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
         return -1;
     }
     if (o->pcap_path && sim_set_pcap(d.s, o->pcap_path) < 0) {
-        snprintf(err, errlen, "cannot write %s: %s", o->pcap_path, strerror(errno));
+        snprintf(err, errlen, "--pcap %s: %s", o->pcap_path, strerror(errno));
         goto out;
     }
     if (o->json_path) {
         d.json = strcmp(o->json_path, "-") == 0 ? stdout : fopen(o->json_path, "w");
         if (!d.json) {
-            snprintf(err, errlen, "cannot write %s: %s", o->json_path, strerror(errno));
+            snprintf(err, errlen, "--json %s: %s", o->json_path, strerror(errno));
             goto out;
         }
     }
@@ -502,12 +487,19 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
     rc = 0;
 out:
     sim_set_trace(d.s, NULL, NULL);
+    errno = 0;
+    if (d.s && o->pcap_path && sim_set_pcap(d.s, NULL) < 0 && rc == 0) {
+        snprintf(err, errlen, "--pcap %s: write error: %s", o->pcap_path,
+                 errno ? strerror(errno) : "an earlier write failed");
+        rc = -1;
+    }
     sim_free(d.s);
     ladder_free(d.lad);
-    if (d.json && d.json != stdout)
-        fclose(d.json);
-    else if (d.json)
-        fflush(d.json);
+    char why[128];
+    if (opts_close_file(d.json, why, sizeof why) < 0 && rc == 0) {
+        snprintf(err, errlen, "--json %s: %s", o->json_path, why);
+        rc = -1;
+    }
     for (int i = 0; i < 2; i++) {
         free(d.p[i].tx);
         free(d.p[i].rx);
@@ -635,6 +627,20 @@ static void usage(FILE *f) {
             "application did.\n");
 }
 
+/* What demo_run would refuse before running, as bad usage: the scenario
+ * and the -o knobs. Returns 0, or -1 with the message printed. */
+static int check_usage(const demo_options *o) {
+    char err[256];
+    synack_config cfg;
+    synack_config_init(&cfg);
+    if (!find_scenario(o->scenario))
+        snprintf(err, sizeof err, "unknown scenario '%s' (see synack demo --list)", o->scenario);
+    else if (apply_sysctls(o, &cfg, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "synack demo: %s\n", err);
+    return -1;
+}
+
 int demo_main(int argc, char **argv) {
     demo_options o;
     memset(&o, 0, sizeof o);
@@ -652,11 +658,15 @@ int demo_main(int argc, char **argv) {
             goto done;
         double d;
         uint64_t w;
+        const char *bad = NULL;
         if (knob) {
             knobs[o.nsysctl++] = v;
         } else if (opts_is_help(a)) {
             usage(stdout);
             status = 0;
+            goto done;
+        } else if (opts_is_version(a)) {
+            status = opts_print_version();
             goto done;
         } else if (!strcmp(a, "--list")) {
             size_t n;
@@ -670,31 +680,23 @@ int demo_main(int argc, char **argv) {
         } else if (!strcmp(a, "--json")) {
             o.json_path = v;
         } else if (!strcmp(a, "--seed")) {
-            if (opts_u64(v, &o.seed) < 0) {
-                fprintf(stderr, "synack demo: bad seed '%s'\n", v);
-                goto done;
-            }
+            if (opts_u64(v, &o.seed) < 0)
+                bad = "not a whole number from 0 to 18446744073709551615";
             o.seed_set = 1;
         } else if (!strcmp(a, "--delay")) {
-            if (opts_double(v, 0, 1e7, &d) < 0) {
-                fprintf(stderr, "synack demo: bad delay '%s'\n", v);
-                goto done;
-            }
-            o.delay_ns = (uint64_t)(d * 1e6);
-            if (o.delay_ns == 0)
-                o.delay_ns = 1;
+            if (opts_double(v, 0, 1e7, &d) < 0)
+                bad = "not a number of milliseconds from 0 to 10000000";
+            else
+                o.delay_ns = d * 1e6 < 1 ? 1 : (uint64_t)(d * 1e6);
         } else if (!strcmp(a, "--loss")) {
-            if (opts_double(v, 0, 1, &o.loss) < 0) {
-                fprintf(stderr, "synack demo: bad loss '%s' (0..1)\n", v);
-                goto done;
-            }
+            if (opts_double(v, 0, 1, &o.loss) < 0)
+                bad = "not a probability from 0 to 1";
             o.loss_set = 1;
         } else if (!strcmp(a, "--width")) {
-            if (opts_u64(v, &w) < 0 || w < 60 || w > 400) {
-                fprintf(stderr, "synack demo: bad width '%s' (60..400)\n", v);
-                goto done;
-            }
-            o.style.width = (int)w;
+            if (opts_u64(v, &w) < 0 || w < 60 || w > 400)
+                bad = "not a width from 60 to 400";
+            else
+                o.style.width = (int)w;
         } else if (!strcmp(a, "--absolute")) {
             o.style.absolute = 1;
         } else if (!strcmp(a, "--ascii")) {
@@ -702,7 +704,7 @@ int demo_main(int argc, char **argv) {
         } else if (opts_is(a, "--quiet", "-q")) {
             quiet = 1;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "synack demo: unknown option '%s' (see synack demo --help)\n", a);
+            status = opts_usage_error("demo", a, "unknown option");
             goto done;
         } else if (!o.scenario) {
             o.scenario = a;
@@ -711,12 +713,19 @@ int demo_main(int argc, char **argv) {
                     o.scenario, a);
             goto done;
         }
+        if (bad) {
+            fprintf(stderr, "synack demo: %s %s: %s\n", a, v, bad);
+            goto done;
+        }
     }
     o.sysctl = knobs;
     if (quiet || (o.json_path && !strcmp(o.json_path, "-")))
         o.out = NULL;
+    if (check_usage(&o) < 0)
+        goto done;
     demo_result res;
     char err[256];
+    status = 1; /* from here on a failure is the run's, not the command line's */
     if (demo_run(&o, &res, err, sizeof err) < 0) {
         fprintf(stderr, "synack demo: %s\n", err);
         goto done;

@@ -69,8 +69,9 @@ typedef struct demo_scenario_info {
 /* The scenarios, in the order `--help` lists them. */
 const demo_scenario_info *demo_scenarios(size_t *count);
 
-/* Run one scenario. Returns 0, or -1 with a message in `err` (unknown
- * scenario, bad -o knob, pcap/json file not writable, ...). */
+/* Run one scenario. Returns 0, or -1 with a one-line message in `err`
+ * (unknown scenario, bad -o knob, pcap/json file not writable or a write to
+ * it failed, ...). */
 int demo_run(const demo_options *opt, demo_result *res, char *err, size_t errlen);
 
 /* 1 if the side's connection went through `state`. */

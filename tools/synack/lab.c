@@ -2,6 +2,7 @@
  * series, JSON/CSV output, a small SVG line-plot writer and the command. */
 #include "lab.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ static const lab_experiment EXPERIMENTS[] = {
     {"port-exhaustion", "one client opens connections to one server port as fast as it can "
                         "for 3 virtual minutes: the ports / TIME-WAIT ceiling, then with "
                         "tcp_tw_reuse, a wider port range and a shorter MSL",
-     lab_port_exhaustion},
+     lab_port_exhaustion, 1},
     {"why-time-wait", "a delayed duplicate corrupts a new incarnation when TIME-WAIT is cut "
                       "to zero; a lost last ACK leaves the peer a RST",
      lab_why_time_wait},
@@ -21,13 +22,13 @@ static const lab_experiment EXPERIMENTS[] = {
      lab_why_three_way},
     {"why-four-way", "half-close: the ACK of a FIN and the peer's own FIN are separate "
                      "because CLOSE-WAIT lasts as long as the application needs",
-     lab_why_four_way},
+     lab_why_four_way, 1},
     {"tw-reuse", "tcp_tw_reuse's rules on the client: timestamps, 1 s since the last one, "
                  "ISS above the old SND.NXT, PAWS guarding the reused 4-tuple",
      lab_tw_reuse},
     {"tw-recycle-nat", "tcp_tw_recycle=1 behind a NAT drops SYNs silently; per-connection "
                        "timestamp offsets hurt even one client: why Linux removed it",
-     lab_tw_recycle_nat},
+     lab_tw_recycle_nat, 1},
 };
 
 const lab_experiment *lab_experiments(size_t *count) {
@@ -126,15 +127,11 @@ void lab_write_json(const lab_result *r, const char *experiment, FILE *out) {
     fprintf(out, "}\n");
 }
 
-int lab_write_csv(const lab_result *r, const char *path) {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
+void lab_write_csv(const lab_result *r, FILE *f) {
     fprintf(f, "series,%s,%s\n", r->xlabel[0] ? r->xlabel : "x", r->ylabel[0] ? r->ylabel : "y");
     for (int i = 0; i < r->nseries; i++)
         for (size_t j = 0; j < r->series[i].n; j++)
             fprintf(f, "%s,%.6g,%.6g\n", r->series[i].name, r->series[i].x[j], r->series[i].y[j]);
-    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* A "nice" step for about `n` ticks over `range`. */
@@ -159,7 +156,7 @@ static void svg_text(FILE *f, double x, double y, const char *anchor, int size, 
     fputs("</text>\n", f);
 }
 
-int lab_write_svg(const lab_result *r, const char *path) {
+void lab_write_svg(const lab_result *r, FILE *f) {
     static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
                                          "#8c564b"};
     const double W = 800, H = 450, L = 80, R = 20, T = 40, B = 60;
@@ -179,9 +176,6 @@ int lab_write_svg(const lab_result *r, const char *path) {
         ymax = ymin + 1;
     double ys = nice_step(ymax - ymin, 5);
     ymax = ceil(ymax / ys) * ys;
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
             W, H);
@@ -222,13 +216,14 @@ int lab_write_svg(const lab_result *r, const char *path) {
 #undef PX
 #undef PY
     fprintf(f, "</svg>\n");
-    return fclose(f) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ the command */
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: synack lab EXPERIMENT [--json] [--csv FILE] [--plot FILE.svg] [--seed N]\n\n"
+    fprintf(f, "usage: synack lab EXPERIMENT [--json] [--csv FILE|-] [--plot FILE.svg|-]\n"
+               "                             [--seed N]\n"
+               "       synack lab --list\n\n"
                "Experiments about TCP's connection lifecycle, run in the simulator in virtual\n"
                "time. Each prints an explanation and a result table.\n\nexperiments:\n");
     size_t n;
@@ -237,66 +232,169 @@ static void usage(FILE *f) {
         fprintf(f, "  %-16s %s\n", e[i].name, e[i].summary);
     fprintf(f, "\noptions:\n"
                "  --json          print the key figures as one JSON object instead\n"
-               "  --csv FILE      write the series (a header row naming the axes, then series,x,y rows)\n"
-               "  --plot FILE     draw the series as an SVG line plot\n"
-               "  --seed N        simulator seed (default 1)\n");
+               "  --csv FILE|-    write the series (a header row naming the axes, then series,x,y\n"
+               "                  rows); '-' writes them to stdout instead of the text\n"
+               "  --plot FILE|-   draw the series as an SVG line plot ('-': to stdout)\n"
+               "  --seed N        simulator seed, 0 to 18446744073709551615 (default 1)\n"
+               "  --list          list the experiment names\n"
+               "  --version       print the version\n\n"
+               "--csv and --plot apply to port-exhaustion, why-four-way and tw-recycle-nat;\n"
+               "their files are opened before the run. Exit status: 0, 1 when a file could\n"
+               "not be opened or written, 2 on bad usage.\n");
 }
 
-int lab_main(int argc, char **argv) {
-    const char *name = NULL, *csv = NULL, *plot = NULL;
-    int json = 0;
-    lab_options o = {stdout, 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (opts_is_help(a)) {
-            usage(stdout);
-            return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = 1;
-        } else if ((!strcmp(a, "--csv") || !strcmp(a, "--plot") || !strcmp(a, "--seed")) &&
-                   i + 1 < argc) {
-            if (!strcmp(a, "--csv"))
-                csv = argv[++i];
-            else if (!strcmp(a, "--plot"))
-                plot = argv[++i];
-            else
-                o.seed = strtoull(argv[++i], NULL, 0);
-        } else if (a[0] == '-') {
-            fprintf(stderr, "synack lab: unknown option '%s'\n", a);
-            usage(stderr);
+static const lab_experiment *find_experiment(const char *name) {
+    size_t n;
+    const lab_experiment *e = lab_experiments(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(e[i].name, name))
+            return &e[i];
+    return NULL;
+}
+
+/* One series output: --csv or --plot, its path, and its stream. */
+typedef struct lab_output {
+    const char *opt, *path;
+    FILE *f;
+} lab_output;
+
+/* Open the series outputs before the run, so a bad path fails at once
+ * instead of after it. Returns 0, or 1 (message printed). */
+static int open_outputs(lab_output *out, int nout) {
+    for (int i = 0; i < nout; i++) {
+        if (!out[i].path)
+            continue;
+        out[i].f = strcmp(out[i].path, "-") ? fopen(out[i].path, "w") : stdout;
+        if (!out[i].f) {
+            fprintf(stderr, "synack lab: %s %s: %s\n", out[i].opt, out[i].path, strerror(errno));
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Close the outputs unwritten (a file stays empty). */
+static void close_outputs(lab_output *out, int nout) {
+    for (int i = 0; i < nout; i++)
+        if (out[i].f && out[i].f != stdout)
+            fclose(out[i].f);
+}
+
+/* Write and close the outputs. Returns 0, or 1 (message printed). */
+static int write_outputs(const lab_result *r, lab_output *out, int nout) {
+    int status = 0;
+    for (int i = 0; i < nout; i++) {
+        if (!out[i].f)
+            continue;
+        char why[128];
+        snprintf(why, sizeof why, "the experiment drew no series"); /* has_series is wrong */
+        if (r->nseries > 0 && out[i].opt[2] == 'c')
+            lab_write_csv(r, out[i].f);
+        else if (r->nseries > 0)
+            lab_write_svg(r, out[i].f);
+        if (opts_close_file(out[i].f, why, sizeof why) < 0 || r->nseries == 0) {
+            fprintf(stderr, "synack lab: %s %s: %s\n", out[i].opt, out[i].path, why);
+            status = 1;
+        }
+        out[i].f = NULL;
+    }
+    return status;
+}
+
+/* The command line's own errors, before anything runs. 0, or 2 (message
+ * printed). */
+static int check_usage(const char *name, int json, const lab_output *out, int nout) {
+    if (!name) {
+        fprintf(stderr, "synack lab: give an experiment (synack lab --list names them)\n");
+        return 2;
+    }
+    const lab_experiment *e = find_experiment(name);
+    if (!e) {
+        fprintf(stderr, "synack lab: unknown experiment '%s' (see synack lab --list)\n", name);
+        return 2;
+    }
+    int to_stdout = json;
+    for (int i = 0; i < nout; i++) {
+        if (!out[i].path)
+            continue;
+        if (!e->has_series) {
+            fprintf(stderr, "synack lab: %s %s: %s has no series (port-exhaustion, "
+                            "why-four-way and tw-recycle-nat have)\n",
+                    out[i].opt, out[i].path, name);
             return 2;
-        } else if (!name) {
-            name = a;
-        } else {
-            fprintf(stderr, "synack lab: one experiment at a time\n");
+        }
+        if (!strcmp(out[i].path, "-") && to_stdout++) {
+            fprintf(stderr, "synack lab: %s -: stdout already carries %s\n", out[i].opt,
+                    json ? "--json" : out[0].opt);
             return 2;
         }
     }
-    if (!name) {
-        usage(stderr);
-        return 2;
+    return 0;
+}
+
+int lab_main(int argc, char **argv) {
+    const char *name = NULL;
+    int json = 0;
+    lab_options o = {stdout, 1};
+    lab_output out[2] = {{"--csv", NULL, NULL}, {"--plot", NULL, NULL}};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (opts_is_help(a)) {
+            usage(stdout);
+            return 0;
+        } else if (opts_is_version(a)) {
+            return opts_print_version();
+        } else if (!strcmp(a, "--list")) {
+            size_t n;
+            const lab_experiment *e = lab_experiments(&n);
+            for (size_t k = 0; k < n; k++)
+                printf("%s\n", e[k].name);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else if (!strcmp(a, "--csv") || !strcmp(a, "--plot") || !strcmp(a, "--seed")) {
+            if (!(v = opts_value("lab", argc, argv, &i)))
+                return 2;
+            if (a[2] != 's')
+                out[a[2] == 'c' ? 0 : 1].path = v;
+            else if (opts_u64(v, &o.seed) < 0) {
+                fprintf(stderr, "synack lab: --seed %s: not a whole number from 0 to "
+                                "18446744073709551615\n", v);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            return opts_usage_error("lab", a, "unknown option");
+        } else if (!name) {
+            name = a;
+        } else {
+            fprintf(stderr, "synack lab: one experiment at a time ('%s' and '%s')\n", name, a);
+            return 2;
+        }
     }
-    if (json)
+    int status = check_usage(name, json, out, 2);
+    if (status)
+        return status;
+    if (open_outputs(out, 2)) {
+        close_outputs(out, 2);
+        return 1;
+    }
+    int csv_out = out[0].path && !strcmp(out[0].path, "-");
+    int plot_out = out[1].path && !strcmp(out[1].path, "-");
+    if (json || csv_out || plot_out)
         o.out = NULL;
     lab_result r;
     if (lab_run(name, &o, &r) < 0) {
-        fprintf(stderr, "synack lab: unknown experiment '%s'\n", name);
-        usage(stderr);
-        return 2;
+        fprintf(stderr, "synack lab: %s: the experiment could not run (out of memory)\n", name);
+        close_outputs(out, 2);
+        lab_result_free(&r);
+        return 1;
     }
-    int status = 0;
     if (json)
         lab_write_json(&r, name, stdout);
-    if (csv && (r.nseries == 0 || lab_write_csv(&r, csv) < 0)) {
-        fprintf(stderr, "synack lab: %s: %s\n", csv, r.nseries ? "cannot write" : "no series in this experiment");
-        status = 1;
-    }
-    if (plot && (r.nseries == 0 || lab_write_svg(&r, plot) < 0)) {
-        fprintf(stderr, "synack lab: %s: %s\n", plot, r.nseries ? "cannot write" : "no series in this experiment");
-        status = 1;
-    }
-    if (!json && (csv || plot) && status == 0)
-        printf("\nwrote%s%s%s%s\n", csv ? " " : "", csv ? csv : "", plot ? " " : "", plot ? plot : "");
+    status = write_outputs(&r, out, 2);
+    if (!json && !csv_out && !plot_out && (out[0].path || out[1].path) && status == 0)
+        printf("\nwrote%s%s%s%s\n", out[0].path ? " " : "", out[0].path ? out[0].path : "",
+               out[1].path ? " " : "", out[1].path ? out[1].path : "");
     lab_result_free(&r);
     return status;
 }

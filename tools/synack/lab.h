@@ -43,6 +43,7 @@ typedef struct lab_experiment {
     const char *name;
     const char *summary;
     int (*run)(const lab_options *o, lab_result *r);
+    int has_series;  /* it fills series: --csv and --plot apply */
 } lab_experiment;
 
 const lab_experiment *lab_experiments(size_t *count);
@@ -59,9 +60,10 @@ void lab_set_fig(lab_result *r, const char *name, double value);
 int lab_add_series(lab_result *r, const char *name);
 void lab_point(lab_result *r, int series, double x, double y);
 
-/* Output helpers. */
-int lab_write_csv(const lab_result *r, const char *path);
-int lab_write_svg(const lab_result *r, const char *path);
+/* Output helpers: write the series to `f` (the caller closes it and checks
+ * for write errors). */
+void lab_write_csv(const lab_result *r, FILE *f);
+void lab_write_svg(const lab_result *r, FILE *f);
 void lab_write_json(const lab_result *r, const char *experiment, FILE *out);
 
 /* A counter of a stack by its nstat name (0 if no such counter). */

@@ -5,6 +5,7 @@
 #include "connect.h"
 #include "demo.h"
 #include "lab.h"
+#include "opts.h"
 #include "serve.h"
 
 static void usage(FILE *f) {
@@ -17,10 +18,14 @@ static void usage(FILE *f) {
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "\n"
-            "Run 'synack COMMAND --help' for a command's options.\n");
+            "  --version         print the version\n"
+            "\n"
+            "Run 'synack COMMAND --help' for a command's options. Exit status: 0, 1 when\n"
+            "something failed at run time (a file, a device, the connection), 2 for bad\n"
+            "usage; the reason is one line on stderr.\n");
 }
 
-int main(int argc, char **argv) {
+static int run(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -30,6 +35,8 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    if (opts_is_version(cmd))
+        return opts_print_version();
     if (!strcmp(cmd, "demo"))
         return demo_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
@@ -38,7 +45,16 @@ int main(int argc, char **argv) {
         return connect_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "lab"))
         return lab_main(argc - 1, argv + 1);
-    fprintf(stderr, "synack: %s: unknown command\n", cmd);
-    usage(stderr);
+    fprintf(stderr, "synack: %s: unknown command (see synack --help)\n", cmd);
     return 2;
+}
+
+int main(int argc, char **argv) {
+    int status = run(argc, argv);
+    /* Output that never arrived is a failure, not a success: `synack demo
+     * > /dev/full` exits 1. */
+    const char *cmd = argc > 1 && argv[1][0] != '-' ? argv[1] : "";
+    if (status == 0 && opts_close_output(stdout, cmd, "standard output") < 0)
+        status = 1;
+    return status;
 }

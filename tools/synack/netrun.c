@@ -1,7 +1,11 @@
 /* netrun.c — shared set-up of `synack serve` and `synack connect` (see netrun.h). */
 #include "netrun.h"
 
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <ifaddrs.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -17,12 +21,12 @@ const char NETRUN_HELP[] =
     "  --tun IF             bare IPv4 packets through TUN interface IF (same rules)\n"
     "  --packet IF          an AF_PACKET socket on existing interface IF, e.g. one end\n"
     "                       of a veth pair (promiscuous while running)\n"
-    "  --ip ADDR/PREFIX     synack's own address and subnet, e.g. 10.77.0.2/24\n"
-    "                       (must not be the kernel's address on IF)\n"
+    "  --ip ADDR/PREFIX     synack's own address and subnet, e.g. 10.77.0.2/24; a\n"
+    "                       unicast host address, not the kernel's own\n"
     "  --mac MAC            synack's MAC (Ethernet links); default 02:00 followed by\n"
     "                       the four bytes of --ip\n"
-    "  --gw ADDR            next hop for destinations outside the subnet (default:\n"
-    "                       none; such destinations are unreachable)\n"
+    "  --gw ADDR            next hop for destinations outside the subnet, a host on\n"
+    "                       it (default: none; such destinations are unreachable)\n"
     "  -o NAME=VALUE        set a sysctl knob, Linux names, with or without the\n"
     "                       net.ipv4. prefix (e.g. -o net.ipv4.tcp_sack=0); repeatable\n"
     "  --pcap FILE          write every frame in and out to FILE (pcap, wall-clock\n"
@@ -37,15 +41,25 @@ const char NETRUN_HELP[] =
     "                       carries a virtio-net header (IFF_VNET_HDR), the kernel\n"
     "                       hands over large TCP segments with checksums left\n"
     "                       partial, and synack hands it segments up to 64 KiB for\n"
-    "                       the kernel to cut to the MTU (TSO)\n";
+    "                       the kernel to cut to the MTU (TSO)\n"
+    "  --counters           print the stack's non-zero counters on stderr at exit, in\n"
+    "                       nstat's format (#header, then Name value lines); SIGUSR1\n"
+    "                       prints them at any time, with or without this option\n"
+    "  --version            print the version\n";
 
 static int parse_percent(const char *v, double *out)
 {
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v || (*end && strcmp(end, "%")) || d < 0 || d > 100)
+    char num[32];
+    size_t n = strlen(v);
+    if (n && v[n - 1] == '%')
+        n--;
+    if (n >= sizeof num)
         return -1;
-    *out = d / 100.0;
+    memcpy(num, v, n);
+    num[n] = '\0';
+    if (opts_double(num, 0, 100, out) < 0)
+        return -1;
+    *out /= 100.0;
     return 0;
 }
 
@@ -65,7 +79,8 @@ static int parse_impair(const char *spec, dev_impair *imp)
         if (!strcmp(item, "delay")) {
             double d = strtod(v, &end);
             double mul = !strcmp(end, "ms") ? 1e6 : !strcmp(end, "us") ? 1e3 : !strcmp(end, "s") ? 1e9 : -1;
-            if (end == v || mul < 0 || d < 0)
+            /* up to a minute; nan and inf never pass */
+            if (end == v || mul < 0 || !(d >= 0 && d * mul <= 60e9))
                 return -1;
             imp->delay_ns = (uint64_t)(d * mul);
         } else if (!strcmp(item, "loss")) {
@@ -78,8 +93,9 @@ static int parse_impair(const char *spec, dev_impair *imp)
             if (parse_percent(v, &imp->dup) < 0)
                 return -1;
         } else if (!strcmp(item, "limit") || !strcmp(item, "seed")) {
-            unsigned long long n = strtoull(v, &end, 10);
-            if (*end || end == v)
+            const char *rest;
+            uint64_t n;
+            if (opts_u64_head(v, 10, &n, &rest) < 0 || *rest || (item[0] == 'l' && n > 1000000))
                 return -1;
             if (item[0] == 'l')
                 imp->limit = (unsigned)n;
@@ -130,8 +146,13 @@ static int parse_value(netrun_opts *o, const char *cmd, const char *a, const cha
                 return -1;
             }
         }
-        if (synack_ip_parse(buf, &o->ip) < 0 || !o->ip) {
+        if (synack_ip_parse(buf, &o->ip) < 0) {
             fprintf(stderr, "synack %s: --ip %s: not an IPv4 address\n", cmd, v);
+            return -1;
+        }
+        const char *why = netrun_addr_problem(o->ip, o->ip, (uint8_t)prefix);
+        if (why) {
+            fprintf(stderr, "synack %s: --ip %s: %s, not a host's own\n", cmd, v, why);
             return -1;
         }
         o->prefix = (uint8_t)prefix;
@@ -184,6 +205,10 @@ int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i)
         o->trace = 1;
         return 1;
     }
+    if (!strcmp(a, "--counters")) {
+        o->counters = 1;
+        return 1;
+    }
     return 0;
 }
 
@@ -200,6 +225,10 @@ int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, 
         *status = 0;
         return -1;
     }
+    if (opts_is_version(a)) {
+        *status = opts_print_version();
+        return -1;
+    }
     if (opts_is(a, "--quiet", "-q")) {
         *quiet = 1;
         return 1;
@@ -207,8 +236,53 @@ int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, 
     return 0;
 }
 
+const char *netrun_addr_problem(uint32_t a, uint32_t ip, uint8_t prefix)
+{
+    if (a == 0xffffffffu)
+        return "the broadcast address";
+    if ((a >> 24) == 0)
+        return "in 0.0.0.0/8";
+    if ((a >> 24) == 127)
+        return "a loopback address";
+    if ((a >> 28) == 0xe)
+        return "a multicast address";
+    if ((a >> 28) == 0xf)
+        return "a reserved address (240.0.0.0/4)";
+    uint32_t host = prefix >= 32 ? 0 : 0xffffffffu >> prefix;
+    if (prefix <= 30 && (a & ~host) == (ip & ~host)) {
+        if ((a & host) == host)
+            return "the subnet's broadcast address";
+        if ((a & host) == 0)
+            return "the subnet's network address";
+    }
+    return NULL;
+}
+
+/* The interface on which the kernel (this namespace) has address `ip`, in
+ * `ifname`: 1, or 0 when it has not. */
+static int kernel_has(uint32_t ip, char *ifname, size_t len)
+{
+    struct ifaddrs *all;
+    if (getifaddrs(&all) < 0)
+        return 0;
+    int found = 0;
+    for (struct ifaddrs *i = all; i && !found; i = i->ifa_next) {
+        struct sockaddr_in sin;
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        memcpy(&sin, i->ifa_addr, sizeof sin);
+        if (ntohl(sin.sin_addr.s_addr) == ip) {
+            snprintf(ifname, len, "%s", i->ifa_name);
+            found = 1;
+        }
+    }
+    freeifaddrs(all);
+    return found;
+}
+
 int netrun_check(const netrun_opts *o, const char *cmd)
 {
+    char ip[16], ifname[64], err[256];
     if (!o->kind_set) {
         fprintf(stderr, "synack %s: give an interface: --tap IF, --tun IF or --packet IF\n", cmd);
         return -1;
@@ -221,7 +295,96 @@ int netrun_check(const netrun_opts *o, const char *cmd)
         fprintf(stderr, "synack %s: --offload needs --tap\n", cmd);
         return -1;
     }
+    synack_config cfg;
+    synack_config_init(&cfg);
+    for (size_t i = 0; i < o->nknobs; i++) {
+        if (opts_knob_apply(&cfg, o->knobs[i], err, sizeof err) < 0) {
+            fprintf(stderr, "synack %s: %s\n", cmd, err);
+            return -1;
+        }
+    }
+    fmt_ip(o->ip, ip);
+    if (kernel_has(o->ip, ifname, sizeof ifname)) {
+        fprintf(stderr, "synack %s: --ip %s: the kernel has this address (on %s); give synack "
+                        "one of its own on the subnet\n", cmd, ip, ifname);
+        return -1;
+    }
+    if (o->gw) {
+        uint32_t mask = 0xffffffffu << (32 - o->prefix);
+        const char *why = o->gw == o->ip ? "synack's own --ip"
+                          : netrun_addr_problem(o->gw, o->ip, o->prefix);
+        if (!why && (o->gw & mask) != (o->ip & mask))
+            why = "not on --ip's subnet";
+        if (why) {
+            fprintf(stderr, "synack %s: --gw %s: %s\n", cmd, fmt_ip(o->gw, ip), why);
+            return -1;
+        }
+    }
     return 0;
+}
+
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_seen = 1;
+}
+
+void netrun_catch_usr1(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sa.sa_flags = SA_RESTART; /* a read or write it interrupts goes on */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+}
+
+int netrun_usr1(void)
+{
+    if (!usr1_seen)
+        return 0;
+    usr1_seen = 0;
+    return 1;
+}
+
+/* SYNACK_DROP_TW_PAWS -> "SynackDropTwPaws". */
+static void drop_counter_name(int drop, char *buf, size_t len)
+{
+#define DROP_ID(id, text) #id,
+    static const char *const ids[] = {SYNACK_DROPS(DROP_ID)};
+#undef DROP_ID
+    size_t n = (size_t)snprintf(buf, len, "SynackDrop");
+    int upper = 1;
+    for (const char *p = ids[drop]; *p && n + 1 < len; p++) {
+        if (*p == '_') {
+            upper = 1;
+            continue;
+        }
+        buf[n++] = (char)(upper ? toupper((unsigned char)*p) : tolower((unsigned char)*p));
+        upper = 0;
+    }
+    buf[n] = '\0';
+}
+
+void netrun_print_counters(const netrun *r, FILE *f, const char *when)
+{
+    fprintf(f, "#synack %s: %s\n", r->cmd, when);
+    const synack_counters *c = synack_get_counters(r->s);
+    for (size_t i = 0; i < synack_counter_count(); i++) {
+        uint64_t v = synack_counter_value(c, i);
+        if (v)
+            fprintf(f, "%-31s %llu\n", synack_counter_name(i), (unsigned long long)v);
+    }
+    for (int d = 1; d < SYNACK_DROP_COUNT; d++) {
+        uint64_t v = synack_drop_count(r->s, d);
+        char name[64];
+        drop_counter_name(d, name, sizeof name);
+        if (v)
+            fprintf(f, "%-31s %llu\n", name, (unsigned long long)v);
+    }
+    fflush(f);
 }
 
 static void os_random(void *ctx, void *buf, size_t len)
@@ -283,6 +446,8 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
                 void *event_ctx)
 {
     memset(r, 0, sizeof(*r));
+    r->cmd = cmd;
+    r->pcap_path = o->pcap_path;
     char err[256];
     /* --offload: the stack still computes and verifies every TCP checksum
      * (the device completes the kernel's partial ones and turns ours into
@@ -325,15 +490,8 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
         goto bad;
     }
     for (size_t i = 0; i < o->nknobs; i++) {
-        char name[128];
-        int rc = opts_knob_set(&cfg, o->knobs[i], name, sizeof name);
-        if (rc > 0) {
-            fprintf(stderr, "synack %s: -o %s: expected NAME=VALUE\n", cmd, o->knobs[i]);
-            goto bad;
-        }
-        if (rc < 0) {
-            fprintf(stderr, "synack %s: -o %s: %s\n", cmd, o->knobs[i],
-                    rc == -ENOENT ? "unknown knob" : "bad value");
+        if (opts_knob_apply(&cfg, o->knobs[i], err, sizeof err) < 0) { /* netrun_check did */
+            fprintf(stderr, "synack %s: %s\n", cmd, err);
             goto bad;
         }
     }
@@ -353,7 +511,7 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
                             cfg.link == SYNACK_LINK_IP ? PCAP_LINKTYPE_RAW : PCAP_LINKTYPE_ETHERNET,
                             PCAP_NSEC);
         if (!r->pcap) {
-            fprintf(stderr, "synack %s: %s: %s\n", cmd, o->pcap_path, strerror(errno));
+            fprintf(stderr, "synack %s: --pcap %s: %s\n", cmd, o->pcap_path, strerror(errno));
             goto bad;
         }
         dev_loop_set_pcap(r->loop, r->pcap);
@@ -376,15 +534,20 @@ bad:
     return -1;
 }
 
-void netrun_close(netrun *r)
+int netrun_close(netrun *r)
 {
     if (r->d)
         dev_flush(r->d);
     synack_stack_free(r->s);
     dev_loop_free(r->loop);
     dev_close(r->d);
-    pcap_close(r->pcap);
+    errno = 0;
+    int rc = pcap_close(r->pcap);
+    if (rc < 0)
+        fprintf(stderr, "synack %s: --pcap %s: write error: %s\n", r->cmd, r->pcap_path,
+                errno ? strerror(errno) : "an earlier write failed");
     memset(r, 0, sizeof(*r));
+    return rc;
 }
 
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port)

@@ -34,6 +34,7 @@ typedef struct netrun_opts {
     int impaired;
     dev_impair impair;
     int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
+    int counters;  /* --counters: print the stack's counters on exit */
 } netrun_opts;
 
 /* The help text for the options above. */
@@ -44,13 +45,21 @@ extern const char NETRUN_HELP[];
  * value (message printed with `cmd` as prefix). */
 int netrun_parse(netrun_opts *o, const char *cmd, int argc, char **argv, int *i);
 /* The start of serve's and connect's argument loops: argv[*i] as a shared
- * option, -h/--help (`usage` on stdout) or --quiet/-q (*quiet = 1).
- * Returns 1 when it was one of those, 0 when not, -1 when the command is to
- * exit with *status (0 after --help, 2 on a bad value, message printed). */
+ * option, -h/--help (`usage` on stdout), --version or --quiet/-q (*quiet =
+ * 1). Returns 1 when it was one of those, 0 when not, -1 when the command is
+ * to exit with *status (0 after --help or --version, 2 on a bad value,
+ * message printed). */
 int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, int *i,
                         void (*usage)(FILE *), int *quiet, int *status);
-/* Check the required ones are there. Returns 0 or -1 (message printed). */
+/* Check the required ones are there and agree: the -o knobs exist and take
+ * their values, --gw is a host on --ip's subnet, --ip is not the kernel's
+ * own address. Returns 0 or -1 (one-line message printed): bad usage. */
 int netrun_check(const netrun_opts *o, const char *cmd);
+
+/* Why `a` cannot be a host's unicast address, given a subnet ip/prefix
+ * (0.0.0.0/8, loopback, multicast, 240.0.0.0/4, the broadcast address, the
+ * subnet's network or broadcast address), or NULL when it can be. */
+const char *netrun_addr_problem(uint32_t a, uint32_t ip, uint8_t prefix);
 
 typedef struct netrun {
     dev *d;
@@ -59,14 +68,25 @@ typedef struct netrun {
     pcap_writer *pcap;
     uint64_t t0;   /* monotonic start, for trace times */
     int trace;
+    const char *cmd, *pcap_path;
 } netrun;
 
 /* Open device, pcap, stack (with `event` as the socket event hook) and
  * announce our address. Returns 0 or -1 (message printed). */
 int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
                 void *event_ctx);
-/* Close everything netrun_open opened (removes a TAP/TUN it created). */
-void netrun_close(netrun *r);
+/* Close everything netrun_open opened (removes a TAP/TUN it created).
+ * Returns 0, or -1 when a write to --pcap failed (message printed). */
+int netrun_close(netrun *r);
+
+/* Make SIGUSR1 ask for the counters: the handler only raises a flag, which
+ * netrun_usr1 reads (and clears) from the loop. */
+void netrun_catch_usr1(void);
+int netrun_usr1(void);
+/* The stack's non-zero counters on `f` in nstat's format: a "#synack CMD:
+ * WHEN" header, then one "Name value" line each (the nstat counters, then
+ * the per-reason drops as SynackDrop<Reason>). */
+void netrun_print_counters(const netrun *r, FILE *f, const char *when);
 
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);

@@ -1,9 +1,13 @@
 /* opts.c — command-line pieces the subcommands share (see opts.h). */
 #include "opts.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "version.h"
 
 int opts_is_help(const char *a) { return opts_is(a, "-h", "--help"); }
 
@@ -55,8 +59,9 @@ int opts_knob_set(synack_config *cfg, const char *kv, char *name, size_t namesz)
 int opts_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
+    errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi)
+    if (errno || end == s || *end || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -66,7 +71,7 @@ int opts_double(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v = strtod(s, &end);
-    if (end == s || *end || v < lo || v > hi)
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;
@@ -87,16 +92,63 @@ int opts_u64_head(const char *s, int base, uint64_t *out, const char **rest)
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, base);
-    if (errno || end == s || s[0] == '-')
+    if (errno || end == s || !isdigit((unsigned char)s[0]))
         return -1;
     *out = v;
     *rest = end;
     return 0;
 }
 
-int opts_usage_error(const char *cmd, const char *arg, const char *why, void (*usage)(FILE *))
+int opts_knob_apply(synack_config *cfg, const char *kv, char *err, size_t errlen)
 {
-    fprintf(stderr, "synack %s: %s: %s\n", cmd, arg, why);
-    usage(stderr);
+    char name[128];
+    int rc = kv[0] == '=' ? OPTS_KNOB_NOT_KV : opts_knob_set(cfg, kv, name, sizeof name);
+    if (rc == OPTS_KNOB_NOT_KV)
+        snprintf(err, errlen, "-o %s: expected NAME=VALUE", kv);
+    else if (rc == -ENOENT || rc == OPTS_KNOB_LONG) /* no knob's name is that long */
+        snprintf(err, errlen, "-o %s: unknown knob '%s' (try net.ipv4.tcp_msl, "
+                 "net.ipv4.tcp_timestamps, ...)", kv, name);
+    else if (rc < 0)
+        snprintf(err, errlen, "-o %s: bad value '%s' for %s", kv, strchr(kv, '=') + 1, name);
+    return rc ? -1 : 0;
+}
+
+int opts_usage_error(const char *cmd, const char *arg, const char *why)
+{
+    fprintf(stderr, "synack %s: %s: %s (see synack %s --help)\n", cmd, arg, why, cmd);
     return 2;
+}
+
+int opts_is_version(const char *a) { return !strcmp(a, "--version"); }
+
+int opts_print_version(void)
+{
+    printf("synack %s\n", SYNACK_VERSION);
+    return 0;
+}
+
+int opts_close_file(FILE *f, char *why, size_t whylen)
+{
+    if (!f)
+        return 0;
+    errno = 0;
+    int bad = fflush(f) != 0;
+    int err = errno;
+    bad |= ferror(f) != 0;
+    if (f != stdout && fclose(f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
+    if (bad)
+        snprintf(why, whylen, "write error: %s", err ? strerror(err) : "an earlier write failed");
+    return bad ? -1 : 0;
+}
+
+int opts_close_output(FILE *f, const char *cmd, const char *what)
+{
+    char why[128];
+    if (opts_close_file(f, why, sizeof why) == 0)
+        return 0;
+    fprintf(stderr, "synack%s%s: %s: %s\n", *cmd ? " " : "", cmd, what, why);
+    return -1;
 }

@@ -34,19 +34,39 @@ int opts_knob(const char *cmd, int argc, char **argv, int *i, const char **kv);
  * OPTS_KNOB_LONG, or synack_config_set's error (-ENOENT: no such knob). */
 int opts_knob_set(synack_config *cfg, const char *kv, char *name, size_t namesz);
 
-/* A decimal whole number from lo to hi, nothing after it. 0, or -1 (*out
- * untouched). */
+/* A decimal whole number from lo to hi, nothing after it (no overflow). 0,
+ * or -1 (*out untouched). */
 int opts_long(const char *s, long lo, long hi, long *out);
-/* A number strtod reads from lo to hi, nothing after it. 0, or -1. */
+/* A finite number strtod reads from lo to hi, nothing after it (nan and inf
+ * never pass). 0, or -1. */
 int opts_double(const char *s, double lo, double hi, double *out);
 /* An unsigned 64-bit number as C writes it (42, 0x2a, 052). 0, or -1. */
 int opts_u64(const char *s, uint64_t *out);
 /* The unsigned number in `base` (0: as C writes it) that `s` starts with;
- * *rest is what follows it. 0, or -1 (no digits, a sign, or too large). */
+ * *rest is what follows it. 0, or -1 (not starting with a digit: a sign or
+ * a space; or too large). */
 int opts_u64_head(const char *s, int base, uint64_t *out, const char **rest);
 
-/* "synack CMD: ARG: WHY" and the usage text on stderr; returns 2, the exit
- * status of bad usage. */
-int opts_usage_error(const char *cmd, const char *arg, const char *why, void (*usage)(FILE *));
+/* Apply one -o "NAME=VALUE" like opts_knob_set. Returns 0, or -1 with the
+ * one-line reason in `err` ("-o KV: unknown knob 'NAME' (...)", ...). */
+int opts_knob_apply(synack_config *cfg, const char *kv, char *err, size_t errlen);
+
+/* One line "synack CMD: ARG: WHY (see synack CMD --help)" on stderr;
+ * returns 2, the exit status of bad usage. */
+int opts_usage_error(const char *cmd, const char *arg, const char *why);
+
+/* `a` is --version. */
+int opts_is_version(const char *a);
+/* "synack VERSION" on stdout (the one version, version.h). Returns 0. */
+int opts_print_version(void);
+
+/* Close `f` (stdout is only flushed): 0, or -1 when a write failed at any
+ * time, with "write error: REASON" in `why`. NULL is ignored. */
+int opts_close_file(FILE *f, char *why, size_t whylen);
+/* Close `f` (a file the command wrote; stdout is only flushed) and report a
+ * write error that happened at any time: "synack CMD: WHAT: write error:
+ * REASON" on stderr, with WHAT e.g. "--pcap out.pcap" or "standard output"
+ * (CMD "" for the top level). Returns 0, or -1. NULL is ignored. */
+int opts_close_output(FILE *f, const char *cmd, const char *what);
 
 #endif

@@ -355,6 +355,8 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
 static int tick(void *ctx, uint64_t now)
 {
     server *sv = ctx;
+    if (netrun_usr1())
+        netrun_print_counters(&sv->net, stderr, "counters (SIGUSR1)");
     int sig = dev_loop_signalled();
     if (sig && sv->stopping)
         return 1; /* second signal: leave at once */
@@ -379,13 +381,16 @@ static void usage(FILE *f)
             "usage: synack serve (--tap IF | --tun IF | --packet IF) --ip ADDR/PREFIX\n"
             "                    [--mac MAC] [--gw ADDR] --port PORT --app APP\n"
             "                    [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
-            "                    [--max-conns N] [--quiet]\n"
+            "                    [--counters] [--max-conns N] [--quiet]\n"
             "\n"
             "Serve TCP on a real interface with synack as the stack. Logs one line per\n"
             "connection to stdout (peer, bytes in and out, time, how it ended:\n"
             "closed = synack closed first, peer-closed = the peer closed first, reset,\n"
             "timeout, server-stopped). SIGINT or SIGTERM closes every connection, lets\n"
             "the FINs go out (0.3 s) and exits 0; a second signal exits at once.\n"
+            "SIGUSR1 prints the stack's counters on stderr (see --counters). Exits 1\n"
+            "when the device, the listen or a write (--pcap, stdout) failed, 2 on bad\n"
+            "usage.\n"
             "\n"
             "server:\n"
             "  --port PORT          TCP port to listen on\n"
@@ -424,6 +429,7 @@ int serve_main(int argc, char **argv)
     netrun_opts o;
     memset(&o, 0, sizeof o);
     int app_set = 0;
+    static const char *const valued[] = {"--port", "--app", "--max-conns", NULL};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
@@ -433,7 +439,8 @@ int serve_main(int argc, char **argv)
         if (r > 0)
             continue;
         if (i + 1 >= argc)
-            return opts_usage_error("serve", a, "unknown option or missing value", usage);
+            return opts_usage_error("serve", a, opts_is_one_of(a, valued) ? "needs a value"
+                                                                       : "unknown option");
         const char *v = argv[++i];
         long p, n;
         if (!strcmp(a, "--port")) {
@@ -465,13 +472,14 @@ int serve_main(int argc, char **argv)
                 return 2;
             }
         } else if (!strcmp(a, "--max-conns")) {
-            if (opts_long(v, 1, LONG_MAX, &n) < 0) {
-                fprintf(stderr, "synack serve: --max-conns %s: not a positive count\n", v);
+            if (opts_long(v, 1, UINT_MAX, &n) < 0) {
+                fprintf(stderr, "synack serve: --max-conns %s: not a count from 1 to %u\n", v,
+                        UINT_MAX);
                 return 2;
             }
             sv.max_conns = (unsigned)n;
         } else {
-            return opts_usage_error("serve", a, "unknown option", usage);
+            return opts_usage_error("serve", a, "unknown option");
         }
     }
     if (netrun_check(&o, "serve") < 0)
@@ -481,6 +489,7 @@ int serve_main(int argc, char **argv)
         return 2;
     }
     dev_loop_catch_signals();
+    netrun_catch_usr1();
     if (netrun_open(&sv.net, &o, "serve", on_event, &sv) < 0)
         return 1;
     synack_sock *l = synack_socket(sv.net.s);
@@ -506,6 +515,9 @@ int serve_main(int argc, char **argv)
         conn_close(sv.conns, "server-stopped");
     fprintf(stderr, "synack serve: served %llu connections\n",
                 (unsigned long long)sv.total_conns);
-    netrun_close(&sv.net);
+    if (o.counters)
+        netrun_print_counters(&sv.net, stderr, "counters at exit");
+    if (netrun_close(&sv.net) < 0)
+        status = 1;
     return status;
 }
