@@ -115,7 +115,11 @@ test: deps-test
 	$(MAKE) -j2 test-build
 	bash tests/run.sh
 
-fuzz: $(BUILD)/fuzz/fuzz_input
+$(BUILD)/fuzz/fuzz_ack: tests/fuzz/fuzz_ack.c $(CORE_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_ack.c $(CORE_SRC)
+
+fuzz: $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack
 
 deps-demo:
 	@bash scripts/deps.sh demo

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# fuzz.sh — build the libFuzzer target and fuzz synack_input for a bounded
-# time (FUZZ_TIME seconds, 60 by default) from a copy of tests/fuzz/corpus.
+# fuzz.sh — build the libFuzzer targets and fuzz each for a bounded time:
+# synack_input with arbitrary frames (FUZZ_TIME seconds, 60 by default, from
+# tests/fuzz/corpus) and the ACK path against its semantic oracle
+# (FUZZ_ACK_TIME, 45, from tests/fuzz/corpus_ack). Logs: build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -23,10 +25,27 @@ fi
 
 make --no-print-directory fuzz || { echo "fuzz.sh: make fuzz failed"; exit 1; }
 
-mkdir -p "$tmp/corpus" build/fuzz/artifacts
-cp tests/fuzz/corpus/* "$tmp/corpus/"
-build/fuzz/fuzz_input -max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=4096 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/ "$tmp/corpus"
-rc=$?
-[ $rc -eq 0 ] || echo "fuzz.sh: the fuzzer found a problem (exit $rc); inputs in build/fuzz/artifacts/"
+# run TARGET CORPUS SECONDS: fuzz from a copy of CORPUS; the log goes to
+# build/fuzz/TARGET.log, its last lines here only when something was found.
+run() {
+    local target=$1 corpus=$2 secs=$3
+    mkdir -p "$tmp/$target" build/fuzz/artifacts
+    cp "$corpus"/* "$tmp/$target/"
+    build/fuzz/"$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+        -max_len=4096 -print_final_stats=1 -artifact_prefix=build/fuzz/artifacts/"$target"- \
+        "$tmp/$target" >build/fuzz/"$target".log 2>&1
+    local rc=$?
+    if [ $rc -ne 0 ]; then
+        tail -n 30 build/fuzz/"$target".log
+        echo "fuzz.sh: $target found a problem (exit $rc); inputs in build/fuzz/artifacts/, log in build/fuzz/$target.log"
+        return 1
+    fi
+    echo "ok: $target, $secs s: $(grep -o 'Done [0-9]* runs' build/fuzz/"$target".log)"
+}
+
+rc=0
+run fuzz_input tests/fuzz/corpus "$FUZZ_TIME" || rc=1
+# The ACK path with a semantic oracle (fuzz_ack.c): no ACK of sent data is
+# refused; a truthful peer then gets every byte.
+run fuzz_ack tests/fuzz/corpus_ack "${FUZZ_ACK_TIME:-45}" || rc=1
 exit $rc
