@@ -233,6 +233,71 @@ static void receiver_sws_avoidance(void **state)
     assert_true(u.wnd >= 1000);
 }
 
+/* The same rule seen from the ACKs the peer gets anyway: while less than
+ * min(buffer / 2, MSS) is free, every ACK keeps the right edge where it was
+ * (window 0 here), so the peer never sends a silly small segment into a
+ * sliver (RFC 9293 §3.8.6.2.2: move the edge usefully or not at all). */
+static void acks_keep_the_edge_until_a_useful_move(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_window_scaling=0");
+    synack_sock *l = pkt_listen(h, 80, 8);
+    assert_int_equal(synack_setopt(l, SYNACK_SO_RCVBUF, 4096), 0);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    synack_sock *k = established_with(h, l, 8000, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[4096], buf[4096];
+    fill(data, sizeof(data), 3);
+    pkt_send(h, ACK, P, S, 8000, data, 2048, NULL);
+    pkt_expect(h, ACK, S, P + 2048);
+    pkt_send(h, ACK, P + 2048, S, 8000, data + 2048, 2048, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 0);
+    /* 100 bytes read: a retransmitted segment draws an ACK at once, and
+     * that ACK still says 0, not 100. */
+    assert_int_equal(synack_recv(k, buf, 100), 100);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P + 4000, S, 8000, data + 4000, 96, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 0);
+    /* 1,100 free, still under the MSS (1,460): still 0. */
+    assert_int_equal(synack_recv(k, buf, 1000), 1000);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P + 4000, S, 8000, data + 4000, 96, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 0);
+    /* 1,600 free: worth announcing, all of it, in a window update. */
+    assert_int_equal(synack_recv(k, buf, 500), 500);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 1600);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P + 4000, S, 8000, data + 4000, 96, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 4096).wnd, 1600);
+}
+
+/* A reader that keeps up does not cost an extra segment per read: the
+ * window update of its own goes out only once the window we announced has
+ * fallen to half of what we could announce (Linux's tcp_cleanup_rbuf);
+ * until then the peer's data is what the next ACK answers. */
+static void window_update_waits_for_half_the_buffer(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_window_scaling=0");
+    synack_sock *l = pkt_listen(h, 80, 8);
+    assert_int_equal(synack_setopt(l, SYNACK_SO_RCVBUF, 4096), 0);
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    synack_sock *k = established_with(h, l, 8000, &o);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t data[4096], buf[4096];
+    fill(data, sizeof(data), 5);
+    pkt_send(h, ACK, P, S, 8000, data, 2048, NULL);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 2048).wnd, 2048);
+    /* 1,500 read: 3,548 free, more than an MSS beyond the 2,048 announced,
+     * but 2,048 is more than half of 3,548: no segment for that. */
+    assert_int_equal(synack_recv(k, buf, 1500), 1500);
+    pkt_expect_none(h);
+    pkt_advance(h, 200); /* nothing is owed later either */
+    pkt_expect_none(h);
+    /* The rest read: 4,096 free, twice the 2,048 announced: update. */
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), 548);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 2048).wnd, 4096);
+    pkt_expect_none(h);
+}
+
 /* Data past our window's right edge is trimmed; the ACK says how much was
  * taken and that the window is now closed (RFC 9293 §3.10.7.4 first). */
 static void data_beyond_window_trimmed(void **state)
@@ -326,6 +391,8 @@ int main(void)
         cmocka_unit_test_teardown(send_within_peer_window, pkt_teardown),
         cmocka_unit_test_teardown(sws_sliver_sent_by_persist, pkt_teardown),
         cmocka_unit_test_teardown(receiver_sws_avoidance, pkt_teardown),
+        cmocka_unit_test_teardown(acks_keep_the_edge_until_a_useful_move, pkt_teardown),
+        cmocka_unit_test_teardown(window_update_waits_for_half_the_buffer, pkt_teardown),
         cmocka_unit_test_teardown(data_beyond_window_trimmed, pkt_teardown),
         cmocka_unit_test_teardown(window_scaling_after_handshake, pkt_teardown),
     };

@@ -104,6 +104,39 @@ static void rto_collapses_cwnd(void **state)
     pkt_expect_none(h);
 }
 
+/* RFC 5681 §3.1: ssthresh is cut on the first timeout of a segment only.
+ * When the retransmission is lost too, the second timeout must not cut it
+ * again (CUBIC would take 0.7 of the one-segment window: the 2-segment
+ * floor), or the connection crawls in congestion avoidance from 2 segments
+ * instead of slow-starting back to the 7 it had earned. */
+static void second_timeout_keeps_ssthresh(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_advance(h, 1000); /* first RTO: the initial 1 s */
+    pkt_expect(h, PKT_ANY_FLAGS, S, P);
+    pkt_expect_none(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 7 * MSS); /* 0.7 of the 10 in flight */
+    pkt_advance(h, 2000); /* the retransmission is lost too: second RTO, backed off */
+    pkt_expect(h, PKT_ANY_FLAGS, S, P);
+    pkt_expect_none(h);
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, MSS);
+    assert_int_equal(i.ssthresh, 7 * MSS); /* not cut again */
+    /* Slow start back towards 7 segments: 1, 2, then 4 per round. */
+    pkt_send(h, ACK, P, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_expect(h, PKT_ANY_FLAGS, S + MSS, P);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 2 * MSS, P);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, P, S + 3 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    for (uint32_t n = 3; n < 7; n++)
+        pkt_expect(h, PKT_ANY_FLAGS, S + n * MSS, P);
+    pkt_expect_none(h);
+}
+
 static void newreno_partial_ack_resends_next_hole(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
@@ -249,6 +282,7 @@ int main(void)
         cmocka_unit_test_teardown(fast_retransmit_halves_reno, pkt_teardown),
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
+        cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
         cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, pkt_teardown),
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
