@@ -4,6 +4,8 @@
 #   make test       build everything under ASan+UBSan and run every test
 #   make install    PREFIX=/usr/local by default
 #   make bench      build bench/ (-O2 -g, no sanitizers) and run bench/run.sh
+#   make mutate     mutation testing: which one-line mutations of the core no test
+#                   notices (scripts/mutate.sh; ~20 min; not part of `make test`)
 
 PREFIX ?= /usr/local
 # The version is written once, in tools/synack/version.h.
@@ -36,7 +38,7 @@ SAN_TOOL_OBJ := $(filter-out $(BUILD)/san/tools/synack/main.o,$(TOOL_SRC:%.c=$(B
 SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build
+.PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build mutate
 all: lib $(BUILD)/synack
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
@@ -75,6 +77,9 @@ $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 # Sanitized binaries used by the tests.
 $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
 	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
+
+# The harness objects are kept, not deleted as intermediates after each link.
+.SECONDARY: $(SAN_COMMON_OBJ)
 
 $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -120,6 +125,11 @@ $(BUILD)/fuzz/fuzz_ack: tests/fuzz/fuzz_ack.c $(CORE_SRC) $(HDRS)
 	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_ack.c $(CORE_SRC)
 
 fuzz: $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack
+
+# Not part of `make test`: slow, and it reports rather than passes or fails.
+# MUTATE_ONLY=text runs a subset (scripts/mutate.sh explains).
+mutate:
+	bash scripts/mutate.sh
 
 deps-demo:
 	@bash scripts/deps.sh demo
