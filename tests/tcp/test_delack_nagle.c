@@ -164,41 +164,73 @@ static void keepalive_kills_a_dead_peer(void **state)
     assert_int_equal(pkt_counter(h, tcp_keepalive_probes), 4);
 }
 
+/* A passive connection with timestamps: the peer's SYN says TSval 5000,
+ * its ACK 5010 and its first data, "new" (3 bytes), 5020. `t` is left as
+ * the peer's options; *S and *P are our and the peer's next seq. */
+static synack_sock *ts_connection(pkt_h *h, wire_tcp_opts *t, uint32_t *S, uint32_t *P)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.has_ts = 1;
+    o.ts_val = 5000;
+    *P = PKT_PEER_ISS;
+    pkt_send(h, SYN, *P, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, *P + 1);
+    assert_true(sa.opt.has_ts);
+    assert_int_equal(sa.opt.ts_ecr, 5000);
+    *S = sa.seq + 1;
+    *t = pkt_opts();
+    t->has_ts = 1;
+    t->ts_val = 5010;
+    t->ts_ecr = sa.opt.ts_val;
+    pkt_send(h, ACK, *P + 1, *S, PKT_PEER_WND, NULL, 0, t);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    t->ts_val = 5020;
+    pkt_send(h, ACK | PSH, *P + 1, *S, PKT_PEER_WND, "new", 3, t);
+    assert_int_equal(pkt_expect(h, ACK, *S, *P + 4).opt.ts_ecr, 5020);
+    *P += 4;
+    return k;
+}
+
 /* PAWS: with timestamps in use, a segment whose TSval is older than
  * TS.Recent is an old duplicate: dropped, re-ACKed and counted. */
 static void paws_drops_old_timestamp(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *l = pkt_listen(h, 80, 8);
-    wire_tcp_opts o = pkt_opts_mss(1460);
-    o.has_ts = 1;
-    o.ts_val = 5000;
-    uint32_t P = PKT_PEER_ISS;
-    pkt_send(h, SYN, P, 0, PKT_PEER_WND, NULL, 0, &o);
-    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, P + 1);
-    assert_true(sa.opt.has_ts);
-    assert_int_equal(sa.opt.ts_ecr, 5000);
-    uint32_t S = sa.seq + 1;
-    wire_tcp_opts t = pkt_opts();
-    t.has_ts = 1;
-    t.ts_val = 5010;
-    t.ts_ecr = sa.opt.ts_val;
-    pkt_send(h, ACK, P + 1, S, PKT_PEER_WND, NULL, 0, &t);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
-    t.ts_val = 5020;
-    pkt_send(h, ACK | PSH, P + 1, S, PKT_PEER_WND, "new", 3, &t);
-    pkt_expect(h, ACK, S, P + 4); /* the stack's TSecr now echoes 5020 */
+    wire_tcp_opts t;
+    uint32_t S, P;
+    synack_sock *k = ts_connection(h, &t, &S, &P);
     /* An old duplicate with a fresh-looking sequence number: TSval 4000. */
     t.ts_val = 4000;
-    pkt_send(h, ACK | PSH, P + 4, S, PKT_PEER_WND, "old", 3, &t);
-    wire_tcp ack = pkt_expect(h, ACK, S, P + 4);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "old", 3, &t);
+    wire_tcp ack = pkt_expect(h, ACK, S, P);
     assert_int_equal(ack.opt.ts_ecr, 5020);
     assert_int_equal(pkt_counter(h, tcp_paws_estab), 1);
     char buf[8];
     assert_int_equal(synack_recv(k, buf, sizeof(buf)), 3);
     assert_memory_equal(buf, "new", 3);
     assert_int_equal(synack_recv(k, buf, sizeof(buf)), -EAGAIN);
+}
+
+/* RFC 7323 §4.3: TS.Recent follows only the segment at the left window
+ * edge. The duplicate ACK an out-of-order segment draws echoes the last
+ * in-order segment's TSval, not the newer one, so the peer's RTT samples
+ * include the time the missing data took; the segment that fills the hole
+ * is echoed. */
+static void out_of_order_timestamp_not_echoed(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    wire_tcp_opts t;
+    uint32_t S, P;
+    ts_connection(h, &t, &S, &P);
+    t.ts_val = 5030;
+    pkt_send(h, ACK | PSH, P + 6, S, PKT_PEER_WND, "later", 5, &t); /* a 6-byte hole */
+    assert_int_equal(pkt_expect(h, ACK, S, P).opt.ts_ecr, 5020);
+    t.ts_val = 5040;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hole!!", 6, &t);
+    assert_int_equal(pkt_expect(h, ACK, S, P + 11).opt.ts_ecr, 5040);
+    pkt_expect_none(h);
 }
 
 int main(void)
@@ -214,6 +246,7 @@ int main(void)
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
         cmocka_unit_test_teardown(paws_drops_old_timestamp, pkt_teardown),
+        cmocka_unit_test_teardown(out_of_order_timestamp_not_echoed, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
