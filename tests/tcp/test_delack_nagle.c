@@ -67,6 +67,26 @@ static void out_of_order_and_hole_fill_acked_at_once(void **state)
     pkt_expect(h, ACK, S, P + 20);
 }
 
+/* A segment that repeats data we hold is a retransmission: our ACK was
+ * lost or is late, so it is answered at once, not 40 ms later, whether it
+ * is all old or carries new bytes after the old ones (RFC 9293
+ * §3.10.7.4 first: "send an acknowledgment"). */
+static void retransmission_acked_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL);
+    pkt_expect_none(h); /* a lone segment: its ACK is delayed */
+    pkt_advance(h, 40);
+    pkt_expect(h, ACK, S, P + 5);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL); /* all old */
+    pkt_expect(h, ACK, S, P + 5);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello world", 11, NULL); /* old, then new */
+    pkt_expect(h, ACK, S, P + 11);
+    pkt_expect_none(h);
+}
+
 /* Nagle: while a small segment is unacknowledged, the next small write
  * waits; the ACK releases it. */
 static void nagle_holds_second_small_segment(void **state)
@@ -240,6 +260,7 @@ int main(void)
         cmocka_unit_test_teardown(reply_piggybacks_the_ack, pkt_teardown),
         cmocka_unit_test_teardown(second_full_segment_acked_at_once, pkt_teardown),
         cmocka_unit_test_teardown(out_of_order_and_hole_fill_acked_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(retransmission_acked_at_once, pkt_teardown),
         cmocka_unit_test_teardown(nagle_holds_second_small_segment, pkt_teardown),
         cmocka_unit_test_teardown(nodelay_sends_at_once, pkt_teardown),
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
