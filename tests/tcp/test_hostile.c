@@ -41,6 +41,34 @@ static void fast_retransmit_stays_in_what_was_sent(void **state)
     assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
 }
 
+/* The peer's window shrinks below what is in flight (RFC 9293 §3.8.6
+ * allows it): a fast retransmission then resends only what the window
+ * holds now, 500 bytes, not the whole first segment. */
+static void retransmission_fits_a_shrunken_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    h->irs = PKT_PEER_ISS;
+    wire_tcp_opts o = pkt_opts_mss(1000);
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    static uint8_t data[2000];
+    memset(data, 'w', sizeof(data));
+    assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S, P).payload_len, 1000);
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S + 1000, P).payload_len, 1000);
+    pkt_send(h, ACK, P, S, 500, NULL, 0, NULL); /* window update: 500 */
+    pkt_expect_none(h);
+    for (int i = 0; i < 3; i++)
+        pkt_send(h, ACK, P, S, 500, NULL, 0, NULL);
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S, P).payload_len, 500);
+    pkt_expect_none(h);
+}
+
 /* The peer SACKs everything but the first segment, then, once that is
  * resent, acknowledges only it: it has thrown away what it SACKed
  * (reneging, RFC 2018 §8). The sender must send that data again, soon, not
@@ -187,6 +215,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(fast_retransmit_stays_in_what_was_sent, pkt_teardown),
+        cmocka_unit_test_teardown(retransmission_fits_a_shrunken_window, pkt_teardown),
         cmocka_unit_test_teardown(sack_reneging_resends_the_data, pkt_teardown),
         cmocka_unit_test_teardown(forged_ack_does_not_move_ts_recent, pkt_teardown),
         cmocka_unit_test_teardown(bound_port_answers_like_a_closed_one, pkt_teardown),

@@ -72,6 +72,29 @@ static void fast_retransmit_halves_reno(void **state)
     assert_int_equal(i.cwnd, MSS); /* min(ssthresh, flight + MSS): nothing left in flight */
 }
 
+/* Limited transmit (RFC 3042): the first and second duplicate ACKs each
+ * let one new segment out, so a small window still gets its third
+ * duplicate ACK; the third retransmits the first segment. */
+static void limited_transmit_sends_new_data(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    static uint8_t more[2 * MSS];
+    memset(more, 'm', sizeof(more));
+    assert_int_equal(synack_send(k, more, sizeof(more)), 2 * MSS);
+    pkt_expect_none(h); /* cwnd is full */
+    dupack(h, S, NULL, 0);
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S + 10 * MSS, PKT_ANY).payload_len, MSS);
+    pkt_expect_none(h);
+    dupack(h, S, NULL, 0);
+    assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, S + 11 * MSS, PKT_ANY).payload_len, MSS);
+    pkt_expect_none(h);
+    dupack(h, S, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    pkt_expect_none(h);
+}
+
 static void fast_retransmit_cubic_keeps_70_percent(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
@@ -280,6 +303,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(fast_retransmit_halves_reno, pkt_teardown),
+        cmocka_unit_test_teardown(limited_transmit_sends_new_data, pkt_teardown),
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
