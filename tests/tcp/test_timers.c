@@ -70,17 +70,27 @@ static void initial_rto_is_one_second(void **state)
     expect_rexmit_after(h, 1000, ACK | PSH, S, P, 1);
 }
 
+/* connect() whose SYN,ACK comes back after 100 ms: the first RTT sample.
+ * Sets *S and *P to our and the peer's next seq. */
+static synack_sock *connect_rtt_100ms(pkt_h *h, uint32_t *S, uint32_t *P)
+{
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
+    synack_sock_name(k, NULL, &h->port, NULL, NULL);
+    *S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1;
+    *P = 1001;
+    pkt_advance(h, 100);
+    pkt_send(h, SYN | ACK, 1000, *S, 65535, NULL, 0, NULL);
+    pkt_expect(h, ACK, *S, *P);
+    return k;
+}
+
 /* A measured RTT sets the RTO: SRTT + 4 RTTVAR (RFC 6298 §2.2). */
 static void rto_from_measured_rtt(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    synack_sock_name(k, NULL, &h->port, NULL, NULL);
-    uint32_t S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1, P = 1001;
-    pkt_advance(h, 100);
-    pkt_send(h, SYN | ACK, 1000, S, 65535, NULL, 0, NULL);
-    pkt_expect(h, ACK, S, P);
+    uint32_t S, P;
+    synack_sock *k = connect_rtt_100ms(h, &S, &P);
     synack_tcp_info i;
     synack_info(k, &i);
     assert_int_equal(i.rtt_us, 100000);
@@ -90,6 +100,28 @@ static void rto_from_measured_rtt(void **state)
     pkt_expect(h, ACK | PSH, S, P);
     expect_rexmit_after(h, 300, ACK | PSH, S, P, 1);
     expect_rexmit_after(h, 600, ACK | PSH, S, P, 1);
+}
+
+/* Later samples move SRTT by 1/8 and RTTVAR by 1/4 of the difference
+ * (RFC 6298 §2.3): after 100 ms then 200 ms, SRTT = 112.5 ms, RTTVAR =
+ * (3 x 50 + 100) / 4 = 62.5 ms, so the next segment is resent after
+ * 112.5 + 4 x 62.5 = 362.5 ms, rounded up. */
+static void rto_follows_later_samples(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    uint32_t S, P;
+    synack_sock *k = connect_rtt_100ms(h, &S, &P);
+    assert_int_equal(synack_send(k, "x", 1), 1);
+    pkt_expect(h, ACK | PSH, S, P);
+    pkt_advance(h, 200);
+    pkt_send(h, ACK, P, S + 1, 65535, NULL, 0, NULL);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.rtt_us, 112500);
+    assert_int_equal(i.rttvar_us, 62500);
+    assert_int_equal(synack_send(k, "y", 1), 1);
+    pkt_expect(h, ACK | PSH, S + 1, P);
+    expect_rexmit_after(h, 363, ACK | PSH, S + 1, P, 1);
 }
 
 /* The RTO never goes below tcp_rto_min_ms (Linux's 200 ms by default). */
@@ -304,6 +336,7 @@ int main(void)
         cmocka_unit_test_teardown(rto_backoff_and_karn, pkt_teardown),
         cmocka_unit_test_teardown(initial_rto_is_one_second, pkt_teardown),
         cmocka_unit_test_teardown(rto_from_measured_rtt, pkt_teardown),
+        cmocka_unit_test_teardown(rto_follows_later_samples, pkt_teardown),
         cmocka_unit_test_teardown(rto_floor, pkt_teardown),
         cmocka_unit_test_teardown(retries_exhausted, pkt_teardown),
         cmocka_unit_test_teardown(timeout_resends_one_segment, pkt_teardown),
