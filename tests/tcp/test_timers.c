@@ -70,16 +70,16 @@ static void initial_rto_is_one_second(void **state)
     expect_rexmit_after(h, 1000, ACK | PSH, S, P, 1);
 }
 
-/* connect() whose SYN,ACK comes back after 100 ms: the first RTT sample.
+/* connect() whose SYN,ACK comes back after `ms`: the first RTT sample.
  * Sets *S and *P to our and the peer's next seq. */
-static synack_sock *connect_rtt_100ms(pkt_h *h, uint32_t *S, uint32_t *P)
+static synack_sock *connect_rtt(pkt_h *h, uint64_t ms, uint32_t *S, uint32_t *P)
 {
     synack_sock *k = synack_socket(h->s);
     assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
     synack_sock_name(k, NULL, &h->port, NULL, NULL);
     *S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1;
     *P = 1001;
-    pkt_advance(h, 100);
+    pkt_advance(h, ms);
     pkt_send(h, SYN | ACK, 1000, *S, 65535, NULL, 0, NULL);
     pkt_expect(h, ACK, *S, *P);
     return k;
@@ -90,7 +90,7 @@ static void rto_from_measured_rtt(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     uint32_t S, P;
-    synack_sock *k = connect_rtt_100ms(h, &S, &P);
+    synack_sock *k = connect_rtt(h, 100, &S, &P);
     synack_tcp_info i;
     synack_info(k, &i);
     assert_int_equal(i.rtt_us, 100000);
@@ -110,7 +110,7 @@ static void rto_follows_later_samples(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     uint32_t S, P;
-    synack_sock *k = connect_rtt_100ms(h, &S, &P);
+    synack_sock *k = connect_rtt(h, 100, &S, &P);
     assert_int_equal(synack_send(k, "x", 1), 1);
     pkt_expect(h, ACK | PSH, S, P);
     pkt_advance(h, 200);
@@ -124,12 +124,19 @@ static void rto_follows_later_samples(void **state)
     expect_rexmit_after(h, 363, ACK | PSH, S + 1, P, 1);
 }
 
-/* The RTO never goes below tcp_rto_min_ms (Linux's 200 ms by default). */
+/* The RTO never goes below tcp_rto_min_ms (Linux's 200 ms by default):
+ * not with an RTT of ~0, nor with a 50 ms one, whose SRTT + 4 RTTVAR is
+ * 150 ms. */
 static void rto_floor(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h); /* handshake RTT ~0 */
     uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, "x", 1), 1);
+    pkt_expect(h, ACK | PSH, S, P);
+    expect_rexmit_after(h, 200, ACK | PSH, S, P, 1);
+    h->peer_port++;
+    k = connect_rtt(h, 50, &S, &P);
     assert_int_equal(synack_send(k, "x", 1), 1);
     pkt_expect(h, ACK | PSH, S, P);
     expect_rexmit_after(h, 200, ACK | PSH, S, P, 1);
