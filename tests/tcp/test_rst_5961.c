@@ -333,6 +333,10 @@ static void bad_ack_in_syn_received(void **state)
     pkt_send(h, ACK, 1001, iss + 7, 65535, NULL, 0, NULL);
     pkt_expect(h, RST, iss + 7, 0);
     pkt_expect_none(h);
+    pkt_send(h, ACK, 1001, iss, 65535, NULL, 0, NULL); /* acknowledges nothing */
+    pkt_expect(h, RST, iss, 0);
+    pkt_expect_none(h);
+    assert_null(synack_accept(l, NULL));
     pkt_send(h, ACK, 1001, iss + 1, 65535, NULL, 0, NULL);
     pkt_expect_none(h);
     assert_non_null(synack_accept(l, NULL));
