@@ -160,6 +160,42 @@ static void second_timeout_keeps_ssthresh(void **state)
     pkt_expect_none(h);
 }
 
+/* A SACK block reaching past what was ever sent is nonsense (a confused or
+ * hostile peer): it is ignored, so it cannot mark the sent data lost and
+ * force a retransmission on the first duplicate ACK. */
+static void sack_beyond_what_was_sent_ignored(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 1, 4);
+    uint32_t S = h->iss + 1;
+    const uint32_t forged[1][2] = {{S + MSS, S + 20 * MSS}};
+    dupack(h, S, forged, 1);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 0);
+}
+
+/* The cumulative ACK reaches exactly the end of a SACKed block: the block
+ * is done with, not a sign that the peer threw data away (reneging), so no
+ * early timeout collapses the window. */
+static void ack_up_to_a_sacked_block_is_not_reneging(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 1, 4);
+    uint32_t S = h->iss + 1;
+    const uint32_t second[1][2] = {{S + MSS, S + 2 * MSS}};
+    dupack(h, S, second, 1);
+    pkt_expect_none(h);
+    pkt_send(h, ACK, h->irs + 1, S + 2 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_sack_reneging), 0);
+    pkt_advance(h, 20);
+    pkt_drain(h); /* a loss probe may go; a timeout must not */
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+    assert_true(i.cwnd > MSS);
+}
+
 static void newreno_partial_ack_resends_next_hole(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
@@ -307,6 +343,8 @@ int main(void)
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
+        cmocka_unit_test_teardown(sack_beyond_what_was_sent_ignored, pkt_teardown),
+        cmocka_unit_test_teardown(ack_up_to_a_sacked_block_is_not_reneging, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
         cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, pkt_teardown),
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
