@@ -127,6 +127,43 @@ static void rto_collapses_cwnd(void **state)
     pkt_expect_none(h);
 }
 
+/* Expect segments number `from` .. `to` - 1 of the flight (MSS each), then
+ * nothing. */
+static void expect_segments(pkt_h *h, uint32_t from, uint32_t to)
+{
+    for (uint32_t n = from; n < to; n++)
+        pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1 + n * MSS, PKT_ANY);
+    pkt_expect_none(h);
+}
+
+/* NewReno after a timeout (RFC 5681 §3.1): slow start up to ssthresh,
+ * then congestion avoidance adds one segment per window of data acked. */
+static void congestion_avoidance_adds_one_segment_per_window(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t more[10 * MSS];
+    memset(more, 'm', sizeof(more));
+    assert_int_equal(synack_send(k, more, sizeof(more)), 10 * MSS);
+    pkt_expect_none(h);
+    pkt_advance(h, 1000); /* RTO: cwnd 1, ssthresh 5 */
+    expect_segments(h, 0, 1);
+    pkt_send(h, ACK, P, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 1, 3); /* cwnd 2 */
+    pkt_send(h, ACK, P, S + 3 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 3, 7); /* cwnd 4 */
+    pkt_send(h, ACK, P, S + 7 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 7, 12); /* cwnd 5 = ssthresh; 3 of 4 segments' growth held over */
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, 5 * MSS);
+    pkt_send(h, ACK, P, S + 12 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 12, 18); /* 8 segments acked in avoidance: one more, cwnd 6 */
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, 6 * MSS);
+}
+
 /* RFC 5681 §3.1: ssthresh is cut on the first timeout of a segment only.
  * When the retransmission is lost too, the second timeout must not cut it
  * again (CUBIC would take 0.7 of the one-segment window: the 2-segment
@@ -343,6 +380,7 @@ int main(void)
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
+        cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
         cmocka_unit_test_teardown(sack_beyond_what_was_sent_ignored, pkt_teardown),
         cmocka_unit_test_teardown(ack_up_to_a_sacked_block_is_not_reneging, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
