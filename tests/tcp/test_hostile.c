@@ -10,21 +10,30 @@
 
 /* ------------------------------------------------------------ retransmission bounds */
 
+/* A listener on port 80 and one connection accepted from it, the peer
+ * offering `mss`, SACK-permitted if `sack`, and window `wnd`. */
+static synack_sock *accepted(pkt_h *h, uint16_t mss, int sack, uint16_t wnd)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    h->irs = PKT_PEER_ISS;
+    wire_tcp_opts o = pkt_opts_mss(mss);
+    o.sack_ok = (uint8_t)sack;
+    pkt_send(h, SYN, h->irs, 0, wnd, NULL, 0, &o);
+    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, wnd, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    return k;
+}
+
 /* Three duplicate ACKs against a 1,000-byte window: the fast retransmit
  * resends the 1,000 bytes that were sent, not a full MSS of queued data,
  * and the peer's ACK of them is then accepted (issue 9, defect 1). */
 static void fast_retransmit_stays_in_what_was_sent(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *l = pkt_listen(h, 80, 8);
-    h->irs = PKT_PEER_ISS;
-    wire_tcp_opts o = pkt_opts_mss(1460);
-    pkt_send(h, SYN, h->irs, 0, 1000, NULL, 0, &o); /* the peer offers 1,000 bytes */
-    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    synack_sock *k = accepted(h, 1460, 0, 1000); /* the peer offers 1,000 bytes */
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    pkt_send(h, ACK, P, S, 1000, NULL, 0, NULL);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
     static uint8_t data[5000];
     memset(data, 'x', sizeof(data));
     assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
@@ -47,15 +56,8 @@ static void fast_retransmit_stays_in_what_was_sent(void **state)
 static void retransmission_fits_a_shrunken_window(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *l = pkt_listen(h, 80, 8);
-    h->irs = PKT_PEER_ISS;
-    wire_tcp_opts o = pkt_opts_mss(1000);
-    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
-    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    synack_sock *k = accepted(h, 1000, 0, PKT_PEER_WND);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
     static uint8_t data[2000];
     memset(data, 'w', sizeof(data));
     assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
@@ -76,16 +78,8 @@ static void retransmission_fits_a_shrunken_window(void **state)
 static void sack_reneging_resends_the_data(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    synack_sock *l = pkt_listen(h, 80, 8);
-    h->irs = PKT_PEER_ISS;
-    wire_tcp_opts o = pkt_opts_mss(1000);
-    o.sack_ok = 1;
-    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
-    h->iss = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1).seq;
+    synack_sock *k = accepted(h, 1000, 1, PKT_PEER_WND);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
     static uint8_t data[4000];
     assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
     for (uint32_t i = 0; i < 4; i++)
