@@ -124,6 +124,25 @@ static void rto_follows_later_samples(void **state)
     expect_rexmit_after(h, 363, ACK | PSH, S + 1, P, 1);
 }
 
+/* An RTT sample ends with the ACK that covers the timed segment (RFC 6298
+ * §3), not with an ACK of part of it: the half ACKed after 50 ms does not
+ * make the path look faster than the 200 ms the whole segment took. */
+static void rtt_sample_waits_for_the_whole_segment(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    uint32_t S, P;
+    synack_sock *k = connect_rtt(h, 100, &S, &P);
+    assert_int_equal(synack_send(k, "0123456789", 10), 10);
+    pkt_expect(h, ACK | PSH, S, P);
+    pkt_advance(h, 50);
+    pkt_send(h, ACK, P, S + 5, 65535, NULL, 0, NULL);
+    pkt_advance(h, 150);
+    pkt_send(h, ACK, P, S + 10, 65535, NULL, 0, NULL);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.rtt_us, 112500); /* (7 x 100 + 200) / 8 ms */
+}
+
 /* The RTO never goes below tcp_rto_min_ms (Linux's 200 ms by default):
  * not with an RTT of ~0, nor with a 50 ms one, whose SRTT + 4 RTTVAR is
  * 150 ms. */
@@ -344,6 +363,7 @@ int main(void)
         cmocka_unit_test_teardown(initial_rto_is_one_second, pkt_teardown),
         cmocka_unit_test_teardown(rto_from_measured_rtt, pkt_teardown),
         cmocka_unit_test_teardown(rto_follows_later_samples, pkt_teardown),
+        cmocka_unit_test_teardown(rtt_sample_waits_for_the_whole_segment, pkt_teardown),
         cmocka_unit_test_teardown(rto_floor, pkt_teardown),
         cmocka_unit_test_teardown(retries_exhausted, pkt_teardown),
         cmocka_unit_test_teardown(timeout_resends_one_segment, pkt_teardown),
