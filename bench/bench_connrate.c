@@ -18,7 +18,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <malloc.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -154,25 +153,12 @@ static int linux_connrate(void *arg, double *result)
 
 int main(void)
 {
-    /* Every connection mallocs its two ring buffers (16 KiB + 128 KiB by
-     * default) and frees them at close. With glibc's defaults the heap top
-     * is trimmed back with brk after nearly every close and grown again for
-     * the next connection, page faults included: 70% of the run in the
-     * kernel. An embedding server would keep its heap; so does this
-     * program, unless BENCH_MALLOC_DEFAULT is set (see README). */
-    int malloc_default = getenv("BENCH_MALLOC_DEFAULT") != NULL;
-    if (!malloc_default) {
-        mallopt(M_TRIM_THRESHOLD, 256 << 20);
-        mallopt(M_MMAP_THRESHOLD, 64 << 20);
-    }
     nconns = (long)bench_env("BENCH_CONNS", 30000);
     time_bound_s = bench_env("BENCH_CONN_SECONDS", 10);
     int runs = bench_runs(5);
     printf("connection rate: %ld connections per run (or %.0f s), %d runs per side, alternating\n",
            nconns, time_bound_s, runs);
     printf("  each: open, 1-byte request, 1-byte reply, client closes first (keeps TIME-WAIT)\n");
-    printf("  synack: malloc %s\n", malloc_default ? "with glibc defaults (BENCH_MALLOC_DEFAULT)"
-                                                     : "with heap trimming off (mallopt)");
     double sv[BENCH_MAX_RUNS], lv[BENCH_MAX_RUNS];
     int ns = 0, nl = 0;
     char why[256] = "";

@@ -1,32 +1,39 @@
 /*
- * bench_memory.c — bytes per established connection (buffers excluded) and
- * per TIME-WAIT entry.
+ * bench_memory.c — memory per idle established connection, everything
+ * counted, beside Linux's measured the same way; and per TIME-WAIT entry.
  *
- * Method: the program is linked with -Wl,--wrap=malloc,calloc,realloc,free
+ * synack: the program is linked with -Wl,--wrap=malloc,calloc,realloc,free
  * so every allocation libsynack makes goes through a counting wrapper that
  * keeps the live byte count (bytes requested; glibc adds 8-16 bytes of
  * chunk header per block, shown apart). Two stacks over a memlink open
- * N connections (BENCH_MEM_CONNS, default 20000) and keep them all open:
- *   established = (live bytes after - before - N x 2 x (send + receive
- *                  buffer bytes)) / (2N)          [both ends are counted]
+ * N connections (BENCH_MEM_CONNS, default 20000) and keep them open:
+ *   idle = (live bytes after - before) / (2N)       [both ends are counted]
+ * Then every connection exchanges a 100-byte request and reply, read by
+ * the application and acknowledged, and is measured again ("after use"):
+ * buffers come with data and go when empty, so both figures are the record,
+ * its share of the hash table and timer heap, and (after use) the stacks'
+ * few spare buffers spread over all connections.
  * Then every client closes first and the servers close on EOF: the clients
  * hold N TIME-WAIT entries and the servers free everything:
- *   TIME-WAIT   = (live bytes after - before) / N
- * Both figures include each connection's share of the connection hash
- * table and the timer heap (amortised; they grow by doubling).
- * The buffer sizes are set to distinct odd values so that they are known
- * exactly; the stack allocates them at connect (client) and at SYN
- * (server) and frees them on entering TIME-WAIT.
+ *   TIME-WAIT = (live bytes after - before) / N
  *
- * Linux: the object sizes of the TCP and tw_sock_TCP slab caches from
- * /proc/slabinfo (struct tcp_sock and struct tcp_timewait_sock). An
- * established Linux socket also holds a struct socket/inode, a file and a
- * dentry that this figure leaves out, so it flatters Linux.
+ * Linux, in a network namespace of its own: BENCH_MEM_LINUX_CONNS (default
+ * 5000) loopback connections, both ends held by this process, after the same
+ * exchange; the growth of the kernel's slab memory (Slab in /proc/meminfo:
+ * struct tcp_sock, the socket inode, file, dentry, ...) plus the pages
+ * sockstat charges to TCP buffers, per socket. /proc/meminfo is the whole
+ * machine's, so run on a quiet one; the object sizes of the TCP and
+ * tw_sock_TCP slab caches are printed beside it.
  */
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,21 +102,37 @@ void *__wrap_realloc(void *q, size_t n)
 
 /* ------------------------------------------------------------ synack */
 
-#define SNDBUF 40001u
-#define RCVBUF 50003u
-
 static void tune(synack_config *cfg, void *ctx)
 {
     (void)ctx;
     synack_config_set(cfg, "ip_local_port_range", "1024 65535");
-    synack_config_set(cfg, "tcp_wmem", "4096 40001 4194304");
-    synack_config_set(cfg, "tcp_rmem", "4096 50003 6291456");
 }
 
 typedef struct result {
-    double est, est_blocks, tw, tw_blocks;
+    double est, est_blocks, used, tw, tw_blocks;
     long n;
 } result;
+
+#define REQ 100
+
+/* Each client sends REQ bytes, each server reads them and answers REQ
+ * bytes, each client reads them; then the ACKs settle. */
+static void exchange(bench_pair *p, synack_sock **cli, synack_sock **srv, long n, uint64_t *now)
+{
+    static char buf[REQ];
+    for (long i = 0; i < n; i++)
+        if (synack_send(cli[i], buf, REQ) != REQ)
+            fprintf(stderr, "bench_memory: request %ld not sent\n", i);
+    memlink_drain(p->link, *now += 1000, 0);
+    for (long i = 0; i < n; i++)
+        if (synack_recv(srv[i], buf, REQ) != REQ || synack_send(srv[i], buf, REQ) != REQ)
+            fprintf(stderr, "bench_memory: server %ld did not answer\n", i);
+    memlink_drain(p->link, *now += 1000, 0);
+    for (long i = 0; i < n; i++)
+        if (synack_recv(cli[i], buf, REQ) != REQ)
+            fprintf(stderr, "bench_memory: reply %ld missing\n", i);
+    memlink_drain(p->link, *now += 200000000ull, 0); /* past the delayed ACKs */
+}
 
 static int synack_measure(long n, result *out)
 {
@@ -139,9 +162,10 @@ static int synack_measure(long n, result *out)
         fprintf(stderr, "bench_memory: %ld of %ld connections established\n", got, n);
         return -1;
     }
-    long long buffers = 2LL * n * (SNDBUF + RCVBUF);
-    out->est = (double)(live_bytes - base - buffers) / (2.0 * (double)n);
+    out->est = (double)(live_bytes - base) / (2.0 * (double)n);
     out->est_blocks = (double)(live_blocks - base_blocks) / (2.0 * (double)n);
+    exchange(&p, cli, srv, n, &now);
+    out->used = (double)(live_bytes - base) / (2.0 * (double)n);
     /* Close: clients first (they keep TIME-WAIT), servers on EOF. */
     for (long i = 0; i < n; i++)
         synack_close(cli[i]);
@@ -163,6 +187,78 @@ static int synack_measure(long n, result *out)
     free(cli);
     free(srv);
     bench_pair_free(&p);
+    return 0;
+}
+
+/* ------------------------------------------------------------ Linux */
+
+/* A number from a "Name: value" line of a /proc file; -1 if missing. */
+static long proc_value(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long v = -1;
+    size_t len = strlen(name);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, name, len) == 0 && sscanf(line + len, " %ld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+/* Pages charged to TCP buffers ("mem" on the TCP line of sockstat). */
+static long sockstat_tcp_mem(void)
+{
+    FILE *f = fopen("/proc/net/sockstat", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long mem = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *m = strncmp(line, "TCP:", 4) == 0 ? strstr(line, " mem ") : NULL;
+        if (m)
+            mem = strtol(m + 5, NULL, 10);
+    }
+    fclose(f);
+    return mem;
+}
+
+static int linux_idle(void *arg, double *per_socket)
+{
+    long n = *(long *)arg;
+    struct rlimit rl = {(rlim_t)(2 * n + 64), (rlim_t)(2 * n + 64)};
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    int *fds = malloc(sizeof(int) * 2 * (size_t)n);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(80)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    if (!fds || l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) || listen(l, 4096))
+        return -1;
+    long slab0 = proc_value("/proc/meminfo", "Slab:"), mem0 = sockstat_tcp_mem();
+    char buf[REQ] = {0};
+    for (long i = 0; i < n; i++) {
+        int c = socket(AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || connect(c, (struct sockaddr *)&sa, sizeof sa) < 0)
+            return -1;
+        int a = accept(l, NULL, NULL);
+        if (a < 0 || write(c, buf, REQ) != REQ || read(a, buf, REQ) != REQ ||
+            write(a, buf, REQ) != REQ || read(c, buf, REQ) != REQ)
+            return -1;
+        fds[2 * i] = c;
+        fds[2 * i + 1] = a;
+    }
+    usleep(300000); /* past the delayed ACKs */
+    long slab1 = proc_value("/proc/meminfo", "Slab:"), mem1 = sockstat_tcp_mem();
+    if (slab0 < 0 || slab1 < 0)
+        return -1;
+    double bytes = (double)(slab1 - slab0) * 1024.0 + (double)(mem1 - mem0) * 4096.0;
+    *per_socket = bytes / (2.0 * (double)n);
+    for (long i = 0; i < 2 * n; i++)
+        close(fds[i]);
+    free(fds);
     return 0;
 }
 
@@ -189,36 +285,46 @@ static long slab_objsize(const char *name)
 int main(void)
 {
     long n = (long)bench_env("BENCH_MEM_CONNS", 20000);
+    long ln = (long)bench_env("BENCH_MEM_LINUX_CONNS", 5000);
     int runs = bench_runs(5);
-    double est[BENCH_MAX_RUNS], tw[BENCH_MAX_RUNS];
+    double est[BENCH_MAX_RUNS], used[BENCH_MAX_RUNS], tw[BENCH_MAX_RUNS], lx[BENCH_MAX_RUNS];
     result r = {0};
-    int ok = 0;
+    int ok = 0, lok = 0;
+    char why[200] = "";
     for (int i = 0; i < runs; i++) {
         if (synack_measure(n, &r) == 0) {
             est[ok] = r.est;
+            used[ok] = r.used;
             tw[ok] = r.tw;
             ok++;
         }
+        double v;
+        if (bench_linux_run(1500, 60, linux_idle, &ln, &v, why, sizeof why) == 0)
+            lx[lok++] = v;
     }
     if (!ok) {
         printf("memory: synack measurement failed\n");
         return 1;
     }
-    bench_stat se = bench_stats(est, ok), st = bench_stats(tw, ok);
+    bench_stat se = bench_stats(est, ok), su = bench_stats(used, ok), st = bench_stats(tw, ok);
+    bench_stat sl = lok ? bench_stats(lx, lok) : (bench_stat){0};
     long ltcp = slab_objsize("TCP"), ltw = slab_objsize("tw_sock_TCP");
     char b[96];
-    printf("memory per connection: %ld connections, counting allocator (bytes requested), %d runs\n",
-           n, ok);
-    printf("  established (buffers excluded): synack %s B in %.1f blocks (+%.0f B glibc chunk headers)\n",
-           bench_fmt(b, sizeof b, se, "%.0f"), r.est_blocks - 2.0, (r.est_blocks - 2.0) * 8);
-    printf("  TIME-WAIT entry:                synack %s B in %.1f blocks (+%.0f B glibc chunk headers)\n",
+    printf("memory per connection: %ld synack connections (counting allocator, bytes requested), "
+           "%ld Linux ones, %d runs\n", n, ln, ok);
+    printf("  idle established, buffers included: synack %s B in %.1f blocks (+%.0f B glibc chunk headers)\n",
+           bench_fmt(b, sizeof b, se, "%.0f"), r.est_blocks, r.est_blocks * 8);
+    printf("  after a 100-byte request and reply:  synack %s B\n", bench_fmt(b, sizeof b, su, "%.0f"));
+    if (lok)
+        printf("  idle established, after the same exchange: linux %s B (slab growth + sockstat mem, per socket)\n",
+               bench_fmt(b, sizeof b, sl, "%.0f"));
+    else
+        printf("  linux: not measured (%s)\n", why);
+    printf("  TIME-WAIT entry:                     synack %s B in %.1f blocks (+%.0f B glibc chunk headers)\n",
            bench_fmt(b, sizeof b, st, "%.0f"), r.tw_blocks, r.tw_blocks * 8);
     if (ltcp > 0)
-        printf("  linux slab objsize: TCP %ld B, tw_sock_TCP %ld B (/proc/slabinfo; socket, inode,\n"
-               "  file and dentry of an established socket not included)\n", ltcp, ltw);
-    else
-        printf("  linux: /proc/slabinfo unreadable or without TCP caches; column skipped\n");
-    bench_line("mem_established", se.med, "linux", (double)ltcp, ltcp > 0, "bytes");
+        printf("  linux slab objsize: TCP %ld B, tw_sock_TCP %ld B (/proc/slabinfo)\n", ltcp, ltw);
+    bench_line("mem_established", su.med, "linux", sl.med, lok > 0, "bytes");
     bench_line("mem_timewait", st.med, "linux", (double)ltw, ltw > 0, "bytes");
     return 0;
 }

@@ -19,12 +19,12 @@ BENCHES=(
     "bash bench/tap.sh"
 )
 
-# Target for a benchmark name: "ratio>=X", "synack<X" or "" (none).
+# Target for a benchmark name: "ratio>=X", "ratio<=X", "synack<X" or "" (none).
 target() {
     case $1 in
     bulk_mtu1500) echo "ratio>=2" ;;
     connrate) echo "ratio>=10" ;;
-    mem_established) echo "synack<1024" ;;
+    mem_established) echo "ratio<=0.5" ;;
     mem_timewait) echo "synack<64" ;;
     loss_*) echo "ratio>=1" ;;
     tap_bulk_*|tap_connrate_*) echo "ratio>=1.5" ;;
@@ -66,6 +66,7 @@ BEGIN {
     }
     t = tgt[name]; met = "-"
     if (t ~ /^ratio>=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 >= v + 0) ? "yes" : "NO" }
+    else if (t ~ /^ratio<=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 <= v + 0) ? "yes" : "NO" }
     else if (t ~ /^synack</) { v = substr(t, 8); met = (syn + 0 < v + 0) ? "yes" : "NO" }
     else if (t != "") met = "n/a"
     printf "%-22s %12s %-6s %12s %-8s %8s  %-12s %s\n", name, syn, peer, pv, unit, ratio, (t == "" ? "-" : t), met

@@ -83,6 +83,10 @@ typedef struct synack_sysctl {
     uint32_t tcp_sack;               /* 1: RFC 2018 SACK-permitted             */
     uint32_t tcp_rmem[3];            /* 4096 131072 6291456: receive buffer    */
     uint32_t tcp_wmem[3];            /* 4096 16384 4194304: send buffer        */
+    uint32_t tcp_mem[3];             /* 196608 262144 393216 pages of 4 KiB, all
+                                        buffers together: no growth from [0] on,
+                                        pressure above [1] (until below [0]), and
+                                        above [2] only tcp_rmem/wmem[0] per ring */
     uint32_t tcp_max_syn_backlog;    /* 4096: cap on any listener's SYN queue  */
     uint32_t tcp_syncookies;         /* 1: SYN cookies when a listener's SYN queue (its
                                         backlog) is full; 2: always; 0: never (drop) */
@@ -206,6 +210,18 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
  * nothing on SYNACK_LINK_IP links. */
 void synack_arp_announce(synack_stack *s, uint64_t now_ns);
 
+/* The stack's sockets and buffer memory now, like the TCP line of Linux's
+ * /proc/net/sockstat. */
+typedef struct synack_sockstat {
+    uint32_t inuse;        /* connections in the table (half-open included) */
+    uint32_t orphan;       /* closed by the application, still finishing    */
+    uint32_t tw;           /* TIME-WAIT entries                             */
+    uint64_t mem_bytes;    /* capacity of all send and receive buffers      */
+    uint64_t mem_pages;    /* the same in 4 KiB pages, as tcp_mem counts it */
+    int memory_pressure;   /* 1: above tcp_mem[1] and not yet below tcp_mem[0] */
+} synack_sockstat;
+void synack_get_sockstat(const synack_stack *s, synack_sockstat *out);
+
 /* Entries in the stack's TIME-WAIT table now (each under 64 bytes; the
  * connections themselves are freed on entering TIME-WAIT). */
 uint32_t synack_time_wait_count(const synack_stack *s);
@@ -291,7 +307,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_tw_paws_rejected, "TcpExtTWPAWSRejected")                     \
     X(tcp_tw_ack_skipped, "TcpExtTCPACKSkippedTimeWait")                \
     X(tcp_paws_passive, "TcpExtPAWSPassive")                            \
-    X(tcp_no_memory, "TcpExtTCPMemoryPressures")                        \
+    X(tcp_no_memory, "TcpExtSynackNoMemory")                            \
+    X(tcp_memory_pressures, "TcpExtTCPMemoryPressures")                 \
+    X(tcp_ofo_pruned, "TcpExtOfoPruned")                                \
     X(tcp_paws_estab, "TcpExtPAWSEstab")                                \
     X(tcp_sack_recovery, "TcpExtTCPSackRecovery")                       \
     X(tcp_sack_reneging, "TcpExtTCPSACKReneging")                       \

@@ -18,6 +18,20 @@ void ring_free(ring *r, const synack_allocator *a)
     r->cap = r->head = r->used = 0;
 }
 
+void ring_adopt(ring *r, uint8_t *buf, uint32_t cap)
+{
+    r->buf = buf;
+    r->cap = buf ? cap : 0;
+    r->head = r->used = 0;
+}
+
+uint8_t *ring_detach(ring *r)
+{
+    uint8_t *b = r->buf;
+    ring_adopt(r, NULL, 0);
+    return b;
+}
+
 int ring_grow(ring *r, uint32_t cap, const synack_allocator *a)
 {
     if (cap <= r->cap)
@@ -96,6 +110,8 @@ void ring_consume(ring *r, uint32_t len)
 {
     if (len > r->used)
         len = r->used;
+    if (len == 0)
+        return; /* also: a ring not allocated yet (buffers come with data) */
     r->used -= len;
     r->head = wrap(r, (uint64_t)r->head + len); /* never reset: out-of-order bytes may sit past the end */
 }

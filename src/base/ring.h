@@ -20,6 +20,10 @@ typedef struct ring {
 /* Allocate `cap` bytes from `a` (NULL: libc). Returns 0 or -1. */
 int ring_init(ring *r, uint32_t cap, const synack_allocator *a);
 void ring_free(ring *r, const synack_allocator *a);
+/* Make an empty ring of `cap` bytes at buf (memory the caller allocated). */
+void ring_adopt(ring *r, uint8_t *buf, uint32_t cap);
+/* Empty the ring and hand its memory to the caller (NULL if it had none). */
+uint8_t *ring_detach(ring *r);
 static inline uint32_t ring_free_space(const ring *r) { return r->cap - r->used; }
 
 /* Grow to `cap` bytes, keeping every byte at its offset from the head

@@ -27,6 +27,7 @@ void synack_config_init(synack_config *cfg)
     n->tcp_sack = 1;
     n->tcp_rmem[0] = 4096; n->tcp_rmem[1] = 131072; n->tcp_rmem[2] = 6291456;
     n->tcp_wmem[0] = 4096; n->tcp_wmem[1] = 16384; n->tcp_wmem[2] = 4194304;
+    n->tcp_mem[0] = 196608; n->tcp_mem[1] = 262144; n->tcp_mem[2] = 393216; /* 768 MiB, 1, 1.5 GiB */
     n->tcp_max_syn_backlog = 4096;
     n->tcp_orphan_retries = 0;
     n->tcp_max_orphans = 65536;
@@ -74,6 +75,7 @@ static const knob KNOBS[] = {
     K(tcp_sack, 1, 0, 1),
     K(tcp_rmem, 3, 1024, 1u << 30),
     K(tcp_wmem, 3, 1024, 1u << 30),
+    K(tcp_mem, 3, 1, 1u << 30),
     K(tcp_max_syn_backlog, 1, 1, 1u << 24),
     K(tcp_orphan_retries, 1, 0, 255),
     K(tcp_max_orphans, 1, 0, 1u << 24),

@@ -163,9 +163,9 @@ size_t synack_readable(const synack_sock *k) { return k->rcv.buf.buf ? k->rcv.bu
 
 size_t synack_writable(const synack_sock *k)
 {
-    if (!k->snd.buf.buf || k->snd.fin_queued || !tcb_send_open(k))
+    if (k->snd.fin_queued || !tcb_send_open(k) || k->state == SYNACK_CLOSED)
         return 0;
-    return ring_free_space(&k->snd.buf);
+    return tcb_send_space(k);
 }
 
 int synack_setopt(synack_sock *k, int opt, int value)
@@ -292,5 +292,16 @@ int synack_info(const synack_sock *k, synack_tcp_info *i)
 }
 
 uint32_t synack_time_wait_count(const synack_stack *s) { return tcp_tw_count(&s->tcp); }
+
+void synack_get_sockstat(const synack_stack *s, synack_sockstat *out)
+{
+    const tcp_ctx *c = &s->tcp;
+    *out = (synack_sockstat){.inuse = c->nconns,
+                             .orphan = c->orphans,
+                             .tw = tcp_tw_count(c),
+                             .mem_bytes = c->mem_bytes,
+                             .mem_pages = (c->mem_bytes + 4095) / 4096,
+                             .memory_pressure = c->mem_pressure};
+}
 
 size_t synack_time_wait_entry_size(void) { return sizeof(tcp_tw); }

@@ -128,11 +128,6 @@ bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg)
     }
     if (!listen_child_may_complete(t))
         return false;
-    if (tcb_alloc_buffers(t) != 0) { /* the peer resends its ACK; we retry then */
-        t->ctx->ctr->tcp_no_memory++;
-        tcp_drop(t->ctx, t, SYNACK_DROP_NO_MEMORY);
-        return false;
-    }
     t->snd.wnd = (uint32_t)seg->wnd << t->opts.snd_wscale;
     t->snd.max_wnd = t->snd.wnd;
     t->snd.wl1 = seg->seq;

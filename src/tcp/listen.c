@@ -215,8 +215,6 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
  * duplicate SYN would open a connection nobody asked for. */
 static void lab_two_way_open(tcb *l, tcb *t)
 {
-    if (tcb_alloc_buffers(t) != 0)
-        return; /* it stays half-open: the three-way handshake may finish it */
     t->snd.una = t->snd.nxt;
     t->rtt.timing = false;
     t->timers.rto_at = UINT64_MAX;

@@ -13,8 +13,10 @@ static uint32_t ts_now(const tcb *t)
 
 uint32_t tcp_rcv_window(const tcb *t)
 {
-    if (!t->rcv.buf.buf) /* a half-open child gets its buffer on completing */
-        return t->state == SYNACK_SYN_RECEIVED ? t->rcv.buf_size : 0;
+    if (!t->rcv.buf.buf) /* the ring comes with the data: all of it is free */
+        return t->state > SYNACK_LISTEN && t->state != SYNACK_TIME_WAIT
+                   ? tcp_buf_size_now(t, TCP_BUF_RECV)
+                   : 0;
     return ring_free_space(&t->rcv.buf);
 }
 

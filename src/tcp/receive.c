@@ -67,13 +67,23 @@ static void store_out_of_order(tcb *t, uint32_t seq, uint32_t off, const uint8_t
 bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
 {
     uint32_t off = seq - t->rcv.nxt;
+    if (!t->rcv.buf.buf && off && t->ctx->mem_pressure) {
+        t->ctx->ctr->tcp_ofo_drop++; /* no ring for out-of-order data under pressure (mem.c) */
+        return false;
+    }
+    if (tcp_buf_attach(t, TCP_BUF_RECV)) {
+        tcp_drop(t->ctx, t, SYNACK_DROP_NO_MEMORY);
+        return false; /* the peer sends it again */
+    }
     uint32_t space = ring_free_space(&t->rcv.buf);
     if (off >= space) {
         t->ctx->ctr->tcp_rcv_buf_drop++;
         return false;
     }
-    if (len > space - off)
+    if (len > space - off) { /* the tail finds no room (a window we could not keep: mem.c) */
+        t->ctx->ctr->tcp_rcv_buf_drop++;
         len = space - off;
+    }
     if (off != 0) {
         store_out_of_order(t, seq, off, data, len);
         return false;

@@ -138,12 +138,6 @@ static tcb *open_from_cookie(tcb *l, uint32_t src, uint32_t dst, const wire_tcp 
     t->snd.wnd = t->snd.max_wnd = (uint32_t)seg->wnd << t->opts.snd_wscale;
     t->snd.wl1 = seg->seq;
     t->snd.wl2 = seg->ack;
-    if (tcb_alloc_buffers(t) != 0) {
-        c->ctr->tcp_no_memory++;
-        t->parent = NULL;
-        tcb_maybe_release(t);
-        return NULL;
-    }
     listen_child_file(l, t);
     tcb_set_state(t, SYNACK_ESTABLISHED, SYNACK_CAUSE_RCV_ACK_SYNCOOKIE);
     tcp_keepalive_reset(t);

@@ -30,8 +30,8 @@ void tcb_free(tcb *t)
         c->all = t->all_next;
     if (t->all_next)
         t->all_next->all_prev = t->all_prev;
-    ring_free(&t->snd.buf, t->ctx->alloc);
-    ring_free(&t->rcv.buf, t->ctx->alloc);
+    tcp_buf_release(t, TCP_BUF_SEND);
+    tcp_buf_release(t, TCP_BUF_RECV);
     mem_free(c->alloc, t);
 }
 
@@ -40,6 +40,7 @@ void tcp_ctx_free(tcp_ctx *c)
     while (c->all)
         tcb_free(c->all);
     tcp_tw_free(c);
+    tcp_buf_free_spares(c);
     mem_free(c->alloc, c->buckets);
     heap_free(&c->timers);
 }
@@ -72,20 +73,15 @@ tcb *tcb_new(tcp_ctx *c)
     return t;
 }
 
-int tcb_alloc_buffers(tcb *t)
+uint32_t tcb_send_space(const tcb *t)
 {
-    if (!t->snd.buf.buf && ring_init(&t->snd.buf, t->snd.buf_size, t->ctx->alloc))
-        return -ENOMEM;
-    if (!t->rcv.buf.buf && ring_init(&t->rcv.buf, t->rcv.buf_size, t->ctx->alloc))
-        return -ENOMEM;
-    return 0;
+    return t->snd.buf.buf ? ring_free_space(&t->snd.buf) : tcp_buf_size_now(t, TCP_BUF_SEND);
 }
 
 void tcb_drop_buffers(tcb *t)
 {
-    ring_free(&t->snd.buf, t->ctx->alloc);
-    ring_free(&t->rcv.buf, t->ctx->alloc);
-    t->rcv.nooo = 0;
+    tcp_buf_release(t, TCP_BUF_SEND);
+    tcp_buf_release(t, TCP_BUF_RECV);
 }
 
 void tcb_maybe_release(tcb *t)

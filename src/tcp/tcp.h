@@ -27,6 +27,10 @@
 #define TCP_PAWS_IDLE_NS (24ULL * 24 * 3600 * 1000 * NS_PER_MS)
 
 typedef struct tcp_ctx tcp_ctx;
+
+/* Emptied rings a stack keeps for reuse (mem.c): enough for a few busy
+ * connections, none of them counted per connection. */
+#define TCP_SPARE_RINGS 4
 typedef struct synack_sock tcb;
 
 /* One out-of-order range of received sequence space, [start, end). */
@@ -216,6 +220,11 @@ struct tcp_ctx {
     uint32_t port_next;
     struct tcp_tw_table *tw;  /* the compact TIME-WAIT table (timewait.c) */
 
+    uint64_t mem_bytes;       /* capacity of every ring the connections hold (mem.c) */
+    bool mem_pressure;        /* above tcp_mem[1], not yet below tcp_mem[0] */
+    struct tcp_spare_ring { uint8_t *buf; uint32_t cap; } spare[TCP_SPARE_RINGS];
+    uint32_t nspare;          /* emptied rings kept for the next attach (mem.c) */
+    uint64_t spare_bytes;
     uint64_t drops[SYNACK_DROP_COUNT]; /* per synack_drop reason            */
     uint64_t chack_second;    /* challenge ACK limit: this second + 1 ... */
     uint32_t chack_left;      /* ... and what it still allows          */
@@ -228,12 +237,34 @@ int tcp_ctx_init(tcp_ctx *c);
 void tcp_ctx_free(tcp_ctx *c);
 tcb *tcb_new(tcp_ctx *c);
 void tcb_free(tcb *t);
-/* Allocate the send and receive rings a connection lacks: at connect, and
- * for a passive one when its handshake completes (a half-open connection
- * holds none, so a SYN flood cannot take buffer memory). 0 or -ENOMEM. */
-int tcb_alloc_buffers(tcb *t);
+/* Buffers come and go with the data: a ring is allocated when bytes come
+ * for it (tcp_user_send, tcp_receive_text) and returned once it is empty
+ * (all acknowledged, all read), so an idle connection, and a half-open
+ * one, holds only its record. Sizes, autotuned ones too, stay in
+ * snd/rcv.buf_size. Room for the application's bytes: in the ring, or the
+ * ring to come. */
+uint32_t tcb_send_space(const tcb *t);
 /* Free buffers that a closed or TIME-WAIT connection no longer needs. */
 void tcb_drop_buffers(tcb *t);
+
+/* ------------------------------------------------------------ mem.c */
+/* Every ring is allocated, grown and freed here, counted against tcp_mem
+ * (pages; mem.c says what each threshold does). */
+typedef enum { TCP_BUF_SEND, TCP_BUF_RECV } tcp_buf_kind;
+/* The size a ring allocated now would get: the buffer size, less under
+ * memory pressure or near the hard limit. */
+uint32_t tcp_buf_size_now(const tcb *t, tcp_buf_kind k);
+/* Give the connection its ring if it has none. 0 or -ENOMEM (counted). */
+int tcp_buf_attach(tcb *t, tcp_buf_kind k);
+/* Autotuning: grow to cap bytes. -ENOBUFS when memory is short (the
+ * buffer stays), -ENOMEM when the allocator fails (counted). */
+int tcp_buf_grow(tcb *t, tcp_buf_kind k, uint32_t cap);
+void tcp_buf_release(tcb *t, tcp_buf_kind k);
+/* Release a ring that holds nothing; under pressure a receive ring that
+ * holds only out-of-order data is released too (pruned). */
+void tcp_buf_release_if_empty(tcb *t, tcp_buf_kind k);
+/* Free the spare rings (at the end, and under memory pressure). */
+void tcp_buf_free_spares(tcp_ctx *c);
 /* Release the stack's interest: frees when neither app nor protocol needs it. */
 void tcb_maybe_release(tcb *t);
 

@@ -30,9 +30,9 @@ static void give_up_connection(tcb *t, tcp_tw *r)
     tcp_tw_table *tw = t->ctx->tw;
     tcb_timers_off(t);
     tcb_hash_remove(t);
-    ring_free(&t->snd.buf, t->ctx->alloc);
-    if (t->rcv.buf.buf && (t->rcv.buf.used == 0 || t->is.orphan))
-        ring_free(&t->rcv.buf, t->ctx->alloc);
+    tcp_buf_release(t, TCP_BUF_SEND);
+    if (t->rcv.buf.used == 0 || t->is.orphan)
+        tcp_buf_release(t, TCP_BUF_RECV);
     t->rcv.nooo = 0;
     t->rcv.ack_pending = false;
     if (t->is.app_owned && !t->is.dead) {
@@ -85,7 +85,7 @@ void tcp_tw_drop_handle(tcb *t, bool kill)
 {
     tcp_ctx *c = t->ctx;
     tcp_tw_table *tw = c->tw;
-    ring_free(&t->rcv.buf, t->ctx->alloc);
+    tcp_buf_release(t, TCP_BUF_RECV);
     if (!t->is.tw_handle)
         return;
     uint32_t i = tw_find(c, t->lip, t->lport, t->rip, t->rport);

@@ -34,9 +34,6 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
             return -EADDRINUSE;
         tw_reuse = v == TW_REUSABLE;
     }
-    int err = tcb_alloc_buffers(t);
-    if (err)
-        return err;
     t->lip = c->local_ip;
     t->lport = lport;
     t->rip = rip;
@@ -85,10 +82,8 @@ static void grow_send_buffer(tcb *t)
     if (room < cap / 2)
         return; /* the windows are the limit: more buffer would only queue */
     uint32_t want = cap * 2 > max ? max : cap * 2;
-    if (ring_grow(&t->snd.buf, want, t->ctx->alloc) == 0)
+    if (tcp_buf_grow(t, TCP_BUF_SEND, want) == 0) /* else the buffer stays as it was */
         t->snd.buf_size = want;
-    else
-        t->ctx->ctr->tcp_no_memory++; /* the buffer stays as it was */
 }
 
 /* Receive-buffer autotuning, a simple form of Linux's dynamic right-sizing:
@@ -108,12 +103,8 @@ static void grow_receive_buffer(tcb *t, uint32_t n)
         uint64_t want = (uint64_t)t->rcv.copied * 4;
         if (want > c->sys->tcp_rmem[2])
             want = c->sys->tcp_rmem[2];
-        if (want > t->rcv.buf.cap) {
-            if (ring_grow(&t->rcv.buf, (uint32_t)want, t->ctx->alloc) == 0)
-                t->rcv.buf_size = (uint32_t)want;
-            else
-                c->ctr->tcp_no_memory++; /* the buffer stays as it was */
-        }
+        if (want > t->rcv.buf.cap && tcp_buf_grow(t, TCP_BUF_RECV, (uint32_t)want) == 0)
+            t->rcv.buf_size = (uint32_t)want; /* else the buffer stays as it was */
     }
     t->rcv.copied = 0;
     t->rcv.space_stamp = c->now;
@@ -134,6 +125,8 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
         return -EPIPE;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
+    if (tcp_buf_attach(t, TCP_BUF_SEND))
+        return -ENOMEM;
     if (len > ring_free_space(&t->snd.buf))
         grow_send_buffer(t);
     uint32_t n = ring_write(&t->snd.buf, buf, (uint32_t)len);
@@ -181,8 +174,7 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
             t->flushnext = t->ctx->flush_head;
             t->ctx->flush_head = t;
         }
-        if (t->state == SYNACK_TIME_WAIT && t->rcv.buf.used == 0)
-            ring_free(&t->rcv.buf, t->ctx->alloc);
+        tcp_buf_release_if_empty(t, TCP_BUF_RECV); /* it comes back with the data */
         return n;
     }
     if (t->rcv.eof)
