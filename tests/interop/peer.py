@@ -18,6 +18,14 @@ Modes (every one bounded by --timeout, default 60 s):
   close-first HOST PORT           connect, send a line, read the echo,
                                   close first (the kernel holds TIME-WAIT)
   read-until-eof HOST PORT        connect, read to EOF, print it, close
+  hold HOST PORT N                open N connections (200 handshakes at a
+                                  time), print "holding N", keep them idle
+                                  until stdin closes or the timeout, close
+  syn-flood IF DSTMAC DSTIP PORT N SECONDS
+                                  write N TCP SYNs from random sources in
+                                  198.18.0.0/15 (RFC 2544's benchmark
+                                  range) through an AF_PACKET socket on IF,
+                                  paced over SECONDS; print "flooded N"
 A server prints "listening" once it listens.
 """
 import hashlib
@@ -278,6 +286,81 @@ elif mode == "read-until-eof":
         got += b
     s.close()
     say("read-until-eof: %d bytes %r" % (len(got), got[:40]))
+
+elif mode == "hold":
+    import resource
+    host, port, count = args[1], int(args[2]), int(args[3])
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count + 256, count + 256))
+    held, pending = [], []
+    sel = selectors.DefaultSelector()
+    while len(held) < count and time.time() < deadline:
+        while len(pending) < 200 and len(held) + len(pending) < count:
+            s = socket.socket()
+            s.setblocking(False)
+            s.connect_ex((host, port))
+            sel.register(s, selectors.EVENT_WRITE)
+            pending.append(s)
+        for key, _ in sel.select(timeout=0.5):
+            s = key.fileobj
+            sel.unregister(s)
+            pending.remove(s)
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err:
+                say("hold: connect failed:", os.strerror(err))
+                sys.exit(1)
+            held.append(s)
+    if len(held) < count:
+        say("hold: only %d of %d connections opened" % (len(held), count))
+        sys.exit(1)
+    say("holding %d" % count)
+    sel.register(sys.stdin, selectors.EVENT_READ)
+    while time.time() < deadline:
+        if sel.select(timeout=0.5) and not sys.stdin.read(1):
+            break
+    for s in held:
+        s.close()
+    say("hold: closed %d" % count)
+
+elif mode == "syn-flood":
+    ifname, dmac, dip, port = args[1], bytes.fromhex(args[2].replace(":", "")), args[3], int(args[4])
+    count, seconds = int(args[5]), float(args[6])
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    raw.bind((ifname, 0))
+    smac = raw.getsockname()[4]
+    dst = socket.inet_aton(dip)
+
+    def csum(b):
+        if len(b) & 1:
+            b += b"\0"
+        v = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+        while v >> 16:
+            v = (v & 0xffff) + (v >> 16)
+        return ~v & 0xffff
+
+    def syn(src, sport, seq):
+        opts = struct.pack("!BBH", 2, 4, 1460)
+        tcp = struct.pack("!HHIIBBHHH", sport, port, seq, 0, (5 + 1) << 4, 0x02, 65535, 0, 0) + opts
+        c = csum(src + dst + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+        tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64, 6, 0, src, dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        return dmac + smac + b"\x08\x00" + ip + tcp
+
+    rnd = os.urandom
+    t0 = time.time()
+    batch = max(1, int(count / (seconds * 1000)))  # one batch per millisecond
+    sent = 0
+    while sent < count and time.time() < deadline:
+        for _ in range(min(batch, count - sent)):
+            r = rnd(8)
+            src = bytes([198, 18 | (r[0] & 1), r[1], r[2] or 1])
+            raw.send(syn(src, 1024 + (r[3] << 8 | r[4]) % 60000, int.from_bytes(r[4:8], "big")))
+            sent += 1
+        ahead = t0 + sent / count * seconds - time.time()
+        if ahead > 0:
+            time.sleep(ahead)
+    say("flooded %d in %.1f s" % (sent, time.time() - t0))
+    sys.exit(0 if sent == count else 1)
 
 else:
     say("unknown mode", mode)

@@ -381,7 +381,7 @@ static void usage(FILE *f)
             "usage: synack serve (--tap IF | --tun IF | --packet IF) --ip ADDR/PREFIX\n"
             "                    [--mac MAC] [--gw ADDR] --port PORT --app APP\n"
             "                    [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
-            "                    [--counters] [--max-conns N] [--quiet]\n"
+            "                    [--counters] [--max-conns N] [--backlog N] [--quiet]\n"
             "\n"
             "Serve TCP on a real interface with synack as the stack. Logs one line per\n"
             "connection to stdout (peer, bytes in and out, time, how it ended:\n"
@@ -409,6 +409,9 @@ static void usage(FILE *f)
             "                                         \"Connection: close\" closes\n"
             "  --max-conns N        serve at most N connections at once; more wait in the\n"
             "                       accept queue (default: no limit)\n"
+            "  --backlog N          the listen backlog: connections waiting for accept, and\n"
+            "                       the SYN queue (default 4096, capped by somaxconn; beyond\n"
+            "                       it SYN cookies, see tcp_syncookies)\n"
             "  --quiet              no per-connection log lines\n"
             "  -h, --help           this text\n"
             "\n"
@@ -429,7 +432,8 @@ int serve_main(int argc, char **argv)
     netrun_opts o;
     memset(&o, 0, sizeof o);
     int app_set = 0;
-    static const char *const valued[] = {"--port", "--app", "--max-conns", NULL};
+    static const char *const valued[] = {"--port", "--app", "--max-conns", "--backlog", NULL};
+    long backlog = 4096;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
@@ -478,6 +482,11 @@ int serve_main(int argc, char **argv)
                 return 2;
             }
             sv.max_conns = (unsigned)n;
+        } else if (!strcmp(a, "--backlog")) {
+            if (opts_long(v, 1, 65535, &backlog) < 0) {
+                fprintf(stderr, "synack serve: --backlog %s: not a count from 1 to 65535\n", v);
+                return 2;
+            }
         } else {
             return opts_usage_error("serve", a, "unknown option");
         }
@@ -495,7 +504,7 @@ int serve_main(int argc, char **argv)
     synack_sock *l = synack_socket(sv.net.s);
     int rc = l ? synack_bind(l, sv.port) : -ENOMEM;
     if (rc == 0)
-        rc = synack_listen(l, 4096);
+        rc = synack_listen(l, (int)backlog);
     if (rc < 0) {
         fprintf(stderr, "synack serve: listen on port %u: %s\n", sv.port, fmt_errno(rc));
         netrun_close(&sv.net);
