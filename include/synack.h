@@ -100,6 +100,9 @@ typedef struct synack_sysctl {
     uint32_t tcp_rto_initial_ms;     /* 1000 (RFC 6298 §2.1)                   */
     uint32_t tcp_base_mss;           /* 536: MSS assumed when the peer sends none */
     uint32_t tcp_max_ooo_segments;   /* 32: out-of-order ranges held per connection */
+    uint32_t tcp_mtu_probing;        /* 0: off (Linux's default); 1, 2: black-hole
+                                        detection: after 3 timeouts of the same data
+                                        the segment size halves (icmp_error.c) */
     uint32_t tcp_rfc1337;            /* 0: a RST ends TIME-WAIT; 1: ignored (RFC 1337) */
     /* TIME-WAIT (src/tcp/timewait.c; docs/lifecycle.md explains each). */
     uint32_t tcp_max_tw_buckets;     /* 262144: TIME-WAIT entries; beyond, TIME-WAIT is skipped */
@@ -261,6 +264,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp_in_errors, "IcmpInErrors")                                   \
     X(icmp_in_csum_errors, "IcmpInCsumErrors")                          \
     X(icmp_out_echo_reps, "IcmpOutEchoReps")                            \
+    X(icmp_in_dest_unreachs, "IcmpInDestUnreachs")                      \
+    X(icmp_in_time_excds, "IcmpInTimeExcds")                            \
+    X(icmp_in_parm_probs, "IcmpInParmProbs")                            \
     X(tcp_in_segs, "TcpInSegs")                                         \
     X(tcp_out_segs, "TcpOutSegs")                                       \
     X(tcp_in_errs, "TcpInErrs")                                         \
@@ -310,6 +316,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_no_memory, "TcpExtSynackNoMemory")                            \
     X(tcp_memory_pressures, "TcpExtTCPMemoryPressures")                 \
     X(tcp_ofo_pruned, "TcpExtOfoPruned")                                \
+    X(tcp_out_of_window_icmps, "TcpExtOutOfWindowIcmps")                \
+    X(tcp_pmtu_reduced, "TcpExtSynackPMTUReduced")                      \
+    X(tcp_pmtu_black_hole, "TcpExtSynackPMTUBlackHole")                 \
     X(tcp_paws_estab, "TcpExtPAWSEstab")                                \
     X(tcp_sack_recovery, "TcpExtTCPSackRecovery")                       \
     X(tcp_sack_reneging, "TcpExtTCPSACKReneging")                       \
@@ -391,6 +400,7 @@ typedef struct synack_seg_info {
     X(LAB_TWO_WAY_HANDSHAKE, "SYN,ACK sent (lab: two-way handshake)")   \
     X(SYN_RETRIES, "SYN retries exhausted")                             \
     X(HOST_UNREACHABLE, "next hop unreachable (no ARP reply)")          \
+    X(ICMP_ERROR, "ICMP error (unreachable, prohibited)")               \
     X(SYNACK_RETRIES, "SYN-ACK retries exhausted")                      \
     X(RETRANSMISSIONS, "retransmissions exhausted")                     \
     X(KEEPALIVE_TIMEOUT, "keepalive timeout")                           \

@@ -1,5 +1,27 @@
-/* icmp.c — RFC 792: answer echo requests; count everything else. */
+/* icmp.c — RFC 792: answer echo requests; hand errors about our TCP
+ * segments to TCP (which decides whether to believe them); count the rest. */
 #include "net/net.h"
+
+/* An error quoting a datagram: if we sent it and it carried TCP, TCP hears. */
+static void icmp_error_input(net_ctx *n, const wire_icmp *m)
+{
+    wire_icmp_quote q;
+    if (m->type == WIRE_ICMP_DEST_UNREACH)
+        n->ctr->icmp_in_dest_unreachs++;
+    else if (m->type == WIRE_ICMP_TIME_EXCEEDED)
+        n->ctr->icmp_in_time_excds++;
+    else
+        n->ctr->icmp_in_parm_probs++;
+    if (wire_icmp_parse_quote(m, &q) != WIRE_OK) {
+        n->ctr->icmp_in_errors++;
+        return;
+    }
+    if (q.src != n->cfg->ip || q.proto != WIRE_IPPROTO_TCP)
+        return;
+    tcp_icmp_report r = {.type = m->type, .code = m->code, .mtu = q.next_hop_mtu,
+                         .rip = q.dst, .lport = q.sport, .rport = q.dport, .seq = q.seq};
+    tcp_icmp_error(n->tcp, &r);
+}
 
 void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len)
 {
@@ -10,6 +32,11 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len)
         n->ctr->icmp_in_errors++;
         if (e == WIRE_BAD_CSUM)
             n->ctr->icmp_in_csum_errors++;
+        return;
+    }
+    if (m.type == WIRE_ICMP_DEST_UNREACH || m.type == WIRE_ICMP_TIME_EXCEEDED ||
+        m.type == WIRE_ICMP_PARAM_PROBLEM) {
+        icmp_error_input(n, &m);
         return;
     }
     if (m.type != WIRE_ICMP_ECHO_REQUEST)

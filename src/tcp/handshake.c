@@ -21,8 +21,8 @@ void tcp_negotiate(tcb *t, const wire_tcp *seg)
     if (t->opts.ts_ok)
         t->opts.ts_recent = seg->opt.ts_val;
     uint32_t mss = seg->opt.mss ? seg->opt.mss : s->tcp_base_mss;
-    if (mss > t->ctx->mtu - 40)
-        mss = t->ctx->mtu - 40;
+    if (mss > tcp_path_mss(t))
+        mss = tcp_path_mss(t);
     if (t->opts.ts_ok)
         mss -= 12; /* room for the timestamp option on every segment */
     if (mss < 64)

@@ -180,6 +180,8 @@ struct synack_sock {
     } stats;
 
     int err;                  /* pending error, negative errno        */
+    int soft_err;             /* a soft ICMP error's, reported on timeout (icmp_error.c) */
+    uint16_t path_mtu;        /* learnt from ICMP (RFC 1191); 0: the link's */
     unsigned events;          /* pending SYNACK_EV_* for dispatch     */
     void *user;
 };
@@ -246,6 +248,22 @@ void tcb_free(tcb *t);
 uint32_t tcb_send_space(const tcb *t);
 /* Free buffers that a closed or TIME-WAIT connection no longer needs. */
 void tcb_drop_buffers(tcb *t);
+
+/* ------------------------------------------------------------ icmp_error.c */
+/* An ICMP error about a segment we sent, as the interface layer read it
+ * from the message and its quote. */
+typedef struct tcp_icmp_report {
+    uint8_t type, code;
+    uint16_t mtu;             /* next-hop MTU of "fragmentation needed" */
+    uint32_t rip;             /* the quoted destination: our peer       */
+    uint16_t lport, rport;
+    uint32_t seq;             /* the quoted sequence number             */
+} tcp_icmp_report;
+void tcp_icmp_error(tcp_ctx *c, const tcp_icmp_report *e);
+/* The largest segment the path takes, headers without options excluded. */
+uint32_t tcp_path_mss(const tcb *t);
+/* Black-hole detection (tcp_mtu_probing): the same data timed out again. */
+void tcp_mtu_black_hole_check(tcb *t);
 
 /* ------------------------------------------------------------ mem.c */
 /* Every ring is allocated, grown and freed here, counted against tcp_mem

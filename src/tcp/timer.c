@@ -126,6 +126,10 @@ static uint32_t retries_limit(const tcb *t)
     return orphan < s->tcp_retries2 ? orphan : s->tcp_retries2;
 }
 
+/* A connection that times out reports the soft error an ICMP message left
+ * (icmp_error.c), as Linux's tcp_write_err, else ETIMEDOUT. */
+static int timeout_errno(const tcb *t) { return t->soft_err ? t->soft_err : -ETIMEDOUT; }
+
 /* Our SYN (SYN-SENT) or SYN,ACK (SYN-RECEIVED) went unanswered: send it
  * again, backed off, until tcp_syn_retries / tcp_synack_retries run out. */
 static void syn_timeout(tcb *t)
@@ -136,7 +140,7 @@ static void syn_timeout(tcb *t)
     if (++t->rtt.retries > max) {
         c->ctr->tcp_attempt_fails++;
         if (syn_sent)
-            tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_SYN_RETRIES);
+            tcb_close(t, timeout_errno(t), SYNACK_CAUSE_SYN_RETRIES);
         else
             tcb_close(t, t->is.passive ? 0 : -ETIMEDOUT, SYNACK_CAUSE_SYNACK_RETRIES);
         return;
@@ -170,7 +174,7 @@ static void rto_fired(tcb *t)
      * answered or not, or it could wait behind a closed window forever. */
     if ((outstanding || t->is.orphan) && ++t->rtt.retries > retries_limit(t)) {
         c->ctr->tcp_abort_on_timeout++;
-        tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_RETRANSMISSIONS);
+        tcb_close(t, timeout_errno(t), SYNACK_CAUSE_RETRANSMISSIONS);
         return;
     }
     if (outstanding) {
@@ -185,6 +189,7 @@ static void rto_fired(tcb *t)
         t->sack.high_rxt = t->snd.una;
         t->sack.tlp_out = t->sack.lost_valid = false;
         sack_clear(t); /* RFC 6675 §5.1: the peer may have reneged */
+        tcp_mtu_black_hole_check(t);
         t->cc.recover = t->snd.max;
         t->rtt.timing = false; /* Karn's rule */
         t->snd.nxt = t->snd.una;

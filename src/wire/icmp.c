@@ -20,6 +20,28 @@ wire_err wire_icmp_parse(const uint8_t *p, size_t len, wire_icmp *out)
     return WIRE_OK;
 }
 
+wire_err wire_icmp_parse_quote(const wire_icmp *m, wire_icmp_quote *out)
+{
+    const uint8_t *q = m->data;
+    if (m->data_len < 20)
+        return WIRE_TRUNCATED;
+    size_t ihl = (size_t)(q[0] & 0x0f) * 4;
+    if ((q[0] >> 4) != 4 || ihl < 20)
+        return WIRE_BAD_HEADER;
+    if (m->data_len < ihl + 8)
+        return WIRE_TRUNCATED;
+    out->proto = q[9];
+    out->src = wire_get32(q + 12);
+    out->dst = wire_get32(q + 16);
+    out->sport = wire_get16(q + ihl);
+    out->dport = wire_get16(q + ihl + 2);
+    out->seq = wire_get32(q + ihl + 4);
+    out->next_hop_mtu = m->type == WIRE_ICMP_DEST_UNREACH && m->code == WIRE_ICMP_FRAG_NEEDED
+                            ? m->seq /* bytes 6-7 of the header */
+                            : 0;
+    return WIRE_OK;
+}
+
 size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
                            uint16_t seq, const uint8_t *data, size_t data_len)
 {

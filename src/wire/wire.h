@@ -101,6 +101,9 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 #define WIRE_ICMP_ECHO_REPLY 0
 #define WIRE_ICMP_DEST_UNREACH 3
 #define WIRE_ICMP_ECHO_REQUEST 8
+#define WIRE_ICMP_TIME_EXCEEDED 11
+#define WIRE_ICMP_PARAM_PROBLEM 12
+#define WIRE_ICMP_FRAG_NEEDED 4   /* destination unreachable code (RFC 1191) */
 
 typedef struct wire_icmp {
     uint8_t type, code;
@@ -111,6 +114,20 @@ typedef struct wire_icmp {
 
 /* Checks length >= 8 and the checksum. */
 wire_err wire_icmp_parse(const uint8_t *p, size_t len, wire_icmp *out);
+/* What an ICMP error quotes of the datagram that caused it (RFC 792: the
+ * IP header and at least 8 bytes of its payload; RFC 1191: the next-hop
+ * MTU in a "fragmentation needed"). For TCP the 8 bytes are both ports and
+ * the sequence number. */
+typedef struct wire_icmp_quote {
+    uint32_t src, dst;
+    uint8_t proto;
+    uint16_t sport, dport;
+    uint32_t seq;
+    uint16_t next_hop_mtu; /* destination unreachable, code 4; else 0 */
+} wire_icmp_quote;
+/* Parse an error (destination unreachable, time exceeded, parameter
+ * problem) message's quote. WIRE_OK, WIRE_TRUNCATED or WIRE_BAD_HEADER. */
+wire_err wire_icmp_parse_quote(const wire_icmp *m, wire_icmp_quote *out);
 /* Writes an echo request/reply (`type`) carrying `data`. */
 size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
                            uint16_t seq, const uint8_t *data, size_t data_len);

@@ -1,0 +1,119 @@
+/* icmp_error.c — ICMP errors about our segments (RFC 9293 §3.10.7 last
+ * paragraph, RFC 1122 §4.2.3.9, RFC 5927), and path MTU discovery from
+ * "fragmentation needed" (RFC 1191).
+ *
+ * An ICMP error is easy to forge: it needs only the 4-tuple and a sequence
+ * number. So, like Linux's tcp_v4_err, one is believed only if the quoted
+ * sequence number is data we have sent and not yet had acknowledged
+ * (SND.UNA <= SEG.SEQ <= SND.NXT, RFC 5927 §4.1); any other is counted
+ * (TcpExtOutOfWindowIcmps) and ignored. A believed error
+ *   - "fragmentation needed" lowers the connection's path MTU (never below
+ *     Linux's min_pmtu, 552) and resends what is in flight at the new size;
+ *   - ends a connection that is still opening if it is hard (protocol or
+ *     port unreachable, administratively prohibited, parameter problem:
+ *     Linux's icmp_err_convert table);
+ *   - is otherwise soft: remembered, and reported instead of ETIMEDOUT if
+ *     the connection later times out (RFC 1122 §4.2.3.9: soft errors must
+ *     not abort a connection). */
+#include "tcp/tcp.h"
+
+#include "base/seq.h"
+
+#include <errno.h>
+
+#define MIN_PMTU 552 /* Linux's net.ipv4.route.min_pmtu */
+
+/* Linux's icmp_err_convert: the errno and whether it is hard, by code. */
+static int unreach_errno(uint8_t code, bool *hard)
+{
+    static const struct { int err; bool hard; } table[16] = {
+        {ENETUNREACH, false},  {EHOSTUNREACH, false}, {ENOPROTOOPT, true},
+        {ECONNREFUSED, true},  {EMSGSIZE, false},     {EOPNOTSUPP, false},
+        {ENETUNREACH, true},   {EHOSTDOWN, true},     {ENONET, true},
+        {ENETUNREACH, true},   {EHOSTUNREACH, true},  {ENETUNREACH, false},
+        {EHOSTUNREACH, false}, {EHOSTUNREACH, true},  {EHOSTUNREACH, true},
+        {EHOSTUNREACH, true},
+    };
+    if (code >= 16) {
+        *hard = false;
+        return EHOSTUNREACH;
+    }
+    *hard = table[code].hard;
+    return table[code].err;
+}
+
+uint32_t tcp_path_mss(const tcb *t)
+{
+    uint32_t mtu = t->path_mtu && t->path_mtu < t->ctx->mtu ? t->path_mtu : t->ctx->mtu;
+    return mtu - 40; /* IPv4 and TCP headers without options */
+}
+
+/* RFC 1191 §6.3: the path MTU drops; resend what is in flight at the new
+ * size, as Linux's tcp_simple_retransmit: no congestion response, since
+ * nothing was lost to congestion. */
+static void path_mtu_drops(tcb *t, uint16_t mtu)
+{
+    tcp_ctx *c = t->ctx;
+    if (mtu < MIN_PMTU)
+        mtu = MIN_PMTU;
+    if (mtu >= (t->path_mtu ? t->path_mtu : c->mtu))
+        return; /* not smaller than what we use: nothing to learn */
+    t->path_mtu = mtu;
+    c->ctr->tcp_pmtu_reduced++;
+    if (!tcb_synchronized(t))
+        return; /* the handshake takes it into account (tcp_negotiate) */
+    uint32_t mss = tcp_path_mss(t) - (t->opts.ts_ok ? 12u : 0u);
+    if (mss >= t->opts.snd_mss)
+        return;
+    t->opts.snd_mss = (uint16_t)mss;
+    if (t->snd.una == t->snd.nxt)
+        return;
+    t->rtt.timing = false; /* Karn's rule: what follows is a retransmission */
+    t->snd.nxt = t->snd.una;
+    t->snd.fin_sent = false;
+    tcp_output(t);
+}
+
+/* A path that drops large segments and sends no ICMP (a "black hole",
+ * RFC 2923 §2.1) would time a connection out. Like Linux's
+ * tcp_mtu_probing on the tcp_retries1-th (3rd) timeout of the same data,
+ * halve the segment size, not below Linux's tcp_min_snd_mss (48) nor above
+ * its tcp_base_mss (1024): the retransmission that follows is small enough
+ * for any IPv4 path. RFC 4821's search back upwards is not done. */
+void tcp_mtu_black_hole_check(tcb *t)
+{
+    if (!t->ctx->sys->tcp_mtu_probing || t->rtt.retries != 3 || t->opts.snd_mss <= 48)
+        return;
+    uint32_t mss = t->opts.snd_mss / 2;
+    mss = mss > 1024 ? 1024 : mss < 48 ? 48 : mss;
+    t->opts.snd_mss = (uint16_t)mss;
+    t->path_mtu = (uint16_t)(mss + 40 + (t->opts.ts_ok ? 12u : 0u));
+    t->ctx->ctr->tcp_pmtu_black_hole++;
+}
+
+void tcp_icmp_error(tcp_ctx *c, const tcp_icmp_report *e)
+{
+    tcb *t = tcb_lookup(c, c->local_ip, e->lport, e->rip, e->rport);
+    if (!t || t->state == SYNACK_LISTEN || t->state == SYNACK_TIME_WAIT)
+        return;
+    if (!seq_leq(t->snd.una, e->seq) || !seq_leq(e->seq, t->snd.nxt)) {
+        c->ctr->tcp_out_of_window_icmps++; /* RFC 5927 §4.1: forged, or stale */
+        return;
+    }
+    bool hard = false;
+    int err = EHOSTUNREACH; /* time exceeded */
+    if (e->type == WIRE_ICMP_DEST_UNREACH && e->code == WIRE_ICMP_FRAG_NEEDED) {
+        path_mtu_drops(t, e->mtu);
+        return;
+    }
+    if (e->type == WIRE_ICMP_DEST_UNREACH)
+        err = unreach_errno(e->code, &hard);
+    else if (e->type == WIRE_ICMP_PARAM_PROBLEM)
+        err = EPROTO, hard = true;
+    if (hard && (t->state == SYNACK_SYN_SENT || t->state == SYNACK_SYN_RECEIVED)) {
+        c->ctr->tcp_attempt_fails++;
+        tcb_close(t, t->is.passive ? 0 : -err, SYNACK_CAUSE_ICMP_ERROR); /* a child: silently */
+        return;
+    }
+    t->soft_err = -err;
+}

@@ -1,0 +1,211 @@
+/* test_icmp.c — ICMP errors about our segments (src/tcp/icmp_error.c):
+ * "fragmentation needed" lowers the path MTU and resends at the new size
+ * (RFC 1191), a hard error ends a connection still opening, a soft one is
+ * reported only if the connection times out (RFC 1122 §4.2.3.9), and an
+ * error quoting a sequence number we did not send is ignored (RFC 5927). */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <string.h>
+
+#define ROUTER 0x0a0000feu /* 10.0.0.254: a hop on the path */
+
+/* An ICMP error from ROUTER quoting our segment to the peer with `seq`. */
+static void icmp_error(pkt_h *h, uint8_t type, uint8_t code, uint16_t mtu, uint32_t seq)
+{
+    uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
+    uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
+    wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1460);
+    uint8_t *tcp = quote + WIRE_IPV4_HDR_LEN;
+    wire_put16(tcp, h->port);
+    wire_put16(tcp + 2, h->peer_port);
+    wire_put32(tcp + 4, seq);
+    memset(icmp, 0, 8);
+    icmp[0] = type;
+    icmp[1] = code;
+    wire_put16(icmp + 6, mtu);
+    size_t ilen = sizeof(pkt) - WIRE_IPV4_HDR_LEN;
+    wire_put16(icmp + 2, wire_csum_fold(wire_csum_add(0, icmp, ilen)));
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, ROUTER, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
+    synack_input(h->s, pkt, sizeof(pkt), h->now);
+}
+
+static uint8_t data[8192];
+
+static void frag_needed(pkt_h *h, uint16_t mtu, uint32_t seq)
+{
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, mtu, seq);
+}
+
+/* Three segments in flight; a router says the path takes 1000 bytes:
+ * everything unacknowledged goes again, in 960-byte segments. */
+static void frag_needed_resends_at_the_new_size(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 3000), 3000);
+    pkt_expect(h, ACK, S, P);
+    pkt_expect(h, ACK, S + 1460, P);
+    pkt_expect(h, ACK | PSH, S + 2920, P);
+    frag_needed(h, 1000, S);
+    uint32_t sizes[] = {960, 960, 960, 120};
+    uint32_t seq = S;
+    for (int i = 0; i < 4; i++) {
+        wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, seq, P);
+        assert_int_equal(r.payload_len, sizes[i]);
+        seq += sizes[i];
+    }
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 1);
+    assert_int_equal(pkt_counter(h, icmp_in_dest_unreachs), 1);
+    pkt_send(h, ACK, P, S + 3000, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send(k, data, 2000), 2000);
+    wire_tcp r = pkt_expect(h, ACK, S + 3000, P);
+    assert_int_equal(r.payload_len, 960); /* and it stays */
+    synack_tcp_info info;
+    synack_info(k, &info);
+    assert_int_equal(synack_sock_error(k), 0);
+}
+
+/* The floor is Linux's min_pmtu: a forged "MTU 68" cannot make us send
+ * 28-byte segments. A "larger" MTU teaches nothing. */
+static void path_mtu_has_a_floor(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 1000), 1000);
+    pkt_expect(h, ACK | PSH, S, P);
+    frag_needed(h, 1500, S);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 0);
+    frag_needed(h, 68, S);
+    wire_tcp r = pkt_expect(h, ACK, S, P);
+    assert_int_equal(r.payload_len, 552 - 40);
+    pkt_expect(h, ACK | PSH, S + 512, P);
+}
+
+/* RFC 5927 §4.1: the quoted sequence number must be in flight; one that is
+ * not (already acknowledged, never sent) is counted and ignored. */
+static void forged_errors_are_ignored(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 100), 100);
+    pkt_expect(h, ACK | PSH, S, P);
+    frag_needed(h, 1000, S + 5000);
+    frag_needed(h, 1000, S - 10);
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, 3, 0, S + 5000);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_out_of_window_icmps), 3);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 0);
+    pkt_send(h, ACK, P, S + 100, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send(k, data, 2000), 2000);
+    wire_tcp r = pkt_expect(h, ACK, S + 100, P);
+    assert_int_equal(r.payload_len, 1460);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+}
+
+/* SYN-SENT: our SYN went out; return its ISS. */
+static uint32_t syn_sent(pkt_h *h, synack_sock **out)
+{
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
+    wire_ipv4 ip; /* learn our ephemeral port from the SYN */
+    wire_tcp t;
+    assert_int_equal(wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip), WIRE_OK);
+    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t), WIRE_OK);
+    h->port = t.sport;
+    wire_tcp syn = pkt_expect(h, SYN, PKT_ANY, 0);
+    *out = k;
+    return syn.seq;
+}
+
+/* A port unreachable for our SYN refuses the connection at once. */
+static void port_unreachable_refuses_a_connect(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k;
+    uint32_t iss = syn_sent(h, &k);
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, 3, 0, iss);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(k), -ECONNREFUSED);
+    assert_string_equal(pkt_last_cause(h, pkt_id(k)), "ICMP error (unreachable, prohibited)");
+    pkt_expect_none(h);
+}
+
+/* Host unreachable is soft: the SYN is still retried, and if the peer never
+ * answers the error is EHOSTUNREACH, not ETIMEDOUT. */
+static void host_unreachable_is_soft(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_syn_retries=1");
+    synack_sock *k;
+    uint32_t iss = syn_sent(h, &k);
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, 1, 0, iss);
+    assert_int_equal(synack_sock_state(k), SYNACK_SYN_SENT);
+    pkt_advance(h, 1000);
+    pkt_expect(h, SYN, iss, 0);
+    pkt_advance(h, 2000);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(k), -EHOSTUNREACH);
+}
+
+/* An established connection is not ended by a hard error either (Linux:
+ * only while opening); nor by one quoting another protocol. */
+static void established_survives_hard_errors(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 100), 100);
+    pkt_expect(h, ACK | PSH, S, P);
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, 3, 0, S);
+    icmp_error(h, WIRE_ICMP_PARAM_PROBLEM, 0, 0, S);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    assert_int_equal(synack_sock_error(k), 0);
+    assert_int_equal(pkt_counter(h, icmp_in_parm_probs), 1);
+    pkt_expect_none(h);
+}
+
+/* tcp_mtu_probing: a path that silently drops full-size segments. At the
+ * third timeout of the same data the segment size halves; off, it does not. */
+static void black_hole(pkt_h *h, uint32_t third_len)
+{
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 3000), 3000);
+    pkt_drain(h);
+    for (int i = 1; i <= 3; i++) {
+        pkt_advance(h, pkt_next_deadline_ms(h));
+        wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, S, P);
+        assert_int_equal(r.payload_len, i < 3 ? 1460 : third_len);
+        pkt_expect_none(h);
+    }
+}
+
+static void black_hole_halves_the_segment_size(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_mtu_probing=1");
+    black_hole(h, 730);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_black_hole), 1);
+    pkt_free(h);
+    h = *state = pkt_new(NULL);
+    black_hole(h, 1460);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_black_hole), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(frag_needed_resends_at_the_new_size, pkt_teardown),
+        cmocka_unit_test_teardown(path_mtu_has_a_floor, pkt_teardown),
+        cmocka_unit_test_teardown(forged_errors_are_ignored, pkt_teardown),
+        cmocka_unit_test_teardown(port_unreachable_refuses_a_connect, pkt_teardown),
+        cmocka_unit_test_teardown(host_unreachable_is_soft, pkt_teardown),
+        cmocka_unit_test_teardown(established_survives_hard_errors, pkt_teardown),
+        cmocka_unit_test_teardown(black_hole_halves_the_segment_size, pkt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
