@@ -97,6 +97,11 @@ typedef struct sim_link_params {
                                   serialized (the frame on the wire counts what it
                                   has left) before tail drop; 0 = unlimited       */
     uint32_t mtu;              /* largest IP packet (frame minus 14 bytes); 0 = any */
+    uint32_t mtu_icmp_from;    /* a larger IPv4 packet is dropped and, if this is
+                                  not 0, answered with ICMP "fragmentation needed"
+                                  (RFC 1191, next-hop MTU = mtu) from this address,
+                                  as a router on the path would; 0 = silently (a
+                                  black hole)                                     */
     double loss;               /* probability a frame is lost                     */
     double duplicate;          /* probability a frame is delivered twice          */
     double reorder;            /* probability a frame is held back ...            */

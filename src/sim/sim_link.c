@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dev/pcap.h"
+#include "wire/wire.h"
 
 sim_link_params sim_link_params_default(void) {
     sim_link_params p;
@@ -127,6 +128,32 @@ static int schedule(sim *s, sim_host *to, uint64_t t, const uint8_t *frame, size
     return 0;
 }
 
+/* A router on the link that cannot forward `frame` (too big) tells its
+ * sender: ICMP destination unreachable, fragmentation needed, quoting the
+ * IPv4 header and 8 bytes (RFC 792, RFC 1191), back over the link. */
+static void send_frag_needed(sim *s, const sim_dir *d, const uint8_t *frame, size_t len)
+{
+    const uint8_t *ip = frame + WIRE_ETH_HDR_LEN;
+    if (len < WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 || wire_get16(frame + 12) != WIRE_ETHERTYPE_IPV4)
+        return;
+    size_t ihl = (size_t)(ip[0] & 0x0f) * 4, quote = ihl + 8;
+    if (ihl < WIRE_IPV4_HDR_LEN || len < WIRE_ETH_HDR_LEN + quote)
+        return;
+    uint8_t out[WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 + 60 + 8];
+    uint8_t *oip = out + WIRE_ETH_HDR_LEN, *icmp = oip + WIRE_IPV4_HDR_LEN;
+    memset(icmp, 0, 8);
+    icmp[0] = WIRE_ICMP_DEST_UNREACH;
+    icmp[1] = WIRE_ICMP_FRAG_NEEDED;
+    wire_put16(icmp + 6, (uint16_t)d->p.mtu);
+    memcpy(icmp + 8, ip, quote);
+    wire_put16(icmp + 2, wire_csum_fold(wire_csum_add(0, icmp, 8 + quote)));
+    wire_ipv4_emit(oip, WIRE_IPV4_HDR_LEN, d->p.mtu_icmp_from, wire_get32(ip + 12),
+                   WIRE_IPPROTO_ICMP, 64, 0, 8 + quote);
+    wire_eth_emit(out, WIRE_ETH_HDR_LEN, frame + 6, frame, WIRE_ETHERTYPE_IPV4);
+    size_t olen = WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 + quote;
+    schedule(s, d->from, s->now + d->p.delay_ns, out, olen);
+}
+
 static void transmit(sim *s, sim_dir *d, uint64_t frame_id, const sim_frame_info *info,
                      const uint8_t *frame, size_t len) {
     const sim_link_params *p = &d->p;
@@ -135,6 +162,8 @@ static void transmit(sim *s, sim_dir *d, uint64_t frame_id, const sim_frame_info
     if (p->mtu && len > 14 && len - 14 > p->mtu) {
         s->st.dropped_mtu++;
         link_trace(&lt, SIM_LINK_DROP_MTU, frame, len, 0);
+        if (p->mtu_icmp_from)
+            send_frag_needed(s, d, frame, len);
         return;
     }
 
