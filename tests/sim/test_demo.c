@@ -153,6 +153,21 @@ static void test_lossy(void **state) {
     assert_true(r.side[DEMO_CLIENT].wire.retransmits + r.side[DEMO_SERVER].wire.retransmits > 0);
 }
 
+/* path-mtu: the router drops what is too big and says so; the client
+ * learns the path MTU once and resends everything at 948 bytes. */
+static void test_path_mtu(void **state) {
+    (void)state;
+    demo_result r;
+    run("path-mtu", &r);
+    expect_final(&r.side[DEMO_CLIENT], SYNACK_CLOSED);
+    expect_final(&r.side[DEMO_SERVER], SYNACK_CLOSED);
+    expect_clean(&r);
+    assert_int_equal(r.link.dropped_mtu, 3);
+    assert_int_equal(r.side[DEMO_CLIENT].counters.icmp_in_dest_unreachs, 3);
+    assert_int_equal(r.side[DEMO_CLIENT].counters.tcp_pmtu_reduced, 1);
+    assert_int_equal(r.side[DEMO_CLIENT].wire.retransmits, 5);
+}
+
 /* The same seed gives the same run; the scenario's link impairments do not
  * depend on anything else. */
 static void test_replays_exactly(void **state) {
@@ -254,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_half_close),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_lossy),
+        cmocka_unit_test(test_path_mtu),
         cmocka_unit_test(test_replays_exactly),
         cmocka_unit_test(test_sysctl_and_errors),
         cmocka_unit_test(test_ladder_text),

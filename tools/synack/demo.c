@@ -11,6 +11,7 @@
 
 #define CLIENT_IP 0x0a000001u /* 10.0.0.1 */
 #define SERVER_IP 0x0a000002u /* 10.0.0.2 */
+#define ROUTER_IP 0x0a0000feu /* 10.0.0.254: the path-mtu scenario's router */
 #define SERVER_PORT 80
 #define SIMOPEN_CLIENT_PORT 40001
 #define RUN_LIMIT_NS (600ull * SIM_SEC)
@@ -41,6 +42,7 @@ typedef enum scen_id {
     SC_HALFCLOSE,
     SC_REFUSED,
     SC_LOSSY,
+    SC_PMTU,
     SC_COUNT
 } scen_id;
 
@@ -51,6 +53,8 @@ typedef struct scenario {
     int listener;          /* the server listens (else: it connects or is absent) */
     int server_connects;   /* simultaneous open                                   */
     uint64_t close_both_at;/* > 0: both close at this time                        */
+    uint32_t path_mtu;     /* > 0: a router on the client's way to the server takes
+                              packets this large at most, and says so (ICMP)       */
     plan p[2];
 } scenario;
 
@@ -58,41 +62,48 @@ static const scenario SCENARIOS[SC_COUNT] = {
     [SC_LIFECYCLE] = {
         {"lifecycle", "handshake, a request and a reply, the client closes first, "
                       "TIME-WAIT runs out (2 x MSL) to CLOSED"},
-        1, 0.0, 1, 0, 0,
+        1, 0.0, 1, 0, 0, 0,
         {{.tx_len = sizeof REQUEST - 1, .tx_text = 1, .close_after_rx = sizeof REPLY - 1},
          {.tx_len = sizeof REPLY - 1, .tx_text = 1, .tx_after_rx = sizeof REQUEST - 1,
           .close_on_eof = 1}}},
     [SC_SIMOPEN] = {
         {"simultaneous-open", "both sides connect to each other at once: SYN-SENT -> "
                               "SYN-RECEIVED -> ESTABLISHED on both"},
-        1, 0.0, 0, 1, 0,
+        1, 0.0, 0, 1, 0, 0,
         {{.tx_len = sizeof REQUEST - 1, .tx_text = 1, .close_after_rx = sizeof REPLY - 1},
          {.tx_len = sizeof REPLY - 1, .tx_text = 1, .tx_after_rx = sizeof REQUEST - 1,
           .close_on_eof = 1}}},
     [SC_SIMCLOSE] = {
         {"simultaneous-close", "both sides close at the same instant: FIN-WAIT-1 -> "
                                "CLOSING -> TIME-WAIT on both"},
-        1, 0.0, 1, 0, 100 * SIM_MS,
+        1, 0.0, 1, 0, 100 * SIM_MS, 0,
         {{.tx_len = sizeof REQUEST - 1, .tx_text = 1},
          {.tx_len = sizeof REPLY - 1, .tx_text = 1, .tx_after_rx = sizeof REQUEST - 1}}},
     [SC_HALFCLOSE] = {
         {"half-close", "the client sends a request and shuts down its write side; the "
                        "server keeps sending for a while, then closes"},
-        1, 0.0, 1, 0, 0,
+        1, 0.0, 1, 0, 0, 0,
         {{.tx_len = sizeof REQUEST - 1, .tx_text = 1, .after_send = AFTER_SHUTDOWN,
           .close_on_eof = 1},
          {.tx_len = 5 * 1000, .tx_after_rx = sizeof REQUEST - 1, .after_send = AFTER_CLOSE,
           .chunk = 1000, .every_ns = 40 * SIM_MS}}},
     [SC_REFUSED] = {
         {"refused", "connect to a port nobody listens on: RST, ECONNREFUSED"},
-        1, 0.0, 0, 0, 0,
+        1, 0.0, 0, 0, 0, 0,
         {{.tx_len = 0}, {.tx_len = 0}}},
     [SC_LOSSY] = {
         {"lossy", "25% loss each way: retransmissions and RTO backoff while a few KB "
                   "go each way"},
-        7, 0.25, 1, 0, 0,
+        7, 0.25, 1, 0, 0, 0,
         {{.tx_len = 3000, .close_after_rx = 6000},
          {.tx_len = 6000, .tx_after_rx = 3000, .close_on_eof = 1}}},
+    [SC_PMTU] = {
+        {"path-mtu", "a router on the way takes only 1000-byte packets: it drops the "
+                     "full-size segments and says 'fragmentation needed'; the client "
+                     "resends at the path's size (RFC 1191)"},
+        1, 0.0, 1, 0, 0, 1000,
+        {{.tx_len = 4000, .after_send = AFTER_CLOSE},
+         {.tx_len = 0, .close_on_eof = 1}}},
 };
 
 const demo_scenario_info *demo_scenarios(size_t *count) {
@@ -324,6 +335,11 @@ static void on_trace(void *ctx, const sim_trace *t) {
         ladder_observe(d->lad, t);
     if (d->json)
         json_write_trace(d->json, t);
+    if (t->kind == SIM_TRACE_LINK && t->link_event == SIM_LINK_DROP_MTU && d->sc->path_mtu) {
+        char text[64];
+        snprintf(text, sizeof text, "router: too big for MTU %u, ICMP frag. needed", d->sc->path_mtu);
+        note(d, t->host_index, text);
+    }
     if (t->kind != SIM_TRACE_STACK || t->ev->kind != SYNACK_TRACE_STATE)
         return;
     int idx = t->host_index;
@@ -448,7 +464,10 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
     sim_link_params lp = sim_link_params_default();
     lp.delay_ns = o->delay_ns ? o->delay_ns : 5 * SIM_MS;
     lp.loss = o->loss_set ? o->loss : sc->loss;
-    if (sim_link(d.s, d.p[0].host, d.p[1].host, &lp, &lp) < 0) {
+    sim_link_params to_server = lp;
+    to_server.mtu = sc->path_mtu ? sc->path_mtu : lp.mtu;
+    to_server.mtu_icmp_from = sc->path_mtu ? ROUTER_IP : 0;
+    if (sim_link(d.s, d.p[0].host, d.p[1].host, &to_server, &lp) < 0) {
         snprintf(err, errlen, "cannot link the hosts");
         goto out;
     }
