@@ -161,8 +161,14 @@ static void complete(net_ctx *n, reasm_dgram *d)
         fail(n, d);
         return;
     }
-    for (const reasm_frag *f = d->frags; f; f = f->next)
-        memcpy(buf + f->off, f->data, f->len); /* consistent(): f->off + f->len <= total */
+    for (const reasm_frag *f = d->frags; f; f = f->next) {
+        if ((uint32_t)f->off + f->len > d->total) { /* consistent() rules it out */
+            mem_free(a, buf);
+            fail(n, d);
+            return;
+        }
+        memcpy(buf + f->off, f->data, f->len);
+    }
     uint32_t src = d->src, dst = d->dst, len = d->total;
     uint8_t proto = d->proto;
     dgram_free(n, d);

@@ -369,10 +369,10 @@ static void inconsistent_lengths(void **state)
         pkt_h *h = pkt_new(NULL);
         *state = h;
         counts c0 = now_counts(h);
-        frag_send(h, WIRE_IPPROTO_ICMP, 13, zero, 0, 16, 1);
+        frag_send(h, WIRE_IPPROTO_ICMP, 13, zero, 8, 8, 1); /* [0, 8) never comes */
         frag_send(h, WIRE_IPPROTO_ICMP, 13, zero, cases[i].off[0], cases[i].len[0],
                   cases[i].more[0]);
-        expect_held(h, 1, cost(2, 24));
+        expect_held(h, 1, cost(2, 16));
         frag_send(h, WIRE_IPPROTO_ICMP, 13, zero, cases[i].off[1], cases[i].len[1],
                   cases[i].more[1]);
         expect_counts(h, c0, .reqds = 3, .fails = 1);
@@ -450,17 +450,35 @@ static void timeout_sends_time_exceeded(void **state)
 static void timeout_without_first_fragment(void **state)
 {
     pkt_h *h = *state = pkt_new("ipfrag_time=5");
-    uint8_t req[128];
-    size_t len = echo_request(req, sizeof(req), 64);
+    pkt_listen(h, 80, 8);
+    uint8_t syn[64];
+    size_t len = syn_segment(syn, sizeof(syn));
     counts c0 = now_counts(h);
-    send_piece(h, WIRE_IPPROTO_ICMP, 21, req, len, 24, 1);
-    send_piece(h, WIRE_IPPROTO_ICMP, 21, req, len, 24, 2);
+    send_piece(h, WIRE_IPPROTO_TCP, 21, syn, len, 16, 1);
+    send_piece(h, WIRE_IPPROTO_TCP, 21, syn, len, 16, 2);
     assert_int_equal(pkt_next_deadline_ms(h), 5000);
     pkt_advance(h, 4999);
-    expect_held(h, 1, PKT_ANY);
+    expect_held(h, 1, cost(2, 20));
     pkt_advance(h, 1);
     pkt_expect_none(h);
     expect_counts(h, c0, .reqds = 2, .fails = 1, .timeout = 1);
+    expect_held(h, 0, 0);
+}
+
+/* No ICMP error about an ICMP error (RFC 1122 §3.2.2): a fragmented
+ * destination unreachable times out silently, first fragment and all. */
+static void timeout_of_icmp_error_is_silent(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    uint8_t quote[48] = {0x45}, msg[64];
+    size_t len = wire_icmp_emit_error(msg, sizeof(msg), WIRE_ICMP_DEST_UNREACH, 3, quote,
+                                      sizeof(quote));
+    assert_int_equal(len, 56);
+    counts c0 = now_counts(h);
+    send_piece(h, WIRE_IPPROTO_ICMP, 22, msg, len, 32, 0);
+    pkt_advance(h, 30000);
+    pkt_expect_none(h);
+    expect_counts(h, c0, .reqds = 1, .fails = 1, .timeout = 1);
     expect_held(h, 0, 0);
 }
 
@@ -543,6 +561,7 @@ int main(void)
         cmocka_unit_test_teardown(not_for_us, pkt_teardown),
         cmocka_unit_test_teardown(timeout_sends_time_exceeded, pkt_teardown),
         cmocka_unit_test_teardown(timeout_without_first_fragment, pkt_teardown),
+        cmocka_unit_test_teardown(timeout_of_icmp_error_is_silent, pkt_teardown),
         cmocka_unit_test_teardown(memory_limit, pkt_teardown),
         cmocka_unit_test_teardown(memory_limit_zero, pkt_teardown),
         cmocka_unit_test(knobs),
