@@ -65,6 +65,11 @@ const char *synack_state_name(int state);
 typedef struct synack_sysctl {
     uint32_t ip_local_port_range[2]; /* 32768 60999: ephemeral ports          */
     uint32_t ip_default_ttl;         /* 64                                    */
+    uint32_t ipfrag_high_thresh;     /* 4194304: bytes all IPv4 datagrams being
+                                        reassembled may hold; beyond, fragments
+                                        are dropped (IpReasmFails)             */
+    uint32_t ipfrag_time;            /* 30 s: a datagram not reassembled by then is
+                                        dropped (IpReasmTimeout)               */
     uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
     uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
@@ -213,8 +218,8 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
  * nothing on SYNACK_LINK_IP links. */
 void synack_arp_announce(synack_stack *s, uint64_t now_ns);
 
-/* The stack's sockets and buffer memory now, like the TCP line of Linux's
- * /proc/net/sockstat. */
+/* The stack's sockets and buffer memory now, like the TCP and FRAG lines of
+ * Linux's /proc/net/sockstat. */
 typedef struct synack_sockstat {
     uint32_t inuse;        /* connections in the table (half-open included) */
     uint32_t orphan;       /* closed by the application, still finishing    */
@@ -222,6 +227,8 @@ typedef struct synack_sockstat {
     uint64_t mem_bytes;    /* capacity of all send and receive buffers      */
     uint64_t mem_pages;    /* the same in 4 KiB pages, as tcp_mem counts it */
     int memory_pressure;   /* 1: above tcp_mem[1] and not yet below tcp_mem[0] */
+    uint32_t frag_inuse;   /* IPv4 datagrams being reassembled (Linux's FRAG line) */
+    uint64_t frag_memory;  /* bytes they hold, counted against ipfrag_high_thresh */
 } synack_sockstat;
 void synack_get_sockstat(const synack_stack *s, synack_sockstat *out);
 
@@ -256,7 +263,11 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip_in_addr_errors, "IpInAddrErrors")                              \
     X(ip_in_martians, "IpExtInMartianSrc")                              \
     X(ip_in_truncated, "IpInTruncatedPkts")                             \
-    X(ip_in_fragments_dropped, "IpReasmFails")                          \
+    X(ip_reasm_reqds, "IpReasmReqds")                                   \
+    X(ip_reasm_oks, "IpReasmOKs")                                       \
+    X(ip_reasm_fails, "IpReasmFails")                                   \
+    X(ip_reasm_timeout, "IpReasmTimeout")                               \
+    X(ip_reasm_overlaps, "IpExtReasmOverlaps")                          \
     X(ip_in_unknown_protos, "IpInUnknownProtos")                        \
     X(ip_out_no_routes, "IpOutNoRoutes")                                \
     X(ip_out_too_big, "IpOutTooBig")                                    \
@@ -267,6 +278,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp_in_dest_unreachs, "IcmpInDestUnreachs")                      \
     X(icmp_in_time_excds, "IcmpInTimeExcds")                            \
     X(icmp_in_parm_probs, "IcmpInParmProbs")                            \
+    X(icmp_out_time_excds, "IcmpOutTimeExcds")                          \
     X(tcp_in_segs, "TcpInSegs")                                         \
     X(tcp_out_segs, "TcpOutSegs")                                       \
     X(tcp_in_errs, "TcpInErrs")                                         \

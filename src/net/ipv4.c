@@ -1,5 +1,6 @@
-/* ipv4.c — RFC 791 input and output: verify, deliver to ICMP or TCP, and
- * wrap outgoing payloads with a route to the subnet or the gateway. */
+/* ipv4.c — RFC 791 input and output: verify, reassemble fragments
+ * (reasm.c), deliver to ICMP or TCP, and wrap outgoing payloads with a route
+ * to the subnet or the gateway. */
 #include "net/net.h"
 
 static uint32_t netmask(const synack_config *cfg)
@@ -23,21 +24,36 @@ static bool martian_source(const synack_config *cfg, uint32_t src)
            directed_broadcast;
 }
 
+void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
+                  size_t len)
+{
+    switch (proto) {
+    case WIRE_IPPROTO_TCP:
+        tcp_input(n->tcp, src, dst, p, len);
+        break;
+    case WIRE_IPPROTO_ICMP:
+        icmp_input(n, src, p, len);
+        break;
+    default:
+        n->ctr->ip_in_unknown_protos++;
+        break;
+    }
+}
+
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
 {
     wire_ipv4 ip;
     n->ctr->ip_in_receives++;
-    switch (wire_ipv4_parse(p, len, &ip)) {
+    wire_err e = wire_ipv4_parse(p, len, &ip);
+    switch (e) {
     case WIRE_OK:
+    case WIRE_FRAGMENT:
         break;
     case WIRE_TRUNCATED:
         n->ctr->ip_in_truncated++;
         return;
     case WIRE_BAD_CSUM:
         n->ctr->ip_in_csum_errors++;
-        return;
-    case WIRE_FRAGMENT:
-        n->ctr->ip_in_fragments_dropped++; /* no reassembly yet */
         return;
     default:
         n->ctr->ip_in_hdr_errors++;
@@ -51,17 +67,10 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip_in_martians++;
         return;
     }
-    switch (ip.proto) {
-    case WIRE_IPPROTO_TCP:
-        tcp_input(n->tcp, ip.src, ip.dst, ip.payload, ip.payload_len);
-        break;
-    case WIRE_IPPROTO_ICMP:
-        icmp_input(n, ip.src, ip.payload, ip.payload_len);
-        break;
-    default:
-        n->ctr->ip_in_unknown_protos++;
-        break;
-    }
+    if (e == WIRE_FRAGMENT)
+        reasm_input(n, &ip, p); /* delivers the datagram once it is whole */
+    else
+        ipv4_deliver(n, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }
 
 void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)

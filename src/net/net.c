@@ -10,10 +10,16 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     n->cfg = cfg;
     n->ctr = ctr;
     n->tcp = tcp;
+    /* The reassembly hash key, derived from TCP's secret hash key (SipHash
+     * as a PRF) rather than drawn from the random hook, whose sequence the
+     * rest of the stack's secrets follow. */
+    n->reasm_key.k0 = siphash24(&tcp->hash_key, "ipv4 reasm 0", 12);
+    n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
 }
 
 void net_free(net_ctx *n)
 {
+    reasm_free(n);
     for (int i = 0; i < ARP_ENTRIES; i++)
         for (int j = 0; j < n->arp[i].npending; j++)
             mem_free(&n->cfg->alloc, n->arp[i].pending[j]);

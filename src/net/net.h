@@ -2,6 +2,7 @@
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
+#include "base/siphash.h"
 #include "synack.h"
 #include "tcp/tcp.h"
 
@@ -12,6 +13,8 @@
 #define ARP_PROBES 3 /* requests, ARP_RETRY_NS apart, before a next hop is unreachable
                         (Linux's mcast_solicit and retrans_time) */
 #define NET_BUF_LEN (65536 + 64)
+#define REASM_MAX_FRAGS 64 /* fragments one datagram may arrive in (synack's own cap) */
+#define REASM_BUCKETS 256  /* hash chains of datagrams being reassembled */
 
 typedef struct arp_entry {
     uint32_t ip;
@@ -29,6 +32,32 @@ typedef struct arp_entry {
 
 enum { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED, ARP_STATIC };
 
+/* One fragment's payload, held until its datagram is whole. */
+typedef struct reasm_frag {
+    struct reasm_frag *next; /* by offset; fragments never overlap */
+    uint16_t off, len;       /* bytes within the datagram's payload */
+    uint8_t data[];
+} reasm_frag;
+
+/* An IPv4 datagram being reassembled, keyed by (src, dst, proto, id)
+ * (RFC 791). Each is charged `mem` bytes against ipfrag_high_thresh. */
+typedef struct reasm_dgram {
+    struct reasm_dgram *hnext;          /* hash chain                        */
+    struct reasm_dgram *older, *newer;  /* all datagrams by age = by expiry  */
+    uint32_t src, dst;
+    uint16_t id;
+    uint8_t proto;
+    uint8_t nfrags;
+    uint8_t have_last;    /* the fragment without MF arrived: total is known */
+    uint8_t hdr_len;      /* the first fragment's header, 0 until it arrives */
+    uint32_t total;       /* payload bytes, once have_last                   */
+    uint32_t received;    /* payload bytes held (no overlaps, so no double count) */
+    uint64_t expires;
+    size_t mem;
+    reasm_frag *frags;
+    uint8_t hdr[60];      /* the first fragment's header, for ICMP time exceeded */
+} reasm_dgram;
+
 typedef struct net_ctx {
     const synack_config *cfg;
     synack_counters *ctr;
@@ -37,6 +66,12 @@ typedef struct net_ctx {
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
     arp_entry arp[ARP_ENTRIES];
+    /* IPv4 reassembly (reasm.c). */
+    siphash_key reasm_key;
+    reasm_dgram *reasm_hash[REASM_BUCKETS];
+    reasm_dgram *reasm_oldest, *reasm_newest;
+    uint32_t reasm_count;
+    size_t reasm_mem;
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */
 } net_ctx;
 
@@ -61,9 +96,23 @@ uint64_t arp_next_deadline(const net_ctx *n);
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
+/* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
+void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
+                  size_t len);
 void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
 /* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. */
 void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* reasm.c: IPv4 fragment reassembly (RFC 791, RFC 815). `ip` is a fragment
+ * for us (parsed, addresses checked) and `hdr` its header bytes. A datagram
+ * made whole goes to ipv4_deliver. */
+void reasm_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr);
+/* Drop datagrams not whole after ipfrag_time (ICMP time exceeded to the
+ * source if their first fragment came). */
+void reasm_timers(net_ctx *n);
+uint64_t reasm_next_deadline(const net_ctx *n);
+/* Free every datagram being reassembled. */
+void reasm_free(net_ctx *n);
+
 /* Hand a finished frame to the device. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);
 

@@ -17,6 +17,8 @@ void synack_config_init(synack_config *cfg)
     n->ip_local_port_range[0] = 32768;
     n->ip_local_port_range[1] = 60999;
     n->ip_default_ttl = 64;
+    n->ipfrag_high_thresh = 4194304;
+    n->ipfrag_time = 30;
     n->tcp_syn_retries = 6;
     n->tcp_synack_retries = 5;
     n->tcp_retries2 = 15;
@@ -66,6 +68,8 @@ typedef struct knob {
 static const knob KNOBS[] = {
     K(ip_local_port_range, 2, 1, 65535),
     K(ip_default_ttl, 1, 1, 255),
+    K(ipfrag_high_thresh, 1, 0, 1u << 30),
+    K(ipfrag_time, 1, 1, 86400),
     K(tcp_syn_retries, 1, 1, 127),
     K(tcp_synack_retries, 1, 0, 255),
     K(tcp_retries2, 1, 0, 255),

@@ -301,7 +301,9 @@ void synack_get_sockstat(const synack_stack *s, synack_sockstat *out)
                              .tw = tcp_tw_count(c),
                              .mem_bytes = c->mem_bytes,
                              .mem_pages = (c->mem_bytes + 4095) / 4096,
-                             .memory_pressure = c->mem_pressure};
+                             .memory_pressure = c->mem_pressure,
+                             .frag_inuse = s->net.reasm_count,
+                             .frag_memory = s->net.reasm_mem};
 }
 
 size_t synack_time_wait_entry_size(void) { return sizeof(tcp_tw); }

@@ -101,6 +101,7 @@ void synack_poll(synack_stack *s, uint64_t now_ns)
     if (!stack_enter(s, now_ns))
         return;
     arp_timers(&s->net);
+    reasm_timers(&s->net);
     tcp_timers(&s->tcp);
     stack_leave(s);
 }
@@ -108,7 +109,9 @@ void synack_poll(synack_stack *s, uint64_t now_ns)
 uint64_t synack_next_deadline(const synack_stack *s)
 {
     uint64_t tcp = tcp_next_deadline(&s->tcp), arp = arp_next_deadline(&s->net);
-    return tcp < arp ? tcp : arp;
+    uint64_t reasm = reasm_next_deadline(&s->net);
+    uint64_t net = arp < reasm ? arp : reasm;
+    return tcp < net ? tcp : net;
 }
 
 int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])

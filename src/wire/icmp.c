@@ -1,4 +1,5 @@
-/* icmp.c — ICMP messages (RFC 792): parse any, emit echo request/reply. */
+/* icmp.c — ICMP messages (RFC 792): parse any, emit echo request/reply and
+ * errors. */
 #include "wire/wire.h"
 
 #include <string.h>
@@ -56,6 +57,21 @@ size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
     wire_put16(buf + 4, id);
     wire_put16(buf + 6, seq);
     size_t len = ICMP_HDR_LEN + data_len;
+    wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, len)));
+    return len;
+}
+
+size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code,
+                            const uint8_t *quote, size_t quote_len)
+{
+    if (cap < ICMP_HDR_LEN || quote_len > cap - ICMP_HDR_LEN)
+        return 0;
+    if (quote_len)
+        memmove(buf + ICMP_HDR_LEN, quote, quote_len);
+    buf[0] = type;
+    buf[1] = code;
+    memset(buf + 2, 0, 6);
+    size_t len = ICMP_HDR_LEN + quote_len;
     wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, len)));
     return len;
 }

@@ -1,4 +1,5 @@
-/* ipv4.c — IPv4 header (RFC 791). Options are skipped, fragments refused. */
+/* ipv4.c — IPv4 header (RFC 791). Options are skipped; fragments are told
+ * apart (WIRE_FRAGMENT) for the reassembly in net/reasm.c. */
 #include "wire/wire.h"
 
 #define IP_FLAG_DF 0x4000
@@ -24,9 +25,6 @@ wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out)
     if (wire_csum_fold(wire_csum_add(0, p, hdr_len)) != 0)
         return WIRE_BAD_CSUM;
     uint16_t frag = wire_get16(p + 6);
-    if ((frag & IP_FLAG_MF) || (frag & IP_OFFSET_MASK))
-        return WIRE_FRAGMENT;
-
     out->hdr_len = (uint8_t)hdr_len;
     out->tos = p[1];
     out->total_len = total_len;
@@ -37,7 +35,9 @@ wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out)
     out->dst = wire_get32(p + 16);
     out->payload = p + hdr_len;
     out->payload_len = (size_t)total_len - hdr_len;
-    return WIRE_OK;
+    out->frag_offset = (uint16_t)((frag & IP_OFFSET_MASK) * 8);
+    out->more_frags = (frag & IP_FLAG_MF) != 0;
+    return out->more_frags || out->frag_offset ? WIRE_FRAGMENT : WIRE_OK;
 }
 
 size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,

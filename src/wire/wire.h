@@ -18,7 +18,7 @@ typedef enum wire_err {
     WIRE_TRUNCATED,   /* shorter than a header or than a length field says */
     WIRE_BAD_HEADER,  /* a field holds a value we cannot accept            */
     WIRE_BAD_CSUM,    /* checksum mismatch                                 */
-    WIRE_FRAGMENT,    /* IPv4 fragment (no reassembly yet)                 */
+    WIRE_FRAGMENT,    /* an IPv4 fragment: the view is filled, for reassembly */
     WIRE_BAD_OPTIONS, /* a TCP option's length runs past the header        */
 } wire_err;
 
@@ -84,12 +84,16 @@ typedef struct wire_ipv4 {
     uint16_t id;
     uint8_t ttl, proto;
     uint32_t src, dst;
+    uint16_t frag_offset; /* bytes (the field times 8); 0 unless a fragment   */
+    uint8_t more_frags;   /* MF: not the last fragment                        */
     const uint8_t *payload;
     size_t payload_len;   /* total_len - hdr_len; link padding is excluded */
 } wire_ipv4;
 
-/* Checks version 4, IHL >= 5, total length within `len`, header checksum;
- * refuses fragments (MF set or offset != 0) with WIRE_FRAGMENT. */
+/* Checks version 4, IHL >= 5, total length within `len`, header checksum.
+ * A fragment (MF set or offset != 0) passes the same checks and fills the
+ * whole view, but returns WIRE_FRAGMENT: a caller that does not reassemble
+ * drops it by checking for WIRE_OK alone. */
 wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out);
 /* Writes a 20-byte header (DF set, no options) with its checksum for a
  * payload of `payload_len` bytes that the caller places right after it. */
@@ -104,6 +108,7 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 #define WIRE_ICMP_TIME_EXCEEDED 11
 #define WIRE_ICMP_PARAM_PROBLEM 12
 #define WIRE_ICMP_FRAG_NEEDED 4   /* destination unreachable code (RFC 1191) */
+#define WIRE_ICMP_EXC_FRAGTIME 1 /* code: fragment reassembly time exceeded */
 
 typedef struct wire_icmp {
     uint8_t type, code;
@@ -131,6 +136,10 @@ wire_err wire_icmp_parse_quote(const wire_icmp *m, wire_icmp_quote *out);
 /* Writes an echo request/reply (`type`) carrying `data`. */
 size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
                            uint16_t seq, const uint8_t *data, size_t data_len);
+/* Writes an error message (`type`, `code`, the 4 unused bytes zero) quoting
+ * `quote` (RFC 792: the offending IP header and 8 bytes of its data). */
+size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code,
+                            const uint8_t *quote, size_t quote_len);
 
 /* ------------------------------------------------------------ TCP (RFC 9293) */
 

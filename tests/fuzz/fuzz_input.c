@@ -10,6 +10,9 @@
  * ACK field is replaced by the end of the last segment the stack sent (and
  * the checksum fixed), so the fuzzer can complete handshakes without
  * guessing ISNs. The peer 10.0.0.1 (02:00:00:00:00:01) is in the ARP cache.
+ * IPv4 fragments are reassembled (corpus/fragments has some) with
+ * ipfrag_time at 1 s, so that a datagram's timeout, and the ICMP time
+ * exceeded it sends, fall within one input.
  * Every frame the stack sends must itself parse cleanly. Build: make fuzz. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,6 +86,7 @@ static void setup(void)
     cfg.output = check_output;
     cfg.random = fill_random;
     cfg.random_ctx = &rand_counter;
+    cfg.net.ipfrag_time = 1;
     stack = synack_stack_new(&cfg, now_ns);
     if (!stack)
         abort();

@@ -187,22 +187,45 @@ static void options_skipped(void **state)
     }
 }
 
-static void fragments_refused(void **state)
+/* A fragment passes every header check, fills the view with its offset
+ * (in bytes) and MF, and is told apart by WIRE_FRAGMENT. */
+static void fragments_told_apart(void **state)
 {
     (void)state;
     uint8_t p[64];
     size_t n = load(p, sizeof(p));
     wire_ipv4 ip;
-    const uint16_t frag[] = {0x2000, 0x6000, 0x0001, 0x4001, 0x1fff, 0x00b9, 0x20b9};
+    const struct { uint16_t field, offset; uint8_t mf; } frag[] = {
+        {0x2000, 0, 1}, {0x6000, 0, 1}, {0x0001, 8, 0}, {0x4001, 8, 0},
+        {0x1fff, 65528, 0}, {0x00b9, 1480, 0}, {0x20b9, 1480, 1},
+    };
     for (size_t i = 0; i < sizeof(frag) / sizeof(frag[0]); i++) {
-        wire_put16(p + 6, frag[i]);
+        wire_put16(p + 6, frag[i].field);
         fix_csum(p);
+        memset(&ip, 0xee, sizeof(ip));
         assert_int_equal(wire_ipv4_parse(p, n, &ip), WIRE_FRAGMENT);
+        assert_int_equal(ip.frag_offset, frag[i].offset);
+        assert_int_equal(ip.more_frags, frag[i].mf);
+        assert_int_equal(ip.id, 0xacd6);
+        assert_int_equal(ip.src, 0x0a090901);
+        assert_ptr_equal(ip.payload, p + 20);
+        assert_int_equal(ip.payload_len, 40);
     }
+    /* A fragment's header is checked like any other. */
+    wire_put16(p + 6, 0x2000);
+    fix_csum(p);
+    p[11] ^= 1;
+    assert_int_equal(wire_ipv4_parse(p, n, &ip), WIRE_BAD_CSUM);
+    p[11] ^= 1;
+    uint8_t *c = exact_copy(p, 59);
+    assert_int_equal(wire_ipv4_parse(c, 59, &ip), WIRE_TRUNCATED);
+    free(c);
     /* DF alone, or no flags at all, is a whole datagram. */
     wire_put16(p + 6, 0x0000);
     fix_csum(p);
     assert_int_equal(wire_ipv4_parse(p, n, &ip), WIRE_OK);
+    assert_int_equal(ip.frag_offset, 0);
+    assert_int_equal(ip.more_frags, 0);
 }
 
 /* The emitter reproduces the header Linux sent, byte for byte. */
@@ -261,7 +284,7 @@ int main(void)
         cmocka_unit_test(bad_total_len),
         cmocka_unit_test(bad_checksum),
         cmocka_unit_test(options_skipped),
-        cmocka_unit_test(fragments_refused),
+        cmocka_unit_test(fragments_told_apart),
         cmocka_unit_test(emit_matches_linux),
         cmocka_unit_test(emit_round_trip),
         cmocka_unit_test(emit_limits),
