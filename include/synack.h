@@ -605,6 +605,36 @@ int synack_info(const synack_sock *k, synack_tcp_info *info);
 
 /* ------------------------------------------------------------ helpers */
 
+/* ----------------------------------------------------- addresses, both families */
+
+enum { SYNACK_AF_INET = 4, SYNACK_AF_INET6 = 6 };
+
+/* An IPv4 or IPv6 address. IPv4 is a host-byte-order number, as everywhere
+ * else in this API; IPv6 is its 16 bytes in network order. */
+typedef struct synack_addr {
+    uint8_t family;          /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+    union {
+        uint32_t v4;
+        uint8_t v6[16];
+    };
+} synack_addr;
+
+synack_addr synack_addr_v4(uint32_t ip);
+synack_addr synack_addr_v6(const uint8_t bytes[16]);
+/* 1 if the same family and address. */
+int synack_addr_equal(const synack_addr *a, const synack_addr *b);
+/* "10.0.0.1" or any RFC 4291 §2.2 form ("fd00::1", "::ffff:10.0.0.1").
+ * 0 or -EINVAL. */
+int synack_addr_parse(const char *text, synack_addr *out);
+/* Dotted quad, or RFC 5952's canonical IPv6 text; SYNACK_ADDR_TEXT bytes
+ * always suffice. Returns buf. */
+#define SYNACK_ADDR_TEXT 46
+char *synack_addr_format(const synack_addr *a, char *buf, size_t len);
+/* "10.0.0.1:80" or "[fd00::1]:80" (RFC 3986 §3.2.2: an IPv6 address in
+ * brackets); port 1-65535. 0 or -EINVAL. */
+int synack_endpoint_parse(const char *text, synack_addr *addr, uint16_t *port);
+
+
 /* Parse "a.b.c.d" into host byte order. Returns 0 or -EINVAL. */
 int synack_ip_parse(const char *text, uint32_t *ip);
 /* Format an address into buf (at least 16 bytes); returns buf. */
