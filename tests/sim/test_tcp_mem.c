@@ -159,10 +159,50 @@ static void hard_limit_holds_under_a_blast(void **state)
     free(w);
 }
 
+/* Autotuning stops at tcp_mem[0] (Linux's tcp_should_expand_sndbuf): on a
+ * 100 ms path the buffers would grow to megabytes; with tcp_mem[0] at
+ * 64 pages neither the send nor the receive buffer grows past 256 KiB. */
+static void growth_stops_at_tcp_mem_low(void **state)
+{
+    (void)state;
+    sim *s = sim_new(6);
+    synack_config cfg;
+    synack_config_init(&cfg);
+    assert_int_equal(synack_config_set(&cfg, "tcp_mem", "64 1000 100000"), 0);
+    sim_host *ch = sim_add_host(s, "client", CLIENT_IP, &cfg);
+    sim_host *sh = sim_add_host(s, "server", SERVER_IP, &cfg);
+    sim_link_params p = sim_link_params_default();
+    p.delay_ns = 50 * SIM_MS;
+    sim_link(s, ch, sh, &p, &p);
+    synack_sock *l = synack_socket(sim_host_stack(sh));
+    synack_bind(l, 80);
+    synack_listen(l, 8);
+    synack_sock *c = synack_socket(sim_host_stack(ch)), *a = NULL;
+    assert_int_equal(synack_connect(c, SERVER_IP, 80), 0);
+    static uint8_t data[1 << 16];
+    while (sim_now(s) < 10 * SIM_SEC) {
+        while (synack_send(c, data, sizeof data) > 0)
+            ;
+        if (!a)
+            a = synack_accept(l, NULL);
+        while (a && synack_recv(a, data, sizeof data) > 0)
+            ;
+        sim_run_until(s, sim_now(s) + 5 * SIM_MS);
+    }
+    int snd = 0, rcv = 0;
+    synack_getopt(c, SYNACK_SO_SNDBUF, &snd);
+    synack_getopt(a, SYNACK_SO_RCVBUF, &rcv);
+    printf("send buffer %d, receive buffer %d\n", snd, rcv);
+    assert_true(snd > 16384 && snd < 256 * 1024);
+    assert_true(rcv < 256 * 1024);
+    sim_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hard_limit_holds_under_a_blast),
+        cmocka_unit_test(growth_stops_at_tcp_mem_low),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
