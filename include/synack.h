@@ -633,6 +633,11 @@ char *synack_addr_format(const synack_addr *a, char *buf, size_t len);
 /* "10.0.0.1:80" or "[fd00::1]:80" (RFC 3986 §3.2.2: an IPv6 address in
  * brackets); port 1-65535. 0 or -EINVAL. */
 int synack_endpoint_parse(const char *text, synack_addr *addr, uint16_t *port);
+/* A socket's endpoints in either family (synack_sock_name gives IPv4 ones
+ * as numbers: 0 for an IPv6 address); pointers may be NULL. A socket not
+ * connected has a remote address of 0.0.0.0 and port 0. */
+void synack_sock_addrs(const synack_sock *k, synack_addr *local, uint16_t *lport,
+                       synack_addr *remote, uint16_t *rport);
 
 
 /* Parse "a.b.c.d" into host byte order. Returns 0 or -EINVAL. */

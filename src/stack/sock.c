@@ -29,7 +29,7 @@ synack_sock *synack_socket(synack_stack *s)
 
 int synack_bind(synack_sock *k, uint16_t port)
 {
-    if (k->state != SYNACK_CLOSED || k->lport || k->rip)
+    if (k->state != SYNACK_CLOSED || k->lport || k->raddr.family)
         return -EINVAL;
     if (port && tcb_port_in_use(k->ctx, port, k->sockopt.reuseaddr, k))
         return -EADDRINUSE;
@@ -146,17 +146,28 @@ int synack_sock_state(const synack_sock *k) { return k->state; }
 void synack_sock_set_user(synack_sock *k, void *user) { k->user = user; }
 void *synack_sock_get_user(const synack_sock *k) { return k->user; }
 
+void synack_sock_addrs(const synack_sock *k, synack_addr *local, uint16_t *lport,
+                       synack_addr *remote, uint16_t *rport)
+{
+    if (local)
+        *local = k->laddr.family ? k->laddr : synack_addr_v4(k->ctx->local_ip);
+    if (lport)
+        *lport = k->lport;
+    if (remote)
+        *remote = k->raddr.family ? k->raddr : synack_addr_v4(0);
+    if (rport)
+        *rport = k->rport;
+}
+
 void synack_sock_name(const synack_sock *k, uint32_t *lip, uint16_t *lport, uint32_t *rip,
                       uint16_t *rport)
 {
+    synack_addr l, r;
+    synack_sock_addrs(k, &l, lport, &r, rport);
     if (lip)
-        *lip = k->lip ? k->lip : k->ctx->local_ip;
-    if (lport)
-        *lport = k->lport;
+        *lip = l.family == SYNACK_AF_INET ? l.v4 : 0;
     if (rip)
-        *rip = k->rip;
-    if (rport)
-        *rport = k->rport;
+        *rip = r.family == SYNACK_AF_INET ? r.v4 : 0;
 }
 
 size_t synack_readable(const synack_sock *k) { return k->rcv.buf.buf ? k->rcv.buf.used : 0; }

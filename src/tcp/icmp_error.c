@@ -93,7 +93,8 @@ void tcp_mtu_black_hole_check(tcb *t)
 
 void tcp_icmp_error(tcp_ctx *c, const tcp_icmp_report *e)
 {
-    tcb *t = tcb_lookup(c, c->local_ip, e->lport, e->rip, e->rport);
+    synack_addr local = tcp_addr4(c->local_ip), remote = tcp_addr4(e->rip);
+    tcb *t = tcb_lookup(c, &local, e->lport, &remote, e->rport);
     if (!t || t->state == SYNACK_LISTEN || t->state == SYNACK_TIME_WAIT)
         return;
     if (!seq_leq(t->snd.una, e->seq) || !seq_leq(e->seq, t->snd.nxt)) {

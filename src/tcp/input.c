@@ -373,7 +373,7 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
 {
     tcp_ctx *c = t->ctx;
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
     segment_steps(t, seg);
 }
 
@@ -422,7 +422,8 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t 
     c->ctr->tcp_in_segs++;
     if (!parse(c, src, dst, p, len, &seg))
         return;
-    tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);
+    synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
+    tcb *t = tcb_lookup(c, &local, seg.dport, &remote, seg.sport);
     if (t) {
         segment_arrives(t, &seg);
         return;

@@ -166,16 +166,16 @@ tcb *listen_child_new(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
     tcb *t = tcb_new(c);
     if (!t)
         return NULL;
-    t->lip = dst;
+    t->laddr = tcp_addr4(dst);
     t->lport = seg->dport;
-    t->rip = src;
+    t->raddr = tcp_addr4(src);
     t->rport = seg->sport;
     t->is.passive = true;
     t->parent = l;
     inherit(t, l);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
     tcp_negotiate(t, syn);
-    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
     t->snd.iss = iss;
     t->snd.una = t->snd.nxt = t->snd.max = iss;
     t->snd.buf_seq = iss + 1;
@@ -195,7 +195,8 @@ void listen_child_file(tcb *l, tcb *t)
 static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
 {
     tcp_ctx *c = l->ctx;
-    uint32_t iss = tw_isn ? tw_isn : tcp_isn(c, dst, seg->dport, src, seg->sport);
+    synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
+    uint32_t iss = tw_isn ? tw_isn : tcp_isn(c, &local, seg->dport, &remote, seg->sport);
     tcb *t = listen_child_new(l, src, dst, seg, seg, iss);
     if (!t)
         return NULL;
@@ -204,7 +205,7 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
     t->snd.max_wnd = t->snd.wnd;
     listen_child_file(l, t);
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->lip, t->lport, t->rip, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
     tcp_send_syn(t, false);
     return t;

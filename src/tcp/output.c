@@ -102,7 +102,7 @@ static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t of
             memcpy(seg + hl + l1, p2, l2);
         return;
     }
-    uint32_t sum = wire_csum_pseudo(t->lip, t->rip, WIRE_IPPROTO_TCP, (uint16_t)(hl + len));
+    uint32_t sum = wire_csum_pseudo(t->laddr.v4, t->raddr.v4, WIRE_IPPROTO_TCP, (uint16_t)(hl + len));
     sum = wire_csum_add(sum, seg, hl); /* the header: a multiple of 4 bytes */
     if (l2 && (l1 & 1)) {
         /* An odd first piece would misalign the 16-bit sum: two passes. */
@@ -137,7 +137,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     h.payload = seg + hl;
     h.payload_len = len;
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, t->lip, t->lport, t->rip, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
     c->ctr->tcp_out_segs++;
     t->stats.segs_out++;
     if (rexmit) {
@@ -158,7 +158,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
             tcb_schedule(t);
         }
     }
-    c->emit(c->emit_ctx, t->rip, seg, hl + len);
+    c->emit(c->emit_ctx, t->raddr.v4, seg, hl + len);
 }
 
 void tcp_send_syn(tcb *t, bool retransmit)

@@ -20,9 +20,10 @@ int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool 
     uint32_t num = hi - lo + 1;
     uint32_t key[3] = {c->local_ip, rip, rport};
     uint32_t offset = (uint32_t)siphash24(&c->port_key, key, sizeof(key));
+    synack_addr local = tcp_addr4(c->local_ip), remote = tcp_addr4(rip);
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(lo + (offset + c->port_next + i) % num);
-        if (tcb_lookup(c, c->local_ip, port, rip, rport) || listen_find(c, port))
+        if (tcb_lookup(c, &local, port, &remote, rport) || listen_find(c, port))
             continue;
         tw_verdict v = tcp_tw_check(c, c->local_ip, port, rip, rport);
         if (v == TW_BUSY)

@@ -93,8 +93,9 @@ void syncookie_send(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
     if (s->tcp_timestamps && seg->opt.has_ts) {
         bool ws = s->tcp_window_scaling && seg->opt.wscale >= 0;
         bool sack = s->tcp_sack && seg->opt.sack_ok;
+        synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
         uint32_t now_ts = (uint32_t)(c->now / NS_PER_MS) +
-                          tcp_ts_offset(c, dst, seg->dport, src, seg->sport);
+                          tcp_ts_offset(c, &local, seg->dport, &remote, seg->sport);
         h.opt.has_ts = 1;
         h.opt.ts_val = syncookie_tsval(now_ts, ws ? seg->opt.wscale : -1, sack);
         h.opt.ts_ecr = seg->opt.ts_val;

@@ -3,12 +3,39 @@
  * the last connection found kept at hand because segments come in trains. */
 #include "tcp/tcp.h"
 
+#include <string.h>
 
-uint32_t tcp_tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
-                        uint16_t rport)
+
+size_t tcp_tuple_words(const synack_addr *l, uint16_t lport, const synack_addr *r,
+                       uint16_t rport, uint32_t w[TCP_TUPLE_WORDS])
 {
-    uint32_t key[3] = {lip, rip, (uint32_t)lport << 16 | rport};
-    return (uint32_t)siphash24(&c->hash_key, key, sizeof(key));
+    uint32_t ports = (uint32_t)lport << 16 | rport;
+    if (l->family != SYNACK_AF_INET6) {
+        w[0] = l->v4;
+        w[1] = r->v4;
+        w[2] = ports;
+        return 3;
+    }
+    memcpy(w, l->v6, 16);
+    memcpy(w + 4, r->v6, 16);
+    w[8] = ports;
+    w[9] = 0x69707636u; /* "ipv6" */
+    return 10;
+}
+
+uint32_t tcp_tuple_hash(const tcp_ctx *c, const synack_addr *l, uint16_t lport,
+                        const synack_addr *r, uint16_t rport)
+{
+    uint32_t w[TCP_TUPLE_WORDS];
+    size_t n = tcp_tuple_words(l, lport, r, rport, w);
+    return (uint32_t)siphash24(&c->hash_key, w, n * sizeof(w[0]));
+}
+
+uint32_t tcp_tuple_hash4(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
+                         uint16_t rport)
+{
+    synack_addr l = tcp_addr4(lip), r = tcp_addr4(rip);
+    return tcp_tuple_hash(c, &l, lport, &r, rport);
 }
 
 static void grow_table(tcp_ctx *c)
@@ -37,7 +64,7 @@ int tcb_hash_insert(tcb *t)
         return 0;
     if (c->nconns >= c->nbuckets)
         grow_table(c);
-    t->hash = tcp_tuple_hash(c, t->lip, t->lport, t->rip, t->rport);
+    t->hash = tcp_tuple_hash(c, &t->laddr, t->lport, &t->raddr, t->rport);
     uint32_t h = t->hash & (c->nbuckets - 1);
     t->hnext = c->buckets[h];
     c->buckets[h] = t;
@@ -65,16 +92,23 @@ void tcb_hash_remove(tcb *t)
     c->nconns--;
 }
 
-tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+static bool tuple_is(const tcb *t, const synack_addr *l, uint16_t lport, const synack_addr *r,
+                     uint16_t rport)
+{
+    return t->lport == lport && t->rport == rport && tcp_addr_eq(&t->raddr, r) &&
+           tcp_addr_eq(&t->laddr, l);
+}
+
+tcb *tcb_lookup(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
+                uint16_t rport)
 {
     /* Segments come in trains: the last connection found is the likeliest. */
     tcb *last = c->last_hit;
-    if (last && last->lport == lport && last->rport == rport && last->rip == rip &&
-        last->lip == lip)
+    if (last && tuple_is(last, l, lport, r, rport))
         return last;
-    uint32_t h = tcp_tuple_hash(c, lip, lport, rip, rport) & (c->nbuckets - 1);
+    uint32_t h = tcp_tuple_hash(c, l, lport, r, rport) & (c->nbuckets - 1);
     for (tcb *t = c->buckets[h]; t; t = t->hnext)
-        if (t->lport == lport && t->rport == rport && t->rip == rip && t->lip == lip)
+        if (tuple_is(t, l, lport, r, rport))
             return c->last_hit = t;
     return NULL;
 }

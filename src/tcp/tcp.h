@@ -16,6 +16,7 @@
 #include "wire/wire.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Room in front of a segment for the headers below TCP (Ethernet + IPv4). */
 #define TCP_HEADROOM 64
@@ -68,7 +69,7 @@ struct synack_sock {
         bool counted_orphan : 1;  /* in tcp_ctx.orphans                    */
     } is;
 
-    uint32_t lip, rip;
+    synack_addr laddr, raddr; /* family 0 until bound to a peer */
     uint16_t lport, rport;
 
     struct tcb_snd {          /* send sequence space (RFC 9293 §3.3.1) */
@@ -295,12 +296,35 @@ void tcb_set_state(tcb *t, int state, synack_cause cause);
 void tcb_close(tcb *t, int err, synack_cause cause);
 
 /* ------------------------------------------------------------ table.c */
-/* The keyed hash of a 4-tuple (connections and TIME-WAIT entries). */
-uint32_t tcp_tuple_hash(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
-                        uint16_t rport);
+/* A 4-tuple as the 32-bit words its keyed hashes take: an IPv4 one as
+ * {local, remote, ports}; an IPv6 one as both addresses, the ports and a
+ * family tag, so the families never share an input. Returns the count
+ * (at most TCP_TUPLE_WORDS - 1: callers may append one word). */
+#define TCP_TUPLE_WORDS 11
+size_t tcp_tuple_words(const synack_addr *l, uint16_t lport, const synack_addr *r,
+                       uint16_t rport, uint32_t w[TCP_TUPLE_WORDS]);
+/* The keyed hash of a 4-tuple (connections). */
+uint32_t tcp_tuple_hash(const tcp_ctx *c, const synack_addr *l, uint16_t lport,
+                        const synack_addr *r, uint16_t rport);
+/* The same for an IPv4 4-tuple (the TIME-WAIT table's records are IPv4). */
+uint32_t tcp_tuple_hash4(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
+                         uint16_t rport);
+/* synack_addr_v4, inlined for the per-segment paths. */
+static inline synack_addr tcp_addr4(uint32_t ip)
+{
+    synack_addr a = {.family = SYNACK_AF_INET};
+    a.v4 = ip;
+    return a;
+}
+static inline bool tcp_addr_eq(const synack_addr *a, const synack_addr *b)
+{
+    return a->family == b->family &&
+           (a->family == SYNACK_AF_INET6 ? memcmp(a->v6, b->v6, 16) == 0 : a->v4 == b->v4);
+}
 int tcb_hash_insert(tcb *t);
 void tcb_hash_remove(tcb *t);
-tcb *tcb_lookup(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+tcb *tcb_lookup(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
+                uint16_t rport);
 
 /* ------------------------------------------------------------ events.c */
 void tcb_signal(tcb *t, unsigned events);
@@ -324,9 +348,11 @@ void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool
 /* Is the port taken by a listener, a connection or (without SO_REUSEADDR)
  * a TIME-WAIT entry? For bind. */
 bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
-uint32_t tcp_isn(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+uint32_t tcp_isn(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
+                 uint16_t rport);
 /* The per-connection timestamp offset (tcp_timestamps=1; 0 otherwise). */
-uint32_t tcp_ts_offset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+uint32_t tcp_ts_offset(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
+                       uint16_t rport);
 /* *reuse: the port's 4-tuple is a TIME-WAIT entry tcp_tw_reuse lets us take. */
 int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool *reuse);
 

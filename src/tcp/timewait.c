@@ -9,7 +9,7 @@
 static void fill_record(tcp_ctx *c, tcp_tw *r, const tcb *t)
 {
     r->id = t->id;
-    r->rip = t->rip;
+    r->rip = t->raddr.v4;
     r->lport = t->lport;
     r->rport = t->rport;
     r->snd_nxt = t->snd.max;
@@ -88,7 +88,7 @@ void tcp_tw_drop_handle(tcb *t, bool kill)
     tcp_buf_release(t, TCP_BUF_RECV);
     if (!t->is.tw_handle)
         return;
-    uint32_t i = tw_find(c, t->lip, t->lport, t->rip, t->rport);
+    uint32_t i = tw_find(c, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
     if (i && rec(tw, i)->id == t->id && kill) {
         tw_kill(c, i, SYNACK_CAUSE_ABORT); /* turns the handle CLOSED with it */
         return;

@@ -60,7 +60,7 @@ void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why)
 {
     tcp_tuple who = {0};
     if (t)
-        who = (tcp_tuple){t->id, t->lip, t->rip, t->lport, t->rport};
+        who = (tcp_tuple){t->id, t->laddr.v4, t->raddr.v4, t->lport, t->rport};
     tcp_drop_tuple(c, &who, t ? t->state : SYNACK_CLOSED, why);
 }
 

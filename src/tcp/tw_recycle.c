@@ -73,7 +73,7 @@ bool tw_recycle_shorten(tcb *t, const tcp_tw *r, uint32_t *len_ms)
         return false;
     /* Remember the peer's timestamp and wait only 3.5 x RTO, trusting
      * PAWS on the next SYN to do the rest. */
-    remember_stamp(c, t->rip, t->opts.ts_recent, r->ts_stamp_ms);
+    remember_stamp(c, t->raddr.v4, t->opts.ts_recent, r->ts_stamp_ms);
     uint64_t short_ms = rtt_rto_ns(t) / NS_PER_MS * 7 / 2;
     if (short_ms >= *len_ms)
         return false;

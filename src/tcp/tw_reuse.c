@@ -30,7 +30,7 @@ tw_verdict tcp_tw_check(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, 
 void tcp_tw_reuse(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    uint32_t i = tw_find(c, t->lip, t->lport, t->rip, t->rport);
+    uint32_t i = tw_find(c, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
     if (!i)
         return;
     tcp_tw *r = rec(c->tw, i);

@@ -39,7 +39,7 @@ uint32_t tcp_tw_count(const tcp_ctx *c) { return c->tw ? c->tw->count : 0; }
 
 static uint32_t bucket_of(const tcp_ctx *c, const tcp_tw *r)
 {
-    return tcp_tuple_hash(c, c->local_ip, r->lport, r->rip, r->rport) & (c->tw->nbuckets - 1);
+    return tcp_tuple_hash4(c, c->local_ip, r->lport, r->rip, r->rport) & (c->tw->nbuckets - 1);
 }
 
 static void grow_buckets(tcp_ctx *c)
@@ -71,7 +71,7 @@ uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
     const tcp_tw_table *tw = c->tw;
     if (!tw->count || lip != c->local_ip) /* records hold no address: it is ours */
         return 0;
-    uint32_t h = tcp_tuple_hash(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
+    uint32_t h = tcp_tuple_hash4(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
     for (uint32_t i = tw->buckets[h]; i; i = rec(tw, i)->hnext) {
         const tcp_tw *r = rec(tw, i);
         if (r->lport == lport && r->rport == rport && r->rip == rip)

@@ -9,7 +9,7 @@ void tcp_hop_unreachable(tcp_ctx *c, uint32_t hop, uint32_t local_net, uint32_t 
                          bool gateway)
 {
     for (tcb *t = c->all; t; t = t->all_next) {
-        bool via = gateway ? (t->rip & mask) != local_net : t->rip == hop;
+        bool via = gateway ? (t->raddr.v4 & mask) != local_net : t->raddr.v4 == hop;
         if (t->is.dead || t->state != SYNACK_SYN_SENT || !via)
             continue;
         /* Linux: the neighbour's failure reaches the socket as an ICMP host

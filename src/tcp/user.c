@@ -12,7 +12,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     tcp_ctx *c = t->ctx;
     if (t->state != SYNACK_CLOSED)
         return t->state == SYNACK_LISTEN ? -EINVAL : -EISCONN;
-    if (t->is.hashed || t->rip)
+    if (t->is.hashed || t->raddr.family)
         return -EISCONN;
     if (rport == 0 || rip == 0)
         return -EINVAL;
@@ -20,13 +20,14 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
         c->ctr->tcp_conn_limit_drops++;
         return -ENOBUFS;
     }
+    synack_addr local = tcp_addr4(c->local_ip), remote = tcp_addr4(rip);
     uint16_t lport = t->lport;
     bool tw_reuse = false; /* take over a TIME-WAIT entry (tcp_tw_reuse) */
     if (lport == 0) {
         int err = tcp_pick_port(c, rip, rport, &lport, &tw_reuse);
         if (err)
             return err;
-    } else if (tcb_lookup(c, c->local_ip, lport, rip, rport)) {
+    } else if (tcb_lookup(c, &local, lport, &remote, rport)) {
         return -EADDRINUSE;
     } else {
         tw_verdict v = tcp_tw_check(c, c->local_ip, lport, rip, rport);
@@ -34,13 +35,13 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
             return -EADDRINUSE;
         tw_reuse = v == TW_REUSABLE;
     }
-    t->lip = c->local_ip;
+    t->laddr = local;
     t->lport = lport;
-    t->rip = rip;
+    t->raddr = remote;
     t->rport = rport;
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
-    t->snd.iss = tcp_isn(c, t->lip, t->lport, t->rip, t->rport);
-    t->opts.ts_offset = tcp_ts_offset(c, t->lip, t->lport, t->rip, t->rport);
+    t->snd.iss = tcp_isn(c, &t->laddr, t->lport, &t->raddr, t->rport);
+    t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
     if (tw_reuse)
         tcp_tw_reuse(t); /* ISS above the old SND.NXT, TS.Recent inherited */
     t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
@@ -57,14 +58,14 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
 int tcp_open_passive(tcb *t, int backlog)
 {
     tcp_ctx *c = t->ctx;
-    if (t->state != SYNACK_CLOSED || t->lport == 0 || t->rip)
+    if (t->state != SYNACK_CLOSED || t->lport == 0 || t->raddr.family)
         return -EINVAL;
     if (backlog < 1)
         backlog = 1;
     if ((uint32_t)backlog > c->sys->somaxconn)
         backlog = (int)c->sys->somaxconn;
     t->listen.backlog = backlog;
-    t->lip = c->local_ip;
+    t->laddr = tcp_addr4(c->local_ip);
     listen_add(t);
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
     return 0;
