@@ -100,6 +100,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     t->timers.rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
     tcp_arm_rto(t);
     tcp_buf_release_if_empty(t, TCP_BUF_SEND); /* all acknowledged: it comes back with data */
+    t->soft_err = 0; /* something worked: an old ICMP error no longer explains a timeout */
     if (t->is.app_owned && tcb_send_space(t) && !t->snd.fin_queued)
         tcb_signal(t, SYNACK_EV_WRITABLE);
 }

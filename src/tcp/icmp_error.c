@@ -5,7 +5,8 @@
  * An ICMP error is easy to forge: it needs only the 4-tuple and a sequence
  * number. So, like Linux's tcp_v4_err, one is believed only if the quoted
  * sequence number is data we have sent and not yet had acknowledged
- * (SND.UNA <= SEG.SEQ <= SND.NXT, RFC 5927 §4.1); any other is counted
+ * (SND.UNA <= SEG.SEQ <= SND.MAX, RFC 5927 §4.1: SND.MAX because a
+ * retransmission rewinds SND.NXT, which Linux's never does); any other is counted
  * (TcpExtOutOfWindowIcmps) and ignored. A believed error
  *   - "fragmentation needed" lowers the connection's path MTU (never below
  *     Linux's min_pmtu, 552) and resends what is in flight at the new size;
@@ -97,7 +98,7 @@ void tcp_icmp_error(tcp_ctx *c, const tcp_icmp_report *e)
     tcb *t = tcb_lookup(c, &local, e->lport, &remote, e->rport);
     if (!t || t->state == SYNACK_LISTEN || t->state == SYNACK_TIME_WAIT)
         return;
-    if (!seq_leq(t->snd.una, e->seq) || !seq_leq(e->seq, t->snd.nxt)) {
+    if (!seq_leq(t->snd.una, e->seq) || !seq_leq(e->seq, t->snd.max)) {
         c->ctr->tcp_out_of_window_icmps++; /* RFC 5927 §4.1: forged, or stale */
         return;
     }

@@ -280,8 +280,10 @@ static bool process_text(tcb *t, const seg_text *x)
         t->rcv.ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
         return true;
     }
-    if (t->rcv.shut) /* shutdown(SHUT_RD): taken and acknowledged, then dropped */
+    if (t->rcv.shut) { /* shutdown(SHUT_RD): taken and acknowledged, then dropped */
         ring_consume(&t->rcv.buf, t->rcv.buf.used);
+        tcp_buf_release_if_empty(t, TCP_BUF_RECV);
+    }
     tcb_signal(t, SYNACK_EV_READABLE);
     /* ACK every second full segment at once; hold a lone one back (delayed
      * ACK), except when it fills a hole. */

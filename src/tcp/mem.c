@@ -7,10 +7,12 @@
  * 4 KiB pages:
  *   - from tcp_mem[0] on, buffers no longer grow (autotuning stops);
  *   - above tcp_mem[1] the stack is under memory pressure (counted in
- *     TcpExtTCPMemoryPressures) until it falls below tcp_mem[0]: a new ring is no larger than the default size
- *     (tcp_rmem[1], tcp_wmem[1]), so windows shrink back, and
- *     out-of-order data is neither given a ring nor kept once the
- *     application has read up to its hole;
+ *     TcpExtTCPMemoryPressures) until it falls below tcp_mem[0]: a new
+ *     ring is no larger than the default size (tcp_rmem[1], tcp_wmem[1])
+ *     — but never smaller than the window already offered, so nothing
+ *     inside it is dropped — so new windows shrink back; and out-of-order
+ *     data is neither given a ring nor kept once the application has read
+ *     up to its hole;
  *   - a ring that would take the total above tcp_mem[2] is allocated at
  *     the minimum every connection keeps (tcp_rmem[0], tcp_wmem[0]), as
  *     Linux does: data beyond it is dropped and counted, and the peer
@@ -22,8 +24,13 @@
  * stack keeps up to TCP_SPARE_RINGS emptied rings (at most tcp_rmem[2] +
  * tcp_wmem[2] bytes, none under pressure) and gives them to the next
  * connection that needs that size. They belong to no connection and are
- * not counted in tcp_mem. */
+ * not counted in tcp_mem.
+ * Known cost: a ring is charged at its capacity, so out-of-order bytes
+ * beyond a hole hold a whole ring (128 KiB by default) until the hole
+ * fills, where Linux charges the segment alone. */
 #include "tcp/tcp.h"
+
+#include "base/seq.h"
 
 #include <errno.h>
 
@@ -66,6 +73,10 @@ uint32_t tcp_buf_size_now(const tcb *t, tcp_buf_kind k)
     uint32_t size = k == TCP_BUF_SEND ? t->snd.buf_size : t->rcv.buf_size;
     if (c->mem_pressure && size > lim[1])
         size = lim[1];
+    if (k == TCP_BUF_RECV && seq_gt(t->rcv.adv, t->rcv.nxt + size)) {
+        uint32_t offered = t->rcv.adv - t->rcv.nxt; /* a window is a promise: keep it */
+        size = offered < t->rcv.buf_size ? offered : t->rcv.buf_size;
+    }
     if (pages(c->mem_bytes + size) > c->sys->tcp_mem[2] && size > lim[0])
         size = lim[0];
     return size;

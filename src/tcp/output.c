@@ -277,7 +277,10 @@ static uint32_t payload_room(const tcb *t)
     if (blocks)
         opts += 4u + 8u * (blocks < max ? blocks : max);
     uint32_t base = t->opts.snd_mss + (t->opts.ts_ok ? 12u : 0u);
-    if (t->ctx->gso_max > base + 40u)
+    /* The device cuts a GSO segment at the link's MTU, not the path's: once
+     * ICMP or black-hole detection has set a smaller path MTU, segments
+     * go out at the path's size, without GSO. */
+    if (t->ctx->gso_max > base + 40u && !t->path_mtu)
         base = t->ctx->gso_max - 40u; /* the device cuts it to size (TSO/GSO) */
     return base > opts + 1 ? base - opts : 1;
 }

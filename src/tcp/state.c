@@ -26,6 +26,9 @@ void tcb_close(tcb *t, int err, synack_cause cause)
         t->err = err;
     tcb_timers_off(t);
     tcb_hash_remove(t);
+    tcp_buf_release(t, TCP_BUF_SEND); /* nothing will be sent: Linux purges its write queue */
+    if (!t->rcv.buf.used)
+        tcp_buf_release(t, TCP_BUF_RECV); /* out-of-order data has no future */
     tcb_set_state(t, SYNACK_CLOSED, cause);
     tcb_signal(t, SYNACK_EV_CLOSED | (err ? SYNACK_EV_ERROR : 0) | SYNACK_EV_READABLE |
                       SYNACK_EV_WRITABLE);

@@ -126,6 +126,8 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
         return -EPIPE;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
+    if (len == 0)
+        return 0; /* no ring for nothing */
     if (tcp_buf_attach(t, TCP_BUF_SEND))
         return -ENOMEM;
     if (len > ring_free_space(&t->snd.buf))
@@ -197,6 +199,7 @@ int tcp_user_shutdown(tcb *t, int how)
         t->rcv.shut = true;
         if (t->rcv.buf.buf)
             ring_consume(&t->rcv.buf, t->rcv.buf.used); /* unread data is dropped */
+        tcp_buf_release_if_empty(t, TCP_BUF_RECV);
     }
     if (how == SYNACK_SHUT_RD || t->snd.fin_queued)
         return 0;

@@ -57,6 +57,8 @@ static void pump(world *w)
 
 /* Run until done or `limit_s` of virtual time; returns the seconds taken,
  * or -1. At 50 ms, mid-transfer, the client's way to the server drops to MTU 1000. */
+static int use_gso; /* the stacks hand 64 KiB segments to a device that cuts them */
+
 static double transfer(uint64_t seed, const char *probing, int icmp, double loss, world *w)
 {
     memset(w, 0, sizeof *w);
@@ -64,9 +66,12 @@ static double transfer(uint64_t seed, const char *probing, int icmp, double loss
     synack_config cfg;
     synack_config_init(&cfg);
     assert_int_equal(synack_config_set(&cfg, "tcp_mtu_probing", probing), 0);
+    if (use_gso)
+        cfg.gso_max = 65535;
     w->client = sim_add_host(w->s, "client", CLIENT_IP, &cfg);
     w->server = sim_add_host(w->s, "server", SERVER_IP, &cfg);
     sim_link_params p = sim_link_params_default();
+    p.mtu = use_gso ? 0 : p.mtu; /* GSO: the link takes the 64 KiB segments whole */
     p.delay_ns = 5 * SIM_MS;
     p.bandwidth_bps = 100000000;
     p.loss = loss;
@@ -157,12 +162,23 @@ static void mtu_drop_under_impairment(void **state)
     }
 }
 
+/* With GSO the stack builds 64 KiB segments for the device to cut at the
+ * link's MTU: once the path MTU is known, segments must fit the path. */
+static void gso_follows_the_path_mtu(void **state)
+{
+    use_gso = 1;
+    icmp_teaches_the_path_mtu(state);
+    black_hole_needs_mtu_probing(state);
+    use_gso = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(icmp_teaches_the_path_mtu),
         cmocka_unit_test(black_hole_needs_mtu_probing),
         cmocka_unit_test(mtu_drop_under_impairment),
+        cmocka_unit_test(gso_follows_the_path_mtu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,48 @@ static void pressure_prunes_out_of_order_data(void **state)
     assert_int_equal(ack.opt.sack_count, 0);
 }
 
+/* Pressure must not break a promise: a window offered before pressure
+ * began is honoured in full when the data comes (only the hard limit may
+ * drop data inside it). */
+static void pressure_keeps_the_offered_window(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_mem=1,4,100000 tcp_rmem=4096,16384,6291456");
+    synack_sock *l = synack_socket(h->s);
+    assert_int_equal(synack_setopt(l, SYNACK_SO_RCVBUF, 40000), 0);
+    assert_int_equal(synack_bind(l, 80), 0);
+    assert_int_equal(synack_listen(l, 8), 0);
+    h->port = 80;
+    synack_sock *a = pkt_passive_open(h, l); /* offered 40000 */
+    uint32_t Sa = h->iss + 1, Pa = h->irs + 1;
+    h->peer_port = 40001;
+    synack_sock *b = pkt_passive_open(h, l);
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, payload, 100, NULL);
+    assert_int_equal(pressure(h), 1); /* b's ring: 10 pages */
+    h->peer_port = 40000;
+    for (uint32_t off = 0; off < 32000; off += 4000)
+        pkt_send(h, ACK, Pa + off, Sa, PKT_PEER_WND, payload, 4000, NULL);
+    assert_int_equal(pkt_counter(h, tcp_rcv_buf_drop), 0);
+    assert_int_equal(synack_readable(a), 32000);
+    (void)b;
+}
+
+/* A connection that ends holds no send buffer (Linux purges its write
+ * queue), and a send of nothing allocates none. */
+static void closed_connections_return_their_buffers(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, payload, 0), 0);
+    assert_int_equal(mem_bytes(h), 0);
+    assert_int_equal(synack_send(k, payload, 100), 100);
+    assert_int_equal(mem_bytes(h), 16384);
+    pkt_send(h, RST, P, 0, 0, NULL, 0, NULL);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(mem_bytes(h), 0);
+    (void)S;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +232,8 @@ int main(void)
         cmocka_unit_test_teardown(hard_limit_leaves_the_minimum, pkt_teardown),
         cmocka_unit_test_teardown(pressure_shrinks_new_windows, pkt_teardown),
         cmocka_unit_test_teardown(pressure_prunes_out_of_order_data, pkt_teardown),
+        cmocka_unit_test_teardown(pressure_keeps_the_offered_window, pkt_teardown),
+        cmocka_unit_test_teardown(closed_connections_return_their_buffers, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

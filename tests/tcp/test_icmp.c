@@ -196,6 +196,41 @@ static void black_hole_halves_the_segment_size(void **state)
     assert_int_equal(pkt_counter(h, tcp_pmtu_black_hole), 0);
 }
 
+/* After a timeout rewinds SND.NXT, an error about a segment sent before
+ * it (up to SND.MAX) is still believed. */
+static void errors_about_rewound_segments_count(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 3000), 3000);
+    pkt_drain(h);
+    pkt_advance(h, pkt_next_deadline_ms(h)); /* RTO: SND.NXT back to S + 1460 */
+    pkt_expect(h, ACK, S, P);
+    frag_needed(h, 1000, S + 2920);
+    assert_int_equal(pkt_counter(h, tcp_out_of_window_icmps), 0);
+    assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 1);
+}
+
+/* A soft error is forgotten once something works (Linux clears
+ * sk_err_soft on an ACK): a later timeout says ETIMEDOUT. */
+static void soft_errors_are_forgotten_when_data_is_acked(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_retries2=1");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, data, 100), 100);
+    pkt_expect(h, ACK | PSH, S, P);
+    icmp_error(h, WIRE_ICMP_DEST_UNREACH, 1, 0, S);
+    pkt_send(h, ACK, P, S + 100, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send(k, data, 100), 100);
+    pkt_drain(h);
+    for (int i = 0; i < 3 && synack_sock_state(k) != SYNACK_CLOSED; i++)
+        pkt_advance(h, pkt_next_deadline_ms(h));
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(k), -ETIMEDOUT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +241,8 @@ int main(void)
         cmocka_unit_test_teardown(host_unreachable_is_soft, pkt_teardown),
         cmocka_unit_test_teardown(established_survives_hard_errors, pkt_teardown),
         cmocka_unit_test_teardown(black_hole_halves_the_segment_size, pkt_teardown),
+        cmocka_unit_test_teardown(errors_about_rewound_segments_count, pkt_teardown),
+        cmocka_unit_test_teardown(soft_errors_are_forgotten_when_data_is_acked, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
