@@ -35,6 +35,16 @@ uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
 uint16_t wire_csum_fold(uint32_t sum);
 /* Sum of the IPv4 pseudo-header (addresses, protocol, length). */
 uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* Sum of the IPv6 pseudo-header (RFC 8200 §8.1: source, destination, the
+ * 32-bit upper-layer length, three zero bytes, next header). `dst` is the
+ * final destination (the last address of a routing header, if any). */
+uint32_t wire_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                           uint32_t len);
+/* The folded checksum of `len` bytes of an upper-layer message (TCP,
+ * ICMPv6, UDP) over IPv6: 0 when a received message's checksum is right;
+ * the value to store when its checksum field was zeroed first. */
+uint16_t wire_csum6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                    const void *data, size_t len);
 
 /* ------------------------------------------------------------ Ethernet */
 
@@ -175,6 +185,9 @@ wire_err wire_tcp_parse_options(const uint8_t *p, size_t len, wire_tcp_opts *out
 /* Parse a segment and verify its checksum with the pseudo-header. */
 wire_err wire_tcp_parse(const uint8_t *seg, size_t len, uint32_t src_ip,
                         uint32_t dst_ip, wire_tcp *out);
+/* The same over IPv6: the checksum covers the IPv6 pseudo-header. */
+wire_err wire_tcp_parse6(const uint8_t *seg, size_t len, const uint8_t src_ip[16],
+                         const uint8_t dst_ip[16], wire_tcp *out);
 /* The same without the checksum, for links that guarantee integrity
  * (checksum offload: an in-memory link, loopback). */
 wire_err wire_tcp_parse_trusted(const uint8_t *seg, size_t len, wire_tcp *out);
@@ -189,6 +202,9 @@ size_t wire_tcp_emit_options(uint8_t *buf, const wire_tcp_opts *o);
 size_t wire_tcp_emit_header(uint8_t *buf, size_t cap, const wire_tcp *h);
 /* Compute and store the checksum of a complete segment in place. */
 void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32_t dst_ip);
+/* The same over IPv6. */
+void wire_tcp_set_checksum6(uint8_t *seg, size_t seg_len, const uint8_t src_ip[16],
+                            const uint8_t dst_ip[16]);
 
 /* Big-endian load/store helpers used across the wire code. */
 static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
