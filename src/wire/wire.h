@@ -18,7 +18,8 @@ typedef enum wire_err {
     WIRE_TRUNCATED,   /* shorter than a header or than a length field says */
     WIRE_BAD_HEADER,  /* a field holds a value we cannot accept            */
     WIRE_BAD_CSUM,    /* checksum mismatch                                 */
-    WIRE_FRAGMENT,    /* IPv4 fragment (no reassembly yet)                 */
+    WIRE_FRAGMENT,    /* IPv4 fragment (no reassembly yet); from
+                       * wire_ipv6_walk, an IPv6 fragment, described     */
     WIRE_BAD_OPTIONS, /* a TCP or IPv6 option's length runs past its header */
     WIRE_PARAM_PROBLEM, /* IPv6: drop it; RFC 8200 names the offending byte
                          * (wire_ipv6_ext.problem) and says whether an
