@@ -143,3 +143,21 @@ uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t le
 {
     return (src >> 16) + (src & 0xffffu) + (dst >> 16) + (dst & 0xffffu) + proto + len;
 }
+
+uint32_t wire_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                           uint32_t len)
+{
+    /* 16 words of addresses, each <= 0xffff, plus the length's two halves
+     * and the next header: far below 2^32. */
+    uint32_t sum = 0;
+    for (int i = 0; i < 16; i += 2)
+        sum += wire_get16(src + i) + wire_get16(dst + i);
+    return sum + (len >> 16) + (len & 0xffffu) + next_header;
+}
+
+uint16_t wire_csum6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                    const void *data, size_t len)
+{
+    uint32_t sum = wire_csum_pseudo6(src, dst, next_header, (uint32_t)len);
+    return wire_csum_fold(wire_csum_add(sum, data, len));
+}

@@ -18,8 +18,12 @@ typedef enum wire_err {
     WIRE_TRUNCATED,   /* shorter than a header or than a length field says */
     WIRE_BAD_HEADER,  /* a field holds a value we cannot accept            */
     WIRE_BAD_CSUM,    /* checksum mismatch                                 */
-    WIRE_FRAGMENT,    /* an IPv4 fragment: the view is filled, for reassembly */
-    WIRE_BAD_OPTIONS, /* a TCP option's length runs past the header        */
+    WIRE_FRAGMENT,    /* an IPv4 fragment: the view is filled, for reassembly;
+                       * from wire_ipv6_walk, an IPv6 fragment, described */
+    WIRE_BAD_OPTIONS, /* a TCP or IPv6 option's length runs past its header */
+    WIRE_PARAM_PROBLEM, /* IPv6: drop it; RFC 8200 names the offending byte
+                         * (wire_ipv6_ext.problem) and says whether an
+                         * ICMPv6 parameter problem goes back             */
 } wire_err;
 
 /* ------------------------------------------------------------ checksum */
@@ -35,6 +39,16 @@ uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len);
 uint16_t wire_csum_fold(uint32_t sum);
 /* Sum of the IPv4 pseudo-header (addresses, protocol, length). */
 uint32_t wire_csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint16_t len);
+/* Sum of the IPv6 pseudo-header (RFC 8200 §8.1: source, destination, the
+ * 32-bit upper-layer length, three zero bytes, next header). `dst` is the
+ * final destination (the last address of a routing header, if any). */
+uint32_t wire_csum_pseudo6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                           uint32_t len);
+/* The folded checksum of `len` bytes of an upper-layer message (TCP,
+ * ICMPv6, UDP) over IPv6: 0 when a received message's checksum is right;
+ * the value to store when its checksum field was zeroed first. */
+uint16_t wire_csum6(const uint8_t src[16], const uint8_t dst[16], uint8_t next_header,
+                    const void *data, size_t len);
 
 /* ------------------------------------------------------------ Ethernet */
 
@@ -99,6 +113,108 @@ wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out);
  * payload of `payload_len` bytes that the caller places right after it. */
 size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
                       uint8_t proto, uint8_t ttl, uint16_t id, size_t payload_len);
+
+/* ------------------------------------------------------------ IPv6 (RFC 8200) */
+
+#define WIRE_ETHERTYPE_IPV6 0x86dd
+#define WIRE_IPV6_HDR_LEN 40
+#define WIRE_IPV6_MAX_EXT 8 /* extension headers walked before giving up */
+
+/* Next header values (IANA "Assigned Internet Protocol Numbers"). */
+#define WIRE_IPPROTO_HOPOPTS 0
+#define WIRE_IPPROTO_UDP 17
+#define WIRE_IPPROTO_ROUTING 43
+#define WIRE_IPPROTO_FRAGMENT 44
+#define WIRE_IPPROTO_ICMPV6 58
+#define WIRE_IPPROTO_NONE 59
+#define WIRE_IPPROTO_DSTOPTS 60
+
+/* ICMPv6 parameter problem codes (RFC 4443 §3.4). */
+#define WIRE_ICMPV6_PP_HEADER 0 /* erroneous header field         */
+#define WIRE_ICMPV6_PP_NEXTHDR 1 /* unrecognized next header type */
+#define WIRE_ICMPV6_PP_OPTION 2 /* unrecognized IPv6 option       */
+
+/* The fixed header. Also what wire_ipv6_emit writes (payload ignored). */
+typedef struct wire_ipv6 {
+    uint8_t traffic_class;
+    uint32_t flow_label;   /* 20 bits                                     */
+    uint8_t next_header;   /* the first extension header or upper layer   */
+    uint8_t hop_limit;
+    uint8_t src[16], dst[16];
+    const uint8_t *payload; /* right after the 40 bytes                   */
+    size_t payload_len;    /* the Payload Length field; link padding excluded */
+} wire_ipv6;
+
+/* Checks version 6 and that the payload length fits in `len` (bytes past it
+ * are link padding and ignored). Jumbograms (RFC 2675) are not supported:
+ * payload length 0 is an empty payload. WIRE_OK, WIRE_TRUNCATED or
+ * WIRE_BAD_HEADER. Extension headers are left to wire_ipv6_walk. */
+wire_err wire_ipv6_parse(const uint8_t *p, size_t len, wire_ipv6 *out);
+/* Writes the 40-byte header from `h` (payload pointer ignored). 0 when cap
+ * is too small, the flow label has more than 20 bits or payload_len > 65535. */
+size_t wire_ipv6_emit(uint8_t *buf, size_t cap, const wire_ipv6 *h);
+
+/* What the extension header walk found. Offsets count from the first byte
+ * of the IPv6 header, as an ICMPv6 parameter problem's pointer does. */
+typedef struct wire_ipv6_ext {
+    uint8_t proto;          /* upper-layer protocol (or, for a fragment, the
+                               fragment header's next header)              */
+    uint8_t count;          /* extension headers walked                    */
+    size_t proto_off;       /* offset of the Next Header field naming proto */
+    size_t upper_off;       /* offset where proto's header starts          */
+    const uint8_t *payload; /* that header and what follows it             */
+    size_t payload_len;
+    struct {
+        uint8_t present;    /* a fragment header was seen                  */
+        uint8_t more;       /* M flag                                      */
+        uint16_t offset;    /* bytes (the field times 8)                   */
+        uint32_t id;        /* identification                              */
+        size_t hdr_off;     /* its offset: the per-fragment (unfragmentable)
+                               headers are the bytes before it             */
+        size_t nh_off;      /* the Next Header field that names it, which a
+                               reassembled packet rewrites                 */
+        size_t data_off;    /* where the fragmentable part starts          */
+    } frag;
+    struct {                /* set with WIRE_PARAM_PROBLEM                 */
+        uint8_t send_icmp;  /* 1: answer with an ICMPv6 parameter problem  */
+        uint8_t code;       /* WIRE_ICMPV6_PP_*                            */
+        uint32_t pointer;   /* offset of the offending byte                */
+    } problem;
+} wire_ipv6_ext;
+
+/* Walk the extension headers of a parsed packet (RFC 8200 §4) to the
+ * upper-layer header, bounds-checking each one:
+ *  - hop-by-hop (only right after the fixed header, §4.3) and destination
+ *    options (§4.6): Pad1 and PadN are skipped, unknown options by their
+ *    action bits (§4.2): 00 skip; 01 drop; 10 drop and send a parameter
+ *    problem (code 2, pointer to the option type); 11 the same, but send
+ *    only if the destination is not multicast;
+ *  - routing (§4.4): ignored when segments left is 0, else (we route
+ *    nothing, so every type is unknown) code 0 pointing at the type;
+ *  - fragment (§4.5): fills `frag`. An atomic fragment (offset 0, M clear,
+ *    RFC 6946) is walked past; any other returns WIRE_FRAGMENT with proto,
+ *    payload and payload_len describing the fragment's data. A fragment with
+ *    M set whose data is not a multiple of 8 bytes (code 0, pointer to the
+ *    Payload Length) or that would reassemble past 65535 bytes (code 0,
+ *    pointer to the Fragment Offset) is a parameter problem.
+ * TCP, UDP, ICMPv6 and No Next Header end the walk with WIRE_OK. Any other
+ * next header, a hop-by-hop header later in the chain among them, is
+ * WIRE_PARAM_PROBLEM code 1 pointing at the Next Header field (proto and
+ * the payload fields are still filled).
+ * WIRE_TRUNCATED: a header runs past the payload; WIRE_BAD_OPTIONS: an
+ * option runs past its header; WIRE_BAD_HEADER: more than
+ * WIRE_IPV6_MAX_EXT extension headers. These drop silently.
+ * problem.send_icmp is 0, whatever RFC 8200 asks, where RFC 4443 §2.4(e)
+ * forbids an error: a multicast destination (except for an option with
+ * action 10), or a source that is unspecified or multicast. The caller
+ * still owes the link-layer multicast check and rate limiting. */
+wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
+
+/* A flow label for RFC 6437 from a hash of the flow (a 32- or 64-bit
+ * value, e.g. SipHash of the addresses and ports with a secret key):
+ * 20 bits, never 0 (which means "no flow label"), every bit of the hash
+ * counting. */
+uint32_t wire_ipv6_flow_label(uint64_t hash);
 
 /* ------------------------------------------------------------ ICMP (RFC 792) */
 
@@ -184,6 +300,9 @@ wire_err wire_tcp_parse_options(const uint8_t *p, size_t len, wire_tcp_opts *out
 /* Parse a segment and verify its checksum with the pseudo-header. */
 wire_err wire_tcp_parse(const uint8_t *seg, size_t len, uint32_t src_ip,
                         uint32_t dst_ip, wire_tcp *out);
+/* The same over IPv6: the checksum covers the IPv6 pseudo-header. */
+wire_err wire_tcp_parse6(const uint8_t *seg, size_t len, const uint8_t src_ip[16],
+                         const uint8_t dst_ip[16], wire_tcp *out);
 /* The same without the checksum, for links that guarantee integrity
  * (checksum offload: an in-memory link, loopback). */
 wire_err wire_tcp_parse_trusted(const uint8_t *seg, size_t len, wire_tcp *out);
@@ -198,6 +317,9 @@ size_t wire_tcp_emit_options(uint8_t *buf, const wire_tcp_opts *o);
 size_t wire_tcp_emit_header(uint8_t *buf, size_t cap, const wire_tcp *h);
 /* Compute and store the checksum of a complete segment in place. */
 void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32_t dst_ip);
+/* The same over IPv6. */
+void wire_tcp_set_checksum6(uint8_t *seg, size_t seg_len, const uint8_t src_ip[16],
+                            const uint8_t dst_ip[16]);
 
 /* Big-endian load/store helpers used across the wire code. */
 static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
