@@ -13,7 +13,8 @@
 #define ARP_PROBES 3 /* requests, ARP_RETRY_NS apart, before a next hop is unreachable
                         (Linux's mcast_solicit and retrans_time) */
 #define NET_BUF_LEN (65536 + 64)
-#define REASM_MAX_FRAGS 64 /* fragments one datagram may arrive in (synack's own cap) */
+#define REASM_MAX_FRAGS 256 /* fragments one datagram may arrive in (synack's own cap:
+                                a 64 KiB datagram over a 576-byte path takes 119) */
 #define REASM_BUCKETS 256  /* hash chains of datagrams being reassembled */
 
 typedef struct arp_entry {
@@ -47,7 +48,7 @@ typedef struct reasm_dgram {
     uint32_t src, dst;
     uint16_t id;
     uint8_t proto;
-    uint8_t nfrags;
+    uint16_t nfrags;
     uint8_t have_last;    /* the fragment without MF arrived: total is known */
     uint8_t hdr_len;      /* the first fragment's header, 0 until it arrives */
     uint32_t total;       /* payload bytes, once have_last                   */
