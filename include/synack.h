@@ -105,6 +105,8 @@ typedef struct synack_sysctl {
     uint32_t tcp_rto_initial_ms;     /* 1000 (RFC 6298 §2.1)                   */
     uint32_t tcp_base_mss;           /* 536: MSS assumed when the peer sends none */
     uint32_t tcp_max_ooo_segments;   /* 32: out-of-order ranges held per connection */
+    uint32_t icmp_msgs_per_sec;      /* 1000: ICMP errors we may send per second ... */
+    uint32_t icmp_msgs_burst;        /* 50: ... and at most this many at once (Linux) */
     uint32_t tcp_mtu_probing;        /* 0: off (Linux's default); 1, 2: black-hole
                                         detection: after 3 timeouts of the same data
                                         the segment size halves (icmp_error.c) */
@@ -279,6 +281,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp_in_time_excds, "IcmpInTimeExcds")                            \
     X(icmp_in_parm_probs, "IcmpInParmProbs")                            \
     X(icmp_out_time_excds, "IcmpOutTimeExcds")                          \
+    X(icmp_out_rate_limited, "IcmpOutRateLimitGlobal")                  \
     X(tcp_in_segs, "TcpInSegs")                                         \
     X(tcp_out_segs, "TcpOutSegs")                                       \
     X(tcp_in_errs, "TcpInErrs")                                         \

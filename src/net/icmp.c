@@ -2,6 +2,26 @@
  * segments to TCP (which decides whether to believe them); count the rest. */
 #include "net/net.h"
 
+bool icmp_error_allowed(net_ctx *n)
+{
+    const synack_sysctl *s = &n->cfg->net;
+    uint64_t elapsed = n->now - n->icmp_refill_at;
+    if (elapsed > 3600 * NS_PER_SEC)
+        elapsed = 3600 * NS_PER_SEC; /* a full bucket either way; no overflow */
+    uint64_t add = elapsed * s->icmp_msgs_per_sec / NS_PER_SEC;
+    if (add) { /* a token bucket: per_sec a second, at most burst saved */
+        uint64_t t = n->icmp_tokens + add;
+        n->icmp_tokens = (uint32_t)(t > s->icmp_msgs_burst ? s->icmp_msgs_burst : t);
+        n->icmp_refill_at = n->now;
+    }
+    if (n->icmp_tokens == 0) {
+        n->ctr->icmp_out_rate_limited++;
+        return false;
+    }
+    n->icmp_tokens--;
+    return true;
+}
+
 /* An error quoting a datagram: if we sent it and it carried TCP, TCP hears. */
 static void icmp_error_input(net_ctx *n, const wire_icmp *m)
 {

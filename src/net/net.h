@@ -66,6 +66,8 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
+    uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
+    uint64_t icmp_refill_at;  /* ... and when it last refilled               */
     arp_entry arp[ARP_ENTRIES];
     /* IPv4 reassembly (reasm.c). */
     siphash_key reasm_key;
@@ -101,6 +103,10 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);
 void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
+/* May an ICMP error go now? Linux's global limit (icmp_msgs_per_sec, with a
+ * burst of icmp_msgs_burst): spoofed packets must not turn us into a
+ * reflector. Counts IcmpOutRateLimitGlobal when not. */
+bool icmp_error_allowed(net_ctx *n);
 /* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. */
 void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
 /* reasm.c: IPv4 fragment reassembly (RFC 791, RFC 815). `ip` is a fragment

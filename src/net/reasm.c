@@ -24,7 +24,6 @@
 #include <string.h>
 
 #define IPV4_MAX_LEN 65535
-#define NS_PER_SEC (1000 * NS_PER_MS)
 
 enum { PLACE_OK, PLACE_DUP, PLACE_OVERLAP };
 
@@ -257,7 +256,7 @@ static void time_exceeded(net_ctx *n, const reasm_dgram *d)
     uint8_t *out = n->buf + 64;
     size_t len = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_TIME_EXCEEDED,
                                       WIRE_ICMP_EXC_FRAGTIME, quote, d->hdr_len + extra);
-    if (!len)
+    if (!len || !icmp_error_allowed(n))
         return;
     n->ctr->icmp_out_time_excds++;
     ipv4_output(n, d->src, WIRE_IPPROTO_ICMP, out, len);

@@ -43,6 +43,8 @@ void synack_config_init(synack_config *cfg)
     n->tcp_base_mss = 536;
     n->tcp_max_ooo_segments = 32;
     n->tcp_mtu_probing = 0;
+    n->icmp_msgs_per_sec = 1000;
+    n->icmp_msgs_burst = 50;
     n->tcp_rfc1337 = 0;
     n->tcp_max_tw_buckets = 262144;
     n->tcp_tw_reuse = 2;
@@ -94,6 +96,8 @@ static const knob KNOBS[] = {
     K(tcp_base_mss, 1, 64, 65495),
     K(tcp_max_ooo_segments, 1, 0, 32),
     K(tcp_mtu_probing, 1, 0, 2),
+    K(icmp_msgs_per_sec, 1, 0, 1u << 30),
+    K(icmp_msgs_burst, 1, 0, 1u << 30),
     K(tcp_rfc1337, 1, 0, 1),
     K(tcp_max_tw_buckets, 1, 0, 1u << 24),
     K(tcp_tw_reuse, 1, 0, 2),

@@ -24,6 +24,7 @@
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
 #define NS_PER_MS 1000000ULL
+#define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
 #define TCP_PAWS_IDLE_NS (24ULL * 24 * 3600 * 1000 * NS_PER_MS)
 

@@ -450,6 +450,24 @@ static void timeout_sends_time_exceeded(void **state)
 
 /* Without its first fragment a datagram times out silently; ipfrag_time
  * sets when. */
+/* Spoofed first fragments must not make us a reflector: time exceeded
+ * goes under Linux's global ICMP limit (here a burst of 2, then 1/s). */
+static void time_exceeded_is_rate_limited(void **state)
+{
+    pkt_h *h = *state = pkt_new("icmp_msgs_burst=2 icmp_msgs_per_sec=1");
+    uint8_t req[128];
+    size_t len = echo_request(req, sizeof(req), 64);
+    for (uint16_t id = 30; id < 33; id++)
+        send_piece(h, WIRE_IPPROTO_ICMP, id, req, len, 24, 0);
+    pkt_advance(h, 30000);
+    static uint8_t frame[256];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pop_icmp(h, frame, sizeof(frame)).type, WIRE_ICMP_TIME_EXCEEDED);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, icmp_out_time_excds), 2);
+    assert_int_equal(pkt_counter(h, icmp_out_rate_limited), 1);
+}
+
 static void timeout_without_first_fragment(void **state)
 {
     pkt_h *h = *state = pkt_new("ipfrag_time=5");
@@ -564,6 +582,7 @@ int main(void)
         cmocka_unit_test_teardown(not_for_us, pkt_teardown),
         cmocka_unit_test_teardown(timeout_sends_time_exceeded, pkt_teardown),
         cmocka_unit_test_teardown(timeout_without_first_fragment, pkt_teardown),
+        cmocka_unit_test_teardown(time_exceeded_is_rate_limited, pkt_teardown),
         cmocka_unit_test_teardown(timeout_of_icmp_error_is_silent, pkt_teardown),
         cmocka_unit_test_teardown(memory_limit, pkt_teardown),
         cmocka_unit_test_teardown(memory_limit_zero, pkt_teardown),
