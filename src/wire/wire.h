@@ -272,6 +272,123 @@ typedef struct wire_icmpv6_quote {
  * or a quoted version other than 6. */
 wire_err wire_icmpv6_parse_quote(const wire_icmpv6 *m, wire_icmpv6_quote *out);
 
+/* ------------------------------------------------------------ Neighbour Discovery (RFC 4861) */
+/* src/wire/nd.c. Messages are ICMPv6 messages parsed by wire_icmpv6_parse;
+ * the ND parsers read them further. */
+
+#define WIRE_ND_NS_LEN 24            /* header, reserved, target (§4.3) */
+#define WIRE_ND_NA_LEN 24
+#define WIRE_ND_RS_LEN 8
+#define WIRE_ND_RA_LEN 16
+#define WIRE_ND_NA_ROUTER 0x80       /* NA flags, the first byte of the body */
+#define WIRE_ND_NA_SOLICITED 0x40
+#define WIRE_ND_NA_OVERRIDE 0x20
+#define WIRE_ND_RA_MANAGED 0x80      /* RA flags */
+#define WIRE_ND_RA_OTHER 0x40
+#define WIRE_ND_PREFIX_ONLINK 0x80   /* prefix information flags (L, A) */
+#define WIRE_ND_PREFIX_AUTO 0x40
+
+/* Option types (§4.6). */
+enum {
+    WIRE_NDOPT_SRC_LLADDR = 1, WIRE_NDOPT_TGT_LLADDR = 2, WIRE_NDOPT_PREFIX = 3,
+    WIRE_NDOPT_REDIRECTED = 4, WIRE_NDOPT_MTU = 5,
+};
+
+typedef struct wire_nd_ns {
+    uint8_t target[16];
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_ns;
+
+typedef struct wire_nd_na {
+    uint8_t flags;           /* WIRE_ND_NA_ROUTER | _SOLICITED | _OVERRIDE */
+    uint8_t target[16];
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_na;
+
+typedef struct wire_nd_rs {
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_rs;
+
+typedef struct wire_nd_ra {
+    uint8_t cur_hop_limit;
+    uint8_t flags;           /* WIRE_ND_RA_MANAGED | _OTHER (other bits as sent) */
+    uint16_t router_lifetime; /* seconds */
+    uint32_t reachable_time, retrans_timer; /* ms */
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_ra;
+
+/* Each checks the type and the fixed part's length (WIRE_BAD_HEADER,
+ * WIRE_TRUNCATED); the options are walked separately. */
+wire_err wire_nd_parse_ns(const wire_icmpv6 *m, wire_nd_ns *out);
+wire_err wire_nd_parse_na(const wire_icmpv6 *m, wire_nd_na *out);
+wire_err wire_nd_parse_rs(const wire_icmpv6 *m, wire_nd_rs *out);
+wire_err wire_nd_parse_ra(const wire_icmpv6 *m, wire_nd_ra *out);
+
+/* One option as it stands in the message. */
+typedef struct wire_nd_opt {
+    uint8_t type;
+    const uint8_t *p;        /* from the type byte */
+    size_t len;              /* bytes: 8 x the length field */
+} wire_nd_opt;
+/* The option walk (§4.6), from *off = 0: 1 with the option at *off in
+ * `out` and *off moved past it; 0 at the end (*off == len); -1 for a zero
+ * length or an option running past `len` (drop the whole message). Unknown
+ * types come out like any other, for the caller to skip. */
+int wire_nd_opt_next(const uint8_t *opts, size_t len, size_t *off, wire_nd_opt *out);
+
+typedef struct wire_nd_prefix {
+    uint8_t prefix_len;
+    uint8_t flags;           /* WIRE_ND_PREFIX_ONLINK | _AUTO */
+    uint32_t valid_lifetime, preferred_lifetime; /* seconds */
+    uint8_t prefix[16];
+} wire_nd_prefix;
+/* Decode a prefix information option (§4.6.2: length 32). WIRE_BAD_HEADER
+ * for another type or length. */
+wire_err wire_nd_parse_prefix(const wire_nd_opt *o, wire_nd_prefix *out);
+
+/* The options a host acts on, collected by one walk. An option of a known
+ * type with the wrong length is ignored, and so is a repeat (the first one
+ * counts); unknown types are skipped (§4.6). Prefixes are only counted:
+ * walk again with wire_nd_opt_next and wire_nd_parse_prefix to read them. */
+typedef struct wire_nd_opts {
+    uint8_t has_slla, has_tlla, has_mtu;
+    uint8_t slla[6], tlla[6]; /* Ethernet addresses (option length 1) */
+    uint32_t mtu;
+    unsigned prefixes, unknown;
+} wire_nd_opts;
+wire_err wire_nd_parse_options(const uint8_t *opts, size_t len, wire_nd_opts *out);
+
+/* Why a received ND message must be dropped (§6.1.1, §6.1.2, §7.1.1,
+ * §7.1.2, the checks the wire can make; the checksum is wire_icmpv6_parse's). */
+typedef enum wire_nd_invalid {
+    WIRE_ND_VALID = 0,
+    WIRE_ND_NOT_ND,              /* type is not RS, RA, NS or NA */
+    WIRE_ND_BAD_HOP_LIMIT,       /* IPv6 hop limit is not 255 */
+    WIRE_ND_BAD_CODE,            /* ICMP code is not 0 */
+    WIRE_ND_TOO_SHORT,           /* under 24 (NS, NA), 8 (RS) or 16 (RA) bytes */
+    WIRE_ND_TARGET_MULTICAST,    /* NS or NA target is a multicast address */
+    WIRE_ND_BAD_OPTION,          /* an option with length 0 or past the end */
+    WIRE_ND_UNSPEC_WITH_SLLA,    /* from :: (DAD, or an RS) with a source link-layer option */
+    WIRE_ND_DAD_NOT_SOLICITED_NODE, /* NS from :: not to a solicited-node address */
+    WIRE_ND_SOLICITED_TO_MULTICAST, /* NA with S set sent to a multicast address */
+    WIRE_ND_RA_NOT_LINK_LOCAL,   /* RA from an address that is not link-local */
+} wire_nd_invalid;
+/* `src`, `dst` and `hop_limit` are the IPv6 header's. */
+wire_nd_invalid wire_nd_validate(const wire_icmpv6 *m, const uint8_t src[16],
+                                 const uint8_t dst[16], uint8_t hop_limit);
+
+/* Write an NS for `target` (with a source link-layer option when `slla` is
+ * not NULL; NULL for DAD) and an NA (flags, target, and a target
+ * link-layer option when `tlla` is not NULL), checksum set. */
+size_t wire_nd_emit_ns(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16],
+                       const uint8_t target[16], const uint8_t *slla);
+size_t wire_nd_emit_na(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16],
+                       uint8_t flags, const uint8_t target[16], const uint8_t *tlla);
+
 /* ------------------------------------------------------------ IPv6 addresses (RFC 4291) */
 /* src/wire/ipv6addr.c. */
 
