@@ -104,6 +104,15 @@ static void known_na(void **state)
     assert_int_equal(o.has_tlla, 1);
     assert_int_equal(o.has_slla, 0);
     assert_memory_equal(o.tlla, MAC2, 6);
+    /* Reserved bits set by the sender are not flags. */
+    uint8_t r[32];
+    memcpy(r, m, 32);
+    r[4] |= 0x1f;
+    r[5] = 0xff;
+    wire_icmpv6_set_checksum(r, 32, LL2, LL);
+    v = parsed(r, 32, LL2, LL);
+    assert_int_equal(wire_nd_parse_na(&v, &na), WIRE_OK);
+    assert_int_equal(na.flags, WIRE_ND_NA_SOLICITED | WIRE_ND_NA_OVERRIDE);
     uint8_t buf[64];
     assert_int_equal(wire_nd_emit_na(buf, sizeof(buf), LL2, LL,
                                      WIRE_ND_NA_SOLICITED | WIRE_ND_NA_OVERRIDE, LL2, MAC2), 32);
