@@ -378,6 +378,19 @@ static void option_walk_edges(void **state)
     assert_memory_equal(s.tlla, MAC2, 6);
     assert_int_equal(s.has_mtu, 1);
     assert_int_equal(s.mtu, 1400);
+    /* Known types of the wrong size are ignored, not counted as unknown;
+     * a redirected header (type 4) is known and skipped. */
+    uint8_t w[64];
+    size_t wn = hex_decode("03 03 40c0 00000000 00000000 00000000 0000000000000000"
+                           "02 02 020000000002 0000000000000000"
+                           "01 02 525400123456 0000000000000000"
+                           "04 01 000000000000", w, sizeof(w));
+    assert_int_equal(wire_nd_parse_options(w, wn, &s), WIRE_OK);
+    assert_int_equal(s.prefixes + s.unknown + s.has_slla + s.has_tlla + s.has_mtu, 0);
+    /* A second TLLA does not replace the first. */
+    wn = hex_decode("02 01 020000000002 02 01 aaaaaaaaaaaa", w, sizeof(w));
+    assert_int_equal(wire_nd_parse_options(w, wn, &s), WIRE_OK);
+    assert_memory_equal(s.tlla, MAC2, 6);
     /* A zero length in any option fails the whole list. */
     const size_t starts[] = {0, 8, 16, 24, 32, 48};
     for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
