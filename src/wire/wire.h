@@ -321,6 +321,222 @@ void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32
 void wire_tcp_set_checksum6(uint8_t *seg, size_t seg_len, const uint8_t src_ip[16],
                             const uint8_t dst_ip[16]);
 
+/* ------------------------------------------------------------ ICMPv6 (RFC 4443) */
+/* src/wire/icmpv6.c. IPv6 addresses are 16 bytes in network order. The
+ * checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */
+
+#define WIRE_IPV6_MIN_MTU 1280       /* RFC 8200 §5 */
+#define WIRE_ICMPV6_HDR_LEN 8        /* type, code, checksum, 4-byte body */
+/* The longest quote an error carries: the error's IPv6 packet (40-byte
+ * header, no extension headers) stays within the minimum MTU (§2.4(c)). */
+#define WIRE_ICMPV6_MAX_QUOTE (WIRE_IPV6_MIN_MTU - 40 - WIRE_ICMPV6_HDR_LEN)
+
+enum {
+    WIRE_ICMPV6_DEST_UNREACH = 1,   /* codes 0-6, RFC 4443 §3.1 */
+    WIRE_ICMPV6_PACKET_TOO_BIG = 2, /* body: MTU, §3.2 / RFC 8201 */
+    WIRE_ICMPV6_TIME_EXCEEDED = 3,  /* codes 0-1, §3.3 */
+    WIRE_ICMPV6_PARAM_PROBLEM = 4,  /* codes 0-3, body: pointer, §3.4 (code 3: RFC 7112) */
+    WIRE_ICMPV6_ECHO_REQUEST = 128,
+    WIRE_ICMPV6_ECHO_REPLY = 129,
+    WIRE_ND_ROUTER_SOLICIT = 133,   /* RFC 4861 §4.1-4.4 */
+    WIRE_ND_ROUTER_ADVERT = 134,
+    WIRE_ND_NEIGHBOR_SOLICIT = 135,
+    WIRE_ND_NEIGHBOR_ADVERT = 136,
+};
+
+typedef struct wire_icmpv6 {
+    uint8_t type, code;
+    uint32_t body;         /* bytes 4-7: echo id << 16 | seq, MTU, pointer,
+                            * ND fields; 0 when the message is under 8 bytes */
+    const uint8_t *msg;    /* the whole message, from the type byte */
+    size_t len;
+    const uint8_t *data;   /* after the 8 bytes (empty when len <= 8) */
+    size_t data_len;
+} wire_icmpv6;
+
+/* Checks length >= 4 (type, code, checksum: §2.1) and the checksum with the
+ * pseudo-header of `src` and `dst`. */
+wire_err wire_icmpv6_parse(const uint8_t *p, size_t len, const uint8_t src[16],
+                           const uint8_t dst[16], wire_icmpv6 *out);
+/* Compute and store the checksum of a complete message in place. */
+void wire_icmpv6_set_checksum(uint8_t *msg, size_t len, const uint8_t src[16],
+                              const uint8_t dst[16]);
+/* Writes an echo request/reply (`type`) carrying `data`, checksum set.
+ * `data` may alias `buf` (a reply built over the request). */
+size_t wire_icmpv6_emit_echo(uint8_t *buf, size_t cap, const uint8_t src[16],
+                             const uint8_t dst[16], uint8_t type, uint16_t id,
+                             uint16_t seq, const uint8_t *data, size_t data_len);
+/* Error messages quote the first min(pkt_len, WIRE_ICMPV6_MAX_QUOTE) bytes
+ * of the offending packet `pkt` (from its IPv6 header; it may alias `buf`).
+ * They return 0 when `cap` cannot hold header and quote, or the code is out
+ * of its range. The generic form takes any type, code and body. */
+size_t wire_icmpv6_emit_error(uint8_t *buf, size_t cap, const uint8_t src[16],
+                              const uint8_t dst[16], uint8_t type, uint8_t code,
+                              uint32_t body, const uint8_t *pkt, size_t pkt_len);
+size_t wire_icmpv6_emit_dest_unreach(uint8_t *buf, size_t cap, const uint8_t src[16],
+                                     const uint8_t dst[16], uint8_t code,
+                                     const uint8_t *pkt, size_t pkt_len);
+size_t wire_icmpv6_emit_packet_too_big(uint8_t *buf, size_t cap, const uint8_t src[16],
+                                       const uint8_t dst[16], uint32_t mtu,
+                                       const uint8_t *pkt, size_t pkt_len);
+size_t wire_icmpv6_emit_time_exceeded(uint8_t *buf, size_t cap, const uint8_t src[16],
+                                      const uint8_t dst[16], uint8_t code,
+                                      const uint8_t *pkt, size_t pkt_len);
+size_t wire_icmpv6_emit_param_problem(uint8_t *buf, size_t cap, const uint8_t src[16],
+                                      const uint8_t dst[16], uint8_t code, uint32_t pointer,
+                                      const uint8_t *pkt, size_t pkt_len);
+
+/* What an ICMPv6 error quotes of the packet that caused it. */
+typedef struct wire_icmpv6_quote {
+    uint8_t src[16], dst[16]; /* of the quoted IPv6 header */
+    uint8_t next_header;      /* the quoted header's Next Header */
+    uint8_t has_upper;        /* 1: next_header is no extension header and the
+                               * quote holds 8 bytes of it; then: */
+    uint16_t sport, dport;    /* for TCP and UDP: the ports */
+    uint32_t seq;             /* for TCP: the sequence number */
+    uint32_t mtu;             /* packet too big: its MTU (unclamped); else 0 */
+} wire_icmpv6_quote;
+/* Parse the quote of an error message (destination unreachable, packet too
+ * big, time exceeded, parameter problem). WIRE_TRUNCATED when the message
+ * is under 8 bytes or the quote under 40, WIRE_BAD_HEADER for another type
+ * or a quoted version other than 6. */
+wire_err wire_icmpv6_parse_quote(const wire_icmpv6 *m, wire_icmpv6_quote *out);
+
+/* ------------------------------------------------------------ Neighbour Discovery (RFC 4861) */
+/* src/wire/nd.c. Messages are ICMPv6 messages parsed by wire_icmpv6_parse;
+ * the ND parsers read them further. */
+
+#define WIRE_ND_NS_LEN 24            /* header, reserved, target (§4.3) */
+#define WIRE_ND_NA_LEN 24
+#define WIRE_ND_RS_LEN 8
+#define WIRE_ND_RA_LEN 16
+#define WIRE_ND_NA_ROUTER 0x80       /* NA flags, the first byte of the body */
+#define WIRE_ND_NA_SOLICITED 0x40
+#define WIRE_ND_NA_OVERRIDE 0x20
+#define WIRE_ND_RA_MANAGED 0x80      /* RA flags */
+#define WIRE_ND_RA_OTHER 0x40
+#define WIRE_ND_PREFIX_ONLINK 0x80   /* prefix information flags (L, A) */
+#define WIRE_ND_PREFIX_AUTO 0x40
+
+/* Option types (§4.6). */
+enum {
+    WIRE_NDOPT_SRC_LLADDR = 1, WIRE_NDOPT_TGT_LLADDR = 2, WIRE_NDOPT_PREFIX = 3,
+    WIRE_NDOPT_REDIRECTED = 4, WIRE_NDOPT_MTU = 5,
+};
+
+typedef struct wire_nd_ns {
+    uint8_t target[16];
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_ns;
+
+typedef struct wire_nd_na {
+    uint8_t flags;           /* WIRE_ND_NA_ROUTER | _SOLICITED | _OVERRIDE */
+    uint8_t target[16];
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_na;
+
+typedef struct wire_nd_rs {
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_rs;
+
+typedef struct wire_nd_ra {
+    uint8_t cur_hop_limit;
+    uint8_t flags;           /* WIRE_ND_RA_MANAGED | _OTHER (other bits as sent) */
+    uint16_t router_lifetime; /* seconds */
+    uint32_t reachable_time, retrans_timer; /* ms */
+    const uint8_t *opts;
+    size_t opts_len;
+} wire_nd_ra;
+
+/* Each checks the type and the fixed part's length (WIRE_BAD_HEADER,
+ * WIRE_TRUNCATED); the options are walked separately. */
+wire_err wire_nd_parse_ns(const wire_icmpv6 *m, wire_nd_ns *out);
+wire_err wire_nd_parse_na(const wire_icmpv6 *m, wire_nd_na *out);
+wire_err wire_nd_parse_rs(const wire_icmpv6 *m, wire_nd_rs *out);
+wire_err wire_nd_parse_ra(const wire_icmpv6 *m, wire_nd_ra *out);
+
+/* One option as it stands in the message. */
+typedef struct wire_nd_opt {
+    uint8_t type;
+    const uint8_t *p;        /* from the type byte */
+    size_t len;              /* bytes: 8 x the length field */
+} wire_nd_opt;
+/* The option walk (§4.6), from *off = 0: 1 with the option at *off in
+ * `out` and *off moved past it; 0 at the end (*off == len); -1 for a zero
+ * length or an option running past `len` (drop the whole message). Unknown
+ * types come out like any other, for the caller to skip. */
+int wire_nd_opt_next(const uint8_t *opts, size_t len, size_t *off, wire_nd_opt *out);
+
+typedef struct wire_nd_prefix {
+    uint8_t prefix_len;
+    uint8_t flags;           /* WIRE_ND_PREFIX_ONLINK | _AUTO */
+    uint32_t valid_lifetime, preferred_lifetime; /* seconds */
+    uint8_t prefix[16];
+} wire_nd_prefix;
+/* Decode a prefix information option (§4.6.2: length 32). WIRE_BAD_HEADER
+ * for another type or length. */
+wire_err wire_nd_parse_prefix(const wire_nd_opt *o, wire_nd_prefix *out);
+
+/* The options a host acts on, collected by one walk. An option of a known
+ * type with the wrong length is ignored, and so is a repeat (the first one
+ * counts); unknown types are skipped (§4.6). Prefixes are only counted:
+ * walk again with wire_nd_opt_next and wire_nd_parse_prefix to read them. */
+typedef struct wire_nd_opts {
+    uint8_t has_slla, has_tlla, has_mtu;
+    uint8_t slla[6], tlla[6]; /* Ethernet addresses (option length 1) */
+    uint32_t mtu;
+    unsigned prefixes, unknown;
+} wire_nd_opts;
+wire_err wire_nd_parse_options(const uint8_t *opts, size_t len, wire_nd_opts *out);
+
+/* Why a received ND message must be dropped (§6.1.1, §6.1.2, §7.1.1,
+ * §7.1.2, the checks the wire can make; the checksum is wire_icmpv6_parse's). */
+typedef enum wire_nd_invalid {
+    WIRE_ND_VALID = 0,
+    WIRE_ND_NOT_ND,              /* type is not RS, RA, NS or NA */
+    WIRE_ND_BAD_HOP_LIMIT,       /* IPv6 hop limit is not 255 */
+    WIRE_ND_BAD_CODE,            /* ICMP code is not 0 */
+    WIRE_ND_TOO_SHORT,           /* under 24 (NS, NA), 8 (RS) or 16 (RA) bytes */
+    WIRE_ND_TARGET_MULTICAST,    /* NS or NA target is a multicast address */
+    WIRE_ND_BAD_OPTION,          /* an option with length 0 or past the end */
+    WIRE_ND_UNSPEC_WITH_SLLA,    /* from :: (DAD, or an RS) with a source link-layer option */
+    WIRE_ND_DAD_NOT_SOLICITED_NODE, /* NS from :: not to a solicited-node address */
+    WIRE_ND_SOLICITED_TO_MULTICAST, /* NA with S set sent to a multicast address */
+    WIRE_ND_RA_NOT_LINK_LOCAL,   /* RA from an address that is not link-local */
+} wire_nd_invalid;
+/* `src`, `dst` and `hop_limit` are the IPv6 header's. */
+wire_nd_invalid wire_nd_validate(const wire_icmpv6 *m, const uint8_t src[16],
+                                 const uint8_t dst[16], uint8_t hop_limit);
+
+/* Write an NS for `target` (with a source link-layer option when `slla` is
+ * not NULL; NULL for DAD) and an NA (flags, target, and a target
+ * link-layer option when `tlla` is not NULL), checksum set. */
+size_t wire_nd_emit_ns(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16],
+                       const uint8_t target[16], const uint8_t *slla);
+size_t wire_nd_emit_na(uint8_t *buf, size_t cap, const uint8_t src[16], const uint8_t dst[16],
+                       uint8_t flags, const uint8_t target[16], const uint8_t *tlla);
+
+/* ------------------------------------------------------------ IPv6 addresses (RFC 4291) */
+/* src/wire/ipv6addr.c. */
+
+int wire_ipv6addr_is_multicast(const uint8_t a[16]);    /* ff00::/8 */
+int wire_ipv6addr_is_unspecified(const uint8_t a[16]);  /* ::       */
+int wire_ipv6addr_is_link_local(const uint8_t a[16]);   /* fe80::/10 */
+int wire_ipv6addr_is_loopback(const uint8_t a[16]);     /* ::1      */
+int wire_ipv6addr_is_solicited_node(const uint8_t a[16]); /* ff02::1:ff00:0/104 */
+/* ff02::1:ffXX:XXXX with the low 24 bits of `a` (§2.7.1). `out` may be `a`. */
+void wire_ipv6addr_solicited_node(uint8_t out[16], const uint8_t a[16]);
+/* The Ethernet address of a multicast group: 33:33 and its last 4 bytes
+ * (RFC 2464 §7). */
+void wire_ipv6addr_multicast_mac(uint8_t mac[6], const uint8_t group[16]);
+/* fe80::/64 with the modified EUI-64 interface identifier of `mac` (the
+ * universal/local bit flipped, ff:fe in the middle: RFC 4291 appendix A,
+ * RFC 2464 §4-5). */
+void wire_ipv6addr_link_local(uint8_t out[16], const uint8_t mac[6]);
+
 /* Big-endian load/store helpers used across the wire code. */
 static inline uint16_t wire_get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static inline uint32_t wire_get32(const uint8_t *p) {

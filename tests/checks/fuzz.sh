@@ -2,9 +2,10 @@
 # fuzz.sh — build the libFuzzer targets and fuzz each for a bounded time:
 # synack_input with arbitrary frames (FUZZ_TIME seconds, 60 by default, from
 # tests/fuzz/corpus) and the ACK path against its semantic oracle
-# (FUZZ_ACK_TIME, 45, from tests/fuzz/corpus_ack), and the IPv6 parser and
-# extension-header walk (FUZZ_IPV6_TIME, 30, from tests/fuzz/corpus_ipv6).
-# Logs: build/fuzz/*.log.
+# (FUZZ_ACK_TIME, 45, from tests/fuzz/corpus_ack), the IPv6 parser and
+# extension-header walk (FUZZ_IPV6_TIME, 30, from tests/fuzz/corpus_ipv6),
+# and the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
+# tests/fuzz/corpus_icmpv6). Logs: build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -53,4 +54,6 @@ run fuzz_ack tests/fuzz/corpus_ack "${FUZZ_ACK_TIME:-45}" || rc=1
 # The IPv6 header and extension-header walk against their consistency
 # checks (fuzz_ipv6.c).
 run fuzz_ipv6 tests/fuzz/corpus_ipv6 "${FUZZ_IPV6_TIME:-30}" || rc=1
+# The ICMPv6 and ND wire parsers, with their invariants (fuzz_icmpv6.c).
+run fuzz_icmpv6 tests/fuzz/corpus_icmpv6 "${FUZZ_ICMPV6_TIME:-30}" || rc=1
 exit $rc
