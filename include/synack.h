@@ -160,6 +160,13 @@ typedef struct synack_config {
     uint32_t ip;             /* our IPv4 address                                */
     uint8_t prefix_len;      /* subnet prefix length (24)                       */
     uint32_t gateway;        /* next hop for other subnets; 0 = none            */
+    uint8_t ip6[16];         /* our IPv6 address; all zero (default) = no IPv6.
+                                With one, the stack also has the link-local
+                                address made from its MAC (RFC 4291 app. A)
+                                and answers ICMPv6 echo and neighbour
+                                solicitations for both; TCP over IPv6 is not
+                                there yet (issue 10)                          */
+    uint8_t prefix6_len;     /* its prefix length (64)                          */
     uint32_t mtu;            /* IP MTU (1500)                                   */
     int checksum_offload;    /* 1: the device guarantees integrity (an in-memory
                                 link, loopback), so TCP checksums are neither
@@ -273,6 +280,17 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip_in_unknown_protos, "IpInUnknownProtos")                        \
     X(ip_out_no_routes, "IpOutNoRoutes")                                \
     X(ip_out_too_big, "IpOutTooBig")                                    \
+    X(ip6_in_receives, "Ip6InReceives")                                 \
+    X(ip6_in_hdr_errors, "Ip6InHdrErrors")                              \
+    X(ip6_in_addr_errors, "Ip6InAddrErrors")                            \
+    X(ip6_in_unknown_protos, "Ip6InUnknownProtos")                      \
+    X(ip6_out_requests, "Ip6OutRequests")                               \
+    X(icmp6_in_msgs, "Icmp6InMsgs")                                     \
+    X(icmp6_in_errors, "Icmp6InErrors")                                 \
+    X(icmp6_in_csum_errors, "Icmp6InCsumErrors")                        \
+    X(icmp6_in_neigh_solicits, "Icmp6InNeighborSolicits")               \
+    X(icmp6_out_neigh_adverts, "Icmp6OutNeighborAdvertisements")        \
+    X(icmp6_out_echo_replies, "Icmp6OutEchoReplies")                    \
     X(icmp_in_msgs, "IcmpInMsgs")                                       \
     X(icmp_in_errors, "IcmpInErrors")                                   \
     X(icmp_in_csum_errors, "IcmpInCsumErrors")                          \

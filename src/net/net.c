@@ -15,6 +15,7 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
      * rest of the stack's secrets follow. */
     n->reasm_key.k0 = siphash24(&tcp->hash_key, "ipv4 reasm 0", 12);
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
+    wire_ipv6addr_link_local(n->ll6, cfg->mac);
 }
 
 void net_free(net_ctx *n)
@@ -41,14 +42,18 @@ void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len)
 static bool for_us(const net_ctx *n, const uint8_t *dst)
 {
     static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    return memcmp(dst, n->cfg->mac, 6) == 0 || memcmp(dst, bcast, 6) == 0;
+    return memcmp(dst, n->cfg->mac, 6) == 0 || memcmp(dst, bcast, 6) == 0 ||
+           ipv6_wants_mac(n, dst);
 }
 
 void net_input(net_ctx *n, const uint8_t *frame, size_t len)
 {
     n->ctr->in_frames++;
     if (n->cfg->link == SYNACK_LINK_IP) {
-        ipv4_input(n, frame, len);
+        if (len && frame[0] >> 4 == 6)
+            ipv6_input(n, NULL, frame, len);
+        else
+            ipv4_input(n, frame, len);
         return;
     }
     wire_eth eth;
@@ -66,6 +71,12 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         break;
     case WIRE_ETHERTYPE_ARP:
         arp_input(n, eth.payload, eth.payload_len);
+        break;
+    case WIRE_ETHERTYPE_IPV6:
+        if (ipv6_enabled(n))
+            ipv6_input(n, eth.src, eth.payload, eth.payload_len);
+        else
+            n->ctr->eth_unknown_type++; /* no IPv6 address: not spoken here */
         break;
     default:
         n->ctr->eth_unknown_type++;

@@ -66,6 +66,7 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
+    uint8_t ll6[16];          /* our IPv6 link-local address (from the MAC)  */
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
     arp_entry arp[ARP_ENTRIES];
@@ -99,6 +100,18 @@ uint64_t arp_next_deadline(const net_ctx *n);
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
+/* ipv6.c / icmpv6.c. `src_mac` is the frame's sender (NULL on IP links):
+ * replies go back to it until a neighbour cache exists. */
+bool ipv6_enabled(const net_ctx *n);
+bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6]);
+void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len);
+/* Wrap `payload` (with >= 54 bytes of headroom) in IPv6 from `src` to
+ * `dst` and send it to `dst_mac` (ignored on IP links). */
+void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
+                 const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
+                 size_t len);
+void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
+                  size_t len);
 /* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);

@@ -12,6 +12,7 @@ void synack_config_init(synack_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->link = SYNACK_LINK_ETHERNET;
     cfg->prefix_len = 24;
+    cfg->prefix6_len = 64;
     cfg->mtu = 1500;
     synack_sysctl *n = &cfg->net;
     n->ip_local_port_range[0] = 32768;

@@ -172,7 +172,7 @@ static void test_unknown_ethertype(void **state)
     fixture *f = *state;
     uint8_t frame[128];
     size_t len = build_tcp(f, frame, SYNACK_ACK, NULL);
-    wire_put16(frame + 12, 0x86dd); /* IPv6: not spoken here */
+    wire_put16(frame + 12, 0x86dd); /* IPv6, and the stack has no IPv6 address */
     feed_and_check(f, frame, len, EXPECT("EthInUnknownType"));
 }
 
