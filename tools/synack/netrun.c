@@ -22,7 +22,9 @@ const char NETRUN_HELP[] =
     "  --packet IF          an AF_PACKET socket on existing interface IF, e.g. one end\n"
     "                       of a veth pair (promiscuous while running)\n"
     "  --ip ADDR/PREFIX     synack's own address and subnet, e.g. 10.77.0.2/24; a\n"
-    "                       unicast host address, not the kernel's own\n"
+    "                       unicast host address, not the kernel's own. A second\n"
+    "                       --ip with an IPv6 address (e.g. fd77::2/64) adds IPv6:\n"
+    "                       neighbour discovery and ping so far, TCP stays IPv4\n"
     "  --mac MAC            synack's MAC (Ethernet links); default 02:00 followed by\n"
     "                       the four bytes of --ip\n"
     "  --gw ADDR            next hop for destinations outside the subnet, a host on\n"
@@ -124,6 +126,38 @@ static int parse_mac(const char *t, uint8_t mac[6])
 
 /* An interface option, --ip, --mac, --gw, --pcap or --impair `a` with its
  * value `v`: 1, or -1 (message printed). */
+/* --ip ADDR/PREFIX with an IPv6 address: a unicast global or unique-local
+ * one (the link-local address comes from the MAC by itself). */
+static int parse_ip6(netrun_opts *o, const char *cmd, const char *v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *slash = strchr(buf, '/');
+    long prefix = 64;
+    if (slash) {
+        *slash = '\0';
+        if (opts_long(slash + 1, 1, 128, &prefix) < 0) {
+            fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, v);
+            return -1;
+        }
+    }
+    synack_addr a;
+    if (synack_addr_parse(buf, &a) < 0 || a.family != SYNACK_AF_INET6) {
+        fprintf(stderr, "synack %s: --ip %s: not an IPv6 address\n", cmd, v);
+        return -1;
+    }
+    if (a.v6[0] == 0xff || (a.v6[0] == 0xfe && (a.v6[1] & 0xc0) == 0x80) ||
+        !memcmp(a.v6, (uint8_t[16]){0}, 15)) {
+        fprintf(stderr, "synack %s: --ip %s: not a global or unique-local unicast address\n",
+                cmd, v);
+        return -1;
+    }
+    memcpy(o->ip6, a.v6, 16);
+    o->prefix6 = (uint8_t)prefix;
+    o->ip6_set = 1;
+    return 1;
+}
+
 static int parse_value(netrun_opts *o, const char *cmd, const char *a, const char *v)
 {
     if (!strcmp(a, "--tap") || !strcmp(a, "--tun") || !strcmp(a, "--packet")) {
@@ -134,6 +168,8 @@ static int parse_value(netrun_opts *o, const char *cmd, const char *a, const cha
         o->kind_set = 1;
         o->kind = a[2] == 'p' ? DEV_PACKET : !strcmp(a, "--tap") ? DEV_TAP : DEV_TUN;
         o->ifname = v;
+    } else if (!strcmp(a, "--ip") && strchr(v, ':')) {
+        return parse_ip6(o, cmd, v);
     } else if (!strcmp(a, "--ip")) {
         char buf[64];
         snprintf(buf, sizeof buf, "%s", v);
@@ -472,6 +508,10 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
     cfg.link = o->kind == DEV_TUN ? SYNACK_LINK_IP : SYNACK_LINK_ETHERNET;
     cfg.ip = o->ip;
     cfg.prefix_len = o->prefix;
+    if (o->ip6_set) {
+        memcpy(cfg.ip6, o->ip6, 16);
+        cfg.prefix6_len = o->prefix6;
+    }
     cfg.gateway = o->gw;
     cfg.mtu = dev_mtu(r->d) > 65535 ? 65535 : dev_mtu(r->d);
     if (o->offload)

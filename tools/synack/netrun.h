@@ -24,6 +24,9 @@ typedef struct netrun_opts {
     uint32_t ip;
     uint8_t prefix;
     int ip_set;
+    uint8_t ip6[16];        /* a second --ip with an IPv6 address (ICMPv6 and ND only so far) */
+    uint8_t prefix6;
+    int ip6_set;
     uint8_t mac[6];
     int mac_set;
     uint32_t gw;
