@@ -7,9 +7,6 @@
 
 #define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
 
-static const uint8_t ALL_NODES[16] = {0xff, 0x02, [15] = 1};
-static const uint8_t ALL_NODES_MAC[6] = {0x33, 0x33, 0, 0, 0, 1};
-
 /* RFC 4443 §4.2: the reply comes from the address the request went to
  * when that is ours, else from the address on the sender's side. */
 static const uint8_t *reply_source(const net_ctx *n, const wire_ipv6 *ip)
@@ -51,8 +48,8 @@ static void neighbour_solicited(net_ctx *n, const uint8_t *src_mac, const wire_i
     if (memcmp(ns.target, n->cfg->ip6, 16) != 0 && memcmp(ns.target, n->ll6, 16) != 0)
         return;
     bool dad = wire_ipv6addr_is_unspecified(ip->src);
-    const uint8_t *to = dad ? ALL_NODES : ip->src;
-    const uint8_t *mac = dad ? ALL_NODES_MAC : o.has_slla ? o.slla : src_mac;
+    const uint8_t *to = dad ? n->groups6[0] : ip->src; /* all-nodes */
+    const uint8_t *mac = dad ? n->group_macs6[0] : o.has_slla ? o.slla : src_mac;
     uint8_t flags = WIRE_ND_NA_OVERRIDE | (dad ? 0 : WIRE_ND_NA_SOLICITED);
     uint8_t *out = n->buf + HEADROOM;
     size_t len = wire_nd_emit_na(out, sizeof(n->buf) - HEADROOM, ns.target, to, flags,

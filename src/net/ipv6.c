@@ -7,8 +7,6 @@
 
 #include <string.h>
 
-static const uint8_t ALL_NODES[16] = {0xff, 0x02, [15] = 1};
-
 bool ipv6_enabled(const net_ctx *n) { return !wire_ipv6addr_is_unspecified(n->cfg->ip6); }
 
 static bool is_ours(const net_ctx *n, const uint8_t a[16])
@@ -16,34 +14,23 @@ static bool is_ours(const net_ctx *n, const uint8_t a[16])
     return memcmp(a, n->cfg->ip6, 16) == 0 || memcmp(a, n->ll6, 16) == 0;
 }
 
-/* A destination we take: ours, their solicited-node groups, all-nodes. */
+/* A destination we take: ours, or one of our groups (net_init). */
 static bool accepts(const net_ctx *n, const uint8_t dst[16])
 {
-    uint8_t group[16];
-    if (is_ours(n, dst) || memcmp(dst, ALL_NODES, 16) == 0)
-        return true;
-    wire_ipv6addr_solicited_node(group, n->cfg->ip6);
-    if (memcmp(dst, group, 16) == 0)
-        return true;
-    wire_ipv6addr_solicited_node(group, n->ll6);
-    return memcmp(dst, group, 16) == 0;
+    for (int i = 0; i < 3; i++)
+        if (memcmp(dst, n->groups6[i], 16) == 0)
+            return true;
+    return is_ours(n, dst);
 }
 
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
 {
-    static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
-    uint8_t group[16], m[6];
     if (!ipv6_enabled(n) || mac[0] != 0x33 || mac[1] != 0x33)
         return false;
-    if (memcmp(mac, all_nodes_mac, 6) == 0)
-        return true;
-    wire_ipv6addr_solicited_node(group, n->cfg->ip6);
-    wire_ipv6addr_multicast_mac(m, group);
-    if (memcmp(mac, m, 6) == 0)
-        return true;
-    wire_ipv6addr_solicited_node(group, n->ll6);
-    wire_ipv6addr_multicast_mac(m, group);
-    return memcmp(mac, m, 6) == 0;
+    for (int i = 0; i < 3; i++)
+        if (memcmp(mac, n->group_macs6[i], 6) == 0)
+            return true;
+    return false;
 }
 
 void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len)

@@ -16,6 +16,12 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     n->reasm_key.k0 = siphash24(&tcp->hash_key, "ipv4 reasm 0", 12);
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
     wire_ipv6addr_link_local(n->ll6, cfg->mac);
+    static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
+    memcpy(n->groups6[0], all_nodes, 16);
+    wire_ipv6addr_solicited_node(n->groups6[1], cfg->ip6);
+    wire_ipv6addr_solicited_node(n->groups6[2], n->ll6);
+    for (int i = 0; i < 3; i++)
+        wire_ipv6addr_multicast_mac(n->group_macs6[i], n->groups6[i]);
 }
 
 void net_free(net_ctx *n)

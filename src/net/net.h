@@ -67,6 +67,9 @@ typedef struct net_ctx {
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
     uint8_t ll6[16];          /* our IPv6 link-local address (from the MAC)  */
+    uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
+                                 groups of ip6 and ll6 (net_init)           */
+    uint8_t group_macs6[3][6];/* their Ethernet addresses                   */
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
     arp_entry arp[ARP_ENTRIES];

@@ -255,7 +255,7 @@ static void time_exceeded(net_ctx *n, const reasm_dgram *d)
     memcpy(quote + d->hdr_len, first->data, extra);
     uint8_t *out = n->buf + 64;
     size_t len = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_TIME_EXCEEDED,
-                                      WIRE_ICMP_EXC_FRAGTIME, quote, d->hdr_len + extra);
+                                      WIRE_ICMP_EXC_FRAGTIME, 0, quote, d->hdr_len + extra);
     if (!len || !icmp_error_allowed(n))
         return;
     n->ctr->icmp_out_time_excds++;

@@ -141,16 +141,13 @@ static void send_frag_needed(sim *s, const sim_dir *d, const uint8_t *frame, siz
         return;
     uint8_t out[WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 + 60 + 8];
     uint8_t *oip = out + WIRE_ETH_HDR_LEN, *icmp = oip + WIRE_IPV4_HDR_LEN;
-    memset(icmp, 0, 8);
-    icmp[0] = WIRE_ICMP_DEST_UNREACH;
-    icmp[1] = WIRE_ICMP_FRAG_NEEDED;
-    wire_put16(icmp + 6, (uint16_t)d->p.mtu);
-    memcpy(icmp + 8, ip, quote);
-    wire_put16(icmp + 2, wire_csum_fold(wire_csum_add(0, icmp, 8 + quote)));
+    size_t ilen = wire_icmp_emit_error(icmp, sizeof out - (size_t)(icmp - out),
+                                       WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, d->p.mtu,
+                                       ip, quote);
     wire_ipv4_emit(oip, WIRE_IPV4_HDR_LEN, d->p.mtu_icmp_from, wire_get32(ip + 12),
-                   WIRE_IPPROTO_ICMP, 64, 0, 8 + quote);
+                   WIRE_IPPROTO_ICMP, 64, 0, ilen);
     wire_eth_emit(out, WIRE_ETH_HDR_LEN, frame + 6, frame, WIRE_ETHERTYPE_IPV4);
-    size_t olen = WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 + quote;
+    size_t olen = WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + ilen;
     schedule(s, d->from, s->now + d->p.delay_ns, out, olen);
 }
 

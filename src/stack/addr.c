@@ -2,19 +2,13 @@
  * forms: dotted quads for IPv4, RFC 4291 §2.2 in and RFC 5952 out for
  * IPv6, and "ADDR:PORT" / "[ADDR]:PORT" endpoints (RFC 3986 §3.2.2). */
 #include "synack.h"
+#include "tcp/tcp.h" /* tcp_addr4, tcp_addr_eq: the per-segment versions */
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-synack_addr synack_addr_v4(uint32_t ip)
-{
-    synack_addr a;
-    memset(&a, 0, sizeof a);
-    a.family = SYNACK_AF_INET;
-    a.v4 = ip;
-    return a;
-}
+synack_addr synack_addr_v4(uint32_t ip) { return tcp_addr4(ip); }
 
 synack_addr synack_addr_v6(const uint8_t bytes[16])
 {
@@ -25,12 +19,7 @@ synack_addr synack_addr_v6(const uint8_t bytes[16])
     return a;
 }
 
-int synack_addr_equal(const synack_addr *a, const synack_addr *b)
-{
-    if (a->family != b->family)
-        return 0;
-    return a->family == SYNACK_AF_INET ? a->v4 == b->v4 : memcmp(a->v6, b->v6, 16) == 0;
-}
+int synack_addr_equal(const synack_addr *a, const synack_addr *b) { return tcp_addr_eq(a, b); }
 
 static int hexval(char c)
 {

@@ -310,7 +310,8 @@ uint32_t tcp_tuple_hash(const tcp_ctx *c, const synack_addr *l, uint16_t lport,
 /* The same for an IPv4 4-tuple (the TIME-WAIT table's records are IPv4). */
 uint32_t tcp_tuple_hash4(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
                          uint16_t rport);
-/* synack_addr_v4, inlined for the per-segment paths. */
+/* synack_addr_v4 and synack_addr_equal are these, inlined for the
+ * per-segment paths. */
 static inline synack_addr tcp_addr4(uint32_t ip)
 {
     synack_addr a = {.family = SYNACK_AF_INET};

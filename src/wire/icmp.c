@@ -61,7 +61,7 @@ size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
     return len;
 }
 
-size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code,
+size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest,
                             const uint8_t *quote, size_t quote_len)
 {
     if (cap < ICMP_HDR_LEN || quote_len > cap - ICMP_HDR_LEN)
@@ -70,7 +70,8 @@ size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code
         memmove(buf + ICMP_HDR_LEN, quote, quote_len);
     buf[0] = type;
     buf[1] = code;
-    memset(buf + 2, 0, 6);
+    wire_put16(buf + 2, 0);
+    wire_put32(buf + 4, rest);
     size_t len = ICMP_HDR_LEN + quote_len;
     wire_put16(buf + 2, wire_csum_fold(wire_csum_add(0, buf, len)));
     return len;

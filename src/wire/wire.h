@@ -252,9 +252,10 @@ wire_err wire_icmp_parse_quote(const wire_icmp *m, wire_icmp_quote *out);
 /* Writes an echo request/reply (`type`) carrying `data`. */
 size_t wire_icmp_emit_echo(uint8_t *buf, size_t cap, uint8_t type, uint16_t id,
                            uint16_t seq, const uint8_t *data, size_t data_len);
-/* Writes an error message (`type`, `code`, the 4 unused bytes zero) quoting
- * `quote` (RFC 792: the offending IP header and 8 bytes of its data). */
-size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code,
+/* Writes an error message (`type`, `code`, header bytes 4-7 = `rest`: zero,
+ * or the next-hop MTU of "fragmentation needed", RFC 1191) quoting `quote`
+ * (RFC 792: the offending IP header and 8 bytes of its data). */
+size_t wire_icmp_emit_error(uint8_t *buf, size_t cap, uint8_t type, uint8_t code, uint32_t rest,
                             const uint8_t *quote, size_t quote_len);
 
 /* ------------------------------------------------------------ TCP (RFC 9293) */

@@ -20,12 +20,9 @@ static void icmp_error(pkt_h *h, uint8_t type, uint8_t code, uint16_t mtu, uint3
     wire_put16(tcp, h->port);
     wire_put16(tcp + 2, h->peer_port);
     wire_put32(tcp + 4, seq);
-    memset(icmp, 0, 8);
-    icmp[0] = type;
-    icmp[1] = code;
-    wire_put16(icmp + 6, mtu);
-    size_t ilen = sizeof(pkt) - WIRE_IPV4_HDR_LEN;
-    wire_put16(icmp + 2, wire_csum_fold(wire_csum_add(0, icmp, ilen)));
+    size_t ilen = wire_icmp_emit_error(icmp, sizeof(pkt) - WIRE_IPV4_HDR_LEN, type, code, mtu,
+                                       quote, WIRE_IPV4_HDR_LEN + 8);
+    assert_int_equal(ilen, sizeof(pkt) - WIRE_IPV4_HDR_LEN);
     wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, ROUTER, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
     synack_input(h->s, pkt, sizeof(pkt), h->now);
 }

@@ -492,7 +492,7 @@ static void timeout_of_icmp_error_is_silent(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     uint8_t quote[48] = {0x45}, msg[64];
-    size_t len = wire_icmp_emit_error(msg, sizeof(msg), WIRE_ICMP_DEST_UNREACH, 3, quote,
+    size_t len = wire_icmp_emit_error(msg, sizeof(msg), WIRE_ICMP_DEST_UNREACH, 3, 0, quote,
                                       sizeof(quote));
     assert_int_equal(len, 56);
     counts c0 = now_counts(h);

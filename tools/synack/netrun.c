@@ -124,23 +124,32 @@ static int parse_mac(const char *t, uint8_t mac[6])
     return (mac[0] & 1) ? -1 : 0; /* a multicast address cannot be ours */
 }
 
-/* An interface option, --ip, --mac, --gw, --pcap or --impair `a` with its
- * value `v`: 1, or -1 (message printed). */
+/* Split --ip's "ADDR/PREFIX" into buf (the address) and *prefix (`def`
+ * without a slash, else 1..max). 0, or -1 with the message printed. */
+static int split_prefix(const char *cmd, const char *v, char *buf, size_t len, long def,
+                        long max, long *prefix)
+{
+    snprintf(buf, len, "%s", v);
+    char *slash = strchr(buf, '/');
+    *prefix = def;
+    if (!slash)
+        return 0;
+    *slash = '\0';
+    if (opts_long(slash + 1, 1, max, prefix) < 0) {
+        fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, v);
+        return -1;
+    }
+    return 0;
+}
+
 /* --ip ADDR/PREFIX with an IPv6 address: a unicast global or unique-local
  * one (the link-local address comes from the MAC by itself). */
 static int parse_ip6(netrun_opts *o, const char *cmd, const char *v)
 {
     char buf[64];
-    snprintf(buf, sizeof buf, "%s", v);
-    char *slash = strchr(buf, '/');
-    long prefix = 64;
-    if (slash) {
-        *slash = '\0';
-        if (opts_long(slash + 1, 1, 128, &prefix) < 0) {
-            fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, v);
-            return -1;
-        }
-    }
+    long prefix;
+    if (split_prefix(cmd, v, buf, sizeof buf, 64, 128, &prefix) < 0)
+        return -1;
     synack_addr a;
     if (synack_addr_parse(buf, &a) < 0 || a.family != SYNACK_AF_INET6) {
         fprintf(stderr, "synack %s: --ip %s: not an IPv6 address\n", cmd, v);
@@ -158,6 +167,8 @@ static int parse_ip6(netrun_opts *o, const char *cmd, const char *v)
     return 1;
 }
 
+/* An interface option, --ip, --mac, --gw, --pcap or --impair `a` with its
+ * value `v`: 1, or -1 (message printed). */
 static int parse_value(netrun_opts *o, const char *cmd, const char *a, const char *v)
 {
     if (!strcmp(a, "--tap") || !strcmp(a, "--tun") || !strcmp(a, "--packet")) {
@@ -172,16 +183,9 @@ static int parse_value(netrun_opts *o, const char *cmd, const char *a, const cha
         return parse_ip6(o, cmd, v);
     } else if (!strcmp(a, "--ip")) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s", v);
-        char *slash = strchr(buf, '/');
-        long prefix = 24;
-        if (slash) {
-            *slash = '\0';
-            if (opts_long(slash + 1, 1, 32, &prefix) < 0) {
-                fprintf(stderr, "synack %s: --ip %s: bad prefix length\n", cmd, v);
-                return -1;
-            }
-        }
+        long prefix;
+        if (split_prefix(cmd, v, buf, sizeof buf, 24, 32, &prefix) < 0)
+            return -1;
         if (synack_ip_parse(buf, &o->ip) < 0) {
             fprintf(stderr, "synack %s: --ip %s: not an IPv4 address\n", cmd, v);
             return -1;
