@@ -1,8 +1,8 @@
-/* ipv6.c — IPv6 input and output (RFC 8200), as far as the stack goes
- * today: packets for our addresses (the configured one, the link-local one
- * made from the MAC, their solicited-node groups and all-nodes) reach
- * ICMPv6, which answers echo and neighbour solicitations. TCP over IPv6
- * does not exist yet (issue 10): such packets are counted and dropped. */
+/* ipv6.c — IPv6 input and output (RFC 8200): packets for our addresses
+ * (the configured one, the link-local one made from the MAC, their
+ * solicited-node groups and all-nodes) reach ICMPv6, which answers echo and
+ * neighbour solicitations and hands errors to TCP, and TCP, which runs on
+ * the configured address. */
 #include "net/net.h"
 
 #include <string.h>
@@ -52,10 +52,66 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
         n->ctr->ip6_in_hdr_errors++; /* RFC 4291 §2.7: never a source */
         return;
     }
-    if (ext.proto == WIRE_IPPROTO_ICMPV6)
-        icmpv6_input(n, src_mac, &ip, ext.payload, ext.payload_len);
-    else
-        n->ctr->ip6_in_unknown_protos++; /* TCP over IPv6 comes with issue 10 */
+    if (wire_ipv6addr_is_loopback(ip.src)) {
+        n->ctr->ip_in_martians++; /* ::1 never leaves a host (RFC 4291 §2.5.3) */
+        return;
+    }
+    ipv6_deliver(n, src_mac, &ip, ext.proto, ext.payload, ext.payload_len);
+}
+
+/* TCP runs on the configured address only: a link-local peer would need a
+ * scope (an interface) that synack_addr does not carry. */
+static bool v4_mapped(const uint8_t a[16])
+{
+    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+    return memcmp(a, prefix, 12) == 0;
+}
+
+static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
+{
+    if (memcmp(ip->dst, n->cfg->ip6, 16) != 0) {
+        n->ctr->ip6_in_addr_errors++;
+        return;
+    }
+    /* No TCP peer has no address, nor an IPv4 one in IPv6 clothing (RFC
+     * 4942 §2.2; Linux's tcp_v6_conn_request drops those too), nor ours
+     * (a LAND attack; our own NA may well carry it, so only here). */
+    if (wire_ipv6addr_is_unspecified(ip->src) || v4_mapped(ip->src) || is_ours(n, ip->src)) {
+        n->ctr->ip_in_martians++;
+        return;
+    }
+    synack_addr from = {.family = SYNACK_AF_INET6}, to = {.family = SYNACK_AF_INET6};
+    memcpy(from.v6, ip->src, 16);
+    memcpy(to.v6, ip->dst, 16);
+    tcp_input(n->tcp, &from, &to, p, len);
+}
+
+void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8_t proto,
+                  const uint8_t *payload, size_t len)
+{
+    switch (proto) {
+    case WIRE_IPPROTO_ICMPV6:
+        n->ctr->ip6_in_delivers++;
+        icmpv6_input(n, src_mac, ip, payload, len);
+        break;
+    case WIRE_IPPROTO_TCP:
+        n->ctr->ip6_in_delivers++;
+        tcp6_input(n, ip, payload, len);
+        break;
+    default:
+        n->ctr->ip6_in_unknown_protos++;
+        break;
+    }
+}
+
+/* Until Neighbour Discovery has a cache (issue 10): IP links only. */
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len)
+{
+    if (n->cfg->link != SYNACK_LINK_IP)
+        return;
+    ipv6_output(n, NULL, n->cfg->ip6, dst, next_header, (uint8_t)n->cfg->net.ip_default_ttl,
+                payload, len);
 }
 
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],

@@ -40,9 +40,12 @@ void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
     n->in_output = false;
 }
 
-void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len)
+void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len)
 {
-    ipv4_output(ctx, dst, WIRE_IPPROTO_TCP, seg, len);
+    if (dst->family == SYNACK_AF_INET6)
+        ipv6_send(ctx, dst->v6, WIRE_IPPROTO_TCP, seg, len);
+    else
+        ipv4_output(ctx, dst->v4, WIRE_IPPROTO_TCP, seg, len);
 }
 
 static bool for_us(const net_ctx *n, const uint8_t *dst)

@@ -87,7 +87,7 @@ void net_free(net_ctx *n);
 /* One frame from the device. */
 void net_input(net_ctx *n, const uint8_t *frame, size_t len);
 /* TCP's emit hook: `seg` has TCP_HEADROOM bytes free in front of it. */
-void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len);
+void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len);
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
@@ -115,6 +115,13 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  size_t len);
 void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
                   size_t len);
+/* Hand a whole IPv6 datagram's upper-layer payload to its protocol. */
+void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8_t proto,
+                  const uint8_t *payload, size_t len);
+/* Send an IPv6 packet whose upper-layer payload is at `payload` (with >= 54
+ * bytes of headroom) to `dst`, from our address that fits it. */
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len);
 /* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);
