@@ -26,7 +26,8 @@ Modes (every one bounded by --timeout, default 60 s):
                                   198.18.0.0/15 (RFC 2544's benchmark
                                   range) through an AF_PACKET socket on IF,
                                   paced over SECONDS; print "flooded N"
-A server prints "listening" once it listens.
+A server prints "listening" once it listens; with PEER_IPV6=1 in the
+environment it listens on [::] (IPv6 and IPv4) instead of 0.0.0.0.
 """
 import hashlib
 import os
@@ -57,9 +58,12 @@ def say(*a):
 
 
 def listen(port):
-    s = socket.socket()
+    six = os.environ.get("PEER_IPV6") == "1"
+    s = socket.socket(socket.AF_INET6 if six else socket.AF_INET)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port))
+    if six:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::" if six else "0.0.0.0", port))
     s.listen(1024)
     s.settimeout(timeout)
     say("listening")

@@ -23,7 +23,7 @@ typedef struct cconn {
 
 struct client {
     netrun net;
-    uint32_t ip;
+    synack_addr addr;     /* --to                                        */
     uint16_t port;
     const uint8_t *data;  /* --send: the file's bytes; NULL: pattern      */
     uint64_t len;         /* bytes each connection sends                  */
@@ -50,6 +50,23 @@ static const char PATTERN[] = "0123456789";
 
 static void start_one(client *cl, cconn *c);
 
+/* Why --to cannot be a server's address (NULL: it can). */
+static const char *to_problem(const netrun_opts *o, const synack_addr *a)
+{
+    static const uint8_t zero[16];
+    if (a->family == SYNACK_AF_INET)
+        return a->v4 == o->ip ? "synack's own --ip" : netrun_addr_problem(a->v4, o->ip, o->prefix);
+    if (!o->ip6_set)
+        return "an IPv6 address, and synack has no IPv6 --ip";
+    if (memcmp(a->v6, o->ip6, 16) == 0)
+        return "synack's own --ip";
+    if (memcmp(a->v6, zero, 16) == 0 || a->v6[0] == 0xff)
+        return "unspecified or multicast";
+    if (a->v6[0] == 0xfe && (a->v6[1] & 0xc0) == 0x80)
+        return "link-local (synack's TCP uses the --ip address)";
+    return NULL;
+}
+
 static void finish(cconn *c, int err, const char *what)
 {
     client *cl = c->cl;
@@ -57,9 +74,9 @@ static void finish(cconn *c, int err, const char *what)
         cl->failed++;
         if (!cl->first_err) {
             cl->first_err = err;
-            char peer[24];
+            char peer[FMT_ENDPOINT_LEN];
             snprintf(cl->first_msg, sizeof cl->first_msg, "%s: %s",
-                     fmt_endpoint(cl->ip, cl->port, peer), what);
+                     fmt_addr_endpoint(&cl->addr, cl->port, peer), what);
         }
         synack_sock_set_user(c->k, NULL);
         synack_abort(c->k);
@@ -178,7 +195,7 @@ static void start_one(client *cl, cconn *c)
     }
     c->active = 1;
     synack_sock_set_user(c->k, c);
-    int r = synack_connect(c->k, cl->ip, cl->port);
+    int r = synack_connect_addr(c->k, &cl->addr, cl->port);
     if (r < 0)
         finish(c, r, fmt_errno(r));
 }
@@ -268,7 +285,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: synack connect (--tap IF | --tun IF | --packet IF) --ip ADDR/PREFIX\n"
-            "                      [--mac MAC] [--gw ADDR] --to HOST:PORT\n"
+            "                      [--mac MAC] [--gw ADDR] --to ADDR:PORT|[ADDR6]:PORT\n"
             "                      [--send FILE | --bytes N] [--out FILE]\n"
             "                      [--count N --parallel P] [--check-echo] [--timeout SECS]\n"
             "                      [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
@@ -283,7 +300,8 @@ static void usage(FILE *f)
             "stderr (see --counters).\n"
             "\n"
             "client:\n"
-            "  --to HOST:PORT       the server (an IPv4 unicast address, not synack's own)\n"
+            "  --to ADDR:PORT       the server (a unicast address, not synack's own); an\n"
+            "                       IPv6 one in brackets, [fd77::1]:80, needs an IPv6 --ip\n"
             "  --send FILE          send the bytes of FILE (- = standard input)\n"
             "  --bytes N            send N bytes of the repeating pattern 0123456789\n"
             "                       (k, M, G, KiB, MiB, GiB suffixes); with neither\n"
@@ -372,12 +390,12 @@ int connect_main(int argc, char **argv)
         fprintf(stderr, "synack connect: give the server as --to ADDR:PORT\n");
         return 2;
     }
-    if (netrun_parse_endpoint(to, &cl.ip, &cl.port) < 0) {
-        fprintf(stderr, "synack connect: --to %s: not ADDR:PORT (IPv4, port 1 to 65535)\n", to);
+    if (synack_endpoint_parse(to, &cl.addr, &cl.port) < 0) {
+        fprintf(stderr, "synack connect: --to %s: not ADDR:PORT or [ADDR6]:PORT (port 1 to "
+                        "65535)\n", to);
         return 2;
     }
-    const char *why = cl.ip == o.ip ? "synack's own --ip"
-                                    : netrun_addr_problem(cl.ip, o.ip, o.prefix);
+    const char *why = to_problem(&o, &cl.addr);
     if (why) {
         fprintf(stderr, "synack connect: --to %s: %s, not a server's address\n", to, why);
         return 2;
@@ -429,8 +447,8 @@ int connect_main(int argc, char **argv)
         secs = 1e-9;
     int ok = !cl.first_err && !cl.mismatch && cl.failed == 0;
     if (!cl.quiet || !ok) {
-        char peer[24];
-        fmt_endpoint(cl.ip, cl.port, peer);
+        char peer[FMT_ENDPOINT_LEN];
+        fmt_addr_endpoint(&cl.addr, cl.port, peer);
         if (cl.count == 1)
             fprintf(stderr, "synack connect: %s: sent %llu bytes, received %llu bytes in %.3f s "
                             "(%.1f Mbit/s out, %.1f Mbit/s in)\n",

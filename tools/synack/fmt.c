@@ -36,6 +36,22 @@ char *fmt_endpoint(uint32_t ip, uint16_t port, char *buf) {
     return buf;
 }
 
+char *fmt_addr_endpoint(const synack_addr *a, uint16_t port, char *buf) {
+    if (a->family != SYNACK_AF_INET6)
+        return fmt_endpoint(a->v4, port, buf);
+    char t[SYNACK_ADDR_TEXT];
+    snprintf(buf, FMT_ENDPOINT_LEN, "[%s]:%u", synack_addr_format(a, t, sizeof t), (unsigned)port);
+    return buf;
+}
+
+char *fmt_event_endpoint(const synack_trace_event *ev, int local, char *buf) {
+    const synack_addr *a = local ? &ev->local_addr : &ev->remote_addr;
+    uint16_t port = local ? ev->local_port : ev->remote_port;
+    if (a->family == SYNACK_AF_INET6)
+        return fmt_addr_endpoint(a, port, buf);
+    return fmt_endpoint(local ? ev->local_ip : ev->remote_ip, port, buf);
+}
+
 const char *fmt_errno(int err) {
     if (err < 0)
         err = -err;

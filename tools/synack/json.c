@@ -63,7 +63,7 @@ static void write_seg(FILE *out, const synack_seg_info *s) {
 }
 
 void json_write_trace(FILE *out, const sim_trace *t) {
-    char a[24], b[24];
+    char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN];
     fprintf(out, "{\"t_ns\":%llu,\"host\":", (unsigned long long)t->time_ns);
     json_write_string(out, t->host_name);
     fprintf(out, ",\"origin\":\"%s\"", origin_name(t->origin));
@@ -72,8 +72,7 @@ void json_write_trace(FILE *out, const sim_trace *t) {
         const synack_trace_event *ev = t->ev;
         fprintf(out, ",\"type\":\"%s\",\"conn\":%u", kind_name(ev->kind), ev->conn_id);
         fprintf(out, ",\"local\":\"%s\",\"remote\":\"%s\"",
-                fmt_endpoint(ev->local_ip, ev->local_port, a),
-                fmt_endpoint(ev->remote_ip, ev->remote_port, b));
+                fmt_event_endpoint(ev, 1, a), fmt_event_endpoint(ev, 0, b));
         if (ev->kind == SYNACK_TRACE_STATE)
             fprintf(out, ",\"old\":\"%s\",\"new\":\"%s\"", synack_state_name(ev->old_state),
                     synack_state_name(ev->new_state));

@@ -457,12 +457,11 @@ static const char *kind_name(int k)
 static void on_trace(void *ctx, const synack_trace_event *ev)
 {
     netrun *r = ctx;
-    char l[24], rem[24], fl[40];
+    char l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], fl[40];
     uint64_t t = ev->time_ns > r->t0 ? ev->time_ns - r->t0 : 0;
     fprintf(stderr, "%llu.%06llu #%u %s %s %s", (unsigned long long)(t / 1000000000ull),
             (unsigned long long)(t % 1000000000ull / 1000), (unsigned)ev->conn_id,
-            fmt_endpoint(ev->local_ip, ev->local_port, l),
-            fmt_endpoint(ev->remote_ip, ev->remote_port, rem), kind_name(ev->kind));
+            fmt_event_endpoint(ev, 1, l), fmt_event_endpoint(ev, 0, rem), kind_name(ev->kind));
     switch (ev->kind) {
     case SYNACK_TRACE_STATE:
         fprintf(stderr, " %s -> %s", synack_state_name(ev->old_state),

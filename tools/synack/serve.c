@@ -26,7 +26,7 @@ struct conn {
     server *sv;
     synack_sock *k;
     conn *prev, *next;
-    uint32_t rip;
+    synack_addr raddr;
     uint16_t rport;
     uint64_t t_open;
     uint64_t in, out;
@@ -62,10 +62,11 @@ static void log_end(conn *c, const char *how)
     server *sv = c->sv;
     if (sv->quiet)
         return;
-    char peer[24];
+    char peer[FMT_ENDPOINT_LEN];
     uint64_t now = dev_now();
     double secs = (double)(now - c->t_open) / 1e9;
-    printf("conn %s in=%llu out=%llu time=%.3fs end=%s\n", fmt_endpoint(c->rip, c->rport, peer),
+    printf("conn %s in=%llu out=%llu time=%.3fs end=%s\n",
+           fmt_addr_endpoint(&c->raddr, c->rport, peer),
            (unsigned long long)c->in, (unsigned long long)c->out, secs, how);
     fflush(stdout);
 }
@@ -295,7 +296,7 @@ static void conn_open(server *sv, synack_sock *k)
     c->sv = sv;
     c->k = k;
     c->t_open = dev_now();
-    synack_sock_name(k, NULL, NULL, &c->rip, &c->rport);
+    synack_sock_addrs(k, NULL, NULL, &c->raddr, &c->rport);
     c->next = sv->conns;
     if (sv->conns)
         sv->conns->prev = c;
@@ -512,10 +513,16 @@ int serve_main(int argc, char **argv)
     }
     sv.listener = l;
     {
-        char ip[16];
-        fprintf(stderr, "synack serve: %s %s, listening on %s:%u\n",
+        char ip[16], ip6[SYNACK_ADDR_TEXT] = "";
+        synack_addr a6 = synack_addr_v6(o.ip6);
+        if (o.ip6_set)
+            synack_addr_format(&a6, ip6, sizeof ip6);
+        char also[SYNACK_ADDR_TEXT + 16] = "";
+        if (o.ip6_set)
+            snprintf(also, sizeof also, " and [%s]:%u", ip6, sv.port);
+        fprintf(stderr, "synack serve: %s %s, listening on %s:%u%s\n",
                 dev_created(sv.net.d) ? "created" : "on", dev_name(sv.net.d),
-                fmt_ip(o.ip, ip), sv.port);
+                fmt_ip(o.ip, ip), sv.port, also);
     }
     int status = dev_loop_run(sv.net.loop, tick, &sv) < 0 ? 1 : 0;
     if (status)
