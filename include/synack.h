@@ -70,6 +70,9 @@ typedef struct synack_sysctl {
                                         are dropped (IpReasmFails)             */
     uint32_t ipfrag_time;            /* 30 s: a datagram not reassembled by then is
                                         dropped (IpReasmTimeout)               */
+    uint32_t ip6frag_high_thresh;    /* 4194304: the same for IPv6 (net.ipv6.*;
+                                        Ip6ReasmFails)                         */
+    uint32_t ip6frag_time;           /* 60 s: the same for IPv6 (Ip6ReasmTimeout) */
     uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
     uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
