@@ -111,6 +111,15 @@ void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const
         error_input(n, &m);
 }
 
+bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t len)
+{
+    if (proto != WIRE_IPPROTO_ICMPV6 || len == 0 || p[0] < WIRE_ND_ROUTER_SOLICIT ||
+        p[0] > WIRE_ND_REDIRECT)
+        return false;
+    n->ctr->icmp6_in_errors++;
+    return true;
+}
+
 /* RFC 4443 §2.4(e.1): is `ip` an ICMPv6 error message? Looked for through
  * a first fragment's fragment header too; a later fragment's data is not
  * the upper-layer header, so it cannot tell. */

@@ -45,11 +45,13 @@ void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
 }
 
 /* A fragment header that is not a fragment (offset 0, M clear): counted as
- * Linux counts it, and the packet processed on its own (RFC 6946 §4). */
-static void atomic_fragment(net_ctx *n)
+ * Linux counts it, and the packet processed on its own (RFC 6946 §4),
+ * unless it is Neighbour Discovery (RFC 6980 §5). True: drop it. */
+static bool atomic_fragment(net_ctx *n, const wire_ipv6_ext *ext)
 {
     n->ctr->ip6_reasm_reqds++;
     n->ctr->ip6_reasm_oks++;
+    return icmpv6_nd_fragmented(n, ext->proto, ext->payload, ext->payload_len);
 }
 
 void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len)
@@ -87,8 +89,8 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
     } else if (e == WIRE_FRAGMENT) {
         reasm6_input(n, src_mac, &ip, &ext, p); /* delivers the packet once it is whole */
     } else {
-        if (ext.frag.present)
-            atomic_fragment(n);
+        if (ext.frag.present && atomic_fragment(n, &ext))
+            return;
         ipv6_deliver(n, src_mac, &ip, ext.proto, ext.payload, ext.payload_len);
     }
 }

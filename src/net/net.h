@@ -164,6 +164,10 @@ void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8
  * when the walk says one may go. */
 void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
                         const wire_ipv6 *ip, const wire_ipv6_ext *ext);
+/* RFC 6980 §5: a Neighbour Discovery message (types 133-137) never comes
+ * with a fragment header. Is `p` (protocol `proto`) one, from a packet
+ * that had one? Then it is counted (Icmp6InErrors) for the caller to drop. */
+bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t len);
 /* An ICMPv6 error (RFC 4443 §2.4) about the packet `pkt` (`len` bytes from
  * its IPv6 header, quoted as far as 1280 bytes allow) to its source, sent
  * to `dst_mac` (NULL on IP links). Not sent where §2.4(e) forbids it: about

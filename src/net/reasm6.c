@@ -41,7 +41,8 @@ void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
 /* RFC 8200 §4.5: the whole packet is the first fragment's unfragmentable
  * part, its Next Header field now naming what the fragment header named,
  * and the fragmentable part; `pkt` holds exactly that, len bytes. It is
- * walked again (a fragment header inside is refused) and delivered. */
+ * walked again (a fragment header inside is refused) and delivered, unless
+ * it is Neighbour Discovery (RFC 6980 §5). */
 void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *pkt,
                     size_t len)
 {
@@ -60,7 +61,8 @@ void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8
     }
     switch (wire_ipv6_walk(&ip, &ext)) {
     case WIRE_OK:
-        ipv6_deliver(n, mac, &ip, ext.proto, ext.payload, ext.payload_len);
+        if (!icmpv6_nd_fragmented(n, ext.proto, ext.payload, ext.payload_len))
+            ipv6_deliver(n, mac, &ip, ext.proto, ext.payload, ext.payload_len);
         break;
     case WIRE_PARAM_PROBLEM:
         ipv6_param_problem(n, mac, pkt, &ip, &ext);

@@ -358,6 +358,7 @@ enum {
     WIRE_ND_ROUTER_ADVERT = 134,
     WIRE_ND_NEIGHBOR_SOLICIT = 135,
     WIRE_ND_NEIGHBOR_ADVERT = 136,
+    WIRE_ND_REDIRECT = 137,
 };
 #define WIRE_ICMPV6_TE_HOPLIMIT 0 /* time exceeded: hop limit exceeded in transit */
 #define WIRE_ICMPV6_TE_FRAGTIME 1 /* time exceeded: fragment reassembly time exceeded */

@@ -123,6 +123,7 @@ typedef struct fspec {
     size_t pre_len;
     uint8_t pre_type;
     const uint8_t *src, *dst;
+    uint8_t hop_limit; /* 0: 64 */
 } fspec;
 
 static size_t frag_pkt(uint8_t *pkt, size_t cap, const fspec *f)
@@ -130,7 +131,8 @@ static size_t frag_pkt(uint8_t *pkt, size_t cap, const fspec *f)
     size_t hdr = WIRE_IPV6_HDR_LEN + f->pre_len + FRAG_HDR;
     assert_true(f->off % 8 == 0 && f->off / 8 <= 0x1fff && hdr + f->len <= cap);
     wire_ipv6 h = {.next_header = f->pre_len ? f->pre_type : WIRE_IPPROTO_FRAGMENT,
-                   .hop_limit = 64, .payload_len = hdr - WIRE_IPV6_HDR_LEN + f->len};
+                   .hop_limit = f->hop_limit ? f->hop_limit : 64,
+                   .payload_len = hdr - WIRE_IPV6_HDR_LEN + f->len};
     memcpy(h.src, f->src ? f->src : PEER, 16);
     memcpy(h.dst, f->dst ? f->dst : US, 16);
     assert_int_equal(wire_ipv6_emit(pkt, cap, &h), WIRE_IPV6_HDR_LEN);
@@ -459,6 +461,29 @@ static void atomic_fragment(void **state)
 }
 
 /* ------------------------------------------------------------ refused */
+
+/* RFC 6980 §5: Neighbour Discovery never comes with a fragment header. A
+ * solicitation for our address in fragments, or behind an atomic fragment
+ * header, is counted and not answered. */
+static void fragmented_nd_ignored(void **state)
+{
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    uint8_t group[16], ns[64];
+    wire_ipv6addr_solicited_node(group, US);
+    size_t len = wire_nd_emit_ns(ns, sizeof ns, PEER, group, US, PEER_MAC);
+    assert_int_equal(len, 32);
+    counts c0 = now_counts(w);
+    for (size_t off = 0; off < len; off += 16)
+        send_frag(w, &(fspec){.id = 50, .nh = WIRE_IPPROTO_ICMPV6, .data = ns, .off = off,
+                              .len = 16, .more = off + 16 < len, .dst = group,
+                              .hop_limit = 255});
+    send_frag(w, &(fspec){.id = 51, .nh = WIRE_IPPROTO_ICMPV6, .data = ns, .len = len,
+                          .dst = group, .hop_limit = 255});
+    expect_none(w);
+    expect_counts(w, c0, .reqds = 3, .oks = 2);
+    assert_int_equal(synack_get_counters(w->s)->icmp6_in_errors, 2);
+    assert_int_equal(synack_get_counters(w->s)->icmp6_in_neigh_solicits, 0);
+}
 
 /* An overlap drops the whole datagram silently (RFC 5722), and its later
  * fragments too: the record stays until ip6frag_time, then goes without
@@ -810,6 +835,7 @@ int main(void)
         cmocka_unit_test_teardown(key_and_next_header, teardown),
         cmocka_unit_test_teardown(extension_headers_around, teardown),
         cmocka_unit_test_teardown(atomic_fragment, teardown),
+        cmocka_unit_test_teardown(fragmented_nd_ignored, teardown),
         cmocka_unit_test_teardown(overlap_drops_datagram, teardown),
         cmocka_unit_test_teardown(duplicate_dropped_alone, teardown),
         cmocka_unit_test_teardown(too_many_fragments, teardown),
