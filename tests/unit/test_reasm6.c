@@ -443,6 +443,45 @@ static void extension_headers_around(void **state)
     expect_held(w, 0, 0);
 }
 
+/* A TCP SYN (with 8 bytes of data, so that it has something to fragment
+ * after its header, which RFC 7112 keeps whole) reaches a listener as TCP
+ * over IPv6, from the reassembled packet's addresses: answered with a
+ * SYN,ACK. On an IP link, where IPv6 TCP goes out today. */
+static void tcp_syn_in_fragments(void **state)
+{
+    world *w = *state = world_new(NULL, SYNACK_LINK_IP);
+    synack_sock *l = synack_socket(w->s);
+    assert_int_equal(synack_bind(l, 80), 0);
+    assert_int_equal(synack_listen(l, 8), 0);
+    uint8_t seg[64] = {0};
+    wire_tcp t = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYNACK_SYN, .wnd = 65535};
+    wire_tcp_opts_clear(&t.opt);
+    t.opt.mss = 1440;
+    t.hdr_len = 24;
+    assert_int_equal(wire_tcp_emit_header(seg, sizeof seg, &t), 24);
+    memcpy(seg + 24, "fragment", 8);
+    wire_tcp_set_checksum6(seg, 32, PEER, US);
+    counts c0 = now_counts(w);
+    send_frag(w, &(fspec){.id = 60, .nh = WIRE_IPPROTO_TCP, .data = seg, .len = 24, .more = 1});
+    expect_none(w);
+    send_frag(w, &(fspec){.id = 60, .nh = WIRE_IPPROTO_TCP, .data = seg, .off = 24, .len = 8});
+    assert_true(w->next < w->nout);
+    wire_ipv6 ip;
+    wire_tcp sa;
+    assert_int_equal(wire_ipv6_parse(w->out[w->next], w->out_len[w->next], &ip), WIRE_OK);
+    w->next++;
+    assert_memory_equal(ip.src, US, 16);
+    assert_memory_equal(ip.dst, PEER, 16);
+    assert_int_equal(ip.next_header, WIRE_IPPROTO_TCP);
+    assert_int_equal(wire_tcp_parse6(ip.payload, ip.payload_len, ip.src, ip.dst, &sa), WIRE_OK);
+    assert_int_equal(sa.flags, SYNACK_SYN | SYNACK_ACK);
+    assert_int_equal(sa.ack, 1001);
+    assert_int_equal(sa.dport, 40000);
+    expect_none(w);
+    expect_counts(w, c0, .reqds = 2, .oks = 1);
+    synack_close(l);
+}
+
 /* RFC 6946: an atomic fragment (offset 0, M clear) is a whole packet,
  * processed on its own even while a datagram of its identification is
  * being reassembled, and counted as Linux counts it. */
@@ -834,6 +873,7 @@ int main(void)
         cmocka_unit_test_teardown(interleaved, teardown),
         cmocka_unit_test_teardown(key_and_next_header, teardown),
         cmocka_unit_test_teardown(extension_headers_around, teardown),
+        cmocka_unit_test_teardown(tcp_syn_in_fragments, teardown),
         cmocka_unit_test_teardown(atomic_fragment, teardown),
         cmocka_unit_test_teardown(fragmented_nd_ignored, teardown),
         cmocka_unit_test_teardown(overlap_drops_datagram, teardown),
