@@ -70,6 +70,9 @@ typedef struct synack_sysctl {
                                         are dropped (IpReasmFails)             */
     uint32_t ipfrag_time;            /* 30 s: a datagram not reassembled by then is
                                         dropped (IpReasmTimeout)               */
+    uint32_t ip6frag_high_thresh;    /* 4194304: the same for IPv6 (net.ipv6.*;
+                                        Ip6ReasmFails)                         */
+    uint32_t ip6frag_time;           /* 60 s: the same for IPv6 (Ip6ReasmTimeout) */
     uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
     uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
@@ -240,7 +243,7 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
 void synack_arp_announce(synack_stack *s, uint64_t now_ns);
 
 /* The stack's sockets and buffer memory now, like the TCP and FRAG lines of
- * Linux's /proc/net/sockstat. */
+ * Linux's /proc/net/sockstat (and FRAG6 of /proc/net/sockstat6). */
 typedef struct synack_sockstat {
     uint32_t inuse;        /* connections in the table (half-open included) */
     uint32_t orphan;       /* closed by the application, still finishing    */
@@ -250,6 +253,9 @@ typedef struct synack_sockstat {
     int memory_pressure;   /* 1: above tcp_mem[1] and not yet below tcp_mem[0] */
     uint32_t frag_inuse;   /* IPv4 datagrams being reassembled (Linux's FRAG line) */
     uint64_t frag_memory;  /* bytes they hold, counted against ipfrag_high_thresh */
+    uint32_t frag6_inuse;  /* IPv6 datagrams being reassembled (the FRAG6 line of
+                              /proc/net/sockstat6) */
+    uint64_t frag6_memory; /* bytes they hold, counted against ip6frag_high_thresh */
 } synack_sockstat;
 void synack_get_sockstat(const synack_stack *s, synack_sockstat *out);
 
@@ -297,12 +303,19 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip6_in_addr_errors, "Ip6InAddrErrors")                            \
     X(ip6_in_unknown_protos, "Ip6InUnknownProtos")                      \
     X(ip6_out_requests, "Ip6OutRequests")                               \
+    X(ip6_reasm_reqds, "Ip6ReasmReqds")                                 \
+    X(ip6_reasm_oks, "Ip6ReasmOKs")                                     \
+    X(ip6_reasm_fails, "Ip6ReasmFails")                                 \
+    X(ip6_reasm_timeout, "Ip6ReasmTimeout")                             \
+    X(ip6_reasm_overlaps, "Ip6ReasmOverlaps")                           \
     X(icmp6_in_msgs, "Icmp6InMsgs")                                     \
     X(icmp6_in_errors, "Icmp6InErrors")                                 \
     X(icmp6_in_csum_errors, "Icmp6InCsumErrors")                        \
     X(icmp6_in_neigh_solicits, "Icmp6InNeighborSolicits")               \
     X(icmp6_out_neigh_adverts, "Icmp6OutNeighborAdvertisements")        \
     X(icmp6_out_echo_replies, "Icmp6OutEchoReplies")                    \
+    X(icmp6_out_time_excds, "Icmp6OutTimeExcds")                        \
+    X(icmp6_out_parm_problems, "Icmp6OutParmProblems")                  \
     X(icmp_in_msgs, "IcmpInMsgs")                                       \
     X(icmp_in_errors, "IcmpInErrors")                                   \
     X(icmp_in_csum_errors, "IcmpInCsumErrors")                          \

@@ -1,6 +1,7 @@
 /* icmpv6.c — ICMPv6 (RFC 4443) for our addresses: echo replies, and
  * neighbour advertisements answering solicitations for our addresses
- * (RFC 4861 §7.2.4), so a neighbour can resolve and ping us. */
+ * (RFC 4861 §7.2.4), so a neighbour can resolve and ping us; and the errors
+ * the IPv6 layer sends (parameter problem, time exceeded), within §2.4. */
 #include "net/net.h"
 
 #include <string.h>
@@ -108,4 +109,68 @@ void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const
         neighbour_solicited(n, src_mac, ip, &m);
     else if (m.type >= WIRE_ICMPV6_DEST_UNREACH && m.type <= WIRE_ICMPV6_PARAM_PROBLEM)
         error_input(n, &m);
+}
+
+bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t len)
+{
+    if (proto != WIRE_IPPROTO_ICMPV6 || len == 0 || p[0] < WIRE_ND_ROUTER_SOLICIT ||
+        p[0] > WIRE_ND_REDIRECT)
+        return false;
+    n->ctr->icmp6_in_errors++;
+    return true;
+}
+
+/* RFC 4443 §2.4(e.1): is `ip` an ICMPv6 error message? Looked for through
+ * a first fragment's fragment header too; a later fragment's data is not
+ * the upper-layer header, so it cannot tell. */
+static bool is_icmpv6_error(const wire_ipv6 *ip)
+{
+    wire_ipv6_ext ext, upper;
+    wire_err e = wire_ipv6_walk(ip, &ext);
+    if (ext.frag.offset != 0)
+        return false;
+    if (e == WIRE_FRAGMENT) {
+        if (wire_ipv6_first_fragment(ip, &ext, &upper) != WIRE_OK)
+            return false;
+        ext = upper;
+    }
+    return ext.proto == WIRE_IPPROTO_ICMPV6 && ext.payload_len > 0 &&
+           ext.payload[0] < WIRE_ICMPV6_ECHO_REQUEST;
+}
+
+/* §2.4(e): the errors no one may send. */
+static bool error_forbidden(const wire_ipv6 *ip, uint8_t type, uint8_t code)
+{
+    bool option = type == WIRE_ICMPV6_PARAM_PROBLEM && code == WIRE_ICMPV6_PP_OPTION;
+    return wire_ipv6addr_is_unspecified(ip->src) || wire_ipv6addr_is_multicast(ip->src) ||
+           (wire_ipv6addr_is_multicast(ip->dst) && !option) || is_icmpv6_error(ip);
+}
+
+/* The one place ICMPv6 errors leave: replies still go straight back to the
+ * sender's MAC, until a neighbour cache exists. */
+static void error_send(net_ctx *n, const uint8_t *dst_mac, const uint8_t *from,
+                       const uint8_t *to, uint8_t *msg, size_t len)
+{
+    ipv6_output(n, dst_mac, from, to, WIRE_IPPROTO_ICMPV6, 64, msg, len);
+}
+
+void icmpv6_error(net_ctx *n, const uint8_t *dst_mac, const uint8_t *pkt, size_t len,
+                  uint8_t type, uint8_t code, uint32_t body)
+{
+    wire_ipv6 ip;
+    if (wire_ipv6_parse(pkt, len, &ip) != WIRE_OK || error_forbidden(&ip, type, code))
+        return;
+    if (!dst_mac && n->cfg->link != SYNACK_LINK_IP)
+        return;
+    const uint8_t *from = reply_source(n, &ip);
+    uint8_t *out = n->buf + HEADROOM;
+    size_t olen = wire_icmpv6_emit_error(out, sizeof(n->buf) - HEADROOM, from, ip.src, type,
+                                         code, body, pkt, len);
+    if (!olen || !icmp_error_allowed(n))
+        return;
+    if (type == WIRE_ICMPV6_TIME_EXCEEDED)
+        n->ctr->icmp6_out_time_excds++;
+    else if (type == WIRE_ICMPV6_PARAM_PROBLEM)
+        n->ctr->icmp6_out_parm_problems++;
+    error_send(n, dst_mac, from, ip.src, out, olen);
 }

@@ -70,7 +70,7 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         return;
     }
     if (e == WIRE_FRAGMENT)
-        reasm_input(n, &ip, p); /* delivers the datagram once it is whole */
+        reasm4_input(n, &ip, p); /* delivers the datagram once it is whole */
     else
         ipv4_deliver(n, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }

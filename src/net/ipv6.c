@@ -1,6 +1,8 @@
 /* ipv6.c — IPv6 input and output (RFC 8200): packets for our addresses
  * (the configured one, the link-local one made from the MAC, their
- * solicited-node groups and all-nodes) reach ICMPv6, which answers echo and
+ * solicited-node groups and all-nodes) have their extension headers walked
+ * (a parameter problem answered where RFC 8200 asks) and their fragments
+ * reassembled (reasm6.c), then reach ICMPv6, which answers echo and
  * neighbour solicitations and hands errors to TCP, and TCP, which runs on
  * the configured address. */
 #include "net/net.h"
@@ -33,6 +35,25 @@ bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
     return false;
 }
 
+void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
+                        const wire_ipv6 *ip, const wire_ipv6_ext *ext)
+{
+    n->ctr->ip6_in_hdr_errors++;
+    if (ext->problem.send_icmp)
+        icmpv6_error(n, src_mac, pkt, WIRE_IPV6_HDR_LEN + ip->payload_len,
+                     WIRE_ICMPV6_PARAM_PROBLEM, ext->problem.code, ext->problem.pointer);
+}
+
+/* A fragment header that is not a fragment (offset 0, M clear): counted as
+ * Linux counts it, and the packet processed on its own (RFC 6946 §4),
+ * unless it is Neighbour Discovery (RFC 6980 §5). True: drop it. */
+static bool atomic_fragment(net_ctx *n, const wire_ipv6_ext *ext)
+{
+    n->ctr->ip6_reasm_reqds++;
+    n->ctr->ip6_reasm_oks++;
+    return icmpv6_nd_fragmented(n, ext->proto, ext->payload, ext->payload_len);
+}
+
 void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len)
 {
     wire_ipv6 ip;
@@ -40,8 +61,13 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
     if (!ipv6_enabled(n))
         return;
     n->ctr->ip6_in_receives++;
-    if (wire_ipv6_parse(p, len, &ip) != WIRE_OK || wire_ipv6_walk(&ip, &ext) != WIRE_OK) {
-        n->ctr->ip6_in_hdr_errors++; /* fragments too, until IPv6 reassembly */
+    if (wire_ipv6_parse(p, len, &ip) != WIRE_OK) {
+        n->ctr->ip6_in_hdr_errors++;
+        return;
+    }
+    wire_err e = wire_ipv6_walk(&ip, &ext);
+    if (e != WIRE_OK && e != WIRE_FRAGMENT && e != WIRE_PARAM_PROBLEM) {
+        n->ctr->ip6_in_hdr_errors++; /* refused silently (wire_ipv6_walk) */
         return;
     }
     if (!accepts(n, ip.dst)) {
@@ -56,7 +82,17 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
         n->ctr->ip_in_martians++; /* ::1 never leaves a host (RFC 4291 §2.5.3) */
         return;
     }
-    ipv6_deliver(n, src_mac, &ip, ext.proto, ext.payload, ext.payload_len);
+    if (e == WIRE_PARAM_PROBLEM) {
+        if (ext.frag.present && (ext.frag.offset || ext.frag.more))
+            n->ctr->ip6_reasm_reqds++; /* a bad fragment (§4.5), counted as Linux does */
+        ipv6_param_problem(n, src_mac, p, &ip, &ext);
+    } else if (e == WIRE_FRAGMENT) {
+        reasm6_input(n, src_mac, &ip, &ext, p); /* delivers the packet once it is whole */
+    } else {
+        if (ext.frag.present && atomic_fragment(n, &ext))
+            return;
+        ipv6_deliver(n, src_mac, &ip, ext.proto, ext.payload, ext.payload_len);
+    }
 }
 
 /* TCP runs on the configured address only: a link-local peer would need a

@@ -1,4 +1,5 @@
-/* net.h — the interface layer: Ethernet, ARP, IPv4 and ICMP around TCP. */
+/* net.h — the interface layer: Ethernet, ARP, IPv4, IPv6, ICMP and ICMPv6
+ * around TCP. */
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
@@ -33,31 +34,71 @@ typedef struct arp_entry {
 
 enum { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED, ARP_STATIC };
 
-/* One fragment's payload, held until its datagram is whole. */
+/* One fragment's payload, held until its datagram is whole. The first
+ * fragment (offset 0) keeps the headers it came with in front of its data:
+ * they are quoted by ICMP time exceeded, and IPv6 rebuilds the datagram's
+ * header from them. */
 typedef struct reasm_frag {
     struct reasm_frag *next; /* by offset; fragments never overlap */
     uint16_t off, len;       /* bytes within the datagram's payload */
-    uint8_t data[];
+    uint32_t hdr_len;        /* bytes of headers in front of the data (first only) */
+    uint8_t data[];          /* hdr_len bytes of headers, then len bytes of data */
 } reasm_frag;
 
-/* An IPv4 datagram being reassembled, keyed by (src, dst, proto, id)
- * (RFC 791). Each is charged `mem` bytes against ipfrag_high_thresh. */
+enum { REASM_IPV4, REASM_IPV6, REASM_FAMILIES };
+
+/* What identifies a datagram: IPv4's (src, dst, protocol, identification)
+ * (RFC 791), IPv6's (src, dst, identification) (RFC 8200 §4.5). IPv4
+ * addresses take the first 4 bytes; unused bytes are 0. */
+typedef struct reasm_key {
+    uint8_t family;        /* REASM_IPV4, REASM_IPV6 */
+    uint8_t proto;         /* IPv4 only; 0 for IPv6 */
+    uint32_t id;
+    uint8_t src[16], dst[16];
+} reasm_key;
+
+/* A datagram being reassembled. Each is charged `mem` bytes against its
+ * family's high_thresh. */
 typedef struct reasm_dgram {
-    struct reasm_dgram *hnext;          /* hash chain                        */
-    struct reasm_dgram *older, *newer;  /* all datagrams by age = by expiry  */
-    uint32_t src, dst;
-    uint16_t id;
-    uint8_t proto;
+    struct reasm_dgram *hnext;          /* hash chain                           */
+    struct reasm_dgram *older, *newer;  /* its family's datagrams by age = by expiry */
+    reasm_key key;
     uint16_t nfrags;
     uint8_t have_last;    /* the fragment without MF arrived: total is known */
-    uint8_t hdr_len;      /* the first fragment's header, 0 until it arrives */
+    uint8_t dead;         /* IPv6: dropped for an overlap; only the record stays,
+                             so that its later fragments are dropped too  */
+    uint8_t has_mac;      /* mac is set                                      */
+    uint8_t mac[6];       /* IPv6: the link-layer source of the first fragment */
+    uint32_t nh_off;      /* IPv6: where the first fragment names the fragment header */
     uint32_t total;       /* payload bytes, once have_last                   */
     uint32_t received;    /* payload bytes held (no overlaps, so no double count) */
     uint64_t expires;
     size_t mem;
-    reasm_frag *frags;
-    uint8_t hdr[60];      /* the first fragment's header, for ICMP time exceeded */
+    reasm_frag *frags;    /* by offset: the first fragment, once here, leads */
 } reasm_dgram;
+
+/* One family's datagrams, limits and counters (net_init points them). */
+typedef struct reasm_family {
+    reasm_dgram *oldest, *newest;
+    uint32_t count;
+    size_t mem;
+    const uint32_t *high_thresh, *lifetime_s; /* ip(6)frag_high_thresh, ip(6)frag_time */
+    bool bury;            /* keep an overlapping datagram's record (RFC 5722) */
+    uint64_t *reqds, *oks, *fails, *timeouts, *overlaps;
+} reasm_family;
+
+/* A fragment as it arrived, in either family, for reasm_add. */
+typedef struct reasm_piece {
+    reasm_key key;
+    const uint8_t *pkt;    /* the packet from its first byte            */
+    size_t hdr_len;        /* bytes of pkt before the fragment's data   */
+    size_t len;            /* bytes of data, right after them           */
+    uint32_t off;          /* the data's offset in the datagram's payload */
+    uint32_t max_end;      /* the furthest the payload may reach         */
+    uint8_t more;          /* more fragments follow (MF, M)              */
+    uint32_t nh_off;       /* IPv6: see reasm_dgram                      */
+    const uint8_t *mac;    /* IPv6: link-layer source, NULL on IP links  */
+} reasm_piece;
 
 typedef struct net_ctx {
     const synack_config *cfg;
@@ -73,12 +114,10 @@ typedef struct net_ctx {
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
     arp_entry arp[ARP_ENTRIES];
-    /* IPv4 reassembly (reasm.c). */
+    /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
     reasm_dgram *reasm_hash[REASM_BUCKETS];
-    reasm_dgram *reasm_oldest, *reasm_newest;
-    uint32_t reasm_count;
-    size_t reasm_mem;
+    reasm_family reasm[REASM_FAMILIES];
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */
 } net_ctx;
 
@@ -115,9 +154,29 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  size_t len);
 void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
                   size_t len);
-/* Hand a whole IPv6 datagram's upper-layer payload to its protocol. */
+/* Hand an IPv6 packet's upper-layer data (`payload`, `len` bytes of
+ * protocol `proto`; reassembled or not) to its protocol. `ip` gives the
+ * addresses and hop limit. */
 void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8_t proto,
                   const uint8_t *payload, size_t len);
+/* A packet the walk refused with WIRE_PARAM_PROBLEM: counted
+ * (Ip6InHdrErrors), and answered with the parameter problem `ext` names
+ * when the walk says one may go. */
+void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
+                        const wire_ipv6 *ip, const wire_ipv6_ext *ext);
+/* RFC 6980 §5: a Neighbour Discovery message (types 133-137) never comes
+ * with a fragment header. Is `p` (protocol `proto`) one, from a packet
+ * that had one? Then it is counted (Icmp6InErrors) for the caller to drop. */
+bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t len);
+/* An ICMPv6 error (RFC 4443 §2.4) about the packet `pkt` (`len` bytes from
+ * its IPv6 header, quoted as far as 1280 bytes allow) to its source, sent
+ * to `dst_mac` (NULL on IP links). Not sent where §2.4(e) forbids it: about
+ * an ICMPv6 error, from an unspecified or multicast source, to a multicast
+ * destination (except a parameter problem with code 2, whose caller checked
+ * the option's action bits); nor beyond the global ICMP rate limit
+ * (icmp_error_allowed). Counts Icmp6OutTimeExcds or Icmp6OutParmProblems. */
+void icmpv6_error(net_ctx *n, const uint8_t *dst_mac, const uint8_t *pkt, size_t len,
+                  uint8_t type, uint8_t code, uint32_t body);
 /* Send an IPv6 packet whose upper-layer payload is at `payload` (with >= 54
  * bytes of headroom) to `dst`, from our address that fits it. */
 void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
@@ -132,16 +191,31 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
 bool icmp_error_allowed(net_ctx *n);
 /* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. */
 void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
-/* reasm.c: IPv4 fragment reassembly (RFC 791, RFC 815). `ip` is a fragment
- * for us (parsed, addresses checked) and `hdr` its header bytes. A datagram
- * made whole goes to ipv4_deliver. */
-void reasm_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr);
-/* Drop datagrams not whole after ipfrag_time (ICMP time exceeded to the
- * source if their first fragment came). */
+/* reasm.c: fragment reassembly of both families (RFC 791 §3.2, RFC 815,
+ * RFC 8200 §4.5, RFC 5722). reasm_init points each family at its knobs and
+ * counters. reasm_add takes one fragment; a datagram made whole goes to
+ * ipv4_deliver or reasm6_deliver. */
+void reasm_init(net_ctx *n);
+void reasm_add(net_ctx *n, const reasm_piece *p);
+/* Drop datagrams not whole after ipfrag_time / ip6frag_time (ICMP time
+ * exceeded to the source if their first fragment came). */
 void reasm_timers(net_ctx *n);
 uint64_t reasm_next_deadline(const net_ctx *n);
 /* Free every datagram being reassembled. */
 void reasm_free(net_ctx *n);
+/* reasm4.c: `ip` is an IPv4 fragment for us (parsed, addresses checked) and
+ * `hdr` its header bytes. */
+void reasm4_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr);
+void reasm4_time_exceeded(net_ctx *n, const reasm_dgram *d);
+/* reasm6.c: `pkt` is an IPv6 fragment for us, walked into `ip` and `ext`
+ * (wire_ipv6_walk said WIRE_FRAGMENT), from link-layer source `src_mac`. */
+void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
+                  const wire_ipv6_ext *ext, const uint8_t *pkt);
+/* The whole packet (`d` the datagram's record, already freed; `pkt` is
+ * modified) to ipv6_deliver. */
+void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *pkt,
+                    size_t len);
+void reasm6_time_exceeded(net_ctx *n, const reasm_dgram *d);
 
 /* Hand a finished frame to the device. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);

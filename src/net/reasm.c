@@ -1,111 +1,158 @@
-/* reasm.c — IPv4 fragment reassembly (RFC 791 §3.2, RFC 815).
+/* reasm.c — fragment reassembly for IPv4 (RFC 791 §3.2, RFC 815) and IPv6
+ * (RFC 8200 §4.5), one machine for both; reasm4.c and reasm6.c turn each
+ * family's fragments into a reasm_piece and take the datagrams made whole.
  *
- * A datagram being reassembled is keyed by (source, destination, protocol,
- * identification) and holds its fragments in a list sorted by offset, each
- * a copy of that fragment's payload. Fragments never overlap (one that would
- * ends the whole datagram, as RFC 5722 asks for IPv6 and Linux does for IPv4
- * since 4.19), so the datagram is whole exactly when its last fragment (MF
- * clear) has come and the bytes held add up to its length: the holes of
- * RFC 815 need no list of their own. It is then copied into one contiguous
- * buffer and delivered as an unfragmented one would be.
+ * A datagram being reassembled is keyed by family, addresses and
+ * identification (and, for IPv4, protocol) and holds its fragments in a list
+ * sorted by offset, each a copy of that fragment's data; the first (offset
+ * 0) also keeps its headers. Fragments never overlap: one that would ends
+ * the whole datagram (RFC 5722; Linux does the same for IPv4 since 4.19;
+ * for IPv6 its record stays until it expires, so that its later fragments
+ * are dropped too), while an exact duplicate of a fragment held (same
+ * offset and length) is dropped alone (RFC 5722 §4 allows it; Linux does
+ * it). So the datagram is whole exactly when its last fragment (MF or M clear)
+ * has come and the bytes held add up to its length: the holes of RFC 815
+ * need no list of their own. It is then copied into one contiguous buffer
+ * and delivered as an unfragmented one would be.
  *
- * Limits, with Linux's names: all datagrams together hold at most
- * ipfrag_high_thresh bytes (a fragment beyond is dropped), and a datagram not
- * whole ipfrag_time seconds after its first fragment came is dropped, with
- * an ICMP time exceeded (code 1) to its source if the fragment at offset 0
- * came. A datagram arrives in at most REASM_MAX_FRAGS fragments.
+ * Limits, with Linux's names, per family: all datagrams together hold at
+ * most ipfrag_high_thresh (ip6frag_high_thresh) bytes (a fragment beyond is
+ * dropped), and a datagram not whole ipfrag_time (ip6frag_time) seconds
+ * after its first fragment came is dropped, with an ICMP time exceeded
+ * (code 1) to its source if the fragment at offset 0 came. A datagram
+ * arrives in at most REASM_MAX_FRAGS fragments.
  *
- * Every datagram lives exactly ipfrag_time, and time never runs backwards,
- * so a FIFO list by age is also the list by expiry: the timer looks only at
- * its head. The hash is keyed (SipHash) so that chosen identifications cannot
- * pile datagrams into one chain. */
+ * Every datagram of a family lives exactly that family's time, and time
+ * never runs backwards, so a FIFO list by age is also the list by expiry:
+ * the timer looks only at each family's head. The hash is keyed (SipHash)
+ * so that chosen identifications cannot pile datagrams into one chain. */
 #include "net/net.h"
 
 #include <string.h>
 
-#define IPV4_MAX_LEN 65535
+#define MAX_LEN 65535   /* IPv4 Total Length, IPv6 Payload Length */
+#define FRAG_HDR_LEN 8  /* the IPv6 fragment header, dropped from the whole datagram */
 
 enum { PLACE_OK, PLACE_DUP, PLACE_OVERLAP };
 
-static size_t bucket(const net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id)
+void reasm_init(net_ctx *n)
 {
-    uint8_t k[11];
-    wire_put32(k, src);
-    wire_put32(k + 4, dst);
-    k[8] = proto;
-    wire_put16(k + 9, id);
-    return (size_t)(siphash24(&n->reasm_key, k, sizeof(k)) % REASM_BUCKETS);
+    const synack_sysctl *s = &n->cfg->net;
+    synack_counters *c = n->ctr;
+    n->reasm[REASM_IPV4] = (reasm_family){
+        .high_thresh = &s->ipfrag_high_thresh, .lifetime_s = &s->ipfrag_time,
+        .reqds = &c->ip_reasm_reqds, .oks = &c->ip_reasm_oks, .fails = &c->ip_reasm_fails,
+        .timeouts = &c->ip_reasm_timeout, .overlaps = &c->ip_reasm_overlaps};
+    n->reasm[REASM_IPV6] = (reasm_family){
+        .high_thresh = &s->ip6frag_high_thresh, .lifetime_s = &s->ip6frag_time,
+        .reqds = &c->ip6_reasm_reqds, .oks = &c->ip6_reasm_oks, .fails = &c->ip6_reasm_fails,
+        .timeouts = &c->ip6_reasm_timeout, .overlaps = &c->ip6_reasm_overlaps, .bury = true};
 }
 
-static reasm_dgram *find(net_ctx *n, const wire_ipv4 *ip, size_t b)
+static size_t bucket(const net_ctx *n, const reasm_key *k)
+{
+    uint8_t b[2 + 4 + 32];
+    b[0] = k->family;
+    b[1] = k->proto;
+    wire_put32(b + 2, k->id);
+    memcpy(b + 6, k->src, 16);
+    memcpy(b + 22, k->dst, 16);
+    return (size_t)(siphash24(&n->reasm_key, b, sizeof(b)) % REASM_BUCKETS);
+}
+
+static bool same_key(const reasm_key *a, const reasm_key *b)
+{
+    return a->family == b->family && a->proto == b->proto && a->id == b->id &&
+           memcmp(a->src, b->src, 16) == 0 && memcmp(a->dst, b->dst, 16) == 0;
+}
+
+static reasm_dgram *find(net_ctx *n, const reasm_key *k, size_t b)
 {
     for (reasm_dgram *d = n->reasm_hash[b]; d; d = d->hnext)
-        if (d->src == ip->src && d->dst == ip->dst && d->proto == ip->proto && d->id == ip->id)
+        if (same_key(&d->key, k))
             return d;
     return NULL;
 }
 
-/* Unlink a datagram from the hash and the age list, and free it with its
- * fragments. */
+static void frags_free(net_ctx *n, reasm_dgram *d)
+{
+    for (reasm_frag *f = d->frags, *next; f; f = next) {
+        next = f->next;
+        mem_free(&n->cfg->alloc, f);
+    }
+    d->frags = NULL;
+}
+
+/* Unlink a datagram from the hash and its family's age list, and free it
+ * with its fragments. */
 static void dgram_free(net_ctx *n, reasm_dgram *d)
 {
-    const synack_allocator *a = &n->cfg->alloc;
-    reasm_dgram **pp = &n->reasm_hash[bucket(n, d->src, d->dst, d->proto, d->id)];
+    reasm_family *fam = &n->reasm[d->key.family];
+    reasm_dgram **pp = &n->reasm_hash[bucket(n, &d->key)];
     while (*pp != d)
         pp = &(*pp)->hnext;
     *pp = d->hnext;
     if (d->older)
         d->older->newer = d->newer;
     else
-        n->reasm_oldest = d->newer;
+        fam->oldest = d->newer;
     if (d->newer)
         d->newer->older = d->older;
     else
-        n->reasm_newest = d->older;
-    for (reasm_frag *f = d->frags, *next; f; f = next) {
-        next = f->next;
-        mem_free(a, f);
-    }
-    n->reasm_mem -= d->mem;
-    n->reasm_count--;
-    mem_free(a, d);
+        fam->newest = d->older;
+    frags_free(n, d);
+    fam->mem -= d->mem;
+    fam->count--;
+    mem_free(&n->cfg->alloc, d);
+}
+
+/* Free a datagram's fragments, keeping its record: what is left of a
+ * datagram an overlap ended, until it expires. RFC 5722 §4 wants the
+ * fragments not yet received discarded too; Linux forgets the datagram,
+ * and IPv4 here does as Linux. */
+static void bury(net_ctx *n, reasm_family *fam, reasm_dgram *d)
+{
+    frags_free(n, d);
+    fam->mem -= d->mem - sizeof(*d);
+    d->mem = sizeof(*d);
+    d->nfrags = 0;
+    d->received = 0;
+    d->have_last = 0;
+    d->dead = 1;
 }
 
 /* A failure: counted once; the datagram, if any, is dropped whole. */
-static void fail(net_ctx *n, reasm_dgram *d)
+static void fail(net_ctx *n, reasm_family *fam, reasm_dgram *d)
 {
-    n->ctr->ip_reasm_fails++;
+    (*fam->fails)++;
     if (d)
         dgram_free(n, d);
 }
 
-static bool fits(const net_ctx *n, size_t cost)
+static bool fits(const reasm_family *fam, size_t cost)
 {
-    return cost <= n->cfg->net.ipfrag_high_thresh &&
-           n->reasm_mem <= n->cfg->net.ipfrag_high_thresh - cost;
+    return cost <= *fam->high_thresh && fam->mem <= *fam->high_thresh - cost;
 }
 
-static reasm_dgram *dgram_new(net_ctx *n, const wire_ipv4 *ip, size_t b)
+static reasm_dgram *dgram_new(net_ctx *n, const reasm_key *k, size_t b)
 {
+    reasm_family *fam = &n->reasm[k->family];
     reasm_dgram *d = mem_calloc(&n->cfg->alloc, 1, sizeof(*d));
     if (!d)
         return NULL;
-    d->src = ip->src;
-    d->dst = ip->dst;
-    d->proto = ip->proto;
-    d->id = ip->id;
-    d->expires = n->now + (uint64_t)n->cfg->net.ipfrag_time * NS_PER_SEC;
+    d->key = *k;
+    d->expires = n->now + (uint64_t)*fam->lifetime_s * NS_PER_SEC;
     d->mem = sizeof(*d);
     d->hnext = n->reasm_hash[b];
     n->reasm_hash[b] = d;
-    d->older = n->reasm_newest;
+    d->older = fam->newest;
     if (d->older)
         d->older->newer = d;
     else
-        n->reasm_oldest = d;
-    n->reasm_newest = d;
-    n->reasm_mem += d->mem;
-    n->reasm_count++;
+        fam->oldest = d;
+    fam->newest = d;
+    fam->mem += d->mem;
+    fam->count++;
     return d;
 }
 
@@ -126,9 +173,9 @@ static int place(reasm_dgram *d, uint32_t off, uint32_t end, reasm_frag ***at)
 }
 
 /* Do the lengths agree? One last fragment, and nothing beyond its end. */
-static bool consistent(const reasm_dgram *d, const wire_ipv4 *ip, uint32_t end)
+static bool consistent(const reasm_dgram *d, const reasm_piece *p, uint32_t end)
 {
-    if (ip->more_frags)
+    if (p->more)
         return !d->have_last || end <= d->total;
     if (d->have_last)
         return end == d->total;
@@ -138,147 +185,189 @@ static bool consistent(const reasm_dgram *d, const wire_ipv4 *ip, uint32_t end)
     return !f || (uint32_t)f->off + f->len <= end;
 }
 
-/* RFC 791: a fragment's data is a multiple of 8 bytes unless it is the
- * last; none is empty; the whole datagram fits in 65535 bytes. */
-static bool well_formed(const wire_ipv4 *ip)
+/* RFC 791, RFC 8200 §4.5: a fragment's data is a multiple of 8 bytes
+ * unless it is the last; none is empty; the whole fits its length field. */
+static bool well_formed(const reasm_piece *p)
 {
-    size_t end = (size_t)ip->frag_offset + ip->payload_len;
-    return ip->payload_len > 0 && end + WIRE_IPV4_HDR_LEN <= IPV4_MAX_LEN &&
-           (!ip->more_frags || ip->payload_len % 8 == 0);
+    return p->len > 0 && p->off + p->len <= p->max_end && (!p->more || p->len % 8 == 0);
+}
+
+/* The headers the whole datagram starts with, from its first fragment's:
+ * IPv4 delivers the payload alone; IPv6 keeps what came before the fragment
+ * header (RFC 8200 §4.5: the unfragmentable part). */
+static size_t lead_len(const reasm_dgram *d, const reasm_frag *first)
+{
+    return d->key.family == REASM_IPV6 ? first->hdr_len - FRAG_HDR_LEN : 0;
+}
+
+/* Does the whole datagram fit its length field? IPv4 counts its header
+ * (with the first fragment's options), IPv6 what follows the fixed header. */
+static bool whole_fits(const reasm_dgram *d, const reasm_frag *first)
+{
+    size_t hdr = d->key.family == REASM_IPV6 ? lead_len(d, first) - WIRE_IPV6_HDR_LEN
+                                             : first->hdr_len;
+    return hdr + d->total <= MAX_LEN;
+}
+
+/* Hand the whole datagram `buf` (len bytes, lead_len of headers first) to
+ * its family; `d` is a copy of the datagram's record, now freed. */
+static void deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *buf,
+                    size_t len)
+{
+    if (d->key.family == REASM_IPV6)
+        reasm6_deliver(n, d, next_header, buf, len);
+    else
+        ipv4_deliver(n, wire_get32(d->key.src), wire_get32(d->key.dst), d->key.proto, buf, len);
 }
 
 /* Whole: copy the pieces into one buffer, forget the datagram, deliver. */
-static void complete(net_ctx *n, reasm_dgram *d)
+static void complete(net_ctx *n, reasm_family *fam, reasm_dgram *d)
 {
     const synack_allocator *a = &n->cfg->alloc;
-    if (d->hdr_len + d->total > IPV4_MAX_LEN) { /* options made it too long */
-        fail(n, d);
+    const reasm_frag *first = d->frags; /* whole, so offset 0 is here and leads */
+    if (!first || first->off != 0 || !whole_fits(d, first)) {
+        fail(n, fam, d);
         return;
     }
-    uint8_t *buf = mem_alloc(a, d->total);
+    size_t lead = lead_len(d, first);
+    uint8_t *buf = mem_alloc(a, lead + d->total);
     if (!buf) {
-        fail(n, d);
+        fail(n, fam, d);
         return;
     }
+    memcpy(buf, first->data, lead);
     for (const reasm_frag *f = d->frags; f; f = f->next) {
         if ((uint32_t)f->off + f->len > d->total) { /* consistent() rules it out */
             mem_free(a, buf);
-            fail(n, d);
+            fail(n, fam, d);
             return;
         }
-        memcpy(buf + f->off, f->data, f->len);
+        memcpy(buf + lead + f->off, f->data + f->hdr_len, f->len);
     }
-    uint32_t src = d->src, dst = d->dst, len = d->total;
-    uint8_t proto = d->proto;
+    reasm_dgram copy = *d;
+    /* IPv6: the first fragment's fragment header names what follows it. */
+    uint8_t next_header = d->key.family == REASM_IPV6 ? first->data[lead] : 0;
     dgram_free(n, d);
-    n->ctr->ip_reasm_oks++;
-    ipv4_deliver(n, src, dst, proto, buf, len);
+    (*fam->oks)++;
+    deliver(n, &copy, next_header, buf, lead + copy.total);
     mem_free(a, buf);
 }
 
 /* Keep a copy of the fragment in datagram `d`, at link `at`. */
-static bool hold(net_ctx *n, reasm_dgram *d, reasm_frag **at, const wire_ipv4 *ip,
-                 const uint8_t *hdr)
+static bool hold(net_ctx *n, reasm_family *fam, reasm_dgram *d, reasm_frag **at,
+                 const reasm_piece *p)
 {
-    size_t cost = sizeof(reasm_frag) + ip->payload_len;
+    size_t hdr_len = p->off == 0 ? p->hdr_len : 0;
+    size_t cost = sizeof(reasm_frag) + hdr_len + p->len;
     reasm_frag *f = mem_alloc(&n->cfg->alloc, cost);
     if (!f)
         return false;
-    f->off = ip->frag_offset;
-    f->len = (uint16_t)ip->payload_len;
-    memcpy(f->data, ip->payload, ip->payload_len);
+    f->off = (uint16_t)p->off;
+    f->len = (uint16_t)p->len;
+    f->hdr_len = (uint32_t)hdr_len;
+    memcpy(f->data, p->pkt + p->hdr_len - hdr_len, hdr_len + p->len);
     f->next = *at;
     *at = f;
     d->nfrags++;
     d->received += f->len;
     d->mem += cost;
-    n->reasm_mem += cost;
-    if (!ip->more_frags) {
+    fam->mem += cost;
+    if (!p->more) {
         d->have_last = 1;
         d->total = (uint32_t)f->off + f->len;
     }
     if (f->off == 0) {
-        memcpy(d->hdr, hdr, ip->hdr_len);
-        d->hdr_len = ip->hdr_len;
+        d->nh_off = p->nh_off;
+        d->has_mac = p->mac != NULL;
+        if (p->mac)
+            memcpy(d->mac, p->mac, 6);
     }
     return true;
 }
 
-void reasm_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr)
+/* What the fragment costs: its copy, and a new datagram's record. */
+static size_t piece_cost(const reasm_piece *p, const reasm_dgram *d)
 {
-    n->ctr->ip_reasm_reqds++;
-    size_t b = bucket(n, ip->src, ip->dst, ip->proto, ip->id);
-    reasm_dgram *d = find(n, ip, b);
-    uint32_t off = ip->frag_offset, end = off + (uint32_t)ip->payload_len;
-    if (!well_formed(ip) || (d && !consistent(d, ip, end))) {
-        fail(n, d);
+    return sizeof(reasm_frag) + (p->off == 0 ? p->hdr_len : 0) + p->len +
+           (d ? 0 : sizeof(reasm_dgram));
+}
+
+void reasm_add(net_ctx *n, const reasm_piece *p)
+{
+    reasm_family *fam = &n->reasm[p->key.family];
+    (*fam->reqds)++;
+    size_t b = bucket(n, &p->key);
+    reasm_dgram *d = find(n, &p->key, b);
+    uint32_t end = p->off + (uint32_t)p->len;
+    if (d && d->dead) {
+        (*fam->fails)++; /* RFC 5722: a fragment of a datagram an overlap ended */
         return;
     }
-    size_t cost = sizeof(reasm_frag) + ip->payload_len + (d ? 0 : sizeof(reasm_dgram));
-    if (!fits(n, cost) || (!d && !(d = dgram_new(n, ip, b)))) {
-        fail(n, NULL); /* over ipfrag_high_thresh, or no memory: this fragment only */
+    if (!well_formed(p) || (d && !consistent(d, p, end))) {
+        fail(n, fam, d);
+        return;
+    }
+    if (!fits(fam, piece_cost(p, d)) || (!d && !(d = dgram_new(n, &p->key, b)))) {
+        fail(n, fam, NULL); /* over high_thresh, or no memory: this fragment only */
         return;
     }
     reasm_frag **at = NULL;
-    switch (place(d, off, end, &at)) {
+    switch (place(d, p->off, end, &at)) {
     case PLACE_DUP:
-        fail(n, NULL); /* as Linux: counted, the datagram kept */
+        fail(n, fam, NULL); /* as Linux: counted, the datagram kept (RFC 5722 §4 allows) */
         return;
     case PLACE_OVERLAP:
-        n->ctr->ip_reasm_overlaps++;
-        fail(n, d);
+        (*fam->overlaps)++;
+        if (fam->bury) {
+            (*fam->fails)++;
+            bury(n, fam, d);
+        } else {
+            fail(n, fam, d);
+        }
         return;
     default:
         break;
     }
-    if (d->nfrags == REASM_MAX_FRAGS || !hold(n, d, at, ip, hdr)) {
-        fail(n, d);
+    if (d->nfrags == REASM_MAX_FRAGS || !hold(n, fam, d, at, p)) {
+        fail(n, fam, d);
         return;
     }
     if (d->have_last && d->received == d->total)
-        complete(n, d);
-}
-
-/* ICMP time exceeded, code 1, quoting the first fragment's header and the
- * first 8 bytes of its data (RFC 792). Never about an ICMP error. */
-static void time_exceeded(net_ctx *n, const reasm_dgram *d)
-{
-    const reasm_frag *first = d->frags; /* offset 0: hdr_len is set */
-    if (!d->hdr_len || !first || first->off != 0)
-        return;
-    if (d->proto == WIRE_IPPROTO_ICMP && first->data[0] != WIRE_ICMP_ECHO_REQUEST &&
-        first->data[0] != WIRE_ICMP_ECHO_REPLY)
-        return;
-    uint8_t quote[60 + 8];
-    size_t extra = first->len < 8 ? first->len : 8;
-    memcpy(quote, d->hdr, d->hdr_len);
-    memcpy(quote + d->hdr_len, first->data, extra);
-    uint8_t *out = n->buf + 64;
-    size_t len = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_TIME_EXCEEDED,
-                                      WIRE_ICMP_EXC_FRAGTIME, 0, quote, d->hdr_len + extra);
-    if (!len || !icmp_error_allowed(n))
-        return;
-    n->ctr->icmp_out_time_excds++;
-    ipv4_output(n, d->src, WIRE_IPPROTO_ICMP, out, len);
+        complete(n, fam, d);
 }
 
 void reasm_timers(net_ctx *n)
 {
-    reasm_dgram *d;
-    while ((d = n->reasm_oldest) != NULL && d->expires <= n->now) {
-        n->ctr->ip_reasm_timeout++;
-        time_exceeded(n, d);
-        fail(n, d);
+    for (int i = 0; i < REASM_FAMILIES; i++) {
+        reasm_family *fam = &n->reasm[i];
+        reasm_dgram *d;
+        while ((d = fam->oldest) != NULL && d->expires <= n->now) {
+            if (d->dead) { /* counted when it died */
+                dgram_free(n, d);
+                continue;
+            }
+            (*fam->timeouts)++;
+            if (i == REASM_IPV6)
+                reasm6_time_exceeded(n, d);
+            else
+                reasm4_time_exceeded(n, d);
+            fail(n, fam, d);
+        }
     }
 }
 
 uint64_t reasm_next_deadline(const net_ctx *n)
 {
-    return n->reasm_oldest ? n->reasm_oldest->expires : UINT64_MAX;
+    uint64_t t = UINT64_MAX;
+    for (int i = 0; i < REASM_FAMILIES; i++)
+        if (n->reasm[i].oldest && n->reasm[i].oldest->expires < t)
+            t = n->reasm[i].oldest->expires;
+    return t;
 }
 
 void reasm_free(net_ctx *n)
 {
-    while (n->reasm_oldest)
-        dgram_free(n, n->reasm_oldest);
+    for (int i = 0; i < REASM_FAMILIES; i++)
+        while (n->reasm[i].oldest)
+            dgram_free(n, n->reasm[i].oldest);
 }

@@ -354,8 +354,10 @@ void synack_get_sockstat(const synack_stack *s, synack_sockstat *out)
                              .mem_bytes = c->mem_bytes,
                              .mem_pages = (c->mem_bytes + 4095) / 4096,
                              .memory_pressure = c->mem_pressure,
-                             .frag_inuse = s->net.reasm_count,
-                             .frag_memory = s->net.reasm_mem};
+                             .frag_inuse = s->net.reasm[REASM_IPV4].count,
+                             .frag_memory = s->net.reasm[REASM_IPV4].mem,
+                             .frag6_inuse = s->net.reasm[REASM_IPV6].count,
+                             .frag6_memory = s->net.reasm[REASM_IPV6].mem};
 }
 
 size_t synack_time_wait_entry_size(void) { return sizeof(tcp_tw); }

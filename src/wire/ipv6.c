@@ -221,3 +221,36 @@ wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out)
         at += len;
     }
 }
+
+/* The bytes an upper-layer header takes, as far as the first `have` bytes
+ * tell (RFC 7112 wants all of it in the first fragment): TCP with its
+ * options, UDP's 8, ICMPv6's 8 (type, code, checksum and the 4-byte body). */
+static size_t upper_hdr_len(uint8_t proto, const uint8_t *p, size_t have)
+{
+    switch (proto) {
+    case WIRE_IPPROTO_TCP:
+        if (have < WIRE_TCP_HDR_LEN)
+            return WIRE_TCP_HDR_LEN;
+        return (size_t)(p[12] >> 4) * 4 > WIRE_TCP_HDR_LEN ? (size_t)(p[12] >> 4) * 4
+                                                           : WIRE_TCP_HDR_LEN;
+    case WIRE_IPPROTO_UDP:
+    case WIRE_IPPROTO_ICMPV6:
+        return 8;
+    default: /* no next header */
+        return 0;
+    }
+}
+
+wire_err wire_ipv6_first_fragment(const wire_ipv6 *ip, const wire_ipv6_ext *ext,
+                                  wire_ipv6_ext *upper)
+{
+    wire_ipv6 rest = *ip; /* the fragmentable part, as if it followed the fixed header */
+    rest.next_header = ext->proto;
+    rest.payload = ext->payload;
+    rest.payload_len = ext->payload_len;
+    wire_err e = wire_ipv6_walk(&rest, upper);
+    if (e == WIRE_OK && upper->payload_len < upper_hdr_len(upper->proto, upper->payload,
+                                                            upper->payload_len))
+        return WIRE_TRUNCATED;
+    return e;
+}

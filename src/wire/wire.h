@@ -133,6 +133,8 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 #define WIRE_ICMPV6_PP_HEADER 0 /* erroneous header field         */
 #define WIRE_ICMPV6_PP_NEXTHDR 1 /* unrecognized next header type */
 #define WIRE_ICMPV6_PP_OPTION 2 /* unrecognized IPv6 option       */
+#define WIRE_ICMPV6_PP_CHAIN 3  /* first fragment has an incomplete header chain
+                                   (RFC 7112) */
 
 /* The fixed header. Also what wire_ipv6_emit writes (payload ignored). */
 typedef struct wire_ipv6 {
@@ -209,6 +211,19 @@ typedef struct wire_ipv6_ext {
  * action 10), or a source that is unspecified or multicast. The caller
  * still owes the link-layer multicast check and rate limiting. */
 wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
+
+/* The rest of a first fragment's header chain: `ext` is what wire_ipv6_walk
+ * returned WIRE_FRAGMENT with, for a fragment at offset 0. Walks the
+ * extension headers after the fragment header into `upper`, as
+ * wire_ipv6_walk does (its offsets then count from the fragment's data).
+ * WIRE_TRUNCATED: the chain, or the upper-layer header (TCP with its
+ * options, UDP and ICMPv6: 8 bytes), does not fit in the fragment, which
+ * RFC 7112 (RFC 8200 §4.5) forbids: drop it and send a parameter problem,
+ * code 3, pointer 0. WIRE_OK: upper names the upper-layer protocol and its
+ * bytes in this fragment. Other results are wire_ipv6_walk's, about the
+ * headers after the fragment header. */
+wire_err wire_ipv6_first_fragment(const wire_ipv6 *ip, const wire_ipv6_ext *ext,
+                                  wire_ipv6_ext *upper);
 
 /* A flow label for RFC 6437 from a hash of the flow (a 32- or 64-bit
  * value, e.g. SipHash of the addresses and ports with a secret key):
@@ -343,7 +358,10 @@ enum {
     WIRE_ND_ROUTER_ADVERT = 134,
     WIRE_ND_NEIGHBOR_SOLICIT = 135,
     WIRE_ND_NEIGHBOR_ADVERT = 136,
+    WIRE_ND_REDIRECT = 137,
 };
+#define WIRE_ICMPV6_TE_HOPLIMIT 0 /* time exceeded: hop limit exceeded in transit */
+#define WIRE_ICMPV6_TE_FRAGTIME 1 /* time exceeded: fragment reassembly time exceeded */
 
 typedef struct wire_icmpv6 {
     uint8_t type, code;

@@ -4,8 +4,10 @@
 # tests/fuzz/corpus) and the ACK path against its semantic oracle
 # (FUZZ_ACK_TIME, 45, from tests/fuzz/corpus_ack), the IPv6 parser and
 # extension-header walk (FUZZ_IPV6_TIME, 30, from tests/fuzz/corpus_ipv6),
-# and the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
-# tests/fuzz/corpus_icmpv6). Logs: build/fuzz/*.log.
+# the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
+# tests/fuzz/corpus_icmpv6), and IPv4 and IPv6 fragment reassembly through a
+# stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm). Logs:
+# build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -56,4 +58,7 @@ run fuzz_ack tests/fuzz/corpus_ack "${FUZZ_ACK_TIME:-45}" || rc=1
 run fuzz_ipv6 tests/fuzz/corpus_ipv6 "${FUZZ_IPV6_TIME:-30}" || rc=1
 # The ICMPv6 and ND wire parsers, with their invariants (fuzz_icmpv6.c).
 run fuzz_icmpv6 tests/fuzz/corpus_icmpv6 "${FUZZ_ICMPV6_TIME:-30}" || rc=1
+# Fragments of both families cut from echo requests, with limits, timeouts
+# and an oracle on every reply (fuzz_reasm.c).
+run fuzz_reasm tests/fuzz/corpus_reasm "${FUZZ_REASM_TIME:-30}" || rc=1
 exit $rc

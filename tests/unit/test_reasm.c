@@ -153,6 +153,12 @@ static uint64_t cost(size_t nfrags, size_t bytes)
     return sizeof(reasm_dgram) + nfrags * sizeof(reasm_frag) + bytes;
 }
 
+/* The same with its first fragment, which keeps its 20-byte header too. */
+static uint64_t cost_first(size_t nfrags, size_t bytes)
+{
+    return cost(nfrags, bytes) + WIRE_IPV4_HDR_LEN;
+}
+
 /* ------------------------------------------------------------ whole datagrams */
 
 /* A SYN in three fragments, in order (16 + 16 + 4 bytes): the listener
@@ -167,7 +173,7 @@ static void syn_in_order(void **state)
     frag_send(h, WIRE_IPPROTO_TCP, 1, syn, 0, 16, 1);
     frag_send(h, WIRE_IPPROTO_TCP, 1, syn, 16, 16, 1);
     pkt_expect_none(h);
-    expect_held(h, 1, cost(2, 32));
+    expect_held(h, 1, cost_first(2, 32));
     assert_int_equal(pkt_next_deadline_ms(h), 30000); /* ipfrag_time */
     frag_send(h, WIRE_IPPROTO_TCP, 1, syn, 32, len - 32, 0);
     wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, PKT_PEER_ISS + 1);
@@ -290,7 +296,7 @@ static void duplicate_ignored(void **state)
     send_piece(h, WIRE_IPPROTO_ICMP, 4, req, len, 16, 0);
     send_piece(h, WIRE_IPPROTO_ICMP, 4, req, len, 16, 4);
     expect_counts(h, c0, .reqds = 4, .fails = 2);
-    expect_held(h, 1, cost(2, 24));
+    expect_held(h, 1, cost_first(2, 24));
     for (size_t i = 1; i < 4; i++)
         send_piece(h, WIRE_IPPROTO_ICMP, 4, req, len, 16, i);
     expect_echo_reply(h, 64);
@@ -318,7 +324,7 @@ static void too_many_fragments(void **state)
     c0 = now_counts(h);
     for (size_t i = 0; i < MAXF; i++)
         send_piece(h, WIRE_IPPROTO_ICMP, 7, req, len, 8, i);
-    expect_held(h, 1, cost(MAXF, MAXF * 8));
+    expect_held(h, 1, cost_first(MAXF, MAXF * 8));
     send_piece(h, WIRE_IPPROTO_ICMP, 7, req, len, 8, MAXF);
     pkt_expect_none(h);
     expect_counts(h, c0, .reqds = MAXF + 1, .fails = 1);
@@ -416,7 +422,7 @@ static void timeout_sends_time_exceeded(void **state)
     send_piece(h, WIRE_IPPROTO_ICMP, 20, req, len, 24, 0);
     pkt_advance(h, 1000);
     send_piece(h, WIRE_IPPROTO_ICMP, 20, req, len, 24, 2);
-    expect_held(h, 1, cost(2, 48));
+    expect_held(h, 1, cost_first(2, 48));
     assert_int_equal(pkt_next_deadline_ms(h), 29000); /* from the first fragment */
     pkt_advance(h, 28999);
     pkt_expect_none(h);
@@ -513,15 +519,15 @@ static void memory_limit(void **state)
     uint8_t req[1024];
     size_t len = echo_request(req, sizeof(req), 768); /* 776: 3 x 256 + 8 */
     char knob[64];
-    snprintf(knob, sizeof(knob), "ipfrag_high_thresh=%llu", (unsigned long long)cost(4, 776));
+    snprintf(knob, sizeof(knob), "ipfrag_high_thresh=%llu", (unsigned long long)cost_first(4, 776));
     pkt_h *h = *state = pkt_new(knob);
     counts c0 = now_counts(h);
     for (size_t i = 0; i < 3; i++)
         send_piece(h, WIRE_IPPROTO_ICMP, 30, req, len, 256, i);
-    expect_held(h, 1, cost(3, 768));
+    expect_held(h, 1, cost_first(3, 768));
     send_piece(h, WIRE_IPPROTO_ICMP, 31, req, len, 256, 3); /* another datagram */
     expect_counts(h, c0, .reqds = 4, .fails = 1);
-    expect_held(h, 1, cost(3, 768));
+    expect_held(h, 1, cost_first(3, 768));
     send_piece(h, WIRE_IPPROTO_ICMP, 30, req, len, 256, 3);
     expect_echo_reply(h, 768);
     expect_held(h, 0, 0);

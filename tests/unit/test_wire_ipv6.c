@@ -572,6 +572,55 @@ static void fragment_problems(void **state)
     assert_int_equal(x.problem.pointer, 50);
 }
 
+/* A first fragment (M set, offset 0, identification 1) carrying `body`
+ * after a fragment header naming `nh`: walked, then its chain checked. */
+static wire_err first_fragment(uint8_t nh, const char *body, wire_ipv6_ext *up)
+{
+    uint8_t p[256];
+    char hex[256];
+    snprintf(hex, sizeof(hex), "%02x00 0001 00000001 %s", nh, body);
+    size_t n = build(p, sizeof(p), WIRE_IPPROTO_FRAGMENT, hex);
+    wire_ipv6 ip;
+    wire_ipv6_ext x;
+    assert_int_equal(wire_ipv6_parse(p, n, &ip), WIRE_OK);
+    assert_int_equal(wire_ipv6_walk(&ip, &x), WIRE_FRAGMENT);
+    return wire_ipv6_first_fragment(&ip, &x, up);
+}
+
+/* RFC 7112: the first fragment holds every header through the upper
+ * layer's, or it is refused (WIRE_TRUNCATED). */
+static void first_fragment_chain(void **state)
+{
+    (void)state;
+    wire_ipv6_ext up;
+    /* TCP without options: 20 of 24 bytes. */
+    assert_int_equal(first_fragment(6, TCP20 "00000000", &up), WIRE_OK);
+    assert_int_equal(up.proto, WIRE_IPPROTO_TCP);
+    assert_int_equal(up.payload_len, 24);
+    /* TCP whose data offset says 32 bytes, cut at 24. */
+    assert_int_equal(first_fragment(6, "c0000050 01020304 00000000 8002 ffff 0000 0000 00000000",
+                                    &up), WIRE_TRUNCATED);
+    /* ...and at 32 it is whole. */
+    assert_int_equal(first_fragment(6, "c0000050 01020304 00000000 8002 ffff 0000 0000 00000000"
+                                       "00000000 00000000", &up), WIRE_OK);
+    /* TCP cut at 8 bytes, UDP's and ICMPv6's 8 bytes whole. */
+    assert_int_equal(first_fragment(6, "c0000050 01020304", &up), WIRE_TRUNCATED);
+    assert_int_equal(first_fragment(17, "c0000050 00080000", &up), WIRE_OK);
+    assert_int_equal(first_fragment(58, "80000000 00010001", &up), WIRE_OK);
+    assert_int_equal(up.payload[0], 0x80);
+    /* Destination options after the fragment header, then ICMPv6. */
+    assert_int_equal(first_fragment(60, "3a00 0104 00000000 80000000 00010001", &up), WIRE_OK);
+    assert_int_equal(up.proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(up.payload_len, 8);
+    /* ...whose ICMPv6 header is not there, or which is itself cut. */
+    assert_int_equal(first_fragment(60, "3a00 0104 00000000", &up), WIRE_TRUNCATED);
+    assert_int_equal(first_fragment(60, "3a01 0104 00000000", &up), WIRE_TRUNCATED);
+    /* No next header: nothing more to hold. */
+    assert_int_equal(first_fragment(59, "00000000 00000000", &up), WIRE_OK);
+    /* An unknown header after the fragment header: the walk's own result. */
+    assert_int_equal(first_fragment(99, "00000000 00000000", &up), WIRE_PARAM_PROBLEM);
+}
+
 /* ------------------------------------------------------------ checksum */
 
 /* An IPv6 TCP SYN built byte by byte, 2001:db8::1 port 49152 ->
@@ -690,6 +739,7 @@ int main(void)
         cmocka_unit_test(unknown_option_actions),
         cmocka_unit_test(fragment_fields),
         cmocka_unit_test(fragment_problems),
+        cmocka_unit_test(first_fragment_chain),
         cmocka_unit_test(tcp_syn_checksum),
         cmocka_unit_test(pseudo_header_sum),
         cmocka_unit_test(flow_label),
