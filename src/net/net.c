@@ -22,14 +22,26 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     wire_ipv6addr_solicited_node(n->groups6[2], n->ll6);
     for (int i = 0; i < 3; i++)
         wire_ipv6addr_multicast_mac(n->group_macs6[i], n->groups6[i]);
+    arp_init(n);
 }
 
 void net_free(net_ctx *n)
 {
     reasm_free(n);
-    for (int i = 0; i < ARP_ENTRIES; i++)
-        for (int j = 0; j < n->arp[i].npending; j++)
-            mem_free(&n->cfg->alloc, n->arp[i].pending[j]);
+    neigh_free(n, &n->arp);
+}
+
+void net_timers(net_ctx *n)
+{
+    neigh_timers(n, &n->arp);
+    reasm_timers(n);
+}
+
+static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+uint64_t net_next_deadline(const net_ctx *n)
+{
+    return earlier(neigh_next_deadline(&n->arp), reasm_next_deadline(n));
 }
 
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
@@ -38,6 +50,13 @@ void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
     n->in_output = true;
     n->cfg->output(n->cfg->output_ctx, frame, len);
     n->in_output = false;
+}
+
+void net_send_eth(net_ctx *n, const uint8_t dst[6], uint8_t *l3, size_t len, uint16_t type)
+{
+    uint8_t *frame = l3 - WIRE_ETH_HDR_LEN;
+    wire_eth_emit(frame, WIRE_ETH_HDR_LEN, dst, n->cfg->mac, type);
+    net_transmit(n, frame, len + WIRE_ETH_HDR_LEN);
 }
 
 void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len)

@@ -3,35 +3,15 @@
 #define SYNACK_NET_H
 
 #include "base/siphash.h"
+#include "net/neigh.h"
 #include "synack.h"
 #include "tcp/tcp.h"
 
-#define ARP_ENTRIES 64
-#define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS)
-#define ARP_RETRY_NS (1000ULL * NS_PER_MS)
-#define ARP_QUEUE 8 /* IP packets held per next hop while it is being resolved */
-#define ARP_PROBES 3 /* requests, ARP_RETRY_NS apart, before a next hop is unreachable
-                        (Linux's mcast_solicit and retrans_time) */
+#define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS) /* an ARP entry is fresh this long */
 #define NET_BUF_LEN (65536 + 64)
 #define REASM_MAX_FRAGS 256 /* fragments one datagram may arrive in (synack's own cap:
                                 a 64 KiB datagram over a 576-byte path takes 119) */
 #define REASM_BUCKETS 256  /* hash chains of datagrams being reassembled */
-
-typedef struct arp_entry {
-    uint32_t ip;
-    uint8_t mac[6];
-    uint8_t state;          /* ARP_FREE, ARP_PENDING, ARP_RESOLVED, ARP_STATIC */
-    uint8_t npending;
-    uint8_t probes;         /* pending: requests sent so far              */
-    uint64_t expires;       /* resolved: fresh until; pending: next request */
-    uint64_t retry_at;      /* resolved but stale: next refresh request */
-    /* IP packets waiting for resolution (owned, oldest first); each has
-     * 14 bytes of headroom for the Ethernet header. */
-    uint8_t *pending[ARP_QUEUE];
-    size_t pending_len[ARP_QUEUE];
-} arp_entry;
-
-enum { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED, ARP_STATIC };
 
 /* One fragment's payload, held until its datagram is whole. */
 typedef struct reasm_frag {
@@ -72,7 +52,7 @@ typedef struct net_ctx {
     uint8_t group_macs6[3][6];/* their Ethernet addresses                   */
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
-    arp_entry arp[ARP_ENTRIES];
+    neigh_table arp;          /* IPv4 next hops (arp.c)                   */
     /* IPv4 reassembly (reasm.c). */
     siphash_key reasm_key;
     reasm_dgram *reasm_hash[REASM_BUCKETS];
@@ -92,12 +72,15 @@ int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
 
+/* The interface's timers: neighbour resolution (ask again, or give up on
+ * a next hop after NEIGH_PROBES unanswered solicitations: its packets
+ * dropped, TCP told), reassembly. */
+void net_timers(net_ctx *n);
+uint64_t net_next_deadline(const net_ctx *n);
+
 /* arp.c */
+void arp_init(net_ctx *n);
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);
-/* Resolution timers: ask again, or give up on a next hop after ARP_PROBES
- * unanswered requests (its packets dropped, TCP told: EHOSTUNREACH). */
-void arp_timers(net_ctx *n);
-uint64_t arp_next_deadline(const net_ctx *n);
 /* Send an IP packet (at `pkt`, `pkt_len` bytes, with 14 bytes of headroom)
  * to next hop `hop`, resolving its MAC first if needed. */
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
@@ -138,5 +121,8 @@ void reasm_free(net_ctx *n);
 
 /* Hand a finished frame to the device. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);
+/* Put an Ethernet header (to `dst`, of `type`) in the 14 bytes in front of
+ * `l3` and hand the frame to the device. */
+void net_send_eth(net_ctx *n, const uint8_t dst[6], uint8_t *l3, size_t len, uint16_t type);
 
 #endif

@@ -100,17 +100,14 @@ void synack_poll(synack_stack *s, uint64_t now_ns)
 {
     if (!stack_enter(s, now_ns))
         return;
-    arp_timers(&s->net);
-    reasm_timers(&s->net);
+    net_timers(&s->net);
     tcp_timers(&s->tcp);
     stack_leave(s);
 }
 
 uint64_t synack_next_deadline(const synack_stack *s)
 {
-    uint64_t tcp = tcp_next_deadline(&s->tcp), arp = arp_next_deadline(&s->net);
-    uint64_t reasm = reasm_next_deadline(&s->net);
-    uint64_t net = arp < reasm ? arp : reasm;
+    uint64_t tcp = tcp_next_deadline(&s->tcp), net = net_next_deadline(&s->net);
     return tcp < net ? tcp : net;
 }
 
