@@ -1,26 +1,24 @@
 /* ipv6.c — IPv6 input and output (RFC 8200), as far as the stack goes
  * today: packets for our addresses (the configured one, the link-local one
- * made from the MAC, their solicited-node groups and all-nodes) reach
- * ICMPv6, which answers echo and neighbour solicitations. TCP over IPv6
- * does not exist yet (issue 10): such packets are counted and dropped. */
+ * made from the MAC, once Duplicate Address Detection passed; their
+ * solicited-node groups and all-nodes) reach ICMPv6, which answers echo
+ * and does Neighbour Discovery. Output is routed (route6.c) and resolved
+ * through the neighbour table (ndisc.c). TCP over IPv6 does not exist yet
+ * (issue 10): such packets are counted and dropped. */
 #include "net/net.h"
 
 #include <string.h>
 
 bool ipv6_enabled(const net_ctx *n) { return !wire_ipv6addr_is_unspecified(n->cfg->ip6); }
 
-static bool is_ours(const net_ctx *n, const uint8_t a[16])
-{
-    return memcmp(a, n->cfg->ip6, 16) == 0 || memcmp(a, n->ll6, 16) == 0;
-}
-
-/* A destination we take: ours, or one of our groups (net_init). */
+/* A destination we take: one of our groups (net_init), or an address of
+ * ours that passed DAD (RFC 4862 §5.4: not a tentative one). */
 static bool accepts(const net_ctx *n, const uint8_t dst[16])
 {
     for (int i = 0; i < 3; i++)
         if (memcmp(dst, n->groups6[i], 16) == 0)
             return true;
-    return is_ours(n, dst);
+    return addr6_usable(n, dst);
 }
 
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
@@ -33,7 +31,7 @@ bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
     return false;
 }
 
-void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len)
+void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
 {
     wire_ipv6 ip;
     wire_ipv6_ext ext;
@@ -53,18 +51,20 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
         return;
     }
     if (ext.proto == WIRE_IPPROTO_ICMPV6)
-        icmpv6_input(n, src_mac, &ip, ext.payload, ext.payload_len);
+        icmpv6_input(n, &ip, ext.payload, ext.payload_len);
     else
         n->ctr->ip6_in_unknown_protos++; /* TCP over IPv6 comes with issue 10 */
 }
 
-void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
-                 const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
-                 size_t len)
+/* The IPv6 header in front of `payload`; NULL (counted) when the packet
+ * is too big for the link. */
+static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                           uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
-    if (len + WIRE_IPV6_HDR_LEN > n->cfg->mtu) {
+    const synack_config *cfg = n->cfg;
+    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
         n->ctr->ip_out_too_big++;
-        return;
+        return NULL;
     }
     wire_ipv6 h = {.next_header = next_header, .hop_limit = hop_limit, .payload_len = len};
     memcpy(h.src, src, 16);
@@ -72,11 +72,58 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
     uint8_t *pkt = payload - WIRE_IPV6_HDR_LEN;
     wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &h);
     n->ctr->ip6_out_requests++;
-    if (n->cfg->link == SYNACK_LINK_IP) {
+    return pkt;
+}
+
+void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
+                 const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
+                 size_t len)
+{
+    uint8_t *pkt = put_header(n, src, dst, next_header, hop_limit, payload, len);
+    if (!pkt)
+        return;
+    if (n->cfg->link == SYNACK_LINK_IP)
         net_transmit(n, pkt, len + WIRE_IPV6_HDR_LEN);
+    else
+        net_send_eth(n, dst_mac, pkt, len + WIRE_IPV6_HDR_LEN, WIRE_ETHERTYPE_IPV6);
+}
+
+void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                     const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
+                     uint8_t *payload, size_t len)
+{
+    if (n->cfg->link == SYNACK_LINK_IP || wire_ipv6addr_is_multicast(dst)) {
+        uint8_t mac[6]; /* RFC 2464 §7: a group's MAC needs no resolution */
+        wire_ipv6addr_multicast_mac(mac, dst);
+        ipv6_output(n, mac, src, dst, next_header, hop_limit, payload, len);
         return;
     }
-    uint8_t *frame = pkt - WIRE_ETH_HDR_LEN;
-    wire_eth_emit(frame, WIRE_ETH_HDR_LEN, dst_mac, n->cfg->mac, WIRE_ETHERTYPE_IPV6);
-    net_transmit(n, frame, len + WIRE_IPV6_HDR_LEN + WIRE_ETH_HDR_LEN);
+    uint8_t *pkt = put_header(n, src, dst, next_header, hop_limit, payload, len);
+    if (!pkt)
+        return;
+    synack_addr a = {.family = SYNACK_AF_INET6};
+    memcpy(a.v6, hop, 16);
+    neigh_output(n, &n->nd, &a, pkt, len + WIRE_IPV6_HDR_LEN);
+}
+
+void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
+{
+    const uint8_t *hop = ipv6_next_hop(n, dst);
+    if (!hop) {
+        n->ctr->ip6_out_no_routes++;
+        return;
+    }
+    ipv6_output_hop(n, hop, src, dst, next_header, hop_limit, payload, len);
+}
+
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len)
+{
+    const uint8_t *src = ipv6_source_for(n, dst);
+    if (!src) {
+        n->ctr->ip6_out_no_routes++; /* no usable address of ours (DAD) */
+        return;
+    }
+    ipv6_send_from(n, src, dst, next_header, IPV6_HOP_LIMIT, payload, len);
 }

@@ -15,25 +15,29 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
      * rest of the stack's secrets follow. */
     n->reasm_key.k0 = siphash24(&tcp->hash_key, "ipv4 reasm 0", 12);
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
-    wire_ipv6addr_link_local(n->ll6, cfg->mac);
+    addr6_init(n);
     static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
     memcpy(n->groups6[0], all_nodes, 16);
-    wire_ipv6addr_solicited_node(n->groups6[1], cfg->ip6);
-    wire_ipv6addr_solicited_node(n->groups6[2], n->ll6);
+    wire_ipv6addr_solicited_node(n->groups6[1], n->addr6[OWN6_CFG].a);
+    wire_ipv6addr_solicited_node(n->groups6[2], n->addr6[OWN6_LL].a);
     for (int i = 0; i < 3; i++)
         wire_ipv6addr_multicast_mac(n->group_macs6[i], n->groups6[i]);
     arp_init(n);
+    nd_init(n);
 }
 
 void net_free(net_ctx *n)
 {
     reasm_free(n);
     neigh_free(n, &n->arp);
+    neigh_free(n, &n->nd);
 }
 
 void net_timers(net_ctx *n)
 {
     neigh_timers(n, &n->arp);
+    neigh_timers(n, &n->nd);
+    addr6_timers(n);
     reasm_timers(n);
 }
 
@@ -41,7 +45,8 @@ static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
 
 uint64_t net_next_deadline(const net_ctx *n)
 {
-    return earlier(neigh_next_deadline(&n->arp), reasm_next_deadline(n));
+    uint64_t neigh = earlier(neigh_next_deadline(&n->arp), neigh_next_deadline(&n->nd));
+    return earlier(earlier(neigh, addr6_next_deadline(n)), reasm_next_deadline(n));
 }
 
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
@@ -76,7 +81,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
     n->ctr->in_frames++;
     if (n->cfg->link == SYNACK_LINK_IP) {
         if (len && frame[0] >> 4 == 6)
-            ipv6_input(n, NULL, frame, len);
+            ipv6_input(n, frame, len);
         else
             ipv4_input(n, frame, len);
         return;
@@ -99,7 +104,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         break;
     case WIRE_ETHERTYPE_IPV6:
         if (ipv6_enabled(n))
-            ipv6_input(n, eth.src, eth.payload, eth.payload_len);
+            ipv6_input(n, eth.payload, eth.payload_len);
         else
             n->ctr->eth_unknown_type++; /* no IPv6 address: not spoken here */
         break;

@@ -1,4 +1,5 @@
-/* net.h — the interface layer: Ethernet, ARP, IPv4 and ICMP around TCP. */
+/* net.h — the interface layer: Ethernet, ARP, IPv4, ICMP, IPv6, Neighbour
+ * Discovery and ICMPv6 around TCP. */
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
@@ -8,10 +9,25 @@
 #include "tcp/tcp.h"
 
 #define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS) /* an ARP entry is fresh this long */
+/* RFC 4861 §10's host constants (Linux's defaults). */
+#define ND_REACHABLE_NS (30ULL * 1000 * NS_PER_MS) /* REACHABLE_TIME                */
+#define ND_DELAY_NS (5ULL * 1000 * NS_PER_MS)      /* DELAY_FIRST_PROBE_TIME        */
+#define ND_RETRANS_NS NEIGH_RETRY_NS               /* RETRANS_TIMER: 1 s, also DAD's wait */
+#define IPV6_HOP_LIMIT 64                          /* Linux's net.ipv6.conf.all.hop_limit */
 #define NET_BUF_LEN (65536 + 64)
 #define REASM_MAX_FRAGS 256 /* fragments one datagram may arrive in (synack's own cap:
                                 a 64 KiB datagram over a 576-byte path takes 119) */
 #define REASM_BUCKETS 256  /* hash chains of datagrams being reassembled */
+
+/* One of our IPv6 addresses (addr6.c). */
+typedef struct own6 {
+    uint8_t a[16];
+    uint8_t state;     /* SYNACK_ADDR6_NONE, _TENTATIVE, _PREFERRED, _DUPLICATE */
+    uint8_t dad_sent;  /* Duplicate Address Detection probes sent so far */
+    uint64_t dad_at;   /* tentative: the next probe, or the verdict      */
+} own6;
+
+enum { OWN6_CFG = 0, OWN6_LL = 1 }; /* cfg.ip6; the link-local one from the MAC */
 
 /* One fragment's payload, held until its datagram is whole. */
 typedef struct reasm_frag {
@@ -46,13 +62,14 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
-    uint8_t ll6[16];          /* our IPv6 link-local address (from the MAC)  */
+    own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
     uint8_t group_macs6[3][6];/* their Ethernet addresses                   */
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
     neigh_table arp;          /* IPv4 next hops (arp.c)                   */
+    neigh_table nd;           /* IPv6 next hops (ndisc.c)                 */
     /* IPv4 reassembly (reasm.c). */
     siphash_key reasm_key;
     reasm_dgram *reasm_hash[REASM_BUCKETS];
@@ -86,18 +103,57 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len);
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
-/* ipv6.c / icmpv6.c. `src_mac` is the frame's sender (NULL on IP links):
- * replies go back to it until a neighbour cache exists. */
+/* ipv6.c: IPv6 in and out (RFC 8200). */
 bool ipv6_enabled(const net_ctx *n);
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6]);
-void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len);
-/* Wrap `payload` (with >= 54 bytes of headroom) in IPv6 from `src` to
- * `dst` and send it to `dst_mac` (ignored on IP links). */
+void ipv6_input(net_ctx *n, const uint8_t *p, size_t len);
+/* Send an IPv6 packet whose upper-layer payload is at `payload` (with at
+ * least 54 bytes of headroom: IPv6 and Ethernet headers) to `dst`, from our
+ * address that fits it (ipv6_source_for): next hop on-link or gateway6,
+ * resolved by Neighbour Discovery with queueing on Ethernet links; straight
+ * out on IP links (SYNACK_LINK_IP: no ND at all). Dropped and counted
+ * (Ip6OutNoRoutes) without a route or a usable source. */
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len);
+/* The source address ipv6_send would use for `dst` (TCP needs it for the
+ * pseudo-header checksum): the link-local one for link-local and
+ * multicast destinations, cfg.ip6 otherwise. NULL when that one is not
+ * usable (tentative while DAD runs, or a duplicate): then nothing can go. */
+const uint8_t *ipv6_source_for(const net_ctx *n, const uint8_t dst[16]);
+/* ipv6_send from a given source and with a given hop limit (an echo reply
+ * comes from the address pinged). */
+void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
+/* The same to next hop `hop` on the link, resolved through the neighbour
+ * table (an advertisement goes back to the solicitor, whatever routing says). */
+void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                     const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
+                     uint8_t *payload, size_t len);
+/* The same to a known MAC (`dst_mac`, ignored on IP links): ND's own
+ * solicitations and multicasts, which need no resolution. */
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
                  size_t len);
-void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
-                  size_t len);
+/* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
+ * on the link, gateway6 otherwise, NULL when there is none. */
+const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
+/* icmpv6.c */
+void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len);
+/* ndisc.c: Neighbour Discovery (RFC 4861) for the neighbour table. */
+void nd_init(net_ctx *n);
+void nd_solicit_input(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m);
+void nd_advert_input(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m);
+/* addr6.c: our IPv6 addresses and their Duplicate Address Detection
+ * (RFC 4862 §5.4). */
+void addr6_init(net_ctx *n);
+/* Ours in any state but NONE, or NULL. */
+own6 *addr6_find(net_ctx *n, const uint8_t a[16]);
+/* Ours and PREFERRED: usable as a source, and packets to it are taken. */
+bool addr6_usable(const net_ctx *n, const uint8_t a[16]);
+/* Another node has this tentative address (§5.4.3, §5.4.4). */
+void addr6_duplicate(net_ctx *n, own6 *o);
+void addr6_timers(net_ctx *n);
+uint64_t addr6_next_deadline(const net_ctx *n);
 /* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);

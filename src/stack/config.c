@@ -20,6 +20,7 @@ void synack_config_init(synack_config *cfg)
     n->ip_default_ttl = 64;
     n->ipfrag_high_thresh = 4194304;
     n->ipfrag_time = 30;
+    n->dad_transmits = 1;
     n->tcp_syn_retries = 6;
     n->tcp_synack_retries = 5;
     n->tcp_retries2 = 15;
@@ -73,6 +74,7 @@ static const knob KNOBS[] = {
     K(ip_default_ttl, 1, 1, 255),
     K(ipfrag_high_thresh, 1, 0, 1u << 30),
     K(ipfrag_time, 1, 1, 86400),
+    K(dad_transmits, 1, 0, 255),
     K(tcp_syn_retries, 1, 1, 127),
     K(tcp_synack_retries, 1, 0, 255),
     K(tcp_retries2, 1, 0, 255),
@@ -112,12 +114,25 @@ static const knob KNOBS[] = {
 };
 #undef K
 
+/* The sysctl directory a knob lives in on Linux. */
+static const char *knob_dir(const char *name)
+{
+    if (!strcmp(name, "somaxconn"))
+        return "net.core.";
+    if (!strcmp(name, "dad_transmits"))
+        return "net.ipv6.conf.all.";
+    return "net.ipv4.";
+}
+
 static const knob *find_knob(const char *name)
 {
-    if (strncmp(name, "net.ipv4.", 9) == 0)
-        name += 9;
-    else if (strncmp(name, "net.core.", 9) == 0)
-        name += 9;
+    static const char *const dirs[] = {"net.ipv4.", "net.core.", "net.ipv6.conf.all.",
+                                       "net.ipv6.conf.default."};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (strncmp(name, dirs[i], strlen(dirs[i])) == 0) {
+            name += strlen(dirs[i]);
+            break;
+        }
     for (size_t i = 0; i < sizeof(KNOBS) / sizeof(KNOBS[0]); i++)
         if (strcmp(KNOBS[i].name, name) == 0)
             return &KNOBS[i];
@@ -175,8 +190,7 @@ size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
         const knob *k = &KNOBS[i];
         const uint32_t *v = (const uint32_t *)((const char *)&cfg->net + k->offset);
         char line[128];
-        int n = snprintf(line, sizeof(line), "net.%s.%s =",
-                         strcmp(k->name, "somaxconn") ? "ipv4" : "core", k->name);
+        int n = snprintf(line, sizeof(line), "%s%s =", knob_dir(k->name), k->name);
         for (int j = 0; j < k->count; j++)
             n += snprintf(line + n, sizeof(line) - (size_t)n, " %u", v[j]);
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");

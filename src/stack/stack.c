@@ -43,8 +43,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
         mem_free(a, s);
         return NULL;
     }
+    s->net.now = now_ns; /* before net_init: DAD starts now */
     net_init(&s->net, &s->cfg, &s->ctr, t);
-    s->net.now = now_ns;
     return s;
 }
 
@@ -122,6 +122,14 @@ void synack_arp_announce(synack_stack *s, uint64_t now_ns)
         return;
     arp_announce(&s->net);
     stack_leave(s);
+}
+
+int synack_addr6_state(const synack_stack *s, const uint8_t addr[16])
+{
+    for (int i = 0; i < 2; i++)
+        if (memcmp(s->net.addr6[i].a, addr, 16) == 0)
+            return s->net.addr6[i].state;
+    return SYNACK_ADDR6_NONE;
 }
 
 const synack_config *synack_stack_config(const synack_stack *s) { return &s->cfg; }
