@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
+
 void addr6_init(net_ctx *n)
 {
     const synack_config *cfg = n->cfg;
@@ -64,8 +66,8 @@ static void probe(net_ctx *n, own6 *o)
     uint8_t group[16], mac[6];
     wire_ipv6addr_solicited_node(group, o->a);
     wire_ipv6addr_multicast_mac(mac, group);
-    uint8_t *out = n->buf + 64;
-    size_t len = wire_nd_emit_ns(out, sizeof(n->buf) - 64, unspecified, group, o->a, NULL);
+    uint8_t *out = n->buf + HEADROOM;
+    size_t len = wire_nd_emit_ns(out, sizeof(n->buf) - HEADROOM, unspecified, group, o->a, NULL);
     if (!len)
         return;
     n->ctr->icmp6_out_neigh_solicits++;
