@@ -137,6 +137,18 @@ enum { SYNACK_LINK_ETHERNET = 0, SYNACK_LINK_IP = 1 };
 
 typedef struct synack_trace_event synack_trace_event;
 
+enum { SYNACK_AF_INET = 4, SYNACK_AF_INET6 = 6 };
+
+/* An IPv4 or IPv6 address. IPv4 is a host-byte-order number, as everywhere
+ * else in this API; IPv6 is its 16 bytes in network order. */
+typedef struct synack_addr {
+    uint8_t family;          /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+    union {
+        uint32_t v4;
+        uint8_t v6[16];
+    };
+} synack_addr;
+
 /* Memory. Every allocation the stack makes goes through these three hooks
  * when they are set (all three, or none: then libc's), so an embedder can
  * use pools or static memory. `ctx` is passed back to each. The stack
@@ -332,6 +344,11 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp_in_dest_unreachs, "IcmpInDestUnreachs")                      \
     X(icmp_in_time_excds, "IcmpInTimeExcds")                            \
     X(icmp_in_parm_probs, "IcmpInParmProbs")                            \
+    X(icmp6_in_dest_unreachs, "Icmp6InDestUnreachs")                    \
+    X(icmp6_in_pkt_too_bigs, "Icmp6InPktTooBigs")                       \
+    X(icmp6_in_time_excds, "Icmp6InTimeExcds")                          \
+    X(icmp6_in_parm_problems, "Icmp6InParmProblems")                    \
+    X(ip6_in_delivers, "Ip6InDelivers")                                 \
     X(icmp_out_time_excds, "IcmpOutTimeExcds")                          \
     X(icmp_out_rate_limited, "IcmpOutRateLimitGlobal")                  \
     X(tcp_in_segs, "TcpInSegs")                                         \
@@ -522,8 +539,9 @@ struct synack_trace_event {
     synack_trace_kind kind;
     uint64_t time_ns;
     uint32_t conn_id;         /* stable id of the connection; 0 = none      */
-    uint32_t local_ip, remote_ip;
+    uint32_t local_ip, remote_ip; /* IPv4 endpoints; 0 for an IPv6 connection */
     uint16_t local_port, remote_port;
+    synack_addr local_addr, remote_addr; /* the endpoints in either family   */
     int old_state, new_state; /* SYNACK_TRACE_STATE                         */
     int reason;               /* STATE: a synack_cause; DROP: a synack_drop   */
     const char *cause;        /* its text: "rcv SYN,ACK", "2MSL timeout", ...  */
@@ -550,6 +568,13 @@ synack_sock *synack_socket(synack_stack *s);
 /* Bind to a local port (0 = choose an ephemeral one at connect).
  * Errors: -EADDRINUSE, -EINVAL (not CLOSED or already bound). */
 int synack_bind(synack_sock *k, uint16_t port);
+/* Bind to a local address and port. The address picks the families a
+ * listener takes and a connection may use: NULL, or "::" without
+ * SYNACK_IPV6_V6ONLY, both (synack_bind's default, like Linux's [::]);
+ * "0.0.0.0" or our IPv4 address, IPv4 only; "::" with SYNACK_IPV6_V6ONLY,
+ * or our IPv6 address, IPv6 only. Errors: -EADDRNOTAVAIL for an address
+ * the stack does not have, -EADDRINUSE, -EINVAL (already bound). */
+int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port);
 
 /* Passive open (RFC 9293 §3.10.1): listen with an accept queue of at most
  * `backlog` (capped by somaxconn). Errors: -EINVAL (not bound or not CLOSED). */
@@ -566,6 +591,11 @@ synack_sock *synack_accept(synack_sock *k, int *err);
  * Errors: -EISCONN, -EINVAL (not CLOSED), -EADDRNOTAVAIL (no free port),
  * -EADDRINUSE (bound port already used to that peer), -ENOMEM. */
 int synack_connect(synack_sock *k, uint32_t ip, uint16_t port);
+/* The same for an address of either family ("[fd00::1]:80" parsed by
+ * synack_endpoint_parse). Errors as synack_connect, and -EAFNOSUPPORT for
+ * a family the socket is not bound to, -ENETUNREACH for IPv6 on a stack
+ * without an IPv6 address. */
+int synack_connect_addr(synack_sock *k, const synack_addr *addr, uint16_t port);
 
 /* Queue up to `len` bytes (copied). Returns the count queued (possibly
  * short), or -EAGAIN (buffer full), -ENOTCONN, -EPIPE (send side shut
@@ -632,6 +662,8 @@ typedef enum synack_opt {
     SYNACK_TCP_KEEPIDLE,  /* seconds of silence before probing (0 = sysctl) */
     SYNACK_TCP_KEEPINTVL, /* seconds between probes (0 = sysctl)            */
     SYNACK_TCP_KEEPCNT,   /* probes before giving up (0 = sysctl)           */
+    SYNACK_IPV6_V6ONLY,   /* 0/1: a socket bound to "::" takes IPv6 only
+                             (set before synack_bind_addr, as in Linux)    */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state. */
 int synack_setopt(synack_sock *k, int opt, int value);
@@ -662,17 +694,6 @@ int synack_info(const synack_sock *k, synack_tcp_info *info);
 
 /* ----------------------------------------------------- addresses, both families */
 
-enum { SYNACK_AF_INET = 4, SYNACK_AF_INET6 = 6 };
-
-/* An IPv4 or IPv6 address. IPv4 is a host-byte-order number, as everywhere
- * else in this API; IPv6 is its 16 bytes in network order. */
-typedef struct synack_addr {
-    uint8_t family;          /* SYNACK_AF_INET or SYNACK_AF_INET6 */
-    union {
-        uint32_t v4;
-        uint8_t v6[16];
-    };
-} synack_addr;
 
 synack_addr synack_addr_v4(uint32_t ip);
 synack_addr synack_addr_v6(const uint8_t bytes[16]);

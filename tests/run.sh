@@ -17,9 +17,10 @@ count() { # count WORD: the sum of "[  WORD ] N test(s)" in $log (-1 if none)
         awk 'BEGIN { s = -1 } { s = (s < 0 ? 0 : s) + $1 } END { print s }'
 }
 
-while IFS= read -r bin; do
-    echo "=== $bin"
-    timeout "$TEST_TIMEOUT" "$bin" 2>&1 | tee "$log"
+run_binary() { # run_binary BIN [FAMILY]: one cmocka binary, counted
+    local bin=$1 family=${2:-}
+    echo "=== $bin${family:+ (IPv$family)}"
+    SYNACK_PKT_FAMILY=$family timeout "$TEST_TIMEOUT" "$bin" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     p=$(count PASSED) f=$(count FAILED) s=$(count SKIPPED)
     [ "$p" -ge 0 ] && passed=$((passed + p))
@@ -32,10 +33,17 @@ while IFS= read -r bin; do
         passed=$((passed + 1)) # not a cmocka binary: exit 0 is a pass
     fi
     if [ "$rc" -eq 124 ]; then
-        echo "--- $bin: timed out after ${TEST_TIMEOUT}s"
+        echo "--- $bin${family:+ (IPv$family)}: timed out after ${TEST_TIMEOUT}s"
     elif [ "$rc" -ne 0 ]; then
-        echo "--- $bin: exit status $rc"
+        echo "--- $bin${family:+ (IPv$family)}: exit status $rc"
     fi
+}
+
+# The packet-level tests (tests/tcp) run once per family: the harness
+# speaks IPv6 when SYNACK_PKT_FAMILY=6 (tests/common/pkt.h).
+while IFS= read -r bin; do
+    run_binary "$bin"
+    case $bin in build/tests/tcp/*) run_binary "$bin" 6 ;; esac
 done < <(find build/tests -type f -perm -u+x 2>/dev/null | sort)
 
 for chk in $(ls tests/checks/*.sh 2>/dev/null | sort); do

@@ -38,8 +38,9 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
     }
     if (q.src != n->cfg->ip || q.proto != WIRE_IPPROTO_TCP)
         return;
-    tcp_icmp_report r = {.type = m->type, .code = m->code, .mtu = q.next_hop_mtu,
-                         .rip = q.dst, .lport = q.sport, .rport = q.dport, .seq = q.seq};
+    tcp_icmp_report r = {.family = SYNACK_AF_INET, .type = m->type, .code = m->code,
+                         .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst), .lport = q.sport,
+                         .rport = q.dport, .seq = q.seq};
     tcp_icmp_error(n->tcp, &r);
 }
 

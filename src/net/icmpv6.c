@@ -1,6 +1,6 @@
-/* icmpv6.c — ICMPv6 (RFC 4443) for our addresses: echo replies, and
- * Neighbour Discovery's solicitations and advertisements (ndisc.c) on
- * Ethernet links. */
+/* icmpv6.c — ICMPv6 (RFC 4443) for our addresses: echo replies, errors
+ * quoting our TCP segments handed to TCP, and Neighbour Discovery's
+ * solicitations and advertisements (ndisc.c) on Ethernet links. */
 #include "net/net.h"
 
 #include <string.h>
@@ -32,6 +32,36 @@ static void echo_reply(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m)
     ipv6_send_from(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len);
 }
 
+/* Count an error message by type. */
+static void count_error(net_ctx *n, uint8_t type)
+{
+    switch (type) {
+    case WIRE_ICMPV6_DEST_UNREACH: n->ctr->icmp6_in_dest_unreachs++; break;
+    case WIRE_ICMPV6_PACKET_TOO_BIG: n->ctr->icmp6_in_pkt_too_bigs++; break;
+    case WIRE_ICMPV6_TIME_EXCEEDED: n->ctr->icmp6_in_time_excds++; break;
+    default: n->ctr->icmp6_in_parm_problems++; break;
+    }
+}
+
+/* An error quoting a packet (RFC 4443 §2.4(b)): if we sent it from our
+ * address and it carried TCP, TCP hears (and validates it, RFC 5927). */
+static void error_input(net_ctx *n, const wire_icmpv6 *m)
+{
+    wire_icmpv6_quote q;
+    count_error(n, m->type);
+    if (wire_icmpv6_parse_quote(m, &q) != WIRE_OK) {
+        n->ctr->icmp6_in_errors++;
+        return;
+    }
+    if (memcmp(q.src, n->cfg->ip6, 16) != 0 || q.next_header != WIRE_IPPROTO_TCP || !q.has_upper)
+        return;
+    tcp_icmp_report r = {.family = SYNACK_AF_INET6, .type = m->type, .code = m->code,
+                         .mtu = q.mtu, .lport = q.sport, .rport = q.dport, .seq = q.seq};
+    r.rip.family = SYNACK_AF_INET6;
+    memcpy(r.rip.v6, q.dst, 16);
+    tcp_icmp_error(n->tcp, &r);
+}
+
 void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
 {
     wire_icmpv6 m;
@@ -50,4 +80,6 @@ void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
         nd_solicit_input(n, ip, &m);
     else if (m.type == WIRE_ND_NEIGHBOR_ADVERT && ethernet)
         nd_advert_input(n, ip, &m);
+    else if (m.type >= WIRE_ICMPV6_DEST_UNREACH && m.type <= WIRE_ICMPV6_PARAM_PROBLEM)
+        error_input(n, &m);
 }

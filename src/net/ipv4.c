@@ -28,9 +28,11 @@ void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const u
                   size_t len)
 {
     switch (proto) {
-    case WIRE_IPPROTO_TCP:
-        tcp_input(n->tcp, src, dst, p, len);
+    case WIRE_IPPROTO_TCP: {
+        synack_addr from = tcp_addr4(src), to = tcp_addr4(dst);
+        tcp_input(n->tcp, &from, &to, p, len);
         break;
+    }
     case WIRE_IPPROTO_ICMP:
         icmp_input(n, src, p, len);
         break;

@@ -1,10 +1,10 @@
-/* ipv6.c — IPv6 input and output (RFC 8200), as far as the stack goes
- * today: packets for our addresses (the configured one, the link-local one
- * made from the MAC, once Duplicate Address Detection passed; their
- * solicited-node groups and all-nodes) reach ICMPv6, which answers echo
- * and does Neighbour Discovery. Output is routed (route6.c) and resolved
- * through the neighbour table (ndisc.c). TCP over IPv6 does not exist yet
- * (issue 10): such packets are counted and dropped. */
+/* ipv6.c — IPv6 input and output (RFC 8200): packets for our addresses
+ * (the configured one, the link-local one made from the MAC, once
+ * Duplicate Address Detection passed; their solicited-node groups and
+ * all-nodes) reach ICMPv6, which answers echo, does Neighbour Discovery
+ * and hands errors to TCP, and TCP, which runs on the configured address.
+ * Output is routed (route6.c) and resolved through the neighbour table
+ * (ndisc.c). */
 #include "net/net.h"
 
 #include <string.h>
@@ -19,6 +19,15 @@ static bool accepts(const net_ctx *n, const uint8_t dst[16])
         if (memcmp(dst, n->groups6[i], 16) == 0)
             return true;
     return addr6_usable(n, dst);
+}
+
+/* Ours in any state (tentative and duplicate ones too). */
+static bool is_ours(const net_ctx *n, const uint8_t a[16])
+{
+    for (int i = 0; i < 2; i++)
+        if (n->addr6[i].state != SYNACK_ADDR6_NONE && memcmp(n->addr6[i].a, a, 16) == 0)
+            return true;
+    return false;
 }
 
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
@@ -50,10 +59,56 @@ void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip6_in_hdr_errors++; /* RFC 4291 §2.7: never a source */
         return;
     }
-    if (ext.proto == WIRE_IPPROTO_ICMPV6)
-        icmpv6_input(n, &ip, ext.payload, ext.payload_len);
-    else
-        n->ctr->ip6_in_unknown_protos++; /* TCP over IPv6 comes with issue 10 */
+    if (wire_ipv6addr_is_loopback(ip.src)) {
+        n->ctr->ip_in_martians++; /* ::1 never leaves a host (RFC 4291 §2.5.3) */
+        return;
+    }
+    ipv6_deliver(n, &ip, ext.proto, ext.payload, ext.payload_len);
+}
+
+/* TCP runs on the configured address only: a link-local peer would need a
+ * scope (an interface) that synack_addr does not carry. */
+static bool v4_mapped(const uint8_t a[16])
+{
+    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+    return memcmp(a, prefix, 12) == 0;
+}
+
+static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
+{
+    if (memcmp(ip->dst, n->cfg->ip6, 16) != 0) {
+        n->ctr->ip6_in_addr_errors++;
+        return;
+    }
+    /* No TCP peer has no address, nor an IPv4 one in IPv6 clothing (RFC
+     * 4942 §2.2; Linux's tcp_v6_conn_request drops those too), nor ours
+     * (a LAND attack; our own NA may well carry it, so only here). */
+    if (wire_ipv6addr_is_unspecified(ip->src) || v4_mapped(ip->src) || is_ours(n, ip->src)) {
+        n->ctr->ip_in_martians++;
+        return;
+    }
+    synack_addr from = {.family = SYNACK_AF_INET6}, to = {.family = SYNACK_AF_INET6};
+    memcpy(from.v6, ip->src, 16);
+    memcpy(to.v6, ip->dst, 16);
+    tcp_input(n->tcp, &from, &to, p, len);
+}
+
+void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,
+                  size_t len)
+{
+    switch (proto) {
+    case WIRE_IPPROTO_ICMPV6:
+        n->ctr->ip6_in_delivers++;
+        icmpv6_input(n, ip, payload, len);
+        break;
+    case WIRE_IPPROTO_TCP:
+        n->ctr->ip6_in_delivers++;
+        tcp6_input(n, ip, payload, len);
+        break;
+    default:
+        n->ctr->ip6_in_unknown_protos++;
+        break;
+    }
 }
 
 /* The IPv6 header in front of `payload`; NULL (counted) when the packet
@@ -126,4 +181,14 @@ void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *
         return;
     }
     ipv6_send_from(n, src, dst, next_header, IPV6_HOP_LIMIT, payload, len);
+}
+
+void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len)
+{
+    const uint8_t *src = n->cfg->ip6;
+    if (!addr6_usable(n, src)) {
+        n->ctr->ip6_out_no_routes++; /* tentative or a duplicate (DAD) */
+        return;
+    }
+    ipv6_send_from(n, src, dst, WIRE_IPPROTO_TCP, IPV6_HOP_LIMIT, seg, len);
 }

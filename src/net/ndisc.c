@@ -56,11 +56,16 @@ static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
     ipv6_output(n, mac, src, dst, WIRE_IPPROTO_ICMPV6, 255, out, len);
 }
 
+/* Fail the connections opening towards the next hop (through it, for the
+ * default router), as arp.c does for IPv4. */
 static void unreachable(net_ctx *n, const synack_addr *hop)
 {
-    (void)hop;
+    const synack_config *cfg = n->cfg;
     n->ctr->nd_resolve_failed++;
+    bool gateway = !wire_ipv6addr_is_unspecified(cfg->gateway6) &&
+                   memcmp(hop->v6, cfg->gateway6, 16) == 0;
     /* TCP over IPv6: tell connections to this hop (issue 10) */
+    tcp_hop_unreachable6(n->tcp, hop->v6, cfg->prefix6_len, gateway);
 }
 
 void nd_init(net_ctx *n)

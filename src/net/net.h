@@ -84,7 +84,7 @@ void net_free(net_ctx *n);
 /* One frame from the device. */
 void net_input(net_ctx *n, const uint8_t *frame, size_t len);
 /* TCP's emit hook: `seg` has TCP_HEADROOM bytes free in front of it. */
-void net_emit_tcp(void *ctx, uint32_t dst, uint8_t *seg, size_t len);
+void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len);
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
@@ -137,6 +137,13 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
  * on the link, gateway6 otherwise, NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
+/* Hand a whole IPv6 datagram's upper-layer payload to its protocol. */
+void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,
+                  size_t len);
+/* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its
+ * pseudo-header with, whatever the destination's scope; dropped (counted)
+ * while it is not usable. Otherwise as ipv6_send. */
+void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len);
 /* icmpv6.c */
 void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len);
 /* ndisc.c: Neighbour Discovery (RFC 4861) for the neighbour table. */

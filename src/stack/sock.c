@@ -37,6 +37,33 @@ int synack_bind(synack_sock *k, uint16_t port)
     return 0;
 }
 
+/* Which families a bind to `addr` takes (0: both); -1 if not ours. */
+static int bound_family(const synack_sock *k, const synack_addr *addr)
+{
+    static const uint8_t any6[16];
+    const tcp_ctx *c = k->ctx;
+    if (!addr)
+        return 0;
+    if (addr->family == SYNACK_AF_INET)
+        return addr->v4 == 0 || addr->v4 == c->local_ip ? SYNACK_AF_INET : -1;
+    if (addr->family != SYNACK_AF_INET6)
+        return -1;
+    if (memcmp(addr->v6, any6, 16) == 0)
+        return k->sockopt.v6only ? SYNACK_AF_INET6 : 0;
+    return tcp_has_ipv6(c) && memcmp(addr->v6, c->local_ip6, 16) == 0 ? SYNACK_AF_INET6 : -1;
+}
+
+int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
+{
+    int family = bound_family(k, addr);
+    if (family < 0)
+        return -EADDRNOTAVAIL;
+    int r = synack_bind(k, port);
+    if (r == 0)
+        k->laddr.family = (uint8_t)family; /* the address is filled in at listen/connect */
+    return r;
+}
+
 int synack_listen(synack_sock *k, int backlog)
 {
     int r = enter(k);
@@ -81,10 +108,18 @@ synack_sock *synack_accept(synack_sock *k, int *err)
 
 int synack_connect(synack_sock *k, uint32_t ip, uint16_t port)
 {
+    synack_addr a = tcp_addr4(ip);
+    return synack_connect_addr(k, &a, port);
+}
+
+int synack_connect_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
+{
+    if (!addr)
+        return -EINVAL;
     int r = enter(k);
     if (r)
         return r;
-    r = tcp_open_active(k, ip, port);
+    r = tcp_open_active(k, addr, port);
     leave(k);
     return r;
 }
@@ -207,6 +242,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
     case SYNACK_TCP_NODELAY:
         k->sockopt.nodelay = value != 0;
         return 0;
+    case SYNACK_IPV6_V6ONLY:
+        if (k->lport || k->state != SYNACK_CLOSED)
+            return -EINVAL; /* Linux: only before bind */
+        k->sockopt.v6only = value != 0;
+        return 0;
     case SYNACK_TCP_MAXSEG:
         if (!fresh || value < 64 || (uint32_t)value > k->ctx->mtu - 40)
             return -EINVAL;
@@ -253,6 +293,7 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_SO_RCVBUF: *value = (int)k->rcv.buf_size; return 0;
     case SYNACK_SO_SNDBUF: *value = (int)k->snd.buf_size; return 0;
     case SYNACK_SO_REUSEADDR: *value = k->sockopt.reuseaddr; return 0;
+    case SYNACK_IPV6_V6ONLY: *value = k->sockopt.v6only; return 0;
     case SYNACK_TCP_NODELAY: *value = k->sockopt.nodelay; return 0;
     case SYNACK_TCP_MAXSEG: *value = k->opts.snd_mss; return 0;
     case SYNACK_TCP_CORK: *value = k->sockopt.cork; return 0;

@@ -26,6 +26,7 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     t->alloc = &s->cfg.alloc;
     t->ctr = &s->ctr;
     t->local_ip = cfg->ip;
+    memcpy(t->local_ip6, cfg->ip6, 16);
     t->mtu = cfg->mtu;
     t->csum_offload = cfg->checksum_offload != 0;
     t->gso_max = cfg->gso_max > 65535 ? 65535 : cfg->gso_max;

@@ -72,7 +72,7 @@ void tcp_syn_sent_input(tcb *t, const wire_tcp *seg)
     bool ack = seg->flags & SYNACK_ACK;
     if (ack && (seq_leq(seg->ack, t->snd.iss) || seq_gt(seg->ack, t->snd.nxt))) {
         if (!(seg->flags & SYNACK_RST))
-            tcp_send_reset(c, t->laddr.v4, t->lport, t->raddr.v4, t->rport, seg->ack, 0, 0);
+            tcp_send_reset(c, &t->laddr, t->lport, &t->raddr, t->rport, seg->ack, 0, 0);
         tcp_drop(c, t, SYNACK_DROP_SYN_SENT_BAD_ACK);
         return;
     }
@@ -123,7 +123,7 @@ bool tcp_syn_received_early(tcb *t, wire_tcp *seg)
 bool tcp_syn_received_ack(tcb *t, const wire_tcp *seg)
 {
     if (!(seq_lt(t->snd.una, seg->ack) && seq_leq(seg->ack, t->snd.nxt))) {
-        tcp_send_reset(t->ctx, t->laddr.v4, t->lport, t->raddr.v4, t->rport, seg->ack, 0, 0);
+        tcp_send_reset(t->ctx, &t->laddr, t->lport, &t->raddr, t->rport, seg->ack, 0, 0);
         return false;
     }
     if (!listen_child_may_complete(t))

@@ -375,13 +375,14 @@ static void segment_arrives(tcb *t, wire_tcp *seg)
 {
     tcp_ctx *c = t->ctx;
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, NULL);
     segment_steps(t, seg);
 }
 
 /* ------------------------------------------------------------ §3.10.7.1 CLOSED */
 
-static void closed_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *seg)
+static void closed_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst,
+                         const wire_tcp *seg)
 {
     c->ctr->tcp_no_port++;
     if (seg->flags & SYNACK_RST)
@@ -395,11 +396,12 @@ static void closed_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp 
 
 /* ------------------------------------------------------------ demultiplexing */
 
-static bool parse(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t len,
-                  wire_tcp *seg)
+static bool parse(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const uint8_t *p,
+                  size_t len, wire_tcp *seg)
 {
-    wire_err e = c->csum_offload ? wire_tcp_parse_trusted(p, len, seg)
-                                 : wire_tcp_parse(p, len, src, dst, seg);
+    wire_err e = c->csum_offload                ? wire_tcp_parse_trusted(p, len, seg)
+                 : src->family == SYNACK_AF_INET6 ? wire_tcp_parse6(p, len, src->v6, dst->v6, seg)
+                                                  : wire_tcp_parse(p, len, src->v4, dst->v4, seg);
     if (e != WIRE_OK) {
         c->ctr->tcp_in_errs++;
         if (e == WIRE_BAD_CSUM)
@@ -418,19 +420,19 @@ static bool parse(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size
 }
 
 /* Connections first, then TIME-WAIT entries, then listeners, then nobody. */
-void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
+void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const uint8_t *p,
+               size_t len)
 {
     wire_tcp seg;
     c->ctr->tcp_in_segs++;
     if (!parse(c, src, dst, p, len, &seg))
         return;
-    synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
-    tcb *t = tcb_lookup(c, &local, seg.dport, &remote, seg.sport);
+    tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);
     if (t) {
         segment_arrives(t, &seg);
         return;
     }
-    tcb *l = listen_find(c, seg.dport);
+    tcb *l = listen_find(c, dst->family, seg.dport);
     uint32_t tw_isn = 0;
     switch (tcp_tw_input(c, src, dst, &seg, l != NULL, &tw_isn)) {
     case TW_DONE:
@@ -442,8 +444,10 @@ void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *p, size_t 
         break;
     }
     bool bare_syn = (seg.flags & SYNACK_SYN) && !(seg.flags & (SYNACK_ACK | SYNACK_RST));
-    if (c->trace && !(l && bare_syn)) /* a listener's child traces its own SYN */
-        tcp_trace_seg(c, l, SYNACK_TRACE_SEG_IN, &seg, false, dst, seg.dport, src, seg.sport);
+    if (c->trace && !(l && bare_syn)) { /* a listener's child traces its own SYN */
+        tcp_tuple who = tcp_tuple_in(src, dst, &seg);
+        tcp_trace_seg(c, l, SYNACK_TRACE_SEG_IN, &seg, false, &who);
+    }
     if (!l) {
         closed_input(c, src, dst, &seg);
         return;

@@ -30,12 +30,21 @@ void listen_remove(tcb *l)
     l->is.listed = false;
 }
 
-tcb *listen_find(tcp_ctx *c, uint16_t port)
+/* A listener's laddr.family says which SYNs it takes: 0 both families
+ * (like Linux's [::] without IPV6_V6ONLY), or only its own. One bound to
+ * the family wins over one taking both. family 0: any listener. */
+tcb *listen_find(tcp_ctx *c, int family, uint16_t port)
 {
-    for (tcb *l = c->listeners; l; l = l->qnext)
-        if (l->lport == port && l->state == SYNACK_LISTEN)
+    tcb *both = NULL;
+    for (tcb *l = c->listeners; l; l = l->qnext) {
+        if (l->lport != port || l->state != SYNACK_LISTEN)
+            continue;
+        if (l->laddr.family == family || family == 0)
             return l;
-    return NULL;
+        if (l->laddr.family == 0)
+            both = l;
+    }
+    return both;
 }
 
 /* ------------------------------------------------------------ the accept queue */
@@ -159,20 +168,21 @@ static void inherit(tcb *t, const tcb *l)
     t->sockopt.reuseaddr = false;
 }
 
-tcb *listen_child_new(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
-                      const wire_tcp *syn, uint32_t iss)
+tcb *listen_child_new(tcb *l, const synack_addr *src, const synack_addr *dst,
+                      const wire_tcp *seg, const wire_tcp *syn, uint32_t iss)
 {
     tcp_ctx *c = l->ctx;
     tcb *t = tcb_new(c);
     if (!t)
         return NULL;
-    t->laddr = tcp_addr4(dst);
+    t->laddr = *dst;
     t->lport = seg->dport;
-    t->raddr = tcp_addr4(src);
+    t->raddr = *src;
     t->rport = seg->sport;
     t->is.passive = true;
     t->parent = l;
     inherit(t, l);
+    tcb_fit_mss_to_family(t);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
     tcp_negotiate(t, syn);
     t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
@@ -192,11 +202,11 @@ void listen_child_file(tcb *l, tcb *t)
 
 /* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent; NULL when
  * there is no memory for it. */
-static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+static tcb *new_child(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg,
+                      uint32_t tw_isn)
 {
     tcp_ctx *c = l->ctx;
-    synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
-    uint32_t iss = tw_isn ? tw_isn : tcp_isn(c, &local, seg->dport, &remote, seg->sport);
+    uint32_t iss = tw_isn ? tw_isn : tcp_isn(c, dst, seg->dport, src, seg->sport);
     tcb *t = listen_child_new(l, src, dst, seg, seg, iss);
     if (!t)
         return NULL;
@@ -205,7 +215,7 @@ static tcb *new_child(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, u
     t->snd.max_wnd = t->snd.wnd;
     listen_child_file(l, t);
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, NULL);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
     tcp_send_syn(t, false);
     return t;
@@ -225,7 +235,8 @@ static void lab_two_way_open(tcb *l, tcb *t)
 }
 
 /* A SYN that finds no room: a SYN cookie if they are on, else dropped. */
-static void syn_queue_overflow(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
+static void syn_queue_overflow(tcb *l, const synack_addr *src, const synack_addr *dst,
+                               const wire_tcp *seg)
 {
     tcp_ctx *c = l->ctx;
     l->listen.overflow_at = c->now ? c->now : 1;
@@ -237,7 +248,8 @@ static void syn_queue_overflow(tcb *l, uint32_t src, uint32_t dst, const wire_tc
     tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
 }
 
-tcb *listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn)
+tcb *listen_input(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg,
+                  uint32_t tw_isn)
 {
     tcp_ctx *c = l->ctx;
     if (seg->flags & SYNACK_RST)

@@ -102,7 +102,7 @@ static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t of
             memcpy(seg + hl + l1, p2, l2);
         return;
     }
-    uint32_t sum = wire_csum_pseudo(t->laddr.v4, t->raddr.v4, WIRE_IPPROTO_TCP, (uint16_t)(hl + len));
+    uint32_t sum = tcp_pseudo_sum(&t->laddr, &t->raddr, (uint32_t)(hl + len));
     sum = wire_csum_add(sum, seg, hl); /* the header: a multiple of 4 bytes */
     if (l2 && (l1 & 1)) {
         /* An odd first piece would misalign the 16-bit sum: two passes. */
@@ -137,7 +137,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     h.payload = seg + hl;
     h.payload_len = len;
     if (c->trace)
-        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
+        tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, NULL);
     c->ctr->tcp_out_segs++;
     t->stats.segs_out++;
     if (rexmit) {
@@ -158,7 +158,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
             tcb_schedule(t);
         }
     }
-    c->emit(c->emit_ctx, t->raddr.v4, seg, hl + len);
+    c->emit(c->emit_ctx, &t->raddr, seg, hl + len);
 }
 
 void tcp_send_syn(tcb *t, bool retransmit)
@@ -240,23 +240,27 @@ void tcp_send_rst_for(tcb *t)
     emit_segment(t, t->snd.max, SYNACK_RST | SYNACK_ACK, 0, 0);
 }
 
-void tcp_send_bare(tcp_ctx *c, uint32_t lip, uint32_t rip, const wire_tcp *h)
+void tcp_send_bare(tcp_ctx *c, const synack_addr *lip, const synack_addr *rip, const wire_tcp *h)
 {
     uint8_t *seg = c->txbuf + TCP_HEADROOM;
     size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, h);
     if (hl == 0)
         return;
-    if (!c->csum_offload)
-        wire_tcp_set_checksum(seg, hl, lip, rip);
-    if (c->trace)
-        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, h, false, lip, h->sport, rip, h->dport);
+    if (!c->csum_offload && lip->family == SYNACK_AF_INET6)
+        wire_tcp_set_checksum6(seg, hl, lip->v6, rip->v6);
+    else if (!c->csum_offload)
+        wire_tcp_set_checksum(seg, hl, lip->v4, rip->v4);
+    if (c->trace) {
+        tcp_tuple who = {0, *lip, *rip, h->sport, h->dport};
+        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_OUT, h, false, &who);
+    }
     c->ctr->tcp_out_segs++;
     c->ctr->tcp_out_rsts += (h->flags & SYNACK_RST) != 0;
     c->emit(c->emit_ctx, rip, seg, hl);
 }
 
-void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
-                    uint32_t seq, uint32_t ack, uint8_t flags)
+void tcp_send_reset(tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                    uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags)
 {
     wire_tcp h = {.sport = lport, .dport = rport, .seq = seq, .ack = ack,
                   .flags = (uint8_t)(SYNACK_RST | flags)};
@@ -280,8 +284,9 @@ static uint32_t payload_room(const tcb *t)
     /* The device cuts a GSO segment at the link's MTU, not the path's: once
      * ICMP or black-hole detection has set a smaller path MTU, segments
      * go out at the path's size, without GSO. */
-    if (t->ctx->gso_max > base + 40u && !t->path_mtu)
-        base = t->ctx->gso_max - 40u; /* the device cuts it to size (TSO/GSO) */
+    uint32_t hdrs = tcp_net_hdr_len(t->raddr.family);
+    if (t->ctx->gso_max > base + hdrs && !t->path_mtu)
+        base = t->ctx->gso_max - hdrs; /* the device cuts it to size (TSO/GSO) */
     return base > opts + 1 ? base - opts : 1;
 }
 

@@ -11,21 +11,23 @@
 
 #include <errno.h>
 
-int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool *reuse)
+int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse)
 {
     uint32_t lo = c->sys->ip_local_port_range[0], hi = c->sys->ip_local_port_range[1];
     *reuse = false;
     if (lo == 0 || hi < lo || hi > 65535)
         return -EADDRNOTAVAIL;
     uint32_t num = hi - lo + 1;
-    uint32_t key[3] = {c->local_ip, rip, rport};
-    uint32_t offset = (uint32_t)siphash24(&c->port_key, key, sizeof(key));
-    synack_addr local = tcp_addr4(c->local_ip), remote = tcp_addr4(rip);
+    /* RFC 6056 §3.3.3's F(local address, remote address, remote port). */
+    synack_addr local = tcp_local_addr(c, rip->family);
+    uint32_t key[TCP_TUPLE_WORDS];
+    size_t n = tcp_tuple_words(&local, 0, rip, rport, key);
+    uint32_t offset = (uint32_t)siphash24(&c->port_key, key, n * sizeof(key[0]));
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(lo + (offset + c->port_next + i) % num);
-        if (tcb_lookup(c, &local, port, &remote, rport) || listen_find(c, port))
+        if (tcb_lookup(c, &local, port, rip, rport) || listen_find(c, 0, port))
             continue;
-        tw_verdict v = tcp_tw_check(c, c->local_ip, port, rip, rport);
+        tw_verdict v = tcp_tw_check(c, &local, port, rip, rport);
         if (v == TW_BUSY)
             continue;
         c->port_next += i + 1;

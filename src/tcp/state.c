@@ -14,7 +14,7 @@ void tcb_set_state(tcb *t, int state, synack_cause cause)
     if (state == SYNACK_TIME_WAIT)
         c->ctr->tcp_time_waited++;
     if (c->trace && cause != SYNACK_CAUSE_NONE) {
-        tcp_tuple who = {t->id, t->laddr.v4, t->raddr.v4, t->lport, t->rport};
+        tcp_tuple who = tcp_tuple_of(t);
         tcp_trace_state(c, &who, old, state, cause);
     }
 }

@@ -8,7 +8,7 @@
  *
  * H1 and H2 are SipHash under the stack's secret key; the minute counter in
  * H2 turns the secret over each minute, and a cookie is honoured for two.
- * The MSS is one of four values (Linux's table). With timestamps, the low six
+ * The MSS is one of four values (Linux's tables, one per family). With timestamps, the low six
  * bits of our TSval carry the peer's window scale and SACK-permitted, so
  * cookies lose nothing; without them a cookie connection has neither. */
 #include "tcp/tcp.h"
@@ -21,22 +21,33 @@
 #define TS_NO_WSCALE 0xfu               /* window scale field: not offered     */
 #define TS_SACK 0x10u
 
-static const uint16_t MSS_TABLE[] = {536, 1300, 1440, 1460};
-#define MSS_COUNT (sizeof(MSS_TABLE) / sizeof(MSS_TABLE[0]))
+#define MSS_COUNT 4
+static const uint16_t MSS_TABLE[MSS_COUNT] = {536, 1300, 1440, 1460};
+/* IPv6: 1280, 1480, 1500 and 9000-byte paths, less 60 bytes of headers. */
+static const uint16_t MSS_TABLE6[MSS_COUNT] = {1220, 1420, 1440, 8940};
+
+static const uint16_t *mss_table(const tcp_tuple *w)
+{
+    return w->l.family == SYNACK_AF_INET6 ? MSS_TABLE6 : MSS_TABLE;
+}
 
 static uint32_t minute(const tcp_ctx *c) { return (uint32_t)(c->now / (60000 * NS_PER_MS)); }
 
 static uint32_t cookie_hash(const tcp_ctx *c, const tcp_tuple *w, uint32_t count, uint32_t which)
 {
-    uint32_t key[6] = {w->lip, w->rip, (uint32_t)w->lport << 16 | w->rport, count, which,
-                       0x636f6f6b /* "cook" */};
-    return (uint32_t)siphash24(&c->isn_key, key, sizeof(key));
+    uint32_t key[TCP_TUPLE_WORDS + 3];
+    size_t n = tcp_tuple_words(&w->l, w->lport, &w->r, w->rport, key);
+    key[n++] = count;
+    key[n++] = which;
+    key[n++] = 0x636f6f6b; /* "cook" */
+    return (uint32_t)siphash24(&c->isn_key, key, n * sizeof(key[0]));
 }
 
 uint32_t syncookie_isn(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint16_t peer_mss)
 {
+    const uint16_t *table = mss_table(w);
     uint32_t idx = 0;
-    while (idx + 1 < MSS_COUNT && MSS_TABLE[idx + 1] <= peer_mss)
+    while (idx + 1 < MSS_COUNT && table[idx + 1] <= peer_mss)
         idx++;
     uint32_t count = minute(c);
     return cookie_hash(c, w, 0, 1) + peer_isn + (count << COOKIE_BITS) +
@@ -54,7 +65,7 @@ bool syncookie_check(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint32_t
     uint32_t idx = (v - cookie_hash(c, w, count - age, 2)) & COOKIE_MASK;
     if (idx >= MSS_COUNT)
         return false;
-    *mss = MSS_TABLE[idx];
+    *mss = mss_table(w)[idx];
     return true;
 }
 
@@ -77,25 +88,26 @@ static void syncookie_ts_options(uint32_t tsecr, int *peer_wscale, bool *sack)
 
 /* ------------------------------------------------------------ the stateless SYN,ACK */
 
-void syncookie_send(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg)
+void syncookie_send(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg)
 {
     tcp_ctx *c = l->ctx;
     const synack_sysctl *s = c->sys;
-    tcp_tuple w = {0, dst, src, seg->dport, seg->sport};
+    tcp_tuple w = tcp_tuple_in(src, dst, seg);
     uint16_t peer_mss = seg->opt.mss ? seg->opt.mss : (uint16_t)s->tcp_base_mss;
     wire_tcp h = {.sport = seg->dport, .dport = seg->sport, .seq = syncookie_isn(c, &w, seg->seq, peer_mss),
                   .ack = seg->seq + 1, .flags = SYNACK_SYN | SYNACK_ACK,
                   .wnd = (uint16_t)(l->rcv.buf_size > 65535 ? 65535 : l->rcv.buf_size)};
     wire_tcp_opts_clear(&h.opt);
     h.opt.mss = l->opts.adv_mss;
+    if (h.opt.mss > c->mtu - tcp_net_hdr_len(dst->family))
+        h.opt.mss = (uint16_t)(c->mtu - tcp_net_hdr_len(dst->family));
     /* Window scale and SACK travel in the TSval: without timestamps a
      * cookie connection has neither (Linux clears them too). */
     if (s->tcp_timestamps && seg->opt.has_ts) {
         bool ws = s->tcp_window_scaling && seg->opt.wscale >= 0;
         bool sack = s->tcp_sack && seg->opt.sack_ok;
-        synack_addr local = tcp_addr4(dst), remote = tcp_addr4(src);
         uint32_t now_ts = (uint32_t)(c->now / NS_PER_MS) +
-                          tcp_ts_offset(c, &local, seg->dport, &remote, seg->sport);
+                          tcp_ts_offset(c, dst, seg->dport, src, seg->sport);
         h.opt.has_ts = 1;
         h.opt.ts_val = syncookie_tsval(now_ts, ws ? seg->opt.wscale : -1, sack);
         h.opt.ts_ecr = seg->opt.ts_val;
@@ -128,7 +140,8 @@ static wire_tcp remembered_syn(const tcp_ctx *c, const wire_tcp *ack, uint16_t m
 }
 
 /* The connection, ESTABLISHED at once: the SYN,ACK is long gone. */
-static tcb *open_from_cookie(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint16_t mss)
+static tcb *open_from_cookie(tcb *l, const synack_addr *src, const synack_addr *dst,
+                             const wire_tcp *seg, uint16_t mss)
 {
     tcp_ctx *c = l->ctx;
     wire_tcp syn = remembered_syn(c, seg, mss);
@@ -158,12 +171,13 @@ static bool cookies_live(const tcb *l)
            c->now - l->listen.overflow_at < (uint64_t)COOKIE_MAX_AGE * 60000 * NS_PER_MS;
 }
 
-cookie_verdict syncookie_ack(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, tcb **child)
+cookie_verdict syncookie_ack(tcb *l, const synack_addr *src, const synack_addr *dst,
+                             const wire_tcp *seg, tcb **child)
 {
     tcp_ctx *c = l->ctx;
     if (!cookies_live(l))
         return COOKIE_NOT;
-    tcp_tuple w = {0, dst, src, seg->dport, seg->sport};
+    tcp_tuple w = tcp_tuple_in(src, dst, seg);
     uint16_t mss;
     if (!syncookie_check(c, &w, seg->seq - 1, seg->ack - 1, &mss)) {
         c->ctr->tcp_syncookies_failed++;

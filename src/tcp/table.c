@@ -31,13 +31,6 @@ uint32_t tcp_tuple_hash(const tcp_ctx *c, const synack_addr *l, uint16_t lport,
     return (uint32_t)siphash24(&c->hash_key, w, n * sizeof(w[0]));
 }
 
-uint32_t tcp_tuple_hash4(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
-                         uint16_t rport)
-{
-    synack_addr l = tcp_addr4(lip), r = tcp_addr4(rip);
-    return tcp_tuple_hash(c, &l, lport, &r, rport);
-}
-
 static void grow_table(tcp_ctx *c)
 {
     uint32_t n = c->nbuckets * 2;

@@ -73,6 +73,13 @@ tcb *tcb_new(tcp_ctx *c)
     return t;
 }
 
+void tcb_fit_mss_to_family(tcb *t)
+{
+    uint32_t max = t->ctx->mtu - tcp_net_hdr_len(t->raddr.family);
+    if (t->opts.adv_mss > max)
+        t->opts.adv_mss = (uint16_t)max;
+}
+
 uint32_t tcb_send_space(const tcb *t)
 {
     return t->snd.buf.buf ? ring_free_space(&t->snd.buf) : tcp_buf_size_now(t, TCP_BUF_SEND);

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* Room in front of a segment for the headers below TCP (Ethernet + IPv4). */
+/* Room in front of a segment for the headers below TCP (Ethernet + IPv6 at most). */
 #define TCP_HEADROOM 64
 #define TCP_MAX_SEG 65535
 #define TCP_OOO_MAX 32
@@ -118,6 +118,7 @@ struct synack_sock {
     struct tcb_sockopt {      /* what the application set              */
         uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl  */
         bool reuseaddr : 1;
+        bool v6only : 1;          /* IPV6_V6ONLY                          */
         bool nodelay : 1;
         bool quickack : 1;        /* never delay ACKs                     */
         bool cork : 1;            /* hold partial segments                */
@@ -193,6 +194,7 @@ struct tcp_ctx {
     const synack_allocator *alloc; /* the embedder's, or NULL hooks: libc */
     synack_counters *ctr;
     uint32_t local_ip;
+    uint8_t local_ip6[16];    /* our IPv6 address (all zero: no IPv6)  */
     uint32_t mtu;
     bool csum_offload;        /* the device guarantees integrity: no TCP checksums */
     uint32_t gso_max;         /* the device takes segments this large (0: MTU) */
@@ -202,8 +204,9 @@ struct tcp_ctx {
     bool lab_two_way_handshake;
     uint64_t now;
 
-    /* Hand a built segment to the IP layer; seg has TCP_HEADROOM bytes free before it. */
-    void (*emit)(void *ip_ctx, uint32_t dst, uint8_t *seg, size_t len);
+    /* Hand a built segment to the IP layer (the family of `dst` picks
+     * IPv4 or IPv6); seg has TCP_HEADROOM bytes free before it. */
+    void (*emit)(void *ip_ctx, const synack_addr *dst, uint8_t *seg, size_t len);
     void *emit_ctx;
     synack_trace_fn trace; void *trace_ctx;
     synack_event_fn event; void *event_ctx;
@@ -248,6 +251,9 @@ void tcb_free(tcb *t);
  * snd/rcv.buf_size. Room for the application's bytes: in the ring, or the
  * ring to come. */
 uint32_t tcb_send_space(const tcb *t);
+/* The MSS we announce fits the MTU less the peer's family's headers (IPv6's
+ * are 20 bytes longer); called once the peer's address is known. */
+void tcb_fit_mss_to_family(tcb *t);
 /* Free buffers that a closed or TIME-WAIT connection no longer needs. */
 void tcb_drop_buffers(tcb *t);
 
@@ -255,9 +261,11 @@ void tcb_drop_buffers(tcb *t);
 /* An ICMP error about a segment we sent, as the interface layer read it
  * from the message and its quote. */
 typedef struct tcp_icmp_report {
+    uint8_t family;           /* SYNACK_AF_INET: ICMP; SYNACK_AF_INET6: ICMPv6 */
     uint8_t type, code;
-    uint16_t mtu;             /* next-hop MTU of "fragmentation needed" */
-    uint32_t rip;             /* the quoted destination: our peer       */
+    uint32_t mtu;             /* next-hop MTU of "fragmentation needed" /
+                                 "packet too big"                       */
+    synack_addr rip;          /* the quoted destination: our peer       */
     uint16_t lport, rport;
     uint32_t seq;             /* the quoted sequence number             */
 } tcp_icmp_report;
@@ -307,9 +315,6 @@ size_t tcp_tuple_words(const synack_addr *l, uint16_t lport, const synack_addr *
 /* The keyed hash of a 4-tuple (connections). */
 uint32_t tcp_tuple_hash(const tcp_ctx *c, const synack_addr *l, uint16_t lport,
                         const synack_addr *r, uint16_t rport);
-/* The same for an IPv4 4-tuple (the TIME-WAIT table's records are IPv4). */
-uint32_t tcp_tuple_hash4(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
-                         uint16_t rport);
 /* synack_addr_v4 and synack_addr_equal are these, inlined for the
  * per-segment paths. */
 static inline synack_addr tcp_addr4(uint32_t ip)
@@ -322,6 +327,35 @@ static inline bool tcp_addr_eq(const synack_addr *a, const synack_addr *b)
 {
     return a->family == b->family &&
            (a->family == SYNACK_AF_INET6 ? memcmp(a->v6, b->v6, 16) == 0 : a->v4 == b->v4);
+}
+/* Our address in `family`: the one a connection to a peer of that family
+ * has (TCP over IPv6 uses the configured address, not the link-local one). */
+static inline synack_addr tcp_local_addr(const tcp_ctx *c, int family)
+{
+    synack_addr a = {.family = (uint8_t)family};
+    if (family == SYNACK_AF_INET6)
+        memcpy(a.v6, c->local_ip6, 16);
+    else
+        a.v4 = c->local_ip;
+    return a;
+}
+static inline bool tcp_has_ipv6(const tcp_ctx *c)
+{
+    static const uint8_t zero[16];
+    return memcmp(c->local_ip6, zero, 16) != 0;
+}
+/* Bytes of IP and TCP header without options in front of a segment's data:
+ * what the MTU holds besides the MSS. */
+static inline uint32_t tcp_net_hdr_len(int family)
+{
+    return family == SYNACK_AF_INET6 ? 60u : 40u;
+}
+/* The pseudo-header sum of RFC 9293 §3.1 (IPv4) or RFC 8200 §8.1 (IPv6). */
+static inline uint32_t tcp_pseudo_sum(const synack_addr *l, const synack_addr *r, uint32_t len)
+{
+    if (l->family == SYNACK_AF_INET6)
+        return wire_csum_pseudo6(l->v6, r->v6, WIRE_IPPROTO_TCP, len);
+    return wire_csum_pseudo(l->v4, r->v4, WIRE_IPPROTO_TCP, (uint16_t)len);
 }
 int tcb_hash_insert(tcb *t);
 void tcb_hash_remove(tcb *t);
@@ -336,15 +370,27 @@ void tcp_dispatch(tcp_ctx *c);
 /* ------------------------------------------------------------ trace.c */
 /* A connection as a trace event names it. */
 typedef struct tcp_tuple {
-    uint32_t id, lip, rip;
+    uint32_t id;
+    synack_addr l, r;
     uint16_t lport, rport;
 } tcp_tuple;
 /* Count a dropped segment under its reason and trace it (t may be NULL). */
 void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why);
 void tcp_drop_tuple(tcp_ctx *c, const tcp_tuple *who, int state, synack_drop why);
 void tcp_trace_state(tcp_ctx *c, const tcp_tuple *who, int from, int to, synack_cause why);
+/* A segment in or out; `t` may be NULL, `who` names the 4-tuple (NULL: t's). */
 void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
-                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+                   const tcp_tuple *who);
+/* The tuple of a segment that arrived from src to dst. */
+static inline tcp_tuple tcp_tuple_in(const synack_addr *src, const synack_addr *dst,
+                                     const wire_tcp *seg)
+{
+    return (tcp_tuple){0, *dst, *src, seg->dport, seg->sport};
+}
+static inline tcp_tuple tcp_tuple_of(const tcb *t)
+{
+    return (tcp_tuple){t->id, t->laddr, t->raddr, t->lport, t->rport};
+}
 
 /* ------------------------------------------------------------ isn.c / ports.c */
 /* Is the port taken by a listener, a connection or (without SO_REUSEADDR)
@@ -356,7 +402,7 @@ uint32_t tcp_isn(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_
 uint32_t tcp_ts_offset(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
                        uint16_t rport);
 /* *reuse: the port's 4-tuple is a TIME-WAIT entry tcp_tw_reuse lets us take. */
-int tcp_pick_port(tcp_ctx *c, uint32_t rip, uint16_t rport, uint16_t *out, bool *reuse);
+int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse);
 
 /* ------------------------------------------------------------ rtt.c */
 void rtt_init(tcb *t);
@@ -376,9 +422,9 @@ void tcp_send_challenge_ack(tcb *t);
 void tcp_send_rst_for(tcb *t);
 /* A segment with no connection record behind it (a reset to a stranger, a
  * TIME-WAIT entry's ACK): header and options only. */
-void tcp_send_bare(tcp_ctx *c, uint32_t lip, uint32_t rip, const wire_tcp *h);
-void tcp_send_reset(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
-                    uint32_t seq, uint32_t ack, uint8_t flags);
+void tcp_send_bare(tcp_ctx *c, const synack_addr *lip, const synack_addr *rip, const wire_tcp *h);
+void tcp_send_reset(tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                    uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags);
 uint32_t tcp_rcv_window(const tcb *t);
 
 /* ------------------------------------------------------------ sack.c */
@@ -397,7 +443,10 @@ uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room);
 void tcp_ack_process(tcb *t, const wire_tcp *seg);
 
 /* ------------------------------------------------------------ input.c (RFC 9293 §3.10.7) */
-void tcp_input(tcp_ctx *c, uint32_t src, uint32_t dst, const uint8_t *seg, size_t len);
+/* A TCP segment from `src` to `dst` (the same family; the IP layer checked
+ * that dst is ours). */
+void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const uint8_t *seg,
+               size_t len);
 
 /* ------------------------------------------------------------ handshake.c */
 /* Take the peer's SYN options: MSS, window scale, SACK, timestamps. */
@@ -415,15 +464,15 @@ uint8_t tcp_rcv_wscale(const tcp_ctx *c);
 
 /* ------------------------------------------------------------ syncookie.c */
 /* Answer a SYN with a SYN cookie's SYN,ACK, keeping nothing. */
-void syncookie_send(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg);
+void syncookie_send(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg);
 typedef enum cookie_verdict {
     COOKIE_NOT = 0, /* no valid cookie: the caller answers with a RST      */
     COOKIE_OPENED,  /* *child is ESTABLISHED and in the accept queue       */
     COOKIE_DROPPED, /* valid, but no room or memory now: dropped, counted  */
 } cookie_verdict;
 /* An ACK to a listener: does it complete a SYN cookie's handshake? */
-cookie_verdict syncookie_ack(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
-                             tcb **child);
+cookie_verdict syncookie_ack(tcb *l, const synack_addr *src, const synack_addr *dst,
+                             const wire_tcp *seg, tcb **child);
 /* The cookie arithmetic (RFC 4987 §3.6, Linux's layout). */
 uint32_t syncookie_isn(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint16_t peer_mss);
 bool syncookie_check(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint32_t cookie,
@@ -436,12 +485,15 @@ bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
 /* ------------------------------------------------------------ listen.c */
 void listen_add(tcb *l);
 void listen_remove(tcb *l);
-tcb *listen_find(tcp_ctx *c, uint16_t port);
+/* The listener for a segment to local port `port` in `family`: one bound
+ * to that family, or to both. */
+tcb *listen_find(tcp_ctx *c, int family, uint16_t port);
 /* A segment for a listener (RFC 9293 §3.10.7.2). `tw_isn`: non-zero when
  * the SYN reopens a TIME-WAIT 4-tuple (RFC 6191): our ISN, above the old
  * incarnation's SND.NXT. Returns the connection a SYN cookie's ACK just
  * opened, which the caller hands the same segment (its data, its FIN). */
-tcb *listen_input(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg, uint32_t tw_isn);
+tcb *listen_input(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg,
+                  uint32_t tw_isn);
 /* May a child's handshake complete (room in the accept queue)? Counts and
  * traces the drop when not. */
 bool listen_child_may_complete(tcb *t);
@@ -451,8 +503,8 @@ void listen_child_completed(tcb *t);
 /* A child record for a segment to listener `l`: 4-tuple, the options the
  * listener passes on and those `syn` negotiates, our ISS; not yet filed.
  * NULL without memory. */
-tcb *listen_child_new(tcb *l, uint32_t src, uint32_t dst, const wire_tcp *seg,
-                      const wire_tcp *syn, uint32_t iss);
+tcb *listen_child_new(tcb *l, const synack_addr *src, const synack_addr *dst,
+                      const wire_tcp *seg, const wire_tcp *syn, uint32_t iss);
 /* File it: in the connection table and the listener's SYN queue. */
 void listen_child_file(tcb *l, tcb *t);
 /* Completed handshake: into the accept queue, EV_ACCEPT for the listener. */
@@ -477,13 +529,16 @@ void tcp_arm_rto(tcb *t);
  * `gateway`): connections opening towards it fail with EHOSTUNREACH. */
 void tcp_hop_unreachable(tcp_ctx *c, uint32_t hop, uint32_t local_net, uint32_t mask,
                          bool gateway);
+/* The same for IPv6 (Neighbour Discovery gave up on `hop`); `gateway`: it
+ * is the default router, so every off-link peer is unreachable. */
+void tcp_hop_unreachable6(tcp_ctx *c, const uint8_t hop[16], uint8_t prefix_len, bool gateway);
 /* An orphaned FIN-WAIT-2 lives tcp_fin_timeout longer (Linux). */
 void tcp_arm_fin_timeout(tcb *t);
 /* Restart the keepalive idle period (a segment arrived, or keepalive on). */
 void tcp_keepalive_reset(tcb *t);
 
 /* ------------------------------------------------------------ user.c (RFC 9293 §3.10.1–6) */
-int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport);
+int tcp_open_active(tcb *t, const synack_addr *rip, uint16_t rport);
 int tcp_open_passive(tcb *t, int backlog);
 ssize_t tcp_user_send(tcb *t, const void *buf, size_t len);
 ssize_t tcp_user_recv(tcb *t, void *buf, size_t len);

@@ -9,7 +9,6 @@
 static void fill_record(tcp_ctx *c, tcp_tw *r, const tcb *t)
 {
     r->id = t->id;
-    r->rip = t->raddr.v4;
     r->lport = t->lport;
     r->rport = t->rport;
     r->snd_nxt = t->snd.max;
@@ -20,7 +19,7 @@ static void fill_record(tcp_ctx *c, tcp_tw *r, const tcb *t)
     uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
     adv >>= t->opts.rcv_wscale;
     r->wnd = (uint16_t)(adv > 65535 ? 65535 : adv);
-    r->flags = t->opts.ts_ok ? TW_F_TS : 0;
+    r->flags = (uint8_t)((r->flags & TW_F_V6) | (t->opts.ts_ok ? TW_F_TS : 0)); /* peer set */
 }
 
 /* Give up the full connection: timers, table slot, buffers (the receive
@@ -64,6 +63,10 @@ void tcp_tw_enter(tcb *t, synack_cause cause)
         return;
     }
     uint32_t i = tw_alloc(c);
+    if (i && tw_set_peer(c, i, &t->raddr) != 0) {
+        tw_unalloc(c, i);
+        i = 0;
+    }
     if (!i) {
         c->ctr->tcp_no_memory++;
         skip_time_wait(t, SYNACK_CAUSE_TW_NO_MEMORY);
@@ -88,7 +91,7 @@ void tcp_tw_drop_handle(tcb *t, bool kill)
     tcp_buf_release(t, TCP_BUF_RECV);
     if (!t->is.tw_handle)
         return;
-    uint32_t i = tw_find(c, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
+    uint32_t i = tw_find(c, &t->laddr, t->lport, &t->raddr, t->rport);
     if (i && rec(tw, i)->id == t->id && kill) {
         tw_kill(c, i, SYNACK_CAUSE_ABORT); /* turns the handle CLOSED with it */
         return;

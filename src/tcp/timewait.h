@@ -2,7 +2,9 @@
  * timewait.h — the compact TIME-WAIT table (Linux's tcp_minisocks territory).
  *
  * When a connection enters TIME-WAIT its full record (tcb, buffers, timers)
- * is given up and a small tcp_tw record (< 64 bytes) carries on: the 4-tuple,
+ * is given up and a small tcp_tw record (< 64 bytes) carries on: the 4-tuple
+ * (an IPv6 peer's address in a side array, 16 more bytes, filled only in
+ * slabs that hold IPv6 records),
  * SND.NXT, RCV.NXT, the window we announced, TS.Recent with its age, the
  * timestamp offset and the expiry. Records live in fixed slabs, addressed by
  * index (32-bit links keep the record small), in their own hash table,
@@ -31,6 +33,7 @@ enum {
     TW_F_TS = 1u << 0,     /* timestamps were in use: PAWS applies          */
     TW_F_SHORT = 1u << 1,  /* on the short (recycle) list                   */
     TW_F_HANDLE = 1u << 2, /* an application still holds the tcb            */
+    TW_F_V6 = 1u << 3,     /* an IPv6 connection: the peer is in tw->addr6   */
 };
 
 /* One TIME-WAIT entry. Links are record index + 1 (0 = none). Times are
@@ -39,7 +42,8 @@ enum {
 typedef struct tcp_tw {
     uint32_t hnext, lnext, lprev; /* hash chain; expiry list            */
     uint32_t id;                  /* the connection's trace id          */
-    uint32_t rip;                 /* the local address is the stack's own */
+    uint32_t rip;                 /* IPv4 peer (the local address is the
+                                     stack's own in the entry's family)  */
     uint16_t lport, rport;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_offset;
@@ -74,15 +78,16 @@ void tcp_tw_enter(tcb *t, synack_cause cause);
 
 /* TIME-WAIT input for a segment no connection claimed. `listener` says
  * whether a listener would take a new incarnation's SYN. */
-tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *seg,
-                       bool listener, uint32_t *isn);
+tw_result tcp_tw_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst,
+                       const wire_tcp *seg, bool listener, uint32_t *isn);
 
 /* Expire entries whose time has come; the earliest expiry (ns) or UINT64_MAX. */
 void tcp_tw_timers(tcp_ctx *c);
 uint64_t tcp_tw_next_deadline(const tcp_ctx *c);
 
 /* Port selection and connect: may a new connection use this 4-tuple? */
-tw_verdict tcp_tw_check(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+tw_verdict tcp_tw_check(tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                        uint16_t rport);
 /* Take over a reusable entry for `t` (4-tuple already set): ISS above the
  * old SND.NXT, TS.Recent inherited, the entry deleted, TcpExtTWRecycled. */
 void tcp_tw_reuse(tcb *t);
@@ -96,7 +101,7 @@ void tcp_tw_drop_handle(tcb *t, bool kill);
 
 /* tcp_tw_recycle: may a passive open go ahead for this SYN? (pre-4.12
  * Linux: not when the peer's cached timestamp is newer, within 60 s.) */
-bool tcp_tw_recycle_syn_ok(tcp_ctx *c, uint32_t rip, const wire_tcp *seg);
+bool tcp_tw_recycle_syn_ok(tcp_ctx *c, const synack_addr *rip, const wire_tcp *seg);
 
 /* Entries in the table now (for tests and the lab). */
 uint32_t tcp_tw_count(const tcp_ctx *c);

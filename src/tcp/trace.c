@@ -28,13 +28,21 @@ const char *synack_drop_name(int drop)
 }
 
 /* An event naming connection `who`, in state `from` (going to `to`). */
-static synack_trace_event event_for(const tcp_ctx *c, int kind, const tcp_tuple *who, int from,
+static synack_trace_event event_for(const tcp_ctx *c, int kind, const tcp_tuple *named, int from,
                                     int to)
 {
+    tcp_tuple dual; /* a listener taking both families shows its IPv4 address */
+    const tcp_tuple *who = named;
+    if (named->l.family == 0 && named->lport) {
+        dual = *named;
+        dual.l = tcp_local_addr(c, SYNACK_AF_INET);
+        who = &dual;
+    }
     return (synack_trace_event){
         .kind = (synack_trace_kind)kind, .time_ns = c->now, .conn_id = who->id,
-        .local_ip = who->lip, .local_port = who->lport,
-        .remote_ip = who->rip, .remote_port = who->rport,
+        .local_ip = who->l.family == SYNACK_AF_INET ? who->l.v4 : 0, .local_port = who->lport,
+        .remote_ip = who->r.family == SYNACK_AF_INET ? who->r.v4 : 0, .remote_port = who->rport,
+        .local_addr = who->l, .remote_addr = who->r,
         .old_state = from, .new_state = to,
     };
 }
@@ -60,7 +68,7 @@ void tcp_drop(tcp_ctx *c, const tcb *t, synack_drop why)
 {
     tcp_tuple who = {0};
     if (t)
-        who = (tcp_tuple){t->id, t->laddr.v4, t->raddr.v4, t->lport, t->rport};
+        who = tcp_tuple_of(t);
     tcp_drop_tuple(c, &who, t ? t->state : SYNACK_CLOSED, why);
 }
 
@@ -71,11 +79,12 @@ void tcp_trace_state(tcp_ctx *c, const tcp_tuple *who, int from, int to, synack_
 }
 
 void tcp_trace_seg(tcp_ctx *c, const tcb *t, int kind, const wire_tcp *seg, bool rexmit,
-                   uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+                   const tcp_tuple *who)
 {
-    tcp_tuple who = {t ? t->id : 0, lip, rip, lport, rport};
+    tcp_tuple named = who ? *who : tcp_tuple_of(t);
+    named.id = t ? t->id : 0;
     int state = t ? t->state : SYNACK_CLOSED;
-    synack_trace_event ev = event_for(c, kind, &who, state, state);
+    synack_trace_event ev = event_for(c, kind, &named, state, state);
     ev.retransmit = rexmit;
     synack_seg_info *s = &ev.seg;
     s->seq = seg->seq;

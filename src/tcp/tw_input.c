@@ -8,8 +8,9 @@
 
 /* The entry's ACK: SND.NXT, RCV.NXT, the window we last announced, and
  * timestamps when they were in use. */
-static void tw_send_ack(tcp_ctx *c, const tcp_tw *r)
+static void tw_send_ack(tcp_ctx *c, uint32_t i)
 {
+    const tcp_tw *r = rec(c->tw, i);
     wire_tcp h = {.sport = r->lport, .dport = r->rport, .seq = r->snd_nxt, .ack = r->rcv_nxt,
                   .flags = SYNACK_ACK, .wnd = r->wnd};
     wire_tcp_opts_clear(&h.opt);
@@ -18,7 +19,8 @@ static void tw_send_ack(tcp_ctx *c, const tcp_tw *r)
         h.opt.ts_val = now_ms(c) + r->ts_offset;
         h.opt.ts_ecr = r->ts_recent;
     }
-    tcp_send_bare(c, c->local_ip, r->rip, &h);
+    synack_addr peer = tw_peer_addr(c, i), local = tcp_local_addr(c, peer.family);
+    tcp_send_bare(c, &local, &peer, &h);
 }
 
 /* RFC 7323 §5 as Linux applies it to TIME-WAIT (tcp_paws_reject). */
@@ -36,16 +38,18 @@ static bool paws_reject(const tcp_ctx *c, const tcp_tw *r, const wire_tcp *seg)
     return true;
 }
 
-tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *seg,
-                       bool listener, uint32_t *isn)
+tw_result tcp_tw_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst,
+                       const wire_tcp *seg, bool listener, uint32_t *isn)
 {
     tcp_tw_table *tw = c->tw;
     uint32_t i = tw_find(c, dst, seg->dport, src, seg->sport);
     if (!i)
         return TW_NONE;
     tcp_tw *r = rec(tw, i);
-    if (c->trace)
-        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_IN, seg, false, dst, seg->dport, src, seg->sport);
+    if (c->trace) {
+        tcp_tuple who = tcp_tuple_in(src, dst, seg);
+        tcp_trace_seg(c, NULL, SYNACK_TRACE_SEG_IN, seg, false, &who);
+    }
     bool rst = seg->flags & SYNACK_RST, syn = seg->flags & SYNACK_SYN;
     bool ack = seg->flags & SYNACK_ACK, fin = seg->flags & SYNACK_FIN;
     uint32_t seglen = (uint32_t)seg->payload_len + syn + fin;
@@ -58,7 +62,7 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
                 c->ctr->tcp_tw_kill_rst++;
                 tw_kill(c, i, SYNACK_CAUSE_TW_RST);
             } else {
-                tw_drop(c, r, SYNACK_DROP_TW_RST_IGNORED);
+                tw_drop(c, i, SYNACK_DROP_TW_RST_IGNORED);
             }
             return TW_DONE;
         }
@@ -85,10 +89,10 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
 
     if (paws) {
         c->ctr->tcp_tw_paws_rejected++;
-        tw_drop(c, r, SYNACK_DROP_TW_PAWS);
+        tw_drop(c, i, SYNACK_DROP_TW_PAWS);
     }
     if (rst) {
-        tw_drop(c, r, SYNACK_DROP_TW_RST_OUT_OF_WINDOW);
+        tw_drop(c, i, SYNACK_DROP_TW_RST_OUT_OF_WINDOW);
         return TW_DONE;
     }
     /* The only thing expected here is the peer's FIN again: our last ACK
@@ -104,11 +108,11 @@ tw_result tcp_tw_input(tcp_ctx *c, uint32_t src, uint32_t dst, const wire_tcp *s
         uint32_t now = now_ms(c);
         if (r->last_oow_ms && now - r->last_oow_ms < c->sys->tcp_invalid_ratelimit) {
             c->ctr->tcp_tw_ack_skipped++;
-            tw_drop(c, r, SYNACK_DROP_TW_ACK_RATELIMITED);
+            tw_drop(c, i, SYNACK_DROP_TW_ACK_RATELIMITED);
             return TW_DONE;
         }
         r->last_oow_ms = now ? now : 1;
     }
-    tw_send_ack(c, r);
+    tw_send_ack(c, i);
     return TW_DONE;
 }

@@ -9,7 +9,7 @@
 #define TW_PEERS 1024              /* direct-mapped per-peer timestamp cache */
 
 typedef struct tw_peer {
-    uint32_t ip;
+    synack_addr ip;
     uint32_t ts;                   /* newest TS.Recent seen from it         */
     uint32_t stamp_ms;             /* when                                  */
     uint32_t used;
@@ -17,7 +17,7 @@ typedef struct tw_peer {
 
 /* ------------------------------------------------------------ tcp_tw_recycle's cache */
 
-static tw_peer *peer_slot(tcp_ctx *c, uint32_t ip, bool create)
+static tw_peer *peer_slot(tcp_ctx *c, const synack_addr *ip, bool create)
 {
     tcp_tw_table *tw = c->tw;
     if (!tw->peers) {
@@ -27,19 +27,21 @@ static tw_peer *peer_slot(tcp_ctx *c, uint32_t ip, bool create)
         if (!tw->peers)
             return NULL;
     }
-    uint32_t h = (uint32_t)siphash24(&c->hash_key, &ip, sizeof(ip)) & (TW_PEERS - 1);
+    uint32_t w[TCP_TUPLE_WORDS];
+    size_t n = tcp_tuple_words(ip, 0, ip, 0, w);
+    uint32_t h = (uint32_t)siphash24(&c->hash_key, w, n * sizeof(w[0])) & (TW_PEERS - 1);
     tw_peer *p = &tw->peers[h];
-    if (p->used && p->ip == ip)
+    if (p->used && tcp_addr_eq(&p->ip, ip))
         return p;
     if (!create)
         return NULL;
     memset(p, 0, sizeof(*p)); /* a collision evicts the older peer */
-    p->ip = ip;
+    p->ip = *ip;
     return p;
 }
 
 /* Linux's tcp_remember_stamp: keep the newest timestamp of the peer. */
-static void remember_stamp(tcp_ctx *c, uint32_t ip, uint32_t ts, uint32_t stamp)
+static void remember_stamp(tcp_ctx *c, const synack_addr *ip, uint32_t ts, uint32_t stamp)
 {
     tw_peer *p = peer_slot(c, ip, true);
     if (!p)
@@ -52,7 +54,7 @@ static void remember_stamp(tcp_ctx *c, uint32_t ip, uint32_t ts, uint32_t stamp)
     }
 }
 
-bool tcp_tw_recycle_syn_ok(tcp_ctx *c, uint32_t rip, const wire_tcp *seg)
+bool tcp_tw_recycle_syn_ok(tcp_ctx *c, const synack_addr *rip, const wire_tcp *seg)
 {
     if (!c->sys->tcp_tw_recycle || !seg->opt.has_ts || !c->sys->tcp_timestamps)
         return true;
@@ -73,7 +75,7 @@ bool tw_recycle_shorten(tcb *t, const tcp_tw *r, uint32_t *len_ms)
         return false;
     /* Remember the peer's timestamp and wait only 3.5 x RTO, trusting
      * PAWS on the next SYN to do the rest. */
-    remember_stamp(c, t->raddr.v4, t->opts.ts_recent, r->ts_stamp_ms);
+    remember_stamp(c, &t->raddr, t->opts.ts_recent, r->ts_stamp_ms);
     uint64_t short_ms = rtt_rto_ns(t) / NS_PER_MS * 7 / 2;
     if (short_ms >= *len_ms)
         return false;

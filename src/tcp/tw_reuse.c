@@ -5,12 +5,21 @@
 
 /* ------------------------------------------------------------ connect and bind */
 
-static bool is_own_address(const tcp_ctx *c, uint32_t ip)
+/* tcp_tw_reuse=2: loopback only. Our own address counts, as Linux's
+ * connections to it go over lo. */
+static bool is_own_address(const tcp_ctx *c, const synack_addr *ip)
 {
-    return ip == c->local_ip || (ip >> 24) == 127;
+    static const uint8_t loopback6[16] = {[15] = 1};
+    synack_addr ours = tcp_local_addr(c, ip->family);
+    if (tcp_addr_eq(ip, &ours))
+        return true;
+    if (ip->family == SYNACK_AF_INET6)
+        return memcmp(ip->v6, loopback6, 16) == 0;
+    return (ip->v4 >> 24) == 127;
 }
 
-tw_verdict tcp_tw_check(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+tw_verdict tcp_tw_check(tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                        uint16_t rport)
 {
     uint32_t i = tw_find(c, lip, lport, rip, rport);
     if (!i)
@@ -30,7 +39,7 @@ tw_verdict tcp_tw_check(tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, 
 void tcp_tw_reuse(tcb *t)
 {
     tcp_ctx *c = t->ctx;
-    uint32_t i = tw_find(c, t->laddr.v4, t->lport, t->raddr.v4, t->rport);
+    uint32_t i = tw_find(c, &t->laddr, t->lport, &t->raddr, t->rport);
     if (!i)
         return;
     tcp_tw *r = rec(c->tw, i);

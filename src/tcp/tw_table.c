@@ -24,9 +24,12 @@ void tcp_tw_free(tcp_ctx *c)
 {
     if (!c->tw)
         return;
-    for (uint32_t k = 0; k < c->tw->cap / TW_SLAB; k++)
+    for (uint32_t k = 0; k < c->tw->cap / TW_SLAB; k++) {
         mem_free(c->alloc, c->tw->slabs[k]);
+        mem_free(c->alloc, c->tw->addr6[k]);
+    }
     mem_free(c->alloc, c->tw->slabs);
+    mem_free(c->alloc, c->tw->addr6);
     mem_free(c->alloc, c->tw->buckets);
     tw_recycle_free(c);
     mem_free(c->alloc, c->tw);
@@ -35,11 +38,52 @@ void tcp_tw_free(tcp_ctx *c)
 
 uint32_t tcp_tw_count(const tcp_ctx *c) { return c->tw ? c->tw->count : 0; }
 
+/* ------------------------------------------------------------ peer addresses */
+
+int tw_set_peer(tcp_ctx *c, uint32_t i, const synack_addr *peer)
+{
+    tcp_tw_table *tw = c->tw;
+    tcp_tw *r = rec(tw, i);
+    if (peer->family != SYNACK_AF_INET6) {
+        r->rip = peer->v4;
+        r->flags &= (uint8_t)~TW_F_V6;
+        return 0;
+    }
+    uint32_t k = (i - 1) / TW_SLAB;
+    if (!tw->addr6[k]) {
+        tw->addr6[k] = mem_calloc(c->alloc, TW_SLAB, sizeof(*tw->addr6[k]));
+        if (!tw->addr6[k])
+            return -1;
+    }
+    memcpy(tw->addr6[k][(i - 1) % TW_SLAB], peer->v6, 16);
+    r->rip = 0;
+    r->flags |= TW_F_V6;
+    return 0;
+}
+
+synack_addr tw_peer_addr(const tcp_ctx *c, uint32_t i)
+{
+    const tcp_tw_table *tw = c->tw;
+    const tcp_tw *r = rec(tw, i);
+    if (!(r->flags & TW_F_V6))
+        return tcp_addr4(r->rip);
+    synack_addr a = {.family = SYNACK_AF_INET6};
+    memcpy(a.v6, tw->addr6[(i - 1) / TW_SLAB][(i - 1) % TW_SLAB], 16);
+    return a;
+}
+
+static int family_of(const tcp_tw *r)
+{
+    return (r->flags & TW_F_V6) ? SYNACK_AF_INET6 : SYNACK_AF_INET;
+}
+
 /* ------------------------------------------------------------ hash table */
 
-static uint32_t bucket_of(const tcp_ctx *c, const tcp_tw *r)
+static uint32_t bucket_of(const tcp_ctx *c, uint32_t i)
 {
-    return tcp_tuple_hash4(c, c->local_ip, r->lport, r->rip, r->rport) & (c->tw->nbuckets - 1);
+    const tcp_tw *r = rec(c->tw, i);
+    synack_addr local = tcp_local_addr(c, family_of(r)), peer = tw_peer_addr(c, i);
+    return tcp_tuple_hash(c, &local, r->lport, &peer, r->rport) & (c->tw->nbuckets - 1);
 }
 
 static void grow_buckets(tcp_ctx *c)
@@ -57,7 +101,7 @@ static void grow_buckets(tcp_ctx *c)
         for (uint32_t j = old[i], next; j; j = next) {
             tcp_tw *r = rec(tw, j);
             next = r->hnext;
-            uint32_t h = bucket_of(c, r);
+            uint32_t h = bucket_of(c, j);
             r->hnext = b[h];
             b[h] = j;
         }
@@ -65,16 +109,22 @@ static void grow_buckets(tcp_ctx *c)
     mem_free(c->alloc, old);
 }
 
-uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip,
-                        uint16_t rport)
+uint32_t tw_find(const tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                 uint16_t rport)
 {
     const tcp_tw_table *tw = c->tw;
-    if (!tw->count || lip != c->local_ip) /* records hold no address: it is ours */
+    if (!tw->count)
         return 0;
-    uint32_t h = tcp_tuple_hash4(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
+    synack_addr ours = tcp_local_addr(c, lip->family);
+    if (!tcp_addr_eq(lip, &ours)) /* records hold no local address: it is ours */
+        return 0;
+    uint32_t h = tcp_tuple_hash(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
     for (uint32_t i = tw->buckets[h]; i; i = rec(tw, i)->hnext) {
         const tcp_tw *r = rec(tw, i);
-        if (r->lport == lport && r->rport == rport && r->rip == rip)
+        if (r->lport != lport || r->rport != rport || family_of(r) != rip->family)
+            continue;
+        synack_addr peer = tw_peer_addr(c, i);
+        if (tcp_addr_eq(&peer, rip))
             return i;
     }
     return 0;
@@ -135,7 +185,7 @@ void tw_file(tcp_ctx *c, uint32_t i, bool short_list)
 {
     tcp_tw_table *tw = c->tw;
     tcp_tw *r = rec(tw, i);
-    uint32_t h = bucket_of(c, r);
+    uint32_t h = bucket_of(c, i);
     r->hnext = tw->buckets[h];
     tw->buckets[h] = i;
     list_insert(tw, i, short_list);
@@ -152,6 +202,11 @@ uint32_t tw_alloc(tcp_ctx *c)
         if (!slabs)
             return 0;
         tw->slabs = slabs;
+        uint8_t(**addr6)[16] = mem_realloc(c->alloc, tw->addr6, (size_t)(k + 1) * sizeof(*addr6));
+        if (!addr6)
+            return 0;
+        tw->addr6 = addr6;
+        addr6[k] = NULL;
         tcp_tw *slab = mem_calloc(c->alloc, TW_SLAB, sizeof(*slab));
         if (!slab)
             return 0;
@@ -170,16 +225,27 @@ uint32_t tw_alloc(tcp_ctx *c)
     return i;
 }
 
-/* ------------------------------------------------------------ tracing */
-
-static tcp_tuple who_of(const tcp_ctx *c, const tcp_tw *r)
+void tw_unalloc(tcp_ctx *c, uint32_t i)
 {
-    return (tcp_tuple){r->id, c->local_ip, r->rip, r->lport, r->rport};
+    tcp_tw_table *tw = c->tw;
+    tcp_tw *r = rec(tw, i);
+    memset(r, 0, sizeof(*r));
+    r->hnext = tw->free_head;
+    tw->free_head = i;
+    tw->count--;
 }
 
-void tw_drop(tcp_ctx *c, const tcp_tw *r, synack_drop why)
+/* ------------------------------------------------------------ tracing */
+
+static tcp_tuple who_of(const tcp_ctx *c, uint32_t i)
 {
-    tcp_tuple who = who_of(c, r);
+    const tcp_tw *r = rec(c->tw, i);
+    return (tcp_tuple){r->id, tcp_local_addr(c, family_of(r)), tw_peer_addr(c, i), r->lport, r->rport};
+}
+
+void tw_drop(tcp_ctx *c, uint32_t i, synack_drop why)
+{
+    tcp_tuple who = who_of(c, i);
     tcp_drop_tuple(c, &who, SYNACK_TIME_WAIT, why);
 }
 
@@ -207,7 +273,7 @@ void tw_kill(tcp_ctx *c, uint32_t i, synack_cause cause)
 {
     tcp_tw_table *tw = c->tw;
     tcp_tw *r = rec(tw, i);
-    uint32_t h = bucket_of(c, r);
+    uint32_t h = bucket_of(c, i);
     for (uint32_t *pp = &tw->buckets[h]; *pp; pp = &rec(tw, *pp)->hnext) {
         if (*pp == i) {
             *pp = r->hnext;
@@ -220,7 +286,7 @@ void tw_kill(tcp_ctx *c, uint32_t i, synack_cause cause)
         tcb_set_state(t, SYNACK_CLOSED, cause);
         tcb_signal(t, SYNACK_EV_CLOSED | SYNACK_EV_READABLE | SYNACK_EV_WRITABLE);
     } else {
-        tcp_tuple who = who_of(c, r);
+        tcp_tuple who = who_of(c, i);
         tcp_trace_state(c, &who, SYNACK_TIME_WAIT, SYNACK_CLOSED, cause);
     }
     memset(r, 0, sizeof(*r));

@@ -21,6 +21,8 @@
 
 typedef struct tcp_tw_table {
     tcp_tw **slabs;                          /* TW_SLAB records each      */
+    uint8_t (**addr6)[16];                   /* per slab: IPv6 peers of its
+                                                records, NULL until one  */
     uint32_t cap, count, free_head;          /* free list through hnext   */
     uint32_t *buckets;
     uint32_t nbuckets;
@@ -43,10 +45,17 @@ static inline tcp_tw *rec(const tcp_tw_table *tw, uint32_t i)
 /* ------------------------------------------------------------ tw_table.c */
 /* A free record, counted in; 0 when there is no memory. */
 uint32_t tw_alloc(tcp_ctx *c);
+/* Give back a record tw_alloc returned that was never filed. */
+void tw_unalloc(tcp_ctx *c, uint32_t i);
+/* Set and get record i's peer address. Setting an IPv6 one may allocate
+ * its slab's address array: -1 without memory. */
+int tw_set_peer(tcp_ctx *c, uint32_t i, const synack_addr *peer);
+synack_addr tw_peer_addr(const tcp_ctx *c, uint32_t i);
 /* File a filled-in record: hashed, and on the short (recycle) or 2MSL list. */
 void tw_file(tcp_ctx *c, uint32_t i, bool short_list);
 /* The record holding this 4-tuple, or 0. */
-uint32_t tw_find(const tcp_ctx *c, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport);
+uint32_t tw_find(const tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,
+                 uint16_t rport);
 /* Restart the entry's timer at the full 2MSL. */
 void tw_restart(tcp_ctx *c, uint32_t i);
 uint32_t tw_length_ms(const tcp_ctx *c);
@@ -55,7 +64,7 @@ void tw_kill(tcp_ctx *c, uint32_t i, synack_cause cause);
 /* The application's handle of entry i's connection; unlinked if asked. */
 tcb *tw_find_handle(tcp_tw_table *tw, uint32_t id, bool unlink);
 /* Count a drop against the entry and trace it. */
-void tw_drop(tcp_ctx *c, const tcp_tw *r, synack_drop why);
+void tw_drop(tcp_ctx *c, uint32_t i, synack_drop why);
 
 /* ------------------------------------------------------------ tw_recycle.c */
 /* The entry is about to be filed: with tcp_tw_recycle, remember the peer's

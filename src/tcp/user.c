@@ -7,20 +7,38 @@
 
 #include <errno.h>
 
-int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
+/* A peer we can open a connection to: a unicast address of a family we
+ * have, and a socket bound to no other family. */
+static int check_peer(const tcb *t, const synack_addr *rip)
+{
+    static const uint8_t zero[16];
+    const tcp_ctx *c = t->ctx;
+    if (rip->family == SYNACK_AF_INET)
+        return rip->v4 == 0 ? -EINVAL : t->laddr.family == SYNACK_AF_INET6 ? -EAFNOSUPPORT : 0;
+    if (rip->family != SYNACK_AF_INET6 || t->laddr.family == SYNACK_AF_INET)
+        return -EAFNOSUPPORT;
+    if (memcmp(rip->v6, zero, 16) == 0 || rip->v6[0] == 0xff)
+        return -EINVAL; /* unspecified or multicast: no TCP peer */
+    return tcp_has_ipv6(c) ? 0 : -ENETUNREACH;
+}
+
+int tcp_open_active(tcb *t, const synack_addr *rip, uint16_t rport)
 {
     tcp_ctx *c = t->ctx;
     if (t->state != SYNACK_CLOSED)
         return t->state == SYNACK_LISTEN ? -EINVAL : -EISCONN;
     if (t->is.hashed || t->raddr.family)
         return -EISCONN;
-    if (rport == 0 || rip == 0)
+    if (rport == 0)
         return -EINVAL;
+    int bad = check_peer(t, rip);
+    if (bad)
+        return bad;
     if (c->sys->tcp_max_connections && c->nconns >= c->sys->tcp_max_connections) {
         c->ctr->tcp_conn_limit_drops++;
         return -ENOBUFS;
     }
-    synack_addr local = tcp_addr4(c->local_ip), remote = tcp_addr4(rip);
+    synack_addr local = tcp_local_addr(c, rip->family), remote = *rip;
     uint16_t lport = t->lport;
     bool tw_reuse = false; /* take over a TIME-WAIT entry (tcp_tw_reuse) */
     if (lport == 0) {
@@ -30,7 +48,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     } else if (tcb_lookup(c, &local, lport, &remote, rport)) {
         return -EADDRINUSE;
     } else {
-        tw_verdict v = tcp_tw_check(c, c->local_ip, lport, rip, rport);
+        tw_verdict v = tcp_tw_check(c, &local, lport, rip, rport);
         if (v == TW_BUSY)
             return -EADDRINUSE;
         tw_reuse = v == TW_REUSABLE;
@@ -39,6 +57,7 @@ int tcp_open_active(tcb *t, uint32_t rip, uint16_t rport)
     t->lport = lport;
     t->raddr = remote;
     t->rport = rport;
+    tcb_fit_mss_to_family(t);
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
     t->snd.iss = tcp_isn(c, &t->laddr, t->lport, &t->raddr, t->rport);
     t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
@@ -65,7 +84,8 @@ int tcp_open_passive(tcb *t, int backlog)
     if ((uint32_t)backlog > c->sys->somaxconn)
         backlog = (int)c->sys->somaxconn;
     t->listen.backlog = backlog;
-    t->laddr = tcp_addr4(c->local_ip);
+    if (t->laddr.family) /* bound to one family (synack_bind_addr): our address in it */
+        t->laddr = tcp_local_addr(c, t->laddr.family);
     listen_add(t);
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
     return 0;

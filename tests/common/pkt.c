@@ -77,6 +77,10 @@ static void apply_knobs(synack_config *cfg, const char *knobs)
             _fail(__FILE__, __LINE__);
         }
         *eq = 0;
+        if (strcmp(tok, "link_mtu") == 0) { /* the harness's own: cfg.mtu */
+            cfg->mtu = (uint32_t)strtoul(eq + 1, NULL, 10);
+            continue;
+        }
         int r = synack_config_set(cfg, tok, eq + 1);
         if (r != 0) {
             print_error("pkt_new: synack_config_set(%s, %s) = %d\n", tok, eq + 1, r);
@@ -86,6 +90,12 @@ static void apply_knobs(synack_config *cfg, const char *knobs)
 }
 
 pkt_h *pkt_new(const char *knobs)
+{
+    const char *fam = getenv("SYNACK_PKT_FAMILY");
+    return pkt_new_family(knobs, fam && strcmp(fam, "6") == 0 ? SYNACK_AF_INET6 : SYNACK_AF_INET);
+}
+
+pkt_h *pkt_new_family(const char *knobs, int family)
 {
     pkt_h *h = calloc(1, sizeof(*h));
     assert_non_null(h);
@@ -98,6 +108,17 @@ pkt_h *pkt_new(const char *knobs)
     cfg->link = SYNACK_LINK_IP;
     cfg->ip = PKT_US;
     cfg->prefix_len = 24;
+    h->family = family;
+    if (pkt_ipv6(h)) {
+        assert_int_equal(synack_addr_parse(PKT_US6, &h->us), 0);
+        assert_int_equal(synack_addr_parse(PKT_PEER6, &h->peer), 0);
+        memcpy(cfg->ip6, h->us.v6, 16);
+        cfg->prefix6_len = 64;
+        cfg->mtu = 1520; /* the IPv4 tests' MSS: 1520 - 40 - 20 = 1460 */
+    } else {
+        h->us = synack_addr_v4(PKT_US);
+        h->peer = synack_addr_v4(PKT_PEER);
+    }
     cfg->output = on_output;
     cfg->output_ctx = h;
     cfg->random = on_random;
@@ -149,24 +170,73 @@ wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr)
 
 /* ------------------------------------------------------------ the peer speaks */
 
+void pkt_send_ip(pkt_h *h, const synack_addr *src, uint8_t proto, const uint8_t *payload,
+                 size_t len)
+{
+    static uint8_t pkt[WIRE_IPV6_HDR_LEN + 60 + 65536];
+    const synack_addr *from = src ? src : &h->peer;
+    assert_int_equal(from->family, h->family);
+    assert_true(len <= sizeof(pkt) - WIRE_IPV6_HDR_LEN);
+    size_t hdr;
+    if (pkt_ipv6(h)) {
+        wire_ipv6 ip = {.next_header = proto, .hop_limit = 64, .payload_len = len};
+        memcpy(ip.src, from->v6, 16);
+        memcpy(ip.dst, h->us.v6, 16);
+        hdr = wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &ip);
+        assert_int_equal(hdr, WIRE_IPV6_HDR_LEN);
+    } else {
+        hdr = wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, from->v4, PKT_US, proto, 64, 1, len);
+        assert_int_equal(hdr, WIRE_IPV4_HDR_LEN);
+    }
+    memmove(pkt + hdr, payload, len);
+    synack_input(h->s, pkt, hdr + len, h->now);
+}
+
 void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
               const void *payload, size_t len, const wire_tcp_opts *opts)
 {
-    static uint8_t pkt[WIRE_IPV4_HDR_LEN + 60 + 65536];
+    static uint8_t seg[60 + 65536];
     wire_tcp t = {.sport = h->peer_port, .dport = h->port, .seq = seq, .ack = ack,
                   .flags = flags, .wnd = wnd};
     t.opt = opts ? *opts : pkt_opts();
-    uint8_t *seg = pkt + WIRE_IPV4_HDR_LEN;
-    size_t hl = wire_tcp_emit_header(seg, sizeof(pkt) - WIRE_IPV4_HDR_LEN, &t);
+    size_t hl = wire_tcp_emit_header(seg, sizeof(seg), &t);
     assert_true(hl >= WIRE_TCP_HDR_LEN);
-    assert_true(len <= sizeof(pkt) - WIRE_IPV4_HDR_LEN - hl);
+    assert_true(len <= sizeof(seg) - hl);
     if (len)
         memcpy(seg + hl, payload, len);
-    wire_tcp_set_checksum(seg, hl + len, PKT_PEER, PKT_US);
-    size_t n = wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, PKT_US, WIRE_IPPROTO_TCP, 64, 1,
-                              hl + len);
-    assert_int_equal(n, WIRE_IPV4_HDR_LEN);
-    synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + hl + len, h->now);
+    if (pkt_ipv6(h))
+        wire_tcp_set_checksum6(seg, hl + len, h->peer.v6, h->us.v6);
+    else
+        wire_tcp_set_checksum(seg, hl + len, PKT_PEER, PKT_US);
+    pkt_send_ip(h, NULL, WIRE_IPPROTO_TCP, seg, hl + len);
+}
+
+int pkt_connect(pkt_h *h, synack_sock *k, uint16_t port)
+{
+    return synack_connect_addr(k, &h->peer, port);
+}
+
+bool pkt_parse(const pkt_h *h, const uint8_t *frame, size_t len, wire_tcp *out)
+{
+    if (pkt_ipv6(h)) {
+        wire_ipv6 ip;
+        return wire_ipv6_parse(frame, len, &ip) == WIRE_OK &&
+               ip.next_header == WIRE_IPPROTO_TCP && memcmp(ip.src, h->us.v6, 16) == 0 &&
+               memcmp(ip.dst, h->peer.v6, 16) == 0 &&
+               wire_tcp_parse6(ip.payload, ip.payload_len, ip.src, ip.dst, out) == WIRE_OK;
+    }
+    wire_ipv4 ip;
+    return wire_ipv4_parse(frame, len, &ip) == WIRE_OK && ip.proto == WIRE_IPPROTO_TCP &&
+           ip.src == PKT_US && ip.dst == PKT_PEER &&
+           wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, out) == WIRE_OK;
+}
+
+uint16_t pkt_peek_sport(pkt_h *h)
+{
+    wire_tcp t;
+    assert_true(pkt_pending(h) > 0);
+    assert_true(pkt_parse(h, h->q[h->qhead].data, h->q[h->qhead].len, &t));
+    return t.sport;
 }
 
 /* ------------------------------------------------------------ the stack answers */
@@ -241,18 +311,11 @@ wire_tcp pkt_expect_at(pkt_h *h, uint8_t flags, int64_t seq, int64_t ack, const 
     h->qhead = (h->qhead + 1) % PKT_QMAX;
     h->qlen--;
 
-    wire_ipv4 ip;
     wire_tcp t;
-    if (wire_ipv4_parse(h->last, len, &ip) != WIRE_OK || ip.proto != WIRE_IPPROTO_TCP ||
-        ip.src != PKT_US || ip.dst != PKT_PEER) {
-        print_error("%s:%d: expected %s, got a frame that is not IPv4/TCP 10.0.0.2 -> 10.0.0.1\n",
-                    file, line, want);
-        _fail(file, line);
-    }
-    wire_err e = wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t);
-    if (e != WIRE_OK) {
-        print_error("%s:%d: expected %s, got a TCP segment that does not parse (err %d)\n", file,
-                    line, want, (int)e);
+    if (!pkt_parse(h, h->last, len, &t)) {
+        print_error("%s:%d: expected %s, got a frame that is not a valid TCP segment from us to "
+                    "the peer (%s)\n",
+                    file, line, want, pkt_ipv6(h) ? "IPv6" : "IPv4");
         _fail(file, line);
     }
     describe(&t, got, sizeof(got));
@@ -275,10 +338,8 @@ void pkt_expect_none_at(pkt_h *h, const char *file, int line)
     if (h->qlen == 0)
         return;
     char got[160] = "a frame that is not TCP";
-    wire_ipv4 ip;
     wire_tcp t;
-    if (wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip) == WIRE_OK &&
-        wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t) == WIRE_OK)
+    if (pkt_parse(h, h->q[h->qhead].data, h->q[h->qhead].len, &t))
         describe(&t, got, sizeof(got));
     print_error("%s:%d: expected no segment, but the stack sent %s (%zu frame(s) pending)\n", file,
                 line, got, h->qlen);
@@ -388,15 +449,8 @@ synack_sock *pkt_active_open(pkt_h *h)
     assert_non_null(k);
     if (!h->nagle)
         assert_int_equal(synack_setopt(k, SYNACK_TCP_NODELAY, 1), 0);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    h->port = 0;
-    /* Learn our ephemeral port from the SYN itself. */
-    assert_true(pkt_pending(h) > 0);
-    wire_ipv4 ip;
-    wire_tcp t;
-    assert_int_equal(wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip), WIRE_OK);
-    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t), WIRE_OK);
-    h->port = t.sport;
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h); /* our ephemeral port, from the SYN itself */
     wire_tcp syn = pkt_expect(h, SYN, PKT_ANY, 0);
     h->iss = syn.seq;
     h->irs = PKT_PEER_ISS;

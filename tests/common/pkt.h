@@ -7,6 +7,12 @@
  * The stack runs on a bare-IP link (SYNACK_LINK_IP: no Ethernet, no ARP) as
  * 10.0.0.2 (PKT_US); the peer is 10.0.0.1 (PKT_PEER). Time starts at
  * PKT_T0 and moves only through pkt_advance.
+ *
+ * Both families: with SYNACK_PKT_FAMILY=6 in the environment (tests/run.sh
+ * runs every tests/tcp binary a second time so), the same conversations
+ * run over IPv6, the stack as fd00::2 (PKT_US6) and the peer as fd00::1
+ * (PKT_PEER6). The link's MTU is then 1520, so that MSS and segment sizes
+ * are the IPv4 ones and every test's numbers hold in both families.
  */
 #ifndef SYNACK_TEST_PKT_H
 #define SYNACK_TEST_PKT_H
@@ -16,6 +22,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "synack.h"
@@ -23,6 +30,8 @@
 
 #define PKT_US 0x0a000002u   /* 10.0.0.2: the stack under test   */
 #define PKT_PEER 0x0a000001u /* 10.0.0.1: the scripted peer      */
+#define PKT_US6 "fd00::2"
+#define PKT_PEER6 "fd00::1"
 #define PKT_MS 1000000ULL    /* nanoseconds per millisecond      */
 #define PKT_T0 (1000 * PKT_MS)
 #define PKT_ANY (-1)         /* pkt_expect: do not check this field */
@@ -47,6 +56,8 @@ typedef struct pkt_transition {
 
 typedef struct pkt_h {
     synack_stack *s;
+    int family;                /* SYNACK_AF_INET or SYNACK_AF_INET6       */
+    synack_addr us, peer;      /* the stack's and the peer's addresses    */
     synack_config cfg;
     uint64_t now;              /* ns */
     uint16_t port;             /* our port: destination of pkt_send       */
@@ -67,10 +78,28 @@ typedef struct pkt_h {
 } pkt_h;
 
 /* A stack with the defaults changed by `knobs`: space-separated name=value
- * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6").
+ * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6");
+ * "link_mtu=N" sets the link's MTU.
  * NULL or "" keeps Linux's defaults. */
 pkt_h *pkt_new(const char *knobs);
+/* The same in a given family (SYNACK_AF_INET6: the stack has both
+ * addresses, the peer speaks IPv6), whatever SYNACK_PKT_FAMILY says. */
+pkt_h *pkt_new_family(const char *knobs, int family);
 void pkt_free(pkt_h *h);
+
+/* The conversation's family (SYNACK_PKT_FAMILY), and connect to the peer. */
+static inline bool pkt_ipv6(const pkt_h *h) { return h->family == SYNACK_AF_INET6; }
+int pkt_connect(pkt_h *h, synack_sock *k, uint16_t port);
+/* Parse a frame the stack emitted as TCP from us to the peer, checksum
+ * included; false if it is not one. */
+bool pkt_parse(const pkt_h *h, const uint8_t *frame, size_t len, wire_tcp *out);
+/* The source port of the next frame waiting to be popped (a SYN we sent). */
+uint16_t pkt_peek_sport(pkt_h *h);
+/* Wrap `payload` (protocol `proto`) in the conversation's IP header, from
+ * `src` (NULL: the peer) to us, and hand it to the stack. For ICMP(v6)
+ * errors and SYNs from other hosts. */
+void pkt_send_ip(pkt_h *h, const synack_addr *src, uint8_t proto, const uint8_t *payload,
+                 size_t len);
 
 /* Options: none, or just an MSS. Fill in more fields as a test needs. */
 wire_tcp_opts pkt_opts(void);

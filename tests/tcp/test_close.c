@@ -367,8 +367,8 @@ static void shutdown_in_syn_received(void **state)
 {
     pkt_h *h = *state = pkt_new(KNOBS);
     synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    synack_sock_name(k, NULL, &h->port, NULL, NULL);
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h);
     uint32_t S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1, P = 1001;
     pkt_send(h, SYN, 1000, 0, 65535, NULL, 0, NULL);
     pkt_expect(h, SYN | ACK, S - 1, P);

@@ -10,7 +10,7 @@ static synack_sock *connect_syn(pkt_h *h, wire_tcp *syn_out)
 {
     synack_sock *k = synack_socket(h->s);
     assert_non_null(k);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
     uint16_t lport;
     synack_sock_name(k, NULL, &lport, NULL, NULL);
     assert_true(lport >= 32768 && lport <= 60999);
@@ -245,7 +245,7 @@ static void port_range_exhausted(void **state)
 {
     pkt_h *h = *state = pkt_new("ip_local_port_range=40500,40500");
     synack_sock *a = synack_socket(h->s);
-    assert_int_equal(synack_connect(a, PKT_PEER, 80), 0);
+    assert_int_equal(pkt_connect(h, a, 80), 0);
     uint16_t lport;
     synack_sock_name(a, NULL, &lport, NULL, NULL);
     assert_int_equal(lport, 40500);
@@ -253,15 +253,15 @@ static void port_range_exhausted(void **state)
     h->peer_port = 80;
     pkt_expect(h, SYN, PKT_ANY, 0);
     synack_sock *b = synack_socket(h->s);
-    assert_int_equal(synack_connect(b, PKT_PEER, 80), -EADDRNOTAVAIL);
+    assert_int_equal(pkt_connect(h, b, 80), -EADDRNOTAVAIL);
     assert_int_equal(synack_sock_state(b), SYNACK_CLOSED);
     pkt_expect_none(h);
     /* Another destination port is another 4-tuple: allowed. */
-    assert_int_equal(synack_connect(b, PKT_PEER, 81), 0);
+    assert_int_equal(pkt_connect(h, b, 81), 0);
     h->peer_port = 81;
     pkt_expect(h, SYN, PKT_ANY, 0);
     /* connect on a connected socket. */
-    assert_int_equal(synack_connect(a, PKT_PEER, 82), -EISCONN);
+    assert_int_equal(pkt_connect(h, a, 82), -EISCONN);
 }
 
 /* Two sockets bound to one port: the second connect to the same peer would
@@ -273,11 +273,11 @@ static void connect_used_tuple(void **state)
     synack_sock *b = synack_socket(h->s);
     assert_int_equal(synack_bind(a, 5000), 0);
     assert_int_equal(synack_bind(b, 5000), 0); /* nothing uses the port yet */
-    assert_int_equal(synack_connect(a, PKT_PEER, 80), 0);
+    assert_int_equal(pkt_connect(h, a, 80), 0);
     h->port = 5000;
     h->peer_port = 80;
     pkt_expect(h, SYN, PKT_ANY, 0);
-    assert_int_equal(synack_connect(b, PKT_PEER, 80), -EADDRINUSE);
+    assert_int_equal(pkt_connect(h, b, 80), -EADDRINUSE);
     assert_int_equal(synack_sock_state(b), SYNACK_CLOSED);
     pkt_expect_none(h);
     /* A third socket cannot even bind: the port is in use now. */

@@ -2,17 +2,62 @@
  * "fragmentation needed" lowers the path MTU and resends at the new size
  * (RFC 1191), a hard error ends a connection still opening, a soft one is
  * reported only if the connection times out (RFC 1122 §4.2.3.9), and an
- * error quoting a sequence number we did not send is ignored (RFC 5927). */
+ * error quoting a sequence number we did not send is ignored (RFC 5927).
+ * Over IPv6 (SYNACK_PKT_FAMILY=6) the same tests send the ICMPv6 errors
+ * that mean the same (RFC 4443, RFC 8201): "packet too big" 20 bytes larger,
+ * for IPv6's longer header, so segment sizes stay the same. */
 #include "common/pkt.h"
 
 #include <errno.h>
 #include <string.h>
 
 #define ROUTER 0x0a0000feu /* 10.0.0.254: a hop on the path */
+#define ROUTER6 "fd00::fe"
+
+/* The ICMPv6 error that means what ICMP's (type, code) means for TCP. */
+static void icmpv6_meaning(uint8_t *type, uint8_t *code, uint32_t *mtu)
+{
+    if (*type == WIRE_ICMP_DEST_UNREACH && *code == WIRE_ICMP_FRAG_NEEDED) {
+        *type = WIRE_ICMPV6_PACKET_TOO_BIG;
+        *code = 0;
+        *mtu += 20;
+    } else if (*type == WIRE_ICMP_DEST_UNREACH) { /* port (hard), else host (soft) */
+        *type = WIRE_ICMPV6_DEST_UNREACH;
+        *code = *code == 3 ? 4 : 3;
+    } else {
+        *type = WIRE_ICMPV6_PARAM_PROBLEM;
+        *code = 0;
+    }
+}
+
+/* The ICMPv6 form of icmp_error below. */
+static void icmpv6_error(pkt_h *h, uint8_t type, uint8_t code, uint32_t mtu, uint32_t seq)
+{
+    icmpv6_meaning(&type, &code, &mtu);
+    uint8_t quote[WIRE_IPV6_HDR_LEN + 8] = {0}, icmp[8 + sizeof(quote)];
+    wire_ipv6 ip = {.next_header = WIRE_IPPROTO_TCP, .hop_limit = 63, .payload_len = 1460};
+    memcpy(ip.src, h->us.v6, 16);
+    memcpy(ip.dst, h->peer.v6, 16);
+    wire_ipv6_emit(quote, sizeof(quote), &ip);
+    uint8_t *tcp = quote + WIRE_IPV6_HDR_LEN;
+    wire_put16(tcp, h->port);
+    wire_put16(tcp + 2, h->peer_port);
+    wire_put32(tcp + 4, seq);
+    synack_addr router;
+    assert_int_equal(synack_addr_parse(ROUTER6, &router), 0);
+    size_t ilen = wire_icmpv6_emit_error(icmp, sizeof(icmp), router.v6, h->us.v6, type, code,
+                                         mtu, quote, sizeof(quote));
+    assert_int_equal(ilen, sizeof(icmp));
+    pkt_send_ip(h, &router, WIRE_IPPROTO_ICMPV6, icmp, ilen);
+}
 
 /* An ICMP error from ROUTER quoting our segment to the peer with `seq`. */
 static void icmp_error(pkt_h *h, uint8_t type, uint8_t code, uint16_t mtu, uint32_t seq)
 {
+    if (pkt_ipv6(h)) {
+        icmpv6_error(h, type, code, mtu, seq);
+        return;
+    }
     uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
     uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
     wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1460);
@@ -34,8 +79,8 @@ static void frag_needed(pkt_h *h, uint16_t mtu, uint32_t seq)
     icmp_error(h, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, mtu, seq);
 }
 
-/* Three segments in flight; a router says the path takes 1000 bytes:
- * everything unacknowledged goes again, in 960-byte segments. */
+/* Three segments in flight; a router says the path takes 1300 bytes:
+ * everything unacknowledged goes again, in 1260-byte segments. */
 static void frag_needed_resends_at_the_new_size(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
@@ -45,42 +90,52 @@ static void frag_needed_resends_at_the_new_size(void **state)
     pkt_expect(h, ACK, S, P);
     pkt_expect(h, ACK, S + 1460, P);
     pkt_expect(h, ACK | PSH, S + 2920, P);
-    frag_needed(h, 1000, S);
-    uint32_t sizes[] = {960, 960, 960, 120};
+    frag_needed(h, 1300, S);
+    uint32_t sizes[] = {1260, 1260, 480};
     uint32_t seq = S;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
         wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, seq, P);
         assert_int_equal(r.payload_len, sizes[i]);
         seq += sizes[i];
     }
     pkt_expect_none(h);
     assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 1);
-    assert_int_equal(pkt_counter(h, icmp_in_dest_unreachs), 1);
+    if (pkt_ipv6(h))
+        assert_int_equal(pkt_counter(h, icmp6_in_pkt_too_bigs), 1);
+    else
+        assert_int_equal(pkt_counter(h, icmp_in_dest_unreachs), 1);
     pkt_send(h, ACK, P, S + 3000, PKT_PEER_WND, NULL, 0, NULL);
     assert_int_equal(synack_send(k, data, 2000), 2000);
     wire_tcp r = pkt_expect(h, ACK, S + 3000, P);
-    assert_int_equal(r.payload_len, 960); /* and it stays */
+    assert_int_equal(r.payload_len, 1260); /* and it stays */
     synack_tcp_info info;
     synack_info(k, &info);
     assert_int_equal(synack_sock_error(k), 0);
 }
 
-/* The floor is Linux's min_pmtu: a forged "MTU 68" cannot make us send
- * 28-byte segments. A "larger" MTU teaches nothing. */
+/* The floor is Linux's min_pmtu for IPv4 and the minimum link MTU, 1280,
+ * for IPv6: a forged "MTU 68" cannot make us send 28-byte segments. A
+ * "larger" MTU teaches nothing. */
 static void path_mtu_has_a_floor(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
-    assert_int_equal(synack_send(k, data, 1000), 1000);
-    pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(synack_send(k, data, 2000), 2000);
+    pkt_expect(h, ACK, S, P);
+    pkt_expect(h, ACK | PSH, S + 1460, P);
     frag_needed(h, 1500, S);
     pkt_expect_none(h);
     assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 0);
     frag_needed(h, 68, S);
-    wire_tcp r = pkt_expect(h, ACK, S, P);
-    assert_int_equal(r.payload_len, 552 - 40);
-    pkt_expect(h, ACK | PSH, S + 512, P);
+    uint32_t floor = pkt_ipv6(h) ? 1280 - 60 : 552 - 40, sent = 0;
+    while (sent < 2000) {
+        uint32_t len = 2000 - sent < floor ? 2000 - sent : floor;
+        wire_tcp r = pkt_expect(h, sent + len == 2000 ? ACK | PSH : ACK, S + sent, P);
+        assert_int_equal(r.payload_len, len);
+        sent += len;
+    }
+    pkt_expect_none(h);
 }
 
 /* RFC 5927 §4.1: the quoted sequence number must be in flight; one that is
@@ -109,12 +164,8 @@ static void forged_errors_are_ignored(void **state)
 static uint32_t syn_sent(pkt_h *h, synack_sock **out)
 {
     synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    wire_ipv4 ip; /* learn our ephemeral port from the SYN */
-    wire_tcp t;
-    assert_int_equal(wire_ipv4_parse(h->q[h->qhead].data, h->q[h->qhead].len, &ip), WIRE_OK);
-    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t), WIRE_OK);
-    h->port = t.sport;
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h); /* learn our ephemeral port from the SYN */
     wire_tcp syn = pkt_expect(h, SYN, PKT_ANY, 0);
     *out = k;
     return syn.seq;
@@ -162,7 +213,10 @@ static void established_survives_hard_errors(void **state)
     icmp_error(h, WIRE_ICMP_PARAM_PROBLEM, 0, 0, S);
     assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
     assert_int_equal(synack_sock_error(k), 0);
-    assert_int_equal(pkt_counter(h, icmp_in_parm_probs), 1);
+    if (pkt_ipv6(h))
+        assert_int_equal(pkt_counter(h, icmp6_in_parm_problems), 1);
+    else
+        assert_int_equal(pkt_counter(h, icmp_in_parm_probs), 1);
     pkt_expect_none(h);
 }
 

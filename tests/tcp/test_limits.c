@@ -54,7 +54,7 @@ static void connection_cap(void **state)
     synack_sock *l = pkt_listen(h, 80, 8);
     pkt_passive_open(h, l);
     synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, 9000), -ENOBUFS);
+    assert_int_equal(pkt_connect(h, k, 9000), -ENOBUFS);
     h->peer_port = 40001;
     pkt_send(h, SYN, 7000, 0, PKT_PEER_WND, NULL, 0, NULL);
     pkt_expect_none(h);

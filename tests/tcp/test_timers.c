@@ -59,8 +59,8 @@ static void initial_rto_is_one_second(void **state)
 {
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    synack_sock_name(k, NULL, &h->port, NULL, NULL);
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h);
     uint32_t S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1, P = 1001;
     expect_rexmit_after(h, 1000, SYN, S - 1, 0, 0);
     pkt_send(h, SYN | ACK, 1000, S, 65535, NULL, 0, NULL);
@@ -75,8 +75,8 @@ static void initial_rto_is_one_second(void **state)
 static synack_sock *connect_rtt(pkt_h *h, uint64_t ms, uint32_t *S, uint32_t *P)
 {
     synack_sock *k = synack_socket(h->s);
-    assert_int_equal(synack_connect(k, PKT_PEER, h->peer_port), 0);
-    synack_sock_name(k, NULL, &h->port, NULL, NULL);
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h);
     *S = pkt_expect(h, SYN, PKT_ANY, 0).seq + 1;
     *P = 1001;
     pkt_advance(h, ms);

@@ -1,7 +1,8 @@
 /* test_nd.c — IPv6 Neighbour Discovery for what the stack sends (RFC 4861
  * §7.2-7.3), its routing (§5.2) and Duplicate Address Detection of its own
  * addresses (RFC 4862 §5.4), as packet conversations: a neighbour pings,
- * the stack's reply waits for resolution, and so on. */
+ * the stack's reply waits for resolution; a SYN waits likewise, and fails
+ * with EHOSTUNREACH when its next hop never answers; and so on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -437,6 +438,58 @@ static void ipv6_send_picks_source_and_copies(void **state)
     }
 }
 
+/* ---------------------------------------------------------------- TCP */
+
+/* A SYN to an on-link IPv6 peer waits for its resolution, then goes from
+ * cfg.ip6 with a checksum over that source. */
+static void tcp_syn_waits_for_resolution(void **state)
+{
+    (void)state;
+    world *w = new_world(0, SYNACK_LINK_ETHERNET, NULL);
+    synack_sock *k = synack_socket(w->s);
+    synack_addr peer = synack_addr_v6(PEER);
+    assert_int_equal(synack_connect_addr(k, &peer, 80), 0);
+    assert_int_equal(w->nout, 1);
+    is_ns(w, 0, US, PEER, NULL);
+    send_na(w, PEER_MAC, PEER, US, WIRE_ND_NA_SOLICITED, PEER, PEER_MAC);
+    assert_int_equal(w->nout, 2);
+    sent_frame f = sent(w, 1);
+    assert_memory_equal(f.eth_dst, PEER_MAC, 6);
+    assert_int_equal(f.ip.next_header, WIRE_IPPROTO_TCP);
+    assert_memory_equal(f.ip.src, US, 16);
+    wire_tcp t;
+    assert_int_equal(wire_tcp_parse6(f.ip.payload, f.ip.payload_len, f.ip.src, f.ip.dst, &t),
+                     WIRE_OK);
+    assert_int_equal(t.flags, SYNACK_SYN);
+    assert_int_equal(t.dport, 80);
+    synack_abort(k);
+}
+
+/* A next hop that never answers fails the connections opening towards it
+ * (EHOSTUNREACH, as for ARP): the peer itself on the link, or the default
+ * router for an off-link peer. */
+static void tcp_connect_fails_when_the_hop_is_silent(void **state)
+{
+    (void)state;
+    world *w = new_world(0, SYNACK_LINK_ETHERNET, ROUTER_LL);
+    synack_sock *near = synack_socket(w->s), *far = synack_socket(w->s);
+    synack_addr a = synack_addr_v6(PEER), b = synack_addr_v6(FAR);
+    assert_int_equal(synack_connect_addr(near, &a, 80), 0);
+    assert_int_equal(synack_connect_addr(far, &b, 80), 0);
+    assert_int_equal(w->nout, 2);
+    is_ns(w, 0, US, PEER, NULL);
+    is_ns(w, 1, w->ll, ROUTER_LL, NULL);
+    for (uint64_t t = 1; t <= 3; t++)
+        at(w, T0 + t * S);
+    assert_int_equal(ctr(w)->nd_resolve_failed, 2);
+    assert_int_equal(synack_sock_state(near), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(near), -EHOSTUNREACH);
+    assert_int_equal(synack_sock_state(far), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(far), -EHOSTUNREACH);
+    synack_close(near);
+    synack_close(far);
+}
+
 /* ---------------------------------------------------------------- DAD */
 
 /* Both addresses start tentative: the first poll (due at once) sends a
@@ -556,6 +609,8 @@ int main(void)
         cmocka_unit_test_teardown(off_link_without_gateway_is_dropped, teardown),
         cmocka_unit_test_teardown(ip_link_sends_without_nd, teardown),
         cmocka_unit_test_teardown(ipv6_send_picks_source_and_copies, teardown),
+        cmocka_unit_test_teardown(tcp_syn_waits_for_resolution, teardown),
+        cmocka_unit_test_teardown(tcp_connect_fails_when_the_hop_is_silent, teardown),
         cmocka_unit_test_teardown(dad_passes_after_a_second, teardown),
         cmocka_unit_test_teardown(dad_fails_on_an_advertisement, teardown),
         cmocka_unit_test_teardown(dad_fails_on_another_probe, teardown),

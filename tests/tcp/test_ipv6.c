@@ -1,0 +1,209 @@
+/* test_ipv6.c — what is particular to TCP over IPv6 (every other
+ * conversation runs in both families through SYNACK_PKT_FAMILY=6): which
+ * listener takes which family, binding and connecting by address, the MSS
+ * an IPv6 path allows, martian sources, and the two families side by side
+ * on the same ports. */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <string.h>
+
+static synack_addr addr(const char *text)
+{
+    synack_addr a;
+    assert_int_equal(synack_addr_parse(text, &a), 0);
+    return a;
+}
+
+/* A peer's SYN in the given family: answered with a SYN,ACK (true) or a
+ * RST (false). The harness speaks `h->family`; switch it for the one SYN. */
+static uint32_t time_waits(const pkt_h *h)
+{
+    synack_sockstat st;
+    synack_get_sockstat(h->s, &st);
+    return st.tw;
+}
+
+static bool syn_answered(pkt_h *h, int family)
+{
+    int was = h->family;
+    synack_addr peer = h->peer;
+    h->family = family;
+    h->peer = family == SYNACK_AF_INET6 ? addr(PKT_PEER6) : synack_addr_v4(PKT_PEER);
+    synack_addr us = h->us;
+    h->us = family == SYNACK_AF_INET6 ? addr(PKT_US6) : synack_addr_v4(PKT_US);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    pkt_send(h, SYN, 1000, 0, 65535, NULL, 0, &o);
+    wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, 1001);
+    h->family = was;
+    h->peer = peer;
+    h->us = us;
+    h->peer_port++; /* the next SYN is another connection */
+    return r.flags == (SYN | ACK);
+}
+
+/* synack_bind takes both families, like Linux's [::]; an address picks one. */
+static void listeners_take_the_families_they_are_bound_to(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_sock *both = pkt_listen(h, 80, 8);
+    assert_true(syn_answered(h, SYNACK_AF_INET));
+    assert_true(syn_answered(h, SYNACK_AF_INET6));
+    synack_close(both);
+
+    synack_sock *v4 = synack_socket(h->s);
+    synack_addr any4 = synack_addr_v4(0);
+    assert_int_equal(synack_bind_addr(v4, &any4, 80), 0);
+    assert_int_equal(synack_listen(v4, 8), 0);
+    assert_true(syn_answered(h, SYNACK_AF_INET));
+    assert_false(syn_answered(h, SYNACK_AF_INET6));
+
+    /* IPv6 only, on the same port: each family has its listener. */
+    synack_sock *v6 = synack_socket(h->s);
+    assert_int_equal(synack_setopt(v6, SYNACK_IPV6_V6ONLY, 1), 0);
+    assert_int_equal(synack_setopt(v6, SYNACK_SO_REUSEADDR, 1), 0);
+    synack_addr any6 = addr("::");
+    assert_int_equal(synack_bind_addr(v6, &any6, 81), 0);
+    assert_int_equal(synack_listen(v6, 8), 0);
+    h->port = 81;
+    assert_false(syn_answered(h, SYNACK_AF_INET));
+    assert_true(syn_answered(h, SYNACK_AF_INET6));
+    synack_addr got;
+    uint16_t port;
+    synack_sock_addrs(v6, &got, &port, NULL, NULL);
+    assert_true(synack_addr_equal(&got, &h->us));
+    assert_int_equal(port, 81);
+}
+
+/* Binding needs an address the stack has; connecting, a family it has. */
+static void bind_and_connect_check_the_address(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_sock *k = synack_socket(h->s);
+    synack_addr other = addr("fd00::99"), mcast = addr("ff02::1"), any = addr("::");
+    assert_int_equal(synack_bind_addr(k, &other, 80), -EADDRNOTAVAIL);
+    assert_int_equal(synack_connect_addr(k, &mcast, 80), -EINVAL);
+    assert_int_equal(synack_connect_addr(k, &any, 80), -EINVAL);
+    assert_int_equal(synack_setopt(k, SYNACK_IPV6_V6ONLY, 1), 0);
+    synack_addr us = addr(PKT_US6);
+    assert_int_equal(synack_bind_addr(k, &us, 5000), 0);
+    assert_int_equal(synack_setopt(k, SYNACK_IPV6_V6ONLY, 0), -EINVAL); /* after bind */
+    assert_int_equal(synack_connect(k, PKT_PEER, 80), -EAFNOSUPPORT);
+    assert_int_equal(pkt_connect(h, k, 80), 0);
+    h->port = 5000;
+    h->peer_port = 80;
+    pkt_expect(h, SYN, PKT_ANY, 0);
+    synack_abort(k);
+    pkt_drain(h);
+
+    pkt_h *v4only = pkt_new_family(NULL, SYNACK_AF_INET);
+    synack_sock *j = synack_socket(v4only->s);
+    assert_int_equal(synack_connect_addr(j, &other, 80), -ENETUNREACH);
+    pkt_expect_none(v4only);
+    pkt_free(v4only);
+}
+
+/* IPv6's header is 20 bytes longer: on a 1500-byte link we announce MSS
+ * 1440 (RFC 8200 §8.3) and send at most 1440 bytes a segment, whatever
+ * the peer announced. */
+static void mss_fits_the_ipv6_header(void **state)
+{
+    pkt_h *h = *state = pkt_new_family("link_mtu=1500", SYNACK_AF_INET6);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    pkt_send(h, SYN, 1000, 0, 65535, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, 1001);
+    assert_int_equal(sa.opt.mss, 1440);
+    pkt_send(h, ACK, 1001, sa.seq + 1, 65535, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    static uint8_t data[2000];
+    assert_int_equal(synack_send(k, data, sizeof(data)), (ssize_t)sizeof(data));
+    wire_tcp r = pkt_expect(h, ACK, sa.seq + 1, 1001);
+    assert_int_equal(r.payload_len, 1440);
+    r = pkt_expect(h, ACK | PSH, sa.seq + 1 + 1440, 1001);
+    assert_int_equal(r.payload_len, 560);
+}
+
+/* A SYN from `src` to our IPv6 address on port 80. */
+static void syn6_from(pkt_h *h, const char *src)
+{
+    synack_addr from = addr(src);
+    uint8_t seg[60];
+    wire_tcp t = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535};
+    t.opt = pkt_opts_mss(1440);
+    size_t hl = wire_tcp_emit_header(seg, sizeof(seg), &t);
+    wire_tcp_set_checksum6(seg, hl, from.v6, h->us.v6);
+    pkt_send_ip(h, &from, WIRE_IPPROTO_TCP, seg, hl);
+}
+
+/* SYNs from our own address (LAND), loopback, no address, an IPv4-mapped
+ * address or a multicast group open nothing and are answered with nothing. */
+static void martian_sources_open_nothing(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    pkt_listen(h, 80, 8);
+    const char *martians[] = {PKT_US6, "::1", "::", "::ffff:10.0.0.1"};
+    for (size_t i = 0; i < 4; i++)
+        syn6_from(h, martians[i]);
+    syn6_from(h, "ff02::1");
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, ip_in_martians), 4);
+    assert_int_equal(pkt_counter(h, ip6_in_hdr_errors), 1); /* the multicast source */
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 0);
+    syn6_from(h, "fd00::3"); /* a neighbour still gets in */
+    assert_int_equal(pkt_pending(h), 1);
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 1);
+    pkt_drain(h);
+}
+
+/* One port, two peers that differ only in family: two connections, each
+ * to its TIME-WAIT entry, neither disturbing the other. */
+static void families_share_ports_without_mixing(void **state)
+{
+    pkt_h *h = *state = pkt_new_family("tcp_timestamps=0", SYNACK_AF_INET6);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    synack_sock *k6 = pkt_passive_open(h, l);
+    uint32_t iss6 = h->iss;
+    h->family = SYNACK_AF_INET;
+    h->us = synack_addr_v4(PKT_US);
+    h->peer = synack_addr_v4(PKT_PEER);
+    synack_sock *k4 = pkt_passive_open(h, l); /* the same ports */
+    assert_int_equal(synack_info(k4, &(synack_tcp_info){0}), 0);
+    synack_addr a4, a6;
+    synack_sock_addrs(k4, NULL, NULL, &a4, NULL);
+    synack_sock_addrs(k6, NULL, NULL, &a6, NULL);
+    assert_int_equal(a4.family, SYNACK_AF_INET);
+    assert_int_equal(a6.family, SYNACK_AF_INET6);
+    /* Both go to TIME-WAIT (we close first, the peer's FIN follows). */
+    pkt_to_time_wait(h, k4, NULL);
+    assert_int_equal(time_waits(h), 1);
+    h->family = SYNACK_AF_INET6;
+    h->us = addr(PKT_US6);
+    h->peer = addr(PKT_PEER6);
+    h->iss = iss6;
+    h->irs = PKT_PEER_ISS;
+    pkt_to_time_wait(h, k6, NULL);
+    assert_int_equal(time_waits(h), 2);
+    /* A segment to the IPv6 entry is answered over IPv6 from it alone. */
+    pkt_send(h, ACK, h->irs + 5, h->iss + 2, 65535, NULL, 0, NULL);
+    pkt_expect(h, ACK, h->iss + 2, h->irs + 2);
+    pkt_expect_none(h);
+    /* 2MSL later both are gone. */
+    pkt_advance(h, 60001);
+    assert_int_equal(time_waits(h), 0);
+    synack_close(k4);
+    synack_close(k6);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(listeners_take_the_families_they_are_bound_to, pkt_teardown),
+        cmocka_unit_test_teardown(bind_and_connect_check_the_address, pkt_teardown),
+        cmocka_unit_test_teardown(mss_fits_the_ipv6_header, pkt_teardown),
+        cmocka_unit_test_teardown(martian_sources_open_nothing, pkt_teardown),
+        cmocka_unit_test_teardown(families_share_ports_without_mixing, pkt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
