@@ -184,8 +184,8 @@ typedef struct synack_config {
                                 checks both are unique on the link first
                                 (dad_transmits), resolves neighbours and
                                 answers ICMPv6 echo and neighbour
-                                solicitations for both; TCP over IPv6 is not
-                                there yet (issue 10)                          */
+                                solicitations for both. TCP runs on this
+                                address (not on the link-local one)           */
     uint8_t prefix6_len;     /* its prefix length (64): destinations inside it,
                                 and link-local ones, are on the link (resolved
                                 by Neighbour Discovery)                        */

@@ -7,8 +7,8 @@
 # from 2001:db8:1::1, outside synack's prefix: synack's replies go through
 # its --gw, the kernel's fe80::1, which synack resolves first. A tshark
 # reading of synack's capture shows the probes, the advertisement and the
-# solicitation for the router. TCP stays IPv4 here. Everything in the
-# test's own namespace.
+# solicitation for the router. Last, a TCP echo over IPv6. Everything in
+# the test's own namespace.
 source "$(dirname "$0")/lib.sh"
 interop_require ping tshark
 setup_ns ping6
@@ -34,6 +34,21 @@ echo "$out" | tail -1
 echo "$out" | grep -q " 0% packet loss" &&
     ok "synack answered 2001:db8:1::1 (off its prefix) through --gw fe80::1" ||
     bad "ping -6 -I 2001:db8:1::1 fd77::2 failed"
+# TCP over IPv6 on the same link: synack's SYN-ACK waits for nothing (the
+# kernel's solicitation taught synack its MAC), the echo comes back.
+got=$(nsx timeout 10 python3 -c '
+import socket
+s = socket.create_connection(("fd77::2", 7), timeout=5)
+s.sendall(b"hello over IPv6")
+data = b""
+while len(data) < 15:
+    chunk = s.recv(100)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())' 2>&1)
+[ "$got" = "hello over IPv6" ] && ok "the kernel echoed over TCP to [fd77::2]:7" ||
+    bad "TCP over IPv6 to [fd77::2]:7: '$got'"
 nsx ip -6 neigh show dev tap0
 kill -USR1 "$SERVE_PID"
 sleep 0.3

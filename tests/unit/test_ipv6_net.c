@@ -208,8 +208,8 @@ static void echo_is_answered_from_the_address_pinged(void **state)
     synack_stack_free(w->s);
 }
 
-/* Without an IPv6 address the stack ignores IPv6; with one, what it cannot
- * handle yet (TCP over IPv6) and what is not for it are counted. */
+/* Without an IPv6 address the stack ignores IPv6; with one, what is not
+ * for it is counted. */
 static void what_is_not_handled_is_counted(void **state)
 {
     (void)state;

@@ -25,7 +25,7 @@ const char NETRUN_HELP[] =
     "                       unicast host address, not the kernel's own. A second\n"
     "                       --ip with an IPv6 address (e.g. fd77::2/64) adds IPv6:\n"
     "                       neighbour discovery (after a second of duplicate address\n"
-    "                       detection) and ping so far, TCP stays IPv4\n"
+    "                       detection), ping, and TCP for serve\n"
     "  --mac MAC            synack's MAC (Ethernet links); default 02:00 followed by\n"
     "                       the four bytes of --ip\n"
     "  --gw ADDR            next hop for destinations outside the subnet, a host on\n"
