@@ -112,12 +112,11 @@ void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t 
 }
 
 /* The IPv6 header in front of `payload`; NULL (counted) when the packet
- * is too big for the link. */
+ * is too big for the link (the MTU: the devices segment IPv4 only). */
 static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                            uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
-    const synack_config *cfg = n->cfg;
-    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
+    if (len + WIRE_IPV6_HDR_LEN > n->cfg->mtu) {
         n->ctr->ip_out_too_big++;
         return NULL;
     }
