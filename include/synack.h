@@ -73,6 +73,12 @@ typedef struct synack_sysctl {
     uint32_t ip6frag_high_thresh;    /* 4194304: the same for IPv6 (net.ipv6.*;
                                         Ip6ReasmFails)                         */
     uint32_t ip6frag_time;           /* 60 s: the same for IPv6 (Ip6ReasmTimeout) */
+    uint32_t dad_transmits;          /* 1: Duplicate Address Detection probes sent
+                                        for each IPv6 address, a second apart, before
+                                        it is used (RFC 4862 §5.4; Linux's
+                                        net.ipv6.conf.all.dad_transmits); 0: none,
+                                        the addresses are used at once. Only on
+                                        Ethernet links                         */
     uint32_t tcp_syn_retries;        /* 6: SYN retransmissions before ETIMEDOUT */
     uint32_t tcp_synack_retries;     /* 5: SYN-ACK retransmissions             */
     uint32_t tcp_retries2;           /* 15: data retransmissions before ETIMEDOUT */
@@ -177,11 +183,18 @@ typedef struct synack_config {
     uint32_t gateway;        /* next hop for other subnets; 0 = none            */
     uint8_t ip6[16];         /* our IPv6 address; all zero (default) = no IPv6.
                                 With one, the stack also has the link-local
-                                address made from its MAC (RFC 4291 app. A)
-                                and answers ICMPv6 echo and neighbour
-                                solicitations for both; TCP over IPv6 is not
-                                there yet (issue 10)                          */
-    uint8_t prefix6_len;     /* its prefix length (64)                          */
+                                address made from its MAC (RFC 4291 app. A),
+                                checks both are unique on the link first
+                                (dad_transmits), resolves neighbours and
+                                answers ICMPv6 echo and neighbour
+                                solicitations for both. TCP runs on this
+                                address (not on the link-local one)           */
+    uint8_t prefix6_len;     /* its prefix length (64): destinations inside it,
+                                and link-local ones, are on the link (resolved
+                                by Neighbour Discovery)                        */
+    uint8_t gateway6[16];    /* IPv6 next hop for other destinations, on the link
+                                (usually a router's link-local address); all
+                                zero (default) = none                         */
     uint32_t mtu;            /* IP MTU (1500)                                   */
     int checksum_offload;    /* 1: the device guarantees integrity (an in-memory
                                 link, loopback), so TCP checksums are neither
@@ -203,7 +216,8 @@ typedef struct synack_config {
 /* Fill `cfg` with defaults: Linux's sysctl values, MTU 1500, /24, Ethernet. */
 void synack_config_init(synack_config *cfg);
 
-/* Set a knob by its Linux name, with or without the "net.ipv4." prefix, from
+/* Set a knob by its Linux name, with or without its directory ("net.ipv4.",
+ * "net.core.", "net.ipv6.conf.all." or ".default." for dad_transmits), from
  * its text value ("32768 60999" for pairs, three numbers for tcp_rmem).
  * Errors: -ENOENT unknown name, -EINVAL bad value. */
 int synack_config_set(synack_config *cfg, const char *name, const char *value);
@@ -241,6 +255,20 @@ int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
  * update their caches at once. A device runner calls it at start. Does
  * nothing on SYNACK_LINK_IP links. */
 void synack_arp_announce(synack_stack *s, uint64_t now_ns);
+
+/* The state of one of the stack's IPv6 addresses (cfg.ip6 and the
+ * link-local one made from the MAC), RFC 4862 §5.4: TENTATIVE while
+ * Duplicate Address Detection runs (not used, and packets to it are not
+ * taken), PREFERRED once it passed (or with dad_transmits 0, or on an IP
+ * link), DUPLICATE when another node on the link has it (never used;
+ * Ip6DadFailures counts it). NONE: not an address of this stack. */
+enum {
+    SYNACK_ADDR6_NONE = 0,
+    SYNACK_ADDR6_TENTATIVE,
+    SYNACK_ADDR6_PREFERRED,
+    SYNACK_ADDR6_DUPLICATE,
+};
+int synack_addr6_state(const synack_stack *s, const uint8_t addr[16]);
 
 /* The stack's sockets and buffer memory now, like the TCP and FRAG lines of
  * Linux's /proc/net/sockstat (and FRAG6 of /proc/net/sockstat6). */
@@ -316,6 +344,12 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp6_out_echo_replies, "Icmp6OutEchoReplies")                    \
     X(icmp6_out_time_excds, "Icmp6OutTimeExcds")                        \
     X(icmp6_out_parm_problems, "Icmp6OutParmProblems")                  \
+    X(icmp6_in_neigh_adverts, "Icmp6InNeighborAdvertisements")          \
+    X(icmp6_out_neigh_solicits, "Icmp6OutNeighborSolicits")             \
+    X(ip6_out_no_routes, "Ip6OutNoRoutes")                              \
+    X(ip6_dad_failures, "Ip6DadFailures")                               \
+    X(nd_unresolved_drops, "NdUnresolvedDrops")                         \
+    X(nd_resolve_failed, "NdResolveFailed")                             \
     X(icmp_in_msgs, "IcmpInMsgs")                                       \
     X(icmp_in_errors, "IcmpInErrors")                                   \
     X(icmp_in_csum_errors, "IcmpInCsumErrors")                          \

@@ -1,7 +1,8 @@
-/* icmpv6.c — ICMPv6 (RFC 4443) for our addresses: echo replies, and
- * neighbour advertisements answering solicitations for our addresses
- * (RFC 4861 §7.2.4), so a neighbour can resolve and ping us; and the errors
- * the IPv6 layer sends (parameter problem, time exceeded), within §2.4. */
+/* icmpv6.c — ICMPv6 (RFC 4443) for our addresses: echo replies, errors
+ * quoting our TCP segments handed to TCP, Neighbour Discovery's
+ * solicitations and advertisements (ndisc.c) on Ethernet links; and the
+ * errors the IPv6 layer sends (parameter problem, time exceeded), within
+ * §2.4. */
 #include "net/net.h"
 
 #include <string.h>
@@ -9,56 +10,28 @@
 #define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
 
 /* RFC 4443 §4.2: the reply comes from the address the request went to
- * when that is ours, else from the address on the sender's side. */
+ * when that is ours, else (a group) from the one we would use towards the
+ * sender. NULL when we have none usable. */
 static const uint8_t *reply_source(const net_ctx *n, const wire_ipv6 *ip)
 {
-    if (memcmp(ip->dst, n->cfg->ip6, 16) == 0 || memcmp(ip->dst, n->ll6, 16) == 0)
+    if (addr6_usable(n, ip->dst))
         return ip->dst;
-    return wire_ipv6addr_is_link_local(ip->src) ? n->ll6 : n->cfg->ip6;
+    return ipv6_source_for(n, ip->src);
 }
 
-static void echo_reply(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
-                       const wire_icmpv6 *m)
+static void echo_reply(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m)
 {
     uint8_t *out = n->buf + HEADROOM;
     const uint8_t *from = reply_source(n, ip);
+    if (!from)
+        return;
     size_t len = wire_icmpv6_emit_echo(out, sizeof(n->buf) - HEADROOM, from, ip->src,
                                        WIRE_ICMPV6_ECHO_REPLY, (uint16_t)(m->body >> 16),
                                        (uint16_t)m->body, m->data, m->data_len);
-    if (!len || !src_mac)
+    if (!len)
         return;
     n->ctr->icmp6_out_echo_replies++;
-    ipv6_output(n, src_mac, from, ip->src, WIRE_IPPROTO_ICMPV6, 64, out, len);
-}
-
-/* A solicitation for one of our addresses: advertise it (§7.2.4), to the
- * solicitor, or to all nodes for duplicate address detection (§7.2.4:
- * an unspecified source). */
-static void neighbour_solicited(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
-                                const wire_icmpv6 *m)
-{
-    wire_nd_ns ns;
-    wire_nd_opts o;
-    n->ctr->icmp6_in_neigh_solicits++;
-    if (wire_nd_validate(m, ip->src, ip->dst, ip->hop_limit) != WIRE_ND_VALID ||
-        wire_nd_parse_ns(m, &ns) != WIRE_OK ||
-        wire_nd_parse_options(ns.opts, ns.opts_len, &o) != WIRE_OK) {
-        n->ctr->icmp6_in_errors++;
-        return;
-    }
-    if (memcmp(ns.target, n->cfg->ip6, 16) != 0 && memcmp(ns.target, n->ll6, 16) != 0)
-        return;
-    bool dad = wire_ipv6addr_is_unspecified(ip->src);
-    const uint8_t *to = dad ? n->groups6[0] : ip->src; /* all-nodes */
-    const uint8_t *mac = dad ? n->group_macs6[0] : o.has_slla ? o.slla : src_mac;
-    uint8_t flags = WIRE_ND_NA_OVERRIDE | (dad ? 0 : WIRE_ND_NA_SOLICITED);
-    uint8_t *out = n->buf + HEADROOM;
-    size_t len = wire_nd_emit_na(out, sizeof(n->buf) - HEADROOM, ns.target, to, flags,
-                                 ns.target, n->cfg->mac);
-    if (!len || !mac)
-        return;
-    n->ctr->icmp6_out_neigh_adverts++;
-    ipv6_output(n, mac, ns.target, to, WIRE_IPPROTO_ICMPV6, 255, out, len);
+    ipv6_send_from(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len);
 }
 
 /* Count an error message by type. */
@@ -91,8 +64,7 @@ static void error_input(net_ctx *n, const wire_icmpv6 *m)
     tcp_icmp_error(n->tcp, &r);
 }
 
-void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
-                  size_t len)
+void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
 {
     wire_icmpv6 m;
     n->ctr->icmp6_in_msgs++;
@@ -103,10 +75,13 @@ void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const
             n->ctr->icmp6_in_csum_errors++;
         return;
     }
+    bool ethernet = n->cfg->link != SYNACK_LINK_IP;
     if (m.type == WIRE_ICMPV6_ECHO_REQUEST && !wire_ipv6addr_is_unspecified(ip->src))
-        echo_reply(n, src_mac, ip, &m);
-    else if (m.type == WIRE_ND_NEIGHBOR_SOLICIT && n->cfg->link != SYNACK_LINK_IP)
-        neighbour_solicited(n, src_mac, ip, &m);
+        echo_reply(n, ip, &m);
+    else if (m.type == WIRE_ND_NEIGHBOR_SOLICIT && ethernet)
+        nd_solicit_input(n, ip, &m);
+    else if (m.type == WIRE_ND_NEIGHBOR_ADVERT && ethernet)
+        nd_advert_input(n, ip, &m);
     else if (m.type >= WIRE_ICMPV6_DEST_UNREACH && m.type <= WIRE_ICMPV6_PARAM_PROBLEM)
         error_input(n, &m);
 }
@@ -146,23 +121,15 @@ static bool error_forbidden(const wire_ipv6 *ip, uint8_t type, uint8_t code)
            (wire_ipv6addr_is_multicast(ip->dst) && !option) || is_icmpv6_error(ip);
 }
 
-/* The one place ICMPv6 errors leave: replies still go straight back to the
- * sender's MAC, until a neighbour cache exists. */
-static void error_send(net_ctx *n, const uint8_t *dst_mac, const uint8_t *from,
-                       const uint8_t *to, uint8_t *msg, size_t len)
-{
-    ipv6_output(n, dst_mac, from, to, WIRE_IPPROTO_ICMPV6, 64, msg, len);
-}
-
-void icmpv6_error(net_ctx *n, const uint8_t *dst_mac, const uint8_t *pkt, size_t len,
-                  uint8_t type, uint8_t code, uint32_t body)
+void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+                  uint32_t body)
 {
     wire_ipv6 ip;
     if (wire_ipv6_parse(pkt, len, &ip) != WIRE_OK || error_forbidden(&ip, type, code))
         return;
-    if (!dst_mac && n->cfg->link != SYNACK_LINK_IP)
-        return;
     const uint8_t *from = reply_source(n, &ip);
+    if (!from)
+        return;
     uint8_t *out = n->buf + HEADROOM;
     size_t olen = wire_icmpv6_emit_error(out, sizeof(n->buf) - HEADROOM, from, ip.src, type,
                                          code, body, pkt, len);
@@ -172,5 +139,5 @@ void icmpv6_error(net_ctx *n, const uint8_t *dst_mac, const uint8_t *pkt, size_t
         n->ctr->icmp6_out_time_excds++;
     else if (type == WIRE_ICMPV6_PARAM_PROBLEM)
         n->ctr->icmp6_out_parm_problems++;
-    error_send(n, dst_mac, from, ip.src, out, olen);
+    ipv6_send_from(n, from, ip.src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, olen);
 }

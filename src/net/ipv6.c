@@ -1,28 +1,35 @@
 /* ipv6.c — IPv6 input and output (RFC 8200): packets for our addresses
- * (the configured one, the link-local one made from the MAC, their
- * solicited-node groups and all-nodes) have their extension headers walked
- * (a parameter problem answered where RFC 8200 asks) and their fragments
- * reassembled (reasm6.c), then reach ICMPv6, which answers echo and
- * neighbour solicitations and hands errors to TCP, and TCP, which runs on
- * the configured address. */
+ * (the configured one, the link-local one made from the MAC, once
+ * Duplicate Address Detection passed; their solicited-node groups and
+ * all-nodes) have their extension headers walked (a parameter problem
+ * answered where RFC 8200 asks) and their fragments reassembled
+ * (reasm6.c), then reach ICMPv6, which answers echo, does Neighbour
+ * Discovery and hands errors to TCP, and TCP, which runs on the configured
+ * address. Output is routed (route6.c) and resolved through the neighbour
+ * table (ndisc.c). */
 #include "net/net.h"
 
 #include <string.h>
 
 bool ipv6_enabled(const net_ctx *n) { return !wire_ipv6addr_is_unspecified(n->cfg->ip6); }
 
-static bool is_ours(const net_ctx *n, const uint8_t a[16])
-{
-    return memcmp(a, n->cfg->ip6, 16) == 0 || memcmp(a, n->ll6, 16) == 0;
-}
-
-/* A destination we take: ours, or one of our groups (net_init). */
+/* A destination we take: one of our groups (net_init), or an address of
+ * ours that passed DAD (RFC 4862 §5.4: not a tentative one). */
 static bool accepts(const net_ctx *n, const uint8_t dst[16])
 {
     for (int i = 0; i < 3; i++)
         if (memcmp(dst, n->groups6[i], 16) == 0)
             return true;
-    return is_ours(n, dst);
+    return addr6_usable(n, dst);
+}
+
+/* Ours in any state (tentative and duplicate ones too). */
+static bool is_ours(const net_ctx *n, const uint8_t a[16])
+{
+    for (int i = 0; i < 2; i++)
+        if (n->addr6[i].state != SYNACK_ADDR6_NONE && memcmp(n->addr6[i].a, a, 16) == 0)
+            return true;
+    return false;
 }
 
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
@@ -35,12 +42,12 @@ bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
     return false;
 }
 
-void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
-                        const wire_ipv6 *ip, const wire_ipv6_ext *ext)
+void ipv6_param_problem(net_ctx *n, const uint8_t *pkt, const wire_ipv6 *ip,
+                        const wire_ipv6_ext *ext)
 {
     n->ctr->ip6_in_hdr_errors++;
     if (ext->problem.send_icmp)
-        icmpv6_error(n, src_mac, pkt, WIRE_IPV6_HDR_LEN + ip->payload_len,
+        icmpv6_error(n, pkt, WIRE_IPV6_HDR_LEN + ip->payload_len,
                      WIRE_ICMPV6_PARAM_PROBLEM, ext->problem.code, ext->problem.pointer);
 }
 
@@ -54,7 +61,7 @@ static bool atomic_fragment(net_ctx *n, const wire_ipv6_ext *ext)
     return icmpv6_nd_fragmented(n, ext->proto, ext->payload, ext->payload_len);
 }
 
-void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len)
+void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
 {
     wire_ipv6 ip;
     wire_ipv6_ext ext;
@@ -85,13 +92,13 @@ void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len
     if (e == WIRE_PARAM_PROBLEM) {
         if (ext.frag.present && (ext.frag.offset || ext.frag.more))
             n->ctr->ip6_reasm_reqds++; /* a bad fragment (§4.5), counted as Linux does */
-        ipv6_param_problem(n, src_mac, p, &ip, &ext);
+        ipv6_param_problem(n, p, &ip, &ext);
     } else if (e == WIRE_FRAGMENT) {
-        reasm6_input(n, src_mac, &ip, &ext, p); /* delivers the packet once it is whole */
+        reasm6_input(n, &ip, &ext, p); /* delivers the packet once it is whole */
     } else {
         if (ext.frag.present && atomic_fragment(n, &ext))
             return;
-        ipv6_deliver(n, src_mac, &ip, ext.proto, ext.payload, ext.payload_len);
+        ipv6_deliver(n, &ip, ext.proto, ext.payload, ext.payload_len);
     }
 }
 
@@ -122,13 +129,13 @@ static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t
     tcp_input(n->tcp, &from, &to, p, len);
 }
 
-void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8_t proto,
-                  const uint8_t *payload, size_t len)
+void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,
+                  size_t len)
 {
     switch (proto) {
     case WIRE_IPPROTO_ICMPV6:
         n->ctr->ip6_in_delivers++;
-        icmpv6_input(n, src_mac, ip, payload, len);
+        icmpv6_input(n, ip, payload, len);
         break;
     case WIRE_IPPROTO_TCP:
         n->ctr->ip6_in_delivers++;
@@ -140,23 +147,14 @@ void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8
     }
 }
 
-/* Until Neighbour Discovery has a cache (issue 10): IP links only. */
-void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
-               size_t len)
-{
-    if (n->cfg->link != SYNACK_LINK_IP)
-        return;
-    ipv6_output(n, NULL, n->cfg->ip6, dst, next_header, (uint8_t)n->cfg->net.ip_default_ttl,
-                payload, len);
-}
-
-void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
-                 const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
-                 size_t len)
+/* The IPv6 header in front of `payload`; NULL (counted) when the packet
+ * is too big for the link (the MTU: the devices segment IPv4 only). */
+static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                           uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
     if (len + WIRE_IPV6_HDR_LEN > n->cfg->mtu) {
         n->ctr->ip_out_too_big++;
-        return;
+        return NULL;
     }
     wire_ipv6 h = {.next_header = next_header, .hop_limit = hop_limit, .payload_len = len};
     memcpy(h.src, src, 16);
@@ -164,11 +162,68 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
     uint8_t *pkt = payload - WIRE_IPV6_HDR_LEN;
     wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &h);
     n->ctr->ip6_out_requests++;
-    if (n->cfg->link == SYNACK_LINK_IP) {
+    return pkt;
+}
+
+void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
+                 const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
+                 size_t len)
+{
+    uint8_t *pkt = put_header(n, src, dst, next_header, hop_limit, payload, len);
+    if (!pkt)
+        return;
+    if (n->cfg->link == SYNACK_LINK_IP)
         net_transmit(n, pkt, len + WIRE_IPV6_HDR_LEN);
+    else
+        net_send_eth(n, dst_mac, pkt, len + WIRE_IPV6_HDR_LEN, WIRE_ETHERTYPE_IPV6);
+}
+
+void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                     const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
+                     uint8_t *payload, size_t len)
+{
+    if (n->cfg->link == SYNACK_LINK_IP || wire_ipv6addr_is_multicast(dst)) {
+        uint8_t mac[6]; /* RFC 2464 §7: a group's MAC needs no resolution */
+        wire_ipv6addr_multicast_mac(mac, dst);
+        ipv6_output(n, mac, src, dst, next_header, hop_limit, payload, len);
         return;
     }
-    uint8_t *frame = pkt - WIRE_ETH_HDR_LEN;
-    wire_eth_emit(frame, WIRE_ETH_HDR_LEN, dst_mac, n->cfg->mac, WIRE_ETHERTYPE_IPV6);
-    net_transmit(n, frame, len + WIRE_IPV6_HDR_LEN + WIRE_ETH_HDR_LEN);
+    uint8_t *pkt = put_header(n, src, dst, next_header, hop_limit, payload, len);
+    if (!pkt)
+        return;
+    synack_addr a = {.family = SYNACK_AF_INET6};
+    memcpy(a.v6, hop, 16);
+    neigh_output(n, &n->nd, &a, pkt, len + WIRE_IPV6_HDR_LEN);
+}
+
+void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
+{
+    const uint8_t *hop = ipv6_next_hop(n, dst);
+    if (!hop) {
+        n->ctr->ip6_out_no_routes++;
+        return;
+    }
+    ipv6_output_hop(n, hop, src, dst, next_header, hop_limit, payload, len);
+}
+
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len)
+{
+    const uint8_t *src = ipv6_source_for(n, dst);
+    if (!src) {
+        n->ctr->ip6_out_no_routes++; /* no usable address of ours (DAD) */
+        return;
+    }
+    ipv6_send_from(n, src, dst, next_header, IPV6_HOP_LIMIT, payload, len);
+}
+
+void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len)
+{
+    const uint8_t *src = n->cfg->ip6;
+    if (!addr6_usable(n, src)) {
+        n->ctr->ip6_out_no_routes++; /* tentative or a duplicate (DAD) */
+        return;
+    }
+    ipv6_send_from(n, src, dst, WIRE_IPPROTO_TCP, IPV6_HOP_LIMIT, seg, len);
 }

@@ -16,21 +16,38 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     n->reasm_key.k0 = siphash24(&tcp->hash_key, "ipv4 reasm 0", 12);
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
     reasm_init(n);
-    wire_ipv6addr_link_local(n->ll6, cfg->mac);
+    addr6_init(n);
     static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
     memcpy(n->groups6[0], all_nodes, 16);
-    wire_ipv6addr_solicited_node(n->groups6[1], cfg->ip6);
-    wire_ipv6addr_solicited_node(n->groups6[2], n->ll6);
+    wire_ipv6addr_solicited_node(n->groups6[1], n->addr6[OWN6_CFG].a);
+    wire_ipv6addr_solicited_node(n->groups6[2], n->addr6[OWN6_LL].a);
     for (int i = 0; i < 3; i++)
         wire_ipv6addr_multicast_mac(n->group_macs6[i], n->groups6[i]);
+    arp_init(n);
+    nd_init(n);
 }
 
 void net_free(net_ctx *n)
 {
     reasm_free(n);
-    for (int i = 0; i < ARP_ENTRIES; i++)
-        for (int j = 0; j < n->arp[i].npending; j++)
-            mem_free(&n->cfg->alloc, n->arp[i].pending[j]);
+    neigh_free(n, &n->arp);
+    neigh_free(n, &n->nd);
+}
+
+void net_timers(net_ctx *n)
+{
+    neigh_timers(n, &n->arp);
+    neigh_timers(n, &n->nd);
+    addr6_timers(n);
+    reasm_timers(n);
+}
+
+static uint64_t earlier(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+uint64_t net_next_deadline(const net_ctx *n)
+{
+    uint64_t neigh = earlier(neigh_next_deadline(&n->arp), neigh_next_deadline(&n->nd));
+    return earlier(earlier(neigh, addr6_next_deadline(n)), reasm_next_deadline(n));
 }
 
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
@@ -41,10 +58,17 @@ void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
     n->in_output = false;
 }
 
+void net_send_eth(net_ctx *n, const uint8_t dst[6], uint8_t *l3, size_t len, uint16_t type)
+{
+    uint8_t *frame = l3 - WIRE_ETH_HDR_LEN;
+    wire_eth_emit(frame, WIRE_ETH_HDR_LEN, dst, n->cfg->mac, type);
+    net_transmit(n, frame, len + WIRE_ETH_HDR_LEN);
+}
+
 void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len)
 {
     if (dst->family == SYNACK_AF_INET6)
-        ipv6_send(ctx, dst->v6, WIRE_IPPROTO_TCP, seg, len);
+        ipv6_send_tcp(ctx, dst->v6, seg, len);
     else
         ipv4_output(ctx, dst->v4, WIRE_IPPROTO_TCP, seg, len);
 }
@@ -61,7 +85,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
     n->ctr->in_frames++;
     if (n->cfg->link == SYNACK_LINK_IP) {
         if (len && frame[0] >> 4 == 6)
-            ipv6_input(n, NULL, frame, len);
+            ipv6_input(n, frame, len);
         else
             ipv4_input(n, frame, len);
         return;
@@ -84,7 +108,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         break;
     case WIRE_ETHERTYPE_IPV6:
         if (ipv6_enabled(n))
-            ipv6_input(n, eth.src, eth.payload, eth.payload_len);
+            ipv6_input(n, eth.payload, eth.payload_len);
         else
             n->ctr->eth_unknown_type++; /* no IPv6 address: not spoken here */
         break;

@@ -1,38 +1,33 @@
-/* net.h — the interface layer: Ethernet, ARP, IPv4, IPv6, ICMP and ICMPv6
- * around TCP. */
+/* net.h — the interface layer: Ethernet, ARP, IPv4, ICMP, IPv6, Neighbour
+ * Discovery and ICMPv6 around TCP. */
 #ifndef SYNACK_NET_H
 #define SYNACK_NET_H
 
 #include "base/siphash.h"
+#include "net/neigh.h"
 #include "synack.h"
 #include "tcp/tcp.h"
 
-#define ARP_ENTRIES 64
-#define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS)
-#define ARP_RETRY_NS (1000ULL * NS_PER_MS)
-#define ARP_QUEUE 8 /* IP packets held per next hop while it is being resolved */
-#define ARP_PROBES 3 /* requests, ARP_RETRY_NS apart, before a next hop is unreachable
-                        (Linux's mcast_solicit and retrans_time) */
+#define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS) /* an ARP entry is fresh this long */
+/* RFC 4861 §10's host constants (Linux's defaults). */
+#define ND_REACHABLE_NS (30ULL * 1000 * NS_PER_MS) /* REACHABLE_TIME                */
+#define ND_DELAY_NS (5ULL * 1000 * NS_PER_MS)      /* DELAY_FIRST_PROBE_TIME        */
+#define ND_RETRANS_NS NEIGH_RETRY_NS               /* RETRANS_TIMER: 1 s, also DAD's wait */
+#define IPV6_HOP_LIMIT 64                          /* Linux's net.ipv6.conf.all.hop_limit */
 #define NET_BUF_LEN (65536 + 64)
 #define REASM_MAX_FRAGS 256 /* fragments one datagram may arrive in (synack's own cap:
                                 a 64 KiB datagram over a 576-byte path takes 119) */
 #define REASM_BUCKETS 256  /* hash chains of datagrams being reassembled */
 
-typedef struct arp_entry {
-    uint32_t ip;
-    uint8_t mac[6];
-    uint8_t state;          /* ARP_FREE, ARP_PENDING, ARP_RESOLVED, ARP_STATIC */
-    uint8_t npending;
-    uint8_t probes;         /* pending: requests sent so far              */
-    uint64_t expires;       /* resolved: fresh until; pending: next request */
-    uint64_t retry_at;      /* resolved but stale: next refresh request */
-    /* IP packets waiting for resolution (owned, oldest first); each has
-     * 14 bytes of headroom for the Ethernet header. */
-    uint8_t *pending[ARP_QUEUE];
-    size_t pending_len[ARP_QUEUE];
-} arp_entry;
+/* One of our IPv6 addresses (addr6.c). */
+typedef struct own6 {
+    uint8_t a[16];
+    uint8_t state;     /* SYNACK_ADDR6_NONE, _TENTATIVE, _PREFERRED, _DUPLICATE */
+    uint8_t dad_sent;  /* Duplicate Address Detection probes sent so far */
+    uint64_t dad_at;   /* tentative: the next probe, or the verdict      */
+} own6;
 
-enum { ARP_FREE = 0, ARP_PENDING, ARP_RESOLVED, ARP_STATIC };
+enum { OWN6_CFG = 0, OWN6_LL = 1 }; /* cfg.ip6; the link-local one from the MAC */
 
 /* One fragment's payload, held until its datagram is whole. The first
  * fragment (offset 0) keeps the headers it came with in front of its data:
@@ -67,8 +62,6 @@ typedef struct reasm_dgram {
     uint8_t have_last;    /* the fragment without MF arrived: total is known */
     uint8_t dead;         /* IPv6: dropped for an overlap; only the record stays,
                              so that its later fragments are dropped too  */
-    uint8_t has_mac;      /* mac is set                                      */
-    uint8_t mac[6];       /* IPv6: the link-layer source of the first fragment */
     uint32_t nh_off;      /* IPv6: where the first fragment names the fragment header */
     uint32_t total;       /* payload bytes, once have_last                   */
     uint32_t received;    /* payload bytes held (no overlaps, so no double count) */
@@ -97,7 +90,6 @@ typedef struct reasm_piece {
     uint32_t max_end;      /* the furthest the payload may reach         */
     uint8_t more;          /* more fragments follow (MF, M)              */
     uint32_t nh_off;       /* IPv6: see reasm_dgram                      */
-    const uint8_t *mac;    /* IPv6: link-layer source, NULL on IP links  */
 } reasm_piece;
 
 typedef struct net_ctx {
@@ -107,13 +99,14 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
-    uint8_t ll6[16];          /* our IPv6 link-local address (from the MAC)  */
+    own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
     uint8_t group_macs6[3][6];/* their Ethernet addresses                   */
     uint32_t icmp_tokens;     /* ICMP errors the global limit still allows ... */
     uint64_t icmp_refill_at;  /* ... and when it last refilled               */
-    arp_entry arp[ARP_ENTRIES];
+    neigh_table arp;          /* IPv4 next hops (arp.c)                   */
+    neigh_table nd;           /* IPv6 next hops (ndisc.c)                 */
     /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
     reasm_dgram *reasm_hash[REASM_BUCKETS];
@@ -131,56 +124,98 @@ int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
 
+/* The interface's timers: neighbour resolution (ask again, or give up on
+ * a next hop after NEIGH_PROBES unanswered solicitations: its packets
+ * dropped, TCP told), reassembly. */
+void net_timers(net_ctx *n);
+uint64_t net_next_deadline(const net_ctx *n);
+
 /* arp.c */
+void arp_init(net_ctx *n);
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);
-/* Resolution timers: ask again, or give up on a next hop after ARP_PROBES
- * unanswered requests (its packets dropped, TCP told: EHOSTUNREACH). */
-void arp_timers(net_ctx *n);
-uint64_t arp_next_deadline(const net_ctx *n);
 /* Send an IP packet (at `pkt`, `pkt_len` bytes, with 14 bytes of headroom)
  * to next hop `hop`, resolving its MAC first if needed. */
 void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
-/* ipv6.c / icmpv6.c. `src_mac` is the frame's sender (NULL on IP links):
- * replies go back to it until a neighbour cache exists. */
+/* ipv6.c: IPv6 in and out (RFC 8200). */
 bool ipv6_enabled(const net_ctx *n);
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6]);
-void ipv6_input(net_ctx *n, const uint8_t *src_mac, const uint8_t *p, size_t len);
-/* Wrap `payload` (with >= 54 bytes of headroom) in IPv6 from `src` to
- * `dst` and send it to `dst_mac` (ignored on IP links). */
+void ipv6_input(net_ctx *n, const uint8_t *p, size_t len);
+/* Send an IPv6 packet whose upper-layer payload is at `payload` (with at
+ * least 54 bytes of headroom: IPv6 and Ethernet headers) to `dst`, from our
+ * address that fits it (ipv6_source_for): next hop on-link or gateway6,
+ * resolved by Neighbour Discovery with queueing on Ethernet links; straight
+ * out on IP links (SYNACK_LINK_IP: no ND at all). Dropped and counted
+ * (Ip6OutNoRoutes) without a route or a usable source. */
+void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
+               size_t len);
+/* The source address ipv6_send would use for `dst` (TCP needs it for the
+ * pseudo-header checksum): the link-local one for link-local and
+ * multicast destinations, cfg.ip6 otherwise. NULL when that one is not
+ * usable (tentative while DAD runs, or a duplicate): then nothing can go. */
+const uint8_t *ipv6_source_for(const net_ctx *n, const uint8_t dst[16]);
+/* ipv6_send from a given source and with a given hop limit (an echo reply
+ * comes from the address pinged). */
+void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
+/* The same to next hop `hop` on the link, resolved through the neighbour
+ * table (an advertisement goes back to the solicitor, whatever routing says). */
+void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                     const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
+                     uint8_t *payload, size_t len);
+/* The same to a known MAC (`dst_mac`, ignored on IP links): ND's own
+ * solicitations and multicasts, which need no resolution. */
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
                  size_t len);
-void icmpv6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, const uint8_t *p,
-                  size_t len);
+/* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
+ * on the link, gateway6 otherwise, NULL when there is none. */
+const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
 /* Hand an IPv6 packet's upper-layer data (`payload`, `len` bytes of
  * protocol `proto`; reassembled or not) to its protocol. `ip` gives the
  * addresses and hop limit. */
-void ipv6_deliver(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip, uint8_t proto,
-                  const uint8_t *payload, size_t len);
+void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,
+                  size_t len);
 /* A packet the walk refused with WIRE_PARAM_PROBLEM: counted
  * (Ip6InHdrErrors), and answered with the parameter problem `ext` names
  * when the walk says one may go. */
-void ipv6_param_problem(net_ctx *n, const uint8_t *src_mac, const uint8_t *pkt,
-                        const wire_ipv6 *ip, const wire_ipv6_ext *ext);
+void ipv6_param_problem(net_ctx *n, const uint8_t *pkt, const wire_ipv6 *ip,
+                        const wire_ipv6_ext *ext);
 /* RFC 6980 §5: a Neighbour Discovery message (types 133-137) never comes
  * with a fragment header. Is `p` (protocol `proto`) one, from a packet
  * that had one? Then it is counted (Icmp6InErrors) for the caller to drop. */
 bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t len);
 /* An ICMPv6 error (RFC 4443 §2.4) about the packet `pkt` (`len` bytes from
- * its IPv6 header, quoted as far as 1280 bytes allow) to its source, sent
- * to `dst_mac` (NULL on IP links). Not sent where §2.4(e) forbids it: about
+ * its IPv6 header, quoted as far as 1280 bytes allow) to its source,
+ * through the neighbour table. Not sent where §2.4(e) forbids it: about
  * an ICMPv6 error, from an unspecified or multicast source, to a multicast
  * destination (except a parameter problem with code 2, whose caller checked
  * the option's action bits); nor beyond the global ICMP rate limit
  * (icmp_error_allowed). Counts Icmp6OutTimeExcds or Icmp6OutParmProblems. */
-void icmpv6_error(net_ctx *n, const uint8_t *dst_mac, const uint8_t *pkt, size_t len,
-                  uint8_t type, uint8_t code, uint32_t body);
-/* Send an IPv6 packet whose upper-layer payload is at `payload` (with >= 54
- * bytes of headroom) to `dst`, from our address that fits it. */
-void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,
-               size_t len);
+void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+                  uint32_t body);
+/* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its
+ * pseudo-header with, whatever the destination's scope; dropped (counted)
+ * while it is not usable. Otherwise as ipv6_send. */
+void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len);
+/* icmpv6.c */
+void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len);
+/* ndisc.c: Neighbour Discovery (RFC 4861) for the neighbour table. */
+void nd_init(net_ctx *n);
+void nd_solicit_input(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m);
+void nd_advert_input(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m);
+/* addr6.c: our IPv6 addresses and their Duplicate Address Detection
+ * (RFC 4862 §5.4). */
+void addr6_init(net_ctx *n);
+/* Ours in any state but NONE, or NULL. */
+own6 *addr6_find(net_ctx *n, const uint8_t a[16]);
+/* Ours and PREFERRED: usable as a source, and packets to it are taken. */
+bool addr6_usable(const net_ctx *n, const uint8_t a[16]);
+/* Another node has this tentative address (§5.4.3, §5.4.4). */
+void addr6_duplicate(net_ctx *n, own6 *o);
+void addr6_timers(net_ctx *n);
+uint64_t addr6_next_deadline(const net_ctx *n);
 /* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);
@@ -208,9 +243,8 @@ void reasm_free(net_ctx *n);
 void reasm4_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr);
 void reasm4_time_exceeded(net_ctx *n, const reasm_dgram *d);
 /* reasm6.c: `pkt` is an IPv6 fragment for us, walked into `ip` and `ext`
- * (wire_ipv6_walk said WIRE_FRAGMENT), from link-layer source `src_mac`. */
-void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
-                  const wire_ipv6_ext *ext, const uint8_t *pkt);
+ * (wire_ipv6_walk said WIRE_FRAGMENT). */
+void reasm6_input(net_ctx *n, const wire_ipv6 *ip, const wire_ipv6_ext *ext, const uint8_t *pkt);
 /* The whole packet (`d` the datagram's record, already freed; `pkt` is
  * modified) to ipv6_deliver. */
 void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *pkt,
@@ -219,5 +253,8 @@ void reasm6_time_exceeded(net_ctx *n, const reasm_dgram *d);
 
 /* Hand a finished frame to the device. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);
+/* Put an Ethernet header (to `dst`, of `type`) in the 14 bytes in front of
+ * `l3` and hand the frame to the device. */
+void net_send_eth(net_ctx *n, const uint8_t dst[6], uint8_t *l3, size_t len, uint16_t type);
 
 #endif

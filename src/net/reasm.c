@@ -276,12 +276,8 @@ static bool hold(net_ctx *n, reasm_family *fam, reasm_dgram *d, reasm_frag **at,
         d->have_last = 1;
         d->total = (uint32_t)f->off + f->len;
     }
-    if (f->off == 0) {
+    if (f->off == 0)
         d->nh_off = p->nh_off;
-        d->has_mac = p->mac != NULL;
-        if (p->mac)
-            memcpy(d->mac, p->mac, 6);
-    }
     return true;
 }
 

@@ -10,15 +10,14 @@
 #define IPV6_MAX_PAYLOAD 65535
 #define PAYLOAD_LEN_OFF 4
 
-void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
-                  const wire_ipv6_ext *ext, const uint8_t *pkt)
+void reasm6_input(net_ctx *n, const wire_ipv6 *ip, const wire_ipv6_ext *ext, const uint8_t *pkt)
 {
     size_t pkt_len = WIRE_IPV6_HDR_LEN + ip->payload_len;
     wire_ipv6_ext upper;
     if (ext->frag.offset == 0 && wire_ipv6_first_fragment(ip, ext, &upper) == WIRE_TRUNCATED) {
         n->ctr->ip6_reasm_reqds++; /* RFC 7112: the chain must be in the first fragment */
         n->ctr->ip6_in_hdr_errors++;
-        icmpv6_error(n, src_mac, pkt, pkt_len, WIRE_ICMPV6_PARAM_PROBLEM, WIRE_ICMPV6_PP_CHAIN, 0);
+        icmpv6_error(n, pkt, pkt_len, WIRE_ICMPV6_PARAM_PROBLEM, WIRE_ICMPV6_PP_CHAIN, 0);
         return;
     }
     reasm_piece p = {
@@ -31,7 +30,6 @@ void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
         .max_end = (uint32_t)(IPV6_MAX_PAYLOAD - (ext->frag.hdr_off - WIRE_IPV6_HDR_LEN)),
         .more = ext->frag.more,
         .nh_off = (uint32_t)ext->frag.nh_off,
-        .mac = src_mac,
     };
     memcpy(p.key.src, ip->src, 16);
     memcpy(p.key.dst, ip->dst, 16);
@@ -46,7 +44,6 @@ void reasm6_input(net_ctx *n, const uint8_t *src_mac, const wire_ipv6 *ip,
 void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *pkt,
                     size_t len)
 {
-    const uint8_t *mac = d->has_mac ? d->mac : NULL;
     wire_ipv6 ip;
     wire_ipv6_ext ext;
     if (d->nh_off >= len || len - WIRE_IPV6_HDR_LEN > IPV6_MAX_PAYLOAD) {
@@ -62,10 +59,10 @@ void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8
     switch (wire_ipv6_walk(&ip, &ext)) {
     case WIRE_OK:
         if (!icmpv6_nd_fragmented(n, ext.proto, ext.payload, ext.payload_len))
-            ipv6_deliver(n, mac, &ip, ext.proto, ext.payload, ext.payload_len);
+            ipv6_deliver(n, &ip, ext.proto, ext.payload, ext.payload_len);
         break;
     case WIRE_PARAM_PROBLEM:
-        ipv6_param_problem(n, mac, pkt, &ip, &ext);
+        ipv6_param_problem(n, pkt, &ip, &ext);
         break;
     default: /* malformed, or fragmented twice */
         n->ctr->ip6_in_hdr_errors++;
@@ -80,6 +77,6 @@ void reasm6_time_exceeded(net_ctx *n, const reasm_dgram *d)
     const reasm_frag *first = d->frags;
     if (!first || first->off != 0)
         return;
-    icmpv6_error(n, d->has_mac ? d->mac : NULL, first->data, first->hdr_len + first->len,
-                 WIRE_ICMPV6_TIME_EXCEEDED, WIRE_ICMPV6_TE_FRAGTIME, 0);
+    icmpv6_error(n, first->data, first->hdr_len + first->len, WIRE_ICMPV6_TIME_EXCEEDED,
+                 WIRE_ICMPV6_TE_FRAGTIME, 0);
 }

@@ -3,6 +3,7 @@
 #include "synack.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ void synack_config_init(synack_config *cfg)
     n->ipfrag_time = 30;
     n->ip6frag_high_thresh = 4194304;
     n->ip6frag_time = 60;
+    n->dad_transmits = 1;
     n->tcp_syn_retries = 6;
     n->tcp_synack_retries = 5;
     n->tcp_retries2 = 15;
@@ -61,8 +63,9 @@ void synack_config_init(synack_config *cfg)
     n->tcp_keepalive_probes = 9;
 }
 
-/* Each knob: its name, the Linux sysctl directory it lives in (net.ipv4,
- * net.ipv6 or net.core), where it lives here, how many numbers, and bounds. */
+/* Each knob: its name, the Linux sysctl directory it lives in ("net.ipv4.",
+ * "net.ipv6.", "net.core.", "net.ipv6.conf.all."), where it lives here, how
+ * many numbers, and bounds. */
 typedef struct knob {
     const char *name;
     const char *dir;
@@ -72,14 +75,15 @@ typedef struct knob {
 } knob;
 
 #define KD(field, dir, n, lo, hi) {#field, dir, offsetof(synack_sysctl, field), n, lo, hi}
-#define K(field, n, lo, hi) KD(field, "ipv4", n, lo, hi)
+#define K(field, n, lo, hi) KD(field, "net.ipv4.", n, lo, hi)
 static const knob KNOBS[] = {
     K(ip_local_port_range, 2, 1, 65535),
     K(ip_default_ttl, 1, 1, 255),
     K(ipfrag_high_thresh, 1, 0, 1u << 30),
     K(ipfrag_time, 1, 1, 86400),
-    KD(ip6frag_high_thresh, "ipv6", 1, 0, 1u << 30),
-    KD(ip6frag_time, "ipv6", 1, 1, 86400),
+    KD(ip6frag_high_thresh, "net.ipv6.", 1, 0, 1u << 30),
+    KD(ip6frag_time, "net.ipv6.", 1, 1, 86400),
+    KD(dad_transmits, "net.ipv6.conf.all.", 1, 0, 255),
     K(tcp_syn_retries, 1, 1, 127),
     K(tcp_synack_retries, 1, 0, 255),
     K(tcp_retries2, 1, 0, 255),
@@ -96,7 +100,7 @@ static const knob KNOBS[] = {
     K(tcp_max_orphans, 1, 0, 1u << 24),
     K(tcp_max_connections, 1, 0, 1u << 30),
     K(tcp_syncookies, 1, 0, 2),
-    KD(somaxconn, "core", 1, 1, 1u << 24),
+    KD(somaxconn, "net.core.", 1, 1, 1u << 24),
     K(tcp_challenge_ack_limit, 1, 0, UINT32_MAX),
     K(tcp_rto_min_ms, 1, 1, 120000),
     K(tcp_rto_max_ms, 1, 1, 600000),
@@ -121,16 +125,25 @@ static const knob KNOBS[] = {
 #undef KD
 
 /* By its bare name, or by its Linux name in the knob's own directory:
- * "net.ipv6.ip6frag_time", never "net.ipv4.ip6frag_time". */
+ * "net.ipv6.ip6frag_time", never "net.ipv4.ip6frag_time". An interface's
+ * knob (net.ipv6.conf.all.*) is also taken for "default", which Linux
+ * copies to new interfaces. */
+static bool name_matches(const knob *k, const char *name)
+{
+    static const char dflt[] = "net.ipv6.conf.default.";
+    size_t d = strlen(k->dir);
+    if (strcmp(k->name, name) == 0)
+        return true;
+    if (strncmp(name, k->dir, d) == 0 && strcmp(name + d, k->name) == 0)
+        return true;
+    return strncmp(k->dir, "net.ipv6.conf.", 14) == 0 && strncmp(name, dflt, sizeof dflt - 1) == 0 &&
+           strcmp(name + sizeof dflt - 1, k->name) == 0;
+}
+
 static const knob *find_knob(const char *name)
 {
-    char dir[5] = "";
-    if (strncmp(name, "net.", 4) == 0 && strlen(name) > 9 && name[8] == '.') {
-        memcpy(dir, name + 4, 4);
-        name += 9;
-    }
     for (size_t i = 0; i < sizeof(KNOBS) / sizeof(KNOBS[0]); i++)
-        if (strcmp(KNOBS[i].name, name) == 0 && (!dir[0] || strcmp(KNOBS[i].dir, dir) == 0))
+        if (name_matches(&KNOBS[i], name))
             return &KNOBS[i];
     return NULL;
 }
@@ -186,7 +199,7 @@ size_t synack_config_dump(const synack_config *cfg, char *buf, size_t size)
         const knob *k = &KNOBS[i];
         const uint32_t *v = (const uint32_t *)((const char *)&cfg->net + k->offset);
         char line[128];
-        int n = snprintf(line, sizeof(line), "net.%s.%s =", k->dir, k->name);
+        int n = snprintf(line, sizeof(line), "%s%s =", k->dir, k->name);
         for (int j = 0; j < k->count; j++)
             n += snprintf(line + n, sizeof(line) - (size_t)n, " %u", v[j]);
         n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");

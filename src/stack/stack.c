@@ -44,8 +44,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
         mem_free(a, s);
         return NULL;
     }
+    s->net.now = now_ns; /* before net_init: DAD starts now */
     net_init(&s->net, &s->cfg, &s->ctr, t);
-    s->net.now = now_ns;
     return s;
 }
 
@@ -101,17 +101,14 @@ void synack_poll(synack_stack *s, uint64_t now_ns)
 {
     if (!stack_enter(s, now_ns))
         return;
-    arp_timers(&s->net);
-    reasm_timers(&s->net);
+    net_timers(&s->net);
     tcp_timers(&s->tcp);
     stack_leave(s);
 }
 
 uint64_t synack_next_deadline(const synack_stack *s)
 {
-    uint64_t tcp = tcp_next_deadline(&s->tcp), arp = arp_next_deadline(&s->net);
-    uint64_t reasm = reasm_next_deadline(&s->net);
-    uint64_t net = arp < reasm ? arp : reasm;
+    uint64_t tcp = tcp_next_deadline(&s->tcp), net = net_next_deadline(&s->net);
     return tcp < net ? tcp : net;
 }
 
@@ -126,6 +123,14 @@ void synack_arp_announce(synack_stack *s, uint64_t now_ns)
         return;
     arp_announce(&s->net);
     stack_leave(s);
+}
+
+int synack_addr6_state(const synack_stack *s, const uint8_t addr[16])
+{
+    for (int i = 0; i < 2; i++)
+        if (memcmp(s->net.addr6[i].a, addr, 16) == 0)
+            return s->net.addr6[i].state;
+    return SYNACK_ADDR6_NONE;
 }
 
 const synack_config *synack_stack_config(const synack_stack *s) { return &s->cfg; }

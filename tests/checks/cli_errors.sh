@@ -83,6 +83,11 @@ done
 expect 2 "--gw 10.78.0.1" "${con[@]}" --gw 10.78.0.1
 expect 2 "--gw 10.77.0.2" "${con[@]}" --gw 10.77.0.2
 expect 2 "--gw 10.77.0.255" "${con[@]}" --gw 10.77.0.255
+# an IPv6 --gw: unicast, with an IPv6 --ip, on its link, not synack itself
+expect 2 "--gw ff02::2" "${con[@]}" --gw ff02::2
+expect 2 "--gw fe80::1" "${con[@]}" --gw fe80::1
+expect 2 "--gw 2001:db8::1" "${con[@]}" --ip fd77::2/64 --gw 2001:db8::1
+expect 2 "--gw fd77::2" "${con[@]}" --ip fd77::2/64 --gw fd77::2
 expect 2 "--to 10.77.0.1" connect "${tap[@]}" --to 10.77.0.1
 expect 2 "--to 10.77.0.1:0" connect "${tap[@]}" --to 10.77.0.1:0
 # --ip that the kernel already has (here: any global address of this host)

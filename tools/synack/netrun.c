@@ -24,13 +24,17 @@ const char NETRUN_HELP[] =
     "  --ip ADDR/PREFIX     synack's own address and subnet, e.g. 10.77.0.2/24; a\n"
     "                       unicast host address, not the kernel's own. A second\n"
     "                       --ip with an IPv6 address (e.g. fd77::2/64) adds IPv6:\n"
-    "                       neighbour discovery and ping so far, TCP stays IPv4\n"
+    "                       neighbour discovery (after a second of duplicate address\n"
+    "                       detection), ping, and TCP for serve\n"
     "  --mac MAC            synack's MAC (Ethernet links); default 02:00 followed by\n"
     "                       the four bytes of --ip\n"
     "  --gw ADDR            next hop for destinations outside the subnet, a host on\n"
-    "                       it (default: none; such destinations are unreachable)\n"
+    "                       it (default: none; such destinations are unreachable). A\n"
+    "                       second --gw with an IPv6 address (e.g. fe80::1) is the\n"
+    "                       IPv6 default router: link-local, or inside --ip's prefix\n"
     "  -o NAME=VALUE        set a sysctl knob, Linux names, with or without the\n"
-    "                       net.ipv4. prefix (e.g. -o net.ipv4.tcp_sack=0); repeatable\n"
+    "                       net.ipv4. prefix (e.g. -o net.ipv4.tcp_sack=0, or\n"
+    "                       -o net.ipv6.conf.all.dad_transmits=0); repeatable\n"
     "  --pcap FILE          write every frame in and out to FILE (pcap, wall-clock\n"
     "                       time stamps)\n"
     "  --trace              print every state change and segment to stderr, one line\n"
@@ -167,6 +171,24 @@ static int parse_ip6(netrun_opts *o, const char *cmd, const char *v)
     return 1;
 }
 
+/* --gw ADDR with an IPv6 address: a unicast one (where it may be is
+ * netrun_check's, once --ip is known). */
+static int parse_gw6(netrun_opts *o, const char *cmd, const char *v)
+{
+    synack_addr a;
+    if (synack_addr_parse(v, &a) < 0 || a.family != SYNACK_AF_INET6) {
+        fprintf(stderr, "synack %s: --gw %s: not an IPv6 address\n", cmd, v);
+        return -1;
+    }
+    if (a.v6[0] == 0xff || !memcmp(a.v6, (uint8_t[16]){0}, 15)) {
+        fprintf(stderr, "synack %s: --gw %s: not a unicast address\n", cmd, v);
+        return -1;
+    }
+    memcpy(o->gw6, a.v6, 16);
+    o->gw6_set = 1;
+    return 1;
+}
+
 /* An interface option, --ip, --mac, --gw, --pcap or --impair `a` with its
  * value `v`: 1, or -1 (message printed). */
 static int parse_value(netrun_opts *o, const char *cmd, const char *a, const char *v)
@@ -203,6 +225,8 @@ static int parse_value(netrun_opts *o, const char *cmd, const char *a, const cha
             return -1;
         }
         o->mac_set = 1;
+    } else if (!strcmp(a, "--gw") && strchr(v, ':')) {
+        return parse_gw6(o, cmd, v);
     } else if (!strcmp(a, "--gw")) {
         if (synack_ip_parse(v, &o->gw) < 0) {
             fprintf(stderr, "synack %s: --gw %s: not an IPv4 address\n", cmd, v);
@@ -320,6 +344,33 @@ static int kernel_has(uint32_t ip, char *ifname, size_t len)
     return found;
 }
 
+/* An IPv6 --gw needs an IPv6 --ip, and must be on its link: link-local, or
+ * inside its prefix, and not the address itself. 0 or -1 (printed). */
+static int check_gw6(const netrun_opts *o, const char *cmd)
+{
+    if (!o->gw6_set)
+        return 0;
+    const char *why = NULL;
+    unsigned bytes = o->prefix6 / 8, bits = o->prefix6 % 8;
+    int link_local = o->gw6[0] == 0xfe && (o->gw6[1] & 0xc0) == 0x80;
+    int inside = !memcmp(o->gw6, o->ip6, bytes) &&
+                  (!bits || !((o->gw6[bytes] ^ o->ip6[bytes]) & (0xff << (8 - bits))));
+    if (!o->ip6_set)
+        why = "give synack an IPv6 address first (--ip ADDR6/PREFIX)";
+    else if (!memcmp(o->gw6, o->ip6, 16))
+        why = "synack's own --ip";
+    else if (!link_local && !inside)
+        why = "not on the link (neither link-local nor inside --ip's prefix)";
+    if (why) {
+        synack_addr a = synack_addr_v6(o->gw6);
+        char text[SYNACK_ADDR_TEXT];
+        fprintf(stderr, "synack %s: --gw %s: %s\n", cmd,
+                synack_addr_format(&a, text, sizeof text), why);
+        return -1;
+    }
+    return 0;
+}
+
 int netrun_check(const netrun_opts *o, const char *cmd)
 {
     char ip[16], ifname[64], err[256];
@@ -360,7 +411,7 @@ int netrun_check(const netrun_opts *o, const char *cmd)
             return -1;
         }
     }
-    return 0;
+    return check_gw6(o, cmd);
 }
 
 static volatile sig_atomic_t usr1_seen;
@@ -516,6 +567,8 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
         cfg.prefix6_len = o->prefix6;
     }
     cfg.gateway = o->gw;
+    if (o->gw6_set)
+        memcpy(cfg.gateway6, o->gw6, 16);
     cfg.mtu = dev_mtu(r->d) > 65535 ? 65535 : dev_mtu(r->d);
     if (o->offload)
         cfg.gso_max = 65535; /* the kernel cuts our segments to the MTU */

@@ -30,6 +30,8 @@ typedef struct netrun_opts {
     uint8_t mac[6];
     int mac_set;
     uint32_t gw;
+    uint8_t gw6[16];        /* a second --gw with an IPv6 address: cfg.gateway6 */
+    int gw6_set;
     const char *knobs[NETRUN_MAX_KNOBS]; /* "name=value" */
     size_t nknobs;
     const char *pcap_path;
