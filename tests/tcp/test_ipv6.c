@@ -196,6 +196,30 @@ static void families_share_ports_without_mixing(void **state)
     synack_close(k6);
 }
 
+static uint32_t last_flow_label(const pkt_h *h)
+{
+    return (uint32_t)(h->last[1] & 0x0f) << 16 | (uint32_t)h->last[2] << 8 | h->last[3];
+}
+
+/* RFC 6437: every segment of a connection carries the same flow label,
+ * never 0; another connection (here: another peer port) another one. */
+static void a_connection_has_one_flow_label(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_sock *k = pkt_established(h); /* its SYN,ACK was the last frame */
+    uint32_t label = last_flow_label(h);
+    assert_int_not_equal(label, 0);
+    assert_int_equal(synack_send(k, "x", 1), 1);
+    pkt_expect(h, ACK | PSH, h->iss + 1, h->irs + 1);
+    assert_int_equal(last_flow_label(h), label);
+    h->peer_port++;
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    pkt_send(h, SYN, 5000, 0, 65535, NULL, 0, &o);
+    pkt_expect(h, SYN | ACK, PKT_ANY, 5001);
+    assert_int_not_equal(last_flow_label(h), label);
+    assert_int_not_equal(last_flow_label(h), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +228,7 @@ int main(void)
         cmocka_unit_test_teardown(mss_fits_the_ipv6_header, pkt_teardown),
         cmocka_unit_test_teardown(martian_sources_open_nothing, pkt_teardown),
         cmocka_unit_test_teardown(families_share_ports_without_mixing, pkt_teardown),
+        cmocka_unit_test_teardown(a_connection_has_one_flow_label, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
