@@ -22,11 +22,12 @@ SAN_CFLAGS := $(CSTD) $(WARN) $(INC) $(SAN_FLAGS)
 
 # The core: pure C11 + libc, no OS calls. Embeds anywhere.
 CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/net/*.c src/stack/*.c))
-# Outside the core: simulator and devices (used by the CLI and the tests).
-HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c))
+# Outside the core: simulator, devices and the threaded runtime (used by the
+# CLI and the tests).
+HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c src/rt/*.c))
 TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
-TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c tests/rt/*.c))
 HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
@@ -68,7 +69,7 @@ $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/synack: $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
 
 $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 	@mkdir -p $(BUILD)
@@ -76,7 +77,7 @@ $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 
 # Sanitized binaries used by the tests.
 $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
 
 # The harness objects are kept, not deleted as intermediates after each link.
 .SECONDARY: $(SAN_COMMON_OBJ)
@@ -84,7 +85,7 @@ $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST
 $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm -lpthread
 
 # Benchmarks: optimised, no sanitizers, against the optimised libraries.
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
