@@ -28,7 +28,7 @@ HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c src/rt/*.c))
 TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c tests/rt/*.c))
-HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h)
+HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h tests/rt/*.h)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)

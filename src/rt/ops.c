@@ -109,18 +109,17 @@ static int connect_again(rt_sock *r)
 int rt_op_connect(synack_rt *rt, rt_cmd *c)
 {
     rt_sock *r = find(rt, c);
-    int e = r ? 0 : -ENOTSOCK;
     synack_addr a;
     uint16_t port;
-    if (!e && r->phase == RT_NEW)
-        e = rt_addr_from_sockaddr(c->cval, c->clen, r->family, &a, &port);
-    if (!e && r->phase != RT_NEW)
-        e = connect_again(r);
-    if (!e && r->family == AF_INET6 && a.family == SYNACK_AF_INET && r->v6only)
+    int e = !r ? -ENOTSOCK
+            : r->phase != RT_NEW ? connect_again(r)
+                                 : rt_addr_from_sockaddr(c->cval, c->clen, r->family, &a, &port);
+    if (!e && r->phase == RT_NEW && r->family == AF_INET6 && a.family == SYNACK_AF_INET &&
+        r->v6only)
         e = -ENETUNREACH; /* an IPv4-mapped peer for an IPv6-only socket */
-    if (!e)
+    if (!e && r->phase == RT_NEW)
         e = synack_connect_addr(r->sk, &a, port);
-    if (e) {
+    if (e || r->phase != RT_NEW) {
         close(c->fd);
         return e;
     }
