@@ -244,10 +244,8 @@ static bool to_net(synack_rt *rt, rt_sock *r)
             room = rt->scratch_size - 1;
         ssize_t n = recv(r->rfd, rt->scratch, room + 1, MSG_PEEK | MSG_DONTWAIT);
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            r->linger0 = true; /* closed with data unread: Linux resets */
-            r->forget = true;  /* and no descriptor is left to ask about it */
-            rt_let_go(rt, r, 0);
-            return false;
+            r->app_reset = true; /* cannot be, with the held byte; but if it is */
+            return true;
         }
         if (n <= 1) { /* nothing new behind the held byte */
             r->rd = false;
@@ -276,6 +274,14 @@ static void pump_open(synack_rt *rt, rt_sock *r)
             rt_let_go(rt, r, err);
             return;
         }
+    }
+    /* Linux resets at once (unsent data dropped) a close that leaves data
+     * unread, and a close with SO_LINGER {1, 0}. */
+    if (r->app_reset || (r->hup && r->linger0)) {
+        r->linger0 = true;
+        r->forget |= r->app_reset;
+        rt_let_go(rt, r, 0);
+        return;
     }
     if (!to_app(rt, r) || !to_net(rt, r))
         return;

@@ -63,6 +63,7 @@ struct rt_sock {
     int rcvbuf_req, sndbuf_req; /* set after connect: remembered, not applied */
     /* epoll state of our end (edge-triggered, so remembered here) */
     bool rd, wr, rdhup, hup;
+    bool app_reset;          /* the application closed with data unread     */
     bool app_eof;            /* the application shut its side: FIN sent      */
     bool peer_eof;           /* the peer's FIN: read 0 from the connection   */
     bool eof_passed;         /* ... and handed on with shutdown(SHUT_WR)     */

@@ -173,6 +173,14 @@ static void on_ready(synack_rt *rt, rt_watch *w, uint32_t events)
         r->wr |= (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0;
         r->rdhup |= (events & (EPOLLRDHUP | EPOLLHUP)) != 0;
         r->hup |= (events & EPOLLHUP) != 0;
+        if ((events & EPOLLERR) && r->rfd >= 0) {
+            /* The application's end was closed with bytes unread in it.
+             * Our held byte hides the error from reads: ask for it. */
+            int e = 0;
+            socklen_t l = sizeof e;
+            getsockopt(r->rfd, SOL_SOCKET, SO_ERROR, &e, &l);
+            r->app_reset |= e == ECONNRESET;
+        }
         rt_mark(rt, r);
     }
     }

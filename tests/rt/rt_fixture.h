@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,7 +69,7 @@ static int pair_teardown(void **state)
     return 0;
 }
 
-static struct sockaddr_in sin4(uint32_t ip, uint16_t port)
+static inline struct sockaddr_in sin4(uint32_t ip, uint16_t port)
 {
     struct sockaddr_in s = {.sin_family = AF_INET, .sin_port = htons(port),
                             .sin_addr.s_addr = htonl(ip)};
@@ -79,7 +80,7 @@ static struct sockaddr_in sin4(uint32_t ip, uint16_t port)
 #define SA(x) ((struct sockaddr *)&(x))
 
 /* poll's revents for `fd` after at most `ms` (0 when nothing came). */
-static short wait_fd(int fd, short events, int ms)
+static inline short wait_fd(int fd, short events, int ms)
 {
     struct pollfd p = {.fd = fd, .events = events};
     int n = poll(&p, 1, ms);
@@ -87,7 +88,7 @@ static short wait_fd(int fd, short events, int ms)
 }
 
 /* A listener on `rt` at port `port` (any address). */
-static int listener(synack_rt *rt, uint16_t port)
+static inline int listener(synack_rt *rt, uint16_t port)
 {
     int l = synack_fd_socket(rt, AF_INET, 0);
     assert_true(l >= 0);
@@ -100,7 +101,7 @@ static int listener(synack_rt *rt, uint16_t port)
 }
 
 /* Accept on `l`, waiting at most WAIT_MS. */
-static int accept_wait(synack_rt *rt, int l)
+static inline int accept_wait(synack_rt *rt, int l)
 {
     assert_true(wait_fd(l, POLLIN, WAIT_MS) & POLLIN);
     int c = synack_fd_accept(rt, l, NULL, NULL, 0);
@@ -109,7 +110,7 @@ static int accept_wait(synack_rt *rt, int l)
 }
 
 /* A connection from a to b:port: *cli on a, *srv on b. */
-static void connect_pair(rt_pair *p, uint16_t port, int *lis, int *cli, int *srv)
+static inline void connect_pair(rt_pair *p, uint16_t port, int *lis, int *cli, int *srv)
 {
     *lis = listener(p->b, port);
     *cli = synack_fd_socket(p->a, AF_INET, 0);
@@ -120,7 +121,7 @@ static void connect_pair(rt_pair *p, uint16_t port, int *lis, int *cli, int *srv
 }
 
 /* Read exactly `len` bytes (or to EOF), each wait bounded. */
-static size_t read_full(int fd, void *buf, size_t len)
+static inline size_t read_full(int fd, void *buf, size_t len)
 {
     size_t got = 0;
     while (got < len) {
