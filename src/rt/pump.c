@@ -1,7 +1,7 @@
 /* pump.c — bytes between our end of a socketpair and a TCP connection.
  *
  * What the kernel does with an AF_UNIX stream pair, verified on Linux 6.x
- * (an experiment in tests/rt/test_rt_unix.c keeps checking it):
+ * (unix_pair_behaviours in tests/rt/test_rt_threads.c keeps checking it):
  *  - closing one end while unread data sits in that end's receive queue
  *    gives the other end sk_err = ECONNRESET (unix_release_sock): its reads
  *    return the data queued for it, then fail with ECONNRESET, and poll
