@@ -242,6 +242,34 @@ static void ipv6_sockets(void **state)
     synack_fd_close(p->b, l);
 }
 
+/* A dup of the descriptor is the same socket: the fd API finds it, and
+ * the connection ends with the last close only, as the kernel's would. */
+static void dup_is_the_same_socket(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 97, &l, &c, &s);
+    int d = dup(c);
+    assert_true(d >= 0);
+    struct sockaddr_in them;
+    socklen_t tl = sizeof them;
+    assert_int_equal(synack_fd_getpeername(p->a, d, SA(them), &tl), 0);
+    assert_int_equal(ntohs(them.sin_port), 97);
+    close(c);
+    assert_int_equal(wait_fd(s, POLLIN, 200), 0); /* still open: no EOF */
+    assert_int_equal(write(d, "d", 1), 1);
+    char buf[2];
+    assert_int_equal(read_full(s, buf, 1), 1);
+    int on = 1;
+    assert_int_equal(synack_fd_ioctl(p->a, d, FIONBIO, &on), 0);
+    assert_true(fcntl(d, F_GETFL) & O_NONBLOCK);
+    synack_fd_close(p->a, d);
+    assert_true(wait_fd(s, POLLIN, WAIT_MS) & POLLIN);
+    assert_int_equal(read(s, buf, 1), 0);
+    synack_fd_close(p->b, s);
+    synack_fd_close(p->b, l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(close_with_unread_data_resets, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(own_shutdown_write, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(ipv6_sockets, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(dup_is_the_same_socket, pair_setup, pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
