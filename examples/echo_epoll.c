@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ typedef struct conn {
     size_t len, off;
 } conn;
 
-static volatile sig_atomic_t stop;
+static atomic_int stop; /* set by a signal, or by the demo when its clients end */
 static int live; /* connections open (the server thread's own count) */
 
 static void on_signal(int sig) { (void)sig; stop = 1; }
@@ -102,19 +103,25 @@ static int accept_all(synack_rt *rt, int ep, int lfd)
     }
 }
 
-/* Listen on `port` and echo until `stop` (or `max_conns` connections came
- * and went, when it is nonzero). */
-static int run_server(synack_rt *rt, uint16_t port, int max_conns)
+/* A non-blocking listener on `port`, or -1. */
+static int open_listener(synack_rt *rt, uint16_t port)
 {
     int lfd = synack_fd_socket(rt, AF_INET, SOCK_NONBLOCK | SOCK_CLOEXEC);
     struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons(port)};
     int one = 1;
-    synack_fd_setsockopt(rt, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (lfd < 0 || synack_fd_bind(rt, lfd, (struct sockaddr *)&any, sizeof any) < 0 ||
+    if (lfd < 0 || synack_fd_setsockopt(rt, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        synack_fd_bind(rt, lfd, (struct sockaddr *)&any, sizeof any) < 0 ||
         synack_fd_listen(rt, lfd, 64) < 0) {
         perror("echo_epoll: listen");
-        return 1;
+        return -1;
     }
+    return lfd;
+}
+
+/* Echo on listener `lfd` until `stop` (or, when `max_conns` is nonzero,
+ * until that many connections came and went). Closes the listener. */
+static void run_server(synack_rt *rt, int lfd, int max_conns)
+{
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event lev = {.events = EPOLLIN, .data.ptr = NULL};
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &lev);
@@ -123,18 +130,16 @@ static int run_server(synack_rt *rt, uint16_t port, int max_conns)
         struct epoll_event evs[32];
         int n = epoll_wait(ep, evs, 32, 200);
         for (int i = 0; i < n; i++) {
-            if (evs[i].data.ptr) {
+            if (evs[i].data.ptr)
                 serve(rt, ep, evs[i].data.ptr);
-            } else {
+            else
                 accepted += accept_all(rt, ep, lfd);
-            }
         }
         if (max_conns && accepted >= max_conns && live == 0)
             break; /* the demo's clients came and went */
     }
     synack_fd_close(rt, lfd);
     close(ep);
-    return 0;
 }
 
 /* ------------------------------------------------------- the demo clients */
@@ -197,9 +202,15 @@ static synack_rt *make_rt(synack_rt_config *cfg)
     return rt;
 }
 
+typedef struct server_args {
+    synack_rt *rt;
+    int lfd;
+} server_args;
+
 static void *server_thread(void *arg)
 {
-    run_server(arg, 7, CLIENTS);
+    server_args *a = arg;
+    run_server(a->rt, a->lfd, CLIENTS);
     return NULL;
 }
 
@@ -219,8 +230,12 @@ static int demo(void)
         if (!rt[side])
             return 1;
     }
+    /* Listening before any client starts: a connect never races the listen. */
+    server_args sa = {.rt = rt[1], .lfd = open_listener(rt[1], 7)};
+    if (sa.lfd < 0)
+        return 1;
     pthread_t srv, cli[CLIENTS];
-    pthread_create(&srv, NULL, server_thread, rt[1]);
+    pthread_create(&srv, NULL, server_thread, &sa);
     client c[CLIENTS];
     int ok = 1;
     for (int i = 0; i < CLIENTS; i++) {
@@ -231,6 +246,7 @@ static int demo(void)
         pthread_join(cli[i], NULL);
         ok &= c[i].ok;
     }
+    stop = 1; /* a client that failed never comes: do not wait for it */
     pthread_join(srv, NULL);
     synack_rt_free(rt[0]);
     synack_rt_free(rt[1]);
@@ -256,9 +272,11 @@ static int tap(const char *ifname, const char *ip, uint16_t port)
         return 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    int r = run_server(rt, port, 0);
+    int lfd = open_listener(rt, port);
+    if (lfd >= 0)
+        run_server(rt, lfd, 0);
     synack_rt_free(rt);
-    return r;
+    return lfd >= 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
