@@ -9,6 +9,8 @@
  * sides copy the data in and out through 256 KiB application buffers, and
  * both stop at the byte count or the time bound, whichever comes first.
  * Runs alternate synack / Linux so both see the same machine state.
+ * Each MTU is also measured over IPv6 (synack: fd00::1 -> fd00::2; Linux:
+ * ::1), printed beside IPv4 with the IPv6 / IPv4 ratio of each stack.
  *
  * Usage: bench_bulk [MTU ...]   (default: 1500 9000)
  */
@@ -53,18 +55,19 @@ static void tune(synack_config *cfg, void *ctx)
 }
 
 /* Gbit/s, or -1 on failure. */
-static double synack_run(uint32_t mtu, uint64_t *moved)
+static double synack_run(uint32_t mtu, int family, uint64_t *moved)
 {
     bench_pair p;
     uint64_t now = bench_now_ns();
     double gbps = -1;
-    if (bench_pair_new(&p, mtu, tune, NULL, now) < 0) {
+    synack_addr server = bench_server_addr(family);
+    if (bench_pair_new_family(&p, family, mtu, tune, NULL, now) < 0) {
         fprintf(stderr, "bench_bulk: cannot make the stacks\n");
         return -1;
     }
     synack_sock *l = synack_socket(p.b), *c = synack_socket(p.a), *s = NULL;
     if (!l || !c || synack_bind(l, 5001) || synack_listen(l, 8) ||
-        synack_connect(c, BENCH_IP_B, 5001)) {
+        synack_connect_addr(c, &server, 5001)) {
         fprintf(stderr, "bench_bulk: socket setup failed\n");
         goto out;
     }
@@ -143,22 +146,23 @@ static void *linux_receiver(void *arg)
     return NULL;
 }
 
+/* arg: the family (int *). */
 static int linux_bulk(void *arg, double *result)
 {
-    (void)arg;
+    int family = *(int *)arg, af = family == SYNACK_AF_INET6 ? AF_INET6 : AF_INET;
     lrun r = {0};
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    r.lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_storage sa;
+    socklen_t salen = bench_loopback(family, 5001, &sa);
+    r.lfd = socket(af, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(r.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (r.lfd < 0 || bind(r.lfd, (struct sockaddr *)&sa, sizeof sa) || listen(r.lfd, 8))
+    if (r.lfd < 0 || bind(r.lfd, (struct sockaddr *)&sa, salen) || listen(r.lfd, 8))
         return -1;
     pthread_t th;
     if (pthread_create(&th, NULL, linux_receiver, &r))
         return -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+    int fd = socket(af, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0)
         return -1;
     uint64_t sent = 0, t0 = bench_now_ns();
     uint64_t deadline = t0 + (uint64_t)(time_bound_s * 1e9);
@@ -182,6 +186,58 @@ static int linux_bulk(void *arg, double *result)
     return 0;
 }
 
+/* One MTU in one family: synack (plain, and with offloads over IPv4) and
+ * Linux, alternating; the medians of plain synack and Linux in *s and *l. */
+static int measure(unsigned mtu, int family, int runs, double *s_med, double *l_med)
+{
+    double sv[BENCH_MAX_RUNS], lv[BENCH_MAX_RUNS], ov[BENCH_MAX_RUNS];
+    int ns = 0, nl = 0, no = 0;
+    char why[256] = "";
+    for (int r = 0; r < runs; r++) {
+        uint64_t moved = 0;
+        offload = 0;
+        double g = synack_run(mtu, family, &moved);
+        if (g > 0)
+            sv[ns++] = g;
+        if (family == SYNACK_AF_INET) {
+            offload = 1;
+            g = synack_run(mtu, family, &moved);
+            if (g > 0)
+                ov[no++] = g;
+        }
+        double lg;
+        if (bench_linux_run(mtu, time_bound_s * 3 + 5, linux_bulk, &family, &lg, why,
+                            sizeof why) == 0)
+            lv[nl++] = lg;
+    }
+    const char *fam = bench_family_name(family), *v6 = family == SYNACK_AF_INET6 ? "6" : "";
+    if (!ns) {
+        printf("  MTU %u %s: synack runs failed\n", mtu, fam);
+        return -1;
+    }
+    bench_stat s = bench_stats(sv, ns), l = bench_stats(lv, nl);
+    char b1[96], b2[96], name[64];
+    printf("  MTU %-5u %s synack %s Gbit/s  (every segment MTU-sized and checksummed)\n", mtu,
+           fam, bench_fmt(b1, sizeof b1, s, "%.2f"));
+    if (no) {
+        bench_stat o = bench_stats(ov, no);
+        printf("  MTU %-5u %s synack %s Gbit/s  (offloads as Linux lo: no checksum, 64 KiB GSO)\n",
+               mtu, fam, bench_fmt(b1, sizeof b1, o, "%.2f"));
+        snprintf(name, sizeof name, "bulk_offload_mtu%u", mtu);
+        bench_line(name, o.med, "linux", l.med, nl > 0, "Gbit/s");
+    }
+    if (nl)
+        printf("  MTU %-5u %s linux  %s Gbit/s   ratio %.2fx\n", mtu, fam,
+               bench_fmt(b2, sizeof b2, l, "%.2f"), s.med / l.med);
+    else
+        printf("  MTU %-5u %s linux  skipped: %s\n", mtu, fam, why);
+    snprintf(name, sizeof name, "bulk%s_mtu%u", v6, mtu);
+    bench_line(name, s.med, "linux", l.med, nl > 0, "Gbit/s");
+    *s_med = s.med;
+    *l_med = nl ? l.med : 0;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     unsigned mtus[8] = {1500, 9000};
@@ -201,52 +257,22 @@ int main(int argc, char **argv)
     printf("bulk throughput: %.0f MiB per run (or %.0f s), %d runs per side, alternating\n",
            (double)total_bytes / 1048576.0, time_bound_s, runs);
     printf("  synack: two stacks, one thread, memlink, socket buffers %u KiB\n", sock_buf >> 10);
-    printf("  linux : sender + receiver thread, 127.0.0.1, fresh netns, default sysctls\n");
+    printf("  linux : sender + receiver thread, 127.0.0.1 (::1), fresh netns, default sysctls\n");
     int status = 0;
     for (int m = 0; m < nmtu; m++) {
-        double sv[BENCH_MAX_RUNS], lv[BENCH_MAX_RUNS];
-        int ns = 0, nl = 0;
-        char why[256] = "";
-        double ov[BENCH_MAX_RUNS];
-        int no = 0;
-        for (int r = 0; r < runs; r++) {
-            uint64_t moved = 0;
-            offload = 0;
-            double g = synack_run(mtus[m], &moved);
-            if (g > 0)
-                sv[ns++] = g;
-            offload = 1;
-            g = synack_run(mtus[m], &moved);
-            if (g > 0)
-                ov[no++] = g;
-            double lg;
-            if (bench_linux_run(mtus[m], time_bound_s * 3 + 5, linux_bulk, NULL, &lg, why,
-                                sizeof why) == 0)
-                lv[nl++] = lg;
-        }
-        if (!ns) {
-            printf("  MTU %u: synack runs failed\n", mtus[m]);
+        double s4, l4, s6, l6;
+        if (measure(mtus[m], SYNACK_AF_INET, runs, &s4, &l4) < 0 ||
+            measure(mtus[m], SYNACK_AF_INET6, runs, &s6, &l6) < 0) {
             status = 1;
             continue;
         }
-        bench_stat s = bench_stats(sv, ns), l = bench_stats(lv, nl);
-        char b1[96], b2[96], name[64];
-        printf("  MTU %-5u synack %s Gbit/s  (every segment MTU-sized and checksummed)\n",
-               mtus[m], bench_fmt(b1, sizeof b1, s, "%.2f"));
-        if (no) {
-            bench_stat o = bench_stats(ov, no);
-            printf("  MTU %-5u synack %s Gbit/s  (offloads as Linux lo: no checksum, 64 KiB GSO)\n",
-                   mtus[m], bench_fmt(b1, sizeof b1, o, "%.2f"));
-            snprintf(name, sizeof name, "bulk_offload_mtu%u", mtus[m]);
-            bench_line(name, o.med, "linux", l.med, nl > 0, "Gbit/s");
-        }
-        if (nl)
-            printf("  MTU %-5u linux  %s Gbit/s   ratio %.2fx\n", mtus[m],
-                   bench_fmt(b2, sizeof b2, l, "%.2f"), s.med / l.med);
-        else
-            printf("  MTU %-5u linux  skipped: %s\n", mtus[m], why);
-        snprintf(name, sizeof name, "bulk_mtu%u", mtus[m]);
-        bench_line(name, s.med, "linux", l.med, nl > 0, "Gbit/s");
+        char name[64];
+        printf("  MTU %-5u IPv6 / IPv4: synack %.2fx", mtus[m], s6 / s4);
+        if (l4 > 0 && l6 > 0)
+            printf(", linux %.2fx", l6 / l4);
+        printf("\n");
+        snprintf(name, sizeof name, "bulk6_vs4_mtu%u", mtus[m]);
+        bench_line(name, s6, "ipv4", s4, 1, "Gbit/s");
     }
     return status;
 }

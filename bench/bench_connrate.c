@@ -12,6 +12,8 @@
  * Linux: a client thread and a server thread over 127.0.0.1 in a fresh
  * network namespace per run (so TIME-WAIT starts empty each time), with
  * ip_local_port_range 1024 65535.
+ * Both are measured over IPv4 and over IPv6 (synack: fd00::1 -> fd00::2;
+ * Linux: ::1), with the IPv6 / IPv4 ratio of each stack.
  */
 #define _GNU_SOURCE
 #include "util.h"
@@ -48,12 +50,13 @@ static void tune(synack_config *cfg, void *ctx)
         }                                                                    \
     } while (0)
 
-static double synack_run(long *done_out)
+static double synack_run(int family, long *done_out)
 {
     bench_pair p;
     double rate = -1;
     long done = 0;
-    if (bench_pair_new(&p, 1500, tune, NULL, bench_now_ns()) < 0)
+    synack_addr server = bench_server_addr(family);
+    if (bench_pair_new_family(&p, family, 1500, tune, NULL, bench_now_ns()) < 0)
         return -1;
     synack_sock *l = synack_socket(p.b);
     if (!l || synack_bind(l, 80) || synack_listen(l, 128))
@@ -62,7 +65,7 @@ static double synack_run(long *done_out)
     char byte;
     for (; done < nconns; done++) {
         synack_sock *c = synack_socket(p.a), *s = NULL;
-        if (!c || synack_connect(c, BENCH_IP_B, 80) < 0)
+        if (!c || synack_connect_addr(c, &server, 80) < 0)
             goto fail;
         PUMP_UNTIL((s = synack_accept(l, NULL)) != NULL &&
                    synack_sock_state(c) == SYNACK_ESTABLISHED);
@@ -118,16 +121,17 @@ static void *linux_server(void *arg)
     return NULL;
 }
 
+/* arg: the family (int *). */
 static int linux_connrate(void *arg, double *result)
 {
-    (void)arg;
+    int family = *(int *)arg, af = family == SYNACK_AF_INET6 ? AF_INET6 : AF_INET;
     if (bench_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535") < 0)
         return -1;
     lctx x = {0};
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(80)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    x.lfd = socket(AF_INET, SOCK_STREAM, 0);
-    if (x.lfd < 0 || bind(x.lfd, (struct sockaddr *)&sa, sizeof sa) || listen(x.lfd, 128))
+    struct sockaddr_storage sa;
+    socklen_t salen = bench_loopback(family, 80, &sa);
+    x.lfd = socket(af, SOCK_STREAM, 0);
+    if (x.lfd < 0 || bind(x.lfd, (struct sockaddr *)&sa, salen) || listen(x.lfd, 128))
         return -1;
     pthread_t th;
     if (pthread_create(&th, NULL, linux_server, &x))
@@ -136,8 +140,8 @@ static int linux_connrate(void *arg, double *result)
     long done = 0;
     char b;
     for (; done < nconns; done++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        int fd = socket(af, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, salen) < 0 ||
             write(fd, "q", 1) != 1 || read(fd, &b, 1) != 1) {
             fprintf(stderr, "bench_connrate: linux connection %ld failed: %s\n", done,
                     strerror(errno));
@@ -151,6 +155,42 @@ static int linux_connrate(void *arg, double *result)
     return 0; /* the server thread dies with the child process */
 }
 
+/* One family: synack and Linux, alternating; the synack median in *s_med. */
+static int measure(int family, int runs, double *s_med)
+{
+    double sv[BENCH_MAX_RUNS], lv[BENCH_MAX_RUNS];
+    int ns = 0, nl = 0;
+    char why[256] = "";
+    long done = 0;
+    for (int r = 0; r < runs; r++) {
+        double v = synack_run(family, &done);
+        if (v > 0)
+            sv[ns++] = v;
+        double lr;
+        if (bench_linux_run(1500, time_bound_s * 2 + 5, linux_connrate, &family, &lr, why,
+                            sizeof why) == 0)
+            lv[nl++] = lr;
+    }
+    const char *fam = bench_family_name(family);
+    if (!ns) {
+        printf("  %s synack runs failed\n", fam);
+        return -1;
+    }
+    bench_stat s = bench_stats(sv, ns), l = bench_stats(lv, nl);
+    char b1[96], b2[96];
+    printf("  %s synack %s conn/s (%ld connections in the last run)\n", fam,
+           bench_fmt(b1, sizeof b1, s, "%.0f"), done);
+    if (nl)
+        printf("  %s linux  %s conn/s   ratio %.2fx\n", fam, bench_fmt(b2, sizeof b2, l, "%.0f"),
+               s.med / l.med);
+    else
+        printf("  %s linux  skipped: %s\n", fam, why);
+    bench_line(family == SYNACK_AF_INET6 ? "connrate6" : "connrate", s.med, "linux", l.med,
+               nl > 0, "conn/s");
+    *s_med = s.med;
+    return 0;
+}
+
 int main(void)
 {
     nconns = (long)bench_env("BENCH_CONNS", 30000);
@@ -159,32 +199,10 @@ int main(void)
     printf("connection rate: %ld connections per run (or %.0f s), %d runs per side, alternating\n",
            nconns, time_bound_s, runs);
     printf("  each: open, 1-byte request, 1-byte reply, client closes first (keeps TIME-WAIT)\n");
-    double sv[BENCH_MAX_RUNS], lv[BENCH_MAX_RUNS];
-    int ns = 0, nl = 0;
-    char why[256] = "";
-    long done = 0;
-    for (int r = 0; r < runs; r++) {
-        double v = synack_run(&done);
-        if (v > 0)
-            sv[ns++] = v;
-        double lr;
-        if (bench_linux_run(1500, time_bound_s * 2 + 5, linux_connrate, NULL, &lr, why,
-                            sizeof why) == 0)
-            lv[nl++] = lr;
-    }
-    if (!ns) {
-        printf("  synack runs failed\n");
+    double s4, s6;
+    if (measure(SYNACK_AF_INET, runs, &s4) < 0 || measure(SYNACK_AF_INET6, runs, &s6) < 0)
         return 1;
-    }
-    bench_stat s = bench_stats(sv, ns), l = bench_stats(lv, nl);
-    char b1[96], b2[96];
-    printf("  synack %s conn/s (%ld connections in the last run)\n",
-           bench_fmt(b1, sizeof b1, s, "%.0f"), done);
-    if (nl)
-        printf("  linux  %s conn/s   ratio %.2fx\n", bench_fmt(b2, sizeof b2, l, "%.0f"),
-               s.med / l.med);
-    else
-        printf("  linux  skipped: %s\n", why);
-    bench_line("connrate", s.med, "linux", l.med, nl > 0, "conn/s");
+    printf("  IPv6 / IPv4: synack %.2fx\n", s6 / s4);
+    bench_line("connrate6_vs4", s6, "ipv4", s4, 1, "conn/s");
     return 0;
 }

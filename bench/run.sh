@@ -29,6 +29,7 @@ target() {
     loss_*) echo "ratio>=1" ;;
     tap_bulk_*|tap_connrate_*) echo "ratio>=1.5" ;;
     tap_ceiling_*) echo "ratio>=0.8" ;;
+    bulk6_vs4_*|connrate6_vs4|tap_*_ipv6_vs4) echo "ratio>=0.9" ;;
     *) echo "" ;;
     esac
 }

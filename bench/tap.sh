@@ -6,7 +6,9 @@
 #   and the TAP ceiling: how many full-size frames a TAP moves each way with
 #   no stack at all (bench/peers/tap_ceiling.c; see bench/README.md).
 #   Each figure also for synack with --offload (virtio-net header: 64 KiB
-#   segments each way, checksums completed by the kernel), NAME_offload.
+#   segments each way, checksums completed by the kernel), NAME_offload, and
+#   for synack over IPv6 (fd77::2, no offload), NAME_ipv6, with the IPv6 /
+#   IPv4 ratio as NAME_ipv6_vs4.
 # Prints "bench NAME synack=... PEER=... unit=... ratio=..." lines: PEER is
 # lwip for the three figures, tap_ceiling for the two bulk figures again.
 # Knobs: BENCH_RUNS (5), BENCH_QUICK=1 (allow fewer), TAP_BENCH_BYTES
@@ -54,16 +56,20 @@ ip netns add "$NS" || exit 1
 ip -n "$NS" link set lo up
 ip -n "$NS" tuntap add dev tap0 mode tap
 ip -n "$NS" addr add 10.77.0.1/24 dev tap0
+ip -n "$NS" addr add fd77::1/64 dev tap0 nodad
 ip -n "$NS" link set tap0 up
 NSX="ip netns exec $NS"
 K="timeout 120 $NSX python3 bench/peers/kernel_side.py"
 SYN_IP=10.77.0.2
+SYN_IP6=fd77::2
 LW_IP=10.77.0.3
 
-start() { # start synack|synack_off|lwip APP: a server in the background until `stop`
-    if [ "$1" = synack ] || [ "$1" = synack_off ]; then
+start() { # start synack|synack_off|synack6|lwip APP: a server in the background until `stop`
+    if [ "$1" = synack ] || [ "$1" = synack_off ] || [ "$1" = synack6 ]; then
         local off=""
         [ "$1" = synack_off ] && off=--offload
+        [ "$1" = synack6 ] && off="--ip $SYN_IP6/64 -o dad_transmits=0"
+        # shellcheck disable=SC2086
         $NSX "$BIN" serve --tap tap0 --ip $SYN_IP/24 --port 5000 --app "$2" --quiet $off >"$TMP/serve.log" 2>&1 &
     else
         $NSX "$TMP/lwip_peer" tap0 $LW_IP/24 5000 "$2" 300 >"$TMP/serve.log" 2>&1 &
@@ -78,6 +84,7 @@ stop() { kill "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
 measure() {
     local ip=$SYN_IP v
     [ "$1" = lwip ] && ip=$LW_IP
+    [ "$1" = synack6 ] && ip=$SYN_IP6
     case $2 in
     k2s) start "$1" discard; v=$($K send $ip 5000 "$BYTES" 2>/dev/null) ;;
     s2k) start "$1" "source=$BYTES"; v=$($K recv $ip 5000 2>/dev/null) ;;
@@ -115,14 +122,16 @@ echo "TAP ceiling, TAP writer -> kernel: $ftx_m frames/s of 1514 bytes = $ctx_m 
 declare -A MED
 declare -A OMED
 for fig in k2s s2k rate; do
-    sv="" ov="" lv=""
+    sv="" ov="" lv="" v6=""
     for _ in $(seq 1 "$RUNS"); do
         sv="$sv $(measure synack $fig)"
         ov="$ov $(measure synack_off $fig)"
+        v6="$v6 $(measure synack6 $fig)"
         [ "$LWIP" = 1 ] && lv="$lv $(measure lwip $fig)"
     done
     read -r sm slo shi <<<"$(stats $sv)"
     read -r om olo ohi <<<"$(stats $ov)"
+    read -r m6 lo6 hi6 <<<"$(stats $v6)"
     if [ "$LWIP" = 1 ]; then read -r lm llo lhi <<<"$(stats $lv)"; else lm=na; llo=na; lhi=na; fi
     case $fig in
     k2s) name=tap_bulk_kernel_to_stack unit=Mbit/s what="bulk kernel -> stack" ;;
@@ -133,6 +142,9 @@ for fig in k2s s2k rate; do
     echo "bench $name synack=$sm lwip=$lm unit=$unit ratio=$(ratio "$sm" "$lm")"
     echo "$what, synack --offload: $om ($olo-$ohi, n=$RUNS)  $unit  [runs:$ov]"
     echo "bench ${name}_offload synack=$om lwip=$lm unit=$unit ratio=$(ratio "$om" "$lm")"
+    echo "$what, synack over IPv6: $m6 ($lo6-$hi6, n=$RUNS)  $unit  [runs:$v6]"
+    echo "bench ${name}_ipv6 synack=$m6 lwip=$lm unit=$unit ratio=$(ratio "$m6" "$lm")"
+    echo "bench ${name}_ipv6_vs4 synack=$m6 ipv4=$sm unit=$unit ratio=$(ratio "$m6" "$sm")"
     MED[$fig]=$sm
     OMED[$fig]=$om
 done

@@ -3,8 +3,10 @@
 #include "util.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -93,8 +95,39 @@ static void pair_random(void *ctx, void *buf, size_t len)
     }
 }
 
+synack_addr bench_server_addr(int family)
+{
+    static const uint8_t b6[16] = {0xfd, 0x00, [15] = 2};
+    return family == SYNACK_AF_INET6 ? synack_addr_v6(b6) : synack_addr_v4(BENCH_IP_B);
+}
+
+const char *bench_family_name(int family) { return family == SYNACK_AF_INET6 ? "IPv6" : "IPv4"; }
+
+unsigned bench_loopback(int family, uint16_t port, struct sockaddr_storage *ss)
+{
+    memset(ss, 0, sizeof *ss);
+    if (family == SYNACK_AF_INET6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        a->sin6_addr = in6addr_loopback;
+        return sizeof *a;
+    }
+    struct sockaddr_in *a = (struct sockaddr_in *)ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons(port);
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return sizeof *a;
+}
+
 int bench_pair_new(bench_pair *p, uint32_t mtu, void (*tune)(synack_config *, void *),
                    void *tune_ctx, uint64_t now)
+{
+    return bench_pair_new_family(p, SYNACK_AF_INET, mtu, tune, tune_ctx, now);
+}
+
+int bench_pair_new_family(bench_pair *p, int family, uint32_t mtu,
+                          void (*tune)(synack_config *, void *), void *tune_ctx, uint64_t now)
 {
     static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
     const uint32_t ip[2] = {BENCH_IP_A, BENCH_IP_B};
@@ -111,6 +144,13 @@ int bench_pair_new(bench_pair *p, uint32_t mtu, void (*tune)(synack_config *, vo
         memcpy(cfg.mac, mac[i], 6);
         cfg.ip = ip[i];
         cfg.mtu = mtu;
+        if (family == SYNACK_AF_INET6) {
+            static const uint8_t a6[16] = {0xfd, 0x00, [15] = 1};
+            memcpy(cfg.ip6, a6, 16);
+            cfg.ip6[15] = (uint8_t)(i + 1);
+            cfg.prefix6_len = 64;
+            cfg.net.dad_transmits = 0;
+        }
         cfg.random = pair_random;
         cfg.random_ctx = &p->rng[i];
         memlink_config(p->link, i, &cfg);

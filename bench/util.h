@@ -48,6 +48,19 @@ typedef struct bench_pair {
  * before its stack is made. Returns 0 or -1. */
 int bench_pair_new(bench_pair *p, uint32_t mtu, void (*tune)(synack_config *, void *),
                    void *tune_ctx, uint64_t now);
+/* The same, the stacks also having fd00::1 and fd00::2 (usable at once: no
+ * duplicate address detection) when `family` is SYNACK_AF_INET6. */
+int bench_pair_new_family(bench_pair *p, int family, uint32_t mtu,
+                          void (*tune)(synack_config *, void *), void *tune_ctx, uint64_t now);
+/* The server stack's (b's) address in `family`. */
+synack_addr bench_server_addr(int family);
+/* "IPv4" or "IPv6". */
+const char *bench_family_name(int family);
+
+/* Linux's loopback address in `family` (127.0.0.1 or ::1) with `port`, for
+ * bind and connect; returns the address's length. */
+struct sockaddr_storage;
+unsigned bench_loopback(int family, uint16_t port, struct sockaddr_storage *ss);
 void bench_pair_free(bench_pair *p);
 
 /* ------------------------------------------------------------ Linux side */

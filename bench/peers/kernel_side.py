@@ -47,10 +47,11 @@ elif mode == "rate":
     def worker(i):
         lport = 10000 + i
         while time.time() < end:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            six = ":" in host
+            s = socket.socket(socket.AF_INET6 if six else socket.AF_INET, socket.SOCK_STREAM)
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.settimeout(5)
-            s.bind(("0.0.0.0", lport))
+            s.bind(("::" if six else "0.0.0.0", lport))
             lport = lport + 2 if lport + 2 <= 65535 else 10000 + i
             s.connect((host, port))
             while s.recv(4096):

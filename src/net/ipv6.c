@@ -147,6 +147,21 @@ void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t 
     }
 }
 
+/* RFC 6437 §3: a TCP connection's packets carry one flow label, a keyed
+ * hash of its addresses and ports (so the label tells an observer
+ * nothing, and needs no state); everything else carries none. */
+static uint32_t flow_label(const net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                           uint8_t next_header, const uint8_t *payload, size_t len)
+{
+    if (next_header != WIRE_IPPROTO_TCP || len < 4)
+        return 0;
+    uint8_t flow[36];
+    memcpy(flow, src, 16);
+    memcpy(flow + 16, dst, 16);
+    memcpy(flow + 32, payload, 4); /* the ports */
+    return wire_ipv6_flow_label(siphash24(&n->flow_key, flow, sizeof flow));
+}
+
 /* The IPv6 header in front of `payload`; NULL (counted) when the packet
  * is too big for the link (the MTU: the devices segment IPv4 only). */
 static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
@@ -156,7 +171,8 @@ static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[
         n->ctr->ip_out_too_big++;
         return NULL;
     }
-    wire_ipv6 h = {.next_header = next_header, .hop_limit = hop_limit, .payload_len = len};
+    wire_ipv6 h = {.next_header = next_header, .hop_limit = hop_limit, .payload_len = len,
+                   .flow_label = flow_label(n, src, dst, next_header, payload, len)};
     memcpy(h.src, src, 16);
     memcpy(h.dst, dst, 16);
     uint8_t *pkt = payload - WIRE_IPV6_HDR_LEN;

@@ -64,7 +64,7 @@ static void unreachable(net_ctx *n, const synack_addr *hop)
     n->ctr->nd_resolve_failed++;
     bool gateway = !wire_ipv6addr_is_unspecified(cfg->gateway6) &&
                    memcmp(hop->v6, cfg->gateway6, 16) == 0;
-    /* TCP over IPv6: tell connections to this hop (issue 10) */
+    /* TCP: connections opening towards this hop fail (EHOSTUNREACH) */
     tcp_hop_unreachable6(n->tcp, hop->v6, cfg->prefix6_len, gateway);
 }
 

@@ -37,6 +37,22 @@ static void drop_pending(net_ctx *n, neigh_table *t, neigh_entry *e, bool count)
     e->npending = 0;
 }
 
+/* The one way an entry changes state (a freed one goes to NEIGH_FREE
+ * here before it is cleared), keeping count of those being resolved. */
+static void set_state(neigh_table *t, neigh_entry *e, uint8_t state)
+{
+    t->resolving -= e->state == NEIGH_PENDING;
+    t->resolving += state == NEIGH_PENDING;
+    e->state = state;
+}
+
+/* Forget an entry: FREE and cleared. */
+static void clear(neigh_table *t, neigh_entry *e)
+{
+    set_state(t, e, NEIGH_FREE);
+    memset(e, 0, sizeof(*e));
+}
+
 /* A free slot, else the dynamic entry closest to expiry. */
 static neigh_entry *slot(net_ctx *n, neigh_table *t)
 {
@@ -50,7 +66,7 @@ static neigh_entry *slot(net_ctx *n, neigh_table *t)
     }
     if (victim) {
         drop_pending(n, t, victim, true);
-        memset(victim, 0, sizeof(*victim));
+        clear(t, victim);
     }
     return victim;
 }
@@ -72,7 +88,7 @@ static void resolved(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t m
                      bool confirmed)
 {
     memcpy(e->mac, mac, 6);
-    e->state = NEIGH_RESOLVED;
+    set_state(t, e, NEIGH_RESOLVED);
     e->expires = confirmed ? n->now + t->reachable_ns : n->now; /* else STALE */
     e->retry_at = 0;
     e->probes = 0;
@@ -102,7 +118,7 @@ void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t
         if (!mac || !(how & NEIGH_CREATE) || !(e = slot(n, t)))
             return;
         e->addr = *a;
-        e->state = NEIGH_PENDING;
+        set_state(t, e, NEIGH_PENDING);
     }
     if (e->state == NEIGH_STATIC)
         return;
@@ -174,9 +190,9 @@ void neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *p
             return;
         }
         e->addr = *hop;
-        e->state = NEIGH_PENDING;
+        set_state(t, e, NEIGH_PENDING);
     } else if (e->state == NEIGH_RESOLVED) {
-        e->state = NEIGH_PENDING; /* long unconfirmed: resolve again */
+        set_state(t, e, NEIGH_PENDING); /* long unconfirmed: resolve again */
         e->expires = 0;
     }
     hold(n, t, e, pkt, len);
@@ -193,13 +209,13 @@ static void unreachable(net_ctx *n, neigh_table *t, neigh_entry *e)
 {
     synack_addr hop = e->addr;
     drop_pending(n, t, e, true);
-    memset(e, 0, sizeof(*e));
+    clear(t, e);
     t->unreachable(n, &hop);
 }
 
 void neigh_timers(net_ctx *n, neigh_table *t)
 {
-    for (int i = 0; i < NEIGH_ENTRIES; i++) {
+    for (int i = 0; i < NEIGH_ENTRIES && t->resolving; i++) {
         neigh_entry *e = &t->e[i];
         if (e->state != NEIGH_PENDING || e->expires > n->now)
             continue;
@@ -216,7 +232,7 @@ void neigh_timers(net_ctx *n, neigh_table *t)
 uint64_t neigh_next_deadline(const neigh_table *t)
 {
     uint64_t best = UINT64_MAX;
-    for (int i = 0; i < NEIGH_ENTRIES; i++)
+    for (int i = 0; i < NEIGH_ENTRIES && t->resolving; i++)
         if (t->e[i].state == NEIGH_PENDING && t->e[i].expires < best)
             best = t->e[i].expires;
     return best;
@@ -230,7 +246,7 @@ int neigh_add_static(net_ctx *n, neigh_table *t, const synack_addr *a, const uin
     drop_pending(n, t, e, false);
     e->addr = *a;
     memcpy(e->mac, mac, 6);
-    e->state = NEIGH_STATIC;
+    set_state(t, e, NEIGH_STATIC);
     return 0;
 }
 

@@ -37,6 +37,8 @@ struct net_ctx;
 
 typedef struct neigh_table {
     neigh_entry e[NEIGH_ENTRIES];
+    uint32_t resolving;     /* entries NEIGH_PENDING: the timers scan the
+                               table only when there is one (set_state)     */
     uint16_t ethertype;     /* of the packets it carries                      */
     uint64_t reachable_ns;  /* fresh this long after a confirmation, then used
                                while stale as long again before resolving anew */

@@ -109,6 +109,7 @@ typedef struct net_ctx {
     neigh_table nd;           /* IPv6 next hops (ndisc.c)                 */
     /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
+    siphash_key flow_key;     /* IPv6 flow labels (RFC 6437), ipv6.c      */
     reasm_dgram *reasm_hash[REASM_BUCKETS];
     reasm_family reasm[REASM_FAMILIES];
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */

@@ -58,9 +58,13 @@ int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
     int family = bound_family(k, addr);
     if (family < 0)
         return -EADDRNOTAVAIL;
+    if (k->state != SYNACK_CLOSED || k->lport || k->raddr.family)
+        return -EINVAL;
+    uint8_t was = k->laddr.family;
+    k->laddr.family = (uint8_t)family; /* the address itself is filled in at listen/connect */
     int r = synack_bind(k, port);
-    if (r == 0)
-        k->laddr.family = (uint8_t)family; /* the address is filled in at listen/connect */
+    if (r != 0)
+        k->laddr.family = was;
     return r;
 }
 

@@ -38,15 +38,20 @@ int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *
     return -EADDRNOTAVAIL;
 }
 
+/* Sockets share a port only when they take different families (an
+ * IPv4-only listener beside an IPv6-only one, as Linux allows with
+ * V6ONLY); family 0 takes both. */
+static bool families_overlap(int a, int b) { return a == 0 || b == 0 || a == b; }
+
 bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
 {
     for (tcb *l = c->listeners; l; l = l->qnext)
-        if (l != self && l->lport == port)
+        if (l != self && l->lport == port && families_overlap(l->laddr.family, self->laddr.family))
             return true;
     for (uint32_t i = 0; i < c->nbuckets; i++)
         for (tcb *t = c->buckets[i]; t; t = t->hnext)
-            if (t != self && t->lport == port)
+            if (t != self && t->lport == port && families_overlap(t->laddr.family, self->laddr.family))
                 return true;
     /* TIME-WAIT entries hold their port unless SO_REUSEADDR (Linux). */
-    return !reuseaddr && tcp_tw_port_held(c, port);
+    return !reuseaddr && tcp_tw_port_held(c, port, self->laddr.family);
 }

@@ -393,8 +393,9 @@ static inline tcp_tuple tcp_tuple_of(const tcb *t)
 }
 
 /* ------------------------------------------------------------ isn.c / ports.c */
-/* Is the port taken by a listener, a connection or (without SO_REUSEADDR)
- * a TIME-WAIT entry? For bind. */
+/* Is the port taken by a listener of an overlapping family (self's
+ * laddr.family: 0 both), a connection or (without SO_REUSEADDR) a
+ * TIME-WAIT entry? For bind. */
 bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self);
 uint32_t tcp_isn(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
                  uint16_t rport);

@@ -92,8 +92,9 @@ tw_verdict tcp_tw_check(tcp_ctx *c, const synack_addr *lip, uint16_t lport, cons
  * old SND.NXT, TS.Recent inherited, the entry deleted, TcpExtTWRecycled. */
 void tcp_tw_reuse(tcb *t);
 
-/* Does any TIME-WAIT entry hold local port `port`? (bind without SO_REUSEADDR) */
-bool tcp_tw_port_held(const tcp_ctx *c, uint16_t port);
+/* Does any TIME-WAIT entry of `family` (0: either) hold local port `port`?
+ * (bind without SO_REUSEADDR) */
+bool tcp_tw_port_held(const tcp_ctx *c, uint16_t port, int family);
 
 /* The application gives up a TIME-WAIT handle: close keeps the entry,
  * abort (kill = true) deletes it. Leaves the tcb CLOSED and releasable. */

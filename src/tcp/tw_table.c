@@ -324,12 +324,12 @@ uint64_t tcp_tw_next_deadline(const tcp_ctx *c)
     return best;
 }
 
-bool tcp_tw_port_held(const tcp_ctx *c, uint16_t port)
+bool tcp_tw_port_held(const tcp_ctx *c, uint16_t port, int family)
 {
     const tcp_tw_table *tw = c->tw;
     for (int l = 0; l < 2; l++)
         for (uint32_t i = tw->head[l]; i; i = rec(tw, i)->lnext)
-            if (rec(tw, i)->lport == port)
+            if (rec(tw, i)->lport == port && (!family || family_of(rec(tw, i)) == family))
                 return true;
     return false;
 }

@@ -1,15 +1,17 @@
 /* fuzz_input.c — libFuzzer target: feed arbitrary frames to one stack.
  *
- * One stack (10.0.0.2, 02:00:00:00:00:02) listening on port 80 lives for the
+ * One stack (10.0.0.2 and fd00::2, 02:00:00:00:00:02; no DAD wait) listening
+ * on port 80 in both families lives for the
  * whole run. Each input is a sequence of chunks
  *     [dt: 1 byte][len: 2 bytes, big-endian][len bytes of Ethernet frame]
  * (a short last chunk takes what is left). Each frame goes to synack_input
  * at a time (dt & 0x7f) x 10 ms after the previous one, followed by
  * synack_poll; connections that reach the accept queue are read, written and
- * closed. When dt has its top bit set and the frame is Ethernet/IPv4/TCP, its
- * ACK field is replaced by the end of the last segment the stack sent (and
- * the checksum fixed), so the fuzzer can complete handshakes without
- * guessing ISNs. The peer 10.0.0.1 (02:00:00:00:00:01) is in the ARP cache.
+ * closed. When dt has its top bit set and the frame is Ethernet/IPv4/TCP or
+ * Ethernet/IPv6/TCP (no extension headers), its ACK field is replaced by the
+ * end of the last segment the stack sent (and the checksum fixed), so the
+ * fuzzer can complete handshakes without guessing ISNs. corpus/syn6 and
+ * corpus/conversation6 introduce fd00::1 by a neighbour solicitation first. The peer 10.0.0.1 (02:00:00:00:00:01) is in the ARP cache.
  * IPv4 fragments are reassembled (corpus/fragments has some) with
  * ipfrag_time at 1 s, so that a datagram's timeout, and the ICMP time
  * exceeded it sends, fall within one input.
@@ -30,14 +32,43 @@ static uint64_t rand_counter;
 static unsigned accepted;
 static uint32_t last_out_end; /* seq + length (+SYN, +FIN) of our last segment */
 
-/* An outgoing frame must be well formed: Ethernet, then ARP or IPv4, and
- * for IPv4 a TCP or ICMP message with a correct checksum. */
+static void note_tcp_out(const wire_tcp *tcp)
+{
+    last_out_end = tcp->seq + (uint32_t)tcp->payload_len + !!(tcp->flags & SYNACK_SYN) +
+                   !!(tcp->flags & SYNACK_FIN);
+}
+
+/* An IPv6 packet the stack sent: TCP or ICMPv6 with a correct checksum. */
+static void check_ipv6_output(const uint8_t *p, size_t len)
+{
+    wire_ipv6 ip;
+    if (wire_ipv6_parse(p, len, &ip) != WIRE_OK)
+        __builtin_trap();
+    if (ip.next_header == WIRE_IPPROTO_TCP) {
+        wire_tcp tcp;
+        if (wire_tcp_parse6(ip.payload, ip.payload_len, ip.src, ip.dst, &tcp) != WIRE_OK)
+            __builtin_trap();
+        note_tcp_out(&tcp);
+    } else {
+        wire_icmpv6 m;
+        if (ip.next_header != WIRE_IPPROTO_ICMPV6 ||
+            wire_icmpv6_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &m) != WIRE_OK)
+            __builtin_trap();
+    }
+}
+
+/* An outgoing frame must be well formed: Ethernet, then ARP, IPv4 or IPv6,
+ * and above IP a TCP, ICMP or ICMPv6 message with a correct checksum. */
 static void check_output(void *ctx, const void *frame, size_t len)
 {
     (void)ctx;
     wire_eth eth;
     if (wire_eth_parse(frame, len, &eth) != WIRE_OK)
         __builtin_trap();
+    if (eth.type == WIRE_ETHERTYPE_IPV6) {
+        check_ipv6_output(eth.payload, eth.payload_len);
+        return;
+    }
     if (eth.type == WIRE_ETHERTYPE_ARP) {
         wire_arp arp;
         if (wire_arp_parse(eth.payload, eth.payload_len, &arp) != WIRE_OK)
@@ -52,8 +83,7 @@ static void check_output(void *ctx, const void *frame, size_t len)
         wire_tcp tcp;
         if (wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &tcp) != WIRE_OK)
             __builtin_trap();
-        last_out_end = tcp.seq + (uint32_t)tcp.payload_len + !!(tcp.flags & SYNACK_SYN) +
-                       !!(tcp.flags & SYNACK_FIN);
+        note_tcp_out(&tcp);
     } else if (ip.proto == WIRE_IPPROTO_ICMP) {
         wire_icmp icmp;
         if (wire_icmp_parse(ip.payload, ip.payload_len, &icmp) != WIRE_OK)
@@ -87,6 +117,9 @@ static void setup(void)
     cfg.random = fill_random;
     cfg.random_ctx = &rand_counter;
     cfg.net.ipfrag_time = 1;
+    const uint8_t ip6[16] = {0xfd, 0x00, [15] = 2}; /* fd00::2 */
+    memcpy(cfg.ip6, ip6, 16);
+    cfg.net.dad_transmits = 0;
     stack = synack_stack_new(&cfg, now_ns);
     if (!stack)
         abort();
@@ -98,10 +131,28 @@ static void setup(void)
         abort();
 }
 
+/* The same for Ethernet/IPv6/TCP without extension headers. */
+static void patch_ack6(uint8_t *f, size_t len)
+{
+    uint8_t *ip = f + WIRE_ETH_HDR_LEN;
+    if (len < WIRE_ETH_HDR_LEN + WIRE_IPV6_HDR_LEN + WIRE_TCP_HDR_LEN || ip[6] != WIRE_IPPROTO_TCP)
+        return;
+    size_t seg_len = wire_get16(ip + 4);
+    if (seg_len < WIRE_TCP_HDR_LEN || seg_len > len - WIRE_ETH_HDR_LEN - WIRE_IPV6_HDR_LEN)
+        return;
+    uint8_t *seg = ip + WIRE_IPV6_HDR_LEN;
+    wire_put32(seg + 8, last_out_end);
+    wire_tcp_set_checksum6(seg, seg_len, ip + 8, ip + 24);
+}
+
 /* Acknowledge what the stack last sent: rewrite the ACK field of an
  * Ethernet/IPv4/TCP frame and fix its TCP checksum. */
 static void patch_ack(uint8_t *f, size_t len)
 {
+    if (len >= WIRE_ETH_HDR_LEN && wire_get16(f + 12) == WIRE_ETHERTYPE_IPV6) {
+        patch_ack6(f, len);
+        return;
+    }
     if (len < WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN || wire_get16(f + 12) != WIRE_ETHERTYPE_IPV4)
         return;
     uint8_t *ip = f + WIRE_ETH_HDR_LEN;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ping6.sh — IPv6 on a real link (issue 10, first steps): synack checks its
+# ping6.sh — IPv6 on a real link (issue 10): synack checks its
 # addresses are unique (duplicate address detection, RFC 4862: a probe from
 # :: for each, then a second's wait), the kernel, with fd77::1/64 on tap0,
 # resolves synack's fd77::2 by neighbour discovery and pings it, and pings

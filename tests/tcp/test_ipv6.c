@@ -58,21 +58,26 @@ static void listeners_take_the_families_they_are_bound_to(void **state)
     assert_true(syn_answered(h, SYNACK_AF_INET));
     assert_false(syn_answered(h, SYNACK_AF_INET6));
 
-    /* IPv6 only, on the same port: each family has its listener. */
+    /* A listener taking both families cannot join it on the port; one
+     * taking IPv6 only can: then each family has its listener. */
+    synack_sock *dual = synack_socket(h->s);
+    assert_int_equal(synack_bind(dual, 80), -EADDRINUSE);
     synack_sock *v6 = synack_socket(h->s);
     assert_int_equal(synack_setopt(v6, SYNACK_IPV6_V6ONLY, 1), 0);
-    assert_int_equal(synack_setopt(v6, SYNACK_SO_REUSEADDR, 1), 0);
     synack_addr any6 = addr("::");
-    assert_int_equal(synack_bind_addr(v6, &any6, 81), 0);
+    assert_int_equal(synack_bind_addr(v6, &any6, 80), 0);
     assert_int_equal(synack_listen(v6, 8), 0);
-    h->port = 81;
+    assert_true(syn_answered(h, SYNACK_AF_INET));
+    assert_true(syn_answered(h, SYNACK_AF_INET6));
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 5);
+    synack_close(v4); /* now IPv4 has no listener on 80 */
     assert_false(syn_answered(h, SYNACK_AF_INET));
     assert_true(syn_answered(h, SYNACK_AF_INET6));
     synack_addr got;
     uint16_t port;
     synack_sock_addrs(v6, &got, &port, NULL, NULL);
     assert_true(synack_addr_equal(&got, &h->us));
-    assert_int_equal(port, 81);
+    assert_int_equal(port, 80);
 }
 
 /* Binding needs an address the stack has; connecting, a family it has. */
@@ -196,6 +201,65 @@ static void families_share_ports_without_mixing(void **state)
     synack_close(k6);
 }
 
+/* RFC 8200 §4: a SYN behind a hop-by-hop and a destination options header
+ * (PadN only) reaches the listener; behind an option whose type says
+ * "discard, and send a parameter problem" (action 10) it opens nothing,
+ * and the ICMPv6 parameter problem points at that option. */
+static void tcp_behind_extension_headers(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    pkt_listen(h, 80, 8);
+    uint8_t pkt[16 + 60];
+    /* Hop-by-hop: next = destination options (60), length 0 (8 bytes), PadN of 4. */
+    const uint8_t hbh[8] = {60, 0, 1, 4, 0, 0, 0, 0};
+    /* Destination options: next = TCP, PadN of 4 (or option 0x93 for the refusal). */
+    uint8_t dst[8] = {WIRE_IPPROTO_TCP, 0, 1, 4, 0, 0, 0, 0};
+    wire_tcp t = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535};
+    t.opt = pkt_opts_mss(1440);
+    size_t hl = wire_tcp_emit_header(pkt + 16, sizeof pkt - 16, &t);
+    wire_tcp_set_checksum6(pkt + 16, hl, h->peer.v6, h->us.v6);
+    memcpy(pkt, hbh, 8);
+    memcpy(pkt + 8, dst, 8);
+    pkt_send_ip(h, NULL, 0 /* hop-by-hop */, pkt, 16 + hl);
+    pkt_expect(h, SYN | ACK, PKT_ANY, 1001);
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 1);
+    dst[2] = 0x93; /* an unknown option, action 10: discard, parameter problem */
+    memcpy(pkt + 8, dst, 8);
+    pkt_send_ip(h, NULL, 0, pkt, 16 + hl);
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 1);
+    assert_int_equal(pkt_pending(h), 1);
+    const uint8_t *f = h->q[h->qhead].data;
+    assert_int_equal(f[6], WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(f[40], WIRE_ICMPV6_PARAM_PROBLEM);
+    assert_int_equal(f[41], WIRE_ICMPV6_PP_OPTION);
+    assert_int_equal(wire_get32(f + 44), 40 + 8 + 2); /* the option's type byte */
+    pkt_drain(h);
+}
+
+static uint32_t last_flow_label(const pkt_h *h)
+{
+    return (uint32_t)(h->last[1] & 0x0f) << 16 | (uint32_t)h->last[2] << 8 | h->last[3];
+}
+
+/* RFC 6437: every segment of a connection carries the same flow label,
+ * never 0; another connection (here: another peer port) another one. */
+static void a_connection_has_one_flow_label(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_sock *k = pkt_established(h); /* its SYN,ACK was the last frame */
+    uint32_t label = last_flow_label(h);
+    assert_int_not_equal(label, 0);
+    assert_int_equal(synack_send(k, "x", 1), 1);
+    pkt_expect(h, ACK | PSH, h->iss + 1, h->irs + 1);
+    assert_int_equal(last_flow_label(h), label);
+    h->peer_port++;
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    pkt_send(h, SYN, 5000, 0, 65535, NULL, 0, &o);
+    pkt_expect(h, SYN | ACK, PKT_ANY, 5001);
+    assert_int_not_equal(last_flow_label(h), label);
+    assert_int_not_equal(last_flow_label(h), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -204,6 +268,8 @@ int main(void)
         cmocka_unit_test_teardown(mss_fits_the_ipv6_header, pkt_teardown),
         cmocka_unit_test_teardown(martian_sources_open_nothing, pkt_teardown),
         cmocka_unit_test_teardown(families_share_ports_without_mixing, pkt_teardown),
+        cmocka_unit_test_teardown(a_connection_has_one_flow_label, pkt_teardown),
+        cmocka_unit_test_teardown(tcp_behind_extension_headers, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
