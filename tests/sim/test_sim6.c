@@ -138,6 +138,9 @@ static void hosts_get_ipv6_addresses(void **state)
     assert_true(w.addrs_ok);
     assert_int_equal(w.nd_frames, 0); /* static entries: no solicitation */
     assert_int_equal(ctr(w.client)->icmp6_out_neigh_solicits, 0);
+    synack_addr none = {0};
+    assert_int_equal(synack_neigh_add(sim_host_stack(w.client), &none, sim_host_mac(w.server)),
+                     -EINVAL);
     sim_free(w.s);
 }
 
