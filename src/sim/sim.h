@@ -56,10 +56,10 @@ uint64_t sim_random(sim *s);
 
 /* Add a host with a synack stack on an Ethernet interface. `cfg` (may be
  * NULL for defaults) is copied; the simulator overrides its link type, MAC
- * (02:00:00:00:xx:yy from the host index), IPv4 address (its cfg->ip6 is
- * kept; see sim_set_ipv6) and the four hooks (output
- * into the simulator; random from the host's PRNG stream; trace forwarded
- * to the simulator's trace sink; event forwarded to the host's callback).
+ * (02:00:00:00:xx:yy from the host index), IPv4 address (cfg->ip6 is kept:
+ * see sim_set_ipv6) and the four hooks (output into the simulator; random
+ * from the host's PRNG stream; trace forwarded to the simulator's trace
+ * sink; event forwarded to the host's callback).
  * `name` is copied. Returns NULL on failure (allocation, or the stack
  * refused the configuration). */
 sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_config *cfg);
@@ -142,10 +142,10 @@ typedef struct sim_link_params {
 sim_link_params sim_link_params_default(void);
 
 /* Join a and b by a point-to-point Ethernet link (NULL params = default)
- * and add static ARP entries on both stacks. A host may have several
- * links; a frame goes out on the link whose far end owns its destination
- * MAC (broadcasts go out on every link). Returns 0, or -1 on allocation
- * failure. */
+ * and add static ARP entries on both stacks (and ND entries when both
+ * have IPv6). A host may have several links; a frame goes out on the link
+ * whose far end owns its destination MAC (broadcasts and multicasts go out
+ * on every link). Returns 0, or -1 on allocation failure. */
 int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
              const sim_link_params *b_to_a);
 
@@ -167,8 +167,8 @@ const sim_link_params *sim_link_get(const sim *s, const sim_host *from, const si
  *
  * IPv4 and TCP only: NAT is an IPv4 artefact (IPv6 has addresses enough, and
  * NAT66 is rare), so an IPv6 frame reaching the box is dropped and counted
- * (dropped_ipv6), never rewritten. Outgoing segments from an inside (ip, port) get a mapping to an
- * outside port, endpoint-independent (one mapping per inside endpoint,
+ * (dropped_ipv6), never rewritten. Outgoing segments from an inside (ip,
+ * port) get a mapping to an outside port, endpoint-independent (one mapping per inside endpoint,
  * whatever the destination); the source address and port are rewritten and
  * the checksums recomputed. Incoming segments to the outside address follow
  * the mapping back; with none they are dropped. A mapping unused for
