@@ -93,6 +93,10 @@ static void bind_and_connect_check_the_address(void **state)
     synack_addr us = addr(PKT_US6);
     assert_int_equal(synack_bind_addr(k, &us, 5000), 0);
     assert_int_equal(synack_setopt(k, SYNACK_IPV6_V6ONLY, 0), -EINVAL); /* after bind */
+    synack_sock *b0 = synack_socket(h->s);
+    assert_int_equal(synack_bind_addr(b0, &any, 0), 0);
+    assert_int_equal(synack_setopt(b0, SYNACK_IPV6_V6ONLY, 1), -EINVAL); /* after bind to port 0 */
+    synack_close(b0);
     assert_int_equal(synack_connect(k, PKT_PEER, 80), -EAFNOSUPPORT);
     assert_int_equal(pkt_connect(h, k, 80), 0);
     h->port = 5000;
