@@ -249,6 +249,10 @@ uint64_t synack_next_deadline(const synack_stack *s);
 /* Add a static ARP entry (Ethernet links). Saves resolution in simulations.
  * Errors: -ENOMEM. */
 int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6]);
+/* The same for either family: ARP for an IPv4 address, Neighbour Discovery's
+ * table for an IPv6 one (a static entry is never solicited nor expires).
+ * Errors: -EINVAL for another family, -ENOMEM. */
+int synack_neigh_add(synack_stack *s, const synack_addr *addr, const uint8_t mac[6]);
 
 /* Announce our address with a gratuitous ARP request (RFC 5227 §3: sender
  * and target address both ours, to the broadcast address), so neighbours

@@ -163,11 +163,13 @@ static uint32_t flow_label(const net_ctx *n, const uint8_t src[16], const uint8_
 }
 
 /* The IPv6 header in front of `payload`; NULL (counted) when the packet
- * is too big for the link (the MTU: the devices segment IPv4 only). */
+ * is too big for the link: the MTU, or gso_max when the device cuts TCP
+ * segments itself (TAP offload does IPv6 too: TUN_F_TSO6). */
 static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                            uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
-    if (len + WIRE_IPV6_HDR_LEN > n->cfg->mtu) {
+    const synack_config *cfg = n->cfg;
+    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
         n->ctr->ip_out_too_big++;
         return NULL;
     }

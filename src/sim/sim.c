@@ -169,6 +169,37 @@ static void host_event(void *ctx, synack_sock *sock, unsigned events) {
     h->s->app_depth--;
 }
 
+void sim_set_ipv6(sim *s, int on) { s->ipv6 = on != 0; }
+
+synack_addr sim_ip6_for_index(int index) {
+    uint8_t a[16] = {0xfd};
+    uint64_t id = (uint64_t)index + 1;
+    for (int i = 0; i < 8; i++)
+        a[15 - i] = (uint8_t)(id >> (8 * i));
+    return synack_addr_v6(a);
+}
+
+/* The host's IPv6 address (see sim_set_ipv6): the caller's, else one the
+ * simulator hands out, whose DAD it skips. */
+static void host_ip6(sim *s, sim_host *h, synack_config *c) {
+    static const uint8_t none[16];
+    if (memcmp(c->ip6, none, 16) == 0 && s->ipv6) {
+        memcpy(c->ip6, sim_ip6_for_index(h->index).v6, 16);
+        c->prefix6_len = 64;
+        c->net.dad_transmits = 0;
+    }
+    if (memcmp(c->ip6, none, 16) != 0)
+        h->ip6 = synack_addr_v6(c->ip6);
+}
+
+synack_addr sim_host_addr(const sim_host *h, int family) {
+    synack_addr none;
+    memset(&none, 0, sizeof none);
+    if (family == SYNACK_AF_INET)
+        return synack_addr_v4(h->ip);
+    return family == SYNACK_AF_INET6 ? h->ip6 : none;
+}
+
 /* Passed as `cfg` by sim_add_nat: a host without a stack. */
 const char sim_no_stack = 0;
 
@@ -220,6 +251,7 @@ sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_confi
         s->hosts[s->nhosts++] = h; /* a NAT box: sim_nat.c fills in the rest */
         return h;
     }
+    host_ip6(s, h, &c);
     h->stack = synack_stack_new(&c, s->now);
     if (!h->stack) {
         free(h->name);

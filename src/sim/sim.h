@@ -18,6 +18,10 @@
  *
  * Frames a stack emits are copied at once and always delivered later (at
  * least one link delay), never from inside the output hook.
+ *
+ * Hosts speak IPv4, and IPv6 too when they have an IPv6 address (see
+ * sim_set_ipv6): links then carry both families and a smaller-MTU hop
+ * answers each in its own ICMP. The NAT box is IPv4-only.
  */
 #ifndef SYNACK_SIM_H
 #define SYNACK_SIM_H
@@ -52,12 +56,32 @@ uint64_t sim_random(sim *s);
 
 /* Add a host with a synack stack on an Ethernet interface. `cfg` (may be
  * NULL for defaults) is copied; the simulator overrides its link type, MAC
- * (02:00:00:00:xx:yy from the host index), IP and the four hooks (output
- * into the simulator; random from the host's PRNG stream; trace forwarded
- * to the simulator's trace sink; event forwarded to the host's callback).
+ * (02:00:00:00:xx:yy from the host index), IPv4 address (cfg->ip6 is kept:
+ * see sim_set_ipv6) and the four hooks (output into the simulator; random
+ * from the host's PRNG stream; trace forwarded to the simulator's trace
+ * sink; event forwarded to the host's callback).
  * `name` is copied. Returns NULL on failure (allocation, or the stack
  * refused the configuration). */
 sim_host *sim_add_host(sim *s, const char *name, uint32_t ip, const synack_config *cfg);
+
+/* IPv6 for the hosts added from now on (on = 1; off = 0, the default):
+ * the host with index i also gets fd00::<i + 1>/64 (client 0 is fd00::1),
+ * unless its cfg->ip6 is set already. Addresses the simulator hands out
+ * are unique by construction, so their Duplicate Address Detection is
+ * skipped (dad_transmits = 0): they are usable at once, as IPv4 ones are.
+ * An address the caller sets in cfg->ip6 keeps the caller's dad_transmits
+ * (Linux's default 1: tentative for the first second). Either way sim_link
+ * gives the two ends static neighbour entries for each other, as it does
+ * ARP entries, so no Neighbour Discovery is needed between them. */
+void sim_set_ipv6(sim *s, int on);
+
+/* fd00::<index + 1>: the IPv6 address sim_set_ipv6 gives the host with
+ * this index (for text printed before the world exists). */
+synack_addr sim_ip6_for_index(int index);
+
+/* The host's address of `family` (SYNACK_AF_INET or SYNACK_AF_INET6); its
+ * family is 0 when the host has none of that family. */
+synack_addr sim_host_addr(const sim_host *h, int family);
 
 /* The host's stack; NULL for a NAT box. */
 synack_stack *sim_host_stack(sim_host *h);
@@ -102,6 +126,11 @@ typedef struct sim_link_params {
                                   (RFC 1191, next-hop MTU = mtu) from this address,
                                   as a router on the path would; 0 = silently (a
                                   black hole)                                     */
+    uint8_t mtu_icmp_from6[16];/* the same for a larger IPv6 packet: ICMPv6 "packet
+                                  too big" (RFC 4443 §3.2, RFC 8201) from this
+                                  address; all zero = silently. IPv6 links need an
+                                  MTU of 1280 at least (RFC 8200 §5): a stack takes
+                                  no path MTU below it                            */
     double loss;               /* probability a frame is lost                     */
     double duplicate;          /* probability a frame is delivered twice          */
     double reorder;            /* probability a frame is held back ...            */
@@ -113,10 +142,10 @@ typedef struct sim_link_params {
 sim_link_params sim_link_params_default(void);
 
 /* Join a and b by a point-to-point Ethernet link (NULL params = default)
- * and add static ARP entries on both stacks. A host may have several
- * links; a frame goes out on the link whose far end owns its destination
- * MAC (broadcasts go out on every link). Returns 0, or -1 on allocation
- * failure. */
+ * and add static ARP entries on both stacks (and ND entries when both
+ * have IPv6). A host may have several links; a frame goes out on the link
+ * whose far end owns its destination MAC (broadcasts and multicasts go out
+ * on every link). Returns 0, or -1 on allocation failure. */
 int sim_link(sim *s, sim_host *a, sim_host *b, const sim_link_params *a_to_b,
              const sim_link_params *b_to_a);
 
@@ -136,8 +165,10 @@ const sim_link_params *sim_link_get(const sim *s, const sim_host *from, const si
  * use the box's inside address as their gateway (their config's `gateway`;
  * sim_link adds ARP entries for both of the box's addresses).
  *
- * TCP only. Outgoing segments from an inside (ip, port) get a mapping to an
- * outside port, endpoint-independent (one mapping per inside endpoint,
+ * IPv4 and TCP only: NAT is an IPv4 artefact (IPv6 has addresses enough, and
+ * NAT66 is rare), so an IPv6 frame reaching the box is dropped and counted
+ * (dropped_ipv6), never rewritten. Outgoing segments from an inside (ip,
+ * port) get a mapping to an outside port, endpoint-independent (one mapping per inside endpoint,
  * whatever the destination); the source address and port are rewritten and
  * the checksums recomputed. Incoming segments to the outside address follow
  * the mapping back; with none they are dropped. A mapping unused for
@@ -156,6 +187,7 @@ typedef struct sim_nat_stats {
     uint64_t out_translated, in_translated;
     uint64_t in_no_mapping;       /* incoming with no (live) mapping: dropped  */
     uint64_t dropped_other;       /* not TCP/IPv4, no route, ports exhausted   */
+    uint64_t dropped_ipv6;        /* IPv6 frames (ND included): not translated */
     uint64_t mappings_created, mappings_expired;
     uint64_t port_collisions;     /* preserve_ports wanted a port in use       */
     uint32_t mappings_active;
@@ -229,13 +261,19 @@ typedef enum sim_origin {
     SIM_ORIGIN_APP,      /* a sim_at callback or a socket event handler       */
 } sim_origin;
 
-/* What could be read from a frame's Ethernet/IPv4/TCP headers. No checksum
- * is verified, so corrupted frames still get a (possibly odd) summary. */
+/* What could be read from a frame's Ethernet, IPv4 or IPv6 (through its
+ * extension headers), and TCP or ICMP headers. No checksum is verified, so
+ * corrupted frames still get a (possibly odd) summary. */
 typedef struct sim_frame_info {
     uint8_t is_ipv4, is_tcp, is_arp;
-    uint32_t src_ip, dst_ip;
+    uint32_t src_ip, dst_ip;  /* IPv4 only (0 for IPv6: see src, dst)    */
     uint16_t src_port, dst_port;
     synack_seg_info seg;  /* valid when is_tcp */
+    uint8_t is_ipv6;
+    synack_addr src, dst; /* either family (when is_ipv4 or is_ipv6)     */
+    uint8_t is_icmp;      /* ICMP (IPv4) or ICMPv6 (IPv6; Neighbour
+                             Discovery included): its type and code     */
+    uint8_t icmp_type, icmp_code;
 } sim_frame_info;
 
 typedef struct sim_trace {

@@ -24,6 +24,7 @@ struct sim_host {
     int index;
     char *name;
     uint32_t ip;
+    synack_addr ip6;       /* family 0: no IPv6 address */
     uint8_t mac[6];
     synack_stack *stack;
     sim_rng rng;
@@ -61,6 +62,7 @@ struct sim {
     struct pcap_writer *pcap;
     uint64_t frame_ids;
     int app_depth;
+    int ipv6;              /* sim_set_ipv6: hosts added get fd00::<index + 1> */
     sim_stats st;
 };
 

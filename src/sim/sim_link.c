@@ -17,13 +17,16 @@ sim_link_params sim_link_params_default(void) {
 }
 
 /* Static ARP on `h` for the far end `to` (a NAT box answers for both of
- * its addresses; a NAT box itself needs no ARP). */
+ * its addresses; a NAT box itself needs no ARP), and a static ND entry when
+ * both speak IPv6. */
 static int sim_host_arp(sim_host *h, const sim_host *to) {
     if (!h->stack)
         return 0;
     if (synack_arp_add(h->stack, to->ip, to->mac) < 0)
         return -1;
     if (to->nat && synack_arp_add(h->stack, sim_nat_inside_ip(to), to->mac) < 0)
+        return -1;
+    if (h->ip6.family && to->ip6.family && synack_neigh_add(h->stack, &to->ip6, to->mac) < 0)
         return -1;
     return 0;
 }
@@ -134,7 +137,8 @@ static int schedule(sim *s, sim_host *to, uint64_t t, const uint8_t *frame, size
 static void send_frag_needed(sim *s, const sim_dir *d, const uint8_t *frame, size_t len)
 {
     const uint8_t *ip = frame + WIRE_ETH_HDR_LEN;
-    if (len < WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 || wire_get16(frame + 12) != WIRE_ETHERTYPE_IPV4)
+    if (!d->p.mtu_icmp_from || len < WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 8 ||
+        wire_get16(frame + 12) != WIRE_ETHERTYPE_IPV4)
         return;
     size_t ihl = (size_t)(ip[0] & 0x0f) * 4, quote = ihl + 8;
     if (ihl < WIRE_IPV4_HDR_LEN || len < WIRE_ETH_HDR_LEN + quote)
@@ -151,6 +155,32 @@ static void send_frag_needed(sim *s, const sim_dir *d, const uint8_t *frame, siz
     schedule(s, d->from, s->now + d->p.delay_ns, out, olen);
 }
 
+/* The same router for IPv6: ICMPv6 packet too big with the next hop's MTU,
+ * quoting as much of the packet as a 1280-byte answer holds (RFC 4443
+ * §3.2), from mtu_icmp_from6 to the packet's source, on Ethernet back to
+ * the MAC it came from. */
+static void send_packet_too_big(sim *s, const sim_dir *d, const uint8_t *frame, size_t len)
+{
+    static const uint8_t none[16];
+    const uint8_t *ip = frame + WIRE_ETH_HDR_LEN;
+    if (memcmp(d->p.mtu_icmp_from6, none, 16) == 0 ||
+        len < WIRE_ETH_HDR_LEN + WIRE_IPV6_HDR_LEN || wire_get16(frame + 12) != WIRE_ETHERTYPE_IPV6)
+        return;
+    uint8_t out[WIRE_ETH_HDR_LEN + WIRE_IPV6_MIN_MTU];
+    uint8_t *oip = out + WIRE_ETH_HDR_LEN, *icmp = oip + WIRE_IPV6_HDR_LEN;
+    size_t ilen = wire_icmpv6_emit_packet_too_big(icmp, sizeof out - (size_t)(icmp - out),
+                                                  d->p.mtu_icmp_from6, ip + 8, d->p.mtu, ip,
+                                                  len - WIRE_ETH_HDR_LEN);
+    wire_ipv6 h = {.next_header = WIRE_IPPROTO_ICMPV6, .hop_limit = 64, .payload_len = ilen};
+    memcpy(h.src, d->p.mtu_icmp_from6, 16);
+    memcpy(h.dst, ip + 8, 16);
+    if (!ilen || !wire_ipv6_emit(oip, WIRE_IPV6_HDR_LEN, &h))
+        return;
+    wire_eth_emit(out, WIRE_ETH_HDR_LEN, frame + 6, frame, WIRE_ETHERTYPE_IPV6);
+    size_t olen = WIRE_ETH_HDR_LEN + WIRE_IPV6_HDR_LEN + ilen;
+    schedule(s, d->from, s->now + d->p.delay_ns, out, olen);
+}
+
 static void transmit(sim *s, sim_dir *d, uint64_t frame_id, const sim_frame_info *info,
                      const uint8_t *frame, size_t len) {
     const sim_link_params *p = &d->p;
@@ -159,8 +189,8 @@ static void transmit(sim *s, sim_dir *d, uint64_t frame_id, const sim_frame_info
     if (p->mtu && len > 14 && len - 14 > p->mtu) {
         s->st.dropped_mtu++;
         link_trace(&lt, SIM_LINK_DROP_MTU, frame, len, 0);
-        if (p->mtu_icmp_from)
-            send_frag_needed(s, d, frame, len);
+        send_frag_needed(s, d, frame, len);
+        send_packet_too_big(s, d, frame, len);
         return;
     }
 

@@ -1,6 +1,7 @@
 /* sim_nat.c — a NAT box (NAPT) for the simulator: many inside hosts behind
  * one outside address, TCP port rewriting, optional port preservation,
- * lazily expiring mappings. See sim.h. */
+ * lazily expiring mappings. IPv4 only: IPv6 frames are dropped, counted
+ * apart, never rewritten. See sim.h. */
 #include "sim/sim_internal.h"
 
 #include <stdlib.h>
@@ -187,6 +188,10 @@ static sim_host *neighbour(sim *s, const sim_host *nat, uint32_t ip) {
 void sim_nat_input(sim_host *h, const uint8_t *frame, size_t len) {
     struct sim_nat *n = h->nat;
     sim *s = h->s;
+    if (len >= 14 && rd16(frame + 12) == 0x86dd) {
+        n->st.dropped_ipv6++;
+        return;
+    }
     if (len < 14 + 20 || rd16(frame + 12) != 0x0800) {
         n->st.dropped_other++;
         return;

@@ -3,6 +3,7 @@
 #include "stack/stack.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <string.h>
 
 static void random_key(synack_stack *s, siphash_key *k)
@@ -115,6 +116,15 @@ uint64_t synack_next_deadline(const synack_stack *s)
 int synack_arp_add(synack_stack *s, uint32_t ip, const uint8_t mac[6])
 {
     return arp_add_static(&s->net, ip, mac) == 0 ? 0 : -12 /* ENOMEM */;
+}
+
+int synack_neigh_add(synack_stack *s, const synack_addr *addr, const uint8_t mac[6])
+{
+    if (addr->family == SYNACK_AF_INET)
+        return synack_arp_add(s, addr->v4, mac);
+    if (addr->family != SYNACK_AF_INET6)
+        return -EINVAL;
+    return neigh_add_static(&s->net, &s->net.nd, addr, mac) == 0 ? 0 : -ENOMEM;
 }
 
 void synack_arp_announce(synack_stack *s, uint64_t now_ns)

@@ -116,6 +116,9 @@ expect 2 "nosuch" demo nosuch
 expect 2 "nosuch" lab nosuch
 expect 2 "nosuch" nosuch
 expect 2 "lab --list" lab
+# a NAT of clients sharing one address has no IPv6 form: refused, not run
+expect 2 "tw-recycle-nat cannot run over IPv6" lab tw-recycle-nat --ipv6
+expect 2 "tw-recycle-nat cannot run over IPv6" lab tw-recycle-nat --json --ipv6
 
 # lab's series outputs: checked (and opened) before the run
 expect 2 "--csv $tmp/x.csv: why-three-way has no series" lab why-three-way --csv "$tmp/x.csv"

@@ -16,15 +16,18 @@
 
 #include "demo.h"
 
-static void run(const char *scenario, demo_result *res) {
+static void run_family(const char *scenario, int ipv6, demo_result *res) {
     demo_options o;
     memset(&o, 0, sizeof o);
     o.scenario = scenario;
+    o.ipv6 = ipv6;
     char err[256] = "";
     int rc = demo_run(&o, res, err, sizeof err);
     if (rc != 0)
         fail_msg("demo_run(%s): %s", scenario, err);
 }
+
+static void run(const char *scenario, demo_result *res) { run_family(scenario, 0, res); }
 
 /* The states a side went through, as text, for failure messages. */
 static const char *path(const demo_side *s) {
@@ -168,6 +171,51 @@ static void test_path_mtu(void **state) {
     assert_int_equal(r.side[DEMO_CLIENT].wire.retransmits, 5);
 }
 
+/* Every scenario over IPv6 tells the same story: each side passes through
+ * the same states to the same end, with the same error and intact data. */
+static void test_ipv6_same_states(void **state) {
+    (void)state;
+    size_t n;
+    const demo_scenario_info *sc = demo_scenarios(&n);
+    for (size_t i = 0; i < n; i++) {
+        demo_result v4, v6;
+        run_family(sc[i].name, 0, &v4);
+        run_family(sc[i].name, 1, &v6);
+        for (int k = 0; k < 2; k++) {
+            const demo_side *a = &v4.side[k], *b = &v6.side[k];
+            char want[512];
+            snprintf(want, sizeof want, "%s", path(a));
+            if (a->nstates != b->nstates || memcmp(a->states, b->states, sizeof a->states))
+                fail_msg("%s %s: IPv6 went %s, IPv4 %s", sc[i].name, a->name, path(b), want);
+            assert_int_equal(b->final_state, a->final_state);
+            assert_int_equal(b->error, a->error);
+            assert_int_equal(b->data_ok, a->data_ok);
+            assert_int_equal(b->app_received, a->app_received);
+            assert_int_equal(b->addr.family, SYNACK_AF_INET6);
+            assert_int_equal(b->counters.ip_in_receives, 0); /* no IPv4 at all */
+            assert_true(b->counters.ip6_in_receives > 0 || k == DEMO_SERVER);
+        }
+        assert_int_equal(v6.idle, v4.idle);
+    }
+}
+
+/* path-mtu over IPv6: a 1280-byte hop (no IPv6 link is smaller) answers
+ * with packet too big; the client learns the path MTU once and resends. */
+static void test_path_mtu_ipv6(void **state) {
+    (void)state;
+    demo_result r;
+    run_family("path-mtu", 1, &r);
+    expect_final(&r.side[DEMO_CLIENT], SYNACK_CLOSED);
+    expect_final(&r.side[DEMO_SERVER], SYNACK_CLOSED);
+    expect_clean(&r);
+    const synack_counters *c = &r.side[DEMO_CLIENT].counters;
+    assert_int_equal(r.link.dropped_mtu, 2); /* the third segment fits 1280 */
+    assert_int_equal(c->icmp6_in_pkt_too_bigs, 2);
+    assert_int_equal(c->icmp_in_dest_unreachs, 0);
+    assert_int_equal(c->tcp_pmtu_reduced, 1);
+    assert_true(r.side[DEMO_CLIENT].wire.retransmits >= 2);
+}
+
 /* The same seed gives the same run; the scenario's link impairments do not
  * depend on anything else. */
 static void test_replays_exactly(void **state) {
@@ -211,7 +259,7 @@ static void test_sysctl_and_errors(void **state) {
 }
 
 /* The rendered ladder and summary carry what a reader looks for. */
-static char *render(const char *scenario, int ascii) {
+static char *render_family(const char *scenario, int ascii, int ipv6) {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
@@ -221,12 +269,15 @@ static char *render(const char *scenario, int ascii) {
     o.scenario = scenario;
     o.out = f;
     o.style.ascii = ascii;
+    o.ipv6 = ipv6;
     demo_result r;
     char err[256];
     assert_int_equal(demo_run(&o, &r, err, sizeof err), 0);
     fclose(f);
     return text;
 }
+
+static char *render(const char *scenario, int ascii) { return render_family(scenario, ascii, 0); }
 
 static void expect_text(const char *text, const char *want) {
     if (!strstr(text, want))
@@ -259,6 +310,21 @@ static void test_ladder_text(void **state) {
     expect_text(t, "RST,ACK seq=0 ack=1");
     expect_text(t, "ECONNREFUSED");
     free(t);
+
+    t = render_family("lifecycle", 0, 1);
+    expect_text(t, "synack demo lifecycle --ipv6 (seed 1)");
+    expect_text(t, "t(ms)  client [fd00::1]:"); /* the header, not the summary */
+    expect_text(t, "server [fd00::2]:80");
+    expect_text(t, "<mss 1440,sackOK,ts 0/0,ws 7>");
+    expect_text(t, "Ip6InReceives=");
+    free(t);
+
+    t = render_family("path-mtu", 1, 1);
+    expect_text(t, "1280-byte packets");
+    expect_text(t, "[router: too big for MTU 1280, ICMPv6 packet too big]");
+    expect_text(t, "dropped: over MTU");
+    expect_text(t, "Icmp6InPktTooBigs=2");
+    free(t);
 }
 
 int main(void) {
@@ -270,6 +336,8 @@ int main(void) {
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_lossy),
         cmocka_unit_test(test_path_mtu),
+        cmocka_unit_test(test_ipv6_same_states),
+        cmocka_unit_test(test_path_mtu_ipv6),
         cmocka_unit_test(test_replays_exactly),
         cmocka_unit_test(test_sysctl_and_errors),
         cmocka_unit_test(test_ladder_text),

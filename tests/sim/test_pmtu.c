@@ -1,10 +1,12 @@
 /*
  * test_pmtu.c — the path MTU drops in the middle of a transfer (a route
  * change onto a tunnel): from 1500 to 1000 bytes on the client's way to the
- * server. With a router that says so (ICMP fragmentation needed) the
- * transfer goes on at the new size within a round trip; with a black hole
- * (no ICMP) it goes on only with tcp_mtu_probing; over many seeds with
- * loss, duplication and reordering every byte still arrives in order.
+ * server (over IPv6 to 1280, the least an IPv6 link may take). With a
+ * router that says so (ICMP fragmentation needed, ICMPv6 packet too big)
+ * the transfer goes on at the new size within a round trip; with a black
+ * hole (no ICMP) it goes on only with tcp_mtu_probing; over many seeds with
+ * loss, duplication and reordering, in both families, every byte still
+ * arrives in order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,11 +60,13 @@ static void pump(world *w)
 /* Run until done or `limit_s` of virtual time; returns the seconds taken,
  * or -1. At 50 ms, mid-transfer, the client's way to the server drops to MTU 1000. */
 static int use_gso; /* the stacks hand 64 KiB segments to a device that cuts them */
+static int use_ipv6; /* the client connects to the server's IPv6 address */
 
 static double transfer(uint64_t seed, const char *probing, int icmp, double loss, world *w)
 {
     memset(w, 0, sizeof *w);
     w->s = sim_new(seed);
+    sim_set_ipv6(w->s, use_ipv6);
     synack_config cfg;
     synack_config_init(&cfg);
     assert_int_equal(synack_config_set(&cfg, "tcp_mtu_probing", probing), 0);
@@ -83,12 +87,15 @@ static double transfer(uint64_t seed, const char *probing, int icmp, double loss
     synack_bind(w->l, 80);
     synack_listen(w->l, 8);
     w->c = synack_socket(sim_host_stack(w->client));
-    assert_int_equal(synack_connect(w->c, SERVER_IP, 80), 0);
+    synack_addr to = sim_host_addr(w->server, use_ipv6 ? SYNACK_AF_INET6 : SYNACK_AF_INET);
+    assert_int_equal(synack_connect_addr(w->c, &to, 80), 0);
     int dropped = 0;
     while (sim_now(w->s) < 120 * SIM_SEC && w->got < TOTAL) {
         if (!dropped && sim_now(w->s) >= 50 * SIM_MS) {
-            p.mtu = 1000;
+            p.mtu = use_ipv6 ? 1280 : 1000;
             p.mtu_icmp_from = icmp ? ROUTER_IP : 0;
+            if (icmp && use_ipv6)
+                p.mtu_icmp_from6[0] = 0xfd, p.mtu_icmp_from6[15] = 0xfe; /* fd00::fe */
             sim_link_set(w->s, w->client, w->server, &p);
             dropped = 1;
         }
@@ -123,6 +130,7 @@ static void icmp_teaches_the_path_mtu(void **state)
     assert_true(secs > 0 && secs < 1);
     assert_false(w.bad);
     assert_int_equal(counter(&w, counter_index("TcpExtSynackPMTUReduced")), 1);
+    assert_true(counter(&w, counter_index(use_ipv6 ? "Icmp6InPktTooBigs" : "IcmpInDestUnreachs")) > 0);
     synack_tcp_info info;
     synack_info(w.c, &info);
     assert_int_equal(synack_sock_state(w.c), SYNACK_ESTABLISHED);
@@ -154,12 +162,23 @@ static void mtu_drop_under_impairment(void **state)
     (void)state;
     for (uint64_t seed = 100; seed < 120; seed++) {
         world w;
+        use_ipv6 = (seed >> 1) & 1;
         double secs = transfer(seed, "1", (int)(seed & 1), 0.01, &w);
         if (secs < 0 || w.bad)
-            fail_msg("seed %llu: %u of %u bytes%s", (unsigned long long)seed, w.got, TOTAL,
-                     w.bad ? ", corrupted" : "");
+            fail_msg("seed %llu (IPv%d): %u of %u bytes%s", (unsigned long long)seed,
+                     use_ipv6 ? 6 : 4, w.got, TOTAL, w.bad ? ", corrupted" : "");
         sim_free(w.s);
     }
+    use_ipv6 = 0;
+}
+
+/* The same over IPv6: packet too big from a 1280-byte hop, or a black hole. */
+static void ipv6_path_mtu(void **state)
+{
+    use_ipv6 = 1;
+    icmp_teaches_the_path_mtu(state);
+    black_hole_needs_mtu_probing(state);
+    use_ipv6 = 0;
 }
 
 /* With GSO the stack builds 64 KiB segments for the device to cut at the
@@ -178,6 +197,7 @@ int main(void)
         cmocka_unit_test(icmp_teaches_the_path_mtu),
         cmocka_unit_test(black_hole_needs_mtu_probing),
         cmocka_unit_test(mtu_drop_under_impairment),
+        cmocka_unit_test(ipv6_path_mtu),
         cmocka_unit_test(gso_follows_the_path_mtu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,9 +2,14 @@
  * test_properties.c — simulation property tests over many seeds.
  *
  * For each seed: two hosts on a link whose loss (up to 20%), duplication,
- * reordering, corruption and delay come from the seed. The client and the
- * server each send a seed-sized pattern, shut down their send side, read to
- * end of stream and close. Properties: every byte arrives exactly once and
+ * reordering, corruption and delay come from the seed; odd seeds speak
+ * IPv6, even ones IPv4. The client and the server each send a seed-sized
+ * pattern, shut down their send side, read to end of stream and close.
+ * Once half the client's bytes have arrived (if more are to come) the path
+ * MTU drops both ways, to 600..1399 bytes over IPv4 and 1280..1399 over
+ * IPv6: a router answers with ICMP fragmentation needed or ICMPv6 packet too
+ * big, except on one seed pair in four, a black hole (800 bytes at least)
+ * that only tcp_mtu_probing gets through. Properties: every byte arrives exactly once and
  * in order, every connection on both hosts ends in CLOSED, the world goes
  * idle (no timer left) and nothing leaks (LeakSanitizer checks at exit).
  *
@@ -38,6 +43,10 @@ typedef struct endpoint {
 
 typedef struct world {
     sim *s;
+    int family;             /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+    uint32_t mtu_to;        /* the path MTU after the drop          */
+    int black_hole;         /* no ICMP from the router              */
+    int mtu_dropped;
     sim_host *client_host, *server_host;
     synack_sock *listener;
     endpoint client, server;
@@ -99,6 +108,27 @@ static void pump(endpoint *e)
     }
 }
 
+/* Halfway through the client's bytes the path MTU drops both ways: a
+ * router that answers in the run's family, or a black hole. */
+static void maybe_drop_mtu(world *w)
+{
+    endpoint *e = &w->server;
+    if (w->mtu_dropped || e->received * 2 < w->client.to_send || e->received >= w->client.to_send)
+        return;
+    w->mtu_dropped = 1;
+    for (int dir = 0; dir < 2; dir++) {
+        sim_host *from = dir ? w->server_host : w->client_host;
+        sim_host *to = dir ? w->client_host : w->server_host;
+        sim_link_params p = *sim_link_get(w->s, from, to);
+        p.mtu = w->mtu_to;
+        if (!w->black_hole && w->family == SYNACK_AF_INET6)
+            p.mtu_icmp_from6[0] = 0xfd, p.mtu_icmp_from6[15] = 0xfe; /* fd00::fe */
+        else if (!w->black_hole)
+            p.mtu_icmp_from = 0x0a0000fe; /* 10.0.0.254 */
+        sim_link_set(w->s, from, to, &p);
+    }
+}
+
 static void on_event(void *ctx, synack_sock *k, unsigned ev)
 {
     world *w = ctx;
@@ -120,6 +150,7 @@ static void on_event(void *ctx, synack_sock *k, unsigned ev)
     if ((ev & SYNACK_EV_ERROR) && !e->error)
         e->error = synack_sock_error(k) ? -1 : 0;
     pump(e);
+    maybe_drop_mtu(w);
 }
 
 static void print_trace(const sim_trace *t)
@@ -170,10 +201,15 @@ static void start_client(void *ctx)
     world *w = ctx;
     synack_stack *st = sim_host_stack(w->client_host);
     w->client.sock = synack_socket(st);
-    int r = synack_connect(w->client.sock, sim_host_ip(w->server_host), 80);
+    synack_addr to = sim_host_addr(w->server_host, w->family ? w->family : SYNACK_AF_INET);
+    int r = synack_connect_addr(w->client.sock, &to, 80);
     if (r)
         w->client.error = r;
 }
+
+/* What the seeds covered: IPv6 runs, and runs where the MTU drop caught
+ * frames in flight (by family; black holes among them). */
+static unsigned ran6, hit[2], hit_hole;
 
 static double frac(sim *s, double max)
 {
@@ -187,6 +223,9 @@ static int run_seed(uint64_t seed)
     w.client.bad_byte_at = w.server.bad_byte_at = -1;
     w.verbose = getenv("SYNACK_VERBOSE") != NULL;
     w.s = sim_new(seed);
+    w.family = seed & 1 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
+    w.black_hole = (seed >> 1) % 4 == 0;
+    sim_set_ipv6(w.s, w.family == SYNACK_AF_INET6);
     sim_set_trace(w.s, on_trace, &w);
 
     synack_config cfg;
@@ -209,6 +248,8 @@ static int run_seed(uint64_t seed)
         synack_config_set(&cfg, "tcp_delack_ms", "0");
     if (sim_random(w.s) % 3 == 0)
         synack_config_set(&cfg, "tcp_rmem", "4096 8192 6291456"); /* small window: flow control */
+    if (w.black_hole)
+        synack_config_set(&cfg, "tcp_mtu_probing", "1");
 
     w.client_host = sim_add_host(w.s, "client", 0x0a000001, &cfg);
     w.server_host = sim_add_host(w.s, "server", 0x0a000002, &cfg);
@@ -229,6 +270,10 @@ static int run_seed(uint64_t seed)
     w.server.to_send = (uint32_t)(sim_random(w.s) % 40000);
     w.client.pattern = w.server.peer_pattern = (uint32_t)sim_random(w.s);
     w.server.pattern = w.client.peer_pattern = (uint32_t)sim_random(w.s);
+    /* Black-hole detection halves the segment size once (icmp_error.c): an
+     * IPv4 hole must take that size, 800 bytes will do. */
+    uint32_t lo = w.family == SYNACK_AF_INET6 ? 1280 : w.black_hole ? 800 : 600;
+    w.mtu_to = lo + (uint32_t)(sim_random(w.s) % (1400 - lo));
 
     w.listener = synack_socket(sim_host_stack(w.server_host));
     synack_bind(w.listener, 80);
@@ -254,6 +299,12 @@ static int run_seed(uint64_t seed)
             why = "a connection did not end in CLOSED";
         }
     if (sim_next_time(w.s) != UINT64_MAX && !fail) { fail = 1; why = "timers still pending"; }
+    int six = w.family == SYNACK_AF_INET6;
+    ran6 += six;
+    if (sim_get_stats(w.s)->dropped_mtu) {
+        hit[six]++;
+        hit_hole += w.black_hole;
+    }
     if (fail && w.verbose)
         for (int h = 0; h < 2; h++) {
             const synack_counters *c = synack_get_counters(sim_host_stack(h ? w.server_host : w.client_host));
@@ -264,11 +315,13 @@ static int run_seed(uint64_t seed)
         }
     if (fail)
         fprintf(stderr,
-                "seed %llu FAILED: %s (client sent %u/%u recv %u err %d eof %d; server sent %u/%u "
-                "recv %u err %d eof %d; loss %.3f/%.3f)\n",
-                (unsigned long long)seed, why, w.client.sent, w.client.to_send, w.client.received,
-                w.client.error, w.client.eof, w.server.sent, w.server.to_send, w.server.received,
-                w.server.error, w.server.eof, p.loss, q.loss);
+                "seed %llu FAILED: %s (IPv%d; client sent %u/%u recv %u err %d eof %d; server "
+                "sent %u/%u recv %u err %d eof %d; loss %.3f/%.3f; MTU %s to %u%s)\n",
+                (unsigned long long)seed, why, w.family == SYNACK_AF_INET6 ? 6 : 4, w.client.sent,
+                w.client.to_send, w.client.received, w.client.error, w.client.eof, w.server.sent,
+                w.server.to_send, w.server.received, w.server.error, w.server.eof, p.loss, q.loss,
+                w.mtu_dropped ? "dropped" : "not dropped", w.mtu_to,
+                w.black_hole ? " (black hole)" : "");
     sim_free(w.s);
     return fail ? -1 : 0;
 }
@@ -286,8 +339,12 @@ static void test_many_seeds(void **state)
     unsigned failed = 0;
     for (unsigned i = 1; i <= n; i++)
         failed += run_seed(i) != 0;
-    printf("property run: %u seeds, %u failed\n", n, failed);
+    printf("property run: %u seeds (%u over IPv6), %u failed; the MTU drop caught frames "
+           "in %u IPv4 and %u IPv6 runs (%u black holes)\n", n, ran6, failed, hit[0], hit[1],
+           hit_hole);
     assert_int_equal(failed, 0);
+    if (n >= 100) /* the drop must land mid-transfer often, in both families */
+        assert_true(hit[0] >= n / 10 && hit[1] >= n / 10 && hit_hole >= n / 40);
 }
 
 /* The same seed twice gives the same run, byte for byte and tick for tick. */

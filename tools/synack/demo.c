@@ -12,6 +12,8 @@
 #define CLIENT_IP 0x0a000001u /* 10.0.0.1 */
 #define SERVER_IP 0x0a000002u /* 10.0.0.2 */
 #define ROUTER_IP 0x0a0000feu /* 10.0.0.254: the path-mtu scenario's router */
+#define ROUTER_IP6 "fd00::fe"  /* the same router over IPv6 */
+#define PATH_MTU6 1280         /* IPv6 links take no less (RFC 8200 §5) */
 #define SERVER_PORT 80
 #define SIMOPEN_CLIENT_PORT 40001
 #define RUN_LIMIT_NS (600ull * SIM_SEC)
@@ -54,8 +56,10 @@ typedef struct scenario {
     int server_connects;   /* simultaneous open                                   */
     uint64_t close_both_at;/* > 0: both close at this time                        */
     uint32_t path_mtu;     /* > 0: a router on the client's way to the server takes
-                              packets this large at most, and says so (ICMP)       */
+                              packets this large at most, and says so (ICMP); over
+                              IPv6 PATH_MTU6 (ICMPv6 packet too big)              */
     plan p[2];
+    const char *summary6;  /* the summary over IPv6 when it differs               */
 } scenario;
 
 static const scenario SCENARIOS[SC_COUNT] = {
@@ -103,7 +107,10 @@ static const scenario SCENARIOS[SC_COUNT] = {
                      "resends at the path's size (RFC 1191)"},
         1, 0.0, 1, 0, 0, 1000,
         {{.tx_len = 4000, .after_send = AFTER_CLOSE},
-         {.tx_len = 0, .close_on_eof = 1}}},
+         {.tx_len = 0, .close_on_eof = 1}},
+        "a router on the way takes only 1280-byte packets (IPv6's minimum MTU): it "
+        "drops the full-size segments and says 'packet too big'; the client resends at "
+        "the path's size (RFC 8201)"},
 };
 
 const demo_scenario_info *demo_scenarios(size_t *count) {
@@ -138,6 +145,7 @@ typedef struct peer {
 struct demo {
     const scenario *sc;
     const demo_options *opt;
+    int family;          /* SYNACK_AF_INET, or SYNACK_AF_INET6 with --ipv6 */
     sim *s;
     peer p[2];
     ladder *lad;
@@ -284,7 +292,16 @@ static void on_event(void *ctx, synack_sock *k, unsigned events) {
     pump(p);
 }
 
-static void connect_peer(peer *p, uint16_t bind_port, uint32_t ip, uint16_t port) {
+/* Over IPv6 a side binds to its IPv6 address, so its sockets (the listener
+ * too) are IPv6 only and every trace names that address; over IPv4 to the
+ * port alone, as before. */
+static int bind_local(const peer *p, synack_sock *k, uint16_t port) {
+    if (p->d->family == SYNACK_AF_INET6)
+        return synack_bind_addr(k, &p->res->addr, port);
+    return synack_bind(k, port);
+}
+
+static void connect_peer(peer *p, uint16_t bind_port, const peer *to, uint16_t port) {
     synack_sock *k = synack_socket(sim_host_stack(p->host));
     if (!k) {
         peer_error(p, -ENOMEM);
@@ -292,9 +309,9 @@ static void connect_peer(peer *p, uint16_t bind_port, uint32_t ip, uint16_t port
     }
     p->k = k;
     synack_sock_set_user(k, p);
-    int rc = bind_port ? synack_bind(k, bind_port) : 0;
+    int rc = bind_port ? bind_local(p, k, bind_port) : 0;
     if (rc == 0)
-        rc = synack_connect(k, ip, port);
+        rc = synack_connect_addr(k, &to->res->addr, port);
     if (rc < 0) {
         peer_error(p, rc);
         peer_close(p);
@@ -306,7 +323,7 @@ static void start(void *ctx) {
     peer *c = &d->p[DEMO_CLIENT], *s = &d->p[DEMO_SERVER];
     if (d->sc->listener) {
         synack_sock *l = synack_socket(sim_host_stack(s->host));
-        if (!l || synack_bind(l, SERVER_PORT) < 0 || synack_listen(l, 16) < 0) {
+        if (!l || bind_local(s, l, SERVER_PORT) < 0 || synack_listen(l, 16) < 0) {
             peer_error(s, -EINVAL);
             if (l)
                 synack_close(l);
@@ -316,10 +333,10 @@ static void start(void *ctx) {
         }
     }
     if (d->sc->server_connects) {
-        connect_peer(c, SIMOPEN_CLIENT_PORT, SERVER_IP, SERVER_PORT);
-        connect_peer(s, SERVER_PORT, CLIENT_IP, SIMOPEN_CLIENT_PORT);
+        connect_peer(c, SIMOPEN_CLIENT_PORT, s, SERVER_PORT);
+        connect_peer(s, SERVER_PORT, c, SIMOPEN_CLIENT_PORT);
     } else {
-        connect_peer(c, 0, SERVER_IP, SERVER_PORT);
+        connect_peer(c, 0, s, SERVER_PORT);
     }
 }
 
@@ -337,7 +354,12 @@ static void on_trace(void *ctx, const sim_trace *t) {
         json_write_trace(d->json, t);
     if (t->kind == SIM_TRACE_LINK && t->link_event == SIM_LINK_DROP_MTU && d->sc->path_mtu) {
         char text[64];
-        snprintf(text, sizeof text, "router: too big for MTU %u, ICMP frag. needed", d->sc->path_mtu);
+        if (d->family == SYNACK_AF_INET6)
+            snprintf(text, sizeof text, "router: too big for MTU %u, ICMPv6 packet too big",
+                     PATH_MTU6);
+        else
+            snprintf(text, sizeof text, "router: too big for MTU %u, ICMP frag. needed",
+                     d->sc->path_mtu);
         note(d, t->host_index, text);
     }
     if (t->kind != SIM_TRACE_STACK || t->ev->kind != SYNACK_TRACE_STATE)
@@ -395,6 +417,27 @@ int demo_visited(const demo_side *side, int state) {
     return 0;
 }
 
+/* Join client and server: the scenario's loss both ways and, for path-mtu,
+ * a router on the client's way that answers in the run's family. */
+static int link_hosts(demo *d) {
+    const demo_options *o = d->opt;
+    const scenario *sc = d->sc;
+    sim_link_params lp = sim_link_params_default();
+    lp.delay_ns = o->delay_ns ? o->delay_ns : 5 * SIM_MS;
+    lp.loss = o->loss_set ? o->loss : sc->loss;
+    sim_link_params to_server = lp;
+    if (sc->path_mtu && d->family == SYNACK_AF_INET6) {
+        synack_addr router;
+        synack_addr_parse(ROUTER_IP6, &router);
+        to_server.mtu = PATH_MTU6;
+        memcpy(to_server.mtu_icmp_from6, router.v6, 16);
+    } else if (sc->path_mtu) {
+        to_server.mtu = sc->path_mtu;
+        to_server.mtu_icmp_from = ROUTER_IP;
+    }
+    return sim_link(d->s, d->p[0].host, d->p[1].host, &to_server, &lp);
+}
+
 int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) {
     memset(res, 0, sizeof *res);
     const scenario *sc = find_scenario(o->scenario);
@@ -411,6 +454,7 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
     memset(&d, 0, sizeof d);
     d.sc = sc;
     d.opt = o;
+    d.family = o->ipv6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
     d.res = res;
     res->scenario = sc->info.name;
     res->seed = o->seed_set ? o->seed : sc->seed;
@@ -421,6 +465,7 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    sim_set_ipv6(d.s, o->ipv6);
     if (o->pcap_path && sim_set_pcap(d.s, o->pcap_path) < 0) {
         snprintf(err, errlen, "--pcap %s: %s", o->pcap_path, strerror(errno));
         goto out;
@@ -441,7 +486,6 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
         p->pl = &sc->p[i];
         p->res = &res->side[i];
         snprintf(p->res->name, sizeof p->res->name, "%s", names[i]);
-        p->res->ip = ips[i];
         p->res->final_state = SYNACK_CLOSED;
         ladder_track_init(&p->track);
         p->host = sim_add_host(d.s, names[i], ips[i], &cfg);
@@ -449,6 +493,7 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
             snprintf(err, errlen, "cannot create the %s's stack", names[i]);
             goto out;
         }
+        p->res->addr = sim_host_addr(p->host, d.family);
         sim_host_set_event(p->host, on_event, p);
         fill_tx(p);
         p->rx_cap = sc->p[!i].tx_len;
@@ -461,13 +506,7 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
     d.lad = ladder_new(0, 1);
     sim_set_trace(d.s, on_trace, &d);
 
-    sim_link_params lp = sim_link_params_default();
-    lp.delay_ns = o->delay_ns ? o->delay_ns : 5 * SIM_MS;
-    lp.loss = o->loss_set ? o->loss : sc->loss;
-    sim_link_params to_server = lp;
-    to_server.mtu = sc->path_mtu ? sc->path_mtu : lp.mtu;
-    to_server.mtu_icmp_from = sc->path_mtu ? ROUTER_IP : 0;
-    if (sim_link(d.s, d.p[0].host, d.p[1].host, &to_server, &lp) < 0) {
+    if (link_hosts(&d) < 0) {
         snprintf(err, errlen, "cannot link the hosts");
         goto out;
     }
@@ -489,16 +528,17 @@ int demo_run(const demo_options *o, demo_result *res, char *err, size_t errlen) 
             ladder_stats(d.lad, i, &r->wire);
     }
     if (d.lad) {
-        uint32_t ip[2];
+        synack_addr addr[2];
         uint16_t port[2];
-        ladder_endpoints(d.lad, ip, port);
+        ladder_endpoints(d.lad, addr, port);
         for (int i = 0; i < 2; i++)
             if (port[i])
                 res->side[i].port = port[i];
     }
     if (o->out && d.lad) {
-        fprintf(o->out, "synack demo %s (seed %llu): %s\n\n", sc->info.name,
-                (unsigned long long)res->seed, sc->info.summary);
+        const char *summary = o->ipv6 && sc->summary6 ? sc->summary6 : sc->info.summary;
+        fprintf(o->out, "synack demo %s%s (seed %llu): %s\n\n", sc->info.name,
+                o->ipv6 ? " --ipv6" : "", (unsigned long long)res->seed, summary);
         ladder_render(d.lad, o->out, &o->style);
         fputc('\n', o->out);
         demo_print_summary(o->out, res);
@@ -538,9 +578,9 @@ static void print_path(FILE *out, const demo_side *s) {
 }
 
 void demo_print_summary(FILE *out, const demo_result *res) {
-    char ep[2][24];
+    char ep[2][FMT_ENDPOINT_LEN];
     for (int i = 0; i < 2; i++)
-        fmt_endpoint(res->side[i].ip, res->side[i].port, ep[i]);
+        fmt_addr_endpoint(&res->side[i].addr, res->side[i].port, ep[i]);
     fprintf(out, "summary: %.3f s of virtual time%s\n", (double)res->end_ns / 1e9,
             res->idle ? "" : " (stopped at the time limit)");
     for (int i = 0; i < 2; i++) {
@@ -631,6 +671,9 @@ static void usage(FILE *f) {
             "                       losses); the same seed replays the same run\n"
             "  --delay MS           one-way link delay in milliseconds (default 5)\n"
             "  --loss P             loss probability each way, 0..1 (lossy: 0.25)\n"
+            "  --ipv6               over IPv6: client fd00::1, server fd00::2; path-mtu's\n"
+            "                       router then takes 1280 bytes (IPv6's minimum) and\n"
+            "                       answers with ICMPv6 'packet too big'\n"
             "  --absolute           raw sequence numbers and timestamps (default: relative\n"
             "                       to each side's first SYN / first timestamp, as Wireshark)\n"
             "  --ascii              draw with ASCII characters only\n"
@@ -716,6 +759,8 @@ int demo_main(int argc, char **argv) {
                 bad = "not a width from 60 to 400";
             else
                 o.style.width = (int)w;
+        } else if (!strcmp(a, "--ipv6")) {
+            o.ipv6 = 1;
         } else if (!strcmp(a, "--absolute")) {
             o.style.absolute = 1;
         } else if (!strcmp(a, "--ascii")) {

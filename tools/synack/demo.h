@@ -28,6 +28,7 @@ typedef struct demo_options {
     double loss;               /* used when loss_set; else the scenario's     */
     int loss_set;
     ladder_style style;
+    int ipv6;                  /* over IPv6: client fd00::1, server fd00::2   */
     FILE *out;                 /* ladder and summary; NULL = quiet            */
 } demo_options;
 
@@ -36,7 +37,7 @@ enum { DEMO_CLIENT = 0, DEMO_SERVER = 1 };
 
 typedef struct demo_side {
     char name[16];
-    uint32_t ip;
+    synack_addr addr;   /* the side's address, of the run's family        */
     uint16_t port;
     /* states the connection entered, in order (the server's listener shows
      * as LISTEN before its connection exists) */

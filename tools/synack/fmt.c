@@ -47,6 +47,11 @@ char *fmt_addr_endpoint(const synack_addr *a, uint16_t port, char *buf) {
 char *fmt_event_endpoint(const synack_trace_event *ev, int local, char *buf) {
     const synack_addr *a = local ? &ev->local_addr : &ev->remote_addr;
     uint16_t port = local ? ev->local_port : ev->remote_port;
+    if (a->family == 0 && ev->local_addr.family == SYNACK_AF_INET6) {
+        static const uint8_t any[16];
+        synack_addr none = synack_addr_v6(any); /* an IPv6 listener's peer: [::]:0 */
+        return fmt_addr_endpoint(&none, port, buf);
+    }
     if (a->family == SYNACK_AF_INET6)
         return fmt_addr_endpoint(a, port, buf);
     return fmt_endpoint(local ? ev->local_ip : ev->remote_ip, port, buf);

@@ -16,7 +16,8 @@ char *fmt_endpoint(uint32_t ip, uint16_t port, char *buf);
 /* "10.0.0.1:80" or "[fd00::1]:80" into buf (FMT_ENDPOINT_LEN bytes). */
 #define FMT_ENDPOINT_LEN 56
 char *fmt_addr_endpoint(const synack_addr *a, uint16_t port, char *buf);
-/* A trace event's local (local = 1) or remote endpoint, either family. */
+/* A trace event's local (local = 1) or remote endpoint, either family (an
+ * IPv6 listener's unset peer is [::]:0). */
 char *fmt_event_endpoint(const synack_trace_event *ev, int local, char *buf);
 /* "ECONNREFUSED" for -ECONNREFUSED (or ECONNREFUSED); "E<n>" otherwise. */
 const char *fmt_errno(int err);

@@ -62,6 +62,17 @@ static void write_seg(FILE *out, const synack_seg_info *s) {
     }
 }
 
+/* An ICMP or ICMPv6 message (Neighbour Discovery included): its addresses,
+ * type and code (RFC 792, RFC 4443). */
+static void write_icmp(FILE *out, const sim_frame_info *fi) {
+    char a[SYNACK_ADDR_TEXT], b[SYNACK_ADDR_TEXT];
+    fprintf(out, ",\"proto\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"icmp_type\":%u,"
+                 "\"icmp_code\":%u",
+            fi->is_ipv6 ? "icmpv6" : "icmp", synack_addr_format(&fi->src, a, sizeof a),
+            synack_addr_format(&fi->dst, b, sizeof b), (unsigned)fi->icmp_type,
+            (unsigned)fi->icmp_code);
+}
+
 void json_write_trace(FILE *out, const sim_trace *t) {
     char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN];
     fprintf(out, "{\"t_ns\":%llu,\"host\":", (unsigned long long)t->time_ns);
@@ -92,11 +103,13 @@ void json_write_trace(FILE *out, const sim_trace *t) {
             fprintf(out, ",\"arrival_ns\":%llu", (unsigned long long)t->arrival_ns);
         if (t->info.is_tcp) {
             fprintf(out, ",\"src\":\"%s\",\"dst\":\"%s\"",
-                    fmt_endpoint(t->info.src_ip, t->info.src_port, a),
-                    fmt_endpoint(t->info.dst_ip, t->info.dst_port, b));
+                    fmt_addr_endpoint(&t->info.src, t->info.src_port, a),
+                    fmt_addr_endpoint(&t->info.dst, t->info.dst_port, b));
             write_seg(out, &t->info.seg);
         } else if (t->info.is_arp) {
             fputs(",\"proto\":\"arp\"", out);
+        } else if (t->info.is_icmp) {
+            write_icmp(out, &t->info);
         }
     }
     fputs("}\n", out);

@@ -37,6 +37,10 @@ typedef struct lab_result {
 typedef struct lab_options {
     FILE *out;      /* explanation, tables, ladders; NULL = quiet */
     uint64_t seed;  /* simulator seed (default 1) */
+    int ipv6;       /* over IPv6 (--ipv6): hosts fd00::1, fd00::2, ... */
+    int defaults_only; /* port-exhaustion measures its default setting
+                          alone (tests: the other three take most of
+                          its time) */
 } lab_options;
 
 typedef struct lab_experiment {
@@ -44,12 +48,14 @@ typedef struct lab_experiment {
     const char *summary;
     int (*run)(const lab_options *o, lab_result *r);
     int has_series;  /* it fills series: --csv and --plot apply */
+    const char *no_ipv6; /* why it cannot run over IPv6; NULL: it can */
 } lab_experiment;
 
 const lab_experiment *lab_experiments(size_t *count);
 
-/* Run one experiment by name. Returns 0, or -1 (unknown name). The caller
- * frees the result's series with lab_result_free. */
+/* Run one experiment by name. Returns 0, or -1 (unknown name, or --ipv6
+ * for one that cannot run over IPv6). The caller frees the result's series
+ * with lab_result_free. */
 int lab_run(const char *name, const lab_options *o, lab_result *r);
 void lab_result_free(lab_result *r);
 
@@ -65,6 +71,18 @@ void lab_point(lab_result *r, int series, double x, double y);
 void lab_write_csv(const lab_result *r, FILE *f);
 void lab_write_svg(const lab_result *r, FILE *f);
 void lab_write_json(const lab_result *r, const char *experiment, FILE *out);
+
+/* The run's world: a simulator with the run's seed, giving its hosts IPv6
+ * addresses with --ipv6. NULL on allocation failure. */
+sim *lab_sim_new(const lab_options *o);
+/* Connect `k` to host `to`'s address of the run's family, port `port`. */
+int lab_connect(synack_sock *k, const sim_host *to, uint16_t port, const lab_options *o);
+/* "10.0.0.1:40000", or over IPv6 "[fd00::1]:40000": the endpoint of the
+ * host with `index` (IPv4 address `ip`), for text printed before the world
+ * exists. `buf` holds FMT_ENDPOINT_LEN bytes. */
+char *lab_endpoint(const lab_options *o, uint32_t ip, int index, uint16_t port, char *buf);
+/* " --ipv6" over IPv6, else "": for the title line. */
+const char *lab_flag(const lab_options *o);
 
 /* A counter of a stack by its nstat name (0 if no such counter). */
 uint64_t lab_counter(synack_stack *s, const char *nstat_name);

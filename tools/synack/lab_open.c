@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "ladder.h"
 
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
 
 typedef struct hs {
+    const lab_options *o;
     sim *s;
     sim_host *cli, *srv;
     synack_sock *l, *ck, *sk;
@@ -58,8 +60,9 @@ static void hs_trace(void *ctx, const sim_trace *t) {
 
 static void hs_new(hs *h, const lab_options *o, const synack_config *srv_cfg) {
     memset(h, 0, sizeof *h);
+    h->o = o;
     h->srv_end = -1;
-    h->s = sim_new(o->seed);
+    h->s = lab_sim_new(o);
     h->cli = sim_add_host(h->s, "client", CLIENT_IP, NULL);
     h->srv = sim_add_host(h->s, "server", SERVER_IP, srv_cfg);
     sim_link_params lp = sim_link_params_default();
@@ -106,7 +109,7 @@ static void tw_first(void *ctx) {
     hs *h = ctx;
     synack_sock *k = synack_socket(sim_host_stack(h->cli));
     synack_bind(k, 40000);
-    synack_connect(k, SERVER_IP, 80);
+    lab_connect(k, h->srv, 80, h->o);
 }
 
 static void tw_replay(void *ctx) {
@@ -120,12 +123,14 @@ static void tw_replay(void *ctx) {
 
 int lab_why_three_way(const lab_options *o, lab_result *r) {
     FILE *out = o->out;
+    char from[FMT_ENDPOINT_LEN];
     if (out)
         fprintf(out,
-                "synack lab why-three-way\n\n"
-                "A connection from 10.0.0.1:40000 to the server came and went. 70 s later an old\n"
+                "synack lab why-three-way%s\n\n"
+                "A connection from %s to the server came and went. 70 s later an old\n"
                 "duplicate of its SYN, delayed in the network, reaches the server. The client\n"
-                "has no connection and wants none.\n\n");
+                "has no connection and wants none.\n\n",
+                lab_flag(o), lab_endpoint(o, CLIENT_IP, 0, 40000, from));
     int accepted[2];
     uint64_t sent[2];
     char end[2][64];
@@ -235,7 +240,7 @@ int lab_why_four_way(const lab_options *o, lab_result *r) {
     sim_host_set_event(h.srv, fw_srv_event, &h);
     sim_host_set_event(h.cli, fw_cli_event, &h);
     synack_sock *k = synack_socket(sim_host_stack(h.cli));
-    synack_connect(k, SERVER_IP, 80);
+    lab_connect(k, h.srv, 80, o);
     int series = lab_add_series(r, "bytes the client received after its FIN");
     snprintf(r->title, sizeof r->title, "why-four-way: data flows after the client's FIN");
     snprintf(r->xlabel, sizeof r->xlabel, "virtual time (s)");
@@ -247,12 +252,13 @@ int lab_why_four_way(const lab_options *o, lab_result *r) {
     sim_run_until(h.s, 200 * SIM_SEC);
     if (out) {
         fprintf(out,
-                "synack lab why-four-way\n\n"
+                "synack lab why-four-way%s\n\n"
                 "The client sends a request and shuts down its sending side (FIN). The server\n"
                 "still has a report to send: 6,000 bytes, 1,000 every 0.5 s. Closing takes four\n"
                 "segments because each direction closes on its own: the server ACKs the\n"
                 "client's FIN at once (the TCP layer can), but sends its own FIN only when its\n"
-                "application is done (CLOSE-WAIT lasts as long as the application needs).\n\n");
+                "application is done (CLOSE-WAIT lasts as long as the application needs).\n\n",
+                lab_flag(o));
         ladder_style st = {0, 0, 100};
         ladder_render(h.lad, out, &st);
         fprintf(out,

@@ -8,12 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
+
 #define CLIENT_IP 0x0a000001u
 #define SERVER_IP 0x0a000002u
 #define MAX_INFLIGHT 64
 #define PER_TICK 5 /* the client application opens at most 5 per ms (5,000/s) */
 
 typedef struct pe_run {
+    const lab_options *o;
     sim *s;
     sim_host *cli, *srv;
     synack_sock *listener;
@@ -82,7 +85,7 @@ static void tick(void *ctx) {
         synack_sock_set_user(k, p);
         synack_setopt(k, SYNACK_SO_RCVBUF, 4096); /* small buffers: nothing is sent */
         synack_setopt(k, SYNACK_SO_SNDBUF, 4096);
-        int rc = synack_connect(k, SERVER_IP, 80);
+        int rc = lab_connect(k, p->srv, 80, p->o);
         if (rc < 0) {
             /* No port free: every candidate is scanned (RFC 6056 §3.3.3),
              * so do not hammer; look again in 250 ms. */
@@ -104,6 +107,7 @@ typedef struct pe_variant {
 
 static int run_variant(const lab_options *o, const pe_variant *v, pe_run *p) {
     memset(p, 0, sizeof *p);
+    p->o = o;
     synack_config cfg;
     synack_config_init(&cfg);
     for (int i = 0; i < 2 && v->knobs[i]; i++) {
@@ -113,7 +117,9 @@ static int run_variant(const lab_options *o, const pe_variant *v, pe_run *p) {
         if (synack_config_set(&cfg, name, eq + 1) < 0)
             return -1;
     }
-    p->s = sim_new(o->seed);
+    p->s = lab_sim_new(o);
+    if (!p->s)
+        return -1;
     p->cli = sim_add_host(p->s, "client", CLIENT_IP, &cfg);
     p->srv = sim_add_host(p->s, "server", SERVER_IP, NULL);
     if (!p->cli || !p->srv)
@@ -143,24 +149,27 @@ int lab_port_exhaustion(const lab_options *o, lab_result *r) {
         {"tcp_msl=5000 (TIME-WAIT 10 s)", "short_msl", {"tcp_msl=5000", NULL}, 30, 10},
     };
     FILE *out = o->out;
+    char to[FMT_ENDPOINT_LEN];
     snprintf(r->title, sizeof r->title, "port-exhaustion: one client, one server port, defaults");
     snprintf(r->xlabel, sizeof r->xlabel, "virtual time (s)");
     snprintf(r->ylabel, sizeof r->ylabel, "count");
     if (out)
         fprintf(out,
-                "synack lab port-exhaustion\n\n"
-                "A client opens connections to 10.0.0.2:80 as fast as it can (at most 5,000\n"
+                "synack lab port-exhaustion%s\n\n"
+                "A client opens connections to %s as fast as it can (at most 5,000\n"
                 "connects/s, 64 in flight; after EADDRNOTAVAIL it looks again 250 ms later) and\n"
                 "closes each at once, so the client holds the TIME-WAIT. Each connection needs\n"
                 "a local port that no connection and no TIME-WAIT entry holds for that\n"
                 "destination, and a TIME-WAIT entry holds its port for 2 x MSL = 60 s. So the\n"
                 "ceiling is\n\n"
                 "    ports / TIME-WAIT = (60999 - 32768 + 1) / 60 s = 28,232 per minute (470/s)\n\n"
-                "whatever the CPU or the network can do. Measured in the simulator:\n\n");
+                "whatever the CPU or the network can do. Measured in the simulator:\n\n",
+                lab_flag(o), lab_endpoint(o, SERVER_IP, 1, 80, to));
     if (out)
         fprintf(out, "  %-32s %10s %14s %14s %12s\n", "setting", "ports", "TIME-WAIT (s)",
                 "expected/min", "measured/min");
-    for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
+    size_t nv = o->defaults_only ? 1 : sizeof V / sizeof V[0];
+    for (size_t i = 0; i < nv; i++) {
         pe_run *p = calloc(1, sizeof *p);
         if (!p || run_variant(o, &V[i], p) < 0) {
             free(p);

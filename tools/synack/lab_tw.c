@@ -16,6 +16,7 @@
 /* ------------------------------------------------------------ a small world */
 
 typedef struct world {
+    const lab_options *o;
     sim *s;
     sim_host *cli, *srv;
     synack_sock *l, *ck, *sk;
@@ -147,7 +148,10 @@ static int world_new(world *w, const lab_options *o, const char *cli_knobs, cons
                 return -1;
         }
     }
-    w->s = sim_new(o->seed);
+    w->o = o;
+    w->s = lab_sim_new(o);
+    if (!w->s)
+        return -1;
     w->cli = sim_add_host(w->s, "client", CLIENT_IP, &cc);
     w->srv = sim_add_host(w->s, "server", SERVER_IP, &sc);
     if (!w->cli || !w->srv)
@@ -197,7 +201,7 @@ static void dup_connect(void *ctx) {
     synack_setopt(k, SYNACK_SO_REUSEADDR, 1);
     synack_bind(k, CPORT);
     w->conn++;
-    int rc = synack_connect(k, SERVER_IP, 80);
+    int rc = lab_connect(k, w->srv, 80, w->o);
     if (rc < 0) {
         w->conn--;
         if (!w->connect_err)
@@ -265,7 +269,7 @@ static void ack_connect(void *ctx) {
     world *w = ctx;
     synack_sock *k = synack_socket(sim_host_stack(w->cli));
     w->conn = 1;
-    synack_connect(k, SERVER_IP, 80);
+    lab_connect(k, w->srv, 80, w->o);
 }
 
 static const char *end_text(int cause) {
@@ -292,6 +296,7 @@ static int run_lost_ack(const lab_options *o, const char *cli_knobs, int *cause,
 
 int lab_why_time_wait(const lab_options *o, lab_result *r) {
     FILE *out = o->out;
+    char cli[FMT_ENDPOINT_LEN];
     dup_row rows[3] = {
         {"TIME-WAIT 60 s (defaults)", "tcp_timestamps=0", "tcp_timestamps=0", 0, 0, 0, 0, 0},
         {"TIME-WAIT 0 (tcp_msl=0)", "tcp_timestamps=0 tcp_msl=0", "tcp_timestamps=0", 0, 0, 0, 0, 0},
@@ -299,14 +304,14 @@ int lab_why_time_wait(const lab_options *o, lab_result *r) {
     };
     if (out)
         fprintf(out,
-                "synack lab why-time-wait\n\n"
-                "(a) Delayed duplicates. The client (10.0.0.1:%d) sends 100,000 bytes to the\n"
+                "synack lab why-time-wait%s\n\n"
+                "(a) Delayed duplicates. The client (%s) sends 100,000 bytes to the\n"
                 "server and closes; the network keeps a copy of the segment carrying offset\n"
                 "%d and delivers it late. 150 ms later the client connects again from the\n"
                 "same port: a new incarnation of the same 4-tuple, sending 100,000 other bytes.\n"
                 "Its ISN is clock-driven (RFC 6528), 37,500 above the old one, so the old\n"
                 "segment's sequence numbers fall inside the new connection's window.\n\n",
-                CPORT, DUP_AT);
+                lab_flag(o), lab_endpoint(o, CLIENT_IP, 0, CPORT, cli), DUP_AT);
     if (out)
         fprintf(out, "  %-32s %-22s %10s %12s %10s\n", "client setting", "reconnect at 150 ms",
                 "corrupted", "first at", "PAWS drops");
@@ -409,7 +414,7 @@ static void reuse_cli_event(void *ctx, synack_sock *k, unsigned ev) {
 static void reuse_try(reuse_st *st, int *err) {
     synack_sock *k = synack_socket(sim_host_stack(st->w.cli));
     synack_sock_set_user(k, st);
-    *err = synack_connect(k, SERVER_IP, 80);
+    *err = lab_connect(k, st->w.srv, 80, st->w.o);
     if (*err < 0)
         synack_close(k);
 }
@@ -428,7 +433,7 @@ static int run_reuse(const lab_options *o, const char *knobs, reuse_st *st) {
     st->k1 = synack_socket(sim_host_stack(w->cli));
     synack_sock_set_user(st->k1, st);
     w->conn = 1;
-    synack_connect(st->k1, SERVER_IP, 80);
+    lab_connect(st->k1, w->srv, 80, o);
     sim_at_host(w->cli, 300 * SIM_MS, reuse_early, st);
     sim_at_host(w->cli, 1500 * SIM_MS, reuse_late, st);
     sim_run_until(w->s, 3 * SIM_SEC);
@@ -440,14 +445,15 @@ int lab_tw_reuse(const lab_options *o, lab_result *r) {
     FILE *out = o->out;
     if (out)
         fprintf(out,
-                "synack lab tw-reuse\n\n"
+                "synack lab tw-reuse%s\n\n"
                 "The client has exactly one ephemeral port (ip_local_port_range=40000 40000).\n"
                 "Its first connection ends with the client in TIME-WAIT. It then connects to\n"
                 "the same server port again at 0.3 s and at 1.5 s. tcp_tw_reuse (Linux's\n"
                 "tcp_twsk_unique) lets an outgoing connection take a 4-tuple in TIME-WAIT when\n"
                 "timestamps were used and tcp_tw_reuse_delay (1000 ms) passed since the last\n"
                 "one; the new ISS is the old SND.NXT + 65537 and TS.Recent is inherited, so\n"
-                "PAWS rejects the old connection's stragglers.\n\n");
+                "PAWS rejects the old connection's stragglers.\n\n",
+                lab_flag(o));
     static const char *const knobs[2] = {"ip_local_port_range=40000,40000 tcp_tw_reuse=0",
                                          "ip_local_port_range=40000,40000 tcp_tw_reuse=1"};
     if (out)

@@ -18,7 +18,6 @@ typedef struct rec {
     /* R_SEG: a frame on the link; R_SEGOUT: the stack's own record of a
      * segment it sent (used for its retransmit flag only) */
     uint64_t frame_id;
-    uint32_t sip, dip;
     uint16_t sport, dport;
     synack_seg_info seg;
     uint8_t lost, dup, corrupt, reorder, dropped_mtu, dropped_queue;
@@ -46,7 +45,7 @@ struct ladder {
     uint32_t ts0[2];
     int8_t ws[2];
     int have_ep;
-    uint32_t ep_ip[2];
+    synack_addr ep_addr[2]; /* either family, from the first segment */
     uint16_t ep_port[2];
 };
 
@@ -182,8 +181,6 @@ static void observe_segment(ladder *l, int side, const sim_trace *t) {
     r->t = t->time_ns;
     r->side = side;
     r->frame_id = t->frame_id;
-    r->sip = fi->src_ip;
-    r->dip = fi->dst_ip;
     r->sport = fi->src_port;
     r->dport = fi->dst_port;
     r->seg = fi->seg;
@@ -196,9 +193,9 @@ static void observe_segment(ladder *l, int side, const sim_trace *t) {
     const synack_seg_info *s = &fi->seg;
     if (!l->have_ep) {
         l->have_ep = 1;
-        l->ep_ip[side] = fi->src_ip;
+        l->ep_addr[side] = fi->src;
         l->ep_port[side] = fi->src_port;
-        l->ep_ip[!side] = fi->dst_ip;
+        l->ep_addr[!side] = fi->dst;
         l->ep_port[!side] = fi->dst_port;
     }
     if ((s->flags & SYNACK_SYN) && !l->have_isn[side]) {
@@ -306,9 +303,12 @@ void ladder_stats(const ladder *l, int dir, ladder_dir_stats *out) {
     }
 }
 
-void ladder_endpoints(const ladder *l, uint32_t ip[2], uint16_t port[2]) {
+void ladder_endpoints(const ladder *l, synack_addr addr[2], uint16_t port[2]) {
     for (int i = 0; i < 2; i++) {
-        ip[i] = l->have_ep ? l->ep_ip[i] : 0;
+        if (l->have_ep)
+            addr[i] = l->ep_addr[i];
+        else
+            memset(&addr[i], 0, sizeof addr[i]);
         port[i] = l->have_ep ? l->ep_port[i] : 0;
     }
 }
@@ -577,7 +577,7 @@ void ladder_render(const ladder *l, FILE *out, const ladder_style *style) {
 
     /* header */
     lbuf b;
-    char ep[24];
+    char ep[FMT_ENDPOINT_LEN];
     memset(&b, 0, sizeof b);
     lb_pad(&b, TIME_W - 5);
     lb_put(&b, "t(ms)  ");
@@ -585,10 +585,10 @@ void ladder_render(const ladder *l, FILE *out, const ladder_style *style) {
     lb_put(&b, l->name[0]);
     if (l->have_ep) {
         lb_put(&b, " ");
-        lb_put(&b, fmt_endpoint(l->ep_ip[0], l->ep_port[0], ep));
+        lb_put(&b, fmt_addr_endpoint(&l->ep_addr[0], l->ep_port[0], ep));
     }
     snprintf(text, sizeof text, "%s%s%s", l->name[1], l->have_ep ? " " : "",
-             l->have_ep ? fmt_endpoint(l->ep_ip[1], l->ep_port[1], ep) : "");
+             l->have_ep ? fmt_addr_endpoint(&l->ep_addr[1], l->ep_port[1], ep) : "");
     lb_pad(&b, lo.right_col + STATE_W > fmt_width(text) ? lo.right_col + STATE_W - fmt_width(text) : 0);
     lb_put(&b, text);
     lb_end(&b, out);

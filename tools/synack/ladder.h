@@ -49,8 +49,9 @@ typedef struct ladder_dir_stats {
 /* Statistics of one direction: 0 = left to right, 1 = right to left. */
 void ladder_stats(const ladder *l, int dir, ladder_dir_stats *out);
 
-/* The endpoints seen (from the first segment); 0 when none yet. */
-void ladder_endpoints(const ladder *l, uint32_t ip[2], uint16_t port[2]);
+/* The endpoints seen (from the first segment), either family; all zero
+ * when none yet. */
+void ladder_endpoints(const ladder *l, synack_addr addr[2], uint16_t port[2]);
 
 /*
  * Which state changes belong to the connection a ladder column shows: the
