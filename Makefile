@@ -172,11 +172,14 @@ install: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/ech
 	install -m 644 include/synack.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/synack
+	install -m 755 $(BUILD)/libsynack-preload.so $(DESTDIR)$(PREFIX)/lib/synack/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libsynack.a $(DESTDIR)$(PREFIX)/lib/libsynack.so* \
 	      $(DESTDIR)$(PREFIX)/include/synack.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc \
-	      $(DESTDIR)$(PREFIX)/bin/synack
+	      $(DESTDIR)$(PREFIX)/bin/synack $(DESTDIR)$(PREFIX)/lib/synack/libsynack-preload.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/synack 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
