@@ -44,7 +44,7 @@ SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build mutate
-all: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll
+all: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll $(BUILD)/examples/http_poll
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 
@@ -116,7 +116,7 @@ $(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/syna
 	$(CC) $(CSTD) $(WARN) -Iinclude $(SAN_FLAGS) -o $@ $< $(SAN_CORE_OBJ)
 
 # The fd API example: public headers and the optimised libraries only.
-$(BUILD)/examples/echo_epoll: examples/echo_epoll.c include/synack.h include/synack_rt.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
+$(BUILD)/examples/echo_epoll $(BUILD)/examples/http_poll: $(BUILD)/examples/%: examples/%.c include/synack.h include/synack_rt.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
 
@@ -164,7 +164,7 @@ deps-demo:
 deps-test:
 	@bash scripts/deps.sh test
 
-install: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll
+install: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll $(BUILD)/examples/http_poll
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libsynack.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0
@@ -172,11 +172,14 @@ install: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/ech
 	install -m 644 include/synack.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 	install -m 755 $(BUILD)/synack $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/lib/synack
+	install -m 755 $(BUILD)/libsynack-preload.so $(DESTDIR)$(PREFIX)/lib/synack/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libsynack.a $(DESTDIR)$(PREFIX)/lib/libsynack.so* \
 	      $(DESTDIR)$(PREFIX)/include/synack.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc \
-	      $(DESTDIR)$(PREFIX)/bin/synack
+	      $(DESTDIR)$(PREFIX)/bin/synack $(DESTDIR)$(PREFIX)/lib/synack/libsynack-preload.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/synack 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

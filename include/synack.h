@@ -512,7 +512,8 @@ typedef struct synack_seg_info {
     X(TW_RECYCLE_TIMEOUT, "TIME-WAIT timeout (recycle, 3.5 x RTO)")     \
     X(TW_RST, "rcv RST in TIME-WAIT")                                   \
     X(TW_REOPENED, "new SYN reopens TIME-WAIT")                         \
-    X(TW_REUSED, "reused by a new connection (tcp_tw_reuse)")
+    X(TW_REUSED, "reused by a new connection (tcp_tw_reuse)")            \
+    X(USER_TIMEOUT, "TCP_USER_TIMEOUT expired")
 
 /* Why a segment was dropped (or, in TIME-WAIT, an answer held back), like
  * Linux's skb_drop_reason. Each is counted: synack_drop_count. */
@@ -681,10 +682,25 @@ typedef enum synack_opt {
     SYNACK_TCP_KEEPCNT,   /* probes before giving up (0 = sysctl)           */
     SYNACK_IPV6_V6ONLY,   /* 0/1: a socket bound to "::" takes IPv6 only
                              (set before synack_bind_addr, as in Linux)    */
+    SYNACK_TCP_USER_TIMEOUT, /* ms that sent data may stay unacknowledged (or
+                             a keepalive go unanswered) before the connection
+                             ends with ETIMEDOUT, replacing tcp_retries2 and
+                             TCP_KEEPCNT as in Linux; 0 = off            */
 } synack_opt;
-/* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state. */
+/* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
+ * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a
+ * ring that exists grows at once; one that is larger shrinks when it next
+ * empties, and the receive window never goes back on what it offered. */
 int synack_setopt(synack_sock *k, int opt, int value);
 int synack_getopt(const synack_sock *k, int opt, int *value);
+
+/* TCP_CONGESTION: the congestion control algorithm of one socket, by name
+ * ("cubic", "reno"; the stack's tcp_congestion_control to start with, and
+ * what a listener has, its connections inherit). Changing it on a
+ * connection starts the new algorithm from the current window.
+ * -ENOENT for a name synack does not know, as Linux. */
+int synack_set_congestion(synack_sock *k, const char *name);
+const char *synack_congestion(const synack_sock *k);
 
 /* Like Linux's TCP_INFO. */
 typedef struct synack_tcp_info {

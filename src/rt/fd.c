@@ -9,6 +9,7 @@
 #include <linux/sockios.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static int answer(int r)
@@ -173,14 +174,40 @@ int synack_fd_shutdown(synack_rt *rt, int fd, int how)
     return shutdown(fd, how);
 }
 
+/* SO_LINGER with a time: wait up to `ms` for the connection's data and
+ * FIN to be acknowledged, asking the runtime every few milliseconds. */
+static void linger(synack_rt *rt, uint64_t ino, int ms)
+{
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    end.tv_sec += ms / 1000;
+    for (;;) {
+        rt_cmd c;
+        memset(&c, 0, sizeof c);
+        c.run = rt_op_linger;
+        c.ino = ino;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        bool late = now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec);
+        c.how = late;
+        if (rt_call(rt, &c) != -EINPROGRESS || late)
+            return; /* drained, gone, given up, or the runtime stopped */
+        nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+    }
+}
+
 int synack_fd_close(synack_rt *rt, int fd)
 {
     rt_cmd c;
     bool ours = cmd_for(&c, fd, rt_op_close);
+    int fl = ours ? fcntl(fd, F_GETFL) : 0;
+    c.nonblock = fl >= 0 && (fl & O_NONBLOCK);
     if (close(fd) < 0)
         return -1;
-    if (ours)
-        rt_call(rt, &c); /* a runtime that stopped has nothing to forget */
+    if (!ours)
+        return 0;
+    int ms = rt_call(rt, &c); /* a runtime that stopped has nothing to forget */
+    if (ms > 0)
+        linger(rt, c.ino, ms);
     return 0;
 }
 

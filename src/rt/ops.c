@@ -147,10 +147,43 @@ int rt_op_close(synack_rt *rt, rt_cmd *c)
     rt_sock *r = find(rt, c);
     if (!r)
         return 0;
-    if (r->phase == RT_DONE)
+    if (r->phase == RT_DONE) {
         rt_free_sock(rt, r);
-    else
-        r->forget = true; /* the kernel tells us of the last close: let go then */
+        return 0;
+    }
+    r->forget = true; /* the kernel tells us of the last close: let go then */
+    /* SO_LINGER with a time, blocking: the caller waits (fd.c) until the
+     * data and the FIN are acknowledged, so keep the connection for it. */
+    if (r->phase == RT_OPEN && r->linger_on && r->linger_s > 0 && !c->nonblock) {
+        r->linger_hold = true;
+        /* in ms: never 1, which would read as RT_LATER */
+        return (r->linger_s > 2000000 ? 2000000 : r->linger_s) * 1000;
+    }
+    return 0;
+}
+
+/* Linux's lingering close ends when the FIN is acknowledged (FIN-WAIT-2,
+ * TIME-WAIT) or the connection ended; or when the caller gives up, and
+ * the connection goes on by itself. */
+int rt_op_linger(synack_rt *rt, rt_cmd *c)
+{
+    rt_sock *r = find(rt, c);
+    if (!r)
+        return 0;
+    if (r->phase != RT_LINGERING) {
+        if (c->how) /* gave up before the pump let go: close as usual */
+            r->linger_hold = false;
+        return c->how ? 0 : -EINPROGRESS;
+    }
+    int st = synack_sock_state(r->sk);
+    bool drained = st == SYNACK_FIN_WAIT_2 || st == SYNACK_TIME_WAIT || st == SYNACK_CLOSED;
+    if (!drained && !c->how)
+        return -EINPROGRESS;
+    synack_sock_set_user(r->sk, NULL);
+    synack_close(r->sk);
+    r->sk = NULL;
+    r->phase = RT_DONE;
+    rt_free_sock(rt, r);
     return 0;
 }
 

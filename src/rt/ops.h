@@ -11,7 +11,8 @@ int rt_op_listen(synack_rt *rt, rt_cmd *c);
 int rt_op_is_listener(synack_rt *rt, rt_cmd *c);
 int rt_op_connect(synack_rt *rt, rt_cmd *c);
 int rt_op_shutdown(synack_rt *rt, rt_cmd *c);
-int rt_op_close(synack_rt *rt, rt_cmd *c);
+int rt_op_close(synack_rt *rt, rt_cmd *c);   /* > 0: ms to linger */
+int rt_op_linger(synack_rt *rt, rt_cmd *c);  /* -EINPROGRESS: not yet; c->how 1 = give up */
 int rt_op_name(synack_rt *rt, rt_cmd *c);     /* c->how: 1 = the peer */
 int rt_op_ioctl(synack_rt *rt, rt_cmd *c);    /* c->how: SIOCINQ or SIOCOUTQ */
 int rt_op_setsockopt(synack_rt *rt, rt_cmd *c);

@@ -135,7 +135,8 @@ void rt_let_go(synack_rt *rt, rt_sock *r, int err)
         close(r->dupfd);
         r->dupfd = -1;
     }
-    if (r->sk) {
+    bool hold = r->sk && r->linger_hold && !r->linger0 && !err;
+    if (r->sk && !hold) {
         synack_sock_set_user(r->sk, NULL);
         if (r->linger0 || err)
             synack_abort(r->sk);
@@ -148,6 +149,10 @@ void rt_let_go(synack_rt *rt, rt_sock *r, int err)
     free(r->carry);
     r->carry = NULL;
     r->carry_len = r->carry_off = 0;
+    if (hold) { /* a lingering close (rt_op_linger) ends it */
+        r->phase = RT_LINGERING;
+        return;
+    }
     r->phase = RT_DONE;
     if (r->forget)
         rt_free_sock(rt, r);

@@ -38,6 +38,8 @@ enum {
     RT_OPEN,        /* connected: bytes flow                               */
     RT_LISTENING,   /* hands connections over as descriptors               */
     RT_DONE,        /* the runtime let go of its end and of the connection */
+    RT_LINGERING,   /* let go of its end; a blocking close waits for the
+                       connection's FIN to be acknowledged (SO_LINGER)     */
 };
 
 typedef struct rt_cmd rt_cmd;
@@ -56,6 +58,10 @@ struct rt_sock {
     bool was_open;           /* it was connected once                       */
     bool forget;             /* synack_fd_close came: free it when let go   */
     bool linger0;            /* SO_LINGER {1, 0}: close resets              */
+    bool linger_on;          /* SO_LINGER as set: on, and for how long      */
+    int linger_s;
+    bool linger_hold;        /* a blocking close waits for the FIN's ACK:   */
+                             /* keep the connection after letting go        */
     bool reuseport, v6only;
     int defer_accept;
     int app_sndbuf;          /* the descriptor's SO_SNDBUF to restore        */

@@ -9,6 +9,9 @@
 #include <netinet/in.h>
 #include <string.h>
 
+/* Linux's TCP_CA_NAME_MAX: the longest congestion control name. */
+#define RT_CA_NAME_MAX 16
+
 /* Linux's TCP_ESTABLISHED.. numbering, by synack_state. */
 static const uint8_t linux_state[SYNACK_STATE_COUNT] = {
     [SYNACK_CLOSED] = 7,      [SYNACK_LISTEN] = 10,    [SYNACK_SYN_SENT] = 2,
@@ -36,6 +39,7 @@ static int synack_opt_of(int level, int name)
         case TCP_KEEPIDLE: return SYNACK_TCP_KEEPIDLE;
         case TCP_KEEPINTVL: return SYNACK_TCP_KEEPINTVL;
         case TCP_KEEPCNT: return SYNACK_TCP_KEEPCNT;
+        case TCP_USER_TIMEOUT: return SYNACK_TCP_USER_TIMEOUT;
         default: return 0;
         }
     }
@@ -45,8 +49,9 @@ static int synack_opt_of(int level, int name)
 }
 
 /* SO_RCVBUF/SO_SNDBUF: Linux keeps twice the value asked for (the other
- * half is its bookkeeping). synack sizes its buffers before connecting;
- * asked later, the value is remembered and reported, not applied. */
+ * half is its bookkeeping). The core takes it at any time (on a
+ * connection, a larger ring at once, a smaller one when it next empties);
+ * once the runtime let go of the connection, it is only remembered. */
 static int set_buffer(rt_sock *r, int name, int v)
 {
     long doubled = v < 0 ? 0 : 2L * v;
@@ -68,8 +73,17 @@ static int set_other(rt_sock *r, int level, int name, const void *p, socklen_t l
         if (len < (socklen_t)sizeof l)
             return -EINVAL;
         memcpy(&l, p, sizeof l);
-        r->linger0 = l.l_onoff && l.l_linger == 0;
+        r->linger_on = l.l_onoff != 0;
+        r->linger_s = l.l_linger < 0 ? 0 : l.l_linger;
+        r->linger0 = r->linger_on && r->linger_s == 0;
         return 0;
+    }
+    if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
+        char ca[RT_CA_NAME_MAX + 1] = {0}; /* the name need not end in a NUL */
+        memcpy(ca, p, len < RT_CA_NAME_MAX ? len : RT_CA_NAME_MAX);
+        if (!r->sk)
+            return 0;
+        return synack_set_congestion(r->sk, ca);
     }
     if (level == SOL_SOCKET && name == SO_REUSEPORT) {
         r->reuseport = v != 0; /* accepted: one listener per port all the same */
@@ -91,7 +105,10 @@ int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
     if (c->level == IPPROTO_IPV6 && r->family != AF_INET6)
         return -ENOPROTOOPT;
     bool is_linger = c->level == SOL_SOCKET && c->name == SO_LINGER;
-    if (!is_linger) {
+    bool is_text = c->level == IPPROTO_TCP && c->name == TCP_CONGESTION;
+    if (is_text && (!c->cval || c->clen < 1))
+        return -EINVAL;
+    if (!is_linger && !is_text) {
         if (!c->cval || c->clen < (socklen_t)sizeof(int))
             return -EINVAL;
         memcpy(&v, c->cval, sizeof v);
@@ -102,6 +119,8 @@ int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
     if ((opt == SYNACK_TCP_KEEPIDLE || opt == SYNACK_TCP_KEEPINTVL) && (v < 1 || v > 32767))
         return -EINVAL;
     if (opt == SYNACK_TCP_KEEPCNT && (v < 1 || v > 127))
+        return -EINVAL;
+    if (opt == SYNACK_TCP_USER_TIMEOUT && v < 0)
         return -EINVAL;
     if (opt == SYNACK_IPV6_V6ONLY)
         r->v6only = v != 0;
@@ -159,7 +178,7 @@ static int get_info(rt_sock *r, rt_cmd *c)
     return 0;
 }
 
-static int get_other(rt_sock *r, rt_cmd *c)
+static int get_other(synack_rt *rt, rt_sock *r, rt_cmd *c)
 {
     if (c->level == SOL_SOCKET) {
         switch (c->name) {
@@ -176,7 +195,7 @@ static int get_other(rt_sock *r, rt_cmd *c)
             return put_int(c, e);
         }
         case SO_LINGER: {
-            struct linger l = {.l_onoff = r->linger0, .l_linger = 0};
+            struct linger l = {.l_onoff = r->linger_on, .l_linger = r->linger_s};
             socklen_t n = *c->len < (socklen_t)sizeof l ? *c->len : (socklen_t)sizeof l;
             memcpy(c->val, &l, n);
             *c->len = n;
@@ -189,6 +208,18 @@ static int get_other(rt_sock *r, rt_cmd *c)
         return get_info(r, c);
     if (c->level == IPPROTO_TCP && c->name == TCP_DEFER_ACCEPT)
         return put_int(c, r->defer_accept);
+    if (c->level == IPPROTO_TCP && c->name == TCP_CONGESTION) {
+        /* As Linux: the name in a zero-padded field of RT_CA_NAME_MAX. */
+        char ca[RT_CA_NAME_MAX] = {0};
+        const char *name = r->sk ? synack_congestion(r->sk)
+                                 : synack_stack_config(rt->stack)->net.tcp_congestion_control;
+        size_t nl = strlen(name);
+        memcpy(ca, name, nl < sizeof ca - 1 ? nl : sizeof ca - 1);
+        socklen_t n = *c->len < (socklen_t)sizeof ca ? *c->len : (socklen_t)sizeof ca;
+        memcpy(c->val, ca, n);
+        *c->len = n;
+        return 0;
+    }
     return -ENOPROTOOPT;
 }
 
@@ -201,7 +232,7 @@ int rt_getsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
     int opt = buf ? (c->name == SO_RCVBUF ? SYNACK_SO_RCVBUF : SYNACK_SO_SNDBUF)
                   : synack_opt_of(c->level, c->name);
     if (!opt)
-        return get_other(r, c);
+        return get_other(rt, r, c);
     int req = c->name == SO_RCVBUF ? r->rcvbuf_req : r->sndbuf_req;
     if (buf && req)
         return put_int(c, req);

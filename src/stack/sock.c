@@ -1,6 +1,7 @@
 /* sock.c — the public socket calls: argument checks and the enter/leave
  * bracket around the TCP layer's user calls. */
 #include "stack/stack.h"
+#include "tcp/cc.h"
 #include "tcp/timewait.h"
 
 #include <errno.h>
@@ -228,7 +229,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
     case SYNACK_SO_SNDBUF: {
         const synack_sysctl *sys = k->ctx->sys;
         const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? sys->tcp_rmem : sys->tcp_wmem;
-        if (!fresh || value <= 0)
+        if (value <= 0)
             return -EINVAL;
         uint32_t v = (uint32_t)value;
         v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
@@ -239,8 +240,36 @@ int synack_setopt(synack_sock *k, int opt, int value)
             k->snd.buf_size = v;
             k->sockopt.fixed_sndbuf = true;
         }
+        if (fresh)
+            return 0;
+        /* On a connection: a ring that exists grows now (one larger shrinks
+         * when it next empties, mem.c); the new room may open the window
+         * or let the application write. */
+        tcp_buf_kind kind = opt == SYNACK_SO_RCVBUF ? TCP_BUF_RECV : TCP_BUF_SEND;
+        ring *r = kind == TCP_BUF_RECV ? &k->rcv.buf : &k->snd.buf;
+        if (r->buf && v > r->cap && enter(k) == 0) {
+            if (tcp_buf_grow(k, kind, v) == 0) {
+                if (kind == TCP_BUF_RECV && tcb_synchronized(k))
+                    tcp_send_ack(k); /* a window update */
+                else if (kind == TCP_BUF_SEND && k->is.app_owned)
+                    tcb_signal(k, SYNACK_EV_WRITABLE);
+            }
+            leave(k);
+        }
         return 0;
     }
+    case SYNACK_TCP_USER_TIMEOUT:
+        if (value < 0)
+            return -EINVAL;
+        k->sockopt.user_timeout_ms = (uint32_t)value;
+        if (enter(k) == 0) { /* the running timer may now end sooner */
+            if (k->timers.rto_at != UINT64_MAX && !k->timers.tlp_armed) {
+                k->timers.rto_at = UINT64_MAX;
+                tcp_arm_rto(k);
+            }
+            leave(k);
+        }
+        return 0;
     case SYNACK_SO_REUSEADDR:
         k->sockopt.reuseaddr = value != 0;
         return 0;
@@ -307,9 +336,26 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_TCP_KEEPIDLE: *value = (int)k->sockopt.keep_idle_s; return 0;
     case SYNACK_TCP_KEEPINTVL: *value = (int)k->sockopt.keep_intvl_s; return 0;
     case SYNACK_TCP_KEEPCNT: *value = (int)k->sockopt.keep_cnt; return 0;
+    case SYNACK_TCP_USER_TIMEOUT: *value = (int)k->sockopt.user_timeout_ms; return 0;
     default: return -ENOPROTOOPT;
     }
 }
+
+int synack_set_congestion(synack_sock *k, const char *name)
+{
+    const cc_ops *ops = name ? cc_find(name) : NULL;
+    if (!ops)
+        return -ENOENT;
+    if (ops != k->cc.ops) {
+        /* Start it from the window the old one reached (Linux's
+         * tcp_reinit_congestion_control keeps cwnd and ssthresh too). */
+        k->cc.ops = ops;
+        ops->init(k);
+    }
+    return 0;
+}
+
+const char *synack_congestion(const synack_sock *k) { return k->cc.ops->name; }
 
 int synack_info(const synack_sock *k, synack_tcp_info *i)
 {

@@ -98,6 +98,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
         t->cc.ops->on_ack(t, data_acked);
     }
     t->timers.rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
+    t->timers.stall_since = 0;     /* progress: TCP_USER_TIMEOUT starts over */
     tcp_arm_rto(t);
     tcp_buf_release_if_empty(t, TCP_BUF_SEND); /* all acknowledged: it comes back with data */
     t->soft_err = 0; /* something worked: an old ICMP error no longer explains a timeout */

@@ -3,6 +3,7 @@
  * its one enqueue, unlink and dequeue. A child counts in its listener's SYN
  * queue from its SYN until the handshake completes, then sits in the accept
  * queue until the application accepts it. */
+#include "tcp/cc.h"
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"
 
@@ -166,6 +167,10 @@ static void inherit(tcb *t, const tcb *l)
     t->opts.adv_mss = l->opts.adv_mss;
     t->sockopt = l->sockopt;
     t->sockopt.reuseaddr = false;
+    if (t->cc.ops != l->cc.ops) { /* TCP_CONGESTION */
+        t->cc.ops = l->cc.ops;
+        t->cc.ops->init(t);
+    }
 }
 
 tcb *listen_child_new(tcb *l, const synack_addr *src, const synack_addr *dst,

@@ -118,6 +118,7 @@ struct synack_sock {
 
     struct tcb_sockopt {      /* what the application set              */
         uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl  */
+        uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT (0: off)            */
         bool reuseaddr : 1;
         bool v6only : 1;          /* IPV6_V6ONLY                          */
         bool nodelay : 1;
@@ -142,6 +143,9 @@ struct synack_sock {
         uint64_t close_at;        /* orphaned FIN-WAIT-2                  */
         uint64_t delack_at;       /* delayed ACK                          */
         uint64_t keep_at;         /* next keepalive probe                 */
+        uint64_t stall_since;     /* the oldest unacknowledged data (or the
+                                     persist probing) waits since (0: none) */
+        uint64_t heard_at;        /* the peer's last segment (keepalive)  */
         uint8_t keep_probes;      /* unanswered probes so far             */
         bool tlp_armed : 1;       /* rto_at is a loss-probe timeout       */
     } timers;

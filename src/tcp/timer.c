@@ -99,6 +99,8 @@ void tcp_arm_rto(tcb *t)
     bool persist = !outstanding && tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT &&
                    data_pending(t);
     if (outstanding || persist) {
+        if (!t->timers.stall_since)
+            t->timers.stall_since = t->ctx->now;
         /* A loss probe is timed from the latest transmission (as Linux
          * does), so an armed probe moves with every segment sent. */
         uint64_t rto = rtt_rto_ns(t), pto;
@@ -109,10 +111,26 @@ void tcp_arm_rto(tcb *t)
             t->timers.tlp_armed = false;
             t->timers.rto_at = t->ctx->now + rto;
         }
+        /* TCP_USER_TIMEOUT: no backed-off timeout runs past it (Linux's
+         * tcp_clamp_rto_to_user_timeout). */
+        uint64_t ut = (uint64_t)t->sockopt.user_timeout_ms * NS_PER_MS;
+        if (ut && t->timers.rto_at > t->timers.stall_since + ut)
+            t->timers.rto_at = t->timers.stall_since + ut > t->ctx->now
+                                   ? t->timers.stall_since + ut
+                                   : t->ctx->now + NS_PER_MS;
     } else {
         t->timers.rto_at = UINT64_MAX;
+        t->timers.stall_since = 0;
     }
     tcb_schedule(t);
+}
+
+/* TCP_USER_TIMEOUT ran out: the data (or the window probes) waited
+ * unanswered for longer than the application allows. */
+static bool user_timed_out(const tcb *t)
+{
+    uint64_t ut = (uint64_t)t->sockopt.user_timeout_ms * NS_PER_MS;
+    return ut && t->timers.stall_since && t->ctx->now - t->timers.stall_since >= ut;
 }
 
 /* How many timeouts in a row a connection takes: tcp_retries2, or for an
@@ -170,9 +188,17 @@ static void rto_fired(tcb *t)
         }
     }
 
+    /* With TCP_USER_TIMEOUT set, time decides instead of tcp_retries2
+     * (Linux's retransmits_timed_out), for data and window probes alike. */
+    if (user_timed_out(t)) {
+        c->ctr->tcp_abort_on_timeout++;
+        tcb_close(t, timeout_errno(t), SYNACK_CAUSE_USER_TIMEOUT);
+        return;
+    }
     /* Unanswered retransmissions count; so do an orphan's window probes,
      * answered or not, or it could wait behind a closed window forever. */
-    if ((outstanding || t->is.orphan) && ++t->rtt.retries > retries_limit(t)) {
+    if ((outstanding || t->is.orphan) && ++t->rtt.retries > retries_limit(t) &&
+        (!t->sockopt.user_timeout_ms || t->is.orphan)) {
         c->ctr->tcp_abort_on_timeout++;
         tcb_close(t, timeout_errno(t), SYNACK_CAUSE_RETRANSMISSIONS);
         return;
@@ -213,6 +239,7 @@ static uint64_t keep_idle_ns(const tcb *t)
 
 void tcp_keepalive_reset(tcb *t)
 {
+    t->timers.heard_at = t->ctx->now;
     if (!t->sockopt.keepalive || !tcb_synchronized(t))
         return;
     t->timers.keep_at = t->ctx->now + keep_idle_ns(t);
@@ -236,10 +263,16 @@ static void keepalive_fired(tcb *t)
         t->timers.keep_at = c->now + keep_idle_ns(t);
         return;
     }
-    if (t->timers.keep_probes >= cnt) {
+    /* With TCP_USER_TIMEOUT, the silence since the peer's last segment
+     * decides, once a probe went unanswered, not TCP_KEEPCNT (Linux). */
+    uint64_t ut = (uint64_t)t->sockopt.user_timeout_ms * NS_PER_MS;
+    bool expired = ut ? t->timers.keep_probes > 0 && c->now - t->timers.heard_at >= ut
+                      : t->timers.keep_probes >= cnt;
+    if (expired) {
         c->ctr->tcp_abort_on_timeout++;
         tcp_send_rst_for(t);
-        tcb_close(t, -ETIMEDOUT, SYNACK_CAUSE_KEEPALIVE_TIMEOUT);
+        tcb_close(t, -ETIMEDOUT,
+                  ut ? SYNACK_CAUSE_USER_TIMEOUT : SYNACK_CAUSE_KEEPALIVE_TIMEOUT);
         return;
     }
     t->timers.keep_probes++;

@@ -25,4 +25,7 @@ cc -o "$tmp/shared" "$tmp/t.c" $(pkg-config --cflags --libs synack) -Wl,-rpath,"
 cc -o "$tmp/static" "$tmp/t.c" $(pkg-config --cflags synack) "$tmp/prefix/lib/libsynack.a"
 "$tmp/static"
 test -x "$tmp/prefix/bin/synack"
-echo "install: library, header, pkg-config and tool installed under PREFIX and usable"
+# synack run looks for the preload library in ../lib/synack/ beside its binary.
+test -f "$tmp/prefix/lib/synack/libsynack-preload.so"
+nm -D "$tmp/prefix/lib/synack/libsynack-preload.so" | grep -qw connect
+echo "install: library, header, pkg-config, tool and preload library installed under PREFIX and usable"

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <linux/tcp.h>
+#include <time.h>
 
 /* Linux's TCP states as TCP_INFO numbers them (include/net/tcp_states.h). */
 enum { LINUX_TCP_ESTABLISHED = 1, LINUX_TCP_LISTEN = 10 };
@@ -64,8 +65,14 @@ static void plain_options(void **state)
     assert_int_equal(errno, ENOPROTOOPT);
     int v;
     socklen_t vl = sizeof v;
-    assert_int_equal(synack_fd_getsockopt(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, &vl), -1);
+    assert_int_equal(synack_fd_getsockopt(p->a, s, IPPROTO_TCP, TCP_FASTOPEN, &v, &vl), -1);
     assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(get_int(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+    set_int(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT, 1500);
+    assert_int_equal(get_int(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT), 1500);
+    int neg = -1;
+    assert_int_equal(synack_fd_setsockopt(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT, &neg, sizeof neg), -1);
+    assert_int_equal(errno, EINVAL);
     struct linger lg = {.l_onoff = 1, .l_linger = 0}, back;
     assert_int_equal(synack_fd_setsockopt(p->a, s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
     socklen_t bl = sizeof back;
@@ -116,6 +123,118 @@ static void tcp_info(void **state)
     synack_fd_close(p->b, l);
 }
 
+/* TCP_CONGESTION: the name in a 16-byte field as Linux, ENOENT for one
+ * not known, a listener's choice carried to what it accepts. */
+static void congestion(void **state)
+{
+    rt_pair *p = *state;
+    int l = listener(p->b, 71);
+    char name[16];
+    socklen_t nl = sizeof name;
+    assert_int_equal(synack_fd_getsockopt(p->b, l, IPPROTO_TCP, TCP_CONGESTION, name, &nl), 0);
+    assert_int_equal(nl, 16);
+    assert_string_equal(name, "cubic");
+    assert_int_equal(synack_fd_setsockopt(p->b, l, IPPROTO_TCP, TCP_CONGESTION, "nope", 4), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(synack_fd_setsockopt(p->b, l, IPPROTO_TCP, TCP_CONGESTION, "reno", 4), 0);
+    int c = synack_fd_socket(p->a, AF_INET, 0);
+    struct sockaddr_in to = sin4(B_IP, 71);
+    assert_int_equal(synack_fd_connect(p->a, c, SA(to), sizeof to), 0);
+    int s = accept_wait(p->b, l);
+    nl = sizeof name;
+    assert_int_equal(synack_fd_getsockopt(p->b, s, IPPROTO_TCP, TCP_CONGESTION, name, &nl), 0);
+    assert_string_equal(name, "reno");
+    assert_int_equal(synack_fd_setsockopt(p->a, c, IPPROTO_TCP, TCP_CONGESTION, "reno", 5), 0);
+    nl = 4; /* a short buffer takes what fits */
+    memset(name, 'x', sizeof name);
+    assert_int_equal(synack_fd_getsockopt(p->a, c, IPPROTO_TCP, TCP_CONGESTION, name, &nl), 0);
+    assert_int_equal(nl, 4);
+    assert_memory_equal(name, "renox", 5);
+    /* SO_RCVBUF/SO_SNDBUF after connect are taken (and reported doubled). */
+    set_int(p->a, c, SOL_SOCKET, SO_RCVBUF, 1 << 20);
+    assert_int_equal(get_int(p->a, c, SOL_SOCKET, SO_RCVBUF), 2 << 20);
+    set_int(p->b, s, SOL_SOCKET, SO_SNDBUF, 1 << 20);
+    assert_int_equal(get_int(p->b, s, SOL_SOCKET, SO_SNDBUF), 2 << 20);
+    static char big[300000];
+    memset(big, 'q', sizeof big);
+    assert_int_equal(write(s, big, sizeof big), (ssize_t)sizeof big);
+    static char back[300000];
+    assert_int_equal(read_full(c, back, sizeof back), sizeof back);
+    assert_memory_equal(big, back, sizeof big);
+    synack_fd_close(p->a, c);
+    synack_fd_close(p->b, s);
+    synack_fd_close(p->b, l);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* SO_LINGER with a time: a blocking close returns once the data and FIN
+ * are acknowledged, or after the linger time when they never are. */
+static void linger_waits(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 72, &l, &c, &s);
+    struct linger lg = {.l_onoff = 1, .l_linger = 2}, back;
+    assert_int_equal(synack_fd_setsockopt(p->a, c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    socklen_t bl = sizeof back;
+    assert_int_equal(synack_fd_getsockopt(p->a, c, SOL_SOCKET, SO_LINGER, &back, &bl), 0);
+    assert_int_equal(back.l_onoff, 1);
+    assert_int_equal(back.l_linger, 2);
+    assert_int_equal(write(c, "bye", 3), 3);
+    double t0 = now_s();
+    assert_int_equal(synack_fd_close(p->a, c), 0);
+    assert_true(now_s() - t0 < 1.5); /* the peer is there: acknowledged at once */
+    char buf[3];
+    assert_int_equal(read_full(s, buf, 3), 3);
+
+    /* The peer's runtime stops: nothing is acknowledged any more. */
+    int c2 = synack_fd_socket(p->a, AF_INET, 0);
+    struct sockaddr_in to = sin4(B_IP, 72);
+    assert_int_equal(synack_fd_connect(p->a, c2, SA(to), sizeof to), 0);
+    int s2 = accept_wait(p->b, l);
+    lg.l_linger = 1;
+    assert_int_equal(synack_fd_setsockopt(p->a, c2, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    synack_rt_stop(p->b);
+    assert_int_equal(write(c2, "lost", 4), 4);
+    t0 = now_s();
+    assert_int_equal(synack_fd_close(p->a, c2), 0);
+    double took = now_s() - t0;
+    assert_true(took > 0.9 && took < 3.0);
+    close(s2);
+    close(s);
+    close(l);
+}
+
+/* TCP_USER_TIMEOUT: a peer that stops answering ends the connection with
+ * ETIMEDOUT after about the time set, long before tcp_retries2 would. */
+static void user_timeout(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 73, &l, &c, &s);
+    int ms = 600;
+    set_int(p->a, c, IPPROTO_TCP, TCP_USER_TIMEOUT, ms);
+    synack_rt_stop(p->b);
+    double t0 = now_s();
+    assert_int_equal(write(c, "anyone?", 7), 7);
+    assert_true(wait_fd(c, POLLIN, WAIT_MS) & (POLLIN | POLLHUP | POLLERR));
+    double took = now_s() - t0;
+    assert_true(took > 0.5 && took < 4.0);
+    assert_int_equal(get_int(p->a, c, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
+    char buf[8]; /* the descriptor can only say ECONNRESET (docs/runtime.md) */
+    assert_int_equal(read(c, buf, sizeof buf), -1);
+    assert_int_equal(errno, ECONNRESET);
+    synack_fd_close(p->a, c);
+    close(s);
+    close(l);
+}
+
 /* Nobody answers ARP for 10.0.0.99: the connect ends with EHOSTUNREACH
  * (blocking) or SO_ERROR EHOSTUNREACH (non-blocking). */
 static void unreachable_host(void **state)
@@ -134,6 +253,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(plain_options, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(tcp_info, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(unreachable_host, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(congestion, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(linger_waits, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(user_timeout, pair_setup, pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
