@@ -95,22 +95,22 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
     return true;
 }
 
-/* RFC 4443 §2.4(e.1): is `ip` an ICMPv6 error message? Looked for through
- * a first fragment's fragment header too; a later fragment's data is not
- * the upper-layer header, so it cannot tell. */
+/* RFC 4443 §2.4(e.1): is `ip` an ICMPv6 error message? Its extension
+ * headers are skipped by length only (wire_ipv6_skip_ext), so that one
+ * whose options the walk refused is still recognised. A later fragment's
+ * data is no upper-layer header: it cannot tell. An ICMPv6 header with
+ * not even its type byte is taken for an error, unless it is a first
+ * fragment's, whose rest is in the next one (as Linux's is_ineligible). */
 static bool is_icmpv6_error(const wire_ipv6 *ip)
 {
-    wire_ipv6_ext ext, upper;
-    wire_err e = wire_ipv6_walk(ip, &ext);
-    if (ext.frag.offset != 0)
+    uint8_t proto, first_frag;
+    size_t off;
+    if (wire_ipv6_skip_ext(ip, &proto, &off, &first_frag) != WIRE_OK ||
+        proto != WIRE_IPPROTO_ICMPV6)
         return false;
-    if (e == WIRE_FRAGMENT) {
-        if (wire_ipv6_first_fragment(ip, &ext, &upper) != WIRE_OK)
-            return false;
-        ext = upper;
-    }
-    return ext.proto == WIRE_IPPROTO_ICMPV6 && ext.payload_len > 0 &&
-           ext.payload[0] < WIRE_ICMPV6_ECHO_REQUEST;
+    if (off < ip->payload_len)
+        return ip->payload[off] < WIRE_ICMPV6_ECHO_REQUEST;
+    return !first_frag;
 }
 
 /* §2.4(e): the errors no one may send. */

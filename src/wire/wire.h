@@ -125,6 +125,7 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 #define WIRE_IPPROTO_UDP 17
 #define WIRE_IPPROTO_ROUTING 43
 #define WIRE_IPPROTO_FRAGMENT 44
+#define WIRE_IPPROTO_AH 51 /* authentication header (RFC 4302): only skipped */
 #define WIRE_IPPROTO_ICMPV6 58
 #define WIRE_IPPROTO_NONE 59
 #define WIRE_IPPROTO_DSTOPTS 60
@@ -224,6 +225,21 @@ wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
  * headers after the fragment header. */
 wire_err wire_ipv6_first_fragment(const wire_ipv6 *ip, const wire_ipv6_ext *ext,
                                   wire_ipv6_ext *upper);
+
+/* Where the upper layer starts, found as Linux's ipv6_skip_exthdr finds
+ * it: hop-by-hop, routing, fragment, destination options and
+ * authentication (RFC 4302) headers are skipped by their length fields
+ * alone, in any order, no option evaluated. For RFC 4443 §2.4(e.1), which
+ * asks whether a packet the walk refused is an ICMPv6 error message.
+ *  - WIRE_OK: `*proto` is the first header that is none of those, at
+ *    payload offset `*off` (== payload_len when none of it is there);
+ *    `*first_frag` is 1 when a fragment header with M set came before it
+ *    (a first fragment: what is missing may be in the next one).
+ *  - WIRE_FRAGMENT: a fragment header with a non-zero offset: its data is
+ *    no header, so nothing can be told (`*proto` is its Next Header).
+ *  - WIRE_TRUNCATED: a header runs past the payload. */
+wire_err wire_ipv6_skip_ext(const wire_ipv6 *ip, uint8_t *proto, size_t *off,
+                            uint8_t *first_frag);
 
 /* A flow label for RFC 6437 from a hash of the flow (a 32- or 64-bit
  * value, e.g. SipHash of the addresses and ports with a secret key):
