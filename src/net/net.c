@@ -101,6 +101,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         n->ctr->eth_not_for_us++;
         return;
     }
+    n->l2_group = eth.dst[0] & 1; /* the I/G bit: multicast, broadcast */
     switch (eth.type) {
     case WIRE_ETHERTYPE_IPV4:
         ipv4_input(n, eth.payload, eth.payload_len);
@@ -118,4 +119,5 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         n->ctr->eth_unknown_type++;
         break;
     }
+    n->l2_group = false;
 }

@@ -62,6 +62,8 @@ typedef struct reasm_dgram {
     uint8_t have_last;    /* the fragment without MF arrived: total is known */
     uint8_t dead;         /* IPv6: dropped for an overlap; only the record stays,
                              so that its later fragments are dropped too  */
+    uint8_t l2_group;     /* its first fragment came in a link-layer multicast or
+                             broadcast frame: what ICMP errors about it go by */
     uint32_t nh_off;      /* IPv6: where the first fragment names the fragment header */
     uint32_t total;       /* payload bytes, once have_last                   */
     uint32_t received;    /* payload bytes held (no overlaps, so no double count) */
@@ -99,6 +101,12 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
+    bool l2_group;            /* the packet being handled came in a frame to a
+                                 link-layer multicast or broadcast address: no
+                                 ICMP error about it (RFC 4443 §2.4(e.4), (e.5);
+                                 RFC 1122 §3.2.2). Set by net_input for the
+                                 frame's time; reassembly sets it from a
+                                 datagram's first fragment (reasm.c)           */
     own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
@@ -190,10 +198,13 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
 /* An ICMPv6 error (RFC 4443 §2.4) about the packet `pkt` (`len` bytes from
  * its IPv6 header, quoted as far as 1280 bytes allow) to its source,
  * through the neighbour table. Not sent where §2.4(e) forbids it: about
- * an ICMPv6 error, from an unspecified or multicast source, to a multicast
- * destination (except a parameter problem with code 2, whose caller checked
- * the option's action bits); nor beyond the global ICMP rate limit
- * (icmp_error_allowed). Counts Icmp6OutTimeExcds or Icmp6OutParmProblems. */
+ * an ICMPv6 error or a redirect, from an unspecified or multicast source,
+ * about a packet to a multicast destination or one that came in a
+ * link-layer multicast or broadcast frame (n->l2_group) -- except, for
+ * those last, packet too big and a parameter problem (code 2, `body` the
+ * pointer) about an option whose action bits are 10; nor beyond the
+ * global ICMP rate limit (icmp_error_allowed). Counts Icmp6OutTimeExcds
+ * or Icmp6OutParmProblems. */
 void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
                   uint32_t body);
 /* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its

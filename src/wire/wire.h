@@ -209,8 +209,11 @@ typedef struct wire_ipv6_ext {
  * WIRE_IPV6_MAX_EXT extension headers. These drop silently.
  * problem.send_icmp is 0, whatever RFC 8200 asks, where RFC 4443 §2.4(e)
  * forbids an error: a multicast destination (except for an option with
- * action 10), or a source that is unspecified or multicast. The caller
- * still owes the link-layer multicast check and rate limiting. */
+ * action 10), or a source that is unspecified or multicast. The rest of
+ * §2.4(e) is the caller's, who knows what the walk cannot: how the frame
+ * was addressed at the link layer (e.4, e.5), whether the packet is an
+ * ICMPv6 error (e.1: wire_ipv6_skip_ext), and the rate limit (synack's
+ * icmpv6_error does all three). */
 wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
 
 /* The rest of a first fragment's header chain: `ext` is what wire_ipv6_walk

@@ -294,6 +294,46 @@ static void no_error_about_an_error_behind_options(void **state)
     synack_stack_free(w->s);
 }
 
+static const uint8_t BROADCAST_MAC[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t ALL_NODES_MAC[6] = {0x33, 0x33, 0, 0, 0, 1};
+
+/* RFC 4443 §2.4(e.4), (e.5): a packet to our unicast address that came
+ * in a link-layer broadcast or multicast frame draws no error, unless it
+ * is a parameter problem about an option whose action bits are 10. */
+static void no_error_about_a_link_layer_group_frame(void **state)
+{
+    (void)state;
+    world *w = new_world(1);
+    send_ns(w, PEER, US, 255);
+    const synack_counters *c = synack_get_counters(w->s);
+    uint8_t p[64];
+    size_t len = behind_unknown_option(p, WIRE_IPPROTO_ICMPV6, WIRE_ICMPV6_ECHO_REQUEST);
+    send_ipv6(w, BROADCAST_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    send_ipv6(w, ALL_NODES_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 1); /* the advertisement alone */
+    assert_int_equal(c->icmp6_out_parm_problems, 0);
+    assert_int_equal(c->ip6_in_hdr_errors, 2);
+    /* Option 0x9e: action 10, answered whatever the destination. */
+    p[2] = 0x9e;
+    send_ipv6(w, BROADCAST_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    send_ipv6(w, ALL_NODES_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 3);
+    for (size_t i = 1; i < 3; i++) {
+        wire_icmpv6 m = sent(w, i, PEER_MAC, US, PEER, 64);
+        assert_int_equal(m.type, WIRE_ICMPV6_PARAM_PROBLEM);
+        assert_int_equal(m.code, WIRE_ICMPV6_PP_OPTION);
+        assert_int_equal(m.body, 40 + 2);
+    }
+    assert_int_equal(c->icmp6_out_parm_problems, 2);
+    /* The frame's addressing does not stick: the next unicast one is
+     * answered as ever. */
+    p[2] = 0xde;
+    send_ipv6(w, US_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 4);
+    assert_int_equal(c->icmp6_out_parm_problems, 3);
+    synack_stack_free(w->s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +344,7 @@ int main(void)
         cmocka_unit_test_teardown(echo_is_answered_from_the_address_pinged, teardown),
         cmocka_unit_test_teardown(what_is_not_handled_is_counted, teardown),
         cmocka_unit_test_teardown(no_error_about_an_error_behind_options, teardown),
+        cmocka_unit_test_teardown(no_error_about_a_link_layer_group_frame, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,6 +38,7 @@ typedef struct world {
     synack_stack *s;
     uint64_t now;
     const uint8_t *peer_mac;   /* the source of the frames the peer sends */
+    const uint8_t *dst_mac;    /* their destination (NULL: ours, or the group's) */
     bool ethernet;
     bool asked;                /* the stack solicited the peer: it answers */
     uint8_t out[QMAX][1600];
@@ -180,7 +181,9 @@ static void inject(world *w, const uint8_t *pkt, size_t len)
 {
     static uint8_t frame[WIRE_ETH_HDR_LEN + 65536];
     uint8_t dmac[6];
-    if (wire_ipv6addr_is_multicast(pkt + 24))
+    if (w->dst_mac)
+        memcpy(dmac, w->dst_mac, 6);
+    else if (wire_ipv6addr_is_multicast(pkt + 24))
         wire_ipv6addr_multicast_mac(dmac, pkt + 24);
     else
         memcpy(dmac, US_MAC, 6);
@@ -826,6 +829,86 @@ static void timeout_silent_or_limited(void **state)
     assert_int_equal(synack_get_counters(w->s)->icmp_out_rate_limited, 1);
 }
 
+/* RFC 4443 §2.4(e.4), (e.5): a datagram whose first fragment came in a
+ * link-layer broadcast or multicast frame times out silently; the first
+ * fragment decides, as it is the one quoted. The same after reassembly:
+ * a parameter problem about the whole packet goes by its first fragment. */
+static void timeout_after_link_layer_group(void **state)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    uint8_t req[128];
+    size_t len = echo_request(req, sizeof req, 64);
+    counts c0 = now_counts(w);
+    w->dst_mac = bcast;
+    send_piece(w, 26, req, len, 24, 0);
+    w->dst_mac = all_nodes_mac;
+    send_piece(w, 27, req, len, 24, 0);
+    w->dst_mac = NULL;
+    send_piece(w, 26, req, len, 24, 1);
+    send_piece(w, 28, req, len, 24, 0);
+    w->dst_mac = bcast;
+    send_piece(w, 28, req, len, 24, 1); /* not the first: changes nothing */
+    w->dst_mac = NULL;
+    advance_ms(w, 60000);
+    wire_ipv6 ip;
+    wire_icmpv6 m = pop_icmpv6(w, PEER_MAC, &ip);
+    assert_int_equal(m.type, WIRE_ICMPV6_TIME_EXCEEDED);
+    assert_int_equal(wire_get32(m.data + WIRE_IPV6_HDR_LEN + 4), 28); /* its id */
+    expect_none(w);
+    expect_counts(w, c0, .reqds = 5, .fails = 3, .timeout = 3, .time_excds = 1);
+
+    /* A destination options header with option 0xde (action 11) after the
+     * fragment header: a parameter problem once the packet is whole. */
+    uint8_t pkt[160];
+    memcpy(pkt, (const uint8_t[8]){WIRE_IPPROTO_ICMPV6, 0, 0xde, 4, 0, 0, 0, 0}, 8);
+    memcpy(pkt + 8, req, len);
+    for (int group = 1; group >= 0; group--) {
+        uint32_t id = 29 + (uint32_t)group;
+        w->dst_mac = group ? bcast : NULL;
+        send_frag(w, &(fspec){.id = id, .nh = WIRE_IPPROTO_DSTOPTS, .data = pkt, .len = 32,
+                              .more = 1});
+        w->dst_mac = NULL;
+        send_frag(w, &(fspec){.id = id, .nh = WIRE_IPPROTO_DSTOPTS, .data = pkt, .off = 32,
+                              .len = 8 + len - 32});
+    }
+    m = pop_icmpv6(w, PEER_MAC, &ip);
+    assert_int_equal(m.type, WIRE_ICMPV6_PARAM_PROBLEM);
+    assert_int_equal(m.code, WIRE_ICMPV6_PP_OPTION);
+    expect_none(w);
+    assert_int_equal(synack_get_counters(w->s)->icmp6_out_parm_problems, 1);
+}
+
+/* IPv4 the same (RFC 1122 §3.2.2): a first fragment (an echo request's)
+ * from 10.0.0.1 in a broadcast frame times out silently; one in a frame to
+ * us gets its time exceeded, which waits for ARP (the one frame out). */
+static void ipv4_timeout_after_link_layer_broadcast(void **state)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    for (int group = 1; group >= 0; group--) {
+        uint8_t frame[WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 16] = {0};
+        wire_eth_emit(frame, WIRE_ETH_HDR_LEN, group ? bcast : US_MAC, PEER_MAC,
+                      WIRE_ETHERTYPE_IPV4);
+        uint8_t *ip = frame + WIRE_ETH_HDR_LEN;
+        wire_ipv4_emit(ip, WIRE_IPV4_HDR_LEN, 0x0a000001u, 0x0a000002u, WIRE_IPPROTO_ICMP, 64,
+                       (uint16_t)(40 + group), 16);
+        wire_put16(ip + 6, 0x2000); /* MF, offset 0 */
+        wire_put16(ip + 10, 0);
+        wire_put16(ip + 10, wire_csum_fold(wire_csum_add(0, ip, WIRE_IPV4_HDR_LEN)));
+        ip[WIRE_IPV4_HDR_LEN] = WIRE_ICMP_ECHO_REQUEST;
+        synack_input(w->s, frame, sizeof frame, w->now);
+    }
+    const synack_counters *c = synack_get_counters(w->s);
+    assert_int_equal(c->ip_reasm_reqds, 2);
+    advance_ms(w, 30000);
+    assert_int_equal(c->ip_reasm_timeout, 2);
+    assert_int_equal(c->icmp_out_time_excds, 1);
+    assert_int_equal(w->nout, 1);
+    assert_int_equal(wire_get16(w->out[0] + 12), WIRE_ETHERTYPE_ARP);
+}
+
 /* ------------------------------------------------------------ memory */
 
 /* ip6frag_high_thresh bounds the bytes IPv6 datagrams hold, never
@@ -950,6 +1033,8 @@ int main(void)
         cmocka_unit_test_teardown(timeout_sends_time_exceeded, teardown),
         cmocka_unit_test_teardown(timeout_without_first_fragment, teardown),
         cmocka_unit_test_teardown(timeout_silent_or_limited, teardown),
+        cmocka_unit_test_teardown(timeout_after_link_layer_group, teardown),
+        cmocka_unit_test_teardown(ipv4_timeout_after_link_layer_broadcast, teardown),
         cmocka_unit_test_teardown(memory_limit, teardown),
         cmocka_unit_test_teardown(memory_limit_zero, teardown),
         cmocka_unit_test_teardown(ip_link, teardown),
