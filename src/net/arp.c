@@ -3,11 +3,13 @@
  * expiry, the queue while resolving, the retry timer), announce our
  * address (gratuitous ARP, RFC 5227 §3).
  *
- * An entry is fresh for ARP_TIMEOUT_NS after it was learnt; a stale one is
- * refreshed with a broadcast request once per NEIGH_RETRY_NS while in use.
- * A next hop that leaves NEIGH_PROBES requests unanswered is unreachable:
- * connections still opening towards it fail with EHOSTUNREACH instead of
- * waiting out their SYN retries. */
+ * An entry is fresh for ARP_TIMEOUT_NS after it was learnt; a stale one in
+ * use is probed at once with requests to its MAC alone, NEIGH_PROBES of
+ * them a NEIGH_RETRY_NS apart, and dropped if none is answered, so that
+ * the next packet asks everyone again (Linux's ARP: ucast_solicit 3, then
+ * broadcast). A next hop that leaves NEIGH_PROBES broadcast requests
+ * unanswered is unreachable: connections still opening towards it fail
+ * with EHOSTUNREACH instead of waiting out their SYN retries. */
 #include "net/net.h"
 
 #include <string.h>
@@ -43,13 +45,13 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len)
     }
 }
 
-/* Broadcast, refreshes included (`mac` is not used). */
+/* Broadcast, or a probe to `mac` alone (the target hardware address
+ * stays zero, as in Linux's arp_solicit). */
 static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
 {
     static const uint8_t zero[6] = {0};
-    (void)mac;
     n->ctr->arp_requests_sent++;
-    send_arp(n, WIRE_ARP_REQUEST, zero, hop->v4, BROADCAST);
+    send_arp(n, WIRE_ARP_REQUEST, zero, hop->v4, mac ? mac : BROADCAST);
 }
 
 /* Fail the connections opening towards the next hop (through it, for the

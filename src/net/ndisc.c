@@ -7,9 +7,11 @@
  *    (1 s), MAX_MULTICAST_SOLICIT (3) times; then the hop is unreachable
  *    and its packets are dropped (NdUnresolvedDrops, NdResolveFailed).
  *  - An entry is REACHABLE for REACHABLE_TIME (30 s) after a solicited
- *    advertisement, then STALE; a stale entry in use gets a unicast
- *    solicitation DELAY_FIRST_PROBE_TIME (5 s) after its first use, and
- *    once a second after that (§7.3.3, without upper-layer hints).
+ *    advertisement, then STALE; a stale entry in use gets unicast
+ *    solicitations from DELAY_FIRST_PROBE_TIME (5 s) after its first use,
+ *    MAX_UNICAST_SOLICIT (3) of them RETRANS_TIMER (1 s) apart, and is
+ *    deleted if none is answered a second after the last (§7.3.3, without
+ *    upper-layer hints): the next packet resolves the neighbour afresh.
  *  - Advertisements update entries as §7.2.5 says (solicited: reachable;
  *    override: take the new MAC; neither: a different MAC only makes the
  *    entry stale) and never create one. A solicitation for our address
