@@ -51,6 +51,18 @@ size_t wire_ipv6_emit(uint8_t *buf, size_t cap, const wire_ipv6 *h)
     return WIRE_IPV6_HDR_LEN;
 }
 
+size_t wire_ipv6_emit_fragment(uint8_t *buf, size_t cap, uint8_t next_header, size_t offset,
+                               int more, uint32_t id)
+{
+    if (cap < FRAG_HDR_LEN || offset % 8 != 0 || offset > FRAG_OFFSET_MASK)
+        return 0;
+    buf[0] = next_header;
+    buf[1] = 0;
+    wire_put16(buf + 2, (uint16_t)(offset | (more ? FRAG_M : 0)));
+    wire_put32(buf + 4, id);
+    return FRAG_HDR_LEN;
+}
+
 uint32_t wire_ipv6_flow_label(uint64_t hash)
 {
     /* 1 .. 2^20 - 1: the remainder depends on every bit of the hash, and

@@ -113,6 +113,11 @@ wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out);
  * payload of `payload_len` bytes that the caller places right after it. */
 size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
                       uint8_t proto, uint8_t ttl, uint16_t id, size_t payload_len);
+/* Make the 20-byte header wire_ipv4_emit wrote at `hdr` a fragment's (RFC
+ * 791 §3.2): DF clear, MF as `more`, the data at `offset` bytes into the
+ * datagram's payload; checksum recomputed. 0 (nothing written) when the
+ * offset is no multiple of 8 or does not fit its 13 bits. */
+size_t wire_ipv4_set_fragment(uint8_t *hdr, size_t offset, int more);
 
 /* ------------------------------------------------------------ IPv6 (RFC 8200) */
 
@@ -228,6 +233,13 @@ wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
  * headers after the fragment header. */
 wire_err wire_ipv6_first_fragment(const wire_ipv6 *ip, const wire_ipv6_ext *ext,
                                   wire_ipv6_ext *upper);
+
+/* Writes an 8-byte fragment header (RFC 8200 §4.5) naming `next_header`,
+ * for data at `offset` bytes into the fragmentable part, M as `more`,
+ * identification `id`. 0 when cap < 8, or the offset is no multiple of 8
+ * or does not fit its 13 bits. */
+size_t wire_ipv6_emit_fragment(uint8_t *buf, size_t cap, uint8_t next_header, size_t offset,
+                               int more, uint32_t id);
 
 /* Where the upper layer starts, found as Linux's ipv6_skip_exthdr finds
  * it: hop-by-hop, routing, fragment, destination options and

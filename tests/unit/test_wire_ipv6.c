@@ -621,6 +621,34 @@ static void first_fragment_chain(void **state)
     assert_int_equal(first_fragment(99, "00000000 00000000", &up), WIRE_PARAM_PROBLEM);
 }
 
+/* A fragment header as emitted is walked back to the same fields; bad
+ * offsets and a short buffer are refused. */
+static void emit_fragment(void **state)
+{
+    (void)state;
+    uint8_t p[64] = {0};
+    wire_ipv6 h = {.next_header = WIRE_IPPROTO_FRAGMENT, .hop_limit = 64, .payload_len = 16};
+    memcpy(h.src, SRC, 16);
+    memcpy(h.dst, DST, 16);
+    assert_int_equal(wire_ipv6_emit(p, sizeof(p), &h), 40);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 1448, 1,
+                                             0xdeadbeef), 8);
+    wire_ipv6_ext x;
+    assert_int_equal(walk(p, 56, &x), WIRE_FRAGMENT);
+    assert_int_equal(x.proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(x.frag.offset, 1448);
+    assert_int_equal(x.frag.more, 1);
+    assert_int_equal(x.frag.id, 0xdeadbeef);
+    assert_int_equal(x.payload_len, 8);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 65520, 0, 7), 8);
+    assert_int_equal(walk(p, 56, &x), WIRE_FRAGMENT);
+    assert_int_equal(x.frag.offset, 65520);
+    assert_int_equal(x.frag.more, 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 7, WIRE_IPPROTO_ICMPV6, 0, 1, 7), 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 12, 1, 7), 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 65536, 0, 7), 0);
+}
+
 /* ------------------------------------------------------------ the skip */
 
 /* Parse (which must succeed) and skip; the results through the pointers. */
@@ -837,6 +865,7 @@ int main(void)
         cmocka_unit_test(fragment_fields),
         cmocka_unit_test(fragment_problems),
         cmocka_unit_test(first_fragment_chain),
+        cmocka_unit_test(emit_fragment),
         cmocka_unit_test(skip_by_length_only),
         cmocka_unit_test(skip_fragments),
         cmocka_unit_test(skip_truncated_every_length),
