@@ -16,13 +16,16 @@
 
 static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+/* Built in a frame of its own, not n->buf: a request may go while a
+ * packet there is being sent in fragments (frag.c). */
 static void send_arp(net_ctx *n, uint16_t op, const uint8_t tha[6], uint32_t tpa,
                      const uint8_t eth_dst[6])
 {
     wire_arp a = {.op = op, .spa = n->cfg->ip, .tpa = tpa};
     memcpy(a.sha, n->cfg->mac, 6);
     memcpy(a.tha, tha, 6);
-    uint8_t *l3 = n->buf + WIRE_ETH_HDR_LEN;
+    uint8_t frame[WIRE_ETH_HDR_LEN + WIRE_ARP_LEN];
+    uint8_t *l3 = frame + WIRE_ETH_HDR_LEN;
     wire_arp_emit(l3, WIRE_ARP_LEN, &a);
     net_send_eth(n, eth_dst, l3, WIRE_ARP_LEN, WIRE_ETHERTYPE_ARP);
 }
@@ -77,10 +80,10 @@ void arp_init(net_ctx *n)
     t->unreachable = unreachable;
 }
 
-void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
+bool arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
 {
     synack_addr a = tcp_addr4(hop);
-    neigh_output(n, &n->arp, &a, pkt, pkt_len);
+    return neigh_output(n, &n->arp, &a, pkt, pkt_len);
 }
 
 void arp_announce(net_ctx *n)

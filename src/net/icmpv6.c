@@ -28,10 +28,10 @@ static void echo_reply(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m)
     size_t len = wire_icmpv6_emit_echo(out, sizeof(n->buf) - HEADROOM, from, ip->src,
                                        WIRE_ICMPV6_ECHO_REPLY, (uint16_t)(m->body >> 16),
                                        (uint16_t)m->body, m->data, m->data_len);
-    if (!len)
-        return;
-    n->ctr->icmp6_out_echo_replies++;
-    ipv6_send_from(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len);
+    /* Counted once it goes (or waits for resolution); larger than the
+     * MTU (a reassembled request), in fragments (frag.c). */
+    if (len && ipv6_send_frag(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len))
+        n->ctr->icmp6_out_echo_replies++;
 }
 
 /* Count an error message by type. */

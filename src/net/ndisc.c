@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
+#define NS_MAX_LEN 32 /* a solicitation with a source link-layer option */
 
 static synack_addr addr6(const uint8_t a[16])
 {
@@ -31,8 +32,10 @@ static synack_addr addr6(const uint8_t a[16])
 }
 
 /* A solicitation for `hop`: to its solicited-node group when `mac` is
- * NULL, else to `mac` and `hop` itself (a refresh of a stale entry). From
- * the address we would send to `hop` from, else from the other one. */
+ * NULL, else to `mac` and `hop` itself (a probe of a stale entry). From
+ * the address we would send to `hop` from, else from the other one. Built
+ * in a frame of its own, not n->buf: it may go while a packet there is
+ * being sent in fragments (frag.c). */
 static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
 {
     const uint8_t *src = ipv6_source_for(n, hop->v6);
@@ -50,8 +53,9 @@ static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
         dst = group;
         mac = gmac;
     }
-    uint8_t *out = n->buf + HEADROOM;
-    size_t len = wire_nd_emit_ns(out, sizeof(n->buf) - HEADROOM, src, dst, hop->v6, n->cfg->mac);
+    uint8_t frame[HEADROOM + NS_MAX_LEN];
+    uint8_t *out = frame + HEADROOM;
+    size_t len = wire_nd_emit_ns(out, NS_MAX_LEN, src, dst, hop->v6, n->cfg->mac);
     if (!len)
         return;
     n->ctr->icmp6_out_neigh_solicits++;

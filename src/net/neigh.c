@@ -171,13 +171,13 @@ void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t
 }
 
 /* Hold a copy of the packet (the caller's buffer is reused); when the
- * queue is full the oldest one is dropped. */
-static void hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt, size_t len)
+ * queue is full the oldest one is dropped. False: no memory for it. */
+static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt, size_t len)
 {
     uint8_t *copy = mem_alloc(&n->cfg->alloc, len + WIRE_ETH_HDR_LEN);
     if (!copy) {
         (*t->drops)++;
-        return;
+        return false;
     }
     if (e->npending == NEIGH_QUEUE) {
         (*t->drops)++;
@@ -189,6 +189,7 @@ static void hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt,
     memcpy(copy + WIRE_ETH_HDR_LEN, pkt, len);
     e->pending[e->npending] = copy;
     e->pending_len[e->npending++] = len;
+    return true;
 }
 
 /* Ask the entry's MAC alone whether it is still there (§7.3.3's PROBE). */
@@ -209,20 +210,19 @@ static void start_probing(net_ctx *n, neigh_table *t, neigh_entry *e)
         probe(n, t, e);
 }
 
-void neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt, size_t len)
+bool neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt, size_t len)
 {
     neigh_entry *e = neigh_find(t, hop);
     if (e && usable(n, t, e)) {
-        /* The packet first: it may sit in the buffer a solicitation is built in. */
         net_send_eth(n, e->mac, pkt, len, t->ethertype);
         if (stale(n, t, e))
             start_probing(n, t, e);
-        return;
+        return true;
     }
     if (!e) {
         if (!(e = slot(n, t))) {
             (*t->drops)++;
-            return;
+            return false;
         }
         e->addr = *hop;
         set_state(t, e, NEIGH_PENDING);
@@ -230,12 +230,13 @@ void neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *p
         set_state(t, e, NEIGH_PENDING); /* long unconfirmed: resolve again */
         e->expires = 0;
     }
-    hold(n, t, e, pkt, len);
+    bool held = hold(n, t, e, pkt, len);
     if (e->expires <= n->now) {
         e->expires = n->now + NEIGH_RETRY_NS;
         e->probes = 1;
         t->solicit(n, hop, NULL);
     }
+    return held;
 }
 
 /* The next hop never answered: drop what waited for it, forget it, and

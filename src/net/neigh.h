@@ -73,8 +73,8 @@ void neigh_learn(struct net_ctx *n, neigh_table *t, const synack_addr *a, const 
                  unsigned how);
 /* Send an IP packet (at `pkt`, with 14 bytes of headroom) to next hop
  * `hop`: at once when its MAC is known, else a copy is held and `hop`
- * resolved. */
-void neigh_output(struct net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt,
+ * resolved. False when it was dropped (counted in the table's drops). */
+bool neigh_output(struct net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt,
                   size_t len);
 /* Solicit again, or give up on a next hop after NEIGH_PROBES; probe a
  * stale entry in use, or drop it after NEIGH_PROBES unanswered probes. */

@@ -17,6 +17,8 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
     n->flow_key.k0 = siphash24(&tcp->hash_key, "ipv6 flow 0", 11);
     n->flow_key.k1 = siphash24(&tcp->hash_key, "ipv6 flow 1", 11);
+    n->frag_key.k0 = siphash24(&tcp->hash_key, "ipv6 frag 0", 11);
+    n->frag_key.k1 = siphash24(&tcp->hash_key, "ipv6 frag 1", 11);
     reasm_init(n);
     addr6_init(n);
     static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};

@@ -118,6 +118,8 @@ typedef struct net_ctx {
     /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
     siphash_key flow_key;     /* IPv6 flow labels (RFC 6437), ipv6.c      */
+    siphash_key frag_key;     /* IPv6 fragment identifications, frag.c    */
+    uint32_t frag6_count;     /* ... and the counter added to them        */
     reasm_dgram *reasm_hash[REASM_BUCKETS];
     reasm_family reasm[REASM_FAMILIES];
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */
@@ -143,8 +145,9 @@ uint64_t net_next_deadline(const net_ctx *n);
 void arp_init(net_ctx *n);
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);
 /* Send an IP packet (at `pkt`, `pkt_len` bytes, with 14 bytes of headroom)
- * to next hop `hop`, resolving its MAC first if needed. */
-void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
+ * to next hop `hop`, resolving its MAC first if needed. False: dropped
+ * (counted). */
+bool arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
 /* ipv6.c: IPv6 in and out (RFC 8200). */
@@ -165,12 +168,13 @@ void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *
  * usable (tentative while DAD runs, or a duplicate): then nothing can go. */
 const uint8_t *ipv6_source_for(const net_ctx *n, const uint8_t dst[16]);
 /* ipv6_send from a given source and with a given hop limit (an echo reply
- * comes from the address pinged). */
-void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+ * comes from the address pinged). True when the packet went, or waits for
+ * resolution; false when it was dropped (counted). */
+bool ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                     uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* The same to next hop `hop` on the link, resolved through the neighbour
  * table (an advertisement goes back to the solicitor, whatever routing says). */
-void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+bool ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                      const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
                      uint8_t *payload, size_t len);
 /* The same to a known MAC (`dst_mac`, ignored on IP links): ND's own
@@ -178,6 +182,11 @@ void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
                  size_t len);
+/* One fragment (`frag`: its fragment header and data, `len` bytes, with
+ * the same headroom) to next hop `hop`, as ipv6_output_hop sends a packet
+ * but neither checked against the MTU nor counted (frag.c does both). */
+bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                          const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len);
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
  * on the link, gateway6 otherwise, NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
@@ -236,8 +245,24 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
  * burst of icmp_msgs_burst): spoofed packets must not turn us into a
  * reflector. Counts IcmpOutRateLimitGlobal when not. */
 bool icmp_error_allowed(net_ctx *n);
-/* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. */
-void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. A
+ * packet over the MTU (gso_max, when the device segments TCP) is dropped
+ * (IpOutTooBig). True when it went, or waits for resolution. */
+bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* The next hop towards `dst`: itself on our subnet, else the gateway;
+ * false (IpOutNoRoutes) without one. */
+bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop);
+/* A finished IPv4 packet (14 bytes of headroom) to next hop `hop`. */
+bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len);
+/* frag.c: output fragmentation, for the stack's own echo replies only (TCP
+ * sizes its segments to the path). Each sends `payload` (its headroom as
+ * ipv4_output's, ipv6_send_from's; it lies in n->buf, and is overwritten)
+ * whole when it fits the MTU, else in fragments: IPv4 per RFC 791 (DF
+ * clear), IPv6 per RFC 8200 §4.5 (a fragment header). True when every
+ * piece went, or waits for resolution. */
+bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+bool ipv6_send_frag(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* reasm.c: fragment reassembly of both families (RFC 791 §3.2, RFC 815,
  * RFC 8200 §4.5, RFC 5722). reasm_init points each family at its knobs and
  * counters. reasm_add takes one fragment; a datagram made whole goes to

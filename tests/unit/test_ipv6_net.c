@@ -208,6 +208,24 @@ static void echo_is_answered_from_the_address_pinged(void **state)
     synack_stack_free(w->s);
 }
 
+/* A reply with no route (the pinger off our prefix, no gateway6) does
+ * not go, and is not counted as sent (Ip6OutNoRoutes is). */
+static void echo_reply_without_route_is_not_counted(void **state)
+{
+    (void)state;
+    world *w = new_world(1);
+    static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}; /* 2001:db8::9 */
+    uint8_t req[64];
+    size_t len = wire_icmpv6_emit_echo(req, sizeof req, far, US, WIRE_ICMPV6_ECHO_REQUEST, 1, 1,
+                                       NULL, 0);
+    send_icmpv6(w, US_MAC, far, US, 64, req, len);
+    assert_int_equal(w->nout, 0);
+    const synack_counters *c = synack_get_counters(w->s);
+    assert_int_equal(c->ip6_out_no_routes, 1);
+    assert_int_equal(c->icmp6_out_echo_replies, 0);
+    synack_stack_free(w->s);
+}
+
 /* Without an IPv6 address the stack ignores IPv6; with one, what is not
  * for it is counted. */
 static void what_is_not_handled_is_counted(void **state)
@@ -343,6 +361,7 @@ int main(void)
         cmocka_unit_test_teardown(bad_or_foreign_solicitations_are_not_answered, teardown),
         cmocka_unit_test_teardown(echo_is_answered_from_the_address_pinged, teardown),
         cmocka_unit_test_teardown(what_is_not_handled_is_counted, teardown),
+        cmocka_unit_test_teardown(echo_reply_without_route_is_not_counted, teardown),
         cmocka_unit_test_teardown(no_error_about_an_error_behind_options, teardown),
         cmocka_unit_test_teardown(no_error_about_a_link_layer_group_frame, teardown),
     };

@@ -333,6 +333,70 @@ static void expect_error(world *w, uint8_t type, uint8_t code, uint32_t body,
     assert_memory_equal(m.data, quote, quote_len);
 }
 
+/* Pop the fragments of one packet from US to `dst`, to `mac` (NULL: an IP
+ * link), in order (RFC 8200 §4.5: a fragment header right after the fixed
+ * one, one identification, offsets adding up, M on all but the last, data
+ * a multiple of 8 bytes but in the last, each packet within the MTU of
+ * 1500) and put their data together in `buf`: its length. */
+static size_t pop_fragments(world *w, const uint8_t *mac, const uint8_t dst[16], uint8_t *buf,
+                            size_t cap, uint32_t *id)
+{
+    size_t total = 0;
+    for (int more = 1; more;) {
+        assert_true(w->next < w->nout);
+        size_t i = w->next++;
+        const uint8_t *p = w->out[i];
+        size_t len = w->out_len[i];
+        if (mac) {
+            wire_eth e;
+            assert_int_equal(wire_eth_parse(p, len, &e), WIRE_OK);
+            assert_memory_equal(e.dst, mac, 6);
+            p = e.payload;
+            len = e.payload_len;
+        }
+        assert_true(len <= 1500);
+        wire_ipv6 ip;
+        wire_ipv6_ext x;
+        assert_int_equal(wire_ipv6_parse(p, len, &ip), WIRE_OK);
+        assert_memory_equal(ip.src, US, 16);
+        assert_memory_equal(ip.dst, dst, 16);
+        assert_int_equal(ip.next_header, WIRE_IPPROTO_FRAGMENT);
+        assert_int_equal(wire_ipv6_walk(&ip, &x), WIRE_FRAGMENT);
+        assert_int_equal(x.proto, WIRE_IPPROTO_ICMPV6);
+        assert_int_equal(x.frag.hdr_off, WIRE_IPV6_HDR_LEN);
+        if (total == 0)
+            *id = x.frag.id;
+        assert_int_equal(x.frag.id, *id);
+        assert_int_equal(x.frag.offset, total);
+        assert_true(x.payload_len <= cap - total);
+        memcpy(buf + total, x.payload, x.payload_len);
+        total += x.payload_len;
+        more = x.frag.more;
+        if (more)
+            assert_int_equal(x.payload_len % 8, 0);
+    }
+    return total;
+}
+
+/* The echo reply to an echo request of `n` data bytes (as echo_request
+ * makes them) from `dst`, in fragments: put together, its checksum right,
+ * the request's id, seq and data. Their identification. */
+static uint32_t expect_fragmented_echo_reply(world *w, const uint8_t *mac, const uint8_t dst[16],
+                                             size_t n)
+{
+    static uint8_t whole[65536];
+    uint32_t id;
+    size_t len = pop_fragments(w, mac, dst, whole, sizeof whole, &id);
+    wire_icmpv6 m;
+    assert_int_equal(wire_icmpv6_parse(whole, len, US, dst, &m), WIRE_OK);
+    assert_int_equal(m.type, WIRE_ICMPV6_ECHO_REPLY);
+    assert_int_equal(m.body, (uint32_t)ECHO_ID << 16 | ECHO_SEQ);
+    assert_int_equal(m.data_len, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(m.data[i], (uint8_t)(i * 7 + 3));
+    return id;
+}
+
 /* ------------------------------------------------------------ counters */
 
 typedef struct counts {
@@ -659,6 +723,79 @@ static void duplicate_dropped_alone(void **state)
     expect_held(w, 0, 0);
 }
 
+/* `ping -6 -s 3000`: the request comes in fragments of 1232 bytes, and the
+ * 3008-byte reply, over the MTU (1500), goes in fragments too (RFC 4443
+ * §4.2 wants it back; RFC 8200 §4.5): 1448 + 1448 + 112 bytes, a new
+ * identification each time, on Ethernet and IP links. Counted as Linux
+ * counts: Ip6FragOKs a packet, Ip6FragCreates a fragment, Ip6OutRequests
+ * and Icmp6OutEchoReplies once. */
+static void big_echo_reply_in_fragments(void **state)
+{
+    static uint8_t req[4096];
+    size_t len = echo_request(req, sizeof req, 3000);
+    for (int link = SYNACK_LINK_ETHERNET; link <= SYNACK_LINK_IP; link++) {
+        world *w = *state = world_new(NULL, link);
+        const uint8_t *mac = link == SYNACK_LINK_ETHERNET ? PEER_MAC : NULL;
+        const synack_counters *c = synack_get_counters(w->s);
+        uint64_t requests = c->ip6_out_requests;
+        uint32_t ids[2];
+        for (int round = 0; round < 2; round++) {
+            for (size_t i = 0; i < npieces(len, 1232); i++)
+                send_piece(w, (uint32_t)(40 + round), req, len, 1232, i);
+            size_t eth = mac ? WIRE_ETH_HDR_LEN : 0;
+            assert_int_equal(w->nout - w->next, 3);
+            assert_int_equal(w->out_len[w->next], eth + 1496);
+            assert_int_equal(w->out_len[w->next + 1], eth + 1496);
+            assert_int_equal(w->out_len[w->next + 2], eth + 48 + 112);
+            ids[round] = expect_fragmented_echo_reply(w, mac, PEER, 3000);
+            expect_none(w);
+            w->nout = w->next = 0;
+        }
+        assert_int_not_equal(ids[0], ids[1]);
+        assert_int_equal(c->icmp6_out_echo_replies, 2);
+        assert_int_equal(c->ip6_frag_oks, 2);
+        assert_int_equal(c->ip6_frag_creates, 6);
+        assert_int_equal(c->ip6_frag_fails, 0);
+        assert_int_equal(c->ip6_out_requests - requests, 2);
+        assert_int_equal(c->ip_out_too_big, 0);
+        assert_int_equal(c->ip_frag_oks, 0);
+        teardown(state);
+    }
+}
+
+/* A pinger not yet resolved: the reply's fragments wait for its
+ * advertisement together (the solicitation goes meanwhile), and come out
+ * whole and in order once it answers. */
+static void fragments_wait_for_resolution(void **state)
+{
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    static uint8_t data[3000], req[4096];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    size_t len = wire_icmpv6_emit_echo(req, sizeof req, PEER2, US, WIRE_ICMPV6_ECHO_REQUEST,
+                                       ECHO_ID, ECHO_SEQ, data, sizeof data);
+    for (size_t off = 0; off < len; off += 1232) {
+        size_t n = len - off < 1232 ? len - off : 1232;
+        send_frag(w, &(fspec){.id = 44, .nh = WIRE_IPPROTO_ICMPV6, .data = req, .off = off,
+                              .len = n, .more = off + n < len, .src = PEER2});
+    }
+    expect_none(w);
+    assert_true(w->asked); /* solicited PEER2 */
+    w->asked = false;
+    uint8_t pkt[WIRE_IPV6_HDR_LEN + 64];
+    wire_ipv6 ip = {.next_header = WIRE_IPPROTO_ICMPV6, .hop_limit = 255};
+    memcpy(ip.src, PEER2, 16);
+    memcpy(ip.dst, US, 16);
+    ip.payload_len = wire_nd_emit_na(pkt + WIRE_IPV6_HDR_LEN, sizeof pkt - WIRE_IPV6_HDR_LEN,
+                                     PEER2, US, WIRE_ND_NA_SOLICITED, PEER2, OTHER_MAC);
+    wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &ip);
+    w->peer_mac = OTHER_MAC;
+    inject(w, pkt, WIRE_IPV6_HDR_LEN + ip.payload_len);
+    expect_fragmented_echo_reply(w, OTHER_MAC, PEER2, 3000);
+    expect_none(w);
+    assert_int_equal(synack_get_counters(w->s)->nd_unresolved_drops, 0);
+}
+
 /* REASM_MAX_FRAGS (256) fragments make a datagram; one more drops it. */
 #define MAXF 256
 static void too_many_fragments(void **state)
@@ -669,9 +806,10 @@ static void too_many_fragments(void **state)
     counts c0 = now_counts(w);
     for (size_t i = 0; i < MAXF; i++)
         send_piece(w, 6, req, len, 8, i);
-    /* Reassembled; the 2 KiB reply is over the MTU, and synack does not fragment. */
+    /* Reassembled; the 2 KiB reply is over the MTU: in two fragments. */
     expect_counts(w, c0, .reqds = MAXF, .oks = 1);
-    assert_int_equal(synack_get_counters(w->s)->ip_out_too_big, 1);
+    expect_fragmented_echo_reply(w, PEER_MAC, PEER, MAXF * 8 - 8);
+    assert_int_equal(synack_get_counters(w->s)->ip6_frag_creates, 2);
     expect_none(w);
     len = echo_request(req, sizeof req, (MAXF + 1) * 8 - 8);
     c0 = now_counts(w);
@@ -1009,7 +1147,9 @@ static void knobs_and_names(void **state)
     assert_non_null(strstr(buf, "net.core.somaxconn = 128\n"));
     static const char *const names[] = {"Ip6ReasmReqds", "Ip6ReasmOKs", "Ip6ReasmFails",
                                         "Ip6ReasmTimeout", "Ip6ReasmOverlaps",
-                                        "Icmp6OutTimeExcds", "Icmp6OutParmProblems"};
+                                        "Icmp6OutTimeExcds", "Icmp6OutParmProblems",
+                                        "Ip6FragOKs", "Ip6FragFails", "Ip6FragCreates",
+                                        "IpFragOKs", "IpFragFails", "IpFragCreates"};
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         size_t i = 0;
         while (i < synack_counter_count() && strcmp(synack_counter_name(i), names[k]) != 0)
@@ -1031,6 +1171,8 @@ int main(void)
         cmocka_unit_test_teardown(fragmented_nd_ignored, teardown),
         cmocka_unit_test_teardown(overlap_drops_datagram, teardown),
         cmocka_unit_test_teardown(duplicate_dropped_alone, teardown),
+        cmocka_unit_test_teardown(big_echo_reply_in_fragments, teardown),
+        cmocka_unit_test_teardown(fragments_wait_for_resolution, teardown),
         cmocka_unit_test_teardown(too_many_fragments, teardown),
         cmocka_unit_test_teardown(not_multiple_of_8, teardown),
         cmocka_unit_test_teardown(past_65535, teardown),
