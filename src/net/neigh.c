@@ -42,14 +42,14 @@ static void drop_pending(net_ctx *n, neigh_table *t, neigh_entry *e, bool count)
     e->npending = 0;
 }
 
-static bool timed(uint8_t state) { return state == NEIGH_PENDING || state == NEIGH_PROBE; }
+static bool has_timer(uint8_t state) { return state == NEIGH_PENDING || state == NEIGH_PROBE; }
 
 /* The one way an entry changes state (a freed one goes to NEIGH_FREE
  * here before it is cleared), keeping count of those with a timer. */
 static void set_state(neigh_table *t, neigh_entry *e, uint8_t state)
 {
-    t->timed -= timed(e->state);
-    t->timed += timed(state);
+    t->timed -= has_timer(e->state);
+    t->timed += has_timer(state);
     e->state = state;
 }
 
