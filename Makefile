@@ -22,12 +22,13 @@ SAN_CFLAGS := $(CSTD) $(WARN) $(INC) $(SAN_FLAGS)
 
 # The core: pure C11 + libc, no OS calls. Embeds anywhere.
 CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/net/*.c src/stack/*.c))
-# Outside the core: simulator and devices (used by the CLI and the tests).
-HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c))
+# Outside the core: simulator, devices and the threaded runtime (used by the
+# CLI and the tests).
+HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c src/rt/*.c))
 TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
-TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c))
-HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h)
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c tests/rt/*.c))
+HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h tests/rt/*.h)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
@@ -39,7 +40,7 @@ SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build mutate
-all: lib $(BUILD)/synack
+all: lib $(BUILD)/synack $(BUILD)/examples/echo_epoll
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 
@@ -68,7 +69,7 @@ $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/synack: $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
 
 $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 	@mkdir -p $(BUILD)
@@ -76,7 +77,7 @@ $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 
 # Sanitized binaries used by the tests.
 $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lm
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
 
 # The harness objects are kept, not deleted as intermediates after each link.
 .SECONDARY: $(SAN_COMMON_OBJ)
@@ -84,7 +85,7 @@ $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST
 $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm -lpthread
 
 # Benchmarks: optimised, no sanitizers, against the optimised libraries.
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
@@ -106,6 +107,11 @@ bench: bench-build
 $(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/synack.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -Iinclude $(SAN_FLAGS) -o $@ $< $(SAN_CORE_OBJ)
+
+# The fd API example: public headers and the optimised libraries only.
+$(BUILD)/examples/echo_epoll: examples/echo_epoll.c include/synack.h include/synack_rt.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
 
 $(BUILD)/fuzz/fuzz_input: tests/fuzz/fuzz_input.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -151,7 +157,7 @@ deps-demo:
 deps-test:
 	@bash scripts/deps.sh test
 
-install: lib $(BUILD)/synack
+install: lib $(BUILD)/synack $(BUILD)/examples/echo_epoll
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libsynack.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0

@@ -112,7 +112,7 @@ static int open_tun(dev *d, char *err, size_t errlen)
     if (d->vhlen) {
         int sz = (int)d->vhlen;
         if (ioctl(d->fd, TUNSETVNETHDRSZ, &sz) < 0 ||
-            ioctl(d->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)) < 0) {
+            ioctl(d->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) < 0) {
             fail(err, errlen, "%s: cannot turn on TAP offloads: %s", d->name, strerror(errno));
             return -1;
         }
@@ -293,10 +293,40 @@ static uint16_t fold(uint32_t acc)
     return (uint16_t)acc;
 }
 
-/* The TCP or UDP header of an unfragmented IPv4 frame (NULL for anything
- * else), with the L4 length and the offset of its checksum field. */
+/* The checksum field's offset in a TCP (6) or UDP (17) header; 0 for any
+ * other protocol. */
+static size_t csum_field(uint8_t proto)
+{
+    return proto == 6 ? 16 : proto == 17 ? 6 : 0;
+}
+
+/* The same for an IPv6 frame whose fixed header names TCP or UDP directly
+ * (extension headers: left to the stack). */
+static uint8_t *l4_of6(uint8_t *f, size_t len, size_t *l4len, size_t *off)
+{
+    uint8_t *ip = f + 14;
+    if (len < 14 + 40 || (ip[0] >> 4) != 6)
+        return NULL;
+    size_t plen = (size_t)(ip[4] << 8 | ip[5]);
+    *off = csum_field(ip[6]);
+    if (!*off || 14 + 40 + plen > len || plen < *off + 2)
+        return NULL;
+    *l4len = plen;
+    return ip + 40;
+}
+
+static int is_ipv6(const uint8_t *f, size_t len)
+{
+    return len >= 14 && f[12] == 0x86 && f[13] == 0xdd;
+}
+
+/* The TCP or UDP header of an unfragmented IPv4 frame, or of an IPv6 frame
+ * without extension headers (NULL for anything else), with the L4 length
+ * and the offset of its checksum field. */
 static uint8_t *l4_of(uint8_t *f, size_t len, size_t *l4len, size_t *off)
 {
+    if (is_ipv6(f, len))
+        return l4_of6(f, len, l4len, off);
     if (len < 14 + 20 || f[12] != 0x08 || f[13] != 0x00)
         return NULL;
     uint8_t *ip = f + 14;
@@ -306,11 +336,8 @@ static uint8_t *l4_of(uint8_t *f, size_t len, size_t *l4len, size_t *off)
         return NULL;
     if ((ip[6] & 0x3f) || ip[7])
         return NULL; /* a fragment: leave it */
-    if (ip[9] == 6)
-        *off = 16;
-    else if (ip[9] == 17)
-        *off = 6;
-    else
+    *off = csum_field(ip[9]);
+    if (!*off)
         return NULL;
     *l4len = tot - ihl;
     if (*l4len < *off + 2)
@@ -318,13 +345,16 @@ static uint8_t *l4_of(uint8_t *f, size_t len, size_t *l4len, size_t *off)
     return ip + ihl;
 }
 
-/* The pseudo-header's sum (RFC 9293 §3.1) for the L4 part of `ip`. */
+/* The pseudo-header's sum for the L4 part of `ip`: RFC 9293 §3.1 for IPv4,
+ * RFC 8200 §8.1 for IPv6 (addresses, length, next header). */
 static uint32_t pseudo_sum(const uint8_t *ip, size_t l4len)
 {
+    if ((ip[0] >> 4) == 6)
+        return sum16(ip + 8, 32, 0) + ip[6] + (uint32_t)l4len;
     return sum16(ip + 12, 8, 0) + ip[9] + (uint32_t)l4len;
 }
 
-/* Fill in the TCP/UDP checksum of an IPv4 frame whose sender left it
+/* Fill in the TCP/UDP checksum of an IPv4 or IPv6 frame whose sender left it
  * partial (TP_STATUS_CSUMNOTREADY, VIRTIO_NET_HDR_F_NEEDS_CSUM), so the
  * stack can verify it as usual. */
 static void complete_checksum(uint8_t *f, size_t len)
@@ -341,8 +371,8 @@ static void complete_checksum(uint8_t *f, size_t len)
     l4[off + 1] = (uint8_t)c;
 }
 
-/* Whether the TCP checksum of an IPv4 frame is right (1 for frames that are
- * not TCP: the stack checks those itself). */
+/* Whether the TCP checksum of an IPv4 or IPv6 frame is right (1 for frames
+ * that are not TCP: the stack checks those itself). */
 static int tcp_checksum_ok(uint8_t *f, size_t len)
 {
     size_t l4len, off;
@@ -352,8 +382,10 @@ static int tcp_checksum_ok(uint8_t *f, size_t len)
     return fold(sum16(l4, l4len, pseudo_sum(f + 14, l4len))) == 0xffff;
 }
 
-static int is_tcp4(const uint8_t *f, size_t len)
+static int is_tcp(const uint8_t *f, size_t len)
 {
+    if (is_ipv6(f, len))
+        return len >= 14 + 40 && f[14 + 6] == 6;
     return len >= 14 + 20 && f[12] == 0x08 && f[13] == 0x00 && f[14 + 9] == 6;
 }
 
@@ -367,7 +399,7 @@ static size_t vnet_rx(dev *d, uint8_t *b, size_t r)
     memcpy(&vh, b, sizeof vh);
     uint8_t *f = b + d->vhlen;
     size_t len = r - d->vhlen;
-    int trust = (d->flags & DEV_TRUST_CSUM) && is_tcp4(f, len);
+    int trust = (d->flags & DEV_TRUST_CSUM) && is_tcp(f, len);
     if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
         d->st.rx_gso++;
     if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -400,10 +432,11 @@ static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
     l4[16] = (uint8_t)(ps >> 8);
     l4[17] = (uint8_t)ps;
     /* Each piece the kernel cuts carries this segment's options: an MTU
-     * sized packet holds MTU - 40 - options of payload. */
-    size_t mss = d->mtu > 40 + (thl - 20) + 1 ? d->mtu - 40 - (thl - 20) : 1;
+     * sized packet holds MTU - 40 (IPv6: 60) - options of payload. */
+    size_t hdrs = (is_ipv6(f, len) ? 60 : 40) + (thl - 20);
+    size_t mss = d->mtu > hdrs + 1 ? d->mtu - hdrs : 1;
     if (l4len - thl > mss) {
-        vh->gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        vh->gso_type = is_ipv6(f, len) ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4;
         if (l4[13] & 0x80) /* CWR */
             vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
         vh->gso_size = (uint16_t)mss;

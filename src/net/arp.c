@@ -37,6 +37,8 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->arp_malformed++;
         return;
     }
+    if (n->cfg->ip == 0)
+        return; /* an IPv6-only stack has no IPv4 neighbours */
     bool for_us = a.tpa == n->cfg->ip;
     /* RFC 826: merge, and add if addressed to us. */
     synack_addr spa = tcp_addr4(a.spa);
@@ -89,7 +91,7 @@ bool arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
 void arp_announce(net_ctx *n)
 {
     static const uint8_t zero[6] = {0};
-    if (n->cfg->link != SYNACK_LINK_ETHERNET)
+    if (n->cfg->link != SYNACK_LINK_ETHERNET || n->cfg->ip == 0)
         return;
     /* RFC 5227 §3: a request with sender and target both our address. */
     send_arp(n, WIRE_ARP_REQUEST, zero, n->cfg->ip, BROADCAST);

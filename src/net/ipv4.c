@@ -61,7 +61,7 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip_in_hdr_errors++;
         return;
     }
-    if (ip.dst != n->cfg->ip) {
+    if (ip.dst != n->cfg->ip || n->cfg->ip == 0) { /* ip 0: an IPv6-only stack */
         n->ctr->ip_in_addr_errors++;
         return;
     }

@@ -177,12 +177,14 @@ static uint8_t *write_header(net_ctx *n, const uint8_t src[16], const uint8_t ds
 
 /* The same for a packet the upper layer asked for (Ip6OutRequests); NULL
  * (counted: Ip6FragFails, as Linux counts it) when it is too big for the
- * link (the MTU: the devices segment IPv4 only). Echo replies that are
- * too big are cut by frag.c instead. */
+ * link: the MTU, or gso_max when the device cuts TCP segments itself (TAP
+ * offload does IPv6 too: TUN_F_TSO6). Echo replies over the MTU are cut
+ * by frag.c instead, and never come here. */
 static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                            uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
-    if (len + WIRE_IPV6_HDR_LEN > n->cfg->mtu) {
+    const synack_config *cfg = n->cfg;
+    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
         n->ctr->ip6_frag_fails++;
         return NULL;
     }

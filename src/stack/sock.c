@@ -29,11 +29,12 @@ synack_sock *synack_socket(synack_stack *s)
 
 int synack_bind(synack_sock *k, uint16_t port)
 {
-    if (k->state != SYNACK_CLOSED || k->lport || k->raddr.family)
+    if (k->state != SYNACK_CLOSED || k->lport || k->is.bound || k->raddr.family)
         return -EINVAL;
     if (port && tcb_port_in_use(k->ctx, port, k->sockopt.reuseaddr, k))
         return -EADDRINUSE;
     k->lport = port;
+    k->is.bound = true;
     return 0;
 }
 
@@ -58,7 +59,7 @@ int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
     int family = bound_family(k, addr);
     if (family < 0)
         return -EADDRNOTAVAIL;
-    if (k->state != SYNACK_CLOSED || k->lport || k->raddr.family)
+    if (k->state != SYNACK_CLOSED || k->lport || k->is.bound || k->raddr.family)
         return -EINVAL;
     uint8_t was = k->laddr.family;
     k->laddr.family = (uint8_t)family; /* the address itself is filled in at listen/connect */
@@ -247,7 +248,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
         k->sockopt.nodelay = value != 0;
         return 0;
     case SYNACK_IPV6_V6ONLY:
-        if (k->lport || k->state != SYNACK_CLOSED)
+        if (k->is.bound || k->state != SYNACK_CLOSED)
             return -EINVAL; /* Linux: only before bind */
         k->sockopt.v6only = value != 0;
         return 0;

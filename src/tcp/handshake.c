@@ -20,7 +20,11 @@ void tcp_negotiate(tcb *t, const wire_tcp *seg)
     t->opts.ts_ok = s->tcp_timestamps && seg->opt.has_ts;
     if (t->opts.ts_ok)
         t->opts.ts_recent = seg->opt.ts_val;
-    uint32_t mss = seg->opt.mss ? seg->opt.mss : s->tcp_base_mss;
+    /* RFC 9293 §3.7.1 (MUST-15): without the option, 536 for IPv4 (Linux:
+     * tcp_base_mss) and 1220 for IPv6, whose links all carry 1280 bytes. */
+    uint32_t no_option = t->raddr.family == SYNACK_AF_INET6 && s->tcp_base_mss < 1220
+                             ? 1220u : s->tcp_base_mss;
+    uint32_t mss = seg->opt.mss ? seg->opt.mss : no_option;
     if (mss > tcp_path_mss(t))
         mss = tcp_path_mss(t);
     if (t->opts.ts_ok)

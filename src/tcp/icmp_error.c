@@ -97,13 +97,14 @@ static void path_mtu_drops(tcb *t, uint32_t mtu)
 
 /* A path that drops large segments and sends no ICMP (a "black hole",
  * RFC 2923 §2.1) would time a connection out. Like Linux's
- * tcp_mtu_probing on the tcp_retries1-th (3rd) timeout of the same data,
- * halve the segment size, not below Linux's tcp_min_snd_mss (48) nor above
- * its tcp_base_mss (1024): the retransmission that follows is small enough
- * for any IPv4 path. RFC 4821's search back upwards is not done. */
+ * tcp_mtu_probing from the tcp_retries1-th (3rd) timeout of the same data
+ * on, halve the segment size at each timeout, not below Linux's
+ * tcp_min_snd_mss (48) nor above its tcp_base_mss (1024), until a
+ * retransmission is small enough for the path. RFC 4821's search back
+ * upwards is not done. */
 void tcp_mtu_black_hole_check(tcb *t)
 {
-    if (!t->ctx->sys->tcp_mtu_probing || t->rtt.retries != 3 || t->opts.snd_mss <= 48)
+    if (!t->ctx->sys->tcp_mtu_probing || t->rtt.retries < 3 || t->opts.snd_mss <= 48)
         return;
     uint32_t mss = t->opts.snd_mss / 2;
     mss = mss > 1024 ? 1024 : mss < 48 ? 48 : mss;

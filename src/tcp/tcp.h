@@ -68,6 +68,7 @@ struct synack_sock {
         bool in_accept_queue : 1;
         bool tw_handle : 1;       /* detached TIME-WAIT handle (timewait.h) */
         bool counted_orphan : 1;  /* in tcp_ctx.orphans                    */
+        bool bound : 1;           /* synack_bind ran (port 0 included)     */
     } is;
 
     synack_addr laddr, raddr; /* family 0 until bound to a peer */

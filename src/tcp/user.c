@@ -7,14 +7,28 @@
 
 #include <errno.h>
 
+/* An IPv4-mapped IPv6 address (::ffff:a.b.c.d) names an IPv4 peer: a
+ * socket taking both families connects to it over IPv4, as Linux does;
+ * it never goes on the wire as IPv6 (RFC 4942 §2.2). */
+static bool v4_mapped(const synack_addr *a)
+{
+    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+    return a->family == SYNACK_AF_INET6 && memcmp(a->v6, prefix, 12) == 0;
+}
+
 /* A peer we can open a connection to: a unicast address of a family we
  * have, and a socket bound to no other family. */
 static int check_peer(const tcb *t, const synack_addr *rip)
 {
     static const uint8_t zero[16];
     const tcp_ctx *c = t->ctx;
-    if (rip->family == SYNACK_AF_INET)
-        return rip->v4 == 0 ? -EINVAL : t->laddr.family == SYNACK_AF_INET6 ? -EAFNOSUPPORT : 0;
+    if (rip->family == SYNACK_AF_INET) {
+        if (rip->v4 == 0)
+            return -EINVAL;
+        if (t->laddr.family == SYNACK_AF_INET6)
+            return -EAFNOSUPPORT;
+        return c->local_ip ? 0 : -ENETUNREACH; /* an IPv6-only stack */
+    }
     if (rip->family != SYNACK_AF_INET6 || t->laddr.family == SYNACK_AF_INET)
         return -EAFNOSUPPORT;
     if (memcmp(rip->v6, zero, 16) == 0 || rip->v6[0] == 0xff)
@@ -22,9 +36,17 @@ static int check_peer(const tcb *t, const synack_addr *rip)
     return tcp_has_ipv6(c) ? 0 : -ENETUNREACH;
 }
 
-int tcp_open_active(tcb *t, const synack_addr *rip, uint16_t rport)
+int tcp_open_active(tcb *t, const synack_addr *to, uint16_t rport)
 {
     tcp_ctx *c = t->ctx;
+    synack_addr mapped;
+    const synack_addr *rip = to;
+    if (v4_mapped(to)) {
+        if (t->laddr.family == SYNACK_AF_INET6)
+            return -ENETUNREACH; /* V6ONLY: Linux's answer too */
+        mapped = tcp_addr4(wire_get32(to->v6 + 12));
+        rip = &mapped;
+    }
     if (t->state != SYNACK_CLOSED)
         return t->state == SYNACK_LISTEN ? -EINVAL : -EISCONN;
     if (t->is.hashed || t->raddr.family)

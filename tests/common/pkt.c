@@ -81,6 +81,10 @@ static void apply_knobs(synack_config *cfg, const char *knobs)
             cfg->mtu = (uint32_t)strtoul(eq + 1, NULL, 10);
             continue;
         }
+        if (strcmp(tok, "no_ipv4") == 0) { /* the harness's own: cfg.ip = 0 */
+            cfg->ip = 0;
+            continue;
+        }
         int r = synack_config_set(cfg, tok, eq + 1);
         if (r != 0) {
             print_error("pkt_new: synack_config_set(%s, %s) = %d\n", tok, eq + 1, r);

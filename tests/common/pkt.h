@@ -79,7 +79,8 @@ typedef struct pkt_h {
 
 /* A stack with the defaults changed by `knobs`: space-separated name=value
  * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6");
- * "link_mtu=N" sets the link's MTU.
+ * "link_mtu=N" sets the link's MTU, "no_ipv4=1" leaves the stack without an
+ * IPv4 address.
  * NULL or "" keeps Linux's defaults. */
 pkt_h *pkt_new(const char *knobs);
 /* The same in a given family (SYNACK_AF_INET6: the stack has both

@@ -93,6 +93,10 @@ static void bind_and_connect_check_the_address(void **state)
     synack_addr us = addr(PKT_US6);
     assert_int_equal(synack_bind_addr(k, &us, 5000), 0);
     assert_int_equal(synack_setopt(k, SYNACK_IPV6_V6ONLY, 0), -EINVAL); /* after bind */
+    synack_sock *b0 = synack_socket(h->s);
+    assert_int_equal(synack_bind_addr(b0, &any, 0), 0);
+    assert_int_equal(synack_setopt(b0, SYNACK_IPV6_V6ONLY, 1), -EINVAL); /* after bind to port 0 */
+    synack_close(b0);
     assert_int_equal(synack_connect(k, PKT_PEER, 80), -EAFNOSUPPORT);
     assert_int_equal(pkt_connect(h, k, 80), 0);
     h->port = 5000;
@@ -236,6 +240,73 @@ static void tcp_behind_extension_headers(void **state)
     pkt_drain(h);
 }
 
+/* A stack with no IPv4 address speaks no IPv4: connecting to an IPv4 peer
+ * fails at once, and an IPv4 SYN (even to 0.0.0.0) opens nothing. */
+static void an_ipv6_only_stack_refuses_ipv4(void **state)
+{
+    pkt_h *h = *state = pkt_new_family("no_ipv4=1", SYNACK_AF_INET6);
+    pkt_listen(h, 80, 8);
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_connect(k, PKT_PEER, 80), -ENETUNREACH);
+    for (int i = 0; i < 2; i++) {
+        uint32_t dst = i ? 0 : PKT_US;
+        uint8_t pkt[WIRE_IPV4_HDR_LEN + 60];
+        wire_tcp t = {.sport = 40000, .dport = 80, .seq = 1000, .flags = SYN, .wnd = 65535};
+        t.opt = pkt_opts_mss(1460);
+        size_t hl = wire_tcp_emit_header(pkt + WIRE_IPV4_HDR_LEN, 60, &t);
+        wire_tcp_set_checksum(pkt + WIRE_IPV4_HDR_LEN, hl, PKT_PEER, dst);
+        wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, dst, WIRE_IPPROTO_TCP, 64, 1, hl);
+        synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + hl, h->now);
+    }
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_passive_opens), 0);
+    assert_int_equal(pkt_counter(h, ip_in_addr_errors), 2);
+    assert_true(syn_answered(h, SYNACK_AF_INET6)); /* IPv6 still works */
+}
+
+/* ::ffff:10.0.0.1 is an IPv4 peer: a socket taking both families connects
+ * to it over IPv4 (as Linux does); an IPv6-only one cannot reach it. */
+static void a_v4_mapped_peer_is_reached_over_ipv4(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_sock *v6only = synack_socket(h->s);
+    synack_addr mapped = addr("::ffff:10.0.0.1"), any6 = addr("::");
+    assert_int_equal(synack_setopt(v6only, SYNACK_IPV6_V6ONLY, 1), 0);
+    assert_int_equal(synack_bind_addr(v6only, &any6, 5000), 0);
+    assert_int_equal(synack_connect_addr(v6only, &mapped, 80), -ENETUNREACH);
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_connect_addr(k, &mapped, 80), 0);
+    h->family = SYNACK_AF_INET;
+    h->us = synack_addr_v4(PKT_US);
+    h->peer = synack_addr_v4(PKT_PEER);
+    h->port = pkt_peek_sport(h);
+    h->peer_port = 80;
+    pkt_expect(h, SYN, PKT_ANY, 0); /* an IPv4 SYN to 10.0.0.1 */
+    synack_addr remote;
+    synack_sock_addrs(k, NULL, NULL, &remote, NULL);
+    assert_int_equal(remote.family, SYNACK_AF_INET);
+    assert_int_equal(remote.v4, PKT_PEER);
+}
+
+/* RFC 9293 §3.7.1: a SYN without MSS means 536 over IPv4, 1220 over IPv6. */
+static void default_mss_by_family(void **state)
+{
+    for (int f = 0; f < 2; f++) {
+        pkt_h *h = *state = pkt_new_family("tcp_timestamps=0", f ? SYNACK_AF_INET6 : SYNACK_AF_INET);
+        synack_sock *l = pkt_listen(h, 80, 8);
+        pkt_send(h, SYN, 1000, 0, 65535, NULL, 0, NULL);
+        wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, 1001);
+        pkt_send(h, ACK, 1001, sa.seq + 1, 65535, NULL, 0, NULL);
+        synack_sock *k = synack_accept(l, NULL);
+        assert_non_null(k);
+        synack_tcp_info i;
+        synack_info(k, &i);
+        assert_int_equal(i.snd_mss, f ? 1220 : 536);
+        pkt_free(h);
+        *state = NULL;
+    }
+}
+
 static uint32_t last_flow_label(const pkt_h *h)
 {
     return (uint32_t)(h->last[1] & 0x0f) << 16 | (uint32_t)h->last[2] << 8 | h->last[3];
@@ -270,6 +341,9 @@ int main(void)
         cmocka_unit_test_teardown(families_share_ports_without_mixing, pkt_teardown),
         cmocka_unit_test_teardown(a_connection_has_one_flow_label, pkt_teardown),
         cmocka_unit_test_teardown(tcp_behind_extension_headers, pkt_teardown),
+        cmocka_unit_test_teardown(an_ipv6_only_stack_refuses_ipv4, pkt_teardown),
+        cmocka_unit_test_teardown(a_v4_mapped_peer_is_reached_over_ipv4, pkt_teardown),
+        cmocka_unit_test_teardown(default_mss_by_family, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

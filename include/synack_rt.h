@@ -1,0 +1,155 @@
+/*
+ * synack_rt.h — the threaded runtime and its sockets that are real file
+ * descriptors, for programs that link synack directly (and, later, for the
+ * LD_PRELOAD library that moves unmodified programs onto synack).
+ *
+ * A runtime (synack_rt) owns one stack and one device (a TAP, TUN or
+ * AF_PACKET device, or one side of an in-process link to another runtime)
+ * and runs them in a thread of its own: it alone touches the stack. Any
+ * number of application threads call synack_fd_* concurrently; each call
+ * is a command the runtime thread answers.
+ *
+ * A socket is one end of a kernel AF_UNIX stream socketpair; the runtime
+ * holds the other end and moves bytes between it and the TCP connection,
+ * with flow control both ways. So the descriptor works with read, write,
+ * recv, send (MSG_PEEK, MSG_DONTWAIT, MSG_WAITALL, MSG_NOSIGNAL), readv,
+ * writev, poll, select, epoll, fcntl(O_NONBLOCK), dup and close, with the
+ * kernel's own semantics and no interposition. The TCP events map onto it:
+ *
+ *   peer's FIN          read returns 0 after the data; POLLIN|POLLRDHUP
+ *   reset, timeout      read returns the data, then ECONNRESET; POLLERR|
+ *                       POLLHUP; write fails with EPIPE (and SIGPIPE unless
+ *                       MSG_NOSIGNAL); SO_ERROR says which error it was
+ *                       (ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ...)
+ *   connect pending     not writable (POLLOUT clear) until the handshake
+ *                       completes; refused: POLLERR|POLLHUP, SO_ERROR
+ *                       ECONNREFUSED
+ *   listening socket    readable while connections wait; synack_fd_accept
+ *   shutdown(2), close(2) on the descriptor reach the connection: SHUT_WR
+ *                       sends FIN after the data written before it; the
+ *                       last close closes (RST if received data was left
+ *                       unread, or with SO_LINGER {1, 0}).
+ *
+ * Errors: every synack_fd_* call returns what the BSD call it mirrors
+ * returns (-1 on failure) and sets errno to Linux's value for the case, so
+ * they are drop-in replacements.
+ *
+ * Known differences from a kernel TCP socket: after a reset, write says
+ * EPIPE rather than ECONNRESET first, and read says ECONNRESET whatever
+ * the error was (SO_ERROR has it exactly); poll on a reset socket also
+ * shows POLLOUT. Release a socket with synack_fd_close: close(2) alone
+ * ends the connection too, but the runtime cannot tell a final close(2)
+ * after both directions were shut from the shutdowns themselves, so it
+ * keeps a small record (for SO_ERROR, getpeername) until synack_fd_close
+ * or synack_rt_free.
+ */
+#ifndef SYNACK_RT_H
+#define SYNACK_RT_H
+
+#include <sys/socket.h>
+
+#include "synack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct synack_rt synack_rt;
+
+/* An in-process Ethernet link joining two runtimes (for tests and demos:
+ * no root, no device). Frames cross it without delay; each direction
+ * queues at most 16 MiB, beyond which frames are dropped. */
+typedef struct synack_rt_link synack_rt_link;
+synack_rt_link *synack_rt_link_new(void);
+/* Free after both runtimes using it are freed. NULL is ignored. */
+void synack_rt_link_free(synack_rt_link *l);
+
+enum {
+    SYNACK_RT_LINK = 0, /* one side of a synack_rt_link                   */
+    SYNACK_RT_TAP,      /* Ethernet frames through /dev/net/tun           */
+    SYNACK_RT_TUN,      /* IP packets through /dev/net/tun (cfg.link IP)  */
+    SYNACK_RT_PACKET,   /* an AF_PACKET socket on an existing interface   */
+};
+
+typedef struct synack_rt_config {
+    /* Addresses, sysctls and hooks of the stack. The runtime sets output
+     * and event itself; random defaults to getrandom(2) when NULL; trace
+     * (optional) is called on the runtime thread for every event, for
+     * ladders, pcaps and JSON. */
+    synack_config stack;
+    int device;              /* SYNACK_RT_*                                */
+    const char *ifname;      /* TAP/TUN/PACKET: the interface              */
+    unsigned dev_flags;      /* TAP: 1 = offload (virtio_net_hdr, TSO)     */
+    synack_rt_link *link;    /* SYNACK_RT_LINK: the link ...               */
+    int link_side;           /* ... and our side of it, 0 or 1            */
+} synack_rt_config;
+
+/* Fill `cfg` with the stack's defaults and an in-process link device. */
+void synack_rt_config_init(synack_rt_config *cfg);
+
+/* Create a runtime: the stack and the device, not yet running. NULL with a
+ * message in `err` (if non-NULL) on failure. */
+synack_rt *synack_rt_new(const synack_rt_config *cfg, char *err, size_t errlen);
+/* Start the runtime thread. 0, or -1 with errno. */
+int synack_rt_start(synack_rt *rt);
+/* Stop and join the thread. Calls waiting or made afterwards fail with
+ * ENETDOWN; the sockets' descriptors see a reset. */
+void synack_rt_stop(synack_rt *rt);
+/* Stop if running, then free the stack, the device and every record.
+ * NULL is ignored. */
+void synack_rt_free(synack_rt *rt);
+
+/* Run `fn(ctx, stack)` on the runtime thread, and wait for it: the one safe
+ * way to read the stack (counters, sockstat) while the runtime runs. */
+void synack_rt_with_stack(synack_rt *rt, void (*fn)(void *ctx, synack_stack *s), void *ctx);
+
+/* ------------------------------------------------------- the fd API */
+
+/* A TCP socket of `family` (AF_INET or AF_INET6); `flags` may hold
+ * SOCK_NONBLOCK and SOCK_CLOEXEC. Returns the descriptor. Errors:
+ * EAFNOSUPPORT, EMFILE/ENFILE, ENOMEM, ENETDOWN (runtime not running). */
+int synack_fd_socket(synack_rt *rt, int family, int flags);
+
+/* bind(2): sockaddr_in, or sockaddr_in6 (an IPv4-mapped address binds the
+ * IPv4 side). Errors: EADDRINUSE, EADDRNOTAVAIL, EINVAL (bound already,
+ * short address), EAFNOSUPPORT (wrong family), ENOTSOCK (not ours). */
+int synack_fd_bind(synack_rt *rt, int fd, const struct sockaddr *addr, socklen_t len);
+/* listen(2). Errors: EINVAL (not bound, connected). */
+int synack_fd_listen(synack_rt *rt, int fd, int backlog);
+/* accept4(2): blocks unless the listener is O_NONBLOCK. flags:
+ * SOCK_NONBLOCK, SOCK_CLOEXEC. Errors: EAGAIN, EINVAL (not listening),
+ * EINTR, EMFILE. */
+int synack_fd_accept(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *len, int flags);
+/* connect(2): blocks until the handshake ends unless the descriptor is
+ * O_NONBLOCK; then EINPROGRESS, and poll for POLLOUT. Errors: EINPROGRESS,
+ * EALREADY, EISCONN, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, EADDRNOTAVAIL,
+ * EADDRINUSE, EAFNOSUPPORT, ENETUNREACH. */
+int synack_fd_connect(synack_rt *rt, int fd, const struct sockaddr *addr, socklen_t len);
+/* shutdown(2). Errors: ENOTCONN, EINVAL. */
+int synack_fd_shutdown(synack_rt *rt, int fd, int how);
+/* close(2), and the runtime forgets the socket's record. */
+int synack_fd_close(synack_rt *rt, int fd);
+/* getsockname(2) / getpeername(2) (ENOTCONN when not connected). */
+int synack_fd_getsockname(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_fd_getpeername(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *len);
+/* setsockopt(2)/getsockopt(2) as Linux does them for TCP: SOL_SOCKET
+ * SO_REUSEADDR, SO_REUSEPORT (accepted), SO_KEEPALIVE, SO_LINGER ({1, 0}:
+ * close resets), SO_RCVBUF/SO_SNDBUF (value doubled, as Linux; in effect
+ * when set before connect or listen), SO_ERROR, SO_TYPE, SO_DOMAIN,
+ * SO_PROTOCOL, SO_ACCEPTCONN, SO_RCVLOWAT (on the descriptor itself);
+ * IPPROTO_TCP TCP_NODELAY, TCP_CORK, TCP_MAXSEG, TCP_QUICKACK, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_DEFER_ACCEPT (accepted), TCP_INFO (get:
+ * Linux's struct tcp_info, the fields synack knows); IPPROTO_IPV6
+ * IPV6_V6ONLY. Anything else: ENOPROTOOPT. */
+int synack_fd_setsockopt(synack_rt *rt, int fd, int level, int name, const void *val,
+                         socklen_t len);
+int synack_fd_getsockopt(synack_rt *rt, int fd, int level, int name, void *val, socklen_t *len);
+/* ioctl(2): FIONREAD/SIOCINQ (bytes readable: in the descriptor and not yet
+ * moved to it), SIOCOUTQ (bytes written and not yet acknowledged),
+ * FIONBIO. Others: ENOTTY. */
+int synack_fd_ioctl(synack_rt *rt, int fd, unsigned long request, int *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

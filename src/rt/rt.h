@@ -1,0 +1,194 @@
+/*
+ * rt.h — the runtime's insides (outside the core: threads and syscalls).
+ *
+ *   runtime.c   the object, its thread and its epoll loop
+ *   call.c      the command queue application threads hand calls through
+ *   link.c      the in-process link between two runtimes
+ *   table.c     sockets by the inode of the application's descriptor
+ *   pump.c      bytes between a socketpair end and a TCP connection
+ *   conn.c      connect's outcome and accept's hand-over of descriptors
+ *   ops.c       the calls, as the runtime thread carries them out
+ *   fd.c        the synack_fd_* calls, on the application's side
+ *   sockopt.c   socket options and TCP_INFO
+ *   addr.c      struct sockaddr <-> synack_addr
+ */
+#ifndef SYNACK_RT_RT_H
+#define SYNACK_RT_RT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dev/dev.h"
+#include "synack.h"
+#include "synack_rt.h"
+
+/* What an epoll registration points at. */
+enum { RT_WATCH_WAKE = 1, RT_WATCH_DEV, RT_WATCH_LINK, RT_WATCH_SOCK };
+typedef struct rt_watch {
+    int kind;
+} rt_watch;
+
+/* A socket's phase, as the runtime sees it. */
+enum {
+    RT_NEW = 0,     /* created, maybe bound: not connected or listening    */
+    RT_CONNECTING,  /* SYN sent; the descriptor holds the filler           */
+    RT_OPEN,        /* connected: bytes flow                               */
+    RT_LISTENING,   /* hands connections over as descriptors               */
+    RT_DONE,        /* the runtime let go of its end and of the connection */
+};
+
+typedef struct rt_cmd rt_cmd;
+typedef struct rt_sock rt_sock;
+
+struct rt_sock {
+    rt_watch w;
+    uint64_t ino;            /* the inode of the application's end          */
+    int rfd;                 /* our end of the socketpair; -1 once let go   */
+    int dupfd;               /* the application's end, while connecting     */
+    int family;              /* AF_INET or AF_INET6                         */
+    int phase;
+    int filler;              /* bytes in our end's queue before connecting  */
+    int so_error;            /* pending error for SO_ERROR (positive)       */
+    bool connect_seen;       /* connect has reported the outcome once       */
+    bool was_open;           /* it was connected once                       */
+    bool forget;             /* synack_fd_close came: free it when let go   */
+    bool linger0;            /* SO_LINGER {1, 0}: close resets              */
+    bool reuseport, v6only;
+    int defer_accept;
+    int app_sndbuf;          /* the descriptor's SO_SNDBUF to restore        */
+    synack_addr bound;       /* the address bind named (any if none)        */
+    int rcvbuf_req, sndbuf_req; /* set after connect: remembered, not applied */
+    /* epoll state of our end (edge-triggered, so remembered here) */
+    bool rd, wr, rdhup, hup;
+    bool app_reset;          /* the application closed with data unread     */
+    bool app_eof;            /* the application shut its side: FIN sent      */
+    bool peer_eof;           /* the peer's FIN: read 0 from the connection   */
+    bool eof_passed;         /* ... and handed on with shutdown(SHUT_WR)     */
+    bool peer_unread;        /* the application stopped reading (SHUT_RD)    */
+    synack_sock *sk;
+    synack_addr laddr, raddr;
+    uint16_t lport, rport;
+    int tcp_state;           /* last RFC 9293 state seen (synack_state)     */
+    uint8_t *carry;          /* bytes taken from the connection that our   */
+    size_t carry_len, carry_off; /* end could not take yet                   */
+    rt_cmd *waiting;         /* a blocking connect, answered at the outcome */
+    rt_sock *parked;         /* listener: accepted, not yet handed over     */
+    rt_sock *hnext, *dnext, *pnext;
+    bool dirty;
+};
+
+struct synack_rt {
+    rt_watch wake_w;         /* the command eventfd                         */
+    rt_watch dev_w;
+    synack_stack *stack;
+    dev *dev;
+    synack_rt_link *link;
+    int side;
+    int ep, wakefd;
+    pthread_t thread;
+    bool started;
+    atomic_bool stopping;
+    pthread_mutex_t mu;      /* guards the command queue and `running`      */
+    bool running;
+    rt_cmd *cmd_head, *cmd_tail;
+    /* runtime-thread state */
+    rt_sock **table;
+    size_t table_size, nsocks;
+    rt_sock *dirty_head, *dirty_tail;
+    uint8_t *scratch;
+    size_t scratch_size;
+    uint64_t now;
+};
+
+/* A call handed to the runtime thread. The caller waits on `cond` (with
+ * rt->mu) until `done`. `run` returns the result, or RT_LATER when it
+ * answers later through rt_cmd_finish (a blocking connect). */
+#define RT_LATER 1
+struct rt_cmd {
+    rt_cmd *next;
+    int (*run)(synack_rt *rt, rt_cmd *c);
+    uint64_t ino;
+    int fd, family, how, level, name, nonblock;
+    synack_addr addr;
+    uint16_t port;
+    void *val;
+    socklen_t *len;
+    const void *cval;
+    socklen_t clen;
+    void (*fn)(void *ctx, synack_stack *s);
+    void *ctx;
+    int result;
+    bool done;
+    pthread_cond_t cond;
+};
+
+/* What the runtime sends a listener's descriptor for each connection,
+ * with the connection's descriptor attached (SCM_RIGHTS). */
+typedef struct rt_accept_msg {
+    uint32_t len; /* of the peer's address */
+    struct sockaddr_storage peer;
+} rt_accept_msg;
+
+/* The descriptor's send buffer while a connect is pending: the smallest,
+ * so a few filler bytes make it unwritable (see fd.c). */
+#define RT_FILLER_SNDBUF 1
+
+/* call.c */
+int rt_call(synack_rt *rt, rt_cmd *c);
+void rt_cmd_finish(synack_rt *rt, rt_cmd *c, int result);
+void rt_run_commands(synack_rt *rt);
+void rt_fail_commands(synack_rt *rt);
+void rt_wake(synack_rt *rt);
+
+/* link.c */
+int rt_link_fd(synack_rt_link *l, int side);
+void rt_link_send(synack_rt_link *l, int side, const void *frame, size_t len);
+/* Hand every frame waiting for `side` to `fn`. */
+void rt_link_receive(synack_rt_link *l, int side, void (*fn)(void *ctx, const void *f, size_t n),
+                     void *ctx);
+
+/* table.c */
+rt_sock *rt_lookup(synack_rt *rt, uint64_t ino);
+int rt_insert(synack_rt *rt, rt_sock *r);
+void rt_remove(synack_rt *rt, rt_sock *r);
+
+/* pump.c */
+void rt_mark(synack_rt *rt, rt_sock *r);
+void rt_pump_dirty(synack_rt *rt);
+void rt_pump(synack_rt *rt, rt_sock *r);
+/* Record the connection's endpoints in `r`. */
+void rt_note_names(rt_sock *r);
+/* Give up our end and the connection; `err` (positive) is a reset. */
+void rt_let_go(synack_rt *rt, rt_sock *r, int err);
+/* Free a record (its end and connection must be gone). */
+void rt_free_sock(synack_rt *rt, rt_sock *r);
+int rt_watch_end(synack_rt *rt, rt_sock *r);
+
+/* conn.c */
+void rt_pump_connecting(synack_rt *rt, rt_sock *r);
+void rt_pump_listener(synack_rt *rt, rt_sock *r);
+/* A new socketpair: *app for the application, *ours non-blocking. */
+int rt_socketpair(int *app, int *ours, int cloexec);
+/* A record for a connection the runtime holds the end `rfd` of. */
+rt_sock *rt_sock_new(synack_rt *rt, int rfd, uint64_t ino, int family);
+
+/* addr.c */
+int rt_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, int family,
+                          synack_addr *addr, uint16_t *port);
+socklen_t rt_addr_to_sockaddr(const synack_addr *addr, uint16_t port, int family,
+                              struct sockaddr_storage *ss);
+/* Copy `ss` (of `have` bytes) out as getsockname(2) does, truncating. */
+void rt_addr_copy_out(const struct sockaddr_storage *ss, socklen_t have, struct sockaddr *addr,
+                      socklen_t *len);
+
+/* sockopt.c */
+int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c);
+int rt_getsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c);
+
+/* The inode behind a descriptor, or 0 (errno set: EBADF, ENOTSOCK). */
+uint64_t rt_fd_ino(int fd);
+
+#endif

@@ -1,0 +1,139 @@
+/* test_rt_opts.c — socket options and controls through the fd API: the
+ * values Linux reports (doubled buffers, SO_TYPE, ...), TCP_INFO, unknown
+ * options refused with ENOPROTOOPT, and an unreachable host. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <linux/tcp.h>
+
+/* Linux's TCP states as TCP_INFO numbers them (include/net/tcp_states.h). */
+enum { LINUX_TCP_ESTABLISHED = 1, LINUX_TCP_LISTEN = 10 };
+
+#include "rt/rt_fixture.h"
+
+static int get_int(synack_rt *rt, int fd, int level, int name)
+{
+    int v = -12345;
+    socklen_t l = sizeof v;
+    assert_int_equal(synack_fd_getsockopt(rt, fd, level, name, &v, &l), 0);
+    assert_int_equal(l, sizeof v);
+    return v;
+}
+
+static void set_int(synack_rt *rt, int fd, int level, int name, int v)
+{
+    assert_int_equal(synack_fd_setsockopt(rt, fd, level, name, &v, sizeof v), 0);
+}
+
+static void plain_options(void **state)
+{
+    rt_pair *p = *state;
+    int s = synack_fd_socket(p->a, AF_INET, 0);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_DOMAIN), AF_INET);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_ACCEPTCONN), 0);
+    set_int(p->a, s, SOL_SOCKET, SO_RCVBUF, 65536);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_RCVBUF), 131072); /* doubled */
+    set_int(p->a, s, SOL_SOCKET, SO_SNDBUF, 40000);
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_SNDBUF), 80000);
+    struct {
+        int level, name, value;
+    } flags[] = {
+        {SOL_SOCKET, SO_REUSEADDR, 1}, {SOL_SOCKET, SO_KEEPALIVE, 1},
+        {SOL_SOCKET, SO_REUSEPORT, 1}, {IPPROTO_TCP, TCP_NODELAY, 1},
+        {IPPROTO_TCP, TCP_CORK, 1},    {IPPROTO_TCP, TCP_QUICKACK, 1},
+        {IPPROTO_TCP, TCP_KEEPIDLE, 30}, {IPPROTO_TCP, TCP_KEEPINTVL, 5},
+        {IPPROTO_TCP, TCP_KEEPCNT, 3}, {IPPROTO_TCP, TCP_DEFER_ACCEPT, 5},
+    };
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        assert_int_equal(get_int(p->a, s, flags[i].level, flags[i].name) == flags[i].value, 0);
+        set_int(p->a, s, flags[i].level, flags[i].name, flags[i].value);
+        assert_int_equal(get_int(p->a, s, flags[i].level, flags[i].name), flags[i].value);
+    }
+    int zero = 0;
+    assert_int_equal(synack_fd_setsockopt(p->a, s, IPPROTO_TCP, TCP_KEEPIDLE, &zero, sizeof zero), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(synack_fd_setsockopt(p->a, s, SOL_SOCKET, SO_KEEPALIVE, &zero, 2), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(synack_fd_setsockopt(p->a, s, SOL_SOCKET, SO_BROADCAST, &zero, sizeof zero), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    assert_int_equal(synack_fd_setsockopt(p->a, s, IPPROTO_TCP, 9999, &zero, sizeof zero), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    int v;
+    socklen_t vl = sizeof v;
+    assert_int_equal(synack_fd_getsockopt(p->a, s, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, &vl), -1);
+    assert_int_equal(errno, ENOPROTOOPT);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0}, back;
+    assert_int_equal(synack_fd_setsockopt(p->a, s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    socklen_t bl = sizeof back;
+    assert_int_equal(synack_fd_getsockopt(p->a, s, SOL_SOCKET, SO_LINGER, &back, &bl), 0);
+    assert_int_equal(back.l_onoff, 1);
+    assert_int_equal(back.l_linger, 0);
+    set_int(p->a, s, SOL_SOCKET, SO_RCVLOWAT, 10); /* the descriptor's own */
+    assert_int_equal(get_int(p->a, s, SOL_SOCKET, SO_RCVLOWAT), 10);
+    synack_fd_close(p->a, s);
+}
+
+/* TCP_INFO on a connection: ESTABLISHED, an MSS, an RTT once data was
+ * acknowledged, the bytes; a listener says LISTEN and SO_ACCEPTCONN. */
+static void tcp_info(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 70, &l, &c, &s);
+    assert_int_equal(get_int(p->b, l, SOL_SOCKET, SO_ACCEPTCONN), 1);
+    assert_int_equal(write(c, "0123456789", 10), 10);
+    char buf[10];
+    assert_int_equal(read_full(s, buf, 10), 10);
+    struct tcp_info ti;
+    socklen_t tl = sizeof ti;
+    for (int i = 0; i < 200; i++) { /* until the ACK is back */
+        tl = sizeof ti;
+        assert_int_equal(synack_fd_getsockopt(p->a, c, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+        if (ti.tcpi_bytes_acked >= 10)
+            break;
+        usleep(1000);
+    }
+    assert_int_equal(tl, sizeof ti);
+    assert_int_equal(ti.tcpi_state, LINUX_TCP_ESTABLISHED);
+    assert_true(ti.tcpi_snd_mss > 0);
+    assert_true(ti.tcpi_bytes_acked >= 10);
+    assert_true(ti.tcpi_snd_cwnd > 0);
+    assert_true(ti.tcpi_rto > 0);
+    assert_true(ti.tcpi_options & TCPI_OPT_TIMESTAMPS);
+    tl = 8; /* a short buffer takes what fits, as Linux */
+    assert_int_equal(synack_fd_getsockopt(p->a, c, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    assert_int_equal(tl, 8);
+    tl = sizeof ti;
+    assert_int_equal(synack_fd_getsockopt(p->b, l, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    assert_int_equal(ti.tcpi_state, LINUX_TCP_LISTEN);
+    assert_int_equal(get_int(p->a, c, IPPROTO_TCP, TCP_MAXSEG) > 500, 1);
+    synack_fd_close(p->a, c);
+    synack_fd_close(p->b, s);
+    synack_fd_close(p->b, l);
+}
+
+/* Nobody answers ARP for 10.0.0.99: the connect ends with EHOSTUNREACH
+ * (blocking) or SO_ERROR EHOSTUNREACH (non-blocking). */
+static void unreachable_host(void **state)
+{
+    rt_pair *p = *state;
+    int c = synack_fd_socket(p->a, AF_INET, 0);
+    struct sockaddr_in to = sin4(0x0a000063u, 80);
+    assert_int_equal(synack_fd_connect(p->a, c, SA(to), sizeof to), -1);
+    assert_int_equal(errno, EHOSTUNREACH);
+    synack_fd_close(p->a, c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(plain_options, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(tcp_info, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(unreachable_host, pair_setup, pair_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
