@@ -26,6 +26,9 @@ CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/net/*.c 
 # CLI and the tests).
 HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c src/rt/*.c))
 TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
+# The LD_PRELOAD library behind `synack run`: its calls, the runtime, the
+# devices and the core, in one shared object that exports only the calls.
+PRELOAD_SRC := $(sort $(wildcard src/preload/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c tests/rt/*.c))
 HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h tests/rt/*.h)
@@ -33,6 +36,7 @@ HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h tests
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/obj/%.o) $(filter $(BUILD)/obj/src/dev/% $(BUILD)/obj/src/rt/%,$(HOST_OBJ))
 SAN_CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/san/%.o)
 SAN_HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/san/%.o)
 SAN_TOOL_OBJ := $(filter-out $(BUILD)/san/tools/synack/main.o,$(TOOL_SRC:%.c=$(BUILD)/san/%.o))
@@ -40,7 +44,7 @@ SAN_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/san/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 .PHONY: all lib demo test test-build install uninstall clean deps-demo deps-test fuzz bench bench-build mutate
-all: lib $(BUILD)/synack $(BUILD)/examples/echo_epoll
+all: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll
 
 lib: $(BUILD)/libsynack.a $(BUILD)/libsynack.so $(BUILD)/synack.pc
 
@@ -63,6 +67,9 @@ $(BUILD)/libsynack.a: $(CORE_OBJ)
 
 $(BUILD)/libsynack.so: $(CORE_OBJ) src/libsynack.map
 	$(CC) -shared -Wl,-soname,libsynack.so.0 -Wl,--version-script=src/libsynack.map -o $@ $(CORE_OBJ)
+
+$(BUILD)/libsynack-preload.so: $(PRELOAD_OBJ) $(CORE_OBJ) src/preload/preload.map
+	$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) $(CORE_OBJ) -ldl -lpthread -lm
 
 $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 	@rm -f $@
@@ -157,7 +164,7 @@ deps-demo:
 deps-test:
 	@bash scripts/deps.sh test
 
-install: lib $(BUILD)/synack $(BUILD)/examples/echo_epoll
+install: lib $(BUILD)/synack $(BUILD)/libsynack-preload.so $(BUILD)/examples/echo_epoll
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
 	install -m 644 $(BUILD)/libsynack.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(BUILD)/libsynack.so $(DESTDIR)$(PREFIX)/lib/libsynack.so.0

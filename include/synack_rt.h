@@ -82,6 +82,11 @@ typedef struct synack_rt_config {
     unsigned dev_flags;      /* TAP: 1 = offload (virtio_net_hdr, TSO)     */
     synack_rt_link *link;    /* SYNACK_RT_LINK: the link ...               */
     int link_side;           /* ... and our side of it, 0 or 1            */
+    /* Optional: every frame the device carries, received (out = 0) and
+     * sent (out = 1), on the runtime thread, with the monotonic time of
+     * the turn (for pcap files). */
+    void (*capture)(void *ctx, const void *frame, size_t len, int out, uint64_t now_ns);
+    void *capture_ctx;
 } synack_rt_config;
 
 /* Fill `cfg` with the stack's defaults and an in-process link device. */

@@ -101,6 +101,8 @@ struct synack_rt {
     uint8_t *scratch;
     size_t scratch_size;
     uint64_t now;
+    void (*capture)(void *ctx, const void *frame, size_t len, int out, uint64_t now_ns);
+    void *capture_ctx;
 };
 
 /* A call handed to the runtime thread. The caller waits on `cond` (with

@@ -47,6 +47,8 @@ static void out_link(void *ctx, const void *frame, size_t len)
 static void out_dev(void *ctx, const void *frame, size_t len)
 {
     synack_rt *rt = ctx;
+    if (rt->capture)
+        rt->capture(rt->capture_ctx, frame, len, 1, rt->now);
     dev_send(rt->dev, frame, len);
 }
 
@@ -107,6 +109,8 @@ static const char *setup(synack_rt *rt, const synack_rt_config *cfg, char *err, 
     rt->wake_w.kind = RT_WATCH_WAKE;
     if (watch(rt, rt->wakefd, &rt->wake_w) < 0)
         return "epoll";
+    rt->capture = cfg->capture;
+    rt->capture_ctx = cfg->capture_ctx;
     synack_config sc = cfg->stack;
     sc.event = on_event;
     sc.event_ctx = rt;
@@ -147,8 +151,11 @@ static void device_input(synack_rt *rt)
     size_t lens[DEV_BATCH];
     for (int rounds = 0; rounds < 16; rounds++) {
         int got = dev_recv(rt->dev, frames, lens, DEV_BATCH);
-        for (int i = 0; i < got; i++)
+        for (int i = 0; i < got; i++) {
+            if (rt->capture)
+                rt->capture(rt->capture_ctx, frames[i], lens[i], 0, rt->now);
             synack_input(rt->stack, frames[i], lens[i], rt->now);
+        }
         dev_flush(rt->dev); /* answer each batch before taking the next */
         if (got < DEV_BATCH)
             break;

@@ -6,6 +6,7 @@
 #include "demo.h"
 #include "lab.h"
 #include "opts.h"
+#include "run.h"
 #include "serve.h"
 
 static void usage(FILE *f) {
@@ -17,6 +18,7 @@ static void usage(FILE *f) {
             "  lab EXPERIMENT    experiments that show why TCP closes as it does (TIME-WAIT, ...)\n"
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
+            "  run -- PROGRAM    run a program with its TCP sockets on synack, and watch them\n"
             "\n"
             "  --version         print the version\n"
             "\n"
@@ -43,6 +45,8 @@ static int run(int argc, char **argv) {
         return serve_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "connect"))
         return connect_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return run_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "lab"))
         return lab_main(argc - 1, argv + 1);
     fprintf(stderr, "synack: %s: unknown command (see synack --help)\n", cmd);

@@ -1,0 +1,154 @@
+/* events.c — what `synack run` watches: every trace event of the stack,
+ * appended as records (stream.h) to the file SYNACK_RUN_EVENTS names, the
+ * counters at exit, and the frames to a pcap file (SYNACK_RUN_PCAP).
+ * Records are gathered in a buffer on the runtime thread and written
+ * whole: when it fills, at every state change, when 50 ms have passed
+ * since the last write, and at exit. */
+#define _GNU_SOURCE
+#include "preload/preload.h"
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dev/pcap.h"
+#include "preload/stream.h"
+
+#define BUF_SIZE (64u * 1024)
+#define FLUSH_NS 50000000ull
+
+static int ev_fd = -1;
+static uint8_t buf[BUF_SIZE];
+static size_t buf_len;
+static uint64_t last_flush;
+static pcap_writer *pcap;
+static int64_t wall_offset; /* realtime - monotonic, for pcap time stamps */
+
+static void flush(void)
+{
+    size_t off = 0;
+    while (off < buf_len) {
+        ssize_t n = write(ev_fd, buf + off, buf_len - off);
+        if (n <= 0)
+            break; /* the watcher went: the program goes on unwatched */
+        off += (size_t)n;
+    }
+    buf_len = 0;
+}
+
+static void put(uint32_t type, const void *body, uint32_t len)
+{
+    if (ev_fd < 0)
+        return;
+    if (buf_len + sizeof(sp_rec) + len > BUF_SIZE)
+        flush();
+    sp_rec h = {.type = type, .len = len, .pid = (uint32_t)getpid()};
+    memcpy(buf + buf_len, &h, sizeof h);
+    memcpy(buf + buf_len + sizeof h, body, len);
+    buf_len += sizeof h + len;
+}
+
+static void on_trace(void *ctx, const synack_trace_event *ev)
+{
+    (void)ctx;
+    sp_event e;
+    memset(&e, 0, sizeof e);
+    e.ev = *ev;
+    e.ev.cause = NULL;
+    snprintf(e.cause, sizeof e.cause, "%s", ev->cause ? ev->cause : "");
+    put(SP_REC_EVENT, &e, sizeof e);
+    if (ev->kind == SYNACK_TRACE_STATE || ev->time_ns - last_flush >= FLUSH_NS) {
+        flush();
+        last_flush = ev->time_ns;
+    }
+}
+
+static void on_frame(void *ctx, const void *frame, size_t len, int out, uint64_t now)
+{
+    (void)ctx;
+    (void)out;
+    pcap_write(pcap, (uint64_t)((int64_t)now + wall_offset), frame, len);
+}
+
+void sp_events_setup(synack_rt_config *cfg, uint64_t t0)
+{
+    const char *path = getenv("SYNACK_RUN_EVENTS");
+    if (path && *path) {
+        ev_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (ev_fd < 0)
+            sp_say("SYNACK_RUN_EVENTS ", path, ": cannot open; not watched");
+        cfg->stack.trace = on_trace;
+        sp_start s = {.t0_ns = t0};
+        put(SP_REC_START, &s, sizeof s);
+        flush();
+    }
+    path = getenv("SYNACK_RUN_PCAP");
+    if (path && *path) {
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        wall_offset = (int64_t)rt.tv_sec * 1000000000ll + rt.tv_nsec - (int64_t)t0;
+        int link = cfg->device == SYNACK_RT_TUN ? PCAP_LINKTYPE_RAW : PCAP_LINKTYPE_ETHERNET;
+        pcap = pcap_open(path, link, PCAP_NSEC);
+        if (!pcap)
+            sp_say("SYNACK_RUN_PCAP ", path, ": cannot open; no capture");
+        else {
+            cfg->capture = on_frame;
+        }
+    }
+}
+
+/* SYNACK_DROP_TW_PAWS's id "TW_PAWS" -> "SynackDropTwPaws". */
+static void drop_name(const char *id, char *out, size_t cap)
+{
+    size_t n = (size_t)snprintf(out, cap, "SynackDrop");
+    for (int up = 1; *id && n + 1 < cap; id++) {
+        if (*id == '_') {
+            up = 1;
+            continue;
+        }
+        out[n++] = (char)(up ? toupper((unsigned char)*id) : tolower((unsigned char)*id));
+        up = 0;
+    }
+    out[n] = '\0';
+}
+
+void sp_events_counters(void *ctx, synack_stack *s)
+{
+    (void)ctx;
+    const synack_counters *c = synack_get_counters(s);
+    sp_counter k;
+    for (size_t i = 0; i < synack_counter_count(); i++) {
+        memset(&k, 0, sizeof k);
+        k.value = synack_counter_value(c, i);
+        snprintf(k.name, sizeof k.name, "%s", synack_counter_name(i));
+        if (k.value)
+            put(SP_REC_COUNTER, &k, sizeof k);
+    }
+#define DROP_ID(id, text) #id,
+    static const char *const ids[] = {SYNACK_DROPS(DROP_ID)};
+#undef DROP_ID
+    for (int d = 1; d < SYNACK_DROP_COUNT; d++) {
+        memset(&k, 0, sizeof k);
+        k.value = synack_drop_count(s, d);
+        drop_name(ids[d], k.name, sizeof k.name);
+        if (k.value)
+            put(SP_REC_COUNTER, &k, sizeof k);
+    }
+}
+
+void sp_events_close(void)
+{
+    if (ev_fd >= 0) {
+        put(SP_REC_EXIT, "", 0);
+        flush();
+        close(ev_fd);
+        ev_fd = -1;
+    }
+    if (pcap && pcap_close(pcap) < 0)
+        sp_say("SYNACK_RUN_PCAP: write error", "", "");
+    pcap = NULL;
+}

@@ -1,0 +1,78 @@
+/*
+ * preload.h — libsynack-preload.so's insides (outside the core).
+ *
+ *   preload.c   the interposed socket calls: AF_INET/AF_INET6 stream
+ *               sockets go to synack_fd_*, everything else to libc
+ *   boot.c      the runtime, made at the first TCP socket from the
+ *               environment `synack run` sets; fork; the end at exit
+ *   events.c    trace events, counters and frames for `synack run`
+ */
+#ifndef SYNACK_PRELOAD_H
+#define SYNACK_PRELOAD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "synack_rt.h"
+
+/* Descriptors at or above this number are never ours (socket fails EMFILE). */
+#define SP_MAX_FD 65536
+
+/* libc's own functions, found with dlsym(RTLD_NEXT). */
+typedef struct sp_libc {
+    int (*socket)(int, int, int);
+    int (*bind)(int, const struct sockaddr *, socklen_t);
+    int (*listen)(int, int);
+    int (*accept)(int, struct sockaddr *, socklen_t *);
+    int (*accept4)(int, struct sockaddr *, socklen_t *, int);
+    int (*connect)(int, const struct sockaddr *, socklen_t);
+    int (*shutdown)(int, int);
+    int (*close)(int);
+    int (*getsockopt)(int, int, int, void *, socklen_t *);
+    int (*setsockopt)(int, int, int, const void *, socklen_t);
+    int (*getsockname)(int, struct sockaddr *, socklen_t *);
+    int (*getpeername)(int, struct sockaddr *, socklen_t *);
+    int (*ioctl)(int, unsigned long, ...);
+    int (*fcntl)(int, int, ...);
+    int (*fcntl64)(int, int, ...);
+    int (*dup)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+    ssize_t (*sendmsg)(int, const struct msghdr *, int);
+} sp_libc;
+
+extern sp_libc sp_real;
+void sp_resolve(void);
+#define REAL(f) (sp_real.f ? sp_real.f : (sp_resolve(), sp_real.f))
+
+/* Non-zero while this thread is inside synack (a synack_fd_* call, or the
+ * runtime thread itself): its socket calls go straight to libc. */
+extern __thread int sp_inside;
+
+/* fd -> 1 when the descriptor is one of our sockets. */
+extern atomic_uchar sp_fds[SP_MAX_FD];
+
+/* boot.c */
+/* The runtime, made on the first call; NULL (errno set, one line said on
+ * stderr) when it cannot be, or in a child forked from the process that
+ * runs it. */
+synack_rt *sp_runtime(void);
+/* The runtime if one exists in this process, else NULL. */
+synack_rt *sp_current(void);
+/* 1 in a child forked after the runtime started: its sockets are dead. */
+int sp_forked(void);
+/* One line "synack: ..." on stderr, with write(2) only. */
+void sp_say(const char *a, const char *b, const char *c);
+
+/* events.c */
+/* Open the outputs the environment names (SYNACK_RUN_EVENTS, _PCAP) and
+ * hook them into cfg. */
+void sp_events_setup(synack_rt_config *cfg, uint64_t t0);
+/* On the runtime thread: the stack's counters as records. */
+void sp_events_counters(void *ctx, synack_stack *s);
+/* After the runtime stopped: flush and close. */
+void sp_events_close(void);
+
+#endif
