@@ -330,6 +330,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip_in_unknown_protos, "IpInUnknownProtos")                        \
     X(ip_out_no_routes, "IpOutNoRoutes")                                \
     X(ip_out_too_big, "IpOutTooBig")                                    \
+    X(ip_frag_oks, "IpFragOKs")                                         \
+    X(ip_frag_fails, "IpFragFails")                                     \
+    X(ip_frag_creates, "IpFragCreates")                                 \
     X(ip6_in_receives, "Ip6InReceives")                                 \
     X(ip6_in_hdr_errors, "Ip6InHdrErrors")                              \
     X(ip6_in_addr_errors, "Ip6InAddrErrors")                            \
@@ -340,6 +343,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(ip6_reasm_fails, "Ip6ReasmFails")                                 \
     X(ip6_reasm_timeout, "Ip6ReasmTimeout")                             \
     X(ip6_reasm_overlaps, "Ip6ReasmOverlaps")                           \
+    X(ip6_frag_oks, "Ip6FragOKs")                                       \
+    X(ip6_frag_fails, "Ip6FragFails")                                   \
+    X(ip6_frag_creates, "Ip6FragCreates")                               \
     X(icmp6_in_msgs, "Icmp6InMsgs")                                     \
     X(icmp6_in_errors, "Icmp6InErrors")                                 \
     X(icmp6_in_csum_errors, "Icmp6InCsumErrors")                        \

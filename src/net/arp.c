@@ -3,24 +3,29 @@
  * expiry, the queue while resolving, the retry timer), announce our
  * address (gratuitous ARP, RFC 5227 §3).
  *
- * An entry is fresh for ARP_TIMEOUT_NS after it was learnt; a stale one is
- * refreshed with a broadcast request once per NEIGH_RETRY_NS while in use.
- * A next hop that leaves NEIGH_PROBES requests unanswered is unreachable:
- * connections still opening towards it fail with EHOSTUNREACH instead of
- * waiting out their SYN retries. */
+ * An entry is fresh for ARP_TIMEOUT_NS after it was learnt; a stale one in
+ * use is probed at once with requests to its MAC alone, NEIGH_PROBES of
+ * them a NEIGH_RETRY_NS apart, and dropped if none is answered, so that
+ * the next packet asks everyone again (Linux's ARP: ucast_solicit 3, then
+ * broadcast). A next hop that leaves NEIGH_PROBES broadcast requests
+ * unanswered is unreachable: connections still opening towards it fail
+ * with EHOSTUNREACH instead of waiting out their SYN retries. */
 #include "net/net.h"
 
 #include <string.h>
 
 static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
+/* Built in a frame of its own, not n->buf: a request may go while a
+ * packet there is being sent in fragments (frag.c). */
 static void send_arp(net_ctx *n, uint16_t op, const uint8_t tha[6], uint32_t tpa,
                      const uint8_t eth_dst[6])
 {
     wire_arp a = {.op = op, .spa = n->cfg->ip, .tpa = tpa};
     memcpy(a.sha, n->cfg->mac, 6);
     memcpy(a.tha, tha, 6);
-    uint8_t *l3 = n->buf + WIRE_ETH_HDR_LEN;
+    uint8_t frame[WIRE_ETH_HDR_LEN + WIRE_ARP_LEN];
+    uint8_t *l3 = frame + WIRE_ETH_HDR_LEN;
     wire_arp_emit(l3, WIRE_ARP_LEN, &a);
     net_send_eth(n, eth_dst, l3, WIRE_ARP_LEN, WIRE_ETHERTYPE_ARP);
 }
@@ -45,13 +50,13 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len)
     }
 }
 
-/* Broadcast, refreshes included (`mac` is not used). */
+/* Broadcast, or a probe to `mac` alone (the target hardware address
+ * stays zero, as in Linux's arp_solicit). */
 static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
 {
     static const uint8_t zero[6] = {0};
-    (void)mac;
     n->ctr->arp_requests_sent++;
-    send_arp(n, WIRE_ARP_REQUEST, zero, hop->v4, BROADCAST);
+    send_arp(n, WIRE_ARP_REQUEST, zero, hop->v4, mac ? mac : BROADCAST);
 }
 
 /* Fail the connections opening towards the next hop (through it, for the
@@ -77,10 +82,10 @@ void arp_init(net_ctx *n)
     t->unreachable = unreachable;
 }
 
-void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
+bool arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len)
 {
     synack_addr a = tcp_addr4(hop);
-    neigh_output(n, &n->arp, &a, pkt, pkt_len);
+    return neigh_output(n, &n->arp, &a, pkt, pkt_len);
 }
 
 void arp_announce(net_ctx *n)

@@ -1,5 +1,6 @@
-/* icmp.c — RFC 792: answer echo requests; hand errors about our TCP
- * segments to TCP (which decides whether to believe them); count the rest. */
+/* icmp.c — RFC 792: answer echo requests (in fragments when a reassembled
+ * one is over the MTU); hand errors about our TCP segments to TCP (which
+ * decides whether to believe them); count the rest. */
 #include "net/net.h"
 
 bool icmp_error_allowed(net_ctx *n)
@@ -66,8 +67,8 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len)
     size_t room = sizeof(n->buf) - 64;
     size_t olen = wire_icmp_emit_echo(out, room, WIRE_ICMP_ECHO_REPLY, m.id, m.seq, m.data,
                                       m.data_len);
-    if (!olen)
-        return;
-    n->ctr->icmp_out_echo_reps++;
-    ipv4_output(n, src, WIRE_IPPROTO_ICMP, out, olen);
+    /* Counted once it goes (or waits for resolution); larger than the
+     * MTU (a reassembled request), in fragments (frag.c). */
+    if (olen && ipv4_output_frag(n, src, WIRE_IPPROTO_ICMP, out, olen))
+        n->ctr->icmp_out_echo_reps++;
 }

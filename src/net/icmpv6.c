@@ -28,10 +28,10 @@ static void echo_reply(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m)
     size_t len = wire_icmpv6_emit_echo(out, sizeof(n->buf) - HEADROOM, from, ip->src,
                                        WIRE_ICMPV6_ECHO_REPLY, (uint16_t)(m->body >> 16),
                                        (uint16_t)m->body, m->data, m->data_len);
-    if (!len)
-        return;
-    n->ctr->icmp6_out_echo_replies++;
-    ipv6_send_from(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len);
+    /* Counted once it goes (or waits for resolution); larger than the
+     * MTU (a reassembled request), in fragments (frag.c). */
+    if (len && ipv6_send_frag(n, from, ip->src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len))
+        n->ctr->icmp6_out_echo_replies++;
 }
 
 /* Count an error message by type. */
@@ -95,37 +95,57 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
     return true;
 }
 
-/* RFC 4443 §2.4(e.1): is `ip` an ICMPv6 error message? Looked for through
- * a first fragment's fragment header too; a later fragment's data is not
- * the upper-layer header, so it cannot tell. */
+/* RFC 4443 §2.4(e.1), (e.2): is `ip` an ICMPv6 error message, or a
+ * redirect? Its extension headers are skipped by length only
+ * (wire_ipv6_skip_ext), so that one whose options the walk refused is
+ * still recognised. A later fragment's data is no upper-layer header: it
+ * cannot tell. An ICMPv6 header with not even its type byte is taken for
+ * an error, unless it is a first fragment's, whose rest is in the next
+ * one (as Linux's is_ineligible). */
 static bool is_icmpv6_error(const wire_ipv6 *ip)
 {
-    wire_ipv6_ext ext, upper;
-    wire_err e = wire_ipv6_walk(ip, &ext);
-    if (ext.frag.offset != 0)
+    uint8_t proto, first_frag;
+    size_t off;
+    if (wire_ipv6_skip_ext(ip, &proto, &off, &first_frag) != WIRE_OK ||
+        proto != WIRE_IPPROTO_ICMPV6)
         return false;
-    if (e == WIRE_FRAGMENT) {
-        if (wire_ipv6_first_fragment(ip, &ext, &upper) != WIRE_OK)
-            return false;
-        ext = upper;
-    }
-    return ext.proto == WIRE_IPPROTO_ICMPV6 && ext.payload_len > 0 &&
-           ext.payload[0] < WIRE_ICMPV6_ECHO_REQUEST;
+    if (off >= ip->payload_len)
+        return !first_frag;
+    uint8_t type = ip->payload[off];
+    return type < WIRE_ICMPV6_ECHO_REQUEST || type == WIRE_ND_REDIRECT;
 }
 
-/* §2.4(e): the errors no one may send. */
-static bool error_forbidden(const wire_ipv6 *ip, uint8_t type, uint8_t code)
+/* §2.4(e.3)-(e.5)'s exceptions, which go even about a packet to a group:
+ * packet too big, and a parameter problem (code 2) about an option whose
+ * action bits are 10 (RFC 8200 §4.2); `pointer` names its type byte. */
+static bool sent_to_groups_too(const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
+                               uint32_t pointer)
 {
-    bool option = type == WIRE_ICMPV6_PARAM_PROBLEM && code == WIRE_ICMPV6_PP_OPTION;
+    if (type == WIRE_ICMPV6_PACKET_TOO_BIG)
+        return true;
+    return type == WIRE_ICMPV6_PARAM_PROBLEM && code == WIRE_ICMPV6_PP_OPTION &&
+           pointer < len && pkt[pointer] >> 6 == 2;
+}
+
+/* §2.4(e): the errors no one may send. A packet to a group is one to an
+ * IPv6 multicast address (e.3) or one that came in a link-layer multicast
+ * (e.4) or broadcast (e.5) frame. */
+static bool error_forbidden(const net_ctx *n, const wire_ipv6 *ip, const uint8_t *pkt,
+                            size_t len, uint8_t type, uint8_t code, uint32_t body)
+{
+    bool group = wire_ipv6addr_is_multicast(ip->dst) || n->l2_group;
+    if (group && !sent_to_groups_too(pkt, len, type, code, body))
+        return true;
     return wire_ipv6addr_is_unspecified(ip->src) || wire_ipv6addr_is_multicast(ip->src) ||
-           (wire_ipv6addr_is_multicast(ip->dst) && !option) || is_icmpv6_error(ip);
+           is_icmpv6_error(ip);
 }
 
 void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
                   uint32_t body)
 {
     wire_ipv6 ip;
-    if (wire_ipv6_parse(pkt, len, &ip) != WIRE_OK || error_forbidden(&ip, type, code))
+    if (wire_ipv6_parse(pkt, len, &ip) != WIRE_OK ||
+        error_forbidden(n, &ip, pkt, len, type, code, body))
         return;
     const uint8_t *from = reply_source(n, &ip);
     if (!from)

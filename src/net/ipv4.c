@@ -1,6 +1,6 @@
 /* ipv4.c — RFC 791 input and output: verify, reassemble fragments
  * (reasm.c), deliver to ICMP or TCP, and wrap outgoing payloads with a route
- * to the subnet or the gateway. */
+ * to the subnet or the gateway (fragmented, for echo replies, by frag.c). */
 #include "net/net.h"
 
 static uint32_t netmask(const synack_config *cfg)
@@ -75,27 +75,41 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         ipv4_deliver(n, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }
 
-void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
+bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop)
 {
     const synack_config *cfg = n->cfg;
+    uint32_t mask = netmask(cfg);
+    *hop = dst;
+    if ((dst & mask) == (cfg->ip & mask))
+        return true;
+    if (!cfg->gateway) {
+        n->ctr->ip_out_no_routes++;
+        return false;
+    }
+    *hop = cfg->gateway;
+    return true;
+}
+
+bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len)
+{
+    if (n->cfg->link != SYNACK_LINK_IP)
+        return arp_output(n, hop, pkt, len);
+    net_transmit(n, pkt, len);
+    return true;
+}
+
+bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
+{
+    const synack_config *cfg = n->cfg;
+    uint32_t hop;
     if (len + WIRE_IPV4_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
         n->ctr->ip_out_too_big++;
-        return;
+        return false;
     }
-    uint32_t mask = netmask(cfg);
-    uint32_t hop = dst;
-    if ((dst & mask) != (cfg->ip & mask)) {
-        if (!cfg->gateway) {
-            n->ctr->ip_out_no_routes++;
-            return;
-        }
-        hop = cfg->gateway;
-    }
+    if (!ipv4_route(n, dst, &hop))
+        return false;
     uint8_t *pkt = payload - WIRE_IPV4_HDR_LEN;
     wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, cfg->ip, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
                    n->ip_id++, len);
-    if (cfg->link == SYNACK_LINK_IP)
-        net_transmit(n, pkt, len + WIRE_IPV4_HDR_LEN);
-    else
-        arp_output(n, hop, pkt, len + WIRE_IPV4_HDR_LEN);
+    return ipv4_transmit(n, hop, pkt, len + WIRE_IPV4_HDR_LEN);
 }

@@ -162,25 +162,55 @@ static uint32_t flow_label(const net_ctx *n, const uint8_t src[16], const uint8_
     return wire_ipv6_flow_label(siphash24(&n->flow_key, flow, sizeof flow));
 }
 
-/* The IPv6 header in front of `payload`; NULL (counted) when the packet
- * is too big for the link: the MTU, or gso_max when the device cuts TCP
- * segments itself (TAP offload does IPv6 too: TUN_F_TSO6). */
-static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
-                           uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
+/* The IPv6 header in front of `payload`: the packet. */
+static uint8_t *write_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                             uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
-    const synack_config *cfg = n->cfg;
-    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
-        n->ctr->ip_out_too_big++;
-        return NULL;
-    }
     wire_ipv6 h = {.next_header = next_header, .hop_limit = hop_limit, .payload_len = len,
                    .flow_label = flow_label(n, src, dst, next_header, payload, len)};
     memcpy(h.src, src, 16);
     memcpy(h.dst, dst, 16);
     uint8_t *pkt = payload - WIRE_IPV6_HDR_LEN;
     wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &h);
-    n->ctr->ip6_out_requests++;
     return pkt;
+}
+
+/* The same for a packet the upper layer asked for (Ip6OutRequests); NULL
+ * (counted: Ip6FragFails, as Linux counts it) when it is too big for the
+ * link: the MTU, or gso_max when the device cuts TCP segments itself (TAP
+ * offload does IPv6 too: TUN_F_TSO6). Echo replies over the MTU are cut
+ * by frag.c instead, and never come here. */
+static uint8_t *put_header(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                           uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
+{
+    const synack_config *cfg = n->cfg;
+    if (len + WIRE_IPV6_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
+        n->ctr->ip6_frag_fails++;
+        return NULL;
+    }
+    n->ctr->ip6_out_requests++;
+    return write_header(n, src, dst, next_header, hop_limit, payload, len);
+}
+
+/* A finished packet to next hop `hop`: straight out on an IP link, to a
+ * group's MAC (RFC 2464 §7: no resolution), else through the neighbour
+ * table. */
+static bool hop_out(net_ctx *n, const uint8_t hop[16], const uint8_t dst[16], uint8_t *pkt,
+                    size_t len)
+{
+    if (n->cfg->link == SYNACK_LINK_IP) {
+        net_transmit(n, pkt, len);
+        return true;
+    }
+    if (wire_ipv6addr_is_multicast(dst)) {
+        uint8_t mac[6];
+        wire_ipv6addr_multicast_mac(mac, dst);
+        net_send_eth(n, mac, pkt, len, WIRE_ETHERTYPE_IPV6);
+        return true;
+    }
+    synack_addr a = {.family = SYNACK_AF_INET6};
+    memcpy(a.v6, hop, 16);
+    return neigh_output(n, &n->nd, &a, pkt, len);
 }
 
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
@@ -196,33 +226,30 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
         net_send_eth(n, dst_mac, pkt, len + WIRE_IPV6_HDR_LEN, WIRE_ETHERTYPE_IPV6);
 }
 
-void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+bool ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                      const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
                      uint8_t *payload, size_t len)
 {
-    if (n->cfg->link == SYNACK_LINK_IP || wire_ipv6addr_is_multicast(dst)) {
-        uint8_t mac[6]; /* RFC 2464 §7: a group's MAC needs no resolution */
-        wire_ipv6addr_multicast_mac(mac, dst);
-        ipv6_output(n, mac, src, dst, next_header, hop_limit, payload, len);
-        return;
-    }
     uint8_t *pkt = put_header(n, src, dst, next_header, hop_limit, payload, len);
-    if (!pkt)
-        return;
-    synack_addr a = {.family = SYNACK_AF_INET6};
-    memcpy(a.v6, hop, 16);
-    neigh_output(n, &n->nd, &a, pkt, len + WIRE_IPV6_HDR_LEN);
+    return pkt && hop_out(n, hop, dst, pkt, len + WIRE_IPV6_HDR_LEN);
 }
 
-void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                          const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len)
+{
+    uint8_t *pkt = write_header(n, src, dst, WIRE_IPPROTO_FRAGMENT, hop_limit, frag, len);
+    return hop_out(n, hop, dst, pkt, len + WIRE_IPV6_HDR_LEN);
+}
+
+bool ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                     uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len)
 {
     const uint8_t *hop = ipv6_next_hop(n, dst);
     if (!hop) {
         n->ctr->ip6_out_no_routes++;
-        return;
+        return false;
     }
-    ipv6_output_hop(n, hop, src, dst, next_header, hop_limit, payload, len);
+    return ipv6_output_hop(n, hop, src, dst, next_header, hop_limit, payload, len);
 }
 
 void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *payload,

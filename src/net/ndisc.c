@@ -7,9 +7,11 @@
  *    (1 s), MAX_MULTICAST_SOLICIT (3) times; then the hop is unreachable
  *    and its packets are dropped (NdUnresolvedDrops, NdResolveFailed).
  *  - An entry is REACHABLE for REACHABLE_TIME (30 s) after a solicited
- *    advertisement, then STALE; a stale entry in use gets a unicast
- *    solicitation DELAY_FIRST_PROBE_TIME (5 s) after its first use, and
- *    once a second after that (§7.3.3, without upper-layer hints).
+ *    advertisement, then STALE; a stale entry in use gets unicast
+ *    solicitations from DELAY_FIRST_PROBE_TIME (5 s) after its first use,
+ *    MAX_UNICAST_SOLICIT (3) of them RETRANS_TIMER (1 s) apart, and is
+ *    deleted if none is answered a second after the last (§7.3.3, without
+ *    upper-layer hints): the next packet resolves the neighbour afresh.
  *  - Advertisements update entries as §7.2.5 says (solicited: reachable;
  *    override: take the new MAC; neither: a different MAC only makes the
  *    entry stale) and never create one. A solicitation for our address
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
+#define NS_MAX_LEN 32 /* a solicitation with a source link-layer option */
 
 static synack_addr addr6(const uint8_t a[16])
 {
@@ -29,8 +32,10 @@ static synack_addr addr6(const uint8_t a[16])
 }
 
 /* A solicitation for `hop`: to its solicited-node group when `mac` is
- * NULL, else to `mac` and `hop` itself (a refresh of a stale entry). From
- * the address we would send to `hop` from, else from the other one. */
+ * NULL, else to `mac` and `hop` itself (a probe of a stale entry). From
+ * the address we would send to `hop` from, else from the other one. Built
+ * in a frame of its own, not n->buf: it may go while a packet there is
+ * being sent in fragments (frag.c). */
 static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
 {
     const uint8_t *src = ipv6_source_for(n, hop->v6);
@@ -48,8 +53,9 @@ static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
         dst = group;
         mac = gmac;
     }
-    uint8_t *out = n->buf + HEADROOM;
-    size_t len = wire_nd_emit_ns(out, sizeof(n->buf) - HEADROOM, src, dst, hop->v6, n->cfg->mac);
+    uint8_t frame[HEADROOM + NS_MAX_LEN];
+    uint8_t *out = frame + HEADROOM;
+    size_t len = wire_nd_emit_ns(out, NS_MAX_LEN, src, dst, hop->v6, n->cfg->mac);
     if (!len)
         return;
     n->ctr->icmp6_out_neigh_solicits++;

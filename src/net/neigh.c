@@ -3,10 +3,15 @@
  * code gives them:
  *
  *  - an entry is fresh (REACHABLE) for reachable_ns after a confirmation;
- *    then stale: still used, so traffic does not stall, while a refresh
- *    goes to the known MAC once per NEIGH_RETRY_NS (the first one
- *    first_probe_ns after the first stale use: ND's DELAY); one not
- *    confirmed within a second reachable_ns is resolved again from scratch;
+ *    then stale: still used, so traffic does not stall. Its first use
+ *    while stale starts RFC 4861 §7.3.3's DELAY and PROBE (NEIGH_PROBE):
+ *    first_probe_ns later, NEIGH_PROBES probes go to the known MAC alone,
+ *    NEIGH_RETRY_NS apart, on the table's timer; a confirmation makes the
+ *    entry fresh again, and without one NEIGH_RETRY_NS after the last
+ *    probe the entry is dropped, so that the next packet waits for a
+ *    resolution from scratch (to everyone) instead of going to a MAC that
+ *    no longer answers (Linux: ucast_solicit, then FAILED). A stale entry
+ *    left unused for a second reachable_ns is resolved from scratch too;
  *  - resolving holds up to NEIGH_QUEUE packets (a full queue drops its
  *    oldest) and solicits on its own timer, NEIGH_RETRY_NS apart; after
  *    NEIGH_PROBES unanswered solicitations the next hop is unreachable:
@@ -37,13 +42,23 @@ static void drop_pending(net_ctx *n, neigh_table *t, neigh_entry *e, bool count)
     e->npending = 0;
 }
 
+static bool has_timer(uint8_t state) { return state == NEIGH_PENDING || state == NEIGH_PROBE; }
+
 /* The one way an entry changes state (a freed one goes to NEIGH_FREE
- * here before it is cleared), keeping count of those being resolved. */
+ * here before it is cleared), keeping count of those with a timer. */
 static void set_state(neigh_table *t, neigh_entry *e, uint8_t state)
 {
-    t->resolving -= e->state == NEIGH_PENDING;
-    t->resolving += state == NEIGH_PENDING;
+    t->timed -= has_timer(e->state);
+    t->timed += has_timer(state);
     e->state = state;
+}
+
+/* When the entry's timer is due (UINT64_MAX: it has none). */
+static uint64_t timer_at(const neigh_entry *e)
+{
+    if (e->state == NEIGH_PENDING)
+        return e->expires;
+    return e->state == NEIGH_PROBE ? e->retry_at : UINT64_MAX;
 }
 
 /* Forget an entry: FREE and cleared. */
@@ -82,6 +97,12 @@ static bool stale(const net_ctx *n, const neigh_table *t, const neigh_entry *e)
            n->now - e->expires < t->reachable_ns;
 }
 
+/* Its MAC may be used: fresh, stale, or being probed. */
+static bool usable(const net_ctx *n, const neigh_table *t, const neigh_entry *e)
+{
+    return fresh(n, e) || stale(n, t, e) || e->state == NEIGH_PROBE;
+}
+
 /* The MAC is known: send what waited, oldest first. Each stored copy has
  * 14 bytes of headroom in front of the packet. */
 static void resolved(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t mac[6],
@@ -90,7 +111,6 @@ static void resolved(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t m
     memcpy(e->mac, mac, 6);
     set_state(t, e, NEIGH_RESOLVED);
     e->expires = confirmed ? n->now + t->reachable_ns : n->now; /* else STALE */
-    e->retry_at = 0;
     e->probes = 0;
     int np = e->npending;
     e->npending = 0;
@@ -102,12 +122,19 @@ static void resolved(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t m
     }
 }
 
+/* §7.2.5: a fresh entry is doubted (STALE); any other stays as it is. */
 static void make_stale(net_ctx *n, neigh_entry *e)
 {
-    if (e->expires > n->now) {
+    if (e->state == NEIGH_RESOLVED && e->expires > n->now)
         e->expires = n->now;
-        e->retry_at = 0;
-    }
+}
+
+/* STALE from now on, whatever it was (a new MAC, not confirmed). */
+static void stale_now(net_ctx *n, neigh_table *t, neigh_entry *e)
+{
+    set_state(t, e, NEIGH_RESOLVED);
+    e->expires = n->now;
+    e->probes = 0;
 }
 
 void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t *mac,
@@ -134,22 +161,23 @@ void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t
     }
     if (differs)
         memcpy(e->mac, mac, 6);
-    if (how & NEIGH_CONFIRMED) {
+    if (how & NEIGH_CONFIRMED) { /* REACHABLE, whatever it was */
+        set_state(t, e, NEIGH_RESOLVED);
         e->expires = n->now + t->reachable_ns;
-        e->retry_at = 0;
+        e->probes = 0;
     } else if (differs) {
-        make_stale(n, e);
+        stale_now(n, t, e);
     }
 }
 
 /* Hold a copy of the packet (the caller's buffer is reused); when the
- * queue is full the oldest one is dropped. */
-static void hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt, size_t len)
+ * queue is full the oldest one is dropped. False: no memory for it. */
+static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt, size_t len)
 {
     uint8_t *copy = mem_alloc(&n->cfg->alloc, len + WIRE_ETH_HDR_LEN);
     if (!copy) {
         (*t->drops)++;
-        return;
+        return false;
     }
     if (e->npending == NEIGH_QUEUE) {
         (*t->drops)++;
@@ -161,33 +189,40 @@ static void hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt,
     memcpy(copy + WIRE_ETH_HDR_LEN, pkt, len);
     e->pending[e->npending] = copy;
     e->pending_len[e->npending++] = len;
+    return true;
 }
 
-/* A stale entry in use: ask its MAC now and then whether it is still there. */
-static void refresh(net_ctx *n, neigh_table *t, neigh_entry *e)
+/* Ask the entry's MAC alone whether it is still there (§7.3.3's PROBE). */
+static void probe(net_ctx *n, neigh_table *t, neigh_entry *e)
 {
-    if (e->retry_at == 0)
-        e->retry_at = n->now + t->first_probe_ns;
-    if (e->retry_at <= n->now) {
-        e->retry_at = n->now + NEIGH_RETRY_NS;
-        t->solicit(n, &e->addr, e->mac);
-    }
+    e->probes++;
+    e->retry_at = n->now + NEIGH_RETRY_NS;
+    t->solicit(n, &e->addr, e->mac);
 }
 
-void neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt, size_t len)
+/* A stale entry in use: DELAY, then PROBE (neigh_timers). */
+static void start_probing(net_ctx *n, neigh_table *t, neigh_entry *e)
+{
+    set_state(t, e, NEIGH_PROBE);
+    e->probes = 0;
+    e->retry_at = n->now + t->first_probe_ns;
+    if (t->first_probe_ns == 0)
+        probe(n, t, e);
+}
+
+bool neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt, size_t len)
 {
     neigh_entry *e = neigh_find(t, hop);
-    if (e && (fresh(n, e) || stale(n, t, e))) {
-        /* The packet first: it may sit in the buffer a solicitation is built in. */
+    if (e && usable(n, t, e)) {
         net_send_eth(n, e->mac, pkt, len, t->ethertype);
-        if (!fresh(n, e))
-            refresh(n, t, e);
-        return;
+        if (stale(n, t, e))
+            start_probing(n, t, e);
+        return true;
     }
     if (!e) {
         if (!(e = slot(n, t))) {
             (*t->drops)++;
-            return;
+            return false;
         }
         e->addr = *hop;
         set_state(t, e, NEIGH_PENDING);
@@ -195,12 +230,13 @@ void neigh_output(net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *p
         set_state(t, e, NEIGH_PENDING); /* long unconfirmed: resolve again */
         e->expires = 0;
     }
-    hold(n, t, e, pkt, len);
+    bool held = hold(n, t, e, pkt, len);
     if (e->expires <= n->now) {
         e->expires = n->now + NEIGH_RETRY_NS;
         e->probes = 1;
         t->solicit(n, hop, NULL);
     }
+    return held;
 }
 
 /* The next hop never answered: drop what waited for it, forget it, and
@@ -213,28 +249,48 @@ static void unreachable(net_ctx *n, neigh_table *t, neigh_entry *e)
     t->unreachable(n, &hop);
 }
 
+/* A probed entry's timer: probe again, or, NEIGH_PROBES having gone
+ * unanswered, forget it (§7.3.3: "the entry SHOULD be deleted"). Nothing
+ * waits on it: its packets went to the MAC it held. */
+static void probe_timer(net_ctx *n, neigh_table *t, neigh_entry *e)
+{
+    if (e->probes >= NEIGH_PROBES)
+        clear(t, e);
+    else
+        probe(n, t, e);
+}
+
+/* A pending entry's timer: solicit again, or give up on the next hop. */
+static void pending_timer(net_ctx *n, neigh_table *t, neigh_entry *e)
+{
+    if (e->probes >= NEIGH_PROBES) {
+        unreachable(n, t, e);
+        return;
+    }
+    e->probes++;
+    e->expires = n->now + NEIGH_RETRY_NS;
+    t->solicit(n, &e->addr, NULL);
+}
+
 void neigh_timers(net_ctx *n, neigh_table *t)
 {
-    for (int i = 0; i < NEIGH_ENTRIES && t->resolving; i++) {
+    for (int i = 0; i < NEIGH_ENTRIES && t->timed; i++) {
         neigh_entry *e = &t->e[i];
-        if (e->state != NEIGH_PENDING || e->expires > n->now)
+        if (timer_at(e) > n->now)
             continue;
-        if (e->probes >= NEIGH_PROBES) {
-            unreachable(n, t, e);
-            continue;
-        }
-        e->probes++;
-        e->expires = n->now + NEIGH_RETRY_NS;
-        t->solicit(n, &e->addr, NULL);
+        if (e->state == NEIGH_PROBE)
+            probe_timer(n, t, e);
+        else
+            pending_timer(n, t, e);
     }
 }
 
 uint64_t neigh_next_deadline(const neigh_table *t)
 {
     uint64_t best = UINT64_MAX;
-    for (int i = 0; i < NEIGH_ENTRIES && t->resolving; i++)
-        if (t->e[i].state == NEIGH_PENDING && t->e[i].expires < best)
-            best = t->e[i].expires;
+    for (int i = 0; i < NEIGH_ENTRIES && t->timed; i++)
+        if (timer_at(&t->e[i]) < best)
+            best = timer_at(&t->e[i]);
     return best;
 }
 

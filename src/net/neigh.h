@@ -14,19 +14,24 @@
 #define NEIGH_ENTRIES 64 /* per table (per family) */
 #define NEIGH_QUEUE 8    /* IP packets held per next hop while it is being resolved */
 #define NEIGH_PROBES 3   /* solicitations, NEIGH_RETRY_NS apart, before a next hop is
-                            unreachable (Linux's mcast_solicit and retrans_time) */
+                            unreachable (Linux's mcast_solicit and retrans_time), and
+                            unicast probes before a stale entry in use is dropped
+                            (ucast_solicit; RFC 4861's MAX_UNICAST_SOLICIT) */
 #define NEIGH_RETRY_NS (1000ULL * 1000000ULL)
 
-enum { NEIGH_FREE = 0, NEIGH_PENDING, NEIGH_RESOLVED, NEIGH_STATIC };
+/* RFC 4861 §7.3.2's states: PENDING is INCOMPLETE; RESOLVED is REACHABLE
+ * until `expires`, then STALE; PROBE is DELAY and then PROBE. */
+enum { NEIGH_FREE = 0, NEIGH_PENDING, NEIGH_RESOLVED, NEIGH_STATIC, NEIGH_PROBE };
 
 typedef struct neigh_entry {
     synack_addr addr;
     uint8_t mac[6];
-    uint8_t state;      /* NEIGH_FREE, _PENDING, _RESOLVED, _STATIC */
+    uint8_t state;      /* NEIGH_FREE, _PENDING, _RESOLVED, _STATIC, _PROBE */
     uint8_t npending;
-    uint8_t probes;     /* pending: solicitations sent so far            */
-    uint64_t expires;   /* resolved: fresh until; pending: next solicitation */
-    uint64_t retry_at;  /* resolved but stale: next refresh (0: not yet used stale) */
+    uint8_t probes;     /* pending: solicitations sent; probe: unicast probes sent */
+    uint64_t expires;   /* resolved: fresh until; pending: next solicitation;
+                           probe: when it went stale                      */
+    uint64_t retry_at;  /* probe: the next probe, or the verdict            */
     /* IP packets waiting for resolution (owned, oldest first); each has
      * 14 bytes of headroom for the Ethernet header. */
     uint8_t *pending[NEIGH_QUEUE];
@@ -37,16 +42,17 @@ struct net_ctx;
 
 typedef struct neigh_table {
     neigh_entry e[NEIGH_ENTRIES];
-    uint32_t resolving;     /* entries NEIGH_PENDING: the timers scan the
-                               table only when there is one (set_state)     */
+    uint32_t timed;         /* entries NEIGH_PENDING or NEIGH_PROBE: the
+                               timers scan the table only when there is one
+                               (set_state)                                  */
     uint16_t ethertype;     /* of the packets it carries                      */
     uint64_t reachable_ns;  /* fresh this long after a confirmation, then used
                                while stale as long again before resolving anew */
-    uint64_t first_probe_ns;/* a stale entry's first refresh waits this long
+    uint64_t first_probe_ns;/* a stale entry's first probe waits this long
                                after its first use (ND's DELAY state; ARP: 0) */
     uint64_t *drops;        /* the counter of packets dropped unresolved      */
     /* Ask for `hop`'s MAC: to everyone (broadcast, or the solicited-node
-     * group) when `mac` is NULL, else to `mac` alone (a refresh). */
+     * group) when `mac` is NULL, else to `mac` alone (a probe). */
     void (*solicit)(struct net_ctx *n, const synack_addr *hop, const uint8_t *mac);
     /* `hop` never answered; its packets are gone already. */
     void (*unreachable)(struct net_ctx *n, const synack_addr *hop);
@@ -67,10 +73,11 @@ void neigh_learn(struct net_ctx *n, neigh_table *t, const synack_addr *a, const 
                  unsigned how);
 /* Send an IP packet (at `pkt`, with 14 bytes of headroom) to next hop
  * `hop`: at once when its MAC is known, else a copy is held and `hop`
- * resolved. */
-void neigh_output(struct net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt,
+ * resolved. False when it was dropped (counted in the table's drops). */
+bool neigh_output(struct net_ctx *n, neigh_table *t, const synack_addr *hop, uint8_t *pkt,
                   size_t len);
-/* Solicit again, or give up on a next hop after NEIGH_PROBES. */
+/* Solicit again, or give up on a next hop after NEIGH_PROBES; probe a
+ * stale entry in use, or drop it after NEIGH_PROBES unanswered probes. */
 void neigh_timers(struct net_ctx *n, neigh_table *t);
 uint64_t neigh_next_deadline(const neigh_table *t);
 int neigh_add_static(struct net_ctx *n, neigh_table *t, const synack_addr *a,

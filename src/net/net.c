@@ -17,6 +17,8 @@ void net_init(net_ctx *n, const synack_config *cfg, synack_counters *ctr, tcp_ct
     n->reasm_key.k1 = siphash24(&tcp->hash_key, "ipv4 reasm 1", 12);
     n->flow_key.k0 = siphash24(&tcp->hash_key, "ipv6 flow 0", 11);
     n->flow_key.k1 = siphash24(&tcp->hash_key, "ipv6 flow 1", 11);
+    n->frag_key.k0 = siphash24(&tcp->hash_key, "ipv6 frag 0", 11);
+    n->frag_key.k1 = siphash24(&tcp->hash_key, "ipv6 frag 1", 11);
     reasm_init(n);
     addr6_init(n);
     static const uint8_t all_nodes[16] = {0xff, 0x02, [15] = 1};
@@ -101,6 +103,7 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         n->ctr->eth_not_for_us++;
         return;
     }
+    n->l2_group = eth.dst[0] & 1; /* the I/G bit: multicast, broadcast */
     switch (eth.type) {
     case WIRE_ETHERTYPE_IPV4:
         ipv4_input(n, eth.payload, eth.payload_len);
@@ -118,4 +121,5 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len)
         n->ctr->eth_unknown_type++;
         break;
     }
+    n->l2_group = false;
 }

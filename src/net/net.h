@@ -62,6 +62,8 @@ typedef struct reasm_dgram {
     uint8_t have_last;    /* the fragment without MF arrived: total is known */
     uint8_t dead;         /* IPv6: dropped for an overlap; only the record stays,
                              so that its later fragments are dropped too  */
+    uint8_t l2_group;     /* its first fragment came in a link-layer multicast or
+                             broadcast frame: what ICMP errors about it go by */
     uint32_t nh_off;      /* IPv6: where the first fragment names the fragment header */
     uint32_t total;       /* payload bytes, once have_last                   */
     uint32_t received;    /* payload bytes held (no overlaps, so no double count) */
@@ -99,6 +101,12 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
+    bool l2_group;            /* the packet being handled came in a frame to a
+                                 link-layer multicast or broadcast address: no
+                                 ICMP error about it (RFC 4443 §2.4(e.4), (e.5);
+                                 RFC 1122 §3.2.2). Set by net_input for the
+                                 frame's time; reassembly sets it from a
+                                 datagram's first fragment (reasm.c)           */
     own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
@@ -110,6 +118,8 @@ typedef struct net_ctx {
     /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
     siphash_key flow_key;     /* IPv6 flow labels (RFC 6437), ipv6.c      */
+    siphash_key frag_key;     /* IPv6 fragment identifications, frag.c    */
+    uint32_t frag6_count;     /* ... and the counter added to them        */
     reasm_dgram *reasm_hash[REASM_BUCKETS];
     reasm_family reasm[REASM_FAMILIES];
     uint8_t buf[NET_BUF_LEN]; /* frames the interface layer builds itself */
@@ -135,8 +145,9 @@ uint64_t net_next_deadline(const net_ctx *n);
 void arp_init(net_ctx *n);
 void arp_input(net_ctx *n, const uint8_t *p, size_t len);
 /* Send an IP packet (at `pkt`, `pkt_len` bytes, with 14 bytes of headroom)
- * to next hop `hop`, resolving its MAC first if needed. */
-void arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
+ * to next hop `hop`, resolving its MAC first if needed. False: dropped
+ * (counted). */
+bool arp_output(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t pkt_len);
 /* ipv4.c / icmp.c */
 void ipv4_input(net_ctx *n, const uint8_t *p, size_t len);
 /* ipv6.c: IPv6 in and out (RFC 8200). */
@@ -157,12 +168,13 @@ void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *
  * usable (tentative while DAD runs, or a duplicate): then nothing can go. */
 const uint8_t *ipv6_source_for(const net_ctx *n, const uint8_t dst[16]);
 /* ipv6_send from a given source and with a given hop limit (an echo reply
- * comes from the address pinged). */
-void ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+ * comes from the address pinged). True when the packet went, or waits for
+ * resolution; false when it was dropped (counted). */
+bool ipv6_send_from(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                     uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* The same to next hop `hop` on the link, resolved through the neighbour
  * table (an advertisement goes back to the solicitor, whatever routing says). */
-void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+bool ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                      const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit,
                      uint8_t *payload, size_t len);
 /* The same to a known MAC (`dst_mac`, ignored on IP links): ND's own
@@ -170,6 +182,11 @@ void ipv6_output_hop(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
 void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
                  const uint8_t dst[16], uint8_t next_header, uint8_t hop_limit, uint8_t *payload,
                  size_t len);
+/* One fragment (`frag`: its fragment header and data, `len` bytes, with
+ * the same headroom) to next hop `hop`, as ipv6_output_hop sends a packet
+ * but neither checked against the MTU nor counted (frag.c does both). */
+bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
+                          const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len);
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
  * on the link, gateway6 otherwise, NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
@@ -190,10 +207,13 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
 /* An ICMPv6 error (RFC 4443 §2.4) about the packet `pkt` (`len` bytes from
  * its IPv6 header, quoted as far as 1280 bytes allow) to its source,
  * through the neighbour table. Not sent where §2.4(e) forbids it: about
- * an ICMPv6 error, from an unspecified or multicast source, to a multicast
- * destination (except a parameter problem with code 2, whose caller checked
- * the option's action bits); nor beyond the global ICMP rate limit
- * (icmp_error_allowed). Counts Icmp6OutTimeExcds or Icmp6OutParmProblems. */
+ * an ICMPv6 error or a redirect, from an unspecified or multicast source,
+ * about a packet to a multicast destination or one that came in a
+ * link-layer multicast or broadcast frame (n->l2_group) -- except, for
+ * those last, packet too big and a parameter problem (code 2, `body` the
+ * pointer) about an option whose action bits are 10; nor beyond the
+ * global ICMP rate limit (icmp_error_allowed). Counts Icmp6OutTimeExcds
+ * or Icmp6OutParmProblems. */
 void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
                   uint32_t body);
 /* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its
@@ -225,8 +245,24 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
  * burst of icmp_msgs_burst): spoofed packets must not turn us into a
  * reflector. Counts IcmpOutRateLimitGlobal when not. */
 bool icmp_error_allowed(net_ctx *n);
-/* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. */
-void ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* Wrap `payload` (with >= 34 bytes of headroom) in IPv4 and send it. A
+ * packet over the MTU (gso_max, when the device segments TCP) is dropped
+ * (IpOutTooBig). True when it went, or waits for resolution. */
+bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* The next hop towards `dst`: itself on our subnet, else the gateway;
+ * false (IpOutNoRoutes) without one. */
+bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop);
+/* A finished IPv4 packet (14 bytes of headroom) to next hop `hop`. */
+bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len);
+/* frag.c: output fragmentation, for the stack's own echo replies only (TCP
+ * sizes its segments to the path). Each sends `payload` (its headroom as
+ * ipv4_output's, ipv6_send_from's; it lies in n->buf, and is overwritten)
+ * whole when it fits the MTU, else in fragments: IPv4 per RFC 791 (DF
+ * clear), IPv6 per RFC 8200 §4.5 (a fragment header). True when every
+ * piece went, or waits for resolution. */
+bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+bool ipv6_send_frag(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+                    uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* reasm.c: fragment reassembly of both families (RFC 791 §3.2, RFC 815,
  * RFC 8200 §4.5, RFC 5722). reasm_init points each family at its knobs and
  * counters. reasm_add takes one fragment; a datagram made whole goes to

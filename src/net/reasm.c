@@ -22,6 +22,11 @@
  * (code 1) to its source if the fragment at offset 0 came. A datagram
  * arrives in at most REASM_MAX_FRAGS fragments.
  *
+ * An ICMP error about a datagram, when it times out or once it is whole,
+ * goes by how its first fragment came: none if that frame was to a
+ * link-layer multicast or broadcast address (n->l2_group; RFC 4443
+ * §2.4(e.4), (e.5), RFC 1122 §3.2.2), the fragment those errors quote.
+ *
  * Every datagram of a family lives exactly that family's time, and time
  * never runs backwards, so a FIFO list by age is also the list by expiry:
  * the timer looks only at each family's head. The hash is keyed (SipHash)
@@ -249,7 +254,10 @@ static void complete(net_ctx *n, reasm_family *fam, reasm_dgram *d)
     uint8_t next_header = d->key.family == REASM_IPV6 ? first->data[lead] : 0;
     dgram_free(n, d);
     (*fam->oks)++;
+    bool l2_group = n->l2_group;
+    n->l2_group = copy.l2_group; /* errors about it go by its first fragment */
     deliver(n, &copy, next_header, buf, lead + copy.total);
+    n->l2_group = l2_group;
     mem_free(a, buf);
 }
 
@@ -276,8 +284,10 @@ static bool hold(net_ctx *n, reasm_family *fam, reasm_dgram *d, reasm_frag **at,
         d->have_last = 1;
         d->total = (uint32_t)f->off + f->len;
     }
-    if (f->off == 0)
+    if (f->off == 0) {
         d->nh_off = p->nh_off;
+        d->l2_group = n->l2_group;
+    }
     return true;
 }
 
@@ -343,10 +353,12 @@ void reasm_timers(net_ctx *n)
                 continue;
             }
             (*fam->timeouts)++;
+            n->l2_group = d->l2_group;
             if (i == REASM_IPV6)
                 reasm6_time_exceeded(n, d);
             else
                 reasm4_time_exceeded(n, d);
+            n->l2_group = false;
             fail(n, fam, d);
         }
     }

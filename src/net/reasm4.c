@@ -23,11 +23,13 @@ void reasm4_input(net_ctx *n, const wire_ipv4 *ip, const uint8_t *hdr)
 }
 
 /* ICMP time exceeded, code 1, quoting the first fragment's header and the
- * first 8 bytes of its data (RFC 792). Never about an ICMP error. */
+ * first 8 bytes of its data (RFC 792). Never about an ICMP error, nor
+ * about a datagram that came as a link-layer broadcast or multicast
+ * (RFC 1122 §3.2.2, as Linux's icmp_send). */
 void reasm4_time_exceeded(net_ctx *n, const reasm_dgram *d)
 {
     const reasm_frag *first = d->frags;
-    if (!first || first->off != 0)
+    if (!first || first->off != 0 || n->l2_group)
         return;
     const uint8_t *data = first->data + first->hdr_len;
     if (d->key.proto == WIRE_IPPROTO_ICMP && data[0] != WIRE_ICMP_ECHO_REQUEST &&

@@ -1,5 +1,6 @@
 /* ipv4.c — IPv4 header (RFC 791). Options are skipped; fragments are told
- * apart (WIRE_FRAGMENT) for the reassembly in net/reasm.c. */
+ * apart (WIRE_FRAGMENT) for the reassembly in net/reasm.c, and made of a
+ * header for net/frag.c. */
 #include "wire/wire.h"
 
 #define IP_FLAG_DF 0x4000
@@ -56,5 +57,15 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
     wire_put32(buf + 12, src);
     wire_put32(buf + 16, dst);
     wire_put16(buf + 10, wire_csum_fold(wire_csum_add(0, buf, WIRE_IPV4_HDR_LEN)));
+    return WIRE_IPV4_HDR_LEN;
+}
+
+size_t wire_ipv4_set_fragment(uint8_t *hdr, size_t offset, int more)
+{
+    if (offset % 8 != 0 || offset / 8 > IP_OFFSET_MASK)
+        return 0;
+    wire_put16(hdr + 6, (uint16_t)((more ? IP_FLAG_MF : 0) | offset / 8));
+    wire_put16(hdr + 10, 0);
+    wire_put16(hdr + 10, wire_csum_fold(wire_csum_add(0, hdr, WIRE_IPV4_HDR_LEN)));
     return WIRE_IPV4_HDR_LEN;
 }

@@ -51,6 +51,18 @@ size_t wire_ipv6_emit(uint8_t *buf, size_t cap, const wire_ipv6 *h)
     return WIRE_IPV6_HDR_LEN;
 }
 
+size_t wire_ipv6_emit_fragment(uint8_t *buf, size_t cap, uint8_t next_header, size_t offset,
+                               int more, uint32_t id)
+{
+    if (cap < FRAG_HDR_LEN || offset % 8 != 0 || offset > FRAG_OFFSET_MASK)
+        return 0;
+    buf[0] = next_header;
+    buf[1] = 0;
+    wire_put16(buf + 2, (uint16_t)(offset | (more ? FRAG_M : 0)));
+    wire_put32(buf + 4, id);
+    return FRAG_HDR_LEN;
+}
+
 uint32_t wire_ipv6_flow_label(uint64_t hash)
 {
     /* 1 .. 2^20 - 1: the remainder depends on every bit of the hash, and
@@ -221,6 +233,54 @@ wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out)
         at += len;
     }
 }
+
+/* ------------------------------------------------------------ the skip */
+
+/* The length of a header wire_ipv6_skip_ext skips, its first two bytes at
+ * `h`: AH counts 4-byte units minus 2 (RFC 4302 §2.2), the others as the
+ * walk does. */
+static size_t skip_len(uint8_t type, const uint8_t *h)
+{
+    return type == WIRE_IPPROTO_AH ? ((size_t)h[1] + 2) * 4 : ext_len(type, h);
+}
+
+static int skips(uint8_t type)
+{
+    return is_ext(type) || type == WIRE_IPPROTO_AH;
+}
+
+wire_err wire_ipv6_skip_ext(const wire_ipv6 *ip, uint8_t *proto, size_t *off,
+                            uint8_t *first_frag)
+{
+    uint8_t type = ip->next_header;
+    size_t at = 0;
+    *first_frag = 0;
+    /* Each header is at least 8 bytes long, so this ends within the payload. */
+    while (skips(type)) {
+        if (ip->payload_len - at < 2)
+            return WIRE_TRUNCATED;
+        const uint8_t *h = ip->payload + at;
+        size_t len = skip_len(type, h);
+        if (len > ip->payload_len - at)
+            return WIRE_TRUNCATED;
+        if (type == WIRE_IPPROTO_FRAGMENT) {
+            uint16_t word = wire_get16(h + 2);
+            if (word & FRAG_OFFSET_MASK) {
+                *proto = h[0];
+                *off = at + len;
+                return WIRE_FRAGMENT;
+            }
+            *first_frag |= (uint8_t)(word & FRAG_M);
+        }
+        type = h[0];
+        at += len;
+    }
+    *proto = type;
+    *off = at;
+    return WIRE_OK;
+}
+
+/* ------------------------------------------------------------ first fragments */
 
 /* The bytes an upper-layer header takes, as far as the first `have` bytes
  * tell (RFC 7112 wants all of it in the first fragment): TCP with its

@@ -113,6 +113,11 @@ wire_err wire_ipv4_parse(const uint8_t *p, size_t len, wire_ipv4 *out);
  * payload of `payload_len` bytes that the caller places right after it. */
 size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
                       uint8_t proto, uint8_t ttl, uint16_t id, size_t payload_len);
+/* Make the 20-byte header wire_ipv4_emit wrote at `hdr` a fragment's (RFC
+ * 791 §3.2): DF clear, MF as `more`, the data at `offset` bytes into the
+ * datagram's payload; checksum recomputed. 0 (nothing written) when the
+ * offset is no multiple of 8 or does not fit its 13 bits. */
+size_t wire_ipv4_set_fragment(uint8_t *hdr, size_t offset, int more);
 
 /* ------------------------------------------------------------ IPv6 (RFC 8200) */
 
@@ -125,6 +130,7 @@ size_t wire_ipv4_emit(uint8_t *buf, size_t cap, uint32_t src, uint32_t dst,
 #define WIRE_IPPROTO_UDP 17
 #define WIRE_IPPROTO_ROUTING 43
 #define WIRE_IPPROTO_FRAGMENT 44
+#define WIRE_IPPROTO_AH 51 /* authentication header (RFC 4302): only skipped */
 #define WIRE_IPPROTO_ICMPV6 58
 #define WIRE_IPPROTO_NONE 59
 #define WIRE_IPPROTO_DSTOPTS 60
@@ -208,8 +214,11 @@ typedef struct wire_ipv6_ext {
  * WIRE_IPV6_MAX_EXT extension headers. These drop silently.
  * problem.send_icmp is 0, whatever RFC 8200 asks, where RFC 4443 §2.4(e)
  * forbids an error: a multicast destination (except for an option with
- * action 10), or a source that is unspecified or multicast. The caller
- * still owes the link-layer multicast check and rate limiting. */
+ * action 10), or a source that is unspecified or multicast. The rest of
+ * §2.4(e) is the caller's, who knows what the walk cannot: how the frame
+ * was addressed at the link layer (e.4, e.5), whether the packet is an
+ * ICMPv6 error (e.1: wire_ipv6_skip_ext), and the rate limit (synack's
+ * icmpv6_error does all three). */
 wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
 
 /* The rest of a first fragment's header chain: `ext` is what wire_ipv6_walk
@@ -224,6 +233,28 @@ wire_err wire_ipv6_walk(const wire_ipv6 *ip, wire_ipv6_ext *out);
  * headers after the fragment header. */
 wire_err wire_ipv6_first_fragment(const wire_ipv6 *ip, const wire_ipv6_ext *ext,
                                   wire_ipv6_ext *upper);
+
+/* Writes an 8-byte fragment header (RFC 8200 §4.5) naming `next_header`,
+ * for data at `offset` bytes into the fragmentable part, M as `more`,
+ * identification `id`. 0 when cap < 8, or the offset is no multiple of 8
+ * or does not fit its 13 bits. */
+size_t wire_ipv6_emit_fragment(uint8_t *buf, size_t cap, uint8_t next_header, size_t offset,
+                               int more, uint32_t id);
+
+/* Where the upper layer starts, found as Linux's ipv6_skip_exthdr finds
+ * it: hop-by-hop, routing, fragment, destination options and
+ * authentication (RFC 4302) headers are skipped by their length fields
+ * alone, in any order, no option evaluated. For RFC 4443 §2.4(e.1), which
+ * asks whether a packet the walk refused is an ICMPv6 error message.
+ *  - WIRE_OK: `*proto` is the first header that is none of those, at
+ *    payload offset `*off` (== payload_len when none of it is there);
+ *    `*first_frag` is 1 when a fragment header with M set came before it
+ *    (a first fragment: what is missing may be in the next one).
+ *  - WIRE_FRAGMENT: a fragment header with a non-zero offset: its data is
+ *    no header, so nothing can be told (`*proto` is its Next Header).
+ *  - WIRE_TRUNCATED: a header runs past the payload. */
+wire_err wire_ipv6_skip_ext(const wire_ipv6 *ip, uint8_t *proto, size_t *off,
+                            uint8_t *first_frag);
 
 /* A flow label for RFC 6437 from a hash of the flow (a 32- or 64-bit
  * value, e.g. SipHash of the addresses and ports with a secret key):

@@ -8,6 +8,9 @@
  *    offsets grow along the chain; a parameter problem's pointer names a
  *    byte of the packet; an error is never offered to a multicast
  *    destination except for an option with action 10 (RFC 4443 §2.4(e));
+ *  - skipping the extension headers by length (wire_ipv6_skip_ext) ends
+ *    inside the payload, and where the walk reached the upper layer the
+ *    skip agrees with it;
  *  - a TCP segment that parses gets a checksum over the IPv6 pseudo-header
  *    that then verifies.
  * Seeds: tests/fuzz/corpus_ipv6. Build: make fuzz. */
@@ -94,6 +97,23 @@ static void check_walk(const uint8_t *pkt, const wire_ipv6 *ip)
     free(seg);
 }
 
+/* The skip by length: its offset within the payload; where the walk got
+ * through, the same upper layer at the same place. */
+static void check_skip(const uint8_t *pkt, const wire_ipv6 *ip)
+{
+    uint8_t proto, first;
+    size_t off;
+    wire_err e = wire_ipv6_skip_ext(ip, &proto, &off, &first);
+    check(e == WIRE_OK || e == WIRE_FRAGMENT || e == WIRE_TRUNCATED);
+    if (e != WIRE_TRUNCATED)
+        check(off <= ip->payload_len && first <= 1);
+    wire_ipv6_ext x;
+    if (wire_ipv6_walk(ip, &x) == WIRE_OK) {
+        check(e == WIRE_OK && proto == x.proto);
+        check(ip->payload + off == pkt + x.upper_off && !first);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -111,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(wire_ipv6_emit(hdr, sizeof(hdr), &ip) == WIRE_IPV6_HDR_LEN);
         check(memcmp(hdr, pkt, sizeof(hdr)) == 0);
         check_walk(pkt, &ip);
+        check_skip(pkt, &ip);
         uint64_t h;
         memcpy(&h, pkt + 8, sizeof(h));
         uint32_t label = wire_ipv6_flow_label(h);

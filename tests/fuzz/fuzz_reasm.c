@@ -22,9 +22,12 @@
  *          multicast group (IPv6: all-nodes) or, for IPv4, another host.
  *   The data is bytes [offset, offset + length) of template i (0 past it).
  * After the records the clock runs past both timeouts. Oracles (a trap):
- *   - every frame the stack sends parses, checksums and all; an echo reply
- *     to template i carries exactly the template's data (unless a raw
- *     packet was sent): a datagram put together wrongly cannot pass;
+ *   - every frame the stack sends parses, checksums and all, within the
+ *     MTU; an echo reply to template i carries exactly the template's data
+ *     (unless a raw packet was sent): a datagram put together wrongly
+ *     cannot pass. A reply over the MTU leaves in fragments (offsets in
+ *     8-byte units, IPv4 with DF clear), which are put back together
+ *     here and checked whole the same way;
  *   - no family holds more than its high_thresh, ever;
  *   - at the end nothing is held, and no more datagrams were reassembled
  *     or timed out than fragments came;
@@ -91,10 +94,75 @@ static void check_echo_data(uint16_t id, const uint8_t *data, size_t len)
         CHECK(data[k] == (k + 8 < F.tmpl_len[i] ? tmpl_data_byte(i, k) : 0));
 }
 
+/* The stack's own fragments (of echo replies over the MTU) put back
+ * together: one datagram's leave in order, one after another, though a
+ * neighbour's queue may have dropped the first ones (then that datagram
+ * is skipped). */
+static struct {
+    int on, v6;
+    uint32_t id;
+    size_t len;
+    uint8_t src[16], dst[16];
+    uint8_t buf[65536];
+} R;
+
+static void check_whole_reply(void)
+{
+    if (R.v6) {
+        wire_icmpv6 m;
+        CHECK(wire_icmpv6_parse(R.buf, R.len, R.src, R.dst, &m) == WIRE_OK);
+        CHECK(m.type == WIRE_ICMPV6_ECHO_REPLY);
+        check_echo_data((uint16_t)(m.body >> 16), m.data, m.data_len);
+    } else {
+        wire_icmp m;
+        CHECK(wire_icmp_parse(R.buf, R.len, &m) == WIRE_OK && m.type == WIRE_ICMP_ECHO_REPLY);
+        check_echo_data(m.id, m.data, m.data_len);
+    }
+}
+
+static void frag_piece(int v6, uint32_t id, size_t off, int more, const uint8_t *data, size_t n,
+                       const uint8_t *src, const uint8_t *dst)
+{
+    CHECK(off % 8 == 0 && (!more || n % 8 == 0) && n > 0);
+    if (off == 0) {
+        R.on = 1;
+        R.v6 = v6;
+        R.id = id;
+        R.len = 0;
+        memcpy(R.src, src, v6 ? 16 : 4);
+        memcpy(R.dst, dst, v6 ? 16 : 4);
+    }
+    if (!R.on || R.v6 != v6 || R.id != id || off != R.len) {
+        R.on = 0;
+        return;
+    }
+    CHECK(n <= sizeof(R.buf) - R.len);
+    memcpy(R.buf + R.len, data, n);
+    R.len += n;
+    if (!more) {
+        R.on = 0;
+        check_whole_reply();
+    }
+}
+
+static void check_ipv4_fragment(const uint8_t *p, const wire_ipv4 *ip)
+{
+    uint8_t src[4], dst[4];
+    wire_put32(src, ip->src);
+    wire_put32(dst, ip->dst);
+    CHECK(ip->proto == WIRE_IPPROTO_ICMP && (wire_get16(p + 6) & 0x4000) == 0);
+    frag_piece(0, ip->id, ip->frag_offset, ip->more_frags, ip->payload, ip->payload_len, src, dst);
+}
+
 static void check_ipv4(const uint8_t *p, size_t len)
 {
     wire_ipv4 ip;
-    CHECK(wire_ipv4_parse(p, len, &ip) == WIRE_OK && ip.src == US4);
+    wire_err e = wire_ipv4_parse(p, len, &ip);
+    CHECK((e == WIRE_OK || e == WIRE_FRAGMENT) && ip.src == US4 && len <= 1500);
+    if (e == WIRE_FRAGMENT) {
+        check_ipv4_fragment(p, &ip);
+        return;
+    }
     if (ip.proto == WIRE_IPPROTO_ICMP) {
         wire_icmp m;
         CHECK(wire_icmp_parse(ip.payload, ip.payload_len, &m) == WIRE_OK);
@@ -106,12 +174,25 @@ static void check_ipv4(const uint8_t *p, size_t len)
     }
 }
 
+static void check_ipv6_fragment(const wire_ipv6 *ip)
+{
+    wire_ipv6_ext x;
+    CHECK(wire_ipv6_walk(ip, &x) == WIRE_FRAGMENT && x.proto == WIRE_IPPROTO_ICMPV6);
+    CHECK(x.frag.hdr_off == WIRE_IPV6_HDR_LEN);
+    frag_piece(1, x.frag.id, x.frag.offset, x.frag.more, x.payload, x.payload_len, ip->src,
+               ip->dst);
+}
+
 static void check_ipv6(const uint8_t *p, size_t len)
 {
     wire_ipv6 ip;
     wire_icmpv6 m;
-    CHECK(wire_ipv6_parse(p, len, &ip) == WIRE_OK && ip.next_header == WIRE_IPPROTO_ICMPV6);
-    CHECK(len <= 1500);
+    CHECK(wire_ipv6_parse(p, len, &ip) == WIRE_OK && len <= 1500);
+    if (ip.next_header == WIRE_IPPROTO_FRAGMENT) {
+        check_ipv6_fragment(&ip);
+        return;
+    }
+    CHECK(ip.next_header == WIRE_IPPROTO_ICMPV6);
     CHECK(wire_icmpv6_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &m) == WIRE_OK);
     if (m.type == WIRE_ICMPV6_ECHO_REPLY) {
         check_echo_data((uint16_t)(m.body >> 16), m.data, m.data_len);
@@ -163,12 +244,19 @@ static void setup(const uint8_t *h)
     }
     F.now = 1000 * MS;
     F.raw_seen = 0;
+    R.on = 0;
     F.s = synack_stack_new(&cfg, F.now);
     if (!F.s)
         abort();
-    for (int k = 0; k < 2; k++)
-        if (synack_arp_add(F.s, PEER4[k], PEER_MAC[k]) != 0)
+    /* Both peers known in both families: replies go out at once, and the
+     * oracle sees them (fragmented ones too). */
+    for (int k = 0; k < 2; k++) {
+        synack_addr a6 = {.family = SYNACK_AF_INET6};
+        memcpy(a6.v6, PEER6[k], 16);
+        if (synack_arp_add(F.s, PEER4[k], PEER_MAC[k]) != 0 ||
+            synack_neigh_add(F.s, &a6, PEER_MAC[k]) != 0)
             abort();
+    }
 }
 
 static void check_limits(void)

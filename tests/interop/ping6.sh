@@ -2,7 +2,8 @@
 # ping6.sh — IPv6 on a real link (issue 10): synack checks its
 # addresses are unique (duplicate address detection, RFC 4862: a probe from
 # :: for each, then a second's wait), the kernel, with fd77::1/64 on tap0,
-# resolves synack's fd77::2 by neighbour discovery and pings it, and pings
+# resolves synack's fd77::2 by neighbour discovery and pings it (with 3000
+# bytes too: both ways in fragments, and the same over IPv4), and pings
 # synack's link-local address (made from its MAC). Then the kernel pings
 # from 2001:db8:1::1, outside synack's prefix: synack's replies go through
 # its --gw, the kernel's fe80::1, which synack resolves first. A tshark
@@ -24,6 +25,17 @@ out=$(nsx ping -6 -c 3 -i 0.2 -W 2 fd77::2 2>&1)
 echo "$out" | tail -2
 echo "$out" | grep -q " 0% packet loss" && ok "the kernel pinged synack's fd77::2" ||
     bad "ping -6 fd77::2 failed"
+# A 3000-byte ping: the request comes in fragments, and synack's reply,
+# over the MTU, goes back in fragments too (RFC 4443 §4.2, RFC 8200 §4.5);
+# the same over IPv4 on the same link (RFC 792, RFC 791 §3.2).
+out=$(nsx ping -6 -c 2 -i 0.2 -W 2 -s 3000 fd77::2 2>&1)
+echo "$out" | tail -1
+echo "$out" | grep -q " 0% packet loss" && ok "ping -6 -s 3000 fd77::2: the reply came back in fragments" ||
+    bad "ping -6 -s 3000 fd77::2 failed"
+out=$(nsx ping -4 -c 2 -i 0.2 -W 2 -s 3000 $SIP 2>&1)
+echo "$out" | tail -1
+echo "$out" | grep -q " 0% packet loss" && ok "ping -4 -s 3000 $SIP: the reply came back in fragments" ||
+    bad "ping -4 -s 3000 $SIP failed"
 LL=fe80::aff:fe4d:2 # modified EUI-64 of 02:00:0a:4d:00:02: 0000:0aff:fe4d:0002
 out=$(nsx ping -6 -c 2 -i 0.2 -W 2 -I tap0 $LL 2>&1)
 echo "$out" | tail -1
@@ -52,8 +64,15 @@ print(data.decode())' 2>&1)
 nsx ip -6 neigh show dev tap0
 kill -USR1 "$SERVE_PID"
 sleep 0.3
-grep -E "Icmp6|Ip6|Nd" "$SERVE_LOG"
+grep -E "Icmp6|Ip6|Nd|IpFrag|IcmpOutEcho" "$SERVE_LOG"
 grep -q Ip6DadFailures "$SERVE_LOG" && bad "synack counted a duplicate address"
+counter() { awk -v n="$1" '$1 == n { print $2 }' "$SERVE_LOG" | tail -1; }
+[ "$(counter Ip6FragOKs)" = 2 ] && [ "$(counter Ip6FragCreates)" = 6 ] &&
+    ok "synack cut 2 IPv6 echo replies into 6 fragments (Ip6FragOKs, Ip6FragCreates)" ||
+    bad "Ip6FragOKs '$(counter Ip6FragOKs)', Ip6FragCreates '$(counter Ip6FragCreates)': want 2, 6"
+[ "$(counter IpFragOKs)" = 2 ] && [ "$(counter IpFragCreates)" = 6 ] &&
+    ok "synack cut 2 IPv4 echo replies into 6 fragments (IpFragOKs, IpFragCreates)" ||
+    bad "IpFragOKs '$(counter IpFragOKs)', IpFragCreates '$(counter IpFragCreates)': want 2, 6"
 stop "$SERVE_PID"
 fields() { tshark -r "$TMP/p.pcap" -Y "$1" -T fields -e "$2" 2>/dev/null | sort -u | tr '\n' ' '; }
 dad=$(fields "icmpv6.type == 135 && ipv6.src == ::" icmpv6.nd.ns.target_address)

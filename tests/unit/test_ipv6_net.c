@@ -208,6 +208,24 @@ static void echo_is_answered_from_the_address_pinged(void **state)
     synack_stack_free(w->s);
 }
 
+/* A reply with no route (the pinger off our prefix, no gateway6) does
+ * not go, and is not counted as sent (Ip6OutNoRoutes is). */
+static void echo_reply_without_route_is_not_counted(void **state)
+{
+    (void)state;
+    world *w = new_world(1);
+    static const uint8_t far[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9}; /* 2001:db8::9 */
+    uint8_t req[64];
+    size_t len = wire_icmpv6_emit_echo(req, sizeof req, far, US, WIRE_ICMPV6_ECHO_REQUEST, 1, 1,
+                                       NULL, 0);
+    send_icmpv6(w, US_MAC, far, US, 64, req, len);
+    assert_int_equal(w->nout, 0);
+    const synack_counters *c = synack_get_counters(w->s);
+    assert_int_equal(c->ip6_out_no_routes, 1);
+    assert_int_equal(c->icmp6_out_echo_replies, 0);
+    synack_stack_free(w->s);
+}
+
 /* Without an IPv6 address the stack ignores IPv6; with one, what is not
  * for it is counted. */
 static void what_is_not_handled_is_counted(void **state)
@@ -229,6 +247,111 @@ static void what_is_not_handled_is_counted(void **state)
     synack_stack_free(w->s);
 }
 
+/* An Ethernet frame to `dmac` carrying IPv6 from PEER to US: next header
+ * `nh`, then `payload`. */
+static void send_ipv6(world *w, const uint8_t dmac[6], uint8_t nh, const uint8_t *payload,
+                      size_t len)
+{
+    static uint8_t frame[2048];
+    wire_ipv6 h = {.next_header = nh, .hop_limit = 64, .payload_len = len};
+    memcpy(h.src, PEER, 16);
+    memcpy(h.dst, US, 16);
+    wire_eth_emit(frame, WIRE_ETH_HDR_LEN, dmac, PEER_MAC, WIRE_ETHERTYPE_IPV6);
+    assert_int_equal(wire_ipv6_emit(frame + WIRE_ETH_HDR_LEN, WIRE_IPV6_HDR_LEN, &h), 40);
+    memcpy(frame + WIRE_ETH_HDR_LEN + WIRE_IPV6_HDR_LEN, payload, len);
+    synack_input(w->s, frame, WIRE_ETH_HDR_LEN + WIRE_IPV6_HDR_LEN + len, 1000000000ull);
+}
+
+/* A destination options header naming `nh` with one unknown option,
+ * 0xde (action 11: discard and answer a unicast destination), then an
+ * ICMPv6 message of `type` (checksum set), 16 bytes, into `p`: 24 bytes. */
+static size_t behind_unknown_option(uint8_t *p, uint8_t nh, uint8_t type)
+{
+    const uint8_t dopt[8] = {nh, 0, 0xde, 4, 0, 0, 0, 0};
+    memcpy(p, dopt, 8);
+    uint8_t *icmp = p + 8;
+    memset(icmp, 0, 16);
+    icmp[0] = type;
+    wire_icmpv6_set_checksum(icmp, 16, PEER, US);
+    return 24;
+}
+
+/* RFC 4443 §2.4(e.1): no ICMPv6 error about an ICMPv6 error, even when
+ * an option in front of it made us drop it (the walk stops there): the
+ * headers are skipped by length to find it, through a first fragment's
+ * fragment header too. The same option in front of an echo request is
+ * answered (code 2, pointing at the option). */
+static void no_error_about_an_error_behind_options(void **state)
+{
+    (void)state;
+    world *w = new_world(1);
+    send_ns(w, PEER, US, 255); /* the peer's MAC, for what we send */
+    uint8_t p[64];
+    size_t len = behind_unknown_option(p, WIRE_IPPROTO_ICMPV6, WIRE_ICMPV6_DEST_UNREACH);
+    send_ipv6(w, US_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    /* The same behind a first fragment's header (offset 0, M set). */
+    uint8_t f[64] = {0};
+    behind_unknown_option(f, WIRE_IPPROTO_FRAGMENT, WIRE_ICMPV6_PARAM_PROBLEM);
+    memmove(f + 16, f + 8, 16);
+    const uint8_t frag[8] = {WIRE_IPPROTO_ICMPV6, 0, 0, 1, 0, 0, 0, 9};
+    memcpy(f + 8, frag, 8);
+    send_ipv6(w, US_MAC, WIRE_IPPROTO_DSTOPTS, f, 32);
+    const synack_counters *c = synack_get_counters(w->s);
+    assert_int_equal(w->nout, 1); /* the advertisement alone */
+    assert_int_equal(c->icmp6_out_parm_problems, 0);
+    assert_int_equal(c->ip6_in_hdr_errors, 2);
+
+    len = behind_unknown_option(p, WIRE_IPPROTO_ICMPV6, WIRE_ICMPV6_ECHO_REQUEST);
+    send_ipv6(w, US_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 2);
+    wire_icmpv6 m = sent(w, 1, PEER_MAC, US, PEER, 64);
+    assert_int_equal(m.type, WIRE_ICMPV6_PARAM_PROBLEM);
+    assert_int_equal(m.code, WIRE_ICMPV6_PP_OPTION);
+    assert_int_equal(m.body, 40 + 2);
+    assert_int_equal(c->icmp6_out_parm_problems, 1);
+    synack_stack_free(w->s);
+}
+
+static const uint8_t BROADCAST_MAC[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+static const uint8_t ALL_NODES_MAC[6] = {0x33, 0x33, 0, 0, 0, 1};
+
+/* RFC 4443 §2.4(e.4), (e.5): a packet to our unicast address that came
+ * in a link-layer broadcast or multicast frame draws no error, unless it
+ * is a parameter problem about an option whose action bits are 10. */
+static void no_error_about_a_link_layer_group_frame(void **state)
+{
+    (void)state;
+    world *w = new_world(1);
+    send_ns(w, PEER, US, 255);
+    const synack_counters *c = synack_get_counters(w->s);
+    uint8_t p[64];
+    size_t len = behind_unknown_option(p, WIRE_IPPROTO_ICMPV6, WIRE_ICMPV6_ECHO_REQUEST);
+    send_ipv6(w, BROADCAST_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    send_ipv6(w, ALL_NODES_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 1); /* the advertisement alone */
+    assert_int_equal(c->icmp6_out_parm_problems, 0);
+    assert_int_equal(c->ip6_in_hdr_errors, 2);
+    /* Option 0x9e: action 10, answered whatever the destination. */
+    p[2] = 0x9e;
+    send_ipv6(w, BROADCAST_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    send_ipv6(w, ALL_NODES_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 3);
+    for (size_t i = 1; i < 3; i++) {
+        wire_icmpv6 m = sent(w, i, PEER_MAC, US, PEER, 64);
+        assert_int_equal(m.type, WIRE_ICMPV6_PARAM_PROBLEM);
+        assert_int_equal(m.code, WIRE_ICMPV6_PP_OPTION);
+        assert_int_equal(m.body, 40 + 2);
+    }
+    assert_int_equal(c->icmp6_out_parm_problems, 2);
+    /* The frame's addressing does not stick: the next unicast one is
+     * answered as ever. */
+    p[2] = 0xde;
+    send_ipv6(w, US_MAC, WIRE_IPPROTO_DSTOPTS, p, len);
+    assert_int_equal(w->nout, 4);
+    assert_int_equal(c->icmp6_out_parm_problems, 3);
+    synack_stack_free(w->s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +361,9 @@ int main(void)
         cmocka_unit_test_teardown(bad_or_foreign_solicitations_are_not_answered, teardown),
         cmocka_unit_test_teardown(echo_is_answered_from_the_address_pinged, teardown),
         cmocka_unit_test_teardown(what_is_not_handled_is_counted, teardown),
+        cmocka_unit_test_teardown(echo_reply_without_route_is_not_counted, teardown),
+        cmocka_unit_test_teardown(no_error_about_an_error_behind_options, teardown),
+        cmocka_unit_test_teardown(no_error_about_a_link_layer_group_frame, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

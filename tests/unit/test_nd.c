@@ -293,9 +293,11 @@ static void silent_neighbour_is_given_up(void **state)
 }
 
 /* REACHABLE for 30 s after a solicited advertisement; then STALE: still
- * used, with a unicast solicitation 5 s after its first use (DELAY), once
- * a second while in use; 30 s later unconfirmed it is resolved anew. */
-static void entry_goes_stale_is_refreshed_then_expires(void **state)
+ * used; its first use starts DELAY, and 5 s later (on the timer, traffic
+ * or not) PROBE sends a unicast solicitation to the MAC held (§7.3.3). A
+ * solicited answer makes it REACHABLE again: no more probes. Left unused
+ * while stale for another 30 s, it is resolved anew on its next use. */
+static void entry_goes_stale_is_probed_and_confirmed(void **state)
 {
     (void)state;
     world *w = new_world(0, SYNACK_LINK_ETHERNET, NULL);
@@ -305,29 +307,77 @@ static void entry_goes_stale_is_refreshed_then_expires(void **state)
     at(w, T0 + 29 * S);
     ping(w, PEER_MAC, PEER, US, 2);
     assert_int_equal(w->nout, 3); /* fresh: the reply alone */
+    assert_int_equal(synack_next_deadline(w->s), UINT64_MAX);
     at(w, T0 + 31 * S);
     ping(w, PEER_MAC, PEER, US, 3);
-    assert_int_equal(w->nout, 4); /* stale: used, the probe waits 5 s */
+    assert_int_equal(w->nout, 4); /* stale: used; DELAY, the probe waits 5 s */
     is_reply(w, 3, PEER_MAC, US, PEER, 3);
+    assert_int_equal(synack_next_deadline(w->s), T0 + 36 * S);
+    at(w, T0 + 36 * S - 1);
+    assert_int_equal(w->nout, 4);
     at(w, T0 + 36 * S);
-    ping(w, PEER_MAC, PEER, US, 4);
-    assert_int_equal(w->nout, 6);
-    is_reply(w, 4, PEER_MAC, US, PEER, 4);
-    is_ns(w, 5, US, PEER, PEER_MAC); /* unicast, to the MAC we hold */
+    assert_int_equal(w->nout, 5);
+    is_ns(w, 4, US, PEER, PEER_MAC); /* unicast, to the MAC we hold */
+    assert_int_equal(synack_next_deadline(w->s), T0 + 37 * S);
     at(w, T0 + 36 * S + S / 2);
+    ping(w, PEER_MAC, PEER, US, 4);
+    assert_int_equal(w->nout, 6); /* probing: still used, no extra probe */
+    is_reply(w, 5, PEER_MAC, US, PEER, 4);
+    send_na(w, PEER_MAC, PEER, US, WIRE_ND_NA_SOLICITED, PEER, PEER_MAC);
+    assert_int_equal(synack_next_deadline(w->s), UINT64_MAX); /* REACHABLE */
+    at(w, T0 + 40 * S);
     ping(w, PEER_MAC, PEER, US, 5);
-    assert_int_equal(w->nout, 7); /* within the second: no second probe */
-    at(w, T0 + 61 * S);
+    assert_int_equal(w->nout, 7);
+    assert_int_equal(ctr(w)->icmp6_out_neigh_solicits, 2);
+    /* Fresh until 66.5 s, stale until 96.5 s: unused that long, it is
+     * held and asked for anew. */
+    at(w, T0 + 97 * S);
     ping(w, PEER_MAC, PEER, US, 6);
-    assert_int_equal(w->nout, 8); /* gone stale too long: held, asked anew */
+    assert_int_equal(w->nout, 8);
     is_ns(w, 7, US, PEER, NULL);
-    /* A solicited answer makes it REACHABLE again. */
     send_na(w, PEER_MAC, PEER, US, WIRE_ND_NA_SOLICITED, PEER, PEER_MAC);
     assert_int_equal(w->nout, 9);
     is_reply(w, 8, PEER_MAC, US, PEER, 6);
-    at(w, T0 + 62 * S);
-    ping(w, PEER_MAC, PEER, US, 7);
-    assert_int_equal(w->nout, 10);
+}
+
+/* §7.3.3: MAX_UNICAST_SOLICIT (3) probes RETRANS_TIMER (1 s) apart go
+ * unanswered (the neighbour's MAC is gone): a second after the last the
+ * entry is deleted, and the next packet waits for a resolution to the
+ * solicited-node group, which fails like any other. Meanwhile replies go
+ * to the MAC held, never after. */
+static void unanswered_probes_delete_the_entry(void **state)
+{
+    (void)state;
+    world *w = new_world(0, SYNACK_LINK_ETHERNET, NULL);
+    ping(w, PEER_MAC, PEER, US, 1);
+    send_na(w, PEER_MAC, PEER, US, WIRE_ND_NA_SOLICITED, PEER, PEER_MAC);
+    w->nout = 0;
+    for (uint16_t t = 31; t <= 38; t++) {
+        at(w, T0 + t * S);
+        ping(w, OTHER_MAC, PEER, US, t);
+        size_t i = 0;
+        if (t >= 36) /* the probe, on the timer, before the reply */
+            is_ns(w, i++, US, PEER, PEER_MAC);
+        is_reply(w, i++, PEER_MAC, US, PEER, t);
+        assert_int_equal(w->nout, i);
+        w->nout = 0;
+    }
+    assert_int_equal(synack_next_deadline(w->s), T0 + 39 * S);
+    at(w, T0 + 39 * S);
+    assert_int_equal(w->nout, 0);
+    assert_int_equal(synack_next_deadline(w->s), UINT64_MAX); /* gone */
+    ping(w, OTHER_MAC, PEER, US, 39);
+    assert_int_equal(w->nout, 1); /* held; asked for to everyone */
+    is_ns(w, 0, US, PEER, NULL);
+    at(w, T0 + 40 * S);
+    at(w, T0 + 41 * S);
+    assert_int_equal(w->nout, 3);
+    is_ns(w, 2, US, PEER, NULL);
+    at(w, T0 + 42 * S);
+    assert_int_equal(w->nout, 3);
+    assert_int_equal(ctr(w)->nd_resolve_failed, 1);
+    assert_int_equal(ctr(w)->nd_unresolved_drops, 1);
+    assert_int_equal(ctr(w)->icmp6_out_neigh_solicits, 1 + 3 + 3);
 }
 
 /* A solicitation for our address teaches us its sender's MAC (§7.2.3): the
@@ -602,7 +652,8 @@ int main(void)
         cmocka_unit_test_teardown(replies_wait_for_resolution_in_order, teardown),
         cmocka_unit_test_teardown(queue_is_bounded, teardown),
         cmocka_unit_test_teardown(silent_neighbour_is_given_up, teardown),
-        cmocka_unit_test_teardown(entry_goes_stale_is_refreshed_then_expires, teardown),
+        cmocka_unit_test_teardown(entry_goes_stale_is_probed_and_confirmed, teardown),
+        cmocka_unit_test_teardown(unanswered_probes_delete_the_entry, teardown),
         cmocka_unit_test_teardown(solicitation_source_is_learnt, teardown),
         cmocka_unit_test_teardown(advert_override_rules, teardown),
         cmocka_unit_test_teardown(off_link_goes_through_the_gateway, teardown),

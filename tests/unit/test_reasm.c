@@ -48,7 +48,7 @@ static void send_piece(pkt_h *h, uint8_t proto, uint16_t id, const uint8_t *p, s
 /* An echo request with `n` data bytes (byte i is i * 7 + 3). */
 static size_t echo_request(uint8_t *buf, size_t cap, size_t n)
 {
-    uint8_t data[2048];
+    static uint8_t data[4096];
     assert_true(n <= sizeof(data));
     for (size_t i = 0; i < n; i++)
         data[i] = (uint8_t)(i * 7 + 3);
@@ -102,6 +102,59 @@ static void expect_echo_reply(pkt_h *h, size_t n)
     assert_int_equal(m.data_len, n);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(m.data[i], (uint8_t)(i * 7 + 3));
+}
+
+/* Pop the fragments of one datagram from us to the peer, in order (RFC
+ * 791: DF clear, one identification, offsets adding up, MF on all but the
+ * last, data a multiple of 8 bytes but in the last, each within the MTU of
+ * 1500) and put their data together in `buf`: its length. */
+static size_t pop_fragments(pkt_h *h, uint8_t *buf, size_t cap, uint16_t *id)
+{
+    size_t total = 0;
+    for (int more = 1; more;) {
+        assert_true(pkt_pending(h) > 0);
+        const uint8_t *f = h->q[h->qhead].data;
+        size_t len = h->q[h->qhead].len;
+        assert_true(len <= 1500);
+        wire_ipv4 ip;
+        assert_int_equal(wire_ipv4_parse(f, len, &ip), WIRE_FRAGMENT);
+        assert_int_equal(wire_get16(f + 6) & 0x4000, 0);
+        assert_int_equal(ip.proto, WIRE_IPPROTO_ICMP);
+        assert_int_equal(ip.src, PKT_US);
+        assert_int_equal(ip.dst, PKT_PEER);
+        if (total == 0)
+            *id = ip.id;
+        assert_int_equal(ip.id, *id);
+        assert_int_equal(ip.frag_offset, total);
+        assert_true(ip.payload_len <= cap - total);
+        memcpy(buf + total, ip.payload, ip.payload_len);
+        total += ip.payload_len;
+        more = ip.more_frags;
+        if (more)
+            assert_int_equal(ip.payload_len % 8, 0);
+        free(h->q[h->qhead].data);
+        h->qhead = (h->qhead + 1) % PKT_QMAX;
+        h->qlen--;
+    }
+    return total;
+}
+
+/* The echo reply to echo_request(n), in fragments: put together, its
+ * checksum right, the request's id, seq and data. Their identification. */
+static uint16_t expect_fragmented_echo_reply(pkt_h *h, size_t n)
+{
+    static uint8_t whole[65536];
+    uint16_t id;
+    size_t len = pop_fragments(h, whole, sizeof(whole), &id);
+    wire_icmp m;
+    assert_int_equal(wire_icmp_parse(whole, len, &m), WIRE_OK);
+    assert_int_equal(m.type, WIRE_ICMP_ECHO_REPLY);
+    assert_int_equal(m.id, ECHO_ID);
+    assert_int_equal(m.seq, ECHO_SEQ);
+    assert_int_equal(m.data_len, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(m.data[i], (uint8_t)(i * 7 + 3));
+    return id;
 }
 
 /* ------------------------------------------------------------ counters */
@@ -315,10 +368,11 @@ static void too_many_fragments(void **state)
     counts c0 = now_counts(h);
     for (size_t i = 0; i < MAXF; i++)
         send_piece(h, WIRE_IPPROTO_ICMP, 6, req, len, 8, i);
-    /* Reassembled; the 2 KiB reply is over the MTU, and synack does not fragment. */
+    /* Reassembled; the 2 KiB reply is over the MTU: in two fragments. */
     expect_counts(h, c0, .reqds = MAXF, .oks = 1);
-    assert_int_equal(pkt_counter(h, ip_out_too_big), 1);
+    expect_fragmented_echo_reply(h, MAXF * 8 - 8);
     pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, ip_frag_creates), 2);
 
     len = echo_request(req, sizeof(req), (MAXF + 1) * 8 - 8);
     c0 = now_counts(h);
@@ -329,6 +383,56 @@ static void too_many_fragments(void **state)
     pkt_expect_none(h);
     expect_counts(h, c0, .reqds = MAXF + 1, .fails = 1);
     expect_held(h, 0, 0);
+}
+
+/* `ping -s 3000`: the request comes in fragments of 1480 bytes, and the
+ * 3008-byte reply, over the MTU, goes in fragments too (RFC 792 wants the
+ * data back; RFC 791 §3.2): 1480 + 1480 + 48 bytes, DF clear, one fresh
+ * identification each. Counted as Linux counts: IpFragOKs a datagram,
+ * IpFragCreates a fragment; the reply once. */
+static void big_echo_reply_in_fragments(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    static uint8_t req[4096];
+    size_t len = echo_request(req, sizeof(req), 3000);
+    uint16_t first_id = 0;
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < npieces(len, 1480); i++)
+            send_piece(h, WIRE_IPPROTO_ICMP, (uint16_t)(20 + round), req, len, 1480, i);
+        uint16_t lens[3] = {0};
+        for (size_t i = 0; i < 3 && i < pkt_pending(h); i++)
+            lens[i] = (uint16_t)h->q[(h->qhead + i) % PKT_QMAX].len;
+        assert_int_equal(pkt_pending(h), 3);
+        assert_int_equal(lens[0], 1500);
+        assert_int_equal(lens[1], 1500);
+        assert_int_equal(lens[2], 20 + 48);
+        uint16_t id = expect_fragmented_echo_reply(h, 3000);
+        if (round == 0)
+            first_id = id;
+        else
+            assert_int_not_equal(id, first_id);
+        pkt_expect_none(h);
+    }
+    assert_int_equal(pkt_counter(h, icmp_out_echo_reps), 2);
+    assert_int_equal(pkt_counter(h, ip_frag_oks), 2);
+    assert_int_equal(pkt_counter(h, ip_frag_creates), 6);
+    assert_int_equal(pkt_counter(h, ip_frag_fails), 0);
+    assert_int_equal(pkt_counter(h, ip_out_too_big), 0);
+    assert_int_equal(pkt_counter(h, ip6_frag_oks), 0);
+}
+
+/* A reply with nowhere to go (no route: the peer off our subnet, no
+ * gateway) is not counted as sent, fragmented or not. */
+static void echo_reply_without_route_not_counted(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    uint8_t req[64];
+    size_t len = echo_request(req, sizeof(req), 16);
+    synack_addr far = {.family = SYNACK_AF_INET, .v4 = 0xc0000201u}; /* 192.0.2.1 */
+    pkt_send_ip(h, &far, WIRE_IPPROTO_ICMP, req, len);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, ip_out_no_routes), 1);
+    assert_int_equal(pkt_counter(h, icmp_out_echo_reps), 0);
 }
 
 /* Lengths RFC 791 forbids, each dropped and counted; with a datagram held,
@@ -582,6 +686,8 @@ int main(void)
         cmocka_unit_test_teardown(key_includes_protocol, pkt_teardown),
         cmocka_unit_test_teardown(overlap_drops_datagram, pkt_teardown),
         cmocka_unit_test_teardown(duplicate_ignored, pkt_teardown),
+        cmocka_unit_test_teardown(big_echo_reply_in_fragments, pkt_teardown),
+        cmocka_unit_test_teardown(echo_reply_without_route_not_counted, pkt_teardown),
         cmocka_unit_test_teardown(too_many_fragments, pkt_teardown),
         cmocka_unit_test_teardown(bad_lengths, pkt_teardown),
         cmocka_unit_test_teardown(inconsistent_lengths, pkt_teardown),

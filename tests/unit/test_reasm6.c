@@ -38,6 +38,7 @@ typedef struct world {
     synack_stack *s;
     uint64_t now;
     const uint8_t *peer_mac;   /* the source of the frames the peer sends */
+    const uint8_t *dst_mac;    /* their destination (NULL: ours, or the group's) */
     bool ethernet;
     bool asked;                /* the stack solicited the peer: it answers */
     uint8_t out[QMAX][1600];
@@ -180,7 +181,9 @@ static void inject(world *w, const uint8_t *pkt, size_t len)
 {
     static uint8_t frame[WIRE_ETH_HDR_LEN + 65536];
     uint8_t dmac[6];
-    if (wire_ipv6addr_is_multicast(pkt + 24))
+    if (w->dst_mac)
+        memcpy(dmac, w->dst_mac, 6);
+    else if (wire_ipv6addr_is_multicast(pkt + 24))
         wire_ipv6addr_multicast_mac(dmac, pkt + 24);
     else
         memcpy(dmac, US_MAC, 6);
@@ -217,7 +220,10 @@ static void answer_peer(world *w)
 }
 
 /* The peer resolves us first, as a real pinger does: its neighbour
- * solicitation teaches the stack PEER_MAC, so replies need no resolution. */
+ * solicitation teaches the stack PEER_MAC, so replies need no resolution.
+ * That entry is STALE, and our advertisement's use of it would have ND
+ * probe it 5 s later (RFC 4861 §7.3.3): the peer's solicited advertisement
+ * confirms it at once, so that only reassembly's timers run. */
 static void introduce_peer(world *w)
 {
     uint8_t pkt[WIRE_IPV6_HDR_LEN + 64];
@@ -229,6 +235,8 @@ static void introduce_peer(world *w)
     assert_true(ip.payload_len > 0);
     wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &ip);
     inject(w, pkt, WIRE_IPV6_HDR_LEN + ip.payload_len);
+    w->asked = true;
+    answer_peer(w);
     w->nout = w->next = 0;
 }
 
@@ -323,6 +331,70 @@ static void expect_error(world *w, uint8_t type, uint8_t code, uint32_t body,
     assert_int_equal(m.body, body);
     assert_int_equal(m.data_len, quote_len);
     assert_memory_equal(m.data, quote, quote_len);
+}
+
+/* Pop the fragments of one packet from US to `dst`, to `mac` (NULL: an IP
+ * link), in order (RFC 8200 §4.5: a fragment header right after the fixed
+ * one, one identification, offsets adding up, M on all but the last, data
+ * a multiple of 8 bytes but in the last, each packet within the MTU of
+ * 1500) and put their data together in `buf`: its length. */
+static size_t pop_fragments(world *w, const uint8_t *mac, const uint8_t dst[16], uint8_t *buf,
+                            size_t cap, uint32_t *id)
+{
+    size_t total = 0;
+    for (int more = 1; more;) {
+        assert_true(w->next < w->nout);
+        size_t i = w->next++;
+        const uint8_t *p = w->out[i];
+        size_t len = w->out_len[i];
+        if (mac) {
+            wire_eth e;
+            assert_int_equal(wire_eth_parse(p, len, &e), WIRE_OK);
+            assert_memory_equal(e.dst, mac, 6);
+            p = e.payload;
+            len = e.payload_len;
+        }
+        assert_true(len <= 1500);
+        wire_ipv6 ip;
+        wire_ipv6_ext x;
+        assert_int_equal(wire_ipv6_parse(p, len, &ip), WIRE_OK);
+        assert_memory_equal(ip.src, US, 16);
+        assert_memory_equal(ip.dst, dst, 16);
+        assert_int_equal(ip.next_header, WIRE_IPPROTO_FRAGMENT);
+        assert_int_equal(wire_ipv6_walk(&ip, &x), WIRE_FRAGMENT);
+        assert_int_equal(x.proto, WIRE_IPPROTO_ICMPV6);
+        assert_int_equal(x.frag.hdr_off, WIRE_IPV6_HDR_LEN);
+        if (total == 0)
+            *id = x.frag.id;
+        assert_int_equal(x.frag.id, *id);
+        assert_int_equal(x.frag.offset, total);
+        assert_true(x.payload_len <= cap - total);
+        memcpy(buf + total, x.payload, x.payload_len);
+        total += x.payload_len;
+        more = x.frag.more;
+        if (more)
+            assert_int_equal(x.payload_len % 8, 0);
+    }
+    return total;
+}
+
+/* The echo reply to an echo request of `n` data bytes (as echo_request
+ * makes them) from `dst`, in fragments: put together, its checksum right,
+ * the request's id, seq and data. Their identification. */
+static uint32_t expect_fragmented_echo_reply(world *w, const uint8_t *mac, const uint8_t dst[16],
+                                             size_t n)
+{
+    static uint8_t whole[65536];
+    uint32_t id;
+    size_t len = pop_fragments(w, mac, dst, whole, sizeof whole, &id);
+    wire_icmpv6 m;
+    assert_int_equal(wire_icmpv6_parse(whole, len, US, dst, &m), WIRE_OK);
+    assert_int_equal(m.type, WIRE_ICMPV6_ECHO_REPLY);
+    assert_int_equal(m.body, (uint32_t)ECHO_ID << 16 | ECHO_SEQ);
+    assert_int_equal(m.data_len, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(m.data[i], (uint8_t)(i * 7 + 3));
+    return id;
 }
 
 /* ------------------------------------------------------------ counters */
@@ -651,6 +723,79 @@ static void duplicate_dropped_alone(void **state)
     expect_held(w, 0, 0);
 }
 
+/* `ping -6 -s 3000`: the request comes in fragments of 1232 bytes, and the
+ * 3008-byte reply, over the MTU (1500), goes in fragments too (RFC 4443
+ * §4.2 wants it back; RFC 8200 §4.5): 1448 + 1448 + 112 bytes, a new
+ * identification each time, on Ethernet and IP links. Counted as Linux
+ * counts: Ip6FragOKs a packet, Ip6FragCreates a fragment, Ip6OutRequests
+ * and Icmp6OutEchoReplies once. */
+static void big_echo_reply_in_fragments(void **state)
+{
+    static uint8_t req[4096];
+    size_t len = echo_request(req, sizeof req, 3000);
+    for (int link = SYNACK_LINK_ETHERNET; link <= SYNACK_LINK_IP; link++) {
+        world *w = *state = world_new(NULL, link);
+        const uint8_t *mac = link == SYNACK_LINK_ETHERNET ? PEER_MAC : NULL;
+        const synack_counters *c = synack_get_counters(w->s);
+        uint64_t requests = c->ip6_out_requests;
+        uint32_t ids[2];
+        for (int round = 0; round < 2; round++) {
+            for (size_t i = 0; i < npieces(len, 1232); i++)
+                send_piece(w, (uint32_t)(40 + round), req, len, 1232, i);
+            size_t eth = mac ? WIRE_ETH_HDR_LEN : 0;
+            assert_int_equal(w->nout - w->next, 3);
+            assert_int_equal(w->out_len[w->next], eth + 1496);
+            assert_int_equal(w->out_len[w->next + 1], eth + 1496);
+            assert_int_equal(w->out_len[w->next + 2], eth + 48 + 112);
+            ids[round] = expect_fragmented_echo_reply(w, mac, PEER, 3000);
+            expect_none(w);
+            w->nout = w->next = 0;
+        }
+        assert_int_not_equal(ids[0], ids[1]);
+        assert_int_equal(c->icmp6_out_echo_replies, 2);
+        assert_int_equal(c->ip6_frag_oks, 2);
+        assert_int_equal(c->ip6_frag_creates, 6);
+        assert_int_equal(c->ip6_frag_fails, 0);
+        assert_int_equal(c->ip6_out_requests - requests, 2);
+        assert_int_equal(c->ip_out_too_big, 0);
+        assert_int_equal(c->ip_frag_oks, 0);
+        teardown(state);
+    }
+}
+
+/* A pinger not yet resolved: the reply's fragments wait for its
+ * advertisement together (the solicitation goes meanwhile), and come out
+ * whole and in order once it answers. */
+static void fragments_wait_for_resolution(void **state)
+{
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    static uint8_t data[3000], req[4096];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 3);
+    size_t len = wire_icmpv6_emit_echo(req, sizeof req, PEER2, US, WIRE_ICMPV6_ECHO_REQUEST,
+                                       ECHO_ID, ECHO_SEQ, data, sizeof data);
+    for (size_t off = 0; off < len; off += 1232) {
+        size_t n = len - off < 1232 ? len - off : 1232;
+        send_frag(w, &(fspec){.id = 44, .nh = WIRE_IPPROTO_ICMPV6, .data = req, .off = off,
+                              .len = n, .more = off + n < len, .src = PEER2});
+    }
+    expect_none(w);
+    assert_true(w->asked); /* solicited PEER2 */
+    w->asked = false;
+    uint8_t pkt[WIRE_IPV6_HDR_LEN + 64];
+    wire_ipv6 ip = {.next_header = WIRE_IPPROTO_ICMPV6, .hop_limit = 255};
+    memcpy(ip.src, PEER2, 16);
+    memcpy(ip.dst, US, 16);
+    ip.payload_len = wire_nd_emit_na(pkt + WIRE_IPV6_HDR_LEN, sizeof pkt - WIRE_IPV6_HDR_LEN,
+                                     PEER2, US, WIRE_ND_NA_SOLICITED, PEER2, OTHER_MAC);
+    wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &ip);
+    w->peer_mac = OTHER_MAC;
+    inject(w, pkt, WIRE_IPV6_HDR_LEN + ip.payload_len);
+    expect_fragmented_echo_reply(w, OTHER_MAC, PEER2, 3000);
+    expect_none(w);
+    assert_int_equal(synack_get_counters(w->s)->nd_unresolved_drops, 0);
+}
+
 /* REASM_MAX_FRAGS (256) fragments make a datagram; one more drops it. */
 #define MAXF 256
 static void too_many_fragments(void **state)
@@ -661,9 +806,10 @@ static void too_many_fragments(void **state)
     counts c0 = now_counts(w);
     for (size_t i = 0; i < MAXF; i++)
         send_piece(w, 6, req, len, 8, i);
-    /* Reassembled; the 2 KiB reply is over the MTU, and synack does not fragment. */
+    /* Reassembled; the 2 KiB reply is over the MTU: in two fragments. */
     expect_counts(w, c0, .reqds = MAXF, .oks = 1);
-    assert_int_equal(synack_get_counters(w->s)->ip_out_too_big, 1);
+    expect_fragmented_echo_reply(w, PEER_MAC, PEER, MAXF * 8 - 8);
+    assert_int_equal(synack_get_counters(w->s)->ip6_frag_creates, 2);
     expect_none(w);
     len = echo_request(req, sizeof req, (MAXF + 1) * 8 - 8);
     c0 = now_counts(w);
@@ -826,6 +972,86 @@ static void timeout_silent_or_limited(void **state)
     assert_int_equal(synack_get_counters(w->s)->icmp_out_rate_limited, 1);
 }
 
+/* RFC 4443 §2.4(e.4), (e.5): a datagram whose first fragment came in a
+ * link-layer broadcast or multicast frame times out silently; the first
+ * fragment decides, as it is the one quoted. The same after reassembly:
+ * a parameter problem about the whole packet goes by its first fragment. */
+static void timeout_after_link_layer_group(void **state)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    uint8_t req[128];
+    size_t len = echo_request(req, sizeof req, 64);
+    counts c0 = now_counts(w);
+    w->dst_mac = bcast;
+    send_piece(w, 26, req, len, 24, 0);
+    w->dst_mac = all_nodes_mac;
+    send_piece(w, 27, req, len, 24, 0);
+    w->dst_mac = NULL;
+    send_piece(w, 26, req, len, 24, 1);
+    send_piece(w, 28, req, len, 24, 0);
+    w->dst_mac = bcast;
+    send_piece(w, 28, req, len, 24, 1); /* not the first: changes nothing */
+    w->dst_mac = NULL;
+    advance_ms(w, 60000);
+    wire_ipv6 ip;
+    wire_icmpv6 m = pop_icmpv6(w, PEER_MAC, &ip);
+    assert_int_equal(m.type, WIRE_ICMPV6_TIME_EXCEEDED);
+    assert_int_equal(wire_get32(m.data + WIRE_IPV6_HDR_LEN + 4), 28); /* its id */
+    expect_none(w);
+    expect_counts(w, c0, .reqds = 5, .fails = 3, .timeout = 3, .time_excds = 1);
+
+    /* A destination options header with option 0xde (action 11) after the
+     * fragment header: a parameter problem once the packet is whole. */
+    uint8_t pkt[160];
+    memcpy(pkt, (const uint8_t[8]){WIRE_IPPROTO_ICMPV6, 0, 0xde, 4, 0, 0, 0, 0}, 8);
+    memcpy(pkt + 8, req, len);
+    for (int group = 1; group >= 0; group--) {
+        uint32_t id = 29 + (uint32_t)group;
+        w->dst_mac = group ? bcast : NULL;
+        send_frag(w, &(fspec){.id = id, .nh = WIRE_IPPROTO_DSTOPTS, .data = pkt, .len = 32,
+                              .more = 1});
+        w->dst_mac = NULL;
+        send_frag(w, &(fspec){.id = id, .nh = WIRE_IPPROTO_DSTOPTS, .data = pkt, .off = 32,
+                              .len = 8 + len - 32});
+    }
+    m = pop_icmpv6(w, PEER_MAC, &ip);
+    assert_int_equal(m.type, WIRE_ICMPV6_PARAM_PROBLEM);
+    assert_int_equal(m.code, WIRE_ICMPV6_PP_OPTION);
+    expect_none(w);
+    assert_int_equal(synack_get_counters(w->s)->icmp6_out_parm_problems, 1);
+}
+
+/* IPv4 the same (RFC 1122 §3.2.2): a first fragment (an echo request's)
+ * from 10.0.0.1 in a broadcast frame times out silently; one in a frame to
+ * us gets its time exceeded, which waits for ARP (the one frame out). */
+static void ipv4_timeout_after_link_layer_broadcast(void **state)
+{
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    world *w = *state = world_new(NULL, SYNACK_LINK_ETHERNET);
+    for (int group = 1; group >= 0; group--) {
+        uint8_t frame[WIRE_ETH_HDR_LEN + WIRE_IPV4_HDR_LEN + 16] = {0};
+        wire_eth_emit(frame, WIRE_ETH_HDR_LEN, group ? bcast : US_MAC, PEER_MAC,
+                      WIRE_ETHERTYPE_IPV4);
+        uint8_t *ip = frame + WIRE_ETH_HDR_LEN;
+        wire_ipv4_emit(ip, WIRE_IPV4_HDR_LEN, 0x0a000001u, 0x0a000002u, WIRE_IPPROTO_ICMP, 64,
+                       (uint16_t)(40 + group), 16);
+        wire_put16(ip + 6, 0x2000); /* MF, offset 0 */
+        wire_put16(ip + 10, 0);
+        wire_put16(ip + 10, wire_csum_fold(wire_csum_add(0, ip, WIRE_IPV4_HDR_LEN)));
+        ip[WIRE_IPV4_HDR_LEN] = WIRE_ICMP_ECHO_REQUEST;
+        synack_input(w->s, frame, sizeof frame, w->now);
+    }
+    const synack_counters *c = synack_get_counters(w->s);
+    assert_int_equal(c->ip_reasm_reqds, 2);
+    advance_ms(w, 30000);
+    assert_int_equal(c->ip_reasm_timeout, 2);
+    assert_int_equal(c->icmp_out_time_excds, 1);
+    assert_int_equal(w->nout, 1);
+    assert_int_equal(wire_get16(w->out[0] + 12), WIRE_ETHERTYPE_ARP);
+}
+
 /* ------------------------------------------------------------ memory */
 
 /* ip6frag_high_thresh bounds the bytes IPv6 datagrams hold, never
@@ -921,7 +1147,9 @@ static void knobs_and_names(void **state)
     assert_non_null(strstr(buf, "net.core.somaxconn = 128\n"));
     static const char *const names[] = {"Ip6ReasmReqds", "Ip6ReasmOKs", "Ip6ReasmFails",
                                         "Ip6ReasmTimeout", "Ip6ReasmOverlaps",
-                                        "Icmp6OutTimeExcds", "Icmp6OutParmProblems"};
+                                        "Icmp6OutTimeExcds", "Icmp6OutParmProblems",
+                                        "Ip6FragOKs", "Ip6FragFails", "Ip6FragCreates",
+                                        "IpFragOKs", "IpFragFails", "IpFragCreates"};
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
         size_t i = 0;
         while (i < synack_counter_count() && strcmp(synack_counter_name(i), names[k]) != 0)
@@ -943,6 +1171,8 @@ int main(void)
         cmocka_unit_test_teardown(fragmented_nd_ignored, teardown),
         cmocka_unit_test_teardown(overlap_drops_datagram, teardown),
         cmocka_unit_test_teardown(duplicate_dropped_alone, teardown),
+        cmocka_unit_test_teardown(big_echo_reply_in_fragments, teardown),
+        cmocka_unit_test_teardown(fragments_wait_for_resolution, teardown),
         cmocka_unit_test_teardown(too_many_fragments, teardown),
         cmocka_unit_test_teardown(not_multiple_of_8, teardown),
         cmocka_unit_test_teardown(past_65535, teardown),
@@ -950,6 +1180,8 @@ int main(void)
         cmocka_unit_test_teardown(timeout_sends_time_exceeded, teardown),
         cmocka_unit_test_teardown(timeout_without_first_fragment, teardown),
         cmocka_unit_test_teardown(timeout_silent_or_limited, teardown),
+        cmocka_unit_test_teardown(timeout_after_link_layer_group, teardown),
+        cmocka_unit_test_teardown(ipv4_timeout_after_link_layer_broadcast, teardown),
         cmocka_unit_test_teardown(memory_limit, teardown),
         cmocka_unit_test_teardown(memory_limit_zero, teardown),
         cmocka_unit_test_teardown(ip_link, teardown),

@@ -272,6 +272,35 @@ static void emit_limits(void **state)
     assert_int_equal(wire_ipv4_emit(buf, 20, 1, 2, 6, 64, 0, 65535 - 19), 0);
 }
 
+/* A header made a fragment's: DF gone, MF and offset as asked, the
+ * checksum right (the reference routine agrees), and the parser sees the
+ * fragment; offsets that are no multiple of 8 or past 13 bits refused. */
+static void set_fragment(void **state)
+{
+    (void)state;
+    uint8_t p[WIRE_IPV4_HDR_LEN + 8] = {0};
+    assert_int_equal(wire_ipv4_emit(p, sizeof(p), 0x0a000002, 0x0a000001, WIRE_IPPROTO_ICMP, 64,
+                                    0x1234, 8), WIRE_IPV4_HDR_LEN);
+    assert_int_equal(wire_ipv4_set_fragment(p, 1480, 1), WIRE_IPV4_HDR_LEN);
+    assert_int_equal(wire_get16(p + 6), 0x2000 | 185);
+    assert_int_equal(ref_csum(p, WIRE_IPV4_HDR_LEN, 0), 0);
+    wire_ipv4 ip;
+    assert_int_equal(wire_ipv4_parse(p, sizeof(p), &ip), WIRE_FRAGMENT);
+    assert_int_equal(ip.frag_offset, 1480);
+    assert_int_equal(ip.more_frags, 1);
+    assert_int_equal(ip.id, 0x1234);
+    assert_int_equal(wire_ipv4_set_fragment(p, 65528, 0), WIRE_IPV4_HDR_LEN);
+    assert_int_equal(wire_ipv4_parse(p, sizeof(p), &ip), WIRE_FRAGMENT);
+    assert_int_equal(ip.frag_offset, 65528);
+    assert_int_equal(ip.more_frags, 0);
+    assert_int_equal(wire_get16(p + 6) & 0x4000, 0); /* DF clear */
+    uint8_t before[WIRE_IPV4_HDR_LEN];
+    memcpy(before, p, sizeof(before));
+    assert_int_equal(wire_ipv4_set_fragment(p, 12, 1), 0);
+    assert_int_equal(wire_ipv4_set_fragment(p, 65536, 0), 0);
+    assert_memory_equal(p, before, sizeof(before));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -288,6 +317,7 @@ int main(void)
         cmocka_unit_test(emit_matches_linux),
         cmocka_unit_test(emit_round_trip),
         cmocka_unit_test(emit_limits),
+        cmocka_unit_test(set_fragment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -621,6 +621,131 @@ static void first_fragment_chain(void **state)
     assert_int_equal(first_fragment(99, "00000000 00000000", &up), WIRE_PARAM_PROBLEM);
 }
 
+/* A fragment header as emitted is walked back to the same fields; bad
+ * offsets and a short buffer are refused. */
+static void emit_fragment(void **state)
+{
+    (void)state;
+    uint8_t p[64] = {0};
+    wire_ipv6 h = {.next_header = WIRE_IPPROTO_FRAGMENT, .hop_limit = 64, .payload_len = 16};
+    memcpy(h.src, SRC, 16);
+    memcpy(h.dst, DST, 16);
+    assert_int_equal(wire_ipv6_emit(p, sizeof(p), &h), 40);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 1448, 1,
+                                             0xdeadbeef), 8);
+    wire_ipv6_ext x;
+    assert_int_equal(walk(p, 56, &x), WIRE_FRAGMENT);
+    assert_int_equal(x.proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(x.frag.offset, 1448);
+    assert_int_equal(x.frag.more, 1);
+    assert_int_equal(x.frag.id, 0xdeadbeef);
+    assert_int_equal(x.payload_len, 8);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 65520, 0, 7), 8);
+    assert_int_equal(walk(p, 56, &x), WIRE_FRAGMENT);
+    assert_int_equal(x.frag.offset, 65520);
+    assert_int_equal(x.frag.more, 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 7, WIRE_IPPROTO_ICMPV6, 0, 1, 7), 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 12, 1, 7), 0);
+    assert_int_equal(wire_ipv6_emit_fragment(p + 40, 8, WIRE_IPPROTO_ICMPV6, 65536, 0, 7), 0);
+}
+
+/* ------------------------------------------------------------ the skip */
+
+/* Parse (which must succeed) and skip; the results through the pointers. */
+static wire_err skip_ext(const uint8_t *p, size_t n, uint8_t *proto, size_t *off, uint8_t *first)
+{
+    wire_ipv6 ip;
+    assert_int_equal(wire_ipv6_parse(p, n, &ip), WIRE_OK);
+    *proto = 0xee;
+    *off = 9999;
+    *first = 0xee;
+    return wire_ipv6_skip_ext(&ip, proto, off, first);
+}
+
+/* RFC 4443 §2.4(e.1) needs the upper layer whatever the options say: an
+ * option the walk refuses (0xde: action 11) is skipped over, as are
+ * headers out of the walk's order, AH and a first fragment's header. */
+static void skip_by_length_only(void **state)
+{
+    (void)state;
+    uint8_t p[160], proto, first;
+    size_t off, n;
+    n = build(p, sizeof(p), WIRE_IPPROTO_ICMPV6, "01040000 00000000");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(off, 0);
+    assert_int_equal(first, 0);
+    n = build(p, sizeof(p), WIRE_IPPROTO_HOPOPTS, CHAIN TCP20);
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, WIRE_IPPROTO_TCP);
+    assert_int_equal(off, CHAIN_LEN);
+    assert_int_equal(first, 0); /* the chain's fragment header is atomic */
+    /* Destination options with 0xde, then AH (length 1: 12 bytes), then a
+     * hop-by-hop header where the walk allows none, then ICMPv6. */
+    n = build(p, sizeof(p), WIRE_IPPROTO_DSTOPTS,
+              "3300 de04 00000000 0001 0000 00000001 00000002 3a00 0104 00000000 01040000");
+    wire_ipv6_ext x;
+    assert_int_equal(walk(p, n, &x), WIRE_PARAM_PROBLEM);
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(off, 8 + 12 + 8);
+    /* Other next headers end the skip where they are: ESP, none, unknown. */
+    n = build(p, sizeof(p), WIRE_IPPROTO_DSTOPTS, "3200 0104 00000000 00000000");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, 50);
+    assert_int_equal(off, 8);
+    n = build(p, sizeof(p), 99, "00000000");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, 99);
+    assert_int_equal(off, 0);
+}
+
+/* A first fragment is skipped into (and says so); a later one cannot
+ * tell; an upper layer with no byte present ends at the payload's end. */
+static void skip_fragments(void **state)
+{
+    (void)state;
+    uint8_t p[160], proto, first;
+    size_t off, n;
+    n = build(p, sizeof(p), WIRE_IPPROTO_FRAGMENT, "3c00 0001 00000007 3a00 0104 00000000 8000");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(off, 16);
+    assert_int_equal(first, 1);
+    n = build(p, sizeof(p), WIRE_IPPROTO_FRAGMENT, "3c00 0001 00000007 3a00 0104 00000000");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_OK);
+    assert_int_equal(off, 16); /* == payload_len: nothing of ICMPv6 here */
+    assert_int_equal(first, 1);
+    n = build(p, sizeof(p), WIRE_IPPROTO_DSTOPTS, "2c00 0104 00000000 3a00 0011 00000007 0104");
+    assert_int_equal(skip_ext(p, n, &proto, &off, &first), WIRE_FRAGMENT);
+    assert_int_equal(proto, WIRE_IPPROTO_ICMPV6);
+    assert_int_equal(off, 16);
+}
+
+/* Every cut inside the headers skipped is truncation; the bytes are read
+ * from an exact-size copy, so a read past the end would be caught. */
+static void skip_truncated_every_length(void **state)
+{
+    (void)state;
+    uint8_t full[160], proto, first;
+    size_t off;
+    const char *chain = "3300 de04 00000000 2c01 0000 00000001 00000002 3a00 0001 00000007";
+    size_t n = build(full, sizeof(full), WIRE_IPPROTO_DSTOPTS, chain);
+    size_t len = n - 40; /* 8 + 12 + 8 */
+    for (size_t pl = 0; pl <= len; pl++) {
+        wire_put16(full + 4, (uint16_t)pl);
+        uint8_t *c = exact_copy(full, 40 + pl);
+        wire_err e = skip_ext(c, 40 + pl, &proto, &off, &first);
+        if (pl < len) {
+            assert_int_equal(e, WIRE_TRUNCATED);
+        } else {
+            assert_int_equal(e, WIRE_OK);
+            assert_int_equal(off, len);
+        }
+        free(c);
+    }
+}
+
 /* ------------------------------------------------------------ checksum */
 
 /* An IPv6 TCP SYN built byte by byte, 2001:db8::1 port 49152 ->
@@ -740,6 +865,10 @@ int main(void)
         cmocka_unit_test(fragment_fields),
         cmocka_unit_test(fragment_problems),
         cmocka_unit_test(first_fragment_chain),
+        cmocka_unit_test(emit_fragment),
+        cmocka_unit_test(skip_by_length_only),
+        cmocka_unit_test(skip_fragments),
+        cmocka_unit_test(skip_truncated_every_length),
         cmocka_unit_test(tcp_syn_checksum),
         cmocka_unit_test(pseudo_header_sum),
         cmocka_unit_test(flow_label),
