@@ -201,11 +201,14 @@ int synack_fd_close(synack_rt *rt, int fd)
     bool ours = cmd_for(&c, fd, rt_op_close);
     int fl = ours ? fcntl(fd, F_GETFL) : 0;
     c.nonblock = fl >= 0 && (fl & O_NONBLOCK);
+    if (!ours)
+        return close(fd);
+    /* Tell the runtime first: once the kernel closes the pair the pump may
+     * see the hang-up at once, and a lingering close must be known by then
+     * (else the connection is let go and close does not wait). */
+    int ms = rt_call(rt, &c); /* a runtime that stopped has nothing to forget */
     if (close(fd) < 0)
         return -1;
-    if (!ours)
-        return 0;
-    int ms = rt_call(rt, &c); /* a runtime that stopped has nothing to forget */
     if (ms > 0)
         linger(rt, c.ino, ms);
     return 0;
