@@ -127,7 +127,10 @@ static int linux_connrate(void *arg, double *result)
     int family = *(int *)arg, af = family == SYNACK_AF_INET6 ? AF_INET6 : AF_INET;
     if (bench_sysctl("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535") < 0)
         return -1;
-    lctx x = {0};
+    /* The server thread outlives this function (it dies with the child
+     * process): its context must not live on this stack. */
+    static lctx x;
+    x = (lctx){0};
     struct sockaddr_storage sa;
     socklen_t salen = bench_loopback(family, 80, &sa);
     x.lfd = socket(af, SOCK_STREAM, 0);

@@ -149,8 +149,9 @@ void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t 
 
 /* RFC 6437 §3: a TCP connection's packets carry one flow label, a keyed
  * hash of its addresses and ports (so the label tells an observer
- * nothing, and needs no state); everything else carries none. */
-static uint32_t flow_label(const net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
+ * nothing, and needs no per-connection state); everything else carries
+ * none. */
+static uint32_t flow_label(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                            uint8_t next_header, const uint8_t *payload, size_t len)
 {
     if (next_header != WIRE_IPPROTO_TCP || len < 4)
@@ -159,7 +160,13 @@ static uint32_t flow_label(const net_ctx *n, const uint8_t src[16], const uint8_
     memcpy(flow, src, 16);
     memcpy(flow + 16, dst, 16);
     memcpy(flow + 32, payload, 4); /* the ports */
-    return wire_ipv6_flow_label(siphash24(&n->flow_key, flow, sizeof flow));
+    /* Segments come in trains: the last flow's label is kept, so a train
+     * costs one hash instead of one per segment. */
+    if (n->flow_last_label && memcmp(flow, n->flow_last, sizeof flow) == 0)
+        return n->flow_last_label;
+    memcpy(n->flow_last, flow, sizeof flow);
+    n->flow_last_label = wire_ipv6_flow_label(siphash24(&n->flow_key, flow, sizeof flow));
+    return n->flow_last_label;
 }
 
 /* The IPv6 header in front of `payload`: the packet. */

@@ -118,6 +118,8 @@ typedef struct net_ctx {
     /* Fragment reassembly of both families (reasm.c). */
     siphash_key reasm_key;
     siphash_key flow_key;     /* IPv6 flow labels (RFC 6437), ipv6.c      */
+    uint8_t flow_last[36];    /* ... the flow whose label was made last,  */
+    uint32_t flow_last_label; /* and the label (0: none yet)              */
     siphash_key frag_key;     /* IPv6 fragment identifications, frag.c    */
     uint32_t frag6_count;     /* ... and the counter added to them        */
     reasm_dgram *reasm_hash[REASM_BUCKETS];
