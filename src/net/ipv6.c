@@ -104,12 +104,6 @@ void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
 
 /* TCP runs on the configured address only: a link-local peer would need a
  * scope (an interface) that synack_addr does not carry. */
-static bool v4_mapped(const uint8_t a[16])
-{
-    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
-    return memcmp(a, prefix, 12) == 0;
-}
-
 static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
 {
     if (memcmp(ip->dst, n->cfg->ip6, 16) != 0) {
@@ -119,7 +113,7 @@ static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t
     /* No TCP peer has no address, nor an IPv4 one in IPv6 clothing (RFC
      * 4942 §2.2; Linux's tcp_v6_conn_request drops those too), nor ours
      * (a LAND attack; our own NA may well carry it, so only here). */
-    if (wire_ipv6addr_is_unspecified(ip->src) || v4_mapped(ip->src) || is_ours(n, ip->src)) {
+    if (wire_ipv6addr_is_unspecified(ip->src) || wire_ipv6addr_is_v4_mapped(ip->src) || is_ours(n, ip->src)) {
         n->ctr->ip_in_martians++;
         return;
     }

@@ -12,8 +12,7 @@
  * it never goes on the wire as IPv6 (RFC 4942 §2.2). */
 static bool v4_mapped(const synack_addr *a)
 {
-    static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
-    return a->family == SYNACK_AF_INET6 && memcmp(a->v6, prefix, 12) == 0;
+    return a->family == SYNACK_AF_INET6 && wire_ipv6addr_is_v4_mapped(a->v6);
 }
 
 /* A peer we can open a connection to: a unicast address of a family we

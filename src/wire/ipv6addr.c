@@ -36,6 +36,11 @@ int wire_ipv6addr_is_loopback(const uint8_t a[16])
     return all_zero(a, 15) && a[15] == 1;
 }
 
+int wire_ipv6addr_is_v4_mapped(const uint8_t a[16])
+{
+    return all_zero(a, 10) && a[10] == 0xff && a[11] == 0xff;
+}
+
 int wire_ipv6addr_is_solicited_node(const uint8_t a[16])
 {
     return memcmp(a, SOLICITED_PREFIX, sizeof(SOLICITED_PREFIX)) == 0;

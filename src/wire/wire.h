@@ -576,6 +576,7 @@ int wire_ipv6addr_is_multicast(const uint8_t a[16]);    /* ff00::/8 */
 int wire_ipv6addr_is_unspecified(const uint8_t a[16]);  /* ::       */
 int wire_ipv6addr_is_link_local(const uint8_t a[16]);   /* fe80::/10 */
 int wire_ipv6addr_is_loopback(const uint8_t a[16]);     /* ::1      */
+int wire_ipv6addr_is_v4_mapped(const uint8_t a[16]);    /* ::ffff:0:0/96 (RFC 4291 §2.5.5.2) */
 int wire_ipv6addr_is_solicited_node(const uint8_t a[16]); /* ff02::1:ff00:0/104 */
 /* ff02::1:ffXX:XXXX with the low 24 bits of `a` (§2.7.1). `out` may be `a`. */
 void wire_ipv6addr_solicited_node(uint8_t out[16], const uint8_t a[16]);
