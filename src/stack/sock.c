@@ -309,8 +309,10 @@ int synack_setopt(synack_sock *k, int opt, int value)
     case SYNACK_TCP_KEEPCNT:
         if (value < 0 || value > 32767)
             return -EINVAL;
-        if (opt == SYNACK_TCP_KEEPIDLE)
+        if (opt == SYNACK_TCP_KEEPIDLE) {
             k->sockopt.keep_idle_s = (uint32_t)value;
+            tcp_keepalive_idle_changed(k);
+        }
         else if (opt == SYNACK_TCP_KEEPINTVL)
             k->sockopt.keep_intvl_s = (uint32_t)value;
         else

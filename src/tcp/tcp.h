@@ -542,6 +542,7 @@ void tcp_hop_unreachable6(tcp_ctx *c, const uint8_t hop[16], uint8_t prefix_len,
 void tcp_arm_fin_timeout(tcb *t);
 /* Restart the keepalive idle period (a segment arrived, or keepalive on). */
 void tcp_keepalive_reset(tcb *t);
+void tcp_keepalive_idle_changed(tcb *t);
 
 /* ------------------------------------------------------------ user.c (RFC 9293 §3.10.1–6) */
 int tcp_open_active(tcb *t, const synack_addr *rip, uint16_t rport);

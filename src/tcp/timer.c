@@ -246,6 +246,18 @@ void tcp_keepalive_reset(tcb *t)
     tcb_schedule(t);
 }
 
+/* A new idle time counts from the peer's last segment, as Linux's
+ * tcp_sock_set_keepidle: already passed, the probe goes at once. */
+void tcp_keepalive_idle_changed(tcb *t)
+{
+    if (!t->sockopt.keepalive || !tcb_synchronized(t) || t->timers.keep_at == UINT64_MAX ||
+        t->timers.keep_probes) /* probing: TCP_KEEPINTVL paces it */
+        return;
+    uint64_t at = t->timers.heard_at + keep_idle_ns(t);
+    t->timers.keep_at = at > t->ctx->now ? at : t->ctx->now;
+    tcb_schedule(t);
+}
+
 /* Keepalive (RFC 1122 §4.2.3.6, Linux's knobs): after keep_idle of
  * silence probe with SND.UNA - 1 every keep_intvl; keep_cnt unanswered
  * probes end the connection with ETIMEDOUT. */

@@ -184,6 +184,31 @@ static void keepalive_kills_a_dead_peer(void **state)
     assert_int_equal(pkt_counter(h, tcp_keepalive_probes), 4);
 }
 
+/* TCP_KEEPIDLE set after SO_KEEPALIVE (the order programs use) takes
+ * effect at once, counted from the peer's last segment, as Linux's
+ * tcp_sock_set_keepidle; a time already passed probes now. */
+static void keepidle_after_keepalive_rearms(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_SO_KEEPALIVE, 1), 0); /* 7200 s */
+    pkt_advance(h, 3000);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPIDLE, 5), 0);
+    pkt_advance(h, 1999);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, ACK, S - 1, P);
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_advance(h, 6000);
+    pkt_expect(h, ACK, S - 1, P); /* 5 s after the answer */
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_advance(h, 4000);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_KEEPIDLE, 2), 0);
+    pkt_advance(h, 0);
+    pkt_expect(h, ACK, S - 1, P); /* overdue: at once */
+}
+
 /* A passive connection with timestamps: the peer's SYN says TSval 5000,
  * its ACK 5010 and its first data, "new" (3 bytes), 5020. `t` is left as
  * the peer's options; *S and *P are our and the peer's next seq. */
@@ -266,6 +291,7 @@ int main(void)
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
+        cmocka_unit_test_teardown(keepidle_after_keepalive_rearms, pkt_teardown),
         cmocka_unit_test_teardown(paws_drops_old_timestamp, pkt_teardown),
         cmocka_unit_test_teardown(out_of_order_timestamp_not_echoed, pkt_teardown),
     };
