@@ -17,10 +17,11 @@
  * kernel's own semantics and no interposition. The TCP events map onto it:
  *
  *   peer's FIN          read returns 0 after the data; POLLIN|POLLRDHUP
- *   reset, timeout      read returns the data, then ECONNRESET; POLLERR|
- *                       POLLHUP; write fails with EPIPE (and SIGPIPE unless
- *                       MSG_NOSIGNAL); SO_ERROR says which error it was
- *                       (ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ...)
+ *   reset, timeout      read returns the data, then the error; POLLERR|
+ *                       POLLHUP; SO_ERROR says which error it was
+ *                       (ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ...). With
+ *                       synack_fd_recv/send the error is Linux's, reported
+ *                       once; plain read/write say ECONNRESET and EPIPE
  *   connect pending     not writable (POLLOUT clear) until the handshake
  *                       completes; refused: POLLERR|POLLHUP, SO_ERROR
  *                       ECONNREFUSED
@@ -34,10 +35,11 @@
  * returns (-1 on failure) and sets errno to Linux's value for the case, so
  * they are drop-in replacements.
  *
- * Known differences from a kernel TCP socket: after a reset, write says
- * EPIPE rather than ECONNRESET first, and read says ECONNRESET whatever
- * the error was (SO_ERROR has it exactly); poll on a reset socket also
- * shows POLLOUT. Release a socket with synack_fd_close: close(2) alone
+ * Known differences from a kernel TCP socket: plain read and write, which
+ * meet the pair and not the runtime, say ECONNRESET and EPIPE (with
+ * SIGPIPE) whatever the error was (synack_fd_recv/send and the
+ * LD_PRELOAD library answer exactly); poll on a reset socket also shows
+ * POLLOUT. Release a socket with synack_fd_close: close(2) alone
  * ends the connection too, but the runtime cannot tell a final close(2)
  * after both directions were shut from the shutdowns themselves, so it
  * keeps a small record (for SO_ERROR, getpeername) until synack_fd_close
@@ -149,6 +151,18 @@ int synack_fd_getpeername(synack_rt *rt, int fd, struct sockaddr *addr, socklen_
 int synack_fd_setsockopt(synack_rt *rt, int fd, int level, int name, const void *val,
                          socklen_t len);
 int synack_fd_getsockopt(synack_rt *rt, int fd, int level, int name, void *val, socklen_t *len);
+/* recv(2), recvmsg(2), send(2), sendmsg(2) on a runtime's descriptor: the
+ * plain calls, and after a failure Linux's answer. A connection that ended
+ * in an error reports it once, to the first of these calls or SO_ERROR
+ * that comes (ETIMEDOUT from a keepalive or TCP_USER_TIMEOUT, ECONNRESET,
+ * EHOSTUNREACH, ...); a write then fails ECONNRESET without SIGPIPE, as
+ * Linux's. After it, reads return 0 and writes EPIPE with SIGPIPE unless
+ * `flags` has MSG_NOSIGNAL. */
+ssize_t synack_fd_recv(synack_rt *rt, int fd, void *buf, size_t n, int flags);
+ssize_t synack_fd_recvmsg(synack_rt *rt, int fd, struct msghdr *m, int flags);
+ssize_t synack_fd_send(synack_rt *rt, int fd, const void *buf, size_t n, int flags);
+ssize_t synack_fd_sendmsg(synack_rt *rt, int fd, const struct msghdr *m, int flags);
+
 /* ioctl(2): FIONREAD/SIOCINQ (bytes readable: in the descriptor and not yet
  * moved to it), SIOCOUTQ (bytes written and not yet acknowledged),
  * FIONBIO. Others: ENOTTY. */

@@ -31,7 +31,9 @@ void sp_resolve(void)
     FIND(connect); FIND(shutdown); FIND(close); FIND(getsockopt);
     FIND(setsockopt); FIND(getsockname); FIND(getpeername); FIND(ioctl);
     FIND(fcntl); FIND(fcntl64); FIND(dup); FIND(dup2); FIND(dup3);
-    FIND(sendto); FIND(sendmsg);
+    FIND(sendto); FIND(sendmsg); FIND(read); FIND(write); FIND(recv); FIND(send);
+    FIND(recvfrom); FIND(recvmsg); FIND(readv); FIND(writev); FIND(__read_chk);
+    FIND(__recv_chk); FIND(__recvfrom_chk);
     if (!sp_real.fcntl64) /* a libc older than 2.28 */
         sp_real.fcntl64 = sp_real.fcntl;
 }

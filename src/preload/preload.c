@@ -1,9 +1,9 @@
 /* preload.c — the socket calls libsynack-preload.so takes over (see
  * preload.h). A TCP socket of either family becomes a synack socket: a
  * real descriptor (one end of an AF_UNIX socketpair, docs/runtime.md), so
- * read, write, send, recv, poll, select and epoll stay libc's and the
- * kernel's. The calls that name the socket's TCP side are sent to
- * synack_fd_*, which already answer with Linux's errno. */
+ * poll, select and epoll stay libc's and the kernel's, and so do reads and
+ * writes until they fail (io.c). The calls that name the socket's TCP side
+ * are sent to synack_fd_*, which already answer with Linux's errno. */
 #include "preload/preload.h"
 
 #include <errno.h>
@@ -30,12 +30,7 @@ static void mark(int fd, int ours)
         atomic_store_explicit(&sp_fds[fd], (unsigned char)ours, memory_order_relaxed);
 }
 
-/* Is `fd` one of our sockets, and may this thread treat it so? */
-static int is_ours(int fd)
-{
-    return !sp_inside && fd >= 0 && fd < SP_MAX_FD &&
-           atomic_load_explicit(&sp_fds[fd], memory_order_relaxed);
-}
+#define is_ours sp_ours
 
 /* The runtime for a call on one of our sockets; NULL (errno ENETDOWN,
  * said once) in a forked child, where the runtime thread does not run. */
@@ -270,16 +265,16 @@ int dup3(int fd, int nfd, int flags)
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                socklen_t len)
 {
-    if (!is_ours(fd) || (!a && !(flags & MSG_FASTOPEN)))
+    if (!is_ours(fd))
         return REAL(sendto)(fd, buf, n, flags, a, len);
     if ((flags & MSG_FASTOPEN) && a && connect(fd, a, len) < 0 && errno != EISCONN)
         return -1;
-    return REAL(sendto)(fd, buf, n, flags & ~MSG_FASTOPEN, NULL, 0);
+    return send(fd, buf, n, flags & ~MSG_FASTOPEN);
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
-    if (!is_ours(fd) || (!m->msg_name && !(flags & MSG_FASTOPEN)))
+    if (!is_ours(fd))
         return REAL(sendmsg)(fd, m, flags);
     if ((flags & MSG_FASTOPEN) && m->msg_name &&
         connect(fd, m->msg_name, m->msg_namelen) < 0 && errno != EISCONN)
@@ -287,5 +282,5 @@ ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
     struct msghdr copy = *m;
     copy.msg_name = NULL;
     copy.msg_namelen = 0;
-    return REAL(sendmsg)(fd, &copy, flags & ~MSG_FASTOPEN);
+    return sp_sendmsg(fd, &copy, flags & ~MSG_FASTOPEN);
 }

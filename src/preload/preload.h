@@ -3,6 +3,7 @@
  *
  *   preload.c   the interposed socket calls: AF_INET/AF_INET6 stream
  *               sockets go to synack_fd_*, everything else to libc
+ *   io.c        reads and writes on our sockets, for Linux's errors
  *   boot.c      the runtime, made at the first TCP socket from the
  *               environment `synack run` sets; fork; the end at exit
  *   events.c    trace events, counters and frames for `synack run`
@@ -13,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "synack_rt.h"
 
@@ -41,6 +43,18 @@ typedef struct sp_libc {
     int (*dup3)(int, int, int);
     ssize_t (*sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
     ssize_t (*sendmsg)(int, const struct msghdr *, int);
+    ssize_t (*read)(int, void *, size_t);
+    ssize_t (*write)(int, const void *, size_t);
+    ssize_t (*recv)(int, void *, size_t, int);
+    ssize_t (*send)(int, const void *, size_t, int);
+    ssize_t (*recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+    ssize_t (*recvmsg)(int, struct msghdr *, int);
+    ssize_t (*readv)(int, const struct iovec *, int);
+    ssize_t (*writev)(int, const struct iovec *, int);
+    ssize_t (*__read_chk)(int, void *, size_t, size_t);
+    ssize_t (*__recv_chk)(int, void *, size_t, size_t, int);
+    ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
+                              socklen_t *);
 } sp_libc;
 
 extern sp_libc sp_real;
@@ -53,6 +67,17 @@ extern __thread int sp_inside;
 
 /* fd -> 1 when the descriptor is one of our sockets. */
 extern atomic_uchar sp_fds[SP_MAX_FD];
+
+/* Is `fd` one of our sockets, and may this thread treat it so? */
+static inline int sp_ours(int fd)
+{
+    return !sp_inside && fd >= 0 && fd < SP_MAX_FD &&
+           atomic_load_explicit(&sp_fds[fd], memory_order_relaxed);
+}
+
+/* io.c */
+/* sendmsg(2) on one of our sockets, with Linux's errors. */
+ssize_t sp_sendmsg(int fd, const struct msghdr *m, int flags);
 
 /* boot.c */
 /* The runtime, made on the first call; NULL (errno set, one line said on

@@ -269,7 +269,15 @@ int synack_fd_getsockopt(synack_rt *rt, int fd, int level, int name_, void *val,
     c.name = name_;
     c.val = val;
     c.len = len;
-    return answer(rt_call(rt, &c));
+    int r = answer(rt_call(rt, &c));
+    if (r == 0 && level == SOL_SOCKET && name_ == SO_ERROR) {
+        /* One pending error, as Linux: the pair's ECONNRESET (pump.c)
+         * stood for the one just taken, so a later read sees EOF. */
+        int junk;
+        socklen_t jl = sizeof junk;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &junk, &jl);
+    }
+    return r;
 }
 
 int synack_fd_ioctl(synack_rt *rt, int fd, unsigned long request, int *value)

@@ -3,7 +3,8 @@
 # kernel on the other side: curl and wget download 20 MB from a kernel-side
 # HTTP server (checked by SHA-256), curl's ladder shows the whole life of
 # its connection, curl exits 7 when refused, a reset mid-transfer fails
-# curl, SIGPIPE kills a writer, and Python's asyncio serves and connects.
+# curl, a write after a reset fails ECONNRESET and the next one is killed
+# by SIGPIPE, and Python's asyncio serves and connects.
 source "$(dirname "$0")/lib.sh"
 interop_require curl wget
 setup_ns run
@@ -63,11 +64,14 @@ rc=$?
 { [ "$rc" -eq 56 ] || [ "$rc" -eq 18 ]; } && ok "reset mid-transfer: curl exits $rc" ||
     { bad "reset mid-transfer: curl exited $rc"; cat "$TMP/rst.err"; }
 
-# SIGPIPE: writing after the peer's reset kills the writer (128 + 13)
+# After the peer's reset, as Linux's: the first write fails ECONNRESET
+# with no signal, the next one kills the writer with SIGPIPE (128 + 13)
 bg "$TMP/drop.log" python3 "$PY/fail.py" drop-server 8011
 waitfor "$TMP/drop.log" listening || exit 1
 nsx "${RUN[@]}" -q -- python3 "$PY/fail.py" sigpipe $KIP 8011 >"$TMP/pipe.out" 2>&1
 rc=$?
+grep -q "first write after the reset: ECONNRESET" "$TMP/pipe.out" &&
+    ok "reset: the first write fails ECONNRESET" || { bad "reset: the first write"; cat "$TMP/pipe.out"; }
 [ "$rc" -eq 141 ] && ok "SIGPIPE: the writer died of it" || { bad "SIGPIPE: exit status $rc"; cat "$TMP/pipe.out"; }
 
 # Python asyncio: a server over synack (the kernel's client checks the

@@ -142,9 +142,10 @@ static void peer_fin_is_eof(void **state)
 static volatile sig_atomic_t pipes;
 static void on_pipe(int sig) { (void)sig; pipes++; }
 
-/* SO_LINGER {1, 0} and close: the peer reads the data sent before, then
- * ECONNRESET, poll shows POLLERR|POLLHUP, SO_ERROR says ECONNRESET, and a
- * write fails EPIPE with SIGPIPE (none with MSG_NOSIGNAL). */
+/* SO_LINGER {1, 0} and close: poll shows POLLERR|POLLHUP; the first
+ * call to meet the reset reports it once, a write without SIGPIPE (Linux's
+ * tcp_sendmsg); after it writes fail EPIPE with SIGPIPE (none with
+ * MSG_NOSIGNAL), reads see EOF and SO_ERROR is clear. */
 static void reset_by_peer(void **state)
 {
     rt_pair *p = *state;
@@ -156,26 +157,65 @@ static void reset_by_peer(void **state)
     short ev = wait_fd(c, POLLIN, WAIT_MS);
     assert_true(ev & POLLERR);
     assert_true(ev & POLLHUP);
-    int err = 0;
-    socklen_t el = sizeof err;
-    assert_int_equal(synack_fd_getsockopt(p->a, c, SOL_SOCKET, SO_ERROR, &err, &el), 0);
-    assert_int_equal(err, ECONNRESET);
-    char buf[4];
-    assert_int_equal(read(c, buf, sizeof buf), -1);
-    assert_int_equal(errno, ECONNRESET);
 
     struct sigaction sa = {.sa_handler = on_pipe}, old;
     sigaction(SIGPIPE, &sa, &old);
     pipes = 0;
-    assert_int_equal(send(c, "x", 1, MSG_NOSIGNAL), -1);
+    assert_int_equal(synack_fd_send(p->a, c, "x", 1, 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(pipes, 0);
+    assert_int_equal(synack_fd_send(p->a, c, "x", 1, MSG_NOSIGNAL), -1);
     assert_int_equal(errno, EPIPE);
     assert_int_equal(pipes, 0);
-    assert_int_equal(write(c, "x", 1), -1);
+    struct iovec iov = {.iov_base = "x", .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    assert_int_equal(synack_fd_sendmsg(p->a, c, &m, 0), -1);
     assert_int_equal(errno, EPIPE);
     assert_int_equal(pipes, 1);
     sigaction(SIGPIPE, &old, NULL);
+    char buf[4];
+    assert_int_equal(synack_fd_recv(p->a, c, buf, sizeof buf, 0), 0);
+    int err = -1;
+    socklen_t el = sizeof err;
+    assert_int_equal(synack_fd_getsockopt(p->a, c, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+    assert_int_equal(err, 0);
     synack_fd_close(p->a, c);
     synack_fd_close(p->b, l);
+}
+
+/* A reset read: the data sent before it, then ECONNRESET once, then EOF.
+ * SO_ERROR takes the error for every call, plain read(2) included. */
+static void reset_reported_once(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s, l2, c2, s2;
+    connect_pair(p, 84, &l, &c, &s);
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    assert_int_equal(write(s, "last", 4), 4);
+    char buf[8];
+    assert_int_equal(read_full(c, buf, 4), 4);
+    assert_int_equal(synack_fd_setsockopt(p->b, s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    assert_int_equal(synack_fd_close(p->b, s), 0);
+    assert_true(wait_fd(c, POLLIN, WAIT_MS) & POLLERR);
+    struct iovec iov = {.iov_base = buf, .iov_len = sizeof buf};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    assert_int_equal(synack_fd_recvmsg(p->a, c, &m, 0), -1);
+    assert_int_equal(errno, ECONNRESET);
+    assert_int_equal(synack_fd_recv(p->a, c, buf, sizeof buf, 0), 0);
+    synack_fd_close(p->a, c);
+
+    connect_pair(p, 85, &l2, &c2, &s2);
+    assert_int_equal(synack_fd_setsockopt(p->b, s2, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+    assert_int_equal(synack_fd_close(p->b, s2), 0);
+    assert_true(wait_fd(c2, POLLIN, WAIT_MS) & POLLERR);
+    int err = 0;
+    socklen_t el = sizeof err;
+    assert_int_equal(synack_fd_getsockopt(p->a, c2, SOL_SOCKET, SO_ERROR, &err, &el), 0);
+    assert_int_equal(err, ECONNRESET);
+    assert_int_equal(read(c2, buf, sizeof buf), 0);
+    synack_fd_close(p->a, c2);
+    synack_fd_close(p->b, l);
+    synack_fd_close(p->b, l2);
 }
 
 int main(void)
@@ -186,6 +226,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refused_connect, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(peer_fin_is_eof, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(reset_by_peer, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(reset_reported_once, pair_setup, pair_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

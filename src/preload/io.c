@@ -1,0 +1,137 @@
+/* io.c — reads and writes on our sockets. They are libc's calls on the
+ * socketpair, except that a failure is answered as Linux's TCP answers it
+ * (synack_fd_recv/send: ETIMEDOUT after a keepalive or user timeout, and
+ * ECONNRESET without SIGPIPE for the first write after a reset). Every
+ * other descriptor goes straight to libc. A forked child's copies of our
+ * sockets still move bytes (the parent's runtime pumps them) and get the
+ * pair's own answers. */
+#include "preload/preload.h"
+
+#include <errno.h>
+
+/* sendto/sendmsg (preload.c), fortified reads and the vector calls share
+ * these; they are ours when they are called. */
+static synack_rt *io_rt(void)
+{
+    return sp_forked() ? NULL : sp_current();
+}
+
+static ssize_t our_recv(int fd, void *buf, size_t n, int flags)
+{
+    synack_rt *rt = io_rt();
+    if (!rt)
+        return REAL(recv)(fd, buf, n, flags);
+    sp_inside++;
+    ssize_t r = synack_fd_recv(rt, fd, buf, n, flags);
+    sp_inside--;
+    return r;
+}
+
+static ssize_t our_send(int fd, const void *buf, size_t n, int flags)
+{
+    synack_rt *rt = io_rt();
+    if (!rt)
+        return REAL(send)(fd, buf, n, flags);
+    sp_inside++;
+    ssize_t r = synack_fd_send(rt, fd, buf, n, flags);
+    sp_inside--;
+    return r;
+}
+
+static ssize_t our_recvmsg(int fd, struct msghdr *m, int flags)
+{
+    synack_rt *rt = io_rt();
+    if (!rt)
+        return REAL(recvmsg)(fd, m, flags);
+    sp_inside++;
+    ssize_t r = synack_fd_recvmsg(rt, fd, m, flags);
+    sp_inside--;
+    return r;
+}
+
+ssize_t sp_sendmsg(int fd, const struct msghdr *m, int flags)
+{
+    synack_rt *rt = io_rt();
+    if (!rt)
+        return REAL(sendmsg)(fd, m, flags);
+    sp_inside++;
+    ssize_t r = synack_fd_sendmsg(rt, fd, m, flags);
+    sp_inside--;
+    return r;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    return sp_ours(fd) ? our_recv(fd, buf, n, 0) : REAL(read)(fd, buf, n);
+}
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    return sp_ours(fd) ? our_send(fd, buf, n, 0) : REAL(write)(fd, buf, n);
+}
+
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    return sp_ours(fd) ? our_recv(fd, buf, n, flags) : REAL(recv)(fd, buf, n, flags);
+}
+
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    return sp_ours(fd) ? our_send(fd, buf, n, flags) : REAL(send)(fd, buf, n, flags);
+}
+
+/* TCP names no sender: the address comes back empty, as Linux's. */
+ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *a, socklen_t *len)
+{
+    if (!sp_ours(fd))
+        return REAL(recvfrom)(fd, buf, n, flags, a, len);
+    ssize_t r = our_recv(fd, buf, n, flags);
+    if (r >= 0 && a && len)
+        *len = 0;
+    return r;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+    return sp_ours(fd) ? our_recvmsg(fd, m, flags) : REAL(recvmsg)(fd, m, flags);
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int count)
+{
+    if (!sp_ours(fd))
+        return REAL(readv)(fd, iov, count);
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)count};
+    return count < 0 ? (errno = EINVAL, -1) : our_recvmsg(fd, &m, 0);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int count)
+{
+    if (!sp_ours(fd))
+        return REAL(writev)(fd, iov, count);
+    struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)count};
+    return count < 0 ? (errno = EINVAL, -1) : sp_sendmsg(fd, &m, 0);
+}
+
+/* _FORTIFY_SOURCE turns reads into a buffer of known size into these
+ * (Debian builds its programs so); an overflow still aborts in libc's. */
+ssize_t __read_chk(int fd, void *buf, size_t n, size_t size)
+{
+    if (!sp_ours(fd) || n > size)
+        return REAL(__read_chk)(fd, buf, n, size);
+    return our_recv(fd, buf, n, 0);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t size, int flags)
+{
+    if (!sp_ours(fd) || n > size)
+        return REAL(__recv_chk)(fd, buf, n, size, flags);
+    return our_recv(fd, buf, n, flags);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t size, int flags, struct sockaddr *a,
+                       socklen_t *len)
+{
+    if (!sp_ours(fd) || n > size)
+        return REAL(__recvfrom_chk)(fd, buf, n, size, flags, a, len);
+    return recvfrom(fd, buf, n, flags, a, len);
+}
