@@ -35,6 +35,13 @@ int rt_socketpair(int *app, int *ours, int cloexec)
     if (!cloexec)
         fcntl(sv[1], F_SETFD, FD_CLOEXEC); /* ours never leaks into an exec */
     fcntl(sv[1], F_SETFL, O_NONBLOCK);
+    /* The held byte (pump.c) keeps its whole skb in the application's send
+     * accounting, and Linux shows the end writable only while that is at
+     * most a quarter of SO_SNDBUF. A write's skb stays under a quarter of
+     * the default; sendfile's (up to 17 pages) does not, and would never
+     * see POLLOUT again. Linux doubles this to 425984: room for both. */
+    int sndbuf = RT_APP_SNDBUF;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     *app = sv[0];
     *ours = sv[1];
     return 0;

@@ -143,6 +143,8 @@ typedef struct rt_accept_msg {
 /* The descriptor's send buffer while a connect is pending: the smallest,
  * so a few filler bytes make it unwritable (see fd.c). */
 #define RT_FILLER_SNDBUF 1
+/* SO_SNDBUF of the application's end (conn.c says why). */
+#define RT_APP_SNDBUF 212992
 
 /* call.c */
 int rt_call(synack_rt *rt, rt_cmd *c);

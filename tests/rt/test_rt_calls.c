@@ -1,7 +1,8 @@
 /* test_rt_calls.c — the fd API's calls one by one: accept (blocking, non-
  * blocking, accept4's flags, readiness through poll, select and epoll),
  * bind's and listen's errnos, shutdown, the kernel's own data calls on
- * the descriptor, ioctl, IPv6, and a reset when data is left unread. */
+ * the descriptor, sendfile, ioctl, IPv6, and a reset when data is left
+ * unread. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/uio.h>
 
 #include "rt/rt_fixture.h"
@@ -160,6 +162,58 @@ static void kernel_data_calls(void **state)
     synack_fd_close(p->b, l);
 }
 
+/* sendfile(2) into a non-blocking descriptor (nginx's way to serve a
+ * file): every EAGAIN is followed by POLLOUT, and the file arrives whole. */
+static void sendfile_whole_file(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 94, &l, &c, &s);
+    char path[] = "/tmp/synack-sendfile-XXXXXX";
+    int f = mkstemp(path);
+    assert_true(f >= 0);
+    unlink(path);
+    size_t total = 4 << 20;
+    uint8_t *out = malloc(total), *in = malloc(total);
+    for (size_t i = 0; i < total; i++)
+        out[i] = (uint8_t)(i * 13 + (i >> 12));
+    assert_int_equal(write(f, out, total), (ssize_t)total);
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    off_t off = 0;
+    size_t got = 0;
+    while (got < total) {
+        /* Send until EAGAIN: the connection and the descriptor fill up. */
+        while ((size_t)off < total) {
+            ssize_t n = sendfile(c, f, &off, total - (size_t)off);
+            if (n < 0) {
+                assert_int_equal(errno, EAGAIN);
+                break;
+            }
+        }
+        /* Then read until POLLOUT: the kernel's promise after EAGAIN is
+         * that it comes once the reader makes room. */
+        int more = (size_t)off < total;
+        for (;;) {
+            struct pollfd pf[2] = {{.fd = s, .events = POLLIN}, {.fd = c, .events = more ? POLLOUT : 0}};
+            assert_true(poll(pf, 2, WAIT_MS) > 0);
+            if (pf[0].revents & POLLIN) {
+                ssize_t n = read(s, in + got, total - got);
+                assert_true(n > 0);
+                got += (size_t)n;
+            }
+            if (got == total || (more && (pf[1].revents & POLLOUT)))
+                break;
+        }
+    }
+    assert_memory_equal(in, out, total);
+    free(out);
+    free(in);
+    close(f);
+    synack_fd_close(p->a, c);
+    synack_fd_close(p->b, s);
+    synack_fd_close(p->b, l);
+}
+
 /* Closing with received data unread resets the connection, as Linux does:
  * the peer sees ECONNRESET. */
 static void close_with_unread_data_resets(void **state)
@@ -276,6 +330,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(accept_readiness_and_flags, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(bind_listen_errors, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(kernel_data_calls, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(sendfile_whole_file, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(close_with_unread_data_resets, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(own_shutdown_write, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(ipv6_sockets, pair_setup, pair_teardown),
