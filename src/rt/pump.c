@@ -269,6 +269,14 @@ static bool to_net(synack_rt *rt, rt_sock *r)
     return true;
 }
 
+void rt_take_written(synack_rt *rt, rt_sock *r)
+{
+    if (r->phase != RT_OPEN || r->rfd < 0)
+        return;
+    r->rd = true; /* the edge may not have reached our epoll yet */
+    to_net(rt, r);
+}
+
 static void pump_open(synack_rt *rt, rt_sock *r)
 {
     /* A reset or timeout shows at once, even to an application that is

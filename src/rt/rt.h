@@ -169,6 +169,10 @@ void rt_remove(synack_rt *rt, rt_sock *r);
 void rt_mark(synack_rt *rt, rt_sock *r);
 void rt_pump_dirty(synack_rt *rt);
 void rt_pump(synack_rt *rt, rt_sock *r);
+/* Before an option changes how the connection sends (TCP_CORK off,
+ * TCP_NODELAY on): move what the application wrote before the call into
+ * the connection, so the option comes after those bytes, as in Linux. */
+void rt_take_written(synack_rt *rt, rt_sock *r);
 /* Record the connection's endpoints in `r`. */
 void rt_note_names(rt_sock *r);
 /* Give up our end and the connection; `err` (positive) is a reset. */

@@ -100,7 +100,6 @@ static int set_other(rt_sock *r, int level, int name, const void *p, socklen_t l
 
 int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
 {
-    (void)rt;
     int v = 0;
     if (c->level == IPPROTO_IPV6 && r->family != AF_INET6)
         return -ENOPROTOOPT;
@@ -126,6 +125,7 @@ int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
         r->v6only = v != 0;
     if (!r->sk)
         return 0; /* let go already: nothing left to set */
+    rt_take_written(rt, r); /* the option comes after what was written */
     int e = synack_setopt(r->sk, opt, v);
     if (e == -EINVAL && opt == SYNACK_TCP_MAXSEG && v >= 88 && v <= 32767)
         return 0; /* Linux takes it at any time; synack only before connecting */

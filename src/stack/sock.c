@@ -220,6 +220,16 @@ size_t synack_writable(const synack_sock *k)
     return tcb_send_space(k);
 }
 
+/* Send what the options held back (TCP_CORK off, TCP_NODELAY on). */
+static void push_pending(synack_sock *k)
+{
+    if (enter(k) != 0)
+        return;
+    if (tcb_synchronized(k))
+        tcp_output(k);
+    leave(k);
+}
+
 int synack_setopt(synack_sock *k, int opt, int value)
 {
     bool fresh = (k->state == SYNACK_CLOSED || k->state == SYNACK_LISTEN) && !k->snd.buf.buf &&
@@ -275,6 +285,8 @@ int synack_setopt(synack_sock *k, int opt, int value)
         return 0;
     case SYNACK_TCP_NODELAY:
         k->sockopt.nodelay = value != 0;
+        if (k->sockopt.nodelay) /* Linux: what Nagle held goes now */
+            push_pending(k);
         return 0;
     case SYNACK_IPV6_V6ONLY:
         if (k->is.bound || k->state != SYNACK_CLOSED)
@@ -288,11 +300,8 @@ int synack_setopt(synack_sock *k, int opt, int value)
         return 0;
     case SYNACK_TCP_CORK:
         k->sockopt.cork = value != 0;
-        if (!k->sockopt.cork && enter(k) == 0) { /* uncorking pushes what waited */
-            if (tcb_synchronized(k))
-                tcp_output(k);
-            leave(k);
-        }
+        if (!k->sockopt.cork) /* uncorking pushes what waited */
+            push_pending(k);
         return 0;
     case SYNACK_TCP_QUICKACK:
         k->sockopt.quickack = value != 0;
