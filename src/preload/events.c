@@ -27,6 +27,7 @@ static size_t buf_len;
 static uint64_t last_flush;
 static pcap_writer *pcap;
 static int64_t wall_offset; /* realtime - monotonic, for pcap time stamps */
+static uint32_t ev_pid;      /* getpid() once: records come by the thousand */
 
 static void flush(void)
 {
@@ -46,7 +47,7 @@ static void put(uint32_t type, const void *body, uint32_t len)
         return;
     if (buf_len + sizeof(sp_rec) + len > BUF_SIZE)
         flush();
-    sp_rec h = {.type = type, .len = len, .pid = (uint32_t)getpid()};
+    sp_rec h = {.type = type, .len = len, .pid = ev_pid};
     memcpy(buf + buf_len, &h, sizeof h);
     memcpy(buf + buf_len + sizeof h, body, len);
     buf_len += sizeof h + len;
@@ -59,7 +60,8 @@ static void on_trace(void *ctx, const synack_trace_event *ev)
     memset(&e, 0, sizeof e);
     e.ev = *ev;
     e.ev.cause = NULL;
-    snprintf(e.cause, sizeof e.cause, "%s", ev->cause ? ev->cause : "");
+    if (ev->cause)
+        snprintf(e.cause, sizeof e.cause, "%s", ev->cause);
     put(SP_REC_EVENT, &e, sizeof e);
     if (ev->kind == SYNACK_TRACE_STATE || ev->time_ns - last_flush >= FLUSH_NS) {
         flush();
@@ -77,6 +79,7 @@ static void on_frame(void *ctx, const void *frame, size_t len, int out, uint64_t
 void sp_events_setup(synack_rt_config *cfg, uint64_t t0)
 {
     const char *path = getenv("SYNACK_RUN_EVENTS");
+    ev_pid = (uint32_t)getpid();
     if (path && *path) {
         ev_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (ev_fd < 0)
