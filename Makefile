@@ -94,6 +94,9 @@ $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(
 	@$(if $(V),,echo "  TEST    $@")
 	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm -lpthread
 
+# This test compiles the preload library's totals.c in.
+$(BUILD)/tests/unit/test_preload_totals: src/preload/totals.c src/preload/preload.h src/preload/stream.h
+
 # Benchmarks: optimised, no sanitizers, against the optimised libraries.
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(wildcard bench/bench_*.c))
 BENCH_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -g

@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "dev/pcap.h"
-#include "preload/stream.h"
 
 #define BUF_SIZE (64u * 1024)
 #define FLUSH_NS 50000000ull
@@ -53,6 +52,33 @@ static void put(uint32_t type, const void *body, uint32_t len)
     buf_len += sizeof h + len;
 }
 
+/* What the watcher asked for (SYNACK_RUN_DETAIL): every event (its
+ * --trace, --ladder, --json), or state changes and per-connection totals
+ * (its one-line summaries), or nothing (quiet). */
+enum { DETAIL_NONE, DETAIL_SUMMARY, DETAIL_ALL };
+static int detail = DETAIL_ALL;
+
+static void put_totals(const sp_totals *t) { put(SP_REC_TOTALS, t, sizeof *t); }
+
+static void on_trace(void *ctx, const synack_trace_event *ev);
+
+/* Summary mode: segments are summed; the sums go out before each state
+ * change (the connection's last ones with CLOSED), so the watcher has a
+ * connection's bytes whenever it has its states. */
+static void on_trace_summary(void *ctx, const synack_trace_event *ev)
+{
+    if (ev->kind == SYNACK_TRACE_SEG_IN || ev->kind == SYNACK_TRACE_SEG_OUT) {
+        sp_totals_add(ev);
+        return;
+    }
+    if (ev->kind != SYNACK_TRACE_STATE)
+        return;
+    sp_totals t;
+    if (sp_totals_take(ev->conn_id, &t, ev->new_state == SYNACK_CLOSED))
+        put_totals(&t);
+    on_trace(ctx, ev);
+}
+
 static void on_trace(void *ctx, const synack_trace_event *ev)
 {
     (void)ctx;
@@ -79,12 +105,17 @@ static void on_frame(void *ctx, const void *frame, size_t len, int out, uint64_t
 void sp_events_setup(synack_rt_config *cfg, uint64_t t0)
 {
     const char *path = getenv("SYNACK_RUN_EVENTS");
+    const char *d = getenv("SYNACK_RUN_DETAIL");
+    detail = !d || !strcmp(d, "all") ? DETAIL_ALL : !strcmp(d, "summary") ? DETAIL_SUMMARY
+                                                                          : DETAIL_NONE;
     ev_pid = (uint32_t)getpid();
     if (path && *path) {
         ev_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
         if (ev_fd < 0)
             sp_say("SYNACK_RUN_EVENTS ", path, ": cannot open; not watched");
-        cfg->stack.trace = on_trace;
+        cfg->stack.trace = detail == DETAIL_ALL       ? on_trace
+                           : detail == DETAIL_SUMMARY ? on_trace_summary
+                                                      : NULL;
         sp_start s = {.t0_ns = t0};
         put(SP_REC_START, &s, sizeof s);
         flush();
@@ -146,6 +177,7 @@ void sp_events_counters(void *ctx, synack_stack *s)
 void sp_events_close(void)
 {
     if (ev_fd >= 0) {
+        sp_totals_drain(put_totals);
         put(SP_REC_EXIT, "", 0);
         flush();
         close(ev_fd);

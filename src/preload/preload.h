@@ -7,15 +7,18 @@
  *   boot.c      the runtime, made at the first TCP socket from the
  *               environment `synack run` sets; fork; the end at exit
  *   events.c    trace events, counters and frames for `synack run`
+ *   totals.c    per-connection segment totals (summary-only watching)
  */
 #ifndef SYNACK_PRELOAD_H
 #define SYNACK_PRELOAD_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "preload/stream.h"
 #include "synack_rt.h"
 
 /* Descriptors at or above this number are never ours (socket fails EMFILE). */
@@ -99,5 +102,14 @@ void sp_events_setup(synack_rt_config *cfg, uint64_t t0);
 void sp_events_counters(void *ctx, synack_stack *s);
 /* After the runtime stopped: flush and close. */
 void sp_events_close(void);
+
+/* totals.c (all on the runtime thread) */
+/* Count a SEG_IN or SEG_OUT event into its connection's totals. */
+void sp_totals_add(const synack_trace_event *ev);
+/* A connection's totals into *out (false: none yet); then start them
+ * over, or forget the connection. */
+bool sp_totals_take(uint32_t id, sp_totals *out, bool forget);
+/* Hand every connection's totals with segments to `fn`, and forget all. */
+void sp_totals_drain(void (*fn)(const sp_totals *));
 
 #endif

@@ -19,6 +19,7 @@ enum {
     SP_REC_COUNTER,   /* sp_counter: one counter at exit (nstat's name)     */
     SP_REC_START,     /* sp_start: the runtime started                      */
     SP_REC_EXIT,      /* no payload: the runtime stopped at exit            */
+    SP_REC_TOTALS,    /* sp_totals: a connection's segments since the last  */
 };
 
 typedef struct sp_rec {
@@ -36,6 +37,15 @@ typedef struct sp_counter {
     uint64_t value;
     char name[48];
 } sp_counter;
+
+/* SYNACK_RUN_DETAIL=summary: segments are not written one by one but
+ * summed per connection, before each of its state changes and at exit. */
+typedef struct sp_totals {
+    uint32_t conn_id, pad;
+    uint64_t sent, received; /* payload bytes, retransmissions not counted */
+    uint64_t rexmit, segs;   /* segments sent again; segments sent         */
+    uint64_t t_last;         /* the last segment's time                    */
+} sp_totals;
 
 typedef struct sp_start {
     uint64_t t0_ns; /* the monotonic clock when the runtime started     */

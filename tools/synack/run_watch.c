@@ -296,6 +296,20 @@ static void account(conn *c, const synack_trace_event *ev)
     }
 }
 
+/* Summary mode's per-connection sums (SYNACK_RUN_DETAIL=summary). */
+static void add_totals(run_watch *w, uint32_t pid, const sp_totals *t)
+{
+    conn *c = t->conn_id ? conn_of(w, pid, t->conn_id, t->t_last) : NULL;
+    if (!c)
+        return;
+    c->sent += t->sent;
+    c->received += t->received;
+    c->rexmit += t->rexmit;
+    c->segs += t->segs;
+    if (t->t_last > c->t_last)
+        c->t_last = t->t_last;
+}
+
 static void on_event(run_watch *w, uint32_t pid, sp_event *e)
 {
     proc *p = proc_of(w, pid);
@@ -348,6 +362,10 @@ size_t run_watch_feed(run_watch *w, const uint8_t *buf, size_t len)
                 memcpy(&n[p->ncounters], body, sizeof *n);
                 n[p->ncounters++].name[sizeof n->name - 1] = '\0';
             }
+        } else if (h.type == SP_REC_TOTALS && h.len == sizeof(sp_totals) && p) {
+            sp_totals t;
+            memcpy(&t, body, sizeof t);
+            add_totals(w, h.pid, &t);
         } else if (h.type == SP_REC_EXIT && p) {
             p->exited = 1;
         }
