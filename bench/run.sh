@@ -17,6 +17,7 @@ BENCHES=(
     "$B/bench_memory"
     "$B/bench_loss"
     "bash bench/tap.sh"
+    "bash bench/programs.sh"
 )
 
 # Target for a benchmark name: "ratio>=X", "ratio<=X", "synack<X" or "" (none).
@@ -30,6 +31,7 @@ target() {
     tap_bulk_*|tap_connrate_*) echo "ratio>=1.5" ;;
     tap_ceiling_*) echo "ratio>=0.8" ;;
     bulk6_vs4_*|connrate6_vs4|tap_*_ipv6_vs4) echo "ratio>=0.9" ;;
+    run_iperf3_*) echo "ratio>=0.8" ;;
     *) echo "" ;;
     esac
 }

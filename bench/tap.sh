@@ -15,6 +15,7 @@
 # (300000000 per bulk run), TAP_BENCH_RATE_SECONDS (3), TAP_BENCH_CEIL_SECONDS (2).
 set -u
 cd "$(dirname "$0")/.." || exit 1
+source bench/lib.sh
 [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || { echo "tap.sh: needs root and /dev/net/tun; skipped"; exit 0; }
 RUNS=${BENCH_RUNS:-5}
 if [ "$RUNS" -lt 5 ] && [ -z "${BENCH_QUICK:-}" ]; then RUNS=5; fi
@@ -94,10 +95,6 @@ measure() {
     echo "${v:-0}"
 }
 
-# stats "v1 v2 ...": "median min max"
-stats() { echo "$@" | tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
-    m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.1f %.1f %.1f", m, v[1], v[NR] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "na" }'; }
 
 # The ceiling, each way (the kernel's side of rx needs a neighbour that
 # nobody answers for: a static entry).
