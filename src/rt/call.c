@@ -5,12 +5,15 @@
  * the runtime thread; each caller waits on a condition of its own (the
  * command lives on the caller's stack), so answers never wake the wrong
  * thread. The runtime takes the whole queue at once and runs it unlocked:
- * the stack is only ever touched by the runtime thread. */
+ * the stack is only ever touched by the runtime thread. A posted command
+ * has nobody waiting: it keeps its place in the queue, so a later call
+ * sees its effect, and costs its caller no wait. */
 #define _GNU_SOURCE
 #include "rt/rt.h"
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 void rt_wake(synack_rt *rt)
@@ -22,16 +25,14 @@ void rt_wake(synack_rt *rt)
     (void)n;
 }
 
-int rt_call(synack_rt *rt, rt_cmd *c)
+/* Append `c` to the queue and wake the runtime; false if it stopped. */
+static bool enqueue(synack_rt *rt, rt_cmd *c)
 {
-    pthread_cond_init(&c->cond, NULL);
     c->next = NULL;
-    c->done = false;
     pthread_mutex_lock(&rt->mu);
     if (!rt->running) {
         pthread_mutex_unlock(&rt->mu);
-        pthread_cond_destroy(&c->cond);
-        return -ENETDOWN;
+        return false;
     }
     if (rt->cmd_tail)
         rt->cmd_tail->next = c;
@@ -40,6 +41,27 @@ int rt_call(synack_rt *rt, rt_cmd *c)
     rt->cmd_tail = c;
     pthread_mutex_unlock(&rt->mu);
     rt_wake(rt);
+    return true;
+}
+
+int rt_post(synack_rt *rt, rt_cmd *c)
+{
+    c->posted = true;
+    if (enqueue(rt, c))
+        return 0;
+    free(c);
+    return -ENETDOWN;
+}
+
+int rt_call(synack_rt *rt, rt_cmd *c)
+{
+    pthread_cond_init(&c->cond, NULL);
+    c->done = false;
+    c->posted = false;
+    if (!enqueue(rt, c)) {
+        pthread_cond_destroy(&c->cond);
+        return -ENETDOWN;
+    }
     pthread_mutex_lock(&rt->mu);
     while (!c->done)
         pthread_cond_wait(&c->cond, &rt->mu);
@@ -75,7 +97,9 @@ void rt_run_commands(synack_rt *rt)
     for (rt_cmd *c = take_all(rt), *next; c; c = next) {
         next = c->next; /* c may be answered, and gone, once run */
         int r = c->run(rt, c);
-        if (r != RT_LATER)
+        if (c->posted)
+            free(c);
+        else if (r != RT_LATER)
             rt_cmd_finish(rt, c, r);
     }
 }
@@ -89,6 +113,9 @@ void rt_fail_commands(synack_rt *rt)
     pthread_mutex_unlock(&rt->mu);
     for (rt_cmd *c = take_all(rt), *next; c; c = next) {
         next = c->next;
-        rt_cmd_finish(rt, c, -ENETDOWN);
+        if (c->posted)
+            free(c);
+        else
+            rt_cmd_finish(rt, c, -ENETDOWN);
     }
 }

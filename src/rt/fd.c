@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -241,11 +244,42 @@ int synack_fd_getpeername(synack_rt *rt, int fd, struct sockaddr *addr, socklen_
     return name(rt, fd, addr, len, 1);
 }
 
+/* TCP_NODELAY, TCP_CORK and TCP_QUICKACK take any int and cannot fail on
+ * a socket of ours; servers flip them around every response (nginx's
+ * tcp_nopush: cork, write, uncork), and waiting for the runtime each time
+ * stalled a single-threaded server a round trip per flip. So they are
+ * posted: in order with every other call, answered at once. */
+static bool postable(int level, int name_, const void *val, socklen_t len)
+{
+    return level == IPPROTO_TCP &&
+           (name_ == TCP_NODELAY || name_ == TCP_CORK || name_ == TCP_QUICKACK) && val &&
+           len >= (socklen_t)sizeof(int);
+}
+
+static int post_option(synack_rt *rt, int fd, int level, int name_, const void *val)
+{
+    rt_cmd *c = malloc(sizeof *c);
+    if (!c)
+        return answer(-ENOMEM);
+    if (!cmd_for(c, fd, rt_op_setsockopt)) {
+        free(c);
+        return -1;
+    }
+    c->level = level;
+    c->name = name_;
+    memcpy(&c->ival, val, sizeof c->ival);
+    c->cval = &c->ival;
+    c->clen = sizeof c->ival;
+    return answer(rt_post(rt, c));
+}
+
 int synack_fd_setsockopt(synack_rt *rt, int fd, int level, int name_, const void *val,
                          socklen_t len)
 {
     if (level == SOL_SOCKET && name_ == SO_RCVLOWAT) /* the descriptor's own */
         return setsockopt(fd, level, name_, val, len);
+    if (postable(level, name_, val, len))
+        return post_option(rt, fd, level, name_, val);
     rt_cmd c;
     if (!cmd_for(&c, fd, rt_op_setsockopt))
         return -1;

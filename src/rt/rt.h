@@ -130,6 +130,8 @@ struct rt_cmd {
     void *ctx;
     int result;
     bool done;
+    bool posted;  /* rt_post: nobody waits; the runtime frees it once run */
+    int ival;     /* a posted option's value (cval points here)         */
     pthread_cond_t cond;
 };
 
@@ -148,6 +150,9 @@ typedef struct rt_accept_msg {
 
 /* call.c */
 int rt_call(synack_rt *rt, rt_cmd *c);
+/* Queue `c` (malloc'ed) without waiting for it: the runtime runs it in
+ * turn with the calls, and frees it. -ENETDOWN (and freed) if stopped. */
+int rt_post(synack_rt *rt, rt_cmd *c);
 void rt_cmd_finish(synack_rt *rt, rt_cmd *c, int result);
 void rt_run_commands(synack_rt *rt);
 void rt_fail_commands(synack_rt *rt);

@@ -301,6 +301,8 @@ static bool small_segment_ok(const tcb *t, uint32_t len, uint32_t avail, uint32_
         return true; /* closing: nothing more will join it */
     if (t->sockopt.cork)
         return false;
+    if (t->snd.push && seq_leq(t->snd.nxt + len, t->snd.push_to))
+        return true; /* written before an uncork: Linux pushes it past Nagle */
     return t->sockopt.nodelay || t->snd.nxt == t->snd.una; /* Nagle: one small segment in flight */
 }
 
@@ -308,6 +310,8 @@ static bool small_segment_ok(const tcb *t, uint32_t len, uint32_t avail, uint32_
  * exactly one segment, even into a closed window. */
 static void send_data(tcb *t, bool force)
 {
+    if (t->snd.push && seq_geq(t->snd.nxt, t->snd.push_to))
+        t->snd.push = false; /* the uncorked bytes are out: Nagle as before */
     for (;;) {
         uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
         uint32_t cwnd = t->cc.cwnd;

@@ -80,8 +80,10 @@ struct synack_sock {
         uint32_t buf_seq;         /* sequence number of buf's first byte  */
         ring buf;
         uint32_t buf_size;
+        uint32_t push_to;         /* uncorking pushed data up to here     */
         bool fin_queued : 1;      /* app shut the send side: FIN after data */
         bool fin_sent : 1;        /* FIN is in flight (nxt covers it)     */
+        bool push : 1;            /* push_to is set (past Nagle, once)    */
     } snd;
 
     struct tcb_rcv {          /* receive sequence space                */

@@ -137,6 +137,27 @@ static void nodelay_on_pushes_held_data(void **state)
     assert_memory_equal(r.payload, "bbbb", 4);
 }
 
+/* Uncorking sends what was corked even while Nagle would hold it (a small
+ * segment in flight): Linux pushes with TCP_NAGLE_PUSH. What is written
+ * after the uncork meets Nagle again. */
+static void uncork_pushes_past_nagle(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    h->nagle = 1;
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send(k, "aaaa", 4), 4);
+    pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_CORK, 1), 0);
+    assert_int_equal(synack_send(k, "bbbb", 4), 4);
+    pkt_expect_none(h);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_CORK, 0), 0);
+    wire_tcp r = pkt_expect(h, ACK | PSH, S + 4, P);
+    assert_memory_equal(r.payload, "bbbb", 4);
+    assert_int_equal(synack_send(k, "cccc", 4), 4);
+    pkt_expect_none(h); /* Nagle again: "bbbb" is not acknowledged */
+}
+
 /* TCP_CORK holds partial segments until uncorked. */
 static void cork_holds_until_uncork(void **state)
 {
@@ -306,6 +327,7 @@ int main(void)
         cmocka_unit_test_teardown(nagle_holds_second_small_segment, pkt_teardown),
         cmocka_unit_test_teardown(nodelay_sends_at_once, pkt_teardown),
         cmocka_unit_test_teardown(nodelay_on_pushes_held_data, pkt_teardown),
+        cmocka_unit_test_teardown(uncork_pushes_past_nagle, pkt_teardown),
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
