@@ -25,8 +25,8 @@ void rt_wake(synack_rt *rt)
     (void)n;
 }
 
-/* Append `c` to the queue and wake the runtime; false if it stopped. */
-static bool enqueue(synack_rt *rt, rt_cmd *c)
+/* Append `c` to the queue (and wake the runtime); false if it stopped. */
+static bool enqueue(synack_rt *rt, rt_cmd *c, bool wake)
 {
     c->next = NULL;
     pthread_mutex_lock(&rt->mu);
@@ -39,15 +39,17 @@ static bool enqueue(synack_rt *rt, rt_cmd *c)
     else
         rt->cmd_head = c;
     rt->cmd_tail = c;
+    atomic_store(&rt->queued, true);
     pthread_mutex_unlock(&rt->mu);
-    rt_wake(rt);
+    if (wake)
+        rt_wake(rt);
     return true;
 }
 
-int rt_post(synack_rt *rt, rt_cmd *c)
+int rt_post(synack_rt *rt, rt_cmd *c, bool wake)
 {
     c->posted = true;
-    if (enqueue(rt, c))
+    if (enqueue(rt, c, wake))
         return 0;
     free(c);
     return -ENETDOWN;
@@ -58,7 +60,7 @@ int rt_call(synack_rt *rt, rt_cmd *c)
     pthread_cond_init(&c->cond, NULL);
     c->done = false;
     c->posted = false;
-    if (!enqueue(rt, c)) {
+    if (!enqueue(rt, c, true)) {
         pthread_cond_destroy(&c->cond);
         return -ENETDOWN;
     }
@@ -84,6 +86,7 @@ static rt_cmd *take_all(synack_rt *rt)
     pthread_mutex_lock(&rt->mu);
     rt_cmd *c = rt->cmd_head;
     rt->cmd_head = rt->cmd_tail = NULL;
+    atomic_store(&rt->queued, false);
     pthread_mutex_unlock(&rt->mu);
     return c;
 }
@@ -94,6 +97,13 @@ void rt_run_commands(synack_rt *rt)
     ssize_t n = read(rt->wakefd, &count, sizeof count); /* clear it first: a call
                                                             queued after is seen */
     (void)n;
+    rt_run_queued(rt);
+}
+
+void rt_run_queued(synack_rt *rt)
+{
+    if (!atomic_load(&rt->queued))
+        return;
     for (rt_cmd *c = take_all(rt), *next; c; c = next) {
         next = c->next; /* c may be answered, and gone, once run */
         int r = c->run(rt, c);

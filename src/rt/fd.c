@@ -270,7 +270,11 @@ static int post_option(synack_rt *rt, int fd, int level, int name_, const void *
     memcpy(&c->ival, val, sizeof c->ival);
     c->cval = &c->ival;
     c->clen = sizeof c->ival;
-    return answer(rt_post(rt, c));
+    /* Corking, Nagle on, delayed ACKs: they wait for the next bytes, which
+     * wake the runtime anyway. Uncorking, Nagle off and a quick ACK push
+     * what waits: now. */
+    bool pushes = c->ival ? name_ != TCP_CORK : name_ == TCP_CORK;
+    return answer(rt_post(rt, c, pushes));
 }
 
 int synack_fd_setsockopt(synack_rt *rt, int fd, int level, int name_, const void *val,

@@ -100,6 +100,7 @@ struct synack_rt {
     pthread_mutex_t mu;      /* guards the command queue and `running`      */
     bool running;
     rt_cmd *cmd_head, *cmd_tail;
+    atomic_bool queued;      /* cmd_head is set: run before pumping       */
     /* runtime-thread state */
     rt_sock **table;
     size_t table_size, nsocks;
@@ -151,8 +152,12 @@ typedef struct rt_accept_msg {
 /* call.c */
 int rt_call(synack_rt *rt, rt_cmd *c);
 /* Queue `c` (malloc'ed) without waiting for it: the runtime runs it in
- * turn with the calls, and frees it. -ENETDOWN (and freed) if stopped. */
-int rt_post(synack_rt *rt, rt_cmd *c);
+ * turn with the calls, before it next moves any socket's bytes, and frees
+ * it. Without `wake` it waits for the runtime's next event (an option that
+ * only changes how later bytes go). -ENETDOWN (and freed) if stopped. */
+int rt_post(synack_rt *rt, rt_cmd *c, bool wake);
+/* The runtime thread: run what is queued, if anything (no wake-up read). */
+void rt_run_queued(synack_rt *rt);
 void rt_cmd_finish(synack_rt *rt, rt_cmd *c, int result);
 void rt_run_commands(synack_rt *rt);
 void rt_fail_commands(synack_rt *rt);

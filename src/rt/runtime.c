@@ -236,6 +236,7 @@ static void *rt_main(void *arg)
     while (!atomic_load(&rt->stopping)) {
         rt->now = dev_now();
         synack_poll(rt->stack, rt->now);
+        rt_run_queued(rt); /* posted options first: they came before the bytes */
         rt_pump_dirty(rt);
         if (rt->dev)
             dev_flush(rt->dev);
