@@ -599,6 +599,12 @@ int synack_bind(synack_sock *k, uint16_t port);
  * or our IPv6 address, IPv6 only. Errors: -EADDRNOTAVAIL for an address
  * the stack does not have, -EADDRINUSE, -EINVAL (already bound). */
 int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port);
+/* Port 0 as bind(2) and listen(2) take it: synack_bind_addr with a port of
+ * ip_local_port_range that no socket holds, chosen now (a keyed start, then
+ * the next free one), where synack_bind_addr(k, addr, 0) leaves the choice
+ * to connect. The port is *port. Errors: as synack_bind_addr; -EADDRINUSE
+ * when every port of the range is held. */
+int synack_bind_any_port(synack_sock *k, const synack_addr *addr, uint16_t *port);
 
 /* Passive open (RFC 9293 §3.10.1): listen with an accept queue of at most
  * `backlog` (capped by somaxconn). Errors: -EINVAL (not bound or not CLOSED). */

@@ -5,6 +5,7 @@
 #include "rt/ops.h"
 
 #include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <linux/sockios.h>
@@ -50,10 +51,29 @@ int rt_op_bind(synack_rt *rt, rt_cmd *c)
         return e;
     if (r->phase != RT_NEW || !r->sk)
         return -EINVAL;
-    e = synack_bind_addr(r->sk, &a, port);
+    /* Port 0: Linux picks the port now (getsockname shows it). */
+    e = port ? synack_bind_addr(r->sk, &a, port) : synack_bind_any_port(r->sk, &a, &port);
     if (e == 0)
         r->bound = a;
     return e;
+}
+
+/* listen(2) on an unbound socket binds it to the family's any address and
+ * a free port first (Linux's inet_autobind). */
+static int autobind(rt_sock *r)
+{
+    synack_addr local;
+    uint16_t lport = 0;
+    synack_sock_addrs(r->sk, &local, &lport, NULL, NULL);
+    if (lport)
+        return 0;
+    synack_addr any;
+    memset(&any, 0, sizeof any);
+    any.family = r->family == AF_INET6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
+    int e = synack_bind_any_port(r->sk, &any, &lport);
+    if (e == 0)
+        r->bound = any;
+    return e == -EINVAL ? 0 : e; /* bound to port 0 already: listen says */
 }
 
 int rt_op_listen(synack_rt *rt, rt_cmd *c)
@@ -65,7 +85,9 @@ int rt_op_listen(synack_rt *rt, rt_cmd *c)
         return 0;
     if (r->phase != RT_NEW)
         return -EINVAL;
-    int e = synack_listen(r->sk, c->how);
+    int e = autobind(r);
+    if (e == 0)
+        e = synack_listen(r->sk, c->how);
     if (e == 0) {
         r->phase = RT_LISTENING;
         rt_mark(rt, r);

@@ -55,3 +55,24 @@ bool tcb_port_in_use(tcp_ctx *c, uint16_t port, bool reuseaddr, const tcb *self)
     /* TIME-WAIT entries hold their port unless SO_REUSEADDR (Linux). */
     return !reuseaddr && tcp_tw_port_held(c, port, self->laddr.family);
 }
+
+/* A port for bind(2) to port 0 or an unbound listen(2): one that no socket
+ * of `self`'s families holds (Linux's inet_csk_find_open_port), from a
+ * keyed start that moves on with each pick. */
+int tcp_pick_bind_port(tcp_ctx *c, const tcb *self, uint16_t *out)
+{
+    uint32_t lo = c->sys->ip_local_port_range[0], hi = c->sys->ip_local_port_range[1];
+    if (lo == 0 || hi < lo || hi > 65535)
+        return -EADDRINUSE;
+    uint32_t num = hi - lo + 1, key = c->port_next;
+    uint32_t offset = (uint32_t)siphash24(&c->port_key, &key, sizeof key);
+    for (uint32_t i = 0; i < num; i++) {
+        uint16_t port = (uint16_t)(lo + (offset + i) % num);
+        if (!tcb_port_in_use(c, port, self->sockopt.reuseaddr, self)) {
+            c->port_next++;
+            *out = port;
+            return 0;
+        }
+    }
+    return -EADDRINUSE;
+}

@@ -414,6 +414,7 @@ uint32_t tcp_ts_offset(tcp_ctx *c, const synack_addr *l, uint16_t lport, const s
                        uint16_t rport);
 /* *reuse: the port's 4-tuple is a TIME-WAIT entry tcp_tw_reuse lets us take. */
 int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse);
+int tcp_pick_bind_port(tcp_ctx *c, const tcb *self, uint16_t *out);
 
 /* ------------------------------------------------------------ rtt.c */
 void rtt_init(tcb *t);

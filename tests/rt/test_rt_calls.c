@@ -100,6 +100,45 @@ static void bind_listen_errors(void **state)
     synack_fd_close(p->b, l);
 }
 
+static uint16_t port_of(synack_rt *rt, int fd)
+{
+    struct sockaddr_in name;
+    socklen_t nl = sizeof name;
+    assert_int_equal(synack_fd_getsockname(rt, fd, SA(name), &nl), 0);
+    return ntohs(name.sin_port);
+}
+
+/* Port 0, as Linux: bind picks a free ephemeral port at once, and listen
+ * on an unbound socket binds one (inet_autobind); both take connections
+ * on the port getsockname shows, and the two ports differ. */
+static void port_zero_and_autobind(void **state)
+{
+    rt_pair *p = *state;
+    int x = synack_fd_socket(p->b, AF_INET, 0), y = synack_fd_socket(p->b, AF_INET, 0);
+    struct sockaddr_in any = sin4(0, 0);
+    assert_int_equal(synack_fd_bind(p->b, x, SA(any), sizeof any), 0);
+    uint16_t px = port_of(p->b, x);
+    assert_true(px >= 32768 && px <= 60999);
+    assert_int_equal(synack_fd_listen(p->b, x, 4), 0);
+    assert_int_equal(port_of(p->b, x), px);
+    assert_int_equal(synack_fd_listen(p->b, y, 4), 0); /* never bound */
+    uint16_t py = port_of(p->b, y);
+    assert_true(py >= 32768 && py <= 60999);
+    assert_true(py != px);
+    int lis[2] = {x, y};
+    uint16_t ports[2] = {px, py};
+    for (int i = 0; i < 2; i++) {
+        int c = synack_fd_socket(p->a, AF_INET, 0);
+        struct sockaddr_in to = sin4(B_IP, ports[i]);
+        assert_int_equal(synack_fd_connect(p->a, c, SA(to), sizeof to), 0);
+        int s = accept_wait(p->b, lis[i]);
+        synack_fd_close(p->a, c);
+        synack_fd_close(p->b, s);
+    }
+    synack_fd_close(p->b, x);
+    synack_fd_close(p->b, y);
+}
+
 /* The descriptor is a kernel socket: MSG_PEEK, MSG_WAITALL, readv and
  * writev, MSG_DONTWAIT, and 1 MiB through with every byte in place. */
 static void kernel_data_calls(void **state)
@@ -329,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(accept_readiness_and_flags, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(bind_listen_errors, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(port_zero_and_autobind, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(kernel_data_calls, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(sendfile_whole_file, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(close_with_unread_data_resets, pair_setup, pair_teardown),
