@@ -237,6 +237,42 @@ size_t synack_writable(const synack_sock *k)
     return tcb_send_space(k);
 }
 
+/* SO_RCVBUF/SO_SNDBUF: fixed from now on (no autotuning), within
+ * tcp_rmem/tcp_wmem. */
+static int set_buffer(synack_sock *k, int opt, int value, bool fresh)
+{
+    const synack_sysctl *sys = k->ctx->sys;
+    const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? sys->tcp_rmem : sys->tcp_wmem;
+    if (value <= 0)
+        return -EINVAL;
+    uint32_t v = (uint32_t)value;
+    v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
+    if (opt == SYNACK_SO_RCVBUF) {
+        k->rcv.buf_size = v;
+        k->sockopt.fixed_rcvbuf = true;
+    } else {
+        k->snd.buf_size = v;
+        k->sockopt.fixed_sndbuf = true;
+    }
+    if (fresh)
+        return 0;
+    /* On a connection: a ring that exists grows now (one larger shrinks
+     * when it next empties, mem.c); the new room may open the window
+     * or let the application write. */
+    tcp_buf_kind kind = opt == SYNACK_SO_RCVBUF ? TCP_BUF_RECV : TCP_BUF_SEND;
+    ring *r = kind == TCP_BUF_RECV ? &k->rcv.buf : &k->snd.buf;
+    if (r->buf && v > r->cap && enter(k) == 0) {
+        if (tcp_buf_grow(k, kind, v) == 0) {
+            if (kind == TCP_BUF_RECV && tcb_synchronized(k))
+                tcp_send_ack(k); /* a window update */
+            else if (kind == TCP_BUF_SEND && k->is.app_owned)
+                tcb_signal(k, SYNACK_EV_WRITABLE);
+        }
+        leave(k);
+    }
+    return 0;
+}
+
 /* Send what the options held back (TCP_CORK off, TCP_NODELAY on). */
 static void push_pending(synack_sock *k)
 {
@@ -253,38 +289,8 @@ int synack_setopt(synack_sock *k, int opt, int value)
                  !k->rcv.buf.buf;
     switch (opt) {
     case SYNACK_SO_RCVBUF:
-    case SYNACK_SO_SNDBUF: {
-        const synack_sysctl *sys = k->ctx->sys;
-        const uint32_t *lim = opt == SYNACK_SO_RCVBUF ? sys->tcp_rmem : sys->tcp_wmem;
-        if (value <= 0)
-            return -EINVAL;
-        uint32_t v = (uint32_t)value;
-        v = v < lim[0] ? lim[0] : v > lim[2] ? lim[2] : v;
-        if (opt == SYNACK_SO_RCVBUF) {
-            k->rcv.buf_size = v;
-            k->sockopt.fixed_rcvbuf = true;
-        } else {
-            k->snd.buf_size = v;
-            k->sockopt.fixed_sndbuf = true;
-        }
-        if (fresh)
-            return 0;
-        /* On a connection: a ring that exists grows now (one larger shrinks
-         * when it next empties, mem.c); the new room may open the window
-         * or let the application write. */
-        tcp_buf_kind kind = opt == SYNACK_SO_RCVBUF ? TCP_BUF_RECV : TCP_BUF_SEND;
-        ring *r = kind == TCP_BUF_RECV ? &k->rcv.buf : &k->snd.buf;
-        if (r->buf && v > r->cap && enter(k) == 0) {
-            if (tcp_buf_grow(k, kind, v) == 0) {
-                if (kind == TCP_BUF_RECV && tcb_synchronized(k))
-                    tcp_send_ack(k); /* a window update */
-                else if (kind == TCP_BUF_SEND && k->is.app_owned)
-                    tcb_signal(k, SYNACK_EV_WRITABLE);
-            }
-            leave(k);
-        }
-        return 0;
-    }
+    case SYNACK_SO_SNDBUF:
+        return set_buffer(k, opt, value, fresh);
     case SYNACK_TCP_USER_TIMEOUT:
         if (value < 0)
             return -EINVAL;
@@ -342,11 +348,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
         if (opt == SYNACK_TCP_KEEPIDLE) {
             k->sockopt.keep_idle_s = (uint32_t)value;
             tcp_keepalive_idle_changed(k);
-        }
-        else if (opt == SYNACK_TCP_KEEPINTVL)
+        } else if (opt == SYNACK_TCP_KEEPINTVL) {
             k->sockopt.keep_intvl_s = (uint32_t)value;
-        else
+        } else {
             k->sockopt.keep_cnt = (uint32_t)value;
+        }
         return 0;
     default:
         return -ENOPROTOOPT;
