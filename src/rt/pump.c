@@ -245,9 +245,11 @@ static bool to_net(synack_rt *rt, rt_sock *r)
         size_t room = synack_writable(r->sk);
         if (room == 0)
             return true; /* SYNACK_EV_WRITABLE brings us back */
-        if (room > rt->scratch_size - 1)
-            room = rt->scratch_size - 1;
-        ssize_t n = recv(r->rfd, rt->scratch, room + 1, MSG_PEEK | MSG_DONTWAIT);
+        /* One byte more than fits: a write larger than the room is what
+         * lets the send buffer grow (autotuning, tcp_user_send), as the
+         * program's own writes would; what does not fit stays behind. */
+        size_t want = room + 1 < rt->scratch_size - 1 ? room + 1 : rt->scratch_size - 1;
+        ssize_t n = recv(r->rfd, rt->scratch, want + 1, MSG_PEEK | MSG_DONTWAIT);
         if (n < 0 && errno != EAGAIN && errno != EINTR) {
             r->app_reset = true; /* cannot be, with the held byte; but if it is */
             return true;

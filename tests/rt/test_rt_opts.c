@@ -212,6 +212,40 @@ static void linger_waits(void **state)
     close(l);
 }
 
+/* A bulk sender's send buffer grows (autotuning, up to tcp_wmem[2]) as a
+ * program writing through its descriptor fills it: the runtime offers the
+ * connection more than fits, as the program's own writes would. */
+static void send_buffer_autotunes(void **state)
+{
+    rt_pair *p = *state;
+    int l, c, s;
+    connect_pair(p, 76, &l, &c, &s);
+    int before = get_int(p->a, c, SOL_SOCKET, SO_SNDBUF);
+    static char buf[1 << 16];
+    size_t total = 16u << 20, sent = 0, got = 0;
+    fcntl(c, F_SETFL, O_NONBLOCK);
+    while (got < total) {
+        if (sent < total) {
+            ssize_t n = write(c, buf, sizeof buf < total - sent ? sizeof buf : total - sent);
+            if (n > 0)
+                sent += (size_t)n;
+        }
+        struct pollfd pf[2] = {{.fd = s, .events = POLLIN},
+                               {.fd = c, .events = sent < total ? POLLOUT : 0}};
+        assert_true(poll(pf, 2, WAIT_MS) > 0);
+        if (pf[0].revents & POLLIN) {
+            ssize_t n = read(s, buf, sizeof buf);
+            assert_true(n > 0);
+            got += (size_t)n;
+        }
+    }
+    int after = get_int(p->a, c, SOL_SOCKET, SO_SNDBUF);
+    assert_true(after >= 4 * before);
+    synack_fd_close(p->a, c);
+    close(s);
+    close(l);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -320,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(unreachable_host, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(congestion, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(linger_waits, pair_setup, pair_teardown),
+        cmocka_unit_test_setup_teardown(send_buffer_autotunes, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(cork_rounds_go_at_once, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(user_timeout, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(keepalive_timeout, pair_setup, pair_teardown),
