@@ -60,14 +60,24 @@ ssize_t sp_sendmsg(int fd, const struct msghdr *m, int flags)
     return r;
 }
 
+/* read and write become recv and send on our sockets. A number marked
+ * ours may have been closed where we could not see it (fclose of an
+ * fdopen'ed socket, close_range) and reused by a file: that says
+ * ENOTSOCK, and gets the plain call. */
 ssize_t read(int fd, void *buf, size_t n)
 {
-    return sp_ours(fd) ? our_recv(fd, buf, n, 0) : REAL(read)(fd, buf, n);
+    if (!sp_ours(fd))
+        return REAL(read)(fd, buf, n);
+    ssize_t r = our_recv(fd, buf, n, 0);
+    return r < 0 && errno == ENOTSOCK ? REAL(read)(fd, buf, n) : r;
 }
 
 ssize_t write(int fd, const void *buf, size_t n)
 {
-    return sp_ours(fd) ? our_send(fd, buf, n, 0) : REAL(write)(fd, buf, n);
+    if (!sp_ours(fd))
+        return REAL(write)(fd, buf, n);
+    ssize_t r = our_send(fd, buf, n, 0);
+    return r < 0 && errno == ENOTSOCK ? REAL(write)(fd, buf, n) : r;
 }
 
 ssize_t recv(int fd, void *buf, size_t n, int flags)
@@ -98,18 +108,20 @@ ssize_t recvmsg(int fd, struct msghdr *m, int flags)
 
 ssize_t readv(int fd, const struct iovec *iov, int count)
 {
-    if (!sp_ours(fd))
+    if (!sp_ours(fd) || count < 0)
         return REAL(readv)(fd, iov, count);
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)count};
-    return count < 0 ? (errno = EINVAL, -1) : our_recvmsg(fd, &m, 0);
+    ssize_t r = our_recvmsg(fd, &m, 0);
+    return r < 0 && errno == ENOTSOCK ? REAL(readv)(fd, iov, count) : r;
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int count)
 {
-    if (!sp_ours(fd))
+    if (!sp_ours(fd) || count < 0)
         return REAL(writev)(fd, iov, count);
     struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)count};
-    return count < 0 ? (errno = EINVAL, -1) : sp_sendmsg(fd, &m, 0);
+    ssize_t r = sp_sendmsg(fd, &m, 0);
+    return r < 0 && errno == ENOTSOCK ? REAL(writev)(fd, iov, count) : r;
 }
 
 /* _FORTIFY_SOURCE turns reads into a buffer of known size into these
@@ -118,7 +130,7 @@ ssize_t __read_chk(int fd, void *buf, size_t n, size_t size)
 {
     if (!sp_ours(fd) || n > size)
         return REAL(__read_chk)(fd, buf, n, size);
-    return our_recv(fd, buf, n, 0);
+    return read(fd, buf, n);
 }
 
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t size, int flags)

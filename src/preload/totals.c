@@ -102,7 +102,7 @@ void sp_totals_add(const synack_trace_event *ev)
 
 bool sp_totals_take(uint32_t id, sp_totals *out, bool forget)
 {
-    sp_totals *t = find(id);
+    sp_totals *t = id ? find(id) : NULL; /* 0 marks an empty slot */
     if (!t)
         return false;
     *out = *t;

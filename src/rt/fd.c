@@ -308,7 +308,10 @@ int synack_fd_getsockopt(synack_rt *rt, int fd, int level, int name_, void *val,
     c.val = val;
     c.len = len;
     int r = answer(rt_call(rt, &c));
-    if (r == 0 && level == SOL_SOCKET && name_ == SO_ERROR) {
+    int got = 0;
+    if (r == 0 && level == SOL_SOCKET && name_ == SO_ERROR && *len >= (socklen_t)sizeof got)
+        memcpy(&got, val, sizeof got);
+    if (got) { /* not when clear: a reset that came meanwhile stays shown */
         /* One pending error, as Linux: the pair's ECONNRESET (pump.c)
          * stood for the one just taken, so a later read sees EOF. */
         int junk;

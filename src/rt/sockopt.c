@@ -125,12 +125,11 @@ int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
         r->v6only = v != 0;
     if (!r->sk)
         return 0; /* let go already: nothing left to set */
-    /* The option comes after what was written before it. Not for corking:
-     * posted, it may run after the bytes written behind it arrived, and
-     * those must be corked (bytes from before it are sent already, or go
-     * at the uncork). */
-    if (!(opt == SYNACK_TCP_CORK && v))
-        rt_take_written(rt, r);
+    /* The option comes after what was written before it. Posted, it may
+     * run after bytes written behind it arrived too: those go as before
+     * it (a cork then coalesces a little less), never the other way (a
+     * cork holding bytes written before it, as Linux never does). */
+    rt_take_written(rt, r);
     int e = synack_setopt(r->sk, opt, v);
     if (e == -EINVAL && opt == SYNACK_TCP_MAXSEG && v >= 88 && v <= 32767)
         return 0; /* Linux takes it at any time; synack only before connecting */

@@ -322,7 +322,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
         k->opts.adv_mss = (uint16_t)value;
         return 0;
     case SYNACK_TCP_CORK:
-        if (k->sockopt.cork && !value) { /* uncorking pushes what waited, */
+        if (k->sockopt.cork && !value && tcb_synchronized(k)) { /* uncorking pushes what waited, */
             k->snd.push_to = k->snd.buf_seq + k->snd.buf.used; /* Nagle or not */
             k->snd.push = true;
         }

@@ -65,9 +65,9 @@ int tcp_pick_bind_port(tcp_ctx *c, const tcb *self, uint16_t *out)
     if (lo == 0 || hi < lo || hi > 65535)
         return -EADDRINUSE;
     uint32_t num = hi - lo + 1, key = c->port_next;
-    uint32_t offset = (uint32_t)siphash24(&c->port_key, &key, sizeof key);
+    uint32_t offset = (uint32_t)(siphash24(&c->port_key, &key, sizeof key) % num);
     for (uint32_t i = 0; i < num; i++) {
-        uint16_t port = (uint16_t)(lo + (offset + i) % num);
+        uint16_t port = (uint16_t)(lo + (offset + i) % num); /* no wrap: both < 65536 */
         if (!tcb_port_in_use(c, port, self->sockopt.reuseaddr, self)) {
             c->port_next++;
             *out = port;
