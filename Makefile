@@ -149,12 +149,17 @@ $(BUILD)/fuzz/fuzz_icmpv6: tests/fuzz/fuzz_icmpv6.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_icmpv6.c $(CORE_SRC)
 
+# The UDP parser alone: only the wire layer.
+$(BUILD)/fuzz/fuzz_udp: tests/fuzz/fuzz_udp.c $(wildcard src/wire/*.c) $(HDRS)
+	@mkdir -p $(dir $@)
+	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_udp.c $(wildcard src/wire/*.c)
+
 # Reassembly of both families through a whole stack (fuzz_reasm.c).
 $(BUILD)/fuzz/fuzz_reasm: tests/fuzz/fuzz_reasm.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_reasm.c $(CORE_SRC)
 
-fuzz: $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack $(BUILD)/fuzz/fuzz_ipv6 $(BUILD)/fuzz/fuzz_icmpv6 $(BUILD)/fuzz/fuzz_reasm
+fuzz: $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack $(BUILD)/fuzz/fuzz_ipv6 $(BUILD)/fuzz/fuzz_icmpv6 $(BUILD)/fuzz/fuzz_reasm $(BUILD)/fuzz/fuzz_udp
 
 # Not part of `make test`: slow, and it reports rather than passes or fails.
 # MUTATE_ONLY=text runs a subset (scripts/mutate.sh explains).

@@ -368,6 +368,37 @@ void wire_tcp_set_checksum(uint8_t *seg, size_t seg_len, uint32_t src_ip, uint32
 void wire_tcp_set_checksum6(uint8_t *seg, size_t seg_len, const uint8_t src_ip[16],
                             const uint8_t dst_ip[16]);
 
+/* ------------------------------------------------------------ UDP (RFC 768) */
+/* src/wire/udp.c */
+
+#define WIRE_UDP_HDR_LEN 8
+
+typedef struct wire_udp {
+    uint16_t sport, dport;
+    uint16_t csum;            /* as received (0: none, IPv4 only) */
+    const uint8_t *payload;
+    size_t payload_len;       /* from the length field            */
+} wire_udp;
+
+/* Parse a datagram: the length field must cover the header and fit in
+ * `len` (bytes after it are ignored, WIRE_TRUNCATED if it runs past,
+ * WIRE_BAD_HEADER below 8); a checksum, if not 0, must verify with the
+ * IPv4 pseudo-header (WIRE_BAD_CSUM). */
+wire_err wire_udp_parse(const uint8_t *d, size_t len, uint32_t src_ip, uint32_t dst_ip,
+                        wire_udp *out);
+/* The same over IPv6, where a checksum of 0 is WIRE_BAD_CSUM (RFC 8200 §8.1). */
+wire_err wire_udp_parse6(const uint8_t *d, size_t len, const uint8_t src_ip[16],
+                         const uint8_t dst_ip[16], wire_udp *out);
+/* Write the 8-byte header for `payload_len` bytes (checksum 0); returns 8,
+ * or 0 when `cap` is short or the datagram would exceed 65535 bytes. */
+size_t wire_udp_emit_header(uint8_t *buf, size_t cap, uint16_t sport, uint16_t dport,
+                            size_t payload_len);
+/* Compute and store the checksum of a complete datagram of `len` bytes
+ * (a computed 0 is sent as 0xffff). */
+void wire_udp_set_checksum(uint8_t *d, size_t len, uint32_t src_ip, uint32_t dst_ip);
+void wire_udp_set_checksum6(uint8_t *d, size_t len, const uint8_t src_ip[16],
+                            const uint8_t dst_ip[16]);
+
 /* ------------------------------------------------------------ ICMPv6 (RFC 4443) */
 /* src/wire/icmpv6.c. IPv6 addresses are 16 bytes in network order. The
  * checksum covers the IPv6 pseudo-header (RFC 8200 §8.1). */

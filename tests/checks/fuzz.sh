@@ -5,8 +5,9 @@
 # (FUZZ_ACK_TIME, 45, from tests/fuzz/corpus_ack), the IPv6 parser and
 # extension-header walk (FUZZ_IPV6_TIME, 30, from tests/fuzz/corpus_ipv6),
 # the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
-# tests/fuzz/corpus_icmpv6), and IPv4 and IPv6 fragment reassembly through a
-# stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm). Logs:
+# tests/fuzz/corpus_icmpv6), IPv4 and IPv6 fragment reassembly through a
+# stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm), and the UDP
+# parser (FUZZ_UDP_TIME, 15, from tests/fuzz/corpus_udp). Logs:
 # build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
@@ -61,4 +62,6 @@ run fuzz_icmpv6 tests/fuzz/corpus_icmpv6 "${FUZZ_ICMPV6_TIME:-30}" || rc=1
 # Fragments of both families cut from echo requests, with limits, timeouts
 # and an oracle on every reply (fuzz_reasm.c).
 run fuzz_reasm tests/fuzz/corpus_reasm "${FUZZ_REASM_TIME:-30}" || rc=1
+# The UDP parser, both families, with a round trip (fuzz_udp.c).
+run fuzz_udp tests/fuzz/corpus_udp "${FUZZ_UDP_TIME:-15}" || rc=1
 exit $rc
