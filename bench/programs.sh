@@ -17,8 +17,6 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
 [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || { echo "programs.sh: needs root and /dev/net/tun; skipped"; exit 0; }
-RUNS=${BENCH_RUNS:-5}
-if [ "$RUNS" -lt 5 ] && [ -z "${BENCH_QUICK:-}" ]; then RUNS=5; fi
 SECS=${PROG_BENCH_SECONDS:-3}
 BYTES=${PROG_BENCH_BYTES:-300000000}
 BIN=build/synack

@@ -17,8 +17,6 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
 [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ] || { echo "tap.sh: needs root and /dev/net/tun; skipped"; exit 0; }
-RUNS=${BENCH_RUNS:-5}
-if [ "$RUNS" -lt 5 ] && [ -z "${BENCH_QUICK:-}" ]; then RUNS=5; fi
 BYTES=${TAP_BENCH_BYTES:-300000000}
 RATE_S=${TAP_BENCH_RATE_SECONDS:-3}
 CEIL_S=${TAP_BENCH_CEIL_SECONDS:-2}

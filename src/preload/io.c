@@ -19,51 +19,27 @@ static synack_rt *io_rt(void)
 static ssize_t our_recv(int fd, void *buf, size_t n, int flags)
 {
     synack_rt *rt = io_rt();
-    if (!rt)
-        return REAL(recv)(fd, buf, n, flags);
-    sp_inside++;
-    ssize_t r = synack_fd_recv(rt, fd, buf, n, flags);
-    sp_inside--;
-    return r;
+    return rt ? INSIDE(synack_fd_recv(rt, fd, buf, n, flags)) : REAL(recv)(fd, buf, n, flags);
 }
 
 static ssize_t our_send(int fd, const void *buf, size_t n, int flags)
 {
     synack_rt *rt = io_rt();
-    if (!rt)
-        return REAL(send)(fd, buf, n, flags);
-    sp_inside++;
-    ssize_t r = synack_fd_send(rt, fd, buf, n, flags);
-    sp_inside--;
-    return r;
+    return rt ? INSIDE(synack_fd_send(rt, fd, buf, n, flags)) : REAL(send)(fd, buf, n, flags);
 }
 
 static ssize_t our_recvmsg(int fd, struct msghdr *m, int flags)
 {
     synack_rt *rt = io_rt();
-    if (!rt)
-        return REAL(recvmsg)(fd, m, flags);
-    sp_inside++;
-    ssize_t r = synack_fd_recvmsg(rt, fd, m, flags);
-    sp_inside--;
-    return r;
+    return rt ? INSIDE(synack_fd_recvmsg(rt, fd, m, flags)) : REAL(recvmsg)(fd, m, flags);
 }
 
 ssize_t sp_sendmsg(int fd, const struct msghdr *m, int flags)
 {
     synack_rt *rt = io_rt();
-    if (!rt)
-        return REAL(sendmsg)(fd, m, flags);
-    sp_inside++;
-    ssize_t r = synack_fd_sendmsg(rt, fd, m, flags);
-    sp_inside--;
-    return r;
+    return rt ? INSIDE(synack_fd_sendmsg(rt, fd, m, flags)) : REAL(sendmsg)(fd, m, flags);
 }
 
-/* read and write become recv and send on our sockets. A number marked
- * ours may have been closed where we could not see it (fclose of an
- * fdopen'ed socket, close_range) and reused by a file: that says
- * ENOTSOCK, and gets the plain call. */
 ssize_t read(int fd, void *buf, size_t n)
 {
     if (!sp_ours(fd))

@@ -47,15 +47,6 @@ static synack_rt *rt_for(const char *call)
     return rt;
 }
 
-/* Run `expr` (a synack_fd_* call) with this thread marked inside synack. */
-#define INSIDE(expr)                                                                     \
-    ({                                                                                   \
-        sp_inside++;                                                                     \
-        __typeof__(expr) r_ = (expr);                                                    \
-        sp_inside--;                                                                     \
-        r_;                                                                              \
-    })
-
 static int take(int fd)
 {
     if (fd >= SP_MAX_FD) {

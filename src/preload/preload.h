@@ -68,6 +68,15 @@ void sp_resolve(void);
  * runtime thread itself): its socket calls go straight to libc. */
 extern __thread int sp_inside;
 
+/* Run `expr` (a synack_fd_* call) with this thread marked inside synack. */
+#define INSIDE(expr)                                                                     \
+    ({                                                                                   \
+        sp_inside++;                                                                     \
+        __typeof__(expr) r_ = (expr);                                                    \
+        sp_inside--;                                                                     \
+        r_;                                                                              \
+    })
+
 /* fd -> 1 when the descriptor is one of our sockets. */
 extern atomic_uchar sp_fds[SP_MAX_FD];
 

@@ -129,7 +129,8 @@ int rt_setsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c)
      * run after bytes written behind it arrived too: those go as before
      * it (a cork then coalesces a little less), never the other way (a
      * cork holding bytes written before it, as Linux never does). */
-    rt_take_written(rt, r);
+    if (opt == SYNACK_TCP_CORK || opt == SYNACK_TCP_NODELAY)
+        rt_take_written(rt, r);
     int e = synack_setopt(r->sk, opt, v);
     if (e == -EINVAL && opt == SYNACK_TCP_MAXSEG && v >= 88 && v <= 32767)
         return 0; /* Linux takes it at any time; synack only before connecting */

@@ -55,24 +55,9 @@ static int bound_family(const synack_sock *k, const synack_addr *addr)
     return tcp_has_ipv6(c) && memcmp(addr->v6, c->local_ip6, 16) == 0 ? SYNACK_AF_INET6 : -1;
 }
 
-int synack_bind_any_port(synack_sock *k, const synack_addr *addr, uint16_t *port)
-{
-    int family = bound_family(k, addr);
-    if (family < 0)
-        return -EADDRNOTAVAIL;
-    if (k->state != SYNACK_CLOSED || k->lport || k->is.bound || k->raddr.family)
-        return -EINVAL;
-    uint8_t was = k->laddr.family;
-    k->laddr.family = (uint8_t)family; /* tcp_pick_bind_port asks for the families */
-    int r = tcp_pick_bind_port(k->ctx, k, port);
-    if (r == 0)
-        r = synack_bind(k, *port);
-    if (r != 0)
-        k->laddr.family = was;
-    return r;
-}
-
-int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
+/* Bind for `addr`'s families to *port, or (pick) to a free ephemeral
+ * port stored in *port; the family is undone if the bind fails. */
+static int bind_family(synack_sock *k, const synack_addr *addr, uint16_t *port, bool pick)
 {
     int family = bound_family(k, addr);
     if (family < 0)
@@ -81,10 +66,22 @@ int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
         return -EINVAL;
     uint8_t was = k->laddr.family;
     k->laddr.family = (uint8_t)family; /* the address itself is filled in at listen/connect */
-    int r = synack_bind(k, port);
+    int r = pick ? tcp_pick_bind_port(k->ctx, k, port) : 0;
+    if (r == 0)
+        r = synack_bind(k, *port);
     if (r != 0)
         k->laddr.family = was;
     return r;
+}
+
+int synack_bind_any_port(synack_sock *k, const synack_addr *addr, uint16_t *port)
+{
+    return bind_family(k, addr, port, true);
+}
+
+int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port)
+{
+    return bind_family(k, addr, &port, false);
 }
 
 int synack_listen(synack_sock *k, int backlog)
