@@ -373,6 +373,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp6_in_parm_problems, "Icmp6InParmProblems")                    \
     X(ip6_in_delivers, "Ip6InDelivers")                                 \
     X(icmp_out_time_excds, "IcmpOutTimeExcds")                          \
+    X(icmp_out_dest_unreachs, "IcmpOutDestUnreachs")                    \
     X(icmp_out_rate_limited, "IcmpOutRateLimitGlobal")                  \
     X(tcp_in_segs, "TcpInSegs")                                         \
     X(tcp_out_segs, "TcpOutSegs")                                       \
@@ -519,7 +520,8 @@ typedef struct synack_seg_info {
     X(TW_RST, "rcv RST in TIME-WAIT")                                   \
     X(TW_REOPENED, "new SYN reopens TIME-WAIT")                         \
     X(TW_REUSED, "reused by a new connection (tcp_tw_reuse)")            \
-    X(USER_TIMEOUT, "TCP_USER_TIMEOUT expired")
+    X(USER_TIMEOUT, "TCP_USER_TIMEOUT expired")                         \
+    X(REFUSED, "SYN refused by the application")
 
 /* Why a segment was dropped (or, in TIME-WAIT, an answer held back), like
  * Linux's skb_drop_reason. Each is counted: synack_drop_count. */
@@ -544,7 +546,8 @@ typedef struct synack_seg_info {
     X(TW_RST_IGNORED, "RST ignored in TIME-WAIT (tcp_rfc1337)")         \
     X(TW_PAWS, "PAWS: timestamp older than TS.Recent (TIME-WAIT)")      \
     X(TW_RST_OUT_OF_WINDOW, "RST outside the window (TIME-WAIT)")       \
-    X(TW_ACK_RATELIMITED, "TIME-WAIT ACK rate-limited")
+    X(TW_ACK_RATELIMITED, "TIME-WAIT ACK rate-limited")                 \
+    X(SYN_HELD, "repeated SYN while the application decides")
 
 #define SYNACK_CAUSE_ENUM(id, text) SYNACK_CAUSE_##id,
 typedef enum synack_cause { SYNACK_CAUSES(SYNACK_CAUSE_ENUM) SYNACK_CAUSE_COUNT } synack_cause;
@@ -615,6 +618,53 @@ int synack_listen(synack_sock *k, int backlog);
  * SYNACK_EV_READABLE if data or the peer's FIN arrived before accept. Returns NULL and sets *err (if non-NULL) to
  * -EAGAIN when the queue is empty, -EINVAL when `k` is not listening. */
 synack_sock *synack_accept(synack_sock *k, int *err);
+
+/* ---- accept-any: a relay, a user-space NAT, a test rig that answers for
+ * hosts it is not (docs/api.md, "Accept-any"). */
+
+/* Another address of this stack's own (IPv4): ARP and echo are answered
+ * for it and every protocol takes packets to it. Up to 8. Errors: -EINVAL
+ * (not a unicast address), -EEXIST, -ENOSPC, -EAFNOSUPPORT (IPv6). */
+int synack_add_address(synack_stack *s, const synack_addr *addr);
+/* Take packets to every address inside prefix/prefix_len (IPv4) as if they
+ * were ours -- except ARP, so that no neighbour is shadowed: echo is
+ * answered from the address pinged, TCP reaches synack_listen_any
+ * listeners (a SYN no listener covers is answered with a RST from that
+ * address, as its host would). Up to 8 prefixes. Errors as above. */
+int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len);
+
+/* synack_listen_any's flags. HOLD_SYN: each SYN is put in the accept queue
+ * at once, unanswered (SYN-RECEIVED, no SYN,ACK sent, repeats of it
+ * dropped): the application connects onwards first, then answers with
+ * synack_accept_confirm or synack_accept_refuse -- so that a refusal
+ * beyond the relay is a refusal here, never a handshake that is then reset. */
+enum { SYNACK_LISTEN_HOLD_SYN = 1u << 0 };
+/* Listen for SYNs to any destination inside prefix/prefix_len (of our
+ * addresses or impersonated ones; prefix_len 0 with an IPv4 prefix: every
+ * IPv4 address) and any port in [port_lo, port_hi]. A listener bound to a
+ * port (synack_listen) is preferred for our own addresses. An accepted
+ * connection's local end (synack_sock_addrs) is where its SYN was sent:
+ * the original destination. `k` must be a fresh socket (CLOSED, unbound).
+ * Errors: -EINVAL. */
+int synack_listen_any(synack_sock *k, const synack_addr *prefix, uint8_t prefix_len,
+                      uint16_t port_lo, uint16_t port_hi, int backlog, unsigned flags);
+/* Answer a held SYN with our SYN,ACK; the connection then opens as any
+ * other (SYNACK_EV_CONNECTED when the handshake completes). -EINVAL when
+ * `k` is not a held connection. */
+int synack_accept_confirm(synack_sock *k);
+/* How synack_accept_refuse answers a held SYN. */
+typedef enum synack_refuse {
+    SYNACK_REFUSE_RST = 0,          /* RST,ACK: "connection refused"        */
+    SYNACK_REFUSE_DROP,             /* nothing: the peer times out itself   */
+    SYNACK_REFUSE_NET_UNREACH,      /* ICMP destination unreachable, code 0 */
+    SYNACK_REFUSE_HOST_UNREACH,     /* ... code 1 (EHOSTUNREACH at the peer) */
+    SYNACK_REFUSE_ADMIN_PROHIBITED, /* ... code 13                          */
+} synack_refuse;
+/* Refuse a held SYN and release the handle (as synack_close does). The
+ * ICMP errors come from the stack's own address, as from a router on the
+ * path (IPv4; an IPv6 connection is refused with a RST). -EINVAL when `k`
+ * is not held (the handle is then still the caller's). */
+int synack_accept_refuse(synack_sock *k, int how);
 
 /* Active open (RFC 9293 §3.10.1): send a SYN to ip:port. Non-blocking: the
  * result arrives as SYNACK_EV_CONNECTED or SYNACK_EV_ERROR.

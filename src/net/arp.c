@@ -18,10 +18,10 @@ static const uint8_t BROADCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
 /* Built in a frame of its own, not n->buf: a request may go while a
  * packet there is being sent in fragments (frag.c). */
-static void send_arp(net_ctx *n, uint16_t op, const uint8_t tha[6], uint32_t tpa,
+static void send_arp(net_ctx *n, uint16_t op, uint32_t spa, const uint8_t tha[6], uint32_t tpa,
                      const uint8_t eth_dst[6])
 {
-    wire_arp a = {.op = op, .spa = n->cfg->ip, .tpa = tpa};
+    wire_arp a = {.op = op, .spa = spa, .tpa = tpa};
     memcpy(a.sha, n->cfg->mac, 6);
     memcpy(a.tha, tha, 6);
     uint8_t frame[WIRE_ETH_HDR_LEN + WIRE_ARP_LEN];
@@ -39,14 +39,14 @@ void arp_input(net_ctx *n, const uint8_t *p, size_t len)
     }
     if (n->cfg->ip == 0)
         return; /* an IPv6-only stack has no IPv4 neighbours */
-    bool for_us = a.tpa == n->cfg->ip;
+    bool for_us = ipv4_own(n, a.tpa); /* never for an impersonated one (addrs4.c) */
     /* RFC 826: merge, and add if addressed to us. */
     synack_addr spa = tcp_addr4(a.spa);
     neigh_learn(n, &n->arp, &spa, a.sha,
                 NEIGH_CONFIRMED | NEIGH_OVERRIDE | (for_us ? NEIGH_CREATE : 0));
     if (for_us && a.op == WIRE_ARP_REQUEST) {
         n->ctr->arp_requests_answered++;
-        send_arp(n, WIRE_ARP_REPLY, a.sha, a.spa, a.sha);
+        send_arp(n, WIRE_ARP_REPLY, a.tpa, a.sha, a.spa, a.sha);
     }
 }
 
@@ -56,7 +56,7 @@ static void solicit(net_ctx *n, const synack_addr *hop, const uint8_t *mac)
 {
     static const uint8_t zero[6] = {0};
     n->ctr->arp_requests_sent++;
-    send_arp(n, WIRE_ARP_REQUEST, zero, hop->v4, mac ? mac : BROADCAST);
+    send_arp(n, WIRE_ARP_REQUEST, n->cfg->ip, zero, hop->v4, mac ? mac : BROADCAST);
 }
 
 /* Fail the connections opening towards the next hop (through it, for the
@@ -94,7 +94,7 @@ void arp_announce(net_ctx *n)
     if (n->cfg->link != SYNACK_LINK_ETHERNET || n->cfg->ip == 0)
         return;
     /* RFC 5227 §3: a request with sender and target both our address. */
-    send_arp(n, WIRE_ARP_REQUEST, zero, n->cfg->ip, BROADCAST);
+    send_arp(n, WIRE_ARP_REQUEST, n->cfg->ip, zero, n->cfg->ip, BROADCAST);
 }
 
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6])

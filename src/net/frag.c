@@ -42,12 +42,13 @@ static size_t piece_len(size_t off, size_t len, size_t chunk)
     return len - off < chunk ? len - off : chunk;
 }
 
-bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
+bool ipv4_output_frag(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+                      size_t len)
 {
     const synack_config *cfg = n->cfg;
     uint32_t hop;
     if (len + WIRE_IPV4_HDR_LEN <= cfg->mtu)
-        return ipv4_output(n, dst, proto, payload, len);
+        return ipv4_output_from(n, src, dst, proto, payload, len);
     if (len > IPV4_MAX_PAYLOAD) {
         n->ctr->ip_frag_fails++;
         return false;
@@ -60,7 +61,7 @@ bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload,
         size_t flen = piece_len(off, len, chunk);
         uint8_t *pkt = payload + off - WIRE_IPV4_HDR_LEN;
         /* Cannot fail: flen and off are within the limits checked above. */
-        wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, cfg->ip, dst, proto,
+        wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, src, dst, proto,
                        (uint8_t)cfg->net.ip_default_ttl, id, flen);
         wire_ipv4_set_fragment(pkt, off, off + flen < len);
         n->ctr->ip_frag_creates++;

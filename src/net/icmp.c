@@ -37,7 +37,7 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
         n->ctr->icmp_in_errors++;
         return;
     }
-    if (q.src != n->cfg->ip || q.proto != WIRE_IPPROTO_TCP)
+    if (!ipv4_takes(n, q.src) || q.proto != WIRE_IPPROTO_TCP)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET, .type = m->type, .code = m->code,
                          .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst), .lport = q.sport,
@@ -45,7 +45,7 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
     tcp_icmp_error(n->tcp, &r);
 }
 
-void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len)
+void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t len)
 {
     wire_icmp m;
     n->ctr->icmp_in_msgs++;
@@ -69,6 +69,24 @@ void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len)
                                       m.data_len);
     /* Counted once it goes (or waits for resolution); larger than the
      * MTU (a reassembled request), in fragments (frag.c). */
-    if (olen && ipv4_output_frag(n, src, WIRE_IPPROTO_ICMP, out, olen))
+    if (olen && ipv4_output_frag(n, dst, src, WIRE_IPPROTO_ICMP, out, olen))
         n->ctr->icmp_out_echo_reps++;
+}
+
+void icmp_unreach_syn(net_ctx *n, const synack_addr *client, const synack_addr *dst,
+                      uint16_t sport, uint16_t dport, uint32_t seq, uint8_t code)
+{
+    if (client->family != SYNACK_AF_INET || !icmp_error_allowed(n))
+        return;
+    uint8_t quote[WIRE_IPV4_HDR_LEN + 8];
+    wire_ipv4_emit(quote, sizeof quote, client->v4, dst->v4, WIRE_IPPROTO_TCP,
+                   (uint8_t)n->cfg->net.ip_default_ttl, 0, WIRE_TCP_HDR_LEN);
+    wire_put16(quote + WIRE_IPV4_HDR_LEN, sport);
+    wire_put16(quote + WIRE_IPV4_HDR_LEN + 2, dport);
+    wire_put32(quote + WIRE_IPV4_HDR_LEN + 4, seq);
+    uint8_t *out = n->buf + 64;
+    size_t len = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_DEST_UNREACH, code, 0,
+                                      quote, sizeof quote);
+    if (len && ipv4_output(n, client->v4, WIRE_IPPROTO_ICMP, out, len))
+        n->ctr->icmp_out_dest_unreachs++;
 }

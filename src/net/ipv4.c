@@ -14,13 +14,14 @@ static uint32_t netmask(const synack_config *cfg)
  * (the LAND attack), loopback unless we are on it, "this network", and
  * multicast, broadcast or reserved addresses, which can open nothing and
  * would have us answer a whole subnet. */
-static bool martian_source(const synack_config *cfg, uint32_t src)
+static bool martian_source(const net_ctx *n, uint32_t src)
 {
+    const synack_config *cfg = n->cfg;
     uint32_t mask = netmask(cfg);
     bool loopback = (src >> 24) == 127 && (cfg->ip >> 24) != 127;
     bool directed_broadcast = mask != 0xffffffffu && mask != 0xfffffffeu &&
                               (src & mask) == (cfg->ip & mask) && (src & ~mask) == ~mask;
-    return src == cfg->ip || loopback || (src >> 24) == 0 || (src >> 28) >= 0xe ||
+    return ipv4_own(n, src) || loopback || (src >> 24) == 0 || (src >> 28) >= 0xe ||
            directed_broadcast;
 }
 
@@ -30,11 +31,11 @@ void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const u
     switch (proto) {
     case WIRE_IPPROTO_TCP: {
         synack_addr from = tcp_addr4(src), to = tcp_addr4(dst);
-        tcp_input(n->tcp, &from, &to, p, len);
+        tcp_input(n->tcp, &from, &to, p, len, ipv4_own(n, dst));
         break;
     }
     case WIRE_IPPROTO_ICMP:
-        icmp_input(n, src, p, len);
+        icmp_input(n, src, dst, p, len);
         break;
     default:
         n->ctr->ip_in_unknown_protos++;
@@ -61,11 +62,11 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip_in_hdr_errors++;
         return;
     }
-    if (ip.dst != n->cfg->ip || n->cfg->ip == 0) { /* ip 0: an IPv6-only stack */
+    if (!ipv4_takes(n, ip.dst)) {
         n->ctr->ip_in_addr_errors++;
         return;
     }
-    if (martian_source(n->cfg, ip.src)) {
+    if (martian_source(n, ip.src)) {
         n->ctr->ip_in_martians++;
         return;
     }
@@ -100,6 +101,12 @@ bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len)
 
 bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
 {
+    return ipv4_output_from(n, n->cfg->ip, dst, proto, payload, len);
+}
+
+bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+                      size_t len)
+{
     const synack_config *cfg = n->cfg;
     uint32_t hop;
     if (len + WIRE_IPV4_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
@@ -109,7 +116,7 @@ bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size
     if (!ipv4_route(n, dst, &hop))
         return false;
     uint8_t *pkt = payload - WIRE_IPV4_HDR_LEN;
-    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, cfg->ip, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, src, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
                    n->ip_id++, len);
     return ipv4_transmit(n, hop, pkt, len + WIRE_IPV4_HDR_LEN);
 }

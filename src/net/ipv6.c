@@ -120,7 +120,7 @@ static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t
     synack_addr from = {.family = SYNACK_AF_INET6}, to = {.family = SYNACK_AF_INET6};
     memcpy(from.v6, ip->src, 16);
     memcpy(to.v6, ip->dst, 16);
-    tcp_input(n->tcp, &from, &to, p, len);
+    tcp_input(n->tcp, &from, &to, p, len, true);
 }
 
 void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,

@@ -69,12 +69,13 @@ void net_send_eth(net_ctx *n, const uint8_t dst[6], uint8_t *l3, size_t len, uin
     net_transmit(n, frame, len + WIRE_ETH_HDR_LEN);
 }
 
-void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len)
+void net_emit_tcp(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *seg,
+                  size_t len)
 {
     if (dst->family == SYNACK_AF_INET6)
         ipv6_send_tcp(ctx, dst->v6, seg, len);
     else
-        ipv4_output(ctx, dst->v4, WIRE_IPPROTO_TCP, seg, len);
+        ipv4_output_from(ctx, src->v4, dst->v4, WIRE_IPPROTO_TCP, seg, len);
 }
 
 static bool for_us(const net_ctx *n, const uint8_t *dst)

@@ -94,6 +94,12 @@ typedef struct reasm_piece {
     uint32_t nh_off;       /* IPv6: see reasm_dgram                      */
 } reasm_piece;
 
+#define NET_MAX_ADDRS4 8 /* further own addresses, and impersonated prefixes */
+
+typedef struct net_prefix4 {
+    uint32_t net, mask;
+} net_prefix4;
+
 typedef struct net_ctx {
     const synack_config *cfg;
     synack_counters *ctr;
@@ -107,6 +113,10 @@ typedef struct net_ctx {
                                  RFC 1122 §3.2.2). Set by net_input for the
                                  frame's time; reassembly sets it from a
                                  datagram's first fragment (reasm.c)           */
+    uint32_t addrs4[NET_MAX_ADDRS4]; /* own IPv4 addresses besides cfg.ip (addrs4.c) */
+    uint8_t naddrs4;
+    net_prefix4 imp4[NET_MAX_ADDRS4]; /* impersonated IPv4 prefixes (addrs4.c)    */
+    uint8_t nimp4;
     own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
@@ -132,7 +142,8 @@ void net_free(net_ctx *n);
 /* One frame from the device. */
 void net_input(net_ctx *n, const uint8_t *frame, size_t len);
 /* TCP's emit hook: `seg` has TCP_HEADROOM bytes free in front of it. */
-void net_emit_tcp(void *ctx, const synack_addr *dst, uint8_t *seg, size_t len);
+void net_emit_tcp(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *seg,
+                  size_t len);
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
@@ -239,10 +250,27 @@ bool addr6_usable(const net_ctx *n, const uint8_t a[16]);
 void addr6_duplicate(net_ctx *n, own6 *o);
 void addr6_timers(net_ctx *n);
 uint64_t addr6_next_deadline(const net_ctx *n);
+/* addrs4.c: the IPv4 destinations we take. Own: cfg.ip or one added
+ * (synack_add_address); impersonated: inside a prefix given to
+ * synack_impersonate; takes: either, on a stack with IPv4. The adders
+ * return 0 or -EINVAL, -EEXIST, -ENOSPC (NET_MAX_ADDRS4 each). */
+bool ipv4_own(const net_ctx *n, uint32_t a);
+bool ipv4_impersonated(const net_ctx *n, uint32_t a);
+bool ipv4_takes(const net_ctx *n, uint32_t a);
+int net_add_addr4(net_ctx *n, uint32_t a);
+int net_impersonate4(net_ctx *n, uint32_t prefix, uint8_t len);
 /* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
 void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
                   size_t len);
-void icmp_input(net_ctx *n, uint32_t src, const uint8_t *p, size_t len);
+/* `dst`: the address the message came to; an echo is answered from it. */
+void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
+/* Destination unreachable (`code`) to `client` about its SYN to `dst`
+ * (ports, sequence number), from our own address as a router on the path
+ * would send it: a relay refusing a held SYN (synack_accept_refuse). The
+ * quoted header is rebuilt from those fields, which are all a sender
+ * matches an error with (RFC 5927 §4). IPv4 only; rate-limited. */
+void icmp_unreach_syn(net_ctx *n, const synack_addr *client, const synack_addr *dst,
+                      uint16_t sport, uint16_t dport, uint32_t seq, uint8_t code);
 /* May an ICMP error go now? Linux's global limit (icmp_msgs_per_sec, with a
  * burst of icmp_msgs_burst): spoofed packets must not turn us into a
  * reflector. Counts IcmpOutRateLimitGlobal when not. */
@@ -251,6 +279,9 @@ bool icmp_error_allowed(net_ctx *n);
  * packet over the MTU (gso_max, when the device segments TCP) is dropped
  * (IpOutTooBig). True when it went, or waits for resolution. */
 bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+/* The same from source `src`: one of ours, or an impersonated address. */
+bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+                      size_t len);
 /* The next hop towards `dst`: itself on our subnet, else the gateway;
  * false (IpOutNoRoutes) without one. */
 bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop);
@@ -262,7 +293,8 @@ bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len);
  * whole when it fits the MTU, else in fragments: IPv4 per RFC 791 (DF
  * clear), IPv6 per RFC 8200 §4.5 (a fragment header). True when every
  * piece went, or waits for resolution. */
-bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+bool ipv4_output_frag(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+                      size_t len);
 bool ipv6_send_frag(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                     uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* reasm.c: fragment reassembly of both families (RFC 791 §3.2, RFC 815,

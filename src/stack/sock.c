@@ -120,8 +120,10 @@ synack_sock *synack_accept(synack_sock *k, int *err)
     /* Events raised before the handle had an owner were not delivered:
      * say again what is true now (data or end of stream waiting, room). */
     enter(a);
-    tcb_signal(a, SYNACK_EV_WRITABLE |
-                      ((a->rcv.buf.buf && a->rcv.buf.used) || a->rcv.eof ? SYNACK_EV_READABLE : 0));
+    if (!a->is.held) /* a held SYN has no connection yet to write to */
+        tcb_signal(a, SYNACK_EV_WRITABLE |
+                          ((a->rcv.buf.buf && a->rcv.buf.used) || a->rcv.eof ? SYNACK_EV_READABLE
+                                                                             : 0));
     leave(a);
     return a;
 }

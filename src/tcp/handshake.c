@@ -107,6 +107,11 @@ bool tcp_syn_received_early(tcb *t, wire_tcp *seg)
     if (t->state != SYNACK_SYN_RECEIVED)
         return true;
     uint8_t synack = seg->flags & (SYNACK_SYN | SYNACK_ACK);
+    if (synack == SYNACK_SYN && seg->seq == t->rcv.irs && t->is.held) {
+        /* The application has not decided yet: nothing to repeat. */
+        tcp_drop(t->ctx, t, SYNACK_DROP_SYN_HELD);
+        return false;
+    }
     if (synack == SYNACK_SYN && seg->seq == t->rcv.irs) {
         /* The peer did not see our SYN,ACK: send it again. */
         tcp_send_syn(t, true);

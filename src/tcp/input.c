@@ -179,8 +179,10 @@ static bool check_rst(tcb *t, const wire_tcp *seg)
         return false;
     }
     switch (t->state) {
-    case SYNACK_SYN_RECEIVED: /* passive: back to nothing; active: refused */
-        tcb_close(t, t->is.passive ? 0 : -ECONNREFUSED, SYNACK_CAUSE_RCV_RST);
+    case SYNACK_SYN_RECEIVED: /* passive: back to nothing; active: refused; held:
+                                 the application holds it, and hears of the reset */
+        tcb_close(t, t->is.held ? -ECONNRESET : t->is.passive ? 0 : -ECONNREFUSED,
+                  SYNACK_CAUSE_RCV_RST);
         break;
     case SYNACK_ESTABLISHED:
     case SYNACK_FIN_WAIT_1:
@@ -421,7 +423,7 @@ static bool parse(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, co
 
 /* Connections first, then TIME-WAIT entries, then listeners, then nobody. */
 void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const uint8_t *p,
-               size_t len)
+               size_t len, bool own)
 {
     wire_tcp seg;
     c->ctr->tcp_in_segs++;
@@ -432,7 +434,9 @@ void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const
         segment_arrives(t, &seg);
         return;
     }
-    tcb *l = listen_find(c, dst->family, seg.dport);
+    tcb *l = own ? listen_find(c, dst->family, seg.dport) : NULL;
+    if (!l)
+        l = listen_find_any(c, dst, seg.dport);
     uint32_t tw_isn = 0;
     switch (tcp_tw_input(c, src, dst, &seg, l != NULL, &tw_isn)) {
     case TW_DONE:

@@ -38,7 +38,7 @@ tcb *listen_find(tcp_ctx *c, int family, uint16_t port)
 {
     tcb *both = NULL;
     for (tcb *l = c->listeners; l; l = l->qnext) {
-        if (l->lport != port || l->state != SYNACK_LISTEN)
+        if (l->lport != port || l->state != SYNACK_LISTEN || l->listen.any)
             continue;
         if (l->laddr.family == family || family == 0)
             return l;
@@ -46,6 +46,37 @@ tcb *listen_find(tcp_ctx *c, int family, uint16_t port)
             both = l;
     }
     return both;
+}
+
+bool tcp_addr_in_prefix(const synack_addr *a, const synack_addr *prefix, uint8_t plen)
+{
+    if (a->family != prefix->family)
+        return false;
+    if (a->family == SYNACK_AF_INET) { /* host order: compare as a number */
+        uint32_t mask = plen == 0 ? 0 : 0xffffffffu << (32 - (plen > 32 ? 32 : plen));
+        return (a->v4 & mask) == (prefix->v4 & mask);
+    }
+    for (int i = 0; i < 16 && plen; i++) {
+        uint8_t bits = plen >= 8 ? 8 : plen;
+        uint8_t mask = (uint8_t)(0xff00 >> bits);
+        if ((a->v6[i] ^ prefix->v6[i]) & mask)
+            return false;
+        plen = (uint8_t)(plen - bits);
+    }
+    return true;
+}
+
+/* Linear, as listen_find: a relay has one or a few of these. */
+tcb *listen_find_any(tcp_ctx *c, const synack_addr *dst, uint16_t port)
+{
+    for (tcb *l = c->listeners; l; l = l->qnext) {
+        if (!l->listen.any || l->state != SYNACK_LISTEN || port < l->listen.port_lo ||
+            port > l->listen.port_hi)
+            continue;
+        if (tcp_addr_in_prefix(dst, &l->laddr, l->listen.any_plen))
+            return l;
+    }
+    return NULL;
 }
 
 /* ------------------------------------------------------------ the accept queue */
@@ -205,7 +236,11 @@ void listen_child_file(tcb *l, tcb *t)
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_NONE); /* where its listener stands */
 }
 
-/* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent; NULL when
+/* A child for the SYN, in SYN-RECEIVED with its SYN,ACK sent -- or, for a
+ * hold_syn listener, unanswered and straight in the accept queue: the
+ * application learns of the SYN first and answers it with
+ * synack_accept_confirm or synack_accept_refuse (a relay connects onwards
+ * before it accepts, so that a refusal there is a refusal here). NULL when
  * there is no memory for it. */
 static tcb *new_child(tcb *l, const synack_addr *src, const synack_addr *dst, const wire_tcp *seg,
                       uint32_t tw_isn)
@@ -222,6 +257,11 @@ static tcb *new_child(tcb *l, const synack_addr *src, const synack_addr *dst, co
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_IN, seg, false, NULL);
     tcb_set_state(t, SYNACK_SYN_RECEIVED, SYNACK_CAUSE_RCV_SYN);
+    if (l->listen.hold_syn) {
+        t->is.held = true;
+        listen_enqueue(l, t);
+        return t;
+    }
     tcp_send_syn(t, false);
     return t;
 }
@@ -245,7 +285,7 @@ static void syn_queue_overflow(tcb *l, const synack_addr *src, const synack_addr
 {
     tcp_ctx *c = l->ctx;
     l->listen.overflow_at = c->now ? c->now : 1;
-    if (c->sys->tcp_syncookies) {
+    if (c->sys->tcp_syncookies && !l->listen.hold_syn) { /* a cookie cannot wait */
         syncookie_send(l, src, dst, seg);
         return;
     }
@@ -286,12 +326,12 @@ tcb *listen_input(tcb *l, const synack_addr *src, const synack_addr *dst, const 
         tcp_drop(c, l, SYNACK_DROP_LISTEN_QUEUE_FULL);
         return NULL;
     }
-    if (syn_queue_full(l) || c->sys->tcp_syncookies == 2) {
+    if (syn_queue_full(l) || (c->sys->tcp_syncookies == 2 && !l->listen.hold_syn)) {
         syn_queue_overflow(l, src, dst, seg);
         return NULL;
     }
     tcb *t = new_child(l, src, dst, seg, tw_isn);
-    if (t && c->lab_two_way_handshake && !listen_accept_queue_full(l))
+    if (t && !t->is.held && c->lab_two_way_handshake && !listen_accept_queue_full(l))
         lab_two_way_open(l, t);
     return NULL;
 }

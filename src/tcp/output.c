@@ -158,7 +158,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
             tcb_schedule(t);
         }
     }
-    c->emit(c->emit_ctx, &t->raddr, seg, hl + len);
+    c->emit(c->emit_ctx, &t->laddr, &t->raddr, seg, hl + len);
 }
 
 void tcp_send_syn(tcb *t, bool retransmit)
@@ -256,7 +256,7 @@ void tcp_send_bare(tcp_ctx *c, const synack_addr *lip, const synack_addr *rip, c
     }
     c->ctr->tcp_out_segs++;
     c->ctr->tcp_out_rsts += (h->flags & SYNACK_RST) != 0;
-    c->emit(c->emit_ctx, rip, seg, hl);
+    c->emit(c->emit_ctx, lip, rip, seg, hl);
 }
 
 void tcp_send_reset(tcp_ctx *c, const synack_addr *lip, uint16_t lport, const synack_addr *rip,

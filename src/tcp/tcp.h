@@ -72,6 +72,8 @@ struct synack_sock {
         bool tw_handle : 1;       /* detached TIME-WAIT handle (timewait.h) */
         bool counted_orphan : 1;  /* in tcp_ctx.orphans                    */
         bool bound : 1;           /* synack_bind ran (port 0 included)     */
+        bool held : 1;            /* a child of a hold_syn listener whose SYN,ACK
+                                     waits for synack_accept_confirm           */
     } is;
 
     synack_addr laddr, raddr; /* family 0 until bound to a peer */
@@ -185,6 +187,12 @@ struct synack_sock {
         uint32_t syn_queued, accept_queued;
         tcb *head, *tail;         /* the accept queue                     */
         uint64_t overflow_at;     /* when its SYN queue last overflowed (0: never) */
+        bool any : 1;             /* synack_listen_any: takes SYNs to any address in
+                                     laddr/any_plen, any port in [port_lo, port_hi] */
+        bool hold_syn : 1;        /* SYNACK_OPT_HOLD_SYN: children wait, unanswered,
+                                     for the application's verdict             */
+        uint8_t any_plen;
+        uint16_t port_lo, port_hi;
     } listen;
 
     struct tcb_stats {        /* for synack_info                       */
@@ -216,7 +224,8 @@ struct tcp_ctx {
 
     /* Hand a built segment to the IP layer (the family of `dst` picks
      * IPv4 or IPv6); seg has TCP_HEADROOM bytes free before it. */
-    void (*emit)(void *ip_ctx, const synack_addr *dst, uint8_t *seg, size_t len);
+    void (*emit)(void *ip_ctx, const synack_addr *src, const synack_addr *dst, uint8_t *seg,
+                 size_t len);
     void *emit_ctx;
     synack_trace_fn trace; void *trace_ctx;
     synack_event_fn event; void *event_ctx;
@@ -456,9 +465,10 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg);
 
 /* ------------------------------------------------------------ input.c (RFC 9293 §3.10.7) */
 /* A TCP segment from `src` to `dst` (the same family; the IP layer checked
- * that dst is ours). */
+ * that it takes dst). `own`: dst is one of our addresses, not one we
+ * impersonate; only synack_listen_any listeners take SYNs to the latter. */
 void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const uint8_t *seg,
-               size_t len);
+               size_t len, bool own);
 
 /* ------------------------------------------------------------ handshake.c */
 /* Take the peer's SYN options: MSS, window scale, SACK, timestamps. */
@@ -500,6 +510,10 @@ void listen_remove(tcb *l);
 /* The listener for a segment to local port `port` in `family`: one bound
  * to that family, or to both. */
 tcb *listen_find(tcp_ctx *c, int family, uint16_t port);
+/* The synack_listen_any listener covering (dst, port), or NULL. */
+tcb *listen_find_any(tcp_ctx *c, const synack_addr *dst, uint16_t port);
+/* Is `a` inside prefix/plen (the same family)? */
+bool tcp_addr_in_prefix(const synack_addr *a, const synack_addr *prefix, uint8_t plen);
 /* A segment for a listener (RFC 9293 §3.10.7.2). `tw_isn`: non-zero when
  * the SYN reopens a TIME-WAIT 4-tuple (RFC 6191): our ISN, above the old
  * incarnation's SND.NXT. Returns the connection a SYN cookie's ACK just
@@ -526,6 +540,13 @@ bool listen_accept_queue_full(const tcb *l);
 void listen_unlink(tcb *t);
 /* The oldest completed child, out of the accept queue; NULL if none. */
 tcb *listen_dequeue(tcb *l);
+/* user.c, synack_listen_any: listen on prefix/plen, ports [lo, hi]; `hold`:
+ * children wait for tcp_user_confirm (SYN,ACK) or tcp_user_refuse (RST or
+ * nothing; the handle is given up). -EINVAL on bad arguments or state. */
+int tcp_open_passive_any(tcb *t, const synack_addr *prefix, uint8_t plen, uint16_t lo,
+                         uint16_t hi, int backlog, bool hold);
+int tcp_user_confirm(tcb *t);
+int tcp_user_refuse(tcb *t, bool rst);
 /* Close a listener: queued children are reset, half-open ones dropped. */
 void listen_close(tcb *l);
 

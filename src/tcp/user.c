@@ -98,14 +98,14 @@ int tcp_open_active(tcb *t, const synack_addr *to, uint16_t rport)
 int tcp_open_passive(tcb *t, int backlog)
 {
     tcp_ctx *c = t->ctx;
-    if (t->state != SYNACK_CLOSED || t->lport == 0 || t->raddr.family)
+    if (t->state != SYNACK_CLOSED || (t->lport == 0 && !t->listen.any) || t->raddr.family)
         return -EINVAL;
     if (backlog < 1)
         backlog = 1;
     if ((uint32_t)backlog > c->sys->somaxconn)
         backlog = (int)c->sys->somaxconn;
     t->listen.backlog = backlog;
-    if (t->laddr.family) /* bound to one family (synack_bind_addr): our address in it */
+    if (t->laddr.family && !t->listen.any) /* bound to one family: our address in it */
         t->laddr = tcp_local_addr(c, t->laddr.family);
     listen_add(t);
     tcb_set_state(t, SYNACK_LISTEN, SYNACK_CAUSE_LISTEN);
@@ -291,6 +291,11 @@ static void close_connection(tcb *t)
     case SYNACK_SYN_RECEIVED:
     case SYNACK_ESTABLISHED:
     case SYNACK_CLOSE_WAIT:
+        if (t->is.held) { /* never answered: closing it refuses the SYN */
+            tcp_send_rst_for(t);
+            tcb_close(t, 0, SYNACK_CAUSE_REFUSED);
+            break;
+        }
         if (t->rcv.buf.used) {
             /* Unread data would be lost silently: reset instead (RFC 2525 §2.17, Linux). */
             c->ctr->tcp_abort_on_close++;
@@ -351,3 +356,51 @@ static void give_up_handle(tcb *t, void (*finish)(tcb *t))
 void tcp_user_close(tcb *t) { give_up_handle(t, close_connection); }
 
 void tcp_user_abort(tcb *t) { give_up_handle(t, abort_connection); }
+
+/* ------------------------------------------------------------ held SYNs (synack_listen_any) */
+
+int tcp_open_passive_any(tcb *t, const synack_addr *prefix, uint8_t plen, uint16_t lo,
+                         uint16_t hi, int backlog, bool hold)
+{
+    if (t->state != SYNACK_CLOSED || t->lport || t->is.bound || t->raddr.family || lo > hi ||
+        lo == 0 || (prefix->family != SYNACK_AF_INET && prefix->family != SYNACK_AF_INET6) ||
+        plen > (prefix->family == SYNACK_AF_INET ? 32 : 128))
+        return -EINVAL;
+    t->laddr = *prefix; /* what it covers, not an address of ours */
+    t->listen.any = true;
+    t->listen.hold_syn = hold;
+    t->listen.any_plen = plen;
+    t->listen.port_lo = lo;
+    t->listen.port_hi = hi;
+    t->is.bound = true; /* lport stays 0: no port is held; listen_find skips it */
+    int r = tcp_open_passive(t, backlog);
+    if (r)
+        t->listen.any = false;
+    return r;
+}
+
+int tcp_user_confirm(tcb *t)
+{
+    if (!t->is.held || t->state != SYNACK_SYN_RECEIVED)
+        return -EINVAL;
+    t->is.held = false;
+    tcp_send_syn(t, false);
+    return 0;
+}
+
+/* A held child refused: a RST to its SYN, or nothing (the caller has sent
+ * an ICMP error, or lets the peer time out). The handle is given up. */
+static void refuse_rst(tcb *t)
+{
+    tcp_send_rst_for(t);
+    tcb_close(t, 0, SYNACK_CAUSE_REFUSED);
+}
+static void refuse_quiet(tcb *t) { tcb_close(t, 0, SYNACK_CAUSE_REFUSED); }
+
+int tcp_user_refuse(tcb *t, bool rst)
+{
+    if (!t->is.held || t->state != SYNACK_SYN_RECEIVED)
+        return -EINVAL;
+    give_up_handle(t, rst ? refuse_rst : refuse_quiet);
+    return 0;
+}

@@ -1,0 +1,84 @@
+/* any.c — accept-any, the public side: addresses the stack takes besides
+ * its own (net/addrs4.c), listeners for any destination, and the verdict
+ * on a held SYN (tcp/user.c), which may be an ICMP error built by the
+ * interface layer (net/icmp.c). */
+#include "stack/stack.h"
+
+#include <errno.h>
+
+static synack_stack *stack_of(const synack_sock *k)
+{
+    return (synack_stack *)((char *)k->ctx - offsetof(synack_stack, tcp));
+}
+
+int synack_add_address(synack_stack *s, const synack_addr *addr)
+{
+    if (!addr)
+        return -EINVAL;
+    if (addr->family != SYNACK_AF_INET)
+        return -EAFNOSUPPORT;
+    return net_add_addr4(&s->net, addr->v4);
+}
+
+int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len)
+{
+    if (!prefix)
+        return -EINVAL;
+    if (prefix->family != SYNACK_AF_INET)
+        return -EAFNOSUPPORT;
+    return net_impersonate4(&s->net, prefix->v4, prefix_len);
+}
+
+int synack_listen_any(synack_sock *k, const synack_addr *prefix, uint8_t prefix_len,
+                      uint16_t port_lo, uint16_t port_hi, int backlog, unsigned flags)
+{
+    if (!prefix || (flags & ~(unsigned)SYNACK_LISTEN_HOLD_SYN))
+        return -EINVAL;
+    synack_stack *s = stack_of(k);
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
+    int r = tcp_open_passive_any(k, prefix, prefix_len, port_lo, port_hi, backlog,
+                                 (flags & SYNACK_LISTEN_HOLD_SYN) != 0);
+    stack_leave(s);
+    return r;
+}
+
+int synack_accept_confirm(synack_sock *k)
+{
+    synack_stack *s = stack_of(k);
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
+    int r = tcp_user_confirm(k);
+    stack_leave(s);
+    return r;
+}
+
+/* RFC 1812 §5.2.7.1's codes, as a router that cannot forward the SYN. */
+static int icmp_code(int how)
+{
+    switch (how) {
+    case SYNACK_REFUSE_NET_UNREACH: return 0;
+    case SYNACK_REFUSE_HOST_UNREACH: return 1;
+    case SYNACK_REFUSE_ADMIN_PROHIBITED: return 13;
+    default: return -1;
+    }
+}
+
+int synack_accept_refuse(synack_sock *k, int how)
+{
+    int code = icmp_code(how);
+    if (how != SYNACK_REFUSE_RST && how != SYNACK_REFUSE_DROP && code < 0)
+        return -EINVAL;
+    if (!k->is.held || k->state != SYNACK_SYN_RECEIVED)
+        return -EINVAL;
+    synack_stack *s = stack_of(k);
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
+    bool icmp = code >= 0 && k->raddr.family == SYNACK_AF_INET;
+    if (icmp)
+        icmp_unreach_syn(&s->net, &k->raddr, &k->laddr, k->rport, k->lport, k->rcv.irs,
+                         (uint8_t)code);
+    int r = tcp_user_refuse(k, how == SYNACK_REFUSE_RST || (code >= 0 && !icmp));
+    stack_leave(s);
+    return r;
+}

@@ -1,0 +1,270 @@
+/* test_accept_any.c — accept-any (synack_listen_any, synack_impersonate,
+ * synack_add_address, held SYNs): one stack on a bare-IP link, a scripted
+ * peer that sends to addresses the stack is not, and the exact answers. */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAR 0x5db8d822u  /* 93.184.216.34: a host the stack impersonates */
+#define ALSO 0x0a000003u /* 10.0.0.3: an extra address of the stack's own */
+
+/* A TCP segment from the peer to dst:dport (IPv4). */
+static void send_to(pkt_h *h, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq,
+                    uint32_t ack)
+{
+    uint8_t pkt[WIRE_IPV4_HDR_LEN + 64];
+    uint8_t *seg = pkt + WIRE_IPV4_HDR_LEN;
+    wire_tcp t = {.sport = 40000, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
+                  .wnd = 65535, .opt = pkt_opts_mss(1460)};
+    size_t hl = wire_tcp_emit_header(seg, 64, &t);
+    wire_tcp_set_checksum(seg, hl, PKT_PEER, dst);
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, dst, WIRE_IPPROTO_TCP, 64, 1, hl);
+    synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + hl, h->now);
+}
+
+/* Pop the next frame: its IPv4 header into *ip; false when none. */
+static bool pop(pkt_h *h, wire_ipv4 *ip)
+{
+    if (!h->qlen)
+        return false;
+    size_t i = h->qhead;
+    memcpy(h->last, h->q[i].data, h->q[i].len);
+    size_t len = h->q[i].len;
+    free(h->q[i].data);
+    h->qhead = (h->qhead + 1) % PKT_QMAX;
+    h->qlen--;
+    return wire_ipv4_parse(h->last, len, ip) == WIRE_OK;
+}
+
+/* The next frame is TCP from src:sport to the peer: returned parsed. */
+static wire_tcp expect_tcp_from(pkt_h *h, uint32_t src, uint16_t sport, uint8_t flags)
+{
+    wire_ipv4 ip;
+    assert_true(pop(h, &ip));
+    assert_int_equal(ip.proto, WIRE_IPPROTO_TCP);
+    assert_int_equal(ip.src, src);
+    assert_int_equal(ip.dst, PKT_PEER);
+    wire_tcp t;
+    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &t), WIRE_OK);
+    assert_int_equal(t.sport, sport);
+    assert_int_equal(t.flags, flags);
+    return t;
+}
+
+static pkt_h *impersonating(void)
+{
+    pkt_h *h = pkt_new(NULL);
+    synack_addr all = synack_addr_v4(0);
+    assert_int_equal(synack_impersonate(h->s, &all, 0), 0);
+    return h;
+}
+
+static synack_sock *any_listener(pkt_h *h, uint16_t lo, uint16_t hi, unsigned flags)
+{
+    synack_sock *l = synack_socket(h->s);
+    synack_addr all = synack_addr_v4(0);
+    assert_int_equal(synack_listen_any(l, &all, 0, lo, hi, 16, flags), 0);
+    return l;
+}
+
+/* A SYN to a host we impersonate opens a connection whose local end is
+ * that host: the original destination, and every answer comes from it. */
+static void syn_to_any_address_opens_from_it(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *l = any_listener(h, 1, 65535, 0);
+    send_to(h, FAR, 443, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
+    assert_int_equal(sa.ack, 1001);
+    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    synack_addr local, remote;
+    uint16_t lport, rport;
+    synack_sock_addrs(k, &local, &lport, &remote, &rport);
+    assert_int_equal(local.v4, FAR);
+    assert_int_equal(lport, 443);
+    assert_int_equal(remote.v4, PKT_PEER);
+    assert_int_equal(synack_send(k, "hi", 2), 2);
+    wire_tcp d = expect_tcp_from(h, FAR, 443, ACK | PSH);
+    assert_int_equal(d.payload_len, 2);
+}
+
+/* Without synack_impersonate the address is not ours: dropped, unanswered. */
+static void not_impersonated_is_dropped(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    any_listener(h, 1, 65535, 0);
+    uint64_t before = synack_get_counters(h->s)->ip_in_addr_errors;
+    send_to(h, FAR, 443, SYN, 1000, 0);
+    pkt_expect_none(h);
+    assert_int_equal(synack_get_counters(h->s)->ip_in_addr_errors, before + 1);
+}
+
+/* Outside the listener's port range, an impersonated host answers as a
+ * host with nothing on that port: a RST from it. */
+static void port_outside_range_is_reset_by_that_host(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    any_listener(h, 80, 80, 0);
+    send_to(h, FAR, 81, SYN, 1000, 0);
+    wire_tcp r = expect_tcp_from(h, FAR, 81, RST | ACK);
+    assert_int_equal(r.ack, 1001);
+    send_to(h, FAR, 80, SYN, 2000, 0);
+    expect_tcp_from(h, FAR, 80, SYN | ACK);
+}
+
+/* A listener on a port of our own address wins over the any-listener for
+ * our address, but never takes SYNs to an impersonated one. */
+static void port_listener_only_for_own_addresses(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *any = any_listener(h, 1, 65535, 0);
+    synack_sock *own = pkt_listen(h, 80, 8);
+    send_to(h, PKT_US, 80, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, PKT_US, 80, SYN | ACK);
+    send_to(h, PKT_US, 80, ACK, 1001, sa.seq + 1);
+    assert_non_null(synack_accept(own, NULL));
+    assert_null(synack_accept(any, NULL));
+    send_to(h, FAR, 80, SYN, 5000, 0);
+    sa = expect_tcp_from(h, FAR, 80, SYN | ACK);
+    send_to(h, FAR, 80, ACK, 5001, sa.seq + 1);
+    assert_null(synack_accept(own, NULL));
+    assert_non_null(synack_accept(any, NULL));
+}
+
+/* HOLD_SYN: the SYN waits, unanswered, in the accept queue (a repeat of it
+ * is dropped); confirming sends the SYN,ACK and the handshake completes. */
+static void held_syn_confirmed(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *l = any_listener(h, 1, 65535, SYNACK_LISTEN_HOLD_SYN);
+    send_to(h, FAR, 22, SYN, 1000, 0);
+    pkt_expect_none(h);
+    assert_true(pkt_events(h, l) & SYNACK_EV_ACCEPT);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    assert_int_equal(synack_sock_state(k), SYNACK_SYN_RECEIVED);
+    send_to(h, FAR, 22, SYN, 1000, 0); /* the peer's retransmission */
+    pkt_expect_none(h);
+    assert_int_equal(synack_drop_count(h->s, SYNACK_DROP_SYN_HELD), 1);
+    pkt_advance(h, 10000); /* no timer answers for the application */
+    pkt_expect_none(h);
+    assert_int_equal(synack_accept_confirm(k), 0);
+    wire_tcp sa = expect_tcp_from(h, FAR, 22, SYN | ACK);
+    assert_int_equal(sa.ack, 1001);
+    assert_int_equal(synack_accept_confirm(k), -EINVAL); /* once */
+    send_to(h, FAR, 22, ACK, 1001, sa.seq + 1);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    assert_true(pkt_events(h, k) & SYNACK_EV_CONNECTED);
+}
+
+/* Refused with a RST: the peer sees "connection refused" to its SYN. */
+static void held_syn_refused_with_rst(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *l = any_listener(h, 1, 65535, SYNACK_LISTEN_HOLD_SYN);
+    send_to(h, FAR, 22, SYN, 1000, 0);
+    synack_sock *k = synack_accept(l, NULL);
+    uint32_t id = pkt_id(k);
+    assert_int_equal(synack_accept_refuse(k, SYNACK_REFUSE_RST), 0);
+    wire_tcp r = expect_tcp_from(h, FAR, 22, RST | ACK);
+    assert_int_equal(r.ack, 1001);
+    pkt_expect_none(h);
+    assert_string_equal(pkt_last_cause(h, id), "SYN refused by the application");
+}
+
+/* Refused as unreachable: ICMP destination unreachable from our own
+ * address (a router's), quoting the SYN's addresses, ports and sequence. */
+static void held_syn_refused_with_icmp(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *l = any_listener(h, 1, 65535, SYNACK_LISTEN_HOLD_SYN);
+    send_to(h, FAR, 22, SYN, 1000, 0);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_int_equal(synack_accept_refuse(k, SYNACK_REFUSE_HOST_UNREACH), 0);
+    wire_ipv4 ip;
+    assert_true(pop(h, &ip));
+    assert_int_equal(ip.proto, WIRE_IPPROTO_ICMP);
+    assert_int_equal(ip.src, PKT_US);
+    assert_int_equal(ip.dst, PKT_PEER);
+    wire_icmp m;
+    assert_int_equal(wire_icmp_parse(ip.payload, ip.payload_len, &m), WIRE_OK);
+    assert_int_equal(m.type, WIRE_ICMP_DEST_UNREACH);
+    assert_int_equal(m.code, 1);
+    wire_icmp_quote q;
+    assert_int_equal(wire_icmp_parse_quote(&m, &q), WIRE_OK);
+    assert_int_equal(q.src, PKT_PEER);
+    assert_int_equal(q.dst, FAR);
+    assert_int_equal(q.proto, WIRE_IPPROTO_TCP);
+    assert_int_equal(q.sport, 40000);
+    assert_int_equal(q.dport, 22);
+    assert_int_equal(q.seq, 1000);
+    pkt_expect_none(h);
+    assert_int_equal(synack_get_counters(h->s)->icmp_out_dest_unreachs, 1);
+}
+
+/* A connection that was never held cannot be refused. */
+static void refuse_needs_a_held_syn(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_accept_refuse(k, SYNACK_REFUSE_RST), -EINVAL);
+    assert_int_equal(synack_accept_confirm(k), -EINVAL);
+    assert_int_equal(synack_accept_refuse(k, 99), -EINVAL);
+    synack_close(k);
+}
+
+/* An added address is ours: ARP-free here (bare IP), but echo is answered
+ * from it and a port listener takes SYNs to it. */
+static void added_address_is_own(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_addr also = synack_addr_v4(ALSO);
+    assert_int_equal(synack_add_address(h->s, &also), 0);
+    assert_int_equal(synack_add_address(h->s, &also), -EEXIST);
+    synack_addr bad = synack_addr_v4(0x7f000001u);
+    assert_int_equal(synack_add_address(h->s, &bad), -EINVAL);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    send_to(h, ALSO, 80, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, ALSO, 80, SYN | ACK);
+    send_to(h, ALSO, 80, ACK, 1001, sa.seq + 1);
+    assert_non_null(synack_accept(l, NULL));
+}
+
+/* Echo to an impersonated host is answered from that host. */
+static void echo_answered_from_impersonated_address(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    uint8_t pkt[WIRE_IPV4_HDR_LEN + 64];
+    uint8_t data[4] = {1, 2, 3, 4};
+    size_t len = wire_icmp_emit_echo(pkt + WIRE_IPV4_HDR_LEN, 64, WIRE_ICMP_ECHO_REQUEST, 7, 1,
+                                     data, sizeof data);
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, FAR, WIRE_IPPROTO_ICMP, 64, 1, len);
+    synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + len, h->now);
+    wire_ipv4 ip;
+    assert_true(pop(h, &ip));
+    assert_int_equal(ip.proto, WIRE_IPPROTO_ICMP);
+    assert_int_equal(ip.src, FAR);
+    assert_int_equal(ip.dst, PKT_PEER);
+    assert_int_equal(ip.payload[0], WIRE_ICMP_ECHO_REPLY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(syn_to_any_address_opens_from_it, pkt_teardown),
+        cmocka_unit_test_teardown(not_impersonated_is_dropped, pkt_teardown),
+        cmocka_unit_test_teardown(port_outside_range_is_reset_by_that_host, pkt_teardown),
+        cmocka_unit_test_teardown(port_listener_only_for_own_addresses, pkt_teardown),
+        cmocka_unit_test_teardown(held_syn_confirmed, pkt_teardown),
+        cmocka_unit_test_teardown(held_syn_refused_with_rst, pkt_teardown),
+        cmocka_unit_test_teardown(held_syn_refused_with_icmp, pkt_teardown),
+        cmocka_unit_test_teardown(refuse_needs_a_held_syn, pkt_teardown),
+        cmocka_unit_test_teardown(added_address_is_own, pkt_teardown),
+        cmocka_unit_test_teardown(echo_answered_from_impersonated_address, pkt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
