@@ -108,7 +108,14 @@ $(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a 
 	@$(if $(V),,echo "  BENCH   $@")
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread $(BENCH_LDFLAGS)
 
-bench-build: $(BENCH_BIN)
+# The plain-socket client and server of bench/netns.sh: kernel sockets only,
+# no synack library (it measures the relays, not itself).
+$(BUILD)/bench/netns_connrate: bench/netns_connrate.c
+	@mkdir -p $(dir $@)
+	@$(if $(V),,echo "  BENCH   $@")
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread
+
+bench-build: $(BENCH_BIN) $(BUILD)/bench/netns_connrate
 
 bench: bench-build
 	bash bench/run.sh
