@@ -18,11 +18,20 @@ BENCHES=(
     "$B/bench_loss"
     "bash bench/tap.sh"
     "bash bench/programs.sh"
+    "bash bench/netns.sh"
 )
 
 # Target for a benchmark name: "ratio>=X", "ratio<=X", "synack<X" or "" (none).
+# A line with several peers (ratio_PEER=...) is one row per peer, and its
+# target is looked up as NAME@PEER.
 target() {
     case $1 in
+    netns_bulk_*@pasta) echo "ratio>=1" ;;
+    netns_bulk_*@slirp4netns) echo "ratio>=3" ;;
+    netns_connrate_*@pasta) echo "ratio>=1.5" ;;
+    netns_latency_*@pasta) echo "ratio<=1" ;;
+    netns_mem_idle_conns@slirp4netns) echo "ratio<=1" ;;
+    *@*) echo "" ;;
     bulk_mtu1500) echo "ratio>=2" ;;
     connrate) echo "ratio>=10" ;;
     mem_established) echo "ratio<=0.5" ;;
@@ -52,26 +61,36 @@ for cmd in "${BENCHES[@]}"; do
 done
 
 echo "=== summary (median of the runs; ratio = synack / peer)"
-grep '^bench ' "$log" | awk -v tfile=<(for n in $(grep '^bench ' "$log" | awk '{print $2}'); do
-    echo "$n $(target "$n")"; done) '
+grep '^bench ' "$log" | awk -v tfile=<(grep '^bench ' "$log" | awk '{ print $2
+    for (i = 3; i <= NF; i++) { split($i, kv, "=")
+        if (kv[1] !~ /^(synack|unit|ratio.*)$/) print $2 "@" kv[1] } }' |
+    while read -r n; do echo "$n $(target "$n")"; done) '
 BEGIN {
     while ((getline line < tfile) > 0) { split(line, f, " "); tgt[f[1]] = f[2] }
-    printf "%-22s %12s %-6s %12s %-8s %8s  %-12s %s\n", "benchmark", "synack", "peer", "peer value", "unit", "ratio", "target", "met"
+    printf "%-26s %12s %-11s %12s %-8s %8s  %-12s %s\n", "benchmark", "synack", "peer", "peer value", "unit", "ratio", "target", "met"
+}
+function row(name, syn, peer, pv, unit, ratio, t,    met, v) {
+    if (ratio == "") ratio = "na"
+    met = "-"
+    if (t ~ /^ratio>=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 >= v + 0) ? "yes" : "NO" }
+    else if (t ~ /^ratio<=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 <= v + 0) ? "yes" : "NO" }
+    else if (t ~ /^synack</ && syn ~ /^[0-9]/) { v = substr(t, 8); met = (syn + 0 < v + 0) ? "yes" : "NO" }
+    else if (t != "") met = "n/a"
+    printf "%-26s %12s %-11s %12s %-8s %8s  %-12s %s\n", name, syn, peer, pv, unit, ratio, (t == "" ? "-" : t), met
 }
 {
-    name = $2; syn = ""; peer = ""; pv = ""; unit = ""; ratio = ""
+    name = $2; syn = ""; peer = ""; pv = ""; unit = ""; ratio = ""; np = 0
+    delete pval; delete pratio
     for (i = 3; i <= NF; i++) {
         split($i, kv, "=")
         if (kv[1] == "synack") syn = kv[2]
         else if (kv[1] == "unit") unit = kv[2]
         else if (kv[1] == "ratio") ratio = kv[2]
-        else { peer = kv[1]; pv = kv[2] }
+        else if (kv[1] ~ /^ratio_/) pratio[substr(kv[1], 7)] = kv[2]
+        else { peer = kv[1]; pv = kv[2]; peers[++np] = kv[1]; pval[kv[1]] = kv[2] }
     }
-    t = tgt[name]; met = "-"
-    if (t ~ /^ratio>=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 >= v + 0) ? "yes" : "NO" }
-    else if (t ~ /^ratio<=/ && ratio != "na") { v = substr(t, 8); met = (ratio + 0 <= v + 0) ? "yes" : "NO" }
-    else if (t ~ /^synack</) { v = substr(t, 8); met = (syn + 0 < v + 0) ? "yes" : "NO" }
-    else if (t != "") met = "n/a"
-    printf "%-22s %12s %-6s %12s %-8s %8s  %-12s %s\n", name, syn, peer, pv, unit, ratio, (t == "" ? "-" : t), met
+    if (np <= 1) { row(name, syn, peer, pv, unit, ratio, tgt[name]); next }
+    for (k = 1; k <= np; k++)   # several peers: one row each, target NAME@PEER
+        row(name, syn, peers[k], pval[peers[k]], unit, pratio[peers[k]], tgt[name "@" peers[k]])
 }'
 exit $status
