@@ -17,7 +17,8 @@
 # ratio_slirp4netns=S/L" lines (medians); synack=skipped (and no ratios)
 # while `build/synack netns --help` fails. See bench/README.md.
 # Knobs: BENCH_RUNS (5), BENCH_QUICK=1 (allow fewer), NETNS_BENCH_SECONDS
-# (3; 2 with BENCH_QUICK), NETNS_BENCH_CONNS (1000).
+# (3; 2 with BENCH_QUICK), NETNS_BENCH_CONNS (1000), NETNS_BENCH_SYNACK
+# (build/synack: the binary whose `netns` is measured).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
@@ -27,9 +28,9 @@ SECS=${NETNS_BENCH_SECONDS:-3}
 NCONNS=${NETNS_BENCH_CONNS:-1000}
 MTU=65520
 LIMIT=$((SECS + 60))       # the longest any one namespace may live
-SYNACK=build/synack
+SYNACK=${NETNS_BENCH_SYNACK:-build/synack}   # another build's, to compare
 PROG=build/bench/netns_connrate
-make -s "$SYNACK" "$PROG" >/dev/null || exit 1
+make -s build/synack "$PROG" >/dev/null || exit 1
 
 missing=""
 for t in iperf3:iperf3 pasta:passt slirp4netns:slirp4netns; do
@@ -211,7 +212,9 @@ bulk() {
 # connrate TOOL P: connections/s from the namespace, P in parallel
 connrate() {
     in_ns "$1" "" "$PROG" rate "${GW[$1]}" "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null |
-        awk '$1 == "rate" { print $2; ok = 1 } END { if (!ok) print "na" }'
+        awk -v tool="$1" -v par="$2" '$1 == "rate" { print $2; ok = 1; e = $4; sub("errors=", "", e)
+            if (e + 0 > 0) printf "netns.sh: %s, %d in parallel: %d connections failed\n", tool, par, e > "/dev/stderr" }
+            END { if (!ok) print "na" }'
 }
 
 # latency TOOL: "p50 p99" of 1-byte round trips, µs
