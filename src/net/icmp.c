@@ -1,6 +1,7 @@
 /* icmp.c — RFC 792: answer echo requests (in fragments when a reassembled
  * one is over the MTU); hand errors about our TCP segments to TCP (which
- * decides whether to believe them); count the rest. */
+ * decides whether to believe them) and about our UDP datagrams to UDP;
+ * count the rest. */
 #include "net/net.h"
 
 bool icmp_error_allowed(net_ctx *n)
@@ -37,7 +38,13 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
         n->ctr->icmp_in_errors++;
         return;
     }
-    if (q.src != n->cfg->ip || q.proto != WIRE_IPPROTO_TCP)
+    if (q.src != n->cfg->ip)
+        return;
+    if (q.proto == WIRE_IPPROTO_UDP) {
+        net_udp_icmp4(n, m, &q);
+        return;
+    }
+    if (q.proto != WIRE_IPPROTO_TCP)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET, .type = m->type, .code = m->code,
                          .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst), .lport = q.sport,

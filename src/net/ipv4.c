@@ -1,5 +1,5 @@
 /* ipv4.c — RFC 791 input and output: verify, reassemble fragments
- * (reasm.c), deliver to ICMP or TCP, and wrap outgoing payloads with a route
+ * (reasm.c), deliver to ICMP, TCP or UDP, and wrap outgoing payloads with a route
  * to the subnet or the gateway (fragmented, for echo replies, by frag.c). */
 #include "net/net.h"
 
@@ -24,8 +24,8 @@ static bool martian_source(const synack_config *cfg, uint32_t src)
            directed_broadcast;
 }
 
-void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
-                  size_t len)
+void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, uint8_t proto,
+                  const uint8_t *p, size_t len)
 {
     switch (proto) {
     case WIRE_IPPROTO_TCP: {
@@ -35,6 +35,9 @@ void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const u
     }
     case WIRE_IPPROTO_ICMP:
         icmp_input(n, src, p, len);
+        break;
+    case WIRE_IPPROTO_UDP:
+        udp4_deliver(n, hdr, src, dst, p, len);
         break;
     default:
         n->ctr->ip_in_unknown_protos++;
@@ -61,7 +64,9 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip_in_hdr_errors++;
         return;
     }
-    if (ip.dst != n->cfg->ip || n->cfg->ip == 0) { /* ip 0: an IPv6-only stack */
+    bool ours = ip.dst == n->cfg->ip && n->cfg->ip != 0; /* ip 0: an IPv6-only stack */
+    /* Not ours: taken only for a transparent UDP socket (udp.c). */
+    if (!ours && !net_udp_takes4(n, &ip, e)) {
         n->ctr->ip_in_addr_errors++;
         return;
     }
@@ -72,7 +77,7 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
     if (e == WIRE_FRAGMENT)
         reasm4_input(n, &ip, p); /* delivers the datagram once it is whole */
     else
-        ipv4_deliver(n, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
+        ipv4_deliver(n, p, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }
 
 bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop)
@@ -100,6 +105,12 @@ bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len)
 
 bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
 {
+    return ipv4_output_from(n, n->cfg->ip, dst, proto, payload, len);
+}
+
+bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
+                      size_t len)
+{
     const synack_config *cfg = n->cfg;
     uint32_t hop;
     if (len + WIRE_IPV4_HDR_LEN > (cfg->gso_max > cfg->mtu ? cfg->gso_max : cfg->mtu)) {
@@ -109,7 +120,7 @@ bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size
     if (!ipv4_route(n, dst, &hop))
         return false;
     uint8_t *pkt = payload - WIRE_IPV4_HDR_LEN;
-    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, cfg->ip, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, src, dst, proto, (uint8_t)cfg->net.ip_default_ttl,
                    n->ip_id++, len);
     return ipv4_transmit(n, hop, pkt, len + WIRE_IPV4_HDR_LEN);
 }
