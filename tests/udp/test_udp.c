@@ -3,6 +3,7 @@
  * out. Each test names its family; the IPv6 ones run the main paths again
  * with ICMPv6 and the mandatory checksum. */
 #include "common/pkt.h"
+#include "dev/memlink.h"
 
 #include <errno.h>
 #include <string.h>
@@ -678,6 +679,86 @@ static void test_close_from_handler(void **state)
     (void)v;
 }
 
+/* ------------------------------------------------------------ two stacks */
+
+static void ml_random(void *ctx, void *buf, size_t len)
+{
+    uint64_t *x = ctx;
+    uint8_t *p = buf;
+    for (size_t i = 0; i < len; i++) {
+        *x = *x * 6364136223846793005ull + 1442695040888963407ull;
+        p[i] = (uint8_t)(*x >> 56);
+    }
+}
+
+/* A frame from A's MAC to `dst_mac` carrying UDP from A to B:9999. */
+static size_t frame_to_b(uint8_t *f, size_t cap, const uint8_t dst_mac[6])
+{
+    static const uint8_t a_mac[6] = {2, 0, 0, 0, 0, 1};
+    size_t e = wire_eth_emit(f, cap, dst_mac, a_mac, WIRE_ETHERTYPE_IPV4);
+    uint8_t *udp = f + e + WIRE_IPV4_HDR_LEN;
+    wire_udp_emit_header(udp, 8, 40000, 9999, 1);
+    udp[8] = 'x';
+    wire_udp_set_checksum(udp, 9, 0x0a000001, 0x0a000002);
+    wire_ipv4_emit(f + e, WIRE_IPV4_HDR_LEN, 0x0a000001, 0x0a000002, WIRE_IPPROTO_UDP, 64, 9, 9);
+    return e + WIRE_IPV4_HDR_LEN + 9;
+}
+
+/* Two stacks on an in-memory Ethernet link (ARP resolved on the way, the
+ * datagram waiting for it) exchange a datagram in fragments and a reply;
+ * a port unreachable answers a unicast frame but not a broadcast one. */
+static void test_two_stacks(void **state)
+{
+    (void)state;
+    static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
+    const uint32_t ip[2] = {0x0a000001, 0x0a000002};
+    uint64_t rng[2] = {1, 2}, now = PKT_T0; /* a second in: the ICMP bucket has tokens */
+    memlink *m = memlink_new(0);
+    assert_non_null(m);
+    synack_stack *st[2];
+    for (int i = 0; i < 2; i++) {
+        synack_config cfg;
+        synack_config_init(&cfg);
+        memcpy(cfg.mac, mac[i], 6);
+        cfg.ip = ip[i];
+        cfg.random = ml_random;
+        cfg.random_ctx = &rng[i];
+        memlink_config(m, i, &cfg);
+        st[i] = synack_stack_new(&cfg, now);
+        assert_non_null(st[i]);
+        memlink_attach(m, i, st[i]);
+    }
+    synack_udp *a = synack_udp_open(st[0], SYNACK_AF_INET);
+    synack_udp *b = synack_udp_open(st[1], SYNACK_AF_INET);
+    assert_int_equal(synack_udp_bind(b, NULL, 53), 0);
+    static uint8_t big[3000], got[4000];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 7);
+    synack_udp_meta to = {.remote = synack_addr_v4(ip[1]), .remote_port = 53}, from;
+    assert_int_equal(synack_udp_send(a, big, sizeof(big), &to), (ssize_t)sizeof(big));
+    memlink_drain(m, now += 1000, 0);
+    assert_int_equal(synack_udp_recv(b, got, sizeof(got), &from), (ssize_t)sizeof(big));
+    assert_memory_equal(got, big, sizeof(big));
+    assert_int_equal(synack_get_counters(st[1])->ip_reasm_oks, 1);
+    assert_int_equal(synack_udp_send(b, "pong", 4, &(synack_udp_meta){.remote = from.remote,
+                                                    .remote_port = from.remote_port}), 4);
+    memlink_drain(m, now += 1000, 0);
+    assert_int_equal(synack_udp_recv(a, got, sizeof(got), NULL), 4);
+    assert_memory_equal(got, "pong", 4);
+    /* RFC 1122 §3.2.2: no ICMP error about a link-layer broadcast. */
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    uint8_t f[128];
+    synack_input(st[1], f, frame_to_b(f, sizeof(f), bcast), now += 1000);
+    assert_int_equal(synack_get_counters(st[1])->udp_no_ports, 1);
+    assert_int_equal(synack_get_counters(st[1])->icmp_out_dest_unreachs, 0);
+    synack_input(st[1], f, frame_to_b(f, sizeof(f), mac[1]), now += 1000);
+    assert_int_equal(synack_get_counters(st[1])->udp_no_ports, 2);
+    assert_int_equal(synack_get_counters(st[1])->icmp_out_dest_unreachs, 1);
+    synack_stack_free(st[0]);
+    synack_stack_free(st[1]);
+    memlink_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +792,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bind_conflicts, pkt_teardown),
         cmocka_unit_test_teardown(test_ephemeral_ports, pkt_teardown),
         cmocka_unit_test_teardown(test_close_from_handler, pkt_teardown),
+        cmocka_unit_test(test_two_stacks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
