@@ -21,7 +21,7 @@ SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-
 SAN_CFLAGS := $(CSTD) $(WARN) $(INC) $(SAN_FLAGS)
 
 # The core: pure C11 + libc, no OS calls. Embeds anywhere.
-CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/net/*.c src/stack/*.c))
+CORE_SRC := $(sort $(wildcard src/base/*.c src/wire/*.c src/tcp/*.c src/udp/*.c src/net/*.c src/stack/*.c))
 # Outside the core: simulator, devices and the threaded runtime (used by the
 # CLI and the tests).
 HOST_SRC := $(sort $(wildcard src/sim/*.c src/dev/*.c src/rt/*.c))
@@ -30,7 +30,7 @@ TOOL_SRC := $(sort $(wildcard tools/synack/*.c))
 # devices and the core, in one shared object that exports only the calls.
 PRELOAD_SRC := $(sort $(wildcard src/preload/*.c))
 TEST_COMMON := $(sort $(wildcard tests/common/*.c))
-TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/sim/*.c tests/rt/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c tests/tcp/*.c tests/udp/*.c tests/sim/*.c tests/rt/*.c))
 HDRS := $(wildcard include/*.h src/*/*.h tools/synack/*.h tests/common/*.h tests/rt/*.h)
 
 CORE_OBJ := $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

@@ -36,6 +36,7 @@ extern "C" {
 
 typedef struct synack_stack synack_stack;
 typedef struct synack_sock synack_sock;
+typedef struct synack_udp synack_udp;
 
 /* ---------------------------------------------------------------- states */
 
@@ -174,6 +175,9 @@ typedef void (*synack_random_fn)(void *ctx, void *buf, size_t len);
 typedef void (*synack_trace_fn)(void *ctx, const synack_trace_event *ev);
 /* Socket readiness: `events` is a mask of SYNACK_EV_*. */
 typedef void (*synack_event_fn)(void *ctx, synack_sock *sock, unsigned events);
+/* UDP socket readiness: SYNACK_EV_READABLE (a datagram was queued) and
+ * SYNACK_EV_ERROR (an error became pending), delivered when TCP's are. */
+typedef void (*synack_udp_event_fn)(void *ctx, synack_udp *u, unsigned events);
 
 typedef struct synack_config {
     int link;                /* SYNACK_LINK_ETHERNET (default) or SYNACK_LINK_IP */
@@ -209,6 +213,7 @@ typedef struct synack_config {
     synack_random_fn random; void *random_ctx;   /* required                    */
     synack_trace_fn trace;   void *trace_ctx;    /* optional                    */
     synack_event_fn event;   void *event_ctx;    /* optional                    */
+    synack_udp_event_fn udp_event; void *udp_event_ctx; /* optional: UDP sockets'   */
     synack_allocator alloc;                      /* optional: all three or none */
     synack_sysctl net;
 } synack_config;
@@ -373,7 +378,6 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(icmp6_in_parm_problems, "Icmp6InParmProblems")                    \
     X(ip6_in_delivers, "Ip6InDelivers")                                 \
     X(icmp_out_time_excds, "IcmpOutTimeExcds")                          \
-    X(icmp_out_dest_unreachs, "IcmpOutDestUnreachs")                    \
     X(icmp_out_rate_limited, "IcmpOutRateLimitGlobal")                  \
     X(tcp_in_segs, "TcpInSegs")                                         \
     X(tcp_out_segs, "TcpOutSegs")                                       \
@@ -435,7 +439,21 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_keepalive_probes, "TcpExtTCPKeepAlive")                       \
     X(tcp_loss_probes, "TcpExtTCPLossProbes")                           \
     X(tcp_loss_probe_recovery, "TcpExtTCPLossProbeRecovery")           \
-    X(tcp_lost_retransmit, "TcpExtTCPLostRetransmit")
+    X(tcp_lost_retransmit, "TcpExtTCPLostRetransmit")                  \
+    X(udp_in_datagrams, "UdpInDatagrams")                               \
+    X(udp_no_ports, "UdpNoPorts")                                       \
+    X(udp_in_errors, "UdpInErrors")                                     \
+    X(udp_out_datagrams, "UdpOutDatagrams")                             \
+    X(udp_rcvbuf_errors, "UdpRcvbufErrors")                             \
+    X(udp_in_csum_errors, "UdpInCsumErrors")                            \
+    X(udp6_in_datagrams, "Udp6InDatagrams")                             \
+    X(udp6_no_ports, "Udp6NoPorts")                                     \
+    X(udp6_in_errors, "Udp6InErrors")                                   \
+    X(udp6_out_datagrams, "Udp6OutDatagrams")                           \
+    X(udp6_rcvbuf_errors, "Udp6RcvbufErrors")                           \
+    X(udp6_in_csum_errors, "Udp6InCsumErrors")                          \
+    X(icmp_out_dest_unreachs, "IcmpOutDestUnreachs")                    \
+    X(icmp6_out_dest_unreachs, "Icmp6OutDestUnreachs")
 
 typedef struct synack_counters {
 #define SYNACK_COUNTER_FIELD(id, name) uint64_t id;
@@ -809,6 +827,86 @@ int synack_endpoint_parse(const char *text, synack_addr *addr, uint16_t *port);
  * connected has a remote address of 0.0.0.0 and port 0. */
 void synack_sock_addrs(const synack_sock *k, synack_addr *local, uint16_t *lport,
                        synack_addr *remote, uint16_t *rport);
+
+
+/* ---------------------------------------------------------- UDP sockets */
+
+/* Datagram sockets (RFC 768, RFC 1122 §4.1.3). Each socket has one family.
+ * Non-blocking, errno-style codes as the TCP calls; events go to
+ * cfg.udp_event (SYNACK_EV_READABLE, SYNACK_EV_ERROR). docs/api.md, "UDP". */
+
+/* family: SYNACK_AF_INET or SYNACK_AF_INET6. NULL on a bad family or
+ * allocation failure. */
+synack_udp *synack_udp_open(synack_stack *s, int family);
+/* addr NULL or unspecified: any of our addresses. port 0: an ephemeral port
+ * from ip_local_port_range not used by another UDP socket. Errors:
+ * -EADDRINUSE, -EINVAL (already bound, wrong family), -EADDRNOTAVAIL (an
+ * address the stack does not have). */
+int synack_udp_bind(synack_udp *u, const synack_addr *addr, uint16_t port);
+/* Transparent: receive datagrams to ANY destination address inside
+ * prefix/prefix_len with a destination port in [port_lo, port_hi] that no
+ * more specific socket takes (a user-space NAT or relay impersonates those
+ * addresses). Datagrams to addresses that are not the stack's own are
+ * accepted by the IP layer only when such a socket covers them (unicast,
+ * unfragmented ones). Among transparent sockets the longest prefix, then
+ * the narrowest port range, wins. Errors: -EINVAL (bound or connected
+ * already, wrong family, prefix_len too long, port_lo > port_hi or 0),
+ * -EADDRINUSE (another transparent socket has the same prefix and an
+ * overlapping port range). */
+int synack_udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix_len,
+                        uint16_t port_lo, uint16_t port_hi);
+/* Fix the peer (autobinds an ephemeral port); datagrams from others are
+ * then not delivered; ICMP errors are reported only on connected sockets
+ * (as Linux without IP_RECVERR). addr NULL: disconnect. Errors: -EINVAL
+ * (wrong family, port 0, a transparent socket), -EADDRINUSE (no free port). */
+int synack_udp_connect(synack_udp *u, const synack_addr *addr, uint16_t port);
+typedef struct synack_udp_meta {
+    synack_addr remote; uint16_t remote_port;   /* recv: the sender; send: the destination */
+    synack_addr local;  uint16_t local_port;    /* recv: where it was sent (the original
+                                                   destination on a transparent socket);
+                                                   send: the source, used only by a
+                                                   transparent socket (any address in its
+                                                   prefix, any port but 0) -- others send
+                                                   from their own */
+    size_t full_len;                            /* recv: the datagram's length before
+                                                   truncation */
+} synack_udp_meta;
+/* One datagram. to NULL: the connected peer (-EDESTADDRREQ when none).
+ * Autobinds. Returns len, -EMSGSIZE above 65507 (IPv4) / 65527 (IPv6)
+ * bytes (larger than the MTU ones go in fragments), -EAGAIN when the stack
+ * cannot take it now, -ENETUNREACH without a route, -EINVAL (wrong family,
+ * port 0, a transparent socket's source outside its prefix). */
+ssize_t synack_udp_send(synack_udp *u, const void *buf, size_t len, const synack_udp_meta *to);
+/* The oldest queued datagram: copies up to len bytes (the rest is
+ * discarded, as recvfrom does), fills from (may be NULL), returns the bytes
+ * copied; -EAGAIN when none; a pending error first. */
+ssize_t synack_udp_recv(synack_udp *u, void *buf, size_t len, synack_udp_meta *from);
+/* The pending error (from an ICMP error: -ECONNREFUSED for port
+ * unreachable, -EHOSTUNREACH, -ENETUNREACH, -EMSGSIZE ...), cleared by
+ * reading it; 0 when none. */
+int synack_udp_error(synack_udp *u);
+/* Bytes of the next datagram; 0 when none (or when it is empty). */
+size_t synack_udp_readable(const synack_udp *u);
+/* Frees it, queued datagrams too. */
+void synack_udp_close(synack_udp *u);
+void synack_udp_set_user(synack_udp *u, void *user);
+void *synack_udp_get_user(const synack_udp *u);
+enum {
+    /* Bytes of queued datagrams (default 212992, Linux's
+     * net.core.rmem_default); each datagram is charged its length plus
+     * SYNACK_UDP_DGRAM_OVERHEAD, so tiny datagrams cannot exhaust memory.
+     * Beyond it arrivals are dropped and counted (UdpRcvbufErrors); one
+     * datagram is always taken into an empty queue. 256 .. 2^30. */
+    SYNACK_UDP_RCVBUF = 1,
+};
+#define SYNACK_UDP_DGRAM_OVERHEAD 256
+/* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value. */
+int synack_udp_setopt(synack_udp *u, int opt, int value);
+int synack_udp_getopt(const synack_udp *u, int opt, int *value);
+/* The socket's family, and its local address and port as bound (an
+ * unspecified address: any; port 0: not bound yet); pointers may be NULL. */
+int synack_udp_family(const synack_udp *u);
+void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port);
 
 
 /* Parse "a.b.c.d" into host byte order. Returns 0 or -EINVAL. */

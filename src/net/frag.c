@@ -1,8 +1,9 @@
-/* frag.c — output fragmentation, for the stack's own echo replies only.
+/* frag.c — output fragmentation, for the stack's own echo replies and for
+ * UDP datagrams larger than the MTU (RFC 1122 §4.1.3.4 leaves UDP to IP).
  * An echo reply carries the request's data (RFC 792; RFC 4443 §4.2: it
  * MUST be returned whole), and a request that came in fragments, then
  * reassembled, may be larger than the link's MTU: `ping -s 3000`. Nothing
- * else is cut: TCP sizes its segments to the path, and the errors and
+ * else but UDP is cut: TCP sizes its segments to the path, and the errors and
  * Neighbour Discovery messages the stack builds fit the minimum MTU.
  *
  *  - IPv4 (RFC 791 §2.3, §3.2): DF clear, one fresh identification for the
@@ -42,8 +43,13 @@ static size_t piece_len(size_t off, size_t len, size_t chunk)
     return len - off < chunk ? len - off : chunk;
 }
 
-bool ipv4_output_frag(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
-                      size_t len)
+bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len)
+{
+    return ipv4_output_frag_from(n, n->cfg->ip, dst, proto, payload, len);
+}
+
+bool ipv4_output_frag_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto,
+                           uint8_t *payload, size_t len)
 {
     const synack_config *cfg = n->cfg;
     uint32_t hop;

@@ -1,6 +1,7 @@
 /* icmp.c — RFC 792: answer echo requests (in fragments when a reassembled
  * one is over the MTU); hand errors about our TCP segments to TCP (which
- * decides whether to believe them); count the rest. */
+ * decides whether to believe them) and about our UDP datagrams to UDP;
+ * count the rest. */
 #include "net/net.h"
 
 bool icmp_error_allowed(net_ctx *n)
@@ -37,7 +38,13 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
         n->ctr->icmp_in_errors++;
         return;
     }
-    if (!ipv4_takes(n, q.src) || q.proto != WIRE_IPPROTO_TCP)
+    if (!ipv4_takes(n, q.src))
+        return;
+    if (q.proto == WIRE_IPPROTO_UDP) {
+        net_udp_icmp4(n, m, &q);
+        return;
+    }
+    if (q.proto != WIRE_IPPROTO_TCP)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET, .type = m->type, .code = m->code,
                          .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst), .lport = q.sport,
@@ -69,7 +76,7 @@ void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t
                                       m.data_len);
     /* Counted once it goes (or waits for resolution); larger than the
      * MTU (a reassembled request), in fragments (frag.c). */
-    if (olen && ipv4_output_frag(n, dst, src, WIRE_IPPROTO_ICMP, out, olen))
+    if (olen && ipv4_output_frag_from(n, dst, src, WIRE_IPPROTO_ICMP, out, olen))
         n->ctr->icmp_out_echo_reps++;
 }
 

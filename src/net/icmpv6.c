@@ -55,6 +55,10 @@ static void error_input(net_ctx *n, const wire_icmpv6 *m)
         n->ctr->icmp6_in_errors++;
         return;
     }
+    if (q.has_upper && q.next_header == WIRE_IPPROTO_UDP && addr6_usable(n, q.src)) {
+        net_udp_icmp6(n, m, &q);
+        return;
+    }
     if (memcmp(q.src, n->cfg->ip6, 16) != 0 || q.next_header != WIRE_IPPROTO_TCP || !q.has_upper)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET6, .type = m->type, .code = m->code,
@@ -155,7 +159,9 @@ void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint
                                          code, body, pkt, len);
     if (!olen || !icmp_error_allowed(n))
         return;
-    if (type == WIRE_ICMPV6_TIME_EXCEEDED)
+    if (type == WIRE_ICMPV6_DEST_UNREACH)
+        n->ctr->icmp6_out_dest_unreachs++;
+    else if (type == WIRE_ICMPV6_TIME_EXCEEDED)
         n->ctr->icmp6_out_time_excds++;
     else if (type == WIRE_ICMPV6_PARAM_PROBLEM)
         n->ctr->icmp6_out_parm_problems++;

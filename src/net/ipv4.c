@@ -1,5 +1,5 @@
 /* ipv4.c — RFC 791 input and output: verify, reassemble fragments
- * (reasm.c), deliver to ICMP or TCP, and wrap outgoing payloads with a route
+ * (reasm.c), deliver to ICMP, TCP or UDP, and wrap outgoing payloads with a route
  * to the subnet or the gateway (fragmented, for echo replies, by frag.c). */
 #include "net/net.h"
 
@@ -25,8 +25,8 @@ static bool martian_source(const net_ctx *n, uint32_t src)
            directed_broadcast;
 }
 
-void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
-                  size_t len)
+void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, uint8_t proto,
+                  const uint8_t *p, size_t len)
 {
     switch (proto) {
     case WIRE_IPPROTO_TCP: {
@@ -36,6 +36,9 @@ void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const u
     }
     case WIRE_IPPROTO_ICMP:
         icmp_input(n, src, dst, p, len);
+        break;
+    case WIRE_IPPROTO_UDP:
+        udp4_deliver(n, hdr, src, dst, p, len);
         break;
     default:
         n->ctr->ip_in_unknown_protos++;
@@ -62,7 +65,8 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip_in_hdr_errors++;
         return;
     }
-    if (!ipv4_takes(n, ip.dst)) {
+    /* Not ours nor impersonated: taken only for a transparent UDP socket (udp.c). */
+    if (!ipv4_takes(n, ip.dst) && !net_udp_takes4(n, &ip, e)) {
         n->ctr->ip_in_addr_errors++;
         return;
     }
@@ -73,7 +77,7 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
     if (e == WIRE_FRAGMENT)
         reasm4_input(n, &ip, p); /* delivers the datagram once it is whole */
     else
-        ipv4_deliver(n, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
+        ipv4_deliver(n, p, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }
 
 bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop)

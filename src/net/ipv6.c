@@ -77,7 +77,8 @@ void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip6_in_hdr_errors++; /* refused silently (wire_ipv6_walk) */
         return;
     }
-    if (!accepts(n, ip.dst)) {
+    /* Not ours: taken only for a transparent UDP socket (udp.c). */
+    if (!accepts(n, ip.dst) && !net_udp_takes6(n, &ip, &ext, e)) {
         n->ctr->ip6_in_addr_errors++;
         return;
     }
@@ -134,6 +135,10 @@ void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t 
     case WIRE_IPPROTO_TCP:
         n->ctr->ip6_in_delivers++;
         tcp6_input(n, ip, payload, len);
+        break;
+    case WIRE_IPPROTO_UDP:
+        n->ctr->ip6_in_delivers++;
+        udp6_deliver(n, ip, payload, len);
         break;
     default:
         n->ctr->ip6_in_unknown_protos++;

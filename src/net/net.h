@@ -7,6 +7,7 @@
 #include "net/neigh.h"
 #include "synack.h"
 #include "tcp/tcp.h"
+#include "udp/udp.h"
 
 #define ARP_TIMEOUT_NS (60ULL * 1000 * NS_PER_MS) /* an ARP entry is fresh this long */
 /* RFC 4861 §10's host constants (Linux's defaults). */
@@ -104,6 +105,7 @@ typedef struct net_ctx {
     const synack_config *cfg;
     synack_counters *ctr;
     tcp_ctx *tcp;
+    udp_ctx *udp;             /* set by the stack after net_init */
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
@@ -225,8 +227,8 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
  * link-layer multicast or broadcast frame (n->l2_group) -- except, for
  * those last, packet too big and a parameter problem (code 2, `body` the
  * pointer) about an option whose action bits are 10; nor beyond the
- * global ICMP rate limit (icmp_error_allowed). Counts Icmp6OutTimeExcds
- * or Icmp6OutParmProblems. */
+ * global ICMP rate limit (icmp_error_allowed). Counts Icmp6OutDestUnreachs,
+ * Icmp6OutTimeExcds or Icmp6OutParmProblems. */
 void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
                   uint32_t body);
 /* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its
@@ -259,9 +261,11 @@ bool ipv4_impersonated(const net_ctx *n, uint32_t a);
 bool ipv4_takes(const net_ctx *n, uint32_t a);
 int net_add_addr4(net_ctx *n, uint32_t a);
 int net_impersonate4(net_ctx *n, uint32_t prefix, uint8_t len);
-/* Hand a whole datagram's payload to its protocol (TCP, ICMP). */
-void ipv4_deliver(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, const uint8_t *p,
-                  size_t len);
+/* Hand a whole datagram's payload to its protocol (TCP, UDP, ICMP). `hdr`
+ * is its IPv4 header (a reassembled datagram's: its first fragment's),
+ * followed by the payload `p` (`len` bytes): ICMP errors quote them. */
+void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, uint8_t proto,
+                  const uint8_t *p, size_t len);
 /* `dst`: the address the message came to; an echo is answered from it. */
 void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
 /* Destination unreachable (`code`) to `client` about its SYN to `dst`
@@ -279,7 +283,9 @@ bool icmp_error_allowed(net_ctx *n);
  * packet over the MTU (gso_max, when the device segments TCP) is dropped
  * (IpOutTooBig). True when it went, or waits for resolution. */
 bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
-/* The same from source `src`: one of ours, or an impersonated address. */
+/* The same from source `src`: one of ours, an impersonated address, or a
+ * transparent UDP socket's (which need not be either); ipv4_output is this
+ * from cfg.ip. */
 bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
                       size_t len);
 /* The next hop towards `dst`: itself on our subnet, else the gateway;
@@ -287,14 +293,15 @@ bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uin
 bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop);
 /* A finished IPv4 packet (14 bytes of headroom) to next hop `hop`. */
 bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len);
-/* frag.c: output fragmentation, for the stack's own echo replies only (TCP
- * sizes its segments to the path). Each sends `payload` (its headroom as
+/* frag.c: output fragmentation, for the stack's own echo replies and UDP
+ * datagrams (TCP sizes its segments to the path). Each sends `payload` (its headroom as
  * ipv4_output's, ipv6_send_from's; it lies in n->buf, and is overwritten)
  * whole when it fits the MTU, else in fragments: IPv4 per RFC 791 (DF
  * clear), IPv6 per RFC 8200 §4.5 (a fragment header). True when every
  * piece went, or waits for resolution. */
-bool ipv4_output_frag(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
-                      size_t len);
+bool ipv4_output_frag(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size_t len);
+bool ipv4_output_frag_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto,
+                           uint8_t *payload, size_t len);
 bool ipv6_send_frag(net_ctx *n, const uint8_t src[16], const uint8_t dst[16],
                     uint8_t next_header, uint8_t hop_limit, uint8_t *payload, size_t len);
 /* reasm.c: fragment reassembly of both families (RFC 791 §3.2, RFC 815,
@@ -321,6 +328,22 @@ void reasm6_input(net_ctx *n, const wire_ipv6 *ip, const wire_ipv6_ext *ext, con
 void reasm6_deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8_t *pkt,
                     size_t len);
 void reasm6_time_exceeded(net_ctx *n, const reasm_dgram *d);
+
+/* udp.c: UDP between the IP layers and src/udp. */
+/* Is this packet to an address that is not ours a UDP datagram for a
+ * transparent socket (synack_udp_bind_any)? Only whole, unicast ones. */
+bool net_udp_takes4(net_ctx *n, const wire_ipv4 *ip, wire_err e);
+bool net_udp_takes6(net_ctx *n, const wire_ipv6 *ip, const wire_ipv6_ext *ext, wire_err e);
+/* A datagram in; ICMP port unreachable when no socket takes it. */
+void udp4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst,
+                  const uint8_t *p, size_t len);
+void udp6_deliver(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len);
+/* The UDP layer's emit hook (udp_emit_fn). */
+int net_emit_udp(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *dgram,
+                 size_t len);
+/* An ICMP(v6) error quoting a UDP datagram of ours. */
+void net_udp_icmp4(net_ctx *n, const wire_icmp *m, const wire_icmp_quote *q);
+void net_udp_icmp6(net_ctx *n, const wire_icmpv6 *m, const wire_icmpv6_quote *q);
 
 /* Hand a finished frame to the device. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);

@@ -198,11 +198,12 @@ static bool well_formed(const reasm_piece *p)
 }
 
 /* The headers the whole datagram starts with, from its first fragment's:
- * IPv4 delivers the payload alone; IPv6 keeps what came before the fragment
- * header (RFC 8200 §4.5: the unfragmentable part). */
+ * IPv4 keeps the first fragment's header (an ICMP port unreachable quotes
+ * it); IPv6 keeps what came before the fragment header (RFC 8200 §4.5:
+ * the unfragmentable part). */
 static size_t lead_len(const reasm_dgram *d, const reasm_frag *first)
 {
-    return d->key.family == REASM_IPV6 ? first->hdr_len - FRAG_HDR_LEN : 0;
+    return d->key.family == REASM_IPV6 ? first->hdr_len - FRAG_HDR_LEN : first->hdr_len;
 }
 
 /* Does the whole datagram fit its length field? IPv4 counts its header
@@ -222,7 +223,8 @@ static void deliver(net_ctx *n, const reasm_dgram *d, uint8_t next_header, uint8
     if (d->key.family == REASM_IPV6)
         reasm6_deliver(n, d, next_header, buf, len);
     else
-        ipv4_deliver(n, wire_get32(d->key.src), wire_get32(d->key.dst), d->key.proto, buf, len);
+        ipv4_deliver(n, buf, wire_get32(d->key.src), wire_get32(d->key.dst), d->key.proto,
+                     buf + (len - d->total), d->total);
 }
 
 /* Whole: copy the pieces into one buffer, forget the datagram, deliver. */

@@ -11,6 +11,26 @@ static void random_key(synack_stack *s, siphash_key *k)
     s->cfg.random(s->cfg.random_ctx, k, sizeof(*k));
 }
 
+/* The UDP layer: its tables keyed apart from TCP's, its datagrams built in
+ * the interface layer's scratch buffer and sent through it. */
+static void udp_setup(synack_stack *s)
+{
+    udp_ctx *u = &s->udp;
+    u->sys = &s->cfg.net;
+    u->alloc = &s->cfg.alloc;
+    u->ctr = &s->ctr;
+    random_key(s, &u->hash_key);
+    random_key(s, &u->port_key);
+    u->buf = s->net.buf;
+    u->buf_len = sizeof(s->net.buf);
+    u->emit = net_emit_udp;
+    u->emit_ctx = &s->net;
+    u->event = s->cfg.udp_event;
+    u->event_ctx = s->cfg.udp_event_ctx;
+    udp_ctx_init(u);
+    s->net.udp = u;
+}
+
 synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
 {
     if (!cfg || !cfg->output || !cfg->random || cfg->mtu < 68 || cfg->mtu > 65535)
@@ -47,6 +67,7 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     }
     s->net.now = now_ns; /* before net_init: DAD starts now */
     net_init(&s->net, &s->cfg, &s->ctr, t);
+    udp_setup(s);
     return s;
 }
 
@@ -55,6 +76,7 @@ void synack_stack_free(synack_stack *s)
     if (!s)
         return;
     tcp_ctx_free(&s->tcp);
+    udp_ctx_free(&s->udp);
     net_free(&s->net);
     synack_allocator a = s->cfg.alloc; /* s goes with the call */
     mem_free(&a, s);
@@ -85,6 +107,7 @@ void stack_leave(synack_stack *s)
     if (--s->depth == 0) {
         s->depth++; /* handlers calling back in must not dispatch recursively */
         tcp_dispatch(&s->tcp);
+        udp_dispatch(&s->udp);
         s->depth--;
     }
 }

@@ -1,4 +1,4 @@
-/* stack.h — the stack object: it owns the interface and TCP layers. */
+/* stack.h — the stack object: it owns the interface, TCP and UDP layers. */
 #ifndef SYNACK_STACK_H
 #define SYNACK_STACK_H
 
@@ -11,6 +11,7 @@ struct synack_stack {
     int depth;   /* nesting of public calls; events go out when it drops to 0 */
     net_ctx net;
     tcp_ctx tcp;
+    udp_ctx udp;
 };
 
 /* Every public entry point brackets its work with these, so that socket

@@ -270,6 +270,7 @@ uint32_t wire_ipv6_flow_label(uint64_t hash);
 #define WIRE_ICMP_TIME_EXCEEDED 11
 #define WIRE_ICMP_PARAM_PROBLEM 12
 #define WIRE_ICMP_FRAG_NEEDED 4   /* destination unreachable code (RFC 1191) */
+#define WIRE_ICMP_PORT_UNREACH 3  /* destination unreachable code (RFC 792) */
 #define WIRE_ICMP_EXC_FRAGTIME 1 /* code: fragment reassembly time exceeded */
 
 typedef struct wire_icmp {
@@ -422,6 +423,7 @@ enum {
     WIRE_ND_NEIGHBOR_ADVERT = 136,
     WIRE_ND_REDIRECT = 137,
 };
+#define WIRE_ICMPV6_PORT_UNREACH 4 /* destination unreachable: port unreachable (§3.1) */
 #define WIRE_ICMPV6_TE_HOPLIMIT 0 /* time exceeded: hop limit exceeded in transit */
 #define WIRE_ICMPV6_TE_FRAGTIME 1 /* time exceeded: fragment reassembly time exceeded */
 

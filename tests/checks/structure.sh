@@ -19,7 +19,7 @@ writers=$(grep -rnE -- '(->|\.)state\s*=[^=]' src/tcp src/stack |
 $writers"
 
 # 2. The core is pure: no OS headers, nothing from dev/, sim/, tools/.
-core="src/base src/wire src/tcp src/net src/stack"
+core="src/base src/wire src/tcp src/udp src/net src/stack"
 os=$(grep -rnE '#include <(sys/|unistd|pthread|time\.h|fcntl|poll|netinet|arpa|net/|linux/)' \
      $core --include='*.[ch]' | grep -v 'sys/types.h' || true)
 [ -z "$os" ] || bad "OS headers in the core:
@@ -29,7 +29,7 @@ up=$(grep -rnE '#include "(dev|sim|rt|tools)/' $core --include='*.[ch]' || true)
 $up"
 
 # 3. Tools see the public API (and the simulator's and devices' headers).
-inner=$(grep -rnE '#include "(base|wire|tcp|net|stack)/' tools --include='*.[ch]' || true)
+inner=$(grep -rnE '#include "(base|wire|tcp|udp|net|stack)/' tools --include='*.[ch]' || true)
 [ -z "$inner" ] || bad "tools include core internals:
 $inner"
 

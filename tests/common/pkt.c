@@ -64,6 +64,34 @@ static void on_event(void *ctx, synack_sock *sock, unsigned events)
     }
 }
 
+static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
+{
+    pkt_h *h = ctx;
+    for (size_t i = 0; i < h->nuev; i++) {
+        if (h->uev[i].u == u) {
+            h->uev[i].ev |= events;
+            return;
+        }
+    }
+    if (h->nuev < PKT_EVMAX) {
+        h->uev[h->nuev].u = u;
+        h->uev[h->nuev].ev = events;
+        h->nuev++;
+    }
+}
+
+unsigned pkt_udp_events(pkt_h *h, const synack_udp *u)
+{
+    for (size_t i = 0; i < h->nuev; i++) {
+        if (h->uev[i].u == u) {
+            unsigned ev = h->uev[i].ev;
+            h->uev[i].ev = 0;
+            return ev;
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------ setup */
 
 static void apply_knobs(synack_config *cfg, const char *knobs)
@@ -131,6 +159,8 @@ pkt_h *pkt_new_family(const char *knobs, int family)
     cfg->trace_ctx = h;
     cfg->event = on_event;
     cfg->event_ctx = h;
+    cfg->udp_event = on_udp_event;
+    cfg->udp_event_ctx = h;
     /* The conversations pin one answer per segment: ACKs go out at once
      * unless a test asks for delayed ACKs (test_delack_nagle.c does). */
     synack_config_set(cfg, "tcp_delack_ms", "0");
@@ -177,19 +207,27 @@ wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr)
 void pkt_send_ip(pkt_h *h, const synack_addr *src, uint8_t proto, const uint8_t *payload,
                  size_t len)
 {
+    pkt_send_ip_to(h, src, NULL, proto, payload, len);
+}
+
+void pkt_send_ip_to(pkt_h *h, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+                    const uint8_t *payload, size_t len)
+{
     static uint8_t pkt[WIRE_IPV6_HDR_LEN + 60 + 65536];
     const synack_addr *from = src ? src : &h->peer;
+    const synack_addr *to = dst ? dst : &h->us;
+    assert_int_equal(to->family, h->family);
     assert_int_equal(from->family, h->family);
     assert_true(len <= sizeof(pkt) - WIRE_IPV6_HDR_LEN);
     size_t hdr;
     if (pkt_ipv6(h)) {
         wire_ipv6 ip = {.next_header = proto, .hop_limit = 64, .payload_len = len};
         memcpy(ip.src, from->v6, 16);
-        memcpy(ip.dst, h->us.v6, 16);
+        memcpy(ip.dst, to->v6, 16);
         hdr = wire_ipv6_emit(pkt, WIRE_IPV6_HDR_LEN, &ip);
         assert_int_equal(hdr, WIRE_IPV6_HDR_LEN);
     } else {
-        hdr = wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, from->v4, PKT_US, proto, 64, 1, len);
+        hdr = wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, from->v4, to->v4, proto, 64, 1, len);
         assert_int_equal(hdr, WIRE_IPV4_HDR_LEN);
     }
     memmove(pkt + hdr, payload, len);
@@ -213,6 +251,22 @@ void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
     else
         wire_tcp_set_checksum(seg, hl + len, PKT_PEER, PKT_US);
     pkt_send_ip(h, NULL, WIRE_IPPROTO_TCP, seg, hl + len);
+}
+
+void pkt_send_udp(pkt_h *h, const synack_addr *src, uint16_t sport, const synack_addr *dst,
+                  uint16_t dport, const void *payload, size_t len)
+{
+    static uint8_t d[WIRE_UDP_HDR_LEN + 65536];
+    const synack_addr *from = src ? src : &h->peer, *to = dst ? dst : &h->us;
+    assert_true(len <= sizeof(d) - WIRE_UDP_HDR_LEN);
+    assert_int_equal(wire_udp_emit_header(d, sizeof(d), sport, dport, len), WIRE_UDP_HDR_LEN);
+    if (len)
+        memcpy(d + WIRE_UDP_HDR_LEN, payload, len);
+    if (pkt_ipv6(h))
+        wire_udp_set_checksum6(d, WIRE_UDP_HDR_LEN + len, from->v6, to->v6);
+    else
+        wire_udp_set_checksum(d, WIRE_UDP_HDR_LEN + len, from->v4, to->v4);
+    pkt_send_ip_to(h, from, to, WIRE_IPPROTO_UDP, d, WIRE_UDP_HDR_LEN + len);
 }
 
 int pkt_connect(pkt_h *h, synack_sock *k, uint16_t port)
@@ -290,6 +344,20 @@ static void describe_expected(uint8_t flags, int64_t seq, int64_t ack, char *buf
 }
 
 size_t pkt_pending(const pkt_h *h) { return h->qlen; }
+
+size_t pkt_pop_at(pkt_h *h, const char *file, int line)
+{
+    if (h->qlen == 0) {
+        print_error("%s:%d: expected a frame, but the stack sent nothing\n", file, line);
+        _fail(file, line);
+    }
+    size_t len = h->q[h->qhead].len;
+    memcpy(h->last, h->q[h->qhead].data, len);
+    free(h->q[h->qhead].data);
+    h->qhead = (h->qhead + 1) % PKT_QMAX;
+    h->qlen--;
+    return len;
+}
 
 void pkt_drain(pkt_h *h)
 {

@@ -73,6 +73,8 @@ typedef struct pkt_h {
     size_t ntr;
     struct { synack_sock *sock; unsigned ev; } ev[PKT_EVMAX];
     size_t nev;
+    struct { synack_udp *u; unsigned ev; } uev[PKT_EVMAX]; /* UDP sockets' events */
+    size_t nuev;
     uint64_t rng;
     char text[1024];
 } pkt_h;
@@ -101,6 +103,21 @@ uint16_t pkt_peek_sport(pkt_h *h);
  * errors and SYNs from other hosts. */
 void pkt_send_ip(pkt_h *h, const synack_addr *src, uint8_t proto, const uint8_t *payload,
                  size_t len);
+
+/* pkt_send_ip to any destination `dst` (NULL: us): a packet for an
+ * address that is not the stack's (a transparent socket's). */
+void pkt_send_ip_to(pkt_h *h, const synack_addr *src, const synack_addr *dst, uint8_t proto,
+                    const uint8_t *payload, size_t len);
+/* A UDP datagram from `src`:sport (NULL: the peer) to `dst`:dport (NULL:
+ * us), with a correct checksum, handed to the stack. */
+void pkt_send_udp(pkt_h *h, const synack_addr *src, uint16_t sport, const synack_addr *dst,
+                  uint16_t dport, const void *payload, size_t len);
+/* Pop the next frame the stack emitted, whatever it is, into h->last;
+ * returns its length. Fails the test when there is none. */
+#define pkt_pop(h) pkt_pop_at((h), __FILE__, __LINE__)
+size_t pkt_pop_at(pkt_h *h, const char *file, int line);
+/* UDP events delivered to `u` since the last call (SYNACK_EV_* mask); clears. */
+unsigned pkt_udp_events(pkt_h *h, const synack_udp *u);
 
 /* Options: none, or just an MSS. Fill in more fields as a test needs. */
 wire_tcp_opts pkt_opts(void);

@@ -15,6 +15,9 @@
  * IPv4 fragments are reassembled (corpus/fragments has some) with
  * ipfrag_time at 1 s, so that a datagram's timeout, and the ICMP time
  * exceeded it sends, fall within one input.
+ * UDP sockets on port 53 in both families, and a transparent one taking
+ * 93.184.216.0/24 port 53, echo what they receive (up to 1 KiB, from the
+ * address it was sent to), so the UDP paths in and out are fuzzed too.
  * Every frame the stack sends must itself parse cleanly. Build: make fuzz. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +52,10 @@ static void check_ipv6_output(const uint8_t *p, size_t len)
         if (wire_tcp_parse6(ip.payload, ip.payload_len, ip.src, ip.dst, &tcp) != WIRE_OK)
             __builtin_trap();
         note_tcp_out(&tcp);
+    } else if (ip.next_header == WIRE_IPPROTO_UDP) {
+        wire_udp udp;
+        if (wire_udp_parse6(ip.payload, ip.payload_len, ip.src, ip.dst, &udp) != WIRE_OK)
+            __builtin_trap();
     } else {
         wire_icmpv6 m;
         if (ip.next_header != WIRE_IPPROTO_ICMPV6 ||
@@ -88,6 +95,10 @@ static void check_output(void *ctx, const void *frame, size_t len)
         wire_icmp icmp;
         if (wire_icmp_parse(ip.payload, ip.payload_len, &icmp) != WIRE_OK)
             __builtin_trap();
+    } else if (ip.proto == WIRE_IPPROTO_UDP) {
+        wire_udp udp;
+        if (wire_udp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &udp) != WIRE_OK)
+            __builtin_trap();
     }
 }
 
@@ -106,6 +117,32 @@ static void fill_random(void *ctx, void *buf, size_t len)
     }
 }
 
+/* A UDP socket's datagrams are echoed back, from where they were sent. */
+static void udp_echo(void *ctx, synack_udp *u, unsigned events)
+{
+    (void)ctx;
+    (void)events;
+    uint8_t buf[1024];
+    synack_udp_meta m;
+    ssize_t n;
+    while ((n = synack_udp_recv(u, buf, sizeof(buf), &m)) >= 0) {
+        synack_udp_meta to = {.remote = m.remote, .remote_port = m.remote_port,
+                              .local = m.local, .local_port = m.local_port};
+        (void)synack_udp_send(u, buf, (size_t)n, &to);
+    }
+}
+
+static void udp_setup(void)
+{
+    synack_udp *u4 = synack_udp_open(stack, SYNACK_AF_INET);
+    synack_udp *u6 = synack_udp_open(stack, SYNACK_AF_INET6);
+    synack_udp *t = synack_udp_open(stack, SYNACK_AF_INET);
+    synack_addr prefix = synack_addr_v4(0x5db8d800); /* 93.184.216.0/24 */
+    if (!u4 || !u6 || !t || synack_udp_bind(u4, NULL, 53) != 0 ||
+        synack_udp_bind(u6, NULL, 53) != 0 || synack_udp_bind_any(t, &prefix, 24, 53, 53) != 0)
+        abort();
+}
+
 static void setup(void)
 {
     synack_config cfg;
@@ -116,6 +153,7 @@ static void setup(void)
     cfg.output = check_output;
     cfg.random = fill_random;
     cfg.random_ctx = &rand_counter;
+    cfg.udp_event = udp_echo;
     cfg.net.ipfrag_time = 1;
     const uint8_t ip6[16] = {0xfd, 0x00, [15] = 2}; /* fd00::2 */
     memcpy(cfg.ip6, ip6, 16);
@@ -129,6 +167,7 @@ static void setup(void)
     const uint8_t peer_mac[6] = {0x02, 0, 0, 0, 0, 0x01};
     if (synack_arp_add(stack, 0x0a000001, peer_mac) != 0)
         abort();
+    udp_setup();
 }
 
 /* The same for Ethernet/IPv6/TCP without extension headers. */

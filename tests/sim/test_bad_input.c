@@ -239,7 +239,7 @@ static void test_ip_unknown_protocol(void **state)
     fixture *f = *state;
     uint8_t frame[128];
     size_t len = build_tcp(f, frame, SYNACK_ACK, NULL);
-    frame[WIRE_ETH_HDR_LEN + 9] = 17; /* UDP */
+    frame[WIRE_ETH_HDR_LEN + 9] = 132; /* SCTP: no such layer here */
     fix_ip_checksum(frame);
     feed_and_check(f, frame, len, EXPECT("IpInUnknownProtos"));
 }

@@ -1,0 +1,116 @@
+/* udp.c — the public UDP socket calls: the enter/leave bracket (events go
+ * out when the call returns), and the checks that need the interface
+ * layer (is an address ours?) around the UDP layer's user calls. */
+#include "stack/stack.h"
+
+#include <errno.h>
+#include <string.h>
+
+static synack_stack *stack_of(const synack_udp *u)
+{
+    return (synack_stack *)((char *)u->ctx - offsetof(synack_stack, udp));
+}
+
+/* True, or false from inside the stack's own output hook (synack.h). */
+static bool enter(synack_udp *u)
+{
+    synack_stack *s = stack_of(u);
+    return stack_enter(s, s->tcp.now);
+}
+static void leave(synack_udp *u) { stack_leave(stack_of(u)); }
+
+/* 0 when `addr` is NULL, unspecified, or one of the stack's addresses in
+ * the socket's family; -EINVAL for another family, -EADDRNOTAVAIL else. */
+static int check_local(synack_udp *u, const synack_addr *addr)
+{
+    net_ctx *n = &stack_of(u)->net;
+    if (!addr)
+        return 0;
+    if (addr->family != u->family)
+        return -EINVAL;
+    if (udp_addr_unspecified(addr))
+        return 0;
+    if (addr->family == SYNACK_AF_INET)
+        return addr->v4 == n->cfg->ip ? 0 : -EADDRNOTAVAIL;
+    return addr6_find(n, addr->v6) ? 0 : -EADDRNOTAVAIL;
+}
+
+synack_udp *synack_udp_open(synack_stack *s, int family)
+{
+    return udp_open(&s->udp, family);
+}
+
+int synack_udp_bind(synack_udp *u, const synack_addr *addr, uint16_t port)
+{
+    int r = check_local(u, addr);
+    return r ? r : udp_bind(u, addr, port);
+}
+
+int synack_udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix_len,
+                        uint16_t port_lo, uint16_t port_hi)
+{
+    return udp_bind_any(u, prefix, prefix_len, port_lo, port_hi);
+}
+
+int synack_udp_connect(synack_udp *u, const synack_addr *addr, uint16_t port)
+{
+    return udp_connect(u, addr, port);
+}
+
+ssize_t synack_udp_send(synack_udp *u, const void *buf, size_t len, const synack_udp_meta *to)
+{
+    if (!enter(u))
+        return -EDEADLK;
+    ssize_t r = udp_send(u, buf, len, to);
+    leave(u);
+    return r;
+}
+
+ssize_t synack_udp_recv(synack_udp *u, void *buf, size_t len, synack_udp_meta *from)
+{
+    int err = synack_udp_error(u);
+    if (err)
+        return err;
+    return udp_dequeue(u, buf, len, from);
+}
+
+int synack_udp_error(synack_udp *u)
+{
+    int err = u->err;
+    u->err = 0;
+    return err;
+}
+
+size_t synack_udp_readable(const synack_udp *u) { return u->head ? u->head->len : 0; }
+
+void synack_udp_close(synack_udp *u)
+{
+    if (!u || !enter(u))
+        return; /* from the output hook: freed with the stack */
+    synack_stack *s = stack_of(u);
+    udp_close(u);
+    stack_leave(s);
+}
+
+void synack_udp_set_user(synack_udp *u, void *user) { u->user = user; }
+
+void *synack_udp_get_user(const synack_udp *u) { return u->user; }
+
+int synack_udp_setopt(synack_udp *u, int opt, int value) { return udp_setopt(u, opt, value); }
+
+int synack_udp_getopt(const synack_udp *u, int opt, int *value)
+{
+    return value ? udp_getopt(u, opt, value) : -EINVAL;
+}
+
+int synack_udp_family(const synack_udp *u) { return u->family; }
+
+void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port)
+{
+    if (addr) {
+        *addr = u->laddr;
+        addr->family = u->family; /* any: the unspecified address */
+    }
+    if (port)
+        *port = u->lport;
+}
