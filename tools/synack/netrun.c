@@ -547,11 +547,22 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
      * without payload (src/tcp/output.c copy_and_checksum), which the
      * sanitizer build rejects. */
     unsigned dflags = o->offload ? DEV_OFFLOAD : 0u;
-    r->d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
-    if (!r->d) {
+    dev *d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
+    if (!d) {
         fprintf(stderr, "synack %s: %s\n", cmd, err);
         return -1;
     }
+    return netrun_open_dev(r, d, o, cmd, event, event_ctx);
+}
+
+int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
+                    synack_event_fn event, void *event_ctx)
+{
+    memset(r, 0, sizeof(*r));
+    r->cmd = cmd;
+    r->pcap_path = o->pcap_path;
+    r->d = d;
+    char err[256];
     r->loop = dev_loop_new(r->d);
     if (!r->loop) {
         fprintf(stderr, "synack %s: epoll: %s\n", cmd, strerror(errno));

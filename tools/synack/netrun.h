@@ -80,6 +80,10 @@ typedef struct netrun {
  * announce our address. Returns 0 or -1 (message printed). */
 int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
                 void *event_ctx);
+/* The same on a device opened already (dev_adopt: `synack netns`), which
+ * it owns from then on, closed on failure too. */
+int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
+                    synack_event_fn event, void *event_ctx);
 /* Close everything netrun_open opened (removes a TAP/TUN it created).
  * Returns 0, or -1 when a write to --pcap failed (message printed). */
 int netrun_close(netrun *r);
