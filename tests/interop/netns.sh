@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 interop_require curl sha256sum
 PY="python3 $ROOT/tests/interop/netns_peer.py"
 chmod 755 "$TMP"
-BASE=$((20000 + $$ % 20000))
+BASE=$((10000 + $$ % 20000)) # below the ephemeral ports (32768-)
 HTTP=$BASE HALF=$((BASE + 1)) FIRST=$((BASE + 2)) RST=$((BASE + 3)) NONE=$((BASE + 4))
 
 head -c 6000000 /dev/urandom >"$TMP/big"
@@ -35,7 +35,7 @@ EOF
     >"$TMP/netns.log" 2>&1 &
 NPID=$!
 PIDS="$PIDS $NPID"
-for f in http half first reset; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+for f in http half first reset; do waitfor "$TMP/$f.log" listening 20 || { cat "$TMP/netns.log"; exit 1; }; done
 waitfor "$TMP/netns.log" "forwarding" 5 || exit 1
 
 # curl: 6 MB through the forward, by content
@@ -94,6 +94,39 @@ rc=$?
 rc=$?
 [ "$rc" -eq 127 ] && grep -q "No such file" "$TMP/enoent.err" && ok "missing COMMAND: 127" ||
     bad "missing COMMAND: exit status $rc"
+
+# Joining a namespace: --netns NAME (ip netns add), then --pid PID; synack
+# runs until SIGTERM and exits 0
+NS=synack-netns-$$
+ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
+for how in "--netns $NS" pid; do
+    if [ "$how" = pid ]; then
+        bg "$TMP/holder.log" sh -c 'echo inside; exec sleep 60'
+        waitfor "$TMP/holder.log" inside 10 || exit 1  # in $NS by now
+        how="--pid $BGPID"
+    fi
+    "$BIN" netns $how -p 127.0.0.1:$HTTP:8080 >"$TMP/attach.log" 2>&1 &
+    APID=$!
+    PIDS="$PIDS $APID"
+    bg "$TMP/attach.http.log" $PY http 8080 "$TMP"
+    waitfor "$TMP/attach.http.log" listening 20 || exit 1
+    for _ in $(seq 50); do nsx ip -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
+    curl -sS --max-time 60 -o "$TMP/out3" http://127.0.0.1:$HTTP/big
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out3" | cut -d' ' -f1)" = "$want" ] &&
+        ok "$how: 6 MB through -p, SHA-256 matches" ||
+        { bad "$how: curl exited $rc or the download differs"; cat "$TMP/attach.log"; }
+    stop "$BGPID" >/dev/null 2>&1
+    stop "$APID"
+    rc=$?
+    [ "$rc" -eq 0 ] && ok "$how: SIGTERM stops it, exit status 0" || bad "$how: exit status $rc"
+done
+
+# never its own namespace: that would change the host's network
+"$BIN" netns --pid $$ 2>"$TMP/own.err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "synack's own network namespace" "$TMP/own.err" &&
+    ok "--pid of a process in synack's own namespace: refused" || { bad "--pid \$\$: exit status $rc"; cat "$TMP/own.err"; }
 
 # Unprivileged: synack as nobody, in a user namespace of its own. This
 # machine's /dev/net/tun may be root's only (0600): a private mount

@@ -341,6 +341,12 @@ static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
         say(err, len, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
+    int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own >= 0 && same_file(nfd, own)) {
+        /* a TAP, an address and a route here would change our own network */
+        say(err, len, "%s is synack's own network namespace, not another one", path);
+        return -1;
+    }
     if (geteuid() != 0) {
         int ufd = ioctl(nfd, NS_GET_USERNS);
         int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
