@@ -105,7 +105,7 @@ for how in "--netns $NS" pid; do
         waitfor "$TMP/holder.log" inside 10 || exit 1  # in $NS by now
         how="--pid $BGPID"
     fi
-    "$BIN" netns $how -p 127.0.0.1:$HTTP:8080 >"$TMP/attach.log" 2>&1 &
+    "$BIN" netns $how --ladder -p 127.0.0.1:$HTTP:8080 >"$TMP/attach.log" 2>&1 &
     APID=$!
     PIDS="$PIDS $APID"
     bg "$TMP/attach.http.log" $PY http 8080 "$TMP"
@@ -120,6 +120,10 @@ for how in "--netns $NS" pid; do
     stop "$APID"
     rc=$?
     [ "$rc" -eq 0 ] && ok "$how: SIGTERM stops it, exit status 0" || bad "$how: exit status $rc"
+    for pat in "synack 10.0.2.2:[0-9]* .*kernel 10.0.2.100:8080" "SYN-SENT *──SYN seq=0" \
+               "◀──SYN,ACK seq=0 ack=1" "ESTABLISHED" "FIN" "CLOSED"; do
+        grep -q -- "$pat" "$TMP/attach.log" || bad "$how --ladder: no '$pat'"
+    done
 done
 
 # never its own namespace: that would change the host's network

@@ -22,7 +22,9 @@
 #include "netns_ns.h"
 #include "netrun.h"
 #include "opts.h"
+#include "preload/stream.h"
 #include "relay.h"
+#include "run_watch.h"
 #include "watch.h"
 
 #define CMD "netns"
@@ -54,6 +56,7 @@ typedef struct netns_rt {
     int ep, sfd;
     watch tap_w, sig_w;
     relay_ctx *rc;
+    run_watch *ladders;      /* --ladder: every connection's events         */
     fwd *fwds[MAX_FWD];
     size_t nfwd;
     pid_t child;             /* COMMAND (spawn mode), or 0                 */
@@ -272,6 +275,26 @@ static void print_counters(netns_rt *rt, const char *when)
     relay_print_counters(rt->rc, stderr);
 }
 
+/* --ladder: each trace event goes to the same renderer as `synack run`'s,
+ * as the record its preload library would have written. */
+static void ladder_hook(void *ctx, const synack_trace_event *ev)
+{
+    netns_rt *rt = ctx;
+    if (!rt->ladders)
+        return; /* drawn already: the end of the run */
+    struct {
+        sp_rec h;
+        sp_event e;
+    } rec;
+    memset(&rec, 0, sizeof rec);
+    rec.h = (sp_rec){.type = SP_REC_EVENT, .len = sizeof rec.e, .pid = 1};
+    rec.e.ev = *ev;
+    rec.e.ev.cause = NULL;
+    if (ev->cause)
+        snprintf(rec.e.cause, sizeof rec.e.cause, "%s", ev->cause);
+    run_watch_feed(rt->ladders, (const uint8_t *)&rec, sizeof rec);
+}
+
 /* The namespace's frames into the stack. */
 static void on_tap(watch *w, uint32_t events)
 {
@@ -344,6 +367,10 @@ static int run_loop(netns_rt *rt)
             fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
             return 1;
         }
+        /* Socket calls run at the stack's latest time: bring it to now, or
+         * a connect after a long sleep would date its SYN back to before
+         * the sleep (and take the sleep for round-trip time). */
+        synack_poll(s, dev_now());
         for (int i = 0; i < n; i++) {
             watch *w = evs[i].data.ptr;
             w->fn(w, evs[i].events);
@@ -372,13 +399,23 @@ static int start(netns_rt *rt, const netns_tap *t)
 {
     const netns_opts *o = rt->o;
     char err[256];
+    netrun_opts nr = o->nr;
+    if (o->ladder) {
+        run_watch_opts wo = {.ladder = 1, .out = stderr};
+        if (!(rt->ladders = run_watch_new(&wo))) {
+            close(t->fd);
+            fprintf(stderr, "synack " CMD ": out of memory\n");
+            return -1;
+        }
+        nr.trace_hook = ladder_hook;
+        nr.trace_hook_ctx = rt;
+    }
     dev *d = dev_adopt(DEV_TAP, t->fd, o->ifname, (unsigned)o->mtu, err, sizeof err);
     if (!d) {
         close(t->fd);
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;
     }
-    netrun_opts nr = o->nr;
     nr.kind = DEV_TAP;
     nr.ip = rt->n.gw;
     nr.prefix = rt->n.prefix;
@@ -430,6 +467,10 @@ static int stop(netns_rt *rt, int status)
     if (rt->rc && !rt->o->quiet)
         print_counters(rt, "counters at exit");
     relay_ctx_free(rt->rc);
+    if (rt->ladders)
+        run_watch_finish(rt->ladders, 1);
+    run_watch_free(rt->ladders);
+    rt->ladders = NULL;
     for (size_t i = 0; i < rt->nfwd; i++)
         fwd_close(rt->fwds[i]);
     if (rt->net.s && netrun_close(&rt->net) < 0 && !status)

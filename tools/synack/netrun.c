@@ -508,6 +508,10 @@ static const char *kind_name(int k)
 static void on_trace(void *ctx, const synack_trace_event *ev)
 {
     netrun *r = ctx;
+    if (r->hook)
+        r->hook(r->hook_ctx, ev);
+    if (!r->trace)
+        return;
     char l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], fl[40];
     uint64_t t = ev->time_ns > r->t0 ? ev->time_ns - r->t0 : 0;
     fprintf(stderr, "%llu.%06llu #%u %s %s %s", (unsigned long long)(t / 1000000000ull),
@@ -608,10 +612,14 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.event = event;
     cfg.event_ctx = event_ctx;
     r->t0 = dev_now();
-    if (o->trace) {
+    if (o->trace || o->trace_hook) {
         cfg.trace = on_trace;
         cfg.trace_ctx = r;
-        setvbuf(stderr, NULL, _IOLBF, 0);
+        r->trace = o->trace;
+        r->hook = o->trace_hook;
+        r->hook_ctx = o->trace_hook_ctx;
+        if (o->trace)
+            setvbuf(stderr, NULL, _IOLBF, 0);
     }
     if (o->pcap_path) {
         r->pcap = pcap_open(o->pcap_path,

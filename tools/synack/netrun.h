@@ -40,6 +40,8 @@ typedef struct netrun_opts {
     dev_impair impair;
     int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
     int counters;  /* --counters: print the stack's counters on exit */
+    synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
+    void *trace_hook_ctx;
 } netrun_opts;
 
 /* The help text for the options above. */
@@ -73,6 +75,8 @@ typedef struct netrun {
     pcap_writer *pcap;
     uint64_t t0;   /* monotonic start, for trace times */
     int trace;
+    synack_trace_fn hook;
+    void *hook_ctx;
     const char *cmd, *pcap_path;
 } netrun;
 
