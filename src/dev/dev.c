@@ -134,6 +134,8 @@ static int open_tun(dev *d, char *err, size_t errlen)
     return 0;
 }
 
+static int alloc_buffers(dev *d, char *err, size_t errlen);
+
 static int open_packet(dev *d, char *err, size_t errlen)
 {
     d->ifindex = (int)if_nametoindex(d->name);
@@ -205,23 +207,62 @@ dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err
     struct ifreq q;
     ifreq_for(d, &q);
     d->mtu = ioctl(d->ctl, SIOCGIFMTU, &q) == 0 && q.ifr_mtu > 0 ? (unsigned)q.ifr_mtu : 1500;
+    if (alloc_buffers(d, err, errlen) < 0)
+        goto bad;
+    return d;
+bad:
+    dev_close(d);
+    return NULL;
+}
+
+/* The transmit and receive slots, sized from the MTU. 0, or -1 (message). */
+static int alloc_buffers(dev *d, char *err, size_t errlen)
+{
     d->slot = d->mtu + 64 < 2048 ? 2048 : d->mtu + 64;
     if (d->slot > DEV_FRAME_MAX)
         d->slot = DEV_FRAME_MAX;
     if (d->vhlen)
         d->slot = DEV_FRAME_MAX; /* we send segments up to 64 KiB; the kernel cuts them */
-    d->rslot = kind == DEV_PACKET ? DEV_FRAME_MAX : d->slot;
+    d->rslot = d->kind == DEV_PACKET ? DEV_FRAME_MAX : d->slot;
     d->rslot += d->vhlen; /* room for the virtio_net_hdr in front */
     d->rxbuf = malloc(d->rslot * DEV_BATCH);
     d->txbuf = malloc(d->slot * DEV_BATCH);
     if (!d->rxbuf || !d->txbuf) {
         fail(err, errlen, "out of memory");
-        goto bad;
+        return -1;
+    }
+    return 0;
+}
+
+dev *dev_adopt(dev_kind kind, int fd, const char *ifname, unsigned mtu, char *err,
+               size_t errlen)
+{
+    if (kind == DEV_PACKET || fd < 0 || !mtu) {
+        fail(err, errlen, "dev_adopt: a TAP or TUN file descriptor and its MTU");
+        return NULL;
+    }
+    dev *d = calloc(1, sizeof(*d));
+    if (!d) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    d->kind = kind;
+    d->fd = fd;
+    d->ctl = -1; /* the interface is in another namespace: no ioctls by name */
+    d->mtu = mtu;
+    snprintf(d->name, sizeof d->name, "%s", ifname ? ifname : "");
+    if (set_nonblock(fd) < 0) {
+        fail(err, errlen, "O_NONBLOCK: %s", strerror(errno));
+        d->fd = -1; /* not ours until it is adopted */
+        dev_close(d);
+        return NULL;
+    }
+    if (alloc_buffers(d, err, errlen) < 0) {
+        d->fd = -1;
+        dev_close(d);
+        return NULL;
     }
     return d;
-bad:
-    dev_close(d);
-    return NULL;
 }
 
 void dev_close(dev *d)
@@ -250,7 +291,7 @@ const dev_stats *dev_get_stats(const dev *d) { return &d->st; }
 
 int dev_hwaddr(const dev *d, uint8_t mac[6])
 {
-    if (d->kind == DEV_TUN)
+    if (d->kind == DEV_TUN || d->ctl < 0)
         return -1;
     struct ifreq r;
     ifreq_for(d, &r);

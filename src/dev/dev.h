@@ -63,6 +63,15 @@ dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen);
 dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err,
                     size_t errlen);
 
+/* A device on a TAP or TUN file descriptor opened elsewhere, e.g. in another
+ * network namespace and passed over a Unix socket (`synack netns`): `ifname`
+ * is only its name for messages, `mtu` its interface's MTU (no ioctl by name
+ * reaches an interface of another namespace, so dev_hwaddr says -1). The
+ * device owns `fd` from then on (closes it), not on failure. Returns NULL
+ * with a message in `err`. */
+dev *dev_adopt(dev_kind kind, int fd, const char *ifname, unsigned mtu, char *err,
+               size_t errlen);
+
 /* Close; removes the interface when this device created it. NULL ignored. */
 void dev_close(dev *d);
 

@@ -230,8 +230,6 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
     sigprocmask(SIG_BLOCK, NULL, &waitmask);
     sigdelset(&waitmask, SIGINT);
     sigdelset(&waitmask, SIGTERM);
-    const uint8_t *frames[DEV_BATCH];
-    size_t lens[DEV_BATCH];
     for (;;) {
         uint64_t now = dev_now();
         synack_poll(l->s, now);
@@ -258,25 +256,32 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
         int n = epoll_pwait2(l->ep, &ev, 1, &ts, &waitmask);
         if (n < 0 && errno != EINTR)
             return -1;
-        if (n <= 0)
-            continue;
-        /* Drain what is waiting, a batch at a time, answering each batch. */
-        for (int rounds = 0; rounds < 16; rounds++) {
-            int got = dev_recv(l->d, frames, lens, DEV_BATCH);
-            if (got < 0)
-                return -1;
-            if (got == 0)
-                break;
-            now = dev_now();
-            for (int i = 0; i < got; i++) {
-                if (l->impaired)
-                    impair(l, &l->in, frames[i], lens[i], now);
-                else
-                    deliver_in(l, frames[i], lens[i], now);
-            }
-            dev_flush(l->d);
-            if (got < DEV_BATCH)
-                break;
-        }
+        if (n > 0 && dev_loop_input(l) < 0)
+            return -1;
     }
+}
+
+int dev_loop_input(dev_loop *l)
+{
+    const uint8_t *frames[DEV_BATCH];
+    size_t lens[DEV_BATCH];
+    /* Drain what is waiting, a batch at a time, answering each batch. */
+    for (int rounds = 0; rounds < 16; rounds++) {
+        int got = dev_recv(l->d, frames, lens, DEV_BATCH);
+        if (got < 0)
+            return -1;
+        if (got == 0)
+            break;
+        uint64_t now = dev_now();
+        for (int i = 0; i < got; i++) {
+            if (l->impaired)
+                impair(l, &l->in, frames[i], lens[i], now);
+            else
+                deliver_in(l, frames[i], lens[i], now);
+        }
+        dev_flush(l->d);
+        if (got < DEV_BATCH)
+            break;
+    }
+    return 0;
 }

@@ -64,6 +64,11 @@ int dev_loop_signalled(void);
  * device error (errno says which). */
 int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx);
 
+/* Read what the device has waiting (up to 16 batches) into the stack, for
+ * a caller that runs its own event loop (`synack netns`: the device is one
+ * of many descriptors). Returns 0, or -1 on a device error. */
+int dev_loop_input(dev_loop *l);
+
 /* Monotonic and real time in ns. */
 uint64_t dev_now(void);
 uint64_t dev_wallclock(void);

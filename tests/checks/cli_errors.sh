@@ -125,6 +125,18 @@ expect 2 "--csv $tmp/x.csv: why-three-way has no series" lab why-three-way --csv
 expect 2 "--plot $tmp/x.svg: tw-reuse has no series" lab tw-reuse --plot "$tmp/x.svg"
 expect 2 "--csv -: stdout already carries --json" lab why-four-way --json --csv -
 expect 2 "--plot -: stdout already carries --csv" lab why-four-way --csv - --plot -
+# netns refuses before it makes a namespace
+expect 2 "give one of -- COMMAND, --pid PID, --netns NAME" netns
+expect 2 "give one of -- COMMAND, --pid PID, --netns NAME" netns --pid 1 -- true
+expect 2 "--: needs a COMMAND" netns --
+expect 2 "--mtu 10" netns --mtu 10 -- true
+expect 2 "--cidr 10.0.2.0/28" netns --cidr 10.0.2.0/28 -- true
+expect 2 "-p 80" netns -p 80 -- true
+expect 2 "--publish 1:2:3:4" netns --publish 1:2:3:4 -- true
+expect 2 "--netns a/b" netns --netns a/b
+expect 2 "--dns-upstream x" netns --dns-upstream x -- true
+expect 2 "--bogus" netns --bogus -- true
+expect 1 "-p 5353:53/udp: UDP forwarding is not supported yet" netns -p 5353:53/udp -- true
 start=$(date +%s)
 expect 1 "--csv $tmp: Is a directory" lab port-exhaustion --csv "$tmp"
 [ $(( $(date +%s) - start )) -le 2 ] || bad "lab port-exhaustion --csv DIR ran before failing"
@@ -145,6 +157,7 @@ expect_full 1 "standard output" lab why-three-way --json
 expect_full 1 "standard output" lab --list
 expect_full 1 "standard output" --version
 expect_full 1 "standard output" --help
+expect_full 1 "standard output" netns --help
 expect_full 1 "--csv -" lab why-four-way --csv -
 expect 1 "--pcap /dev/full" demo --quiet --pcap /dev/full
 expect 1 "--json /dev/full" demo --quiet --json /dev/full

@@ -5,6 +5,7 @@
 #include "connect.h"
 #include "demo.h"
 #include "lab.h"
+#include "netns.h"
 #include "opts.h"
 #include "run.h"
 #include "serve.h"
@@ -19,6 +20,8 @@ static void usage(FILE *f) {
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "  run -- PROGRAM    run a program with its TCP sockets on synack, and watch them\n"
+            "  netns -- COMMAND  run a command in a network namespace networked by synack\n"
+            "                    (port forwarding into it so far), like slirp4netns/pasta\n"
             "\n"
             "  --version         print the version\n"
             "\n"
@@ -47,6 +50,8 @@ static int run(int argc, char **argv) {
         return connect_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return run_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "netns"))
+        return netns_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "lab"))
         return lab_main(argc - 1, argv + 1);
     fprintf(stderr, "synack: %s: unknown command (see synack --help)\n", cmd);

@@ -508,6 +508,10 @@ static const char *kind_name(int k)
 static void on_trace(void *ctx, const synack_trace_event *ev)
 {
     netrun *r = ctx;
+    if (r->hook)
+        r->hook(r->hook_ctx, ev);
+    if (!r->trace)
+        return;
     char l[FMT_ENDPOINT_LEN], rem[FMT_ENDPOINT_LEN], fl[40];
     uint64_t t = ev->time_ns > r->t0 ? ev->time_ns - r->t0 : 0;
     fprintf(stderr, "%llu.%06llu #%u %s %s %s", (unsigned long long)(t / 1000000000ull),
@@ -547,11 +551,22 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
      * without payload (src/tcp/output.c copy_and_checksum), which the
      * sanitizer build rejects. */
     unsigned dflags = o->offload ? DEV_OFFLOAD : 0u;
-    r->d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
-    if (!r->d) {
+    dev *d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
+    if (!d) {
         fprintf(stderr, "synack %s: %s\n", cmd, err);
         return -1;
     }
+    return netrun_open_dev(r, d, o, cmd, event, event_ctx);
+}
+
+int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
+                    synack_event_fn event, void *event_ctx)
+{
+    memset(r, 0, sizeof(*r));
+    r->cmd = cmd;
+    r->pcap_path = o->pcap_path;
+    r->d = d;
+    char err[256];
     r->loop = dev_loop_new(r->d);
     if (!r->loop) {
         fprintf(stderr, "synack %s: epoll: %s\n", cmd, strerror(errno));
@@ -597,10 +612,14 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
     cfg.event = event;
     cfg.event_ctx = event_ctx;
     r->t0 = dev_now();
-    if (o->trace) {
+    if (o->trace || o->trace_hook) {
         cfg.trace = on_trace;
         cfg.trace_ctx = r;
-        setvbuf(stderr, NULL, _IOLBF, 0);
+        r->trace = o->trace;
+        r->hook = o->trace_hook;
+        r->hook_ctx = o->trace_hook_ctx;
+        if (o->trace)
+            setvbuf(stderr, NULL, _IOLBF, 0);
     }
     if (o->pcap_path) {
         r->pcap = pcap_open(o->pcap_path,

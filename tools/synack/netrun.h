@@ -40,6 +40,8 @@ typedef struct netrun_opts {
     dev_impair impair;
     int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
     int counters;  /* --counters: print the stack's counters on exit */
+    synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
+    void *trace_hook_ctx;
 } netrun_opts;
 
 /* The help text for the options above. */
@@ -73,6 +75,8 @@ typedef struct netrun {
     pcap_writer *pcap;
     uint64_t t0;   /* monotonic start, for trace times */
     int trace;
+    synack_trace_fn hook;
+    void *hook_ctx;
     const char *cmd, *pcap_path;
 } netrun;
 
@@ -80,6 +84,10 @@ typedef struct netrun {
  * announce our address. Returns 0 or -1 (message printed). */
 int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_fn event,
                 void *event_ctx);
+/* The same on a device opened already (dev_adopt: `synack netns`), which
+ * it owns from then on, closed on failure too. */
+int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
+                    synack_event_fn event, void *event_ctx);
 /* Close everything netrun_open opened (removes a TAP/TUN it created).
  * Returns 0, or -1 when a write to --pcap failed (message printed). */
 int netrun_close(netrun *r);

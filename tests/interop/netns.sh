@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# netns.sh — `synack netns`: servers in a namespace that synack networks,
+# reached from the host through its port forwards (-p) on 127.0.0.1: curl
+# downloads 6 MB (SHA-256 checked); a half-close each way goes through the
+# relay (the side that shut its write side first still receives all); a
+# reset inside becomes ECONNRESET outside; a port nothing listens on in the
+# namespace resets the host's connection at once; the relay's log lines and
+# counters; COMMAND's exit status is synack's (128 + N for signal N); the
+# same download with synack run as nobody (user namespace), skipped with the
+# reason when the kernel forbids that. The test makes no namespace of its
+# own: synack's are gone when their last process is.
+source "$(dirname "$0")/lib.sh"
+interop_require curl sha256sum
+PY="python3 $ROOT/tests/interop/netns_peer.py"
+chmod 755 "$TMP"
+BASE=$((10000 + $$ % 20000)) # below the ephemeral ports (32768-)
+HTTP=$BASE HALF=$((BASE + 1)) FIRST=$((BASE + 2)) RST=$((BASE + 3)) NONE=$((BASE + 4))
+
+head -c 6000000 /dev/urandom >"$TMP/big"
+want=$(sha256sum <"$TMP/big" | cut -d' ' -f1)
+
+# The namespace's servers: one shell that starts them and, on SIGTERM (which
+# synack passes on), stops them by PID and exits 0.
+cat >"$TMP/servers.sh" <<EOF
+$PY http 8080 $TMP >$TMP/http.log 2>&1 & P1=\$!
+$PY sink-reply 8081 2000000 >$TMP/half.log 2>&1 & P2=\$!
+$PY first-shut 8082 1500000 >$TMP/first.log 2>&1 & P3=\$!
+$PY reset 8083 >$TMP/reset.log 2>&1 & P4=\$!
+trap 'kill \$P1 \$P2 \$P3 \$P4; exit 0' TERM INT
+wait
+EOF
+: >"$TMP/netns.log"
+"$BIN" netns -p 127.0.0.1:$HTTP:8080 -p 127.0.0.1:$HALF:8081 -p 127.0.0.1:$FIRST:8082 \
+    -p 127.0.0.1:$RST:8083 -p 127.0.0.1:$NONE:8090/tcp -- sh "$TMP/servers.sh" \
+    >"$TMP/netns.log" 2>&1 &
+NPID=$!
+PIDS="$PIDS $NPID"
+for f in http half first reset; do waitfor "$TMP/$f.log" listening 20 || { cat "$TMP/netns.log"; exit 1; }; done
+waitfor "$TMP/netns.log" "forwarding" 5 || exit 1
+
+# curl: 6 MB through the forward, by content
+curl -sS --max-time 60 -o "$TMP/out" http://127.0.0.1:$HTTP/big
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" = "$want" ] &&
+    ok "curl: 6 MB through -p, SHA-256 matches" || bad "curl exited $rc or the download differs"
+
+# half-close, the host first: 3 MB in, FIN, then the whole answer back
+$PY half-close 127.0.0.1 $HALF 3000000 2000000 >"$TMP/hc.out" 2>&1 &&
+    ok "half-close (host first): $(cat "$TMP/hc.out")" || { bad "half-close (host first)"; cat "$TMP/hc.out"; }
+
+# half-close, the namespace first: its FIN, then it still receives 1 MB
+$PY shut-after 127.0.0.1 $FIRST 1500000 1000000 >"$TMP/sa.out" 2>&1 || { bad "shut-after"; cat "$TMP/sa.out"; }
+sent=$(sed -n 's/^sent //p' "$TMP/sa.out")
+for _ in $(seq 50); do grep -q "^got" "$TMP/first.log" && break; sleep 0.1; done
+got=$(sed -n 's/^got //p' "$TMP/first.log")
+[ -n "$sent" ] && [ "$sent" = "$got" ] && ok "half-close (namespace first): it received $got" ||
+    bad "half-close (namespace first): sent '$sent', the server got '$got'"
+
+# a reset inside (SO_LINGER 0) is a reset outside
+$PY expect-reset 127.0.0.1 $RST >"$TMP/rst.out" 2>&1 && ok "$(cat "$TMP/rst.out")" ||
+    { bad "reset propagation"; cat "$TMP/rst.out"; }
+
+# nothing listens on the namespace's port: the host connection is reset, soon
+t0=$(date +%s%N)
+$PY expect-refused 127.0.0.1 $NONE >"$TMP/ref.out" 2>&1 && ok "$(cat "$TMP/ref.out")" ||
+    { bad "refused"; cat "$TMP/ref.out"; }
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$ms" -lt 3000 ] || bad "refused: took $ms ms"
+
+# SIGUSR1: counters; SIGTERM goes to COMMAND, whose exit status is synack's
+kill -USR1 "$NPID"
+waitfor "$TMP/netns.log" "counters (SIGUSR1)" 5 || bad "SIGUSR1: no counters"
+stop "$NPID"
+rc=$?
+[ "$rc" -eq 0 ] && ok "SIGTERM: passed to COMMAND, exit status 0" || bad "SIGTERM: exit status $rc"
+log=$TMP/netns.log
+grep -q "^relay 127.0.0.1:[0-9]* -> 10.0.2.100:8080 closed: [0-9]* B in, 6000[0-9]* B out, .* ns fin, host fin$" "$log" &&
+    ok "relay log: the download closed fin/fin" || bad "relay log: no fin/fin line for the download"
+grep -q "^relay .* -> 10.0.2.100:8083 reset: .* ns rst, host reset by us$" "$log" || bad "relay log: no reset line"
+grep -q "^relay .* -> 10.0.2.100:8090 refused: .* ns refused, host reset by us$" "$log" || bad "relay log: no refused line"
+for c in "RelayClosed  *3" "RelayNsReset  *1" "RelayRefused  *1" "TcpActiveOpens  *5"; do
+    grep -q "^$c$" "$log" || bad "counters: no '$c'"
+done
+[ "$fail" -eq 0 ] || sed 's/^/    /' "$log" | tail -40
+
+# COMMAND's exit status, 128 + N when signal N killed it, 127 when missing
+"$BIN" netns -q -- sh -c 'exit 7'
+rc=$?
+[ "$rc" -eq 7 ] && ok "exit status: 7" || bad "exit status: $rc, want 7"
+"$BIN" netns -q -- sh -c 'kill -KILL $$'
+rc=$?
+[ "$rc" -eq 137 ] && ok "exit status: 137 (SIGKILL)" || bad "exit status: $rc, want 137"
+"$BIN" netns -q -- /nonexistent/command 2>"$TMP/enoent.err"
+rc=$?
+[ "$rc" -eq 127 ] && grep -q "No such file" "$TMP/enoent.err" && ok "missing COMMAND: 127" ||
+    bad "missing COMMAND: exit status $rc"
+
+# Joining a namespace: --netns NAME (ip netns add), then --pid PID; synack
+# runs until SIGTERM and exits 0
+NS=synack-netns-$$
+ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
+for how in "--netns $NS" pid; do
+    if [ "$how" = pid ]; then
+        bg "$TMP/holder.log" sh -c 'echo inside; exec sleep 60'
+        waitfor "$TMP/holder.log" inside 10 || exit 1  # in $NS by now
+        how="--pid $BGPID"
+    fi
+    "$BIN" netns $how --ladder -p 127.0.0.1:$HTTP:8080 >"$TMP/attach.log" 2>&1 &
+    APID=$!
+    PIDS="$PIDS $APID"
+    bg "$TMP/attach.http.log" $PY http 8080 "$TMP"
+    waitfor "$TMP/attach.http.log" listening 20 || exit 1
+    for _ in $(seq 50); do nsx ip -br addr show tap0 2>/dev/null | grep -q 10.0.2.100 && break; sleep 0.1; done
+    curl -sS --max-time 60 -o "$TMP/out3" http://127.0.0.1:$HTTP/big
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out3" | cut -d' ' -f1)" = "$want" ] &&
+        ok "$how: 6 MB through -p, SHA-256 matches" ||
+        { bad "$how: curl exited $rc or the download differs"; cat "$TMP/attach.log"; }
+    stop "$BGPID" >/dev/null 2>&1
+    stop "$APID"
+    rc=$?
+    [ "$rc" -eq 0 ] && ok "$how: SIGTERM stops it, exit status 0" || bad "$how: exit status $rc"
+    for pat in "synack 10.0.2.2:[0-9]* .*kernel 10.0.2.100:8080" "SYN-SENT *──SYN seq=0" \
+               "◀──SYN,ACK seq=0 ack=1" "ESTABLISHED" "FIN" "CLOSED"; do
+        grep -q -- "$pat" "$TMP/attach.log" || bad "$how --ladder: no '$pat'"
+    done
+done
+
+# never its own namespace: that would change the host's network
+"$BIN" netns --pid $$ 2>"$TMP/own.err"
+rc=$?
+[ "$rc" -eq 1 ] && grep -q "synack's own network namespace" "$TMP/own.err" &&
+    ok "--pid of a process in synack's own namespace: refused" || { bad "--pid \$\$: exit status $rc"; cat "$TMP/own.err"; }
+
+# Unprivileged: synack as nobody, in a user namespace of its own. This
+# machine's /dev/net/tun may be root's only (0600): a private mount
+# namespace gets a 0666 node of the same device, nothing else changes.
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
+    echo "skip: unprivileged mode (no setpriv or unshare)"
+elif ! "${NOBODY[@]}" unshare -r -n true 2>"$TMP/userns.err"; then
+    echo "skip: unprivileged mode: this kernel does not let nobody create user namespaces ($(head -1 "$TMP/userns.err"))"
+else
+    mkdir -p "$TMP/dev"
+    : >"$TMP/nobody.http.log"
+    chmod 644 "$TMP/big"; chmod 666 "$TMP/nobody.http.log"
+    unshare -m sh -c "mount -t tmpfs -o mode=755 none '$TMP/dev' && mknod -m 666 '$TMP/dev/tun' c 10 200 &&
+        mount --bind '$TMP/dev/tun' /dev/net/tun &&
+        exec ${NOBODY[*]} '$BIN' netns -p 127.0.0.1:$HTTP:8080 -- $PY http 8080 '$TMP'" \
+        >"$TMP/nobody.log" 2>&1 &
+    UPID=$!
+    PIDS="$PIDS $UPID"
+    waitfor "$TMP/nobody.log" listening 20 || exit 1
+    curl -sS --max-time 60 -o "$TMP/out2" http://127.0.0.1:$HTTP/big
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out2" | cut -d' ' -f1)" = "$want" ] &&
+        ok "unprivileged: 6 MB through -p as nobody, SHA-256 matches" ||
+        { bad "unprivileged: curl exited $rc or the download differs"; cat "$TMP/nobody.log"; }
+    stop "$UPID"
+    rc=$?
+    [ "$rc" -eq 143 ] && ok "unprivileged: SIGTERM killed COMMAND: 143" || bad "unprivileged: exit status $rc"
+fi
+finish

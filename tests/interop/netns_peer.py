@@ -1,0 +1,188 @@
+#!/usr/bin/env python3
+"""netns_peer.py — both ends of tests/interop/netns.sh (plain sockets; no
+name lookups, which hang in a namespace without DNS).
+
+Servers (print "listening" once they listen; serve until killed):
+  http PORT DIR             answer each GET /NAME with DIR/NAME (HTTP/1.0,
+                            Content-Length, then close)
+  sink-reply PORT N         per connection: read to EOF, then send the
+                            SHA-256 of what came and N pattern bytes, close
+                            (the client half-closed first)
+  first-shut PORT N         per connection: send N pattern bytes, shut the
+                            write side, read to EOF, send nothing more and
+                            print "got BYTES SHA256" of what came
+  reset PORT                per connection: read a little, then close with
+                            SO_LINGER 0 (a RST)
+
+Clients (exit 0 on success, 1 with a reason):
+  half-close HOST PORT N M  send N random bytes, shut the write side, read
+                            to EOF: expect their SHA-256 and M pattern bytes
+  shut-after HOST PORT N M  read to EOF (expect N pattern bytes), then send
+                            M random bytes and close; print "sent M SHA256"
+  expect-reset HOST PORT    send a request, expect ECONNRESET on read
+  expect-refused HOST PORT  connect and read: expect a reset or EOF within
+                            5 s, nothing else
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+import threading
+
+args = sys.argv[1:]
+mode = args[0]
+
+
+def say(*a):
+    print(*a, flush=True)
+
+
+def pattern(n):
+    return (b"0123456789" * (n // 10 + 1))[:n]
+
+
+def read_all(s):
+    parts = []
+    while True:
+        b = s.recv(1 << 16)
+        if not b:
+            return b"".join(parts)
+        parts.append(b)
+
+
+def serve(port, handler):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(64)
+    say("listening")
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=guarded, args=(handler, c), daemon=True).start()
+
+
+def guarded(handler, c):
+    try:
+        handler(c)
+    except OSError as e:
+        say("server:", e)
+    finally:
+        c.close()
+
+
+def http(c, root):
+    req = b""
+    while b"\r\n\r\n" not in req:
+        b = c.recv(4096)
+        if not b:
+            return
+        req += b
+    name = req.split(b" ")[1].decode().lstrip("/")
+    path = os.path.join(root, os.path.basename(name))
+    if not os.path.isfile(path):
+        c.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        return
+    with open(path, "rb") as f:
+        body = f.read()
+    c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+
+
+def sink_reply(c, n):
+    got = read_all(c)
+    c.sendall(hashlib.sha256(got).hexdigest().encode() + b"\n" + pattern(n))
+
+
+def first_shut(c, n):
+    c.sendall(pattern(n))
+    c.shutdown(socket.SHUT_WR)
+    got = read_all(c)
+    say("got", len(got), hashlib.sha256(got).hexdigest())
+
+
+def reset(c):
+    c.recv(100)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def connect(host, port):
+    s = socket.create_connection((host, int(port)), timeout=20)
+    return s
+
+
+def half_close(host, port, n, m):
+    s = connect(host, port)
+    data = os.urandom(n)
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    got = read_all(s)
+    want = hashlib.sha256(data).hexdigest().encode() + b"\n" + pattern(m)
+    if got != want:
+        say("half-close: got %d bytes, want %d" % (len(got), len(want)))
+        return 1
+    say("half-close ok: sent %d, then received %d after our FIN" % (n, len(got)))
+    return 0
+
+
+def shut_after(host, port, n, m):
+    s = connect(host, port)
+    got = read_all(s)
+    if got != pattern(n):
+        say("shut-after: got %d bytes, want %d of the pattern" % (len(got), n))
+        return 1
+    data = os.urandom(m)
+    s.sendall(data)
+    s.close()
+    say("sent", m, hashlib.sha256(data).hexdigest())
+    return 0
+
+
+def expect_reset(host, port):
+    s = connect(host, port)
+    s.sendall(b"hello\n")
+    try:
+        got = read_all(s)
+    except ConnectionResetError:
+        say("reset ok: ECONNRESET")
+        return 0
+    say("expect-reset: no reset, read %d bytes then EOF" % len(got))
+    return 1
+
+
+def expect_refused(host, port):
+    try:
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.settimeout(5)
+        got = s.recv(100)
+    except (ConnectionResetError, ConnectionRefusedError) as e:
+        say("refused ok:", e.__class__.__name__)
+        return 0
+    except socket.timeout:
+        say("expect-refused: nothing within 5 s")
+        return 1
+    if got:
+        say("expect-refused: got data")
+        return 1
+    say("refused ok: EOF")
+    return 0
+
+
+if mode == "http":
+    serve(int(args[1]), lambda c: http(c, args[2]))
+elif mode == "sink-reply":
+    serve(int(args[1]), lambda c: sink_reply(c, int(args[2])))
+elif mode == "first-shut":
+    serve(int(args[1]), lambda c: first_shut(c, int(args[2])))
+elif mode == "reset":
+    serve(int(args[1]), reset)
+elif mode == "half-close":
+    sys.exit(half_close(args[1], args[2], int(args[3]), int(args[4])))
+elif mode == "shut-after":
+    sys.exit(shut_after(args[1], args[2], int(args[3]), int(args[4])))
+elif mode == "expect-reset":
+    sys.exit(expect_reset(args[1], args[2]))
+elif mode == "expect-refused":
+    sys.exit(expect_refused(args[1], args[2]))
+else:
+    say("unknown mode", mode)
+    sys.exit(2)

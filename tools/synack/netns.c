@@ -1,0 +1,534 @@
+/* netns.c — `synack netns`: give a network namespace its network through
+ * synack (see netns.h). The options, the event loop, and the start and end
+ * of a run; the namespace plumbing is netns_ns.c, the port forwards
+ * netns_fwd.c, the connections relay.c. */
+#define _GNU_SOURCE
+#include "netns.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "netns_fwd.h"
+#include "netns_ns.h"
+#include "netrun.h"
+#include "opts.h"
+#include "preload/stream.h"
+#include "relay.h"
+#include "run_watch.h"
+#include "watch.h"
+
+#define CMD "netns"
+#define MAX_FWD 32
+#define MAX_SLEEP_NS (1000ull * 1000 * 1000)
+
+typedef struct netns_opts {
+    uint32_t net;            /* --cidr's network (10.0.2.0)                */
+    uint8_t prefix;          /* and prefix length (24)                     */
+    long mtu;                /* --mtu (65520)                              */
+    const char *ifname;      /* --ifname (tap0)                            */
+    long pid;                /* --pid, or 0                                */
+    const char *nsname;      /* --netns, or NULL                           */
+    fwd_spec fwd[MAX_FWD];   /* -p                                         */
+    size_t nfwd;
+    int no_host_loopback;    /* --disable-host-loopback (used with outbound) */
+    uint32_t dns_ip;         /* --dns-upstream (used with UDP and outbound) */
+    uint16_t dns_port;
+    int ladder, quiet;
+    netrun_opts nr;          /* --pcap, --trace, -o: the stack's options   */
+    char **argv;             /* COMMAND [ARGS...] after --, or NULL        */
+} netns_opts;
+
+/* A run: the stack on the TAP, the relays, the listeners, the child. */
+typedef struct netns_rt {
+    const netns_opts *o;
+    netns_net n;
+    netrun net;
+    int ep, sfd;
+    watch tap_w, sig_w;
+    relay_ctx *rc;
+    run_watch *ladders;      /* --ladder: every connection's events         */
+    fwd *fwds[MAX_FWD];
+    size_t nfwd;
+    pid_t child;             /* COMMAND (spawn mode), or 0                 */
+    int status;              /* the exit status so far                     */
+    int done;
+} netns_rt;
+
+#define RT_OF(w, member) ((netns_rt *)((char *)(w) - offsetof(netns_rt, member)))
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: synack netns [OPTIONS] -- COMMAND [ARGS...]\n"
+            "       synack netns [OPTIONS] --pid PID | --netns NAME\n"
+            "\n"
+            "Give a network namespace its network through synack, as slirp4netns and\n"
+            "pasta do. With COMMAND: run it in a new network namespace (as non-root in a\n"
+            "new user namespace too, where it is root, as with unshare -r) and exit with\n"
+            "its exit status (128 + N when signal N killed it). With --pid or --netns:\n"
+            "join that namespace and run until SIGINT or SIGTERM.\n"
+            "\n"
+            "Inside, a TAP interface gets the address .100 of the network (10.0.2.100/24),\n"
+            "lo and it are up, and the default route goes to .2 (10.0.2.2), synack's own\n"
+            "address, as in slirp4netns (.3 is reserved for DNS, not served yet). synack\n"
+            "runs outside, in the calling namespace, on the TAP's other end.\n"
+            "\n"
+            "What works so far: TCP port forwarding from the host into the namespace\n"
+            "(-p). Not yet: connections out of the namespace, UDP, DNS, IPv6.\n"
+            "\n"
+            "options:\n"
+            "  -p, --publish [HOSTIP:]HOSTPORT:NSPORT\n"
+            "                       forward TCP connections to HOSTIP:HOSTPORT on the host\n"
+            "                       to NSPORT in the namespace; HOSTIP defaults to 0.0.0.0\n"
+            "                       (every address, as slirp4netns and pasta do); /tcp may\n"
+            "                       follow, /udp is not supported yet. Repeatable\n"
+            "  --cidr A.B.C.D/N     the namespace's network (default 10.0.2.0/24; N at\n"
+            "                       most 25, so that .100 fits)\n"
+            "  --mtu N              the TAP's MTU, and synack's (default 65520; 68-65521)\n"
+            "  --ifname NAME        the TAP's name in the namespace (default tap0)\n"
+            "  --pid PID            join the network namespace of process PID (and, as\n"
+            "                       non-root, its user namespace)\n"
+            "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
+            "  --disable-host-loopback\n"
+            "                       (for connections out of the namespace, not there yet)\n"
+            "  --dns-upstream IP[:PORT]\n"
+            "                       (for DNS at .3, not there yet)\n"
+            "  -o NAME=VALUE        set a sysctl knob of synack's stack (see synack serve\n"
+            "                       --help); repeatable\n"
+            "  --pcap FILE          write every frame on the TAP to FILE (pcap)\n"
+            "  --trace              print every state change and segment to stderr\n"
+            "  --ladder             draw each relayed connection as a ladder diagram at\n"
+            "                       exit (synack's side and the namespace kernel's)\n"
+            "  -q, --quiet          no start line, no relay lines, no counters at exit\n"
+            "  -h, --help           this text\n"
+            "  --version            print the version\n"
+            "\n"
+            "Each relayed connection ends with a line on stderr: its endpoints, bytes in\n"
+            "(into the namespace) and out, its time, and how each side ended (fin, rst,\n"
+            "refused, timeout). SIGUSR1 prints the stack's and the relay's counters;\n"
+            "they are printed at exit too. Exit status: COMMAND's; 1 when the\n"
+            "namespace, the TAP, a listener or the device failed; 2 on bad usage.\n"
+            "\n"
+            "example:\n"
+            "  synack netns -p 127.0.0.1:8080:80 -- python3 -m http.server 80\n"
+            "  curl http://127.0.0.1:8080/\n");
+}
+
+static int parse_cidr(const char *v, netns_opts *o)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *slash = strchr(buf, '/');
+    long p = 24;
+    if (slash) {
+        *slash = '\0';
+        if (opts_long(slash + 1, 1, 25, &p) < 0)
+            return -1;
+    }
+    uint32_t ip;
+    if (synack_ip_parse(buf, &ip) < 0)
+        return -1;
+    o->prefix = (uint8_t)p;
+    o->net = ip & (0xffffffffu << (32 - p));
+    return 0;
+}
+
+static int parse_dns(const char *v, netns_opts *o)
+{
+    uint32_t ip;
+    uint16_t port = 53;
+    if (synack_ip_parse(v, &ip) < 0 && netrun_parse_endpoint(v, &ip, &port) < 0)
+        return -1;
+    o->dns_ip = ip;
+    o->dns_port = port;
+    return 0;
+}
+
+/* An option that takes a value: 0, or the exit status of bad usage. */
+static int parse_valued(netns_opts *o, const char *a, const char *v)
+{
+    const char *why = NULL;
+    if (opts_is(a, "--publish", "-p")) {
+        if (o->nfwd == MAX_FWD)
+            why = "too many port forwards";
+        else if (fwd_parse(v, &o->fwd[o->nfwd]) < 0)
+            why = "expected [HOSTIP:]HOSTPORT:NSPORT[/tcp]";
+        else
+            o->nfwd++;
+    } else if (!strcmp(a, "--cidr")) {
+        why = parse_cidr(v, o) < 0 ? "expected a network A.B.C.D/N, N from 1 to 25" : NULL;
+    } else if (!strcmp(a, "--mtu")) {
+        why = opts_long(v, 68, 65521, &o->mtu) < 0 ? "not an MTU from 68 to 65521" : NULL;
+    } else if (!strcmp(a, "--ifname")) {
+        why = !*v || strlen(v) >= 16 || strchr(v, '/') ? "not an interface name" : NULL;
+        o->ifname = v;
+    } else if (!strcmp(a, "--pid")) {
+        why = opts_long(v, 1, 0x7fffffff, &o->pid) < 0 ? "not a process id" : NULL;
+    } else if (!strcmp(a, "--netns")) {
+        why = !*v || strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, "..") ? "not a name" : NULL;
+        o->nsname = v;
+    } else if (!strcmp(a, "--dns-upstream")) {
+        why = parse_dns(v, o) < 0 ? "expected IP or IP:PORT" : NULL;
+    } else {
+        o->nr.pcap_path = v; /* --pcap */
+    }
+    if (!why)
+        return 0;
+    fprintf(stderr, "synack " CMD ": %s %s: %s\n", a, v, why);
+    return 2;
+}
+
+/* One argument at argv[*i]: 0 to go on, 1 when COMMAND starts after it,
+ * or -1 with *status set (2 bad usage, 0 after --help/--version). */
+static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
+{
+    static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
+                                         "--pid", "--netns", "--dns-upstream", "--pcap", NULL};
+    const char *a = argv[*i], *kv;
+    *status = 2;
+    if (!strcmp(a, "--"))
+        return 1;
+    if (opts_is_help(a) || opts_is_version(a)) {
+        if (opts_is_help(a))
+            usage(stdout);
+        *status = opts_is_help(a) ? 0 : opts_print_version();
+        return -1;
+    }
+    int knob = opts_knob(CMD, argc, argv, i, &kv);
+    if (knob < 0 || (knob > 0 && o->nr.nknobs == NETRUN_MAX_KNOBS))
+        return -1;
+    if (knob > 0) {
+        o->nr.knobs[o->nr.nknobs++] = kv;
+        return 0;
+    }
+    if (opts_is_one_of(a, valued)) {
+        const char *v = opts_value(CMD, argc, argv, i);
+        return !v ? -1 : (*status = parse_valued(o, a, v)) ? -1 : 0;
+    }
+    if (!strcmp(a, "--trace"))
+        o->nr.trace = 1;
+    else if (!strcmp(a, "--ladder"))
+        o->ladder = 1;
+    else if (opts_is(a, "--quiet", "-q"))
+        o->quiet = 1;
+    else if (!strcmp(a, "--disable-host-loopback"))
+        o->no_host_loopback = 1;
+    else {
+        *status = opts_usage_error(CMD, a, "unknown option");
+        return -1;
+    }
+    return 0;
+}
+
+/* The whole command line. 0, or -1 with the exit status in *status. */
+static int parse_args(netns_opts *o, int argc, char **argv, int *status)
+{
+    memset(o, 0, sizeof *o);
+    o->net = 0x0a000200; /* 10.0.2.0/24, slirp4netns's default */
+    o->prefix = 24;
+    o->mtu = 65520;
+    o->ifname = "tap0";
+    for (int i = 1; i < argc; i++) {
+        int r = parse_one(o, argc, argv, &i, status);
+        if (r < 0)
+            return -1;
+        if (r > 0) {
+            o->argv = i + 1 < argc ? argv + i + 1 : NULL;
+            if (!o->argv) {
+                *status = opts_usage_error(CMD, "--", "needs a COMMAND after it");
+                return -1;
+            }
+            break;
+        }
+    }
+    *status = 2;
+    if ((o->argv != NULL) + (o->pid != 0) + (o->nsname != NULL) != 1) {
+        fprintf(stderr, "synack " CMD ": give one of -- COMMAND, --pid PID, --netns NAME "
+                        "(see synack " CMD " --help)\n");
+        return -1;
+    }
+    for (size_t i = 0; i < o->nfwd; i++)
+        if (o->fwd[i].udp) {
+            fprintf(stderr, "synack " CMD ": -p %s: UDP forwarding is not supported yet\n",
+                    o->fwd[i].text);
+            *status = 1;
+            return -1;
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------ the loop */
+
+static void print_counters(netns_rt *rt, const char *when)
+{
+    netrun_print_counters(&rt->net, stderr, when);
+    relay_print_counters(rt->rc, stderr);
+}
+
+/* --ladder: each trace event goes to the same renderer as `synack run`'s,
+ * as the record its preload library would have written. */
+static void ladder_hook(void *ctx, const synack_trace_event *ev)
+{
+    netns_rt *rt = ctx;
+    if (!rt->ladders)
+        return; /* drawn already: the end of the run */
+    struct {
+        sp_rec h;
+        sp_event e;
+    } rec;
+    memset(&rec, 0, sizeof rec);
+    rec.h = (sp_rec){.type = SP_REC_EVENT, .len = sizeof rec.e, .pid = 1};
+    rec.e.ev = *ev;
+    rec.e.ev.cause = NULL;
+    if (ev->cause)
+        snprintf(rec.e.cause, sizeof rec.e.cause, "%s", ev->cause);
+    run_watch_feed(rt->ladders, (const uint8_t *)&rec, sizeof rec);
+}
+
+/* The namespace's frames into the stack. */
+static void on_tap(watch *w, uint32_t events)
+{
+    (void)events;
+    netns_rt *rt = RT_OF(w, tap_w);
+    if (dev_loop_input(rt->net.loop) < 0) {
+        fprintf(stderr, "synack " CMD ": %s: device error: %s\n", rt->n.ifname, strerror(errno));
+        rt->status = 1;
+        rt->done = 1;
+    }
+}
+
+/* COMMAND's end is ours; its status becomes ours, as a shell reports it. */
+static void reap_child(netns_rt *rt)
+{
+    int st;
+    if (!rt->child || waitpid(rt->child, &st, WNOHANG) != rt->child)
+        return;
+    rt->child = 0;
+    rt->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+    rt->done = 1;
+}
+
+static void on_signal(watch *w, uint32_t events)
+{
+    (void)events;
+    netns_rt *rt = RT_OF(w, sig_w);
+    struct signalfd_siginfo si;
+    while (read(rt->sfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        int sig = (int)si.ssi_signo;
+        if (sig == SIGCHLD) {
+            reap_child(rt);
+        } else if (sig == SIGUSR1) {
+            print_counters(rt, "counters (SIGUSR1)");
+        } else if (rt->child) {
+            kill(rt->child, sig); /* COMMAND decides; its exit ends the run */
+        } else {
+            if (!rt->o->quiet)
+                fprintf(stderr, "synack " CMD ": stopping (%s)\n",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+            rt->done = 1;
+        }
+    }
+}
+
+/* The stack's socket events: every socket is a relay's so far. */
+static void on_sock_event(void *ctx, synack_sock *k, unsigned events)
+{
+    (void)ctx;
+    relay_sock_event(k, events);
+}
+
+static int run_loop(netns_rt *rt)
+{
+    struct epoll_event evs[64];
+    synack_stack *s = rt->net.s;
+    dev *d = rt->net.d;
+    while (!rt->done) {
+        synack_poll(s, dev_now());
+        dev_flush(d);
+        relay_reap(rt->rc);
+        uint64_t deadline = synack_next_deadline(s), now = dev_now();
+        uint64_t wait = deadline <= now ? 0 : deadline - now;
+        if (wait > MAX_SLEEP_NS)
+            wait = MAX_SLEEP_NS;
+        struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
+                              .tv_nsec = (long)(wait % 1000000000ull)};
+        int n = epoll_pwait2(rt->ep, evs, 64, &ts, NULL);
+        if (n < 0 && errno != EINTR) {
+            fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
+            return 1;
+        }
+        /* Socket calls run at the stack's latest time: bring it to now, or
+         * a connect after a long sleep would date its SYN back to before
+         * the sleep (and take the sleep for round-trip time). */
+        synack_poll(s, dev_now());
+        for (int i = 0; i < n; i++) {
+            watch *w = evs[i].data.ptr;
+            w->fn(w, evs[i].events);
+        }
+        dev_flush(d);
+    }
+    return rt->status;
+}
+
+/* ------------------------------------------------------ start and end */
+
+/* Connections out of the namespace plug in here: a synack_listen_any
+ * listener (once the core has it) whose accepted sockets are relayed to a
+ * non-blocking connect() on the host (relay_start takes a host socket that
+ * is still connecting), with --disable-host-loopback deciding whether the
+ * gateway address may reach the host's 127.0.0.1. on_sock_event then has
+ * to tell that listener's events from the relays'. Nothing yet: 0. */
+static int outbound_setup(netns_rt *rt)
+{
+    (void)rt;
+    return 0;
+}
+
+/* The stack on the TAP, the epoll set, the relays and the listeners. */
+static int start(netns_rt *rt, const netns_tap *t)
+{
+    const netns_opts *o = rt->o;
+    char err[256];
+    netrun_opts nr = o->nr;
+    if (o->ladder) {
+        run_watch_opts wo = {.ladder = 1, .out = stderr};
+        if (!(rt->ladders = run_watch_new(&wo))) {
+            close(t->fd);
+            fprintf(stderr, "synack " CMD ": out of memory\n");
+            return -1;
+        }
+        nr.trace_hook = ladder_hook;
+        nr.trace_hook_ctx = rt;
+    }
+    dev *d = dev_adopt(DEV_TAP, t->fd, o->ifname, (unsigned)o->mtu, err, sizeof err);
+    if (!d) {
+        close(t->fd);
+        fprintf(stderr, "synack " CMD ": %s\n", err);
+        return -1;
+    }
+    nr.kind = DEV_TAP;
+    nr.ip = rt->n.gw;
+    nr.prefix = rt->n.prefix;
+    if (netrun_open_dev(&rt->net, d, &nr, CMD, on_sock_event, rt) < 0)
+        return -1;
+    if (!memcmp(synack_stack_config(rt->net.s)->mac, t->mac, 6)) {
+        fprintf(stderr, "synack " CMD ": the namespace's TAP has synack's MAC; try again\n");
+        return -1;
+    }
+    rt->tap_w.fn = on_tap;
+    rt->sig_w.fn = on_signal;
+    struct epoll_event te = {.events = EPOLLIN, .data.ptr = &rt->tap_w};
+    struct epoll_event se = {.events = EPOLLIN, .data.ptr = &rt->sig_w};
+    rt->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (rt->ep < 0 || epoll_ctl(rt->ep, EPOLL_CTL_ADD, dev_fd(d), &te) < 0 ||
+        epoll_ctl(rt->ep, EPOLL_CTL_ADD, rt->sfd, &se) < 0 ||
+        !(rt->rc = relay_ctx_new(rt->ep, o->quiet ? NULL : stderr))) {
+        fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < o->nfwd; i++) {
+        rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, rt->rc, err, sizeof err);
+        if (!rt->fwds[i]) {
+            fprintf(stderr, "synack " CMD ": %s\n", err);
+            return -1;
+        }
+        rt->nfwd++;
+    }
+    return outbound_setup(rt);
+}
+
+static void say_started(const netns_rt *rt)
+{
+    char h[16], g[16];
+    fprintf(stderr, "synack " CMD ": %s/%u on %s (mtu %u), gateway %s (synack)",
+            fmt_ip(rt->n.host, h), rt->n.prefix, rt->n.ifname, rt->n.mtu, fmt_ip(rt->n.gw, g));
+    for (size_t i = 0; i < rt->o->nfwd; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "; forwarding ", rt->o->fwd[i].text);
+    fputc('\n', stderr);
+}
+
+/* Everything start made, in reverse; a COMMAND still running is killed. */
+static int stop(netns_rt *rt, int status)
+{
+    if (rt->child) {
+        kill(rt->child, SIGKILL);
+        waitpid(rt->child, NULL, 0);
+    }
+    if (rt->rc && !rt->o->quiet)
+        print_counters(rt, "counters at exit");
+    relay_ctx_free(rt->rc);
+    if (rt->ladders)
+        run_watch_finish(rt->ladders, 1);
+    run_watch_free(rt->ladders);
+    rt->ladders = NULL;
+    for (size_t i = 0; i < rt->nfwd; i++)
+        fwd_close(rt->fwds[i]);
+    if (rt->net.s && netrun_close(&rt->net) < 0 && !status)
+        status = 1;
+    if (rt->ep >= 0)
+        close(rt->ep);
+    if (rt->sfd >= 0)
+        close(rt->sfd);
+    return status;
+}
+
+/* Block the signals the loop reads from a signalfd. *old: the mask before,
+ * for COMMAND. */
+static int catch_signals(netns_rt *rt, sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &set, old);
+    rt->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (rt->sfd < 0)
+        fprintf(stderr, "synack " CMD ": signalfd: %s\n", strerror(errno));
+    return rt->sfd < 0 ? -1 : 0;
+}
+
+int netns_main(int argc, char **argv)
+{
+    netns_opts o;
+    int status;
+    if (parse_args(&o, argc, argv, &status) < 0)
+        return status;
+    netns_rt rt = {.o = &o, .ep = -1, .sfd = -1};
+    rt.n = (netns_net){.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
+                       .mtu = (unsigned)o.mtu, .ifname = o.ifname};
+    sigset_t old;
+    if (catch_signals(&rt, &old) < 0)
+        return 1;
+    netns_tap t;
+    char err[256];
+    int rc = o.argv ? netns_spawn(&rt.n, o.argv, &old, &t, err, sizeof err)
+                    : netns_attach(&rt.n, (pid_t)o.pid, o.nsname, &t, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "synack " CMD ": %s\n", err);
+        return stop(&rt, 1);
+    }
+    rt.child = o.argv ? t.pid : 0;
+    signal(SIGPIPE, SIG_IGN); /* here only: COMMAND was forked with the default */
+    if (start(&rt, &t) < 0) {
+        if (t.go >= 0)
+            close(t.go);
+        return stop(&rt, 1);
+    }
+    if (!o.quiet)
+        say_started(&rt);
+    if (o.argv && netns_go(&t) < 0)
+        reap_child(&rt); /* it died already: its status is the answer */
+    return stop(&rt, run_loop(&rt));
+}

@@ -1,0 +1,396 @@
+/* netns_ns.c — enter a network namespace, make its TAP, hand it back (see
+ * netns_ns.h). Everything here but the last steps of netns_spawn and
+ * netns_attach runs in the child. */
+#define _GNU_SOURCE
+#include "netns_ns.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/nsfs.h>
+#include <net/if.h>
+#include <net/route.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The child's one message: the TAP's MAC, or why there is no TAP. */
+typedef struct child_msg {
+    int ok;
+    uint8_t mac[6];
+    char err[240];
+} child_msg;
+
+static void say(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A new network namespace; as non-root inside a new user namespace where
+ * our uid and gid are root (setgroups denied first: the kernel requires it
+ * before an unprivileged gid_map). */
+static int enter_new_ns(char *err, size_t len)
+{
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (uid == 0) {
+        if (unshare(CLONE_NEWNET) == 0)
+            return 0;
+        say(err, len, "cannot create a network namespace: %s", strerror(errno));
+        return -1;
+    }
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0) {
+        say(err, len, "user namespaces are not allowed here (unshare: %s); run as root, or "
+                      "allow them (sysctl user.max_user_namespaces, "
+                      "kernel.unprivileged_userns_clone)", strerror(errno));
+        return -1;
+    }
+    char map[64];
+    if (write_file("/proc/self/setgroups", "deny") < 0 && errno != ENOENT) {
+        say(err, len, "/proc/self/setgroups: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(map, sizeof map, "0 %u 1\n", (unsigned)uid);
+    if (write_file("/proc/self/uid_map", map) < 0) {
+        say(err, len, "/proc/self/uid_map: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(map, sizeof map, "0 %u 1\n", (unsigned)gid);
+    if (write_file("/proc/self/gid_map", map) < 0) {
+        say(err, len, "/proc/self/gid_map: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void set_sin(struct sockaddr *sa, uint32_t ip)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(ip)};
+    memcpy(sa, &sin, sizeof sin);
+}
+
+static int if_up(int ctl, const char *name)
+{
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ifr_name, sizeof r.ifr_name, "%s", name);
+    if (ioctl(ctl, SIOCGIFFLAGS, &r) < 0)
+        return -1;
+    r.ifr_flags |= IFF_UP;
+    return ioctl(ctl, SIOCSIFFLAGS, &r);
+}
+
+/* The address, MTU, link state and default route of the TAP, and its
+ * MAC, with the plain interface ioctls (no `ip` program needed). */
+static int configure(int ctl, const netns_net *n, uint8_t mac[6], char *err, size_t len)
+{
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ifr_name, sizeof r.ifr_name, "%s", n->ifname);
+    r.ifr_mtu = (int)n->mtu;
+    if (ioctl(ctl, SIOCSIFMTU, &r) < 0) {
+        say(err, len, "%s: cannot set MTU %u: %s", n->ifname, n->mtu, strerror(errno));
+        return -1;
+    }
+    set_sin(&r.ifr_addr, n->host);
+    int bad = ioctl(ctl, SIOCSIFADDR, &r) < 0;
+    set_sin(&r.ifr_netmask, n->prefix ? 0xffffffffu << (32 - n->prefix) : 0);
+    if (bad || ioctl(ctl, SIOCSIFNETMASK, &r) < 0) {
+        say(err, len, "%s: cannot set its address: %s", n->ifname, strerror(errno));
+        return -1;
+    }
+    if (if_up(ctl, n->ifname) < 0 || if_up(ctl, "lo") < 0) {
+        say(err, len, "cannot bring %s and lo up: %s", n->ifname, strerror(errno));
+        return -1;
+    }
+    struct rtentry rt;
+    memset(&rt, 0, sizeof rt);
+    set_sin(&rt.rt_dst, 0);
+    set_sin(&rt.rt_genmask, 0);
+    set_sin(&rt.rt_gateway, n->gw);
+    rt.rt_flags = RTF_UP | RTF_GATEWAY;
+    rt.rt_dev = (char *)n->ifname;
+    if (ioctl(ctl, SIOCADDRT, &rt) < 0) {
+        say(err, len, "cannot add the default route: %s", strerror(errno));
+        return -1;
+    }
+    if (ioctl(ctl, SIOCGIFHWADDR, &r) < 0) {
+        say(err, len, "%s: cannot read its MAC: %s", n->ifname, strerror(errno));
+        return -1;
+    }
+    memcpy(mac, r.ifr_hwaddr.sa_data, 6);
+    return 0;
+}
+
+/* Create and configure the TAP in the current namespace. Its fd, or -1. */
+static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
+{
+    int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        say(err, len, "cannot open /dev/net/tun: %s%s", strerror(errno),
+            errno == EACCES ? " (a TAP needs read-write access to it)" : "");
+        return -1;
+    }
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ifr_name, sizeof r.ifr_name, "%s", n->ifname);
+    r.ifr_flags = IFF_TAP | IFF_NO_PI;
+    if (ioctl(fd, TUNSETIFF, &r) < 0) {
+        say(err, len, "cannot create TAP interface %s in the namespace: %s", n->ifname,
+            strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (ctl < 0 || configure(ctl, n, mac, err, len) < 0) {
+        if (ctl < 0)
+            say(err, len, "socket: %s", strerror(errno));
+        else
+            close(ctl);
+        close(fd);
+        return -1;
+    }
+    close(ctl);
+    return fd;
+}
+
+/* Send the message, with the TAP's fd when there is one. */
+static int send_msg(int sock, const child_msg *m, int fd)
+{
+    struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof *m};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (fd >= 0) {
+        mh.msg_control = u.buf;
+        mh.msg_controllen = sizeof u.buf;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
+    return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ? 0 : -1;
+}
+
+/* The child's message and fd. 0, or -1 with the reason in err. */
+static int recv_msg(int sock, netns_tap *t, char *err, size_t len)
+{
+    child_msg m;
+    memset(&m, 0, sizeof m);
+    struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+    union {
+        char buf[CMSG_SPACE(sizeof(int))];
+        struct cmsghdr align;
+    } u;
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    ssize_t n;
+    while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+        ;
+    int fd = -1;
+    struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    if (n != (ssize_t)sizeof m || !m.ok || fd < 0) {
+        say(err, len, "%s", n == (ssize_t)sizeof m && !m.ok ? m.err
+                            : "the namespace's helper process died before handing over the TAP");
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    t->fd = fd;
+    memcpy(t->mac, m.mac, 6);
+    return 0;
+}
+
+/* In the child: set the TAP up and send it, or send why not. 0 or -1. */
+static int hand_over(int sock, const netns_net *n)
+{
+    child_msg m;
+    memset(&m, 0, sizeof m);
+    int fd = tap_setup(n, m.mac, m.err, sizeof m.err);
+    m.ok = fd >= 0;
+    int rc = send_msg(sock, &m, fd);
+    if (fd >= 0)
+        close(fd); /* the parent holds it now */
+    return m.ok && rc == 0 ? 0 : -1;
+}
+
+static void fail_child(int sock, const char *why)
+{
+    child_msg m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.err, sizeof m.err, "%s", why);
+    send_msg(sock, &m, -1);
+    _exit(1);
+}
+
+static void spawn_child(const netns_net *n, char **argv, const sigset_t *mask, int sock,
+                        pid_t parent)
+{
+    /* Without synack the namespace has no network: the command goes too. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(1);
+    char err[240];
+    if (enter_new_ns(err, sizeof err) < 0)
+        fail_child(sock, err);
+    if (hand_over(sock, n) < 0)
+        _exit(1);
+    char go;
+    ssize_t r;
+    while ((r = read(sock, &go, 1)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
+        _exit(1); /* synack gave up (a port it could not listen on, ...) */
+    close(sock);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    execvp(argv[0], argv);
+    int e = errno;
+    fprintf(stderr, "synack netns: %s: %s\n", argv[0], strerror(e));
+    _exit(e == ENOENT ? 127 : 126); /* as a shell says it */
+}
+
+int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap *t,
+                char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->fd = t->go = -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        say(err, errlen, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        say(err, errlen, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        spawn_child(n, argv, mask, sv[1], parent);
+    }
+    close(sv[1]);
+    if (recv_msg(sv[0], t, err, errlen) < 0) {
+        close(sv[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    t->pid = pid;
+    t->go = sv[0];
+    return 0;
+}
+
+int netns_go(netns_tap *t)
+{
+    ssize_t r = write(t->go, "g", 1);
+    close(t->go);
+    t->go = -1;
+    return r == 1 ? 0 : -1;
+}
+
+static int same_file(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* In the child: enter the namespace (its user namespace first when it has
+ * its own and we are not root). 0, or -1 with the reason. */
+static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
+{
+    char path[300];
+    if (name)
+        snprintf(path, sizeof path, "/run/netns/%s", name);
+    else
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    int nfd = open(path, O_RDONLY | O_CLOEXEC);
+    if (nfd < 0) {
+        say(err, len, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int own = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (own >= 0 && same_file(nfd, own)) {
+        /* a TAP, an address and a route here would change our own network */
+        say(err, len, "%s is synack's own network namespace, not another one", path);
+        return -1;
+    }
+    if (geteuid() != 0) {
+        int ufd = ioctl(nfd, NS_GET_USERNS);
+        int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+        if (ufd >= 0 && self >= 0 && !same_file(ufd, self) && setns(ufd, CLONE_NEWUSER) < 0) {
+            say(err, len, "cannot enter the user namespace of %s: %s", path, strerror(errno));
+            return -1;
+        }
+    }
+    if (setns(nfd, CLONE_NEWNET) < 0) {
+        say(err, len, "cannot enter the network namespace %s: %s%s", path, strerror(errno),
+            errno == EPERM ? " (run as root, or as the user that owns it)" : "");
+        return -1;
+    }
+    close(nfd);
+    return 0;
+}
+
+int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, char *err,
+                 size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->fd = t->go = -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        say(err, errlen, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid_t child = fork();
+    if (child < 0) {
+        say(err, errlen, "fork: %s", strerror(errno));
+        close(sv[0]);
+        close(sv[1]);
+        return -1;
+    }
+    if (child == 0) {
+        close(sv[0]);
+        char why[240];
+        if (enter_existing(pid, name, why, sizeof why) < 0)
+            fail_child(sv[1], why);
+        _exit(hand_over(sv[1], n) < 0 ? 1 : 0);
+    }
+    close(sv[1]);
+    int rc = recv_msg(sv[0], t, err, errlen);
+    close(sv[0]);
+    waitpid(child, NULL, 0);
+    return rc;
+}

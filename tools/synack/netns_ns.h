@@ -1,0 +1,51 @@
+/*
+ * netns_ns.h — the namespace plumbing of `synack netns`, outside the core:
+ * a child process enters a network namespace (a new one, or an existing
+ * one by PID or by name), creates a TAP interface there, gives it its
+ * address, MTU and default route, and hands the TAP's file descriptor back
+ * over a Unix socket (SCM_RIGHTS). The stack then runs in this process, in
+ * the original namespace, where its host sockets live.
+ */
+#ifndef SYNACK_TOOL_NETNS_NS_H
+#define SYNACK_TOOL_NETNS_NS_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* The namespace's side of the link, as slirp4netns numbers it. */
+typedef struct netns_net {
+    uint32_t host;       /* the namespace's address (network + 100)          */
+    uint8_t prefix;      /* its prefix length                                */
+    uint32_t gw;         /* the default route: synack (network + 2)          */
+    unsigned mtu;        /* the TAP's MTU                                    */
+    const char *ifname;  /* the TAP's name (tap0)                            */
+} netns_net;
+
+/* What the child hands back. */
+typedef struct netns_tap {
+    int fd;              /* the TAP (IFF_TAP | IFF_NO_PI), in the namespace */
+    uint8_t mac[6];      /* the namespace kernel's MAC on it                */
+    pid_t pid;           /* netns_spawn: the child that becomes COMMAND      */
+    int go;              /* netns_spawn: the socket netns_go writes to      */
+} netns_tap;
+
+/* Fork a child that creates a new network namespace (and, unless we are
+ * root, a user namespace mapping our uid and gid to root in it, as
+ * `unshare -r` does), sets up the TAP there and waits; netns_go lets it
+ * exec argv with signal mask `mask`. Returns 0, or -1 with a one-line
+ * reason in `err` (the child is gone then). */
+int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap *t,
+                char *err, size_t errlen);
+/* Let the child exec its command. 0, or -1 (it died meanwhile). */
+int netns_go(netns_tap *t);
+
+/* Set up the TAP in an existing namespace: the network namespace of
+ * process `pid` (when `name` is NULL) or /run/netns/NAME. Unless we are
+ * root, the namespace's own user namespace is entered first when it has
+ * one. Returns 0, or -1 with the reason in `err`. */
+int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, char *err,
+                 size_t errlen);
+
+#endif

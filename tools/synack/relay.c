@@ -1,0 +1,467 @@
+/* relay.c — a TCP connection carried between a synack socket and a host
+ * socket (see relay.h). */
+#define _GNU_SOURCE
+#include "relay.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dev/loop.h"
+#include "fmt.h"
+#include "watch.h"
+
+/* Bytes held per direction: enough to keep a 64 KiB-MTU link busy while
+ * the slower side catches up, small enough that 1000 relays fit in 512 MB. */
+#define RELAY_BUF (256u * 1024)
+
+/* One direction's bytes: read into b[len..], written from b[off..len). */
+typedef struct dir_buf {
+    uint8_t *b;
+    size_t off, len;
+} dir_buf;
+
+struct relay {
+    watch w;               /* the host socket's watch: first, for epoll */
+    relay_ctx *c;
+    relay *prev, *next;    /* in c->live, then c->dead                   */
+    synack_sock *ns;       /* NULL once closed or aborted                */
+    int fd;                /* the host socket; -1 once closed            */
+    char label[128];
+    uint64_t t0;
+    dir_buf in, out;       /* host -> namespace, namespace -> host       */
+    uint64_t bytes_in, bytes_out;
+    uint32_t interest;     /* epoll events asked for                      */
+    int registered;        /* the host socket is in the epoll set         */
+    int ns_up, host_up;    /* the handshake is done on that side        */
+    int host_eof, ns_eof;  /* that side sent its FIN (we read EOF)       */
+    int ns_shut, host_shut;/* we sent our FIN to that side               */
+    int dead, in_pump, again;
+    const char *ns_end, *host_end; /* how each side ended ("fin", "rst") */
+};
+
+struct relay_ctx {
+    int ep;
+    FILE *log;
+    relay *live, *dead;
+    relay_counters n;
+};
+
+static void pump(relay *r);
+
+relay_ctx *relay_ctx_new(int epfd, FILE *log)
+{
+    relay_ctx *c = calloc(1, sizeof *c);
+    if (c) {
+        c->ep = epfd;
+        c->log = log;
+    }
+    return c;
+}
+
+static void unlink_from(relay **head, relay *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        *head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    r->prev = r->next = NULL;
+}
+
+static void push(relay **head, relay *r)
+{
+    r->next = *head;
+    if (*head)
+        (*head)->prev = r;
+    *head = r;
+}
+
+/* How a synack error ends that side, for the log. */
+static const char *ns_how(int err)
+{
+    switch (err) {
+    case -ECONNRESET: return "rst";
+    case -ECONNREFUSED: return "refused";
+    case -ETIMEDOUT: return "timeout";
+    default: return fmt_errno(err);
+    }
+}
+
+static const char *host_how(int err)
+{
+    switch (err) {
+    case ECONNRESET:
+    case EPIPE: return "rst";
+    case ECONNREFUSED: return "refused";
+    case ETIMEDOUT: return "timeout";
+    default: return fmt_errno(err);
+    }
+}
+
+/* Close the host socket so that the kernel resets the connection. */
+static void close_with_rst(int fd)
+{
+    struct linger lg = {.l_onoff = 1, .l_linger = 0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+static void log_end(const relay *r, const char *word)
+{
+    if (!r->c->log)
+        return;
+    double secs = (double)(dev_now() - r->t0) / 1e9;
+    fprintf(r->c->log, "relay %s %s: %llu B in, %llu B out, %.2f s, ns %s, host %s\n",
+            r->label, word, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
+            secs, r->ns_end ? r->ns_end : "open", r->host_end ? r->host_end : "open");
+    fflush(r->c->log);
+}
+
+/* The relay is over: both sides are closed already. Count, log, and move it
+ * to the dead list; relay_reap frees it. */
+static void finish(relay *r, const char *word, uint64_t *counter)
+{
+    relay_ctx *c = r->c;
+    r->dead = 1;
+    (*counter)++;
+    c->n.active--;
+    log_end(r, word);
+    unlink_from(&c->live, r);
+    push(&c->dead, r);
+}
+
+static void drop_ns(relay *r, int abort)
+{
+    if (!r->ns)
+        return;
+    synack_sock_set_user(r->ns, NULL);
+    if (abort)
+        synack_abort(r->ns);
+    else
+        synack_close(r->ns);
+    r->ns = NULL;
+}
+
+static void drop_fd(relay *r, int rst)
+{
+    if (r->fd < 0)
+        return;
+    if (rst)
+        close_with_rst(r->fd);
+    else
+        close(r->fd); /* leaves the epoll set with it */
+    r->fd = -1;
+}
+
+/* The namespace side reset, refused or timed out: reset the host side. */
+static void fail_ns(relay *r, int err)
+{
+    r->ns_end = ns_how(err);
+    r->host_end = "reset by us";
+    drop_ns(r, 1);
+    drop_fd(r, 1);
+    relay_counters *n = &r->c->n;
+    int refused = err == -ECONNREFUSED;
+    finish(r, refused ? "refused" : "reset", refused ? &n->refused : &n->ns_reset);
+}
+
+/* The host side reset or failed: reset the namespace side. */
+static void fail_host(relay *r, int err)
+{
+    r->host_end = host_how(err);
+    r->ns_end = "reset by us";
+    drop_fd(r, 0);
+    drop_ns(r, 1);
+    relay_counters *n = &r->c->n;
+    int refused = err == ECONNREFUSED;
+    finish(r, refused ? "refused" : "reset", refused ? &n->refused : &n->host_reset);
+}
+
+/* Ask epoll for what the host socket can do for us now: read while the
+ * namespace-bound buffer has room, write while the host-bound one holds
+ * bytes. Once the host side is done both ways it leaves the set (a fully
+ * shut socket reports EPOLLHUP for ever). */
+static void set_interest(relay *r)
+{
+    if (r->fd < 0)
+        return;
+    uint32_t want = 0;
+    if (!r->host_up)
+        want = EPOLLOUT;
+    else {
+        if (!r->host_eof && r->in.len < RELAY_BUF)
+            want |= EPOLLIN;
+        if (r->out.off < r->out.len)
+            want |= EPOLLOUT;
+    }
+    if (r->host_up && r->host_eof && r->host_shut) {
+        if (r->registered)
+            epoll_ctl(r->c->ep, EPOLL_CTL_DEL, r->fd, NULL);
+        r->registered = 0;
+        return;
+    }
+    if (want == r->interest)
+        return;
+    struct epoll_event ev = {.events = want, .data.ptr = &r->w};
+    epoll_ctl(r->c->ep, EPOLL_CTL_MOD, r->fd, &ev);
+    r->interest = want;
+}
+
+/* Host -> namespace: send what is buffered, read more, pass the EOF on.
+ * Returns 1 when something moved, 0 when not, -1 when the relay ended. */
+static int move_in(relay *r)
+{
+    int moved = 0;
+    dir_buf *d = &r->in;
+    while (d->off < d->len) {
+        ssize_t n = synack_send(r->ns, d->b + d->off, d->len - d->off);
+        if (n == -EAGAIN || n == 0)
+            break;
+        if (n < 0) {
+            fail_ns(r, (int)n);
+            return -1;
+        }
+        d->off += (size_t)n;
+        r->bytes_in += (uint64_t)n;
+        r->c->n.bytes_in += (uint64_t)n;
+        moved = 1;
+    }
+    if (d->off == d->len)
+        d->off = d->len = 0;
+    if (!r->host_eof && d->len < RELAY_BUF) {
+        ssize_t n = recv(r->fd, d->b + d->len, RELAY_BUF - d->len, MSG_DONTWAIT);
+        if (n > 0) {
+            d->len += (size_t)n;
+            moved = 1;
+        } else if (n == 0) {
+            r->host_eof = 1;
+            r->host_end = "fin";
+            moved = 1;
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            fail_host(r, errno);
+            return -1;
+        }
+    }
+    if (r->host_eof && d->len == 0 && !r->ns_shut) {
+        synack_shutdown(r->ns, SYNACK_SHUT_WR); /* our FIN follows the data */
+        r->ns_shut = 1;
+        moved = 1;
+    }
+    return moved;
+}
+
+/* Namespace -> host, the same way. */
+static int move_out(relay *r)
+{
+    int moved = 0;
+    dir_buf *d = &r->out;
+    while (d->off < d->len) {
+        ssize_t n = send(r->fd, d->b + d->off, d->len - d->off, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            break;
+        if (n < 0) {
+            fail_host(r, errno);
+            return -1;
+        }
+        d->off += (size_t)n;
+        r->bytes_out += (uint64_t)n;
+        r->c->n.bytes_out += (uint64_t)n;
+        moved = 1;
+    }
+    if (d->off == d->len)
+        d->off = d->len = 0;
+    if (!r->ns_eof && d->len < RELAY_BUF) {
+        ssize_t n = synack_recv(r->ns, d->b + d->len, RELAY_BUF - d->len);
+        if (n > 0) {
+            d->len += (size_t)n;
+            moved = 1;
+        } else if (n == 0) {
+            r->ns_eof = 1;
+            r->ns_end = "fin";
+            moved = 1;
+        } else if (n != -EAGAIN) {
+            fail_ns(r, (int)n);
+            return -1;
+        }
+    }
+    if (r->ns_eof && d->len == 0 && !r->host_shut) {
+        shutdown(r->fd, SHUT_WR);
+        r->host_shut = 1;
+        moved = 1;
+    }
+    return moved;
+}
+
+/* Both sides up: is the handshake on each side done? */
+static int both_up(relay *r)
+{
+    if (!r->ns_up) {
+        int st = synack_sock_state(r->ns);
+        r->ns_up = st != SYNACK_SYN_SENT && st != SYNACK_SYN_RECEIVED && st != SYNACK_CLOSED;
+    }
+    return r->ns_up && r->host_up;
+}
+
+static void pump_rounds(relay *r)
+{
+    int err = synack_sock_error(r->ns);
+    if (err) {
+        fail_ns(r, err);
+        return;
+    }
+    if (!both_up(r))
+        return;
+    for (int round = 0; round < 64; round++) {
+        int a = move_in(r);
+        if (a < 0)
+            return;
+        int b = move_out(r);
+        if (b < 0)
+            return;
+        if (!a && !b)
+            break;
+    }
+    if (r->ns_shut && r->host_shut) {
+        drop_fd(r, 0);
+        drop_ns(r, 0); /* graceful: the stack finishes the close */
+        finish(r, "closed", &r->c->n.closed);
+    }
+}
+
+/* Do what can be done now. A stack event delivered from inside a synack
+ * call made here comes back as r->again rather than a nested pump. */
+static void pump(relay *r)
+{
+    if (r->in_pump) {
+        r->again = 1;
+        return;
+    }
+    r->in_pump = 1;
+    do {
+        r->again = 0;
+        if (!r->dead)
+            pump_rounds(r);
+    } while (r->again && !r->dead);
+    r->in_pump = 0;
+    if (!r->dead)
+        set_interest(r);
+}
+
+/* The host socket's events: its connect finishing, room, data, errors. */
+static void host_event(watch *w, uint32_t events)
+{
+    relay *r = (relay *)w;
+    if (r->dead)
+        return;
+    if (!r->host_up || (events & EPOLLERR)) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        if (getsockopt(r->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err) {
+            fail_host(r, err);
+            return;
+        }
+        if (!r->host_up && !(events & (EPOLLOUT | EPOLLHUP)))
+            return; /* still connecting */
+        r->host_up = 1;
+    }
+    pump(r);
+}
+
+void relay_sock_event(synack_sock *ns, unsigned events)
+{
+    (void)events; /* pump asks the socket itself what it can do */
+    relay *r = synack_sock_get_user(ns);
+    if (r && !r->dead)
+        pump(r);
+}
+
+/* 1 when `fd` is connected, 0 while its connect is in progress. */
+static int host_connected(int fd)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof peer;
+    return getpeername(fd, (struct sockaddr *)&peer, &len) == 0 || errno != ENOTCONN;
+}
+
+relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label)
+{
+    relay *r = calloc(1, sizeof *r);
+    if (r)
+        r->in.b = malloc(RELAY_BUF), r->out.b = malloc(RELAY_BUF);
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = r};
+    if (!r || !r->in.b || !r->out.b || epoll_ctl(c->ep, EPOLL_CTL_ADD, host_fd, &ev) < 0) {
+        if (r) {
+            free(r->in.b);
+            free(r->out.b);
+            free(r);
+        }
+        synack_abort(ns);
+        close_with_rst(host_fd);
+        return NULL;
+    }
+    r->w.fn = host_event;
+    r->c = c;
+    r->ns = ns;
+    r->fd = host_fd;
+    r->interest = EPOLLOUT;
+    r->registered = 1;
+    r->t0 = dev_now();
+    r->host_up = host_connected(host_fd);
+    snprintf(r->label, sizeof r->label, "%s", label);
+    synack_sock_set_user(ns, r);
+    push(&c->live, r);
+    c->n.started++;
+    c->n.active++;
+    pump(r);
+    return r;
+}
+
+void relay_reap(relay_ctx *c)
+{
+    while (c->dead) {
+        relay *r = c->dead;
+        unlink_from(&c->dead, r);
+        free(r->in.b);
+        free(r->out.b);
+        free(r);
+    }
+}
+
+void relay_ctx_free(relay_ctx *c)
+{
+    if (!c)
+        return;
+    while (c->live) {
+        relay *r = c->live;
+        drop_ns(r, 1);
+        drop_fd(r, 1);
+        finish(r, "stopped", &c->n.stopped);
+    }
+    relay_reap(c);
+    free(c);
+}
+
+const relay_counters *relay_get_counters(const relay_ctx *c) { return &c->n; }
+
+void relay_print_counters(const relay_ctx *c, FILE *f)
+{
+    const relay_counters *n = &c->n;
+    const struct {
+        const char *name;
+        uint64_t v;
+    } rows[] = {{"RelayStarted", n->started},     {"RelayActive", n->active},
+                {"RelayClosed", n->closed},       {"RelayNsReset", n->ns_reset},
+                {"RelayHostReset", n->host_reset}, {"RelayRefused", n->refused},
+                {"RelayStopped", n->stopped},     {"RelayBytesIn", n->bytes_in},
+                {"RelayBytesOut", n->bytes_out}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(f, "%-31s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
+    fflush(f);
+}

@@ -1,0 +1,77 @@
+/*
+ * relay.h — one TCP connection carried between a synack socket (the
+ * namespace's side) and a host kernel socket, faithful to TCP's life:
+ *
+ *  - data both ways through a bounded buffer per direction; a side that
+ *    cannot take more stops the reads on the other (back-pressure);
+ *  - an EOF on one side becomes a FIN on the other (shutdown(SHUT_WR) on
+ *    the host socket, synack_shutdown(SHUT_WR) on the synack one), and the
+ *    other direction goes on flowing until it ends too (half-close);
+ *  - a reset on one side becomes a reset on the other: ECONNRESET (or any
+ *    other error) on the host socket -> synack_abort; a reset, refused or
+ *    timed-out synack socket -> the host socket closed with SO_LINGER
+ *    {1, 0}, so the kernel sends a RST;
+ *  - both ends are let go when both directions have ended.
+ *
+ * Either side may still be opening when the relay starts: the synack socket
+ * in SYN-SENT (port forwarding: a host connection accepted, the namespace
+ * not yet answered) or the host socket still connecting (EINPROGRESS:
+ * connections out of the namespace). Nothing flows until both are up; a
+ * refusal on either side resets the other.
+ *
+ * The owner runs the loop: it adds nothing to epoll itself (the relay
+ * registers its host socket, with a watch as data.ptr), forwards the
+ * stack's socket events with relay_sock_event, and calls relay_reap after
+ * each round of events, when no pointer to a finished relay is left.
+ */
+#ifndef SYNACK_TOOL_RELAY_H
+#define SYNACK_TOOL_RELAY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "synack.h"
+
+typedef struct relay_ctx relay_ctx;
+typedef struct relay relay;
+
+/* "In" is into the namespace (host -> synack socket), "out" out of it. */
+typedef struct relay_counters {
+    uint64_t started;    /* RelayStarted                                   */
+    uint64_t active;     /* RelayActive: started, not yet ended             */
+    uint64_t closed;     /* RelayClosed: both directions ended with a FIN   */
+    uint64_t ns_reset;   /* RelayNsReset: the namespace side reset (or timed
+                            out): the host side was reset                  */
+    uint64_t host_reset; /* RelayHostReset: the host side reset or failed:
+                            the namespace side was reset                   */
+    uint64_t refused;    /* RelayRefused: a side refused the connection     */
+    uint64_t stopped;    /* RelayStopped: ended by relay_ctx_free (exit)    */
+    uint64_t bytes_in, bytes_out; /* RelayBytesIn, RelayBytesOut            */
+} relay_counters;
+
+/* A set of relays on epoll instance `epfd` (not owned). `log`: where the
+ * one-line summary of each ended relay goes, NULL for none. */
+relay_ctx *relay_ctx_new(int epfd, FILE *log);
+/* Reset every relay still running (both sides) and free everything. */
+void relay_ctx_free(relay_ctx *c);
+
+/* Relay between `ns` and `host_fd` (a connected or connecting stream
+ * socket), both owned by the relay from now on; `label` (copied) names the
+ * connection in the log, e.g. "127.0.0.1:40412 -> 10.0.2.100:8080". The
+ * relay sets itself as `ns`'s user pointer (synack_sock_set_user). Returns
+ * the relay, or NULL when out of memory (both sides then reset and
+ * closed). */
+relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label);
+
+/* The stack's event hook, for a socket whose user pointer is a relay. */
+void relay_sock_event(synack_sock *ns, unsigned events);
+
+/* Free the relays that have ended. Call it when no epoll event or stack
+ * event in hand can still point to one (after each round of the loop). */
+void relay_reap(relay_ctx *c);
+
+const relay_counters *relay_get_counters(const relay_ctx *c);
+/* The counters as nstat-style "Name value" lines (all, zeros included). */
+void relay_print_counters(const relay_ctx *c, FILE *f);
+
+#endif
