@@ -55,7 +55,7 @@ def serve(port, handler):
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("0.0.0.0", port))
-    ls.listen(64)
+    ls.listen(1024)
     say("listening")
     while True:
         c, _ = ls.accept()
@@ -167,6 +167,37 @@ def expect_refused(host, port):
     return 0
 
 
+def expect_connrefused(host, port):
+    try:
+        socket.create_connection((host, int(port)), timeout=5)
+    except ConnectionRefusedError:
+        say("connect refused ok")
+        return 0
+    except OSError as e:
+        say("expect-connrefused:", e)
+        return 1
+    say("expect-connrefused: it connected")
+    return 1
+
+
+def many(host, port, n):
+    """n connections open at once; each sends a byte, its FIN, and reads the
+    server's answer (sink-reply 0: the SHA-256 of that byte) to the end."""
+    conns = [connect(host, port) for _ in range(n)]
+    for s in conns:
+        s.sendall(b"x")
+        s.shutdown(socket.SHUT_WR)
+    want = hashlib.sha256(b"x").hexdigest().encode() + b"\n"
+    bad = sum(read_all(s) != want for s in conns)
+    for s in conns:
+        s.close()
+    if bad:
+        say("many:", bad, "of", n, "answers wrong")
+        return 1
+    say("many ok", n)
+    return 0
+
+
 if mode == "http":
     serve(int(args[1]), lambda c: http(c, args[2]))
 elif mode == "sink-reply":
@@ -181,6 +212,10 @@ elif mode == "shut-after":
     sys.exit(shut_after(args[1], args[2], int(args[3]), int(args[4])))
 elif mode == "expect-reset":
     sys.exit(expect_reset(args[1], args[2]))
+elif mode == "expect-connrefused":
+    sys.exit(expect_connrefused(args[1], args[2]))
+elif mode == "many":
+    sys.exit(many(args[1], args[2], int(args[3])))
 elif mode == "expect-refused":
     sys.exit(expect_refused(args[1], args[2]))
 else:

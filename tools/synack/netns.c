@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "fmt.h"
 #include "netns_fwd.h"
 #include "netns_ns.h"
+#include "netns_out.h"
 #include "netrun.h"
 #include "opts.h"
 #include "preload/stream.h"
@@ -56,6 +58,7 @@ typedef struct netns_rt {
     int ep, sfd;
     watch tap_w, sig_w;
     relay_ctx *rc;
+    out_ctx out;             /* connections out of the namespace           */
     run_watch *ladders;      /* --ladder: every connection's events         */
     fwd *fwds[MAX_FWD];
     size_t nfwd;
@@ -273,6 +276,7 @@ static void print_counters(netns_rt *rt, const char *when)
 {
     netrun_print_counters(&rt->net, stderr, when);
     relay_print_counters(rt->rc, stderr);
+    out_print_counters(&rt->out, stderr);
 }
 
 /* --ladder: each trace event goes to the same renderer as `synack run`'s,
@@ -340,11 +344,14 @@ static void on_signal(watch *w, uint32_t events)
     }
 }
 
-/* The stack's socket events: every socket is a relay's so far. */
+/* The stack's socket events, to the socket's owner (watch.h): a relay, a
+ * connection out of the namespace still opening, or its listener. */
 static void on_sock_event(void *ctx, synack_sock *k, unsigned events)
 {
     (void)ctx;
-    relay_sock_event(k, events);
+    sock_owner *o = synack_sock_get_user(k);
+    if (o)
+        o->on_event(o, k, events);
 }
 
 static int run_loop(netns_rt *rt)
@@ -382,16 +389,50 @@ static int run_loop(netns_rt *rt)
 
 /* ------------------------------------------------------ start and end */
 
-/* Connections out of the namespace plug in here: a synack_listen_any
- * listener (once the core has it) whose accepted sockets are relayed to a
- * non-blocking connect() on the host (relay_start takes a host socket that
- * is still connecting), with --disable-host-loopback deciding whether the
- * gateway address may reach the host's 127.0.0.1. on_sock_event then has
- * to tell that listener's events from the relays'. Nothing yet: 0. */
+/* The first nameserver of the host's /etc/resolv.conf (host order), or 0. */
+static uint32_t host_resolver(void)
+{
+    FILE *f = fopen("/etc/resolv.conf", "re");
+    char line[256], addr[64];
+    uint32_t ip = 0;
+    while (f && !ip && fgets(line, sizeof line, f))
+        if (sscanf(line, " nameserver %63s", addr) == 1 && synack_ip_parse(addr, &ip) < 0)
+            ip = 0;
+    if (f)
+        fclose(f);
+    return ip;
+}
+
+/* Connections out of the namespace (netns_out.c): the stack answers for
+ * every IPv4 address, and the resolver address (network + 3) is one of its
+ * own, so the namespace's ARP for it is answered. */
 static int outbound_setup(netns_rt *rt)
 {
-    (void)rt;
+    const netns_opts *o = rt->o;
+    out_ctx *out = &rt->out;
+    out->gw = rt->n.gw;
+    out->host_loopback = !o->no_host_loopback;
+    out->dns = rt->n.gw + 1;
+    out->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
+    out->dns_up_port = o->dns_ip ? o->dns_port : 53;
+    synack_addr dns = synack_addr_v4(out->dns);
+    if (synack_add_address(rt->net.s, &dns) < 0 ||
+        out_open(out, rt->net.s, rt->ep, rt->rc, o->quiet ? NULL : stderr) < 0) {
+        fprintf(stderr, "synack " CMD ": cannot listen for the namespace's connections\n");
+        return -1;
+    }
     return 0;
+}
+
+/* A relay holds a host socket per connection: take every descriptor the
+ * hard limit allows (Linux's soft default, 1024, would cap it near 1000). */
+static void raise_fd_limit(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+    }
 }
 
 /* The stack on the TAP, the epoll set, the relays and the listeners. */
@@ -425,6 +466,7 @@ static int start(netns_rt *rt, const netns_tap *t)
         fprintf(stderr, "synack " CMD ": the namespace's TAP has synack's MAC; try again\n");
         return -1;
     }
+    raise_fd_limit();
     rt->tap_w.fn = on_tap;
     rt->sig_w.fn = on_signal;
     struct epoll_event te = {.events = EPOLLIN, .data.ptr = &rt->tap_w};

@@ -4,6 +4,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -26,6 +27,7 @@ typedef struct dir_buf {
 
 struct relay {
     watch w;               /* the host socket's watch: first, for epoll */
+    sock_owner owner;      /* the synack socket's user pointer          */
     relay_ctx *c;
     relay *prev, *next;    /* in c->live, then c->dead                   */
     synack_sock *ns;       /* NULL once closed or aborted                */
@@ -374,11 +376,12 @@ static void host_event(watch *w, uint32_t events)
     pump(r);
 }
 
-void relay_sock_event(synack_sock *ns, unsigned events)
+static void sock_event(sock_owner *o, synack_sock *ns, unsigned events)
 {
+    (void)ns;
     (void)events; /* pump asks the socket itself what it can do */
-    relay *r = synack_sock_get_user(ns);
-    if (r && !r->dead)
+    relay *r = (relay *)((char *)o - offsetof(relay, owner));
+    if (!r->dead)
         pump(r);
 }
 
@@ -415,7 +418,8 @@ relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label
     r->t0 = dev_now();
     r->host_up = host_connected(host_fd);
     snprintf(r->label, sizeof r->label, "%s", label);
-    synack_sock_set_user(ns, r);
+    r->owner.on_event = sock_event;
+    synack_sock_set_user(ns, &r->owner);
     push(&c->live, r);
     c->n.started++;
     c->n.active++;

@@ -21,7 +21,7 @@
  *
  * The owner runs the loop: it adds nothing to epoll itself (the relay
  * registers its host socket, with a watch as data.ptr), forwards the
- * stack's socket events with relay_sock_event, and calls relay_reap after
+ * stack's socket events to the sockets' owners (watch.h), and calls relay_reap after
  * each round of events, when no pointer to a finished relay is left.
  */
 #ifndef SYNACK_TOOL_RELAY_H
@@ -62,9 +62,9 @@ void relay_ctx_free(relay_ctx *c);
  * the relay, or NULL when out of memory (both sides then reset and
  * closed). */
 relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label);
+/* The socket's user pointer is the relay's sock_owner (watch.h): the
+ * loop's stack event hook calls its on_event. */
 
-/* The stack's event hook, for a socket whose user pointer is a relay. */
-void relay_sock_event(synack_sock *ns, unsigned events);
 
 /* Free the relays that have ended. Call it when no epoll event or stack
  * event in hand can still point to one (after each round of the loop). */

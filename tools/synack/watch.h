@@ -11,4 +11,13 @@ struct watch {
     void (*fn)(watch *w, uint32_t events);
 };
 
+/* Who owns a synack socket: its user pointer points to one, and the
+ * stack's event hook calls on_event with the events that came. Embed it in
+ * the owning object (a relay, a connection still opening, a listener). */
+typedef struct synack_sock synack_sock;
+typedef struct sock_owner sock_owner;
+struct sock_owner {
+    void (*on_event)(sock_owner *o, synack_sock *k, unsigned events);
+};
+
 #endif

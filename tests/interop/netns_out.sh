@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# netns_out.sh — connections out of a `synack netns` namespace to servers
+# on the host's loopback, reached as the gateway 10.0.2.2: curl and wget
+# download 6 MB (SHA-256 checked); iperf3 both ways; a half-close each way
+# (the side that shut its write side first still receives all); a reset on
+# the host is a reset inside; a host port nothing listens on is
+# ECONNREFUSED at connect (the SYN refused, never a handshake then reset);
+# 1,000 connections open at once; --disable-host-loopback refuses the
+# gateway; the relay's counters. The test makes no namespace of its own:
+# synack's are gone when their last process is.
+source "$(dirname "$0")/lib.sh"
+interop_require curl wget iperf3 sha256sum
+PY="python3 $ROOT/tests/interop/netns_peer.py"
+BASE=$((10000 + $$ % 20000)) # below the ephemeral ports (32768-)
+HTTP=$BASE HALF=$((BASE + 1)) FIRST=$((BASE + 2)) RST=$((BASE + 3)) NONE=$((BASE + 4))
+MANY=$((BASE + 5)) IPERF=$((BASE + 6))
+GW=10.0.2.2
+
+head -c 6000000 /dev/urandom >"$TMP/big"
+want=$(sha256sum <"$TMP/big" | cut -d' ' -f1)
+
+# The host's servers, on 127.0.0.1 only (no namespace: `bg` is not used).
+hostbg() { local log=$1; shift; : >"$log"; "$@" >"$log" 2>&1 & PIDS="$PIDS $!"; }
+hostbg "$TMP/http.log" $PY http $HTTP "$TMP"
+hostbg "$TMP/half.log" $PY sink-reply $HALF 2000000
+hostbg "$TMP/first.log" $PY first-shut $FIRST 1500000
+hostbg "$TMP/reset.log" $PY reset $RST
+hostbg "$TMP/many.log" $PY sink-reply $MANY 0
+hostbg "$TMP/iperf.log" iperf3 -s -B 127.0.0.1 -p $IPERF
+for f in http half first reset many; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+for _ in $(seq 100); do ss -Hltn "sport = :$IPERF" | grep -q . && break; sleep 0.1; done
+
+# Every client runs inside one namespace, one after another; each writes
+# its verdict line to its own file.
+cat >"$TMP/clients.sh" <<CLIENTS
+cd $TMP
+curl -sS --max-time 60 -o curl.out http://$GW:$HTTP/big; echo "curl \$?" >curl.rc
+wget -q -T 60 -O wget.out http://$GW:$HTTP/big; echo "wget \$?" >wget.rc
+iperf3 -c $GW -p $IPERF -t 2 -J >iperf.json; echo "iperf \$?" >iperf.rc
+iperf3 -c $GW -p $IPERF -t 2 -R -J >iperf_r.json; echo "iperf \$?" >iperf_r.rc
+$PY half-close $GW $HALF 3000000 2000000 >hc.out 2>&1; echo "\$?" >hc.rc
+$PY shut-after $GW $FIRST 1500000 1000000 >sa.out 2>&1; echo "\$?" >sa.rc
+$PY expect-reset $GW $RST >rst.out 2>&1; echo "\$?" >rst.rc
+$PY expect-connrefused $GW $NONE >ref.out 2>&1; echo "\$?" >ref.rc
+ulimit -n 4096
+$PY many $GW $MANY 1000 >many.out 2>&1; echo "\$?" >many.rc
+CLIENTS
+timeout 300 "$BIN" netns -- sh "$TMP/clients.sh" >"$TMP/netns.log" 2>&1
+rc=$?
+[ "$rc" -eq 0 ] || bad "synack netns exited $rc"
+
+for t in curl wget; do
+    [ "$(cat "$TMP/$t.rc")" = "$t 0" ] && [ "$(sha256sum <"$TMP/$t.out" | cut -d' ' -f1)" = "$want" ] &&
+        ok "$t: 6 MB from the host's loopback via $GW, SHA-256 matches" ||
+        bad "$t: $(cat "$TMP/$t.rc" 2>/dev/null) or the download differs"
+done
+for j in iperf iperf_r; do
+    way="namespace to host"; [ "$j" = iperf_r ] && way="host to namespace (-R)"
+    python3 "$ROOT/tests/interop/run/iperf_check.py" "$TMP/$j.json" 10000000 >"$TMP/$j.check" 2>&1 &&
+        ok "iperf3, $way: $(cat "$TMP/$j.check")" || { bad "iperf3 $j"; cat "$TMP/$j.check"; }
+done
+[ "$(cat "$TMP/hc.rc")" = 0 ] && ok "half-close (namespace first to shut): $(cat "$TMP/hc.out")" ||
+    { bad "half-close (namespace first)"; cat "$TMP/hc.out"; }
+sent=$(sed -n 's/^sent //p' "$TMP/sa.out")
+for _ in $(seq 50); do grep -q "^got" "$TMP/first.log" && break; sleep 0.1; done
+got=$(sed -n 's/^got //p' "$TMP/first.log")
+[ -n "$sent" ] && [ "$sent" = "$got" ] && ok "half-close (host first to shut): it received $got" ||
+    bad "half-close (host first): sent '$sent', the host got '$got'"
+[ "$(cat "$TMP/rst.rc")" = 0 ] && ok "$(cat "$TMP/rst.out")" || { bad "reset"; cat "$TMP/rst.out"; }
+[ "$(cat "$TMP/ref.rc")" = 0 ] && ok "no host listener: $(cat "$TMP/ref.out")" ||
+    { bad "refused"; cat "$TMP/ref.out"; }
+[ "$(cat "$TMP/many.rc")" = 0 ] && ok "$(cat "$TMP/many.out") connections open at once" ||
+    { bad "1000 connections"; cat "$TMP/many.out"; }
+for c in "RelayOutOpened  *100[0-9]" "RelayOutRefused  *1" "RelayOutPending  *0" \
+         "RelayActive  *0"; do
+    grep -q "^$c$" "$TMP/netns.log" || bad "counters: no '$c'"
+done
+grep -q "^relay 10.0.2.100:[0-9]* -> $GW:$NONE refused: Connection refused$" "$TMP/netns.log" ||
+    bad "no log line for the refused connection"
+[ "$fail" -eq 0 ] || tail -40 "$TMP/netns.log" | sed 's/^/    /'
+
+# --disable-host-loopback: the gateway is nobody's, so refused
+"$BIN" netns -q --disable-host-loopback -- $PY expect-connrefused $GW $HTTP >"$TMP/nolo.out" 2>&1 &&
+    ok "--disable-host-loopback: $(head -1 "$TMP/nolo.out")" ||
+    { bad "--disable-host-loopback"; cat "$TMP/nolo.out"; }
+finish

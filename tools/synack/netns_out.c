@@ -1,0 +1,226 @@
+/* netns_out.c — connections out of the namespace. One synack_listen_any
+ * listener, holding each SYN, takes every connection the namespace opens;
+ * for each, a non-blocking host socket connects to the original
+ * destination, and only then is the SYN answered: confirmed and relayed
+ * when the host connect succeeds, refused the way the kernel refused us
+ * when it fails (RST for "refused", ICMP for "unreachable"), so the
+ * program in the namespace sees what it would have seen on the host. */
+#define _GNU_SOURCE
+#include "netns_out.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fmt.h"
+
+#define OUT_BACKLOG 4096
+
+/* A held SYN whose host connect is under way. */
+typedef struct opener {
+    watch w;              /* first: epoll's data.ptr (the host socket)   */
+    sock_owner owner;     /* the held socket's user pointer             */
+    out_ctx *o;
+    synack_sock *ns;
+    int fd;
+    char label[96];
+} opener;
+
+#define OPENER_OF(ow) ((opener *)((char *)(ow) - offsetof(opener, owner)))
+
+/* Where a connection to dst:port goes on the host: the gateway is the
+ * host's loopback (unless disabled), the resolver address the upstream
+ * resolver, any other address itself. False: nothing there (the gateway
+ * with --disable-host-loopback), refused as the host's loopback would. */
+static bool host_target(const out_ctx *o, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    sa->sin_addr.s_addr = htonl(dst);
+    if (dst == o->gw) {
+        if (!o->host_loopback)
+            return false;
+        sa->sin_addr.s_addr = htonl(0x7f000001u);
+    } else if (dst == o->dns && port == 53 && o->dns_up) {
+        sa->sin_addr.s_addr = htonl(o->dns_up);
+        sa->sin_port = htons(o->dns_up_port);
+    }
+    return true;
+}
+
+/* How the kernel's refusal of our connect is told to the namespace. */
+static int refusal_for(int err)
+{
+    switch (err) {
+    case ECONNREFUSED: return SYNACK_REFUSE_RST;
+    case ENETUNREACH: return SYNACK_REFUSE_NET_UNREACH;
+    case EACCES:
+    case EPERM: return SYNACK_REFUSE_ADMIN_PROHIBITED;
+    case EADDRNOTAVAIL: return SYNACK_REFUSE_DROP; /* no port now: its SYN retries */
+    default: return SYNACK_REFUSE_HOST_UNREACH;     /* EHOSTUNREACH, ETIMEDOUT, ... */
+    }
+}
+
+static void opener_free(opener *op)
+{
+    op->o->pending--;
+    free(op);
+}
+
+static void refuse(opener *op, int err)
+{
+    out_ctx *o = op->o;
+    if (op->fd >= 0) {
+        epoll_ctl(o->ep, EPOLL_CTL_DEL, op->fd, NULL);
+        close(op->fd);
+    }
+    if (err == EADDRNOTAVAIL)
+        o->n.port_exhausted++;
+    else if (err == ECONNREFUSED)
+        o->n.refused++;
+    else
+        o->n.unreachable++;
+    if (o->log)
+        fprintf(o->log, "relay %s refused: %s\n", op->label, strerror(err));
+    synack_sock_set_user(op->ns, NULL);
+    synack_accept_refuse(op->ns, refusal_for(err));
+    opener_free(op);
+}
+
+/* The host connect finished: confirm the SYN and relay, or refuse it. */
+static void host_done(watch *w, uint32_t events)
+{
+    (void)events;
+    opener *op = (opener *)w;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err == 0 && (events & (EPOLLERR | EPOLLHUP)))
+        err = ECONNREFUSED;
+    if (err) {
+        refuse(op, err);
+        return;
+    }
+    out_ctx *o = op->o;
+    epoll_ctl(o->ep, EPOLL_CTL_DEL, op->fd, NULL);
+    synack_sock *ns = op->ns;
+    int fd = op->fd;
+    char label[sizeof op->label];
+    memcpy(label, op->label, sizeof label);
+    opener_free(op);
+    synack_sock_set_user(ns, NULL);
+    o->n.opened++;
+    if (synack_accept_confirm(ns) < 0) {
+        synack_abort(ns);
+        close(fd);
+        return;
+    }
+    relay_start(o->rc, ns, fd, label);
+}
+
+/* The held socket ended before the host answered (the namespace reset
+ * it, or gave up): the host connect goes too. */
+static void held_event(sock_owner *ow, synack_sock *k, unsigned events)
+{
+    (void)k;
+    if (!(events & (SYNACK_EV_ERROR | SYNACK_EV_CLOSED)))
+        return;
+    opener *op = OPENER_OF(ow);
+    out_ctx *o = op->o;
+    epoll_ctl(o->ep, EPOLL_CTL_DEL, op->fd, NULL);
+    close(op->fd);
+    synack_sock_set_user(op->ns, NULL);
+    synack_close(op->ns);
+    o->n.abandoned++;
+    opener_free(op);
+}
+
+static void start_one(out_ctx *o, synack_sock *ns)
+{
+    synack_addr dst, src;
+    uint16_t dport, sport;
+    synack_sock_addrs(ns, &dst, &dport, &src, &sport);
+    opener *op = calloc(1, sizeof *op);
+    if (!op) {
+        synack_accept_refuse(ns, SYNACK_REFUSE_DROP);
+        return;
+    }
+    o->pending++;
+    op->w.fn = host_done;
+    op->owner.on_event = held_event;
+    op->o = o;
+    op->ns = ns;
+    op->fd = -1;
+    char a[16], b[16];
+    snprintf(op->label, sizeof op->label, "%s:%u -> %s:%u", fmt_ip(src.v4, a), sport,
+             fmt_ip(dst.v4, b), dport);
+    synack_sock_set_user(ns, &op->owner);
+    struct sockaddr_in sa;
+    if (!host_target(o, dst.v4, dport, &sa)) {
+        refuse(op, ECONNREFUSED);
+        return;
+    }
+    op->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (op->fd < 0) {
+        refuse(op, errno == EMFILE || errno == ENFILE ? EADDRNOTAVAIL : errno);
+        return;
+    }
+    if (connect(op->fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+        refuse(op, errno);
+        return;
+    }
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = &op->w};
+    if (epoll_ctl(o->ep, EPOLL_CTL_ADD, op->fd, &ev) < 0)
+        refuse(op, errno);
+}
+
+static void listener_event(sock_owner *ow, synack_sock *k, unsigned events)
+{
+    out_ctx *o = (out_ctx *)((char *)ow - offsetof(out_ctx, owner));
+    if (!(events & SYNACK_EV_ACCEPT))
+        return;
+    synack_sock *ns;
+    while ((ns = synack_accept(k, NULL)))
+        start_one(o, ns);
+}
+
+int out_open(out_ctx *o, synack_stack *s, int ep, relay_ctx *rc, FILE *log)
+{
+    o->owner.on_event = listener_event;
+    o->ep = ep;
+    o->rc = rc;
+    o->log = log;
+    synack_addr all = synack_addr_v4(0);
+    o->listener = synack_socket(s);
+    if (!o->listener || synack_impersonate(s, &all, 0) < 0)
+        return -1;
+    synack_sock_set_user(o->listener, &o->owner);
+    return synack_listen_any(o->listener, &all, 0, 1, 65535, OUT_BACKLOG,
+                             SYNACK_LISTEN_HOLD_SYN);
+}
+
+void out_print_counters(const out_ctx *o, FILE *f)
+{
+    const struct {
+        const char *name;
+        uint64_t v;
+    } rows[] = {{"RelayOutPending", o->pending},
+                {"RelayOutOpened", o->n.opened},
+                {"RelayOutRefused", o->n.refused},
+                {"RelayOutUnreachable", o->n.unreachable},
+                {"RelayOutPortExhausted", o->n.port_exhausted},
+                {"RelayOutAbandoned", o->n.abandoned}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(f, "%-31s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
+    fflush(f);
+}

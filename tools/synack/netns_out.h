@@ -1,0 +1,43 @@
+/* netns_out.h — connections out of the namespace (`synack netns`): every
+ * SYN the namespace sends is held by a synack_listen_any listener until a
+ * host socket has connected to its original destination; then it is
+ * confirmed and relayed (relay.h), or refused as the host refused us. */
+#ifndef SYNACK_TOOL_NETNS_OUT_H
+#define SYNACK_TOOL_NETNS_OUT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "relay.h"
+#include "synack.h"
+#include "watch.h"
+
+typedef struct out_counters {
+    uint64_t opened;         /* RelayOutOpened: confirmed and relayed        */
+    uint64_t refused;        /* RelayOutRefused: the host said ECONNREFUSED  */
+    uint64_t unreachable;    /* RelayOutUnreachable: any other connect error */
+    uint64_t port_exhausted; /* RelayOutPortExhausted: no host port (or fd) free */
+    uint64_t abandoned;      /* RelayOutAbandoned: the namespace gave up first */
+} out_counters;
+
+typedef struct out_ctx {
+    sock_owner owner;       /* the listener's                              */
+    int ep;
+    relay_ctx *rc;
+    FILE *log;              /* a line per refused connection; NULL: none  */
+    synack_sock *listener;
+    uint32_t gw;            /* the gateway: the host's 127.0.0.1 ...        */
+    int host_loopback;      /* ... unless 0 (--disable-host-loopback)        */
+    uint32_t dns;           /* the resolver address, and where its port 53  */
+    uint32_t dns_up;        /* goes (0: nowhere; the address itself)        */
+    uint16_t dns_up_port;
+    uint64_t pending;       /* SYNs held now                                */
+    out_counters n;
+} out_ctx;
+
+/* Fill gw, host_loopback and the dns fields first. Impersonates every IPv4
+ * address on `s` and listens for SYNs to all of them. 0, or -1. */
+int out_open(out_ctx *o, synack_stack *s, int ep, relay_ctx *rc, FILE *log);
+void out_print_counters(const out_ctx *o, FILE *f);
+
+#endif
