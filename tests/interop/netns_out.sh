@@ -13,7 +13,7 @@ interop_require curl wget iperf3 sha256sum
 PY="python3 $ROOT/tests/interop/netns_peer.py"
 BASE=$((10000 + $$ % 20000)) # below the ephemeral ports (32768-)
 HTTP=$BASE HALF=$((BASE + 1)) FIRST=$((BASE + 2)) RST=$((BASE + 3)) NONE=$((BASE + 4))
-MANY=$((BASE + 5)) IPERF=$((BASE + 6))
+MANY=$((BASE + 5)) IPERF=$((BASE + 6)) DNS=$((BASE + 7)) UECHO=$((BASE + 8))
 GW=10.0.2.2
 
 head -c 6000000 /dev/urandom >"$TMP/big"
@@ -27,7 +27,9 @@ hostbg "$TMP/first.log" $PY first-shut $FIRST 1500000
 hostbg "$TMP/reset.log" $PY reset $RST
 hostbg "$TMP/many.log" $PY sink-reply $MANY 0
 hostbg "$TMP/iperf.log" iperf3 -s -B 127.0.0.1 -p $IPERF
-for f in http half first reset many; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+hostbg "$TMP/dns.log" $PY dns-server $DNS synack.test 192.0.2.77
+hostbg "$TMP/uecho.log" $PY udp-echo $UECHO
+for f in http half first reset many dns uecho; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
 for _ in $(seq 100); do ss -Hltn "sport = :$IPERF" | grep -q . && break; sleep 0.1; done
 
 # Every client runs inside one namespace, one after another; each writes
@@ -42,10 +44,13 @@ $PY half-close $GW $HALF 3000000 2000000 >hc.out 2>&1; echo "\$?" >hc.rc
 $PY shut-after $GW $FIRST 1500000 1000000 >sa.out 2>&1; echo "\$?" >sa.rc
 $PY expect-reset $GW $RST >rst.out 2>&1; echo "\$?" >rst.rc
 $PY expect-connrefused $GW $NONE >ref.out 2>&1; echo "\$?" >ref.rc
+$PY udp-ask $GW $UECHO 1,1000,1472,30000,65000 >udp.out 2>&1; echo "\$?" >udp.rc
+$PY dns-query 10.0.2.3 synack.test >dns.out 2>&1; echo "\$?" >dns.rc
+$PY dns-query 10.0.2.3 synack.test tcp >dnst.out 2>&1; echo "\$?" >dnst.rc
 ulimit -n 4096
 $PY many $GW $MANY 1000 >many.out 2>&1; echo "\$?" >many.rc
 CLIENTS
-timeout 300 "$BIN" netns -- sh "$TMP/clients.sh" >"$TMP/netns.log" 2>&1
+timeout 300 "$BIN" netns --dns-upstream 127.0.0.1:$DNS -- sh "$TMP/clients.sh" >"$TMP/netns.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || bad "synack netns exited $rc"
 
@@ -69,9 +74,16 @@ got=$(sed -n 's/^got //p' "$TMP/first.log")
 [ "$(cat "$TMP/rst.rc")" = 0 ] && ok "$(cat "$TMP/rst.out")" || { bad "reset"; cat "$TMP/rst.out"; }
 [ "$(cat "$TMP/ref.rc")" = 0 ] && ok "no host listener: $(cat "$TMP/ref.out")" ||
     { bad "refused"; cat "$TMP/ref.out"; }
+[ "$(cat "$TMP/udp.rc")" = 0 ] && ok "$(cat "$TMP/udp.out")" || { bad "udp"; cat "$TMP/udp.out"; }
+for d in dns dnst; do
+    over=UDP; [ "$d" = dnst ] && over=TCP
+    [ "$(cat "$TMP/$d.rc")" = 0 ] && grep -q "synack.test is 192.0.2.77" "$TMP/$d.out" &&
+        ok "DNS over $over: $(cat "$TMP/$d.out") (10.0.2.3 -> the test's server on 127.0.0.1:$DNS)" ||
+        { bad "$d"; cat "$TMP/$d.out"; }
+done
 [ "$(cat "$TMP/many.rc")" = 0 ] && ok "$(cat "$TMP/many.out") connections open at once" ||
     { bad "1000 connections"; cat "$TMP/many.out"; }
-for c in "RelayOutOpened  *100[0-9]" "RelayOutRefused  *1" "RelayOutPending  *0" \
+for c in "RelayOutOpened  *10[01][0-9]" "UdpFlowsOpened  *2" "UdpRelayDropped  *0" "RelayOutRefused  *1" "RelayOutPending  *0" \
          "RelayActive  *0"; do
     grep -q "^$c$" "$TMP/netns.log" || bad "counters: no '$c'"
 done

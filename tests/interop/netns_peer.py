@@ -198,6 +198,104 @@ def many(host, port, n):
     return 0
 
 
+def dns_name(q, i):
+    """The name at offset i of a DNS message (no compression in queries)."""
+    labels = []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode())
+        i += 1 + q[i]
+    return ".".join(labels), i + 1
+
+
+def dns_server(port, name, addr):
+    """A DNS server on 127.0.0.1 (UDP and TCP) that knows one A record."""
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", port))
+
+    def answer(q):
+        qname, end = dns_name(q, 12)
+        found = qname.rstrip(".").lower() == name
+        head = q[:2] + struct.pack("!HHHHH", 0x8180 if found else 0x8183, 1, int(found), 0, 0)
+        body = q[12:end + 4]
+        if found:
+            body += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(addr)
+        say("asked", qname, "found" if found else "nxdomain")
+        return head + body
+
+    def tcp():
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", port))
+        ls.listen(16)
+        while True:
+            c, _ = ls.accept()
+            q = read_all_n(c, struct.unpack("!H", read_all_n(c, 2))[0])
+            a = answer(q)
+            c.sendall(struct.pack("!H", len(a)) + a)
+            c.close()
+
+    threading.Thread(target=tcp, daemon=True).start()
+    say("listening")
+    while True:
+        q, who = u.recvfrom(512)
+        u.sendto(answer(q), who)
+
+
+def read_all_n(s, n):
+    b = b""
+    while len(b) < n:
+        part = s.recv(n - len(b))
+        if not part:
+            raise OSError("short read")
+        b += part
+    return b
+
+
+def dns_query(server, name, tcp=False):
+    """Ask server:53 for name's A record; print the address."""
+    q = struct.pack("!HHHHHH", 0x5a5a, 0x0100, 1, 0, 0, 0)
+    q += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    q += struct.pack("!HH", 1, 1)
+    if tcp:
+        s = socket.create_connection((server, 53), timeout=5)
+        s.sendall(struct.pack("!H", len(q)) + q)
+        a = read_all_n(s, struct.unpack("!H", read_all_n(s, 2))[0])
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.sendto(q, (server, 53))
+        a, _ = s.recvfrom(512)
+    if a[:2] != q[:2] or struct.unpack("!H", a[6:8])[0] < 1:
+        say("no answer")
+        return 1
+    say(name, "is", socket.inet_ntoa(a[-4:]))
+    return 0
+
+
+def udp_echo(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    say("listening")
+    while True:
+        d, who = s.recvfrom(65535)
+        s.sendto(hashlib.sha256(d).digest(), who)
+
+
+def udp_ask(host, port, sizes):
+    """Datagrams of these sizes; each answer must be its SHA-256."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    for n in sizes:
+        d = os.urandom(n)
+        s.sendto(d, (host, int(port)))
+        a, who = s.recvfrom(100)
+        if a != hashlib.sha256(d).digest() or who != (host, int(port)):
+            say("udp: wrong answer to", n, "bytes from", who)
+            return 1
+    say("udp ok:", len(sizes), "datagrams up to", max(sizes), "bytes, answered from", host)
+    return 0
+
+
 if mode == "http":
     serve(int(args[1]), lambda c: http(c, args[2]))
 elif mode == "sink-reply":
@@ -216,6 +314,14 @@ elif mode == "expect-connrefused":
     sys.exit(expect_connrefused(args[1], args[2]))
 elif mode == "many":
     sys.exit(many(args[1], args[2], int(args[3])))
+elif mode == "dns-server":
+    dns_server(int(args[1]), args[2], args[3])
+elif mode == "dns-query":
+    sys.exit(dns_query(args[1], args[2], len(args) > 3 and args[3] == "tcp"))
+elif mode == "udp-echo":
+    udp_echo(int(args[1]))
+elif mode == "udp-ask":
+    sys.exit(udp_ask(args[1], args[2], [int(x) for x in args[3].split(",")]))
 elif mode == "expect-refused":
     sys.exit(expect_refused(args[1], args[2]))
 else:

@@ -22,6 +22,7 @@
 #include "netns_fwd.h"
 #include "netns_ns.h"
 #include "netns_out.h"
+#include "netns_udp.h"
 #include "netrun.h"
 #include "opts.h"
 #include "preload/stream.h"
@@ -59,6 +60,7 @@ typedef struct netns_rt {
     watch tap_w, sig_w;
     relay_ctx *rc;
     out_ctx out;             /* connections out of the namespace           */
+    netns_udp udp;           /* UDP out of the namespace                    */
     run_watch *ladders;      /* --ladder: every connection's events         */
     fwd *fwds[MAX_FWD];
     size_t nfwd;
@@ -277,6 +279,7 @@ static void print_counters(netns_rt *rt, const char *when)
     netrun_print_counters(&rt->net, stderr, when);
     relay_print_counters(rt->rc, stderr);
     out_print_counters(&rt->out, stderr);
+    netns_udp_print_counters(&rt->udp, stderr);
 }
 
 /* --ladder: each trace event goes to the same renderer as `synack run`'s,
@@ -354,6 +357,15 @@ static void on_sock_event(void *ctx, synack_sock *k, unsigned events)
         o->on_event(o, k, events);
 }
 
+/* The same for UDP sockets. */
+static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
+{
+    (void)ctx;
+    udp_owner *o = synack_udp_get_user(u);
+    if (o)
+        o->on_event(o, u, events);
+}
+
 static int run_loop(netns_rt *rt)
 {
     struct epoll_event evs[64];
@@ -363,6 +375,7 @@ static int run_loop(netns_rt *rt)
         synack_poll(s, dev_now());
         dev_flush(d);
         relay_reap(rt->rc);
+        netns_udp_sweep(&rt->udp, dev_now());
         uint64_t deadline = synack_next_deadline(s), now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;
         if (wait > MAX_SLEEP_NS)
@@ -416,8 +429,15 @@ static int outbound_setup(netns_rt *rt)
     out->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
     out->dns_up_port = o->dns_ip ? o->dns_port : 53;
     synack_addr dns = synack_addr_v4(out->dns);
+    netns_udp *u = &rt->udp;
+    u->gw = out->gw;
+    u->host_loopback = out->host_loopback;
+    u->dns = out->dns;
+    u->dns_up = out->dns_up;
+    u->dns_up_port = out->dns_up_port;
     if (synack_add_address(rt->net.s, &dns) < 0 ||
-        out_open(out, rt->net.s, rt->ep, rt->rc, o->quiet ? NULL : stderr) < 0) {
+        out_open(out, rt->net.s, rt->ep, rt->rc, o->quiet ? NULL : stderr) < 0 ||
+        netns_udp_open(u, rt->net.s, rt->ep) < 0) {
         fprintf(stderr, "synack " CMD ": cannot listen for the namespace's connections\n");
         return -1;
     }
@@ -460,6 +480,8 @@ static int start(netns_rt *rt, const netns_tap *t)
     nr.kind = DEV_TAP;
     nr.ip = rt->n.gw;
     nr.prefix = rt->n.prefix;
+    nr.udp_event = on_udp_event;
+    nr.udp_event_ctx = rt;
     if (netrun_open_dev(&rt->net, d, &nr, CMD, on_sock_event, rt) < 0)
         return -1;
     if (!memcmp(synack_stack_config(rt->net.s)->mac, t->mac, 6)) {
@@ -509,6 +531,7 @@ static int stop(netns_rt *rt, int status)
     if (rt->rc && !rt->o->quiet)
         print_counters(rt, "counters at exit");
     relay_ctx_free(rt->rc);
+    netns_udp_close(&rt->udp);
     if (rt->ladders)
         run_watch_finish(rt->ladders, 1);
     run_watch_free(rt->ladders);

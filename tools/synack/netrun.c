@@ -611,6 +611,8 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.random = os_random;
     cfg.event = event;
     cfg.event_ctx = event_ctx;
+    cfg.udp_event = o->udp_event;
+    cfg.udp_event_ctx = o->udp_event_ctx;
     r->t0 = dev_now();
     if (o->trace || o->trace_hook) {
         cfg.trace = on_trace;

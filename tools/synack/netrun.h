@@ -42,6 +42,8 @@ typedef struct netrun_opts {
     int counters;  /* --counters: print the stack's counters on exit */
     synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
     void *trace_hook_ctx;
+    synack_udp_event_fn udp_event; /* the stack's UDP socket events (NULL: none) */
+    void *udp_event_ctx;
 } netrun_opts;
 
 /* The help text for the options above. */

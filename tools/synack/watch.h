@@ -20,4 +20,11 @@ struct sock_owner {
     void (*on_event)(sock_owner *o, synack_sock *k, unsigned events);
 };
 
+/* The same for a synack UDP socket. */
+typedef struct synack_udp synack_udp;
+typedef struct udp_owner udp_owner;
+struct udp_owner {
+    void (*on_event)(udp_owner *o, synack_udp *u, unsigned events);
+};
+
 #endif

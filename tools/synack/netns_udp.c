@@ -1,0 +1,249 @@
+/* netns_udp.c — UDP out of the namespace (see netns_udp.h). One
+ * transparent synack UDP socket takes every datagram the namespace sends;
+ * a flow (the namespace's address and port, the destination's) gets a
+ * host UDP socket connected to where the destination is on the host, and
+ * whatever comes back on it enters the namespace from the destination it
+ * was sent to, as a NAT's answer would. */
+#define _GNU_SOURCE
+#include "netns_udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dev/loop.h"
+
+#define NS_PER_S 1000000000ull
+#define READS_PER_WAKE 64 /* datagrams taken from one host socket per wake-up */
+
+struct uflow {
+    watch w;                   /* the host socket: first, for epoll       */
+    netns_udp *u;
+    uflow *hnext;              /* hash chain                               */
+    uflow *older, *newer;      /* u->oldest ... u->newest                  */
+    uint32_t ns_ip, dst_ip;
+    uint16_t ns_port, dst_port;
+    int fd;
+    uint64_t last;
+};
+
+static size_t bucket(uint32_t ns_ip, uint16_t ns_port, uint32_t dst_ip, uint16_t dst_port)
+{
+    uint32_t h = ns_ip * 2654435761u ^ dst_ip * 2246822519u ^
+                 ((uint32_t)ns_port << 16 | dst_port) * 3266489917u;
+    return (h ^ h >> 15) % UDP_FLOW_BUCKETS;
+}
+
+/* ------------------------------------------------------------ the flow list */
+
+static void unlink_age(netns_udp *u, uflow *f)
+{
+    if (f->older)
+        f->older->newer = f->newer;
+    else
+        u->oldest = f->newer;
+    if (f->newer)
+        f->newer->older = f->older;
+    else
+        u->newest = f->older;
+    f->older = f->newer = NULL;
+}
+
+static void push_newest(netns_udp *u, uflow *f)
+{
+    f->older = u->newest;
+    if (u->newest)
+        u->newest->newer = f;
+    else
+        u->oldest = f;
+    u->newest = f;
+}
+
+static void touch(uflow *f)
+{
+    netns_udp *u = f->u;
+    f->last = u->now;
+    if (u->newest != f) {
+        unlink_age(u, f);
+        push_newest(u, f);
+    }
+}
+
+static void flow_close(uflow *f)
+{
+    netns_udp *u = f->u;
+    uflow **pp = &u->buckets[bucket(f->ns_ip, f->ns_port, f->dst_ip, f->dst_port)];
+    while (*pp && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = f->hnext;
+    unlink_age(u, f);
+    close(f->fd); /* leaves the epoll set with it */
+    u->nflows--;
+    free(f);
+}
+
+/* ------------------------------------------------------------ host -> namespace */
+
+/* Answers on the flow's host socket go into the namespace from the address
+ * and port the namespace sent to. */
+static void host_readable(watch *w, uint32_t events)
+{
+    (void)events;
+    uflow *f = (uflow *)w;
+    netns_udp *u = f->u;
+    synack_udp_meta to = {.remote = synack_addr_v4(f->ns_ip), .remote_port = f->ns_port,
+                          .local = synack_addr_v4(f->dst_ip), .local_port = f->dst_port};
+    for (int i = 0; i < READS_PER_WAKE; i++) {
+        ssize_t n = recv(f->fd, u->buf, sizeof u->buf, MSG_DONTWAIT);
+        if (n < 0)
+            return; /* EAGAIN; or an ICMP error the host got (ECONNREFUSED): not relayed */
+        if (synack_udp_send(u->any, u->buf, (size_t)n, &to) < 0)
+            u->n.dropped++;
+        else
+            u->n.in++;
+        touch(f);
+    }
+}
+
+/* ------------------------------------------------------------ namespace -> host */
+
+/* Where dst:port is on the host: the gateway is the host's loopback (or
+ * nothing), the resolver address's port 53 the upstream resolver. False:
+ * nowhere to send it. */
+static bool host_target(const netns_udp *u, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    sa->sin_addr.s_addr = htonl(dst);
+    if (dst == u->gw) {
+        if (!u->host_loopback)
+            return false;
+        sa->sin_addr.s_addr = htonl(0x7f000001u);
+    } else if (dst == u->dns) {
+        if (port != 53 || !u->dns_up)
+            return false;
+        sa->sin_addr.s_addr = htonl(u->dns_up);
+        sa->sin_port = htons(u->dns_up_port);
+    }
+    return true;
+}
+
+static uflow *flow_find(netns_udp *u, const synack_udp_meta *m)
+{
+    size_t b = bucket(m->remote.v4, m->remote_port, m->local.v4, m->local_port);
+    for (uflow *f = u->buckets[b]; f; f = f->hnext)
+        if (f->ns_ip == m->remote.v4 && f->ns_port == m->remote_port &&
+            f->dst_ip == m->local.v4 && f->dst_port == m->local_port)
+            return f;
+    return NULL;
+}
+
+static uflow *flow_open(netns_udp *u, const synack_udp_meta *m)
+{
+    struct sockaddr_in sa;
+    if (!host_target(u, m->local.v4, m->local_port, &sa))
+        return NULL;
+    if (u->nflows >= UDP_FLOWS_MAX) {
+        u->n.expired++;
+        flow_close(u->oldest);
+    }
+    uflow *f = calloc(1, sizeof *f);
+    if (!f)
+        return NULL;
+    f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
+    if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+        epoll_ctl(u->ep, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
+        if (f->fd >= 0)
+            close(f->fd);
+        free(f);
+        return NULL;
+    }
+    f->w.fn = host_readable;
+    f->u = u;
+    f->ns_ip = m->remote.v4;
+    f->ns_port = m->remote_port;
+    f->dst_ip = m->local.v4;
+    f->dst_port = m->local_port;
+    size_t b = bucket(f->ns_ip, f->ns_port, f->dst_ip, f->dst_port);
+    f->hnext = u->buckets[b];
+    u->buckets[b] = f;
+    push_newest(u, f);
+    u->nflows++;
+    u->n.flows++;
+    return f;
+}
+
+static void ns_readable(udp_owner *o, synack_udp *k, unsigned events)
+{
+    (void)events;
+    netns_udp *u = (netns_udp *)((char *)o - offsetof(netns_udp, owner));
+    u->now = dev_now();
+    synack_udp_meta m;
+    ssize_t n;
+    while ((n = synack_udp_recv(k, u->buf, sizeof u->buf, &m)) != -EAGAIN) {
+        if (n < 0)
+            continue; /* a pending error is reported once (none on a transparent socket) */
+        uflow *f = flow_find(u, &m);
+        if (!f)
+            f = flow_open(u, &m);
+        if (!f || send(f->fd, u->buf, (size_t)n, MSG_DONTWAIT) < 0) {
+            u->n.dropped++;
+            continue;
+        }
+        u->n.out++;
+        touch(f);
+    }
+}
+
+/* ------------------------------------------------------------ the set */
+
+int netns_udp_open(netns_udp *u, synack_stack *s, int ep)
+{
+    u->owner.on_event = ns_readable;
+    u->ep = ep;
+    u->any = synack_udp_open(s, SYNACK_AF_INET);
+    synack_addr all = synack_addr_v4(0);
+    if (!u->any || synack_udp_bind_any(u->any, &all, 0, 1, 65535) < 0)
+        return -1;
+    synack_udp_setopt(u->any, SYNACK_UDP_RCVBUF, 4 << 20);
+    synack_udp_set_user(u->any, &u->owner);
+    return 0;
+}
+
+void netns_udp_sweep(netns_udp *u, uint64_t now)
+{
+    u->now = now;
+    while (u->oldest && now - u->oldest->last >= UDP_IDLE_S * NS_PER_S) {
+        u->n.expired++;
+        flow_close(u->oldest);
+    }
+}
+
+void netns_udp_close(netns_udp *u)
+{
+    while (u->oldest)
+        flow_close(u->oldest);
+}
+
+void netns_udp_print_counters(const netns_udp *u, FILE *f)
+{
+    const struct {
+        const char *name;
+        uint64_t v;
+    } rows[] = {{"UdpFlowsActive", u->nflows},   {"UdpFlowsOpened", u->n.flows},
+                {"UdpFlowsExpired", u->n.expired}, {"UdpRelayOut", u->n.out},
+                {"UdpRelayIn", u->n.in},           {"UdpRelayDropped", u->n.dropped}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        fprintf(f, "%-31s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
+    fflush(f);
+}
