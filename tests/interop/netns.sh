@@ -15,6 +15,7 @@ PY="python3 $ROOT/tests/interop/netns_peer.py"
 chmod 755 "$TMP"
 BASE=$((10000 + $$ % 20000)) # below the ephemeral ports (32768-)
 HTTP=$BASE HALF=$((BASE + 1)) FIRST=$((BASE + 2)) RST=$((BASE + 3)) NONE=$((BASE + 4))
+UDP=$((BASE + 5))
 
 head -c 6000000 /dev/urandom >"$TMP/big"
 want=$(sha256sum <"$TMP/big" | cut -d' ' -f1)
@@ -26,16 +27,18 @@ $PY http 8080 $TMP >$TMP/http.log 2>&1 & P1=\$!
 $PY sink-reply 8081 2000000 >$TMP/half.log 2>&1 & P2=\$!
 $PY first-shut 8082 1500000 >$TMP/first.log 2>&1 & P3=\$!
 $PY reset 8083 >$TMP/reset.log 2>&1 & P4=\$!
-trap 'kill \$P1 \$P2 \$P3 \$P4; exit 0' TERM INT
+$PY udp-echo 8084 0.0.0.0 >$TMP/udp.log 2>&1 & P5=\$!
+trap 'kill \$P1 \$P2 \$P3 \$P4 \$P5; exit 0' TERM INT
 wait
 EOF
 : >"$TMP/netns.log"
 "$BIN" netns -p 127.0.0.1:$HTTP:8080 -p 127.0.0.1:$HALF:8081 -p 127.0.0.1:$FIRST:8082 \
-    -p 127.0.0.1:$RST:8083 -p 127.0.0.1:$NONE:8090/tcp -- sh "$TMP/servers.sh" \
+    -p 127.0.0.1:$RST:8083 -p 127.0.0.1:$NONE:8090/tcp -p 127.0.0.1:$UDP:8084/udp \
+    -- sh "$TMP/servers.sh" \
     >"$TMP/netns.log" 2>&1 &
 NPID=$!
 PIDS="$PIDS $NPID"
-for f in http half first reset; do waitfor "$TMP/$f.log" listening 20 || { cat "$TMP/netns.log"; exit 1; }; done
+for f in http half first reset udp; do waitfor "$TMP/$f.log" listening 20 || { cat "$TMP/netns.log"; exit 1; }; done
 waitfor "$TMP/netns.log" "forwarding" 5 || exit 1
 
 # curl: 6 MB through the forward, by content
@@ -43,6 +46,10 @@ curl -sS --max-time 60 -o "$TMP/out" http://127.0.0.1:$HTTP/big
 rc=$?
 [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out" | cut -d' ' -f1)" = "$want" ] &&
     ok "curl: 6 MB through -p, SHA-256 matches" || bad "curl exited $rc or the download differs"
+
+# UDP through -p .../udp: each datagram's answer is its SHA-256, from the forward
+$PY udp-ask 127.0.0.1 $UDP 1,1400,30000,65000 >"$TMP/udp.out" 2>&1 && ok "$(cat "$TMP/udp.out") (-p .../udp)" ||
+    { bad "UDP forward"; cat "$TMP/udp.out"; }
 
 # half-close, the host first: 3 MB in, FIN, then the whole answer back
 $PY half-close 127.0.0.1 $HALF 3000000 2000000 >"$TMP/hc.out" 2>&1 &&

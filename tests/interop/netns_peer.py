@@ -272,9 +272,9 @@ def dns_query(server, name, tcp=False):
     return 0
 
 
-def udp_echo(port):
+def udp_echo(port, addr="127.0.0.1"):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", port))
+    s.bind((addr, port))
     say("listening")
     while True:
         d, who = s.recvfrom(65535)
@@ -319,7 +319,7 @@ elif mode == "dns-server":
 elif mode == "dns-query":
     sys.exit(dns_query(args[1], args[2], len(args) > 3 and args[3] == "tcp"))
 elif mode == "udp-echo":
-    udp_echo(int(args[1]))
+    udp_echo(int(args[1]), *args[2:3])
 elif mode == "udp-ask":
     sys.exit(udp_ask(args[1], args[2], [int(x) for x in args[3].split(",")]))
 elif mode == "expect-refused":

@@ -20,6 +20,7 @@
 
 #include "fmt.h"
 #include "netns_fwd.h"
+#include "netns_fwd_udp.h"
 #include "netns_ns.h"
 #include "netns_out.h"
 #include "netns_udp.h"
@@ -63,6 +64,7 @@ typedef struct netns_rt {
     netns_udp udp;           /* UDP out of the namespace                    */
     run_watch *ladders;      /* --ladder: every connection's events         */
     fwd *fwds[MAX_FWD];
+    ufwd *ufwds[MAX_FWD];
     size_t nfwd;
     pid_t child;             /* COMMAND (spawn mode), or 0                 */
     int status;              /* the exit status so far                     */
@@ -96,7 +98,7 @@ static void usage(FILE *f)
             "                       forward TCP connections to HOSTIP:HOSTPORT on the host\n"
             "                       to NSPORT in the namespace; HOSTIP defaults to 0.0.0.0\n"
             "                       (every address, as slirp4netns and pasta do); /tcp may\n"
-            "                       follow, /udp is not supported yet. Repeatable\n"
+            "                       follow, or /udp for UDP datagrams. Repeatable\n"
             "  --cidr A.B.C.D/N     the namespace's network (default 10.0.2.0/24; N at\n"
             "                       most 25, so that .100 fits)\n"
             "  --mtu N              the TAP's MTU, and synack's (default 65520; 68-65521)\n"
@@ -262,13 +264,6 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
                         "(see synack " CMD " --help)\n");
         return -1;
     }
-    for (size_t i = 0; i < o->nfwd; i++)
-        if (o->fwd[i].udp) {
-            fprintf(stderr, "synack " CMD ": -p %s: UDP forwarding is not supported yet\n",
-                    o->fwd[i].text);
-            *status = 1;
-            return -1;
-        }
     return 0;
 }
 
@@ -376,6 +371,9 @@ static int run_loop(netns_rt *rt)
         dev_flush(d);
         relay_reap(rt->rc);
         netns_udp_sweep(&rt->udp, dev_now());
+        for (size_t i = 0; i < rt->nfwd; i++)
+            if (rt->ufwds[i])
+                ufwd_sweep(rt->ufwds[i], dev_now());
         uint64_t deadline = synack_next_deadline(s), now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;
         if (wait > MAX_SLEEP_NS)
@@ -501,8 +499,12 @@ static int start(netns_rt *rt, const netns_tap *t)
         return -1;
     }
     for (size_t i = 0; i < o->nfwd; i++) {
-        rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, rt->rc, err, sizeof err);
-        if (!rt->fwds[i]) {
+        if (o->fwd[i].udp)
+            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, err, sizeof err);
+        else
+            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, rt->rc, err,
+                                   sizeof err);
+        if (!rt->fwds[i] && !rt->ufwds[i]) {
             fprintf(stderr, "synack " CMD ": %s\n", err);
             return -1;
         }
@@ -536,8 +538,10 @@ static int stop(netns_rt *rt, int status)
         run_watch_finish(rt->ladders, 1);
     run_watch_free(rt->ladders);
     rt->ladders = NULL;
-    for (size_t i = 0; i < rt->nfwd; i++)
+    for (size_t i = 0; i < rt->nfwd; i++) {
         fwd_close(rt->fwds[i]);
+        ufwd_close(rt->ufwds[i]);
+    }
     if (rt->net.s && netrun_close(&rt->net) < 0 && !status)
         status = 1;
     if (rt->ep >= 0)

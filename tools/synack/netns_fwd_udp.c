@@ -1,0 +1,169 @@
+/* netns_fwd_udp.c — UDP port forwarding of `synack netns -p
+ * [HOSTIP:]HOSTPORT:NSPORT/udp`: a host UDP socket whose every client (its
+ * address and port) gets a synack UDP socket connected to the namespace's
+ * NSPORT, so the server there sees one peer per client and its answers go
+ * back to that client. A client silent for UDP_IDLE_S is forgotten. */
+#define _GNU_SOURCE
+#include "netns_fwd_udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dev/loop.h"
+#include "fmt.h"
+#include "netns_udp.h"
+
+#define UFWD_CLIENTS_MAX 256 /* beyond, the client idle longest is forgotten */
+#define READS_PER_WAKE 64
+
+typedef struct uclient {
+    udp_owner owner;          /* the synack socket's user pointer           */
+    struct ufwd *f;
+    struct uclient *next;
+    struct sockaddr_in peer;  /* the host-side client                       */
+    synack_udp *u;            /* connected to the namespace's NSPORT        */
+    uint64_t last;
+} uclient;
+
+struct ufwd {
+    watch w;                  /* the host socket: first, for epoll          */
+    int fd;
+    synack_stack *s;
+    uint32_t ns_ip;
+    uint16_t ns_port;
+    uclient *clients;
+    size_t n;
+    uint8_t buf[65536];
+};
+
+static void client_free(ufwd *f, uclient *c)
+{
+    uclient **pp = &f->clients;
+    while (*pp && *pp != c)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = c->next;
+    synack_udp_close(c->u);
+    f->n--;
+    free(c);
+}
+
+/* Answers from the namespace go back to the client they are for. */
+static void ns_readable(udp_owner *o, synack_udp *u, unsigned events)
+{
+    (void)events;
+    uclient *c = (uclient *)((char *)o - offsetof(uclient, owner));
+    ufwd *f = c->f;
+    ssize_t n;
+    while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, NULL)) != -EAGAIN) {
+        if (n < 0)
+            continue; /* an ICMP error from the namespace: reported once */
+        sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
+               sizeof c->peer);
+        c->last = dev_now();
+    }
+}
+
+static uclient *client_for(ufwd *f, const struct sockaddr_in *peer)
+{
+    for (uclient *c = f->clients; c; c = c->next)
+        if (c->peer.sin_addr.s_addr == peer->sin_addr.s_addr && c->peer.sin_port == peer->sin_port)
+            return c;
+    if (f->n >= UFWD_CLIENTS_MAX) { /* forget the one idle longest */
+        uclient *old = f->clients;
+        for (uclient *c = f->clients; c; c = c->next)
+            if (c->last < old->last)
+                old = c;
+        client_free(f, old);
+    }
+    uclient *c = calloc(1, sizeof *c);
+    synack_addr ns = synack_addr_v4(f->ns_ip);
+    if (!c || !(c->u = synack_udp_open(f->s, SYNACK_AF_INET)) ||
+        synack_udp_connect(c->u, &ns, f->ns_port) < 0) {
+        if (c && c->u)
+            synack_udp_close(c->u);
+        free(c);
+        return NULL;
+    }
+    c->owner.on_event = ns_readable;
+    c->f = f;
+    c->peer = *peer;
+    synack_udp_set_user(c->u, &c->owner);
+    c->next = f->clients;
+    f->clients = c;
+    f->n++;
+    return c;
+}
+
+static void host_readable(watch *w, uint32_t events)
+{
+    (void)events;
+    ufwd *f = (ufwd *)w;
+    for (int i = 0; i < READS_PER_WAKE; i++) {
+        struct sockaddr_in peer;
+        socklen_t plen = sizeof peer;
+        ssize_t n = recvfrom(f->fd, f->buf, sizeof f->buf, MSG_DONTWAIT,
+                             (struct sockaddr *)&peer, &plen);
+        if (n < 0)
+            return;
+        uclient *c = client_for(f, &peer);
+        if (!c)
+            continue;
+        c->last = dev_now();
+        synack_udp_send(c->u, f->buf, (size_t)n, NULL); /* dropped when it cannot go */
+    }
+}
+
+ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, char *err,
+                size_t errlen)
+{
+    ufwd *f = calloc(1, sizeof *f);
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    f->w.fn = host_readable;
+    f->s = s;
+    f->ns_ip = ns_ip;
+    f->ns_port = spec->ns_port;
+    f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(spec->host_port),
+                            .sin_addr.s_addr = htonl(spec->host_ip)};
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
+    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
+        char ip[16];
+        snprintf(err, errlen, "-p %s: cannot bind %s:%u/udp: %s", spec->text,
+                 fmt_ip(spec->host_ip, ip), spec->host_port, strerror(errno));
+        ufwd_close(f);
+        return NULL;
+    }
+    return f;
+}
+
+void ufwd_sweep(ufwd *f, uint64_t now)
+{
+    for (uclient *c = f->clients, *next; c; c = next) {
+        next = c->next;
+        if (now - c->last >= UDP_IDLE_S * 1000000000ull)
+            client_free(f, c);
+    }
+}
+
+void ufwd_close(ufwd *f)
+{
+    if (!f)
+        return;
+    while (f->clients)
+        client_free(f, f->clients);
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f);
+}
