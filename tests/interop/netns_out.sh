@@ -6,7 +6,8 @@
 # the host is a reset inside; a host port nothing listens on is
 # ECONNREFUSED at connect (the SYN refused, never a handshake then reset);
 # 1,000 connections open at once; --disable-host-loopback refuses the
-# gateway; the relay's counters. The test makes no namespace of its own:
+# gateway; the relay's counters; a curl download with synack run as nobody
+# (user namespace), skipped with the reason where the kernel forbids that. The test makes no namespace of its own:
 # synack's are gone when their last process is.
 source "$(dirname "$0")/lib.sh"
 interop_require curl wget iperf3 sha256sum
@@ -90,6 +91,35 @@ done
 grep -q "^relay 10.0.2.100:[0-9]* -> $GW:$NONE refused: Connection refused$" "$TMP/netns.log" ||
     bad "no log line for the refused connection"
 [ "$fail" -eq 0 ] || tail -40 "$TMP/netns.log" | sed 's/^/    /'
+
+# Unprivileged: curl's download with synack run as nobody, in a user
+# namespace of its own (as netns.sh does: a private mount namespace gets a
+# 0666 node of /dev/net/tun, nothing else changes). synack stays in the
+# host's network namespace, so its host sockets reach the server above on
+# 127.0.0.1.
+NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
+    echo "skip: unprivileged mode (no setpriv or unshare)"
+elif ! "${NOBODY[@]}" unshare -r -n true 2>"$TMP/userns.err"; then
+    echo "skip: unprivileged mode: this kernel does not let nobody create user namespaces ($(head -1 "$TMP/userns.err"))"
+else
+    chmod 755 "$TMP"
+    mkdir -p "$TMP/dev" "$TMP/nobody"
+    chmod 777 "$TMP/nobody"
+    printf '%s\n' "curl -sS --max-time 60 -o $TMP/nobody/curl.out http://$GW:$HTTP/big" \
+        "echo \$? >$TMP/nobody/curl.rc" >"$TMP/nobody.sh"
+    chmod 644 "$TMP/nobody.sh"
+    timeout 120 unshare -m sh -c "mount -t tmpfs -o mode=755 none '$TMP/dev' &&
+        mknod -m 666 '$TMP/dev/tun' c 10 200 && mount --bind '$TMP/dev/tun' /dev/net/tun &&
+        exec ${NOBODY[*]} '$BIN' netns -- sh '$TMP/nobody.sh'" >"$TMP/nobody.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(cat "$TMP/nobody/curl.rc" 2>/dev/null)" = 0 ] &&
+        [ "$(sha256sum <"$TMP/nobody/curl.out" | cut -d' ' -f1)" = "$want" ] &&
+        grep -q "^RelayOutOpened  *1$" "$TMP/nobody.log" &&
+        ok "unprivileged: curl, 6 MB from the host's loopback via $GW with synack as nobody, SHA-256 matches" ||
+        { bad "unprivileged: synack exited $rc, curl $(cat "$TMP/nobody/curl.rc" 2>/dev/null), or the download differs"
+          tail -30 "$TMP/nobody.log"; }
+fi
 
 # --disable-host-loopback: the gateway is nobody's, so refused
 "$BIN" netns -q --disable-host-loopback -- $PY expect-connrefused $GW $HTTP >"$TMP/nolo.out" 2>&1 &&

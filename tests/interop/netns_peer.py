@@ -22,6 +22,11 @@ Clients (exit 0 on success, 1 with a reason):
   expect-reset HOST PORT    send a request, expect ECONNRESET on read
   expect-refused HOST PORT  connect and read: expect a reset or EOF within
                             5 s, nothing else
+  short-conns HOST PORT N T one connection after another, N in all, each:
+                            connect (giving up after T s), a byte, FIN, read
+                            the answer of sink-reply PORT 0, close; prints
+                            "conn I ok SECONDS" (connect to answer) for each,
+                            or "conn I failed: ERROR" and exits 1
 """
 import hashlib
 import os
@@ -29,6 +34,7 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 args = sys.argv[1:]
 mode = args[0]
@@ -296,6 +302,26 @@ def udp_ask(host, port, sizes):
     return 0
 
 
+def short_conns(host, port, n, limit):
+    want = hashlib.sha256(b"x").hexdigest().encode() + b"\n"
+    for i in range(1, n + 1):
+        t0 = time.monotonic()
+        try:
+            s = socket.create_connection((host, int(port)), timeout=limit)
+            s.sendall(b"x")
+            s.shutdown(socket.SHUT_WR)
+            got = read_all(s)
+            s.close()
+        except OSError as e:
+            say("conn", i, "failed:", type(e).__name__, e)
+            return 1
+        if got != want:
+            say("conn", i, "failed: wrong answer", got[:80])
+            return 1
+        say("conn", i, "ok", "%.2f" % (time.monotonic() - t0))
+    return 0
+
+
 if mode == "http":
     serve(int(args[1]), lambda c: http(c, args[2]))
 elif mode == "sink-reply":
@@ -322,6 +348,8 @@ elif mode == "udp-echo":
     udp_echo(int(args[1]), *args[2:3])
 elif mode == "udp-ask":
     sys.exit(udp_ask(args[1], args[2], [int(x) for x in args[3].split(",")]))
+elif mode == "short-conns":
+    sys.exit(short_conns(args[1], args[2], int(args[3]), float(args[4])))
 elif mode == "expect-refused":
     sys.exit(expect_refused(args[1], args[2]))
 else:

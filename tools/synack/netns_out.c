@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dev/loop.h"
 #include "fmt.h"
 
 #define OUT_BACKLOG 4096
@@ -76,6 +77,25 @@ static void opener_free(opener *op)
     free(op);
 }
 
+/* No host port (or descriptor) free: the SYN is dropped, not refused, and
+ * each of the namespace's retries comes back here; a program opening
+ * connections in a loop would write a line per SYN, so at most one line a
+ * second, counting the ones it stands for. */
+static void log_no_port(out_ctx *o, const char *label)
+{
+    uint64_t now = dev_now();
+    o->no_port_unlogged++;
+    if (!o->log || (o->no_port_logged_at && now - o->no_port_logged_at < 1000000000u))
+        return;
+    fprintf(o->log,
+            "relay %s held back: no free host port (EADDRNOTAVAIL): SYN dropped, the "
+            "namespace retries (%llu such since the last line; RelayOutPortExhausted)\n",
+            label, (unsigned long long)o->no_port_unlogged);
+    fflush(o->log);
+    o->no_port_logged_at = now;
+    o->no_port_unlogged = 0;
+}
+
 static void refuse(opener *op, int err)
 {
     out_ctx *o = op->o;
@@ -89,7 +109,9 @@ static void refuse(opener *op, int err)
         o->n.refused++;
     else
         o->n.unreachable++;
-    if (o->log)
+    if (err == EADDRNOTAVAIL)
+        log_no_port(o, op->label);
+    else if (o->log)
         fprintf(o->log, "relay %s refused: %s\n", op->label, strerror(err));
     synack_sock_set_user(op->ns, NULL);
     synack_accept_refuse(op->ns, refusal_for(err));

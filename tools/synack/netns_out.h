@@ -32,6 +32,8 @@ typedef struct out_ctx {
     uint32_t dns_up;        /* goes (0: nowhere; the address itself)        */
     uint16_t dns_up_port;
     uint64_t pending;       /* SYNs held now                                */
+    uint64_t no_port_logged_at; /* dev_now() of the last "no free host port" line */
+    uint64_t no_port_unlogged;  /* such drops since that line                  */
     out_counters n;
 } out_ctx;
 

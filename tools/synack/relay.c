@@ -15,11 +15,19 @@
 #include "fmt.h"
 #include "watch.h"
 
-/* Bytes held per direction: enough to keep a 64 KiB-MTU link busy while
- * the slower side catches up, small enough that 1000 relays fit in 512 MB. */
+/* Bytes held per direction at most: enough to keep a 64 KiB-MTU link busy
+ * while the slower side catches up. */
 #define RELAY_BUF (256u * 1024)
+/* A direction has a buffer only while it holds bytes: it gets one to read
+ * into and gives it back as soon as it is empty, so an idle relay costs its
+ * struct alone (1,000 idle relays must stay under slirp4netns's ~16 MB).
+ * Given-back buffers wait here for the next read, up to this many, so
+ * that a busy relay, whose buffer empties on every round, does not
+ * malloc and free 256 KiB each time. */
+#define RELAY_SPARES 2
 
-/* One direction's bytes: read into b[len..], written from b[off..len). */
+/* One direction's bytes: read into b[len..], written from b[off..len);
+ * b is NULL while len is 0, outside a read. */
 typedef struct dir_buf {
     uint8_t *b;
     size_t off, len;
@@ -49,10 +57,34 @@ struct relay_ctx {
     int ep;
     FILE *log;
     relay *live, *dead;
+    uint8_t *spare[RELAY_SPARES]; /* empty buffers, for the next read      */
+    int nspare;
     relay_counters n;
 };
 
 static void pump(relay *r);
+
+/* Give d a buffer to read into: a spare one, else a new one. 0, or -1. */
+static int buf_take(relay_ctx *c, dir_buf *d)
+{
+    if (d->b)
+        return 0;
+    d->b = c->nspare ? c->spare[--c->nspare] : malloc(RELAY_BUF);
+    return d->b ? 0 : -1;
+}
+
+/* d holds nothing: its buffer goes back (to the spares, or freed). */
+static void buf_give_back(relay_ctx *c, dir_buf *d)
+{
+    if (!d->b || d->len)
+        return;
+    if (c->nspare < RELAY_SPARES)
+        c->spare[c->nspare++] = d->b;
+    else
+        free(d->b);
+    d->b = NULL;
+    d->off = 0;
+}
 
 relay_ctx *relay_ctx_new(int epfd, FILE *log)
 {
@@ -184,6 +216,16 @@ static void fail_host(relay *r, int err)
     finish(r, refused ? "refused" : "reset", refused ? &n->refused : &n->host_reset);
 }
 
+/* No memory for a buffer: this process failed the connection, so both
+ * sides are reset (counted with the host's resets). */
+static void fail_nomem(relay *r)
+{
+    r->ns_end = r->host_end = "reset by us";
+    drop_ns(r, 1);
+    drop_fd(r, 1);
+    finish(r, "reset (out of memory)", &r->c->n.host_reset);
+}
+
 /* Ask epoll for what the host socket can do for us now: read while the
  * namespace-bound buffer has room, write while the host-bound one holds
  * bytes. Once the host side is done both ways it leaves the set (a fully
@@ -236,6 +278,10 @@ static int move_in(relay *r)
     if (d->off == d->len)
         d->off = d->len = 0;
     if (!r->host_eof && d->len < RELAY_BUF) {
+        if (buf_take(r->c, d) < 0) {
+            fail_nomem(r);
+            return -1;
+        }
         ssize_t n = recv(r->fd, d->b + d->len, RELAY_BUF - d->len, MSG_DONTWAIT);
         if (n > 0) {
             d->len += (size_t)n;
@@ -249,6 +295,7 @@ static int move_in(relay *r)
             return -1;
         }
     }
+    buf_give_back(r->c, d);
     if (r->host_eof && d->len == 0 && !r->ns_shut) {
         synack_shutdown(r->ns, SYNACK_SHUT_WR); /* our FIN follows the data */
         r->ns_shut = 1;
@@ -278,6 +325,10 @@ static int move_out(relay *r)
     if (d->off == d->len)
         d->off = d->len = 0;
     if (!r->ns_eof && d->len < RELAY_BUF) {
+        if (buf_take(r->c, d) < 0) {
+            fail_nomem(r);
+            return -1;
+        }
         ssize_t n = synack_recv(r->ns, d->b + d->len, RELAY_BUF - d->len);
         if (n > 0) {
             d->len += (size_t)n;
@@ -291,6 +342,7 @@ static int move_out(relay *r)
             return -1;
         }
     }
+    buf_give_back(r->c, d);
     if (r->ns_eof && d->len == 0 && !r->host_shut) {
         shutdown(r->fd, SHUT_WR);
         r->host_shut = 1;
@@ -395,16 +447,10 @@ static int host_connected(int fd)
 
 relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label)
 {
-    relay *r = calloc(1, sizeof *r);
-    if (r)
-        r->in.b = malloc(RELAY_BUF), r->out.b = malloc(RELAY_BUF);
+    relay *r = calloc(1, sizeof *r); /* buffers come with the data */
     struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = r};
-    if (!r || !r->in.b || !r->out.b || epoll_ctl(c->ep, EPOLL_CTL_ADD, host_fd, &ev) < 0) {
-        if (r) {
-            free(r->in.b);
-            free(r->out.b);
-            free(r);
-        }
+    if (!r || epoll_ctl(c->ep, EPOLL_CTL_ADD, host_fd, &ev) < 0) {
+        free(r);
         synack_abort(ns);
         close_with_rst(host_fd);
         return NULL;
@@ -449,6 +495,8 @@ void relay_ctx_free(relay_ctx *c)
         finish(r, "stopped", &c->n.stopped);
     }
     relay_reap(c);
+    while (c->nspare)
+        free(c->spare[--c->nspare]);
     free(c);
 }
 
