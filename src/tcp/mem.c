@@ -22,9 +22,9 @@
  * Freeing a ring the moment it empties would make a bulk receiver, whose
  * application drains the ring often, allocate megabytes per segment; so a
  * stack keeps up to TCP_SPARE_RINGS emptied rings (at most tcp_rmem[2] +
- * tcp_wmem[2] bytes, none under pressure) and gives them to the next
- * connection that needs that size. They belong to no connection and are
- * not counted in tcp_mem.
+ * tcp_wmem[2] bytes, none under pressure; the oldest make room for the one
+ * that empties) and gives them to the next connection that needs that
+ * size. They belong to no connection and are not counted in tcp_mem.
  * Known cost: a ring is charged at its capacity, so out-of-order bytes
  * beyond a hole hold a whole ring (128 KiB by default) until the hole
  * fills, where Linux charges the segment alone. */
@@ -33,6 +33,7 @@
 #include "base/seq.h"
 
 #include <errno.h>
+#include <string.h>
 
 #define PAGE 4096u
 
@@ -89,7 +90,8 @@ static bool take_spare(tcp_ctx *c, ring *r, uint32_t size)
         if (c->spare[i].cap == size) {
             ring_adopt(r, c->spare[i].buf, size);
             c->spare_bytes -= size;
-            c->spare[i] = c->spare[--c->nspare];
+            c->nspare--; /* keep the rest oldest first (see tcp_buf_release) */
+            memmove(&c->spare[i], &c->spare[i + 1], (c->nspare - i) * sizeof(c->spare[0]));
             return true;
         }
     }
@@ -135,10 +137,22 @@ void tcp_buf_release(tcb *t, tcp_buf_kind k)
     uint32_t cap = r->cap;
     account(c, -(int64_t)cap);
     uint8_t *b = ring_detach(r);
-    if (c->nspare == TCP_SPARE_RINGS || c->mem_pressure ||
-        c->spare_bytes + cap > (uint64_t)c->sys->tcp_rmem[2] + c->sys->tcp_wmem[2]) {
+    uint64_t budget = (uint64_t)c->sys->tcp_rmem[2] + c->sys->tcp_wmem[2];
+    if (c->mem_pressure || cap > budget) {
         mem_free(c->alloc, b);
     } else {
+        /* The ring that just emptied is the likeliest to be wanted again (a
+         * bulk receiver whose application keeps up empties it every
+         * segment): the oldest spares make room for it. Turning it away
+         * instead let rings of sizes nobody asks for any more (earlier
+         * connections' grown buffers) hold the budget for good, and cost a
+         * multi-megabyte allocation and free per segment. */
+        while (c->nspare && (c->nspare == TCP_SPARE_RINGS || c->spare_bytes + cap > budget)) {
+            c->spare_bytes -= c->spare[0].cap;
+            mem_free(c->alloc, c->spare[0].buf);
+            c->nspare--;
+            memmove(&c->spare[0], &c->spare[1], c->nspare * sizeof(c->spare[0]));
+        }
         c->spare[c->nspare++] = (struct tcp_spare_ring){b, cap};
         c->spare_bytes += cap;
     }

@@ -44,8 +44,8 @@ typedef struct netns_opts {
     const char *nsname;      /* --netns, or NULL                           */
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
-    int no_host_loopback;    /* --disable-host-loopback (used with outbound) */
-    uint32_t dns_ip;         /* --dns-upstream (used with UDP and outbound) */
+    int no_host_loopback;    /* --disable-host-loopback */
+    uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     int ladder, quiet;
     netrun_opts nr;          /* --pcap, --trace, -o: the stack's options   */
@@ -87,11 +87,11 @@ static void usage(FILE *f)
             "\n"
             "Inside, a TAP interface gets the address .100 of the network (10.0.2.100/24),\n"
             "lo and it are up, and the default route goes to .2 (10.0.2.2), synack's own\n"
-            "address, as in slirp4netns (.3 is reserved for DNS, not served yet). synack\n"
-            "runs outside, in the calling namespace, on the TAP's other end.\n"
-            "\n"
-            "What works so far: TCP port forwarding from the host into the namespace\n"
-            "(-p). Not yet: connections out of the namespace, UDP, DNS, IPv6.\n"
+            "address, as in slirp4netns, and .3 is the resolver. synack runs outside, in\n"
+            "the calling namespace, on the TAP's other end: every TCP connection and UDP\n"
+            "flow out of the namespace is carried on by a host socket to its destination\n"
+            "(10.0.2.2 is the host's 127.0.0.1; 10.0.2.3:53 the host's resolver), and -p\n"
+            "forwards host ports in. Not yet: IPv6.\n"
             "\n"
             "options:\n"
             "  -p, --publish [HOSTIP:]HOSTPORT:NSPORT\n"
@@ -107,9 +107,10 @@ static void usage(FILE *f)
             "                       non-root, its user namespace)\n"
             "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
             "  --disable-host-loopback\n"
-            "                       (for connections out of the namespace, not there yet)\n"
+            "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
             "  --dns-upstream IP[:PORT]\n"
-            "                       (for DNS at .3, not there yet)\n"
+            "                       where DNS to 10.0.2.3 goes (default: the first\n"
+            "                       nameserver of the host's /etc/resolv.conf)\n"
             "  -o NAME=VALUE        set a sysctl knob of synack's stack (see synack serve\n"
             "                       --help); repeatable\n"
             "  --pcap FILE          write every frame on the TAP to FILE (pcap)\n"
