@@ -88,6 +88,12 @@ for c in "RelayOutOpened  *10[01][0-9]" "UdpFlowsOpened  *2" "UdpRelayDropped  *
          "RelayActive  *0"; do
     grep -q "^$c$" "$TMP/netns.log" || bad "counters: no '$c'"
 done
+# the 1,000 clients sent their FIN first: each relay's host socket holds
+# its port in TIME-WAIT, counted and logged with its ends
+tw=$(sed -n 's/^RelayHostTimeWait  *//p' "$TMP/netns.log")
+[ "${tw:-0}" -ge 1000 ] && grep -qE "^relay 10.0.2.100:[0-9]+ -> $GW:$MANY closed: .*, host TIME-WAIT 127.0.0.1:[0-9]+-127.0.0.1:$MANY$" "$TMP/netns.log" &&
+    ok "RelayHostTimeWait $tw: the relay's host ports in TIME-WAIT are counted and logged" ||
+    bad "RelayHostTimeWait '$tw', or no TIME-WAIT log line"
 grep -q "^relay 10.0.2.100:[0-9]* -> $GW:$NONE refused: Connection refused$" "$TMP/netns.log" ||
     bad "no log line for the refused connection"
 [ "$fail" -eq 0 ] || tail -40 "$TMP/netns.log" | sed 's/^/    /'

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +53,8 @@ struct relay {
     int ns_shut, host_shut;/* we sent our FIN to that side               */
     int dead, in_pump, again;
     const char *ns_end, *host_end; /* how each side ended ("fin", "rst") */
+    char host_tw[64];      /* we closed the host side first: the host socket's
+                              ends, which the host keeps in TIME-WAIT for 60 s */
 };
 
 struct relay_ctx {
@@ -145,14 +149,29 @@ static void close_with_rst(int fd)
     close(fd);
 }
 
+/* Our FIN goes to the host before the host's: the host socket will be the
+ * one in TIME-WAIT, holding its port. Its ends, for the log. */
+static void note_host_tw(relay *r)
+{
+    struct sockaddr_in a, b;
+    socklen_t al = sizeof a, bl = sizeof b;
+    char x[16], y[16];
+    if (getsockname(r->fd, (struct sockaddr *)&a, &al) < 0 || a.sin_family != AF_INET ||
+        getpeername(r->fd, (struct sockaddr *)&b, &bl) < 0)
+        return;
+    snprintf(r->host_tw, sizeof r->host_tw, "%s:%u-%s:%u", fmt_ip(ntohl(a.sin_addr.s_addr), x),
+             ntohs(a.sin_port), fmt_ip(ntohl(b.sin_addr.s_addr), y), ntohs(b.sin_port));
+}
+
 static void log_end(const relay *r, const char *word)
 {
     if (!r->c->log)
         return;
     double secs = (double)(dev_now() - r->t0) / 1e9;
-    fprintf(r->c->log, "relay %s %s: %llu B in, %llu B out, %.2f s, ns %s, host %s\n",
+    fprintf(r->c->log, "relay %s %s: %llu B in, %llu B out, %.2f s, ns %s, host %s%s%s\n",
             r->label, word, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
-            secs, r->ns_end ? r->ns_end : "open", r->host_end ? r->host_end : "open");
+            secs, r->ns_end ? r->ns_end : "open", r->host_end ? r->host_end : "open",
+            r->host_tw[0] ? ", host TIME-WAIT " : "", r->host_tw);
     fflush(r->c->log);
 }
 
@@ -161,6 +180,8 @@ static void log_end(const relay *r, const char *word)
 static void finish(relay *r, const char *word, uint64_t *counter)
 {
     relay_ctx *c = r->c;
+    if (counter != &c->n.closed)
+        r->host_tw[0] = 0; /* a reset leaves no TIME-WAIT */
     r->dead = 1;
     (*counter)++;
     c->n.active--;
@@ -344,6 +365,8 @@ static int move_out(relay *r)
     }
     buf_give_back(r->c, d);
     if (r->ns_eof && d->len == 0 && !r->host_shut) {
+        if (!r->host_eof)
+            note_host_tw(r);
         shutdown(r->fd, SHUT_WR);
         r->host_shut = 1;
         moved = 1;
@@ -383,6 +406,7 @@ static void pump_rounds(relay *r)
     if (r->ns_shut && r->host_shut) {
         drop_fd(r, 0);
         drop_ns(r, 0); /* graceful: the stack finishes the close */
+        r->c->n.host_time_wait += r->host_tw[0] != 0;
         finish(r, "closed", &r->c->n.closed);
     }
 }
@@ -511,7 +535,8 @@ void relay_print_counters(const relay_ctx *c, FILE *f)
     } rows[] = {{"RelayStarted", n->started},     {"RelayActive", n->active},
                 {"RelayClosed", n->closed},       {"RelayNsReset", n->ns_reset},
                 {"RelayHostReset", n->host_reset}, {"RelayRefused", n->refused},
-                {"RelayStopped", n->stopped},     {"RelayBytesIn", n->bytes_in},
+                {"RelayStopped", n->stopped},     {"RelayHostTimeWait", n->host_time_wait},
+                {"RelayBytesIn", n->bytes_in},
                 {"RelayBytesOut", n->bytes_out}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         fprintf(f, "%-31s %llu\n", rows[i].name, (unsigned long long)rows[i].v);

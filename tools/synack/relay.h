@@ -46,6 +46,9 @@ typedef struct relay_counters {
                             the namespace side was reset                   */
     uint64_t refused;    /* RelayRefused: a side refused the connection     */
     uint64_t stopped;    /* RelayStopped: ended by relay_ctx_free (exit)    */
+    uint64_t host_time_wait; /* RelayHostTimeWait: closed with our FIN first on
+                            the host side, whose socket (and port) the host
+                            keeps in TIME-WAIT for 60 s (logged with its ends) */
     uint64_t bytes_in, bytes_out; /* RelayBytesIn, RelayBytesOut            */
 } relay_counters;
 
