@@ -905,6 +905,16 @@ int synack_udp_setopt(synack_udp *u, int opt, int value);
 int synack_udp_getopt(const synack_udp *u, int opt, int *value);
 /* The socket's family, and its local address and port as bound (an
  * unspecified address: any; port 0: not bound yet); pointers may be NULL. */
+/* A transparent socket's relay could not deliver the datagram `about`
+ * describes (as synack_udp_recv filled it in): send its sender an ICMP
+ * destination unreachable with `code` (RFC 792: 0 net, 1 host, 3 port,
+ * 13 administratively prohibited ...), quoting the datagram's addresses and
+ * ports -- from the destination itself for port (3) and protocol (2)
+ * unreachable, as that host would answer, else from the stack's own
+ * address, as a router. The sender's connected socket then sees
+ * ECONNREFUSED, EHOSTUNREACH ... Rate-limited like every ICMP error.
+ * IPv4 only. Errors: -EINVAL. */
+int synack_udp_unreachable(synack_udp *u, const synack_udp_meta *about, int code);
 int synack_udp_family(const synack_udp *u);
 void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port);
 

@@ -80,20 +80,21 @@ void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t
         n->ctr->icmp_out_echo_reps++;
 }
 
-void icmp_unreach_syn(net_ctx *n, const synack_addr *client, const synack_addr *dst,
-                      uint16_t sport, uint16_t dport, uint32_t seq, uint8_t code)
+void icmp_unreach_about(net_ctx *n, uint32_t from, const icmp_about *a, uint8_t code)
 {
-    if (client->family != SYNACK_AF_INET || !icmp_error_allowed(n))
+    if (!icmp_error_allowed(n))
         return;
     uint8_t quote[WIRE_IPV4_HDR_LEN + 8];
-    wire_ipv4_emit(quote, sizeof quote, client->v4, dst->v4, WIRE_IPPROTO_TCP,
-                   (uint8_t)n->cfg->net.ip_default_ttl, 0, WIRE_TCP_HDR_LEN);
-    wire_put16(quote + WIRE_IPV4_HDR_LEN, sport);
-    wire_put16(quote + WIRE_IPV4_HDR_LEN + 2, dport);
-    wire_put32(quote + WIRE_IPV4_HDR_LEN + 4, seq);
+    uint16_t len = a->proto == WIRE_IPPROTO_TCP ? WIRE_TCP_HDR_LEN : 8;
+    wire_ipv4_emit(quote, sizeof quote, a->client, a->dst, a->proto,
+                   (uint8_t)n->cfg->net.ip_default_ttl, 0, len);
+    uint8_t *l4 = quote + WIRE_IPV4_HDR_LEN;
+    wire_put16(l4, a->sport);
+    wire_put16(l4 + 2, a->dport);
+    wire_put32(l4 + 4, a->word); /* TCP: the sequence number; UDP: length, no checksum */
     uint8_t *out = n->buf + 64;
-    size_t len = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_DEST_UNREACH, code, 0,
-                                      quote, sizeof quote);
-    if (len && ipv4_output(n, client->v4, WIRE_IPPROTO_ICMP, out, len))
+    size_t olen = wire_icmp_emit_error(out, sizeof(n->buf) - 64, WIRE_ICMP_DEST_UNREACH, code, 0,
+                                       quote, sizeof quote);
+    if (olen && ipv4_output_from(n, from, a->client, WIRE_IPPROTO_ICMP, out, olen))
         n->ctr->icmp_out_dest_unreachs++;
 }

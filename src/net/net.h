@@ -268,13 +268,22 @@ void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, ui
                   const uint8_t *p, size_t len);
 /* `dst`: the address the message came to; an echo is answered from it. */
 void icmp_input(net_ctx *n, uint32_t src, uint32_t dst, const uint8_t *p, size_t len);
-/* Destination unreachable (`code`) to `client` about its SYN to `dst`
- * (ports, sequence number), from our own address as a router on the path
- * would send it: a relay refusing a held SYN (synack_accept_refuse). The
- * quoted header is rebuilt from those fields, which are all a sender
- * matches an error with (RFC 5927 §4). IPv4 only; rate-limited. */
-void icmp_unreach_syn(net_ctx *n, const synack_addr *client, const synack_addr *dst,
-                      uint16_t sport, uint16_t dport, uint32_t seq, uint8_t code);
+/* A datagram or segment the stack never had, as an ICMP error quotes it:
+ * from `client` to `dst`, protocol, ports, and the next four bytes (TCP:
+ * the sequence number; UDP: length and checksum). */
+typedef struct icmp_about {
+    uint32_t client, dst;
+    uint8_t proto;
+    uint16_t sport, dport;
+    uint32_t word;
+} icmp_about;
+/* Destination unreachable (`code`) to `client` about it, from `from`: our
+ * own address as a router on the path would send it (a relay refusing a
+ * held SYN, synack_accept_refuse), or the destination itself (port
+ * unreachable, synack_udp_unreachable). The quoted header is rebuilt from
+ * those fields, which are all a sender matches an error with (RFC 5927
+ * §4). Rate-limited; counted IcmpOutDestUnreachs. */
+void icmp_unreach_about(net_ctx *n, uint32_t from, const icmp_about *a, uint8_t code);
 /* May an ICMP error go now? Linux's global limit (icmp_msgs_per_sec, with a
  * burst of icmp_msgs_burst): spoofed packets must not turn us into a
  * reflector. Counts IcmpOutRateLimitGlobal when not. */

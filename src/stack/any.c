@@ -75,9 +75,11 @@ int synack_accept_refuse(synack_sock *k, int how)
     if (!stack_enter(s, s->tcp.now))
         return -EDEADLK;
     bool icmp = code >= 0 && k->raddr.family == SYNACK_AF_INET;
-    if (icmp)
-        icmp_unreach_syn(&s->net, &k->raddr, &k->laddr, k->rport, k->lport, k->rcv.irs,
-                         (uint8_t)code);
+    if (icmp) {
+        icmp_about a = {k->raddr.v4, k->laddr.v4, WIRE_IPPROTO_TCP, k->rport, k->lport,
+                        k->rcv.irs};
+        icmp_unreach_about(&s->net, s->cfg.ip, &a, (uint8_t)code);
+    }
     int r = tcp_user_refuse(k, how == SYNACK_REFUSE_RST || (code >= 0 && !icmp));
     stack_leave(s);
     return r;

@@ -114,3 +114,21 @@ void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port)
     if (port)
         *port = u->lport;
 }
+
+int synack_udp_unreachable(synack_udp *u, const synack_udp_meta *about, int code)
+{
+    synack_stack *s = stack_of(u);
+    if (!about || about->remote.family != SYNACK_AF_INET ||
+        about->local.family != SYNACK_AF_INET || code < 0 || code > 15)
+        return -EINVAL;
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
+    /* Port and protocol unreachable come from the destination host itself;
+     * the others from a router on the path: our own address. */
+    uint32_t from = code == 2 || code == 3 ? about->local.v4 : s->cfg.ip;
+    icmp_about a = {about->remote.v4, about->local.v4, WIRE_IPPROTO_UDP, about->remote_port,
+                    about->local_port, 8u << 16};
+    icmp_unreach_about(&s->net, from, &a, (uint8_t)code);
+    stack_leave(s);
+    return 0;
+}

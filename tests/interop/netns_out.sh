@@ -46,6 +46,7 @@ $PY shut-after $GW $FIRST 1500000 1000000 >sa.out 2>&1; echo "\$?" >sa.rc
 $PY expect-reset $GW $RST >rst.out 2>&1; echo "\$?" >rst.rc
 $PY expect-connrefused $GW $NONE >ref.out 2>&1; echo "\$?" >ref.rc
 $PY udp-ask $GW $UECHO 1,1000,1472,30000,65000 >udp.out 2>&1; echo "\$?" >udp.rc
+$PY udp-expect-refused $GW $NONE >uref.out 2>&1; echo "\$?" >uref.rc
 $PY dns-query 10.0.2.3 synack.test >dns.out 2>&1; echo "\$?" >dns.rc
 $PY dns-query 10.0.2.3 synack.test tcp >dnst.out 2>&1; echo "\$?" >dnst.rc
 ulimit -n 4096
@@ -76,6 +77,8 @@ got=$(sed -n 's/^got //p' "$TMP/first.log")
 [ "$(cat "$TMP/ref.rc")" = 0 ] && ok "no host listener: $(cat "$TMP/ref.out")" ||
     { bad "refused"; cat "$TMP/ref.out"; }
 [ "$(cat "$TMP/udp.rc")" = 0 ] && ok "$(cat "$TMP/udp.out")" || { bad "udp"; cat "$TMP/udp.out"; }
+[ "$(cat "$TMP/uref.rc")" = 0 ] && ok "UDP to a closed host port: $(cat "$TMP/uref.out") (ECONNREFUSED inside too)" ||
+    { bad "udp refused"; cat "$TMP/uref.out"; }
 for d in dns dnst; do
     over=UDP; [ "$d" = dnst ] && over=TCP
     [ "$(cat "$TMP/$d.rc")" = 0 ] && grep -q "synack.test is 192.0.2.77" "$TMP/$d.out" &&
@@ -84,7 +87,7 @@ for d in dns dnst; do
 done
 [ "$(cat "$TMP/many.rc")" = 0 ] && ok "$(cat "$TMP/many.out") connections open at once" ||
     { bad "1000 connections"; cat "$TMP/many.out"; }
-for c in "RelayOutOpened  *10[01][0-9]" "UdpFlowsOpened  *2" "UdpRelayDropped  *0" "RelayOutRefused  *1" "RelayOutPending  *0" \
+for c in "RelayOutOpened  *10[01][0-9]" "UdpFlowsOpened  *3" "UdpRelayUnreachable  *1" "UdpRelayDropped  *0" "RelayOutRefused  *1" "RelayOutPending  *0" \
          "RelayActive  *0"; do
     grep -q "^$c$" "$TMP/netns.log" || bad "counters: no '$c'"
 done

@@ -322,6 +322,24 @@ def short_conns(host, port, n, limit):
     return 0
 
 
+def udp_expect_refused(host, port):
+    """A connected UDP socket to a closed port: ECONNREFUSED from the ICMP."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect((host, int(port)))
+    s.send(b"anyone?")
+    try:
+        s.recv(100)
+    except ConnectionRefusedError:
+        say("udp refused ok")
+        return 0
+    except OSError as e:
+        say("udp-expect-refused:", e)
+        return 1
+    say("udp-expect-refused: got an answer")
+    return 1
+
+
 if mode == "http":
     serve(int(args[1]), lambda c: http(c, args[2]))
 elif mode == "sink-reply":
@@ -350,6 +368,8 @@ elif mode == "udp-ask":
     sys.exit(udp_ask(args[1], args[2], [int(x) for x in args[3].split(",")]))
 elif mode == "short-conns":
     sys.exit(short_conns(args[1], args[2], int(args[3]), float(args[4])))
+elif mode == "udp-expect-refused":
+    sys.exit(udp_expect_refused(args[1], args[2]))
 elif mode == "expect-refused":
     sys.exit(expect_refused(args[1], args[2]))
 else:

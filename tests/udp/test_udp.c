@@ -540,6 +540,49 @@ static void test_transparent6(void **state)
     transparent(h, &prefix, 32, &far);
 }
 
+/* A relay that could not deliver a datagram tells its sender so: port
+ * unreachable from the address the datagram was sent to, quoting it; host
+ * unreachable from our own address, as a router. */
+static void expect_unreach_about(pkt_h *h, uint32_t from, uint8_t code, uint32_t dst)
+{
+    size_t len = pkt_pop(h);
+    wire_ipv4 ip;
+    wire_icmp m;
+    wire_icmp_quote q;
+    assert_int_equal(wire_ipv4_parse(h->last, len, &ip), WIRE_OK);
+    assert_int_equal(ip.proto, WIRE_IPPROTO_ICMP);
+    assert_int_equal(ip.src, from);
+    assert_int_equal(ip.dst, PKT_PEER);
+    assert_int_equal(wire_icmp_parse(ip.payload, ip.payload_len, &m), WIRE_OK);
+    assert_int_equal(m.type, 3);
+    assert_int_equal(m.code, code);
+    assert_int_equal(wire_icmp_parse_quote(&m, &q), WIRE_OK);
+    assert_int_equal(q.src, PKT_PEER);
+    assert_int_equal(q.dst, dst);
+    assert_int_equal(q.proto, WIRE_IPPROTO_UDP);
+    assert_int_equal(q.sport, 40000);
+    assert_int_equal(q.dport, 53);
+}
+
+static void test_transparent_unreachable(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET);
+    synack_addr prefix = synack_addr_v4(0), far = synack_addr_v4(NOT_OURS);
+    synack_udp *t = synack_udp_open(h->s, SYNACK_AF_INET);
+    assert_int_equal(synack_udp_bind_any(t, &prefix, 0, 1, 65535), 0);
+    pkt_send_udp(h, NULL, 40000, &far, 53, "query", 5);
+    char buf[16];
+    synack_udp_meta m;
+    assert_int_equal(synack_udp_recv(t, buf, sizeof(buf), &m), 5);
+    assert_int_equal(synack_udp_unreachable(t, &m, 3), 0);
+    expect_unreach_about(h, NOT_OURS, 3, NOT_OURS);
+    assert_int_equal(synack_udp_unreachable(t, &m, 1), 0);
+    expect_unreach_about(h, PKT_US, 1, NOT_OURS);
+    assert_int_equal(pkt_counter(h, icmp_out_dest_unreachs), 2);
+    assert_int_equal(synack_udp_unreachable(t, &m, 16), -EINVAL);
+    pkt_expect_none(h);
+}
+
 /* Another port, or no transparent socket: dropped as before, silently. */
 static void test_not_ours_dropped(void **state)
 {
@@ -785,6 +828,7 @@ int main(void)
         cmocka_unit_test_teardown(test_icmp_ignored_unconnected, pkt_teardown),
         cmocka_unit_test_teardown(test_icmp_ignored_unconnected6, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent, pkt_teardown),
+        cmocka_unit_test_teardown(test_transparent_unreachable, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent6, pkt_teardown),
         cmocka_unit_test_teardown(test_not_ours_dropped, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent_most_specific, pkt_teardown),

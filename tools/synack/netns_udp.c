@@ -92,6 +92,21 @@ static void flow_close(uflow *f)
 
 /* ------------------------------------------------------------ host -> namespace */
 
+/* The host got an ICMP error about the flow's datagrams (its socket is
+ * connected, so Linux reports it on the next recv): the namespace's sender
+ * hears the same, from the address it sent to (port unreachable) or from
+ * the gateway (the rest). */
+static void host_error(uflow *f, const synack_udp_meta *to, int err)
+{
+    int code = err == ECONNREFUSED ? 3 : err == EHOSTUNREACH ? 1 : err == ENETUNREACH ? 0 : -1;
+    if (code < 0)
+        return; /* EAGAIN */
+    synack_udp_meta about = {.remote = to->remote, .remote_port = to->remote_port,
+                             .local = to->local, .local_port = to->local_port};
+    synack_udp_unreachable(f->u->any, &about, code);
+    f->u->n.unreachable++;
+}
+
 /* Answers on the flow's host socket go into the namespace from the address
  * and port the namespace sent to. */
 static void host_readable(watch *w, uint32_t events)
@@ -103,8 +118,10 @@ static void host_readable(watch *w, uint32_t events)
                           .local = synack_addr_v4(f->dst_ip), .local_port = f->dst_port};
     for (int i = 0; i < READS_PER_WAKE; i++) {
         ssize_t n = recv(f->fd, u->buf, sizeof u->buf, MSG_DONTWAIT);
-        if (n < 0)
-            return; /* EAGAIN; or an ICMP error the host got (ECONNREFUSED): not relayed */
+        if (n < 0) {
+            host_error(f, &to, errno);
+            return;
+        }
         if (synack_udp_send(u->any, u->buf, (size_t)n, &to) < 0)
             u->n.dropped++;
         else
@@ -194,6 +211,12 @@ static void ns_readable(udp_owner *o, synack_udp *k, unsigned events)
         if (n < 0)
             continue; /* a pending error is reported once (none on a transparent socket) */
         uflow *f = flow_find(u, &m);
+        struct sockaddr_in sa;
+        if (!f && !host_target(u, m.local.v4, m.local_port, &sa)) {
+            synack_udp_unreachable(k, &m, 3); /* nothing there: as a closed port */
+            u->n.unreachable++;
+            continue;
+        }
         if (!f)
             f = flow_open(u, &m);
         if (!f || send(f->fd, u->buf, (size_t)n, MSG_DONTWAIT) < 0) {
@@ -242,7 +265,8 @@ void netns_udp_print_counters(const netns_udp *u, FILE *f)
         uint64_t v;
     } rows[] = {{"UdpFlowsActive", u->nflows},   {"UdpFlowsOpened", u->n.flows},
                 {"UdpFlowsExpired", u->n.expired}, {"UdpRelayOut", u->n.out},
-                {"UdpRelayIn", u->n.in},           {"UdpRelayDropped", u->n.dropped}};
+                {"UdpRelayIn", u->n.in},           {"UdpRelayDropped", u->n.dropped},
+                {"UdpRelayUnreachable", u->n.unreachable}};
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
         fprintf(f, "%-31s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
     fflush(f);

@@ -23,6 +23,9 @@ typedef struct udp_counters {
     uint64_t expired;        /* UdpFlowsExpired: idle, or evicted at the cap  */
     uint64_t out, in;        /* UdpRelayOut, UdpRelayIn: datagrams each way */
     uint64_t dropped;        /* UdpRelayDropped: a side could not take one  */
+    uint64_t unreachable;    /* UdpRelayUnreachable: ICMP unreachable sent into
+                                the namespace (the host heard one, or nothing
+                                is there)                                   */
 } udp_counters;
 
 typedef struct netns_udp {
