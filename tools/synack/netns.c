@@ -45,6 +45,7 @@ typedef struct netns_opts {
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
+    int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     int ladder, quiet;
@@ -106,6 +107,8 @@ static void usage(FILE *f)
             "  --pid PID            join the network namespace of process PID (and, as\n"
             "                       non-root, its user namespace)\n"
             "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
+            "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
+            "                       via fd00::2 (synack), which is the host's ::1\n"
             "  --disable-host-loopback\n"
             "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
             "  --dns-upstream IP[:PORT]\n"
@@ -231,6 +234,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
         o->quiet = 1;
     else if (!strcmp(a, "--disable-host-loopback"))
         o->no_host_loopback = 1;
+    else if (!strcmp(a, "--ipv6"))
+        o->ipv6 = 1;
     else {
         *status = opts_usage_error(CMD, a, "unknown option");
         return -1;
@@ -422,18 +427,18 @@ static int outbound_setup(netns_rt *rt)
 {
     const netns_opts *o = rt->o;
     out_ctx *out = &rt->out;
-    out->gw = rt->n.gw;
-    out->host_loopback = !o->no_host_loopback;
-    out->dns = rt->n.gw + 1;
-    out->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
-    out->dns_up_port = o->dns_ip ? o->dns_port : 53;
-    synack_addr dns = synack_addr_v4(out->dns);
+    netns_map *m = &out->map;
+    m->gw = rt->n.gw;
+    memcpy(m->gw6, rt->n.gw6, 16);
+    m->host_loopback = !o->no_host_loopback;
+    m->dns = rt->n.gw + 1;
+    m->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
+    m->dns_up_port = o->dns_ip ? o->dns_port : 53;
+    out->ipv6 = o->ipv6;
+    synack_addr dns = synack_addr_v4(m->dns);
     netns_udp *u = &rt->udp;
-    u->gw = out->gw;
-    u->host_loopback = out->host_loopback;
-    u->dns = out->dns;
-    u->dns_up = out->dns_up;
-    u->dns_up_port = out->dns_up_port;
+    u->map = *m;
+    u->ipv6 = o->ipv6;
     if (synack_add_address(rt->net.s, &dns) < 0 ||
         out_open(out, rt->net.s, rt->ep, rt->rc, o->quiet ? NULL : stderr) < 0 ||
         netns_udp_open(u, rt->net.s, rt->ep) < 0) {
@@ -479,6 +484,13 @@ static int start(netns_rt *rt, const netns_tap *t)
     nr.kind = DEV_TAP;
     nr.ip = rt->n.gw;
     nr.prefix = rt->n.prefix;
+    if (o->ipv6) { /* the stack is fd00::2, used at once: nobody else is on this link */
+        memcpy(nr.ip6, rt->n.gw6, 16);
+        nr.prefix6 = 64;
+        nr.ip6_set = 1;
+        if (nr.nknobs < NETRUN_MAX_KNOBS)
+            nr.knobs[nr.nknobs++] = "net.ipv6.conf.all.dad_transmits=0";
+    }
     nr.udp_event = on_udp_event;
     nr.udp_event_ctx = rt;
     if (netrun_open_dev(&rt->net, d, &nr, CMD, on_sock_event, rt) < 0)
@@ -577,7 +589,10 @@ int netns_main(int argc, char **argv)
         return status;
     netns_rt rt = {.o = &o, .ep = -1, .sfd = -1};
     rt.n = (netns_net){.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
-                       .mtu = (unsigned)o.mtu, .ifname = o.ifname};
+                       .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6};
+    rt.n.host6[0] = rt.n.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
+    rt.n.host6[14] = 0x01;
+    rt.n.gw6[15] = 0x02;
     sigset_t old;
     if (catch_signals(&rt, &old) < 0)
         return 1;

@@ -146,6 +146,47 @@ static int configure(int ctl, const netns_net *n, uint8_t mac[6], char *err, siz
     return 0;
 }
 
+/* The kernel's in6_ifreq (linux/ipv6.h, which clashes with netinet/in.h). */
+struct ifreq6 {
+    struct in6_addr addr;
+    uint32_t prefixlen;
+    int ifindex;
+};
+
+/* IPv6 on the TAP: host6/64 without Duplicate Address Detection (nobody
+ * else is on this link, and DAD would hold the address back a second) and
+ * a default route via gw6, synack. */
+static int configure6(const netns_net *n, char *err, size_t len)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/accept_dad", n->ifname);
+    int ctl = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int ifindex = (int)if_nametoindex(n->ifname);
+    if (ctl < 0 || !ifindex || write_file(path, "0") < 0) {
+        say(err, len, "%s: IPv6 is not available in the namespace: %s", n->ifname,
+            strerror(errno));
+        if (ctl >= 0)
+            close(ctl);
+        return -1;
+    }
+    struct ifreq6 a = {.prefixlen = 64, .ifindex = ifindex};
+    memcpy(&a.addr, n->host6, 16);
+    struct in6_rtmsg rt;
+    memset(&rt, 0, sizeof rt);
+    memcpy(&rt.rtmsg_gateway, n->gw6, 16);
+    rt.rtmsg_flags = RTF_UP | RTF_GATEWAY;
+    rt.rtmsg_metric = 1;
+    rt.rtmsg_ifindex = ifindex;
+    if (ioctl(ctl, SIOCSIFADDR, &a) < 0 || ioctl(ctl, SIOCADDRT, &rt) < 0) {
+        say(err, len, "%s: cannot set its IPv6 address and route: %s", n->ifname,
+            strerror(errno));
+        close(ctl);
+        return -1;
+    }
+    close(ctl);
+    return 0;
+}
+
 /* Create and configure the TAP in the current namespace. Its fd, or -1. */
 static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
 {
@@ -166,7 +207,8 @@ static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
         return -1;
     }
     int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (ctl < 0 || configure(ctl, n, mac, err, len) < 0) {
+    if (ctl < 0 || configure(ctl, n, mac, err, len) < 0 ||
+        (n->ipv6 && configure6(n, err, len) < 0)) {
         if (ctl < 0)
             say(err, len, "socket: %s", strerror(errno));
         else

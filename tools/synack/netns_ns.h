@@ -21,6 +21,9 @@ typedef struct netns_net {
     uint32_t gw;         /* the default route: synack (network + 2)          */
     unsigned mtu;        /* the TAP's MTU                                    */
     const char *ifname;  /* the TAP's name (tap0)                            */
+    int ipv6;            /* --ipv6: also host6/64, default route via gw6     */
+    uint8_t host6[16];   /* the namespace's IPv6 address (fd00::100)         */
+    uint8_t gw6[16];     /* synack's (fd00::2)                               */
 } netns_net;
 
 /* What the child hands back. */

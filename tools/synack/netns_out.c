@@ -22,6 +22,7 @@
 
 #include "dev/loop.h"
 #include "fmt.h"
+#include "netns_map.h"
 
 #define OUT_BACKLOG 4096
 
@@ -32,31 +33,10 @@ typedef struct opener {
     out_ctx *o;
     synack_sock *ns;
     int fd;
-    char label[96];
+    char label[136];
 } opener;
 
 #define OPENER_OF(ow) ((opener *)((char *)(ow) - offsetof(opener, owner)))
-
-/* Where a connection to dst:port goes on the host: the gateway is the
- * host's loopback (unless disabled), the resolver address the upstream
- * resolver, any other address itself. False: nothing there (the gateway
- * with --disable-host-loopback), refused as the host's loopback would. */
-static bool host_target(const out_ctx *o, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    sa->sin_addr.s_addr = htonl(dst);
-    if (dst == o->gw) {
-        if (!o->host_loopback)
-            return false;
-        sa->sin_addr.s_addr = htonl(0x7f000001u);
-    } else if (dst == o->dns && port == 53 && o->dns_up) {
-        sa->sin_addr.s_addr = htonl(o->dns_up);
-        sa->sin_port = htons(o->dns_up_port);
-    }
-    return true;
-}
 
 /* How the kernel's refusal of our connect is told to the namespace. */
 static int refusal_for(int err)
@@ -183,21 +163,23 @@ static void start_one(out_ctx *o, synack_sock *ns)
     op->o = o;
     op->ns = ns;
     op->fd = -1;
-    char a[16], b[16];
-    snprintf(op->label, sizeof op->label, "%s:%u -> %s:%u", fmt_ip(src.v4, a), sport,
-             fmt_ip(dst.v4, b), dport);
+    char a[64], b[64];
+    netns_fmt_ep(&src, sport, a, sizeof a);
+    netns_fmt_ep(&dst, dport, b, sizeof b);
+    snprintf(op->label, sizeof op->label, "%s -> %s", a, b);
     synack_sock_set_user(ns, &op->owner);
-    struct sockaddr_in sa;
-    if (!host_target(o, dst.v4, dport, &sa)) {
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    if (!netns_host_target(&o->map, &dst, dport, &sa, &salen)) {
         refuse(op, ECONNREFUSED);
         return;
     }
-    op->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    op->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (op->fd < 0) {
         refuse(op, errno == EMFILE || errno == ENFILE ? EADDRNOTAVAIL : errno);
         return;
     }
-    if (connect(op->fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+    if (connect(op->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
         refuse(op, errno);
         return;
     }
@@ -216,19 +198,26 @@ static void listener_event(sock_owner *ow, synack_sock *k, unsigned events)
         start_one(o, ns);
 }
 
+/* Answer for every address of `all`'s family, and hold every SYN to it. */
+static int listen_all(out_ctx *o, synack_stack *s, synack_sock **l, const synack_addr *all)
+{
+    *l = synack_socket(s);
+    if (!*l || synack_impersonate(s, all, 0) < 0)
+        return -1;
+    synack_sock_set_user(*l, &o->owner);
+    return synack_listen_any(*l, all, 0, 1, 65535, OUT_BACKLOG, SYNACK_LISTEN_HOLD_SYN);
+}
+
 int out_open(out_ctx *o, synack_stack *s, int ep, relay_ctx *rc, FILE *log)
 {
     o->owner.on_event = listener_event;
     o->ep = ep;
     o->rc = rc;
     o->log = log;
-    synack_addr all = synack_addr_v4(0);
-    o->listener = synack_socket(s);
-    if (!o->listener || synack_impersonate(s, &all, 0) < 0)
+    synack_addr all = synack_addr_v4(0), all6 = synack_addr_v6((const uint8_t[16]){0});
+    if (listen_all(o, s, &o->listener, &all) < 0)
         return -1;
-    synack_sock_set_user(o->listener, &o->owner);
-    return synack_listen_any(o->listener, &all, 0, 1, 65535, OUT_BACKLOG,
-                             SYNACK_LISTEN_HOLD_SYN);
+    return o->ipv6 ? listen_all(o, s, &o->listener6, &all6) : 0;
 }
 
 void out_print_counters(const out_ctx *o, FILE *f)

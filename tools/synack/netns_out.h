@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netns_map.h"
 #include "relay.h"
 #include "synack.h"
 #include "watch.h"
@@ -25,20 +26,17 @@ typedef struct out_ctx {
     int ep;
     relay_ctx *rc;
     FILE *log;              /* a line per refused connection; NULL: none  */
-    synack_sock *listener;
-    uint32_t gw;            /* the gateway: the host's 127.0.0.1 ...        */
-    int host_loopback;      /* ... unless 0 (--disable-host-loopback)        */
-    uint32_t dns;           /* the resolver address, and where its port 53  */
-    uint32_t dns_up;        /* goes (0: nowhere; the address itself)        */
-    uint16_t dns_up_port;
+    synack_sock *listener, *listener6;
+    netns_map map;          /* where destinations are on the host           */
+    int ipv6;               /* listen for IPv6 connections too              */
     uint64_t pending;       /* SYNs held now                                */
     uint64_t no_port_logged_at; /* dev_now() of the last "no free host port" line */
     uint64_t no_port_unlogged;  /* such drops since that line                  */
     out_counters n;
 } out_ctx;
 
-/* Fill gw, host_loopback and the dns fields first. Impersonates every IPv4
- * address on `s` and listens for SYNs to all of them. 0, or -1. */
+/* Fill map and ipv6 first. Impersonates every IPv4 address (and IPv6 one)
+ * on `s` and listens for SYNs to all of them. 0, or -1. */
 int out_open(out_ctx *o, synack_stack *s, int ep, relay_ctx *rc, FILE *log);
 void out_print_counters(const out_ctx *o, FILE *f);
 

@@ -28,16 +28,22 @@ struct uflow {
     netns_udp *u;
     uflow *hnext;              /* hash chain                               */
     uflow *older, *newer;      /* u->oldest ... u->newest                  */
-    uint32_t ns_ip, dst_ip;
+    synack_addr ns, dst;       /* the namespace's end and its destination  */
     uint16_t ns_port, dst_port;
     int fd;
     uint64_t last;
 };
 
-static size_t bucket(uint32_t ns_ip, uint16_t ns_port, uint32_t dst_ip, uint16_t dst_port)
+static size_t bucket(const synack_addr *ns, uint16_t ns_port, const synack_addr *dst,
+                     uint16_t dst_port)
 {
-    uint32_t h = ns_ip * 2654435761u ^ dst_ip * 2246822519u ^
-                 ((uint32_t)ns_port << 16 | dst_port) * 3266489917u;
+    const uint8_t *a = ns->family == SYNACK_AF_INET6 ? ns->v6 : (const uint8_t *)&ns->v4;
+    const uint8_t *b = dst->family == SYNACK_AF_INET6 ? dst->v6 : (const uint8_t *)&dst->v4;
+    size_t n = ns->family == SYNACK_AF_INET6 ? 16 : 4;
+    uint32_t h = 2166136261u; /* FNV-1a over both ends */
+    for (size_t k = 0; k < n; k++)
+        h = (h ^ a[k] ^ (uint32_t)b[k] << 8) * 16777619u;
+    h = (h ^ ((uint32_t)ns_port << 16 | dst_port)) * 16777619u;
     return (h ^ h >> 15) % UDP_FLOW_BUCKETS;
 }
 
@@ -79,7 +85,7 @@ static void touch(uflow *f)
 static void flow_close(uflow *f)
 {
     netns_udp *u = f->u;
-    uflow **pp = &u->buckets[bucket(f->ns_ip, f->ns_port, f->dst_ip, f->dst_port)];
+    uflow **pp = &u->buckets[bucket(&f->ns, f->ns_port, &f->dst, f->dst_port)];
     while (*pp && *pp != f)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -103,7 +109,8 @@ static void host_error(uflow *f, const synack_udp_meta *to, int err)
         return; /* EAGAIN */
     synack_udp_meta about = {.remote = to->remote, .remote_port = to->remote_port,
                              .local = to->local, .local_port = to->local_port};
-    synack_udp_unreachable(f->u->any, &about, code);
+    synack_udp_unreachable(about.remote.family == SYNACK_AF_INET6 ? f->u->any6 : f->u->any,
+                           &about, code);
     f->u->n.unreachable++;
 }
 
@@ -114,15 +121,16 @@ static void host_readable(watch *w, uint32_t events)
     (void)events;
     uflow *f = (uflow *)w;
     netns_udp *u = f->u;
-    synack_udp_meta to = {.remote = synack_addr_v4(f->ns_ip), .remote_port = f->ns_port,
-                          .local = synack_addr_v4(f->dst_ip), .local_port = f->dst_port};
+    synack_udp_meta to = {.remote = f->ns, .remote_port = f->ns_port, .local = f->dst,
+                          .local_port = f->dst_port};
+    synack_udp *any = f->ns.family == SYNACK_AF_INET6 ? u->any6 : u->any;
     for (int i = 0; i < READS_PER_WAKE; i++) {
         ssize_t n = recv(f->fd, u->buf, sizeof u->buf, MSG_DONTWAIT);
         if (n < 0) {
             host_error(f, &to, errno);
             return;
         }
-        if (synack_udp_send(u->any, u->buf, (size_t)n, &to) < 0)
+        if (synack_udp_send(any, u->buf, (size_t)n, &to) < 0)
             u->n.dropped++;
         else
             u->n.in++;
@@ -132,43 +140,19 @@ static void host_readable(watch *w, uint32_t events)
 
 /* ------------------------------------------------------------ namespace -> host */
 
-/* Where dst:port is on the host: the gateway is the host's loopback (or
- * nothing), the resolver address's port 53 the upstream resolver. False:
- * nowhere to send it. */
-static bool host_target(const netns_udp *u, uint32_t dst, uint16_t port, struct sockaddr_in *sa)
-{
-    memset(sa, 0, sizeof *sa);
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    sa->sin_addr.s_addr = htonl(dst);
-    if (dst == u->gw) {
-        if (!u->host_loopback)
-            return false;
-        sa->sin_addr.s_addr = htonl(0x7f000001u);
-    } else if (dst == u->dns) {
-        if (port != 53 || !u->dns_up)
-            return false;
-        sa->sin_addr.s_addr = htonl(u->dns_up);
-        sa->sin_port = htons(u->dns_up_port);
-    }
-    return true;
-}
-
 static uflow *flow_find(netns_udp *u, const synack_udp_meta *m)
 {
-    size_t b = bucket(m->remote.v4, m->remote_port, m->local.v4, m->local_port);
+    size_t b = bucket(&m->remote, m->remote_port, &m->local, m->local_port);
     for (uflow *f = u->buckets[b]; f; f = f->hnext)
-        if (f->ns_ip == m->remote.v4 && f->ns_port == m->remote_port &&
-            f->dst_ip == m->local.v4 && f->dst_port == m->local_port)
+        if (f->ns_port == m->remote_port && f->dst_port == m->local_port &&
+            synack_addr_equal(&f->ns, &m->remote) && synack_addr_equal(&f->dst, &m->local))
             return f;
     return NULL;
 }
 
-static uflow *flow_open(netns_udp *u, const synack_udp_meta *m)
+static uflow *flow_open(netns_udp *u, const synack_udp_meta *m, const struct sockaddr_storage *sa,
+                        socklen_t salen)
 {
-    struct sockaddr_in sa;
-    if (!host_target(u, m->local.v4, m->local_port, &sa))
-        return NULL;
     if (u->nflows >= UDP_FLOWS_MAX) {
         u->n.expired++;
         flow_close(u->oldest);
@@ -176,9 +160,9 @@ static uflow *flow_open(netns_udp *u, const synack_udp_meta *m)
     uflow *f = calloc(1, sizeof *f);
     if (!f)
         return NULL;
-    f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    f->fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
-    if (f->fd < 0 || connect(f->fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+    if (f->fd < 0 || connect(f->fd, (const struct sockaddr *)sa, salen) < 0 ||
         epoll_ctl(u->ep, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
         if (f->fd >= 0)
             close(f->fd);
@@ -187,11 +171,11 @@ static uflow *flow_open(netns_udp *u, const synack_udp_meta *m)
     }
     f->w.fn = host_readable;
     f->u = u;
-    f->ns_ip = m->remote.v4;
+    f->ns = m->remote;
     f->ns_port = m->remote_port;
-    f->dst_ip = m->local.v4;
+    f->dst = m->local;
     f->dst_port = m->local_port;
-    size_t b = bucket(f->ns_ip, f->ns_port, f->dst_ip, f->dst_port);
+    size_t b = bucket(&f->ns, f->ns_port, &f->dst, f->dst_port);
     f->hnext = u->buckets[b];
     u->buckets[b] = f;
     push_newest(u, f);
@@ -211,14 +195,15 @@ static void ns_readable(udp_owner *o, synack_udp *k, unsigned events)
         if (n < 0)
             continue; /* a pending error is reported once (none on a transparent socket) */
         uflow *f = flow_find(u, &m);
-        struct sockaddr_in sa;
-        if (!f && !host_target(u, m.local.v4, m.local_port, &sa)) {
+        struct sockaddr_storage sa;
+        socklen_t salen;
+        if (!f && !netns_host_target(&u->map, &m.local, m.local_port, &sa, &salen)) {
             synack_udp_unreachable(k, &m, 3); /* nothing there: as a closed port */
             u->n.unreachable++;
             continue;
         }
         if (!f)
-            f = flow_open(u, &m);
+            f = flow_open(u, &m, &sa, salen);
         if (!f || send(f->fd, u->buf, (size_t)n, MSG_DONTWAIT) < 0) {
             u->n.dropped++;
             continue;
@@ -230,17 +215,28 @@ static void ns_readable(udp_owner *o, synack_udp *k, unsigned events)
 
 /* ------------------------------------------------------------ the set */
 
+/* A transparent socket for every address of `all`'s family. */
+static synack_udp *open_all(netns_udp *u, synack_stack *s, const synack_addr *all)
+{
+    synack_udp *k = synack_udp_open(s, all->family);
+    if (!k || synack_udp_bind_any(k, all, 0, 1, 65535) < 0) {
+        if (k)
+            synack_udp_close(k);
+        return NULL;
+    }
+    synack_udp_setopt(k, SYNACK_UDP_RCVBUF, 4 << 20);
+    synack_udp_set_user(k, &u->owner);
+    return k;
+}
+
 int netns_udp_open(netns_udp *u, synack_stack *s, int ep)
 {
     u->owner.on_event = ns_readable;
     u->ep = ep;
-    u->any = synack_udp_open(s, SYNACK_AF_INET);
-    synack_addr all = synack_addr_v4(0);
-    if (!u->any || synack_udp_bind_any(u->any, &all, 0, 1, 65535) < 0)
+    synack_addr all = synack_addr_v4(0), all6 = synack_addr_v6((const uint8_t[16]){0});
+    if (!(u->any = open_all(u, s, &all)))
         return -1;
-    synack_udp_setopt(u->any, SYNACK_UDP_RCVBUF, 4 << 20);
-    synack_udp_set_user(u->any, &u->owner);
-    return 0;
+    return u->ipv6 && !(u->any6 = open_all(u, s, &all6)) ? -1 : 0;
 }
 
 void netns_udp_sweep(netns_udp *u, uint64_t now)

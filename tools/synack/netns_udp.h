@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "synack.h"
+#include "netns_map.h"
 #include "watch.h"
 
 #define UDP_FLOW_BUCKETS 1024
@@ -31,11 +32,9 @@ typedef struct udp_counters {
 typedef struct netns_udp {
     udp_owner owner;
     int ep;
-    synack_udp *any;         /* transparent: every address, every port     */
-    uint32_t gw;             /* the gateway: the host's 127.0.0.1 ...        */
-    int host_loopback;       /* ... unless 0                                */
-    uint32_t dns, dns_up;    /* the resolver address; where its port 53 goes */
-    uint16_t dns_up_port;
+    synack_udp *any, *any6;  /* transparent: every address, every port     */
+    netns_map map;           /* where destinations are on the host           */
+    int ipv6;
     uflow *buckets[UDP_FLOW_BUCKETS];
     uflow *oldest, *newest;  /* every flow, by last use                      */
     size_t nflows;
@@ -44,7 +43,7 @@ typedef struct netns_udp {
     uint8_t buf[65536];
 } netns_udp;
 
-/* Fill gw, host_loopback and the dns fields first. 0, or -1. */
+/* Fill map and ipv6 first. 0, or -1. */
 int netns_udp_open(netns_udp *u, synack_stack *s, int ep);
 /* Close the flows idle for UDP_IDLE_S; call it now and then (`now`: ns). */
 void netns_udp_sweep(netns_udp *u, uint64_t now);

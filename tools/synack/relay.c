@@ -42,7 +42,7 @@ struct relay {
     relay *prev, *next;    /* in c->live, then c->dead                   */
     synack_sock *ns;       /* NULL once closed or aborted                */
     int fd;                /* the host socket; -1 once closed            */
-    char label[128];
+    char label[136];
     uint64_t t0;
     dir_buf in, out;       /* host -> namespace, namespace -> host       */
     uint64_t bytes_in, bytes_out;

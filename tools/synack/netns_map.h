@@ -1,0 +1,30 @@
+/* netns_map.h — where a destination the namespace asks for is on the host
+ * (`synack netns`): the gateway is the host's loopback, the resolver
+ * address's port 53 the upstream resolver, any other address itself. */
+#ifndef SYNACK_TOOL_NETNS_MAP_H
+#define SYNACK_TOOL_NETNS_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "synack.h"
+
+typedef struct netns_map {
+    uint32_t gw;           /* 10.0.2.2: the host's 127.0.0.1 ...             */
+    uint8_t gw6[16];       /* fd00::2 (with --ipv6): the host's ::1 ...        */
+    int host_loopback;     /* ... unless 0 (--disable-host-loopback)          */
+    uint32_t dns, dns_up;  /* 10.0.2.3, and where its port 53 goes (0: nowhere) */
+    uint16_t dns_up_port;
+} netns_map;
+
+/* The host's address for dst:port in *ss (*len its size). False: nothing
+ * is there (the gateway with --disable-host-loopback; the resolver
+ * address on another port, or without an upstream). */
+bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port,
+                       struct sockaddr_storage *ss, socklen_t *len);
+/* "A.B.C.D:PORT" or "[v6]:PORT". */
+void netns_fmt_ep(const synack_addr *a, uint16_t port, char *buf, size_t len);
+
+#endif
