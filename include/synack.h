@@ -644,11 +644,14 @@ synack_sock *synack_accept(synack_sock *k, int *err);
  * for it and every protocol takes packets to it. Up to 8. Errors: -EINVAL
  * (not a unicast address), -EEXIST, -ENOSPC, -EAFNOSUPPORT (IPv6). */
 int synack_add_address(synack_stack *s, const synack_addr *addr);
-/* Take packets to every address inside prefix/prefix_len (IPv4) as if they
- * were ours -- except ARP, so that no neighbour is shadowed: echo is
- * answered from the address pinged, TCP reaches synack_listen_any
- * listeners (a SYN no listener covers is answered with a RST from that
- * address, as its host would). Up to 8 prefixes. Errors as above. */
+/* Take packets to every address inside prefix/prefix_len (IPv4 or IPv6)
+ * as if they were ours -- except ARP and Neighbour Discovery, so that no
+ * neighbour is shadowed: echo is answered from the address pinged, TCP
+ * reaches synack_listen_any listeners (a SYN no listener covers is
+ * answered with a RST from that address, as its host would). IPv6 takes
+ * only global unicast addresses this way: never ::, ::1, link-local,
+ * multicast, IPv4-mapped or the stack's own. Up to 8 prefixes per family.
+ * Errors: -EINVAL (prefix_len too long), -ENOSPC, -EAFNOSUPPORT. */
 int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len);
 
 /* synack_listen_any's flags. HOLD_SYN: each SYN is put in the accept queue
@@ -658,8 +661,8 @@ int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefi
  * beyond the relay is a refusal here, never a handshake that is then reset. */
 enum { SYNACK_LISTEN_HOLD_SYN = 1u << 0 };
 /* Listen for SYNs to any destination inside prefix/prefix_len (of our
- * addresses or impersonated ones; prefix_len 0 with an IPv4 prefix: every
- * IPv4 address) and any port in [port_lo, port_hi]. A listener bound to a
+ * addresses or impersonated ones; prefix_len 0: every address of the
+ * prefix's family) and any port in [port_lo, port_hi]. A listener bound to a
  * port (synack_listen) is preferred for our own addresses. An accepted
  * connection's local end (synack_sock_addrs) is where its SYN was sent:
  * the original destination. `k` must be a fresh socket (CLOSED, unbound).
@@ -674,14 +677,16 @@ int synack_accept_confirm(synack_sock *k);
 typedef enum synack_refuse {
     SYNACK_REFUSE_RST = 0,          /* RST,ACK: "connection refused"        */
     SYNACK_REFUSE_DROP,             /* nothing: the peer times out itself   */
-    SYNACK_REFUSE_NET_UNREACH,      /* ICMP destination unreachable, code 0 */
-    SYNACK_REFUSE_HOST_UNREACH,     /* ... code 1 (EHOSTUNREACH at the peer) */
-    SYNACK_REFUSE_ADMIN_PROHIBITED, /* ... code 13                          */
+    SYNACK_REFUSE_NET_UNREACH,      /* ICMP destination unreachable, code 0;
+                                       ICMPv6: code 0, no route             */
+    SYNACK_REFUSE_HOST_UNREACH,     /* ... code 1 (EHOSTUNREACH at the peer);
+                                       ICMPv6: code 3, address unreachable  */
+    SYNACK_REFUSE_ADMIN_PROHIBITED, /* ... code 13; ICMPv6: code 1          */
 } synack_refuse;
 /* Refuse a held SYN and release the handle (as synack_close does). The
- * ICMP errors come from the stack's own address, as from a router on the
- * path (IPv4; an IPv6 connection is refused with a RST). -EINVAL when `k`
- * is not held (the handle is then still the caller's). */
+ * ICMP and ICMPv6 errors come from the stack's own address (IPv6: the one
+ * it would send to the peer from), as from a router on the path. -EINVAL
+ * when `k` is not held (the handle is then still the caller's). */
 int synack_accept_refuse(synack_sock *k, int how);
 
 /* Active open (RFC 9293 §3.10.1): send a SYN to ip:port. Non-blocking: the

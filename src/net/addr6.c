@@ -34,6 +34,14 @@ void addr6_init(net_ctx *n)
     }
 }
 
+bool addr6_ours(const net_ctx *n, const uint8_t a[16])
+{
+    for (int i = 0; i < 2; i++)
+        if (n->addr6[i].state != SYNACK_ADDR6_NONE && memcmp(n->addr6[i].a, a, 16) == 0)
+            return true;
+    return false;
+}
+
 own6 *addr6_find(net_ctx *n, const uint8_t a[16])
 {
     for (int i = 0; i < 2; i++)

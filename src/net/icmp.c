@@ -47,7 +47,8 @@ static void icmp_error_input(net_ctx *n, const wire_icmp *m)
     if (q.proto != WIRE_IPPROTO_TCP)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET, .type = m->type, .code = m->code,
-                         .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst), .lport = q.sport,
+                         .mtu = q.next_hop_mtu, .rip = tcp_addr4(q.dst),
+                         .lip = tcp_addr4(q.src), .lport = q.sport,
                          .rport = q.dport, .seq = q.seq};
     tcp_icmp_error(n->tcp, &r);
 }

@@ -10,11 +10,12 @@
 #define HEADROOM 64 /* IPv6 and Ethernet headers go in front */
 
 /* RFC 4443 §4.2: the reply comes from the address the request went to
- * when that is ours, else (a group) from the one we would use towards the
- * sender. NULL when we have none usable. */
+ * when that is ours or impersonated (as its host would answer), else (a
+ * group) from the one we would use towards the sender. NULL when we have
+ * none usable. */
 static const uint8_t *reply_source(const net_ctx *n, const wire_ipv6 *ip)
 {
-    if (addr6_usable(n, ip->dst))
+    if (addr6_usable(n, ip->dst) || ipv6_impersonated(n, ip->dst))
         return ip->dst;
     return ipv6_source_for(n, ip->src);
 }
@@ -46,7 +47,8 @@ static void count_error(net_ctx *n, uint8_t type)
 }
 
 /* An error quoting a packet (RFC 4443 §2.4(b)): if we sent it from our
- * address and it carried TCP, TCP hears (and validates it, RFC 5927). */
+ * address or an impersonated one and it carried TCP, TCP hears (and
+ * validates it, RFC 5927). */
 static void error_input(net_ctx *n, const wire_icmpv6 *m)
 {
     wire_icmpv6_quote q;
@@ -59,12 +61,14 @@ static void error_input(net_ctx *n, const wire_icmpv6 *m)
         net_udp_icmp6(n, m, &q);
         return;
     }
-    if (memcmp(q.src, n->cfg->ip6, 16) != 0 || q.next_header != WIRE_IPPROTO_TCP || !q.has_upper)
+    bool from_us = memcmp(q.src, n->cfg->ip6, 16) == 0 || ipv6_impersonated(n, q.src);
+    if (!from_us || q.next_header != WIRE_IPPROTO_TCP || !q.has_upper)
         return;
     tcp_icmp_report r = {.family = SYNACK_AF_INET6, .type = m->type, .code = m->code,
                          .mtu = q.mtu, .lport = q.sport, .rport = q.dport, .seq = q.seq};
-    r.rip.family = SYNACK_AF_INET6;
+    r.rip.family = r.lip.family = SYNACK_AF_INET6;
     memcpy(r.rip.v6, q.dst, 16);
+    memcpy(r.lip.v6, q.src, 16);
     tcp_icmp_error(n->tcp, &r);
 }
 
@@ -166,4 +170,29 @@ void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint
     else if (type == WIRE_ICMPV6_PARAM_PROBLEM)
         n->ctr->icmp6_out_parm_problems++;
     ipv6_send_from(n, from, ip.src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, olen);
+}
+
+void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code)
+{
+    const uint8_t *from = ipv6_source_for(n, a->client);
+    if (!from || !icmp_error_allowed(n))
+        return;
+    /* The SYN rebuilt: its addresses, ports and sequence number are what
+     * the sender matches the error with (RFC 5927 §4); options left out. */
+    uint8_t quote[WIRE_IPV6_HDR_LEN + WIRE_TCP_HDR_LEN];
+    wire_ipv6 ip = {.next_header = WIRE_IPPROTO_TCP, .hop_limit = IPV6_HOP_LIMIT,
+                    .payload_len = WIRE_TCP_HDR_LEN};
+    memcpy(ip.src, a->client, 16);
+    memcpy(ip.dst, a->dst, 16);
+    wire_ipv6_emit(quote, WIRE_IPV6_HDR_LEN, &ip);
+    wire_tcp syn = {.sport = a->sport, .dport = a->dport, .seq = a->seq, .flags = SYNACK_SYN};
+    wire_tcp_opts_clear(&syn.opt);
+    uint8_t *seg = quote + WIRE_IPV6_HDR_LEN;
+    wire_tcp_emit_header(seg, WIRE_TCP_HDR_LEN, &syn);
+    wire_tcp_set_checksum6(seg, WIRE_TCP_HDR_LEN, a->client, a->dst);
+    uint8_t *out = n->buf + HEADROOM;
+    size_t len = wire_icmpv6_emit_error(out, sizeof(n->buf) - HEADROOM, from, a->client,
+                                        WIRE_ICMPV6_DEST_UNREACH, code, 0, quote, sizeof quote);
+    if (len && ipv6_send_from(n, from, a->client, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len))
+        n->ctr->icmp6_out_dest_unreachs++;
 }

@@ -5,7 +5,7 @@
  * answered where RFC 8200 asks) and their fragments reassembled
  * (reasm6.c), then reach ICMPv6, which answers echo, does Neighbour
  * Discovery and hands errors to TCP, and TCP, which runs on the configured
- * address. Output is routed (route6.c) and resolved through the neighbour
+ * address. Packets to impersonated addresses (imp6.c) are taken too. Output is routed (route6.c) and resolved through the neighbour
  * table (ndisc.c). */
 #include "net/net.h"
 
@@ -21,15 +21,6 @@ static bool accepts(const net_ctx *n, const uint8_t dst[16])
         if (memcmp(dst, n->groups6[i], 16) == 0)
             return true;
     return addr6_usable(n, dst);
-}
-
-/* Ours in any state (tentative and duplicate ones too). */
-static bool is_ours(const net_ctx *n, const uint8_t a[16])
-{
-    for (int i = 0; i < 2; i++)
-        if (n->addr6[i].state != SYNACK_ADDR6_NONE && memcmp(n->addr6[i].a, a, 16) == 0)
-            return true;
-    return false;
 }
 
 bool ipv6_wants_mac(const net_ctx *n, const uint8_t mac[6])
@@ -77,8 +68,10 @@ void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
         n->ctr->ip6_in_hdr_errors++; /* refused silently (wire_ipv6_walk) */
         return;
     }
-    /* Not ours: taken only for a transparent UDP socket (udp.c). */
-    if (!accepts(n, ip.dst) && !net_udp_takes6(n, &ip, &ext, e)) {
+    /* Not ours: taken when impersonated (imp6.c), or for a transparent
+     * UDP socket (udp.c). */
+    if (!accepts(n, ip.dst) && !ipv6_impersonated(n, ip.dst) &&
+        !net_udp_takes6(n, &ip, &ext, e)) {
         n->ctr->ip6_in_addr_errors++;
         return;
     }
@@ -103,25 +96,27 @@ void ipv6_input(net_ctx *n, const uint8_t *p, size_t len)
     }
 }
 
-/* TCP runs on the configured address only: a link-local peer would need a
- * scope (an interface) that synack_addr does not carry. */
+/* TCP runs on the configured address (a link-local peer would need a
+ * scope, an interface, that synack_addr does not carry) and on impersonated
+ * ones, which only synack_listen_any listeners take (own = false). */
 static void tcp6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len)
 {
-    if (memcmp(ip->dst, n->cfg->ip6, 16) != 0) {
+    bool own = memcmp(ip->dst, n->cfg->ip6, 16) == 0;
+    if (!own && !ipv6_impersonated(n, ip->dst)) {
         n->ctr->ip6_in_addr_errors++;
         return;
     }
     /* No TCP peer has no address, nor an IPv4 one in IPv6 clothing (RFC
      * 4942 §2.2; Linux's tcp_v6_conn_request drops those too), nor ours
      * (a LAND attack; our own NA may well carry it, so only here). */
-    if (wire_ipv6addr_is_unspecified(ip->src) || wire_ipv6addr_is_v4_mapped(ip->src) || is_ours(n, ip->src)) {
+    if (wire_ipv6addr_is_unspecified(ip->src) || wire_ipv6addr_is_v4_mapped(ip->src) || addr6_ours(n, ip->src)) {
         n->ctr->ip_in_martians++;
         return;
     }
     synack_addr from = {.family = SYNACK_AF_INET6}, to = {.family = SYNACK_AF_INET6};
     memcpy(from.v6, ip->src, 16);
     memcpy(to.v6, ip->dst, 16);
-    tcp_input(n->tcp, &from, &to, p, len, true);
+    tcp_input(n->tcp, &from, &to, p, len, own);
 }
 
 void ipv6_deliver(net_ctx *n, const wire_ipv6 *ip, uint8_t proto, const uint8_t *payload,
@@ -269,11 +264,11 @@ void ipv6_send(net_ctx *n, const uint8_t dst[16], uint8_t next_header, uint8_t *
     ipv6_send_from(n, src, dst, next_header, IPV6_HOP_LIMIT, payload, len);
 }
 
-void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len)
+void ipv6_send_tcp(net_ctx *n, const uint8_t src[16], const uint8_t dst[16], uint8_t *seg,
+                   size_t len)
 {
-    const uint8_t *src = n->cfg->ip6;
-    if (!addr6_usable(n, src)) {
-        n->ctr->ip6_out_no_routes++; /* tentative or a duplicate (DAD) */
+    if (!addr6_usable(n, src) && !ipv6_impersonated(n, src)) {
+        n->ctr->ip6_out_no_routes++; /* ours, tentative or a duplicate (DAD) */
         return;
     }
     ipv6_send_from(n, src, dst, WIRE_IPPROTO_TCP, IPV6_HOP_LIMIT, seg, len);

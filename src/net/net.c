@@ -73,7 +73,7 @@ void net_emit_tcp(void *ctx, const synack_addr *src, const synack_addr *dst, uin
                   size_t len)
 {
     if (dst->family == SYNACK_AF_INET6)
-        ipv6_send_tcp(ctx, dst->v6, seg, len);
+        ipv6_send_tcp(ctx, src->v6, dst->v6, seg, len);
     else
         ipv4_output_from(ctx, src->v4, dst->v4, WIRE_IPPROTO_TCP, seg, len);
 }

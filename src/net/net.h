@@ -101,6 +101,11 @@ typedef struct net_prefix4 {
     uint32_t net, mask;
 } net_prefix4;
 
+typedef struct net_prefix6 {
+    uint8_t net[16]; /* bits past len are zero */
+    uint8_t len;
+} net_prefix6;
+
 typedef struct net_ctx {
     const synack_config *cfg;
     synack_counters *ctr;
@@ -119,6 +124,8 @@ typedef struct net_ctx {
     uint8_t naddrs4;
     net_prefix4 imp4[NET_MAX_ADDRS4]; /* impersonated IPv4 prefixes (addrs4.c)    */
     uint8_t nimp4;
+    net_prefix6 imp6[NET_MAX_ADDRS4]; /* impersonated IPv6 prefixes (imp6.c)      */
+    uint8_t nimp6;
     own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
@@ -202,6 +209,8 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
  * but neither checked against the MTU nor counted (frag.c does both). */
 bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                           const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len);
+/* The first `len` bits of `a` and `b` agree (route6.c). */
+bool ipv6_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len);
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
  * on the link, gateway6 otherwise, NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
@@ -231,10 +240,24 @@ bool icmpv6_nd_fragmented(net_ctx *n, uint8_t proto, const uint8_t *p, size_t le
  * Icmp6OutTimeExcds or Icmp6OutParmProblems. */
 void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint8_t code,
                   uint32_t body);
-/* TCP's IPv6 segments: from cfg.ip6, the address TCP runs on and sums its
- * pseudo-header with, whatever the destination's scope; dropped (counted)
- * while it is not usable. Otherwise as ipv6_send. */
-void ipv6_send_tcp(net_ctx *n, const uint8_t dst[16], uint8_t *seg, size_t len);
+/* A held SYN from `client` to `dst` refused (synack_accept_refuse): ICMPv6
+ * destination unreachable (RFC 4443 §3.1, `code`) to the client from our
+ * own address towards it, as a router on the path would send it, quoting
+ * a rebuilt IPv6 and TCP header (addresses, ports, the SYN's sequence
+ * number). Rate-limited; counted Icmp6OutDestUnreachs. */
+typedef struct icmp6_about {
+    uint8_t client[16], dst[16];
+    uint16_t sport, dport;
+    uint32_t seq;
+} icmp6_about;
+void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code);
+/* TCP's IPv6 segments: from `src`, the address TCP sums its pseudo-header
+ * with (cfg.ip6, or an impersonated address a connection was accepted
+ * on), whatever the destination's scope; dropped (counted: Ip6OutNoRoutes)
+ * when it is neither impersonated nor usable (cfg.ip6 while DAD runs, or a
+ * duplicate). Otherwise as ipv6_send. */
+void ipv6_send_tcp(net_ctx *n, const uint8_t src[16], const uint8_t dst[16], uint8_t *seg,
+                   size_t len);
 /* icmpv6.c */
 void icmpv6_input(net_ctx *n, const wire_ipv6 *ip, const uint8_t *p, size_t len);
 /* ndisc.c: Neighbour Discovery (RFC 4861) for the neighbour table. */
@@ -244,8 +267,9 @@ void nd_advert_input(net_ctx *n, const wire_ipv6 *ip, const wire_icmpv6 *m);
 /* addr6.c: our IPv6 addresses and their Duplicate Address Detection
  * (RFC 4862 §5.4). */
 void addr6_init(net_ctx *n);
-/* Ours in any state but NONE, or NULL. */
+/* Ours in any state but NONE, or NULL; addr6_ours: is there one. */
 own6 *addr6_find(net_ctx *n, const uint8_t a[16]);
+bool addr6_ours(const net_ctx *n, const uint8_t a[16]);
 /* Ours and PREFERRED: usable as a source, and packets to it are taken. */
 bool addr6_usable(const net_ctx *n, const uint8_t a[16]);
 /* Another node has this tentative address (§5.4.3, §5.4.4). */
@@ -261,6 +285,12 @@ bool ipv4_impersonated(const net_ctx *n, uint32_t a);
 bool ipv4_takes(const net_ctx *n, uint32_t a);
 int net_add_addr4(net_ctx *n, uint32_t a);
 int net_impersonate4(net_ctx *n, uint32_t prefix, uint8_t len);
+/* imp6.c: the IPv6 prefixes we impersonate (synack_impersonate). An
+ * address is impersonated when it is inside one and could be a remote
+ * host's: global unicast, never one of ours (in any DAD state), never
+ * ::, ::1, link-local, multicast or IPv4-mapped. 0 or -EINVAL, -ENOSPC. */
+bool ipv6_impersonated(const net_ctx *n, const uint8_t a[16]);
+int net_impersonate6(net_ctx *n, const uint8_t prefix[16], uint8_t len);
 /* Hand a whole datagram's payload to its protocol (TCP, UDP, ICMP). `hdr`
  * is its IPv4 header (a reassembled datagram's: its first fragment's),
  * followed by the payload `p` (`len` bytes): ICMP errors quote them. */

@@ -7,8 +7,7 @@
 
 #include <string.h>
 
-/* The first `len` bits of `a` and `b` agree. */
-static bool prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len)
+bool ipv6_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len)
 {
     if (len > 128)
         len = 128;
@@ -26,7 +25,7 @@ static bool prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len)
 static bool on_link(const net_ctx *n, const uint8_t dst[16])
 {
     return wire_ipv6addr_is_link_local(dst) || wire_ipv6addr_is_multicast(dst) ||
-           prefix_match(dst, n->cfg->ip6, n->cfg->prefix6_len);
+           ipv6_prefix_match(dst, n->cfg->ip6, n->cfg->prefix6_len);
 }
 
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16])

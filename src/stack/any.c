@@ -5,6 +5,7 @@
 #include "stack/stack.h"
 
 #include <errno.h>
+#include <string.h>
 
 static synack_stack *stack_of(const synack_sock *k)
 {
@@ -24,6 +25,8 @@ int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefi
 {
     if (!prefix)
         return -EINVAL;
+    if (prefix->family == SYNACK_AF_INET6)
+        return net_impersonate6(&s->net, prefix->v6, prefix_len);
     if (prefix->family != SYNACK_AF_INET)
         return -EAFNOSUPPORT;
     return net_impersonate4(&s->net, prefix->v4, prefix_len);
@@ -53,20 +56,37 @@ int synack_accept_confirm(synack_sock *k)
     return r;
 }
 
-/* RFC 1812 §5.2.7.1's codes, as a router that cannot forward the SYN. */
-static int icmp_code(int how)
+/* RFC 1812 §5.2.7.1's codes, as a router that cannot forward the SYN;
+ * for IPv6, RFC 4443 §3.1's: no route (0), administratively prohibited
+ * (1), address unreachable (3). */
+static int icmp_code(int how, bool v6)
 {
     switch (how) {
     case SYNACK_REFUSE_NET_UNREACH: return 0;
-    case SYNACK_REFUSE_HOST_UNREACH: return 1;
-    case SYNACK_REFUSE_ADMIN_PROHIBITED: return 13;
+    case SYNACK_REFUSE_HOST_UNREACH: return v6 ? 3 : 1;
+    case SYNACK_REFUSE_ADMIN_PROHIBITED: return v6 ? 1 : 13;
     default: return -1;
     }
 }
 
+/* The ICMP(v6) error for a held SYN, from our own address. */
+static void refuse_icmp(synack_stack *s, const synack_sock *k, int code)
+{
+    if (k->raddr.family == SYNACK_AF_INET) {
+        icmp_about a = {k->raddr.v4, k->laddr.v4, WIRE_IPPROTO_TCP, k->rport, k->lport,
+                        k->rcv.irs};
+        icmp_unreach_about(&s->net, s->cfg.ip, &a, (uint8_t)code);
+        return;
+    }
+    icmp6_about a = {.sport = k->rport, .dport = k->lport, .seq = k->rcv.irs};
+    memcpy(a.client, k->raddr.v6, 16);
+    memcpy(a.dst, k->laddr.v6, 16);
+    icmpv6_unreach_syn(&s->net, &a, (uint8_t)code);
+}
+
 int synack_accept_refuse(synack_sock *k, int how)
 {
-    int code = icmp_code(how);
+    int code = icmp_code(how, k->raddr.family == SYNACK_AF_INET6);
     if (how != SYNACK_REFUSE_RST && how != SYNACK_REFUSE_DROP && code < 0)
         return -EINVAL;
     if (!k->is.held || k->state != SYNACK_SYN_RECEIVED)
@@ -74,13 +94,9 @@ int synack_accept_refuse(synack_sock *k, int how)
     synack_stack *s = stack_of(k);
     if (!stack_enter(s, s->tcp.now))
         return -EDEADLK;
-    bool icmp = code >= 0 && k->raddr.family == SYNACK_AF_INET;
-    if (icmp) {
-        icmp_about a = {k->raddr.v4, k->laddr.v4, WIRE_IPPROTO_TCP, k->rport, k->lport,
-                        k->rcv.irs};
-        icmp_unreach_about(&s->net, s->cfg.ip, &a, (uint8_t)code);
-    }
-    int r = tcp_user_refuse(k, how == SYNACK_REFUSE_RST || (code >= 0 && !icmp));
+    if (code >= 0)
+        refuse_icmp(s, k, code);
+    int r = tcp_user_refuse(k, how == SYNACK_REFUSE_RST);
     stack_leave(s);
     return r;
 }

@@ -139,7 +139,7 @@ static int error_meaning(const tcp_icmp_report *e, bool *hard)
 
 void tcp_icmp_error(tcp_ctx *c, const tcp_icmp_report *e)
 {
-    synack_addr local = tcp_local_addr(c, e->rip.family);
+    synack_addr local = e->lip.family ? e->lip : tcp_local_addr(c, e->rip.family);
     tcb *t = tcb_lookup(c, &local, e->lport, &e->rip, e->rport);
     if (!t || t->state == SYNACK_LISTEN || t->state == SYNACK_TIME_WAIT)
         return;

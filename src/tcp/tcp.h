@@ -285,6 +285,8 @@ typedef struct tcp_icmp_report {
     uint32_t mtu;             /* next-hop MTU of "fragmentation needed" /
                                  "packet too big"                       */
     synack_addr rip;          /* the quoted destination: our peer       */
+    synack_addr lip;          /* the quoted source: ours, or impersonated
+                                 (family 0: the family's own address)    */
     uint16_t lport, rport;
     uint32_t seq;             /* the quoted sequence number             */
 } tcp_icmp_report;

@@ -380,6 +380,31 @@ static void unanswered_probes_delete_the_entry(void **state)
     assert_int_equal(ctr(w)->icmp6_out_neigh_solicits, 1 + 3 + 3);
 }
 
+/* An impersonated address (synack_impersonate) is never advertised, as
+ * ARP never answers for one: the neighbour that has it is not shadowed.
+ * Neither a solicitation to its group nor one straight to it (a refresh)
+ * is answered, while ours still is; an echo to it is answered from it. */
+static void impersonated_address_is_not_advertised(void **state)
+{
+    world *w = *state = new_world(0, SYNACK_LINK_ETHERNET, NULL);
+    synack_addr all = {.family = SYNACK_AF_INET6};
+    assert_int_equal(synack_impersonate(w->s, &all, 0), 0);
+    send_ns(w, PEER_MAC, PEER, PEER2, PEER_MAC);
+    uint8_t ns[64];
+    size_t len = wire_nd_emit_ns(ns, sizeof ns, PEER, PEER2, PEER2, PEER_MAC);
+    send_icmpv6(w, PEER_MAC, US_MAC, PEER, PEER2, 255, ns, len);
+    assert_int_equal(w->nout, 0);
+    assert_int_equal(ctr(w)->icmp6_out_neigh_adverts, 0);
+    send_ns(w, PEER_MAC, PEER, US, PEER_MAC); /* ours: answered */
+    assert_int_equal(w->nout, 1);
+    assert_int_equal(sent(w, 0).m.type, WIRE_ND_NEIGHBOR_ADVERT);
+    ping(w, PEER_MAC, PEER, PEER2, 1);
+    assert_int_equal(w->nout, 2);
+    sent_frame f = sent(w, 1);
+    assert_int_equal(f.m.type, WIRE_ICMPV6_ECHO_REPLY);
+    assert_memory_equal(f.ip.src, PEER2, 16);
+}
+
 /* A solicitation for our address teaches us its sender's MAC (§7.2.3): the
  * advertisement and later replies go straight to it. One for another
  * target teaches nothing. */
@@ -655,6 +680,7 @@ int main(void)
         cmocka_unit_test_teardown(entry_goes_stale_is_probed_and_confirmed, teardown),
         cmocka_unit_test_teardown(unanswered_probes_delete_the_entry, teardown),
         cmocka_unit_test_teardown(solicitation_source_is_learnt, teardown),
+        cmocka_unit_test_teardown(impersonated_address_is_not_advertised, teardown),
         cmocka_unit_test_teardown(advert_override_rules, teardown),
         cmocka_unit_test_teardown(off_link_goes_through_the_gateway, teardown),
         cmocka_unit_test_teardown(off_link_without_gateway_is_dropped, teardown),
