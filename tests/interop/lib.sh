@@ -115,3 +115,27 @@ netem() {
         echo "netem: this kernel has no sch_netem; the same impairment in synack's runner: ${IMPAIR[*]}"
     fi
 }
+
+# nobody_ok: can synack run as nobody, in a user namespace of its own? If
+# not, say why (a "skip:" line) and return 1.
+nobody_ok() {
+    if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
+        echo "skip: unprivileged mode (no setpriv or unshare)"
+        return 1
+    fi
+    if ! setpriv --reuid=65534 --regid=65534 --clear-groups unshare -r -n true 2>"$TMP/userns.err"; then
+        echo "skip: unprivileged mode: this kernel does not let nobody create user namespaces ($(head -1 "$TMP/userns.err"))"
+        return 1
+    fi
+    mkdir -p "$TMP/dev"
+}
+
+# netns_as_nobody ARGS...: `synack netns ARGS...` run as nobody. This
+# machine's /dev/net/tun may be root's only (0600): a private mount
+# namespace gets a 0666 node of the same device, nothing else changes.
+netns_as_nobody() {
+    timeout -k 5 300 unshare -m sh -c 'mount -t tmpfs -o mode=755 none "$1/dev" &&
+        mknod -m 666 "$1/dev/tun" c 10 200 && mount --bind "$1/dev/tun" /dev/net/tun &&
+        shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' \
+        sh "$TMP" "$BIN" netns "$@"
+}

@@ -142,22 +142,11 @@ rc=$?
 [ "$rc" -eq 1 ] && grep -q "synack's own network namespace" "$TMP/own.err" &&
     ok "--pid of a process in synack's own namespace: refused" || { bad "--pid \$\$: exit status $rc"; cat "$TMP/own.err"; }
 
-# Unprivileged: synack as nobody, in a user namespace of its own. This
-# machine's /dev/net/tun may be root's only (0600): a private mount
-# namespace gets a 0666 node of the same device, nothing else changes.
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
-    echo "skip: unprivileged mode (no setpriv or unshare)"
-elif ! "${NOBODY[@]}" unshare -r -n true 2>"$TMP/userns.err"; then
-    echo "skip: unprivileged mode: this kernel does not let nobody create user namespaces ($(head -1 "$TMP/userns.err"))"
-else
-    mkdir -p "$TMP/dev"
+# Unprivileged: synack as nobody, in a user namespace of its own (lib.sh).
+if nobody_ok; then
     : >"$TMP/nobody.http.log"
     chmod 644 "$TMP/big"; chmod 666 "$TMP/nobody.http.log"
-    unshare -m sh -c "mount -t tmpfs -o mode=755 none '$TMP/dev' && mknod -m 666 '$TMP/dev/tun' c 10 200 &&
-        mount --bind '$TMP/dev/tun' /dev/net/tun &&
-        exec ${NOBODY[*]} '$BIN' netns -p 127.0.0.1:$HTTP:8080 -- $PY http 8080 '$TMP'" \
-        >"$TMP/nobody.log" 2>&1 &
+    netns_as_nobody -p 127.0.0.1:$HTTP:8080 -- $PY http 8080 "$TMP" >"$TMP/nobody.log" 2>&1 &
     UPID=$!
     PIDS="$PIDS $UPID"
     waitfor "$TMP/nobody.log" listening 20 || exit 1

@@ -106,21 +106,14 @@ grep -q "^relay 10.0.2.100:[0-9]* -> $GW:$NONE refused: Connection refused$" "$T
 # 0666 node of /dev/net/tun, nothing else changes). synack stays in the
 # host's network namespace, so its host sockets reach the server above on
 # 127.0.0.1.
-NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-if ! command -v setpriv >/dev/null || ! command -v unshare >/dev/null; then
-    echo "skip: unprivileged mode (no setpriv or unshare)"
-elif ! "${NOBODY[@]}" unshare -r -n true 2>"$TMP/userns.err"; then
-    echo "skip: unprivileged mode: this kernel does not let nobody create user namespaces ($(head -1 "$TMP/userns.err"))"
-else
+if nobody_ok; then
     chmod 755 "$TMP"
-    mkdir -p "$TMP/dev" "$TMP/nobody"
+    mkdir -p "$TMP/nobody"
     chmod 777 "$TMP/nobody"
     printf '%s\n' "curl -sS --max-time 60 -o $TMP/nobody/curl.out http://$GW:$HTTP/big" \
         "echo \$? >$TMP/nobody/curl.rc" >"$TMP/nobody.sh"
     chmod 644 "$TMP/nobody.sh"
-    timeout 120 unshare -m sh -c "mount -t tmpfs -o mode=755 none '$TMP/dev' &&
-        mknod -m 666 '$TMP/dev/tun' c 10 200 && mount --bind '$TMP/dev/tun' /dev/net/tun &&
-        exec ${NOBODY[*]} '$BIN' netns -- sh '$TMP/nobody.sh'" >"$TMP/nobody.log" 2>&1
+    netns_as_nobody -- sh "$TMP/nobody.sh" >"$TMP/nobody.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] && [ "$(cat "$TMP/nobody/curl.rc" 2>/dev/null)" = 0 ] &&
         [ "$(sha256sum <"$TMP/nobody/curl.out" | cut -d' ' -f1)" = "$want" ] &&
@@ -128,6 +121,24 @@ else
         ok "unprivileged: curl, 6 MB from the host's loopback via $GW with synack as nobody, SHA-256 matches" ||
         { bad "unprivileged: synack exited $rc, curl $(cat "$TMP/nobody/curl.rc" 2>/dev/null), or the download differs"
           tail -30 "$TMP/nobody.log"; }
+fi
+
+# --ipv6: the same through fd00::2, the host's ::1 (skipped without IPv6 on lo)
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    HTTP6=$((BASE + 9)) UECHO6=$((BASE + 10))
+    hostbg "$TMP/http6.log" python3 -m http.server $HTTP6 --bind ::1 --directory "$TMP"
+    hostbg "$TMP/uecho6.log" $PY udp-echo $UECHO6 ::1
+    waitfor "$TMP/uecho6.log" listening 10 || exit 1
+    for _ in $(seq 100); do ss -Hltn "sport = :$HTTP6" | grep -q . && break; sleep 0.1; done
+    timeout 60 "$BIN" netns --ipv6 -- sh -c "curl -sS -g --max-time 30 -o $TMP/curl6.out http://[fd00::2]:$HTTP6/big && $PY udp-ask fd00::2 $UECHO6 1,1400,30000 && $PY expect-connrefused fd00::2 $NONE" >"$TMP/netns6.log" 2>&1
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/curl6.out" | cut -d' ' -f1)" = "$want" ] &&
+        ok "--ipv6: curl 6 MB from [fd00::2] (the host's ::1), UDP, refused: $(grep '^udp ok' "$TMP/netns6.log")" ||
+        { bad "--ipv6 (exit $rc)"; tail -20 "$TMP/netns6.log"; }
+    grep -qE "^relay \[fd00::100\]:[0-9]+ -> \[fd00::2\]:$HTTP6 closed" "$TMP/netns6.log" ||
+        bad "--ipv6: no relay line for the download"
+else
+    echo "skip: --ipv6 (no IPv6 on the host's loopback)"
 fi
 
 # --disable-host-loopback: the gateway is nobody's, so refused

@@ -92,7 +92,7 @@ static void usage(FILE *f)
             "the calling namespace, on the TAP's other end: every TCP connection and UDP\n"
             "flow out of the namespace is carried on by a host socket to its destination\n"
             "(10.0.2.2 is the host's 127.0.0.1; 10.0.2.3:53 the host's resolver), and -p\n"
-            "forwards host ports in. Not yet: IPv6.\n"
+            "forwards host ports in (IPv4).\n"
             "\n"
             "options:\n"
             "  -p, --publish [HOSTIP:]HOSTPORT:NSPORT\n"

@@ -320,17 +320,17 @@ static void spawn_child(const netns_net *n, char **argv, const sigset_t *mask, i
     _exit(e == ENOENT ? 127 : 126); /* as a shell says it */
 }
 
-int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap *t,
-                char *err, size_t errlen)
+/* A child, and a socket pair to talk to it: sv[0] ours, sv[1] the
+ * child's (each side's other end closed). The child's pid (0 in the
+ * child), or -1 with the reason in `err`. */
+static pid_t fork_talking(netns_tap *t, int sv[2], char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
     t->fd = t->go = -1;
-    int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         say(err, errlen, "socketpair: %s", strerror(errno));
         return -1;
     }
-    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         say(err, errlen, "fork: %s", strerror(errno));
@@ -338,11 +338,20 @@ int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap
         close(sv[1]);
         return -1;
     }
-    if (pid == 0) {
-        close(sv[0]);
+    close(sv[pid == 0 ? 0 : 1]);
+    return pid;
+}
+
+int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap *t,
+                char *err, size_t errlen)
+{
+    int sv[2];
+    pid_t parent = getpid();
+    pid_t pid = fork_talking(t, sv, err, errlen);
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
         spawn_child(n, argv, mask, sv[1], parent);
-    }
-    close(sv[1]);
     if (recv_msg(sv[0], t, err, errlen) < 0) {
         close(sv[0]);
         kill(pid, SIGKILL);
@@ -409,28 +418,16 @@ static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
 int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, char *err,
                  size_t errlen)
 {
-    memset(t, 0, sizeof *t);
-    t->fd = t->go = -1;
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        say(err, errlen, "socketpair: %s", strerror(errno));
+    pid_t child = fork_talking(t, sv, err, errlen);
+    if (child < 0)
         return -1;
-    }
-    pid_t child = fork();
-    if (child < 0) {
-        say(err, errlen, "fork: %s", strerror(errno));
-        close(sv[0]);
-        close(sv[1]);
-        return -1;
-    }
     if (child == 0) {
-        close(sv[0]);
         char why[240];
         if (enter_existing(pid, name, why, sizeof why) < 0)
             fail_child(sv[1], why);
         _exit(hand_over(sv[1], n) < 0 ? 1 : 0);
     }
-    close(sv[1]);
     int rc = recv_msg(sv[0], t, err, errlen);
     close(sv[0]);
     waitpid(child, NULL, 0);
