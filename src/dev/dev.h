@@ -12,10 +12,13 @@
  * the kernel removes it when the device is closed, and the device brings it
  * up on creation so the kernel side only needs an address.
  *
- * Every device is non-blocking. Sending is batched: dev_send queues a copy
- * of the frame and dev_flush hands the queue to the kernel (sendmmsg on
- * packet sockets, one write per frame on TAP/TUN, which the kernel offers
- * no batch call for). Receiving takes up to DEV_BATCH frames per call
+ * Every device is non-blocking. Sending on a packet socket is batched:
+ * dev_send queues a copy of the frame and dev_flush hands the queue to the
+ * kernel (sendmmsg). TAP and TUN take one write per frame, which the kernel
+ * offers no batch call for: dev_send writes a frame of 1 KiB or more at
+ * once from the caller's buffer (after the queue), saving its copy, and
+ * queues the small ones (ACKs) for dev_flush; with DEV_OFFLOAD every frame
+ * is queued, its copy carrying its virtio header. Receiving takes up to DEV_BATCH frames per call
  * (recvmmsg on packet sockets).
  */
 #ifndef SYNACK_DEV_DEV_H
@@ -90,8 +93,9 @@ int dev_hwaddr(const dev *d, uint8_t mac[6]);
  * Returns the count (0 when nothing is waiting) or -1 on a device error. */
 int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max);
 
-/* Queue one frame for sending (copied). When the queue is full it is
- * flushed first. Frames longer than DEV_FRAME_MAX are dropped. */
+/* Send one frame: queued (copied), the queue flushed first when full; or,
+ * 1 KiB or more on a TAP or TUN without DEV_OFFLOAD, written at once after
+ * the queue. Frames longer than DEV_FRAME_MAX are dropped. */
 void dev_send(dev *d, const void *frame, size_t len);
 /* Hand every queued frame to the kernel. Frames it refuses are counted in
  * tx_dropped (TCP retransmits them). Returns the number sent. */

@@ -81,7 +81,7 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_in *peer)
     snprintf(label, sizeof label, "%s -> %s",
              fmt_endpoint(ntohl(peer->sin_addr.s_addr), ntohs(peer->sin_port), from),
              fmt_endpoint(f->ns_ip, f->spec.ns_port, to));
-    relay_start(f->rc, k, fd, label);
+    relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED); /* accepted */
 }
 
 static void on_accept(watch *w, uint32_t events)

@@ -98,23 +98,28 @@ static void refuse(opener *op, int err)
     opener_free(op);
 }
 
-/* The host connect finished: confirm the SYN and relay, or refuse it. */
+/* The host connect finished: confirm the SYN and relay, or refuse it.
+ * EPOLLOUT without EPOLLERR or EPOLLHUP is a connect that succeeded (a
+ * failed one sets the socket's error, which epoll reports as EPOLLERR):
+ * only a failure asks the kernel which error. */
 static void host_done(watch *w, uint32_t events)
 {
-    (void)events;
     opener *op = (opener *)w;
     int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-    if (err == 0 && (events & (EPOLLERR | EPOLLHUP)))
-        err = ECONNREFUSED;
+    if (events & (EPOLLERR | EPOLLHUP)) {
+        socklen_t len = sizeof err;
+        if (getsockopt(op->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+        if (err == 0)
+            err = ECONNREFUSED;
+    } else if (!(events & EPOLLOUT)) {
+        return; /* still connecting */
+    }
     if (err) {
         refuse(op, err);
         return;
     }
     out_ctx *o = op->o;
-    epoll_ctl(o->ep, EPOLL_CTL_DEL, op->fd, NULL);
     synack_sock *ns = op->ns;
     int fd = op->fd;
     char label[sizeof op->label];
@@ -124,10 +129,11 @@ static void host_done(watch *w, uint32_t events)
     o->n.opened++;
     if (synack_accept_confirm(ns) < 0) {
         synack_abort(ns);
-        close(fd);
+        close(fd); /* leaves the epoll set with it */
         return;
     }
-    relay_start(o->rc, ns, fd, label);
+    /* The host socket stays in the epoll set: the relay takes it over. */
+    relay_start(o->rc, ns, fd, label, RELAY_HOST_CONNECTED | RELAY_HOST_REGISTERED);
 }
 
 /* The held socket ended before the host answered (the namespace reset
@@ -183,7 +189,9 @@ static void start_one(out_ctx *o, synack_sock *ns)
         refuse(op, errno);
         return;
     }
-    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = &op->w};
+    /* Registered as the relay wants it (edge-triggered), so that the relay
+     * takes it over with one EPOLL_CTL_MOD. */
+    struct epoll_event ev = {.events = relay_host_events(), .data.ptr = &op->w};
     if (epoll_ctl(o->ep, EPOLL_CTL_ADD, op->fd, &ev) < 0)
         refuse(op, errno);
 }

@@ -47,7 +47,9 @@ struct relay {
     dir_buf in, out;       /* host -> namespace, namespace -> host       */
     uint64_t bytes_in, bytes_out;
     uint32_t interest;     /* epoll events asked for                      */
-    int registered;        /* the host socket is in the epoll set         */
+    int host_readable;     /* the host socket may have bytes or an EOF:
+                              an edge came and no recv has drained it    */
+    int host_rdhup;        /* its FIN came (EPOLLRDHUP): read to the EOF */
     int ns_up, host_up;    /* the handshake is done on that side        */
     int host_eof, ns_eof;  /* that side sent its FIN (we read EOF)       */
     int ns_shut, host_shut;/* we sent our FIN to that side               */
@@ -247,29 +249,23 @@ static void fail_nomem(relay *r)
     finish(r, "reset (out of memory)", &r->c->n.host_reset);
 }
 
-/* Ask epoll for what the host socket can do for us now: read while the
- * namespace-bound buffer has room, write while the host-bound one holds
- * bytes. Once the host side is done both ways it leaves the set (a fully
- * shut socket reports EPOLLHUP for ever). */
+/* Ask epoll for what the host socket can do for us now. The host socket
+ * is edge-triggered (EPOLLET): it is registered once, and epoll tells each
+ * new arrival of bytes, room or an end, so a relay that moves a byte each
+ * way costs no epoll_ctl and no recv that finds nothing. Only a full
+ * namespace-bound buffer drops EPOLLIN (no wake-up per arriving segment
+ * that could not be read), and room in it asks again: re-arming reports
+ * bytes already waiting. */
+static uint32_t host_mask(const relay *r)
+{
+    return EPOLLOUT | EPOLLRDHUP | EPOLLET | (r->in.len < RELAY_BUF ? EPOLLIN : 0);
+}
+
 static void set_interest(relay *r)
 {
     if (r->fd < 0)
         return;
-    uint32_t want = 0;
-    if (!r->host_up)
-        want = EPOLLOUT;
-    else {
-        if (!r->host_eof && r->in.len < RELAY_BUF)
-            want |= EPOLLIN;
-        if (r->out.off < r->out.len)
-            want |= EPOLLOUT;
-    }
-    if (r->host_up && r->host_eof && r->host_shut) {
-        if (r->registered)
-            epoll_ctl(r->c->ep, EPOLL_CTL_DEL, r->fd, NULL);
-        r->registered = 0;
-        return;
-    }
+    uint32_t want = host_mask(r);
     if (want == r->interest)
         return;
     struct epoll_event ev = {.events = want, .data.ptr = &r->w};
@@ -298,20 +294,28 @@ static int move_in(relay *r)
     }
     if (d->off == d->len)
         d->off = d->len = 0;
-    if (!r->host_eof && d->len < RELAY_BUF) {
+    if (!r->host_eof && d->len < RELAY_BUF && r->host_readable) {
         if (buf_take(r->c, d) < 0) {
             fail_nomem(r);
             return -1;
         }
-        ssize_t n = recv(r->fd, d->b + d->len, RELAY_BUF - d->len, MSG_DONTWAIT);
+        size_t want = RELAY_BUF - d->len;
+        ssize_t n = recv(r->fd, d->b + d->len, want, MSG_DONTWAIT);
         if (n > 0) {
             d->len += (size_t)n;
             moved = 1;
+            /* Less than asked: the socket's queue is empty now, and bytes
+             * that come later bring a new edge. A FIN that came already
+             * brings none: read on to the EOF. */
+            if ((size_t)n < want && !r->host_rdhup)
+                r->host_readable = 0;
         } else if (n == 0) {
             r->host_eof = 1;
             r->host_end = "fin";
             moved = 1;
-        } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            r->host_readable = 0;
+        } else if (errno != EINTR) {
             fail_host(r, errno);
             return -1;
         }
@@ -436,6 +440,10 @@ static void host_event(watch *w, uint32_t events)
     relay *r = (relay *)w;
     if (r->dead)
         return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        r->host_readable = 1;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        r->host_rdhup = 1;
     if (!r->host_up || (events & EPOLLERR)) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -469,11 +477,17 @@ static int host_connected(int fd)
     return getpeername(fd, (struct sockaddr *)&peer, &len) == 0 || errno != ENOTCONN;
 }
 
-relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label)
+uint32_t relay_host_events(void) { return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET; }
+
+relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label,
+                   unsigned flags)
 {
     relay *r = calloc(1, sizeof *r); /* buffers come with the data */
-    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = r};
-    if (!r || epoll_ctl(c->ep, EPOLL_CTL_ADD, host_fd, &ev) < 0) {
+    /* Registered already (with relay_host_events()): only the pointer
+     * changes, and epoll reports again what is ready. */
+    int op = (flags & RELAY_HOST_REGISTERED) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    struct epoll_event ev = {.events = relay_host_events(), .data.ptr = r};
+    if (!r || epoll_ctl(c->ep, op, host_fd, &ev) < 0) {
         free(r);
         synack_abort(ns);
         close_with_rst(host_fd);
@@ -483,10 +497,9 @@ relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label
     r->c = c;
     r->ns = ns;
     r->fd = host_fd;
-    r->interest = EPOLLOUT;
-    r->registered = 1;
+    r->interest = ev.events;
     r->t0 = dev_now();
-    r->host_up = host_connected(host_fd);
+    r->host_up = (flags & RELAY_HOST_CONNECTED) || host_connected(host_fd);
     snprintf(r->label, sizeof r->label, "%s", label);
     r->owner.on_event = sock_event;
     synack_sock_set_user(ns, &r->owner);

@@ -20,7 +20,8 @@
  * refusal on either side resets the other.
  *
  * The owner runs the loop: it adds nothing to epoll itself (the relay
- * registers its host socket, with a watch as data.ptr), forwards the
+ * registers its host socket, edge-triggered, with a watch as data.ptr; or
+ * takes it over from the caller, see relay_start), forwards the
  * stack's socket events to the sockets' owners (watch.h), and calls relay_reap after
  * each round of events, when no pointer to a finished relay is left.
  */
@@ -64,7 +65,17 @@ void relay_ctx_free(relay_ctx *c);
  * relay sets itself as `ns`'s user pointer (synack_sock_set_user). Returns
  * the relay, or NULL when out of memory (both sides then reset and
  * closed). */
-relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label);
+relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label,
+                   unsigned flags);
+/* flags: RELAY_HOST_CONNECTED, the caller knows host_fd is connected (else
+ * the relay asks the kernel); RELAY_HOST_REGISTERED, host_fd is in the epoll
+ * set already with relay_host_events() (the relay changes its data.ptr
+ * rather than adding it: one epoll_ctl instead of a delete and an add). */
+#define RELAY_HOST_CONNECTED 1u
+#define RELAY_HOST_REGISTERED 2u
+/* The epoll events a relay's host socket is registered with (edge
+ * triggered): a caller that registered it already uses the same. */
+uint32_t relay_host_events(void);
 /* The socket's user pointer is the relay's sock_owner (watch.h): the
  * loop's stack event hook calls its on_event. */
 
