@@ -133,8 +133,10 @@ nobody_ok() {
 # netns_as_nobody ARGS...: `synack netns ARGS...` run as nobody. This
 # machine's /dev/net/tun may be root's only (0600): a private mount
 # namespace gets a 0666 node of the same device, nothing else changes.
+# It execs: run it in the background (`netns_as_nobody ... &`, so that $!
+# is synack's own timeout, which passes signals on) or in a subshell.
 netns_as_nobody() {
-    timeout -k 5 300 unshare -m sh -c 'mount -t tmpfs -o mode=755 none "$1/dev" &&
+    exec timeout -k 5 300 unshare -m sh -c 'mount -t tmpfs -o mode=755 none "$1/dev" &&
         mknod -m 666 "$1/dev/tun" c 10 200 && mount --bind "$1/dev/tun" /dev/net/tun &&
         shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' \
         sh "$TMP" "$BIN" netns "$@"

@@ -81,11 +81,11 @@ stop "$NPID"
 rc=$?
 [ "$rc" -eq 0 ] && ok "SIGTERM: passed to COMMAND, exit status 0" || bad "SIGTERM: exit status $rc"
 log=$TMP/netns.log
-# the server closed first, so our FIN reached curl first: the host keeps
-# the forward's end of that connection in TIME-WAIT, and the line says so
-grep -qE "^relay 127.0.0.1:[0-9]+ -> 10.0.2.100:8080 closed: [0-9]+ B in, 6000[0-9]+ B out, .* ns fin, host fin, host TIME-WAIT 127.0.0.1:$HTTP-127.0.0.1:[0-9]+$" "$log" &&
-    ok "relay log: the download closed fin/fin, the host's end in TIME-WAIT" ||
-    bad "relay log: no fin/fin line with the host's TIME-WAIT for the download"
+# the server closes first, but curl may close as soon as it has the whole
+# body: when our FIN reached curl first, the host keeps the forward's end
+# in TIME-WAIT and the line says so (netns_out.sh checks that case surely)
+grep -qE "^relay 127.0.0.1:[0-9]+ -> 10.0.2.100:8080 closed: [0-9]+ B in, 6000[0-9]+ B out, .* ns fin, host fin(, host TIME-WAIT 127.0.0.1:$HTTP-127.0.0.1:[0-9]+)?$" "$log" &&
+    ok "relay log: the download closed fin/fin" || bad "relay log: no fin/fin line for the download"
 grep -q "^relay .* -> 10.0.2.100:8083 reset: .* ns rst, host reset by us$" "$log" || bad "relay log: no reset line"
 grep -q "^relay .* -> 10.0.2.100:8090 refused: .* ns refused, host reset by us$" "$log" || bad "relay log: no refused line"
 for c in "RelayClosed  *3" "RelayNsReset  *1" "RelayRefused  *1" "TcpActiveOpens  *5"; do

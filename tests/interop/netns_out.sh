@@ -113,7 +113,7 @@ if nobody_ok; then
     printf '%s\n' "curl -sS --max-time 60 -o $TMP/nobody/curl.out http://$GW:$HTTP/big" \
         "echo \$? >$TMP/nobody/curl.rc" >"$TMP/nobody.sh"
     chmod 644 "$TMP/nobody.sh"
-    netns_as_nobody -- sh "$TMP/nobody.sh" >"$TMP/nobody.log" 2>&1
+    (netns_as_nobody -- sh "$TMP/nobody.sh") >"$TMP/nobody.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] && [ "$(cat "$TMP/nobody/curl.rc" 2>/dev/null)" = 0 ] &&
         [ "$(sha256sum <"$TMP/nobody/curl.out" | cut -d' ' -f1)" = "$want" ] &&
