@@ -644,6 +644,15 @@ synack_sock *synack_accept(synack_sock *k, int *err);
  * for it and every protocol takes packets to it. Up to 8. Errors: -EINVAL
  * (not a unicast address), -EEXIST, -ENOSPC, -EAFNOSUPPORT (IPv6). */
 int synack_add_address(synack_stack *s, const synack_addr *addr);
+/* A route (IPv4; up to 16): destinations inside prefix/prefix_len go
+ * through `gateway`, a host on our subnet -- or, with gateway NULL or
+ * 0.0.0.0, straight to the destination, resolved by ARP (another subnet on
+ * the same wire). The longest matching prefix wins; the connected subnet
+ * comes first and cfg.gateway last. Errors: -EINVAL, -EEXIST (that prefix
+ * has a route), -ENOSPC, -ENETUNREACH (the gateway is not on our subnet),
+ * -EAFNOSUPPORT (IPv6: cfg.gateway6 is its one route so far). */
+int synack_route_add(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len,
+                     const synack_addr *gateway);
 /* Take packets to every address inside prefix/prefix_len (IPv4 or IPv6)
  * as if they were ours -- except ARP and Neighbour Discovery, so that no
  * neighbour is shadowed: echo is answered from the address pinged, TCP

@@ -80,21 +80,6 @@ void ipv4_input(net_ctx *n, const uint8_t *p, size_t len)
         ipv4_deliver(n, p, ip.src, ip.dst, ip.proto, ip.payload, ip.payload_len);
 }
 
-bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop)
-{
-    const synack_config *cfg = n->cfg;
-    uint32_t mask = netmask(cfg);
-    *hop = dst;
-    if ((dst & mask) == (cfg->ip & mask))
-        return true;
-    if (!cfg->gateway) {
-        n->ctr->ip_out_no_routes++;
-        return false;
-    }
-    *hop = cfg->gateway;
-    return true;
-}
-
 bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len)
 {
     if (n->cfg->link != SYNACK_LINK_IP)

@@ -96,6 +96,12 @@ typedef struct reasm_piece {
 } reasm_piece;
 
 #define NET_MAX_ADDRS4 8 /* further own addresses, and impersonated prefixes */
+#define NET_MAX_ROUTES4 16 /* routes besides the subnet and the default gateway */
+
+/* A route (route4.c): to net/mask via gateway, or on-link when it is 0. */
+typedef struct net_route4 {
+    uint32_t net, mask, gateway;
+} net_route4;
 
 typedef struct net_prefix4 {
     uint32_t net, mask;
@@ -123,6 +129,8 @@ typedef struct net_ctx {
     uint32_t addrs4[NET_MAX_ADDRS4]; /* own IPv4 addresses besides cfg.ip (addrs4.c) */
     uint8_t naddrs4;
     net_prefix4 imp4[NET_MAX_ADDRS4]; /* impersonated IPv4 prefixes (addrs4.c)    */
+    net_route4 routes4[NET_MAX_ROUTES4]; /* route4.c                           */
+    uint8_t nroutes4;
     uint8_t nimp4;
     net_prefix6 imp6[NET_MAX_ADDRS4]; /* impersonated IPv6 prefixes (imp6.c)      */
     uint8_t nimp6;
@@ -327,9 +335,13 @@ bool ipv4_output(net_ctx *n, uint32_t dst, uint8_t proto, uint8_t *payload, size
  * from cfg.ip. */
 bool ipv4_output_from(net_ctx *n, uint32_t src, uint32_t dst, uint8_t proto, uint8_t *payload,
                       size_t len);
-/* The next hop towards `dst`: itself on our subnet, else the gateway;
- * false (IpOutNoRoutes) without one. */
+/* route4.c. The next hop towards `dst`: itself on our subnet; else the
+ * longest-prefix route's gateway (itself for an on-link route); else the
+ * default gateway; false (IpOutNoRoutes) without one. */
 bool ipv4_route(net_ctx *n, uint32_t dst, uint32_t *hop);
+/* Add a route: 0, -EINVAL, -EEXIST (that prefix has one), -ENOSPC,
+ * -ENETUNREACH (the gateway is not on our subnet). */
+int net_route_add4(net_ctx *n, uint32_t prefix, uint8_t len, uint32_t gateway);
 /* A finished IPv4 packet (14 bytes of headroom) to next hop `hop`. */
 bool ipv4_transmit(net_ctx *n, uint32_t hop, uint8_t *pkt, size_t len);
 /* frag.c: output fragmentation, for the stack's own echo replies and UDP

@@ -21,6 +21,16 @@ int synack_add_address(synack_stack *s, const synack_addr *addr)
     return net_add_addr4(&s->net, addr->v4);
 }
 
+int synack_route_add(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len,
+                     const synack_addr *gateway)
+{
+    if (!prefix || (gateway && gateway->family != prefix->family))
+        return -EINVAL;
+    if (prefix->family != SYNACK_AF_INET)
+        return -EAFNOSUPPORT;
+    return net_route_add4(&s->net, prefix->v4, prefix_len, gateway ? gateway->v4 : 0);
+}
+
 int synack_impersonate(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len)
 {
     if (!prefix)
