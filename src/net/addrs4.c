@@ -5,14 +5,10 @@
  * as `synack netns` does for the whole Internet; packets to them are
  * delivered, echo answered from the address pinged, but ARP is not, so
  * that a neighbour on the link is never shadowed). */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <errno.h>
-
-static uint32_t prefix_mask(uint8_t len)
-{
-    return len == 0 ? 0 : 0xffffffffu << (32 - (len > 32 ? 32 : len));
-}
 
 bool ipv4_own(const net_ctx *n, uint32_t a)
 {
@@ -62,7 +58,7 @@ int net_impersonate4(net_ctx *n, uint32_t prefix, uint8_t len)
 {
     if (len > 32)
         return -EINVAL;
-    uint32_t mask = prefix_mask(len);
+    uint32_t mask = prefix_mask4(len);
     if (n->nimp4 == NET_MAX_ADDRS4)
         return -ENOSPC;
     n->imp4[n->nimp4++] = (net_prefix4){prefix & mask, mask};

@@ -10,6 +10,7 @@
  * broadcast). A next hop that leaves NEIGH_PROBES broadcast requests
  * unanswered is unreachable: connections still opening towards it fail
  * with EHOSTUNREACH instead of waiting out their SYN retries. */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <string.h>
@@ -65,8 +66,7 @@ static void unreachable(net_ctx *n, const synack_addr *hop)
 {
     const synack_config *cfg = n->cfg;
     n->ctr->arp_resolve_failed++;
-    uint8_t len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
-    uint32_t mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+    uint32_t mask = prefix_mask4(cfg->prefix_len);
     tcp_hop_unreachable(n->tcp, hop->v4, cfg->ip & mask, mask,
                         cfg->gateway && hop->v4 == cfg->gateway);
 }

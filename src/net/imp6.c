@@ -6,6 +6,7 @@
  * address pinged (icmpv6.c) -- but Neighbour Discovery never answers for
  * one (ndisc.c looks at our own addresses only), so that no neighbour on
  * the link is shadowed, as ARP is not answered for IPv4. */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <errno.h>
@@ -29,7 +30,7 @@ bool ipv6_impersonated(const net_ctx *n, const uint8_t a[16])
     if (n->nimp6 == 0 || !remote_unicast(n, a))
         return false;
     for (uint8_t i = 0; i < n->nimp6; i++)
-        if (ipv6_prefix_match(a, n->imp6[i].net, n->imp6[i].len))
+        if (prefix_match6(a, n->imp6[i].net, n->imp6[i].len))
             return true;
     return false;
 }

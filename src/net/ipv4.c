@@ -1,13 +1,10 @@
 /* ipv4.c — RFC 791 input and output: verify, reassemble fragments
  * (reasm.c), deliver to ICMP, TCP or UDP, and wrap outgoing payloads with a route
  * to the subnet or the gateway (fragmented, for echo replies, by frag.c). */
+#include "base/prefix.h"
 #include "net/net.h"
 
-static uint32_t netmask(const synack_config *cfg)
-{
-    uint8_t len = cfg->prefix_len > 32 ? 32 : cfg->prefix_len;
-    return len == 0 ? 0 : 0xffffffffu << (32 - len);
-}
+static uint32_t netmask(const synack_config *cfg) { return prefix_mask4(cfg->prefix_len); }
 
 /* A source no packet from the network may carry (Linux logs these as
  * "martian source" and drops them in routing): this host's own address

@@ -217,8 +217,6 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
  * but neither checked against the MTU nor counted (frag.c does both). */
 bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                           const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len);
-/* The first `len` bits of `a` and `b` agree (route6.c). */
-bool ipv6_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len);
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
  * on the link, gateway6 otherwise, NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);

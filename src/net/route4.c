@@ -2,19 +2,15 @@
  * gateway (synack_route_add): a longest-prefix match over a few entries,
  * each either through a gateway on our subnet or on-link (another subnet
  * on the same wire, whose hosts answer ARP themselves). */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <errno.h>
 
-static uint32_t prefix_mask(uint8_t len)
-{
-    return len == 0 ? 0 : 0xffffffffu << (32 - (len > 32 ? 32 : len));
-}
-
 /* The connected subnet: cfg.ip's. */
 static bool on_subnet(const net_ctx *n, uint32_t a)
 {
-    uint32_t mask = prefix_mask(n->cfg->prefix_len);
+    uint32_t mask = prefix_mask4(n->cfg->prefix_len);
     return (a & mask) == (n->cfg->ip & mask);
 }
 
@@ -24,7 +20,7 @@ int net_route_add4(net_ctx *n, uint32_t prefix, uint8_t len, uint32_t gateway)
         return -EINVAL;
     if (gateway && !on_subnet(n, gateway))
         return -ENETUNREACH; /* a next hop must be a neighbour (Linux: "invalid gateway") */
-    uint32_t mask = prefix_mask(len);
+    uint32_t mask = prefix_mask4(len);
     for (uint8_t i = 0; i < n->nroutes4; i++)
         if (n->routes4[i].net == (prefix & mask) && n->routes4[i].mask == mask)
             return -EEXIST;

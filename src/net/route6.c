@@ -3,29 +3,17 @@
  * next-hop determination, and the part of RFC 6724's source selection that
  * matters with two addresses (the link-local one for link-scope
  * destinations, rule 2). */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <string.h>
-
-bool ipv6_prefix_match(const uint8_t a[16], const uint8_t b[16], unsigned len)
-{
-    if (len > 128)
-        len = 128;
-    unsigned bytes = len / 8, bits = len % 8;
-    if (memcmp(a, b, bytes) != 0)
-        return false;
-    if (bits == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - bits));
-    return ((a[bytes] ^ b[bytes]) & mask) == 0;
-}
 
 /* Link-local and multicast destinations are on the link (RFC 4291 §2.5.6,
  * §2.7: we only send to link-scope groups), and so is our prefix. */
 static bool on_link(const net_ctx *n, const uint8_t dst[16])
 {
     return wire_ipv6addr_is_link_local(dst) || wire_ipv6addr_is_multicast(dst) ||
-           ipv6_prefix_match(dst, n->cfg->ip6, n->cfg->prefix6_len);
+           prefix_match6(dst, n->cfg->ip6, n->cfg->prefix6_len);
 }
 
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16])

@@ -3,6 +3,7 @@
  * §3.1 code 4) for those no socket takes, the IP layer's question whether a
  * packet to an address that is not ours is for a transparent socket, and
  * datagrams out (source address, checksum, fragments). */
+#include "base/prefix.h"
 #include "net/net.h"
 
 #include <errno.h>
@@ -15,7 +16,7 @@
 static bool group4(const net_ctx *n, uint32_t dst)
 {
     uint8_t len = n->cfg->prefix_len > 32 ? 32 : n->cfg->prefix_len;
-    uint32_t mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
+    uint32_t mask = prefix_mask4(len);
     bool directed = len < 31 && (dst & mask) == (n->cfg->ip & mask) && (dst & ~mask) == ~mask;
     return dst == 0 || (dst >> 28) >= 0xe || directed;
 }

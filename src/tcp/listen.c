@@ -3,6 +3,7 @@
  * its one enqueue, unlink and dequeue. A child counts in its listener's SYN
  * queue from its SYN until the handshake completes, then sits in the accept
  * queue until the application accepts it. */
+#include "base/prefix.h"
 #include "tcp/cc.h"
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"
@@ -48,24 +49,6 @@ tcb *listen_find(tcp_ctx *c, int family, uint16_t port)
     return both;
 }
 
-bool tcp_addr_in_prefix(const synack_addr *a, const synack_addr *prefix, uint8_t plen)
-{
-    if (a->family != prefix->family)
-        return false;
-    if (a->family == SYNACK_AF_INET) { /* host order: compare as a number */
-        uint32_t mask = plen == 0 ? 0 : 0xffffffffu << (32 - (plen > 32 ? 32 : plen));
-        return (a->v4 & mask) == (prefix->v4 & mask);
-    }
-    for (int i = 0; i < 16 && plen; i++) {
-        uint8_t bits = plen >= 8 ? 8 : plen;
-        uint8_t mask = (uint8_t)(0xff00 >> bits);
-        if ((a->v6[i] ^ prefix->v6[i]) & mask)
-            return false;
-        plen = (uint8_t)(plen - bits);
-    }
-    return true;
-}
-
 /* Linear, as listen_find: a relay has one or a few of these. */
 tcb *listen_find_any(tcp_ctx *c, const synack_addr *dst, uint16_t port)
 {
@@ -73,7 +56,7 @@ tcb *listen_find_any(tcp_ctx *c, const synack_addr *dst, uint16_t port)
         if (!l->listen.any || l->state != SYNACK_LISTEN || port < l->listen.port_lo ||
             port > l->listen.port_hi)
             continue;
-        if (tcp_addr_in_prefix(dst, &l->laddr, l->listen.any_plen))
+        if (prefix_covers(&l->laddr, l->listen.any_plen, dst))
             return l;
     }
     return NULL;

@@ -514,8 +514,7 @@ void listen_remove(tcb *l);
 tcb *listen_find(tcp_ctx *c, int family, uint16_t port);
 /* The synack_listen_any listener covering (dst, port), or NULL. */
 tcb *listen_find_any(tcp_ctx *c, const synack_addr *dst, uint16_t port);
-/* Is `a` inside prefix/plen (the same family)? */
-bool tcp_addr_in_prefix(const synack_addr *a, const synack_addr *prefix, uint8_t plen);
+
 /* A segment for a listener (RFC 9293 §3.10.7.2). `tw_isn`: non-zero when
  * the SYN reopens a TIME-WAIT 4-tuple (RFC 6191): our ISN, above the old
  * incarnation's SND.NXT. Returns the connection a SYN cookie's ACK just

@@ -35,7 +35,7 @@ static int source(synack_udp *u, const synack_udp_meta *to, const synack_addr **
 {
     if (u->transparent) {
         if (!to || to->local.family != u->family || to->local_port == 0 ||
-            !udp_prefix_covers(&u->prefix, u->prefix_len, &to->local))
+            !prefix_covers(&u->prefix, u->prefix_len, &to->local))
             return -EINVAL;
         *src = &to->local;
         *sport = to->local_port;

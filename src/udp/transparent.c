@@ -9,29 +9,6 @@
 #include <errno.h>
 #include <string.h>
 
-/* Are the first `len` bits of a and b equal (both in `family`)? */
-static bool bits_equal(const synack_addr *a, const synack_addr *b, uint8_t len)
-{
-    if (a->family != b->family)
-        return false;
-    if (a->family == SYNACK_AF_INET) {
-        uint32_t mask = len == 0 ? 0 : 0xffffffffu << (32 - len);
-        return ((a->v4 ^ b->v4) & mask) == 0;
-    }
-    size_t whole = len / 8;
-    if (memcmp(a->v6, b->v6, whole) != 0)
-        return false;
-    if (len % 8 == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - len % 8));
-    return ((a->v6[whole] ^ b->v6[whole]) & mask) == 0;
-}
-
-bool udp_prefix_covers(const synack_addr *prefix, uint8_t len, const synack_addr *a)
-{
-    return bits_equal(prefix, a, len);
-}
-
 /* Is `u` more specific than `best`? */
 static bool narrower(const synack_udp *u, const synack_udp *best)
 {
@@ -45,7 +22,7 @@ synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *dst, uint16_t 
     synack_udp *best = NULL;
     for (synack_udp *u = c->transparent; u; u = u->tnext)
         if (port >= u->port_lo && port <= u->port_hi &&
-            udp_prefix_covers(&u->prefix, u->prefix_len, dst) && narrower(u, best))
+            prefix_covers(&u->prefix, u->prefix_len, dst) && narrower(u, best))
             best = u;
     return best;
 }
@@ -59,7 +36,7 @@ int udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix_len, u
         prefix_len > max || lo == 0 || lo > hi)
         return -EINVAL;
     for (synack_udp *t = c->transparent; t; t = t->tnext)
-        if (t->prefix_len == prefix_len && bits_equal(&t->prefix, prefix, prefix_len) &&
+        if (t->prefix_len == prefix_len && prefix_covers(&t->prefix, prefix_len, prefix) &&
             lo <= t->port_hi && t->port_lo <= hi)
             return -EADDRINUSE;
     u->prefix = *prefix;

@@ -7,6 +7,7 @@
 #define SYNACK_UDP_H
 
 #include "base/alloc.h"
+#include "base/prefix.h"
 #include "base/siphash.h"
 #include "synack.h"
 
@@ -121,7 +122,6 @@ bool udp_port_in_use(udp_ctx *c, int family, const synack_addr *addr, uint16_t p
                      const synack_udp *self);
 
 /* transparent.c */
-bool udp_prefix_covers(const synack_addr *prefix, uint8_t len, const synack_addr *a);
 synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *dst, uint16_t port);
 int udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix_len, uint16_t lo,
                  uint16_t hi);
