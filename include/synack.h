@@ -719,6 +719,35 @@ ssize_t synack_send(synack_sock *k, const void *buf, size_t len);
  * (-ECONNRESET, -ETIMEDOUT, -ECONNREFUSED). */
 ssize_t synack_recv(synack_sock *k, void *buf, size_t len);
 
+/* Zero-copy variants, for a program that moves bytes between a socket and
+ * a descriptor (a relay, a proxy): it reads straight into the send buffer
+ * and writes straight from the receive buffer, with readv/writev, instead
+ * of through a buffer of its own. A piece of a buffer: */
+typedef struct synack_iov {
+    void *base;
+    size_t len;
+} synack_iov;
+
+/* The send buffer's free space, in one or two pieces (v[1].len is 0 when it
+ * does not wrap), growing the buffer as synack_send would. Nothing is sent
+ * until synack_send_commit. Returns the free bytes, or the errors of
+ * synack_send (-EAGAIN when full, -ENOTCONN, -EPIPE, -ENOMEM, ...). The
+ * pieces stay valid until the next call on the socket that is not
+ * synack_send_commit. */
+ssize_t synack_send_space(synack_sock *k, synack_iov v[2]);
+/* The first `n` bytes of that space now hold data: send them, as
+ * synack_send would have. Returns n, or -EINVAL (more than the space). */
+ssize_t synack_send_commit(synack_sock *k, size_t n);
+/* The bytes ready to read, in one or two pieces (v[1].len is 0 when they do
+ * not wrap), left in the buffer. Returns their count, or what synack_recv
+ * returns when there are none (0 at end of stream, -EAGAIN, errors). Valid
+ * until the next call on the socket that is not synack_recv_consume. */
+ssize_t synack_recv_view(synack_sock *k, synack_iov v[2]);
+/* The first `n` of them were used: drop them, as synack_recv would have
+ * after reading them (window updates, buffer tuning). Returns n, or
+ * -EINVAL (more than are ready). */
+ssize_t synack_recv_consume(synack_sock *k, size_t n);
+
 enum { SYNACK_SHUT_RD = 0, SYNACK_SHUT_WR = 1, SYNACK_SHUT_RDWR = 2 };
 /* Half-close. SHUT_WR sends FIN after queued data; reading goes on.
  * SHUT_RD: unread and later data is acknowledged and dropped; recv returns 0.

@@ -106,6 +106,19 @@ void ring_span(const ring *r, uint32_t off, uint32_t len, const uint8_t **p1, ui
     *l2 = len - first;
 }
 
+void ring_free_span(ring *r, uint8_t **p1, uint32_t *l1, uint8_t **p2, uint32_t *l2)
+{
+    uint32_t len = ring_free_space(r);
+    uint32_t pos = len ? wrap(r, (uint64_t)r->head + r->used) : 0;
+    uint32_t first = r->cap - pos;
+    if (first > len)
+        first = len;
+    *p1 = r->buf + pos;
+    *l1 = first;
+    *p2 = r->buf;
+    *l2 = len - first;
+}
+
 void ring_consume(ring *r, uint32_t len)
 {
     if (len > r->used)

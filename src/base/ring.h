@@ -42,6 +42,9 @@ void ring_peek(const ring *r, uint32_t off, void *out, uint32_t len);
  * two pieces (*l2 = 0 when the range does not wrap). */
 void ring_span(const ring *r, uint32_t off, uint32_t len, const uint8_t **p1, uint32_t *l1,
                const uint8_t **p2, uint32_t *l2);
+/* Where the free space after the used region lies: one or two pieces
+ * (*l2 = 0 when it does not wrap). For writing before ring_commit. */
+void ring_free_span(ring *r, uint8_t **p1, uint32_t *l1, uint8_t **p2, uint32_t *l2);
 /* Drop len bytes from the front. */
 void ring_consume(ring *r, uint32_t len);
 /* Read and consume up to len bytes; returns the count. */

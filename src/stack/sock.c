@@ -166,6 +166,46 @@ ssize_t synack_recv(synack_sock *k, void *buf, size_t len)
     return r;
 }
 
+ssize_t synack_send_space(synack_sock *k, synack_iov v[2])
+{
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_send_space(k, v);
+    leave(k);
+    return r;
+}
+
+ssize_t synack_send_commit(synack_sock *k, size_t n)
+{
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_send_commit(k, n);
+    leave(k);
+    return r;
+}
+
+ssize_t synack_recv_view(synack_sock *k, synack_iov v[2])
+{
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_recv_view(k, v);
+    leave(k);
+    return r;
+}
+
+ssize_t synack_recv_consume(synack_sock *k, size_t n)
+{
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_recv_consume(k, n);
+    leave(k);
+    return r;
+}
+
 int synack_shutdown(synack_sock *k, int how)
 {
     int r = enter(k);

@@ -152,19 +152,23 @@ static void grow_receive_buffer(tcb *t, uint32_t n)
     t->rcv.space_stamp = c->now;
 }
 
-ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
+/* May the application add bytes now? 0, or the error its send call gets. */
+static int send_allowed(const tcb *t)
 {
     if (t->err)
         return t->err;
-    switch (t->state) {
-    case SYNACK_CLOSED:
-    case SYNACK_LISTEN:
+    if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN)
         return -ENOTCONN;
-    default:
-        break;
-    }
     if (t->snd.fin_queued || !tcb_send_open(t))
         return -EPIPE;
+    return 0;
+}
+
+ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
+{
+    int e = send_allowed(t);
+    if (e)
+        return e;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
     if (len == 0)
@@ -181,46 +185,48 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
     return n;
 }
 
-ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
+ssize_t tcp_user_send_space(tcb *t, synack_iov v[2])
 {
-    if (t->rcv.shut)
-        return 0; /* the application said it reads no more */
-    if (t->rcv.buf.buf && t->rcv.buf.used) {
-        uint32_t before = tcp_rcv_window(t);
-        uint32_t n = ring_read(&t->rcv.buf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
-        grow_receive_buffer(t, n);
-        /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
-         * the reopened window once it grew by min(buffer/2, MSS). */
-        uint32_t after = tcp_rcv_window(t);
-        uint32_t max_field = 65535u << t->opts.rcv_wscale; /* the most a window field can say */
-        if (after > max_field)
-            after = max_field;
-        uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
-        uint32_t half = t->rcv.buf_size / 2;
-        uint32_t step = half < t->opts.adv_mss ? half : t->opts.adv_mss;
-        /* A window update of its own only when the window we announced has
-         * fallen to half of what we could announce (Linux's rule in
-         * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
-         * a reader that keeps up does not double the ACK count. */
-        bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
-                      after >= adv + step && after >= 2 * adv;
-        if (update)
-            t->rcv.ack_pending = true;
-        /* The application took a short write's data: if it does not answer
-         * before this call returns it is waiting for more, and a delayed
-         * ACK would hold the peer's next small segment behind Nagle for
-         * 40 ms (the write-write-read stall). A window update is due too.
-         * Both go out when the call returns, riding on an answer if the
-         * application gives one meanwhile. */
-        if ((update || (t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0)) &&
-            !t->is.on_flushlist) {
-            t->is.on_flushlist = true;
-            t->flushnext = t->ctx->flush_head;
-            t->ctx->flush_head = t;
-        }
-        tcp_buf_release_if_empty(t, TCP_BUF_RECV); /* it comes back with the data */
-        return n;
+    int e = send_allowed(t);
+    if (e)
+        return e;
+    if (tcp_buf_attach(t, TCP_BUF_SEND))
+        return -ENOMEM;
+    /* As synack_send grows it for a write that does not fit: here the
+     * caller's read may be any size, so when less than half is free. */
+    if (ring_free_space(&t->snd.buf) < t->snd.buf.cap / 2)
+        grow_send_buffer(t);
+    uint8_t *p1, *p2;
+    uint32_t l1, l2;
+    ring_free_span(&t->snd.buf, &p1, &l1, &p2, &l2);
+    if (l1 + l2 == 0)
+        return -EAGAIN;
+    v[0] = (synack_iov){.base = p1, .len = l1};
+    v[1] = (synack_iov){.base = l2 ? p2 : NULL, .len = l2};
+    return (ssize_t)l1 + l2;
+}
+
+ssize_t tcp_user_send_commit(tcb *t, size_t n)
+{
+    int e = send_allowed(t);
+    if (e)
+        return e;
+    if (!t->snd.buf.buf || n > ring_free_space(&t->snd.buf))
+        return -EINVAL;
+    if (n == 0) {
+        tcp_buf_release_if_empty(t, TCP_BUF_SEND); /* nothing came after all */
+        return 0;
     }
+    ring_commit(&t->snd.buf, (uint32_t)n);
+    if (tcb_synchronized(t))
+        tcp_output(t);
+    return (ssize_t)n;
+}
+
+/* Nothing to read: what a read answers (0 at the peer's FIN, -EAGAIN,
+ * the connection's error). */
+static ssize_t nothing_to_read(const tcb *t)
+{
     if (t->rcv.eof)
         return 0;
     if (t->err)
@@ -228,6 +234,82 @@ ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
     if (t->state == SYNACK_CLOSED || t->state == SYNACK_LISTEN)
         return -ENOTCONN;
     return -EAGAIN;
+}
+
+/* The application took `n` bytes from the receive buffer, whose window was
+ * `before`: tune the buffer, and announce the window that reopened. */
+static void after_read(tcb *t, uint32_t n, uint32_t before)
+{
+    grow_receive_buffer(t, n);
+    /* Receiver-side silly window avoidance (RFC 9293 §3.8.6.2.2): announce
+     * the reopened window once it grew by min(buffer/2, MSS). */
+    uint32_t after = tcp_rcv_window(t);
+    uint32_t max_field = 65535u << t->opts.rcv_wscale; /* the most a window field can say */
+    if (after > max_field)
+        after = max_field;
+    uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
+    uint32_t half = t->rcv.buf_size / 2;
+    uint32_t step = half < t->opts.adv_mss ? half : t->opts.adv_mss;
+    /* A window update of its own only when the window we announced has
+     * fallen to half of what we could announce (Linux's rule in
+     * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
+     * a reader that keeps up does not double the ACK count. */
+    bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
+                  after >= adv + step && after >= 2 * adv;
+    if (update)
+        t->rcv.ack_pending = true;
+    /* The application took a short write's data: if it does not answer
+     * before this call returns it is waiting for more, and a delayed
+     * ACK would hold the peer's next small segment behind Nagle for
+     * 40 ms (the write-write-read stall). A window update is due too.
+     * Both go out when the call returns, riding on an answer if the
+     * application gives one meanwhile. */
+    if ((update || (t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0)) &&
+        !t->is.on_flushlist) {
+        t->is.on_flushlist = true;
+        t->flushnext = t->ctx->flush_head;
+        t->ctx->flush_head = t;
+    }
+    tcp_buf_release_if_empty(t, TCP_BUF_RECV); /* it comes back with the data */
+}
+
+ssize_t tcp_user_recv(tcb *t, void *buf, size_t len)
+{
+    if (t->rcv.shut)
+        return 0; /* the application said it reads no more */
+    if (!t->rcv.buf.buf || !t->rcv.buf.used)
+        return nothing_to_read(t);
+    uint32_t before = tcp_rcv_window(t);
+    uint32_t n = ring_read(&t->rcv.buf, buf, len > UINT32_MAX ? UINT32_MAX : (uint32_t)len);
+    after_read(t, n, before);
+    return n;
+}
+
+ssize_t tcp_user_recv_view(tcb *t, synack_iov v[2])
+{
+    if (t->rcv.shut)
+        return 0;
+    if (!t->rcv.buf.buf || !t->rcv.buf.used)
+        return nothing_to_read(t);
+    const uint8_t *p1, *p2;
+    uint32_t l1, l2;
+    ring_span(&t->rcv.buf, 0, t->rcv.buf.used, &p1, &l1, &p2, &l2);
+    v[0] = (synack_iov){.base = (void *)p1, .len = l1};
+    v[1] = (synack_iov){.base = l2 ? (void *)p2 : NULL, .len = l2};
+    return (ssize_t)l1 + l2;
+}
+
+ssize_t tcp_user_recv_consume(tcb *t, size_t n)
+{
+    uint32_t ready = t->rcv.buf.buf && !t->rcv.shut ? t->rcv.buf.used : 0;
+    if (n > ready)
+        return -EINVAL;
+    if (n == 0)
+        return 0;
+    uint32_t before = tcp_rcv_window(t);
+    ring_consume(&t->rcv.buf, (uint32_t)n);
+    after_read(t, (uint32_t)n, before);
+    return (ssize_t)n;
 }
 
 int tcp_user_shutdown(tcb *t, int how)
