@@ -237,8 +237,18 @@ static int alloc_buffers(dev *d, char *err, size_t errlen)
 dev *dev_adopt(dev_kind kind, int fd, const char *ifname, unsigned mtu, char *err,
                size_t errlen)
 {
+    return dev_adopt_flags(kind, fd, ifname, mtu, 0, err, errlen);
+}
+
+dev *dev_adopt_flags(dev_kind kind, int fd, const char *ifname, unsigned mtu, unsigned flags,
+                     char *err, size_t errlen)
+{
     if (kind == DEV_PACKET || fd < 0 || !mtu) {
         fail(err, errlen, "dev_adopt: a TAP or TUN file descriptor and its MTU");
+        return NULL;
+    }
+    if ((flags & DEV_OFFLOAD) && kind != DEV_TAP) {
+        fail(err, errlen, "offloads are for TAP devices only");
         return NULL;
     }
     dev *d = calloc(1, sizeof(*d));
@@ -247,6 +257,8 @@ dev *dev_adopt(dev_kind kind, int fd, const char *ifname, unsigned mtu, char *er
         return NULL;
     }
     d->kind = kind;
+    d->flags = flags;
+    d->vhlen = (flags & DEV_OFFLOAD) ? sizeof(struct virtio_net_hdr) : 0;
     d->fd = fd;
     d->ctl = -1; /* the interface is in another namespace: no ioctls by name */
     d->mtu = mtu;
@@ -453,13 +465,17 @@ static size_t vnet_rx(dev *d, uint8_t *b, size_t r)
     return len;
 }
 
-/* Offload: the virtio_net_hdr for a frame about to be sent; for TCP its
- * checksum field becomes the pseudo-header sum the kernel completes. */
-static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
+/* Offload: the virtio_net_hdr for a frame about to be sent. For TCP it
+ * also says where the checksum field is (*csum_at, from the frame's start)
+ * and what goes in it: the pseudo-header sum the kernel completes.
+ * *csum_at stays 0 for anything else. The frame itself is not changed. */
+static void vnet_hdr_for(const dev *d, const uint8_t *f, size_t len, struct virtio_net_hdr *vh,
+                         size_t *csum_at, uint16_t *csum)
 {
     memset(vh, 0, sizeof *vh);
+    *csum_at = 0;
     size_t l4len, off;
-    uint8_t *l4 = l4_of(f, len, &l4len, &off);
+    const uint8_t *l4 = l4_of((uint8_t *)f, len, &l4len, &off);
     if (!l4 || off != 16 || l4len < 20)
         return;
     size_t thl = (size_t)(l4[12] >> 4) * 4;
@@ -469,9 +485,8 @@ static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
     vh->flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
     vh->csum_start = (uint16_t)l3;
     vh->csum_offset = 16;
-    uint16_t ps = fold(pseudo_sum(f + 14, l4len));
-    l4[16] = (uint8_t)(ps >> 8);
-    l4[17] = (uint8_t)ps;
+    *csum_at = l3 + 16;
+    *csum = fold(pseudo_sum(f + 14, l4len));
     /* Each piece the kernel cuts carries this segment's options: an MTU
      * sized packet holds MTU - 40 (IPv6: 60) - options of payload. */
     size_t hdrs = (is_ipv6(f, len) ? 60 : 40) + (thl - 20);
@@ -482,8 +497,21 @@ static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
             vh->gso_type |= VIRTIO_NET_HDR_GSO_ECN;
         vh->gso_size = (uint16_t)mss;
         vh->hdr_len = (uint16_t)(l3 + thl);
-        d->st.tx_gso++;
     }
+}
+
+/* Offload: the header of a queued frame (our copy), its checksum field set. */
+static void vnet_tx(dev *d, uint8_t *f, size_t len, struct virtio_net_hdr *vh)
+{
+    size_t at;
+    uint16_t ps;
+    vnet_hdr_for(d, f, len, vh, &at, &ps);
+    if (at) {
+        f[at] = (uint8_t)(ps >> 8);
+        f[at + 1] = (uint8_t)ps;
+    }
+    if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        d->st.tx_gso++;
 }
 
 static int csum_not_ready(struct msghdr *m)
@@ -559,9 +587,9 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
     return n;
 }
 
-/* A TAP or TUN frame without a virtio header, large enough for its copy
- * to count: written at once, from the caller's buffer (after what is
- * queued). Queueing it gained nothing, the kernel taking one frame per
+/* A TAP or TUN frame large enough for its copy to count: written at once,
+ * from the caller's buffer (after what is queued), behind its virtio
+ * header with offloads. Queueing it gained nothing, the kernel taking one frame per
  * write either way, and cost a copy of every frame, 64 KiB each at a
  * 64 KiB MTU. Small frames (ACKs) still wait for dev_flush: written in the
  * middle of a batch of input, each would wake the sender for a few
@@ -569,14 +597,37 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
 #define DEV_WRITE_NOW_MIN 1024
 static void write_now(dev *d, const void *frame, size_t len)
 {
+    struct virtio_net_hdr vh;
+    size_t at = 0;
+    uint16_t ps = 0;
+    uint8_t field[2];
+    struct iovec v[4];
+    int n = 0;
+    if (d->vhlen) {
+        /* The caller's frame is not ours to change: the checksum field the
+         * kernel completes goes in as a piece of its own. */
+        vnet_hdr_for(d, frame, len, &vh, &at, &ps);
+        v[n++] = (struct iovec){.iov_base = &vh, .iov_len = d->vhlen};
+    }
+    if (at) {
+        field[0] = (uint8_t)(ps >> 8);
+        field[1] = (uint8_t)ps;
+        v[n++] = (struct iovec){.iov_base = (void *)frame, .iov_len = at};
+        v[n++] = (struct iovec){.iov_base = field, .iov_len = 2};
+        v[n++] = (struct iovec){.iov_base = (uint8_t *)frame + at + 2, .iov_len = len - at - 2};
+    } else {
+        v[n++] = (struct iovec){.iov_base = (void *)frame, .iov_len = len};
+    }
     ssize_t r;
     do
-        r = write(d->fd, frame, len);
+        r = n == 1 ? write(d->fd, frame, len) : writev(d->fd, v, n);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
         d->st.tx_dropped++;
         return;
     }
+    if (d->vhlen && vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        d->st.tx_gso++;
     d->st.tx_bytes += len;
     d->st.tx_frames++;
 }
@@ -587,7 +638,7 @@ void dev_send(dev *d, const void *frame, size_t len)
         d->st.tx_dropped++;
         return;
     }
-    if (d->kind != DEV_PACKET && !d->vhlen && len >= DEV_WRITE_NOW_MIN) {
+    if (d->kind != DEV_PACKET && len >= DEV_WRITE_NOW_MIN) {
         if (d->ntx)
             dev_flush(d);
         write_now(d, frame, len);

@@ -17,8 +17,9 @@
  * kernel (sendmmsg). TAP and TUN take one write per frame, which the kernel
  * offers no batch call for: dev_send writes a frame of 1 KiB or more at
  * once from the caller's buffer (after the queue), saving its copy, and
- * queues the small ones (ACKs) for dev_flush; with DEV_OFFLOAD every frame
- * is queued, its copy carrying its virtio header. Receiving takes up to DEV_BATCH frames per call
+ * queues the small ones (ACKs) for dev_flush; with DEV_OFFLOAD a frame
+ * written at once goes behind its virtio header (writev), and a queued
+ * one's copy carries it. Receiving takes up to DEV_BATCH frames per call
  * (recvmmsg on packet sockets).
  */
 #ifndef SYNACK_DEV_DEV_H
@@ -74,6 +75,11 @@ dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err
  * with a message in `err`. */
 dev *dev_adopt(dev_kind kind, int fd, const char *ifname, unsigned mtu, char *err,
                size_t errlen);
+/* The same with DEV_OFFLOAD / DEV_TRUST_CSUM: the TAP must have been made
+ * with IFF_VNET_HDR, a header of sizeof(struct virtio_net_hdr), and the
+ * offloads turned on (TUNSETOFFLOAD), by whoever opened it. */
+dev *dev_adopt_flags(dev_kind kind, int fd, const char *ifname, unsigned mtu, unsigned flags,
+                     char *err, size_t errlen);
 
 /* Close; removes the interface when this device created it. NULL ignored. */
 void dev_close(dev *d);
@@ -94,8 +100,7 @@ int dev_hwaddr(const dev *d, uint8_t mac[6]);
 int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max);
 
 /* Send one frame: queued (copied), the queue flushed first when full; or,
- * 1 KiB or more on a TAP or TUN without DEV_OFFLOAD, written at once after
- * the queue. Frames longer than DEV_FRAME_MAX are dropped. */
+ * 1 KiB or more on a TAP or TUN, written at once after the queue. Frames longer than DEV_FRAME_MAX are dropped. */
 void dev_send(dev *d, const void *frame, size_t len);
 /* Hand every queued frame to the kernel. Frames it refuses are counted in
  * tx_dropped (TCP retransmits them). Returns the number sent. */

@@ -46,6 +46,7 @@ typedef struct netns_opts {
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
     int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
+    int no_offload;          /* --no-offload: plain frames on the TAP       */
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     int ladder, quiet;
@@ -109,6 +110,9 @@ static void usage(FILE *f)
             "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
             "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
             "                       via fd00::2 (synack), which is the host's ::1\n"
+            "  --no-offload         plain frames on the TAP: every TCP checksum computed\n"
+            "                       and verified, segments no longer than the MTU (by\n"
+            "                       default the TAP carries virtio-net offloads)\n"
             "  --disable-host-loopback\n"
             "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
             "  --dns-upstream IP[:PORT]\n"
@@ -236,6 +240,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
         o->no_host_loopback = 1;
     else if (!strcmp(a, "--ipv6"))
         o->ipv6 = 1;
+    else if (!strcmp(a, "--no-offload"))
+        o->no_offload = 1;
     else {
         *status = opts_usage_error(CMD, a, "unknown option");
         return -1;
@@ -475,13 +481,21 @@ static int start(netns_rt *rt, const netns_tap *t)
         nr.trace_hook = ladder_hook;
         nr.trace_hook_ctx = rt;
     }
-    dev *d = dev_adopt(DEV_TAP, t->fd, o->ifname, (unsigned)o->mtu, err, sizeof err);
+    /* Offloads: the stack neither computes nor verifies TCP checksums
+     * (checksum_offload), the device vouching for what the namespace's
+     * kernel did not (DEV_TRUST_CSUM), and sends segments up to 64 KiB that
+     * the kernel cuts to the MTU when it is smaller. */
+    unsigned dflags = rt->n.offload ? DEV_OFFLOAD | DEV_TRUST_CSUM : 0u;
+    dev *d = dev_adopt_flags(DEV_TAP, t->fd, o->ifname, (unsigned)o->mtu, dflags, err,
+                             sizeof err);
     if (!d) {
         close(t->fd);
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;
     }
     nr.kind = DEV_TAP;
+    nr.offload = rt->n.offload;
+    nr.trust_csum = rt->n.offload;
     nr.ip = rt->n.gw;
     nr.prefix = rt->n.prefix;
     if (o->ipv6) { /* the stack is fd00::2, used at once: nobody else is on this link */
@@ -589,7 +603,8 @@ int netns_main(int argc, char **argv)
         return status;
     netns_rt rt = {.o = &o, .ep = -1, .sfd = -1};
     rt.n = (netns_net){.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
-                       .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6};
+                       .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
+                       .offload = !o.no_offload};
     rt.n.host6[0] = rt.n.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
     rt.n.host6[14] = 0x01;
     rt.n.gw6[15] = 0x02;

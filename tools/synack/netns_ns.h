@@ -24,6 +24,8 @@ typedef struct netns_net {
     int ipv6;            /* --ipv6: also host6/64, default route via gw6     */
     uint8_t host6[16];   /* the namespace's IPv6 address (fd00::100)         */
     uint8_t gw6[16];     /* synack's (fd00::2)                               */
+    int offload;         /* the TAP carries virtio_net_hdr, checksum and TSO
+                            offloads on (IFF_VNET_HDR, TUNSETOFFLOAD)        */
 } netns_net;
 
 /* What the child hands back. */

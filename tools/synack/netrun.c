@@ -587,6 +587,7 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.mtu = dev_mtu(r->d) > 65535 ? 65535 : dev_mtu(r->d);
     if (o->offload)
         cfg.gso_max = 65535; /* the kernel cuts our segments to the MTU */
+    cfg.checksum_offload = o->trust_csum;
     if (o->mac_set) {
         memcpy(cfg.mac, o->mac, 6);
     } else {

@@ -39,6 +39,7 @@ typedef struct netrun_opts {
     int impaired;
     dev_impair impair;
     int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
+    int trust_csum; /* the device vouches for TCP checksums: checksum_offload */
     int counters;  /* --counters: print the stack's counters on exit */
     synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
     void *trace_hook_ctx;

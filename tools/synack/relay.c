@@ -17,23 +17,13 @@
 #include "fmt.h"
 #include "watch.h"
 
-/* Bytes held per direction at most: enough to keep a 64 KiB-MTU link busy
- * while the slower side catches up. */
-#define RELAY_BUF (256u * 1024)
-/* A direction has a buffer only while it holds bytes: it gets one to read
- * into and gives it back as soon as it is empty, so an idle relay costs its
- * struct alone (1,000 idle relays must stay under slirp4netns's ~16 MB).
- * Given-back buffers wait here for the next read, up to this many, so
- * that a busy relay, whose buffer empties on every round, does not
- * malloc and free 256 KiB each time. */
-#define RELAY_SPARES 2
-
-/* One direction's bytes: read into b[len..], written from b[off..len);
- * b is NULL while len is 0, outside a read. */
-typedef struct dir_buf {
-    uint8_t *b;
-    size_t off, len;
-} dir_buf;
+/* The relay holds no bytes of its own: host -> namespace bytes are read
+ * straight into the synack socket's send buffer, and namespace -> host
+ * bytes are sent straight from its receive buffer (synack_send_space,
+ * synack_recv_view), so each byte is copied once on its way through this
+ * process, and an idle relay costs its struct alone. Back-pressure is the
+ * stack's own: a full send buffer stops reading the host socket, and bytes
+ * the host socket cannot take yet keep the namespace's window closed. */
 
 struct relay {
     watch w;               /* the host socket's watch: first, for epoll */
@@ -44,7 +34,8 @@ struct relay {
     int fd;                /* the host socket; -1 once closed            */
     char label[136];
     uint64_t t0;
-    dir_buf in, out;       /* host -> namespace, namespace -> host       */
+    int in_full;           /* the synack socket's send buffer is full:
+                              the host socket is not read until it drains */
     uint64_t bytes_in, bytes_out;
     uint32_t interest;     /* epoll events asked for                      */
     int host_readable;     /* the host socket may have bytes or an EOF:
@@ -63,34 +54,10 @@ struct relay_ctx {
     int ep;
     FILE *log;
     relay *live, *dead;
-    uint8_t *spare[RELAY_SPARES]; /* empty buffers, for the next read      */
-    int nspare;
     relay_counters n;
 };
 
 static void pump(relay *r);
-
-/* Give d a buffer to read into: a spare one, else a new one. 0, or -1. */
-static int buf_take(relay_ctx *c, dir_buf *d)
-{
-    if (d->b)
-        return 0;
-    d->b = c->nspare ? c->spare[--c->nspare] : malloc(RELAY_BUF);
-    return d->b ? 0 : -1;
-}
-
-/* d holds nothing: its buffer goes back (to the spares, or freed). */
-static void buf_give_back(relay_ctx *c, dir_buf *d)
-{
-    if (!d->b || d->len)
-        return;
-    if (c->nspare < RELAY_SPARES)
-        c->spare[c->nspare++] = d->b;
-    else
-        free(d->b);
-    d->b = NULL;
-    d->off = 0;
-}
 
 relay_ctx *relay_ctx_new(int epfd, FILE *log)
 {
@@ -239,8 +206,8 @@ static void fail_host(relay *r, int err)
     finish(r, refused ? "refused" : "reset", refused ? &n->refused : &n->host_reset);
 }
 
-/* No memory for a buffer: this process failed the connection, so both
- * sides are reset (counted with the host's resets). */
+/* No memory for the send buffer: this process failed the connection, so
+ * both sides are reset (counted with the host's resets). */
 static void fail_nomem(relay *r)
 {
     r->ns_end = r->host_end = "reset by us";
@@ -253,12 +220,12 @@ static void fail_nomem(relay *r)
  * is edge-triggered (EPOLLET): it is registered once, and epoll tells each
  * new arrival of bytes, room or an end, so a relay that moves a byte each
  * way costs no epoll_ctl and no recv that finds nothing. Only a full
- * namespace-bound buffer drops EPOLLIN (no wake-up per arriving segment
- * that could not be read), and room in it asks again: re-arming reports
- * bytes already waiting. */
+ * send buffer on the synack side drops EPOLLIN (no wake-up per arriving
+ * segment that could not be read), and room in it asks again: re-arming
+ * reports bytes already waiting. */
 static uint32_t host_mask(const relay *r)
 {
-    return EPOLLOUT | EPOLLRDHUP | EPOLLET | (r->in.len < RELAY_BUF ? EPOLLIN : 0);
+    return EPOLLOUT | EPOLLRDHUP | EPOLLET | (r->in_full ? 0 : EPOLLIN);
 }
 
 static void set_interest(relay *r)
@@ -273,55 +240,60 @@ static void set_interest(relay *r)
     r->interest = want;
 }
 
-/* Host -> namespace: send what is buffered, read more, pass the EOF on.
- * Returns 1 when something moved, 0 when not, -1 when the relay ended. */
+/* The two pieces of a synack buffer as a msghdr's iovec. */
+static void to_msg(struct msghdr *m, struct iovec io[2], const synack_iov v[2])
+{
+    io[0] = (struct iovec){.iov_base = v[0].base, .iov_len = v[0].len};
+    io[1] = (struct iovec){.iov_base = v[1].base, .iov_len = v[1].len};
+    *m = (struct msghdr){.msg_iov = io, .msg_iovlen = v[1].len ? 2 : 1};
+}
+
+/* Host -> namespace: read the host socket into the send buffer, pass the
+ * EOF on. Returns 1 when something moved, 0 when not, -1 when the relay
+ * ended. */
 static int move_in(relay *r)
 {
     int moved = 0;
-    dir_buf *d = &r->in;
-    while (d->off < d->len) {
-        ssize_t n = synack_send(r->ns, d->b + d->off, d->len - d->off);
-        if (n == -EAGAIN || n == 0)
-            break;
-        if (n < 0) {
-            fail_ns(r, (int)n);
+    if (!r->host_eof && r->host_readable) {
+        synack_iov v[2];
+        ssize_t room = synack_send_space(r->ns, v);
+        if (room < 0 && room != -EAGAIN) {
+            if (room == -ENOMEM)
+                fail_nomem(r);
+            else
+                fail_ns(r, (int)room);
             return -1;
         }
-        d->off += (size_t)n;
-        r->bytes_in += (uint64_t)n;
-        r->c->n.bytes_in += (uint64_t)n;
-        moved = 1;
-    }
-    if (d->off == d->len)
-        d->off = d->len = 0;
-    if (!r->host_eof && d->len < RELAY_BUF && r->host_readable) {
-        if (buf_take(r->c, d) < 0) {
-            fail_nomem(r);
-            return -1;
-        }
-        size_t want = RELAY_BUF - d->len;
-        ssize_t n = recv(r->fd, d->b + d->len, want, MSG_DONTWAIT);
-        if (n > 0) {
-            d->len += (size_t)n;
-            moved = 1;
-            /* Less than asked: the socket's queue is empty now, and bytes
-             * that come later bring a new edge. A FIN that came already
-             * brings none: read on to the EOF. */
-            if ((size_t)n < want && !r->host_rdhup)
+        r->in_full = room == -EAGAIN;
+        if (room > 0) {
+            struct iovec io[2];
+            struct msghdr m;
+            to_msg(&m, io, v);
+            ssize_t n = recvmsg(r->fd, &m, MSG_DONTWAIT);
+            int e = errno;
+            synack_send_commit(r->ns, n > 0 ? (size_t)n : 0);
+            if (n > 0) {
+                r->bytes_in += (uint64_t)n;
+                r->c->n.bytes_in += (uint64_t)n;
+                moved = 1;
+                /* Less than asked: the socket's queue is empty now, and bytes
+                 * that come later bring a new edge. A FIN that came already
+                 * brings none: read on to the EOF. */
+                if (n < room && !r->host_rdhup)
+                    r->host_readable = 0;
+            } else if (n == 0) {
+                r->host_eof = 1;
+                r->host_end = "fin";
+                moved = 1;
+            } else if (e == EAGAIN || e == EWOULDBLOCK) {
                 r->host_readable = 0;
-        } else if (n == 0) {
-            r->host_eof = 1;
-            r->host_end = "fin";
-            moved = 1;
-        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            r->host_readable = 0;
-        } else if (errno != EINTR) {
-            fail_host(r, errno);
-            return -1;
+            } else if (e != EINTR) {
+                fail_host(r, e);
+                return -1;
+            }
         }
     }
-    buf_give_back(r->c, d);
-    if (r->host_eof && d->len == 0 && !r->ns_shut) {
+    if (r->host_eof && !r->ns_shut) {
         synack_shutdown(r->ns, SYNACK_SHUT_WR); /* our FIN follows the data */
         r->ns_shut = 1;
         moved = 1;
@@ -329,46 +301,38 @@ static int move_in(relay *r)
     return moved;
 }
 
-/* Namespace -> host, the same way. */
+/* Namespace -> host: send from the receive buffer what the host socket
+ * takes, pass the EOF on. */
 static int move_out(relay *r)
 {
     int moved = 0;
-    dir_buf *d = &r->out;
-    while (d->off < d->len) {
-        ssize_t n = send(r->fd, d->b + d->off, d->len - d->off, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            break;
-        if (n < 0) {
-            fail_host(r, errno);
-            return -1;
-        }
-        d->off += (size_t)n;
-        r->bytes_out += (uint64_t)n;
-        r->c->n.bytes_out += (uint64_t)n;
-        moved = 1;
-    }
-    if (d->off == d->len)
-        d->off = d->len = 0;
-    if (!r->ns_eof && d->len < RELAY_BUF) {
-        if (buf_take(r->c, d) < 0) {
-            fail_nomem(r);
-            return -1;
-        }
-        ssize_t n = synack_recv(r->ns, d->b + d->len, RELAY_BUF - d->len);
-        if (n > 0) {
-            d->len += (size_t)n;
-            moved = 1;
-        } else if (n == 0) {
+    if (!r->ns_eof) {
+        synack_iov v[2];
+        ssize_t ready = synack_recv_view(r->ns, v);
+        if (ready > 0) {
+            struct iovec io[2];
+            struct msghdr m;
+            to_msg(&m, io, v);
+            ssize_t n = sendmsg(r->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) {
+                synack_recv_consume(r->ns, (size_t)n);
+                r->bytes_out += (uint64_t)n;
+                r->c->n.bytes_out += (uint64_t)n;
+                moved = 1;
+            } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                fail_host(r, errno);
+                return -1;
+            } /* else full: its EPOLLOUT edge brings us back */
+        } else if (ready == 0) {
             r->ns_eof = 1;
             r->ns_end = "fin";
             moved = 1;
-        } else if (n != -EAGAIN) {
-            fail_ns(r, (int)n);
+        } else if (ready != -EAGAIN) {
+            fail_ns(r, (int)ready);
             return -1;
         }
     }
-    buf_give_back(r->c, d);
-    if (r->ns_eof && d->len == 0 && !r->host_shut) {
+    if (r->ns_eof && !r->host_shut) {
         if (!r->host_eof)
             note_host_tw(r);
         shutdown(r->fd, SHUT_WR);
@@ -482,7 +446,7 @@ uint32_t relay_host_events(void) { return EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOL
 relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label,
                    unsigned flags)
 {
-    relay *r = calloc(1, sizeof *r); /* buffers come with the data */
+    relay *r = calloc(1, sizeof *r);
     /* Registered already (with relay_host_events()): only the pointer
      * changes, and epoll reports again what is ready. */
     int op = (flags & RELAY_HOST_REGISTERED) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
@@ -515,8 +479,6 @@ void relay_reap(relay_ctx *c)
     while (c->dead) {
         relay *r = c->dead;
         unlink_from(&c->dead, r);
-        free(r->in.b);
-        free(r->out.b);
         free(r);
     }
 }
@@ -532,8 +494,6 @@ void relay_ctx_free(relay_ctx *c)
         finish(r, "stopped", &c->n.stopped);
     }
     relay_reap(c);
-    while (c->nspare)
-        free(c->spare[--c->nspare]);
     free(c);
 }
 
