@@ -809,6 +809,16 @@ typedef enum synack_opt {
                              a keepalive go unanswered) before the connection
                              ends with ETIMEDOUT, replacing tcp_retries2 and
                              TCP_KEEPCNT as in Linux; 0 = off            */
+    SYNACK_TCP_ACK_DELAY, /* µs (0 = off, at most 200000): request/response
+                             mode, Linux's "pingpong" (TCP_QUICKACK 0) with
+                             a bound of its own (as TCP_BPF_DELACK_MAX): data
+                             the application reads, and the peer's FIN, are
+                             acknowledged by the answer (our data or FIN)
+                             if it comes within this time, else by an ACK of
+                             their own then. Off, read data is acknowledged
+                             when the call returns (no write-write-read
+                             stall) and a FIN at once. For relays and
+                             servers that answer at once               */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
  * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a

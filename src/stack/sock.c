@@ -372,6 +372,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
     case SYNACK_TCP_QUICKACK:
         k->sockopt.quickack = value != 0;
         return 0;
+    case SYNACK_TCP_ACK_DELAY:
+        if (value < 0 || value > 200000) /* Linux's TCP_DELACK_MAX: 200 ms */
+            return -EINVAL;
+        k->sockopt.ack_delay_us = (uint32_t)value;
+        return 0;
     case SYNACK_SO_KEEPALIVE:
         k->sockopt.keepalive = value != 0;
         k->timers.keep_probes = 0;
@@ -409,6 +414,7 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_TCP_MAXSEG: *value = k->opts.snd_mss; return 0;
     case SYNACK_TCP_CORK: *value = k->sockopt.cork; return 0;
     case SYNACK_TCP_QUICKACK: *value = k->sockopt.quickack; return 0;
+    case SYNACK_TCP_ACK_DELAY: *value = (int)k->sockopt.ack_delay_us; return 0;
     case SYNACK_SO_KEEPALIVE: *value = k->sockopt.keepalive; return 0;
     case SYNACK_TCP_KEEPIDLE: *value = (int)k->sockopt.keep_idle_s; return 0;
     case SYNACK_TCP_KEEPINTVL: *value = (int)k->sockopt.keep_intvl_s; return 0;

@@ -315,7 +315,11 @@ static void check_fin(tcb *t, const seg_text *x)
     t->rcv.ooo_fin = false;
     t->rcv.nxt++;
     t->rcv.eof = true;
-    t->rcv.ack_pending = t->rcv.ack_now = true;
+    t->rcv.ack_pending = true;
+    /* In request/response mode the FIN that ends a request waits for the
+     * application's own FIN to carry its ACK (Linux enters pingpong mode
+     * here); in every other state the peer is waiting on this ACK. */
+    t->rcv.ack_now = !(t->state == SYNACK_ESTABLISHED && t->sockopt.ack_delay_us);
     tcb_signal(t, SYNACK_EV_READABLE);
     switch (t->state) {
     case SYNACK_ESTABLISHED:

@@ -126,6 +126,7 @@ struct synack_sock {
     struct tcb_sockopt {      /* what the application set              */
         uint32_t keep_idle_s, keep_intvl_s, keep_cnt; /* 0 = the sysctl  */
         uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT (0: off)            */
+        uint32_t ack_delay_us;    /* SYNACK_TCP_ACK_DELAY (0: off)        */
         bool reuseaddr : 1;
         bool v6only : 1;          /* IPV6_V6ONLY                          */
         bool nodelay : 1;

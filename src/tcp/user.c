@@ -253,9 +253,13 @@ static void after_read(tcb *t, uint32_t n, uint32_t before)
     /* A window update of its own only when the window we announced has
      * fallen to half of what we could announce (Linux's rule in
      * tcp_cleanup_rbuf): ordinary ACKs carry the growth otherwise, and
-     * a reader that keeps up does not double the ACK count. */
+     * a reader that keeps up does not double the ACK count. And only when
+     * this read is what made it so: a window that was that much larger
+     * already (the SYN,ACK could say no more than 64 KiB) is not news the
+     * peer waits for, and the next ACK tells it. */
+    bool due_before = before >= adv + step && before >= 2 * adv;
     bool update = tcb_synchronized(t) && t->state != SYNACK_TIME_WAIT && after > before &&
-                  after >= adv + step && after >= 2 * adv;
+                  after >= adv + step && after >= 2 * adv && !due_before;
     if (update)
         t->rcv.ack_pending = true;
     /* The application took a short write's data: if it does not answer
@@ -264,8 +268,9 @@ static void after_read(tcb *t, uint32_t n, uint32_t before)
      * 40 ms (the write-write-read stall). A window update is due too.
      * Both go out when the call returns, riding on an answer if the
      * application gives one meanwhile. */
-    if ((update || (t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0)) &&
-        !t->is.on_flushlist) {
+    bool short_write = t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0 &&
+                       !t->sockopt.ack_delay_us; /* request/response: the answer carries it */
+    if ((update || short_write) && !t->is.on_flushlist) {
         t->is.on_flushlist = true;
         t->flushnext = t->ctx->flush_head;
         t->ctx->flush_head = t;

@@ -189,6 +189,62 @@ static void read_without_reply_acks_at_once(void **state)
     pkt_expect(h, ACK, S, P + 16);
 }
 
+/* Request/response mode (SYNACK_TCP_ACK_DELAY): a read request waits for
+ * the answer to carry its ACK; without an answer the ACK goes after the
+ * socket's own bound, not at the read and not after 40 ms. */
+static void ack_delay_lets_the_answer_carry_the_ack(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 200001), -EINVAL);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 2000), 0);
+    int v = 0;
+    assert_int_equal(synack_getopt(k, SYNACK_TCP_ACK_DELAY, &v), 0);
+    assert_int_equal(v, 2000);
+    char buf[64];
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "ping", 4, NULL);
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), 4);
+    pkt_expect_none(h); /* read, and no ACK of its own */
+    assert_int_equal(synack_send(k, "pong", 4), 4);
+    pkt_expect(h, ACK | PSH, S, P + 4); /* the answer carries it */
+    pkt_send(h, ACK | PSH, P + 4, S + 4, PKT_PEER_WND, "ping", 4, NULL);
+    assert_int_equal(synack_recv(k, buf, sizeof(buf)), 4);
+    pkt_advance(h, 1);
+    pkt_expect_none(h);
+    pkt_advance(h, 1); /* no answer within 2 ms: the ACK goes alone */
+    pkt_expect(h, ACK, S + 4, P + 8);
+    assert_int_equal(pkt_counter(h, tcp_delayed_acks), 1);
+}
+
+/* In that mode the peer's FIN is acknowledged by our FIN when the
+ * application closes within the bound: a three-segment close. Without an
+ * answer the ACK goes alone after the bound. */
+static void ack_delay_lets_our_fin_carry_the_ack(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 2000), 0);
+    pkt_send(h, ACK | FIN, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSE_WAIT);
+    pkt_expect_none(h);
+    assert_int_equal(synack_shutdown(k, SYNACK_SHUT_WR), 0);
+    pkt_expect(h, ACK | FIN, S, P + 1);
+    pkt_expect_none(h);
+
+    pkt_h *h2 = pkt_new("tcp_delack_ms=40");
+    synack_sock *k2 = pkt_established(h2);
+    S = h2->iss + 1, P = h2->irs + 1;
+    assert_int_equal(synack_setopt(k2, SYNACK_TCP_ACK_DELAY, 2000), 0);
+    pkt_send(h2, ACK | FIN, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_advance(h2, 1);
+    pkt_expect_none(h2);
+    pkt_advance(h2, 1);
+    pkt_expect(h2, ACK, S, P + 1);
+    pkt_free(h2);
+}
+
 /* Keepalive: after the idle time a probe at SND.UNA - 1; answered probes
  * keep the connection; keep_cnt unanswered ones end it with ETIMEDOUT. */
 static void keepalive_kills_a_dead_peer(void **state)
@@ -330,6 +386,8 @@ int main(void)
         cmocka_unit_test_teardown(uncork_pushes_past_nagle, pkt_teardown),
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(ack_delay_lets_the_answer_carry_the_ack, pkt_teardown),
+        cmocka_unit_test_teardown(ack_delay_lets_our_fin_carry_the_ack, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
         cmocka_unit_test_teardown(keepidle_after_keepalive_rearms, pkt_teardown),
         cmocka_unit_test_teardown(paws_drops_old_timestamp, pkt_teardown),
