@@ -189,6 +189,38 @@ static void read_without_reply_acks_at_once(void **state)
     pkt_expect(h, ACK, S, P + 16);
 }
 
+/* The SYN,ACK can offer no more than 64 KiB, however large the buffer.
+ * Reading the first small request must not send a window update for that
+ * alone: the answer carries the larger window (seen in request/response
+ * mode, where the read itself sends no ACK). */
+static void first_read_sends_no_window_update(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *l = pkt_listen(h, h->port, 4);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    o.wscale = 7;
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    assert_int_equal(sa.wnd, 65535);
+    assert_true(sa.opt.wscale > 0);
+    h->iss = sa.seq;
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 2000), 0);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "GET /\r\n", 7, NULL);
+    pkt_expect_none(h);
+    char buf[16];
+    assert_int_equal(synack_recv(k, buf, sizeof buf), 7);
+    pkt_expect_none(h);
+    assert_int_equal(synack_send(k, "200\r\n", 5), 5);
+    wire_tcp a = pkt_expect(h, ACK | PSH, S, P + 7);
+    assert_true((uint32_t)a.wnd << sa.opt.wscale > 65535); /* the larger window, told */
+    synack_close(l);
+}
+
 /* Request/response mode (SYNACK_TCP_ACK_DELAY): a read request waits for
  * the answer to carry its ACK; without an answer the ACK goes after the
  * socket's own bound, not at the read and not after 40 ms. */
@@ -386,6 +418,7 @@ int main(void)
         cmocka_unit_test_teardown(uncork_pushes_past_nagle, pkt_teardown),
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(first_read_sends_no_window_update, pkt_teardown),
         cmocka_unit_test_teardown(ack_delay_lets_the_answer_carry_the_ack, pkt_teardown),
         cmocka_unit_test_teardown(ack_delay_lets_our_fin_carry_the_ack, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_kills_a_dead_peer, pkt_teardown),
