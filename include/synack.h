@@ -644,13 +644,16 @@ synack_sock *synack_accept(synack_sock *k, int *err);
  * for it and every protocol takes packets to it. Up to 8. Errors: -EINVAL
  * (not a unicast address), -EEXIST, -ENOSPC, -EAFNOSUPPORT (IPv6). */
 int synack_add_address(synack_stack *s, const synack_addr *addr);
-/* A route (IPv4; up to 16): destinations inside prefix/prefix_len go
+/* A route (up to 16 per family): destinations inside prefix/prefix_len go
  * through `gateway`, a host on our subnet -- or, with gateway NULL or
- * 0.0.0.0, straight to the destination, resolved by ARP (another subnet on
- * the same wire). The longest matching prefix wins; the connected subnet
- * comes first and cfg.gateway last. Errors: -EINVAL, -EEXIST (that prefix
- * has a route), -ENOSPC, -ENETUNREACH (the gateway is not on our subnet),
- * -EAFNOSUPPORT (IPv6: cfg.gateway6 is its one route so far). */
+ * 0.0.0.0 (::), straight to the destination, resolved by ARP or Neighbour
+ * Discovery (another subnet on the same wire). The longest matching prefix
+ * wins; the connected subnet (IPv6: cfg.ip6's prefix, link-local and
+ * multicast destinations) comes first and cfg.gateway (cfg.gateway6) last.
+ * An IPv6 gateway is in cfg.ip6's prefix or link-local. Errors: -EINVAL
+ * (prefix_len too long, families differ, a multicast gateway), -EEXIST
+ * (that prefix has a route), -ENOSPC, -ENETUNREACH (the gateway is not on
+ * our subnet or link), -EAFNOSUPPORT (IPv6 on a stack without cfg.ip6). */
 int synack_route_add(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len,
                      const synack_addr *gateway);
 /* Take packets to every address inside prefix/prefix_len (IPv4 or IPv6)
