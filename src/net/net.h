@@ -272,6 +272,14 @@ typedef struct icmp6_about {
     uint32_t seq;
 } icmp6_about;
 void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code);
+/* A UDP datagram from `client` to `dst` (`udp_len` bytes with its header)
+ * a relay could not deliver (synack_udp_unreachable): ICMPv6 destination
+ * unreachable `code` to the client from `from` (the destination itself for
+ * port unreachable, as its host would answer; NULL: our own address
+ * towards the client, as a router), quoting a rebuilt IPv6 and UDP header.
+ * Rate-limited; counted Icmp6OutDestUnreachs. */
+void icmpv6_unreach_udp(net_ctx *n, const uint8_t from[16], const icmp6_about *a,
+                        uint16_t udp_len, uint8_t code);
 /* TCP's IPv6 segments: from `src`, the address TCP sums its pseudo-header
  * with (cfg.ip6, or an impersonated address a connection was accepted
  * on), whatever the destination's scope; dropped (counted: Ip6OutNoRoutes)
