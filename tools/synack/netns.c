@@ -511,12 +511,13 @@ static int start(netns_rt *rt, const netns_tap *t)
         fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
         return -1;
     }
+    fwd_ns ns = {.ip = rt->n.host, .ipv6 = o->ipv6};
+    memcpy(ns.ip6, rt->n.host6, 16);
     for (size_t i = 0; i < o->nfwd; i++) {
         if (o->fwd[i].udp)
-            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, err, sizeof err);
+            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, err, sizeof err);
         else
-            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, rt->rc, err,
-                                   sizeof err);
+            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, rt->rc, err, sizeof err);
         if (!rt->fwds[i] && !rt->ufwds[i]) {
             fprintf(stderr, "synack " CMD ": %s\n", err);
             return -1;
