@@ -644,13 +644,16 @@ synack_sock *synack_accept(synack_sock *k, int *err);
  * for it and every protocol takes packets to it. Up to 8. Errors: -EINVAL
  * (not a unicast address), -EEXIST, -ENOSPC, -EAFNOSUPPORT (IPv6). */
 int synack_add_address(synack_stack *s, const synack_addr *addr);
-/* A route (IPv4; up to 16): destinations inside prefix/prefix_len go
+/* A route (up to 16 per family): destinations inside prefix/prefix_len go
  * through `gateway`, a host on our subnet -- or, with gateway NULL or
- * 0.0.0.0, straight to the destination, resolved by ARP (another subnet on
- * the same wire). The longest matching prefix wins; the connected subnet
- * comes first and cfg.gateway last. Errors: -EINVAL, -EEXIST (that prefix
- * has a route), -ENOSPC, -ENETUNREACH (the gateway is not on our subnet),
- * -EAFNOSUPPORT (IPv6: cfg.gateway6 is its one route so far). */
+ * 0.0.0.0 (::), straight to the destination, resolved by ARP or Neighbour
+ * Discovery (another subnet on the same wire). The longest matching prefix
+ * wins; the connected subnet (IPv6: cfg.ip6's prefix, link-local and
+ * multicast destinations) comes first and cfg.gateway (cfg.gateway6) last.
+ * An IPv6 gateway is in cfg.ip6's prefix or link-local. Errors: -EINVAL
+ * (prefix_len too long, families differ, a multicast gateway), -EEXIST
+ * (that prefix has a route), -ENOSPC, -ENETUNREACH (the gateway is not on
+ * our subnet or link), -EAFNOSUPPORT (IPv6 on a stack without cfg.ip6). */
 int synack_route_add(synack_stack *s, const synack_addr *prefix, uint8_t prefix_len,
                      const synack_addr *gateway);
 /* Take packets to every address inside prefix/prefix_len (IPv4 or IPv6)
@@ -961,12 +964,25 @@ int synack_udp_getopt(const synack_udp *u, int opt, int *value);
 /* A transparent socket's relay could not deliver the datagram `about`
  * describes (as synack_udp_recv filled it in): send its sender an ICMP
  * destination unreachable with `code` (RFC 792: 0 net, 1 host, 3 port,
- * 13 administratively prohibited ...), quoting the datagram's addresses and
- * ports -- from the destination itself for port (3) and protocol (2)
- * unreachable, as that host would answer, else from the stack's own
- * address, as a router. The sender's connected socket then sees
- * ECONNREFUSED, EHOSTUNREACH ... Rate-limited like every ICMP error.
- * IPv4 only. Errors: -EINVAL. */
+ * 13 administratively prohibited ...), quoting the datagram's addresses,
+ * ports and length (8 + about->full_len; checksum 0, no payload) -- from
+ * the destination itself for port (3) and protocol (2) unreachable, as
+ * that host would answer, else from the stack's own address, as a router.
+ * The sender's connected socket then sees ECONNREFUSED, EHOSTUNREACH ...
+ * Rate-limited like every ICMP error (IcmpOutDestUnreachs).
+ *
+ * An IPv6 datagram gets ICMPv6 destination unreachable (type 1, RFC 4443
+ * §3.1; Icmp6OutDestUnreachs) with the code mapped:
+ *     0 net, 6 net unknown, 11 net for TOS   -> 0 no route to destination
+ *     1 host, 7 host unknown, 12 host for TOS -> 3 address unreachable
+ *     3 port                                 -> 4 port unreachable
+ *     9, 10, 13 administratively prohibited  -> 1 administratively prohibited
+ * (Linux: ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, EACCES), from the
+ * destination for port unreachable, else from the address the stack sends
+ * to the sender from; the quote is an IPv6 and UDP header rebuilt as for
+ * IPv4. The other codes have no ICMPv6 destination unreachable (protocol
+ * unreachable is a parameter problem there, fragmentation needed a packet
+ * too big): -EINVAL. Errors: -EINVAL (also: families differ). */
 int synack_udp_unreachable(synack_udp *u, const synack_udp_meta *about, int code);
 int synack_udp_family(const synack_udp *u);
 void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port);

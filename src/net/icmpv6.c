@@ -172,6 +172,27 @@ void icmpv6_error(net_ctx *n, const uint8_t *pkt, size_t len, uint8_t type, uint
     ipv6_send_from(n, from, ip.src, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, olen);
 }
 
+/* Destination unreachable to `client` from `from`, quoting `quote` (a
+ * rebuilt packet): rate-limited, counted once it goes. */
+static void send_unreach(net_ctx *n, const uint8_t from[16], const uint8_t client[16],
+                         const uint8_t *quote, size_t qlen, uint8_t code)
+{
+    uint8_t *out = n->buf + HEADROOM;
+    size_t len = wire_icmpv6_emit_error(out, sizeof(n->buf) - HEADROOM, from, client,
+                                        WIRE_ICMPV6_DEST_UNREACH, code, 0, quote, qlen);
+    if (len && ipv6_send_from(n, from, client, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len))
+        n->ctr->icmp6_out_dest_unreachs++;
+}
+
+/* The IPv6 header of a packet `a->client` sent to `a->dst`, rebuilt. */
+static void quote_header(uint8_t *quote, const icmp6_about *a, uint8_t proto, uint16_t len)
+{
+    wire_ipv6 ip = {.next_header = proto, .hop_limit = IPV6_HOP_LIMIT, .payload_len = len};
+    memcpy(ip.src, a->client, 16);
+    memcpy(ip.dst, a->dst, 16);
+    wire_ipv6_emit(quote, WIRE_IPV6_HDR_LEN, &ip);
+}
+
 void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code)
 {
     const uint8_t *from = ipv6_source_for(n, a->client);
@@ -180,19 +201,31 @@ void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code)
     /* The SYN rebuilt: its addresses, ports and sequence number are what
      * the sender matches the error with (RFC 5927 §4); options left out. */
     uint8_t quote[WIRE_IPV6_HDR_LEN + WIRE_TCP_HDR_LEN];
-    wire_ipv6 ip = {.next_header = WIRE_IPPROTO_TCP, .hop_limit = IPV6_HOP_LIMIT,
-                    .payload_len = WIRE_TCP_HDR_LEN};
-    memcpy(ip.src, a->client, 16);
-    memcpy(ip.dst, a->dst, 16);
-    wire_ipv6_emit(quote, WIRE_IPV6_HDR_LEN, &ip);
+    quote_header(quote, a, WIRE_IPPROTO_TCP, WIRE_TCP_HDR_LEN);
     wire_tcp syn = {.sport = a->sport, .dport = a->dport, .seq = a->seq, .flags = SYNACK_SYN};
     wire_tcp_opts_clear(&syn.opt);
     uint8_t *seg = quote + WIRE_IPV6_HDR_LEN;
     wire_tcp_emit_header(seg, WIRE_TCP_HDR_LEN, &syn);
     wire_tcp_set_checksum6(seg, WIRE_TCP_HDR_LEN, a->client, a->dst);
-    uint8_t *out = n->buf + HEADROOM;
-    size_t len = wire_icmpv6_emit_error(out, sizeof(n->buf) - HEADROOM, from, a->client,
-                                        WIRE_ICMPV6_DEST_UNREACH, code, 0, quote, sizeof quote);
-    if (len && ipv6_send_from(n, from, a->client, WIRE_IPPROTO_ICMPV6, IPV6_HOP_LIMIT, out, len))
-        n->ctr->icmp6_out_dest_unreachs++;
+    send_unreach(n, from, a->client, quote, sizeof quote, code);
+}
+
+void icmpv6_unreach_udp(net_ctx *n, const uint8_t from[16], const icmp6_about *a,
+                        uint16_t udp_len, uint8_t code)
+{
+    if (!from)
+        from = ipv6_source_for(n, a->client);
+    if (!from || !icmp_error_allowed(n))
+        return;
+    /* The datagram's headers rebuilt (its payload is gone): addresses and
+     * ports are what the sender matches the error with; the length is the
+     * datagram's, the checksum 0, since it would cover bytes not quoted. */
+    uint8_t quote[WIRE_IPV6_HDR_LEN + WIRE_UDP_HDR_LEN];
+    quote_header(quote, a, WIRE_IPPROTO_UDP, udp_len);
+    uint8_t *udp = quote + WIRE_IPV6_HDR_LEN;
+    wire_put16(udp, a->sport);
+    wire_put16(udp + 2, a->dport);
+    wire_put16(udp + 4, udp_len);
+    wire_put16(udp + 6, 0);
+    send_unreach(n, from, a->client, quote, sizeof quote, code);
 }

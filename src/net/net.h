@@ -97,11 +97,19 @@ typedef struct reasm_piece {
 
 #define NET_MAX_ADDRS4 8 /* further own addresses, and impersonated prefixes */
 #define NET_MAX_ROUTES4 16 /* routes besides the subnet and the default gateway */
+#define NET_MAX_ROUTES6 16 /* the same for IPv6: besides our prefix and gateway6 */
 
 /* A route (route4.c): to net/mask via gateway, or on-link when it is 0. */
 typedef struct net_route4 {
     uint32_t net, mask, gateway;
 } net_route4;
+
+/* An IPv6 route (route6.c): to net/len via gateway, or on-link when the
+ * gateway is :: (bits of net past len are ignored). */
+typedef struct net_route6 {
+    uint8_t net[16], gateway[16];
+    uint8_t len;
+} net_route6;
 
 typedef struct net_prefix4 {
     uint32_t net, mask;
@@ -134,6 +142,8 @@ typedef struct net_ctx {
     uint8_t nimp4;
     net_prefix6 imp6[NET_MAX_ADDRS4]; /* impersonated IPv6 prefixes (imp6.c)      */
     uint8_t nimp6;
+    net_route6 routes6[NET_MAX_ROUTES6]; /* route6.c                           */
+    uint8_t nroutes6;
     own6 addr6[2];            /* our IPv6 addresses, OWN6_CFG and OWN6_LL  */
     uint8_t groups6[3][16];   /* groups we take: all-nodes, and the solicited-node
                                  groups of ip6 and ll6 (net_init)           */
@@ -218,8 +228,13 @@ void ipv6_output(net_ctx *n, const uint8_t dst_mac[6], const uint8_t src[16],
 bool ipv6_output_fragment(net_ctx *n, const uint8_t hop[16], const uint8_t src[16],
                           const uint8_t dst[16], uint8_t hop_limit, uint8_t *frag, size_t len);
 /* route6.c: RFC 4861 §5.2's next-hop determination. `dst` itself when it is
- * on the link, gateway6 otherwise, NULL when there is none. */
+ * on the link; else the longest-prefix route's gateway (`dst` itself for an
+ * on-link route); else gateway6; NULL when there is none. */
 const uint8_t *ipv6_next_hop(const net_ctx *n, const uint8_t dst[16]);
+/* Add a route (gateway all zero: on-link): 0, -EINVAL, -EEXIST (that
+ * prefix has one), -ENOSPC, -ENETUNREACH (the gateway is not on the link),
+ * -EAFNOSUPPORT (no cfg.ip6). */
+int net_route_add6(net_ctx *n, const uint8_t prefix[16], uint8_t len, const uint8_t gateway[16]);
 /* Hand an IPv6 packet's upper-layer data (`payload`, `len` bytes of
  * protocol `proto`; reassembled or not) to its protocol. `ip` gives the
  * addresses and hop limit. */
@@ -257,6 +272,14 @@ typedef struct icmp6_about {
     uint32_t seq;
 } icmp6_about;
 void icmpv6_unreach_syn(net_ctx *n, const icmp6_about *a, uint8_t code);
+/* A UDP datagram from `client` to `dst` (`udp_len` bytes with its header)
+ * a relay could not deliver (synack_udp_unreachable): ICMPv6 destination
+ * unreachable `code` to the client from `from` (the destination itself for
+ * port unreachable, as its host would answer; NULL: our own address
+ * towards the client, as a router), quoting a rebuilt IPv6 and UDP header.
+ * Rate-limited; counted Icmp6OutDestUnreachs. */
+void icmpv6_unreach_udp(net_ctx *n, const uint8_t from[16], const icmp6_about *a,
+                        uint16_t udp_len, uint8_t code);
 /* TCP's IPv6 segments: from `src`, the address TCP sums its pseudo-header
  * with (cfg.ip6, or an impersonated address a connection was accepted
  * on), whatever the destination's scope; dropped (counted: Ip6OutNoRoutes)

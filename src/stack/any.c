@@ -26,6 +26,8 @@ int synack_route_add(synack_stack *s, const synack_addr *prefix, uint8_t prefix_
 {
     if (!prefix || (gateway && gateway->family != prefix->family))
         return -EINVAL;
+    if (prefix->family == SYNACK_AF_INET6)
+        return net_route_add6(&s->net, prefix->v6, prefix_len, gateway ? gateway->v6 : NULL);
     if (prefix->family != SYNACK_AF_INET)
         return -EAFNOSUPPORT;
     return net_route_add4(&s->net, prefix->v4, prefix_len, gateway ? gateway->v4 : 0);

@@ -115,20 +115,56 @@ void synack_udp_local(const synack_udp *u, synack_addr *addr, uint16_t *port)
         *port = u->lport;
 }
 
-int synack_udp_unreachable(synack_udp *u, const synack_udp_meta *about, int code)
+/* RFC 792's destination unreachable code as RFC 4443 §3.1's, or -1 when
+ * ICMPv6 says it otherwise (protocol unreachable is a parameter problem,
+ * fragmentation needed a packet too big) or not at all. */
+static int icmp6_code_for(int code)
 {
-    synack_stack *s = stack_of(u);
-    if (!about || about->remote.family != SYNACK_AF_INET ||
-        about->local.family != SYNACK_AF_INET || code < 0 || code > 15)
-        return -EINVAL;
-    if (!stack_enter(s, s->tcp.now))
-        return -EDEADLK;
+    switch (code) {
+    case 0: case 6: case 11: return 0;  /* net unreachable, unknown: no route */
+    case 1: case 7: case 12: return 3;  /* host unreachable, unknown: address unreachable */
+    case 3: return 4;                   /* port unreachable                   */
+    case 9: case 10: case 13: return 1; /* administratively prohibited        */
+    default: return -1;
+    }
+}
+
+static void unreachable4(synack_stack *s, const synack_udp_meta *about, int code)
+{
     /* Port and protocol unreachable come from the destination host itself;
      * the others from a router on the path: our own address. */
     uint32_t from = code == 2 || code == 3 ? about->local.v4 : s->cfg.ip;
+    size_t len = WIRE_UDP_HDR_LEN + about->full_len;
     icmp_about a = {about->remote.v4, about->local.v4, WIRE_IPPROTO_UDP, about->remote_port,
-                    about->local_port, 8u << 16};
+                    about->local_port, (uint32_t)(len > 0xffff ? 0xffff : len) << 16};
     icmp_unreach_about(&s->net, from, &a, (uint8_t)code);
+}
+
+static void unreachable6(synack_stack *s, const synack_udp_meta *about, int code6)
+{
+    icmp6_about a = {.sport = about->remote_port, .dport = about->local_port};
+    memcpy(a.client, about->remote.v6, 16);
+    memcpy(a.dst, about->local.v6, 16);
+    size_t len = WIRE_UDP_HDR_LEN + about->full_len;
+    /* Port unreachable comes from the destination itself, as in IPv4. */
+    icmpv6_unreach_udp(&s->net, code6 == 4 ? a.dst : NULL, &a,
+                       (uint16_t)(len > 0xffff ? 0xffff : len), (uint8_t)code6);
+}
+
+int synack_udp_unreachable(synack_udp *u, const synack_udp_meta *about, int code)
+{
+    synack_stack *s = stack_of(u);
+    if (!about || about->remote.family != about->local.family || code < 0 || code > 15)
+        return -EINVAL;
+    int family = about->remote.family, code6 = icmp6_code_for(code);
+    if (family != SYNACK_AF_INET && (family != SYNACK_AF_INET6 || code6 < 0))
+        return -EINVAL;
+    if (!stack_enter(s, s->tcp.now))
+        return -EDEADLK;
+    if (family == SYNACK_AF_INET)
+        unreachable4(s, about, code);
+    else
+        unreachable6(s, about, code6);
     stack_leave(s);
     return 0;
 }

@@ -5,7 +5,8 @@
 # relay (the side that shut its write side first still receives all); a
 # reset inside becomes ECONNRESET outside; a port nothing listens on in the
 # namespace resets the host's connection at once; the relay's log lines and
-# counters; COMMAND's exit status is synack's (128 + N for signal N); the
+# counters; with --ipv6, forwards from [::1] (TCP and UDP) into the
+# namespace over IPv6; COMMAND's exit status is synack's (128 + N for signal N); the
 # same download with synack run as nobody (user namespace), skipped with the
 # reason when the kernel forbids that. The test makes no namespace of its
 # own: synack's are gone when their last process is.
@@ -92,6 +93,41 @@ for c in "RelayClosed  *3" "RelayNsReset  *1" "RelayRefused  *1" "TcpActiveOpens
     grep -q "^$c$" "$log" || bad "counters: no '$c'"
 done
 [ "$fail" -eq 0 ] || sed 's/^/    /' "$log" | tail -40
+
+# IPv6 forwards (with --ipv6): host listeners on [::1] reach the namespace
+# over IPv6, at fd00::100, where the servers listen on that address only;
+# skipped without IPv6 on the host's loopback
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+    HTTP6=$((BASE + 6)) UDP6=$((BASE + 7))
+    cat >"$TMP/servers6.sh" <<EOF
+$PY http 8080 $TMP fd00::100 >$TMP/http6.log 2>&1 & P1=\$!
+$PY udp-echo 8084 fd00::100 >$TMP/udp6.log 2>&1 & P2=\$!
+trap 'kill \$P1 \$P2; exit 0' TERM INT
+wait
+EOF
+    "$BIN" netns --ipv6 -p "[::1]:$HTTP6:8080" -p "[::1]:$UDP6:8084/udp" -- sh "$TMP/servers6.sh" \
+        >"$TMP/netns6.log" 2>&1 &
+    N6=$!
+    PIDS="$PIDS $N6"
+    for f in http6 udp6; do waitfor "$TMP/$f.log" listening 20 || { cat "$TMP/netns6.log"; exit 1; }; done
+    waitfor "$TMP/netns6.log" "forwarding" 5 || exit 1
+    curl -sS -g --max-time 60 -o "$TMP/out6" "http://[::1]:$HTTP6/big"
+    rc=$?
+    [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/out6" | cut -d' ' -f1)" = "$want" ] &&
+        ok "--ipv6: curl 6 MB through -p [::1]:$HTTP6:8080 to [fd00::100]:8080, SHA-256 matches" ||
+        bad "--ipv6: curl exited $rc or the download differs"
+    $PY udp-ask ::1 $UDP6 1,1400,30000,65000 >"$TMP/udp6.out" 2>&1 &&
+        ok "--ipv6: $(cat "$TMP/udp6.out") (-p [::1]:$UDP6:8084/udp to [fd00::100]:8084)" ||
+        { bad "--ipv6: UDP forward"; cat "$TMP/udp6.out"; }
+    stop "$N6"
+    rc=$?
+    [ "$rc" -eq 0 ] || bad "--ipv6: exit status $rc"
+    grep -qE "^relay \[::1\]:[0-9]+ -> \[fd00::100\]:8080 closed: [0-9]+ B in, 6000[0-9]+ B out" "$TMP/netns6.log" ||
+        bad "--ipv6: no relay line for the download"
+    [ "$fail" -eq 0 ] || tail -30 "$TMP/netns6.log" | sed 's/^/    /'
+else
+    echo "skip: --ipv6 forwards (no IPv6 on the host's loopback)"
+fi
 
 # COMMAND's exit status, 128 + N when signal N killed it, 127 when missing
 "$BIN" netns -q -- sh -c 'exit 7'

@@ -6,7 +6,8 @@
 # the host is a reset inside; a host port nothing listens on is
 # ECONNREFUSED at connect (the SYN refused, never a handshake then reset);
 # 1,000 connections open at once; --disable-host-loopback refuses the
-# gateway; the relay's counters; a curl download with synack run as nobody
+# gateway; the relay's counters; over IPv6 (--ipv6) a download, UDP, a
+# refused connection and a UDP flow to a closed port; a curl download with synack run as nobody
 # (user namespace), skipped with the reason where the kernel forbids that. The test makes no namespace of its own:
 # synack's are gone when their last process is.
 source "$(dirname "$0")/lib.sh"
@@ -130,11 +131,17 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
     hostbg "$TMP/uecho6.log" $PY udp-echo $UECHO6 ::1
     waitfor "$TMP/uecho6.log" listening 10 || exit 1
     for _ in $(seq 100); do ss -Hltn "sport = :$HTTP6" | grep -q . && break; sleep 0.1; done
-    timeout 60 "$BIN" netns --ipv6 -- sh -c "curl -sS -g --max-time 30 -o $TMP/curl6.out http://[fd00::2]:$HTTP6/big && $PY udp-ask fd00::2 $UECHO6 1,1400,30000 && $PY expect-connrefused fd00::2 $NONE" >"$TMP/netns6.log" 2>&1
+    timeout 60 "$BIN" netns --ipv6 -- sh -c "curl -sS -g --max-time 30 -o $TMP/curl6.out http://[fd00::2]:$HTTP6/big && $PY udp-ask fd00::2 $UECHO6 1,1400,30000 && $PY expect-connrefused fd00::2 $NONE && $PY udp-expect-refused fd00::2 $NONE" >"$TMP/netns6.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/curl6.out" | cut -d' ' -f1)" = "$want" ] &&
         ok "--ipv6: curl 6 MB from [fd00::2] (the host's ::1), UDP, refused: $(grep '^udp ok' "$TMP/netns6.log")" ||
         { bad "--ipv6 (exit $rc)"; tail -20 "$TMP/netns6.log"; }
+    # the host's ICMPv6 port unreachable came back in as one (ECONNREFUSED
+    # inside), through the flow's host socket
+    grep -q "^udp refused ok" "$TMP/netns6.log" && grep -q "^UdpRelayUnreachable  *1$" "$TMP/netns6.log" &&
+        grep -q "^Icmp6OutDestUnreachs  *1$" "$TMP/netns6.log" &&
+        ok "--ipv6: UDP to a closed host port: ECONNREFUSED inside too (ICMPv6 port unreachable)" ||
+        bad "--ipv6: UDP to a closed host port was not refused inside"
     grep -qE "^relay \[fd00::100\]:[0-9]+ -> \[fd00::2\]:$HTTP6 closed" "$TMP/netns6.log" ||
         bad "--ipv6: no relay line for the download"
 else

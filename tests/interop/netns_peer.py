@@ -3,8 +3,9 @@
 name lookups, which hang in a namespace without DNS).
 
 Servers (print "listening" once they listen; serve until killed):
-  http PORT DIR             answer each GET /NAME with DIR/NAME (HTTP/1.0,
-                            Content-Length, then close)
+  http PORT DIR [ADDR]      answer each GET /NAME with DIR/NAME (HTTP/1.0,
+                            Content-Length, then close); on ADDR only (an
+                            IPv6 one too; default 0.0.0.0)
   sink-reply PORT N         per connection: read to EOF, then send the
                             SHA-256 of what came and N pattern bytes, close
                             (the client half-closed first)
@@ -57,10 +58,10 @@ def read_all(s):
         parts.append(b)
 
 
-def serve(port, handler):
-    ls = socket.socket()
+def serve(port, handler, addr="0.0.0.0"):
+    ls = socket.socket(family(addr))
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
+    ls.bind((addr, port))
     ls.listen(1024)
     say("listening")
     while True:
@@ -328,7 +329,7 @@ def short_conns(host, port, n, limit):
 
 def udp_expect_refused(host, port):
     """A connected UDP socket to a closed port: ECONNREFUSED from the ICMP."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
     s.settimeout(5)
     s.connect((host, int(port)))
     s.send(b"anyone?")
@@ -345,7 +346,7 @@ def udp_expect_refused(host, port):
 
 
 if mode == "http":
-    serve(int(args[1]), lambda c: http(c, args[2]))
+    serve(int(args[1]), lambda c: http(c, args[2]), *args[3:4])
 elif mode == "sink-reply":
     serve(int(args[1]), lambda c: sink_reply(c, int(args[2])))
 elif mode == "first-shut":

@@ -583,6 +583,86 @@ static void test_transparent_unreachable(void **state)
     pkt_expect_none(h);
 }
 
+/* The same over IPv6: the exact ICMPv6 message, byte for byte. Port
+ * unreachable (code 4) comes from the address the datagram went to; the
+ * router kinds from our own address; the quote is the datagram's IPv6 and
+ * UDP headers rebuilt (its length; checksum 0: the payload is not there). */
+static void expect_unreach6(pkt_h *h, const synack_addr *from, uint8_t code,
+                            const synack_addr *dst)
+{
+    size_t len = pkt_pop(h);
+    wire_ipv6 ip;
+    assert_int_equal(wire_ipv6_parse(h->last, len, &ip), WIRE_OK);
+    assert_int_equal(ip.next_header, WIRE_IPPROTO_ICMPV6);
+    synack_addr src = synack_addr_v6(ip.src), to = synack_addr_v6(ip.dst);
+    assert_addr(&src, from);
+    assert_addr(&to, &h->peer);
+    uint8_t want[8 + 48] = {1, code, 0, 0, 0, 0, 0, 0, /* type, code, sum, unused */
+                            0x60, 0, 0, 0, 0, 13, WIRE_IPPROTO_UDP, 64};
+    memcpy(want + 16, h->peer.v6, 16);
+    memcpy(want + 32, dst->v6, 16);
+    const uint8_t udp[8] = {0x9c, 0x40, 0, 53, 0, 13, 0, 0}; /* 40000 -> 53, 8 + 5 bytes */
+    memcpy(want + 48, udp, 8);
+    /* RFC 4443 §2.3: the sum covers the pseudo-header (RFC 8200 §8.1). */
+    uint8_t pseudo[40] = {0};
+    memcpy(pseudo, from->v6, 16);
+    memcpy(pseudo + 16, h->peer.v6, 16);
+    wire_put32(pseudo + 32, sizeof want);
+    pseudo[39] = WIRE_IPPROTO_ICMPV6;
+    wire_put16(want + 2, ones_fold(ones_add(ones_add(0, pseudo, 40), want, sizeof want)));
+    assert_int_equal(ip.payload_len, sizeof want);
+    assert_memory_equal(ip.payload, want, sizeof want);
+}
+
+static void test_transparent_unreachable6(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET6);
+    synack_addr prefix = addr("::"), far = addr("2001:db8::53");
+    synack_udp *t = synack_udp_open(h->s, SYNACK_AF_INET6);
+    assert_int_equal(synack_udp_bind_any(t, &prefix, 0, 1, 65535), 0);
+    pkt_send_udp(h, NULL, 40000, &far, 53, "query", 5);
+    char buf[16];
+    synack_udp_meta m;
+    assert_int_equal(synack_udp_recv(t, buf, sizeof(buf), &m), 5);
+    assert_int_equal(synack_udp_unreachable(t, &m, 3), 0);
+    expect_unreach6(h, &far, 4, &far);
+    assert_int_equal(synack_udp_unreachable(t, &m, 1), 0);
+    expect_unreach6(h, &h->us, 3, &far);
+    assert_int_equal(synack_udp_unreachable(t, &m, 0), 0);
+    expect_unreach6(h, &h->us, 0, &far);
+    assert_int_equal(synack_udp_unreachable(t, &m, 13), 0);
+    expect_unreach6(h, &h->us, 1, &far);
+    assert_int_equal(pkt_counter(h, icmp6_out_dest_unreachs), 4);
+    assert_int_equal(pkt_counter(h, icmp_out_dest_unreachs), 0);
+    /* No ICMPv6 destination unreachable says these: refused, nothing sent. */
+    assert_int_equal(synack_udp_unreachable(t, &m, 2), -EINVAL);
+    assert_int_equal(synack_udp_unreachable(t, &m, 4), -EINVAL);
+    synack_udp_meta mixed = m;
+    mixed.local = synack_addr_v4(NOT_OURS);
+    assert_int_equal(synack_udp_unreachable(t, &mixed, 3), -EINVAL);
+    pkt_expect_none(h);
+}
+
+/* The ICMP rate limit holds for them too (a relay must not become a
+ * reflector): beyond the burst nothing goes, and it is counted. */
+static void test_transparent_unreachable6_rate_limited(void **state)
+{
+    pkt_h *h = *state = pkt_new_family("icmp_msgs_burst=2", SYNACK_AF_INET6);
+    synack_addr prefix = addr("::"), far = addr("2001:db8::53");
+    synack_udp *t = synack_udp_open(h->s, SYNACK_AF_INET6);
+    assert_int_equal(synack_udp_bind_any(t, &prefix, 0, 1, 65535), 0);
+    pkt_send_udp(h, NULL, 40000, &far, 53, "query", 5);
+    char buf[16];
+    synack_udp_meta m;
+    assert_int_equal(synack_udp_recv(t, buf, sizeof(buf), &m), 5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(synack_udp_unreachable(t, &m, 3), 0);
+    assert_int_equal(pkt_pending(h), 2);
+    assert_int_equal(pkt_counter(h, icmp6_out_dest_unreachs), 2);
+    assert_int_equal(pkt_counter(h, icmp_out_rate_limited), 2);
+    pkt_drain(h);
+}
+
 /* Another port, or no transparent socket: dropped as before, silently. */
 static void test_not_ours_dropped(void **state)
 {
@@ -829,6 +909,8 @@ int main(void)
         cmocka_unit_test_teardown(test_icmp_ignored_unconnected6, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent_unreachable, pkt_teardown),
+        cmocka_unit_test_teardown(test_transparent_unreachable6, pkt_teardown),
+        cmocka_unit_test_teardown(test_transparent_unreachable6_rate_limited, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent6, pkt_teardown),
         cmocka_unit_test_teardown(test_not_ours_dropped, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent_most_specific, pkt_teardown),

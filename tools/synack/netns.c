@@ -93,14 +93,17 @@ static void usage(FILE *f)
             "the calling namespace, on the TAP's other end: every TCP connection and UDP\n"
             "flow out of the namespace is carried on by a host socket to its destination\n"
             "(10.0.2.2 is the host's 127.0.0.1; 10.0.2.3:53 the host's resolver), and -p\n"
-            "forwards host ports in (IPv4).\n"
+            "forwards host ports in.\n"
             "\n"
             "options:\n"
             "  -p, --publish [HOSTIP:]HOSTPORT:NSPORT\n"
             "                       forward TCP connections to HOSTIP:HOSTPORT on the host\n"
             "                       to NSPORT in the namespace; HOSTIP defaults to 0.0.0.0\n"
-            "                       (every address, as slirp4netns and pasta do); /tcp may\n"
-            "                       follow, or /udp for UDP datagrams. Repeatable\n"
+            "                       (every address, as slirp4netns and pasta do); an IPv6\n"
+            "                       HOSTIP goes in brackets ([::1]:8080:80) and, with\n"
+            "                       --ipv6, forwards to fd00::100 over IPv6 (else to\n"
+            "                       10.0.2.100); /tcp may follow, or /udp for UDP\n"
+            "                       datagrams. Repeatable\n"
             "  --cidr A.B.C.D/N     the namespace's network (default 10.0.2.0/24; N at\n"
             "                       most 25, so that .100 fits)\n"
             "  --mtu N              the TAP's MTU, and synack's (default 65520; 68-65521)\n"
@@ -177,7 +180,7 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
         if (o->nfwd == MAX_FWD)
             why = "too many port forwards";
         else if (fwd_parse(v, &o->fwd[o->nfwd]) < 0)
-            why = "expected [HOSTIP:]HOSTPORT:NSPORT[/tcp]";
+            why = "expected [HOSTIP:]HOSTPORT:NSPORT[/tcp|/udp], an IPv6 HOSTIP in brackets";
         else
             o->nfwd++;
     } else if (!strcmp(a, "--cidr")) {
@@ -525,12 +528,13 @@ static int start(netns_rt *rt, const netns_tap *t)
         fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
         return -1;
     }
+    fwd_ns ns = {.ip = rt->n.host, .ipv6 = o->ipv6};
+    memcpy(ns.ip6, rt->n.host6, 16);
     for (size_t i = 0; i < o->nfwd; i++) {
         if (o->fwd[i].udp)
-            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, err, sizeof err);
+            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, err, sizeof err);
         else
-            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, rt->n.host, rt->rc, err,
-                                   sizeof err);
+            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, rt->rc, err, sizeof err);
         if (!rt->fwds[i] && !rt->ufwds[i]) {
             fprintf(stderr, "synack " CMD ": %s\n", err);
             return -1;

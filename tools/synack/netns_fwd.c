@@ -1,5 +1,6 @@
 /* netns_fwd.c — host listeners that forward into the namespace (see
- * netns_fwd.h). */
+ * netns_fwd.h), and what the TCP and UDP forwards share: the -p syntax,
+ * the host socket, the target in the namespace. */
 #define _GNU_SOURCE
 #include "netns_fwd.h"
 
@@ -23,18 +24,34 @@ struct fwd {
     fwd_spec spec;
     int fd;
     synack_stack *s;
-    uint32_t ns_ip;
+    synack_addr to; /* fwd_target */
     relay_ctx *rc;
 };
+
+/* The HOSTPORT:NSPORT at `p` (NUL-terminated) into out. 0, or -1. */
+static int parse_ports(char *p, fwd_spec *out)
+{
+    char *colon = strchr(p, ':');
+    long hp, np;
+    if (!colon)
+        return -1;
+    *colon = '\0';
+    if (opts_long(p, 1, 65535, &hp) < 0 || opts_long(colon + 1, 1, 65535, &np) < 0)
+        return -1;
+    out->host_port = (uint16_t)hp;
+    out->ns_port = (uint16_t)np;
+    return 0;
+}
 
 int fwd_parse(const char *text, fwd_spec *out)
 {
     memset(out, 0, sizeof *out);
     out->text = text;
+    out->host = synack_addr_v4(0);
     char buf[96];
     if (snprintf(buf, sizeof buf, "%s", text) >= (int)sizeof buf)
         return -1;
-    char *slash = strchr(buf, '/');
+    char *slash = strchr(buf, '/'), *ports = buf;
     if (slash) {
         *slash++ = '\0';
         if (!strcmp(slash, "udp"))
@@ -42,30 +59,87 @@ int fwd_parse(const char *text, fwd_spec *out)
         else if (strcmp(slash, "tcp"))
             return -1;
     }
-    char *parts[3];
-    int n = 0;
-    for (char *save = NULL, *p = strtok_r(buf, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
-        if (n == 3)
+    if (buf[0] == '[') { /* an IPv6 address: its colons are not separators */
+        char *end = strchr(buf, ']');
+        if (!end || end[1] != ':')
             return -1;
-        parts[n++] = p;
+        *end = '\0';
+        if (synack_addr_parse(buf + 1, &out->host) < 0 || out->host.family != SYNACK_AF_INET6)
+            return -1;
+        ports = end + 2;
+    } else {
+        char *first = strchr(buf, ':');
+        if (first && strchr(first + 1, ':')) { /* three parts: HOSTIP first */
+            uint32_t ip;
+            *first = '\0';
+            if (synack_ip_parse(buf, &ip) < 0)
+                return -1;
+            out->host = synack_addr_v4(ip);
+            ports = first + 1;
+        }
     }
-    if (n < 2 || (n == 3 && synack_ip_parse(parts[0], &out->host_ip) < 0))
+    return parse_ports(ports, out);
+}
+
+synack_addr fwd_target(const fwd_spec *spec, const fwd_ns *ns)
+{
+    if (spec->host.family == SYNACK_AF_INET6 && ns->ipv6)
+        return synack_addr_v6(ns->ip6);
+    return synack_addr_v4(ns->ip);
+}
+
+int fwd_host_socket(const fwd_spec *spec, int type)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(&ss, 0, sizeof ss);
+    int v6 = spec->host.family == SYNACK_AF_INET6, one = 1;
+    if (v6) {
+        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(spec->host_port);
+        memcpy(&a->sin6_addr, spec->host.v6, 16);
+        len = sizeof *a;
+    } else {
+        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+        a->sin_family = AF_INET;
+        a->sin_port = htons(spec->host_port);
+        a->sin_addr.s_addr = htonl(spec->host.v4);
+        len = sizeof *a;
+    }
+    int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return -1;
-    long hp, np;
-    if (opts_long(parts[n - 2], 1, 65535, &hp) < 0 || opts_long(parts[n - 1], 1, 65535, &np) < 0)
+    if ((v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) < 0) ||
+        (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) ||
+        bind(fd, (struct sockaddr *)&ss, len) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
         return -1;
-    out->host_port = (uint16_t)hp;
-    out->ns_port = (uint16_t)np;
-    return 0;
+    }
+    return fd;
+}
+
+synack_addr fwd_peer_addr(const struct sockaddr_storage *ss, uint16_t *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        *port = ntohs(a->sin6_port);
+        return synack_addr_v6(a->sin6_addr.s6_addr);
+    }
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    *port = ntohs(a->sin_port);
+    return synack_addr_v4(ntohl(a->sin_addr.s_addr));
 }
 
 /* One accepted host connection: open its twin into the namespace. */
-static void forward_one(fwd *f, int fd, const struct sockaddr_in *peer)
+static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* the relay adds no delay */
     synack_sock *k = synack_socket(f->s);
-    int rc = k ? synack_connect(k, f->ns_ip, f->spec.ns_port) : -ENOMEM;
+    int rc = k ? synack_connect_addr(k, &f->to, f->spec.ns_port) : -ENOMEM;
     if (rc < 0) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -77,10 +151,11 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_in *peer)
         return;
     }
     synack_setopt(k, SYNACK_TCP_NODELAY, 1);
-    char from[FMT_ENDPOINT_LEN], to[FMT_ENDPOINT_LEN], label[128];
-    snprintf(label, sizeof label, "%s -> %s",
-             fmt_endpoint(ntohl(peer->sin_addr.s_addr), ntohs(peer->sin_port), from),
-             fmt_endpoint(f->ns_ip, f->spec.ns_port, to));
+    uint16_t port;
+    synack_addr from = fwd_peer_addr(peer, &port);
+    char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN], label[128];
+    snprintf(label, sizeof label, "%s -> %s", fmt_addr_endpoint(&from, port, a),
+             fmt_addr_endpoint(&f->to, f->spec.ns_port, b));
     relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED); /* accepted */
 }
 
@@ -89,7 +164,7 @@ static void on_accept(watch *w, uint32_t events)
     (void)events;
     fwd *f = (fwd *)w;
     for (int i = 0; i < 64; i++) {
-        struct sockaddr_in peer;
+        struct sockaddr_storage peer;
         socklen_t len = sizeof peer;
         int fd = accept4(f->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
@@ -103,7 +178,7 @@ static void on_accept(watch *w, uint32_t events)
     }
 }
 
-fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, relay_ctx *rc,
+fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, relay_ctx *rc,
               char *err, size_t errlen)
 {
     fwd *f = calloc(1, sizeof *f);
@@ -111,18 +186,13 @@ fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, r
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    *f = (fwd){.w.fn = on_accept, .spec = *spec, .s = s, .ns_ip = ns_ip, .rc = rc};
-    f->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int one = 1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(spec->host_port),
-                            .sin_addr.s_addr = htonl(spec->host_ip)};
+    *f = (fwd){.w.fn = on_accept, .spec = *spec, .s = s, .to = fwd_target(spec, ns), .rc = rc};
+    f->fd = fwd_host_socket(spec, SOCK_STREAM);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
-    if (f->fd < 0 || setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        bind(f->fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(f->fd, 128) < 0 ||
-        epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
-        char ip[16];
-        snprintf(err, errlen, "-p %s: cannot listen on %s:%u: %s", spec->text,
-                 fmt_ip(spec->host_ip, ip), spec->host_port, strerror(errno));
+    if (f->fd < 0 || listen(f->fd, 128) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
+        char ep[FMT_ENDPOINT_LEN];
+        snprintf(err, errlen, "-p %s: cannot listen on %s: %s", spec->text,
+                 fmt_addr_endpoint(&spec->host, spec->host_port, ep), strerror(errno));
         fwd_close(f);
         return NULL;
     }

@@ -1,7 +1,7 @@
 /*
  * netns_fwd.h — port forwarding of `synack netns -p [HOSTIP:]HOSTPORT:NSPORT`:
- * a host TCP listener whose every connection becomes a synack connection
- * to the namespace's NSPORT, the two joined by a relay.
+ * a host TCP listener (IPv4 or IPv6) whose every connection becomes a
+ * synack connection to the namespace's NSPORT, the two joined by a relay.
  */
 #ifndef SYNACK_TOOL_NETNS_FWD_H
 #define SYNACK_TOOL_NETNS_FWD_H
@@ -12,23 +12,46 @@
 #include "relay.h"
 #include "synack.h"
 
+#include <sys/socket.h>
+
 typedef struct fwd_spec {
-    uint32_t host_ip;    /* host byte order; 0 = every address (0.0.0.0)   */
+    synack_addr host;    /* the host's address to listen on: IPv4 (0.0.0.0 =
+                            every address) or, given in brackets, IPv6 ([::]) */
     uint16_t host_port, ns_port;
-    int udp;             /* "/udp" was given (not supported yet)           */
+    int udp;             /* "/udp" was given                               */
     const char *text;    /* as given, for messages                         */
 } fwd_spec;
 
-/* Parse "[HOSTIP:]HOSTPORT:NSPORT[/tcp|/udp]". 0, or -1 (bad). */
+/* Parse "[HOSTIP:]HOSTPORT:NSPORT[/tcp|/udp]", HOSTIP a dotted quad or an
+ * IPv6 address in brackets ("[::1]:8080:80", as docker and podman write
+ * it). 0, or -1 (bad). */
 int fwd_parse(const char *text, fwd_spec *out);
+
+/* The namespace's addresses a forward connects to. */
+typedef struct fwd_ns {
+    uint32_t ip;         /* 10.0.2.100                                     */
+    uint8_t ip6[16];     /* fd00::100, when ipv6                           */
+    int ipv6;            /* --ipv6                                         */
+} fwd_ns;
+
+/* Where a forward goes in the namespace: its IPv6 address when the host
+ * side listens on an IPv6 address and the namespace has IPv6 (--ipv6),
+ * else its IPv4 one. */
+synack_addr fwd_target(const fwd_spec *spec, const fwd_ns *ns);
+/* A non-blocking socket of `type` (SOCK_STREAM, SOCK_DGRAM) bound to the
+ * spec's host address and port (IPv6: IPV6_V6ONLY, so that [::] and
+ * 0.0.0.0 are two forwards). The descriptor, or -1 with errno set. */
+int fwd_host_socket(const fwd_spec *spec, int type);
+/* A host peer's address as the stack writes them; *port its port. */
+synack_addr fwd_peer_addr(const struct sockaddr_storage *ss, uint16_t *port);
 
 typedef struct fwd fwd;
 
 /* Listen on the host as `spec` says and, for every connection accepted,
- * connect `s` to ns_ip:NSPORT and relay the two in `rc`. The listener goes
- * into epoll set `epfd` (a watch as data.ptr). NULL with the reason in
- * `err` (e.g. the port is in use). */
-fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, relay_ctx *rc,
+ * connect `s` to fwd_target's address, NSPORT, and relay the two in `rc`.
+ * The listener goes into epoll set `epfd` (a watch as data.ptr). NULL with
+ * the reason in `err` (e.g. the port is in use). */
+fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, relay_ctx *rc,
               char *err, size_t errlen);
 void fwd_close(fwd *f);
 

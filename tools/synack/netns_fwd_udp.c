@@ -27,7 +27,8 @@ typedef struct uclient {
     udp_owner owner;          /* the synack socket's user pointer           */
     struct ufwd *f;
     struct uclient *next;
-    struct sockaddr_in peer;  /* the host-side client                       */
+    struct sockaddr_storage peer; /* the host-side client                   */
+    socklen_t peerlen;
     synack_udp *u;            /* connected to the namespace's NSPORT        */
     uint64_t last;
 } uclient;
@@ -36,7 +37,7 @@ struct ufwd {
     watch w;                  /* the host socket: first, for epoll          */
     int fd;
     synack_stack *s;
-    uint32_t ns_ip;
+    synack_addr to;           /* the namespace's address (fwd_target)      */
     uint16_t ns_port;
     uclient *clients;
     size_t n;
@@ -66,15 +67,23 @@ static void ns_readable(udp_owner *o, synack_udp *u, unsigned events)
         if (n < 0)
             continue; /* an ICMP error from the namespace: reported once */
         sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
-               sizeof c->peer);
+               c->peerlen);
         c->last = dev_now();
     }
 }
 
-static uclient *client_for(ufwd *f, const struct sockaddr_in *peer)
+/* The same client: family, address and port (not the rest of a sockaddr). */
+static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    uint16_t pa, pb;
+    synack_addr x = fwd_peer_addr(a, &pa), y = fwd_peer_addr(b, &pb);
+    return pa == pb && synack_addr_equal(&x, &y);
+}
+
+static uclient *client_for(ufwd *f, const struct sockaddr_storage *peer, socklen_t plen)
 {
     for (uclient *c = f->clients; c; c = c->next)
-        if (c->peer.sin_addr.s_addr == peer->sin_addr.s_addr && c->peer.sin_port == peer->sin_port)
+        if (same_peer(&c->peer, peer))
             return c;
     if (f->n >= UFWD_CLIENTS_MAX) { /* forget the one idle longest */
         uclient *old = f->clients;
@@ -84,9 +93,8 @@ static uclient *client_for(ufwd *f, const struct sockaddr_in *peer)
         client_free(f, old);
     }
     uclient *c = calloc(1, sizeof *c);
-    synack_addr ns = synack_addr_v4(f->ns_ip);
-    if (!c || !(c->u = synack_udp_open(f->s, SYNACK_AF_INET)) ||
-        synack_udp_connect(c->u, &ns, f->ns_port) < 0) {
+    if (!c || !(c->u = synack_udp_open(f->s, f->to.family)) ||
+        synack_udp_connect(c->u, &f->to, f->ns_port) < 0) {
         if (c && c->u)
             synack_udp_close(c->u);
         free(c);
@@ -95,6 +103,7 @@ static uclient *client_for(ufwd *f, const struct sockaddr_in *peer)
     c->owner.on_event = ns_readable;
     c->f = f;
     c->peer = *peer;
+    c->peerlen = plen;
     synack_udp_set_user(c->u, &c->owner);
     c->next = f->clients;
     f->clients = c;
@@ -107,13 +116,13 @@ static void host_readable(watch *w, uint32_t events)
     (void)events;
     ufwd *f = (ufwd *)w;
     for (int i = 0; i < READS_PER_WAKE; i++) {
-        struct sockaddr_in peer;
+        struct sockaddr_storage peer;
         socklen_t plen = sizeof peer;
         ssize_t n = recvfrom(f->fd, f->buf, sizeof f->buf, MSG_DONTWAIT,
                              (struct sockaddr *)&peer, &plen);
         if (n < 0)
             return;
-        uclient *c = client_for(f, &peer);
+        uclient *c = client_for(f, &peer, plen);
         if (!c)
             continue;
         c->last = dev_now();
@@ -121,7 +130,7 @@ static void host_readable(watch *w, uint32_t events)
     }
 }
 
-ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, char *err,
+ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, char *err,
                 size_t errlen)
 {
     ufwd *f = calloc(1, sizeof *f);
@@ -131,17 +140,14 @@ ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip,
     }
     f->w.fn = host_readable;
     f->s = s;
-    f->ns_ip = ns_ip;
+    f->to = fwd_target(spec, ns);
     f->ns_port = spec->ns_port;
-    f->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(spec->host_port),
-                            .sin_addr.s_addr = htonl(spec->host_ip)};
+    f->fd = fwd_host_socket(spec, SOCK_DGRAM);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
-    if (f->fd < 0 || bind(f->fd, (struct sockaddr *)&a, sizeof a) < 0 ||
-        epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
-        char ip[16];
-        snprintf(err, errlen, "-p %s: cannot bind %s:%u/udp: %s", spec->text,
-                 fmt_ip(spec->host_ip, ip), spec->host_port, strerror(errno));
+    if (f->fd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
+        char ep[FMT_ENDPOINT_LEN];
+        snprintf(err, errlen, "-p %s: cannot bind %s/udp: %s", spec->text,
+                 fmt_addr_endpoint(&spec->host, spec->host_port, ep), strerror(errno));
         ufwd_close(f);
         return NULL;
     }

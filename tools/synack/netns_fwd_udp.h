@@ -12,9 +12,9 @@
 typedef struct ufwd ufwd;
 
 /* Bind HOSTIP:HOSTPORT/udp on the host (into epoll set `epfd`); each
- * client's datagrams go to ns_ip:NSPORT from a synack UDP socket of its
- * own. NULL with the reason in `err`. */
-ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, uint32_t ns_ip, char *err,
+ * client's datagrams go to NSPORT at fwd_target's address from a synack UDP
+ * socket of its own. NULL with the reason in `err`. */
+ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, char *err,
                 size_t errlen);
 /* Forget the clients idle for UDP_IDLE_S (netns_udp.h). */
 void ufwd_sweep(ufwd *f, uint64_t now);

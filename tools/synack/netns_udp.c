@@ -3,12 +3,14 @@
  * a flow (the namespace's address and port, the destination's) gets a
  * host UDP socket connected to where the destination is on the host, and
  * whatever comes back on it enters the namespace from the destination it
- * was sent to, as a NAT's answer would. */
+ * was sent to, as a NAT's answer would; so do the ICMP errors the host
+ * gets about the flow's datagrams (IP_RECVERR, IPV6_RECVERR). */
 #define _GNU_SOURCE
 #include "netns_udp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/errqueue.h>
 #include <stdbool.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -98,36 +100,95 @@ static void flow_close(uflow *f)
 
 /* ------------------------------------------------------------ host -> namespace */
 
-/* The host got an ICMP error about the flow's datagrams (its socket is
- * connected, so Linux reports it on the next recv): the namespace's sender
- * hears the same, from the address it sent to (port unreachable) or from
- * the gateway (the rest). */
-static void host_error(uflow *f, const synack_udp_meta *to, int err)
+/* Tell the namespace's sender that its datagram did not get through:
+ * synack_udp_unreachable with RFC 792's `code` (-1: nothing to say), from
+ * the address it sent to (port unreachable) or from the gateway (the rest);
+ * an IPv6 flow hears the ICMPv6 counterpart. */
+static void tell(uflow *f, const synack_udp_meta *to, int code)
 {
-    int code = err == ECONNREFUSED ? 3 : err == EHOSTUNREACH ? 1 : err == ENETUNREACH ? 0 : -1;
     if (code < 0)
-        return; /* EAGAIN */
+        return;
     synack_udp_meta about = {.remote = to->remote, .remote_port = to->remote_port,
                              .local = to->local, .local_port = to->local_port};
-    synack_udp_unreachable(about.remote.family == SYNACK_AF_INET6 ? f->u->any6 : f->u->any,
-                           &about, code);
-    f->u->n.unreachable++;
+    synack_udp *any = about.remote.family == SYNACK_AF_INET6 ? f->u->any6 : f->u->any;
+    if (synack_udp_unreachable(any, &about, code) == 0)
+        f->u->n.unreachable++;
+}
+
+/* The RFC 792 code of an ICMP or ICMPv6 error the host socket queued, or
+ * -1 for those that are no "unreachable" (time exceeded, packet too big:
+ * the host's own socket deals with its path MTU). ICMPv6's codes map
+ * back as synack_udp_unreachable maps them forth (synack.h). */
+static int icmp_code(const struct sock_extended_err *ee)
+{
+    if (ee->ee_origin == SO_EE_ORIGIN_ICMP)
+        return ee->ee_type == 3 && ee->ee_code != 4 ? ee->ee_code : -1;
+    if (ee->ee_origin != SO_EE_ORIGIN_ICMP6 || ee->ee_type != 1)
+        return -1;
+    switch (ee->ee_code) {
+    case 0: return 0;                   /* no route                           */
+    case 2: case 3: return 1;           /* beyond scope, address unreachable  */
+    case 4: return 3;                   /* port unreachable                   */
+    case 1: case 5: case 6: return 13;  /* prohibited, policy, reject route   */
+    default: return -1;
+    }
+}
+
+/* Every ICMP error queued on the flow's host socket (IP_RECVERR,
+ * IPV6_RECVERR: with its type and code, soft errors too), into the
+ * namespace. True when there was one. The queue must be emptied: it counts
+ * against the socket's receive buffer. */
+static bool drain_errors(uflow *f, const synack_udp_meta *to)
+{
+    bool any = false;
+    for (int i = 0; i < READS_PER_WAKE; i++) {
+        union {
+            char buf[256];
+            struct cmsghdr align;
+        } ctl;
+        struct msghdr mh = {.msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+        if (recvmsg(f->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+            break;
+        any = true;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+            if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+                struct sock_extended_err ee;
+                memcpy(&ee, CMSG_DATA(c), sizeof ee);
+                tell(f, to, icmp_code(&ee));
+            }
+        }
+    }
+    return any;
+}
+
+/* recv failed with `err`: the queued ICMP errors say exactly what came;
+ * without one (a local error), the errno is all there is. */
+static void host_error(uflow *f, const synack_udp_meta *to, int err, bool told)
+{
+    if (err == EAGAIN || err == EWOULDBLOCK || drain_errors(f, to) || told)
+        return;
+    tell(f, to, err == ECONNREFUSED   ? 3
+                : err == EHOSTUNREACH ? 1
+                : err == ENETUNREACH  ? 0
+                : err == EACCES       ? 13
+                                      : -1);
 }
 
 /* Answers on the flow's host socket go into the namespace from the address
- * and port the namespace sent to. */
+ * and port the namespace sent to; errors about its datagrams as ICMP. */
 static void host_readable(watch *w, uint32_t events)
 {
-    (void)events;
     uflow *f = (uflow *)w;
     netns_udp *u = f->u;
     synack_udp_meta to = {.remote = f->ns, .remote_port = f->ns_port, .local = f->dst,
                           .local_port = f->dst_port};
     synack_udp *any = f->ns.family == SYNACK_AF_INET6 ? u->any6 : u->any;
+    bool told = (events & EPOLLERR) && drain_errors(f, &to);
     for (int i = 0; i < READS_PER_WAKE; i++) {
         ssize_t n = recv(f->fd, u->buf, sizeof u->buf, MSG_DONTWAIT);
         if (n < 0) {
-            host_error(f, &to, errno);
+            host_error(f, &to, errno, told);
             return;
         }
         if (synack_udp_send(any, u->buf, (size_t)n, &to) < 0)
@@ -162,6 +223,10 @@ static uflow *flow_open(netns_udp *u, const synack_udp_meta *m, const struct soc
         return NULL;
     f->fd = socket(sa->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
+    int one = 1, v6 = sa->ss_family == AF_INET6;
+    if (f->fd >= 0) /* every ICMP error, with its code (drain_errors) */
+        setsockopt(f->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVERR : IP_RECVERR, &one,
+                   sizeof one);
     if (f->fd < 0 || connect(f->fd, (const struct sockaddr *)sa, salen) < 0 ||
         epoll_ctl(u->ep, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
         if (f->fd >= 0)
