@@ -153,6 +153,13 @@ typedef struct synack_addr {
     };
 } synack_addr;
 
+/* A piece of memory: a frame's part (output_v), or of a socket's buffer
+ * (the zero-copy calls). The same members as struct iovec. */
+typedef struct synack_iov {
+    void *base;
+    size_t len;
+} synack_iov;
+
 /* Memory. Every allocation the stack makes goes through these three hooks
  * when they are set (all three, or none: then libc's), so an embedder can
  * use pools or static memory. `ctx` is passed back to each. The stack
@@ -169,6 +176,11 @@ typedef struct synack_allocator {
 /* Send one frame. The frame is only valid during the call, and the hook
  * must not call into the same stack (see the conventions above). */
 typedef void (*synack_output_fn)(void *ctx, const void *frame, size_t len);
+/* Send one frame of `len` bytes given as `n` pieces (2 to 3): the first
+ * holds every header, the rest are a TCP segment's payload where it lies in
+ * the send buffer, so a device that can gather (writev) sends it with no
+ * copy in the stack. Valid during the call only; the same rules as output. */
+typedef void (*synack_output_v_fn)(void *ctx, const synack_iov *v, int n, size_t len);
 /* Fill `buf` with `len` unpredictable bytes (ISN secrets, ports, hash keys). */
 typedef void (*synack_random_fn)(void *ctx, void *buf, size_t len);
 /* Receive one trace event; only valid during the call. */
@@ -210,6 +222,9 @@ typedef struct synack_config {
                                 accepts them (an in-memory link, like Linux's lo
                                 with GSO+GRO). 0 = segments fit the MTU.         */
     synack_output_fn output; void *output_ctx;   /* required                    */
+    synack_output_v_fn output_v; /* optional, with output_ctx: TCP segments with
+                                payload go here, as pieces, rather than copied
+                                into one buffer for output (not while tracing) */
     synack_random_fn random; void *random_ctx;   /* required                    */
     synack_trace_fn trace;   void *trace_ctx;    /* optional                    */
     synack_event_fn event;   void *event_ctx;    /* optional                    */
@@ -725,11 +740,7 @@ ssize_t synack_recv(synack_sock *k, void *buf, size_t len);
 /* Zero-copy variants, for a program that moves bytes between a socket and
  * a descriptor (a relay, a proxy): it reads straight into the send buffer
  * and writes straight from the receive buffer, with readv/writev, instead
- * of through a buffer of its own. A piece of a buffer: */
-typedef struct synack_iov {
-    void *base;
-    size_t len;
-} synack_iov;
+ * of through a buffer of its own, in synack_iov pieces. */
 
 /* The send buffer's free space, in one or two pieces (v[1].len is 0 when it
  * does not wrap), growing the buffer as synack_send would. Nothing is sent

@@ -595,32 +595,39 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
  * middle of a batch of input, each would wake the sender for a few
  * segments at a time (measured: a third more CPU per byte the other way). */
 #define DEV_WRITE_NOW_MIN 1024
-static void write_now(dev *d, const void *frame, size_t len)
+static void write_now(dev *d, const struct iovec *in, int nin, size_t len)
 {
     struct virtio_net_hdr vh;
     size_t at = 0;
     uint16_t ps = 0;
     uint8_t field[2];
-    struct iovec v[4];
+    struct iovec v[DEV_MAX_PIECES + 3];
     int n = 0;
     if (d->vhlen) {
         /* The caller's frame is not ours to change: the checksum field the
          * kernel completes goes in as a piece of its own. */
-        vnet_hdr_for(d, frame, len, &vh, &at, &ps);
+        vnet_hdr_for(d, in[0].iov_base, len, &vh, &at, &ps);
         v[n++] = (struct iovec){.iov_base = &vh, .iov_len = d->vhlen};
     }
+    if (at && at + 2 > in[0].iov_len) {
+        d->st.tx_dropped++; /* the first piece must hold every header */
+        return;
+    }
     if (at) {
+        uint8_t *f = in[0].iov_base;
         field[0] = (uint8_t)(ps >> 8);
         field[1] = (uint8_t)ps;
-        v[n++] = (struct iovec){.iov_base = (void *)frame, .iov_len = at};
+        v[n++] = (struct iovec){.iov_base = f, .iov_len = at};
         v[n++] = (struct iovec){.iov_base = field, .iov_len = 2};
-        v[n++] = (struct iovec){.iov_base = (uint8_t *)frame + at + 2, .iov_len = len - at - 2};
+        v[n++] = (struct iovec){.iov_base = f + at + 2, .iov_len = in[0].iov_len - at - 2};
     } else {
-        v[n++] = (struct iovec){.iov_base = (void *)frame, .iov_len = len};
+        v[n++] = in[0];
     }
+    for (int i = 1; i < nin; i++)
+        v[n++] = in[i];
     ssize_t r;
     do
-        r = n == 1 ? write(d->fd, frame, len) : writev(d->fd, v, n);
+        r = n == 1 ? write(d->fd, v[0].iov_base, len) : writev(d->fd, v, n);
     while (r < 0 && errno == EINTR);
     if (r < 0) {
         d->st.tx_dropped++;
@@ -632,25 +639,41 @@ static void write_now(dev *d, const void *frame, size_t len)
     d->st.tx_frames++;
 }
 
-void dev_send(dev *d, const void *frame, size_t len)
+/* Written at once: a TAP or TUN frame of DEV_WRITE_NOW_MIN bytes or more. */
+static int goes_now(const dev *d, size_t len)
 {
-    if (len > d->slot) {
+    return d->kind != DEV_PACKET && len >= DEV_WRITE_NOW_MIN;
+}
+
+void dev_sendv(dev *d, const struct iovec *v, int n, size_t len)
+{
+    if (len > d->slot || n < 1 || n > DEV_MAX_PIECES) {
         d->st.tx_dropped++;
         return;
     }
-    if (d->kind != DEV_PACKET && len >= DEV_WRITE_NOW_MIN) {
+    if (goes_now(d, len)) {
         if (d->ntx)
             dev_flush(d);
-        write_now(d, frame, len);
+        write_now(d, v, n, len);
         return;
     }
     if (d->ntx == DEV_BATCH)
         dev_flush(d);
     uint8_t *f = d->txbuf + (size_t)d->ntx * d->slot;
-    memcpy(f, frame, len);
+    size_t at = 0;
+    for (int i = 0; i < n && at + v[i].iov_len <= len; i++) {
+        memcpy(f + at, v[i].iov_base, v[i].iov_len);
+        at += v[i].iov_len;
+    }
     if (d->vhlen)
         vnet_tx(d, f, len, &d->txvh[d->ntx]);
     d->txlen[d->ntx++] = len;
+}
+
+void dev_send(dev *d, const void *frame, size_t len)
+{
+    struct iovec v = {.iov_base = (void *)frame, .iov_len = len};
+    dev_sendv(d, &v, 1, len);
 }
 
 int dev_flush(dev *d)

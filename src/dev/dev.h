@@ -102,6 +102,12 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max);
 /* Send one frame: queued (copied), the queue flushed first when full; or,
  * 1 KiB or more on a TAP or TUN, written at once after the queue. Frames longer than DEV_FRAME_MAX are dropped. */
 void dev_send(dev *d, const void *frame, size_t len);
+/* The same for a frame of `len` bytes in `n` pieces (at most
+ * DEV_MAX_PIECES; the first holds its headers, e.g. from cfg.output_v):
+ * written at once with writev when large, else copied into the queue. */
+#define DEV_MAX_PIECES 4
+struct iovec;
+void dev_sendv(dev *d, const struct iovec *v, int n, size_t len);
 /* Hand every queued frame to the kernel. Frames it refuses are counted in
  * tx_dropped (TCP retransmits them). Returns the number sent. */
 int dev_flush(dev *d);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@ struct dev_loop {
     dev_impair imp;
     uint64_t rng;
     hold_queue out, in;  /* to the device, to the stack */
+    uint8_t *joined;     /* output_v's pieces joined, when they must be */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -107,6 +109,7 @@ void dev_loop_free(dev_loop *l)
     queue_free(&l->in);
     if (l->ep >= 0)
         close(l->ep);
+    free(l->joined);
     free(l);
 }
 
@@ -222,6 +225,26 @@ void dev_loop_output(void *ctx, const void *frame, size_t len)
         impair(l, &l->out, frame, len, dev_now());
     else
         deliver_out(l, frame, len);
+}
+
+void dev_loop_output_v(void *ctx, const synack_iov *v, int n, size_t len)
+{
+    dev_loop *l = ctx;
+    if (!l->impaired && !l->pcap && n <= DEV_MAX_PIECES) {
+        struct iovec io[DEV_MAX_PIECES];
+        for (int i = 0; i < n; i++)
+            io[i] = (struct iovec){.iov_base = v[i].base, .iov_len = v[i].len};
+        dev_sendv(l->d, io, n, len);
+        return;
+    }
+    if (len > DEV_FRAME_MAX || (!l->joined && !(l->joined = malloc(DEV_FRAME_MAX))))
+        return; /* dropped, as a full device queue would; TCP sends it again */
+    size_t at = 0;
+    for (int i = 0; i < n && at + v[i].len <= len; i++) {
+        memcpy(l->joined + at, v[i].base, v[i].len);
+        at += v[i].len;
+    }
+    dev_loop_output(l, l->joined, at);
 }
 
 int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)

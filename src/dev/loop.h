@@ -31,6 +31,9 @@ void dev_loop_free(dev_loop *l);
 
 /* The output hook to put in synack_config (with the loop as output_ctx). */
 void dev_loop_output(void *loop, const void *frame, size_t len);
+/* And the output_v hook: a TCP segment's pieces go to the device as they
+ * are (dev_sendv); joined first when they are to be captured or impaired. */
+void dev_loop_output_v(void *loop, const synack_iov *v, int n, size_t len);
 
 /* Record every frame in and out to `w` (not owned), stamped with the real
  * time of day so tshark shows wall-clock times. NULL stops. */

@@ -3,8 +3,10 @@
  * with no simulated delay (outside the core, but makes no OS calls).
  *
  * Each side has an inbox: a byte ring of frame records. A stack's output
- * hook copies the frame into the other side's inbox; memlink_pump hands the
- * queued frames to each stack (synack_input) in batches and then runs both
+ * hook copies the frame into the other side's inbox (a segment's payload
+ * straight from the sending stack's buffer, through output_v);
+ * memlink_pump hands the queued frames to each stack (synack_input) in
+ * batches and then runs both
  * stacks' timers (synack_poll) at the time the caller gives. Nothing is
  * allocated per frame. A frame that does not fit in a full inbox is dropped
  * and counted, like a full device queue; size the inboxes for the windows

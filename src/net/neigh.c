@@ -172,7 +172,7 @@ void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t
 
 /* Hold a copy of the packet (the caller's buffer is reused); when the
  * queue is full the oldest one is dropped. False: no memory for it. */
-static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt, size_t len)
+static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, uint8_t *pkt, size_t len)
 {
     uint8_t *copy = mem_alloc(&n->cfg->alloc, len + WIRE_ETH_HDR_LEN);
     if (!copy) {
@@ -186,6 +186,7 @@ static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t *pkt,
         memmove(e->pending_len, e->pending_len + 1, (NEIGH_QUEUE - 1) * sizeof(e->pending_len[0]));
         e->npending--;
     }
+    net_flatten(n, pkt, len); /* a segment's payload is kept with it */
     memcpy(copy + WIRE_ETH_HDR_LEN, pkt, len);
     e->pending[e->npending] = copy;
     e->pending_len[e->npending++] = len;

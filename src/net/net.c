@@ -54,11 +54,29 @@ uint64_t net_next_deadline(const net_ctx *n)
     return earlier(earlier(neigh, addr6_next_deadline(n)), reasm_next_deadline(n));
 }
 
+void net_flatten(net_ctx *n, uint8_t *pkt, size_t len)
+{
+    if (!n->tail)
+        return;
+    uint8_t *at = pkt + len - n->tail_len;
+    memcpy(at, n->tail[0].base, n->tail[0].len);
+    if (n->tail[1].len)
+        memcpy(at + n->tail[0].len, n->tail[1].base, n->tail[1].len);
+    n->tail = NULL;
+}
+
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len)
 {
     n->ctr->out_frames++;
     n->in_output = true;
-    n->cfg->output(n->cfg->output_ctx, frame, len);
+    if (n->tail && n->cfg->output_v) {
+        synack_iov v[3] = {{.base = (void *)frame, .len = len - n->tail_len}, n->tail[0],
+                           n->tail[1]};
+        n->cfg->output_v(n->cfg->output_ctx, v, v[2].len ? 3 : 2, len);
+    } else {
+        net_flatten(n, (uint8_t *)frame, len);
+        n->cfg->output(n->cfg->output_ctx, frame, len);
+    }
     n->in_output = false;
 }
 
@@ -76,6 +94,16 @@ void net_emit_tcp(void *ctx, const synack_addr *src, const synack_addr *dst, uin
         ipv6_send_tcp(ctx, src->v6, dst->v6, seg, len);
     else
         ipv4_output_from(ctx, src->v4, dst->v4, WIRE_IPPROTO_TCP, seg, len);
+}
+
+void net_emit_tcp_tail(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *hdr,
+                       size_t hl, const synack_iov tail[2])
+{
+    net_ctx *n = ctx;
+    n->tail = tail;
+    n->tail_len = tail[0].len + tail[1].len;
+    net_emit_tcp(ctx, src, dst, hdr, hl + n->tail_len);
+    n->tail = NULL; /* sent, held (flattened), or dropped */
 }
 
 static bool for_us(const net_ctx *n, const uint8_t *dst)

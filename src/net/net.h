@@ -128,6 +128,11 @@ typedef struct net_ctx {
     uint64_t now;
     uint16_t ip_id;
     bool in_output;           /* inside cfg->output: the stack must not be re-entered */
+    /* A TCP segment on its way out whose payload was left in the send
+     * buffer (net_emit_tcp_tail): its last tail_len bytes are these pieces,
+     * not yet behind the headers. Only for the time of that call. */
+    const synack_iov *tail;
+    size_t tail_len;
     bool l2_group;            /* the packet being handled came in a frame to a
                                  link-layer multicast or broadcast address: no
                                  ICMP error about it (RFC 4443 §2.4(e.4), (e.5);
@@ -171,6 +176,13 @@ void net_input(net_ctx *n, const uint8_t *frame, size_t len);
 /* TCP's emit hook: `seg` has TCP_HEADROOM bytes free in front of it. */
 void net_emit_tcp(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *seg,
                   size_t len);
+/* TCP's emit_tail hook: the header at `hdr` (room for the payload behind
+ * it, TCP_HEADROOM in front), the payload in `tail`. */
+void net_emit_tcp_tail(void *ctx, const synack_addr *src, const synack_addr *dst, uint8_t *hdr,
+                       size_t hl, const synack_iov tail[2]);
+/* A packet of `len` bytes at `pkt` whose end is still the pending tail:
+ * copy the tail into place behind it (before anything keeps the packet). */
+void net_flatten(net_ctx *n, uint8_t *pkt, size_t len);
 int arp_add_static(net_ctx *n, uint32_t ip, const uint8_t mac[6]);
 /* Broadcast a gratuitous ARP request for our own address. */
 void arp_announce(net_ctx *n);
@@ -417,7 +429,8 @@ int net_emit_udp(void *ctx, const synack_addr *src, const synack_addr *dst, uint
 void net_udp_icmp4(net_ctx *n, const wire_icmp *m, const wire_icmp_quote *q);
 void net_udp_icmp6(net_ctx *n, const wire_icmpv6 *m, const wire_icmpv6_quote *q);
 
-/* Hand a finished frame to the device. */
+/* Hand a finished frame to the device: as pieces to cfg->output_v when
+ * its payload is a pending tail, else whole to cfg->output. */
 void net_transmit(net_ctx *n, const uint8_t *frame, size_t len);
 /* Put an Ethernet header (to `dst`, of `type`) in the 14 bytes in front of
  * `l3` and hand the frame to the device. */

@@ -54,6 +54,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     t->now = now_ns;
     t->emit = net_emit_tcp;
     t->emit_ctx = &s->net;
+    t->emit_tail = net_emit_tcp_tail;
+    t->gather = cfg->output_v != NULL;
     t->trace = cfg->trace;
     t->trace_ctx = cfg->trace_ctx;
     t->event = cfg->event;

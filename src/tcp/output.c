@@ -89,12 +89,21 @@ static void fill_options(tcb *t, wire_tcp *h)
 /* Gather the payload from the send ring behind the header and checksum
  * the segment in the same pass (DESIGN §8: few copies, fused with the
  * checksum). With checksum offload the field is left for the device. */
-static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t off, uint32_t len)
+/* Where a segment's payload lies in the send buffer: one or two pieces. */
+static void payload_span(const tcb *t, uint32_t off, uint32_t len, synack_iov v[2])
 {
     const uint8_t *p1 = NULL, *p2 = NULL;
     uint32_t l1 = 0, l2 = 0;
     if (len)
         ring_span(&t->snd.buf, off, len, &p1, &l1, &p2, &l2);
+    v[0] = (synack_iov){.base = (void *)p1, .len = l1};
+    v[1] = (synack_iov){.base = (void *)p2, .len = l2};
+}
+
+static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, const synack_iov v[2])
+{
+    const uint8_t *p1 = v[0].base, *p2 = v[1].base;
+    size_t l1 = v[0].len, l2 = v[1].len, len = l1 + l2;
     if (t->ctx->csum_offload) {
         if (l1)
             memcpy(seg + hl, p1, l1);
@@ -117,6 +126,30 @@ static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t of
     wire_put16(seg + 16, wire_csum_fold(sum));
 }
 
+/* May this segment leave with its payload where it lies (emit_tail)? Not
+ * while tracing (the trace shows the payload in one piece), and not when
+ * an odd first piece would misalign the checksum of the second. */
+static bool can_gather(const tcb *t, const synack_iov v[2])
+{
+    const tcp_ctx *c = t->ctx;
+    return c->gather && v[0].len && !c->trace && (c->csum_offload || !(v[1].len && (v[0].len & 1)));
+}
+
+/* The checksum of a gathered segment: the header in place, the payload
+ * where it lies, nothing copied. */
+static void checksum_gathered(const tcb *t, uint8_t *seg, size_t hl, const synack_iov v[2])
+{
+    if (t->ctx->csum_offload)
+        return;
+    size_t len = v[0].len + v[1].len;
+    uint32_t sum = tcp_pseudo_sum(&t->laddr, &t->raddr, (uint32_t)(hl + len));
+    sum = wire_csum_add(sum, seg, hl);
+    sum = wire_csum_add(sum, v[0].base, v[0].len);
+    if (v[1].len)
+        sum = wire_csum_add(sum, v[1].base, v[1].len);
+    wire_put16(seg + 16, wire_csum_fold(sum));
+}
+
 /* Build one segment from the send buffer (data_off bytes past buf_seq) and
  * hand it to the IP layer. */
 static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off, uint32_t len)
@@ -131,10 +164,16 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     size_t hl = wire_tcp_emit_header(seg, sizeof(c->txbuf) - TCP_HEADROOM, &h);
     if (hl == 0)
         return;
-    copy_and_checksum(t, seg, hl, data_off, len);
+    synack_iov tail[2];
+    payload_span(t, data_off, len, tail);
+    bool gather = can_gather(t, tail);
+    if (gather)
+        checksum_gathered(t, seg, hl, tail);
+    else
+        copy_and_checksum(t, seg, hl, tail);
 
     bool rexmit = (len || (flags & (SYNACK_SYN | SYNACK_FIN))) && seq_lt(seq, t->snd.max);
-    h.payload = seg + hl;
+    h.payload = gather ? tail[0].base : seg + hl;
     h.payload_len = len;
     if (c->trace)
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, NULL);
@@ -158,7 +197,10 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
             tcb_schedule(t);
         }
     }
-    c->emit(c->emit_ctx, &t->laddr, &t->raddr, seg, hl + len);
+    if (gather)
+        c->emit_tail(c->emit_ctx, &t->laddr, &t->raddr, seg, hl, tail);
+    else
+        c->emit(c->emit_ctx, &t->laddr, &t->raddr, seg, hl + len);
 }
 
 void tcp_send_syn(tcb *t, bool retransmit)

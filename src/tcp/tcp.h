@@ -228,6 +228,11 @@ struct tcp_ctx {
     void (*emit)(void *ip_ctx, const synack_addr *src, const synack_addr *dst, uint8_t *seg,
                  size_t len);
     void *emit_ctx;
+    /* The same with the payload left where it is (cfg.output_v): `hdr`
+     * holds the TCP header, `tail` the payload's pieces. */
+    void (*emit_tail)(void *ip_ctx, const synack_addr *src, const synack_addr *dst, uint8_t *hdr,
+                      size_t hl, const synack_iov tail[2]);
+    bool gather;              /* emit_tail may be used                   */
     synack_trace_fn trace; void *trace_ctx;
     synack_event_fn event; void *event_ctx;
 

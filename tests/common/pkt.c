@@ -23,6 +23,24 @@ static void on_output(void *ctx, const void *frame, size_t len)
     h->q[i].len = len;
 }
 
+/* cfg.output_v ("gather=1"): the pieces joined, counted by their number. */
+static void on_output_v(void *ctx, const synack_iov *v, int n, size_t len)
+{
+    pkt_h *h = ctx;
+    uint8_t *f = malloc(len);
+    assert_non_null(f);
+    size_t at = 0;
+    for (int i = 0; i < n; i++) {
+        memcpy(f + at, v[i].base, v[i].len);
+        at += v[i].len;
+    }
+    assert_int_equal(at, len);
+    assert_true(n >= 2 && n <= 3);
+    h->gathered[n]++;
+    on_output(ctx, f, len);
+    free(f);
+}
+
 /* Deterministic "randomness": a fixed xorshift sequence. */
 static void on_random(void *ctx, void *buf, size_t len)
 {
@@ -111,6 +129,11 @@ static void apply_knobs(synack_config *cfg, const char *knobs)
         }
         if (strcmp(tok, "no_ipv4") == 0) { /* the harness's own: cfg.ip = 0 */
             cfg->ip = 0;
+            continue;
+        }
+        if (strcmp(tok, "gather") == 0) { /* the harness's own: cfg.output_v, no trace */
+            cfg->output_v = on_output_v;
+            cfg->trace = NULL;
             continue;
         }
         int r = synack_config_set(cfg, tok, eq + 1);

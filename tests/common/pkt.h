@@ -69,6 +69,7 @@ typedef struct pkt_h {
     struct { uint8_t *data; size_t len; } q[PKT_QMAX];
     size_t qhead, qlen;
     uint8_t last[65536];       /* the frame pkt_expect popped last        */
+    uint64_t gathered[4];      /* "gather=1": output_v calls by piece count */
     pkt_transition tr[PKT_TRMAX];
     size_t ntr;
     struct { synack_sock *sock; unsigned ev; } ev[PKT_EVMAX];
@@ -82,7 +83,8 @@ typedef struct pkt_h {
 /* A stack with the defaults changed by `knobs`: space-separated name=value
  * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6");
  * "link_mtu=N" sets the link's MTU, "no_ipv4=1" leaves the stack without an
- * IPv4 address.
+ * IPv4 address, "gather=1" takes frames through cfg.output_v (and turns the
+ * trace off, which gathering needs: no state history then).
  * NULL or "" keeps Linux's defaults. */
 pkt_h *pkt_new(const char *knobs);
 /* The same in a given family (SYNACK_AF_INET6: the stack has both

@@ -608,6 +608,7 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
         }
     }
     cfg.output = dev_loop_output;
+    cfg.output_v = dev_loop_output_v;
     cfg.output_ctx = r->loop;
     cfg.random = os_random;
     cfg.event = event;
