@@ -127,5 +127,5 @@ ssize_t rt_dgram_sendmsg(synack_rt *rt, int fd, const struct msghdr *m, int flag
         errno = -r;
         return -1;
     }
-    return r;
+    return c.ival;
 }

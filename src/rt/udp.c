@@ -214,7 +214,7 @@ static ssize_t gather(synack_rt *rt, const struct msghdr *m)
     return (ssize_t)len;
 }
 
-/* sendmsg(2) of one datagram, answered as Linux's udp_sendmsg: the
+/* sendmsg(2) of one datagram (its length goes to c->ival), answered as Linux's udp_sendmsg: the
  * address checked first, then a pending error (sock_alloc_send_skb
  * reports it), then the stack's verdict. */
 int rt_udp_send(synack_rt *rt, rt_cmd *c)
@@ -247,5 +247,8 @@ int rt_udp_send(synack_rt *rt, rt_cmd *c)
     ssize_t n = synack_udp_send(r->udp, rt->scratch, (size_t)len, dst);
     /* Linux queues a datagram waiting for ARP or ND and drops it when the
      * queue is full, and the send succeeds all the same. */
-    return n == -EAGAIN ? (int)len : (int)n;
+    if (n < 0 && n != -EAGAIN)
+        return (int)n;
+    c->ival = (int)len; /* not the result: 1 would read as RT_LATER */
+    return 0;
 }
