@@ -35,6 +35,20 @@
  * returns (-1 on failure) and sets errno to Linux's value for the case, so
  * they are drop-in replacements.
  *
+ * A UDP socket (synack_fd_socket_type with SOCK_DGRAM) is one end of an
+ * AF_UNIX SOCK_SEQPACKET pair instead: each message the runtime puts in it
+ * is one datagram behind a small header (the sender, the length). poll,
+ * select, epoll, O_NONBLOCK, SO_RCVTIMEO, dup and close are the kernel's;
+ * read it with synack_fd_recv/recvfrom/recvmsg, which take the header
+ * off, fill the sender in and answer MSG_TRUNC and MSG_PEEK as Linux's
+ * UDP does. Plain read(2)/recv(2) would see the header before each
+ * datagram. Sends are calls (synack_fd_send/sendto/sendmsg): the runtime
+ * sends the datagram while the caller waits, so each fails with Linux's
+ * errno (EDESTADDRREQ, EMSGSIZE, ECONNREFUSED after an ICMP port
+ * unreachable on a connected socket, ...). A plain write(2) on a connected
+ * UDP descriptor also sends one datagram to the peer, but its errors are
+ * lost. docs/runtime.md, "UDP".
+ *
  * Known differences from a kernel TCP socket: plain read and write, which
  * meet the pair and not the runtime, say ECONNRESET and EPIPE (with
  * SIGPIPE) whatever the error was (synack_fd_recv/send and the
@@ -116,9 +130,14 @@ void synack_rt_with_stack(synack_rt *rt, void (*fn)(void *ctx, synack_stack *s),
  * SOCK_NONBLOCK and SOCK_CLOEXEC. Returns the descriptor. Errors:
  * EAFNOSUPPORT, EMFILE/ENFILE, ENOMEM, ENETDOWN (runtime not running). */
 int synack_fd_socket(synack_rt *rt, int family, int flags);
+/* socket(2) with a type: SOCK_STREAM (as synack_fd_socket) or SOCK_DGRAM
+ * (a UDP socket: see above). Errors as synack_fd_socket, and
+ * ESOCKTNOSUPPORT for another type. */
+int synack_fd_socket_type(synack_rt *rt, int family, int type, int flags);
 
 /* bind(2): sockaddr_in, or sockaddr_in6 (an IPv4-mapped address binds the
- * IPv4 side). Errors: EADDRINUSE, EADDRNOTAVAIL, EINVAL (bound already,
+ * IPv4 side of a TCP socket; a UDP socket is of one family only). Port 0:
+ * an ephemeral port, at once. Errors: EADDRINUSE, EADDRNOTAVAIL, EINVAL (bound already,
  * short address), EAFNOSUPPORT (wrong family), ENOTSOCK (not ours). */
 int synack_fd_bind(synack_rt *rt, int fd, const struct sockaddr *addr, socklen_t len);
 /* listen(2). Errors: EINVAL (not bound, connected). */
@@ -132,6 +151,11 @@ int synack_fd_accept(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *le
  * EALREADY, EISCONN, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, EADDRNOTAVAIL,
  * EADDRINUSE, EAFNOSUPPORT, ENETUNREACH. */
 int synack_fd_connect(synack_rt *rt, int fd, const struct sockaddr *addr, socklen_t len);
+/* On a UDP socket connect(2) fixes the peer at once (binding an ephemeral
+ * port first): only its datagrams are received, send needs no address,
+ * and ICMP errors about it become pending (ECONNREFUSED ...). An address
+ * of family AF_UNSPEC takes the peer away again. Errors: EINVAL (port 0),
+ * EAFNOSUPPORT, ENETUNREACH (the other family). */
 /* shutdown(2). Errors: ENOTCONN, EINVAL. */
 int synack_fd_shutdown(synack_rt *rt, int fd, int how);
 /* close(2), and the runtime forgets the socket's record. */
@@ -139,7 +163,11 @@ int synack_fd_close(synack_rt *rt, int fd);
 /* getsockname(2) / getpeername(2) (ENOTCONN when not connected). */
 int synack_fd_getsockname(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *len);
 int synack_fd_getpeername(synack_rt *rt, int fd, struct sockaddr *addr, socklen_t *len);
-/* setsockopt(2)/getsockopt(2) as Linux does them for TCP: SOL_SOCKET
+/* setsockopt(2)/getsockopt(2). UDP: SO_RCVBUF (the stack's queue for the
+ * socket, SYNACK_UDP_RCVBUF: the value doubled, at most 2 x 212992, as
+ * Linux), SO_SNDBUF (reported only), SO_ERROR, SO_TYPE (SOCK_DGRAM),
+ * SO_DOMAIN, SO_PROTOCOL, SO_REUSEADDR, SO_REUSEPORT and SO_BROADCAST
+ * (accepted and reported), IPV6_V6ONLY. As Linux does them for TCP: SOL_SOCKET
  * SO_REUSEADDR, SO_REUSEPORT (accepted), SO_KEEPALIVE, SO_LINGER ({1, 0}:
  * close resets), SO_RCVBUF/SO_SNDBUF (value doubled, as Linux; in effect
  * when set before connect or listen), SO_ERROR, SO_TYPE, SO_DOMAIN,
@@ -162,10 +190,34 @@ ssize_t synack_fd_recv(synack_rt *rt, int fd, void *buf, size_t n, int flags);
 ssize_t synack_fd_recvmsg(synack_rt *rt, int fd, struct msghdr *m, int flags);
 ssize_t synack_fd_send(synack_rt *rt, int fd, const void *buf, size_t n, int flags);
 ssize_t synack_fd_sendmsg(synack_rt *rt, int fd, const struct msghdr *m, int flags);
+/* recvfrom(2) and sendto(2). These six calls serve TCP and UDP
+ * descriptors alike (they ask the kernel which it is: one getsockopt).
+ *
+ * UDP: a receive takes one datagram: `from` (or msg_name) gets its sender;
+ * a buffer too small keeps the start and drops the rest, msg_flags gets
+ * MSG_TRUNC, and with MSG_TRUNC in `flags` the datagram's whole length is
+ * returned; MSG_PEEK leaves it queued; MSG_DONTWAIT or O_NONBLOCK: EAGAIN
+ * when none waits. A pending error (an ICMP error about a datagram a
+ * connected socket sent) is reported once, to the first receive, send or
+ * SO_ERROR that comes. A send is one datagram to `to` (msg_name), or to
+ * the connected peer when there is none (a destination on a connected
+ * socket is allowed, as Linux). Errors: EDESTADDRREQ (no destination),
+ * EMSGSIZE (more than 65507 bytes over IPv4, 65527 over IPv6), EINVAL
+ * (port 0, short address), EAFNOSUPPORT, ENETUNREACH (no route, or an
+ * address of the other family), ECONNREFUSED, EHOSTUNREACH ... (pending),
+ * EPIPE (after shutdown(SHUT_WR)), EOPNOTSUPP (MSG_OOB). A datagram that
+ * waits for ARP or ND and finds the queue full is dropped and the send
+ * succeeds, as in Linux. TCP: recvfrom names no sender (*fromlen 0), and
+ * sendto and sendmsg ignore a destination. */
+ssize_t synack_fd_recvfrom(synack_rt *rt, int fd, void *buf, size_t n, int flags,
+                           struct sockaddr *from, socklen_t *fromlen);
+ssize_t synack_fd_sendto(synack_rt *rt, int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *to, socklen_t tolen);
 
 /* ioctl(2): FIONREAD/SIOCINQ (bytes readable: in the descriptor and not yet
- * moved to it), SIOCOUTQ (bytes written and not yet acknowledged),
- * FIONBIO. Others: ENOTTY. */
+ * moved to it; UDP: the length of the next datagram, 0 when none),
+ * SIOCOUTQ (bytes written and not yet acknowledged; UDP: 0), FIONBIO.
+ * Others: ENOTTY. */
 int synack_fd_ioctl(synack_rt *rt, int fd, unsigned long request, int *value);
 
 #ifdef __cplusplus

@@ -1,4 +1,4 @@
-/* boot.c — libsynack-preload.so's runtime: made at the first TCP socket
+/* boot.c — libsynack-preload.so's runtime: made at the first TCP or UDP socket
  * from the environment `synack run` sets (SYNACK_RUN_*, docs/runtime.md),
  * lost to a forked child, and wound down at exit: the sockets still open
  * are closed as the kernel would close them, and the closing handshakes
@@ -33,7 +33,7 @@ void sp_resolve(void)
     FIND(fcntl); FIND(fcntl64); FIND(dup); FIND(dup2); FIND(dup3);
     FIND(sendto); FIND(sendmsg); FIND(read); FIND(write); FIND(recv); FIND(send);
     FIND(recvfrom); FIND(recvmsg); FIND(readv); FIND(writev); FIND(__read_chk);
-    FIND(__recv_chk); FIND(__recvfrom_chk);
+    FIND(__recv_chk); FIND(__recvfrom_chk); FIND(sendmmsg); FIND(recvmmsg);
     if (!sp_real.fcntl64) /* a libc older than 2.28 */
         sp_real.fcntl64 = sp_real.fcntl;
 }

@@ -1,5 +1,6 @@
 /* preload.c — the socket calls libsynack-preload.so takes over (see
- * preload.h). A TCP socket of either family becomes a synack socket: a
+ * preload.h). A TCP or UDP socket of either family becomes a synack
+ * socket: a
  * real descriptor (one end of an AF_UNIX socketpair, docs/runtime.md), so
  * poll, select and epoll stay libc's and the kernel's, and so do reads and
  * writes until they fail (io.c). The calls that name the socket's TCP side
@@ -47,7 +48,7 @@ static synack_rt *rt_for(const char *call)
     return rt;
 }
 
-static int take(int fd)
+static int take(int fd, int kind)
 {
     if (fd >= SP_MAX_FD) {
         INSIDE(REAL(close)(fd));
@@ -55,21 +56,34 @@ static int take(int fd)
         errno = EMFILE;
         return -1;
     }
-    mark(fd, 1);
+    mark(fd, kind);
     return fd;
+}
+
+/* SOCK_STREAM with TCP, SOCK_DGRAM with UDP: ours; anything else libc's. */
+static int kind_of(int domain, int type, int protocol)
+{
+    if (sp_inside || (domain != AF_INET && domain != AF_INET6))
+        return 0;
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (type == SOCK_STREAM && (protocol == 0 || protocol == IPPROTO_TCP))
+        return SP_TCP;
+    if (type == SOCK_DGRAM && (protocol == 0 || protocol == IPPROTO_UDP))
+        return SP_UDP;
+    return 0;
 }
 
 int socket(int domain, int type, int protocol)
 {
-    int kind = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (sp_inside || (domain != AF_INET && domain != AF_INET6) || kind != SOCK_STREAM ||
-        (protocol != 0 && protocol != IPPROTO_TCP))
+    int kind = kind_of(domain, type, protocol);
+    if (!kind)
         return REAL(socket)(domain, type, protocol);
     synack_rt *rt = sp_runtime();
     if (!rt)
         return -1;
-    int fd = INSIDE(synack_fd_socket(rt, domain, type & (SOCK_NONBLOCK | SOCK_CLOEXEC)));
-    return fd < 0 ? -1 : take(fd);
+    int fd = INSIDE(synack_fd_socket_type(rt, domain, kind == SP_UDP ? SOCK_DGRAM : SOCK_STREAM,
+                                          type & (SOCK_NONBLOCK | SOCK_CLOEXEC)));
+    return fd < 0 ? -1 : take(fd, kind);
 }
 
 int bind(int fd, const struct sockaddr *a, socklen_t len)
@@ -96,7 +110,7 @@ int accept4(int fd, struct sockaddr *a, socklen_t *len, int flags)
     if (!rt)
         return -1;
     int nfd = INSIDE(synack_fd_accept(rt, fd, a, len, flags));
-    return nfd < 0 ? -1 : take(nfd);
+    return nfd < 0 ? -1 : take(nfd, SP_TCP);
 }
 
 int accept(int fd, struct sockaddr *a, socklen_t *len)
@@ -187,8 +201,9 @@ int ioctl(int fd, unsigned long req, ...)
 /* A new number for `fd` is ours when `fd` is. */
 static int dup_result(int fd, int nfd)
 {
-    if (nfd >= 0 && is_ours(fd))
-        return take(nfd);
+    int kind = is_ours(fd);
+    if (nfd >= 0 && kind)
+        return take(nfd, kind);
     return nfd;
 }
 
@@ -252,12 +267,16 @@ int dup3(int fd, int nfd, int flags)
 }
 
 /* TCP ignores a destination on a connected socket, and MSG_FASTOPEN
- * connects first; an AF_UNIX pair refuses both, so they are undone here. */
+ * connects first; an AF_UNIX pair refuses both, so they are undone here.
+ * UDP's destination is the datagram's (io.c). */
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
                socklen_t len)
 {
-    if (!is_ours(fd))
+    int kind = is_ours(fd);
+    if (!kind)
         return REAL(sendto)(fd, buf, n, flags, a, len);
+    if (kind == SP_UDP)
+        return sp_sendto_udp(fd, buf, n, flags, a, len);
     if ((flags & MSG_FASTOPEN) && a && connect(fd, a, len) < 0 && errno != EISCONN)
         return -1;
     return send(fd, buf, n, flags & ~MSG_FASTOPEN);
@@ -265,8 +284,11 @@ ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockad
 
 ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
 {
-    if (!is_ours(fd))
+    int kind = is_ours(fd);
+    if (!kind)
         return REAL(sendmsg)(fd, m, flags);
+    if (kind == SP_UDP)
+        return sp_sendmsg(fd, m, flags);
     if ((flags & MSG_FASTOPEN) && m->msg_name &&
         connect(fd, m->msg_name, m->msg_namelen) < 0 && errno != EISCONN)
         return -1;

@@ -2,9 +2,10 @@
  * preload.h — libsynack-preload.so's insides (outside the core).
  *
  *   preload.c   the interposed socket calls: AF_INET/AF_INET6 stream
- *               sockets go to synack_fd_*, everything else to libc
+ *               and datagram sockets go to synack_fd_*, everything else
+ *               to libc
  *   io.c        reads and writes on our sockets, for Linux's errors
- *   boot.c      the runtime, made at the first TCP socket from the
+ *   boot.c      the runtime, made at the first TCP or UDP socket from the
  *               environment `synack run` sets; fork; the end at exit
  *   events.c    trace events, counters and frames for `synack run`
  *   totals.c    per-connection segment totals (summary-only watching)
@@ -23,6 +24,9 @@
 
 /* Descriptors at or above this number are never ours (socket fails EMFILE). */
 #define SP_MAX_FD 65536
+
+struct mmsghdr; /* GNU's, declared by <sys/socket.h> only with _GNU_SOURCE */
+struct timespec;
 
 /* libc's own functions, found with dlsym(RTLD_NEXT). */
 typedef struct sp_libc {
@@ -58,6 +62,8 @@ typedef struct sp_libc {
     ssize_t (*__recv_chk)(int, void *, size_t, size_t, int);
     ssize_t (*__recvfrom_chk)(int, void *, size_t, size_t, int, struct sockaddr *,
                               socklen_t *);
+    int (*sendmmsg)(int, struct mmsghdr *, unsigned int, int);
+    int (*recvmmsg)(int, struct mmsghdr *, unsigned int, int, struct timespec *);
 } sp_libc;
 
 extern sp_libc sp_real;
@@ -77,19 +83,28 @@ extern __thread int sp_inside;
         r_;                                                                              \
     })
 
-/* fd -> 1 when the descriptor is one of our sockets. */
+/* fd -> its kind when the descriptor is one of our sockets, else 0. The
+ * kind spares the data calls the question the public synack_fd_* ask
+ * (rt/fdio.h): TCP's reads and writes cost what they did before UDP. */
+enum { SP_TCP = 1, SP_UDP = 2 };
 extern atomic_uchar sp_fds[SP_MAX_FD];
 
-/* Is `fd` one of our sockets, and may this thread treat it so? */
+/* Is `fd` one of our sockets, and may this thread treat it so? Its kind. */
 static inline int sp_ours(int fd)
 {
-    return !sp_inside && fd >= 0 && fd < SP_MAX_FD &&
-           atomic_load_explicit(&sp_fds[fd], memory_order_relaxed);
+    return !sp_inside && fd >= 0 && fd < SP_MAX_FD
+               ? atomic_load_explicit(&sp_fds[fd], memory_order_relaxed)
+               : 0;
 }
 
 /* io.c */
 /* sendmsg(2) on one of our sockets, with Linux's errors. */
 ssize_t sp_sendmsg(int fd, const struct msghdr *m, int flags);
+/* recvmsg(2) on one of our sockets. */
+ssize_t sp_recvmsg(int fd, struct msghdr *m, int flags);
+/* sendto(2) on one of our UDP sockets. */
+ssize_t sp_sendto_udp(int fd, const void *buf, size_t n, int flags, const struct sockaddr *a,
+                      socklen_t len);
 
 /* boot.c */
 /* The runtime, made on the first call; NULL (errno set, one line said on

@@ -27,10 +27,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int rt_socketpair(int *app, int *ours, int cloexec)
+int rt_socketpair(int *app, int *ours, int cloexec, int type)
 {
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | (cloexec ? SOCK_CLOEXEC : 0), 0, sv) < 0)
+    if (socketpair(AF_UNIX, type | (cloexec ? SOCK_CLOEXEC : 0), 0, sv) < 0)
         return -errno;
     if (!cloexec)
         fcntl(sv[1], F_SETFD, FD_CLOEXEC); /* ours never leaks into an exec */
@@ -129,7 +129,7 @@ void rt_pump_connecting(synack_rt *rt, rt_sock *r)
 static rt_sock *adopt(synack_rt *rt, rt_sock *l, synack_sock *k)
 {
     int app, ours;
-    if (rt_socketpair(&app, &ours, 1) < 0)
+    if (rt_socketpair(&app, &ours, 1, SOCK_STREAM) < 0)
         return NULL;
     uint64_t ino = rt_fd_ino(app);
     rt_sock *r = ino && send(app, "", 1, MSG_DONTWAIT) == 1 ? rt_sock_new(rt, ours, ino, l->family)

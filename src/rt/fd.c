@@ -53,20 +53,29 @@ static int fill(int app, int *had)
 
 int synack_fd_socket(synack_rt *rt, int family, int flags)
 {
+    return synack_fd_socket_type(rt, family, SOCK_STREAM, flags);
+}
+
+int synack_fd_socket_type(synack_rt *rt, int family, int type, int flags)
+{
     if (family != AF_INET && family != AF_INET6)
         return answer(-EAFNOSUPPORT);
     if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
         return answer(-EINVAL);
+    if (type != SOCK_STREAM && type != SOCK_DGRAM)
+        return answer(-ESOCKTNOSUPPORT); /* inet_create's answer */
+    bool dgram = type == SOCK_DGRAM;
     int app, ours;
-    int e = rt_socketpair(&app, &ours, flags & SOCK_CLOEXEC);
+    int e = rt_socketpair(&app, &ours, flags & SOCK_CLOEXEC, dgram ? SOCK_SEQPACKET : SOCK_STREAM);
     if (e)
         return answer(e);
     rt_cmd c;
     memset(&c, 0, sizeof c);
-    c.run = rt_op_socket;
+    c.run = dgram ? rt_udp_socket : rt_op_socket;
     c.fd = ours;
     c.family = family;
-    c.how = fill(app, &c.level);
+    if (!dgram) /* a UDP descriptor is writable from the start */
+        c.how = fill(app, &c.level);
     c.ino = rt_fd_ino(app);
     if (flags & SOCK_NONBLOCK)
         fcntl(app, F_SETFL, fcntl(app, F_GETFL) | O_NONBLOCK);
@@ -169,9 +178,12 @@ int synack_fd_shutdown(synack_rt *rt, int fd, int how)
     rt_cmd c;
     if (!cmd_for(&c, fd, rt_op_shutdown))
         return -1;
+    c.how = how;
     int e = rt_call(rt, &c);
     if (e < 0)
         return answer(e);
+    if (c.nonblock) /* UDP (ops.c): only a read side to shut on the pair */
+        return how == SHUT_WR ? 0 : shutdown(fd, SHUT_RD);
     /* The kernel's shutdown on our pair reaches the runtime in order,
      * behind the bytes written before it (pump.c). */
     return shutdown(fd, how);
@@ -327,6 +339,10 @@ int synack_fd_ioctl(synack_rt *rt, int fd, unsigned long request, int *value)
         return ioctl(fd, FIONBIO, value);
     if (request != SIOCINQ && request != SIOCOUTQ)
         return answer(-ENOTTY);
+    if (rt_fd_is_dgram(fd)) { /* the next datagram's length; nothing waits to go */
+        *value = request == SIOCINQ ? rt_dgram_inq(fd) : 0;
+        return 0;
+    }
     rt_cmd c;
     if (!cmd_for(&c, fd, rt_op_ioctl))
         return -1;

@@ -44,6 +44,8 @@ int rt_op_bind(synack_rt *rt, rt_cmd *c)
     rt_sock *r = find(rt, c);
     if (!r)
         return -ENOTSOCK;
+    if (r->udp)
+        return rt_udp_bind(r, c);
     synack_addr a;
     uint16_t port;
     int e = rt_addr_from_sockaddr(c->cval, c->clen, r->family, &a, &port);
@@ -81,6 +83,8 @@ int rt_op_listen(synack_rt *rt, rt_cmd *c)
     rt_sock *r = find(rt, c);
     if (!r)
         return -ENOTSOCK;
+    if (r->udp)
+        return -EOPNOTSUPP; /* as Linux: listen and accept on UDP */
     if (r->phase == RT_LISTENING)
         return 0;
     if (r->phase != RT_NEW)
@@ -100,6 +104,8 @@ int rt_op_is_listener(synack_rt *rt, rt_cmd *c)
     rt_sock *r = find(rt, c);
     if (!r)
         return -ENOTSOCK;
+    if (r->udp)
+        return -EOPNOTSUPP;
     return r->phase == RT_LISTENING ? 0 : -EINVAL;
 }
 
@@ -131,6 +137,10 @@ static int connect_again(rt_sock *r)
 int rt_op_connect(synack_rt *rt, rt_cmd *c)
 {
     rt_sock *r = find(rt, c);
+    if (r && r->udp) {
+        close(c->fd); /* the duplicate fd.c made for a TCP connect */
+        return rt_udp_connect(r, c);
+    }
     synack_addr a;
     uint16_t port;
     int e = !r ? -ENOTSOCK
@@ -155,12 +165,23 @@ int rt_op_connect(synack_rt *rt, rt_cmd *c)
     return RT_LATER;
 }
 
-/* shutdown(2) is the kernel's, on the descriptor: this only checks. */
+/* shutdown(2) is the kernel's, on the descriptor: this only checks. A
+ * connected UDP socket (c->nonblock set to 1 for fd.c) takes SHUT_RD on
+ * its descriptor (reads then return 0, as Linux's) and keeps SHUT_WR
+ * here (sends fail EPIPE); its pair is never shut both ways, which would
+ * read as its last close. */
 int rt_op_shutdown(synack_rt *rt, rt_cmd *c)
 {
     rt_sock *r = find(rt, c);
     if (!r)
         return -ENOTSOCK;
+    if (r->udp) {
+        if (!r->udp_connected)
+            return -ENOTCONN;
+        r->app_eof |= c->how != SHUT_RD;
+        c->nonblock = 1;
+        return 0;
+    }
     return r->phase == RT_OPEN ? 0 : -ENOTCONN;
 }
 
@@ -214,6 +235,8 @@ int rt_op_name(synack_rt *rt, rt_cmd *c)
     rt_sock *r = find(rt, c);
     if (!r)
         return -ENOTSOCK;
+    if (r->udp)
+        return rt_udp_name(rt, r, c);
     rt_note_names(r);
     struct sockaddr_storage *ss = c->val;
     if (c->how) { /* the peer */
@@ -250,12 +273,16 @@ int rt_op_ioctl(synack_rt *rt, rt_cmd *c)
 int rt_op_setsockopt(synack_rt *rt, rt_cmd *c)
 {
     rt_sock *r = find(rt, c);
+    if (r && r->udp)
+        return rt_udp_setsockopt(r, c);
     return r ? rt_setsockopt(rt, r, c) : -ENOTSOCK;
 }
 
 int rt_op_getsockopt(synack_rt *rt, rt_cmd *c)
 {
     rt_sock *r = find(rt, c);
+    if (r && r->udp)
+        return rt_udp_getsockopt(rt, r, c);
     return r ? rt_getsockopt(rt, r, c) : -ENOTSOCK;
 }
 

@@ -108,6 +108,7 @@ void rt_free_sock(synack_rt *rt, rt_sock *r)
         synack_sock_set_user(r->sk, NULL);
         synack_abort(r->sk);
     }
+    rt_udp_free(r);
     if (r->rfd >= 0)
         close(r->rfd);
     if (r->dupfd >= 0)
@@ -310,6 +311,10 @@ static void pump_open(synack_rt *rt, rt_sock *r)
 
 void rt_pump(synack_rt *rt, rt_sock *r)
 {
+    if (r->udp) {
+        rt_pump_udp(rt, r);
+        return;
+    }
     switch (r->phase) {
     case RT_NEW:
         if (r->hup) { /* closed before it was ever used */

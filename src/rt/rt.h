@@ -11,6 +11,9 @@
  *   fd.c        the synack_fd_* calls, on the application's side
  *   sockopt.c   socket options and TCP_INFO
  *   addr.c      struct sockaddr <-> synack_addr
+ *   udp.c       UDP sockets on the runtime thread: datagrams into the pair
+ *   udpopt.c    UDP's socket options and names
+ *   dgram.c     UDP reads and sends, on the application's side (fdio.h)
  */
 #ifndef SYNACK_RT_RT_H
 #define SYNACK_RT_RT_H
@@ -22,6 +25,7 @@
 #include <sys/socket.h>
 
 #include "dev/dev.h"
+#include "rt/fdio.h"
 #include "synack.h"
 #include "synack_rt.h"
 
@@ -75,6 +79,10 @@ struct rt_sock {
     bool eof_passed;         /* ... and handed on with shutdown(SHUT_WR)     */
     bool peer_unread;        /* the application stopped reading (SHUT_RD)    */
     synack_sock *sk;
+    synack_udp *udp;         /* a UDP socket: this instead of sk (udp.c)    */
+    bool udp_connected;
+    unsigned udp_opts;       /* RT_UDP_* options set, only reported        */
+    int udp_sndbuf;          /* SO_SNDBUF as set (doubled), only reported  */
     synack_addr laddr, raddr;
     uint16_t lport, rport;
     int tcp_state;           /* last RFC 9293 state seen (synack_state)     */
@@ -143,6 +151,26 @@ typedef struct rt_accept_msg {
     struct sockaddr_storage peer;
 } rt_accept_msg;
 
+/* What the runtime writes before each datagram it puts in a UDP socket's
+ * pair (an AF_UNIX SOCK_SEQPACKET pair: one message is one datagram, so
+ * boundaries hold, and a message never splits). kind RT_DGRAM_ERROR
+ * carries no datagram: it says an ICMP error became pending, so that a
+ * blocked reader wakes; the error itself is the runtime's (SO_ERROR),
+ * reported once, to a send, a read or SO_ERROR, whichever comes first.
+ * The application's messages to the runtime have no header: each is a
+ * datagram to the connected peer (a plain write(2)). */
+enum { RT_DGRAM_DATA = 1, RT_DGRAM_ERROR = 2 };
+typedef struct rt_dgram_hdr {
+    uint32_t len;       /* the datagram's length: all of it follows        */
+    uint16_t port;      /* the sender's port                               */
+    uint8_t kind;       /* RT_DGRAM_*                                      */
+    uint8_t family;     /* the socket's (AF_INET, AF_INET6): for msg_name  */
+    synack_addr addr;   /* the sender                                      */
+} rt_dgram_hdr;
+/* The largest datagram a socket sends or takes: 65535 minus the smallest
+ * headers (IPv4's 65507, IPv6's 65527 are the core's to check). */
+#define RT_DGRAM_MAX 65535
+
 /* The descriptor's send buffer while a connect is pending: the smallest,
  * so a few filler bytes make it unwritable (see fd.c). */
 #define RT_FILLER_SNDBUF 1
@@ -194,10 +222,29 @@ int rt_watch_end(synack_rt *rt, rt_sock *r);
 /* conn.c */
 void rt_pump_connecting(synack_rt *rt, rt_sock *r);
 void rt_pump_listener(synack_rt *rt, rt_sock *r);
-/* A new socketpair: *app for the application, *ours non-blocking. */
-int rt_socketpair(int *app, int *ours, int cloexec);
+/* A new socketpair: *app for the application, *ours non-blocking;
+ * `type` SOCK_STREAM (TCP) or SOCK_SEQPACKET (UDP). */
+int rt_socketpair(int *app, int *ours, int cloexec, int type);
 /* A record for a connection the runtime holds the end `rfd` of. */
 rt_sock *rt_sock_new(synack_rt *rt, int rfd, uint64_t ino, int family);
+
+/* udp.c */
+void rt_pump_udp(synack_rt *rt, rt_sock *r);
+/* The pending error (positive), taken; 0 when none. */
+int rt_udp_take_error(rt_sock *r);
+/* The UDP calls on the runtime thread (the rt_op_* of ops.c pass UDP
+ * sockets here). */
+int rt_udp_socket(synack_rt *rt, rt_cmd *c);
+int rt_udp_bind(rt_sock *r, rt_cmd *c);
+int rt_udp_connect(rt_sock *r, rt_cmd *c);
+int rt_udp_send(synack_rt *rt, rt_cmd *c);   /* c->cval: the msghdr */
+void rt_udp_free(rt_sock *r);
+
+/* udpopt.c */
+enum { RT_UDP_REUSEADDR = 1, RT_UDP_BROADCAST = 2 };
+int rt_udp_setsockopt(rt_sock *r, rt_cmd *c);
+int rt_udp_getsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c);
+int rt_udp_name(synack_rt *rt, rt_sock *r, rt_cmd *c);
 
 /* addr.c */
 int rt_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, int family,

@@ -38,6 +38,14 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
         rt_mark(ctx, r);
 }
 
+static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
+{
+    (void)events; /* the pump takes the datagrams, or the error, that are there */
+    rt_sock *r = synack_udp_get_user(u);
+    if (r)
+        rt_mark(ctx, r);
+}
+
 static void out_link(void *ctx, const void *frame, size_t len)
 {
     synack_rt *rt = ctx;
@@ -114,6 +122,8 @@ static const char *setup(synack_rt *rt, const synack_rt_config *cfg, char *err, 
     synack_config sc = cfg->stack;
     sc.event = on_event;
     sc.event_ctx = rt;
+    sc.udp_event = on_udp_event;
+    sc.udp_event_ctx = rt;
     sc.output_ctx = rt;
     if (!sc.random)
         sc.random = random_bytes;
