@@ -28,7 +28,9 @@
 
 #define FRAG6_HDR_LEN 8
 #define IPV4_MAX_PAYLOAD (65535 - WIRE_IPV4_HDR_LEN)
-#define IPV6_MAX_FRAGMENTABLE (65535 - FRAG6_HDR_LEN)
+/* The original packet's Payload Length bounds its fragmentable part; each
+ * fragment's own header is not counted (RFC 8200 §4.5). */
+#define IPV6_MAX_FRAGMENTABLE 65535
 
 /* Data bytes a fragment carries behind `hdr` bytes of headers: what the
  * MTU leaves, a multiple of 8 (the MTU is at least 68: 16 bytes or more). */

@@ -882,6 +882,64 @@ static void test_two_stacks(void **state)
     memlink_free(m);
 }
 
+/* The largest datagram of each family crosses between two stacks in
+ * fragments and arrives whole: 65507 bytes over IPv4 (65535 - 20 - 8),
+ * 65527 over IPv6 (a Payload Length of 65535 holds the UDP header too; the
+ * fragment headers are not part of it). The neighbour is resolved first:
+ * its queue holds 8 packets, fewer than these fragments. */
+static void test_largest_datagrams(void **state)
+{
+    (void)state;
+    static const uint8_t mac[2][6] = {{2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2}};
+    const uint32_t ip[2] = {0x0a000001, 0x0a000002};
+    uint64_t rng[2] = {1, 2}, now = PKT_T0;
+    memlink *m = memlink_new(0);
+    assert_non_null(m);
+    synack_stack *st[2];
+    synack_addr a6[2];
+    for (int i = 0; i < 2; i++) {
+        synack_config cfg;
+        synack_config_init(&cfg);
+        memcpy(cfg.mac, mac[i], 6);
+        cfg.ip = ip[i];
+        assert_int_equal(synack_addr_parse(i ? "fd00::2" : "fd00::1", &a6[i]), 0);
+        memcpy(cfg.ip6, a6[i].v6, 16);
+        cfg.prefix6_len = 64;
+        assert_int_equal(synack_config_set(&cfg, "net.ipv6.conf.all.dad_transmits", "0"), 0);
+        cfg.random = ml_random;
+        cfg.random_ctx = &rng[i];
+        memlink_config(m, i, &cfg);
+        st[i] = synack_stack_new(&cfg, now);
+        assert_non_null(st[i]);
+        memlink_attach(m, i, st[i]);
+    }
+    static uint8_t big[65527], got[65600];
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 13 + (i >> 9));
+    for (int v6 = 0; v6 < 2; v6++) {
+        int fam = v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET;
+        size_t max = v6 ? 65527 : 65507;
+        synack_udp *a = synack_udp_open(st[0], fam);
+        synack_udp *b = synack_udp_open(st[1], fam);
+        assert_int_equal(synack_udp_bind(b, NULL, 53), 0);
+        assert_int_equal(synack_udp_setopt(b, SYNACK_UDP_RCVBUF, 1 << 20), 0);
+        synack_udp_meta to = {.remote = v6 ? a6[1] : synack_addr_v4(ip[1]), .remote_port = 53};
+        assert_int_equal(synack_udp_send(a, big, max + 1, &to), -EMSGSIZE);
+        assert_int_equal(synack_udp_send(a, "x", 1, &to), 1); /* the neighbour resolved */
+        memlink_drain(m, now += 1000000, 0);
+        assert_int_equal(synack_udp_recv(b, got, sizeof(got), NULL), 1);
+        assert_int_equal(synack_udp_send(a, big, max, &to), (ssize_t)max);
+        memlink_drain(m, now += 1000000, 0);
+        assert_int_equal(synack_udp_recv(b, got, sizeof(got), NULL), (ssize_t)max);
+        assert_memory_equal(got, big, max);
+        synack_udp_close(a);
+        synack_udp_close(b);
+    }
+    synack_stack_free(st[0]);
+    synack_stack_free(st[1]);
+    memlink_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -919,6 +977,7 @@ int main(void)
         cmocka_unit_test_teardown(test_ephemeral_ports, pkt_teardown),
         cmocka_unit_test_teardown(test_close_from_handler, pkt_teardown),
         cmocka_unit_test(test_two_stacks),
+        cmocka_unit_test(test_largest_datagrams),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
