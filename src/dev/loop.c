@@ -284,13 +284,16 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
     }
 }
 
-int dev_loop_input(dev_loop *l)
+int dev_loop_input(dev_loop *l) { return dev_loop_input_max(l, DEV_BATCH); }
+
+int dev_loop_input_max(dev_loop *l, int first)
 {
     const uint8_t *frames[DEV_BATCH];
     size_t lens[DEV_BATCH];
     /* Drain what is waiting, a batch at a time, answering each batch. */
     for (int rounds = 0; rounds < 16; rounds++) {
-        int got = dev_recv(l->d, frames, lens, DEV_BATCH);
+        int max = rounds == 0 && first > 0 && first < DEV_BATCH ? first : DEV_BATCH;
+        int got = dev_recv(l->d, frames, lens, max);
         if (got < 0)
             return -1;
         if (got == 0)
@@ -303,7 +306,7 @@ int dev_loop_input(dev_loop *l)
                 deliver_in(l, frames[i], lens[i], now);
         }
         dev_flush(l->d);
-        if (got < DEV_BATCH)
+        if (got < max || max < DEV_BATCH)
             break;
     }
     return 0;

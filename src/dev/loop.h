@@ -71,6 +71,11 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx);
  * a caller that runs its own event loop (`synack netns`: the device is one
  * of many descriptors). Returns 0, or -1 on a device error. */
 int dev_loop_input(dev_loop *l);
+/* The same, reading at most `first` frames in the first batch and stopping
+ * there if they all came: for a caller whose level-triggered poll brings
+ * it back when more wait, and who expects one frame (a wake-up after a
+ * sleep), this saves the read that would find the queue empty. */
+int dev_loop_input_max(dev_loop *l, int first);
 
 /* Monotonic and real time in ns. */
 uint64_t dev_now(void);

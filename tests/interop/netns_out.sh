@@ -161,6 +161,13 @@ for mode in "" --no-offload; do
         { bad "offloads${mode:+ ($mode)}: rc=$rc"; cat "$TMP/off$mode.log"; }
 done
 
+# --busy-poll 0 (sleep at once) and a large one: the same download, whole
+for bp in 0 100000; do
+    timeout 60 "$BIN" netns -q --busy-poll $bp -- curl -sS --max-time 30 -o "$TMP/bp$bp.out" http://$GW:$HTTP/big &&
+        [ "$(sha256sum <"$TMP/bp$bp.out" | cut -d' ' -f1)" = "$want" ] &&
+        ok "--busy-poll $bp: 6 MB SHA-256 matches" || bad "--busy-poll $bp: the download failed"
+done
+
 # --disable-host-loopback: the gateway is nobody's, so refused
 "$BIN" netns -q --disable-host-loopback -- $PY expect-connrefused $GW $HTTP >"$TMP/nolo.out" 2>&1 &&
     ok "--disable-host-loopback: $(head -1 "$TMP/nolo.out")" ||
