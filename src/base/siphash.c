@@ -1,4 +1,4 @@
-/* siphash.c — SipHash-2-4, written from the paper's description. */
+/* siphash.c — SipHash-2-4 and SipHash-1-3, written from the paper's description. */
 #include "base/siphash.h"
 
 #include <string.h>
@@ -37,7 +37,9 @@ static uint64_t load_le(const uint8_t *p, size_t n)
     return v;
 }
 
-uint64_t siphash24(const siphash_key *key, const void *data, size_t len)
+/* SipHash-c-d: c rounds per 8-byte block, d to finish. */
+static inline uint64_t siphash_cd(const siphash_key *key, const void *data, size_t len, int c,
+                                  int d)
 {
     const uint8_t *p = data;
     uint64_t v0 = 0x736f6d6570736575ULL ^ key->k0;
@@ -49,14 +51,27 @@ uint64_t siphash24(const siphash_key *key, const void *data, size_t len)
     for (size_t i = 0; i < whole; i += 8) {
         uint64_t m = load_le(p + i, 8);
         v3 ^= m;
-        SIPROUND; SIPROUND;
+        for (int r = 0; r < c; r++)
+            SIPROUND;
         v0 ^= m;
     }
     uint64_t b = (uint64_t)len << 56 | load_le(p + whole, len & 7);
     v3 ^= b;
-    SIPROUND; SIPROUND;
+    for (int r = 0; r < c; r++)
+        SIPROUND;
     v0 ^= b;
     v2 ^= 0xff;
-    SIPROUND; SIPROUND; SIPROUND; SIPROUND;
+    for (int r = 0; r < d; r++)
+        SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t siphash24(const siphash_key *key, const void *data, size_t len)
+{
+    return siphash_cd(key, data, len, 2, 4);
+}
+
+uint64_t siphash13(const siphash_key *key, const void *data, size_t len)
+{
+    return siphash_cd(key, data, len, 1, 3);
 }

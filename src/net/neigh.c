@@ -273,10 +273,16 @@ static void pending_timer(net_ctx *n, neigh_table *t, neigh_entry *e)
     t->solicit(n, &e->addr, NULL);
 }
 
+/* Both walks stop once they have seen every entry with a timer (t->timed
+ * of them): they run on every poll, and the table is mostly free slots. */
 void neigh_timers(net_ctx *n, neigh_table *t)
 {
-    for (int i = 0; i < NEIGH_ENTRIES && t->timed; i++) {
+    unsigned left = t->timed;
+    for (int i = 0; i < NEIGH_ENTRIES && left; i++) {
         neigh_entry *e = &t->e[i];
+        if (!has_timer(e->state))
+            continue;
+        left--;
         if (timer_at(e) > n->now)
             continue;
         if (e->state == NEIGH_PROBE)
@@ -289,9 +295,14 @@ void neigh_timers(net_ctx *n, neigh_table *t)
 uint64_t neigh_next_deadline(const neigh_table *t)
 {
     uint64_t best = UINT64_MAX;
-    for (int i = 0; i < NEIGH_ENTRIES && t->timed; i++)
+    unsigned left = t->timed;
+    for (int i = 0; i < NEIGH_ENTRIES && left; i++) {
+        if (!has_timer(t->e[i].state))
+            continue;
+        left--;
         if (timer_at(&t->e[i]) < best)
             best = timer_at(&t->e[i]);
+    }
     return best;
 }
 

@@ -62,7 +62,7 @@ static size_t bucket(const net_ctx *n, const reasm_key *k)
     wire_put32(b + 2, k->id);
     memcpy(b + 6, k->src, 16);
     memcpy(b + 22, k->dst, 16);
-    return (size_t)(siphash24(&n->reasm_key, b, sizeof(b)) % REASM_BUCKETS);
+    return (size_t)(siphash13(&n->reasm_key, b, sizeof(b)) % REASM_BUCKETS);
 }
 
 static bool same_key(const reasm_key *a, const reasm_key *b)

@@ -29,7 +29,7 @@ static tw_peer *peer_slot(tcp_ctx *c, const synack_addr *ip, bool create)
     }
     uint32_t w[TCP_TUPLE_WORDS];
     size_t n = tcp_tuple_words(ip, 0, ip, 0, w);
-    uint32_t h = (uint32_t)siphash24(&c->hash_key, w, n * sizeof(w[0])) & (TW_PEERS - 1);
+    uint32_t h = (uint32_t)siphash13(&c->hash_key, w, n * sizeof(w[0])) & (TW_PEERS - 1);
     tw_peer *p = &tw->peers[h];
     if (p->used && tcp_addr_eq(&p->ip, ip))
         return p;

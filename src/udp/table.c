@@ -25,7 +25,7 @@ bool udp_addr_unspecified(const synack_addr *a)
 static uint32_t hash_port(const udp_ctx *c, int family, uint16_t port)
 {
     uint32_t w[2] = {(uint32_t)family, port};
-    return (uint32_t)siphash24(&c->hash_key, w, sizeof w);
+    return (uint32_t)siphash13(&c->hash_key, w, sizeof w);
 }
 
 static uint32_t hash_peer(const udp_ctx *c, int family, uint16_t lport, const synack_addr *r,
@@ -36,7 +36,7 @@ static uint32_t hash_peer(const udp_ctx *c, int family, uint16_t lport, const sy
         memcpy(w + 2, r->v6, 16);
     else
         w[2] = r->v4;
-    return (uint32_t)siphash24(&c->hash_key, w, sizeof w);
+    return (uint32_t)siphash13(&c->hash_key, w, sizeof w);
 }
 
 static uint32_t hash_of(const udp_ctx *c, int which, const synack_udp *u)
