@@ -130,6 +130,9 @@ typedef struct synack_sysctl {
                                         between duplicate ACKs a TIME-WAIT entry sends */
     char tcp_congestion_control[16]; /* "cubic" (RFC 9438, Linux's default) or "reno" */
     uint32_t tcp_delack_ms;          /* 40: longest ACK delay (Linux's TCP_DELACK_MIN); 0 = off */
+    uint32_t tcp_max_quickacks;      /* 16: quick ACKs (every segment at once) at a connection's
+                                        first data and after a silence longer than the RTO,
+                                        at most this many (Linux's TCP_MAX_QUICKACKS); 0 = off */
     uint32_t tcp_keepalive_time;     /* 7200 s of silence before the first probe */
     uint32_t tcp_keepalive_intvl;    /* 75 s between probes                    */
     uint32_t tcp_keepalive_probes;   /* 9 unanswered probes end the connection */

@@ -58,6 +58,7 @@ void synack_config_init(synack_config *cfg)
     n->tcp_invalid_ratelimit = 500;
     strcpy(n->tcp_congestion_control, "cubic");
     n->tcp_delack_ms = 40;
+    n->tcp_max_quickacks = 16;
     n->tcp_keepalive_time = 7200;
     n->tcp_keepalive_intvl = 75;
     n->tcp_keepalive_probes = 9;
@@ -117,6 +118,7 @@ static const knob KNOBS[] = {
     K(tcp_tw_recycle, 1, 0, 1),
     K(tcp_invalid_ratelimit, 1, 0, 600000),
     K(tcp_delack_ms, 1, 0, 500),
+    K(tcp_max_quickacks, 1, 0, 255),
     K(tcp_keepalive_time, 1, 1, 32767),
     K(tcp_keepalive_intvl, 1, 1, 32767),
     K(tcp_keepalive_probes, 1, 1, 127),

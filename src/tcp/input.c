@@ -261,6 +261,40 @@ static bool check_ack(tcb *t, const wire_tcp *seg)
 
 /* ------------------------------------------------------------ seventh: segment text */
 
+
+/* Quick ACK mode, as Linux's: a connection's first data, and data after a
+ * silence longer than the RTO, are acknowledged segment by segment for a
+ * while (up to tcp_max_quickacks; fewer when the window holds fewer than
+ * two segments per ACK), so a sender in slow start, or restarting after
+ * idle, grows its window on every segment rather than every other.
+ * Request/response mode (SYNACK_TCP_ACK_DELAY, Linux's pingpong) has none. */
+static void note_data(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    uint64_t rto = (uint64_t)t->rtt.rto_ms * NS_PER_MS;
+    if (!t->rcv.data_seen || c->now - t->rcv.last_data_at > rto) {
+        uint32_t mss = t->opts.rcv_mss ? t->opts.rcv_mss : t->opts.adv_mss;
+        uint32_t q = mss ? t->rcv.buf_size / (2u * mss) : 2;
+        if (q < 2)
+            q = 2;
+        if (q > c->sys->tcp_max_quickacks)
+            q = c->sys->tcp_max_quickacks;
+        if (q > t->rcv.quick)
+            t->rcv.quick = (uint8_t)q;
+    }
+    t->rcv.data_seen = true;
+    t->rcv.last_data_at = c->now;
+}
+
+/* Spend a quick ACK on this segment, if one is left. */
+static bool quick_ack(tcb *t)
+{
+    if (!t->rcv.quick || t->sockopt.ack_delay_us)
+        return false;
+    t->rcv.quick--;
+    return true;
+}
+
 static bool process_text(tcb *t, const seg_text *x)
 {
     if (!x->len || !can_receive(t))
@@ -274,6 +308,7 @@ static bool process_text(tcb *t, const seg_text *x)
     }
     bool had_holes = t->rcv.nooo != 0;
     t->rcv.ack_pending = true;
+    note_data(t);
     if (x->len > t->opts.rcv_mss)
         t->opts.rcv_mss = x->len < t->opts.adv_mss ? (uint16_t)x->len : t->opts.adv_mss;
     /* Shorter than a full segment: the end of one of the peer's writes. */
@@ -288,13 +323,14 @@ static bool process_text(tcb *t, const seg_text *x)
     }
     tcb_signal(t, SYNACK_EV_READABLE);
     /* ACK every second full segment at once; hold a lone one back (delayed
-     * ACK), except when it fills a hole. */
-    if (had_holes || t->rcv.nxt - t->rcv.acked >= 2u * t->opts.rcv_mss)
+     * ACK), except when it fills a hole, or quick ACKs are due. */
+    if (had_holes || t->rcv.nxt - t->rcv.acked >= 2u * t->opts.rcv_mss || quick_ack(t))
         t->rcv.ack_now = true;
     return true;
 }
 
 /* ------------------------------------------------------------ eighth: FIN */
+
 
 /* Is the peer's FIN next in sequence? One that arrives beyond a hole is
  * remembered until the hole fills, so the peer need not retransmit it. */

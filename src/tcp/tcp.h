@@ -99,6 +99,8 @@ struct synack_sock {
         uint32_t buf_size;
         uint32_t last_challenge_ms; /* our last challenge ACK (0: none)  */
         uint32_t copied;          /* bytes the application read this round trip */
+        uint64_t last_data_at;    /* when in-order data last came (quick ACKs) */
+        uint8_t quick;            /* quick ACKs left: data acknowledged at once */
         uint64_t space_stamp;     /* when that round trip began           */
         seq_range ooo[TCP_OOO_MAX];
         uint8_t nooo;
@@ -107,6 +109,7 @@ struct synack_sock {
         bool ooo_fin : 1;         /* ooo_fin_seq is set                   */
         bool dsack : 1;           /* report dsack_range first (RFC 2883)  */
         bool last_small : 1;      /* the latest data segment was short (end of a write) */
+        bool data_seen : 1;       /* data came at least once                */
         bool shut : 1;            /* app shut the receive side            */
         bool eof : 1;             /* peer's FIN consumed into the stream  */
         bool ack_pending : 1;     /* an ACK is owed ...                   */

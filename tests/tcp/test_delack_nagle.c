@@ -9,10 +9,14 @@
 #include <errno.h>
 #include <string.h>
 
+/* Delayed ACKs as they are once a connection's quick ACKs are spent (the
+ * tests of quick ACKs themselves turn them on). */
+#define DELACK "tcp_delack_ms=40 tcp_max_quickacks=0"
+
 /* One small segment: the ACK waits 40 ms for data to ride on. */
 static void lone_segment_ack_delayed_40ms(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL);
@@ -27,7 +31,7 @@ static void lone_segment_ack_delayed_40ms(void **state)
 /* The reply carries the ACK: no separate segment at all. */
 static void reply_piggybacks_the_ack(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "ping", 4, NULL);
@@ -42,7 +46,7 @@ static void reply_piggybacks_the_ack(void **state)
 /* Every second full-sized segment is ACKed at once. */
 static void second_full_segment_acked_at_once(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     static uint8_t seg[1460];
@@ -58,7 +62,7 @@ static void second_full_segment_acked_at_once(void **state)
  * segment that fills the hole (RFC 5681 §4.2). */
 static void out_of_order_and_hole_fill_acked_at_once(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P + 10, S, PKT_PEER_WND, "0123456789", 10, NULL);
@@ -73,7 +77,7 @@ static void out_of_order_and_hole_fill_acked_at_once(void **state)
  * §3.10.7.4 first: "send an acknowledgment"). */
 static void retransmission_acked_at_once(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "hello", 5, NULL);
@@ -179,7 +183,7 @@ static void cork_holds_until_uncork(void **state)
  * the delayed-ACK timer. */
 static void read_without_reply_acks_at_once(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "GET / HTTP/1.1\r\n", 16, NULL);
@@ -189,13 +193,63 @@ static void read_without_reply_acks_at_once(void **state)
     pkt_expect(h, ACK, S, P + 16);
 }
 
+/* Quick ACKs (Linux's quickack mode): a connection's first data segments
+ * are acknowledged one by one, at once, tcp_max_quickacks of them; then
+ * ACKs are delayed again. */
+static void first_segments_acked_at_once(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40 tcp_max_quickacks=3");
+    pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    for (uint32_t i = 0; i < 3; i++) {
+        pkt_send(h, ACK | PSH, P + i * 10, S, PKT_PEER_WND, "0123456789", 10, NULL);
+        pkt_expect(h, ACK, S, P + (i + 1) * 10);
+    }
+    pkt_send(h, ACK | PSH, P + 30, S, PKT_PEER_WND, "0123456789", 10, NULL);
+    pkt_expect_none(h); /* spent: this one waits */
+    pkt_advance(h, 40);
+    pkt_expect(h, ACK, S, P + 40);
+}
+
+/* A silence longer than the RTO brings quick ACKs back (a sender
+ * restarting after idle); a shorter one does not. */
+static void quick_acks_again_after_idle(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40 tcp_max_quickacks=1");
+    pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "a", 1, NULL);
+    pkt_expect(h, ACK, S, P + 1);
+    pkt_advance(h, 100); /* well under the RTO (1 s at least) */
+    pkt_send(h, ACK | PSH, P + 1, S, PKT_PEER_WND, "b", 1, NULL);
+    pkt_expect_none(h);
+    pkt_advance(h, 40);
+    pkt_expect(h, ACK, S, P + 2);
+    pkt_advance(h, 5000); /* longer than the RTO */
+    pkt_send(h, ACK | PSH, P + 2, S, PKT_PEER_WND, "c", 1, NULL);
+    pkt_expect(h, ACK, S, P + 3);
+}
+
+/* Request/response mode has no quick ACKs: the answer carries them. */
+static void no_quick_acks_in_request_response_mode(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 2000), 0);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, "ping", 4, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(synack_send(k, "pong", 4), 4);
+    pkt_expect(h, ACK | PSH, S, P + 4);
+}
+
 /* The SYN,ACK can offer no more than 64 KiB, however large the buffer.
  * Reading the first small request must not send a window update for that
  * alone: the answer carries the larger window (seen in request/response
  * mode, where the read itself sends no ACK). */
 static void first_read_sends_no_window_update(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     synack_sock *l = pkt_listen(h, h->port, 4);
     wire_tcp_opts o = pkt_opts_mss(1460);
     o.wscale = 7;
@@ -226,7 +280,7 @@ static void first_read_sends_no_window_update(void **state)
  * socket's own bound, not at the read and not after 40 ms. */
 static void ack_delay_lets_the_answer_carry_the_ack(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 200001), -EINVAL);
@@ -254,7 +308,7 @@ static void ack_delay_lets_the_answer_carry_the_ack(void **state)
  * answer the ACK goes alone after the bound. */
 static void ack_delay_lets_our_fin_carry_the_ack(void **state)
 {
-    pkt_h *h = *state = pkt_new("tcp_delack_ms=40");
+    pkt_h *h = *state = pkt_new(DELACK);
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_setopt(k, SYNACK_TCP_ACK_DELAY, 2000), 0);
@@ -265,7 +319,7 @@ static void ack_delay_lets_our_fin_carry_the_ack(void **state)
     pkt_expect(h, ACK | FIN, S, P + 1);
     pkt_expect_none(h);
 
-    pkt_h *h2 = pkt_new("tcp_delack_ms=40");
+    pkt_h *h2 = pkt_new(DELACK);
     synack_sock *k2 = pkt_established(h2);
     S = h2->iss + 1, P = h2->irs + 1;
     assert_int_equal(synack_setopt(k2, SYNACK_TCP_ACK_DELAY, 2000), 0);
@@ -418,6 +472,9 @@ int main(void)
         cmocka_unit_test_teardown(uncork_pushes_past_nagle, pkt_teardown),
         cmocka_unit_test_teardown(cork_holds_until_uncork, pkt_teardown),
         cmocka_unit_test_teardown(read_without_reply_acks_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(first_segments_acked_at_once, pkt_teardown),
+        cmocka_unit_test_teardown(quick_acks_again_after_idle, pkt_teardown),
+        cmocka_unit_test_teardown(no_quick_acks_in_request_response_mode, pkt_teardown),
         cmocka_unit_test_teardown(first_read_sends_no_window_update, pkt_teardown),
         cmocka_unit_test_teardown(ack_delay_lets_the_answer_carry_the_ack, pkt_teardown),
         cmocka_unit_test_teardown(ack_delay_lets_our_fin_carry_the_ack, pkt_teardown),
