@@ -12,8 +12,9 @@
  *    resolution from scratch (to everyone) instead of going to a MAC that
  *    no longer answers (Linux: ucast_solicit, then FAILED). A stale entry
  *    left unused for a second reachable_ns is resolved from scratch too;
- *  - resolving holds up to NEIGH_QUEUE packets (a full queue drops its
- *    oldest) and solicits on its own timer, NEIGH_RETRY_NS apart; after
+ *  - resolving holds up to NEIGH_QUEUE_BYTES of packets, NEIGH_QUEUE_MAX
+ *    at most (a full queue drops its oldest), and solicits on its own
+ *    timer, NEIGH_RETRY_NS apart; after
  *    NEIGH_PROBES unanswered solicitations the next hop is unreachable:
  *    its packets are dropped and counted, the entry freed, and the
  *    family's hook tells TCP;
@@ -31,15 +32,28 @@ neigh_entry *neigh_find(neigh_table *t, const synack_addr *a)
     return NULL;
 }
 
+/* Take the oldest held packet off the queue (the caller frees it). */
+static neigh_held *unhold(neigh_entry *e)
+{
+    neigh_held *h = e->held;
+    if (!h)
+        return NULL;
+    e->held = h->next;
+    if (!e->held)
+        e->held_tail = NULL;
+    e->held_bytes -= (uint32_t)h->len;
+    e->npending--;
+    return h;
+}
+
 static void drop_pending(net_ctx *n, neigh_table *t, neigh_entry *e, bool count)
 {
-    for (int i = 0; i < e->npending; i++) {
-        mem_free(&n->cfg->alloc, e->pending[i]);
-        e->pending[i] = NULL;
+    neigh_held *h;
+    while ((h = unhold(e))) {
+        mem_free(&n->cfg->alloc, h);
         if (count)
             (*t->drops)++;
     }
-    e->npending = 0;
 }
 
 static bool has_timer(uint8_t state) { return state == NEIGH_PENDING || state == NEIGH_PROBE; }
@@ -112,13 +126,10 @@ static void resolved(net_ctx *n, neigh_table *t, neigh_entry *e, const uint8_t m
     set_state(t, e, NEIGH_RESOLVED);
     e->expires = confirmed ? n->now + t->reachable_ns : n->now; /* else STALE */
     e->probes = 0;
-    int np = e->npending;
-    e->npending = 0;
-    for (int i = 0; i < np; i++) {
-        uint8_t *p = e->pending[i];
-        e->pending[i] = NULL;
-        net_send_eth(n, e->mac, p + WIRE_ETH_HDR_LEN, e->pending_len[i], t->ethertype);
-        mem_free(&n->cfg->alloc, p);
+    neigh_held *h;
+    while ((h = unhold(e))) {
+        net_send_eth(n, e->mac, h->frame + WIRE_ETH_HDR_LEN, h->len, t->ethertype);
+        mem_free(&n->cfg->alloc, h);
     }
 }
 
@@ -174,22 +185,30 @@ void neigh_learn(net_ctx *n, neigh_table *t, const synack_addr *a, const uint8_t
  * queue is full the oldest one is dropped. False: no memory for it. */
 static bool hold(net_ctx *n, neigh_table *t, neigh_entry *e, uint8_t *pkt, size_t len)
 {
-    uint8_t *copy = mem_alloc(&n->cfg->alloc, len + WIRE_ETH_HDR_LEN);
-    if (!copy) {
+    if (len > NEIGH_QUEUE_BYTES) {
         (*t->drops)++;
         return false;
     }
-    if (e->npending == NEIGH_QUEUE) {
+    neigh_held *h = mem_alloc(&n->cfg->alloc, sizeof(*h) + WIRE_ETH_HDR_LEN + len);
+    if (!h) {
         (*t->drops)++;
-        mem_free(&n->cfg->alloc, e->pending[0]);
-        memmove(e->pending, e->pending + 1, (NEIGH_QUEUE - 1) * sizeof(e->pending[0]));
-        memmove(e->pending_len, e->pending_len + 1, (NEIGH_QUEUE - 1) * sizeof(e->pending_len[0]));
-        e->npending--;
+        return false;
+    }
+    while (e->npending == NEIGH_QUEUE_MAX || e->held_bytes + len > NEIGH_QUEUE_BYTES) {
+        mem_free(&n->cfg->alloc, unhold(e)); /* the oldest make room */
+        (*t->drops)++;
     }
     net_flatten(n, pkt, len); /* a segment's payload is kept with it */
-    memcpy(copy + WIRE_ETH_HDR_LEN, pkt, len);
-    e->pending[e->npending] = copy;
-    e->pending_len[e->npending++] = len;
+    memcpy(h->frame + WIRE_ETH_HDR_LEN, pkt, len);
+    h->len = len;
+    h->next = NULL;
+    if (e->held_tail)
+        e->held_tail->next = h;
+    else
+        e->held = h;
+    e->held_tail = h;
+    e->held_bytes += (uint32_t)len;
+    e->npending++;
     return true;
 }
 

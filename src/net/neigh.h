@@ -12,7 +12,11 @@
 #include "synack.h"
 
 #define NEIGH_ENTRIES 64 /* per table (per family) */
-#define NEIGH_QUEUE 8    /* IP packets held per next hop while it is being resolved */
+/* IP packets held per next hop while it is being resolved: at most this
+ * many bytes (Linux's unres_qlen_bytes default, so a 64 KiB datagram's
+ * fragments all wait) and this many packets; the oldest go first. */
+#define NEIGH_QUEUE_BYTES 212992
+#define NEIGH_QUEUE_MAX 256
 #define NEIGH_PROBES 3   /* solicitations, NEIGH_RETRY_NS apart, before a next hop is
                             unreachable (Linux's mcast_solicit and retrans_time), and
                             unicast probes before a stale entry in use is dropped
@@ -23,19 +27,26 @@
  * until `expires`, then STALE; PROBE is DELAY and then PROBE. */
 enum { NEIGH_FREE = 0, NEIGH_PENDING, NEIGH_RESOLVED, NEIGH_STATIC, NEIGH_PROBE };
 
+/* A packet waiting for its next hop, with 14 bytes of headroom in front of
+ * it for the Ethernet header. */
+typedef struct neigh_held {
+    struct neigh_held *next;
+    size_t len;
+    uint8_t frame[]; /* WIRE_ETH_HDR_LEN + len */
+} neigh_held;
+
 typedef struct neigh_entry {
     synack_addr addr;
     uint8_t mac[6];
     uint8_t state;      /* NEIGH_FREE, _PENDING, _RESOLVED, _STATIC, _PROBE */
-    uint8_t npending;
+    uint16_t npending;
     uint8_t probes;     /* pending: solicitations sent; probe: unicast probes sent */
     uint64_t expires;   /* resolved: fresh until; pending: next solicitation;
                            probe: when it went stale                      */
     uint64_t retry_at;  /* probe: the next probe, or the verdict            */
-    /* IP packets waiting for resolution (owned, oldest first); each has
-     * 14 bytes of headroom for the Ethernet header. */
-    uint8_t *pending[NEIGH_QUEUE];
-    size_t pending_len[NEIGH_QUEUE];
+    /* IP packets waiting for resolution (owned, oldest first). */
+    neigh_held *held, *held_tail;
+    uint32_t held_bytes;
 } neigh_entry;
 
 struct net_ctx;

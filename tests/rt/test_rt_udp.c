@@ -359,11 +359,8 @@ static void send_errors(void **state)
     struct sockaddr_in to = sin4(B_IP, 5380);
     assert_int_equal(synack_fd_sendto(p->a, c, big, 65508, 0, SA(to), sizeof to), -1);
     assert_int_equal(errno, EMSGSIZE);
-    assert_int_equal(synack_fd_sendto(p->a, c, big, 65507, 0, SA(to), sizeof to), 65507);
-    int s = udp_bound(p->b, 5380); /* ... and it arrives whole */
-    char w[4];
-    assert_int_equal(synack_fd_sendto(p->a, c, "w", 1, 0, SA(to), sizeof to), 1); /* ARP */
-    assert_int_equal(recv_wait(p->b, s, w, sizeof w, 0, NULL), 1);
+    int s = udp_bound(p->b, 5380);
+    /* The largest goes, and arrives whole: its 45 fragments wait for ARP. */
     assert_int_equal(synack_fd_sendto(p->a, c, big, 65507, 0, SA(to), sizeof to), 65507);
     assert_true(wait_fd(s, POLLIN, WAIT_MS) & POLLIN);
     assert_int_equal(synack_fd_recv(p->b, s, big, sizeof big, 0), 65507);
