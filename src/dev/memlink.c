@@ -114,40 +114,38 @@ static uint8_t *inbox_reserve(inbox *q, size_t len)
     return p + REC_HDR;
 }
 
-void memlink_output(void *ctx, const void *frame, size_t len)
+/* Room for a frame of `len` bytes in the other side's inbox, counted as
+ * queued; NULL (counted as dropped) when it does not fit. */
+static uint8_t *reserve_frame(side *from, size_t len)
 {
-    side *from = ctx;
     side *to = &from->link->s[from->index ^ 1];
     uint8_t *p = len <= UINT32_MAX - 64 ? inbox_reserve(&to->in, len) : NULL;
     if (!p) {
         to->st.dropped++;
-        return;
+        return NULL;
     }
-    memcpy(p, frame, len);
     to->st.queued++;
     if (to->in.count > to->st.max_backlog)
         to->st.max_backlog = (uint32_t)to->in.count;
+    return p;
+}
+
+void memlink_output(void *ctx, const void *frame, size_t len)
+{
+    uint8_t *p = reserve_frame(ctx, len);
+    if (p)
+        memcpy(p, frame, len);
 }
 
 /* output_v: the pieces go into the record as one frame, the only copy
  * of a segment's payload between the two stacks' buffers. */
 static void memlink_output_v(void *ctx, const synack_iov *v, int n, size_t len)
 {
-    side *from = ctx;
-    side *to = &from->link->s[from->index ^ 1];
-    uint8_t *p = len <= UINT32_MAX - 64 ? inbox_reserve(&to->in, len) : NULL;
-    if (!p) {
-        to->st.dropped++;
-        return;
+    uint8_t *p = reserve_frame(ctx, len);
+    for (int i = 0; p && i < n; i++) {
+        memcpy(p, v[i].base, v[i].len);
+        p += v[i].len;
     }
-    size_t at = 0;
-    for (int i = 0; i < n; i++) {
-        memcpy(p + at, v[i].base, v[i].len);
-        at += v[i].len;
-    }
-    to->st.queued++;
-    if (to->in.count > to->st.max_backlog)
-        to->st.max_backlog = (uint32_t)to->in.count;
 }
 
 /* Hand up to `max` queued frames to the side's stack. */

@@ -29,7 +29,12 @@ int rt_op_socket(synack_rt *rt, rt_cmd *c)
     synack_sock_set_user(r->sk, r);
     r->filler = c->how;
     r->app_sndbuf = c->level;
-    if (c->family == AF_INET6)
+    return rt_sock_register(rt, r, c->family);
+}
+
+int rt_sock_register(synack_rt *rt, rt_sock *r, int family)
+{
+    if (family == AF_INET6)
         r->bound = synack_addr_v6((const uint8_t[16]){0});
     if (rt_watch_end(rt, r) < 0) {
         r->rfd = -1; /* the caller closes both ends */

@@ -218,6 +218,9 @@ void rt_let_go(synack_rt *rt, rt_sock *r, int err);
 /* Free a record (its end and connection must be gone). */
 void rt_free_sock(synack_rt *rt, rt_sock *r);
 int rt_watch_end(synack_rt *rt, rt_sock *r);
+/* A new socket record's last step: bound to "any" of its family, its end
+ * watched. 0, or -ENOMEM (the record freed, both ends left to the caller). */
+int rt_sock_register(synack_rt *rt, rt_sock *r, int family);
 
 /* conn.c */
 void rt_pump_connecting(synack_rt *rt, rt_sock *r);

@@ -42,14 +42,7 @@ int rt_udp_socket(synack_rt *rt, rt_cmd *c)
     }
     synack_udp_set_user(r->udp, r);
     r->udp_sndbuf = 212992; /* Linux's wmem_default */
-    if (c->family == AF_INET6)
-        r->bound = synack_addr_v6((const uint8_t[16]){0});
-    if (rt_watch_end(rt, r) < 0) {
-        r->rfd = -1; /* the caller closes both ends */
-        rt_free_sock(rt, r);
-        return -ENOMEM;
-    }
-    return 0;
+    return rt_sock_register(rt, r, c->family);
 }
 
 void rt_udp_free(rt_sock *r)
