@@ -85,6 +85,12 @@ static bool reserve(bytes *b, size_t more)
  * the other side's inbox. */
 void rt_link_send(synack_rt_link *l, int side, const void *frame, size_t len)
 {
+    synack_iov v = {.base = (void *)frame, .len = len};
+    rt_link_sendv(l, side, &v, 1, len);
+}
+
+void rt_link_sendv(synack_rt_link *l, int side, const synack_iov *v, int nv, size_t len)
+{
     inbox *to = &l->in[(side & 1) ^ 1];
     uint32_t n = (uint32_t)len;
     pthread_mutex_lock(&to->mu);
@@ -95,7 +101,11 @@ void rt_link_send(synack_rt_link *l, int side, const void *frame, size_t len)
         return;
     }
     memcpy(to->q.p + to->q.len, &n, 4);
-    memcpy(to->q.p + to->q.len + 4, frame, len);
+    uint8_t *at = to->q.p + to->q.len + 4;
+    for (int i = 0; i < nv; i++) { /* the pieces, joined: the frame's only copy */
+        memcpy(at, v[i].base, v[i].len);
+        at += v[i].len;
+    }
     to->q.len += 4 + len;
     pthread_mutex_unlock(&to->mu);
     if (was_empty) {

@@ -115,6 +115,7 @@ struct synack_rt {
     rt_sock *dirty_head, *dirty_tail;
     uint8_t *scratch;
     size_t scratch_size;
+    uint8_t *joined;         /* output_v's pieces joined for a capture      */
     uint64_t now;
     void (*capture)(void *ctx, const void *frame, size_t len, int out, uint64_t now_ns);
     void *capture_ctx;
@@ -194,6 +195,8 @@ void rt_wake(synack_rt *rt);
 /* link.c */
 int rt_link_fd(synack_rt_link *l, int side);
 void rt_link_send(synack_rt_link *l, int side, const void *frame, size_t len);
+/* The same for a frame of `len` bytes in `nv` pieces (cfg.output_v). */
+void rt_link_sendv(synack_rt_link *l, int side, const synack_iov *v, int nv, size_t len);
 /* Hand every frame waiting for `side` to `fn`. */
 void rt_link_receive(synack_rt_link *l, int side, void (*fn)(void *ctx, const void *f, size_t n),
                      void *ctx);

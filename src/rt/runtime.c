@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/random.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,34 @@ static void out_dev(void *ctx, const void *frame, size_t len)
     dev_send(rt->dev, frame, len);
 }
 
+/* output_v: a segment's payload goes from the send buffer to the link or
+ * the device as it lies; joined first only for a capture. */
+static void out_link_v(void *ctx, const synack_iov *v, int n, size_t len)
+{
+    synack_rt *rt = ctx;
+    rt_link_sendv(rt->link, rt->side, v, n, len);
+}
+
+static void out_dev_v(void *ctx, const synack_iov *v, int n, size_t len)
+{
+    synack_rt *rt = ctx;
+    if (!rt->capture && n <= DEV_MAX_PIECES) {
+        struct iovec io[DEV_MAX_PIECES];
+        for (int i = 0; i < n; i++)
+            io[i] = (struct iovec){.iov_base = v[i].base, .iov_len = v[i].len};
+        dev_sendv(rt->dev, io, n, len);
+        return;
+    }
+    if (len > DEV_FRAME_MAX || (!rt->joined && !(rt->joined = malloc(DEV_FRAME_MAX))))
+        return; /* dropped, as by a full device queue; TCP sends it again */
+    size_t at = 0;
+    for (int i = 0; i < n && at + v[i].len <= len; i++) {
+        memcpy(rt->joined + at, v[i].base, v[i].len);
+        at += v[i].len;
+    }
+    out_dev(rt, rt->joined, at);
+}
+
 static void random_bytes(void *ctx, void *buf, size_t len)
 {
     (void)ctx;
@@ -92,6 +121,7 @@ static const char *open_device(synack_rt *rt, const synack_rt_config *cfg, synac
         rt->side = cfg->link_side & 1;
         rt->dev_w.kind = RT_WATCH_LINK;
         sc->output = out_link;
+        sc->output_v = out_link_v;
         return watch(rt, rt_link_fd(rt->link, rt->side), &rt->dev_w) < 0 ? "epoll" : NULL;
     }
     static const dev_kind kinds[] = {[SYNACK_RT_TAP] = DEV_TAP, [SYNACK_RT_TUN] = DEV_TUN,
@@ -103,6 +133,7 @@ static const char *open_device(synack_rt *rt, const synack_rt_config *cfg, synac
         return "";
     rt->dev_w.kind = RT_WATCH_DEV;
     sc->output = out_dev;
+    sc->output_v = out_dev_v;
     return watch(rt, dev_fd(rt->dev), &rt->dev_w) < 0 ? "epoll" : NULL;
 }
 
@@ -301,6 +332,7 @@ void synack_rt_free(synack_rt *rt)
     if (rt->wakefd >= 0)
         close(rt->wakefd);
     free(rt->scratch);
+    free(rt->joined);
     pthread_mutex_destroy(&rt->mu);
     free(rt);
 }
