@@ -88,8 +88,8 @@ enum {
 };
 
 typedef struct synack_rt_config {
-    /* Addresses, sysctls and hooks of the stack. The runtime sets output
-     * and event itself; random defaults to getrandom(2) when NULL; trace
+    /* Addresses, sysctls and hooks of the stack. The runtime sets output,
+     * output_v and event itself; random defaults to getrandom(2) when NULL; trace
      * (optional) is called on the runtime thread for every event, for
      * ladders, pcaps and JSON. */
     synack_config stack;
