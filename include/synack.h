@@ -194,6 +194,18 @@ typedef void (*synack_event_fn)(void *ctx, synack_sock *sock, unsigned events);
  * SYNACK_EV_ERROR (an error became pending), delivered when TCP's are. */
 typedef void (*synack_udp_event_fn)(void *ctx, synack_udp *u, unsigned events);
 
+/* Several stacks, one per thread, sharing one address and one device with
+ * several queues (a TAP with IFF_MULTI_QUEUE, a NIC's RSS queues): each
+ * frame belongs to the stack that owns its flow (synack_steer_owner), and
+ * each stack picks the ephemeral ports of the connections it opens so that
+ * they are its own. Every stack of the group gets the same count and key
+ * and its own index. count 0 or 1 (the default): one stack, no steering. */
+typedef struct synack_steer {
+    uint32_t count;          /* stacks in the group                            */
+    uint32_t index;          /* this one, 0 .. count - 1                       */
+    uint64_t key[2];         /* the group's hash key (random, shared)          */
+} synack_steer;
+
 typedef struct synack_config {
     int link;                /* SYNACK_LINK_ETHERNET (default) or SYNACK_LINK_IP */
     uint8_t mac[6];          /* our MAC (Ethernet links)                        */
@@ -234,6 +246,7 @@ typedef struct synack_config {
     synack_udp_event_fn udp_event; void *udp_event_ctx; /* optional: UDP sockets'   */
     synack_allocator alloc;                      /* optional: all three or none */
     synack_sysctl net;
+    synack_steer steer;                          /* optional: see synack_steer  */
 } synack_config;
 
 /* Fill `cfg` with defaults: Linux's sysctl values, MTU 1500, /24, Ethernet. */
@@ -268,6 +281,21 @@ void synack_poll(synack_stack *s, uint64_t now_ns);
 
 /* The earliest time synack_poll has work to do; UINT64_MAX if none. */
 uint64_t synack_next_deadline(const synack_stack *s);
+
+/* Which stack of a steered group owns a received frame (Ethernet or IP
+ * per `link`): its index, or SYNACK_STEER_ALL for a frame every stack must
+ * see (ARP replies, neighbour advertisements, router advertisements). The
+ * hash is symmetric, so both directions of a flow name the same stack. TCP
+ * is steered by addresses and ports; UDP, ICMP and fragments by addresses
+ * only (as NICs' RSS does for UDP by default), so a datagram's fragments
+ * meet in one stack; an ICMP error goes where the flow it quotes goes. ARP
+ * requests and neighbour solicitations go to stack 0, which answers them;
+ * frames too short or malformed to tell go to stack 0 too, which drops and
+ * counts them. A TCP segment that arrives in fragments (never from Linux,
+ * which sets DF) is reassembled by the addresses' owner and dropped there
+ * (SYNACK_DROP_STEER_FOREIGN) unless the flow is its own. */
+#define SYNACK_STEER_ALL (-1)
+int synack_steer_owner(const synack_steer *st, int link, const void *frame, size_t len);
 
 /* Add a static ARP entry (Ethernet links). Saves resolution in simulations.
  * Errors: -ENOMEM. */
@@ -583,7 +611,8 @@ typedef struct synack_seg_info {
     X(TW_PAWS, "PAWS: timestamp older than TS.Recent (TIME-WAIT)")      \
     X(TW_RST_OUT_OF_WINDOW, "RST outside the window (TIME-WAIT)")       \
     X(TW_ACK_RATELIMITED, "TIME-WAIT ACK rate-limited")                 \
-    X(SYN_HELD, "repeated SYN while the application decides")
+    X(SYN_HELD, "repeated SYN while the application decides")         \
+    X(STEER_FOREIGN, "another stack's flow (steering)")
 
 #define SYNACK_CAUSE_ENUM(id, text) SYNACK_CAUSE_##id,
 typedef enum synack_cause { SYNACK_CAUSES(SYNACK_CAUSE_ENUM) SYNACK_CAUSE_COUNT } synack_cause;

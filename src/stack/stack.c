@@ -35,6 +35,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
 {
     if (!cfg || !cfg->output || !cfg->random || cfg->mtu < 68 || cfg->mtu > 65535)
         return NULL;
+    if (cfg->steer.count > 1 && cfg->steer.index >= cfg->steer.count)
+        return NULL;
     const synack_allocator *a = &cfg->alloc;
     if (!a->malloc != !a->realloc || !a->malloc != !a->free)
         return NULL; /* all three hooks or none */
@@ -60,6 +62,7 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     t->trace_ctx = cfg->trace_ctx;
     t->event = cfg->event;
     t->event_ctx = cfg->event_ctx;
+    t->steer = cfg->steer;
     random_key(s, &t->hash_key);
     random_key(s, &t->isn_key);
     random_key(s, &t->port_key);

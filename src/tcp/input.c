@@ -8,6 +8,7 @@
 #include "tcp/timewait.h"
 
 #include "base/seq.h"
+#include "base/steer.h"
 
 #include <errno.h>
 
@@ -472,6 +473,13 @@ void tcp_input(tcp_ctx *c, const synack_addr *src, const synack_addr *dst, const
     tcb *t = tcb_lookup(c, dst, seg.dport, src, seg.sport);
     if (t) {
         segment_arrives(t, &seg);
+        return;
+    }
+    /* In a steered group, a flow that hashes to another stack is that
+     * stack's: answering it (a RST, a SYN,ACK) would break the owner's
+     * connection. Only a reassembled segment gets here (steer.h). */
+    if (!steer_tcp_mine(&c->steer, dst, seg.dport, src, seg.sport)) {
+        tcp_drop(c, NULL, SYNACK_DROP_STEER_FOREIGN);
         return;
     }
     tcb *l = own ? listen_find(c, dst->family, seg.dport) : NULL;

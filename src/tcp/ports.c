@@ -9,6 +9,8 @@
 #include "tcp/tcp.h"
 #include "tcp/timewait.h"
 
+#include "base/steer.h"
+
 #include <errno.h>
 
 int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse)
@@ -25,7 +27,8 @@ int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *
     uint32_t offset = (uint32_t)siphash24(&c->port_key, key, n * sizeof(key[0]));
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(lo + (offset + c->port_next + i) % num);
-        if (tcb_lookup(c, &local, port, rip, rport) || listen_find(c, 0, port))
+        if (!steer_tcp_mine(&c->steer, &local, port, rip, rport) ||
+            tcb_lookup(c, &local, port, rip, rport) || listen_find(c, 0, port))
             continue;
         tw_verdict v = tcp_tw_check(c, &local, port, rip, rport);
         if (v == TW_BUSY)

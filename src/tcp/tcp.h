@@ -240,6 +240,7 @@ struct tcp_ctx {
     synack_event_fn event; void *event_ctx;
 
     siphash_key hash_key, isn_key, port_key;
+    synack_steer steer;       /* the group this stack is one of (cfg.steer) */
 
     tcb **buckets;
     tcb *last_hit;            /* the connection tcb_lookup found last */

@@ -6,8 +6,9 @@
 # extension-header walk (FUZZ_IPV6_TIME, 30, from tests/fuzz/corpus_ipv6),
 # the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
 # tests/fuzz/corpus_icmpv6), IPv4 and IPv6 fragment reassembly through a
-# stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm), and the UDP
-# parser (FUZZ_UDP_TIME, 15, from tests/fuzz/corpus_udp). Logs:
+# stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm), the UDP
+# parser (FUZZ_UDP_TIME, 15, from tests/fuzz/corpus_udp), and steering in
+# a group of stacks (FUZZ_STEER_TIME, 15, from tests/fuzz/corpus_steer). Logs:
 # build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
@@ -64,4 +65,7 @@ run fuzz_icmpv6 tests/fuzz/corpus_icmpv6 "${FUZZ_ICMPV6_TIME:-30}" || rc=1
 run fuzz_reasm tests/fuzz/corpus_reasm "${FUZZ_REASM_TIME:-30}" || rc=1
 # The UDP parser, both families, with a round trip (fuzz_udp.c).
 run fuzz_udp tests/fuzz/corpus_udp "${FUZZ_UDP_TIME:-15}" || rc=1
+# Steering in a group of stacks: owners in range, both directions of a
+# TCP flow alike (fuzz_steer.c).
+run fuzz_steer tests/fuzz/corpus_steer "${FUZZ_STEER_TIME:-15}" || rc=1
 exit $rc
