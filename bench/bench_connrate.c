@@ -39,17 +39,6 @@ static void tune(synack_config *cfg, void *ctx)
     synack_config_set(cfg, "ip_local_port_range", "1024 65535");
 }
 
-/* Pump until *cond becomes true (at most `limit` rounds). */
-#define PUMP_UNTIL(cond)                                                     \
-    do {                                                                     \
-        int guard_ = 0;                                                      \
-        while (!(cond)) {                                                    \
-            if (++guard_ > 64)                                               \
-                goto fail;                                                   \
-            memlink_pump(p.link, bench_now_ns(), 0);                         \
-        }                                                                    \
-    } while (0)
-
 static double synack_run(int family, long *done_out)
 {
     bench_pair p;
@@ -62,23 +51,9 @@ static double synack_run(int family, long *done_out)
     if (!l || synack_bind(l, 80) || synack_listen(l, 128))
         goto fail;
     uint64_t t0 = bench_now_ns(), deadline = t0 + (uint64_t)(time_bound_s * 1e9);
-    char byte;
     for (; done < nconns; done++) {
-        synack_sock *c = synack_socket(p.a), *s = NULL;
-        if (!c || synack_connect_addr(c, &server, 80) < 0)
+        if (bench_pair_one_connection(&p, l, &server, 80) < 0)
             goto fail;
-        PUMP_UNTIL((s = synack_accept(l, NULL)) != NULL &&
-                   synack_sock_state(c) == SYNACK_ESTABLISHED);
-        if (synack_send(c, "q", 1) != 1)
-            goto fail;
-        PUMP_UNTIL(synack_recv(s, &byte, 1) == 1);
-        if (synack_send(s, "r", 1) != 1)
-            goto fail;
-        PUMP_UNTIL(synack_recv(c, &byte, 1) == 1);
-        synack_close(c);
-        PUMP_UNTIL(synack_recv(s, &byte, 1) == 0);
-        synack_close(s);
-        memlink_drain(p.link, bench_now_ns(), 16);
         if ((done & 1023) == 0 && bench_now_ns() > deadline)
             break;
     }

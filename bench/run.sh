@@ -16,6 +16,7 @@ BENCHES=(
     "$B/bench_connrate"
     "$B/bench_memory"
     "$B/bench_loss"
+    "$B/bench_threads"
     "bash bench/tap.sh"
     "bash bench/programs.sh"
     "bash bench/netns.sh"
@@ -33,11 +34,14 @@ target() {
     netns_mem_idle_conns@slirp4netns) echo "ratio<=1" ;;
     *@*) echo "" ;;
     bulk_mtu1500) echo "ratio>=2" ;;
-    connrate) echo "ratio>=10" ;;
+    bulk_offload_mtu1500) echo "ratio>=3" ;;
+    connrate) echo "ratio>=15" ;;
+    threads_*) echo "ratio>=1.8" ;;
     mem_established) echo "ratio<=0.5" ;;
     mem_timewait) echo "synack<64" ;;
     loss_*) echo "ratio>=1" ;;
     tap_bulk_*|tap_connrate_*) echo "ratio>=1.5" ;;
+    tap_ceiling_kernel_to_stack) echo "ratio>=0.9" ;;
     tap_ceiling_*) echo "ratio>=0.8" ;;
     bulk6_vs4_*|connrate6_vs4|tap_*_ipv6_vs4) echo "ratio>=0.9" ;;
     run_iperf3_*) echo "ratio>=0.8" ;;

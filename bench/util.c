@@ -168,6 +168,40 @@ int bench_pair_new_family(bench_pair *p, int family, uint32_t mtu,
     return 0;
 }
 
+/* Pump until `cond` holds (at most 64 rounds: a connection over a
+ * memlink needs a few). */
+#define PAIR_PUMP_UNTIL(cond)                                                \
+    do {                                                                     \
+        int guard_ = 0;                                                      \
+        while (!(cond)) {                                                    \
+            if (++guard_ > 64)                                               \
+                return -1;                                                   \
+            memlink_pump(p->link, bench_now_ns(), 0);                        \
+        }                                                                    \
+    } while (0)
+
+int bench_pair_one_connection(bench_pair *p, synack_sock *l, const synack_addr *server,
+                              uint16_t port)
+{
+    synack_sock *c = synack_socket(p->a), *s = NULL;
+    char byte;
+    if (!c || synack_connect_addr(c, server, port) < 0)
+        return -1;
+    PAIR_PUMP_UNTIL((s = synack_accept(l, NULL)) != NULL &&
+                    synack_sock_state(c) == SYNACK_ESTABLISHED);
+    if (synack_send(c, "q", 1) != 1)
+        return -1;
+    PAIR_PUMP_UNTIL(synack_recv(s, &byte, 1) == 1);
+    if (synack_send(s, "r", 1) != 1)
+        return -1;
+    PAIR_PUMP_UNTIL(synack_recv(c, &byte, 1) == 1);
+    synack_close(c);
+    PAIR_PUMP_UNTIL(synack_recv(s, &byte, 1) == 0);
+    synack_close(s);
+    memlink_drain(p->link, bench_now_ns(), 16);
+    return 0;
+}
+
 void bench_pair_free(bench_pair *p)
 {
     synack_stack_free(p->a);

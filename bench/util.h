@@ -52,6 +52,12 @@ int bench_pair_new(bench_pair *p, uint32_t mtu, void (*tune)(synack_config *, vo
  * duplicate address detection) when `family` is SYNACK_AF_INET6. */
 int bench_pair_new_family(bench_pair *p, int family, uint32_t mtu,
                           void (*tune)(synack_config *, void *), void *tune_ctx, uint64_t now);
+/* One complete connection over the pair, as bench_connrate counts them:
+ * a (client) opens to server:port where listener `l` on b accepts, a
+ * 1-byte request, a 1-byte reply, the client closes first (and keeps the
+ * TIME-WAIT), the server closes on EOF. Returns 0, or -1 when it stalled. */
+int bench_pair_one_connection(bench_pair *p, synack_sock *l, const synack_addr *server,
+                              uint16_t port);
 /* The server stack's (b's) address in `family`. */
 synack_addr bench_server_addr(int family);
 /* "IPv4" or "IPv6". */
