@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "dev/dev.h"
 
+#include "synack.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -668,6 +670,26 @@ void dev_sendv(dev *d, const struct iovec *v, int n, size_t len)
     if (d->vhlen)
         vnet_tx(d, f, len, &d->txvh[d->ntx]);
     d->txlen[d->ntx++] = len;
+}
+
+size_t dev_send_pieces(dev *d, const synack_iov *v, int n, size_t len, int join,
+                       uint8_t **joined)
+{
+    if (!join && n <= DEV_MAX_PIECES) {
+        struct iovec io[DEV_MAX_PIECES];
+        for (int i = 0; i < n; i++)
+            io[i] = (struct iovec){.iov_base = v[i].base, .iov_len = v[i].len};
+        dev_sendv(d, io, n, len);
+        return 0;
+    }
+    if (len > DEV_FRAME_MAX || (!*joined && !(*joined = malloc(DEV_FRAME_MAX))))
+        return 0;
+    size_t at = 0;
+    for (int i = 0; i < n && at + v[i].len <= len; i++) {
+        memcpy(*joined + at, v[i].base, v[i].len);
+        at += v[i].len;
+    }
+    return at;
 }
 
 void dev_send(dev *d, const void *frame, size_t len)

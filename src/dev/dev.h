@@ -108,6 +108,14 @@ void dev_send(dev *d, const void *frame, size_t len);
 #define DEV_MAX_PIECES 4
 struct iovec;
 void dev_sendv(dev *d, const struct iovec *v, int n, size_t len);
+/* cfg.output_v's pieces (synack_iov, the same members as struct iovec):
+ * dev_sendv them, or, when the frame must be whole (a capture, an
+ * impairment), join them into *joined (DEV_FRAME_MAX bytes, allocated on
+ * first use) and return its length; 0 when sent, or dropped (no memory,
+ * too long: TCP sends it again). */
+struct synack_iov;
+size_t dev_send_pieces(dev *d, const struct synack_iov *v, int n, size_t len, int join,
+                       uint8_t **joined);
 /* Hand every queued frame to the kernel. Frames it refuses are counted in
  * tx_dropped (TCP retransmits them). Returns the number sent. */
 int dev_flush(dev *d);

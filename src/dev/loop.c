@@ -230,21 +230,9 @@ void dev_loop_output(void *ctx, const void *frame, size_t len)
 void dev_loop_output_v(void *ctx, const synack_iov *v, int n, size_t len)
 {
     dev_loop *l = ctx;
-    if (!l->impaired && !l->pcap && n <= DEV_MAX_PIECES) {
-        struct iovec io[DEV_MAX_PIECES];
-        for (int i = 0; i < n; i++)
-            io[i] = (struct iovec){.iov_base = v[i].base, .iov_len = v[i].len};
-        dev_sendv(l->d, io, n, len);
-        return;
-    }
-    if (len > DEV_FRAME_MAX || (!l->joined && !(l->joined = malloc(DEV_FRAME_MAX))))
-        return; /* dropped, as a full device queue would; TCP sends it again */
-    size_t at = 0;
-    for (int i = 0; i < n && at + v[i].len <= len; i++) {
-        memcpy(l->joined + at, v[i].base, v[i].len);
-        at += v[i].len;
-    }
-    dev_loop_output(l, l->joined, at);
+    size_t whole = dev_send_pieces(l->d, v, n, len, l->impaired || l->pcap, &l->joined);
+    if (whole)
+        dev_loop_output(l, l->joined, whole);
 }
 
 int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)

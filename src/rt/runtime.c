@@ -72,21 +72,9 @@ static void out_link_v(void *ctx, const synack_iov *v, int n, size_t len)
 static void out_dev_v(void *ctx, const synack_iov *v, int n, size_t len)
 {
     synack_rt *rt = ctx;
-    if (!rt->capture && n <= DEV_MAX_PIECES) {
-        struct iovec io[DEV_MAX_PIECES];
-        for (int i = 0; i < n; i++)
-            io[i] = (struct iovec){.iov_base = v[i].base, .iov_len = v[i].len};
-        dev_sendv(rt->dev, io, n, len);
-        return;
-    }
-    if (len > DEV_FRAME_MAX || (!rt->joined && !(rt->joined = malloc(DEV_FRAME_MAX))))
-        return; /* dropped, as by a full device queue; TCP sends it again */
-    size_t at = 0;
-    for (int i = 0; i < n && at + v[i].len <= len; i++) {
-        memcpy(rt->joined + at, v[i].base, v[i].len);
-        at += v[i].len;
-    }
-    out_dev(rt, rt->joined, at);
+    size_t whole = dev_send_pieces(rt->dev, v, n, len, rt->capture != NULL, &rt->joined);
+    if (whole)
+        out_dev(rt, rt->joined, whole);
 }
 
 static void random_bytes(void *ctx, void *buf, size_t len)
