@@ -101,13 +101,16 @@ static int open_tun(dev *d, char *err, size_t errlen)
     struct ifreq r;
     ifreq_for(d, &r);
     r.ifr_flags = (short)((d->kind == DEV_TAP ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
-                          (d->vhlen ? IFF_VNET_HDR : 0));
+                          (d->vhlen ? IFF_VNET_HDR : 0) |
+                          ((d->flags & DEV_MULTI_QUEUE) ? IFF_MULTI_QUEUE : 0));
     if (ioctl(d->fd, TUNSETIFF, &r) < 0) {
         int e = errno;
         fail(err, errlen, "%s: cannot %s %s interface: %s%s", d->name,
              d->created ? "create" : "attach to", d->kind == DEV_TAP ? "TAP" : "TUN",
              strerror(e),
-             e == EINVAL ? " (is it a TUN/TAP interface of the other kind?)" : "");
+             e != EINVAL                      ? ""
+             : (d->flags & DEV_MULTI_QUEUE) ? " (made without multi_queue, or of the other kind?)"
+                                            : " (is it a TUN/TAP interface of the other kind?)");
         return -1;
     }
     memcpy(d->name, r.ifr_name, IFNAMSIZ);

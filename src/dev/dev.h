@@ -64,6 +64,13 @@ dev *dev_open(dev_kind kind, const char *ifname, char *err, size_t errlen);
  *   options, and the kernel cuts it (the stack needs gso_max set). */
 #define DEV_OFFLOAD 1u
 #define DEV_TRUST_CSUM 2u
+/* DEV_MULTI_QUEUE (TAP/TUN): one queue of a multi-queue interface
+ * (IFF_MULTI_QUEUE): open the same name once per thread. The first open
+ * creates the interface when it does not exist; the kernel removes it when
+ * the last queue closes. The kernel spreads the frames it sends over the
+ * queues by a hash of each flow, and sends a flow's frames to the queue
+ * that last sent frames of it. */
+#define DEV_MULTI_QUEUE 4u
 dev *dev_open_flags(dev_kind kind, const char *ifname, unsigned flags, char *err,
                     size_t errlen);
 

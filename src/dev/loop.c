@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "dev/loop.h"
 
+#include "dev/fan.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,10 @@ struct dev_loop {
     uint64_t rng;
     hold_queue out, in;  /* to the device, to the stack */
     uint8_t *joined;     /* output_v's pieces joined, when they must be */
+    dev_fan *fan;        /* a steered group's: frames to and from the others */
+    synack_steer steer;
+    int link;
+    uint64_t fan_sent, fan_taken;
 };
 
 static volatile sig_atomic_t got_signal;
@@ -163,11 +169,28 @@ static void deliver_out(dev_loop *l, const void *frame, size_t len)
     dev_send(l->d, frame, len);
 }
 
+/* A frame from the device: this member's, another's, or everyone's. */
+static void steer_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
+{
+    int owner = synack_steer_owner(&l->steer, l->link, frame, len);
+    if (owner == (int)l->steer.index || owner == SYNACK_STEER_ALL)
+        synack_input(l->s, frame, len, now);
+    for (unsigned i = 0; i < l->steer.count; i++) {
+        if (i != l->steer.index && (owner == SYNACK_STEER_ALL || owner == (int)i)) {
+            dev_fan_push(l->fan, i, frame, len);
+            l->fan_sent++;
+        }
+    }
+}
+
 static void deliver_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
 {
     if (l->pcap)
         pcap_write(l->pcap, dev_wallclock(), frame, len);
-    synack_input(l->s, frame, len, now);
+    if (l->fan)
+        steer_in(l, frame, len, now);
+    else
+        synack_input(l->s, frame, len, now);
 }
 
 /* Pass a frame through the impairment: 0..2 copies, now or later. */
@@ -216,6 +239,31 @@ static void release(dev_loop *l, uint64_t now)
             free(e.data);
         }
     }
+}
+
+int dev_loop_set_fan(dev_loop *l, dev_fan *fan, const synack_steer *steer, int link)
+{
+    struct epoll_event ev = {.events = EPOLLIN};
+    if (epoll_ctl(l->ep, EPOLL_CTL_ADD, dev_fan_fd(fan, steer->index), &ev) < 0)
+        return -1;
+    l->fan = fan;
+    l->steer = *steer;
+    l->link = link;
+    return 0;
+}
+
+void dev_loop_fan_counts(const dev_loop *l, uint64_t *sent, uint64_t *taken)
+{
+    *sent = l->fan_sent;
+    *taken = l->fan_taken;
+}
+
+/* A frame another member read from its queue: ours (it checked). */
+static void take_from_fan(void *ctx, const void *frame, size_t len)
+{
+    dev_loop *l = ctx;
+    l->fan_taken++;
+    synack_input(l->s, frame, len, dev_now());
 }
 
 void dev_loop_output(void *ctx, const void *frame, size_t len)
@@ -269,6 +317,8 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
             return -1;
         if (n > 0 && dev_loop_input(l) < 0)
             return -1;
+        if (n > 0 && l->fan && dev_fan_drain(l->fan, l->steer.index, take_from_fan, l))
+            dev_flush(l->d);
     }
 }
 

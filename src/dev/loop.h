@@ -58,6 +58,18 @@ int dev_loop_set_impair(dev_loop *l, const dev_impair *imp);
 /* The stack to drive. Set it before dev_loop_run. */
 void dev_loop_set_stack(dev_loop *l, synack_stack *s);
 
+/* One loop of a steered group (issue 13: every core): this loop's stack
+ * is member `index` of the group `steer` describes (its cfg.steer), on its
+ * own queue of a multi-queue device. A frame read here that belongs to
+ * another member (synack_steer_owner) goes to that member's loop through
+ * `fan`, one every member must see goes to all of them, and the frames
+ * other members send here are taken in when the fan wakes the loop. Set it
+ * before dev_loop_run. Returns 0 or -1 (epoll). */
+struct dev_fan;
+int dev_loop_set_fan(dev_loop *l, struct dev_fan *fan, const synack_steer *steer, int link);
+/* Frames this loop handed to other members, and took from them. */
+void dev_loop_fan_counts(const dev_loop *l, uint64_t *sent, uint64_t *taken);
+
 /* Install SIGINT/SIGTERM handlers that raise a flag (dev_loop_signalled). */
 void dev_loop_catch_signals(void);
 /* The signal that arrived (0 = none), and clear it. */

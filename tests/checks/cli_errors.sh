@@ -104,6 +104,10 @@ expect 2 "--impair delay=infms" "${con[@]}" --impair delay=infms
 expect 2 "--impair limit=-1" "${con[@]}" --impair limit=-1
 expect 2 "--max-conns 99999999999999999999" "${srv[@]}" --max-conns 99999999999999999999
 expect 2 "--count 0" "${con[@]}" --count 0
+for v in 0 65 -1 two; do
+    expect 2 "--threads $v" "${srv[@]}" --threads "$v"
+done
+expect 2 "--threads takes --tap or --tun" "${srv[@]}" --threads 2 --pcap /tmp/x.pcap
 expect 2 "--port" serve "${tap[@]}" --app echo --port
 expect 2 "--bogus" serve --bogus x
 expect 2 "--bogus" connect --bogus x

@@ -48,12 +48,14 @@ trap 'exit 1' INT TERM
 
 nsx() { ip netns exec "$NS" "$@"; }
 
-# setup_ns NAME: the namespace with tap0 up, kernel address only.
+# setup_ns NAME [multi_queue]: the namespace with tap0 up, kernel address
+# only (multi_queue: a TAP with several queues, for --threads).
 setup_ns() {
     NS=synack-$1-$$
     ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
     ip -n "$NS" link set lo up
-    ip -n "$NS" tuntap add dev tap0 mode tap || { echo "FAIL: cannot create tap0 in $NS"; exit 1; }
+    # shellcheck disable=SC2086
+    ip -n "$NS" tuntap add dev tap0 mode tap ${2:-} || { echo "FAIL: cannot create tap0 in $NS"; exit 1; }
     ip -n "$NS" addr add $KIP/24 dev tap0
     ip -n "$NS" link set tap0 up
 }

@@ -461,15 +461,23 @@ static void drop_counter_name(int drop, char *buf, size_t len)
 
 void netrun_print_counters(const netrun *r, FILE *f, const char *when)
 {
-    fprintf(f, "#synack %s: %s\n", r->cmd, when);
-    const synack_counters *c = synack_get_counters(r->s);
+    netrun_print_counters_sum(&r, 1, f, when);
+}
+
+void netrun_print_counters_sum(const netrun *const *rs, size_t n, FILE *f, const char *when)
+{
+    fprintf(f, "#synack %s: %s\n", rs[0]->cmd, when);
     for (size_t i = 0; i < synack_counter_count(); i++) {
-        uint64_t v = synack_counter_value(c, i);
+        uint64_t v = 0;
+        for (size_t k = 0; k < n; k++)
+            v += synack_counter_value(synack_get_counters(rs[k]->s), i);
         if (v)
             fprintf(f, "%-31s %llu\n", synack_counter_name(i), (unsigned long long)v);
     }
     for (int d = 1; d < SYNACK_DROP_COUNT; d++) {
-        uint64_t v = synack_drop_count(r->s, d);
+        uint64_t v = 0;
+        for (size_t k = 0; k < n; k++)
+            v += synack_drop_count(rs[k]->s, d);
         char name[64];
         drop_counter_name(d, name, sizeof name);
         if (v)
@@ -550,7 +558,7 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
      * checksum_offload path passes an unset pointer to memcpy for segments
      * without payload (src/tcp/output.c copy_and_checksum), which the
      * sanitizer build rejects. */
-    unsigned dflags = o->offload ? DEV_OFFLOAD : 0u;
+    unsigned dflags = (o->offload ? DEV_OFFLOAD : 0u) | (o->steer.count > 1 ? DEV_MULTI_QUEUE : 0u);
     dev *d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
     if (!d) {
         fprintf(stderr, "synack %s: %s\n", cmd, err);
@@ -615,6 +623,7 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.event_ctx = event_ctx;
     cfg.udp_event = o->udp_event;
     cfg.udp_event_ctx = o->udp_event_ctx;
+    cfg.steer = o->steer;
     r->t0 = dev_now();
     if (o->trace || o->trace_hook) {
         cfg.trace = on_trace;
@@ -645,7 +654,12 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
         goto bad;
     }
     dev_loop_set_stack(r->loop, r->s);
-    synack_arp_announce(r->s, dev_now());
+    if (o->fan && dev_loop_set_fan(r->loop, o->fan, &cfg.steer, cfg.link) < 0) {
+        fprintf(stderr, "synack %s: epoll: %s\n", cmd, strerror(errno));
+        goto bad;
+    }
+    if (o->steer.count <= 1 || o->steer.index == 0) /* a group announces once */
+        synack_arp_announce(r->s, dev_now());
     dev_flush(r->d);
     return 0;
 bad:

@@ -45,6 +45,9 @@ typedef struct netrun_opts {
     void *trace_hook_ctx;
     synack_udp_event_fn udp_event; /* the stack's UDP socket events (NULL: none) */
     void *udp_event_ctx;
+    synack_steer steer;     /* count > 1: one member of a steered group, on its own
+                               queue of a multi-queue TAP/TUN (DEV_MULTI_QUEUE) */
+    struct dev_fan *fan;    /* ...passing frames to the other members through it */
 } netrun_opts;
 
 /* The help text for the options above. */
@@ -103,6 +106,8 @@ int netrun_usr1(void);
  * WHEN" header, then one "Name value" line each (the nstat counters, then
  * the per-reason drops as SynackDrop<Reason>). */
 void netrun_print_counters(const netrun *r, FILE *f, const char *when);
+/* The same, summed over the stacks of `n` runners (a steered group). */
+void netrun_print_counters_sum(const netrun *const *rs, size_t n, FILE *f, const char *when);
 
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);

@@ -5,10 +5,14 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
+#include "dev/fan.h"
 #include "fmt.h"
 #include "netrun.h"
 #include "opts.h"
@@ -19,8 +23,20 @@ enum app { APP_ECHO, APP_DISCARD, APP_GREET, APP_SOURCE, APP_HTTP };
 #define REQ_CAP 8192    /* one HTTP request head */
 #define DRAIN_NS (300ull * 1000 * 1000)
 
+#define MAX_THREADS 64
+
 typedef struct conn conn;
 typedef struct server server;
+
+/* --threads N: N servers, one per thread, each with its own stack (member
+ * i of a steered group) on its own queue of a multi-queue TAP or TUN. A
+ * signal is caught by whichever thread sleeps; the group passes it on. */
+typedef struct group {
+    dev_fan *fan;
+    unsigned n;
+    atomic_uint signals, usr1s; /* counts caught by any member */
+    atomic_int last_signal;
+} group;
 
 struct conn {
     server *sv;
@@ -53,6 +69,11 @@ struct server {
     conn *conns;
     int stopping;
     uint64_t stop_at;
+    group *g;            /* NULL: one thread                           */
+    unsigned index;      /* this member's                              */
+    unsigned signals_seen, usr1s_seen;
+    pthread_t th;
+    int status;          /* the member's exit status                   */
 };
 
 static const char PATTERN[] = "0123456789";
@@ -353,18 +374,64 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
     conn_pump(c);
 }
 
+/* Pass a signal to every member (each sees it once, member_signal). */
+static void group_raise(group *g, int sig)
+{
+    atomic_store(&g->last_signal, sig);
+    atomic_fetch_add(&g->signals, 1);
+    for (unsigned i = 0; i < g->n; i++)
+        dev_fan_wake(g->fan, i);
+}
+
+/* A signal for this server: one it caught, or in a group one any member
+ * caught (each member sees each signal once). 0 = none. */
+static int member_signal(server *sv)
+{
+    int sig = dev_loop_signalled();
+    group *g = sv->g;
+    if (!g)
+        return sig;
+    if (sig)
+        group_raise(g, sig);
+    unsigned n = atomic_load(&g->signals);
+    if (n == sv->signals_seen)
+        return 0;
+    sv->signals_seen = n;
+    return atomic_load(&g->last_signal);
+}
+
+/* SIGUSR1: the counters; in a group, each member prints its own stack's. */
+static void member_usr1(server *sv)
+{
+    group *g = sv->g;
+    if (netrun_usr1()) {
+        if (g) {
+            atomic_fetch_add(&g->usr1s, 1);
+            for (unsigned i = 0; i < g->n; i++)
+                dev_fan_wake(g->fan, i);
+        } else {
+            netrun_print_counters(&sv->net, stderr, "counters (SIGUSR1)");
+        }
+    }
+    if (g && atomic_load(&g->usr1s) != sv->usr1s_seen) {
+        sv->usr1s_seen = atomic_load(&g->usr1s);
+        char when[64];
+        snprintf(when, sizeof when, "counters (SIGUSR1), thread %u of %u", sv->index + 1, g->n);
+        netrun_print_counters(&sv->net, stderr, when);
+    }
+}
+
 static int tick(void *ctx, uint64_t now)
 {
     server *sv = ctx;
-    if (netrun_usr1())
-        netrun_print_counters(&sv->net, stderr, "counters (SIGUSR1)");
-    int sig = dev_loop_signalled();
+    member_usr1(sv);
+    int sig = member_signal(sv);
     if (sig && sv->stopping)
         return 1; /* second signal: leave at once */
     if (sig) {
         sv->stopping = 1;
         sv->stop_at = now + DRAIN_NS;
-        if (!sv->quiet)
+        if (!sv->quiet && sv->index == 0)
             fprintf(stderr, "synack serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
         if (sv->listener) {
             synack_close(sv->listener);
@@ -376,13 +443,149 @@ static int tick(void *ctx, uint64_t now)
     return sv->stopping && now >= sv->stop_at;
 }
 
+/* Open member sv's device queue and stack and listen. 0 or -1 (printed). */
+static int member_open(server *sv, const netrun_opts *o, int backlog)
+{
+    if (netrun_open(&sv->net, o, "serve", on_event, sv) < 0)
+        return -1;
+    synack_sock *l = synack_socket(sv->net.s);
+    int rc = l ? synack_bind(l, sv->port) : -ENOMEM;
+    if (rc == 0)
+        rc = synack_listen(l, backlog);
+    if (rc < 0) {
+        fprintf(stderr, "synack serve: listen on port %u: %s\n", sv->port, fmt_errno(rc));
+        netrun_close(&sv->net);
+        return -1;
+    }
+    sv->listener = l;
+    return 0;
+}
+
+static void *member_run(void *arg)
+{
+    server *sv = arg;
+    sv->status = dev_loop_run(sv->net.loop, tick, sv) < 0 ? 1 : 0;
+    if (sv->status)
+        fprintf(stderr, "synack serve: device error: %s\n", strerror(errno));
+    while (sv->conns)
+        conn_close(sv->conns, "server-stopped");
+    if (sv->g && sv->status) /* a member that fails takes the others along */
+        group_raise(sv->g, SIGTERM);
+    return NULL;
+}
+
+/* --max-conns N is the whole server's: each member takes its share. */
+static void max_conns_share(server *sv, unsigned threads)
+{
+    if (sv->max_conns)
+        sv->max_conns = (sv->max_conns + threads - 1) / threads;
+}
+
+/* The end: connections served and, with --counters, the counters, each
+ * summed over the members. */
+static void finish(server *svs, unsigned n, int counters)
+{
+    uint64_t total = 0;
+    const netrun *nets[MAX_THREADS];
+    for (unsigned i = 0; i < n; i++) {
+        total += svs[i].total_conns;
+        nets[i] = &svs[i].net;
+    }
+    fprintf(stderr, "synack serve: served %llu connections\n", (unsigned long long)total);
+    if (n > 1) {
+        uint64_t handed = 0, sent, taken;
+        fprintf(stderr, "synack serve: per thread:");
+        for (unsigned i = 0; i < n; i++) {
+            dev_loop_fan_counts(svs[i].net.loop, &sent, &taken);
+            handed += sent;
+            fprintf(stderr, " %llu", (unsigned long long)svs[i].total_conns);
+        }
+        fprintf(stderr, " connections; %llu frames came in on another thread's queue and "
+                        "were handed over\n", (unsigned long long)handed);
+    }
+    if (counters)
+        netrun_print_counters_sum(nets, n, stderr, "counters at exit");
+}
+
+static void announce(const server *sv, const netrun_opts *o, unsigned threads)
+{
+    char ip[16], ip6[SYNACK_ADDR_TEXT] = "";
+    synack_addr a6 = synack_addr_v6(o->ip6);
+    if (o->ip6_set)
+        synack_addr_format(&a6, ip6, sizeof ip6);
+    char also[SYNACK_ADDR_TEXT + 16] = "", queues[48] = "";
+    if (o->ip6_set)
+        snprintf(also, sizeof also, " and [%s]:%u", ip6, sv->port);
+    if (threads > 1)
+        snprintf(queues, sizeof queues, " (%u queues, a thread each)", threads);
+    fprintf(stderr, "synack serve: %s %s%s, listening on %s:%u%s\n",
+            dev_created(sv->net.d) ? "created" : "on", dev_name(sv->net.d), queues,
+            fmt_ip(o->ip, ip), sv->port, also);
+}
+
+/* Serve on `threads` threads (1: this one alone, no group). */
+static int serve_run(const server *tmpl, netrun_opts *o, int backlog, unsigned threads)
+{
+    server *svs = calloc(threads, sizeof(*svs));
+    group g = {.n = threads};
+    if (!svs || (threads > 1 && !(g.fan = dev_fan_new(threads)))) {
+        fprintf(stderr, "synack serve: out of memory\n");
+        free(svs);
+        return 1;
+    }
+    if (threads > 1) {
+        o->steer.count = threads;
+        o->fan = g.fan;
+        if (getrandom(o->steer.key, sizeof o->steer.key, 0) != sizeof o->steer.key)
+            o->steer.key[0] = dev_now(); /* steering only: not a secret that matters */
+    }
+    unsigned opened = 0;
+    for (; opened < threads; opened++) {
+        server *sv = &svs[opened];
+        *sv = *tmpl;
+        sv->index = opened;
+        sv->g = threads > 1 ? &g : NULL;
+        o->steer.index = opened;
+        max_conns_share(sv, threads);
+        if (member_open(sv, o, backlog) < 0)
+            break;
+    }
+    int status = 1;
+    if (opened == threads) {
+        announce(&svs[0], o, threads);
+        unsigned started = 1;
+        for (; started < threads; started++) {
+            if (pthread_create(&svs[started].th, NULL, member_run, &svs[started]) != 0) {
+                fprintf(stderr, "synack serve: cannot start thread %u\n", started + 1);
+                svs[0].status = 1;
+                group_raise(&g, SIGTERM);
+                break;
+            }
+        }
+        member_run(&svs[0]);
+        status = svs[0].status;
+        for (unsigned i = 1; i < started; i++) {
+            pthread_join(svs[i].th, NULL);
+            status |= svs[i].status;
+        }
+        finish(svs, threads, o->counters);
+    }
+    for (unsigned i = 0; i < opened; i++)
+        if (netrun_close(&svs[i].net) < 0)
+            status = 1;
+    dev_fan_free(g.fan);
+    free(svs);
+    return status;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
             "usage: synack serve (--tap IF | --tun IF | --packet IF) --ip ADDR/PREFIX\n"
             "                    [--mac MAC] [--gw ADDR] --port PORT --app APP\n"
             "                    [-o net.ipv4.NAME=VALUE]... [--pcap FILE] [--trace]\n"
-            "                    [--counters] [--max-conns N] [--backlog N] [--quiet]\n"
+            "                    [--counters] [--max-conns N] [--backlog N] [--threads N]\n"
+            "                    [--quiet]\n"
             "\n"
             "Serve TCP on a real interface with synack as the stack. Logs one line per\n"
             "connection to stdout (peer, bytes in and out, time, how it ended:\n"
@@ -413,6 +616,13 @@ static void usage(FILE *f)
             "  --backlog N          the listen backlog: connections waiting for accept, and\n"
             "                       the SYN queue (default 4096, capped by somaxconn; beyond\n"
             "                       it SYN cookies, see tcp_syncookies)\n"
+            "  --threads N          serve on N threads, each with its own stack and its own\n"
+            "                       queue of a multi-queue TAP/TUN (created so, or made with\n"
+            "                       `ip tuntap add ... multi_queue`): the kernel spreads\n"
+            "                       connections over the queues, a frame that reaches the\n"
+            "                       wrong thread is handed to the right one, and nothing\n"
+            "                       else is shared (default 1; not with --packet, --pcap;\n"
+            "                       --max-conns is then split evenly)\n"
             "  --quiet              no per-connection log lines\n"
             "  -h, --help           this text\n"
             "\n"
@@ -433,8 +643,9 @@ int serve_main(int argc, char **argv)
     netrun_opts o;
     memset(&o, 0, sizeof o);
     int app_set = 0;
-    static const char *const valued[] = {"--port", "--app", "--max-conns", "--backlog", NULL};
-    long backlog = 4096;
+    static const char *const valued[] = {"--port", "--app", "--max-conns", "--backlog",
+                                         "--threads", NULL};
+    long backlog = 4096, threads_n = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int status, r = netrun_parse_common(&o, "serve", argc, argv, &i, usage, &sv.quiet,
@@ -483,6 +694,12 @@ int serve_main(int argc, char **argv)
                 return 2;
             }
             sv.max_conns = (unsigned)n;
+        } else if (!strcmp(a, "--threads")) {
+            if (opts_long(v, 1, MAX_THREADS, &threads_n) < 0) {
+                fprintf(stderr, "synack serve: --threads %s: not a count from 1 to %d\n", v,
+                        MAX_THREADS);
+                return 2;
+            }
         } else if (!strcmp(a, "--backlog")) {
             if (opts_long(v, 1, 65535, &backlog) < 0) {
                 fprintf(stderr, "synack serve: --backlog %s: not a count from 1 to 65535\n", v);
@@ -498,42 +715,12 @@ int serve_main(int argc, char **argv)
         fprintf(stderr, "synack serve: give --port PORT and --app APP\n");
         return 2;
     }
+    unsigned threads = (unsigned)threads_n;
+    if (threads > 1 && (o.kind == DEV_PACKET || o.pcap_path)) {
+        fprintf(stderr, "synack serve: --threads takes --tap or --tun, and no --pcap\n");
+        return 2;
+    }
     dev_loop_catch_signals();
     netrun_catch_usr1();
-    if (netrun_open(&sv.net, &o, "serve", on_event, &sv) < 0)
-        return 1;
-    synack_sock *l = synack_socket(sv.net.s);
-    int rc = l ? synack_bind(l, sv.port) : -ENOMEM;
-    if (rc == 0)
-        rc = synack_listen(l, (int)backlog);
-    if (rc < 0) {
-        fprintf(stderr, "synack serve: listen on port %u: %s\n", sv.port, fmt_errno(rc));
-        netrun_close(&sv.net);
-        return 1;
-    }
-    sv.listener = l;
-    {
-        char ip[16], ip6[SYNACK_ADDR_TEXT] = "";
-        synack_addr a6 = synack_addr_v6(o.ip6);
-        if (o.ip6_set)
-            synack_addr_format(&a6, ip6, sizeof ip6);
-        char also[SYNACK_ADDR_TEXT + 16] = "";
-        if (o.ip6_set)
-            snprintf(also, sizeof also, " and [%s]:%u", ip6, sv.port);
-        fprintf(stderr, "synack serve: %s %s, listening on %s:%u%s\n",
-                dev_created(sv.net.d) ? "created" : "on", dev_name(sv.net.d),
-                fmt_ip(o.ip, ip), sv.port, also);
-    }
-    int status = dev_loop_run(sv.net.loop, tick, &sv) < 0 ? 1 : 0;
-    if (status)
-        fprintf(stderr, "synack serve: device error: %s\n", strerror(errno));
-    while (sv.conns)
-        conn_close(sv.conns, "server-stopped");
-    fprintf(stderr, "synack serve: served %llu connections\n",
-                (unsigned long long)sv.total_conns);
-    if (o.counters)
-        netrun_print_counters(&sv.net, stderr, "counters at exit");
-    if (netrun_close(&sv.net) < 0)
-        status = 1;
-    return status;
+    return serve_run(&sv, &o, (int)backlog, threads);
 }
