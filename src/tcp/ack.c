@@ -76,6 +76,8 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     t->rtt.backoff = 0;
     t->cc.dupacks = 0;
 
+    if (t->cc.after_rto && seq_geq(ack, t->cc.recover))
+        t->cc.after_rto = false; /* the timeout's episode is over */
     if (t->cc.in_recovery) {
         if (seq_geq(ack, t->cc.recover)) {
             /* RFC 6582 §3.2 step 3 / RFC 6675: full ACK, leave recovery. */
@@ -124,6 +126,15 @@ static void check_sack_reneging(tcb *t)
     tcb_schedule(t);
 }
 
+/* A new fast recovery may start: not during one, and not before SND.UNA
+ * passes what was outstanding at a timeout (RFC 6675 §5.1, RFC 6582 §3.2
+ * step 1): losses found while the timeout's retransmissions go out belong
+ * to the same congestion event and must not cut the window again. */
+static bool may_enter_recovery(const tcb *t)
+{
+    return !t->cc.in_recovery && !t->cc.after_rto;
+}
+
 void tcp_ack_process(tcb *t, const wire_tcp *seg)
 {
     uint32_t ack = seg->ack;
@@ -147,7 +158,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
             tcp_send_retransmit(t, t->snd.una);
         }
         bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
-        if (!t->cc.in_recovery && (t->cc.dupacks >= 3 || lost))
+        if (may_enter_recovery(t) && (t->cc.dupacks >= 3 || lost))
             enter_recovery(t);
         else if (t->cc.in_recovery && !t->opts.sack_ok)
             t->cc.cwnd += t->opts.snd_mss; /* RFC 6582 §3.2 step 4: inflate */
@@ -156,7 +167,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
     if (t->sack.tlp_out && seq_geq(ack, t->sack.tlp_high)) {
         t->sack.tlp_out = false; /* everything up to the probe arrived */
     } else if (t->sack.tlp_out && sack_news && t->sack.n &&
-               t->sack.blocks[t->sack.n - 1].end == t->sack.tlp_high && !t->cc.in_recovery) {
+               t->sack.blocks[t->sack.n - 1].end == t->sack.tlp_high && may_enter_recovery(t)) {
         /* The probe (the newest data) arrived but holes below it remain:
          * they are lost. Recover now rather than at the RTO. */
         t->sack.lost_to = t->sack.blocks[t->sack.n - 1].start;

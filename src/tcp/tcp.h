@@ -166,6 +166,7 @@ struct synack_sock {
         uint32_t cwnd, ssthresh, recover;
         uint8_t dupacks;
         bool in_recovery : 1;     /* fast recovery until snd.una passes recover */
+        bool after_rto : 1;       /* an RTO's episode: until snd.una passes recover */
         uint32_t bytes_acked;     /* Reno: bytes acked toward the next +SMSS */
         double frac;              /* CUBIC: fractional bytes of growth    */
         struct {

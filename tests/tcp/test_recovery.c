@@ -197,6 +197,75 @@ static void second_timeout_keeps_ssthresh(void **state)
     pkt_expect_none(h);
 }
 
+/* One loss episode, one cut (RFC 5681 §3.1, Linux's tcp_enter_loss): a
+ * timeout during fast recovery keeps the ssthresh that recovery's entry
+ * set for this window. Cutting again took CUBIC to 0.7 x 0.7; for Reno,
+ * whose FlightSize counts SACKed data, it raised ssthresh far above the
+ * window that lost when recovery had sent much new data. */
+static void timeout_in_recovery_keeps_ssthresh(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1;
+    uint32_t b1[][2] = {{S + MSS, S + 2 * MSS}};
+    dupack(h, S, b1, 1);
+    uint32_t b2[][2] = {{S + MSS, S + 3 * MSS}};
+    dupack(h, S, b2, 1);
+    uint32_t b3[][2] = {{S + MSS, S + 4 * MSS}};
+    dupack(h, S, b3, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY); /* fast retransmit */
+    pkt_drain(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 7 * MSS);
+    pkt_advance(h, 1000); /* the retransmission is lost: the RTO (1 s) fires */
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    synack_info(k, &i);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    assert_int_equal(i.cwnd, MSS);
+    assert_int_equal(i.ssthresh, 7 * MSS); /* not 0.7 x 7 */
+}
+
+/* After a timeout, SACKs that show more holes below what was outstanding
+ * then are part of the same loss episode: no fast recovery starts (and so
+ * no second cut) until SND.UNA passes that point (RFC 6675 §5.1, RFC 6582
+ * §3.2 step 1). */
+static void no_fast_recovery_within_a_timeouts_episode(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_advance(h, 10); /* a loss probe (the last segment again) ... */
+    pkt_drain(h);
+    pkt_advance(h, 1000); /* ... then the RTO: cwnd 1, ssthresh 5 */
+    expect_segments(h, 0, 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    pkt_send(h, ACK, P, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 1, 3); /* slow start, go-back-N: segments 1 and 2 */
+    /* The peer holds 3..5 but not 1: three segments SACKed above a hole. */
+    uint32_t b[][2] = {{S + 3 * MSS, S + 6 * MSS}};
+    dupack(h, S + MSS, b, 1);
+    pkt_drain(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 0);
+    assert_int_equal(i.ssthresh, 5 * MSS);
+    /* Once SND.UNA passes what was outstanding at the timeout, a new loss
+     * starts fast recovery again. */
+    static uint8_t more[4 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 4 * MSS);
+    pkt_send(h, ACK, P, S + 10 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_drain(h);
+    uint32_t c1[][2] = {{S + 11 * MSS, S + 12 * MSS}};
+    dupack(h, S + 10 * MSS, c1, 1);
+    uint32_t c2[][2] = {{S + 11 * MSS, S + 13 * MSS}};
+    dupack(h, S + 10 * MSS, c2, 1);
+    uint32_t c3[][2] = {{S + 11 * MSS, S + 14 * MSS}};
+    dupack(h, S + 10 * MSS, c3, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 10 * MSS, PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
 /* A SACK block reaching past what was ever sent is nonsense (a confused or
  * hostile peer): it is ignored, so it cannot mark the sent data lost and
  * force a retransmission on the first duplicate ACK. */
@@ -381,6 +450,8 @@ int main(void)
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
+        cmocka_unit_test_teardown(timeout_in_recovery_keeps_ssthresh, pkt_teardown),
+        cmocka_unit_test_teardown(no_fast_recovery_within_a_timeouts_episode, pkt_teardown),
         cmocka_unit_test_teardown(sack_beyond_what_was_sent_ignored, pkt_teardown),
         cmocka_unit_test_teardown(ack_up_to_a_sacked_block_is_not_reneging, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
