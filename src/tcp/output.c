@@ -179,6 +179,8 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, NULL);
     c->ctr->tcp_out_segs++;
     t->stats.segs_out++;
+    if (t->cc.in_recovery)
+        t->cc.prr_out += len; /* RFC 6937 §3: on any (re)transmission */
     if (rexmit) {
         c->ctr->tcp_retrans_segs++;
         t->stats.retrans++;

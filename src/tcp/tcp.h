@@ -167,6 +167,9 @@ struct synack_sock {
         uint8_t dupacks;
         bool in_recovery : 1;     /* fast recovery until snd.una passes recover */
         bool after_rto : 1;       /* an RTO's episode: until snd.una passes recover */
+        uint32_t prr_delivered;   /* PRR (RFC 6937): bytes delivered in recovery, */
+        uint32_t prr_out;         /* ... bytes sent in recovery,           */
+        uint32_t recover_fs;      /* ... and FlightSize when it began      */
         uint32_t bytes_acked;     /* Reno: bytes acked toward the next +SMSS */
         double frac;              /* CUBIC: fractional bytes of growth    */
         struct {

@@ -266,6 +266,75 @@ static void no_fast_recovery_within_a_timeouts_episode(void **state)
     assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
 }
 
+/* Twenty segments in flight: ten sent, then each acknowledged on its own
+ * in slow start (cwnd 10 -> 20), each ACK letting two more out. Returns
+ * with segments 10..29 outstanding (SND.UNA at segment 10). */
+static synack_sock *flight_of_twenty(pkt_h *h)
+{
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t more[20 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 20 * MSS);
+    pkt_expect_none(h);
+    for (uint32_t n = 1; n <= 10; n++) {
+        pkt_send(h, ACK, P, S + n * MSS, PKT_PEER_WND, NULL, 0, NULL);
+        expect_segments(h, 10 + 2 * (n - 1), 10 + 2 * n);
+    }
+    return k;
+}
+
+/* Proportional Rate Reduction (RFC 6937): one loss among twenty in
+ * flight, the peer SACKing one segment per ACK. Reno's ssthresh is 10 of
+ * RecoverFS 20, so while pipe is above ssthresh one new segment goes per
+ * two segments delivered (the fast retransmit counts as the first); once
+ * pipe reaches ssthresh, PRR-SSRB sends one per one. RFC 6675 alone set
+ * cwnd = ssthresh and sent nothing until pipe fell below it, twelve ACKs
+ * of silence. The full ACK leaves the window at ssthresh. */
+static void prr_sends_in_proportion_to_deliveries(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight_of_twenty(h);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(10 + (n)) * MSS) /* relative to SND.UNA */
+    uint32_t b[][2] = {{SEG(1), SEG(2)}};
+    dupack(h, SEG(0), b, 1);
+    b[0][1] = SEG(3);
+    dupack(h, SEG(0), b, 1);
+    pkt_expect_none(h); /* limited transmit: no new data yet */
+    b[0][1] = SEG(4);
+    dupack(h, SEG(0), b, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY); /* fast retransmit */
+    pkt_expect_none(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 10 * MSS);
+    static uint8_t more[10 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 10 * MSS);
+    pkt_expect_none(h);
+    /* SACKed up to segment 4 + j: what goes out in answer to each ACK. */
+    static const int sends[] = {
+        0, 0, 1, 0, 1, 0, 1, 0, 1, 0, /* pipe 16 .. 11 > ssthresh: 1 per 2 delivered */
+        0,                            /* pipe 10 = ssthresh: no room */
+        1, 1, 1, 1,                   /* pipe 9 after each SACK: SSRB, one per one */
+    };
+    uint32_t next_new = 20;
+    for (uint32_t j = 1; j <= sizeof(sends) / sizeof(sends[0]); j++) {
+        b[0][1] = SEG(4 + j);
+        dupack(h, SEG(0), b, 1);
+        for (int n = 0; n < sends[j - 1]; n++)
+            assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, SEG(next_new++), PKT_ANY).payload_len,
+                             MSS);
+        pkt_expect_none(h);
+    }
+    /* The retransmission arrives: everything up to the recovery point and
+     * beyond, but not all that recovery sent. Recovery ends at ssthresh. */
+    pkt_send(h, ACK, h->irs + 1, SEG(22), PKT_PEER_WND, NULL, 0, NULL);
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, 10 * MSS);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+#undef SEG
+}
+
 /* A SACK block reaching past what was ever sent is nonsense (a confused or
  * hostile peer): it is ignored, so it cannot mark the sent data lost and
  * force a retransmission on the first duplicate ACK. */
@@ -452,6 +521,7 @@ int main(void)
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
         cmocka_unit_test_teardown(timeout_in_recovery_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(no_fast_recovery_within_a_timeouts_episode, pkt_teardown),
+        cmocka_unit_test_teardown(prr_sends_in_proportion_to_deliveries, pkt_teardown),
         cmocka_unit_test_teardown(sack_beyond_what_was_sent_ignored, pkt_teardown),
         cmocka_unit_test_teardown(ack_up_to_a_sacked_block_is_not_reneging, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
