@@ -72,7 +72,6 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     sack_trim(t);
     if (t->sack.lost_valid && seq_geq(t->snd.una, t->sack.lost_to))
         t->sack.lost_valid = false;
-    t->sack.head_rxt_valid = false; /* a new head */
     measure_rtt(t, seg, ack);
     t->rtt.retries = 0;
     t->rtt.backoff = 0;
@@ -179,14 +178,6 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         /* A duplicate ACK (RFC 5681 §2; with SACK, RFC 6675 §2 counts one
          * that brings new SACK information). */
         t->cc.dupacks++;
-        if (t->cc.in_recovery && t->opts.sack_ok && t->sack.head_rxt_valid && t->sack.n &&
-            seq_gt(t->sack.blocks[t->sack.n - 1].end, t->sack.head_rxt_mark)) {
-            /* Data sent after our copy of the head arrived, the head did
-             * not: that copy was lost too (RACK's reasoning, RFC 8985 §6.2).
-             * Resend it now instead of waiting for the RTO. */
-            t->ctx->ctr->tcp_lost_retransmit++;
-            tcp_send_retransmit(t, t->snd.una);
-        }
         bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
         if (may_enter_recovery(t) && (t->cc.dupacks >= 3 || lost))
             enter_recovery(t);
@@ -208,6 +199,14 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
     }
 
     if (t->cc.in_recovery && t->opts.sack_ok) {
+        /* Data sent after a retransmission arrived, the retransmission did
+         * not: resend it now instead of waiting for the RTO. Any hole's
+         * copy, not only the head's (a partial ACK moves the head). */
+        uint32_t lost;
+        while (sack_lost_rxt(t, &lost)) {
+            t->ctx->ctr->tcp_lost_retransmit++;
+            tcp_send_retransmit(t, lost);
+        }
         /* RFC 6937 §3: DeliveredData = change in SND.UNA + change in SACKed. */
         int64_t d = (int64_t)(uint32_t)(t->snd.una - una_before) + sack_sacked_bytes(t) -
                     sacked_before;

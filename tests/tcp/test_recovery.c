@@ -510,6 +510,46 @@ static void lost_retransmission_resent(void **state)
 #undef SEG
 }
 
+/* Two holes, 0 and 2; the copy of 0 arrives, the copy of 2 does not. A
+ * partial ACK makes 2 the head after its copy left, and the rule above
+ * watched only a head's copy: the connection waited for the RTO. Every
+ * retransmission is watched: new data sent after the copy of 2 is SACKed,
+ * so that copy was lost and 2 is sent again at once. */
+static void lost_retransmission_of_a_later_hole_resent(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(n) * MSS)
+    int copies0 = 0, copies2 = 0;
+    for (uint32_t n = 3; n <= 9; n++) { /* 1 and 3..9 arrive, one by one */
+        uint32_t b[][2] = {{SEG(3), SEG(n + 1)}, {SEG(1), SEG(2)}};
+        dupack(h, SEG(0), b, 2);
+        while (pkt_pending(h)) {
+            wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+            copies0 += r.seq == SEG(0);
+            copies2 += r.seq == SEG(2);
+            assert_true(r.seq == SEG(0) || r.seq == SEG(2));
+        }
+    }
+    assert_int_equal(copies0, 1);
+    assert_int_equal(copies2, 1);
+    static uint8_t more[2 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 2 * MSS);
+    pkt_drain(h); /* new data, after both copies */
+    uint32_t b1[][2] = {{SEG(3), SEG(10)}};
+    pkt_send(h, ACK, h->irs + 1, SEG(2), PKT_PEER_WND, NULL, 0,
+             NULL); /* the copy of 0 arrived: a partial ACK */
+    dupack(h, SEG(2), b1, 1);
+    pkt_expect_none(h);
+    uint32_t b2[][2] = {{SEG(3), SEG(11)}};
+    dupack(h, SEG(2), b2, 1); /* new data arrived, the copy of 2 did not */
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_lost_retransmit), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+#undef SEG
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +569,7 @@ int main(void)
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
         cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
+        cmocka_unit_test_teardown(lost_retransmission_of_a_later_hole_resent, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
