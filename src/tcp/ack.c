@@ -37,8 +37,10 @@ static void enter_recovery(tcb *t)
     t->rtt.timing = false;
     if (t->opts.sack_ok) {
         c->ctr->tcp_sack_recovery++;
-        /* RFC 6675 §5 step (4): cwnd = ssthresh, then pipe decides. */
-        t->cc.cwnd = t->cc.ssthresh;
+        /* RFC 6937 §3: PRR counts from here; the fast retransmit (RFC 6675
+         * §5 step 4.1) is the first of prr_out. prr_update sets cwnd. */
+        t->cc.prr_delivered = t->cc.prr_out = 0;
+        t->cc.recover_fs = t->snd.max - t->snd.una;
         t->sack.high_rxt = t->snd.una;
         tcp_send_retransmit(t, t->snd.una);
     } else {
@@ -70,17 +72,21 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     sack_trim(t);
     if (t->sack.lost_valid && seq_geq(t->snd.una, t->sack.lost_to))
         t->sack.lost_valid = false;
-    t->sack.head_rxt_valid = false; /* a new head */
     measure_rtt(t, seg, ack);
     t->rtt.retries = 0;
     t->rtt.backoff = 0;
     t->cc.dupacks = 0;
 
+    if (t->cc.after_rto && seq_geq(ack, t->cc.recover))
+        t->cc.after_rto = false; /* the timeout's episode is over */
     if (t->cc.in_recovery) {
         if (seq_geq(ack, t->cc.recover)) {
-            /* RFC 6582 §3.2 step 3 / RFC 6675: full ACK, leave recovery. */
+            /* Full ACK, leave recovery. With SACK, PRR has brought the
+             * flight to ssthresh and the window is ssthresh (RFC 6937 §3,
+             * Linux's tcp_end_cwnd_reduction); NewReno takes RFC 6582 §3.2
+             * step 3's option (1), against a burst. */
             uint32_t flight = t->snd.max - t->snd.una;
-            uint32_t limit = flight + t->opts.snd_mss;
+            uint32_t limit = t->opts.sack_ok ? UINT32_MAX : flight + t->opts.snd_mss;
             t->cc.cwnd = t->cc.ssthresh < limit ? t->cc.ssthresh : limit;
             if (t->cc.cwnd < t->opts.snd_mss)
                 t->cc.cwnd = t->opts.snd_mss;
@@ -124,9 +130,43 @@ static void check_sack_reneging(tcb *t)
     tcb_schedule(t);
 }
 
+/* Proportional Rate Reduction (RFC 6937 §3) on every ACK of a SACK
+ * recovery: while pipe is above ssthresh, send in proportion to what was
+ * delivered (ssthresh / RecoverFS of it); below, PRR-SSRB (Linux's choice)
+ * lets pipe grow back to ssthresh by at most what this ACK delivered plus
+ * one segment. The window becomes pipe + sndcnt; what to send is RFC
+ * 6675's NextSeg (output.c), and each byte sent counts in prr_out. */
+static void prr_update(tcb *t, uint32_t delivered)
+{
+    uint64_t mss = t->opts.snd_mss, ssthresh = t->cc.ssthresh;
+    t->cc.prr_delivered += delivered;
+    uint64_t pipe = sack_pipe(t), out = t->cc.prr_out, sndcnt;
+    if (pipe > ssthresh) {
+        uint64_t fs = t->cc.recover_fs ? t->cc.recover_fs : 1;
+        uint64_t due = ((uint64_t)t->cc.prr_delivered * ssthresh + fs - 1) / fs; /* CEIL */
+        sndcnt = due > out ? due - out : 0;
+    } else {
+        uint64_t owed = t->cc.prr_delivered > out ? t->cc.prr_delivered - out : 0;
+        uint64_t limit = (owed > delivered ? owed : delivered) + mss;
+        sndcnt = ssthresh - pipe < limit ? ssthresh - pipe : limit;
+    }
+    uint64_t cwnd = pipe + sndcnt;
+    t->cc.cwnd = cwnd > UINT32_MAX ? UINT32_MAX : (uint32_t)cwnd;
+}
+
+/* A new fast recovery may start: not during one, and not before SND.UNA
+ * passes what was outstanding at a timeout (RFC 6675 §5.1, RFC 6582 §3.2
+ * step 1): losses found while the timeout's retransmissions go out belong
+ * to the same congestion event and must not cut the window again. */
+static bool may_enter_recovery(const tcb *t)
+{
+    return !t->cc.in_recovery && !t->cc.after_rto;
+}
+
 void tcp_ack_process(tcb *t, const wire_tcp *seg)
 {
     uint32_t ack = seg->ack;
+    uint32_t una_before = t->snd.una, sacked_before = t->sack.n ? sack_sacked_bytes(t) : 0;
     bool sack_news = t->opts.sack_ok && seg->opt.sack_count && sack_update(t, &seg->opt);
 
     if (seq_gt(ack, t->snd.una)) {
@@ -138,16 +178,8 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         /* A duplicate ACK (RFC 5681 §2; with SACK, RFC 6675 §2 counts one
          * that brings new SACK information). */
         t->cc.dupacks++;
-        if (t->cc.in_recovery && t->opts.sack_ok && t->sack.head_rxt_valid && t->sack.n &&
-            seq_gt(t->sack.blocks[t->sack.n - 1].end, t->sack.head_rxt_mark)) {
-            /* Data sent after our copy of the head arrived, the head did
-             * not: that copy was lost too (RACK's reasoning, RFC 8985 §6.2).
-             * Resend it now instead of waiting for the RTO. */
-            t->ctx->ctr->tcp_lost_retransmit++;
-            tcp_send_retransmit(t, t->snd.una);
-        }
         bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
-        if (!t->cc.in_recovery && (t->cc.dupacks >= 3 || lost))
+        if (may_enter_recovery(t) && (t->cc.dupacks >= 3 || lost))
             enter_recovery(t);
         else if (t->cc.in_recovery && !t->opts.sack_ok)
             t->cc.cwnd += t->opts.snd_mss; /* RFC 6582 §3.2 step 4: inflate */
@@ -156,7 +188,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
     if (t->sack.tlp_out && seq_geq(ack, t->sack.tlp_high)) {
         t->sack.tlp_out = false; /* everything up to the probe arrived */
     } else if (t->sack.tlp_out && sack_news && t->sack.n &&
-               t->sack.blocks[t->sack.n - 1].end == t->sack.tlp_high && !t->cc.in_recovery) {
+               t->sack.blocks[t->sack.n - 1].end == t->sack.tlp_high && may_enter_recovery(t)) {
         /* The probe (the newest data) arrived but holes below it remain:
          * they are lost. Recover now rather than at the RTO. */
         t->sack.lost_to = t->sack.blocks[t->sack.n - 1].start;
@@ -164,6 +196,21 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         t->sack.tlp_out = false;
         t->ctx->ctr->tcp_loss_probe_recovery++;
         enter_recovery(t);
+    }
+
+    if (t->cc.in_recovery && t->opts.sack_ok) {
+        /* Data sent after a retransmission arrived, the retransmission did
+         * not: resend it now instead of waiting for the RTO. Any hole's
+         * copy, not only the head's (a partial ACK moves the head). */
+        uint32_t lost;
+        while (sack_lost_rxt(t, &lost)) {
+            t->ctx->ctr->tcp_lost_retransmit++;
+            tcp_send_retransmit(t, lost);
+        }
+        /* RFC 6937 §3: DeliveredData = change in SND.UNA + change in SACKed. */
+        int64_t d = (int64_t)(uint32_t)(t->snd.una - una_before) + sack_sacked_bytes(t) -
+                    sacked_before;
+        prr_update(t, d > 0 ? (uint32_t)d : 0);
     }
 
     /* Window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */

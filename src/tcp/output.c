@@ -179,6 +179,8 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, NULL);
     c->ctr->tcp_out_segs++;
     t->stats.segs_out++;
+    if (t->cc.in_recovery)
+        t->cc.prr_out += len; /* RFC 6937 §3: on any (re)transmission */
     if (rexmit) {
         c->ctr->tcp_retrans_segs++;
         t->stats.retrans++;
@@ -442,10 +444,8 @@ void tcp_send_retransmit(tcb *t, uint32_t seq)
     if (!len && !(flags & SYNACK_FIN))
         return;
     emit_segment(t, seq, flags, seq - t->snd.buf_seq, len);
-    if (seq == t->snd.una) { /* remember what was sent before this copy of the head */
-        t->sack.head_rxt_mark = t->snd.max;
-        t->sack.head_rxt_valid = true;
-    }
+    if (t->opts.sack_ok && len)
+        sack_note_rxt(t, seq); /* watched for a second loss (ack.c) */
     uint32_t end = seq + len + ((flags & SYNACK_FIN) ? 1 : 0);
     if (seq_gt(end, t->sack.high_rxt))
         t->sack.high_rxt = end;

@@ -10,6 +10,7 @@
 void sack_clear(tcb *t)
 {
     t->sack.n = 0;
+    t->sack.nrxt = 0;
 }
 
 /* Forget what SND.UNA has passed. */
@@ -163,4 +164,49 @@ uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room)
         }
     }
     return 0;
+}
+
+void sack_note_rxt(tcb *t, uint32_t seq)
+{
+    uint8_t i = 0;
+    while (i < t->sack.nrxt && t->sack.rxt[i].seq != seq)
+        i++;
+    if (i == t->sack.nrxt) {
+        if (i == TCP_RXT_MAX) { /* full: the oldest goes unwatched (the RTO covers it) */
+            memmove(&t->sack.rxt[0], &t->sack.rxt[1], (TCP_RXT_MAX - 1) * sizeof(t->sack.rxt[0]));
+            i--;
+        } else {
+            t->sack.nrxt++;
+        }
+        t->sack.rxt[i].seq = seq;
+    }
+    t->sack.rxt[i].mark = t->snd.max;
+}
+
+/* RFC 8985 §6.2's reasoning without per-segment clocks: data first sent
+ * after a retransmission (at or above SND.MAX then) has arrived and the
+ * retransmission has not, so it was lost as well. No reordering window,
+ * like the rest of the scoreboard's rules. */
+bool sack_lost_rxt(tcb *t, uint32_t *seq)
+{
+    uint8_t n = 0;
+    uint32_t room = UINT32_MAX;
+    for (uint8_t i = 0; i < t->sack.nrxt; i++) {
+        struct tcp_rxt r = t->sack.rxt[i];
+        if (seq_lt(r.seq, t->snd.una) || sack_skip(t, r.seq, &room))
+            continue; /* delivered */
+        t->sack.rxt[n++] = r;
+    }
+    t->sack.nrxt = n;
+    if (!t->sack.n)
+        return false;
+    uint32_t top = t->sack.blocks[t->sack.n - 1].end;
+    for (uint8_t i = 0; i < n; i++) {
+        if (seq_gt(top, t->sack.rxt[i].mark)) {
+            t->sack.rxt[i].mark = t->snd.max;
+            *seq = t->sack.rxt[i].seq;
+            return true;
+        }
+    }
+    return false;
 }

@@ -23,6 +23,7 @@
 #define TCP_MAX_SEG 65535
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
+#define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
@@ -166,6 +167,10 @@ struct synack_sock {
         uint32_t cwnd, ssthresh, recover;
         uint8_t dupacks;
         bool in_recovery : 1;     /* fast recovery until snd.una passes recover */
+        bool after_rto : 1;       /* an RTO's episode: until snd.una passes recover */
+        uint32_t prr_delivered;   /* PRR (RFC 6937): bytes delivered in recovery, */
+        uint32_t prr_out;         /* ... bytes sent in recovery,           */
+        uint32_t recover_fs;      /* ... and FlightSize when it began      */
         uint32_t bytes_acked;     /* Reno: bytes acked toward the next +SMSS */
         double frac;              /* CUBIC: fractional bytes of growth    */
         struct {
@@ -179,10 +184,12 @@ struct synack_sock {
         uint8_t n;
         uint32_t high_rxt;        /* RFC 6675 HighRxt                     */
         uint32_t lost_to;         /* holes below this are lost (after a probe) */
-        uint32_t head_rxt_mark;   /* snd.una was resent when snd.max stood here */
         uint32_t tlp_high;        /* a loss probe is out, covering up to here */
+        struct tcp_rxt { uint32_t seq, mark; } rxt[TCP_RXT_MAX]; /* retransmissions
+                                     not yet delivered: where each starts, and
+                                     SND.MAX when it was sent (oldest first) */
+        uint8_t nrxt;
         bool lost_valid : 1;      /* lost_to is set                       */
-        bool head_rxt_valid : 1;  /* head_rxt_mark is set                 */
         bool tlp_out : 1;         /* a loss probe is out                  */
     } sack;
 
@@ -469,6 +476,11 @@ uint32_t sack_lost_edge(const tcb *t);
 uint32_t sack_pipe(const tcb *t);
 bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint32_t *len);
 uint32_t sack_skip(const tcb *t, uint32_t seq, uint32_t *room);
+/* A retransmission starting at seq left now. */
+void sack_note_rxt(tcb *t, uint32_t seq);
+/* The start of a retransmission that was lost too, or false; forgets the
+ * delivered ones and restarts the reported one's watch. */
+bool sack_lost_rxt(tcb *t, uint32_t *seq);
 
 /* ------------------------------------------------------------ ack.c */
 /* The ACK field of a synchronized connection's segment (RFC 9293

@@ -206,12 +206,17 @@ static void rto_fired(tcb *t)
     if (outstanding) {
         c->ctr->tcp_timeouts++;
         /* RFC 5681 §3.1 eq. 4 and RFC 6298 §5.5–5.6: collapse and back off.
-         * A second timeout of the same data does not cut ssthresh again. */
-        if (t->rtt.backoff == 0)
+         * One loss episode cuts ssthresh once: not again on a second timeout
+         * of the same data, nor on a timeout during fast recovery, whose
+         * entry already cut it for this window (as Linux's tcp_enter_loss;
+         * FlightSize there counts SACKed data, and halving it could raise
+         * ssthresh far above the window that lost). */
+        if (t->rtt.backoff == 0 && !t->cc.in_recovery)
             t->cc.ssthresh = t->cc.ops->on_loss(t);
         t->cc.cwnd = t->opts.snd_mss;
         t->cc.dupacks = 0;
         t->cc.in_recovery = false;
+        t->cc.after_rto = true;
         t->sack.high_rxt = t->snd.una;
         t->sack.tlp_out = t->sack.lost_valid = false;
         sack_clear(t); /* RFC 6675 §5.1: the peer may have reneged */

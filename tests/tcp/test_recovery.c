@@ -197,6 +197,144 @@ static void second_timeout_keeps_ssthresh(void **state)
     pkt_expect_none(h);
 }
 
+/* One loss episode, one cut (RFC 5681 §3.1, Linux's tcp_enter_loss): a
+ * timeout during fast recovery keeps the ssthresh that recovery's entry
+ * set for this window. Cutting again took CUBIC to 0.7 x 0.7; for Reno,
+ * whose FlightSize counts SACKed data, it raised ssthresh far above the
+ * window that lost when recovery had sent much new data. */
+static void timeout_in_recovery_keeps_ssthresh(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1;
+    uint32_t b1[][2] = {{S + MSS, S + 2 * MSS}};
+    dupack(h, S, b1, 1);
+    uint32_t b2[][2] = {{S + MSS, S + 3 * MSS}};
+    dupack(h, S, b2, 1);
+    uint32_t b3[][2] = {{S + MSS, S + 4 * MSS}};
+    dupack(h, S, b3, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY); /* fast retransmit */
+    pkt_drain(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 7 * MSS);
+    pkt_advance(h, 1000); /* the retransmission is lost: the RTO (1 s) fires */
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    synack_info(k, &i);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    assert_int_equal(i.cwnd, MSS);
+    assert_int_equal(i.ssthresh, 7 * MSS); /* not 0.7 x 7 */
+}
+
+/* After a timeout, SACKs that show more holes below what was outstanding
+ * then are part of the same loss episode: no fast recovery starts (and so
+ * no second cut) until SND.UNA passes that point (RFC 6675 §5.1, RFC 6582
+ * §3.2 step 1). */
+static void no_fast_recovery_within_a_timeouts_episode(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_advance(h, 10); /* a loss probe (the last segment again) ... */
+    pkt_drain(h);
+    pkt_advance(h, 1000); /* ... then the RTO: cwnd 1, ssthresh 5 */
+    expect_segments(h, 0, 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    pkt_send(h, ACK, P, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    expect_segments(h, 1, 3); /* slow start, go-back-N: segments 1 and 2 */
+    /* The peer holds 3..5 but not 1: three segments SACKed above a hole. */
+    uint32_t b[][2] = {{S + 3 * MSS, S + 6 * MSS}};
+    dupack(h, S + MSS, b, 1);
+    pkt_drain(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 0);
+    assert_int_equal(i.ssthresh, 5 * MSS);
+    /* Once SND.UNA passes what was outstanding at the timeout, a new loss
+     * starts fast recovery again. */
+    static uint8_t more[4 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 4 * MSS);
+    pkt_send(h, ACK, P, S + 10 * MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_drain(h);
+    uint32_t c1[][2] = {{S + 11 * MSS, S + 12 * MSS}};
+    dupack(h, S + 10 * MSS, c1, 1);
+    uint32_t c2[][2] = {{S + 11 * MSS, S + 13 * MSS}};
+    dupack(h, S + 10 * MSS, c2, 1);
+    uint32_t c3[][2] = {{S + 11 * MSS, S + 14 * MSS}};
+    dupack(h, S + 10 * MSS, c3, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, S + 10 * MSS, PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
+/* Twenty segments in flight: ten sent, then each acknowledged on its own
+ * in slow start (cwnd 10 -> 20), each ACK letting two more out. Returns
+ * with segments 10..29 outstanding (SND.UNA at segment 10). */
+static synack_sock *flight_of_twenty(pkt_h *h)
+{
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t more[20 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 20 * MSS);
+    pkt_expect_none(h);
+    for (uint32_t n = 1; n <= 10; n++) {
+        pkt_send(h, ACK, P, S + n * MSS, PKT_PEER_WND, NULL, 0, NULL);
+        expect_segments(h, 10 + 2 * (n - 1), 10 + 2 * n);
+    }
+    return k;
+}
+
+/* Proportional Rate Reduction (RFC 6937): one loss among twenty in
+ * flight, the peer SACKing one segment per ACK. Reno's ssthresh is 10 of
+ * RecoverFS 20, so while pipe is above ssthresh one new segment goes per
+ * two segments delivered (the fast retransmit counts as the first); once
+ * pipe reaches ssthresh, PRR-SSRB sends one per one. RFC 6675 alone set
+ * cwnd = ssthresh and sent nothing until pipe fell below it, twelve ACKs
+ * of silence. The full ACK leaves the window at ssthresh. */
+static void prr_sends_in_proportion_to_deliveries(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight_of_twenty(h);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(10 + (n)) * MSS) /* relative to SND.UNA */
+    uint32_t b[][2] = {{SEG(1), SEG(2)}};
+    dupack(h, SEG(0), b, 1);
+    b[0][1] = SEG(3);
+    dupack(h, SEG(0), b, 1);
+    pkt_expect_none(h); /* limited transmit: no new data yet */
+    b[0][1] = SEG(4);
+    dupack(h, SEG(0), b, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY); /* fast retransmit */
+    pkt_expect_none(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 10 * MSS);
+    static uint8_t more[10 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 10 * MSS);
+    pkt_expect_none(h);
+    /* SACKed up to segment 4 + j: what goes out in answer to each ACK. */
+    static const int sends[] = {
+        0, 0, 1, 0, 1, 0, 1, 0, 1, 0, /* pipe 16 .. 11 > ssthresh: 1 per 2 delivered */
+        0,                            /* pipe 10 = ssthresh: no room */
+        1, 1, 1, 1,                   /* pipe 9 after each SACK: SSRB, one per one */
+    };
+    uint32_t next_new = 20;
+    for (uint32_t j = 1; j <= sizeof(sends) / sizeof(sends[0]); j++) {
+        b[0][1] = SEG(4 + j);
+        dupack(h, SEG(0), b, 1);
+        for (int n = 0; n < sends[j - 1]; n++)
+            assert_int_equal(pkt_expect(h, PKT_ANY_FLAGS, SEG(next_new++), PKT_ANY).payload_len,
+                             MSS);
+        pkt_expect_none(h);
+    }
+    /* The retransmission arrives: everything up to the recovery point and
+     * beyond, but not all that recovery sent. Recovery ends at ssthresh. */
+    pkt_send(h, ACK, h->irs + 1, SEG(22), PKT_PEER_WND, NULL, 0, NULL);
+    synack_info(k, &i);
+    assert_int_equal(i.cwnd, 10 * MSS);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+#undef SEG
+}
+
 /* A SACK block reaching past what was ever sent is nonsense (a confused or
  * hostile peer): it is ignored, so it cannot mark the sent data lost and
  * force a retransmission on the first duplicate ACK. */
@@ -372,6 +510,46 @@ static void lost_retransmission_resent(void **state)
 #undef SEG
 }
 
+/* Two holes, 0 and 2; the copy of 0 arrives, the copy of 2 does not. A
+ * partial ACK makes 2 the head after its copy left, and the rule above
+ * watched only a head's copy: the connection waited for the RTO. Every
+ * retransmission is watched: new data sent after the copy of 2 is SACKed,
+ * so that copy was lost and 2 is sent again at once. */
+static void lost_retransmission_of_a_later_hole_resent(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 10);
+    uint32_t S = h->iss + 1;
+#define SEG(n) (S + (uint32_t)(n) * MSS)
+    int copies0 = 0, copies2 = 0;
+    for (uint32_t n = 3; n <= 9; n++) { /* 1 and 3..9 arrive, one by one */
+        uint32_t b[][2] = {{SEG(3), SEG(n + 1)}, {SEG(1), SEG(2)}};
+        dupack(h, SEG(0), b, 2);
+        while (pkt_pending(h)) {
+            wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+            copies0 += r.seq == SEG(0);
+            copies2 += r.seq == SEG(2);
+            assert_true(r.seq == SEG(0) || r.seq == SEG(2));
+        }
+    }
+    assert_int_equal(copies0, 1);
+    assert_int_equal(copies2, 1);
+    static uint8_t more[2 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 2 * MSS);
+    pkt_drain(h); /* new data, after both copies */
+    uint32_t b1[][2] = {{SEG(3), SEG(10)}};
+    pkt_send(h, ACK, h->irs + 1, SEG(2), PKT_PEER_WND, NULL, 0,
+             NULL); /* the copy of 0 arrived: a partial ACK */
+    dupack(h, SEG(2), b1, 1);
+    pkt_expect_none(h);
+    uint32_t b2[][2] = {{SEG(3), SEG(11)}};
+    dupack(h, SEG(2), b2, 1); /* new data arrived, the copy of 2 did not */
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_lost_retransmit), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+#undef SEG
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +559,9 @@ int main(void)
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
+        cmocka_unit_test_teardown(timeout_in_recovery_keeps_ssthresh, pkt_teardown),
+        cmocka_unit_test_teardown(no_fast_recovery_within_a_timeouts_episode, pkt_teardown),
+        cmocka_unit_test_teardown(prr_sends_in_proportion_to_deliveries, pkt_teardown),
         cmocka_unit_test_teardown(sack_beyond_what_was_sent_ignored, pkt_teardown),
         cmocka_unit_test_teardown(ack_up_to_a_sacked_block_is_not_reneging, pkt_teardown),
         cmocka_unit_test_teardown(newreno_partial_ack_resends_next_hole, pkt_teardown),
@@ -388,6 +569,7 @@ int main(void)
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
         cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
+        cmocka_unit_test_teardown(lost_retransmission_of_a_later_hole_resent, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
