@@ -296,6 +296,12 @@ uint64_t synack_next_deadline(const synack_stack *s);
  * (SYNACK_DROP_STEER_FOREIGN) unless the flow is its own. */
 #define SYNACK_STEER_ALL (-1)
 int synack_steer_owner(const synack_steer *st, int link, const void *frame, size_t len);
+/* The same for a flow named by its ends: protocol `proto` (6 TCP, which
+ * alone goes by ports too; 17 UDP, ...) between a:aport and b:bport, in
+ * either order. For placing a socket that is not opened by an ephemeral
+ * port pick in the member its flow belongs to. */
+int synack_steer_flow(const synack_steer *st, int proto, const synack_addr *a, uint16_t aport,
+                      const synack_addr *b, uint16_t bport);
 
 /* Add a static ARP entry (Ethernet links). Saves resolution in simulations.
  * Errors: -ENOMEM. */

@@ -1,17 +1,30 @@
-/* steer.c — the flow hash of a steered group (steer.h). */
+/* steer.c — the flow hash of a steered group (steer.h).
+ *
+ * Symmetric by construction: the addresses of the two ends are folded
+ * together by XOR, and so are the ports, so both directions of a flow give
+ * the same value. Then a keyed multiplicative mix. It is simple on purpose:
+ * a multi-queue TAP can run the very same arithmetic in the kernel (an
+ * eBPF steering program, src/dev/steer_bpf.c), so that the kernel puts
+ * each frame on its owner's queue in the first place. Steering needs an
+ * even spread, not secrecy: the key keeps an outsider from predicting
+ * which member a flow lands on, and a flood aimed at one member can only
+ * take that member's share of the cores. */
 #include "base/steer.h"
-
-#include "base/siphash.h"
 
 #include <string.h>
 
-/* Is end a:aport before end b:bport? Any fixed order will do, as long as
- * both directions of a flow see the same one. */
-static bool end_before(const uint8_t *a, uint16_t aport, const uint8_t *b, uint16_t bport,
-                       size_t alen)
+#define STEER_MIX 0x9e3779b97f4a7c15ull /* 2^64 / golden ratio */
+
+static uint32_t be32(const uint8_t *p)
 {
-    int d = memcmp(a, b, alen);
-    return d < 0 || (d == 0 && aport <= bport);
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+uint32_t steer_mix(const synack_steer *st, uint32_t addrs, uint16_t ports)
+{
+    uint64_t v = ((uint64_t)(addrs ^ (uint32_t)st->key[0]) << 16 | ports) ^ st->key[1];
+    uint32_t h = (uint32_t)((v * STEER_MIX) >> 32);
+    return (uint32_t)(((uint64_t)h * st->count) >> 32); /* h scaled to [0, count) */
 }
 
 uint32_t steer_owner(const synack_steer *st, const uint8_t *a, uint16_t aport, const uint8_t *b,
@@ -19,24 +32,10 @@ uint32_t steer_owner(const synack_steer *st, const uint8_t *a, uint16_t aport, c
 {
     if (!steer_active(st))
         return 0;
-    if (!end_before(a, aport, b, bport, alen)) {
-        const uint8_t *t = a;
-        a = b;
-        b = t;
-        uint16_t tp = aport;
-        aport = bport;
-        bport = tp;
-    }
-    uint8_t w[36];
-    memcpy(w, a, alen);
-    memcpy(w + alen, b, alen);
-    w[2 * alen] = (uint8_t)(aport >> 8);
-    w[2 * alen + 1] = (uint8_t)aport;
-    w[2 * alen + 2] = (uint8_t)(bport >> 8);
-    w[2 * alen + 3] = (uint8_t)bport;
-    siphash_key k = {st->key[0], st->key[1]};
-    uint32_t h = (uint32_t)siphash13(&k, w, 2 * alen + 4);
-    return (uint32_t)(((uint64_t)h * st->count) >> 32); /* h scaled to [0, count) */
+    uint32_t x = 0;
+    for (size_t i = 0; i + 4 <= alen; i += 4)
+        x ^= be32(a + i) ^ be32(b + i);
+    return steer_mix(st, x, (uint16_t)(aport ^ bport));
 }
 
 /* An address as the bytes a frame carries. */
@@ -53,13 +52,17 @@ static size_t addr_bytes(const synack_addr *x, uint8_t out[16])
     return 4;
 }
 
-bool steer_tcp_mine(const synack_steer *st, const synack_addr *a, uint16_t aport,
-                    const synack_addr *b, uint16_t bport)
+uint32_t steer_flow_owner(const synack_steer *st, bool tcp, const synack_addr *a, uint16_t aport,
+                          const synack_addr *b, uint16_t bport)
 {
-    if (!steer_active(st))
-        return true;
     uint8_t ab[16], bb[16];
     size_t n = addr_bytes(a, ab);
     addr_bytes(b, bb);
-    return steer_owner(st, ab, aport, bb, bport, n) == st->index;
+    return tcp ? steer_owner(st, ab, aport, bb, bport, n) : steer_owner(st, ab, 0, bb, 0, n);
+}
+
+bool steer_tcp_mine(const synack_steer *st, const synack_addr *a, uint16_t aport,
+                    const synack_addr *b, uint16_t bport)
+{
+    return !steer_active(st) || steer_flow_owner(st, true, a, aport, b, bport) == st->index;
 }

@@ -266,6 +266,11 @@ static void take_from_fan(void *ctx, const void *frame, size_t len)
     synack_input(l->s, frame, len, dev_now());
 }
 
+size_t dev_loop_take_fan(dev_loop *l)
+{
+    return l->fan ? dev_fan_drain(l->fan, l->steer.index, take_from_fan, l) : 0;
+}
+
 void dev_loop_output(void *ctx, const void *frame, size_t len)
 {
     dev_loop *l = ctx;
@@ -317,7 +322,7 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
             return -1;
         if (n > 0 && dev_loop_input(l) < 0)
             return -1;
-        if (n > 0 && l->fan && dev_fan_drain(l->fan, l->steer.index, take_from_fan, l))
+        if (n > 0 && dev_loop_take_fan(l))
             dev_flush(l->d);
     }
 }

@@ -67,6 +67,10 @@ void dev_loop_set_stack(dev_loop *l, synack_stack *s);
  * before dev_loop_run. Returns 0 or -1 (epoll). */
 struct dev_fan;
 int dev_loop_set_fan(dev_loop *l, struct dev_fan *fan, const synack_steer *steer, int link);
+/* Take the frames other members handed this loop into its stack (for a
+ * caller with its own event loop, when dev_fan_fd is readable). Returns
+ * their number. */
+size_t dev_loop_take_fan(dev_loop *l);
 /* Frames this loop handed to other members, and took from them. */
 void dev_loop_fan_counts(const dev_loop *l, uint64_t *sent, uint64_t *taken);
 

@@ -111,6 +111,14 @@ static int arp_owner(const uint8_t *p, size_t len)
     return len >= 8 && be16(p + 6) == WIRE_ARP_REPLY ? SYNACK_STEER_ALL : TO_ZERO;
 }
 
+int synack_steer_flow(const synack_steer *st, int proto, const synack_addr *a, uint16_t aport,
+                      const synack_addr *b, uint16_t bport)
+{
+    if (!st || !steer_active(st) || !a || !b || a->family != b->family)
+        return TO_ZERO;
+    return (int)steer_flow_owner(st, proto == WIRE_IPPROTO_TCP, a, aport, b, bport);
+}
+
 int synack_steer_owner(const synack_steer *st, int link, const void *frame, size_t len)
 {
     if (!st || !steer_active(st) || !frame)

@@ -69,6 +69,11 @@ static void tcp_flows_are_symmetric_and_spread(void **state)
         int o = owner_ip(&st, a, na);
         assert_in_range(o, 0, 2);
         assert_int_equal(owner_ip(&st, b, nb), o);
+        synack_addr peer = synack_addr_v4(PEER), us = synack_addr_v4(US);
+        assert_int_equal(synack_steer_flow(&st, WIRE_IPPROTO_TCP, &us, 80, &peer, p), o);
+        na = ipv4_frame(a, PEER, US, WIRE_IPPROTO_UDP, p, 53, 0);
+        assert_int_equal(synack_steer_flow(&st, WIRE_IPPROTO_UDP, &peer, 7, &us, 9),
+                         owner_ip(&st, a, na));
         seen[o]++;
         na = ipv6_frame(a, 1, 2, WIRE_IPPROTO_TCP, p, 443);
         nb = ipv6_frame(b, 2, 1, WIRE_IPPROTO_TCP, 443, p);

@@ -1,0 +1,163 @@
+/* steer_bpf.c — the kernel picks each frame's queue as synack would (see
+ * steer_bpf.h): an eBPF program of a few dozen instructions, written out
+ * here, that folds a frame's addresses and ports exactly as
+ * src/base/steer.c does and returns the member that owns the flow. */
+#define _GNU_SOURCE
+#include "dev/steer_bpf.h"
+
+#include <errno.h>
+#include <linux/bpf.h>
+#include <linux/if_tun.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The registers: r6 the frame (LD_ABS reads from it), r7 the addresses'
+ * fold, r8 the ports' fold, r9 scratch. LD_ABS/LD_IND leave their value in
+ * r0 (in host order) and may clobber r1-r5. */
+#define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
+#define MOV64_REG(d, s) INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOV64_IMM(d, i) INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, i)
+#define ALU64_IMM(op, d, i) INSN(BPF_ALU64 | (op) | BPF_K, d, 0, 0, i)
+#define ALU64_REG(op, d, s) INSN(BPF_ALU64 | (op) | BPF_X, d, s, 0, 0)
+#define ALU32_IMM(op, d, i) INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, i)
+#define LD_ABS(size, off) INSN(BPF_LD | (size) | BPF_ABS, 0, 0, 0, off)
+#define LD_IND(size, s, off) INSN(BPF_LD | (size) | BPF_IND, 0, s, 0, off)
+#define JMP_IMM(op, d, i, o) INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)
+#define JA(o) INSN(BPF_JMP | BPF_JA, 0, 0, o, 0)
+#define EXIT() INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define LD_IMM64_1(d, v) INSN(BPF_LD | BPF_DW | BPF_IMM, d, 0, 0, (int32_t)(uint32_t)(v))
+#define LD_IMM64_2(v) INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
+
+#define ETH 14 /* the Ethernet header: the frame as a TAP queue gets it */
+
+/* A fixed-size program: jumps are counted in instructions, and labels
+ * would be more code than the program. Each block says where it goes. */
+size_t dev_steer_bpf_program(const synack_steer *st, struct bpf_insn *p, size_t cap)
+{
+    const struct bpf_insn prog[] = {
+        /*  0 */ MOV64_REG(6, 1),
+        /*  1 */ MOV64_IMM(7, 0),
+        /*  2 */ MOV64_IMM(8, 0),
+        /*  3 */ LD_ABS(BPF_H, 12),                       /* ethertype */
+        /*  4 */ JMP_IMM(BPF_JEQ, 0, 0x0800, 3),         /* -> 8: IPv4 */
+        /*  5 */ JMP_IMM(BPF_JEQ, 0, 0x86dd, 17),        /* -> 23: IPv6 */
+        /*  6 */ MOV64_IMM(0, 0),                         /* anything else: member 0 */
+        /*  7 */ EXIT(),
+        /* IPv4: r7 = src ^ dst; ports only for TCP that is not a fragment. */
+        /*  8 */ LD_ABS(BPF_W, ETH + 12),
+        /*  9 */ MOV64_REG(7, 0),
+        /* 10 */ LD_ABS(BPF_W, ETH + 16),
+        /* 11 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 12 */ LD_ABS(BPF_B, ETH + 9),
+        /* 13 */ JMP_IMM(BPF_JNE, 0, 6, 33),             /* -> 47: not TCP */
+        /* 14 */ LD_ABS(BPF_H, ETH + 6),
+        /* 15 */ ALU64_IMM(BPF_AND, 0, 0x3fff),
+        /* 16 */ JMP_IMM(BPF_JNE, 0, 0, 30),             /* -> 47: a fragment */
+        /* 17 */ LD_ABS(BPF_B, ETH),
+        /* 18 */ ALU64_IMM(BPF_AND, 0, 15),
+        /* 19 */ ALU64_IMM(BPF_LSH, 0, 2),                /* the header's length */
+        /* 20 */ MOV64_REG(9, 0),
+        /* 21 */ LD_IND(BPF_W, 9, ETH),                   /* sport << 16 | dport */
+        /* 22 */ JA(19),                                   /* -> 42: fold the ports */
+        /* IPv6: r7 = the XOR of the eight address words; ports for TCP
+         * right after the fixed header (any extension header: none). */
+        /* 23 */ LD_ABS(BPF_W, ETH + 8),
+        /* 24 */ MOV64_REG(7, 0),
+        /* 25 */ LD_ABS(BPF_W, ETH + 12),
+        /* 26 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 27 */ LD_ABS(BPF_W, ETH + 16),
+        /* 28 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 29 */ LD_ABS(BPF_W, ETH + 20),
+        /* 30 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 31 */ LD_ABS(BPF_W, ETH + 24),
+        /* 32 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 33 */ LD_ABS(BPF_W, ETH + 28),
+        /* 34 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 35 */ LD_ABS(BPF_W, ETH + 32),
+        /* 36 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 37 */ LD_ABS(BPF_W, ETH + 36),
+        /* 38 */ ALU64_REG(BPF_XOR, 7, 0),
+        /* 39 */ LD_ABS(BPF_B, ETH + 6),
+        /* 40 */ JMP_IMM(BPF_JNE, 0, 6, 6),              /* -> 47: not TCP */
+        /* 41 */ LD_ABS(BPF_W, ETH + 40),
+        /* ports: r8 = sport ^ dport */
+        /* 42 */ MOV64_REG(8, 0),
+        /* 43 */ ALU64_IMM(BPF_RSH, 8, 16),
+        /* 44 */ ALU64_IMM(BPF_AND, 0, 0xffff),
+        /* 45 */ ALU64_REG(BPF_XOR, 8, 0),
+        /* 46 */ ALU64_IMM(BPF_AND, 8, 0xffff),
+        /* the mix, steer_mix: v = ((addrs ^ k0) << 16 | ports) ^ k1 */
+        /* 47 */ ALU32_IMM(BPF_XOR, 7, (int32_t)(uint32_t)st->key[0]),
+        /* 48 */ ALU64_IMM(BPF_LSH, 7, 16),
+        /* 49 */ ALU64_REG(BPF_OR, 7, 8),
+        /* 50 */ LD_IMM64_1(9, st->key[1]),
+        /* 51 */ LD_IMM64_2(st->key[1]),
+        /* 52 */ ALU64_REG(BPF_XOR, 7, 9),
+        /* 53 */ LD_IMM64_1(9, 0x9e3779b97f4a7c15ull),
+        /* 54 */ LD_IMM64_2(0x9e3779b97f4a7c15ull),
+        /* 55 */ ALU64_REG(BPF_MUL, 7, 9),
+        /* 56 */ ALU64_IMM(BPF_RSH, 7, 32),               /* h */
+        /* 57 */ ALU64_IMM(BPF_MUL, 7, (int32_t)st->count),
+        /* 58 */ ALU64_IMM(BPF_RSH, 7, 32),               /* h * count >> 32 */
+        /* 59 */ MOV64_REG(0, 7),
+        /* 60 */ EXIT(),
+    };
+    size_t n = sizeof prog / sizeof prog[0];
+    if (n > cap)
+        return 0;
+    memcpy(p, prog, sizeof prog);
+    return n;
+}
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+int dev_steer_bpf_load(const synack_steer *st, char *err, size_t errlen)
+{
+    struct bpf_insn prog[DEV_STEER_BPF_MAX];
+    size_t n = dev_steer_bpf_program(st, prog, DEV_STEER_BPF_MAX);
+    static char log[4096];
+    union bpf_attr a;
+    memset(&a, 0, sizeof a);
+    a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+    a.insns = (uint64_t)(uintptr_t)prog;
+    a.insn_cnt = (uint32_t)n;
+    a.license = (uint64_t)(uintptr_t)"Dual MIT/GPL";
+    a.log_buf = (uint64_t)(uintptr_t)log;
+    a.log_size = sizeof log;
+    a.log_level = 1;
+    snprintf(a.prog_name, sizeof a.prog_name, "synack_steer");
+    int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+    if (fd < 0) {
+        int e = errno;
+        fail(err, errlen, "loading the steering program: %s%s", strerror(e),
+             e == EPERM ? " (unprivileged eBPF is off here)" : "");
+        errno = e;
+    }
+    return fd;
+}
+
+int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, char *err, size_t errlen)
+{
+    int prog = dev_steer_bpf_load(st, err, errlen);
+    if (prog < 0)
+        return -1;
+    int rc = ioctl(tun_fd, TUNSETSTEERINGEBPF, &prog);
+    int e = errno;
+    close(prog); /* the device holds its own reference */
+    if (rc < 0) {
+        fail(err, errlen, "TUNSETSTEERINGEBPF: %s", strerror(e));
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
