@@ -33,7 +33,7 @@ trap 'kill \$P1 \$P2 \$P3 \$P4 \$P5; exit 0' TERM INT
 wait
 EOF
 : >"$TMP/netns.log"
-"$BIN" netns -p 127.0.0.1:$HTTP:8080 -p 127.0.0.1:$HALF:8081 -p 127.0.0.1:$FIRST:8082 \
+"$BIN" netns ${NETNS_ARGS:-} -p 127.0.0.1:$HTTP:8080 -p 127.0.0.1:$HALF:8081 -p 127.0.0.1:$FIRST:8082 \
     -p 127.0.0.1:$RST:8083 -p 127.0.0.1:$NONE:8090/tcp -p 127.0.0.1:$UDP:8084/udp \
     -- sh "$TMP/servers.sh" \
     >"$TMP/netns.log" 2>&1 &
@@ -105,7 +105,7 @@ $PY udp-echo 8084 fd00::100 >$TMP/udp6.log 2>&1 & P2=\$!
 trap 'kill \$P1 \$P2; exit 0' TERM INT
 wait
 EOF
-    "$BIN" netns --ipv6 -p "[::1]:$HTTP6:8080" -p "[::1]:$UDP6:8084/udp" -- sh "$TMP/servers6.sh" \
+    "$BIN" netns ${NETNS_ARGS:-} --ipv6 -p "[::1]:$HTTP6:8080" -p "[::1]:$UDP6:8084/udp" -- sh "$TMP/servers6.sh" \
         >"$TMP/netns6.log" 2>&1 &
     N6=$!
     PIDS="$PIDS $N6"

@@ -53,7 +53,7 @@ $PY dns-query 10.0.2.3 synack.test tcp >dnst.out 2>&1; echo "\$?" >dnst.rc
 ulimit -n 4096
 $PY many $GW $MANY 1000 >many.out 2>&1; echo "\$?" >many.rc
 CLIENTS
-timeout 300 "$BIN" netns --dns-upstream 127.0.0.1:$DNS -- sh "$TMP/clients.sh" >"$TMP/netns.log" 2>&1
+timeout 300 "$BIN" netns ${NETNS_ARGS:-} --dns-upstream 127.0.0.1:$DNS -- sh "$TMP/clients.sh" >"$TMP/netns.log" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || bad "synack netns exited $rc"
 
@@ -131,7 +131,7 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2
     hostbg "$TMP/uecho6.log" $PY udp-echo $UECHO6 ::1
     waitfor "$TMP/uecho6.log" listening 10 || exit 1
     for _ in $(seq 100); do ss -Hltn "sport = :$HTTP6" | grep -q . && break; sleep 0.1; done
-    timeout 60 "$BIN" netns --ipv6 -- sh -c "curl -sS -g --max-time 30 -o $TMP/curl6.out http://[fd00::2]:$HTTP6/big && $PY udp-ask fd00::2 $UECHO6 1,1400,30000 && $PY expect-connrefused fd00::2 $NONE && $PY udp-expect-refused fd00::2 $NONE" >"$TMP/netns6.log" 2>&1
+    timeout 60 "$BIN" netns ${NETNS_ARGS:-} --ipv6 -- sh -c "curl -sS -g --max-time 30 -o $TMP/curl6.out http://[fd00::2]:$HTTP6/big && $PY udp-ask fd00::2 $UECHO6 1,1400,30000 && $PY expect-connrefused fd00::2 $NONE && $PY udp-expect-refused fd00::2 $NONE" >"$TMP/netns6.log" 2>&1
     rc=$?
     [ "$rc" -eq 0 ] && [ "$(sha256sum <"$TMP/curl6.out" | cut -d' ' -f1)" = "$want" ] &&
         ok "--ipv6: curl 6 MB from [fd00::2] (the host's ::1), UDP, refused: $(grep '^udp ok' "$TMP/netns6.log")" ||

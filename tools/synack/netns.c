@@ -6,18 +6,23 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dev/fan.h"
+#include "dev/steer_bpf.h"
 #include "fmt.h"
 #include "netns_fwd.h"
 #include "netns_fwd_udp.h"
@@ -58,13 +63,28 @@ typedef struct netns_opts {
     uint64_t busy_poll_ns;   /* --busy-poll: spin this long after events    */
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
+    long threads;            /* --threads: stacks, each on its own TAP queue */
+    uint64_t steer_key[2];   /* their group's hash key                      */
     int ladder, quiet;
     netrun_opts nr;          /* --pcap, --trace, -o: the stack's options   */
     char **argv;             /* COMMAND [ARGS...] after --, or NULL        */
 } netns_opts;
 
+typedef struct netns_rt netns_rt;
+
+/* --threads N: N runs, one per thread, each with its own stack (member i of
+ * a steered group) on its own queue of the TAP, its own relays and host
+ * sockets. Member 0 also has the signals, the child and the TCP port
+ * forwards; it ends the others' runs when its own ends. */
+typedef struct netns_group {
+    dev_fan *fan;
+    unsigned n;
+    atomic_int stop;
+    netns_rt *rts;
+} netns_group;
+
 /* A run: the stack on the TAP, the relays, the listeners, the child. */
-typedef struct netns_rt {
+struct netns_rt {
     const netns_opts *o;
     netns_net n;
     netrun net;
@@ -83,7 +103,11 @@ typedef struct netns_rt {
     unsigned empty_polls;    /* epoll waits in a row that found nothing     */
     int status;              /* the exit status so far                     */
     int done;
-} netns_rt;
+    netns_group *g;          /* --threads: the group, and our place in it  */
+    unsigned index;
+    watch fan_w;             /* frames other members handed us             */
+    pthread_t th;
+};
 
 #define RT_OF(w, member) ((netns_rt *)((char *)(w) - offsetof(netns_rt, member)))
 
@@ -127,6 +151,9 @@ static void usage(FILE *f)
             "                       via fd00::2 (synack), which is the host's ::1\n"
             "  --busy-poll US       after traffic, poll this many microseconds before\n"
             "                       sleeping (default 50; 0: sleep at once, least CPU)\n"
+            "  --threads N          N stacks, one per thread, each on its own queue of the\n"
+            "                       TAP with its own relays (flows spread by a hash; 1 to\n"
+            "                       16, default 1; not with --ladder or --pcap)\n"
             "  --no-offload         plain frames on the TAP: every TCP checksum computed\n"
             "                       and verified, segments no longer than the MTU (by\n"
             "                       default the TAP carries virtio-net offloads)\n"
@@ -213,6 +240,9 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
         long us = 0;
         why = opts_long(v, 0, 1000000, &us) < 0 ? "not a time in µs from 0 to 1000000" : NULL;
         o->busy_poll_ns = (uint64_t)us * 1000;
+    } else if (!strcmp(a, "--threads")) {
+        why = opts_long(v, 1, NETNS_MAX_QUEUES, &o->threads) < 0 ? "not a count from 1 to 16"
+                                                                 : NULL;
     } else if (!strcmp(a, "--dns-upstream")) {
         why = parse_dns(v, o) < 0 ? "expected IP or IP:PORT" : NULL;
     } else {
@@ -230,7 +260,7 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
 {
     static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
-                                         NULL};
+                                         "--threads", NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -280,6 +310,7 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
     o->mtu = 65520;
     o->ifname = "tap0";
     o->busy_poll_ns = NETNS_BUSY_POLL_US * 1000;
+    o->threads = 1;
     for (int i = 1; i < argc; i++) {
         int r = parse_one(o, argc, argv, &i, status);
         if (r < 0)
@@ -299,17 +330,80 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
                         "(see synack " CMD " --help)\n");
         return -1;
     }
+    if (o->threads > 1 && (o->ladder || o->nr.pcap_path)) {
+        fprintf(stderr, "synack " CMD ": --threads takes no --ladder or --pcap\n");
+        return -1;
+    }
     return 0;
 }
 
 /* ------------------------------------------------------------ the loop */
 
+/* A member's counters on f: the stack's (nstat's format), the frames it
+ * handed to other members and took from them, the relays'. */
+static void print_counters_to(netns_rt *rt, FILE *f, const char *when)
+{
+    netrun_print_counters(&rt->net, f, when);
+    if (rt->g) {
+        uint64_t sent, taken;
+        dev_loop_fan_counts(rt->net.loop, &sent, &taken);
+        fprintf(f, "%-31s %llu\n%-31s %llu\n", "ThreadFramesHandedOn",
+                (unsigned long long)sent, "ThreadFramesTaken", (unsigned long long)taken);
+    }
+    relay_print_counters(rt->rc, f);
+    out_print_counters(&rt->out, f);
+    netns_udp_print_counters(&rt->udp, f);
+}
+
+/* On SIGUSR1: member 0's own, while the others run (in a group the
+ * label says so); at exit the whole group's, summed. */
 static void print_counters(netns_rt *rt, const char *when)
 {
-    netrun_print_counters(&rt->net, stderr, when);
-    relay_print_counters(rt->rc, stderr);
-    out_print_counters(&rt->out, stderr);
-    netns_udp_print_counters(&rt->udp, stderr);
+    char label[96];
+    if (rt->g) {
+        snprintf(label, sizeof label, "%s, thread %u of %u", when, rt->index + 1, rt->g->n);
+        when = label;
+    }
+    print_counters_to(rt, stderr, when);
+}
+
+#define MAX_COUNTERS 256
+
+/* Every member's counters, summed name by name ("Name value" lines), in
+ * the order they first appear. Called when every member has stopped. */
+static void print_group_counters(netns_rt *rts, unsigned n, const char *when)
+{
+    static struct { char name[48]; unsigned long long v; } sum[MAX_COUNTERS];
+    size_t nsum = 0;
+    for (unsigned i = 0; i < n; i++) {
+        char *text = NULL, line[160], name[48];
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+            continue;
+        print_counters_to(&rts[i], m, when);
+        fclose(m);
+        FILE *r = fmemopen(text, len, "r");
+        unsigned long long v;
+        while (r && fgets(line, sizeof line, r)) {
+            if (line[0] == '#' || sscanf(line, "%47s %llu", name, &v) != 2)
+                continue;
+            size_t k = 0;
+            while (k < nsum && strcmp(sum[k].name, name))
+                k++;
+            if (k == nsum && nsum < MAX_COUNTERS)
+                snprintf(sum[nsum++].name, sizeof sum[0].name, "%s", name), sum[k].v = 0;
+            if (k < nsum)
+                sum[k].v += v;
+        }
+        if (r)
+            fclose(r);
+        free(text);
+    }
+    fprintf(stderr, "#synack " CMD ": %s (%u threads, summed)\n", when, n);
+    for (size_t k = 0; k < nsum; k++)
+        fprintf(stderr, "%-31s %llu\n", sum[k].name, sum[k].v);
+    fflush(stderr);
 }
 
 /* --ladder: each trace event goes to the same renderer as `synack run`'s,
@@ -399,12 +493,25 @@ static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
         o->on_event(o, u, events);
 }
 
+/* Frames another member read from its queue for us. */
+static void on_fan(watch *w, uint32_t events)
+{
+    (void)events;
+    netns_rt *rt = RT_OF(w, fan_w);
+    dev_loop_take_fan(rt->net.loop);
+}
+
+static bool run_over(const netns_rt *rt)
+{
+    return rt->done || (rt->g && atomic_load(&rt->g->stop));
+}
+
 static int run_loop(netns_rt *rt)
 {
     struct epoll_event evs[64];
     synack_stack *s = rt->net.s;
     dev *d = rt->net.d;
-    while (!rt->done) {
+    while (!run_over(rt)) {
         synack_poll(s, dev_now());
         dev_flush(d);
         relay_reap(rt->rc);
@@ -500,8 +607,46 @@ static void raise_fd_limit(void)
     }
 }
 
-/* The stack on the TAP, the epoll set, the relays and the listeners. */
-static int start(netns_rt *rt, const netns_tap *t)
+/* Member rt->index's place in the group: the steering, the fan. */
+static void join_group(const netns_rt *rt, netrun_opts *nr)
+{
+    if (!rt->g)
+        return;
+    nr->steer.count = rt->g->n;
+    nr->steer.index = rt->index;
+    memcpy(nr->steer.key, rt->o->steer_key, sizeof nr->steer.key);
+    nr->fan = rt->g->fan;
+}
+
+/* The forwards: TCP ones in member 0 (the stack's own connections into the
+ * namespace pick ports that are its own), UDP ones in the member that owns
+ * their flow (UDP is steered by addresses alone). */
+static int open_forwards(netns_rt *rt, char *err, size_t errlen)
+{
+    const netns_opts *o = rt->o;
+    fwd_ns ns = {.ip = rt->n.host, .ipv6 = o->ipv6};
+    memcpy(ns.ip6, rt->n.host6, 16);
+    const synack_steer *st = &synack_stack_config(rt->net.s)->steer;
+    for (size_t i = 0; i < o->nfwd; i++, rt->nfwd++) {
+        synack_addr to = fwd_target(&o->fwd[i], &ns);
+        synack_addr from = to.family == SYNACK_AF_INET6 ? synack_addr_v6(rt->n.gw6)
+                                                        : synack_addr_v4(rt->n.gw);
+        unsigned owner = o->fwd[i].udp ? (unsigned)synack_steer_flow(st, 17, &from, 0, &to, 0) : 0;
+        if (owner != rt->index)
+            continue;
+        if (o->fwd[i].udp)
+            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, err, errlen);
+        else
+            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, rt->rc, err, errlen);
+        if (!rt->fwds[i] && !rt->ufwds[i])
+            return -1;
+    }
+    return 0;
+}
+
+/* The stack on the TAP queue `fd`, the epoll set, the relays and the
+ * listeners. */
+static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
 {
     const netns_opts *o = rt->o;
     char err[256];
@@ -509,7 +654,7 @@ static int start(netns_rt *rt, const netns_tap *t)
     if (o->ladder) {
         run_watch_opts wo = {.ladder = 1, .out = stderr};
         if (!(rt->ladders = run_watch_new(&wo))) {
-            close(t->fd);
+            close(fd);
             fprintf(stderr, "synack " CMD ": out of memory\n");
             return -1;
         }
@@ -521,10 +666,10 @@ static int start(netns_rt *rt, const netns_tap *t)
      * kernel did not (DEV_TRUST_CSUM), and sends segments up to 64 KiB that
      * the kernel cuts to the MTU when it is smaller. */
     unsigned dflags = rt->n.offload ? DEV_OFFLOAD | DEV_TRUST_CSUM : 0u;
-    dev *d = dev_adopt_flags(DEV_TAP, t->fd, o->ifname, (unsigned)o->mtu, dflags, err,
+    dev *d = dev_adopt_flags(DEV_TAP, fd, o->ifname, (unsigned)o->mtu, dflags, err,
                              sizeof err);
     if (!d) {
-        close(t->fd);
+        close(fd);
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;
     }
@@ -542,36 +687,31 @@ static int start(netns_rt *rt, const netns_tap *t)
     }
     nr.udp_event = on_udp_event;
     nr.udp_event_ctx = rt;
+    join_group(rt, &nr);
     if (netrun_open_dev(&rt->net, d, &nr, CMD, on_sock_event, rt) < 0)
         return -1;
-    if (!memcmp(synack_stack_config(rt->net.s)->mac, t->mac, 6)) {
+    if (!memcmp(synack_stack_config(rt->net.s)->mac, ns_mac, 6)) {
         fprintf(stderr, "synack " CMD ": the namespace's TAP has synack's MAC; try again\n");
         return -1;
     }
     raise_fd_limit();
     rt->tap_w.fn = on_tap;
     rt->sig_w.fn = on_signal;
+    rt->fan_w.fn = on_fan;
     struct epoll_event te = {.events = EPOLLIN, .data.ptr = &rt->tap_w};
     struct epoll_event se = {.events = EPOLLIN, .data.ptr = &rt->sig_w};
+    struct epoll_event fe = {.events = EPOLLIN, .data.ptr = &rt->fan_w};
     rt->ep = epoll_create1(EPOLL_CLOEXEC);
     if (rt->ep < 0 || epoll_ctl(rt->ep, EPOLL_CTL_ADD, dev_fd(d), &te) < 0 ||
-        epoll_ctl(rt->ep, EPOLL_CTL_ADD, rt->sfd, &se) < 0 ||
+        (rt->sfd >= 0 && epoll_ctl(rt->ep, EPOLL_CTL_ADD, rt->sfd, &se) < 0) ||
+        (rt->g && epoll_ctl(rt->ep, EPOLL_CTL_ADD, dev_fan_fd(rt->g->fan, rt->index), &fe) < 0) ||
         !(rt->rc = relay_ctx_new(rt->ep, o->quiet ? NULL : stderr))) {
         fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
         return -1;
     }
-    fwd_ns ns = {.ip = rt->n.host, .ipv6 = o->ipv6};
-    memcpy(ns.ip6, rt->n.host6, 16);
-    for (size_t i = 0; i < o->nfwd; i++) {
-        if (o->fwd[i].udp)
-            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, err, sizeof err);
-        else
-            rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, rt->rc, err, sizeof err);
-        if (!rt->fwds[i] && !rt->ufwds[i]) {
-            fprintf(stderr, "synack " CMD ": %s\n", err);
-            return -1;
-        }
-        rt->nfwd++;
+    if (open_forwards(rt, err, sizeof err) < 0) {
+        fprintf(stderr, "synack " CMD ": %s\n", err);
+        return -1;
     }
     return outbound_setup(rt);
 }
@@ -583,6 +723,8 @@ static void say_started(const netns_rt *rt)
             fmt_ip(rt->n.host, h), rt->n.prefix, rt->n.ifname, rt->n.mtu, fmt_ip(rt->n.gw, g));
     for (size_t i = 0; i < rt->o->nfwd; i++)
         fprintf(stderr, "%s%s", i ? ", " : "; forwarding ", rt->o->fwd[i].text);
+    if (rt->g)
+        fprintf(stderr, "; %u threads", rt->g->n);
     fputc('\n', stderr);
 }
 
@@ -593,7 +735,7 @@ static int stop(netns_rt *rt, int status)
         kill(rt->child, SIGKILL);
         waitpid(rt->child, NULL, 0);
     }
-    if (rt->rc && !rt->o->quiet)
+    if (rt->rc && !rt->o->quiet && !rt->g)
         print_counters(rt, "counters at exit");
     relay_ctx_free(rt->rc);
     netns_udp_close(&rt->udp);
@@ -631,40 +773,120 @@ static int catch_signals(netns_rt *rt, sigset_t *old)
     return rt->sfd < 0 ? -1 : 0;
 }
 
+static void *member_thread(void *arg)
+{
+    netns_rt *rt = arg;
+    rt->status = run_loop(rt);
+    return NULL;
+}
+
+/* Start every member on its TAP queue. 0, or -1 (the queues not yet
+ * adopted closed). */
+static int start_all(netns_rt *rts, unsigned n, netns_tap *t)
+{
+    for (unsigned i = 0; i < n; i++) {
+        int fd = t->fd[i];
+        t->fd[i] = -1; /* start owns it now, and closes it on failure */
+        if (start(&rts[i], fd, t->mac) < 0) {
+            for (unsigned j = i + 1; j < n; j++)
+                close(t->fd[j]);
+            return -1;
+        }
+    }
+    char err[160];
+    if (n > 1 && dev_steer_bpf_attach(dev_fd(rts[0].net.d),
+                                      &synack_stack_config(rts[0].net.s)->steer, err,
+                                      sizeof err) < 0 && !rts[0].o->quiet)
+        fprintf(stderr, "synack " CMD ": steering by hand-over only: %s\n", err);
+    return 0;
+}
+
+/* Members 1..n-1 on threads of their own, member 0 here; when its run ends
+ * (COMMAND exits, a signal), so do the others'. The exit status. */
+static int run_all(netns_group *g, netns_rt *rts, unsigned n)
+{
+    unsigned started = 1;
+    for (; started < n; started++)
+        if (pthread_create(&rts[started].th, NULL, member_thread, &rts[started]) != 0)
+            break;
+    int status = started == n ? run_loop(&rts[0]) : 1;
+    if (started != n)
+        fprintf(stderr, "synack " CMD ": cannot start thread %u\n", started + 1);
+    if (g->fan) {
+        atomic_store(&g->stop, 1);
+        for (unsigned i = 0; i < n; i++)
+            dev_fan_wake(g->fan, i);
+    }
+    for (unsigned i = 1; i < started; i++) {
+        pthread_join(rts[i].th, NULL);
+        if (rts[i].status && !status)
+            status = rts[i].status;
+    }
+    return status;
+}
+
+/* stop() for every member, member 0 (the child, the signals) last. */
+static int stop_all(netns_group *g, netns_rt *rts, unsigned n, int status)
+{
+    bool all_started = true;
+    for (unsigned i = 0; i < n; i++)
+        all_started = all_started && rts[i].rc;
+    if (g->fan && all_started && !rts[0].o->quiet)
+        print_group_counters(rts, n, "counters at exit");
+    for (unsigned i = n; i-- > 1;)
+        stop(&rts[i], 0);
+    status = stop(&rts[0], status);
+    dev_fan_free(g->fan);
+    free(rts);
+    return status;
+}
+
 int netns_main(int argc, char **argv)
 {
     netns_opts o;
     int status;
     if (parse_args(&o, argc, argv, &status) < 0)
         return status;
-    netns_rt rt = {.o = &o, .ep = -1, .sfd = -1};
-    rt.n = (netns_net){.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
-                       .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
-                       .offload = !o.no_offload};
-    rt.n.host6[0] = rt.n.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
-    rt.n.host6[14] = 0x01;
-    rt.n.gw6[15] = 0x02;
-    sigset_t old;
-    if (catch_signals(&rt, &old) < 0)
+    unsigned n = (unsigned)o.threads;
+    netns_rt *rts = calloc(n, sizeof *rts);
+    netns_group g = {.n = n, .rts = rts};
+    if (!rts || (n > 1 && !(g.fan = dev_fan_new(n)))) {
+        fprintf(stderr, "synack " CMD ": out of memory\n");
+        free(rts);
         return 1;
+    }
+    if (n > 1 && getrandom(o.steer_key, sizeof o.steer_key, 0) != sizeof o.steer_key)
+        o.steer_key[0] = dev_now(); /* steering only: not a secret that matters */
+    netns_net net = {.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
+                     .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
+                     .offload = !o.no_offload, .queues = n};
+    net.host6[0] = net.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
+    net.host6[14] = 0x01;
+    net.gw6[15] = 0x02;
+    for (unsigned i = 0; i < n; i++)
+        rts[i] = (netns_rt){.o = &o, .n = net, .ep = -1, .sfd = -1, .index = i,
+                            .g = n > 1 ? &g : NULL};
+    sigset_t old;
+    if (catch_signals(&rts[0], &old) < 0)
+        return stop_all(&g, rts, n, 1);
     netns_tap t;
     char err[256];
-    int rc = o.argv ? netns_spawn(&rt.n, o.argv, &old, &t, err, sizeof err)
-                    : netns_attach(&rt.n, (pid_t)o.pid, o.nsname, &t, err, sizeof err);
+    int rc = o.argv ? netns_spawn(&net, o.argv, &old, &t, err, sizeof err)
+                    : netns_attach(&net, (pid_t)o.pid, o.nsname, &t, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "synack " CMD ": %s\n", err);
-        return stop(&rt, 1);
+        return stop_all(&g, rts, n, 1);
     }
-    rt.child = o.argv ? t.pid : 0;
+    rts[0].child = o.argv ? t.pid : 0;
     signal(SIGPIPE, SIG_IGN); /* here only: COMMAND was forked with the default */
-    if (start(&rt, &t) < 0) {
+    if (start_all(rts, n, &t) < 0) {
         if (t.go >= 0)
             close(t.go);
-        return stop(&rt, 1);
+        return stop_all(&g, rts, n, 1);
     }
     if (!o.quiet)
-        say_started(&rt);
+        say_started(&rts[0]);
     if (o.argv && netns_go(&t) < 0)
-        reap_child(&rt); /* it died already: its status is the answer */
-    return stop(&rt, run_loop(&rt));
+        reap_child(&rts[0]); /* it died already: its status is the answer */
+    return stop_all(&g, rts, n, run_all(&g, rts, n));
 }

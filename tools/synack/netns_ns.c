@@ -203,8 +203,8 @@ static int tap_offloads(int fd, const netns_net *n, char *err, size_t len)
     return 0;
 }
 
-/* Create and configure the TAP in the current namespace. Its fd, or -1. */
-static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
+/* One queue of the TAP (the first creates it). Its fd, or -1. */
+static int tap_queue(const netns_net *n, char *err, size_t len)
 {
     int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
     if (fd < 0) {
@@ -215,7 +215,8 @@ static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
     struct ifreq r;
     memset(&r, 0, sizeof r);
     snprintf(r.ifr_name, sizeof r.ifr_name, "%s", n->ifname);
-    r.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (n->offload ? IFF_VNET_HDR : 0));
+    r.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (n->offload ? IFF_VNET_HDR : 0) |
+                          (n->queues > 1 ? IFF_MULTI_QUEUE : 0));
     if (ioctl(fd, TUNSETIFF, &r) < 0) {
         say(err, len, "cannot create TAP interface %s in the namespace: %s", n->ifname,
             strerror(errno));
@@ -226,6 +227,31 @@ static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
         close(fd);
         return -1;
     }
+    return fd;
+}
+
+static void close_all(int fd[NETNS_MAX_QUEUES])
+{
+    for (unsigned i = 0; i < NETNS_MAX_QUEUES; i++) {
+        if (fd[i] >= 0)
+            close(fd[i]);
+        fd[i] = -1;
+    }
+}
+
+/* Create and configure the TAP in the current namespace: fd[i] for each
+ * queue. 0, or -1 (none open). */
+static int tap_setup(const netns_net *n, int fd[NETNS_MAX_QUEUES], uint8_t mac[6], char *err,
+                     size_t len)
+{
+    for (unsigned i = 0; i < NETNS_MAX_QUEUES; i++)
+        fd[i] = -1;
+    for (unsigned i = 0; i < n->queues; i++) {
+        if ((fd[i] = tap_queue(n, err, len)) < 0) {
+            close_all(fd);
+            return -1;
+        }
+    }
     int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (ctl < 0 || configure(ctl, n, mac, err, len) < 0 ||
         (n->ipv6 && configure6(n, err, len) < 0)) {
@@ -233,42 +259,43 @@ static int tap_setup(const netns_net *n, uint8_t mac[6], char *err, size_t len)
             say(err, len, "socket: %s", strerror(errno));
         else
             close(ctl);
-        close(fd);
+        close_all(fd);
         return -1;
     }
     close(ctl);
-    return fd;
+    return 0;
 }
 
-/* Send the message, with the TAP's fd when there is one. */
-static int send_msg(int sock, const child_msg *m, int fd)
+/* Send the message, with the TAP's fds (the first `n`; 0: none). */
+static int send_msg(int sock, const child_msg *m, const int *fd, unsigned n)
 {
     struct iovec iov = {.iov_base = (void *)m, .iov_len = sizeof *m};
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * NETNS_MAX_QUEUES)];
         struct cmsghdr align;
     } u;
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (fd >= 0) {
+    if (n) {
         mh.msg_control = u.buf;
-        mh.msg_controllen = sizeof u.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &fd, sizeof fd);
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fd, sizeof(int) * n);
     }
     return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof *m ? 0 : -1;
 }
 
-/* The child's message and fd. 0, or -1 with the reason in err. */
-static int recv_msg(int sock, netns_tap *t, char *err, size_t len)
+/* The child's message and fds, one per queue. 0, or -1 with the reason in
+ * err (none kept). */
+static int recv_msg(int sock, const netns_net *net, netns_tap *t, char *err, size_t len)
 {
     child_msg m;
     memset(&m, 0, sizeof m);
     struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
     union {
-        char buf[CMSG_SPACE(sizeof(int))];
+        char buf[CMSG_SPACE(sizeof(int) * NETNS_MAX_QUEUES)];
         struct cmsghdr align;
     } u;
     struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
@@ -276,18 +303,19 @@ static int recv_msg(int sock, netns_tap *t, char *err, size_t len)
     ssize_t n;
     while ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
         ;
-    int fd = -1;
+    unsigned got = 0;
     struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-        memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    if (n != (ssize_t)sizeof m || !m.ok || fd < 0) {
+    if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        got = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        got = got > NETNS_MAX_QUEUES ? NETNS_MAX_QUEUES : got;
+        memcpy(t->fd, CMSG_DATA(c), sizeof(int) * got);
+    }
+    if (n != (ssize_t)sizeof m || !m.ok || got != net->queues) {
         say(err, len, "%s", n == (ssize_t)sizeof m && !m.ok ? m.err
                             : "the namespace's helper process died before handing over the TAP");
-        if (fd >= 0)
-            close(fd);
+        close_all(t->fd);
         return -1;
     }
-    t->fd = fd;
     memcpy(t->mac, m.mac, 6);
     return 0;
 }
@@ -297,11 +325,10 @@ static int hand_over(int sock, const netns_net *n)
 {
     child_msg m;
     memset(&m, 0, sizeof m);
-    int fd = tap_setup(n, m.mac, m.err, sizeof m.err);
-    m.ok = fd >= 0;
-    int rc = send_msg(sock, &m, fd);
-    if (fd >= 0)
-        close(fd); /* the parent holds it now */
+    int fd[NETNS_MAX_QUEUES];
+    m.ok = tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0;
+    int rc = send_msg(sock, &m, fd, m.ok ? n->queues : 0);
+    close_all(fd); /* the parent holds them now */
     return m.ok && rc == 0 ? 0 : -1;
 }
 
@@ -310,7 +337,7 @@ static void fail_child(int sock, const char *why)
     child_msg m;
     memset(&m, 0, sizeof m);
     snprintf(m.err, sizeof m.err, "%s", why);
-    send_msg(sock, &m, -1);
+    send_msg(sock, &m, NULL, 0);
     _exit(1);
 }
 
@@ -346,7 +373,9 @@ static void spawn_child(const netns_net *n, char **argv, const sigset_t *mask, i
 static pid_t fork_talking(netns_tap *t, int sv[2], char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    t->fd = t->go = -1;
+    for (unsigned i = 0; i < NETNS_MAX_QUEUES; i++)
+        t->fd[i] = -1;
+    t->go = -1;
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         say(err, errlen, "socketpair: %s", strerror(errno));
         return -1;
@@ -372,7 +401,7 @@ int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap
         return -1;
     if (pid == 0)
         spawn_child(n, argv, mask, sv[1], parent);
-    if (recv_msg(sv[0], t, err, errlen) < 0) {
+    if (recv_msg(sv[0], n, t, err, errlen) < 0) {
         close(sv[0]);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
@@ -448,7 +477,7 @@ int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, 
             fail_child(sv[1], why);
         _exit(hand_over(sv[1], n) < 0 ? 1 : 0);
     }
-    int rc = recv_msg(sv[0], t, err, errlen);
+    int rc = recv_msg(sv[0], n, t, err, errlen);
     close(sv[0]);
     waitpid(child, NULL, 0);
     return rc;

@@ -26,11 +26,16 @@ typedef struct netns_net {
     uint8_t gw6[16];     /* synack's (fd00::2)                               */
     int offload;         /* the TAP carries virtio_net_hdr, checksum and TSO
                             offloads on (IFF_VNET_HDR, TUNSETOFFLOAD)        */
+    unsigned queues;     /* 1, or a multi-queue TAP (IFF_MULTI_QUEUE) with
+                            this many queues, one per thread (--threads)     */
 } netns_net;
+
+#define NETNS_MAX_QUEUES 16
 
 /* What the child hands back. */
 typedef struct netns_tap {
-    int fd;              /* the TAP (IFF_TAP | IFF_NO_PI), in the namespace */
+    int fd[NETNS_MAX_QUEUES]; /* the TAP (IFF_TAP | IFF_NO_PI), in the
+                            namespace: a descriptor per queue (n->queues)   */
     uint8_t mac[6];      /* the namespace kernel's MAC on it                */
     pid_t pid;           /* netns_spawn: the child that becomes COMMAND      */
     int go;              /* netns_spawn: the socket netns_go writes to      */

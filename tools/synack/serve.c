@@ -13,6 +13,7 @@
 #include <sys/random.h>
 
 #include "dev/fan.h"
+#include "dev/steer_bpf.h"
 #include "fmt.h"
 #include "netrun.h"
 #include "opts.h"
@@ -553,6 +554,10 @@ static int serve_run(const server *tmpl, netrun_opts *o, int backlog, unsigned t
     int status = 1;
     if (opened == threads) {
         announce(&svs[0], o, threads);
+        char err[160];
+        if (threads > 1 && dev_steer_bpf_attach(dev_fd(svs[0].net.d), &o->steer, err,
+                                                sizeof err) < 0)
+            fprintf(stderr, "synack serve: steering by hand-over only: %s\n", err);
         unsigned started = 1;
         for (; started < threads; started++) {
             if (pthread_create(&svs[started].th, NULL, member_run, &svs[started]) != 0) {
