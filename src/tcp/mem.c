@@ -157,7 +157,7 @@ void tcp_buf_release(tcb *t, tcp_buf_kind k)
         c->spare_bytes += cap;
     }
     if (k == TCP_BUF_RECV)
-        t->rcv.nooo = 0; /* out-of-order ranges lived in the ring */
+        tcp_ooo_clear(t); /* out-of-order ranges lived in the ring */
 }
 
 void tcp_buf_release_if_empty(tcb *t, tcp_buf_kind k)

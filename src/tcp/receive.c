@@ -7,6 +7,13 @@
 
 #include <string.h>
 
+void tcp_ooo_clear(tcb *t)
+{
+    t->rcv.nooo = 0;
+    mem_free(t->ctx->alloc, t->rcv.ooo);
+    t->rcv.ooo = NULL;
+}
+
 /* Data at RCV.NXT: append it, then pull in the out-of-order ranges it
  * now reaches. */
 static void append_in_order(tcb *t, const uint8_t *data, uint32_t len)
@@ -33,6 +40,8 @@ static void append_in_order(tcb *t, const uint8_t *data, uint32_t len)
             }
         }
     } while (merged);
+    if (t->rcv.ooo && !t->rcv.nooo)
+        tcp_ooo_clear(t); /* the holes are filled */
 }
 
 /* Data beyond a hole: keep it in place in the ring and remember the range,
@@ -54,6 +63,10 @@ static void store_out_of_order(tcb *t, uint32_t seq, uint32_t off, const uint8_t
     }
     if (t->rcv.nooo >= c->sys->tcp_max_ooo_segments || t->rcv.nooo >= TCP_OOO_MAX) {
         c->ctr->tcp_ofo_drop++;
+        return;
+    }
+    if (!t->rcv.ooo && !(t->rcv.ooo = mem_alloc(c->alloc, TCP_OOO_MAX * sizeof(seq_range)))) {
+        tcp_drop(c, t, SYNACK_DROP_NO_MEMORY); /* the peer sends it again */
         return;
     }
     ring_write_at(&t->rcv.buf, off, data, len);

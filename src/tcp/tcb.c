@@ -32,6 +32,7 @@ void tcb_free(tcb *t)
         t->all_next->all_prev = t->all_prev;
     tcp_buf_release(t, TCP_BUF_SEND);
     tcp_buf_release(t, TCP_BUF_RECV);
+    tcp_ooo_clear(t);
     mem_free(c->alloc, t);
 }
 

@@ -103,7 +103,10 @@ struct synack_sock {
         uint64_t last_data_at;    /* when in-order data last came (quick ACKs) */
         uint8_t quick;            /* quick ACKs left: data acknowledged at once */
         uint64_t space_stamp;     /* when that round trip began           */
-        seq_range ooo[TCP_OOO_MAX];
+        seq_range *ooo;           /* out-of-order ranges, newest first: TCP_OOO_MAX
+                                     of them, allocated with the first (receive.c)
+                                     and freed when the last is gone, so an idle
+                                     connection does not carry 256 bytes of them */
         uint8_t nooo;
         uint32_t ooo_fin_seq;     /* a FIN beyond a hole, at this sequence */
         seq_range dsack_range;
@@ -326,6 +329,8 @@ int tcp_buf_attach(tcb *t, tcp_buf_kind k);
  * buffer stays), -ENOMEM when the allocator fails (counted). */
 int tcp_buf_grow(tcb *t, tcp_buf_kind k, uint32_t cap);
 void tcp_buf_release(tcb *t, tcp_buf_kind k);
+/* Forget the out-of-order ranges and free their array (receive.c). */
+void tcp_ooo_clear(tcb *t);
 /* Release a ring that holds nothing; under pressure a receive ring that
  * holds only out-of-order data is released too (pruned). */
 void tcp_buf_release_if_empty(tcb *t, tcp_buf_kind k);

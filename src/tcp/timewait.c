@@ -32,7 +32,7 @@ static void give_up_connection(tcb *t, tcp_tw *r)
     tcp_buf_release(t, TCP_BUF_SEND);
     if (t->rcv.buf.used == 0 || t->is.orphan)
         tcp_buf_release(t, TCP_BUF_RECV);
-    t->rcv.nooo = 0;
+    tcp_ooo_clear(t);
     t->rcv.ack_pending = false;
     if (t->is.app_owned && !t->is.dead) {
         r->flags |= TW_F_HANDLE;

@@ -150,6 +150,8 @@ pkt_h *pkt_new(const char *knobs)
     return pkt_new_family(knobs, fam && strcmp(fam, "6") == 0 ? SYNACK_AF_INET6 : SYNACK_AF_INET);
 }
 
+synack_allocator pkt_allocator;
+
 pkt_h *pkt_new_family(const char *knobs, int family)
 {
     pkt_h *h = calloc(1, sizeof(*h));
@@ -187,6 +189,8 @@ pkt_h *pkt_new_family(const char *knobs, int family)
     /* The conversations pin one answer per segment: ACKs go out at once
      * unless a test asks for delayed ACKs (test_delack_nagle.c does). */
     synack_config_set(cfg, "tcp_delack_ms", "0");
+    if (pkt_allocator.malloc)
+        cfg->alloc = pkt_allocator;
     apply_knobs(cfg, knobs);
     h->s = synack_stack_new(cfg, h->now);
     assert_non_null(h->s);

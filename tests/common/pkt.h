@@ -87,6 +87,9 @@ typedef struct pkt_h {
  * trace off, which gathering needs: no state history then).
  * NULL or "" keeps Linux's defaults. */
 pkt_h *pkt_new(const char *knobs);
+/* The allocator the next pkt_new's stack gets, when its malloc is set
+ * (counting tests); pkt_new leaves it as it is. */
+extern synack_allocator pkt_allocator;
 /* The same in a given family (SYNACK_AF_INET6: the stack has both
  * addresses, the peer speaks IPv6), whatever SYNACK_PKT_FAMILY says. */
 pkt_h *pkt_new_family(const char *knobs, int family);
