@@ -17,6 +17,7 @@ BENCHES=(
     "$B/bench_memory"
     "$B/bench_loss"
     "$B/bench_threads"
+    "$B/bench_million"
     "bash bench/tap.sh"
     "bash bench/programs.sh"
     "bash bench/netns.sh"
@@ -37,6 +38,7 @@ target() {
     bulk_offload_mtu1500) echo "ratio>=3" ;;
     connrate) echo "ratio>=15" ;;
     threads_*) echo "ratio>=1.8" ;;
+    million_*) echo "ratio<=1" ;;
     mem_established) echo "ratio<=0.5" ;;
     mem_timewait) echo "synack<64" ;;
     loss_*) echo "ratio>=1" ;;
