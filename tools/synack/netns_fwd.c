@@ -156,7 +156,7 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
     char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN], label[128];
     snprintf(label, sizeof label, "%s -> %s", fmt_addr_endpoint(&from, port, a),
              fmt_addr_endpoint(&f->to, f->spec.ns_port, b));
-    relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED); /* accepted */
+    relay_set_host_peer(relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED), peer);
 }
 
 static void on_accept(watch *w, uint32_t events)

@@ -33,6 +33,7 @@ typedef struct opener {
     out_ctx *o;
     synack_sock *ns;
     int fd;
+    struct sockaddr_storage to; /* the host address it connects to */
     char label[136];
 } opener;
 
@@ -70,8 +71,7 @@ static void log_no_port(out_ctx *o, const char *label)
     fprintf(o->log,
             "relay %s held back: no free host port (EADDRNOTAVAIL): SYN dropped, the "
             "namespace retries (%llu such since the last line; RelayOutPortExhausted)\n",
-            label, (unsigned long long)o->no_port_unlogged);
-    fflush(o->log);
+            label, (unsigned long long)o->no_port_unlogged); /* flushed by the loop */
     o->no_port_logged_at = now;
     o->no_port_unlogged = 0;
 }
@@ -124,6 +124,7 @@ static void host_done(watch *w, uint32_t events)
     int fd = op->fd;
     char label[sizeof op->label];
     memcpy(label, op->label, sizeof label);
+    struct sockaddr_storage to = op->to;
     opener_free(op);
     synack_sock_set_user(ns, NULL);
     o->n.opened++;
@@ -133,7 +134,8 @@ static void host_done(watch *w, uint32_t events)
         return;
     }
     /* The host socket stays in the epoll set: the relay takes it over. */
-    relay_start(o->rc, ns, fd, label, RELAY_HOST_CONNECTED | RELAY_HOST_REGISTERED);
+    relay *r = relay_start(o->rc, ns, fd, label, RELAY_HOST_CONNECTED | RELAY_HOST_REGISTERED);
+    relay_set_host_peer(r, &to);
 }
 
 /* The held socket ended before the host answered (the namespace reset
@@ -174,12 +176,13 @@ static void start_one(out_ctx *o, synack_sock *ns)
     netns_fmt_ep(&dst, dport, b, sizeof b);
     snprintf(op->label, sizeof op->label, "%s -> %s", a, b);
     synack_sock_set_user(ns, &op->owner);
-    struct sockaddr_storage sa;
+    struct sockaddr_storage sa = {0};
     socklen_t salen;
     if (!netns_host_target(&o->map, &dst, dport, &sa, &salen)) {
         refuse(op, ECONNREFUSED);
         return;
     }
+    op->to = sa;
     op->fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (op->fd < 0) {
         refuse(op, errno == EMFILE || errno == ENFILE ? EADDRNOTAVAIL : errno);

@@ -47,6 +47,9 @@ struct relay {
     int dead, in_pump, again;
     const char *ns_end, *host_end; /* how each side ended ("fin", "rst") */
     int host_tw_ours;      /* we closed the host side first: it keeps TIME-WAIT */
+    int peer_known;        /* the host socket's peer, from the caller:   */
+    synack_addr peer;      /* the log line needs no getpeername          */
+    uint16_t peer_port;
     char host_tw[112];     /* we closed the host side first: the host socket's
                               ends, which the host keeps in TIME-WAIT for 60 s */
 };
@@ -122,21 +125,33 @@ static void close_with_rst(int fd)
     close(fd);
 }
 
+/* A host socket's address as synack writes them. */
+static synack_addr sockaddr_addr(const struct sockaddr_storage *ss, uint16_t *port)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        *port = ntohs(s6->sin6_port);
+        return synack_addr_v6(s6->sin6_addr.s6_addr);
+    }
+    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+    *port = ntohs(s4->sin_port);
+    return synack_addr_v4(ntohl(s4->sin_addr.s_addr));
+}
+
 /* One end of a host socket, as "a.b.c.d:port" or "[v6]:port". */
 static void sockaddr_text(const struct sockaddr_storage *ss, char *buf)
 {
-    synack_addr a;
     uint16_t port;
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        a = synack_addr_v6(s6->sin6_addr.s6_addr);
-        port = ntohs(s6->sin6_port);
-    } else {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        a = synack_addr_v4(ntohl(s4->sin_addr.s_addr));
-        port = ntohs(s4->sin_port);
-    }
+    synack_addr a = sockaddr_addr(ss, &port);
     fmt_addr_endpoint(&a, port, buf);
+}
+
+void relay_set_host_peer(relay *r, const struct sockaddr_storage *ss)
+{
+    if (!r)
+        return;
+    r->peer = sockaddr_addr(ss, &r->peer_port);
+    r->peer_known = 1;
 }
 
 /* Our FIN goes to the host before the host's: the host socket will be the
@@ -151,10 +166,13 @@ static void note_host_tw(relay *r)
     socklen_t al = sizeof a, bl = sizeof b;
     char x[FMT_ENDPOINT_LEN], y[FMT_ENDPOINT_LEN];
     if (getsockname(r->fd, (struct sockaddr *)&a, &al) < 0 ||
-        getpeername(r->fd, (struct sockaddr *)&b, &bl) < 0)
+        (!r->peer_known && getpeername(r->fd, (struct sockaddr *)&b, &bl) < 0))
         return;
     sockaddr_text(&a, x);
-    sockaddr_text(&b, y);
+    if (r->peer_known)
+        fmt_addr_endpoint(&r->peer, r->peer_port, y);
+    else
+        sockaddr_text(&b, y);
     snprintf(r->host_tw, sizeof r->host_tw, "%s-%s", x, y);
 }
 
@@ -166,8 +184,7 @@ static void log_end(const relay *r, const char *word)
     fprintf(r->c->log, "relay %s %s: %llu B in, %llu B out, %.2f s, ns %s, host %s%s%s\n",
             r->label, word, (unsigned long long)r->bytes_in, (unsigned long long)r->bytes_out,
             secs, r->ns_end ? r->ns_end : "open", r->host_end ? r->host_end : "open",
-            r->host_tw[0] ? ", host TIME-WAIT " : "", r->host_tw);
-    fflush(r->c->log);
+            r->host_tw[0] ? ", host TIME-WAIT " : "", r->host_tw); /* flushed by the loop */
 }
 
 /* The relay is over: both sides are closed already. Count, log, and move it

@@ -56,6 +56,11 @@ typedef struct relay_counters {
 /* A set of relays on epoll instance `epfd` (not owned). `log`: where the
  * one-line summary of each ended relay goes, NULL for none. */
 relay_ctx *relay_ctx_new(int epfd, FILE *log);
+/* The host socket's peer, when the caller knows it (the address it
+ * connected to, or accept's): the log line then asks the kernel only for
+ * the local end. NULL r is ignored. */
+struct sockaddr_storage;
+void relay_set_host_peer(relay *r, const struct sockaddr_storage *ss);
 /* Reset every relay still running (both sides) and free everything. */
 void relay_ctx_free(relay_ctx *c);
 
