@@ -18,7 +18,8 @@
 # while `build/synack netns --help` fails. See bench/README.md.
 # Knobs: BENCH_RUNS (5), BENCH_QUICK=1 (allow fewer), NETNS_BENCH_SECONDS
 # (3; 2 with BENCH_QUICK), NETNS_BENCH_CONNS (1000), NETNS_BENCH_SYNACK
-# (build/synack: the binary whose `netns` is measured).
+# (build/synack: the binary whose `netns` is measured), NETNS_BENCH_ONLY (a
+# regular expression: only the lines whose names match, e.g. connrate).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 source bench/lib.sh
@@ -259,6 +260,7 @@ memory() {
 # per NAME. Prints each NAME's medians and its bench line.
 measure() {
     local names=($1) units=($2) tool run k v
+    [[ -n "${NETNS_BENCH_ONLY:-}" && ! "$1" =~ $NETNS_BENCH_ONLY ]] && return 0
     shift 2
     declare -A vals=()
     for ((run = 0; run < RUNS; run++)); do
