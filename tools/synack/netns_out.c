@@ -98,6 +98,8 @@ static void refuse(opener *op, int err)
     opener_free(op);
 }
 
+static void confirm(opener *op, unsigned flags);
+
 /* The host connect finished: confirm the SYN and relay, or refuse it.
  * EPOLLOUT without EPOLLERR or EPOLLHUP is a connect that succeeded (a
  * failed one sets the socket's error, which epoll reports as EPOLLERR):
@@ -119,6 +121,13 @@ static void host_done(watch *w, uint32_t events)
         refuse(op, err);
         return;
     }
+    confirm(op, RELAY_HOST_CONNECTED | RELAY_HOST_REGISTERED);
+}
+
+/* The host socket is connected: the held SYN gets its SYN,ACK and the
+ * relay takes both sockets over (flags: relay_start's). */
+static void confirm(opener *op, unsigned flags)
+{
     out_ctx *o = op->o;
     synack_sock *ns = op->ns;
     int fd = op->fd;
@@ -133,8 +142,7 @@ static void host_done(watch *w, uint32_t events)
         close(fd); /* leaves the epoll set with it */
         return;
     }
-    /* The host socket stays in the epoll set: the relay takes it over. */
-    relay *r = relay_start(o->rc, ns, fd, label, RELAY_HOST_CONNECTED | RELAY_HOST_REGISTERED);
+    relay *r = relay_start(o->rc, ns, fd, label, flags);
     relay_set_host_peer(r, &to);
 }
 
@@ -190,6 +198,16 @@ static void start_one(out_ctx *o, synack_sock *ns)
     }
     if (connect(op->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS) {
         refuse(op, errno);
+        return;
+    }
+    /* To the host's own addresses the handshake is over by the time
+     * connect returns: answer the SYN in this pass of the loop, not the
+     * next (and register the socket once, as the relay's). Elsewhere this
+     * costs one getpeername that finds the connect still going. */
+    struct sockaddr_storage peer;
+    socklen_t plen = sizeof peer;
+    if (getpeername(op->fd, (struct sockaddr *)&peer, &plen) == 0) {
+        confirm(op, RELAY_HOST_CONNECTED);
         return;
     }
     /* Registered as the relay wants it (edge-triggered), so that the relay
