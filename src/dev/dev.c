@@ -110,7 +110,8 @@ static int open_tun(dev *d, char *err, size_t errlen)
              strerror(e),
              e != EINVAL                      ? ""
              : (d->flags & DEV_MULTI_QUEUE) ? " (made without multi_queue, or of the other kind?)"
-                                            : " (is it a TUN/TAP interface of the other kind?)");
+                                            : " (of the other kind, or made with multi_queue:"
+                                              " then give --threads)");
         return -1;
     }
     memcpy(d->name, r.ifr_name, IFNAMSIZ);

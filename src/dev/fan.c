@@ -75,7 +75,7 @@ void dev_fan_wake(dev_fan *f, unsigned i)
     (void)!write(f->box[i].efd, &one, sizeof one);
 }
 
-void dev_fan_push(dev_fan *f, unsigned to, const void *frame, size_t len)
+int dev_fan_push(dev_fan *f, unsigned to, const void *frame, size_t len)
 {
     inbox *b = &f->box[to];
     uint32_t n = (uint32_t)len;
@@ -91,6 +91,7 @@ void dev_fan_push(dev_fan *f, unsigned to, const void *frame, size_t len)
     pthread_mutex_unlock(&b->mu);
     if (fits)
         dev_fan_wake(f, to);
+    return fits ? 0 : -1;
 }
 
 size_t dev_fan_drain(dev_fan *f, unsigned i, void (*fn)(void *ctx, const void *frame, size_t len),

@@ -30,8 +30,9 @@ unsigned dev_fan_size(const dev_fan *f);
  * or dev_fan_wake was called for it. */
 int dev_fan_fd(const dev_fan *f, unsigned i);
 
-/* Copy a frame into member `to`'s inbox and wake it. */
-void dev_fan_push(dev_fan *f, unsigned to, const void *frame, size_t len);
+/* Copy a frame into member `to`'s inbox and wake it. 0, or -1 when the
+ * inbox is full (the frame is dropped and counted). */
+int dev_fan_push(dev_fan *f, unsigned to, const void *frame, size_t len);
 /* Wake member i without a frame (to make it look at shared state). */
 void dev_fan_wake(dev_fan *f, unsigned i);
 

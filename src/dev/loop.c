@@ -5,6 +5,7 @@
 #include "dev/fan.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -43,9 +44,11 @@ struct dev_loop {
     uint64_t fan_sent, fan_taken;
 };
 
-static volatile sig_atomic_t got_signal;
+/* Lock-free, so the handler may write it; read and cleared in one step,
+ * so that of several threads (a steered group) only one takes a signal. */
+static atomic_int got_signal;
 
-static void on_signal(int sig) { got_signal = sig; }
+static void on_signal(int sig) { atomic_store(&got_signal, sig); }
 
 void dev_loop_catch_signals(void)
 {
@@ -63,12 +66,7 @@ void dev_loop_catch_signals(void)
     sigprocmask(SIG_BLOCK, &set, NULL);
 }
 
-int dev_loop_signalled(void)
-{
-    int s = got_signal;
-    got_signal = 0;
-    return s;
-}
+int dev_loop_signalled(void) { return atomic_exchange(&got_signal, 0); }
 
 uint64_t dev_now(void)
 {
@@ -177,8 +175,8 @@ static void steer_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
         synack_input(l->s, frame, len, now);
     for (unsigned i = 0; i < l->steer.count; i++) {
         if (i != l->steer.index && (owner == SYNACK_STEER_ALL || owner == (int)i)) {
-            dev_fan_push(l->fan, i, frame, len);
-            l->fan_sent++;
+            if (dev_fan_push(l->fan, i, frame, len) == 0)
+                l->fan_sent++; /* else dropped, counted by the fan (dev_fan_dropped) */
         }
     }
 }

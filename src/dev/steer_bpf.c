@@ -32,85 +32,102 @@
 #define LD_IMM64_1(d, v) INSN(BPF_LD | BPF_DW | BPF_IMM, d, 0, 0, (int32_t)(uint32_t)(v))
 #define LD_IMM64_2(v) INSN(0, 0, 0, 0, (int32_t)(uint32_t)((uint64_t)(v) >> 32))
 
-#define ETH 14 /* the Ethernet header: the frame as a TAP queue gets it */
-
 /* A fixed-size program: jumps are counted in instructions, and labels
- * would be more code than the program. Each block says where it goes. */
-size_t dev_steer_bpf_program(const synack_steer *st, struct bpf_insn *p, size_t cap)
+ * would be more code than the program. Each block says where it goes.
+ * The frame starts with an Ethernet header on a TAP (l2 = 14) and with the
+ * IP header on a TUN (l2 = 0): a TAP's frames are told apart by their
+ * ethertype, a TUN's by the IP version; both prefixes end where the body
+ * begins, so the jumps into it are the same. */
+#define BODY_V6 15 /* the IPv6 block's place in the body */
+
+size_t dev_steer_bpf_program(const synack_steer *st, int link, struct bpf_insn *p, size_t cap)
 {
-    const struct bpf_insn prog[] = {
-        /*  0 */ MOV64_REG(6, 1),
-        /*  1 */ MOV64_IMM(7, 0),
-        /*  2 */ MOV64_IMM(8, 0),
-        /*  3 */ LD_ABS(BPF_H, 12),                       /* ethertype */
-        /*  4 */ JMP_IMM(BPF_JEQ, 0, 0x0800, 3),         /* -> 8: IPv4 */
-        /*  5 */ JMP_IMM(BPF_JEQ, 0, 0x86dd, 17),        /* -> 23: IPv6 */
-        /*  6 */ MOV64_IMM(0, 0),                         /* anything else: member 0 */
-        /*  7 */ EXIT(),
+    const int l2 = link == SYNACK_LINK_IP ? 0 : 14;
+    const struct bpf_insn tap[] = {
+        MOV64_REG(6, 1), MOV64_IMM(7, 0), MOV64_IMM(8, 0),
+        LD_ABS(BPF_H, 12),                                /* ethertype */
+        JMP_IMM(BPF_JEQ, 0, 0x0800, 3),                   /* -> body: IPv4 */
+        JMP_IMM(BPF_JEQ, 0, 0x86dd, 2 + BODY_V6),         /* -> IPv6 */
+        MOV64_IMM(0, 0),                                  /* anything else: member 0 */
+        EXIT(),
+    };
+    const struct bpf_insn tun[] = {
+        MOV64_REG(6, 1), MOV64_IMM(7, 0), MOV64_IMM(8, 0),
+        LD_ABS(BPF_B, 0),
+        ALU64_IMM(BPF_RSH, 0, 4),                         /* the IP version */
+        JMP_IMM(BPF_JEQ, 0, 4, 3),                        /* -> body: IPv4 */
+        JMP_IMM(BPF_JEQ, 0, 6, 2 + BODY_V6),              /* -> IPv6 */
+        MOV64_IMM(0, 0),
+        EXIT(),
+    };
+    const struct bpf_insn *pre = l2 ? tap : tun;
+    size_t npre = l2 ? sizeof tap / sizeof tap[0] : sizeof tun / sizeof tun[0];
+    const struct bpf_insn body[] = {
         /* IPv4: r7 = src ^ dst; ports only for TCP that is not a fragment. */
-        /*  8 */ LD_ABS(BPF_W, ETH + 12),
-        /*  9 */ MOV64_REG(7, 0),
-        /* 10 */ LD_ABS(BPF_W, ETH + 16),
-        /* 11 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 12 */ LD_ABS(BPF_B, ETH + 9),
-        /* 13 */ JMP_IMM(BPF_JNE, 0, 6, 33),             /* -> 47: not TCP */
-        /* 14 */ LD_ABS(BPF_H, ETH + 6),
-        /* 15 */ ALU64_IMM(BPF_AND, 0, 0x3fff),
-        /* 16 */ JMP_IMM(BPF_JNE, 0, 0, 30),             /* -> 47: a fragment */
-        /* 17 */ LD_ABS(BPF_B, ETH),
-        /* 18 */ ALU64_IMM(BPF_AND, 0, 15),
-        /* 19 */ ALU64_IMM(BPF_LSH, 0, 2),                /* the header's length */
-        /* 20 */ MOV64_REG(9, 0),
-        /* 21 */ LD_IND(BPF_W, 9, ETH),                   /* sport << 16 | dport */
-        /* 22 */ JA(19),                                   /* -> 42: fold the ports */
+        LD_ABS(BPF_W, l2 + 12),
+        MOV64_REG(7, 0),
+        LD_ABS(BPF_W, l2 + 16),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_B, l2 + 9),
+        JMP_IMM(BPF_JNE, 0, 6, 33),             /* -> the mix: not TCP */
+        LD_ABS(BPF_H, l2 + 6),
+        ALU64_IMM(BPF_AND, 0, 0x3fff),
+        JMP_IMM(BPF_JNE, 0, 0, 30),             /* -> the mix: a fragment */
+        LD_ABS(BPF_B, l2),
+        ALU64_IMM(BPF_AND, 0, 15),
+        ALU64_IMM(BPF_LSH, 0, 2),                /* the header's length */
+        MOV64_REG(9, 0),
+        LD_IND(BPF_W, 9, l2),                   /* sport << 16 | dport */
+        JA(19),                                   /* -> fold the ports */
         /* IPv6: r7 = the XOR of the eight address words; ports for TCP
          * right after the fixed header (any extension header: none). */
-        /* 23 */ LD_ABS(BPF_W, ETH + 8),
-        /* 24 */ MOV64_REG(7, 0),
-        /* 25 */ LD_ABS(BPF_W, ETH + 12),
-        /* 26 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 27 */ LD_ABS(BPF_W, ETH + 16),
-        /* 28 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 29 */ LD_ABS(BPF_W, ETH + 20),
-        /* 30 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 31 */ LD_ABS(BPF_W, ETH + 24),
-        /* 32 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 33 */ LD_ABS(BPF_W, ETH + 28),
-        /* 34 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 35 */ LD_ABS(BPF_W, ETH + 32),
-        /* 36 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 37 */ LD_ABS(BPF_W, ETH + 36),
-        /* 38 */ ALU64_REG(BPF_XOR, 7, 0),
-        /* 39 */ LD_ABS(BPF_B, ETH + 6),
-        /* 40 */ JMP_IMM(BPF_JNE, 0, 6, 6),              /* -> 47: not TCP */
-        /* 41 */ LD_ABS(BPF_W, ETH + 40),
+        LD_ABS(BPF_W, l2 + 8),
+        MOV64_REG(7, 0),
+        LD_ABS(BPF_W, l2 + 12),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 16),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 20),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 24),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 28),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 32),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_W, l2 + 36),
+        ALU64_REG(BPF_XOR, 7, 0),
+        LD_ABS(BPF_B, l2 + 6),
+        JMP_IMM(BPF_JNE, 0, 6, 6),              /* -> the mix: not TCP */
+        LD_ABS(BPF_W, l2 + 40),
         /* ports: r8 = sport ^ dport */
-        /* 42 */ MOV64_REG(8, 0),
-        /* 43 */ ALU64_IMM(BPF_RSH, 8, 16),
-        /* 44 */ ALU64_IMM(BPF_AND, 0, 0xffff),
-        /* 45 */ ALU64_REG(BPF_XOR, 8, 0),
-        /* 46 */ ALU64_IMM(BPF_AND, 8, 0xffff),
+        MOV64_REG(8, 0),
+        ALU64_IMM(BPF_RSH, 8, 16),
+        ALU64_IMM(BPF_AND, 0, 0xffff),
+        ALU64_REG(BPF_XOR, 8, 0),
+        ALU64_IMM(BPF_AND, 8, 0xffff),
         /* the mix, steer_mix: v = ((addrs ^ k0) << 16 | ports) ^ k1 */
-        /* 47 */ ALU32_IMM(BPF_XOR, 7, (int32_t)(uint32_t)st->key[0]),
-        /* 48 */ ALU64_IMM(BPF_LSH, 7, 16),
-        /* 49 */ ALU64_REG(BPF_OR, 7, 8),
-        /* 50 */ LD_IMM64_1(9, st->key[1]),
-        /* 51 */ LD_IMM64_2(st->key[1]),
-        /* 52 */ ALU64_REG(BPF_XOR, 7, 9),
-        /* 53 */ LD_IMM64_1(9, 0x9e3779b97f4a7c15ull),
-        /* 54 */ LD_IMM64_2(0x9e3779b97f4a7c15ull),
-        /* 55 */ ALU64_REG(BPF_MUL, 7, 9),
-        /* 56 */ ALU64_IMM(BPF_RSH, 7, 32),               /* h */
-        /* 57 */ ALU64_IMM(BPF_MUL, 7, (int32_t)st->count),
-        /* 58 */ ALU64_IMM(BPF_RSH, 7, 32),               /* h * count >> 32 */
-        /* 59 */ MOV64_REG(0, 7),
-        /* 60 */ EXIT(),
+        ALU32_IMM(BPF_XOR, 7, (int32_t)(uint32_t)st->key[0]),
+        ALU64_IMM(BPF_LSH, 7, 16),
+        ALU64_REG(BPF_OR, 7, 8),
+        LD_IMM64_1(9, st->key[1]),
+        LD_IMM64_2(st->key[1]),
+        ALU64_REG(BPF_XOR, 7, 9),
+        LD_IMM64_1(9, 0x9e3779b97f4a7c15ull),
+        LD_IMM64_2(0x9e3779b97f4a7c15ull),
+        ALU64_REG(BPF_MUL, 7, 9),
+        ALU64_IMM(BPF_RSH, 7, 32),               /* h */
+        ALU64_IMM(BPF_MUL, 7, (int32_t)st->count),
+        ALU64_IMM(BPF_RSH, 7, 32),               /* h * count >> 32 */
+        MOV64_REG(0, 7),
+        EXIT(),
     };
-    size_t n = sizeof prog / sizeof prog[0];
-    if (n > cap)
+    size_t nbody = sizeof body / sizeof body[0];
+    if (npre + nbody > cap)
         return 0;
-    memcpy(p, prog, sizeof prog);
-    return n;
+    memcpy(p, pre, npre * sizeof *p);
+    memcpy(p + npre, body, sizeof body);
+    return npre + nbody;
 }
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
@@ -121,20 +138,16 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-int dev_steer_bpf_load(const synack_steer *st, char *err, size_t errlen)
+int dev_steer_bpf_load(const synack_steer *st, int link, char *err, size_t errlen)
 {
     struct bpf_insn prog[DEV_STEER_BPF_MAX];
-    size_t n = dev_steer_bpf_program(st, prog, DEV_STEER_BPF_MAX);
-    static char log[4096];
+    size_t n = dev_steer_bpf_program(st, link, prog, DEV_STEER_BPF_MAX);
     union bpf_attr a;
     memset(&a, 0, sizeof a);
     a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
     a.insns = (uint64_t)(uintptr_t)prog;
     a.insn_cnt = (uint32_t)n;
     a.license = (uint64_t)(uintptr_t)"Dual MIT/GPL";
-    a.log_buf = (uint64_t)(uintptr_t)log;
-    a.log_size = sizeof log;
-    a.log_level = 1;
     snprintf(a.prog_name, sizeof a.prog_name, "synack_steer");
     int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
     if (fd < 0) {
@@ -146,9 +159,9 @@ int dev_steer_bpf_load(const synack_steer *st, char *err, size_t errlen)
     return fd;
 }
 
-int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, char *err, size_t errlen)
+int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, int link, char *err, size_t errlen)
 {
-    int prog = dev_steer_bpf_load(st, err, errlen);
+    int prog = dev_steer_bpf_load(st, link, err, errlen);
     if (prog < 0)
         return -1;
     int rc = ioctl(tun_fd, TUNSETSTEERINGEBPF, &prog);
@@ -160,4 +173,10 @@ int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, char *err, size_t e
         return -1;
     }
     return 0;
+}
+
+void dev_steer_bpf_detach(int tun_fd)
+{
+    int none = -1;
+    (void)ioctl(tun_fd, TUNSETSTEERINGEBPF, &none);
 }

@@ -27,13 +27,19 @@
 #define DEV_STEER_BPF_MAX 64
 
 struct bpf_insn;
-/* The program for group `st` (its count and key) into p (cap
+/* The program for group `st` (its count and key) and frames of `link`
+ * (SYNACK_LINK_ETHERNET: a TAP; SYNACK_LINK_IP: a TUN) into p (cap
  * instructions). Its length, or 0 when cap is too small. */
-size_t dev_steer_bpf_program(const synack_steer *st, struct bpf_insn *p, size_t cap);
+size_t dev_steer_bpf_program(const synack_steer *st, int link, struct bpf_insn *p, size_t cap);
 /* Load it: the program's descriptor, or -1 with the reason in err. */
-int dev_steer_bpf_load(const synack_steer *st, char *err, size_t errlen);
+int dev_steer_bpf_load(const synack_steer *st, int link, char *err, size_t errlen);
 /* Load it and make it the steering program of the TAP/TUN that `tun_fd`
  * is a queue of. 0, or -1 with the reason in err. */
-int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, char *err, size_t errlen);
+int dev_steer_bpf_attach(int tun_fd, const synack_steer *st, int link, char *err,
+                         size_t errlen);
+/* Take it off again: the program belongs to the interface, and one that
+ * outlives the run (made with `ip tuntap add`) would go on steering by a
+ * key and a count no one uses any more. */
+void dev_steer_bpf_detach(int tun_fd);
 
 #endif

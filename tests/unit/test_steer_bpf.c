@@ -29,13 +29,16 @@ static uint32_t next(void)
 
 /* The program's answer for a frame: run in the kernel. A socket filter's
  * test run takes the first 14 bytes as the link header and starts the
- * program after them, where a TAP's program starts at the frame: so a
- * dummy header goes first. -1 on failure. */
-static int kernel_owner(int prog, const uint8_t *frame, size_t len)
+ * program after them, where a TAP's or TUN's program starts at the frame:
+ * so a dummy header goes first. -1 on failure. */
+static int kernel_owner(int prog, const uint8_t *frame, size_t len, int link)
 {
     uint8_t in[256];
     memset(in, 0, 14);
-    memcpy(in + 12, frame + 12, 2);
+    if (link == SYNACK_LINK_ETHERNET)
+        memcpy(in + 12, frame + 12, 2);
+    else
+        in[12] = (frame[0] >> 4) == 6 ? 0x86 : 0x08, in[13] = (frame[0] >> 4) == 6 ? 0xdd : 0;
     memcpy(in + 14, frame, len);
     union bpf_attr a;
     memset(&a, 0, sizeof a);
@@ -79,9 +82,9 @@ static size_t random_frame(uint8_t *f)
     return l4 + 20;
 }
 
-static void the_kernel_steers_as_synack_does(void **state)
+/* For frames of `link` (a TAP's or a TUN's). */
+static void steers_as_synack_does(int link)
 {
-    (void)state;
     if (geteuid() != 0)
         skip();
     synack_steer st = {.count = 2, .key = {next() | (uint64_t)next() << 32,
@@ -89,7 +92,7 @@ static void the_kernel_steers_as_synack_does(void **state)
     for (uint32_t count = 2; count <= 5; count++) {
         st.count = count;
         char err[200];
-        int prog = dev_steer_bpf_load(&st, err, sizeof err);
+        int prog = dev_steer_bpf_load(&st, link, err, sizeof err);
         if (prog < 0 && (errno == EPERM || errno == ENOSYS || errno == EINVAL) && count == 2) {
             print_message("skipped: %s\n", err);
             skip();
@@ -98,17 +101,32 @@ static void the_kernel_steers_as_synack_does(void **state)
         for (int i = 0; i < 2000; i++) {
             uint8_t f[128];
             size_t len = random_frame(f);
-            int want = synack_steer_owner(&st, SYNACK_LINK_ETHERNET, f, len);
-            assert_int_equal(kernel_owner(prog, f, len), want);
+            const uint8_t *fr = link == SYNACK_LINK_IP ? f + 14 : f; /* a TUN's: no Ethernet */
+            size_t flen = link == SYNACK_LINK_IP ? len - 14 : len;
+            int want = synack_steer_owner(&st, link, fr, flen);
+            assert_int_equal(kernel_owner(prog, fr, flen, link), want);
         }
         close(prog);
     }
 }
 
+static void a_taps_frames(void **state)
+{
+    (void)state;
+    steers_as_synack_does(SYNACK_LINK_ETHERNET);
+}
+
+static void a_tuns_packets(void **state)
+{
+    (void)state;
+    steers_as_synack_does(SYNACK_LINK_IP);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(the_kernel_steers_as_synack_does),
+        cmocka_unit_test(a_taps_frames),
+        cmocka_unit_test(a_tuns_packets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,8 @@ struct netns_rt {
     pthread_t th;
 };
 
+static void group_stop(netns_group *g);
+
 #define RT_OF(w, member) ((netns_rt *)((char *)(w) - offsetof(netns_rt, member)))
 
 static void usage(FILE *f)
@@ -444,6 +446,8 @@ static void on_tap(watch *w, uint32_t events)
         fprintf(stderr, "synack " CMD ": %s: device error: %s\n", rt->n.ifname, strerror(errno));
         rt->status = 1;
         rt->done = 1;
+        if (rt->g) /* a queue nobody reads: the whole run ends */
+            group_stop(rt->g);
     }
 }
 
@@ -497,6 +501,14 @@ static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
     udp_owner *o = synack_udp_get_user(u);
     if (o)
         o->on_event(o, u, events);
+}
+
+/* End every member's run (each sees it at its next wake-up). */
+static void group_stop(netns_group *g)
+{
+    atomic_store(&g->stop, 1);
+    for (unsigned i = 0; i < g->n; i++)
+        dev_fan_wake(g->fan, i);
 }
 
 /* Frames another member read from its queue for us. */
@@ -805,8 +817,9 @@ static int start_all(netns_rt *rts, unsigned n, netns_tap *t)
     }
     char err[160];
     if (n > 1 && dev_steer_bpf_attach(dev_fd(rts[0].net.d),
-                                      &synack_stack_config(rts[0].net.s)->steer, err,
-                                      sizeof err) < 0 && !rts[0].o->quiet)
+                                      &synack_stack_config(rts[0].net.s)->steer,
+                                      SYNACK_LINK_ETHERNET, err, sizeof err) < 0 &&
+        !rts[0].o->quiet)
         fprintf(stderr, "synack " CMD ": steering by hand-over only: %s\n", err);
     return 0;
 }
@@ -822,11 +835,8 @@ static int run_all(netns_group *g, netns_rt *rts, unsigned n)
     int status = started == n ? run_loop(&rts[0]) : 1;
     if (started != n)
         fprintf(stderr, "synack " CMD ": cannot start thread %u\n", started + 1);
-    if (g->fan) {
-        atomic_store(&g->stop, 1);
-        for (unsigned i = 0; i < n; i++)
-            dev_fan_wake(g->fan, i);
-    }
+    if (g->fan)
+        group_stop(g);
     for (unsigned i = 1; i < started; i++) {
         pthread_join(rts[i].th, NULL);
         if (rts[i].status && !status)

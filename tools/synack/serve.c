@@ -3,6 +3,7 @@
  * connection. */
 #include "serve.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -159,11 +160,15 @@ static int flush_pending(conn *c)
 #define SRC_CHUNK 65536
 static char src_pattern[SRC_CHUNK + 10];
 
+/* Before any thread starts: the threads only read it. */
+static void fill_pattern(void)
+{
+    for (size_t i = 0; i < sizeof src_pattern; i++)
+        src_pattern[i] = PATTERN[i % 10];
+}
+
 static int pump_source(conn *c)
 {
-    if (!src_pattern[0])
-        for (size_t i = 0; i < sizeof src_pattern; i++)
-            src_pattern[i] = PATTERN[i % 10];
     while (c->src_left > 0) {
         /* the pattern continues across sends: start at out % 10 */
         size_t len = c->src_left < SRC_CHUNK ? (size_t)c->src_left : SRC_CHUNK;
@@ -416,9 +421,16 @@ static void member_usr1(server *sv)
     }
     if (g && atomic_load(&g->usr1s) != sv->usr1s_seen) {
         sv->usr1s_seen = atomic_load(&g->usr1s);
-        char when[64];
+        char when[64], *text = NULL;
+        size_t len = 0;
         snprintf(when, sizeof when, "counters (SIGUSR1), thread %u of %u", sv->index + 1, g->n);
-        netrun_print_counters(&sv->net, stderr, when);
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+            return;
+        netrun_print_counters(&sv->net, m, when);
+        fclose(m);
+        fputs(text, stderr); /* one block: the members' do not interleave */
+        free(text);
     }
 }
 
@@ -501,8 +513,8 @@ static void finish(server *svs, unsigned n, int counters)
             handed += sent;
             fprintf(stderr, " %llu", (unsigned long long)svs[i].total_conns);
         }
-        fprintf(stderr, " connections; %llu frames came in on another thread's queue and "
-                        "were handed over\n", (unsigned long long)handed);
+        fprintf(stderr, " connections; frames handed over between threads: %llu\n",
+                (unsigned long long)handed);
     }
     if (counters)
         netrun_print_counters_sum(nets, n, stderr, "counters at exit");
@@ -524,11 +536,57 @@ static void announce(const server *sv, const netrun_opts *o, unsigned threads)
             fmt_ip(o->ip, ip), sv->port, also);
 }
 
+/* Queues the interface has (rx-N in sysfs), or 0 when unknown. */
+static unsigned queue_count(const char *ifname)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/sys/class/net/%s/queues", ifname);
+    DIR *d = opendir(path);
+    unsigned n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += !strncmp(e->d_name, "rx-", 3);
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Members 1.. on threads of their own, member 0 here, the kernel steering
+ * by our hash meanwhile. The group's exit status. */
+static int run_members(server *svs, unsigned threads, group *g, const synack_steer *st,
+                       int link)
+{
+    char err[160];
+    int steered = threads > 1 &&
+                  dev_steer_bpf_attach(dev_fd(svs[0].net.d), st, link, err, sizeof err) == 0;
+    if (threads > 1 && !steered)
+        fprintf(stderr, "synack serve: steering by hand-over only: %s\n", err);
+    unsigned started = 1;
+    int failed = 0;
+    for (; started < threads; started++) {
+        if (pthread_create(&svs[started].th, NULL, member_run, &svs[started]) != 0) {
+            fprintf(stderr, "synack serve: cannot start thread %u\n", started + 1);
+            failed = 1;
+            group_raise(g, SIGTERM);
+            break;
+        }
+    }
+    member_run(&svs[0]);
+    int status = svs[0].status | failed;
+    for (unsigned i = 1; i < started; i++) {
+        pthread_join(svs[i].th, NULL);
+        status |= svs[i].status;
+    }
+    if (steered)
+        dev_steer_bpf_detach(dev_fd(svs[0].net.d));
+    return status;
+}
+
 /* Serve on `threads` threads (1: this one alone, no group). */
 static int serve_run(const server *tmpl, netrun_opts *o, int backlog, unsigned threads)
 {
     server *svs = calloc(threads, sizeof(*svs));
     group g = {.n = threads};
+    fill_pattern();
     if (!svs || (threads > 1 && !(g.fan = dev_fan_new(threads)))) {
         fprintf(stderr, "synack serve: out of memory\n");
         free(svs);
@@ -552,27 +610,14 @@ static int serve_run(const server *tmpl, netrun_opts *o, int backlog, unsigned t
             break;
     }
     int status = 1;
-    if (opened == threads) {
+    unsigned queues = opened == threads && threads > 1 ? queue_count(dev_name(svs[0].net.d)) : 0;
+    if (queues > threads) {
+        fprintf(stderr, "synack serve: %s has %u queues, %u of them another program's: one "
+                        "serve per interface\n", dev_name(svs[0].net.d), queues, queues - threads);
+    } else if (opened == threads) {
         announce(&svs[0], o, threads);
-        char err[160];
-        if (threads > 1 && dev_steer_bpf_attach(dev_fd(svs[0].net.d), &o->steer, err,
-                                                sizeof err) < 0)
-            fprintf(stderr, "synack serve: steering by hand-over only: %s\n", err);
-        unsigned started = 1;
-        for (; started < threads; started++) {
-            if (pthread_create(&svs[started].th, NULL, member_run, &svs[started]) != 0) {
-                fprintf(stderr, "synack serve: cannot start thread %u\n", started + 1);
-                svs[0].status = 1;
-                group_raise(&g, SIGTERM);
-                break;
-            }
-        }
-        member_run(&svs[0]);
-        status = svs[0].status;
-        for (unsigned i = 1; i < started; i++) {
-            pthread_join(svs[i].th, NULL);
-            status |= svs[i].status;
-        }
+        status = run_members(svs, threads, &g, &o->steer,
+                             o->kind == DEV_TUN ? SYNACK_LINK_IP : SYNACK_LINK_ETHERNET);
         finish(svs, threads, o->counters);
     }
     for (unsigned i = 0; i < opened; i++)
