@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* epoll's data for the fan's descriptor (the device's is 0). */
+#define LOOP_FAN 1u
+
 /* Longest sleep: the application's tick runs at least this often. */
 #define LOOP_MAX_SLEEP_NS (100ull * 1000 * 1000)
 
@@ -241,7 +244,7 @@ static void release(dev_loop *l, uint64_t now)
 
 int dev_loop_set_fan(dev_loop *l, dev_fan *fan, const synack_steer *steer, int link)
 {
-    struct epoll_event ev = {.events = EPOLLIN};
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = LOOP_FAN};
     if (epoll_ctl(l->ep, EPOLL_CTL_ADD, dev_fan_fd(fan, steer->index), &ev) < 0)
         return -1;
     l->fan = fan;
@@ -314,14 +317,18 @@ int dev_loop_run(dev_loop *l, dev_loop_tick_fn tick, void *ctx)
             wait = LOOP_MAX_SLEEP_NS;
         struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
                               .tv_nsec = (long)(wait % 1000000000ull)};
-        struct epoll_event ev;
-        int n = epoll_pwait2(l->ep, &ev, 1, &ts, &waitmask);
+        struct epoll_event ev[2];
+        int n = epoll_pwait2(l->ep, ev, 2, &ts, &waitmask);
         if (n < 0 && errno != EINTR)
             return -1;
-        if (n > 0 && dev_loop_input(l) < 0)
-            return -1;
-        if (n > 0 && dev_loop_take_fan(l))
-            dev_flush(l->d);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.u32 == LOOP_FAN) {
+                if (dev_loop_take_fan(l)) /* only when it woke us: it costs a read */
+                    dev_flush(l->d);
+            } else if (dev_loop_input(l) < 0) {
+                return -1;
+            }
+        }
     }
 }
 
