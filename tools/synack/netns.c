@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -875,8 +874,8 @@ int netns_main(int argc, char **argv)
         free(rts);
         return 1;
     }
-    if (n > 1 && getrandom(o.steer_key, sizeof o.steer_key, 0) != sizeof o.steer_key)
-        o.steer_key[0] = dev_now(); /* steering only: not a secret that matters */
+    if (n > 1)
+        netrun_steer_key(o.steer_key);
     netns_net net = {.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
                      .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
                      .offload = !o.no_offload, .queues = n};

@@ -502,6 +502,8 @@ static void os_random(void *ctx, void *buf, size_t len)
     }
 }
 
+void netrun_steer_key(uint64_t key[2]) { os_random(NULL, key, 2 * sizeof key[0]); }
+
 static const char *kind_name(int k)
 {
     switch (k) {

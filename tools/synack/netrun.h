@@ -109,6 +109,9 @@ void netrun_print_counters(const netrun *r, FILE *f, const char *when);
 /* The same, summed over the stacks of `n` runners (a steered group). */
 void netrun_print_counters_sum(const netrun *const *rs, size_t n, FILE *f, const char *when);
 
+/* A steered group's key (synack_steer.key): random, as the stacks' own keys. */
+void netrun_steer_key(uint64_t key[2]);
+
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);
 /* Parse a decimal count with an optional k/M/G (powers of 1000) or

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "dev/fan.h"
 #include "dev/steer_bpf.h"
@@ -380,13 +379,18 @@ static void on_event(void *ctx, synack_sock *k, unsigned events)
     conn_pump(c);
 }
 
+static void wake_all(group *g)
+{
+    for (unsigned i = 0; i < g->n; i++)
+        dev_fan_wake(g->fan, i);
+}
+
 /* Pass a signal to every member (each sees it once, member_signal). */
 static void group_raise(group *g, int sig)
 {
     atomic_store(&g->last_signal, sig);
     atomic_fetch_add(&g->signals, 1);
-    for (unsigned i = 0; i < g->n; i++)
-        dev_fan_wake(g->fan, i);
+    wake_all(g);
 }
 
 /* A signal for this server: one it caught, or in a group one any member
@@ -413,8 +417,7 @@ static void member_usr1(server *sv)
     if (netrun_usr1()) {
         if (g) {
             atomic_fetch_add(&g->usr1s, 1);
-            for (unsigned i = 0; i < g->n; i++)
-                dev_fan_wake(g->fan, i);
+            wake_all(g);
         } else {
             netrun_print_counters(&sv->net, stderr, "counters (SIGUSR1)");
         }
@@ -595,8 +598,7 @@ static int serve_run(const server *tmpl, netrun_opts *o, int backlog, unsigned t
     if (threads > 1) {
         o->steer.count = threads;
         o->fan = g.fan;
-        if (getrandom(o->steer.key, sizeof o->steer.key, 0) != sizeof o->steer.key)
-            o->steer.key[0] = dev_now(); /* steering only: not a secret that matters */
+        netrun_steer_key(o->steer.key);
     }
     unsigned opened = 0;
     for (; opened < threads; opened++) {
