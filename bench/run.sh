@@ -36,7 +36,7 @@ target() {
     *@*) echo "" ;;
     bulk_mtu1500) echo "ratio>=2" ;;
     bulk_offload_mtu1500) echo "ratio>=3" ;;
-    connrate) echo "ratio>=15" ;;
+    connrate|connrate_offload) echo "ratio>=15" ;;
     threads_*) echo "ratio>=1.8" ;;
     million_*) echo "ratio<=1" ;;
     mem_established) echo "ratio<=0.5" ;;
