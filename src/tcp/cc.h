@@ -19,6 +19,9 @@ typedef struct cc_ops {
     /* A loss was detected (fast retransmit or RTO): return the new ssthresh
      * and remember what the algorithm needs. */
     uint32_t (*on_loss)(tcb *t);
+    /* The retransmission timer fired and cwnd fell to one segment (after
+     * on_loss, when the episode cut ssthresh). NULL: nothing more to do. */
+    void (*on_timeout)(tcb *t);
 } cc_ops;
 
 extern const cc_ops cc_reno;

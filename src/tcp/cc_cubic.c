@@ -97,4 +97,15 @@ static uint32_t cubic_on_loss(tcb *t)
     return ss > floor ? (uint32_t)ss : floor;
 }
 
-const cc_ops cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_on_loss};
+/* §4.8: after a timeout the first congestion avoidance stage starts its
+ * own curve, K = 0 and W_max the window it starts from (as Linux resets
+ * its state on entering Loss), not the one the timeout ended. */
+static void cubic_on_timeout(tcb *t)
+{
+    t->cc.cubic.epoch_start = 0;
+    t->cc.cubic.w_max = 0;
+    t->cc.cubic.w_last_max = 0;
+    t->cc.frac = 0;
+}
+
+const cc_ops cc_cubic = {"cubic", cubic_init, cubic_on_ack, cubic_on_loss, cubic_on_timeout};

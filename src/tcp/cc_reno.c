@@ -28,4 +28,4 @@ static uint32_t reno_on_loss(tcb *t)
     return half > 2u * t->opts.snd_mss ? half : 2u * t->opts.snd_mss;
 }
 
-const cc_ops cc_reno = {"reno", reno_init, reno_on_ack, reno_on_loss};
+const cc_ops cc_reno = {"reno", reno_init, reno_on_ack, reno_on_loss, NULL};

@@ -214,6 +214,8 @@ static void rto_fired(tcb *t)
         if (t->rtt.backoff == 0 && !t->cc.in_recovery)
             t->cc.ssthresh = t->cc.ops->on_loss(t);
         t->cc.cwnd = t->opts.snd_mss;
+        if (t->cc.ops->on_timeout)
+            t->cc.ops->on_timeout(t);
         t->cc.dupacks = 0;
         t->cc.in_recovery = false;
         t->cc.after_rto = true;

@@ -164,6 +164,36 @@ static void congestion_avoidance_adds_one_segment_per_window(void **state)
     assert_int_equal(i.cwnd, 6 * MSS);
 }
 
+/* CUBIC after a timeout (RFC 9438 §4.8): the first congestion avoidance
+ * stage starts a curve of its own, K = 0 and W_max = the window it starts
+ * from, so it grows as Reno-friendly as W_est allows (one segment a
+ * window), not on the old curve towards the window the timeout ended,
+ * whose concave tail added under half a segment. */
+static void cubic_after_a_timeout_starts_a_new_curve(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t more[20 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 20 * MSS);
+    pkt_expect_none(h);
+    pkt_advance(h, 1000); /* RTO: cwnd 1, ssthresh 7 (0.7 of 10) */
+    pkt_drain(h);
+    synack_tcp_info i;
+    for (uint32_t acked = 1; acked <= 20; acked++) { /* a segment an ACK */
+        pkt_advance(h, 1);
+        pkt_send(h, ACK, P, S + acked * MSS, PKT_PEER_WND, NULL, 0, NULL);
+        pkt_drain(h);
+        synack_info(k, &i);
+        if (acked == 6)
+            assert_int_equal(i.cwnd, 7 * MSS); /* slow start ends at ssthresh */
+    }
+    /* 14 segments acked in avoidance, two windows: close to two segments
+     * more (8.79 here); the old curve added one (7.99). */
+    assert_true(i.cwnd > 17 * MSS / 2);
+    assert_true(i.cwnd < 9 * MSS);
+}
+
 /* RFC 5681 §3.1: ssthresh is cut on the first timeout of a segment only.
  * When the retransmission is lost too, the second timeout must not cut it
  * again (CUBIC would take 0.7 of the one-segment window: the 2-segment
@@ -556,6 +586,7 @@ int main(void)
         cmocka_unit_test_teardown(fast_retransmit_halves_reno, pkt_teardown),
         cmocka_unit_test_teardown(limited_transmit_sends_new_data, pkt_teardown),
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
+        cmocka_unit_test_teardown(cubic_after_a_timeout_starts_a_new_curve, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
