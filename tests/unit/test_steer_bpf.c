@@ -85,8 +85,10 @@ static size_t random_frame(uint8_t *f)
 /* For frames of `link` (a TAP's or a TUN's). */
 static void steers_as_synack_does(int link)
 {
-    if (geteuid() != 0)
+    if (geteuid() != 0) {
+        print_message("skipped: loading eBPF needs root (CAP_BPF)\n");
         skip();
+    }
     synack_steer st = {.count = 2, .key = {next() | (uint64_t)next() << 32,
                                            next() | (uint64_t)next() << 32}};
     for (uint32_t count = 2; count <= 5; count++) {

@@ -204,9 +204,7 @@ static void start_one(out_ctx *o, synack_sock *ns)
      * connect returns: answer the SYN in this pass of the loop, not the
      * next (and register the socket once, as the relay's). Elsewhere this
      * costs one getpeername that finds the connect still going. */
-    struct sockaddr_storage peer;
-    socklen_t plen = sizeof peer;
-    if (getpeername(op->fd, (struct sockaddr *)&peer, &plen) == 0) {
+    if (relay_host_connected(op->fd)) {
         confirm(op, RELAY_HOST_CONNECTED);
         return;
     }

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include "relay.h"
 
+#include "netns_fwd.h"
+
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -125,24 +127,11 @@ static void close_with_rst(int fd)
     close(fd);
 }
 
-/* A host socket's address as synack writes them. */
-static synack_addr sockaddr_addr(const struct sockaddr_storage *ss, uint16_t *port)
-{
-    if (ss->ss_family == AF_INET6) {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        *port = ntohs(s6->sin6_port);
-        return synack_addr_v6(s6->sin6_addr.s6_addr);
-    }
-    const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-    *port = ntohs(s4->sin_port);
-    return synack_addr_v4(ntohl(s4->sin_addr.s_addr));
-}
-
 /* One end of a host socket, as "a.b.c.d:port" or "[v6]:port". */
 static void sockaddr_text(const struct sockaddr_storage *ss, char *buf)
 {
     uint16_t port;
-    synack_addr a = sockaddr_addr(ss, &port);
+    synack_addr a = fwd_peer_addr(ss, &port);
     fmt_addr_endpoint(&a, port, buf);
 }
 
@@ -150,7 +139,7 @@ void relay_set_host_peer(relay *r, const struct sockaddr_storage *ss)
 {
     if (!r)
         return;
-    r->peer = sockaddr_addr(ss, &r->peer_port);
+    r->peer = fwd_peer_addr(ss, &r->peer_port);
     r->peer_known = 1;
 }
 
@@ -476,8 +465,7 @@ static void sock_event(sock_owner *o, synack_sock *ns, unsigned events)
         pump(r);
 }
 
-/* 1 when `fd` is connected, 0 while its connect is in progress. */
-static int host_connected(int fd)
+int relay_host_connected(int fd)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
@@ -506,7 +494,7 @@ relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label
     r->fd = host_fd;
     r->interest = ev.events;
     r->t0 = dev_now();
-    r->host_up = (flags & RELAY_HOST_CONNECTED) || host_connected(host_fd);
+    r->host_up = (flags & RELAY_HOST_CONNECTED) || relay_host_connected(host_fd);
     snprintf(r->label, sizeof r->label, "%s", label);
     r->owner.on_event = sock_event;
     synack_sock_set_user(ns, &r->owner);

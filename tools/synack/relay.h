@@ -56,6 +56,9 @@ typedef struct relay_counters {
 /* A set of relays on epoll instance `epfd` (not owned). `log`: where the
  * one-line summary of each ended relay goes, NULL for none. */
 relay_ctx *relay_ctx_new(int epfd, FILE *log);
+/* 1 when host socket `fd` is connected, 0 while its connect is in
+ * progress (or failed: epoll then says so). */
+int relay_host_connected(int fd);
 /* The host socket's peer, when the caller knows it (the address it
  * connected to, or accept's): the log line then asks the kernel only for
  * the local end. NULL r is ignored. */
