@@ -5,6 +5,7 @@
 #include "dev/fan.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,28 +171,49 @@ static void deliver_out(dev_loop *l, const void *frame, size_t len)
     dev_send(l->d, frame, len);
 }
 
-/* A frame from the device: this member's, another's, or everyone's. */
-static void steer_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
+/* A frame from the device: this member's, another's, or everyone's.
+ * True when it is ours to take. */
+static bool steer_in(dev_loop *l, const void *frame, size_t len)
 {
     int owner = synack_steer_owner(&l->steer, l->link, frame, len);
-    if (owner == (int)l->steer.index || owner == SYNACK_STEER_ALL)
-        synack_input(l->s, frame, len, now);
     for (unsigned i = 0; i < l->steer.count; i++) {
         if (i != l->steer.index && (owner == SYNACK_STEER_ALL || owner == (int)i)) {
             if (dev_fan_push(l->fan, i, frame, len) == 0)
                 l->fan_sent++; /* else dropped, counted by the fan (dev_fan_dropped) */
         }
     }
+    return owner == (int)l->steer.index || owner == SYNACK_STEER_ALL;
+}
+
+/* True when this stack is to take the frame (recorded first, when asked). */
+static bool arrived(dev_loop *l, const void *frame, size_t len)
+{
+    if (l->pcap)
+        pcap_write(l->pcap, dev_wallclock(), frame, len);
+    return !l->fan || steer_in(l, frame, len);
 }
 
 static void deliver_in(dev_loop *l, const void *frame, size_t len, uint64_t now)
 {
-    if (l->pcap)
-        pcap_write(l->pcap, dev_wallclock(), frame, len);
-    if (l->fan)
-        steer_in(l, frame, len, now);
-    else
+    if (arrived(l, frame, len))
         synack_input(l->s, frame, len, now);
+}
+
+/* A device read's frames, as one burst: one ACK per connection for its
+ * in-order data, not one per two frames (synack_input_burst). */
+static void deliver_burst(dev_loop *l, const uint8_t **frames, const size_t *lens, int n,
+                          uint64_t now)
+{
+    const void *ours[DEV_BATCH];
+    size_t ours_len[DEV_BATCH];
+    size_t k = 0;
+    for (int i = 0; i < n; i++) {
+        if (arrived(l, frames[i], lens[i])) {
+            ours[k] = frames[i];
+            ours_len[k++] = lens[i];
+        }
+    }
+    synack_input_burst(l->s, ours, ours_len, k, now);
 }
 
 /* Pass a frame through the impairment: 0..2 copies, now or later. */
@@ -347,11 +369,11 @@ int dev_loop_input_max(dev_loop *l, int first)
         if (got == 0)
             break;
         uint64_t now = dev_now();
-        for (int i = 0; i < got; i++) {
-            if (l->impaired)
+        if (l->impaired) {
+            for (int i = 0; i < got; i++)
                 impair(l, &l->in, frames[i], lens[i], now);
-            else
-                deliver_in(l, frames[i], lens[i], now);
+        } else {
+            deliver_burst(l, frames, lens, got, now);
         }
         dev_flush(l->d);
         if (got < max || max < DEV_BATCH)

@@ -180,11 +180,15 @@ static void device_input(synack_rt *rt)
     size_t lens[DEV_BATCH];
     for (int rounds = 0; rounds < 16; rounds++) {
         int got = dev_recv(rt->dev, frames, lens, DEV_BATCH);
+        const void *burst[DEV_BATCH];
         for (int i = 0; i < got; i++) {
             if (rt->capture)
                 rt->capture(rt->capture_ctx, frames[i], lens[i], 0, rt->now);
-            synack_input(rt->stack, frames[i], lens[i], rt->now);
+            burst[i] = frames[i];
         }
+        /* One burst: one ACK per connection for its in-order data. */
+        if (got > 0)
+            synack_input_burst(rt->stack, burst, lens, (size_t)got, rt->now);
         dev_flush(rt->dev); /* answer each batch before taking the next */
         if (got < DEV_BATCH)
             break;

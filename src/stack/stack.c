@@ -126,6 +126,19 @@ void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_n
     stack_leave(s);
 }
 
+void synack_input_burst(synack_stack *s, const void *const *frames, const size_t *lens, size_t n,
+                        uint64_t now_ns)
+{
+    if (!stack_enter(s, now_ns))
+        return;
+    s->tcp.in_burst = true;
+    for (size_t i = 0; i < n; i++)
+        if (frames[i])
+            net_input(&s->net, frames[i], lens[i]);
+    s->tcp.in_burst = false;
+    stack_leave(s); /* events, then the ACKs the burst owes (tcp_dispatch) */
+}
+
 void synack_poll(synack_stack *s, uint64_t now_ns)
 {
     if (!stack_enter(s, now_ns))

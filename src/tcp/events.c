@@ -18,6 +18,15 @@ void tcb_signal(tcb *t, unsigned events)
     c->ev_tail = t;
 }
 
+void tcb_owe_ack(tcb *t)
+{
+    if (t->is.on_flushlist)
+        return;
+    t->is.on_flushlist = true;
+    t->flushnext = t->ctx->flush_head;
+    t->ctx->flush_head = t;
+}
+
 void tcp_dispatch(tcp_ctx *c)
 {
     while (c->ev_head) {
@@ -33,7 +42,9 @@ void tcp_dispatch(tcp_ctx *c)
             c->event(c->event_ctx, t, ev);
     }
     /* ACKs owed to peers whose data the application took without
-     * answering in the same turn (see tcp_user_recv). */
+     * answering in the same turn (see tcp_user_recv), and those a burst's
+     * in-order data earned (input.c). An answer the application gave in
+     * its event handler carried them already. */
     while (c->flush_head) {
         tcb *t = c->flush_head;
         c->flush_head = t->flushnext;

@@ -509,9 +509,10 @@ void tcp_output(tcb *t)
     }
     if (t->rcv.ack_now || t->sockopt.quickack || !t->ctx->sys->tcp_delack_ms) {
         tcp_send_ack(t);
-    } else if (t->timers.delack_at == UINT64_MAX) {
+    } else if (t->timers.delack_at == UINT64_MAX && !t->is.on_flushlist) {
         /* Delayed ACK (RFC 9293 §3.8.6.3; Linux's 40 ms minimum), or the
-         * socket's own bound in request/response mode. */
+         * socket's own bound in request/response mode; none for an ACK
+         * that goes when the call returns (events.c). */
         uint64_t wait = t->sockopt.ack_delay_us ? (uint64_t)t->sockopt.ack_delay_us * 1000
                                                 : (uint64_t)t->ctx->sys->tcp_delack_ms * NS_PER_MS;
         t->timers.delack_at = t->ctx->now + wait;

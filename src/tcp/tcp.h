@@ -24,6 +24,7 @@
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
+#define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
@@ -246,6 +247,8 @@ struct tcp_ctx {
     void (*emit_tail)(void *ip_ctx, const synack_addr *src, const synack_addr *dst, uint8_t *hdr,
                       size_t hl, const synack_iov tail[2]);
     bool gather;              /* emit_tail may be used                   */
+    bool in_burst;            /* inside synack_input_burst: in-order data's
+                                 ACKs wait for the burst's end (input.c) */
     synack_trace_fn trace; void *trace_ctx;
     synack_event_fn event; void *event_ctx;
 
@@ -409,6 +412,8 @@ tcb *tcb_lookup(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_a
 void tcb_signal(tcb *t, unsigned events);
 /* Deliver pending events, flush owed ACKs and free released connections. */
 void tcp_dispatch(tcp_ctx *c);
+/* An ACK is owed: send it when the public call returns (events.c). */
+void tcb_owe_ack(tcb *t);
 
 /* ------------------------------------------------------------ trace.c */
 /* A connection as a trace event names it. */

@@ -270,11 +270,8 @@ static void after_read(tcb *t, uint32_t n, uint32_t before)
      * application gives one meanwhile. */
     bool short_write = t->rcv.ack_pending && t->rcv.last_small && t->rcv.buf.used == 0 &&
                        !t->sockopt.ack_delay_us; /* request/response: the answer carries it */
-    if ((update || short_write) && !t->is.on_flushlist) {
-        t->is.on_flushlist = true;
-        t->flushnext = t->ctx->flush_head;
-        t->ctx->flush_head = t;
-    }
+    if (update || short_write)
+        tcb_owe_ack(t);
     tcp_buf_release_if_empty(t, TCP_BUF_RECV); /* it comes back with the data */
 }
 

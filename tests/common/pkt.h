@@ -47,6 +47,7 @@
 #define PKT_QMAX 256
 #define PKT_TRMAX 256
 #define PKT_EVMAX 128
+#define PKT_BURST_MAX 64
 
 typedef struct pkt_transition {
     uint32_t conn;
@@ -78,6 +79,11 @@ typedef struct pkt_h {
     size_t nuev;
     uint64_t rng;
     char text[1024];
+    /* Between pkt_burst_begin and pkt_burst_end the peer's frames are held
+     * and then handed over in one synack_input_burst. */
+    bool in_burst;
+    struct { uint8_t *data; size_t len; } burst[PKT_BURST_MAX];
+    size_t nburst;
 } pkt_h;
 
 /* A stack with the defaults changed by `knobs`: space-separated name=value
@@ -132,6 +138,11 @@ wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr);
 
 /* Build an IPv4+TCP segment from PKT_PEER:peer_port to PKT_US:port with
  * correct checksums and hand it to the stack at the current time. */
+/* Hold the peer's next frames (pkt_send and friends), then hand them to
+ * the stack as one burst (synack_input_burst), as a device read that found
+ * them all waiting does. */
+void pkt_burst_begin(pkt_h *h);
+void pkt_burst_end(pkt_h *h);
 void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
               const void *payload, size_t len, const wire_tcp_opts *opts);
 
