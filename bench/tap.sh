@@ -5,8 +5,9 @@
 #   kernel -> stack (synack and lwIP alternate run by run on the same TAP);
 #   and the TAP ceiling: how many full-size frames a TAP moves each way with
 #   no stack at all (bench/peers/tap_ceiling.c; see bench/README.md).
-#   Each figure also for synack with --offload (virtio-net header: 64 KiB
-#   segments each way, checksums completed by the kernel), NAME_offload, and
+#   Each figure for synack with --no-offload (plain frames), and again with
+#   its default --offload (virtio-net header: 64 KiB segments each way,
+#   checksums left to the kernel and the device), NAME_offload, and
 #   for synack over IPv6 (fd77::2, no offload), NAME_ipv6, with the IPv6 /
 #   IPv4 ratio as NAME_ipv6_vs4.
 # Prints "bench NAME synack=... PEER=... unit=... ratio=..." lines: PEER is
@@ -65,9 +66,11 @@ LW_IP=10.77.0.3
 
 start() { # start synack|synack_off|synack6|lwip APP: a server in the background until `stop`
     if [ "$1" = synack ] || [ "$1" = synack_off ] || [ "$1" = synack6 ]; then
-        local off=""
+        # Offloads are serve's default on a TAP: the plain figures ask for
+        # plain frames.
+        local off=--no-offload
         [ "$1" = synack_off ] && off=--offload
-        [ "$1" = synack6 ] && off="--ip $SYN_IP6/64 -o dad_transmits=0"
+        [ "$1" = synack6 ] && off="--ip $SYN_IP6/64 -o dad_transmits=0 --no-offload"
         # shellcheck disable=SC2086
         $NSX "$BIN" serve --tap tap0 --ip $SYN_IP/24 --port 5000 --app "$2" --quiet $off >"$TMP/serve.log" 2>&1 &
     else

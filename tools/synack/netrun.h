@@ -38,8 +38,9 @@ typedef struct netrun_opts {
     int trace;
     int impaired;
     dev_impair impair;
-    int offload;   /* --offload: TAP virtio-net header, GSO and checksum offload */
-    int trust_csum; /* the device vouches for TCP checksums: checksum_offload */
+    int offload;   /* TAP virtio-net header, GSO and checksum offload: on for
+                      --tap unless --no-offload (netrun_check decides) */
+    int offload_set; /* --offload or --no-offload was given */
     int counters;  /* --counters: print the stack's counters on exit */
     synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
     void *trace_hook_ctx;
@@ -66,8 +67,9 @@ int netrun_parse_common(netrun_opts *o, const char *cmd, int argc, char **argv, 
                         void (*usage)(FILE *), int *quiet, int *status);
 /* Check the required ones are there and agree: the -o knobs exist and take
  * their values, --gw is a host on --ip's subnet, --ip is not the kernel's
- * own address. Returns 0 or -1 (one-line message printed): bad usage. */
-int netrun_check(const netrun_opts *o, const char *cmd);
+ * own address. Decides the offloads: on for a TAP unless --no-offload.
+ * Returns 0 or -1 (one-line message printed): bad usage. */
+int netrun_check(netrun_opts *o, const char *cmd);
 
 /* Why `a` cannot be a host's unicast address, given a subnet ip/prefix
  * (0.0.0.0/8, loopback, multicast, 240.0.0.0/4, the broadcast address, the
