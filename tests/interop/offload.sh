@@ -4,7 +4,8 @@
 # takes segments up to 64 KiB from it to cut to the MTU (TSO). A kernel
 # client sends 20 MB to `serve --app echo`, `synack connect` sends 20 MB to
 # and receives 20 MB from kernel servers, all checked by SHA-256; then the
-# echo again through netem; and the 20 MB echo over IPv6 (TSO6 both ways).
+# echo over IPv6 (TSO6 both ways); the default (offloads) and --no-offload
+# (plain frames, 20 MB); and the echo again through netem.
 # The kernel must count no checksum errors.
 source "$(dirname "$0")/lib.sh"
 interop_require sha256sum
@@ -54,6 +55,28 @@ read -r rxb1 rxp1 <<<"$(nsx cat /sys/class/net/tap0/statistics/{rx_bytes,rx_pack
 rxb=$((rxb1 - rxb0)) rxp=$((rxp1 - rxp0))
 [ "$rxp" -gt 0 ] && [ $((rxb / rxp)) -gt 3000 ] && ok "synack -> kernel over IPv6: $rxp frames, $((rxb / rxp)) bytes each" ||
     bad "synack -> kernel over IPv6: $rxp frames of $rxb bytes: no large segments"
+
+# The offloads are serve's default on a TAP; --no-offload is one frame per
+# read/write, every checksum computed by synack and checked by the kernel.
+tap_counts() { nsx cat /sys/class/net/tap0/statistics/{rx_bytes,rx_packets,tx_bytes,tx_packets} | tr "\n" " "; }
+read -r rb0 rp0 tb0 tp0 <<<"$(tap_counts)"
+serve --port 7 --app echo
+nsx $PEER --timeout 60 echo-client $SIP 7 $((4 * 1024 * 1024)) && ok "4 MB echo with the default" ||
+    bad "4 MB echo with the default"
+stop "$SERVE_PID" || bad "synack serve exited with status $?"
+read -r rb1 rp1 tb1 tp1 <<<"$(tap_counts)"
+[ $((rp1 - rp0)) -gt 0 ] && [ $(((rb1 - rb0) / (rp1 - rp0))) -gt 3000 ] &&
+    ok "the default offloads: $(((rb1 - rb0) / (rp1 - rp0))) bytes a frame from synack" ||
+    bad "the default sent $((rp1 - rp0)) frames of $((rb1 - rb0)) bytes: no large segments"
+serve --port 7 --app echo --no-offload
+nsx $PEER --timeout 60 echo-client $SIP 7 "$BIG" && ok "20 MB echo with --no-offload" ||
+    bad "20 MB echo with --no-offload"
+stop "$SERVE_PID" || bad "synack serve exited with status $?"
+read -r rb2 rp2 tb2 tp2 <<<"$(tap_counts)"
+[ $((rp2 - rp1)) -gt 0 ] && [ $(((rb2 - rb1) / (rp2 - rp1))) -le 1514 ] &&
+    [ $((tp2 - tp1)) -gt 0 ] && [ $(((tb2 - tb1) / (tp2 - tp1))) -le 1514 ] &&
+    ok "--no-offload: frames of at most 1514 bytes both ways" ||
+    bad "--no-offload: $(((rb2 - rb1) / (rp2 - rp1))) / $(((tb2 - tb1) / (tp2 - tp1))) bytes a frame"
 
 netem
 serve --port 7 --app echo --offload "${IMPAIR[@]}"
