@@ -69,14 +69,14 @@ $(BUILD)/libsynack.so: $(CORE_OBJ) src/libsynack.map
 	$(CC) -shared -Wl,-soname,libsynack.so.0 -Wl,--version-script=src/libsynack.map -o $@ $(CORE_OBJ)
 
 $(BUILD)/libsynack-preload.so: $(PRELOAD_OBJ) $(CORE_OBJ) src/preload/preload.map
-	$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) $(CORE_OBJ) -ldl -lpthread -lm
+	$(CC) -shared -Wl,--version-script=src/preload/preload.map -o $@ $(PRELOAD_OBJ) $(CORE_OBJ) -ldl -lpthread -lm -luring
 
 $(BUILD)/libsynack-host.a: $(HOST_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/synack: $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
-	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
+	$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring
 
 $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 	@mkdir -p $(BUILD)
@@ -84,7 +84,7 @@ $(BUILD)/synack.pc: synack.pc.in tools/synack/version.h
 
 # Sanitized binaries used by the tests.
 $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST_OBJ) $(SAN_CORE_OBJ)
-	$(CC) $(SAN_FLAGS) -o $@ $^ -lm -lpthread
+	$(CC) $(SAN_FLAGS) -o $@ $^ -lm -lpthread -luring
 
 # The harness objects are kept, not deleted as intermediates after each link.
 .SECONDARY: $(SAN_COMMON_OBJ)
@@ -92,7 +92,7 @@ $(BUILD)/san/synack: $(SAN_TOOL_OBJ) $(BUILD)/san/tools/synack/main.o $(SAN_HOST
 $(BUILD)/tests/%: tests/%.c $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) $(HDRS)
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  TEST    $@")
-	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm -lpthread
+	$(Q)$(CC) $(SAN_CFLAGS) -Itests -Itools/synack -o $@ $< $(SAN_COMMON_OBJ) $(SAN_TOOL_OBJ) $(SAN_HOST_OBJ) $(SAN_CORE_OBJ) -lcmocka -lm -lpthread -luring
 
 # This test compiles the preload library's totals.c in.
 $(BUILD)/tests/unit/test_preload_totals: src/preload/totals.c src/preload/preload.h src/preload/stream.h
@@ -106,7 +106,7 @@ $(BUILD)/bench/bench_memory: BENCH_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--
 $(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  BENCH   $@")
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread $(BENCH_LDFLAGS)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring $(BENCH_LDFLAGS)
 
 # The plain-socket client and server of bench/netns.sh: kernel sockets only,
 # no synack library (it measures the relays, not itself).
@@ -128,7 +128,7 @@ $(BUILD)/examples/two_stacks: examples/two_stacks.c $(SAN_CORE_OBJ) include/syna
 # The fd API example: public headers and the optimised libraries only.
 $(BUILD)/examples/echo_epoll $(BUILD)/examples/http_poll: $(BUILD)/examples/%: examples/%.c include/synack.h include/synack_rt.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CSTD) $(WARN) -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread
+	$(CC) $(CSTD) $(WARN) -Iinclude $(CFLAGS) -o $@ $< $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring
 
 $(BUILD)/fuzz/fuzz_input: tests/fuzz/fuzz_input.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)

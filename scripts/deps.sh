@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh demo|test
 set -u
 case "${1:-}" in
-  demo) pkgs="gcc make libc6-dev" ;;
-  test) pkgs="gcc make libc6-dev pkg-config libcmocka-dev clang libclang-rt-14-dev tshark iproute2 curl python3 iputils-ping wget socat iperf3 nginx wrk" ;;
+  demo) pkgs="gcc make libc6-dev liburing-dev" ;;
+  test) pkgs="gcc make libc6-dev liburing-dev pkg-config libcmocka-dev clang libclang-rt-14-dev tshark iproute2 curl python3 iputils-ping wget socat iperf3 nginx wrk" ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 missing=""

@@ -14,13 +14,15 @@
  *
  * Every device is non-blocking. Sending on a packet socket is batched:
  * dev_send queues a copy of the frame and dev_flush hands the queue to the
- * kernel (sendmmsg). TAP and TUN take one write per frame, which the kernel
- * offers no batch call for: dev_send writes a frame of 1 KiB or more at
- * once from the caller's buffer (after the queue), saving its copy, and
- * queues the small ones (ACKs) for dev_flush; with DEV_OFFLOAD a frame
- * written at once goes behind its virtio header (writev), and a queued
- * one's copy carries it. Receiving takes up to DEV_BATCH frames per call
- * (recvmmsg on packet sockets).
+ * kernel (sendmmsg). TAP and TUN take one read or write per frame, with no
+ * batch call of their own: io_uring (uring.h) does the queue's writes, and
+ * up to DEV_BATCH reads, in one system call, so dev_send queues a copy of
+ * every frame up to 9 KiB. Without io_uring (or above 9 KiB) dev_send
+ * writes a frame of 1 KiB or more at once from the caller's buffer (after
+ * the queue), saving its copy, and queues the small ones (ACKs) for
+ * dev_flush. With DEV_OFFLOAD each frame goes behind its virtio header.
+ * Receiving takes up to DEV_BATCH frames per call (recvmmsg on packet
+ * sockets).
  */
 #ifndef SYNACK_DEV_DEV_H
 #define SYNACK_DEV_DEV_H
