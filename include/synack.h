@@ -280,7 +280,7 @@ void synack_input(synack_stack *s, const void *frame, size_t len, uint64_t now_n
  * several waiting). The same as synack_input on each in turn, except that a
  * connection's in-order data earns one ACK for the burst (up to 64 KiB of
  * it), sent at the end, as Linux acknowledges a GRO-merged run of segments:
- * a reader that drains 64 frames answers with one ACK, not 32. Duplicate
+ * a reader that drains 64 full frames answers with two ACKs, not 32. Duplicate
  * ACKs, a filled hole and the quick ACKs of a young connection still go at
  * once. Events are delivered at the end of the burst. */
 void synack_input_burst(synack_stack *s, const void *const *frames, const size_t *lens, size_t n,

@@ -235,7 +235,7 @@ static int alloc_buffers(dev *d, char *err, size_t errlen)
         d->slot = DEV_FRAME_MAX; /* we send segments up to 64 KiB; the kernel cuts them */
     d->rslot = d->kind == DEV_PACKET ? DEV_FRAME_MAX : d->slot;
     d->rslot += d->vhlen; /* room for the virtio_net_hdr in front */
-    d->rxbuf = malloc(d->rslot * DEV_BATCH);
+    d->rxbuf = calloc(DEV_BATCH, d->rslot); /* written by the kernel: defined for valgrind */
     d->txbuf = malloc(d->slot * DEV_BATCH);
     if (!d->rxbuf || !d->txbuf) {
         fail(err, errlen, "out of memory");
@@ -314,6 +314,7 @@ int dev_fd(const dev *d) { return d->fd; }
 int dev_created(const dev *d) { return d->created; }
 unsigned dev_mtu(const dev *d) { return d->mtu; }
 const dev_stats *dev_get_stats(const dev *d) { return &d->st; }
+int dev_batched(const dev *d) { return d->ur != NULL; }
 
 int dev_hwaddr(const dev *d, uint8_t mac[6])
 {
@@ -556,23 +557,53 @@ static void take_frame(dev *d, uint8_t *b, size_t len, const uint8_t **frames, s
     d->st.rx_bytes += len;
 }
 
+/* One read(2) per frame into slots `first` on, until the queue is empty
+ * or slot `max`; `n` frames are already in frames[]. */
+static int recv_plain(dev *d, const uint8_t **frames, size_t *lens, int max, int first, int n)
+{
+    for (int i = first; i < max; i++) {
+        uint8_t *b = d->rxbuf + (size_t)i * d->rslot;
+        ssize_t r = read(d->fd, b, d->rslot);
+        if (r < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                break;
+            return n ? n : -1;
+        }
+        if (r == 0)
+            break;
+        take_frame(d, b, (size_t)r, frames, lens, &n);
+    }
+    return n;
+}
+
+/* The ring turned out unusable (uring.h): one system call per frame from
+ * now on, as without io_uring. */
+static void drop_uring(dev *d)
+{
+    dev_uring_free(d->ur);
+    d->ur = NULL;
+}
+
 /* Reads in io_uring batches: as many as the last call found to start
  * with, doubling while every read finds a frame, up to `max`. A read of
  * an empty queue fails at once (EAGAIN), so a batch larger than what waits
- * costs a few failed reads, not a wait. */
+ * costs a few failed reads, not a wait. A lone read is a plain read(2),
+ * which costs less than a ring's round. */
 static int recv_uring(dev *d, const uint8_t **frames, size_t *lens, int max)
 {
     ssize_t res[DEV_BATCH];
     int n = 0, at = 0, want = d->rx_hint;
     while (at < max) {
         int k = want < max - at ? want : max - at;
-        if (dev_uring_read(d->ur, d->fd, d->rxbuf + (size_t)at * d->rslot, d->rslot, k, res) < 0)
-            return n ? n : -1;
-        bool full = true;
+        if (k == 1)
+            return recv_plain(d, frames, lens, at + 1, at, n);
+        bool ok = dev_uring_read(d->ur, d->fd, d->rxbuf + (size_t)at * d->rslot, d->rslot, k,
+                                 res) == 0;
+        bool full = ok;
         for (int i = 0; i < k; i++) {
             if (res[i] <= 0) {
                 full = false;
-                if (res[i] < 0 && res[i] != -EAGAIN && res[i] != -EINTR && !n) {
+                if (ok && res[i] < 0 && res[i] != -EAGAIN && res[i] != -EINTR && !n) {
                     errno = (int)-res[i];
                     return -1; /* the device is gone, as read(2) would say */
                 }
@@ -581,6 +612,10 @@ static int recv_uring(dev *d, const uint8_t **frames, size_t *lens, int max)
             take_frame(d, d->rxbuf + (size_t)(at + i) * d->rslot, (size_t)res[i], frames, lens, &n);
         }
         at += k;
+        if (!ok) {
+            drop_uring(d);
+            return recv_plain(d, frames, lens, max, at, n);
+        }
         if (!full)
             break;
         want *= 2;
@@ -627,19 +662,7 @@ int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max)
     }
     if (d->ur)
         return recv_uring(d, frames, lens, max);
-    for (int i = 0; i < max; i++) {
-        uint8_t *b = d->rxbuf + (size_t)i * d->rslot;
-        ssize_t r = read(d->fd, b, d->rslot);
-        if (r < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-                break;
-            return n ? n : -1;
-        }
-        if (r == 0)
-            break;
-        take_frame(d, b, (size_t)r, frames, lens, &n);
-    }
-    return n;
+    return recv_plain(d, frames, lens, max, 0, n);
 }
 
 /* A TAP or TUN frame large enough for its copy to count: written at once,
@@ -756,6 +779,23 @@ void dev_send(dev *d, const void *frame, size_t len)
     dev_sendv(d, &v, 1, len);
 }
 
+/* Queued frame i with one write(2); 1 when it went. */
+static int write_queued(dev *d, int i)
+{
+    ssize_t r;
+    struct iovec v[2] = {{.iov_base = &d->txvh[i], .iov_len = d->vhlen},
+                         {.iov_base = d->txbuf + (size_t)i * d->slot, .iov_len = d->txlen[i]}};
+    do
+        r = d->vhlen ? writev(d->fd, v, 2) : write(d->fd, v[1].iov_base, v[1].iov_len);
+    while (r < 0 && errno == EINTR);
+    if (r < 0) {
+        d->st.tx_dropped++;
+        return 0;
+    }
+    d->st.tx_bytes += d->txlen[i];
+    return 1;
+}
+
 /* The queue in one io_uring call, in order; returns the frames written. */
 static int flush_uring(dev *d)
 {
@@ -770,18 +810,19 @@ static int flush_uring(dev *d)
         frames[i] = v[i] + k;
         niov[i] = 2 - k;
     }
-    if (dev_uring_write(d->ur, d->fd, frames, niov, d->ntx, res) < 0) {
-        d->st.tx_dropped += (uint64_t)d->ntx;
-        return 0;
-    }
+    bool ok = dev_uring_write(d->ur, d->fd, frames, niov, d->ntx, res) == 0;
+    if (!ok)
+        drop_uring(d); /* what it did not write goes the plain way, in order */
     int sent = 0;
     for (int i = 0; i < d->ntx; i++) {
-        if (res[i] < 0) {
+        if (res[i] >= 0) {
+            d->st.tx_bytes += d->txlen[i];
+            sent++;
+        } else if (!ok) {
+            sent += write_queued(d, i);
+        } else {
             d->st.tx_dropped++;
-            continue;
         }
-        d->st.tx_bytes += d->txlen[i];
-        sent++;
     }
     return sent;
 }
@@ -818,21 +859,8 @@ int dev_flush(dev *d)
     } else if (d->ur && d->ntx > 1) {
         sent = flush_uring(d);
     } else {
-        for (int i = 0; i < d->ntx; i++) {
-            ssize_t r;
-            struct iovec v[2] = {{.iov_base = &d->txvh[i], .iov_len = d->vhlen},
-                                 {.iov_base = d->txbuf + (size_t)i * d->slot,
-                                  .iov_len = d->txlen[i]}};
-            do
-                r = d->vhlen ? writev(d->fd, v, 2) : write(d->fd, v[1].iov_base, v[1].iov_len);
-            while (r < 0 && errno == EINTR);
-            if (r < 0) {
-                d->st.tx_dropped++;
-                continue;
-            }
-            d->st.tx_bytes += d->txlen[i];
-            sent++;
-        }
+        for (int i = 0; i < d->ntx; i++)
+            sent += write_queued(d, i);
     }
     d->st.tx_frames += (uint64_t)sent;
     d->ntx = 0;

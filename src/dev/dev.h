@@ -109,7 +109,8 @@ int dev_hwaddr(const dev *d, uint8_t mac[6]);
 int dev_recv(dev *d, const uint8_t **frames, size_t *lens, int max);
 
 /* Send one frame: queued (copied), the queue flushed first when full; or,
- * 1 KiB or more on a TAP or TUN, written at once after the queue. Frames longer than DEV_FRAME_MAX are dropped. */
+ * on a TAP or TUN, 1 KiB or more (more than 9 KiB with io_uring) written
+ * at once after the queue. Frames longer than DEV_FRAME_MAX are dropped. */
 void dev_send(dev *d, const void *frame, size_t len);
 /* The same for a frame of `len` bytes in `n` pieces (at most
  * DEV_MAX_PIECES; the first holds its headers, e.g. from cfg.output_v):
@@ -130,5 +131,7 @@ size_t dev_send_pieces(dev *d, const struct synack_iov *v, int n, size_t len, in
 int dev_flush(dev *d);
 
 const dev_stats *dev_get_stats(const dev *d);
+/* 1 while a TAP/TUN reads and writes in io_uring batches (uring.h). */
+int dev_batched(const dev *d);
 
 #endif

@@ -6,6 +6,10 @@
 #include <liburing.h>
 #include <stdlib.h>
 
+#ifndef IORING_SETUP_COOP_TASKRUN /* liburing before 2.2 */
+#define IORING_SETUP_COOP_TASKRUN (1U << 8)
+#endif
+
 struct dev_uring {
     struct io_uring ring;
     unsigned depth;
@@ -41,17 +45,21 @@ void dev_uring_free(dev_uring *u)
     free(u);
 }
 
-/* Submit what is queued and collect `n` results by index (user_data). */
+/* Submit what is queued and collect `n` results by index (user_data).
+ * -1 when the ring cannot be used: the call failed (its entries may still
+ * sit in the ring), or the kernel refused an operation outright, as a TAP
+ * refuses RWF_NOWAIT before Linux 6.4 (EOPNOTSUPP) and a kernel without
+ * the operation does (EINVAL). The caller drops the ring then. */
 static int submit_and_reap(dev_uring *u, int n, ssize_t *res)
 {
     for (int i = 0; i < n; i++)
         res[i] = -ECANCELED; /* overwritten by every completion */
-    int got = 0;
+    int got = 0, refused = 0;
     while (got < n) {
         int r = io_uring_submit_and_wait(&u->ring, (unsigned)(n - got));
         if (r < 0 && r != -EINTR) {
             errno = -r;
-            return got ? 0 : -1; /* what was reaped stands; the rest stays cancelled */
+            return -1;
         }
         struct io_uring_cqe *c;
         unsigned head, seen = 0;
@@ -59,12 +67,15 @@ static int submit_and_reap(dev_uring *u, int n, ssize_t *res)
         {
             if (c->user_data < (uint64_t)n)
                 res[c->user_data] = c->res;
+            refused |= c->res == -EOPNOTSUPP || c->res == -EINVAL;
             seen++;
         }
         io_uring_cq_advance(&u->ring, seen);
         got += (int)seen;
     }
-    return 0;
+    if (refused)
+        errno = EOPNOTSUPP;
+    return refused ? -1 : 0;
 }
 
 int dev_uring_read(dev_uring *u, int fd, uint8_t *base, size_t slot, int n, ssize_t *res)
@@ -74,7 +85,7 @@ int dev_uring_read(dev_uring *u, int fd, uint8_t *base, size_t slot, int n, ssiz
     for (int i = 0; i < n; i++) {
         struct io_uring_sqe *q = io_uring_get_sqe(&u->ring);
         if (!q)
-            return -1; /* never: the ring holds depth and the last call reaped all */
+            return -1; /* never: the ring holds depth and every call reaps all */
         io_uring_prep_read(q, fd, base + (size_t)i * slot, (unsigned)slot, 0);
         q->rw_flags = RWF_NOWAIT;
         q->user_data = (uint64_t)i;

@@ -299,7 +299,7 @@ static bool quick_ack(tcb *t)
 /* The ACK for every second full segment (RFC 5681 §4.2). Inside a burst
  * (synack_input_burst) it waits for the burst's end and then covers all the
  * burst's in-order data, as Linux's one ACK for a GRO-merged run of segments
- * does: a TAP reader that finds 64 frames waiting writes one ACK, not 32.
+ * does: a TAP reader that finds 64 full frames waiting writes 2 ACKs, not 32.
  * At most TCP_BURST_ACK_BYTES go unacknowledged that way, like GRO's 64 KiB;
  * a filled hole, quick ACKs and duplicate ACKs never wait. */
 static void ack_in_order(tcb *t)

@@ -136,13 +136,13 @@ wire_tcp_opts pkt_opts_mss(uint16_t mss);
 /* MSS 1460 and timestamps TSval `val`, TSecr `ecr`. */
 wire_tcp_opts pkt_opts_ts(uint32_t val, uint32_t ecr);
 
-/* Build an IPv4+TCP segment from PKT_PEER:peer_port to PKT_US:port with
- * correct checksums and hand it to the stack at the current time. */
 /* Hold the peer's next frames (pkt_send and friends), then hand them to
  * the stack as one burst (synack_input_burst), as a device read that found
  * them all waiting does. */
 void pkt_burst_begin(pkt_h *h);
 void pkt_burst_end(pkt_h *h);
+/* Build an IPv4+TCP segment from PKT_PEER:peer_port to PKT_US:port with
+ * correct checksums and hand it to the stack at the current time. */
 void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
               const void *payload, size_t len, const wire_tcp_opts *opts);
 

@@ -193,8 +193,11 @@ static void both_ways(const char *ifname, int subnet, const char *no_uring)
     else
         unsetenv("SYNACK_NO_IO_URING");
     dev *d = open_tap(ifname);
+    int batched = no_uring ? 0 : 1;
+    assert_int_equal(dev_batched(d), batched); /* the path under test is the one taken */
     check_reads_in_order(d);
     check_writes_in_order(d);
+    assert_int_equal(dev_batched(d), batched); /* and it was not dropped on the way */
     dev_close(d);
 }
 

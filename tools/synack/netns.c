@@ -718,6 +718,7 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
     }
     nr.kind = DEV_TAP;
     nr.offload = rt->n.offload;
+    nr.trust_csum = rt->n.offload;
     nr.ip = rt->n.gw;
     nr.prefix = rt->n.prefix;
     if (o->ipv6) { /* the stack is fd00::2, used at once: nobody else is on this link */

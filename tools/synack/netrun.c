@@ -559,12 +559,14 @@ int netrun_open(netrun *r, const netrun_opts *o, const char *cmd, synack_event_f
     r->cmd = cmd;
     r->pcap_path = o->pcap_path;
     char err[256];
-    /* Offloads: the stack neither computes nor verifies TCP checksums
-     * (checksum_offload, netrun_open_dev), the device vouching
-     * for every frame the kernel did not (DEV_TRUST_CSUM verifies those,
-     * dev.h): a third faster kernel -> stack than checking them twice. */
-    unsigned dflags = (o->offload ? DEV_OFFLOAD | DEV_TRUST_CSUM : 0u) |
-                      (o->steer.count > 1 ? DEV_MULTI_QUEUE : 0u);
+    /* Offloads: the stack still computes and verifies every checksum (the
+     * device completes the kernel's partial ones and turns ours into
+     * partial ones for the kernel, dev.h). Trusting the device instead
+     * (checksum_offload, DEV_TRUST_CSUM) is a third faster kernel -> stack,
+     * but a TAP may be bridged to a real wire, and the device cannot vouch
+     * for what it cannot parse (IPv4 fragments, IPv6 extension headers), so
+     * only netns, whose frames all come from one kernel, does that. */
+    unsigned dflags = (o->offload ? DEV_OFFLOAD : 0u) | (o->steer.count > 1 ? DEV_MULTI_QUEUE : 0u);
     dev *d = dev_open_flags(o->kind, o->ifname, dflags, err, sizeof err);
     if (!d) {
         fprintf(stderr, "synack %s: %s\n", cmd, err);
@@ -601,7 +603,7 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.mtu = dev_mtu(r->d) > 65535 ? 65535 : dev_mtu(r->d);
     if (o->offload)
         cfg.gso_max = 65535; /* the kernel cuts our segments to the MTU */
-    cfg.checksum_offload = o->offload; /* the device vouches: DEV_TRUST_CSUM */
+    cfg.checksum_offload = o->trust_csum;
     if (o->mac_set) {
         memcpy(cfg.mac, o->mac, 6);
     } else {

@@ -41,6 +41,8 @@ typedef struct netrun_opts {
     int offload;   /* TAP virtio-net header, GSO and checksum offload: on for
                       --tap unless --no-offload (netrun_check decides) */
     int offload_set; /* --offload or --no-offload was given */
+    int trust_csum; /* the device vouches for TCP checksums: checksum_offload
+                       (netns only: every frame comes from one local kernel) */
     int counters;  /* --counters: print the stack's counters on exit */
     synack_trace_fn trace_hook; /* also handed every trace event (NULL: none) */
     void *trace_hook_ctx;
