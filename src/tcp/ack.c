@@ -170,12 +170,14 @@ static bool may_enter_recovery(const tcb *t)
 /* Start fast recovery when loss is found: RACK's marks or RFC 6675's
  * IsLost (sack_lost_edge), or without SACK the third duplicate ACK. While
  * RACK times the flight, DupThresh is its business (RFC 8985 §6.2 step 3
- * drops the reordering window once three segments are SACKed); duplicate
- * ACKs count only when the peer reports no SACK blocks at all. */
-static void recover_if_lost(tcb *t, bool dup, bool rack)
+ * drops the reordering window once three segments are SACKed); a third
+ * duplicate ACK still counts when it carries no SACK block: the peer
+ * holds data it does not report (it reneged, or lost its SACK state), and
+ * only the old rule can tell. */
+static void recover_if_lost(tcb *t, bool dup, bool rack, bool blocks)
 {
     bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
-    bool dupthresh = dup && t->cc.dupacks >= 3 && (!rack || !t->sack.n);
+    bool dupthresh = dup && t->cc.dupacks >= 3 && (!rack || !blocks);
     if (may_enter_recovery(t) && (dupthresh || lost))
         enter_recovery(t);
     else if (dup && t->cc.in_recovery && !t->opts.sack_ok)
@@ -205,7 +207,7 @@ void tcp_rack_timeout(tcb *t)
     rack_detect_loss_and_arm(t);
     if (!rack_in_charge(t))
         return;
-    recover_if_lost(t, false, true);
+    recover_if_lost(t, false, true, true);
     if (t->cc.in_recovery) {
         resend_lost_retransmissions(t);
         prr_update(t, 0);
@@ -233,7 +235,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
     }
     bool rack = rack_on_ack(t, seg);
     if (dup || rack)
-        recover_if_lost(t, dup, rack);
+        recover_if_lost(t, dup, rack, seg->opt.sack_count != 0);
 
     if (t->sack.tlp_out && seq_geq(ack, t->sack.tlp_high)) {
         t->sack.tlp_out = false; /* everything up to the probe arrived */

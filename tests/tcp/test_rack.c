@@ -206,6 +206,28 @@ static void static_window_ignores_dsack(void **state)
     pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
 }
 
+/* A peer SACKs the head it does not hold (a lie, or it reneged), then
+ * sends duplicate ACKs without blocks. RACK finds nothing to time; the
+ * third duplicate still starts recovery, as without RACK, so the loss
+ * probe stops moving with every duplicate and the RTO resends the head.
+ * Found by fuzz_ack: the connection waited forever. */
+static void duplicates_without_blocks_still_count(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{0, 2}}, 1);
+    int head = 0;
+    for (int i = 0; i < 200 && !head; i++) {
+        pkt_advance(h, 5);
+        sack(h, 0, NULL, 0);
+        while (pkt_pending(h))
+            head += pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).seq == SEG(0);
+    }
+    assert_int_equal(head, 1);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
 static long live_blocks;
 static void *count_malloc(void *ctx, size_t n)
 {
@@ -271,6 +293,7 @@ int main(void)
         cmocka_unit_test(lost_retransmission_found_by_time),
         cmocka_unit_test_teardown(dsack_widens_the_window, pkt_teardown),
         cmocka_unit_test_teardown(static_window_ignores_dsack, pkt_teardown),
+        cmocka_unit_test_teardown(duplicates_without_blocks_still_count, pkt_teardown),
         cmocka_unit_test(records_freed_when_all_is_acknowledged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
