@@ -39,8 +39,9 @@ struct rack_flight {
     uint32_t fack;     /* RACK.fack: the highest sequence delivered         */
     uint32_t lost_to;  /* never-retransmitted data below it is lost         */
     uint16_t lo, n;
-    bool delivered : 1; /* xmit_ns, end_seq and rtt_ns are set              */
+    bool delivered : 1; /* xmit_ns, order and rtt_ns are set                */
     bool coalesced : 1; /* the records overflowed                           */
+    bool resent : 1;    /* some record was retransmitted                    */
     struct rack_seg seg[TCP_RACK_SEGS];
 };
 
@@ -143,6 +144,7 @@ static void retransmitted(struct rack_flight *f, uint32_t start, uint32_t end, u
         if (seq_gt(f->seg[i].end, end))
             split(f, &i, end);
         struct rack_seg *r = &f->seg[i];
+        f->resent = true;
         r->xmit_ns = now;
         r->order = order;
         r->flags = (uint8_t)((r->flags & SEG_MERGED) | SEG_RXT);
@@ -308,7 +310,9 @@ static void take_deliveries(tcb *t, struct rack_flight *f, const wire_tcp *seg)
  * Returns how long until the last of the others would be (0: none). */
 static uint64_t detect_loss(tcb *t, struct rack_flight *f)
 {
-    if (!f->delivered)
+    /* Delivered in order and never resent: all that is left was sent
+     * after what was delivered (the common case costs no walk). */
+    if (!f->delivered || (!t->sack.n && !f->resent))
         return 0;
     uint64_t now = t->ctx->now, reo = rack_reo_wnd(t), wait = 0;
     for (uint16_t i = f->lo; i < f->n; i++) {
