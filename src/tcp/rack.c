@@ -2,10 +2,11 @@
  * transmission of the data in flight is recorded with the time it left;
  * a segment is lost when one sent sufficiently later (by the reordering
  * window) was delivered before it. The records live in an array allocated
- * with a flight's first segment and freed when all of it is acknowledged,
- * so an idle connection carries none; at TCP_RACK_SEGS the newest record
- * absorbs the rest of the flight, and RFC 6675's IsLost (sack.c) takes
- * over for what RACK can no longer time. */
+ * with a flight's first segment (RACK_FIRST_SEGS records, doubled as the
+ * flight grows) and freed when all of it is acknowledged, so an idle
+ * connection carries none; at TCP_RACK_SEGS the newest record absorbs the
+ * rest of the flight, and RFC 6675's IsLost (sack.c) helps out until
+ * SND.UNA passes what could not be timed. */
 #include "tcp/tcp.h"
 
 #include "base/seq.h"
@@ -29,8 +30,10 @@ struct rack_seg {
     uint8_t flags;
 };
 
-/* The flight: records [lo, n) cover [SND.UNA, SND.MAX) in order, and
- * RACK's state for the most recently sent delivered segment. */
+#define RACK_FIRST_SEGS 32
+
+/* The flight: records [lo, n) of cap cover [SND.UNA, SND.MAX) in order,
+ * and RACK's state for the most recently sent delivered segment. */
 struct rack_flight {
     uint64_t xmit_ns;  /* RACK.xmit_ts                                     */
     uint64_t rtt_ns;   /* RACK.rtt                                         */
@@ -38,11 +41,13 @@ struct rack_flight {
     uint32_t sends;    /* transmissions so far                             */
     uint32_t fack;     /* RACK.fack: the highest sequence delivered         */
     uint32_t lost_to;  /* never-retransmitted data below it is lost         */
-    uint16_t lo, n;
+    uint32_t merged_to; /* coalesced: the records overflowed below this     */
+    uint32_t resent_to; /* resent: some record below this was retransmitted */
+    uint16_t lo, n, cap;
     bool delivered : 1; /* xmit_ns, order and rtt_ns are set                */
-    bool coalesced : 1; /* the records overflowed                           */
-    bool resent : 1;    /* some record was retransmitted                    */
-    struct rack_seg seg[TCP_RACK_SEGS];
+    bool coalesced : 1;
+    bool resent : 1;
+    struct rack_seg seg[];
 };
 
 static bool rack_enabled(const tcb *t)
@@ -75,31 +80,51 @@ static bool sent_after(uint64_t t1, uint32_t o1, uint64_t t2, uint32_t o2)
     return t1 > t2 || (t1 == t2 && o1 > o2);
 }
 
-/* Room for one more record: move the live ones to the front. */
-static bool make_room(struct rack_flight *f)
+static struct rack_flight *flight_alloc(tcb *t, struct rack_flight *old, uint16_t cap)
 {
-    if (f->n < TCP_RACK_SEGS)
-        return true;
-    if (f->lo == 0)
-        return false;
-    memmove(&f->seg[0], &f->seg[f->lo], (size_t)(f->n - f->lo) * sizeof(f->seg[0]));
-    f->n = (uint16_t)(f->n - f->lo);
-    f->lo = 0;
-    return true;
+    size_t size = sizeof(*old) + (size_t)cap * sizeof(old->seg[0]);
+    struct rack_flight *f = old ? mem_realloc(t->ctx->alloc, old, size)
+                                : mem_alloc(t->ctx->alloc, size);
+    if (f)
+        f->cap = cap;
+    return f;
 }
 
-static void append(struct rack_flight *f, uint32_t start, uint32_t end, uint64_t now,
-                   uint32_t order)
+/* Room for one more record (NULL: none): move the live ones to the
+ * front when a quarter has been acknowledged, else grow. */
+static struct rack_flight *make_room(tcb *t)
 {
-    if (!make_room(f)) {
+    struct rack_flight *f = t->rack.flight;
+    if (f->n < f->cap)
+        return f;
+    if (f->lo && (f->lo >= f->cap / 4 || f->cap >= TCP_RACK_SEGS)) {
+        memmove(&f->seg[0], &f->seg[f->lo], (size_t)(f->n - f->lo) * sizeof(f->seg[0]));
+        f->n = (uint16_t)(f->n - f->lo);
+        f->lo = 0;
+        return f;
+    }
+    if (f->cap >= TCP_RACK_SEGS)
+        return NULL;
+    f = flight_alloc(t, f, (uint16_t)(2 * f->cap));
+    if (f)
+        t->rack.flight = f;
+    return f;
+}
+
+static void append(tcb *t, uint32_t start, uint32_t end, uint64_t now, uint32_t order)
+{
+    struct rack_flight *f = make_room(t);
+    if (!f) {
         /* Full: the newest record absorbs the new data. Its time can no
          * longer say when each part left, so RACK leaves it alone. */
+        f = t->rack.flight;
         struct rack_seg *last = &f->seg[f->n - 1];
         last->end = end;
         last->xmit_ns = now;
         last->order = order;
         last->flags = SEG_MERGED;
         f->coalesced = true;
+        f->merged_to = end;
         return;
     }
     f->seg[f->n++] = (struct rack_seg){start, end, now, order, 0};
@@ -121,10 +146,11 @@ static uint16_t find(const struct rack_flight *f, uint32_t seq)
 
 /* Split record i at `at` (inside it) so a retransmission of part of it is
  * timed on its own; false without room (then the whole record is). */
-static bool split(struct rack_flight *f, uint16_t *i, uint32_t at)
+static bool split(tcb *t, uint16_t *i, uint32_t at)
 {
-    uint16_t lo = f->lo;
-    if (!make_room(f))
+    uint16_t lo = t->rack.flight->lo;
+    struct rack_flight *f = make_room(t);
+    if (!f)
         return false;
     *i = (uint16_t)(*i - (lo - f->lo));
     memmove(&f->seg[*i + 1], &f->seg[*i], (size_t)(f->n - *i) * sizeof(f->seg[0]));
@@ -135,15 +161,18 @@ static bool split(struct rack_flight *f, uint16_t *i, uint32_t at)
 }
 
 /* RFC 8985 §6.1: a retransmission updates its segment's transmit time. */
-static void retransmitted(struct rack_flight *f, uint32_t start, uint32_t end, uint64_t now,
-                          uint32_t order)
+static void retransmitted(tcb *t, uint32_t start, uint32_t end, uint64_t now, uint32_t order)
 {
+    struct rack_flight *f = t->rack.flight;
     for (uint16_t i = find(f, start); i < f->n && seq_lt(f->seg[i].start, end); i++) {
-        if (seq_lt(f->seg[i].start, start) && split(f, &i, start))
+        if (seq_lt(f->seg[i].start, start) && split(t, &i, start))
             i++;
-        if (seq_gt(f->seg[i].end, end))
-            split(f, &i, end);
+        if (seq_gt(t->rack.flight->seg[i].end, end))
+            split(t, &i, end);
+        f = t->rack.flight; /* split may have moved it */
         struct rack_seg *r = &f->seg[i];
+        if (!f->resent || seq_gt(r->end, f->resent_to))
+            f->resent_to = r->end;
         f->resent = true;
         r->xmit_ns = now;
         r->order = order;
@@ -161,10 +190,11 @@ void rack_on_send(tcb *t, uint32_t start, uint32_t end)
          * cover everything outstanding (else RACK stays out of it). */
         if (start != t->snd.una || t->snd.max != t->snd.una)
             return;
-        f = t->rack.flight = mem_alloc(t->ctx->alloc, sizeof(*f));
+        f = t->rack.flight = flight_alloc(t, NULL, RACK_FIRST_SEGS);
         if (!f)
             return; /* RFC 6675's rules alone for this flight */
         memset(f, 0, offsetof(struct rack_flight, seg));
+        f->cap = RACK_FIRST_SEGS;
         f->fack = t->snd.una;
         f->lost_to = t->snd.una;
     }
@@ -172,9 +202,9 @@ void rack_on_send(tcb *t, uint32_t start, uint32_t end)
     uint32_t top = f->n > f->lo ? f->seg[f->n - 1].end : t->snd.una;
     uint32_t order = ++f->sends;
     if (seq_lt(start, top))
-        retransmitted(f, start, seq_lt(end, top) ? end : top, now, order);
+        retransmitted(t, start, seq_lt(end, top) ? end : top, now, order);
     if (seq_gt(end, top))
-        append(f, seq_gt(start, top) ? start : top, end, now, order);
+        append(t, seq_gt(start, top) ? start : top, end, now, order);
 }
 
 void rack_note_rtt(tcb *t, uint32_t rtt_us)
@@ -303,6 +333,12 @@ static void take_deliveries(tcb *t, struct rack_flight *f, const wire_tcp *seg)
         f->lo++;
     if (f->lo < f->n && seq_lt(f->seg[f->lo].start, t->snd.una))
         f->seg[f->lo].start = t->snd.una;
+    /* Once SND.UNA passes them, the untimed and the resent records are
+     * gone: a long transfer does not carry their cost for good. */
+    if (f->coalesced && seq_geq(t->snd.una, f->merged_to))
+        f->coalesced = false;
+    if (f->resent && seq_geq(t->snd.una, f->resent_to))
+        f->resent = false;
 }
 
 /* RFC 8985 §6.2 step 4: every segment sent before the most recently sent

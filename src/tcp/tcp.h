@@ -24,8 +24,8 @@
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
-#define TCP_RACK_SEGS 128 /* transmission records per flight (rack.c); beyond, the
-                             newest absorbs the rest and RFC 6675's rules help out */
+#define TCP_RACK_SEGS 1024 /* transmission records per flight (rack.c); beyond, the
+                              newest absorbs the rest and RFC 6675's rules help out */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
