@@ -112,6 +112,21 @@ static void reordering_timer_resends_after_the_window(void **state)
     assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
 }
 
+/* With RACK off, RFC 6675's IsLost decides by SACKed bytes: one ACK
+ * SACKing three segments above a hole ((DupThresh - 1) * SMSS + 1 bytes)
+ * is enough, on the first duplicate. */
+static void dupthresh_counts_sacked_bytes(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_recovery=0");
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 3}}, 1);
+    pkt_expect_none(h); /* two segments: not yet */
+    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
 /* A single segment SACKed above a hole: DupThresh never gets its three
  * duplicates from a flight of four; RACK resends the hole when the
  * reordering window after the SACKed segment's round trip has passed. */
@@ -392,6 +407,7 @@ int main(void)
         cmocka_unit_test_teardown(reordering_within_the_window_is_not_retransmitted, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_retransmits_the_reordered_segment, pkt_teardown),
         cmocka_unit_test_teardown(reordering_timer_resends_after_the_window, pkt_teardown),
+        cmocka_unit_test_teardown(dupthresh_counts_sacked_bytes, pkt_teardown),
         cmocka_unit_test_teardown(one_sack_past_a_hole_is_resent_after_the_window, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_waits_for_the_probe, pkt_teardown),
         cmocka_unit_test(lost_retransmission_found_by_time),
