@@ -12,6 +12,11 @@
  *
  * For NewReno and CUBIC, chosen with tcp_congestion_control; if the stack
  * does not know the knob yet the default is measured once and said so.
+ *
+ * BENCH_LOSS_REORDER (a probability, default 0) also holds data frames back
+ * by up to BENCH_LOSS_REORDER_MS (default 2 ms): reordering, which loss
+ * detection must not take for loss. BENCH_LOSS_RECOVERY sets tcp_recovery
+ * (1 RACK, 0 RFC 6675's DupThresh) to compare the two in one build.
  */
 #include "util.h"
 
@@ -81,6 +86,9 @@ static double one_run(const char *cc, double loss, uint64_t seed, double seconds
     *cc_ok = cc ? synack_config_set(&cfg, "tcp_congestion_control", cc) == 0 : 0;
     synack_config_set(&cfg, "tcp_wmem", "4096 4194304 4194304");
     synack_config_set(&cfg, "tcp_rmem", "4096 4194304 6291456");
+    const char *recovery = getenv("BENCH_LOSS_RECOVERY");
+    if (recovery && synack_config_set(&cfg, "tcp_recovery", recovery) != 0)
+        fprintf(stderr, "bench_loss: tcp_recovery=%s refused by this build\n", recovery);
     r.s = sim_new(seed);
     if (!r.s)
         return -1;
@@ -89,6 +97,8 @@ static double one_run(const char *cc, double loss, uint64_t seed, double seconds
     sim_link_params ab = sim_link_params_default(), ba = sim_link_params_default();
     ab.delay_ns = ba.delay_ns = RTT_NS / 2;
     ab.loss = loss;
+    ab.reorder = bench_env("BENCH_LOSS_REORDER", 0);
+    ab.reorder_delay_ns = (uint64_t)(bench_env("BENCH_LOSS_REORDER_MS", 2) * 1e6);
     if (!r.a || !r.b || sim_link(r.s, r.a, r.b, &ab, &ba) < 0)
         goto fail;
     sim_host_set_event(r.a, on_a, &r);

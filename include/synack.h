@@ -136,6 +136,10 @@ typedef struct synack_sysctl {
     uint32_t tcp_keepalive_time;     /* 7200 s of silence before the first probe */
     uint32_t tcp_keepalive_intvl;    /* 75 s between probes                    */
     uint32_t tcp_keepalive_probes;   /* 9 unanswered probes end the connection */
+    uint32_t tcp_recovery;           /* 1: loss detection, Linux's bits: 0x1 RACK (RFC 8985:
+                                        per-segment send times, a reordering window, a
+                                        reordering timer), 0x2 a static reordering window
+                                        (no DSACK adaptation); 0: RFC 6675's DupThresh */
 } synack_sysctl;
 
 /* Link type of the interface: Ethernet frames (TAP, simulator) or bare IPv4
@@ -502,6 +506,9 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_loss_probes, "TcpExtTCPLossProbes")                           \
     X(tcp_loss_probe_recovery, "TcpExtTCPLossProbeRecovery")           \
     X(tcp_lost_retransmit, "TcpExtTCPLostRetransmit")                  \
+    X(tcp_dsack_recv, "TcpExtTCPDSACKRecv")                             \
+    X(tcp_sack_reorder, "TcpExtTCPSACKReorder")                         \
+    X(tcp_rack_reo_timeouts, "TcpExtSynackRackReoTimeouts")             \
     X(udp_in_datagrams, "UdpInDatagrams")                               \
     X(udp_no_ports, "UdpNoPorts")                                       \
     X(udp_in_errors, "UdpInErrors")                                     \

@@ -62,6 +62,7 @@ void synack_config_init(synack_config *cfg)
     n->tcp_keepalive_time = 7200;
     n->tcp_keepalive_intvl = 75;
     n->tcp_keepalive_probes = 9;
+    n->tcp_recovery = 1;
 }
 
 /* Each knob: its name, the Linux sysctl directory it lives in ("net.ipv4.",
@@ -112,6 +113,7 @@ static const knob KNOBS[] = {
     K(icmp_msgs_per_sec, 1, 0, 1u << 30),
     K(icmp_msgs_burst, 1, 0, 1u << 30),
     K(tcp_rfc1337, 1, 0, 1),
+    K(tcp_recovery, 1, 0, 3),
     K(tcp_max_tw_buckets, 1, 0, 1u << 24),
     K(tcp_tw_reuse, 1, 0, 2),
     K(tcp_tw_reuse_delay, 1, 1, 600000),

@@ -335,7 +335,8 @@ int synack_setopt(synack_sock *k, int opt, int value)
             return -EINVAL;
         k->sockopt.user_timeout_ms = (uint32_t)value;
         if (enter(k) == 0) { /* the running timer may now end sooner */
-            if (k->timers.rto_at != UINT64_MAX && !k->timers.tlp_armed) {
+            if (k->timers.rto_at != UINT64_MAX && !k->timers.tlp_armed &&
+                !k->timers.reo_armed) {
                 k->timers.rto_at = UINT64_MAX;
                 tcp_arm_rto(k);
             }

@@ -1,9 +1,9 @@
 /* ack.c — what an acceptable ACK does to the sender (RFC 9293 §3.10.7.4
  * fifth): retire acknowledged data, measure the RTT (RFC 6298 with Karn's
  * rule, or RFC 7323 timestamps), grow the window through the congestion
- * control algorithm, detect loss by duplicate ACKs or SACK (RFC 5681,
- * RFC 6675), recover (RFC 6582 NewReno without SACK), and take window
- * updates. */
+ * control algorithm, detect loss by RACK (RFC 8985, rack.c), duplicate
+ * ACKs or SACK (RFC 5681, RFC 6675), recover (RFC 6582 NewReno without
+ * SACK), and take window updates. */
 #include "tcp/cc.h"
 #include "tcp/tcp.h"
 
@@ -77,8 +77,10 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     t->rtt.backoff = 0;
     t->cc.dupacks = 0;
 
-    if (t->cc.after_rto && seq_geq(ack, t->cc.recover))
+    if (t->cc.after_rto && seq_geq(ack, t->cc.recover)) {
         t->cc.after_rto = false; /* the timeout's episode is over */
+        rack_recovery_ended(t);
+    }
     if (t->cc.in_recovery) {
         if (seq_geq(ack, t->cc.recover)) {
             /* Full ACK, leave recovery. With SACK, PRR has brought the
@@ -91,6 +93,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
             if (t->cc.cwnd < t->opts.snd_mss)
                 t->cc.cwnd = t->opts.snd_mss;
             t->cc.in_recovery = false;
+            rack_recovery_ended(t);
         } else if (!t->opts.sack_ok) {
             /* Partial ACK: the next hole is lost too; resend it at once and
              * deflate by what was acked (RFC 6582 §3.2 step 3). */
@@ -104,6 +107,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
         t->cc.ops->on_ack(t, data_acked);
     }
     t->timers.rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
+    t->timers.reo_armed = false;
     t->timers.stall_since = 0;     /* progress: TCP_USER_TIMEOUT starts over */
     tcp_arm_rto(t);
     tcp_buf_release_if_empty(t, TCP_BUF_SEND); /* all acknowledged: it comes back with data */
@@ -125,7 +129,7 @@ static void check_sack_reneging(tcb *t)
     uint64_t delay = (uint64_t)t->rtt.srtt_us * 1000 / 2;
     if (delay < 10 * NS_PER_MS)
         delay = 10 * NS_PER_MS;
-    t->timers.tlp_armed = false;
+    t->timers.tlp_armed = t->timers.reo_armed = false;
     t->timers.rto_at = t->ctx->now + delay;
     tcb_schedule(t);
 }
@@ -163,12 +167,61 @@ static bool may_enter_recovery(const tcb *t)
     return !t->cc.in_recovery && !t->cc.after_rto;
 }
 
+/* Start fast recovery when loss is found: RACK's marks or RFC 6675's
+ * IsLost (sack_lost_edge), or without SACK the third duplicate ACK. While
+ * RACK times the flight, DupThresh is its business (RFC 8985 §6.2 step 3
+ * drops the reordering window once three segments are SACKed); a third
+ * duplicate ACK still counts when it carries no SACK block: the peer
+ * holds data it does not report (it reneged, or lost its SACK state), and
+ * only the old rule can tell. */
+static void recover_if_lost(tcb *t, bool dup, bool rack, bool blocks)
+{
+    bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
+    bool dupthresh = dup && t->cc.dupacks >= 3 && (!rack || !blocks);
+    if (may_enter_recovery(t) && (dupthresh || lost))
+        enter_recovery(t);
+    else if (dup && t->cc.in_recovery && !t->opts.sack_ok)
+        t->cc.cwnd += t->opts.snd_mss; /* RFC 6582 §3.2 step 4: inflate */
+}
+
+/* Data sent after a retransmission arrived, the retransmission did not:
+ * resend it now instead of waiting for the RTO. RACK knows by time
+ * (RFC 8985 §6.2); without its records, sack_lost_rxt by sequence. */
+static void resend_lost_retransmissions(tcb *t)
+{
+    bool rack = rack_in_charge(t);
+    uint32_t lost;
+    while (rack ? rack_lost_rxt(t, &lost) : sack_lost_rxt(t, &lost)) {
+        t->ctx->ctr->tcp_lost_retransmit++;
+        tcp_send_retransmit(t, lost);
+    }
+}
+
+/* RFC 8985 §6.2 step 5: the reordering timer fired. What it finds lost
+ * starts recovery (or is resent within one); then the usual sending. */
+void tcp_rack_timeout(tcb *t)
+{
+    t->ctx->ctr->tcp_rack_reo_timeouts++;
+    t->timers.rto_at = UINT64_MAX;
+    tcp_arm_rto(t);
+    rack_detect_loss_and_arm(t);
+    if (!rack_in_charge(t))
+        return;
+    recover_if_lost(t, false, true, true);
+    if (t->cc.in_recovery) {
+        resend_lost_retransmissions(t);
+        prr_update(t, 0);
+    }
+    tcp_output(t);
+}
+
 void tcp_ack_process(tcb *t, const wire_tcp *seg)
 {
     uint32_t ack = seg->ack;
     uint32_t una_before = t->snd.una, sacked_before = t->sack.n ? sack_sacked_bytes(t) : 0;
     bool sack_news = t->opts.sack_ok && seg->opt.sack_count && sack_update(t, &seg->opt);
 
+    bool dup = false;
     if (seq_gt(ack, t->snd.una)) {
         new_data_acked(t, seg);
         check_sack_reneging(t);
@@ -178,12 +231,11 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         /* A duplicate ACK (RFC 5681 §2; with SACK, RFC 6675 §2 counts one
          * that brings new SACK information). */
         t->cc.dupacks++;
-        bool lost = t->opts.sack_ok && seq_gt(sack_lost_edge(t), t->snd.una);
-        if (may_enter_recovery(t) && (t->cc.dupacks >= 3 || lost))
-            enter_recovery(t);
-        else if (t->cc.in_recovery && !t->opts.sack_ok)
-            t->cc.cwnd += t->opts.snd_mss; /* RFC 6582 §3.2 step 4: inflate */
+        dup = true;
     }
+    bool rack = rack_on_ack(t, seg);
+    if (dup || rack)
+        recover_if_lost(t, dup, rack, seg->opt.sack_count != 0);
 
     if (t->sack.tlp_out && seq_geq(ack, t->sack.tlp_high)) {
         t->sack.tlp_out = false; /* everything up to the probe arrived */
@@ -202,11 +254,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         /* Data sent after a retransmission arrived, the retransmission did
          * not: resend it now instead of waiting for the RTO. Any hole's
          * copy, not only the head's (a partial ACK moves the head). */
-        uint32_t lost;
-        while (sack_lost_rxt(t, &lost)) {
-            t->ctx->ctr->tcp_lost_retransmit++;
-            tcp_send_retransmit(t, lost);
-        }
+        resend_lost_retransmissions(t);
         /* RFC 6937 §3: DeliveredData = change in SND.UNA + change in SACKed. */
         int64_t d = (int64_t)(uint32_t)(t->snd.una - una_before) + sack_sacked_bytes(t) -
                     sacked_before;

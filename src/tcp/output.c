@@ -181,6 +181,8 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     t->stats.segs_out++;
     if (t->cc.in_recovery)
         t->cc.prr_out += len; /* RFC 6937 §3: on any (re)transmission */
+    if ((len || (flags & SYNACK_FIN)) && !(flags & SYNACK_SYN) && tcb_synchronized(t))
+        rack_on_send(t, seq, seq + len + ((flags & SYNACK_FIN) ? 1 : 0)); /* RFC 8985 §6.1 */
     if (rexmit) {
         c->ctr->tcp_retrans_segs++;
         t->stats.retrans++;

@@ -14,6 +14,7 @@ void rtt_sample(tcb *t, uint64_t rtt_ns)
     uint32_t r = (uint32_t)(rtt_ns / 1000);
     if (r == 0)
         r = 1;
+    rack_note_rtt(t, r);
     if (t->rtt.srtt_us == 0) { /* §2.2: first measurement */
         t->rtt.srtt_us = r;
         t->rtt.rttvar_us = r / 2;

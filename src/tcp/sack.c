@@ -1,6 +1,7 @@
 /* sack.c — the sender's SACK scoreboard (RFC 2018, RFC 6675): which
- * sequence ranges above SND.UNA the peer holds, which holes count as lost,
- * and the pipe (data still in the network). Ranges are kept sorted. */
+ * sequence ranges above SND.UNA the peer holds, which holes count as lost
+ * (by RACK's marks, rack.c, or RFC 6675's IsLost), and the pipe (data
+ * still in the network). Ranges are kept sorted. */
 #include "tcp/tcp.h"
 
 #include "base/seq.h"
@@ -81,16 +82,26 @@ uint32_t sack_sacked_bytes(const tcb *t)
 
 /* RFC 6675 IsLost: every unSACKed byte below the returned sequence has at
  * least (DupThresh - 1) * SMSS + 1 SACKed bytes above it. SND.UNA if none. */
-uint32_t sack_lost_edge(const tcb *t)
+static uint32_t dupthresh_edge(const tcb *t)
 {
-    uint32_t acc = 0, need = 2u * t->opts.snd_mss + 1, edge = t->snd.una;
+    uint32_t acc = 0, need = 2u * t->opts.snd_mss + 1;
     for (int i = t->sack.n - 1; i >= 0; i--) {
         acc += t->sack.blocks[i].end - t->sack.blocks[i].start;
-        if (acc >= need) {
-            edge = t->sack.blocks[i].start;
-            break;
-        }
+        if (acc >= need)
+            return t->sack.blocks[i].start;
     }
+    return t->snd.una;
+}
+
+/* What is lost: RACK's marks (RFC 8985 §6.2) while it times the flight,
+ * RFC 6675's IsLost otherwise or where RACK's records overflowed. */
+uint32_t sack_lost_edge(const tcb *t)
+{
+    uint32_t edge = t->snd.una;
+    if (!rack_in_charge(t) || rack_coalesced(t))
+        edge = dupthresh_edge(t);
+    if (rack_in_charge(t) && seq_gt(rack_lost_edge(t), edge))
+        edge = rack_lost_edge(t);
     /* After a loss probe was SACKed, everything sent before it and still
      * missing is lost (RFC 8985's rule, with the probe as the witness). */
     return t->sack.lost_valid && seq_gt(t->sack.lost_to, edge) ? t->sack.lost_to : edge;
@@ -183,7 +194,8 @@ void sack_note_rxt(tcb *t, uint32_t seq)
     t->sack.rxt[i].mark = t->snd.max;
 }
 
-/* RFC 8985 §6.2's reasoning without per-segment clocks: data first sent
+/* RFC 8985 §6.2's reasoning without per-segment clocks, for when RACK's
+ * records are not there (tcp_recovery=0, no memory): data first sent
  * after a retransmission (at or above SND.MAX then) has arrived and the
  * retransmission has not, so it was lost as well. No reordering window,
  * like the rest of the scoreboard's rules. */

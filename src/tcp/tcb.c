@@ -33,6 +33,7 @@ void tcb_free(tcb *t)
     tcp_buf_release(t, TCP_BUF_SEND);
     tcp_buf_release(t, TCP_BUF_RECV);
     tcp_ooo_clear(t);
+    rack_release(t);
     mem_free(c->alloc, t);
 }
 

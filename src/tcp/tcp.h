@@ -25,6 +25,8 @@
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
 #define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
+#define TCP_RACK_SEGS 1024 /* transmission records per flight (rack.c); beyond, the
+                              newest absorbs the rest and RFC 6675's rules help out */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
@@ -164,6 +166,7 @@ struct synack_sock {
         uint64_t heard_at;        /* the peer's last segment (keepalive)  */
         uint8_t keep_probes;      /* unanswered probes so far             */
         bool tlp_armed : 1;       /* rto_at is a loss-probe timeout       */
+        bool reo_armed : 1;       /* rto_at is RACK's reordering timeout  */
     } timers;
 
     struct tcb_cc {           /* congestion control (RFC 5681, 9438)   */
@@ -196,6 +199,18 @@ struct synack_sock {
         bool lost_valid : 1;      /* lost_to is set                       */
         bool tlp_out : 1;         /* a loss probe is out                  */
     } sack;
+
+    struct tcb_rack {         /* RACK time-based loss detection (RFC 8985, rack.c) */
+        struct rack_flight *flight; /* the transmissions in flight, allocated
+                                     with the first and freed when all are
+                                     acknowledged: an idle connection has none */
+        uint32_t min_rtt_us;      /* RACK.min_RTT (0: no sample yet)      */
+        uint32_t dsack_round;     /* RACK.dsack_round: SND.NXT at the last DSACK */
+        uint8_t reo_wnd_mult;     /* RACK.reo_wnd_mult (0 counts as 1)    */
+        uint8_t reo_wnd_persist;  /* RACK.reo_wnd_persist                 */
+        bool reordering_seen : 1; /* RACK.reordering_seen                 */
+        bool dsack_round_on : 1;  /* dsack_round is set                   */
+    } rack;
 
     struct tcb_listen {       /* a listener's queues                   */
         int backlog;
@@ -492,10 +507,41 @@ void sack_note_rxt(tcb *t, uint32_t seq);
  * delivered ones and restarts the reported one's watch. */
 bool sack_lost_rxt(tcb *t, uint32_t *seq);
 
+/* ------------------------------------------------------------ rack.c */
+/* RACK (RFC 8985 §6): per-transmission records while data is in flight. */
+/* Is RACK detecting loss for the data in flight (tcp_recovery bit 1, SACK,
+ * and a record of every transmission since SND.UNA)? */
+bool rack_in_charge(const tcb *t);
+/* A segment [start, end) left now (new data or a retransmission). */
+void rack_on_send(tcb *t, uint32_t start, uint32_t end);
+/* An acceptable ACK was taken (SND.UNA and the scoreboard updated): steps
+ * 1-5 of §6.2. Returns rack_in_charge() afterwards. */
+bool rack_on_ack(tcb *t, const wire_tcp *seg);
+/* §6.2 step 4-5 alone (the reordering timer fired); arms it again. */
+void rack_detect_loss_and_arm(tcb *t);
+/* Never-retransmitted data below this that is not SACKed is lost. */
+uint32_t rack_lost_edge(const tcb *t);
+/* Did the records overflow (RFC 6675's IsLost must help)? */
+bool rack_coalesced(const tcb *t);
+/* A retransmission RACK found lost again; false when none is left. */
+bool rack_lost_rxt(tcb *t, uint32_t *seq);
+/* The reordering window now (§6.2 step 3), in ns. */
+uint64_t rack_reo_wnd(const tcb *t);
+/* An RTT sample from the RFC 6298 estimator, for RACK.min_RTT. */
+void rack_note_rtt(tcb *t, uint32_t rtt_us);
+/* A retransmission timeout: the scoreboard was forgotten. */
+void rack_on_rto(tcb *t);
+/* Fast or RTO recovery ended (§6.2 step 3's reo_wnd_persist). */
+void rack_recovery_ended(tcb *t);
+/* Free the records (all acknowledged, or the connection is done). */
+void rack_release(tcb *t);
+
 /* ------------------------------------------------------------ ack.c */
 /* The ACK field of a synchronized connection's segment (RFC 9293
  * §3.10.7.4 fifth): retire data, measure RTT, detect loss, recover. */
 void tcp_ack_process(tcb *t, const wire_tcp *seg);
+/* RACK's reordering timer fired: mark what is lost by now and recover. */
+void tcp_rack_timeout(tcb *t);
 
 /* ------------------------------------------------------------ input.c (RFC 9293 §3.10.7) */
 /* A TCP segment from `src` to `dst` (the same family; the IP layer checked

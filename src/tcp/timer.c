@@ -84,6 +84,7 @@ void tcb_schedule(tcb *t)
 
 void tcb_timers_off(tcb *t)
 {
+    t->timers.reo_armed = false;
     t->timers.rto_at = t->timers.close_at = t->timers.delack_at = t->timers.keep_at = UINT64_MAX;
     tcb_schedule(t);
 }
@@ -104,7 +105,9 @@ void tcp_arm_rto(tcb *t)
         /* A loss probe is timed from the latest transmission (as Linux
          * does), so an armed probe moves with every segment sent. */
         uint64_t rto = rtt_rto_ns(t), pto;
-        if (outstanding && tlp_pto(t, &pto) && pto < rto) {
+        if (t->timers.reo_armed) {
+            /* RACK's reordering timer runs; it arms the RTO when done. */
+        } else if (outstanding && tlp_pto(t, &pto) && pto < rto) {
             t->timers.tlp_armed = true;
             t->timers.rto_at = t->ctx->now + pto;
         } else if (t->timers.rto_at == UINT64_MAX || t->timers.tlp_armed) {
@@ -120,6 +123,7 @@ void tcp_arm_rto(tcb *t)
                                    : t->ctx->now + NS_PER_MS;
     } else {
         t->timers.rto_at = UINT64_MAX;
+        t->timers.reo_armed = false;
         t->timers.stall_since = 0;
     }
     tcb_schedule(t);
@@ -180,6 +184,11 @@ static void rto_fired(tcb *t)
     }
     if (!tcb_synchronized(t) || t->state == SYNACK_TIME_WAIT)
         return;
+    if (t->timers.reo_armed) {
+        t->timers.reo_armed = false;
+        tcp_rack_timeout(t);
+        return;
+    }
     if (t->timers.tlp_armed) {
         t->timers.tlp_armed = false;
         if (outstanding) {
@@ -222,6 +231,7 @@ static void rto_fired(tcb *t)
         t->sack.high_rxt = t->snd.una;
         t->sack.tlp_out = t->sack.lost_valid = false;
         sack_clear(t); /* RFC 6675 §5.1: the peer may have reneged */
+        rack_on_rto(t);
         tcp_mtu_black_hole_check(t);
         t->cc.recover = t->snd.max;
         t->rtt.timing = false; /* Karn's rule */

@@ -1,0 +1,422 @@
+/*
+ * test_rack.c — RACK time-based loss detection (RFC 8985 §6), packet by
+ * packet, against RFC 6675's DupThresh (tcp_recovery=0): reordering within
+ * the reordering window is waited out, a segment SACKed past is resent by
+ * the reordering timer once the window has passed, a lost retransmission
+ * is found by time, DSACK widens the window, and the per-segment records
+ * exist only while data is in flight.
+ *
+ * Every connection here has a 40 ms round trip (its handshake's sample),
+ * so the reordering window is min_RTT / 4 = 10 ms.
+ */
+#include "common/pkt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MSS 1000
+#define RTT 40
+
+/* An established connection with SACK whose handshake took RTT ms, with
+ * `n` segments written and sent in one flight (at one instant). */
+static synack_sock *flight(pkt_h *h, int n)
+{
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(MSS);
+    o.sack_ok = 1;
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_advance(h, RTT);
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    static uint8_t data[16 * MSS];
+    assert_int_equal(synack_send(k, data, (size_t)n * MSS), n * MSS);
+    for (int i = 0; i < n; i++)
+        pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1 + (uint32_t)i * MSS, h->irs + 1);
+    pkt_expect_none(h);
+    return k;
+}
+
+#define SEG(n) (h->iss + 1 + (uint32_t)(n) * MSS)
+
+/* An ACK of everything below segment `ack` with SACK blocks [from, to)
+ * in segments (pairs; `n` of them). */
+static void sack(pkt_h *h, uint32_t ack, const uint32_t (*b)[2], int n)
+{
+    wire_tcp_opts o = pkt_opts();
+    for (int i = 0; i < n; i++) {
+        o.sack[i][0] = SEG(b[i][0]);
+        o.sack[i][1] = SEG(b[i][1]);
+    }
+    o.sack_count = (uint8_t)n;
+    pkt_send(h, ACK, h->irs + 1, SEG(ack), PKT_PEER_WND, NULL, 0, &o);
+}
+
+/* Ten segments; a round trip later segment 1 arrives before 0 (the
+ * network reordered them, no loss), then 3, 4 and 5 arrive while 2 is
+ * still on its way: three SACKed segments above a hole. */
+static void reordered_twice(pkt_h *h)
+{
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    pkt_expect_none(h);
+    sack(h, 2, NULL, 0); /* 0 came late */
+    pkt_expect_none(h);
+    sack(h, 2, (const uint32_t[][2]){{3, 4}}, 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 5}}, 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 6}}, 1);
+}
+
+/* RFC 8985 §6.2 step 2-3: once reordering has been seen, three SACKed
+ * segments above a hole are not enough; the hole gets the reordering
+ * window, and when it arrives within it nothing was resent for nothing. */
+static void reordering_within_the_window_is_not_retransmitted(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    reordered_twice(h);
+    assert_int_equal(pkt_counter(h, tcp_sack_reorder), 1);
+    pkt_expect_none(h); /* DupThresh would resend 2 here (the next test) */
+    pkt_advance(h, 5);
+    sack(h, 6, NULL, 0); /* 2 arrives, 5 ms late */
+    pkt_advance(h, 20);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_retrans_segs), 0);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 0);
+}
+
+/* The same conversation with RACK off: the third duplicate resends 2. */
+static void dupthresh_retransmits_the_reordered_segment(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_recovery=0");
+    reordered_twice(h);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
+/* RFC 8985 §6.2 step 5: when the hole does not fill, the reordering timer
+ * resends it once the window (10 ms) has passed, not at the RTO. */
+static void reordering_timer_resends_after_the_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    reordered_twice(h);
+    pkt_advance(h, 9);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_rack_reo_timeouts), 1);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+}
+
+/* With RACK off, RFC 6675's IsLost decides by SACKed bytes: one ACK
+ * SACKing three segments above a hole ((DupThresh - 1) * SMSS + 1 bytes)
+ * is enough, on the first duplicate. */
+static void dupthresh_counts_sacked_bytes(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_recovery=0");
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 3}}, 1);
+    pkt_expect_none(h); /* two segments: not yet */
+    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
+/* A single segment SACKed above a hole: DupThresh never gets its three
+ * duplicates from a flight of four; RACK resends the hole when the
+ * reordering window after the SACKed segment's round trip has passed. */
+static void one_sack_past_a_hole_is_resent_after_the_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 4);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    pkt_expect_none(h);
+    pkt_advance(h, 9);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_rack_reo_timeouts), 1);
+}
+
+static void dupthresh_waits_for_the_probe(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_recovery=0");
+    flight(h, 4);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    pkt_advance(h, 10);
+    pkt_expect_none(h);
+}
+
+/* Segments 0 and 2 are lost and resent in that order; the copy of 2
+ * arrives a round trip later, the copy of 0 does not. It was sent before
+ * a copy that was delivered: lost too (RFC 8985 §6.2), resent at once.
+ * The sequence rule (RACK off) sees no data sent after the copy of 0
+ * delivered and leaves it to the RTO. */
+static int lost_copy_resends(const char *knobs)
+{
+    pkt_h *h = pkt_new(knobs);
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{3, 10}, {1, 2}}, 2);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+    pkt_expect_none(h);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 10}}, 1);
+    int resent = 0;
+    while (pkt_pending(h))
+        resent += pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).seq == SEG(0);
+    assert_int_equal(pkt_counter(h, tcp_lost_retransmit), resent);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+    pkt_free(h);
+    return resent;
+}
+
+static void lost_retransmission_found_by_time(void **state)
+{
+    (void)state;
+    assert_int_equal(lost_copy_resends(NULL), 1);
+    assert_int_equal(lost_copy_resends("tcp_recovery=0"), 0);
+}
+
+/* RFC 8985 §6.2 step 3: a DSACK says a retransmission was needless; the
+ * window grows by a quarter of min_RTT per round with one: 20 ms. */
+static void dsack_widens_the_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    sack(h, 2, NULL, 0);
+    sack(h, 2, (const uint32_t[][2]){{0, 1}}, 1); /* D-SACK: 0 arrived twice */
+    assert_int_equal(pkt_counter(h, tcp_dsack_recv), 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 4}}, 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 5}}, 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 6}}, 1);
+    pkt_advance(h, 19);
+    pkt_expect_none(h); /* 10 ms would have resent it */
+    pkt_advance(h, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+}
+
+/* tcp_recovery=3 keeps the window static: the DSACK changes nothing. */
+static void static_window_ignores_dsack(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_recovery=3");
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    sack(h, 2, NULL, 0);
+    sack(h, 2, (const uint32_t[][2]){{0, 1}}, 1);
+    sack(h, 2, (const uint32_t[][2]){{3, 6}}, 1);
+    pkt_advance(h, 10);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
+}
+
+/* A peer SACKs the head it does not hold (a lie, or it reneged), then
+ * sends duplicate ACKs without blocks. RACK finds nothing to time; the
+ * third duplicate still starts recovery, as without RACK, so the loss
+ * probe stops moving with every duplicate and the RTO resends the head.
+ * Found by fuzz_ack: the connection waited forever. */
+static void duplicates_without_blocks_still_count(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{0, 2}}, 1);
+    int head = 0;
+    for (int i = 0; i < 200 && !head; i++) {
+        pkt_advance(h, 5);
+        sack(h, 0, NULL, 0);
+        while (pkt_pending(h))
+            head += pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).seq == SEG(0);
+    }
+    assert_int_equal(head, 1);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+}
+
+/* Drain what was sent: copies of the segment at `hole`, and of anything
+ * else below `top` (the peer holds it). */
+static void count_resent(pkt_h *h, uint32_t hole, uint32_t top, int *head, int *other)
+{
+    while (pkt_pending(h)) {
+        wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+        if (r.payload_len && r.seq == hole)
+            (*head)++;
+        else if (r.payload_len && (int32_t)(r.seq - top) < 0)
+            (*other)++;
+    }
+}
+
+/* The records start small and grow with the flight (32, then 64): with
+ * reordering seen, fifty segments in flight, the oldest late and the
+ * other 49 SACKed. RACK waits the window, then resends the hole once and
+ * nothing the peer holds. Had the records stopped at 32, RFC 6675's
+ * IsLost would have resent the hole at once. */
+static void records_grow_with_the_flight(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_wmem=4096,262144,262144");
+    synack_sock *k = flight(h, 10);
+    static uint8_t more[100 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
+    pkt_drain(h);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    sack(h, 2, NULL, 0); /* reordering seen */
+    pkt_drain(h);
+    uint32_t una = 2;
+    synack_tcp_info i;
+    do { /* slow start: more out per ACK than acknowledged */
+        sack(h, ++una, NULL, 0);
+        pkt_drain(h);
+        synack_info(k, &i);
+    } while (i.unacked < 50 * MSS);
+    uint32_t top = una + i.unacked / MSS;
+    pkt_advance(h, RTT);
+    sack(h, una, (const uint32_t[][2]){{una + 1, top}}, 1);
+    int head = 0, other = 0;
+    count_resent(h, SEG(una), SEG(top), &head, &other); /* new data may go (RFC 3042) */
+    assert_int_equal(head, 0); /* within the reordering window */
+    pkt_advance(h, 10);
+    count_resent(h, SEG(una), SEG(top), &head, &other);
+    assert_int_equal(head, 1);
+    assert_int_equal(other, 0);
+}
+
+static void *plain_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    return malloc(n);
+}
+static void *no_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    return p ? NULL : malloc(n);
+}
+static void plain_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+/* Without memory to grow (realloc fails) the records stop at 32 and the
+ * newest absorbs the rest: RFC 6675's IsLost helps while those untimed
+ * bytes are outstanding, and only then. Once SND.UNA passes them, a late
+ * segment gets RACK's reordering window again (the flag stuck for the
+ * rest of a long transfer once cost bench_loss 70% under reordering). */
+static void overflow_ends_when_acknowledged(void **state)
+{
+    pkt_allocator = (synack_allocator){plain_malloc, no_realloc, plain_free, NULL};
+    pkt_h *h = *state = pkt_new("tcp_wmem=4096,262144,262144");
+    pkt_allocator = (synack_allocator){0};
+    synack_sock *k = flight(h, 10);
+    static uint8_t more[70 * MSS];
+    assert_int_equal(synack_send(k, more, 50 * MSS), 50 * MSS);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    sack(h, 2, NULL, 0); /* reordering seen */
+    pkt_drain(h);
+    synack_tcp_info i;
+    uint32_t una = 2;
+    do { /* slow start until all 60 are out: more than 32 in flight */
+        sack(h, ++una, NULL, 0);
+        pkt_drain(h);
+        synack_info(k, &i);
+    } while (una + i.unacked / MSS < 60);
+    assert_true(i.unacked > 32 * MSS);
+    sack(h, 59, NULL, 0);
+    assert_int_equal(synack_send(k, more, 20 * MSS), 20 * MSS); /* 60..79, timed */
+    pkt_drain(h);
+    pkt_advance(h, RTT);
+    sack(h, 60, NULL, 0); /* past the untimed bytes */
+    sack(h, 60, (const uint32_t[][2]){{61, 65}}, 1);
+    int head = 0, other = 0;
+    count_resent(h, SEG(60), SEG(65), &head, &other);
+    assert_int_equal(head, 0); /* RACK's window, not IsLost */
+    pkt_advance(h, 10);
+    count_resent(h, SEG(60), SEG(65), &head, &other);
+    assert_int_equal(head, 1);
+    assert_int_equal(other, 0);
+}
+
+static long live_blocks;
+static void *count_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    live_blocks++;
+    return malloc(n);
+}
+static void *count_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    live_blocks += p == NULL;
+    return realloc(p, n);
+}
+static void count_free(void *ctx, void *p)
+{
+    (void)ctx;
+    live_blocks -= p != NULL;
+    free(p);
+}
+
+/* The records come with a flight and go when all of it is acknowledged:
+ * an idle connection carries none (issue 13). `busy`: blocks the flight
+ * added; `left`: what stays once it is acknowledged (the emptied send
+ * ring, kept by the stack as a spare). */
+static void blocks_in_flight(const char *knobs, long *busy, long *left)
+{
+    pkt_allocator = (synack_allocator){count_malloc, count_realloc, count_free, NULL};
+    pkt_h *h = pkt_new(knobs);
+    pkt_allocator = (synack_allocator){0};
+    synack_sock *k = flight(h, 0);
+    long idle = live_blocks;
+    static uint8_t data[3 * MSS];
+    assert_int_equal(synack_send(k, data, sizeof data), (ssize_t)sizeof data);
+    pkt_drain(h);
+    *busy = live_blocks - idle;
+    pkt_advance(h, RTT);
+    sack(h, 1, NULL, 0);
+    assert_int_equal(live_blocks - idle, *busy); /* still in flight */
+    sack(h, 3, NULL, 0);
+    *left = live_blocks - idle;
+    pkt_free(h);
+}
+
+static void records_freed_when_all_is_acknowledged(void **state)
+{
+    (void)state;
+    long busy, left, busy_off, left_off;
+    blocks_in_flight(NULL, &busy, &left);
+    blocks_in_flight("tcp_recovery=0", &busy_off, &left_off);
+    assert_int_equal(busy_off, 1);        /* the send ring */
+    assert_int_equal(busy, busy_off + 1); /* and the records */
+    assert_int_equal(left, left_off);     /* the records are gone */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(reordering_within_the_window_is_not_retransmitted, pkt_teardown),
+        cmocka_unit_test_teardown(dupthresh_retransmits_the_reordered_segment, pkt_teardown),
+        cmocka_unit_test_teardown(reordering_timer_resends_after_the_window, pkt_teardown),
+        cmocka_unit_test_teardown(dupthresh_counts_sacked_bytes, pkt_teardown),
+        cmocka_unit_test_teardown(one_sack_past_a_hole_is_resent_after_the_window, pkt_teardown),
+        cmocka_unit_test_teardown(dupthresh_waits_for_the_probe, pkt_teardown),
+        cmocka_unit_test(lost_retransmission_found_by_time),
+        cmocka_unit_test_teardown(dsack_widens_the_window, pkt_teardown),
+        cmocka_unit_test_teardown(static_window_ignores_dsack, pkt_teardown),
+        cmocka_unit_test_teardown(duplicates_without_blocks_still_count, pkt_teardown),
+        cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
+        cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),
+        cmocka_unit_test(records_freed_when_all_is_acknowledged),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
