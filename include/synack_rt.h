@@ -103,7 +103,22 @@ typedef struct synack_rt_config {
      * the turn (for pcap files). */
     void (*capture)(void *ctx, const void *frame, size_t len, int out, uint64_t now_ns);
     void *capture_ctx;
+    /* Every core: 0 or 1 (the default) runs one stack on one thread. N > 1
+     * (TAP or TUN only; at most SYNACK_RT_MAX_THREADS) runs a steered
+     * group: N stacks, each on its own thread and its own queue of the
+     * multi-queue interface `ifname` (made multi-queue when it does not
+     * exist), the kernel steering each frame to the queue of the stack
+     * owning its flow (an eBPF program; without CAP_BPF the threads hand
+     * frames over). A new TCP socket goes to the members in turn, and its
+     * ephemeral port is one whose flow comes back to it; a listening socket
+     * listens in every member and accepts through its one descriptor; every
+     * UDP socket lives in member 0, where all datagrams go. trace and
+     * capture are called from every member's thread, one call at a time,
+     * with connection ids made unique across the group. docs/runtime.md. */
+    unsigned threads;
 } synack_rt_config;
+
+#define SYNACK_RT_MAX_THREADS 64
 
 /* Fill `cfg` with the stack's defaults and an in-process link device. */
 void synack_rt_config_init(synack_rt_config *cfg);

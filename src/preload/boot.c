@@ -152,6 +152,13 @@ static const char *config_from_env(synack_rt_config *cfg)
         cfg->dev_flags = 1;
         sc->gso_max = 65535;
     }
+    if ((v = getenv("SYNACK_RUN_THREADS")) && *v) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*end || n < 1 || n > SYNACK_RT_MAX_THREADS)
+            return "SYNACK_RUN_THREADS: not a count from 1 to 64";
+        cfg->threads = (unsigned)n;
+    }
     if ((v = getenv("SYNACK_RUN_SYSCTL")) && *v)
         return apply_knobs(sc, v);
     return NULL;
@@ -235,7 +242,7 @@ static void count_busy(void *ctx, synack_stack *s)
 {
     synack_sockstat st;
     synack_get_sockstat(s, &st);
-    *(uint32_t *)ctx = st.inuse;
+    *(uint32_t *)ctx += st.inuse; /* summed over a group's members */
 }
 
 /* At exit: close what the program left open (the kernel would), let the
@@ -260,7 +267,8 @@ __attribute__((destructor)) static void sp_fini(void)
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
-    synack_rt_with_stack(rt, sp_events_counters, NULL);
+    synack_rt_with_stack(rt, sp_events_counters, NULL); /* summed per member */
+    sp_events_counters_put();
     synack_rt_stop(rt);
     sp_events_close();
     sp_inside--;

@@ -150,14 +150,32 @@ static void drop_name(const char *id, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* A group's members each add theirs (synack_rt_with_stack runs them one
+ * after the other); sp_events_counters_put writes the sums once. */
+static uint64_t *sums;
+
 void sp_events_counters(void *ctx, synack_stack *s)
 {
     (void)ctx;
+    size_t nc = synack_counter_count();
+    if (!sums && !(sums = calloc(nc + SYNACK_DROP_COUNT, sizeof *sums)))
+        return;
     const synack_counters *c = synack_get_counters(s);
+    for (size_t i = 0; i < nc; i++)
+        sums[i] += synack_counter_value(c, i);
+    for (int d = 1; d < SYNACK_DROP_COUNT; d++)
+        sums[nc + (size_t)d] += synack_drop_count(s, d);
+}
+
+void sp_events_counters_put(void)
+{
+    if (!sums)
+        return;
+    size_t nc = synack_counter_count();
     sp_counter k;
-    for (size_t i = 0; i < synack_counter_count(); i++) {
+    for (size_t i = 0; i < nc; i++) {
         memset(&k, 0, sizeof k);
-        k.value = synack_counter_value(c, i);
+        k.value = sums[i];
         snprintf(k.name, sizeof k.name, "%s", synack_counter_name(i));
         if (k.value)
             put(SP_REC_COUNTER, &k, sizeof k);
@@ -167,11 +185,13 @@ void sp_events_counters(void *ctx, synack_stack *s)
 #undef DROP_ID
     for (int d = 1; d < SYNACK_DROP_COUNT; d++) {
         memset(&k, 0, sizeof k);
-        k.value = synack_drop_count(s, d);
+        k.value = sums[nc + (size_t)d];
         drop_name(ids[d], k.name, sizeof k.name);
         if (k.value)
             put(SP_REC_COUNTER, &k, sizeof k);
     }
+    free(sums);
+    sums = NULL;
 }
 
 void sp_events_close(void)

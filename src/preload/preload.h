@@ -123,7 +123,10 @@ void sp_say(const char *a, const char *b, const char *c);
  * hook them into cfg. */
 void sp_events_setup(synack_rt_config *cfg, uint64_t t0);
 /* On the runtime thread: the stack's counters as records. */
+/* Add a stack's counters (once per member of a group: synack_rt_with_stack),
+ * then write their sums. */
 void sp_events_counters(void *ctx, synack_stack *s);
+void sp_events_counters_put(void);
 /* After the runtime stopped: flush and close. */
 void sp_events_close(void);
 

@@ -49,6 +49,7 @@ static bool enqueue(synack_rt *rt, rt_cmd *c, bool wake)
 int rt_post(synack_rt *rt, rt_cmd *c, bool wake)
 {
     c->posted = true;
+    rt = rt_route(rt, c);
     if (enqueue(rt, c, wake))
         return 0;
     free(c);
@@ -56,6 +57,11 @@ int rt_post(synack_rt *rt, rt_cmd *c, bool wake)
 }
 
 int rt_call(synack_rt *rt, rt_cmd *c)
+{
+    return rt_call_on(rt_route(rt, c), c);
+}
+
+int rt_call_on(synack_rt *rt, rt_cmd *c)
 {
     pthread_cond_init(&c->cond, NULL);
     c->done = false;

@@ -155,7 +155,7 @@ static rt_sock *adopt(synack_rt *rt, rt_sock *l, synack_sock *k)
 
 /* Send the application's end of `r` over the listener's pair. 0, -EAGAIN
  * (full: wait for EPOLLOUT), or another -errno (the listener is gone). */
-static int hand_over(rt_sock *l, rt_sock *r)
+static int hand_over(synack_rt *rt, rt_sock *l, rt_sock *r)
 {
     rt_accept_msg m = {0};
     struct sockaddr_storage ss;
@@ -174,8 +174,15 @@ static int hand_over(rt_sock *l, rt_sock *r)
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &r->dupfd, sizeof(int));
-    if (sendmsg(l->rfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-        return -errno;
+    /* In a group every member's listener sends on (a duplicate of) this
+     * one pair. One small message is one skb, which Linux queues whole,
+     * but the lock keeps each message whole whatever the kernel does. */
+    rt_group_hand_lock(rt, true);
+    ssize_t sent = sendmsg(l->rfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    int e = errno;
+    rt_group_hand_lock(rt, false);
+    if (sent < 0)
+        return -e;
     close(r->dupfd); /* the message holds it now */
     r->dupfd = -1;
     return 0;
@@ -191,7 +198,7 @@ static bool flush_parked(synack_rt *rt, rt_sock *l)
             rt_free_sock(rt, gone);
             continue;
         }
-        int e = hand_over(l, l->parked);
+        int e = hand_over(rt, l, l->parked);
         if (e == -EAGAIN || e == -EINTR) {
             l->wr = false;
             return false;

@@ -104,7 +104,10 @@ int synack_fd_listen(synack_rt *rt, int fd, int backlog)
     if (!cmd_for(&c, fd, rt_op_listen))
         return -1;
     c.how = backlog;
-    return answer(rt_call(rt, &c));
+    int e = rt_call(rt, &c);
+    if (e == 0 && rt_group_size(rt) > 1) /* every member listens (glisten.c) */
+        e = rt_group_listen(rt, c.ino, backlog);
+    return answer(e);
 }
 
 int synack_fd_connect(synack_rt *rt, int fd, const struct sockaddr *addr, socklen_t len)

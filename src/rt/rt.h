@@ -14,6 +14,8 @@
  *   udp.c       UDP sockets on the runtime thread: datagrams into the pair
  *   udpopt.c    UDP's socket options and names
  *   dgram.c     UDP reads and sends, on the application's side (fdio.h)
+ *   group.c     N runtimes as one steered group: members, frames, routing
+ *   glisten.c   a group's listener: one in every member, one descriptor
  */
 #ifndef SYNACK_RT_RT_H
 #define SYNACK_RT_RT_H
@@ -30,7 +32,7 @@
 #include "synack_rt.h"
 
 /* What an epoll registration points at. */
-enum { RT_WATCH_WAKE = 1, RT_WATCH_DEV, RT_WATCH_LINK, RT_WATCH_SOCK };
+enum { RT_WATCH_WAKE = 1, RT_WATCH_DEV, RT_WATCH_LINK, RT_WATCH_SOCK, RT_WATCH_FAN };
 typedef struct rt_watch {
     int kind;
 } rt_watch;
@@ -48,6 +50,7 @@ enum {
 
 typedef struct rt_cmd rt_cmd;
 typedef struct rt_sock rt_sock;
+typedef struct rt_group rt_group;
 
 struct rt_sock {
     rt_watch w;
@@ -92,6 +95,8 @@ struct rt_sock {
     rt_sock *parked;         /* listener: accepted, not yet handed over     */
     rt_sock *hnext, *dnext, *pnext;
     bool dirty;
+    bool shadow;             /* a group listener's copy in another member:
+                                the descriptor is routed to its home      */
 };
 
 struct synack_rt {
@@ -119,6 +124,10 @@ struct synack_rt {
     uint64_t now;
     void (*capture)(void *ctx, const void *frame, size_t len, int out, uint64_t now_ns);
     void *capture_ctx;
+    /* a member of a steered group (group.c); NULL: a runtime alone */
+    rt_group *group;
+    unsigned index;
+    rt_watch fan_w;          /* the group's inbox of frames for us         */
 };
 
 /* A call handed to the runtime thread. The caller waits on `cond` (with
@@ -179,7 +188,10 @@ typedef struct rt_dgram_hdr {
 #define RT_APP_SNDBUF 212992
 
 /* call.c */
+/* Run `c` on the runtime that holds its socket (rt_route), and wait. */
 int rt_call(synack_rt *rt, rt_cmd *c);
+/* Run `c` on this very runtime (a group's member), and wait. */
+int rt_call_on(synack_rt *rt, rt_cmd *c);
 /* Queue `c` (malloc'ed) without waiting for it: the runtime runs it in
  * turn with the calls, before it next moves any socket's bytes, and frees
  * it. Without `wake` it waits for the runtime's next event (an option that
@@ -251,6 +263,40 @@ enum { RT_UDP_REUSEADDR = 1, RT_UDP_BROADCAST = 2 };
 int rt_udp_setsockopt(rt_sock *r, rt_cmd *c);
 int rt_udp_getsockopt(synack_rt *rt, rt_sock *r, rt_cmd *c);
 int rt_udp_name(synack_rt *rt, rt_sock *r, rt_cmd *c);
+
+/* runtime.c: one runtime alone, or one member (cfg.stack.steer set) */
+synack_rt *rt_member_new(const synack_rt_config *cfg, char *err, size_t errlen);
+int rt_member_start(synack_rt *rt);
+void rt_member_stop(synack_rt *rt);
+void rt_member_free(synack_rt *rt);
+void rt_in_frame(void *rt, const void *frame, size_t len);
+
+/* group.c */
+synack_rt *rt_group_new(const synack_rt_config *cfg, char *err, size_t errlen);
+int rt_group_start(synack_rt *rt);
+void rt_group_stop(synack_rt *rt);
+void rt_group_free(synack_rt *rt);
+unsigned rt_group_size(const synack_rt *rt);      /* 1 for a runtime alone */
+synack_rt *rt_group_member(synack_rt *rt, unsigned i);
+/* The member that is to run `c`: a new TCP socket's, in turn; a UDP
+ * socket's, member 0; else the one holding the socket `c->ino`. */
+synack_rt *rt_route(synack_rt *rt, rt_cmd *c);
+/* Record (rt_insert) and drop (rt_remove) which member holds `ino`. */
+void rt_group_place(synack_rt *rt, uint64_t ino);
+void rt_group_forget(synack_rt *rt, uint64_t ino);
+/* A frame this member read from its queue: true when it is ours to take;
+ * another member's (or everyone's) is handed to it through the fan. */
+bool rt_group_steer(synack_rt *rt, const void *frame, size_t len);
+/* Take the frames other members handed this one into its stack. */
+void rt_group_take(synack_rt *rt);
+/* Hold while sending on a listener's pair, which members share. */
+void rt_group_hand_lock(synack_rt *rt, bool lock);
+
+/* glisten.c: after listen succeeded on the socket's member, a listener
+ * on the same port in every other member, handing over to the same pair. */
+int rt_group_listen(synack_rt *rt, uint64_t ino, int backlog);
+int rt_op_listen_info(synack_rt *rt, rt_cmd *c);
+int rt_op_listen_shadow(synack_rt *rt, rt_cmd *c);
 
 /* addr.c */
 int rt_addr_from_sockaddr(const struct sockaddr *sa, socklen_t len, int family,

@@ -87,7 +87,7 @@ static void random_bytes(void *ctx, void *buf, size_t len)
     }
 }
 
-static void in_frame(void *ctx, const void *frame, size_t len)
+void rt_in_frame(void *ctx, const void *frame, size_t len)
 {
     synack_rt *rt = ctx;
     synack_input(rt->stack, frame, len, rt->now);
@@ -155,6 +155,13 @@ static const char *setup(synack_rt *rt, const synack_rt_config *cfg, char *err, 
 
 synack_rt *synack_rt_new(const synack_rt_config *cfg, char *err, size_t errlen)
 {
+    if (cfg->threads > 1)
+        return rt_group_new(cfg, err, errlen);
+    return rt_member_new(cfg, err, errlen);
+}
+
+synack_rt *rt_member_new(const synack_rt_config *cfg, char *err, size_t errlen)
+{
     synack_rt *rt = calloc(1, sizeof *rt);
     if (!rt) {
         if (err)
@@ -168,7 +175,7 @@ synack_rt *synack_rt_new(const synack_rt_config *cfg, char *err, size_t errlen)
     if (why) {
         if (err)
             snprintf(err, errlen, "%s", *why ? why : dev_err);
-        synack_rt_free(rt);
+        rt_member_free(rt);
         return NULL;
     }
     return rt;
@@ -181,14 +188,18 @@ static void device_input(synack_rt *rt)
     for (int rounds = 0; rounds < 16; rounds++) {
         int got = dev_recv(rt->dev, frames, lens, DEV_BATCH);
         const void *burst[DEV_BATCH];
+        size_t blens[DEV_BATCH], k = 0;
         for (int i = 0; i < got; i++) {
             if (rt->capture)
                 rt->capture(rt->capture_ctx, frames[i], lens[i], 0, rt->now);
-            burst[i] = frames[i];
+            if (rt->group && !rt_group_steer(rt, frames[i], lens[i]))
+                continue; /* another member's: handed over */
+            burst[k] = frames[i];
+            blens[k++] = lens[i];
         }
         /* One burst: one ACK per connection for its in-order data. */
-        if (got > 0)
-            synack_input_burst(rt->stack, burst, lens, (size_t)got, rt->now);
+        if (k > 0)
+            synack_input_burst(rt->stack, burst, blens, k, rt->now);
         dev_flush(rt->dev); /* answer each batch before taking the next */
         if (got < DEV_BATCH)
             break;
@@ -204,8 +215,11 @@ static void on_ready(synack_rt *rt, rt_watch *w, uint32_t events)
     case RT_WATCH_DEV:
         device_input(rt);
         break;
+    case RT_WATCH_FAN:
+        rt_group_take(rt);
+        break;
     case RT_WATCH_LINK:
-        rt_link_receive(rt->link, rt->side, in_frame, rt);
+        rt_link_receive(rt->link, rt->side, rt_in_frame, rt);
         break;
     default: {
         rt_sock *r = (rt_sock *)w;
@@ -281,6 +295,11 @@ static void *rt_main(void *arg)
 
 int synack_rt_start(synack_rt *rt)
 {
+    return rt->group ? rt_group_start(rt) : rt_member_start(rt);
+}
+
+int rt_member_start(synack_rt *rt)
+{
     if (rt->started) {
         errno = EBUSY;
         return -1;
@@ -300,6 +319,14 @@ int synack_rt_start(synack_rt *rt)
 
 void synack_rt_stop(synack_rt *rt)
 {
+    if (rt->group)
+        rt_group_stop(rt);
+    else
+        rt_member_stop(rt);
+}
+
+void rt_member_stop(synack_rt *rt)
+{
     if (!rt->started)
         return;
     atomic_store(&rt->stopping, true);
@@ -310,9 +337,17 @@ void synack_rt_stop(synack_rt *rt)
 
 void synack_rt_free(synack_rt *rt)
 {
+    if (rt && rt->group)
+        rt_group_free(rt);
+    else
+        rt_member_free(rt);
+}
+
+void rt_member_free(synack_rt *rt)
+{
     if (!rt)
         return;
-    synack_rt_stop(rt);
+    rt_member_stop(rt);
     for (size_t i = 0; i < rt->table_size; i++)
         while (rt->table[i])
             rt_free_sock(rt, rt->table[i]);
@@ -329,12 +364,16 @@ void synack_rt_free(synack_rt *rt)
     free(rt);
 }
 
+/* A group's members each run `fn` on their own stack, one after the
+ * other: the caller sums (counters, sockstat) or collects. */
 void synack_rt_with_stack(synack_rt *rt, void (*fn)(void *ctx, synack_stack *s), void *ctx)
 {
-    rt_cmd c;
-    memset(&c, 0, sizeof c);
-    c.run = rt_op_with_stack;
-    c.fn = fn;
-    c.ctx = ctx;
-    rt_call(rt, &c);
+    for (unsigned i = 0; i < rt_group_size(rt); i++) {
+        rt_cmd c;
+        memset(&c, 0, sizeof c);
+        c.run = rt_op_with_stack;
+        c.fn = fn;
+        c.ctx = ctx;
+        rt_call_on(rt_group_member(rt, i), &c);
+    }
 }

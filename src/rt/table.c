@@ -52,6 +52,8 @@ int rt_insert(synack_rt *rt, rt_sock *r)
     r->hnext = rt->table[s];
     rt->table[s] = r;
     rt->nsocks++;
+    if (!r->shadow) /* the descriptor's calls come here (group.c) */
+        rt_group_place(rt, r->ino);
     return 0;
 }
 
@@ -61,6 +63,8 @@ void rt_remove(synack_rt *rt, rt_sock *r)
         if (*p == r) {
             *p = r->hnext;
             rt->nsocks--;
+            if (!r->shadow)
+                rt_group_forget(rt, r->ino);
             return;
         }
     }

@@ -20,6 +20,7 @@
 #include "netrun.h"
 #include "opts.h"
 #include "run_watch.h"
+#include "synack_rt.h"
 
 static void usage(FILE *f)
 {
@@ -43,6 +44,9 @@ static void usage(FILE *f)
             "  --preload LIB        the library (default: libsynack-preload.so next to\n"
             "                       synack or in its parent directory, or the\n"
             "                       SYNACK_PRELOAD environment variable)\n"
+            "  --threads N          N stacks, each on a thread of its own and its own\n"
+            "                       queue of a multi-queue TAP or TUN, the kernel\n"
+            "                       steering each flow to its stack (default 1)\n"
             "  -q, --quiet          no summary lines or counters\n"
             "\n%s",
             NETRUN_HELP);
@@ -225,6 +229,7 @@ typedef struct run_args {
     run_watch_opts wo;
     const char *json_path, *preload;
     int quiet;
+    long threads;
     char **prog;
 } run_args;
 
@@ -255,6 +260,15 @@ static int parse(run_args *a, int argc, char **argv)
             if (!v)
                 return 3;
             *(s[2] == 'j' ? &a->json_path : &a->preload) = v;
+        } else if (!strcmp(s, "--threads")) {
+            const char *v = opts_value("run", argc, argv, &i);
+            if (!v)
+                return 3;
+            if (opts_long(v, 1, SYNACK_RT_MAX_THREADS, &a->threads) < 0) {
+                fprintf(stderr, "synack run: --threads %s: not a count from 1 to %d\n", v,
+                        SYNACK_RT_MAX_THREADS);
+                return 3;
+            }
         } else {
             return opts_usage_error("run", s, "unknown option") + 1;
         }
@@ -265,6 +279,10 @@ static int parse(run_args *a, int argc, char **argv)
         return 3;
     }
     a->prog = argv + i;
+    if (a->threads > 1 && a->o.kind == DEV_PACKET) {
+        fprintf(stderr, "synack run: --threads takes --tap or --tun\n");
+        return 3;
+    }
     if (a->o.impaired) {
         fprintf(stderr, "synack run: --impair is not supported here (use tc netem)\n");
         return 3;
@@ -289,6 +307,9 @@ static int run_program(run_args *a, const char *events, run_watch *w)
                                 : a->quiet                              ? "none"
                                                                         : "summary",
            1);
+    char threads[24];
+    snprintf(threads, sizeof threads, "%ld", a->threads > 1 ? a->threads : 1);
+    setenv("SYNACK_RUN_THREADS", threads, 1);
     if (r.fd < 0 || set_env(&a->o, lib, events, a->o.pcap_path) < 0) {
         fprintf(stderr, "synack run: %s: %s\n", events, strerror(errno));
         return 1;
