@@ -152,6 +152,27 @@ pkt_h *pkt_new(const char *knobs)
 
 synack_allocator pkt_allocator;
 
+long pkt_live_blocks;
+static void *count_malloc(void *ctx, size_t n)
+{
+    (void)ctx;
+    pkt_live_blocks++;
+    return malloc(n);
+}
+static void *count_realloc(void *ctx, void *p, size_t n)
+{
+    (void)ctx;
+    pkt_live_blocks += p == NULL;
+    return realloc(p, n);
+}
+static void count_free(void *ctx, void *p)
+{
+    (void)ctx;
+    pkt_live_blocks -= p != NULL;
+    free(p);
+}
+const synack_allocator pkt_counting_allocator = {count_malloc, count_realloc, count_free, NULL};
+
 pkt_h *pkt_new_family(const char *knobs, int family)
 {
     pkt_h *h = calloc(1, sizeof(*h));

@@ -96,6 +96,10 @@ pkt_h *pkt_new(const char *knobs);
 /* The allocator the next pkt_new's stack gets, when its malloc is set
  * (counting tests); pkt_new leaves it as it is. */
 extern synack_allocator pkt_allocator;
+/* An allocator that counts the blocks it has out in pkt_live_blocks (set
+ * pkt_allocator to it before pkt_new: tests of what a connection holds). */
+extern const synack_allocator pkt_counting_allocator;
+extern long pkt_live_blocks;
 /* The same in a given family (SYNACK_AF_INET6: the stack has both
  * addresses, the peer speaks IPv6), whatever SYNACK_PKT_FAMILY says. */
 pkt_h *pkt_new_family(const char *knobs, int family);

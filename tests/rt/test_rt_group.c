@@ -207,8 +207,10 @@ static void two_members_both_ways(void **state)
 {
     (void)state;
     alarm(60);
-    if (geteuid() != 0 || access("/dev/net/tun", F_OK) != 0 || unshare(CLONE_NEWNET) != 0)
-        skip(); /* root, a TAP and a namespace of our own */
+    if (geteuid() != 0 || access("/dev/net/tun", F_OK) != 0 || unshare(CLONE_NEWNET) != 0) {
+        print_message("skipped: needs root, /dev/net/tun and a network namespace of its own\n");
+        skip();
+    }
     synack_rt *rt = group_rt();
     connections_out(rt);
     connections_in(rt);

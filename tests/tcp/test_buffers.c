@@ -73,46 +73,26 @@ static void out_of_order_data_keeps_its_ring(void **state)
     assert_int_equal(pkt_counter(h, tcp_ofo_pruned), 0);
 }
 
-static long live_blocks;
-static void *count_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    live_blocks++;
-    return malloc(n);
-}
-static void *count_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    live_blocks += p == NULL;
-    return realloc(p, n);
-}
-static void count_free(void *ctx, void *p)
-{
-    (void)ctx;
-    live_blocks -= p != NULL;
-    free(p);
-}
-
 /* The out-of-order ranges take memory only while there are some: their
  * array comes with the first range and goes when the hole fills, so an
  * idle connection does not carry it (issue 13: a million connections). */
 static void out_of_order_ranges_come_and_go(void **state)
 {
-    pkt_allocator = (synack_allocator){count_malloc, count_realloc, count_free, NULL};
+    pkt_allocator = pkt_counting_allocator;
     pkt_h *h = *state = pkt_new(NULL);
     pkt_allocator = (synack_allocator){0};
     synack_sock *k = pkt_established(h);
     uint32_t S = h->iss + 1, P = h->irs + 1;
     pkt_send(h, ACK, P, S, PKT_PEER_WND, payload, 100, NULL); /* the ring */
-    long with_ring = live_blocks;
+    long with_ring = pkt_live_blocks;
     pkt_send(h, ACK, P + 200, S, PKT_PEER_WND, payload, 100, NULL);
-    assert_int_equal(live_blocks, with_ring + 1);
+    assert_int_equal(pkt_live_blocks, with_ring + 1);
     pkt_send(h, ACK, P + 400, S, PKT_PEER_WND, payload, 100, NULL); /* same array */
-    assert_int_equal(live_blocks, with_ring + 1);
+    assert_int_equal(pkt_live_blocks, with_ring + 1);
     pkt_send(h, ACK, P + 100, S, PKT_PEER_WND, payload, 100, NULL);
-    assert_int_equal(live_blocks, with_ring + 1); /* one hole left */
+    assert_int_equal(pkt_live_blocks, with_ring + 1); /* one hole left */
     pkt_send(h, ACK, P + 300, S, PKT_PEER_WND, payload, 100, NULL);
-    assert_int_equal(live_blocks, with_ring);
+    assert_int_equal(pkt_live_blocks, with_ring);
     char buf[600];
     assert_int_equal(synack_recv(k, buf, sizeof buf), 500);
 }

@@ -347,46 +347,26 @@ static void overflow_ends_when_acknowledged(void **state)
     assert_int_equal(other, 0);
 }
 
-static long live_blocks;
-static void *count_malloc(void *ctx, size_t n)
-{
-    (void)ctx;
-    live_blocks++;
-    return malloc(n);
-}
-static void *count_realloc(void *ctx, void *p, size_t n)
-{
-    (void)ctx;
-    live_blocks += p == NULL;
-    return realloc(p, n);
-}
-static void count_free(void *ctx, void *p)
-{
-    (void)ctx;
-    live_blocks -= p != NULL;
-    free(p);
-}
-
 /* The records come with a flight and go when all of it is acknowledged:
  * an idle connection carries none (issue 13). `busy`: blocks the flight
  * added; `left`: what stays once it is acknowledged (the emptied send
  * ring, kept by the stack as a spare). */
 static void blocks_in_flight(const char *knobs, long *busy, long *left)
 {
-    pkt_allocator = (synack_allocator){count_malloc, count_realloc, count_free, NULL};
+    pkt_allocator = pkt_counting_allocator;
     pkt_h *h = pkt_new(knobs);
     pkt_allocator = (synack_allocator){0};
     synack_sock *k = flight(h, 0);
-    long idle = live_blocks;
+    long idle = pkt_live_blocks;
     static uint8_t data[3 * MSS];
     assert_int_equal(synack_send(k, data, sizeof data), (ssize_t)sizeof data);
     pkt_drain(h);
-    *busy = live_blocks - idle;
+    *busy = pkt_live_blocks - idle;
     pkt_advance(h, RTT);
     sack(h, 1, NULL, 0);
-    assert_int_equal(live_blocks - idle, *busy); /* still in flight */
+    assert_int_equal(pkt_live_blocks - idle, *busy); /* still in flight */
     sack(h, 3, NULL, 0);
-    *left = live_blocks - idle;
+    *left = pkt_live_blocks - idle;
     pkt_free(h);
 }
 

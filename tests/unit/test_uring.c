@@ -24,6 +24,7 @@
 
 #include "dev/dev.h"
 #include "dev/uring.h"
+#include "wire/wire.h"
 
 #define PORT 9009
 #define FRAMES 300
@@ -110,41 +111,29 @@ static void check_reads_in_order(dev *d)
     close(s);
 }
 
-static uint16_t ip_sum(const uint8_t *h)
+static uint32_t host_ip(const char *text)
 {
-    uint32_t s = 0;
-    for (int i = 0; i < 20; i += 2)
-        s += (uint32_t)(h[i] << 8 | h[i + 1]);
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)~s;
+    struct in_addr a;
+    inet_pton(AF_INET, text, &a);
+    return ntohl(a.s_addr);
 }
 
-/* An Ethernet/IPv4/UDP frame from us to the kernel's socket, carrying q. */
+/* An Ethernet/IPv4/UDP frame from us to the kernel's socket, carrying q
+ * (UDP checksum 0: none, allowed over IPv4). */
 static size_t build_frame(uint8_t *f, const uint8_t kmac[6], uint32_t q)
 {
     static const uint8_t ours[6] = {0x02, 0, 10, 9, 0xee, 2};
-    memset(f, 0, 64);
     memcpy(f, kmac, 6);
     memcpy(f + 6, ours, 6);
     f[12] = 0x08;
-    uint8_t *ip = f + 14, *udp = ip + 20;
-    ip[0] = 0x45;
-    ip[3] = 20 + 8 + 4;
-    ip[8] = 64;
-    ip[9] = 17;
-    inet_pton(AF_INET, OUR_IP, ip + 12);
-    inet_pton(AF_INET, KERNEL_IP, ip + 16);
-    uint16_t c = ip_sum(ip);
-    ip[10] = (uint8_t)(c >> 8);
-    ip[11] = (uint8_t)c;
-    udp[0] = 0x27;
-    udp[1] = 0x0f; /* source port 9999 */
-    udp[2] = PORT >> 8;
-    udp[3] = PORT & 255;
-    udp[5] = 8 + 4; /* checksum 0: none (IPv4) */
-    memcpy(udp + 8, &q, 4);
-    return 14 + 20 + 8 + 4;
+    f[13] = 0x00;
+    uint8_t *ip = f + 14, *udp = ip + WIRE_IPV4_HDR_LEN;
+    assert_int_equal(wire_ipv4_emit(ip, WIRE_IPV4_HDR_LEN, host_ip(OUR_IP), host_ip(KERNEL_IP),
+                                    WIRE_IPPROTO_UDP, 64, 1, WIRE_UDP_HDR_LEN + 4),
+                     WIRE_IPV4_HDR_LEN);
+    assert_int_equal(wire_udp_emit_header(udp, WIRE_UDP_HDR_LEN, 9999, PORT, 4), WIRE_UDP_HDR_LEN);
+    memcpy(udp + WIRE_UDP_HDR_LEN, &q, 4);
+    return 14 + WIRE_IPV4_HDR_LEN + WIRE_UDP_HDR_LEN + 4;
 }
 
 /* TAP -> kernel: frames queued with dev_send in bursts, flushed; the
@@ -186,8 +175,10 @@ static int setup(void **state)
 static void both_ways(const char *ifname, int subnet, const char *no_uring)
 {
     use_subnet(subnet);
-    if (!in_own_netns)
-        skip(); /* not root: no namespace of our own to make a TAP in */
+    if (!in_own_netns) {
+        print_message("skipped: not root, or no network namespace of our own to make a TAP in\n");
+        skip();
+    }
     if (no_uring)
         setenv("SYNACK_NO_IO_URING", no_uring, 1);
     else
@@ -205,8 +196,10 @@ static void uring_keeps_order_both_ways(void **state)
 {
     (void)state;
     dev_uring *u = dev_uring_new(8);
-    if (!u)
-        skip(); /* io_uring disabled here: the fallback test covers the device */
+    if (!u) {
+        print_message("skipped: io_uring is not available here (the fallback test covers the device)\n");
+        skip();
+    }
     dev_uring_free(u);
     both_ways("utest0", 0, NULL);
 }
