@@ -4,7 +4,8 @@
  * window) was delivered before it. The records live in an array allocated
  * with a flight's first segment (RACK_FIRST_SEGS records, doubled as the
  * flight grows) and freed when all of it is acknowledged, so an idle
- * connection carries none; at TCP_RACK_SEGS the newest record absorbs the
+ * connection carries none (the stack keeps a few first-size arrays for the
+ * next flight: a request/response connection starts one per exchange); at TCP_RACK_SEGS the newest record absorbs the
  * rest of the flight, and RFC 6675's IsLost (sack.c) helps out until
  * SND.UNA passes what could not be timed. */
 #include "tcp/tcp.h"
@@ -67,8 +68,19 @@ bool rack_coalesced(const tcb *t)
 
 void rack_release(tcb *t)
 {
-    mem_free(t->ctx->alloc, t->rack.flight);
+    struct rack_flight *f = t->rack.flight;
+    tcp_ctx *c = t->ctx;
     t->rack.flight = NULL;
+    if (f && f->cap == RACK_FIRST_SEGS && c->nrack_spare < TCP_RACK_SPARES)
+        c->rack_spare[c->nrack_spare++] = f;
+    else
+        mem_free(c->alloc, f);
+}
+
+void rack_free_spares(tcp_ctx *c)
+{
+    while (c->nrack_spare)
+        mem_free(c->alloc, c->rack_spare[--c->nrack_spare]);
 }
 
 /* RFC 8985 §6.2 RACK_sent_after: was (t1, o1) sent after (t2, o2)? The
@@ -82,6 +94,9 @@ static bool sent_after(uint64_t t1, uint32_t o1, uint64_t t2, uint32_t o2)
 
 static struct rack_flight *flight_alloc(tcb *t, struct rack_flight *old, uint16_t cap)
 {
+    tcp_ctx *c = t->ctx;
+    if (!old && cap == RACK_FIRST_SEGS && c->nrack_spare)
+        return c->rack_spare[--c->nrack_spare];
     size_t size = sizeof(*old) + (size_t)cap * sizeof(old->seg[0]);
     struct rack_flight *f = old ? mem_realloc(t->ctx->alloc, old, size)
                                 : mem_alloc(t->ctx->alloc, size);

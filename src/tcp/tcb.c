@@ -43,6 +43,7 @@ void tcp_ctx_free(tcp_ctx *c)
         tcb_free(c->all);
     tcp_tw_free(c);
     tcp_buf_free_spares(c);
+    rack_free_spares(c);
     mem_free(c->alloc, c->buckets);
     heap_free(&c->timers);
 }

@@ -27,6 +27,7 @@
 #define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
 #define TCP_RACK_SEGS 1024 /* transmission records per flight (rack.c); beyond, the
                               newest absorbs the rest and RFC 6675's rules help out */
+#define TCP_RACK_SPARES 32 /* a flight's first record arrays kept for reuse (rack.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
 /* RFC 7323 §5.5: TS.Recent older than 24 days is no longer valid. */
@@ -289,6 +290,8 @@ struct tcp_ctx {
     struct tcp_spare_ring { uint8_t *buf; uint32_t cap; } spare[TCP_SPARE_RINGS];
     uint32_t nspare;          /* emptied rings kept for the next attach (mem.c) */
     uint64_t spare_bytes;
+    struct rack_flight *rack_spare[TCP_RACK_SPARES]; /* released first-size record arrays */
+    uint32_t nrack_spare;
     uint64_t drops[SYNACK_DROP_COUNT]; /* per synack_drop reason            */
     uint64_t chack_second;    /* challenge ACK limit: this second + 1 ... */
     uint32_t chack_left;      /* ... and what it still allows          */
@@ -521,6 +524,8 @@ bool rack_on_ack(tcb *t, const wire_tcp *seg);
 void rack_detect_loss_and_arm(tcb *t);
 /* Never-retransmitted data below this that is not SACKed is lost. */
 uint32_t rack_lost_edge(const tcb *t);
+/* Free the record arrays kept for reuse (at the end). */
+void rack_free_spares(tcp_ctx *c);
 /* Did the records overflow (RFC 6675's IsLost must help)? */
 bool rack_coalesced(const tcb *t);
 /* A retransmission RACK found lost again; false when none is left. */

@@ -152,17 +152,19 @@ pkt_h *pkt_new(const char *knobs)
 
 synack_allocator pkt_allocator;
 
-long pkt_live_blocks;
+long pkt_live_blocks, pkt_allocations;
 static void *count_malloc(void *ctx, size_t n)
 {
     (void)ctx;
     pkt_live_blocks++;
+    pkt_allocations++;
     return malloc(n);
 }
 static void *count_realloc(void *ctx, void *p, size_t n)
 {
     (void)ctx;
     pkt_live_blocks += p == NULL;
+    pkt_allocations++;
     return realloc(p, n);
 }
 static void count_free(void *ctx, void *p)

@@ -100,6 +100,7 @@ extern synack_allocator pkt_allocator;
  * pkt_allocator to it before pkt_new: tests of what a connection holds). */
 extern const synack_allocator pkt_counting_allocator;
 extern long pkt_live_blocks;
+extern long pkt_allocations; /* malloc and realloc calls through it */
 /* The same in a given family (SYNACK_AF_INET6: the stack has both
  * addresses, the peer speaks IPv6), whatever SYNACK_PKT_FAMILY says. */
 pkt_h *pkt_new_family(const char *knobs, int family);
