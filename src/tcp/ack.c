@@ -37,10 +37,12 @@ static void enter_recovery(tcb *t)
     t->rtt.timing = false;
     if (t->opts.sack_ok) {
         c->ctr->tcp_sack_recovery++;
-        /* RFC 6937 §3: PRR counts from here; the fast retransmit (RFC 6675
-         * §5 step 4.1) is the first of prr_out. prr_update sets cwnd. */
+        /* RFC 6937 §3: PRR counts from here, RecoverFS the FlightSize the
+         * window put out (Linux's prior_cwnd; not the data sent past it as
+         * SACKs arrived); the fast retransmit (RFC 6675 §5 step 4.1) is the
+         * first of prr_out. prr_update sets cwnd. */
         t->cc.prr_delivered = t->cc.prr_out = 0;
-        t->cc.recover_fs = t->snd.max - t->snd.una;
+        t->cc.recover_fs = cc_flight_size(t);
         t->sack.high_rxt = t->snd.una;
         tcp_send_retransmit(t, t->snd.una);
     } else {

@@ -25,3 +25,9 @@ uint32_t cc_slow_start(tcb *t, uint32_t acked)
     t->cc.cwnd += grow;
     return acked - grow;
 }
+
+uint32_t cc_flight_size(const tcb *t)
+{
+    uint32_t flight = t->snd.max - t->snd.una;
+    return flight < t->cc.cwnd ? flight : t->cc.cwnd;
+}

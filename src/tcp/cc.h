@@ -34,4 +34,10 @@ const cc_ops *cc_find(const char *name);
  * the bytes left over once cwnd reaches ssthresh. */
 uint32_t cc_slow_start(tcb *t, uint32_t acked);
 
+/* FlightSize for a congestion response (RFC 5681 eq. 4, RFC 6937's
+ * RecoverFS): what the window put in flight, at most cwnd. SND.MAX -
+ * SND.UNA also counts SACKed data, which the sender passes before
+ * recovery (output.c) and after a timeout; Linux starts from cwnd. */
+uint32_t cc_flight_size(const tcb *t);
+
 #endif

@@ -22,8 +22,7 @@ static void reno_on_ack(tcb *t, uint32_t acked)
 
 static uint32_t reno_on_loss(tcb *t)
 {
-    uint32_t flight = t->snd.max - t->snd.una;
-    uint32_t half = flight / 2; /* RFC 5681 eq. 4 */
+    uint32_t half = cc_flight_size(t) / 2; /* RFC 5681 eq. 4 */
     t->cc.bytes_acked = 0;
     return half > 2u * t->opts.snd_mss ? half : 2u * t->opts.snd_mss;
 }

@@ -205,9 +205,7 @@ tcb *listen_child_new(tcb *l, const synack_addr *src, const synack_addr *dst,
     t->opts.rcv_wscale = tcp_rcv_wscale(c);
     tcp_negotiate(t, syn);
     t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
-    t->snd.iss = iss;
-    t->snd.una = t->snd.nxt = t->snd.max = iss;
-    t->snd.buf_seq = iss + 1;
+    tcb_set_iss(t, iss);
     return t;
 }
 

@@ -361,7 +361,7 @@ static void send_data(tcb *t, bool force)
     for (;;) {
         uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
         uint32_t cwnd = t->cc.cwnd;
-        if (!t->cc.in_recovery && t->cc.dupacks && t->cc.dupacks < 3)
+        if (!t->cc.in_recovery && t->cc.dupacks && t->cc.dupacks < 3 && !t->sack.n)
             cwnd += (uint32_t)t->cc.dupacks * t->opts.snd_mss; /* RFC 3042 limited transmit */
         uint32_t wnd = t->snd.wnd < cwnd ? t->snd.wnd : cwnd;
         uint32_t limit = t->snd.una + wnd;
@@ -456,6 +456,17 @@ void tcp_send_retransmit(tcb *t, uint32_t seq)
 
 /* RFC 6675 §5 (C): while the pipe leaves room for a segment, resend the
  * next lost hole, else send new data. */
+/* One segment of new data (or the FIN), as the peer's window and Nagle
+ * allow; false if nothing went. */
+static bool send_one_new(tcb *t)
+{
+    uint32_t saved_cwnd = t->cc.cwnd, before = t->snd.nxt;
+    t->cc.cwnd = t->snd.nxt - t->snd.una + t->opts.snd_mss; /* exactly one segment's room */
+    send_data(t, false);
+    t->cc.cwnd = saved_cwnd;
+    return t->snd.nxt != before;
+}
+
 static void sack_recovery_send(tcb *t)
 {
     for (int guard = 0; guard < 1000; guard++) {
@@ -478,12 +489,20 @@ static void sack_recovery_send(tcb *t)
             }
             return;
         }
-        uint32_t saved_cwnd = t->cc.cwnd;
-        t->cc.cwnd = t->snd.nxt - t->snd.una + t->opts.snd_mss; /* exactly one segment's room */
-        uint32_t before = t->snd.nxt;
-        send_data(t, false);
-        t->cc.cwnd = saved_cwnd;
-        if (t->snd.nxt == before)
+        if (!send_one_new(t))
+            return;
+    }
+}
+
+/* Before recovery starts, SACKed data has left the network: as in Linux's
+ * packets in flight (sent, less SACKed and lost), the window bounds the
+ * pipe rather than SND.NXT - SND.UNA, so the segments behind a hole keep
+ * new data going while loss detection waits (RACK's reordering window).
+ * RFC 3042's limited transmit, for as many segments as were SACKed. */
+static void sack_disorder_send(tcb *t)
+{
+    for (int guard = 0; guard < 1000; guard++) {
+        if (sack_pipe(t) + t->opts.snd_mss > t->cc.cwnd || !send_one_new(t))
             return;
     }
 }
@@ -498,6 +517,8 @@ void tcp_output(tcb *t)
     case SYNACK_LAST_ACK:
         if (t->cc.in_recovery && t->opts.sack_ok)
             sack_recovery_send(t);
+        else if (t->opts.sack_ok && t->sack.n && !t->cc.after_rto)
+            sack_disorder_send(t);
         else
             send_data(t, false);
         break;

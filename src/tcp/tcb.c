@@ -48,6 +48,14 @@ void tcp_ctx_free(tcp_ctx *c)
     heap_free(&c->timers);
 }
 
+void tcb_set_iss(tcb *t, uint32_t iss)
+{
+    t->snd.iss = iss;
+    t->snd.una = t->snd.nxt = t->snd.max = iss;
+    t->snd.buf_seq = iss + 1;
+    t->sack.high_rxt = iss;
+}
+
 tcb *tcb_new(tcp_ctx *c)
 {
     tcb *t = mem_calloc(c->alloc, 1, sizeof(*t));

@@ -304,6 +304,10 @@ int tcp_ctx_init(tcp_ctx *c);
 void tcp_ctx_free(tcp_ctx *c);
 tcb *tcb_new(tcp_ctx *c);
 void tcb_free(tcb *t);
+/* The send sequence space starts at `iss` (RFC 9293 §3.4.1): SND.UNA,
+ * SND.NXT and the highest retransmitted byte, which must never lag far
+ * behind SND.UNA (sack_pipe compares them modulo 2^32). */
+void tcb_set_iss(tcb *t, uint32_t iss);
 /* Buffers come and go with the data: a ring is allocated when bytes come
  * for it (tcp_user_send, tcp_receive_text) and returned once it is empty
  * (all acknowledged, all read), so an idle connection, and a half-open

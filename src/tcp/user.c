@@ -84,8 +84,7 @@ int tcp_open_active(tcb *t, const synack_addr *to, uint16_t rport)
     t->opts.ts_offset = tcp_ts_offset(c, &t->laddr, t->lport, &t->raddr, t->rport);
     if (tw_reuse)
         tcp_tw_reuse(t); /* ISS above the old SND.NXT, TS.Recent inherited */
-    t->snd.una = t->snd.nxt = t->snd.max = t->snd.iss;
-    t->snd.buf_seq = t->snd.iss + 1;
+    tcb_set_iss(t, t->snd.iss);
     t->cc.cwnd = 10u * t->opts.snd_mss;
     t->cc.ssthresh = UINT32_MAX;
     tcb_hash_insert(t);

@@ -71,6 +71,33 @@ static void reordered_twice(pkt_h *h)
     sack(h, 2, (const uint32_t[][2]){{3, 6}}, 1);
 }
 
+/* While RACK waits out the reordering window, what the peer SACKs has left
+ * the network: each newly SACKed segment makes room for one new one (the
+ * window bounds the pipe, as Linux's packets in flight), where RFC 3042's
+ * limited transmit stopped after two. Nothing is resent meanwhile. */
+static void sacked_segments_make_room_before_recovery(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    static uint8_t more[20 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
+    sack(h, 2, NULL, 0); /* 0 came late: reordering seen */
+    pkt_drain(h);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    uint32_t next = i.snd_nxt;
+    for (uint32_t top = 4; top <= 8; top++) {
+        sack(h, 2, (const uint32_t[][2]){{3, top}}, 1);
+        wire_tcp seg = pkt_expect(h, PKT_ANY_FLAGS, next, PKT_ANY);
+        assert_int_equal(seg.payload_len, MSS);
+        next += MSS;
+        pkt_expect_none(h);
+    }
+    assert_int_equal(pkt_counter(h, tcp_retrans_segs), 0);
+}
+
 /* RFC 8985 §6.2 step 2-3: once reordering has been seen, three SACKed
  * segments above a hole are not enough; the hole gets the reordering
  * window, and when it arrives within it nothing was resent for nothing. */
@@ -399,6 +426,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(reordering_within_the_window_is_not_retransmitted, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_retransmits_the_reordered_segment, pkt_teardown),
+        cmocka_unit_test_teardown(sacked_segments_make_room_before_recovery, pkt_teardown),
         cmocka_unit_test_teardown(reordering_timer_resends_after_the_window, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_counts_sacked_bytes, pkt_teardown),
         cmocka_unit_test_teardown(one_sack_past_a_hole_is_resent_after_the_window, pkt_teardown),

@@ -95,6 +95,27 @@ static void limited_transmit_sends_new_data(void **state)
     pkt_expect_none(h);
 }
 
+/* RFC 5681 §3.2 step 2: the data limited transmit sent is not counted in
+ * FlightSize when ssthresh is cut (Linux halves cwnd): 10 in the window
+ * and 2 more sent on the duplicate ACKs give 5, not 6. */
+static void limited_transmit_data_not_in_ssthresh(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 0, 10);
+    uint32_t S = h->iss + 1;
+    static uint8_t more[2 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof(more)), 2 * MSS);
+    for (int i = 0; i < 2; i++) {
+        dupack(h, S, NULL, 0);
+        pkt_expect(h, PKT_ANY_FLAGS, S + (10 + (uint32_t)i) * MSS, PKT_ANY);
+    }
+    dupack(h, S, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, S, PKT_ANY);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.ssthresh, 5 * MSS);
+}
+
 static void fast_retransmit_cubic_keeps_70_percent(void **state)
 {
     pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic");
@@ -585,6 +606,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(fast_retransmit_halves_reno, pkt_teardown),
         cmocka_unit_test_teardown(limited_transmit_sends_new_data, pkt_teardown),
+        cmocka_unit_test_teardown(limited_transmit_data_not_in_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(cubic_after_a_timeout_starts_a_new_curve, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
