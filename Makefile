@@ -103,10 +103,16 @@ BENCH_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -g
 # bench_memory counts libsynack's allocations through wrappers.
 $(BUILD)/bench/bench_memory: BENCH_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
+# bench_loss runs its simulator measurement from bench/loss_sim.c (which
+# loss_kernel shares); BENCH_EXTRA names such extra sources.
+LOSS_BENCH := $(BUILD)/bench/bench_loss
+$(LOSS_BENCH): BENCH_EXTRA := bench/loss_sim.c
+$(LOSS_BENCH): bench/loss_sim.c bench/loss_sim.h
+
 $(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  BENCH   $@")
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring $(BENCH_LDFLAGS)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BENCH_EXTRA) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring $(BENCH_LDFLAGS)
 
 # The plain-socket client and server of bench/netns.sh: kernel sockets only,
 # no synack library (it measures the relays, not itself).
