@@ -103,11 +103,13 @@ BENCH_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -g
 # bench_memory counts libsynack's allocations through wrappers.
 $(BUILD)/bench/bench_memory: BENCH_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
-# bench_loss runs its simulator measurement from bench/loss_sim.c (which
-# loss_kernel shares); BENCH_EXTRA names such extra sources.
-LOSS_BENCH := $(BUILD)/bench/bench_loss
-$(LOSS_BENCH): BENCH_EXTRA := bench/loss_sim.c
-$(LOSS_BENCH): bench/loss_sim.c bench/loss_sim.h
+# bench_loss and loss_kernel (Linux under the same loss, synack beside it)
+# share the simulator measurement in bench/loss_sim.c; loss_kernel's link
+# emulator is bench/loss_emu.c. BENCH_EXTRA names such extra sources.
+$(BUILD)/bench/bench_loss: BENCH_EXTRA := bench/loss_sim.c
+$(BUILD)/bench/loss_kernel: BENCH_EXTRA := bench/loss_sim.c bench/loss_emu.c
+$(BUILD)/bench/bench_loss $(BUILD)/bench/loss_kernel: bench/loss_sim.c bench/loss_sim.h
+$(BUILD)/bench/loss_kernel: bench/loss_emu.c bench/loss_emu.h
 
 $(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
@@ -121,7 +123,7 @@ $(BUILD)/bench/netns_connrate: bench/netns_connrate.c
 	@$(if $(V),,echo "  BENCH   $@")
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread
 
-bench-build: $(BENCH_BIN) $(BUILD)/bench/netns_connrate
+bench-build: $(BENCH_BIN) $(BUILD)/bench/netns_connrate $(BUILD)/bench/loss_kernel
 
 bench: bench-build
 	bash bench/run.sh
