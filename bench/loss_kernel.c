@@ -68,7 +68,8 @@ static const char *const lk_if[2] = {"lkA", "lkB"};
 /* Counters read from the namespaces after a run (whole run, warm-up
  * included); `ns` 0 is the sender's, 1 the receiver's. */
 enum { C_RTO, C_TLP, C_TLP_RECOVERY, C_SACK_RECOVERY, C_SACK_FAIL, C_LOST_RETRANS,
-       C_SPURIOUS_RTO, C_DSACK, C_RETRANS, C_OUT, C_DELACK, LK_NCTR };
+       C_SPURIOUS_RTO, C_DSACK, C_RETRANS, C_OUT, C_DELACK, C_COALESCE, C_ACK_COMPRESSED,
+       LK_NCTR };
 static const struct lk_ctr {
     int ns;
     const char *file, *group, *name, *label;
@@ -84,6 +85,10 @@ static const struct lk_ctr {
     [C_RETRANS] = {0, "snmp", "Tcp", "RetransSegs", "retransmitted segments"},
     [C_OUT] = {0, "snmp", "Tcp", "OutSegs", "segments sent"},
     [C_DELACK] = {1, "netstat", "TcpExt", "DelayedACKs", "receiver's delayed-ACK timeouts"},
+    /* Why the receiver sends fewer ACKs than one per two segments:
+     * segments merged while the reader held the socket, SACKs held back. */
+    [C_COALESCE] = {1, "netstat", "TcpExt", "TCPBacklogCoalesce", "receiver's backlog merges"},
+    [C_ACK_COMPRESSED] = {1, "netstat", "TcpExt", "TCPAckCompressed", "receiver's compressed SACKs"},
 };
 
 typedef struct lk_result {
