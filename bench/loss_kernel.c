@@ -237,18 +237,22 @@ static int tun_open(const char *name, char *why, size_t wl)
 /* The sysctls of the namespace the caller is in. The buffers are
  * bench_loss's, set the way synack's config sets them (tcp_wmem and
  * tcp_rmem, per namespace since Linux 4.15) rather than with SO_SNDBUF /
- * SO_RCVBUF, which would double the figure and turn autotuning off. IPv6
- * is off so the TUNs carry nothing but the test's IPv4. */
+ * SO_RCVBUF, which would double the figure and turn autotuning off.
+ * BENCH_LOSS_LINUX_BUFS=default leaves a new namespace's own (4096 16384
+ * 4194304 and 4096 131072 6291456), to see what the 4 MiB start changes.
+ * IPv6 is off so the TUNs carry nothing but the test's IPv4. */
 static int ns_sysctls(char *why, size_t wl)
 {
     static const char *const kv[][2] = {
-        {"/proc/sys/net/ipv4/tcp_wmem", "4096 4194304 4194304"},
-        {"/proc/sys/net/ipv4/tcp_rmem", "4096 4194304 6291456"},
         {"/proc/sys/net/ipv6/conf/all/disable_ipv6", "1"},
         {"/proc/sys/net/ipv6/conf/default/disable_ipv6", "1"},
+        {"/proc/sys/net/ipv4/tcp_wmem", "4096 4194304 4194304"},
+        {"/proc/sys/net/ipv4/tcp_rmem", "4096 4194304 6291456"},
     };
-    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
-        if (bench_sysctl(kv[i][0], kv[i][1]) < 0 && i < 2) {
+    const char *bufs = getenv("BENCH_LOSS_LINUX_BUFS");
+    size_t n = bufs && strcmp(bufs, "default") == 0 ? 2 : 4;
+    for (size_t i = 0; i < n; i++) {
+        if (bench_sysctl(kv[i][0], kv[i][1]) < 0 && i >= 2) {
             snprintf(why, wl, "write %s: %s", kv[i][0], strerror(errno));
             return -1;
         }
@@ -713,10 +717,10 @@ static void print_run(uint64_t seed, const lk_result *r)
         return;
     }
     printf("      seed %llu: %.2f Mbit/s, RTOs %llu, TLPs %llu, SACK recoveries %llu, "
-           "min RTT %.2f ms, sRTT at the end %.2f ms\n",
+           "retransmitted %u (tcpi_total_retrans), min RTT %.2f ms, sRTT at the end %.2f ms\n",
            (unsigned long long)seed, r->mbps, (unsigned long long)r->ctr[C_RTO],
            (unsigned long long)r->ctr[C_TLP], (unsigned long long)r->ctr[C_SACK_RECOVERY],
-           r->min_rtt_us / 1e3, r->srtt_us / 1e3);
+           r->total_retrans, r->min_rtt_us / 1e3, r->srtt_us / 1e3);
     print_emu("        emulator data:", &r->emu[0], r->emu_cpu_s[0], r->seconds);
     print_emu(";\n        emulator ACKs:", &r->emu[1], r->emu_cpu_s[1], r->seconds);
     printf("\n");
