@@ -17,7 +17,7 @@ BENCHES=(
     "$B/bench_memory"
     "$B/bench_loss"
     # Linux under bench_loss's loss (root and /dev/net/tun, else linux=na):
-    # real time, so 12 s runs here (~7 min for the 30 runs) unless
+    # real time, so 12 s runs here (~6 min for the 30 runs) unless
     # BENCH_LOSS_SECONDS says otherwise; README has the 30 s figures.
     "env BENCH_LOSS_SECONDS=${BENCH_LOSS_SECONDS:-12} $B/loss_kernel"
     "$B/bench_threads"
