@@ -103,10 +103,18 @@ BENCH_CFLAGS := $(CSTD) $(WARN) $(INC) -O2 -g
 # bench_memory counts libsynack's allocations through wrappers.
 $(BUILD)/bench/bench_memory: BENCH_LDFLAGS := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free
 
+# bench_loss and loss_kernel (Linux under the same loss, synack beside it)
+# share the simulator measurement in bench/loss_sim.c; loss_kernel's link
+# emulator is bench/loss_emu.c. BENCH_EXTRA names such extra sources.
+$(BUILD)/bench/bench_loss: BENCH_EXTRA := bench/loss_sim.c
+$(BUILD)/bench/loss_kernel: BENCH_EXTRA := bench/loss_sim.c bench/loss_emu.c
+$(BUILD)/bench/bench_loss $(BUILD)/bench/loss_kernel: bench/loss_sim.c bench/loss_sim.h
+$(BUILD)/bench/loss_kernel: bench/loss_emu.c bench/loss_emu.h
+
 $(BUILD)/bench/%: bench/%.c bench/util.c bench/util.h $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a
 	@mkdir -p $(dir $@)
 	@$(if $(V),,echo "  BENCH   $@")
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring $(BENCH_LDFLAGS)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/util.c $(BENCH_EXTRA) $(BUILD)/libsynack-host.a $(BUILD)/libsynack.a -lm -lpthread -luring $(BENCH_LDFLAGS)
 
 # The plain-socket client and server of bench/netns.sh: kernel sockets only,
 # no synack library (it measures the relays, not itself).
@@ -115,7 +123,7 @@ $(BUILD)/bench/netns_connrate: bench/netns_connrate.c
 	@$(if $(V),,echo "  BENCH   $@")
 	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< -lpthread
 
-bench-build: $(BENCH_BIN) $(BUILD)/bench/netns_connrate
+bench-build: $(BENCH_BIN) $(BUILD)/bench/netns_connrate $(BUILD)/bench/loss_kernel
 
 bench: bench-build
 	bash bench/run.sh
