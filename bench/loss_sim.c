@@ -2,7 +2,12 @@
  * loss_sim.c — one bench_loss run in the simulator (see loss_sim.h and
  * bench/README.md): two hosts, 5 ms each way, no bandwidth limit, MTU
  * 1500, loss with probability p on the data direction only, 4 MiB
- * buffers, the sender's buffer kept full.
+ * buffers, the sender's buffer kept full. Frames that reach a host at the
+ * same instant (a flight, on a link without a bandwidth limit) go in as
+ * one burst (synack_input_burst), as synack's device loop hands over what
+ * one read finds and as Linux's receiver (GRO, the socket backlog)
+ * acknowledges a run of segments at once; BENCH_LOSS_FRAMEWISE=1 hands
+ * them over one by one instead.
  *
  * BENCH_LOSS_REORDER (a probability, default 0) also holds data frames back
  * by up to BENCH_LOSS_REORDER_MS (default 2 ms): reordering, which loss
@@ -14,6 +19,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sim/sim.h"
 
@@ -90,6 +96,9 @@ double loss_sim_run(const char *cc, double loss, uint64_t seed, double seconds, 
         goto fail;
     sim_host_set_event(r.a, on_a, &r);
     sim_host_set_event(r.b, on_b, &r);
+    int burst = !getenv("BENCH_LOSS_FRAMEWISE") || !strcmp(getenv("BENCH_LOSS_FRAMEWISE"), "0");
+    sim_host_set_burst_input(r.a, burst);
+    sim_host_set_burst_input(r.b, burst);
     r.lst = synack_socket(sim_host_stack(r.b));
     r.cli = synack_socket(sim_host_stack(r.a));
     if (!r.lst || !r.cli || synack_bind(r.lst, 5001) || synack_listen(r.lst, 4) ||

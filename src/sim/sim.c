@@ -272,6 +272,8 @@ sim_host *sim_host_get(sim *s, size_t index) { return index < s->nhosts ? s->hos
 
 void sim_host_set_clock_offset(sim_host *h, uint64_t offset_ns) { h->clock_offset = offset_ns; }
 
+void sim_host_set_burst_input(sim_host *h, int on) { h->burst_input = on; }
+
 void sim_host_set_event(sim_host *h, synack_event_fn fn, void *ctx) {
     h->ev_fn = fn;
     h->ev_ctx = ctx;
@@ -338,15 +340,43 @@ uint64_t sim_next_time(const sim *s) {
     return t;
 }
 
+#define SIM_BURST_MAX 64
+
+/* ev and every frame for the same host at the same instant next in line,
+ * handed over as one burst. */
+static void deliver_burst(sim *s, sim_event *ev) {
+    sim_event evs[SIM_BURST_MAX];
+    const void *frames[SIM_BURST_MAX];
+    size_t lens[SIM_BURST_MAX], n = 0;
+    evs[n++] = *ev;
+    while (n < SIM_BURST_MAX && s->hlen && s->heap[0].t == ev->t &&
+           s->heap[0].kind == SIM_EV_FRAME && s->heap[0].host == ev->host)
+        evs[n++] = heap_pop(s);
+    for (size_t i = 0; i < n; i++) {
+        frames[i] = evs[i].data;
+        lens[i] = evs[i].len;
+    }
+    synack_input_burst(ev->host->stack, frames, lens, n, s->now + ev->host->clock_offset);
+    s->st.events += n - 1;
+    s->st.delivered += n;
+    for (size_t i = 0; i < n; i++)
+        free(evs[i].data);
+}
+
 static void run_event(sim *s, sim_event *ev) {
     s->st.events++;
     switch (ev->kind) {
     case SIM_EV_FRAME:
         ev->host->origin = SIM_ORIGIN_INPUT;
-        if (ev->host->nat)
+        if (ev->host->nat) {
             sim_nat_input(ev->host, ev->data, ev->len);
-        else
+        } else if (ev->host->burst_input) {
+            deliver_burst(s, ev);
+            ev->host->origin = SIM_ORIGIN_NONE;
+            break;
+        } else {
             synack_input(ev->host->stack, ev->data, ev->len, s->now + ev->host->clock_offset);
+        }
         ev->host->origin = SIM_ORIGIN_NONE;
         s->st.delivered++;
         free(ev->data);

@@ -107,6 +107,10 @@ void sim_host_set_clock_offset(sim_host *h, uint64_t offset_ns);
  * They come at the end of a synack_* call, so fn may call any socket
  * function. */
 void sim_host_set_event(sim_host *h, synack_event_fn fn, void *ctx);
+/* Frames reaching the host at the same virtual instant are handed over
+ * together (synack_input_burst), as a device read finds what arrived
+ * together; off (frame by frame) by default. */
+void sim_host_set_burst_input(sim_host *h, int on);
 
 /* Put a raw frame on `from`'s links as if its stack had sent it (the frame
  * is copied). For tests, traffic generators and middleboxes. */

@@ -34,6 +34,7 @@ struct sim_host {
     uint64_t poll_floor; /* guard against a stack whose deadline does not move */
     uint64_t clock_offset; /* the host's clock reads virtual time + this (uptime) */
     struct sim_nat *nat;   /* a NAT box (no stack) instead of a synack host */
+    int burst_input;       /* same-instant frames go in as one burst */
 };
 
 enum { SIM_EV_FRAME = 1, SIM_EV_CALL, SIM_EV_HOST_CALL };

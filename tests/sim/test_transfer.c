@@ -341,6 +341,39 @@ static void reader_that_keeps_up_acks_every_second_segment(void **state)
     sim_free(w.s);
 }
 
+/* With sim_host_set_burst_input the frames that reach the receiver at one
+ * instant (a flight on a link without a bandwidth limit) go in as one
+ * burst, as a device read finds them, and earn one ACK per burst (up to
+ * 64 KiB) instead of one per two segments. */
+static void bursts_earn_one_ack_each(void **state)
+{
+    (void)state;
+    long acks[2], segs[2];
+    for (int burst = 0; burst < 2; burst++) {
+        world w;
+        open_world(&w, 7, 1, NULL);
+        sim_host_set_burst_input(w.server, burst);
+        ack_segs = data_segs = 0;
+        ack_reader = w.a;
+        sim_set_trace(w.s, count_acks, &w);
+        sim_host_set_event(w.server, read_all, NULL);
+        static uint8_t data[1 << 16];
+        for (int i = 0; i < 500; i++) {
+            while (synack_send(w.c, data, sizeof(data)) > 0)
+                ;
+            sim_run_until(w.s, sim_now(w.s) + SIM_MS);
+        }
+        acks[burst] = ack_segs;
+        segs[burst] = data_segs;
+        sim_free(w.s);
+    }
+    printf("frame by frame: %ld segments, %ld ACKs; bursts: %ld segments, %ld ACKs\n", segs[0],
+           acks[0], segs[1], acks[1]);
+    assert_true(segs[1] > 1000);
+    assert_true(acks[0] >= segs[0] / 2 - segs[0] / 20);
+    assert_true(acks[1] <= segs[1] / 8);
+}
+
 /* ------------------------------------------------------------ autotuning */
 
 /* With Linux's default buffers (16 KiB to send, 128 KiB to receive) a
@@ -384,6 +417,7 @@ int main(void)
         cmocka_unit_test(bulk_survives_loss_reno),
         cmocka_unit_test(buffers_grow_with_the_path),
         cmocka_unit_test(reader_that_keeps_up_acks_every_second_segment),
+        cmocka_unit_test(bursts_earn_one_ack_each),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
