@@ -66,6 +66,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     uint32_t acked = ack - t->snd.una;
     uint32_t flight_before = t->snd.max - t->snd.una - acked; /* what stays in flight */
     t->stats.bytes_acked += data_acked;
+    t->timers.probe_from = t->ctx->now;
     t->snd.una = ack;
     if (seq_lt(t->snd.nxt, t->snd.una))
         t->snd.nxt = t->snd.una;
@@ -110,6 +111,7 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     }
     t->timers.rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
     t->timers.reo_armed = false;
+    t->timers.renege_armed = false;
     t->timers.stall_since = 0;     /* progress: TCP_USER_TIMEOUT starts over */
     tcp_arm_rto(t);
     tcp_buf_release_if_empty(t, TCP_BUF_SEND); /* all acknowledged: it comes back with data */
@@ -133,6 +135,7 @@ static void check_sack_reneging(tcb *t)
         delay = 10 * NS_PER_MS;
     t->timers.tlp_armed = t->timers.reo_armed = false;
     t->timers.rto_at = t->ctx->now + delay;
+    t->timers.renege_armed = true;
     tcb_schedule(t);
 }
 
@@ -236,7 +239,9 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         dup = true;
     }
     bool rack = rack_on_ack(t, seg);
-    if (dup || rack)
+    /* Any ACK with a scoreboard may show a loss (a partial ACK too, with
+     * tcp_recovery=0), and the pipe already leaves lost data out. */
+    if (dup || rack || t->sack.n)
         recover_if_lost(t, dup, rack, seg->opt.sack_count != 0);
 
     if (t->sack.tlp_out && seq_geq(ack, t->sack.tlp_high)) {

@@ -179,6 +179,8 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
         tcp_trace_seg(c, t, SYNACK_TRACE_SEG_OUT, &h, rexmit, NULL);
     c->ctr->tcp_out_segs++;
     t->stats.segs_out++;
+    if (len || (flags & (SYNACK_SYN | SYNACK_FIN)))
+        t->timers.probe_from = c->now;
     if (t->cc.in_recovery)
         t->cc.prr_out += len; /* RFC 6937 §3: on any (re)transmission */
     if ((len || (flags & SYNACK_FIN)) && !(flags & SYNACK_SYN) && tcb_synchronized(t))
@@ -454,8 +456,6 @@ void tcp_send_retransmit(tcb *t, uint32_t seq)
     tcp_arm_rto(t);
 }
 
-/* RFC 6675 §5 (C): while the pipe leaves room for a segment, resend the
- * next lost hole, else send new data. */
 /* One segment of new data (or the FIN), as the peer's window and Nagle
  * allow; false if nothing went. */
 static bool send_one_new(tcb *t)
@@ -467,6 +467,8 @@ static bool send_one_new(tcb *t)
     return t->snd.nxt != before;
 }
 
+/* RFC 6675 §5 (C): while the pipe leaves room for a segment, resend the
+ * next lost hole, else send new data. */
 static void sack_recovery_send(tcb *t)
 {
     for (int guard = 0; guard < 1000; guard++) {
@@ -517,8 +519,8 @@ void tcp_output(tcb *t)
     case SYNACK_LAST_ACK:
         if (t->cc.in_recovery && t->opts.sack_ok)
             sack_recovery_send(t);
-        else if (t->opts.sack_ok && t->sack.n && !t->cc.after_rto)
-            sack_disorder_send(t);
+        else if (t->opts.sack_ok && t->sack.n && !t->cc.after_rto && t->snd.nxt == t->snd.max)
+            sack_disorder_send(t); /* a rewound SND.NXT (PMTU, zero window) resends as before */
         else
             send_data(t, false);
         break;

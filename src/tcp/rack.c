@@ -5,9 +5,10 @@
  * with a flight's first segment (RACK_FIRST_SEGS records, doubled as the
  * flight grows) and freed when all of it is acknowledged, so an idle
  * connection carries none (the stack keeps a few first-size arrays for the
- * next flight: a request/response connection starts one per exchange); at TCP_RACK_SEGS the newest record absorbs the
- * rest of the flight, and RFC 6675's IsLost (sack.c) helps out until
- * SND.UNA passes what could not be timed. */
+ * next flight: a request/response connection starts one per exchange); at
+ * TCP_RACK_SEGS the newest record absorbs the rest of the flight, and RFC
+ * 6675's IsLost (sack.c) helps out until SND.UNA passes what could not be
+ * timed. */
 #include "tcp/tcp.h"
 
 #include "base/seq.h"

@@ -165,9 +165,11 @@ struct synack_sock {
         uint64_t stall_since;     /* the oldest unacknowledged data (or the
                                      persist probing) waits since (0: none) */
         uint64_t heard_at;        /* the peer's last segment (keepalive)  */
+        uint64_t probe_from;      /* the loss probe's start: the last data sent or newly acked */
         uint8_t keep_probes;      /* unanswered probes so far             */
         bool tlp_armed : 1;       /* rto_at is a loss-probe timeout       */
         bool reo_armed : 1;       /* rto_at is RACK's reordering timeout  */
+        bool renege_armed : 1;    /* rto_at is the early timeout after reneging */
     } timers;
 
     struct tcb_cc {           /* congestion control (RFC 5681, 9438)   */

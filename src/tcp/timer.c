@@ -58,7 +58,11 @@ static void send_loss_probe(tcb *t)
     if (t->snd.max == before) { /* nothing new went out: resend the tail */
         uint32_t out = t->snd.max - t->snd.una;
         uint32_t last = out < t->opts.snd_mss ? out : t->opts.snd_mss;
+        /* One segment resent, not every hole below it: HighRxt is
+         * recovery's, and the pipe before recovery counts holes below it. */
+        uint32_t high_rxt = t->sack.high_rxt;
         tcp_send_retransmit(t, t->snd.max - last);
+        t->sack.high_rxt = high_rxt;
     }
     t->sack.tlp_high = t->snd.max;
     t->timers.rto_at = c->now + rtt_rto_ns(t);
@@ -102,14 +106,18 @@ void tcp_arm_rto(tcb *t)
     if (outstanding || persist) {
         if (!t->timers.stall_since)
             t->timers.stall_since = t->ctx->now;
-        /* A loss probe is timed from the latest transmission (as Linux
-         * does), so an armed probe moves with every segment sent. */
+        /* A loss probe is timed from the latest data sent or newly
+         * acknowledged (as Linux does), so it moves with the flight; an
+         * ACK that carries nothing new (a window update, the peer's own
+         * data) must not push it, or the RTO behind it, any later. */
         uint64_t rto = rtt_rto_ns(t), pto;
-        if (t->timers.reo_armed) {
-            /* RACK's reordering timer runs; it arms the RTO when done. */
+        if (t->timers.reo_armed || (t->timers.renege_armed && t->timers.rto_at != UINT64_MAX)) {
+            /* RACK's reordering timer runs, or the early timeout after
+             * reneging (Linux keeps it too); each arms the RTO when done. */
         } else if (outstanding && tlp_pto(t, &pto) && pto < rto) {
+            uint64_t at = t->timers.probe_from + pto;
             t->timers.tlp_armed = true;
-            t->timers.rto_at = t->ctx->now + pto;
+            t->timers.rto_at = at > t->ctx->now ? at : t->ctx->now;
         } else if (t->timers.rto_at == UINT64_MAX || t->timers.tlp_armed) {
             t->timers.tlp_armed = false;
             t->timers.rto_at = t->ctx->now + rto;
@@ -177,6 +185,7 @@ static void rto_fired(tcb *t)
 {
     tcp_ctx *c = t->ctx;
     bool outstanding = t->snd.una != t->snd.nxt;
+    t->timers.renege_armed = false;
 
     if (t->state == SYNACK_SYN_SENT || t->state == SYNACK_SYN_RECEIVED) {
         syn_timeout(t);
