@@ -315,23 +315,11 @@ static void peer_data_does_not_postpone_the_rto(void **state)
     assert_int_equal(sent, 1);
 }
 
-/* 9. A path-MTU drop in disorder (SACK blocks, no recovery): SND.NXT goes
- * back to SND.UNA and sack_disorder_send resends; the resends sit below
- * SND.MAX, so the pipe does not grow with them. How much goes? */
-static void pmtu_drop_in_disorder(void **state)
+/* ICMP "fragmentation needed" (RFC 1191) from a router, quoting the
+ * segment at SEG(0): the path now carries at most 800 bytes. IPv4 only:
+ * IPv6's minimum MTU, 1280, is above what these tests drop to. */
+static void frag_needed(pkt_h *h)
 {
-    pkt_h *h = *state = pkt_new(NULL);
-    if (pkt_ipv6(h))
-        skip();
-    synack_sock *k = flight(h, 10);
-    static uint8_t more[20 * MSS];
-    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
-    pkt_advance(h, RTT);
-    sack(h, 0, (const uint32_t[][2]){{1, 3}}, 1);
-    drain_report(h, "sack 1-3", 10, NULL, NULL, -1, NULL);
-    synack_tcp_info i;
-    synack_info(k, &i);
-    printf("  cwnd %u, snd_nxt seg %d\n", (unsigned)i.cwnd, (int)((i.snd_nxt - SEG(0)) / MSS));
     uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
     uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
     wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1040);
@@ -343,6 +331,24 @@ static void pmtu_drop_in_disorder(void **state)
                                        WIRE_ICMP_FRAG_NEEDED, 800, quote, WIRE_IPV4_HDR_LEN + 8);
     wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, 0x0a0000feu, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
     synack_input(h->s, pkt, sizeof(pkt), h->now);
+}
+
+/* 9. A path-MTU drop in disorder (SACK blocks, no recovery): SND.NXT goes
+ * back to SND.UNA and sack_disorder_send resends; the resends sit below
+ * SND.MAX, so the pipe does not grow with them. How much goes? */
+static void pmtu_drop_in_disorder(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    static uint8_t more[20 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 3}}, 1);
+    drain_report(h, "sack 1-3", 10, NULL, NULL, -1, NULL);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    printf("  cwnd %u, snd_nxt seg %d\n", (unsigned)i.cwnd, (int)((i.snd_nxt - SEG(0)) / MSS));
+    frag_needed(h);
     assert_int_equal(pkt_counter(h, tcp_pmtu_reduced), 1);
     uint32_t bytes = 0, segs = 0;
     printf("  after frag needed (MTU 800):");
@@ -355,12 +361,9 @@ static void pmtu_drop_in_disorder(void **state)
     synack_info(k, &i);
     printf("\n  %u segments, %u bytes; cwnd %u\n", segs, bytes, (unsigned)i.cwnd);
     /* nothing is delivered any more (the path drops the big segments) */
-    int first = -1;
-    (void)first;
     for (int ms = 5; ms <= 600; ms += 5) {
         pkt_advance(h, 5);
         if (pkt_pending(h)) {
-            first = ms;
             printf("  at +%d ms:", ms);
             while (pkt_pending(h)) {
                 wire_tcp r = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
@@ -408,8 +411,6 @@ static void peer_acks(pkt_h *h, uint32_t total)
 static void pmtu_drop_recovery_time(void **state, int sacked)
 {
     pkt_h *h = *state = pkt_new(NULL);
-    if (pkt_ipv6(h))
-        skip();
     memset(got, 0, sizeof got);
     synack_sock *k = flight(h, 10);
     for (int i = 0; i < 10; i++)
@@ -420,17 +421,7 @@ static void pmtu_drop_recovery_time(void **state, int sacked)
     pkt_advance(h, RTT);
     peer_acks(h, 30 * MSS);
     pkt_drain(h); /* new big segments: dropped */
-    uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
-    uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
-    wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1040);
-    uint8_t *tcp = quote + WIRE_IPV4_HDR_LEN;
-    wire_put16(tcp, h->port);
-    wire_put16(tcp + 2, h->peer_port);
-    wire_put32(tcp + 4, SEG(0));
-    size_t ilen = wire_icmp_emit_error(icmp, sizeof(pkt) - WIRE_IPV4_HDR_LEN, WIRE_ICMP_DEST_UNREACH,
-                                       WIRE_ICMP_FRAG_NEEDED, 800, quote, WIRE_IPV4_HDR_LEN + 8);
-    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, 0x0a0000feu, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
-    synack_input(h->s, pkt, sizeof(pkt), h->now);
+    frag_needed(h);
     int t = 0;
     for (; t < 5000; t += 5) {
         int any = 0;
@@ -463,11 +454,18 @@ static void pmtu_drop_recovery_time(void **state, int sacked)
 static void pmtu_drop_in_disorder_recovery_time(void **state)
 {
     pmtu_drop_recovery_time(state, 2);
-    pkt_h *h = *state;
-    if (!pkt_ipv6(h)) /* before a211742: 15 ms; after: 1060 ms */
-        assert_true(h->now - (PKT_T0 + 2 * RTT * PKT_MS) < 100 * PKT_MS);
+    pkt_h *h = *state; /* a211742's pipe rule alone: 1060 ms */
+    assert_true(h->now - (PKT_T0 + 2 * RTT * PKT_MS) < 100 * PKT_MS);
 }
-static void pmtu_drop_in_recovery_recovery_time(void **state) { pmtu_drop_recovery_time(state, 3); }
+
+/* In recovery the drop costs more (225 ms: what RACK must find again
+ * after the resend at the smaller size); bounded, not stalled. */
+static void pmtu_drop_in_recovery_recovery_time(void **state)
+{
+    pmtu_drop_recovery_time(state, 3);
+    pkt_h *h = *state;
+    assert_true(h->now - (PKT_T0 + 2 * RTT * PKT_MS) < 400 * PKT_MS);
+}
 
 int main(void)
 {
@@ -481,9 +479,15 @@ int main(void)
         cmocka_unit_test_teardown(after_recovery_lost_hole_is_resent, pkt_teardown),
         cmocka_unit_test_teardown(spare_records_start_clean, pkt_teardown),
         cmocka_unit_test_teardown(peer_data_does_not_postpone_the_rto, pkt_teardown),
+    };
+    const struct CMUnitTest ipv4_only[] = {
         cmocka_unit_test_teardown(pmtu_drop_in_disorder, pkt_teardown),
         cmocka_unit_test_teardown(pmtu_drop_in_disorder_recovery_time, pkt_teardown),
         cmocka_unit_test_teardown(pmtu_drop_in_recovery_recovery_time, pkt_teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const char *family = getenv("SYNACK_PKT_FAMILY");
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    if (!family || strcmp(family, "6"))
+        failed += cmocka_run_group_tests(ipv4_only, NULL, NULL);
+    return failed;
 }
