@@ -362,15 +362,9 @@ static void take_deliveries(tcb *t, struct rack_flight *f, const wire_tcp *seg)
  * Returns how long until the last of the others would be (0: none). */
 static uint64_t detect_loss(tcb *t, struct rack_flight *f)
 {
-    /* Nothing SACKed and nothing outstanding resent: what is left is in
-     * the order it was sent, so if its first record left after the most
-     * recently sent delivered one, all of it did (the common case costs no
-     * walk). Not so when a retransmission, sent after the rest, was what
-     * the cumulative ACK delivered. */
-    if (!f->delivered || f->lo == f->n)
-        return 0;
-    const struct rack_seg *first = &f->seg[f->lo];
-    if (!t->sack.n && !f->resent && !sent_after(f->xmit_ns, f->order, first->xmit_ns, first->order))
+    /* Delivered in order and never resent: all that is left was sent
+     * after what was delivered (the common case costs no walk). */
+    if (!f->delivered || (!t->sack.n && !f->resent))
         return 0;
     uint64_t now = t->ctx->now, reo = rack_reo_wnd(t), wait = 0;
     for (uint16_t i = f->lo; i < f->n; i++) {

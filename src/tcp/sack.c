@@ -156,13 +156,6 @@ bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint
         }
         cur = r->end;
     }
-    /* Above every SACKed range (or with none), RACK may still have found
-     * data lost: sent before a delivered retransmission, by time. */
-    if (!any && seq_lt(cur, lost) && seq_lt(cur, t->snd.max)) {
-        *start = cur;
-        *len = (seq_lt(lost, t->snd.max) ? lost : t->snd.max) - cur;
-        return true;
-    }
     return false;
 }
 

@@ -98,24 +98,6 @@ static void sacked_segments_make_room_before_recovery(void **state)
     assert_int_equal(pkt_counter(h, tcp_retrans_segs), 0);
 }
 
-/* Segments 4 and 5 left before the retransmission of 0; the cumulative
- * ACK that delivers that retransmission shows they were lost (RFC 8985
- * §6.2 step 4: sent before a delivered segment, by more than an RTT), and
- * they go again at once, not after the RTO. Nothing is SACKed any more
- * when that ACK comes, which once let a shortcut skip the check. */
-static void loss_shown_by_a_delivered_retransmission(void **state)
-{
-    pkt_h *h = *state = pkt_new(NULL);
-    flight(h, 6);
-    pkt_advance(h, RTT);
-    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
-    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY); /* three SACKed: recovery */
-    pkt_drain(h);
-    pkt_advance(h, RTT);
-    sack(h, 4, NULL, 0); /* the retransmission arrived; 4 and 5 did not */
-    pkt_expect(h, PKT_ANY_FLAGS, SEG(4), PKT_ANY);
-}
-
 /* RFC 8985 §6.2 step 2-3: once reordering has been seen, three SACKed
  * segments above a hole are not enough; the hole gets the reordering
  * window, and when it arrives within it nothing was resent for nothing. */
@@ -445,7 +427,6 @@ int main(void)
         cmocka_unit_test_teardown(reordering_within_the_window_is_not_retransmitted, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_retransmits_the_reordered_segment, pkt_teardown),
         cmocka_unit_test_teardown(sacked_segments_make_room_before_recovery, pkt_teardown),
-        cmocka_unit_test_teardown(loss_shown_by_a_delivered_retransmission, pkt_teardown),
         cmocka_unit_test_teardown(reordering_timer_resends_after_the_window, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_counts_sacked_bytes, pkt_teardown),
         cmocka_unit_test_teardown(one_sack_past_a_hole_is_resent_after_the_window, pkt_teardown),
