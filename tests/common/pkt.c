@@ -686,3 +686,25 @@ int pkt_teardown(void **state)
     pkt_free(*state);
     return 0;
 }
+
+synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms)
+{
+    static uint8_t data[65536];
+    assert_true((size_t)n * mss <= sizeof data);
+    synack_sock *l = pkt_listen(h, 80, 8);
+    wire_tcp_opts o = pkt_opts_mss(mss);
+    o.sack_ok = 1;
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_advance(h, rtt_ms);
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, NULL);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    assert_int_equal(synack_send(k, data, (size_t)n * mss), n * mss);
+    for (int i = 0; i < n; i++)
+        pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1 + (uint32_t)i * mss, h->irs + 1);
+    pkt_expect_none(h);
+    return k;
+}

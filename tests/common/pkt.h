@@ -193,6 +193,10 @@ unsigned pkt_events(pkt_h *h, const synack_sock *k);
 #define PKT_PEER_ISS 1000u
 /* A listener on `port` with the given backlog; sets h->port. */
 synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog);
+/* An accepted connection on port 80 with SACK and MSS `mss`, whose
+ * handshake took `rtt_ms`, with `n` full segments written and sent in one
+ * flight (at one instant); n * mss is at most 64 KiB. */
+synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms);
 /* A listener on port 80 (backlog 8) and one connection accepted from it. */
 synack_sock *pkt_established(pkt_h *h);
 /* cmocka teardown: pkt_free(*state). */

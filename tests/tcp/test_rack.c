@@ -19,26 +19,7 @@
 
 /* An established connection with SACK whose handshake took RTT ms, with
  * `n` segments written and sent in one flight (at one instant). */
-static synack_sock *flight(pkt_h *h, int n)
-{
-    synack_sock *l = pkt_listen(h, 80, 8);
-    wire_tcp_opts o = pkt_opts_mss(MSS);
-    o.sack_ok = 1;
-    h->irs = PKT_PEER_ISS;
-    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
-    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
-    h->iss = sa.seq;
-    pkt_advance(h, RTT);
-    pkt_send(h, ACK, h->irs + 1, h->iss + 1, PKT_PEER_WND, NULL, 0, NULL);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
-    static uint8_t data[16 * MSS];
-    assert_int_equal(synack_send(k, data, (size_t)n * MSS), n * MSS);
-    for (int i = 0; i < n; i++)
-        pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1 + (uint32_t)i * MSS, h->irs + 1);
-    pkt_expect_none(h);
-    return k;
-}
+#define flight(h, n) pkt_sack_flight((h), (n), MSS, RTT)
 
 #define SEG(n) (h->iss + 1 + (uint32_t)(n) * MSS)
 
