@@ -13,6 +13,7 @@
  * by up to BENCH_LOSS_REORDER_MS (default 2 ms): reordering, which loss
  * detection must not take for loss. BENCH_LOSS_RECOVERY sets tcp_recovery
  * (1 RACK, 0 RFC 6675's DupThresh) to compare the two in one build.
+ * BENCH_LOSS_VERBOSE prints the sender's recovery counters after each run.
  */
 #include "loss_sim.h"
 
@@ -70,6 +71,20 @@ static void on_b(void *ctx, synack_sock *k, unsigned ev)
     }
 }
 
+/* BENCH_LOSS_VERBOSE: where the sender's time went, one line per run. */
+static void print_sender(const run *r, const synack_tcp_info *info)
+{
+    const synack_counters *c = synack_get_counters(sim_host_stack(r->a));
+    fprintf(stderr,
+            "  sender: %u segs, %u retransmitted; %llu timeouts, %llu fast retransmits, %llu loss "
+            "probes (%llu recovered), %llu recoveries, %llu DSACKs, %llu lost retransmits\n",
+            info->segs_out, info->retransmits, (unsigned long long)c->tcp_timeouts,
+            (unsigned long long)c->tcp_fast_retrans, (unsigned long long)c->tcp_loss_probes,
+            (unsigned long long)c->tcp_loss_probe_recovery,
+            (unsigned long long)c->tcp_sack_recovery, (unsigned long long)c->tcp_dsack_recv,
+            (unsigned long long)c->tcp_lost_retransmit);
+}
+
 double loss_sim_run(const char *cc, double loss, uint64_t seed, double seconds, int *cc_ok,
                     uint32_t *mss)
 {
@@ -111,6 +126,8 @@ double loss_sim_run(const char *cc, double loss, uint64_t seed, double seconds, 
     synack_tcp_info info;
     synack_info(r.cli, &info);
     *mss = info.snd_mss;
+    if (getenv("BENCH_LOSS_VERBOSE"))
+        print_sender(&r, &info);
     double mbps = (double)r.bytes_after_warmup * 8 / ((double)(end - WARMUP_NS) / 1e9) / 1e6;
     sim_free(r.s);
     return mbps;

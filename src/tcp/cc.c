@@ -15,10 +15,13 @@ const cc_ops *cc_find(const char *name)
 
 uint32_t cc_slow_start(tcb *t, uint32_t acked)
 {
-    /* L = 2 SMSS (RFC 3465 §2.2): with an ACK for every second segment
-     * the window still doubles each round trip. */
-    uint32_t limit = 2u * t->opts.snd_mss;
-    uint32_t grow = acked < limit ? acked : limit;
+    /* Grow by every byte acknowledged, up to ssthresh, as Linux does, not
+     * by RFC 3465 §2.2's L = 2 SMSS per ACK. Receivers that acknowledge a
+     * whole burst at once (GRO, synack's own per-burst ACKs) send one ACK
+     * for many segments; with L the window would grow by two segments per
+     * round trip instead of doubling. Counting bytes, not ACKs, keeps ACK
+     * division from inflating it (RFC 3465 §2.1). */
+    uint32_t grow = acked;
     uint32_t room = t->cc.ssthresh > t->cc.cwnd ? t->cc.ssthresh - t->cc.cwnd : 0;
     if (grow > room)
         grow = room;

@@ -30,7 +30,7 @@ extern const cc_ops cc_cubic;
 /* The algorithm a name selects; NULL if unknown. */
 const cc_ops *cc_find(const char *name);
 
-/* Slow start (RFC 5681 §3.1, with RFC 3465's L = 2 SMSS per ACK). Returns
+/* Slow start (RFC 5681 §3.1, bytes counted as in RFC 3465, no limit L). Returns
  * the bytes left over once cwnd reaches ssthresh. */
 uint32_t cc_slow_start(tcb *t, uint32_t acked);
 
