@@ -349,6 +349,13 @@ static void take_deliveries(tcb *t, struct rack_flight *f, const wire_tcp *seg)
         f->lo++;
     if (f->lo < f->n && seq_lt(f->seg[f->lo].start, t->snd.una))
         f->seg[f->lo].start = t->snd.una;
+    /* Marks SND.UNA has passed move along with it: a bulk flight can live
+     * for gigabytes, and a mark left 2^31 bytes behind would compare as
+     * ahead of SND.MAX (everything in flight "lost", the pipe empty). */
+    if (seq_lt(f->lost_to, t->snd.una))
+        f->lost_to = t->snd.una;
+    if (seq_lt(f->fack, t->snd.una))
+        f->fack = t->snd.una;
     /* Once SND.UNA passes them, the untimed and the resent records are
      * gone: a long transfer does not carry their cost for good. */
     if (f->coalesced && seq_geq(t->snd.una, f->merged_to))

@@ -295,6 +295,35 @@ static void peer_data_does_not_postpone_the_rto(void **state)
     assert_int_equal(sent, 1);
 }
 
+/* 9. A bulk flight lives as long as something stays unacknowledged, for
+ * gigabytes. RACK's marks must move along with SND.UNA: the flight's
+ * first mark, left 2^31 bytes behind, compares as ahead of SND.MAX, and
+ * every ACK after that would find everything in flight lost. */
+static void rack_marks_follow_a_long_flight(void **state)
+{
+    pkt_h *h = *state = pkt_new("link_mtu=65535");
+    synack_sock *k = pkt_sack_flight(h, 2, 16000, RTT);
+    static uint8_t data[1 << 16];
+    uint64_t moved = 0;
+    while (moved < (1ull << 31) + (1ull << 24)) {
+        while (synack_send(k, data, sizeof data) > 0)
+            ;
+        pkt_drain(h);
+        synack_tcp_info i;
+        synack_info(k, &i);
+        uint32_t ack = i.snd_nxt - 1; /* one byte stays out: the flight goes on */
+        moved += ack - i.snd_una;
+        pkt_send(h, ACK, h->irs + 1, ack, PKT_PEER_WND, NULL, 0, NULL);
+    }
+    synack_tcp_info i;
+    synack_info(k, &i);
+    printf("  %llu MB acknowledged in one flight: %u retransmitted, %llu recoveries\n",
+           (unsigned long long)(moved >> 20), i.retransmits,
+           (unsigned long long)pkt_counter(h, tcp_fast_retrans));
+    assert_int_equal(i.retransmits, 0);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 0);
+}
+
 /* ICMP "fragmentation needed" (RFC 1191) from a router, quoting the
  * segment at SEG(0): the path now carries at most 800 bytes. IPv4 only:
  * IPv6's minimum MTU, 1280, is above what these tests drop to. */
@@ -459,6 +488,7 @@ int main(void)
         cmocka_unit_test_teardown(after_recovery_lost_hole_is_resent, pkt_teardown),
         cmocka_unit_test_teardown(spare_records_start_clean, pkt_teardown),
         cmocka_unit_test_teardown(peer_data_does_not_postpone_the_rto, pkt_teardown),
+        cmocka_unit_test_teardown(rack_marks_follow_a_long_flight, pkt_teardown),
     };
     const struct CMUnitTest ipv4_only[] = {
         cmocka_unit_test_teardown(pmtu_drop_in_disorder, pkt_teardown),
