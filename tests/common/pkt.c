@@ -708,3 +708,17 @@ synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms)
     pkt_expect_none(h);
     return k;
 }
+
+void pkt_sack_ack(pkt_h *h, uint16_t mss, uint32_t ack, const uint32_t (*blocks)[2], int n,
+                  uint16_t wnd)
+{
+    wire_tcp_opts o = pkt_opts();
+    uint32_t base = h->iss + 1;
+    assert_true(n >= 0 && n <= 4);
+    for (int i = 0; i < n; i++) {
+        o.sack[i][0] = base + blocks[i][0] * mss;
+        o.sack[i][1] = base + blocks[i][1] * mss;
+    }
+    o.sack_count = (uint8_t)n;
+    pkt_send(h, ACK, h->irs + 1, base + ack * mss, wnd, NULL, 0, &o);
+}

@@ -197,6 +197,11 @@ synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog);
  * handshake took `rtt_ms`, with `n` full segments written and sent in one
  * flight (at one instant); n * mss is at most 64 KiB. */
 synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms);
+/* The peer's ACK on such a connection: everything below segment `ack`,
+ * with n SACK blocks [from, to) in segments (segment i starts at
+ * ISS + 1 + i * mss), offering window `wnd`. */
+void pkt_sack_ack(pkt_h *h, uint16_t mss, uint32_t ack, const uint32_t (*blocks)[2], int n,
+                  uint16_t wnd);
 /* A listener on port 80 (backlog 8) and one connection accepted from it. */
 synack_sock *pkt_established(pkt_h *h);
 /* cmocka teardown: pkt_free(*state). */

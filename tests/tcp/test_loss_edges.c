@@ -24,17 +24,11 @@
 
 static void sack_w(pkt_h *h, uint32_t ack, const uint32_t (*b)[2], int n, uint16_t wnd)
 {
-    wire_tcp_opts o = pkt_opts();
-    for (int i = 0; i < n; i++) {
-        o.sack[i][0] = SEG(b[i][0]);
-        o.sack[i][1] = SEG(b[i][1]);
-    }
-    o.sack_count = (uint8_t)n;
-    pkt_send(h, ACK, h->irs + 1, SEG(ack), wnd, NULL, 0, &o);
+    pkt_sack_ack(h, MSS, ack, b, n, wnd);
 }
 static void sack(pkt_h *h, uint32_t ack, const uint32_t (*b)[2], int n)
 {
-    sack_w(h, ack, b, n, PKT_PEER_WND);
+    pkt_sack_ack(h, MSS, ack, b, n, PKT_PEER_WND);
 }
 
 /* Pop everything sent; print as segment numbers; count new (>= first_new)

@@ -27,13 +27,7 @@
  * in segments (pairs; `n` of them). */
 static void sack(pkt_h *h, uint32_t ack, const uint32_t (*b)[2], int n)
 {
-    wire_tcp_opts o = pkt_opts();
-    for (int i = 0; i < n; i++) {
-        o.sack[i][0] = SEG(b[i][0]);
-        o.sack[i][1] = SEG(b[i][1]);
-    }
-    o.sack_count = (uint8_t)n;
-    pkt_send(h, ACK, h->irs + 1, SEG(ack), PKT_PEER_WND, NULL, 0, &o);
+    pkt_sack_ack(h, MSS, ack, b, n, PKT_PEER_WND);
 }
 
 /* Ten segments; a round trip later segment 1 arrives before 0 (the
