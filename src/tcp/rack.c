@@ -229,29 +229,27 @@ void rack_note_rtt(tcb *t, uint32_t rtt_us)
         t->rack.min_rtt_us = rtt_us ? rtt_us : 1;
 }
 
-/* The ACK reports a duplicate (RFC 2883): its first block lies below the
- * cumulative ACK, or within the second block. */
-static bool has_dsack(const wire_tcp *seg)
-{
-    const wire_tcp_opts *o = &seg->opt;
-    if (!o->sack_count || !seq_lt(o->sack[0][0], o->sack[0][1]))
-        return false;
-    if (seq_leq(o->sack[0][1], seg->ack))
-        return true;
-    return o->sack_count > 1 && seq_geq(o->sack[0][0], o->sack[1][0]) &&
-           seq_leq(o->sack[0][1], o->sack[1][1]);
-}
-
 /* RFC 8985 §6.2 step 3, first half: one DSACK round widens the window by
- * a quarter of min_RTT, and it stays widened for 16 recoveries. */
+ * a quarter of min_RTT, and it stays widened for 16 recoveries.
+ *
+ * A DSACK also shows reordering (as Linux's SACK tagging takes it): the
+ * original of a resent segment arrived after all. Step 2 alone cannot see
+ * it when RACK resends a segment before its late original is delivered
+ * (with no window, three SACKed segments are enough), and without
+ * reordering seen the window stays zero however wide the DSACKs make it. */
 static void dsack_adapt(tcb *t, const wire_tcp *seg)
 {
     struct tcb_rack *r = &t->rack;
     if (r->dsack_round_on && seq_geq(t->snd.una, r->dsack_round))
         r->dsack_round_on = false;
-    if (!has_dsack(seg))
+    uint32_t start, end;
+    if (!sack_dsack(seg, &start, &end))
         return;
     t->ctx->ctr->tcp_dsack_recv++;
+    if (!r->reordering_seen) {
+        r->reordering_seen = true;
+        t->ctx->ctr->tcp_sack_reorder++;
+    }
     if (r->dsack_round_on || (t->ctx->sys->tcp_recovery & 2))
         return;
     r->dsack_round_on = true;

@@ -222,3 +222,15 @@ bool sack_lost_rxt(tcb *t, uint32_t *seq)
     }
     return false;
 }
+
+bool sack_dsack(const wire_tcp *seg, uint32_t *start, uint32_t *end)
+{
+    const wire_tcp_opts *o = &seg->opt;
+    if (!o->sack_count || !seq_lt(o->sack[0][0], o->sack[0][1]))
+        return false;
+    *start = o->sack[0][0];
+    *end = o->sack[0][1];
+    if (seq_leq(*end, seg->ack))
+        return true;
+    return o->sack_count > 1 && seq_geq(*start, o->sack[1][0]) && seq_leq(*end, o->sack[1][1]);
+}

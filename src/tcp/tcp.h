@@ -515,6 +515,9 @@ void sack_note_rxt(tcb *t, uint32_t seq);
 /* The start of a retransmission that was lost too, or false; forgets the
  * delivered ones and restarts the reported one's watch. */
 bool sack_lost_rxt(tcb *t, uint32_t *seq);
+/* The ACK's first SACK block reports a duplicate (RFC 2883 §4): below the
+ * cumulative ACK or inside the second block. Its range in *start, *end. */
+bool sack_dsack(const wire_tcp *seg, uint32_t *start, uint32_t *end);
 
 /* ------------------------------------------------------------ rack.c */
 /* RACK (RFC 8985 §6): per-transmission records while data is in flight. */

@@ -209,6 +209,35 @@ static void dsack_widens_the_window(void **state)
     pkt_expect(h, PKT_ANY_FLAGS, SEG(2), PKT_ANY);
 }
 
+/* Reordering RACK itself hid: before any reordering is seen, three SACKed
+ * segments above a hole resend it at once, before its late original can
+ * show up, so step 2 never sees the original's delivery. The DSACK for the
+ * needless copy is the sign, and counts as reordering seen (as Linux's
+ * SACK tagging takes it): the next hole gets the reordering window. */
+static void dsack_of_a_resent_segment_shows_reordering(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY); /* no reordering seen: at once */
+    pkt_drain(h);
+    pkt_advance(h, 2);
+    sack(h, 10, NULL, 0);                          /* the original came late */
+    pkt_advance(h, RTT);
+    sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1); /* D-SACK: the copy arrived too */
+    assert_int_equal(pkt_counter(h, tcp_sack_reorder), 1);
+    static uint8_t more[10 * MSS];
+    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
+    pkt_drain(h);
+    pkt_advance(h, RTT);
+    sack(h, 10, (const uint32_t[][2]){{11, 14}}, 1);
+    while (pkt_pending(h)) /* new data may go; 10 waits for the window */
+        assert_int_not_equal(pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).seq, SEG(10));
+    pkt_advance(h, 20); /* 20 ms after one DSACK round */
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(10), PKT_ANY);
+}
+
 /* tcp_recovery=3 keeps the window static: the DSACK changes nothing. */
 static void static_window_ignores_dsack(void **state)
 {
@@ -409,6 +438,7 @@ int main(void)
         cmocka_unit_test(lost_retransmission_found_by_time),
         cmocka_unit_test_teardown(dsack_widens_the_window, pkt_teardown),
         cmocka_unit_test_teardown(static_window_ignores_dsack, pkt_teardown),
+        cmocka_unit_test_teardown(dsack_of_a_resent_segment_shows_reordering, pkt_teardown),
         cmocka_unit_test_teardown(duplicates_without_blocks_still_count, pkt_teardown),
         cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
         cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),
