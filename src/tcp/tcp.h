@@ -25,8 +25,10 @@
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
 #define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
-#define TCP_RACK_SEGS 1024 /* transmission records per flight (rack.c); beyond, the
-                              newest absorbs the rest and RFC 6675's rules help out */
+#define TCP_RACK_SEGS 8192 /* transmission records per flight (rack.c), 24 bytes each,
+                              allocated as the flight grows: 8 MiB in flight at MSS 1448
+                              (a gigabit at 60 ms); beyond, the newest absorbs the rest
+                              and RFC 6675's rules help out */
 #define TCP_RACK_SPARES 32 /* a flight's first record arrays kept for reuse (rack.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)

@@ -689,11 +689,17 @@ int pkt_teardown(void **state)
 
 synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms)
 {
+    return pkt_sack_flight_ws(h, n, mss, rtt_ms, -1);
+}
+
+synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int wscale)
+{
     static uint8_t data[65536];
     assert_true((size_t)n * mss <= sizeof data);
     synack_sock *l = pkt_listen(h, 80, 8);
     wire_tcp_opts o = pkt_opts_mss(mss);
     o.sack_ok = 1;
+    o.wscale = (int8_t)wscale;
     h->irs = PKT_PEER_ISS;
     pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
     wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);

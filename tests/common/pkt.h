@@ -44,7 +44,7 @@
 #define PSH SYNACK_PSH
 #define ACK SYNACK_ACK
 
-#define PKT_QMAX 256
+#define PKT_QMAX 4096
 #define PKT_TRMAX 256
 #define PKT_EVMAX 128
 #define PKT_BURST_MAX 64
@@ -197,6 +197,9 @@ synack_sock *pkt_listen(pkt_h *h, uint16_t port, int backlog);
  * handshake took `rtt_ms`, with `n` full segments written and sent in one
  * flight (at one instant); n * mss is at most 64 KiB. */
 synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms);
+/* The same with window scaling offered (wscale >= 0): the window field of
+ * the peer's segments after the SYN counts in units of 2^wscale. */
+synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int wscale);
 /* The peer's ACK on such a connection: everything below segment `ack`,
  * with n SACK blocks [from, to) in segments (segment i starts at
  * ISS + 1 + i * mss), offering window `wnd`. */

@@ -287,40 +287,57 @@ static void count_resent(pkt_h *h, uint32_t hole, uint32_t top, int *head, int *
     }
 }
 
-/* The records start small and grow with the flight (32, then 64): with
- * reordering seen, fifty segments in flight, the oldest late and the
- * other 49 SACKed. RACK waits the window, then resends the hole once and
- * nothing the peer holds. Had the records stopped at 32, RFC 6675's
- * IsLost would have resent the hole at once. */
-static void records_grow_with_the_flight(void **state)
+/* The records start small and grow with the flight: with reordering
+ * seen, `segs` segments in flight, the oldest late and all the others
+ * SACKed. RACK waits the window, then resends the hole once and nothing
+ * the peer holds. Had the records stopped short, the newest would have
+ * absorbed the rest and RFC 6675's IsLost resent the hole at once. */
+/* Keep the send buffer full. */
+static void top_up(synack_sock *k)
 {
-    pkt_h *h = *state = pkt_new("tcp_wmem=4096,262144,262144");
-    synack_sock *k = flight(h, 10);
-    static uint8_t more[100 * MSS];
-    assert_int_equal(synack_send(k, more, sizeof more), (ssize_t)sizeof more);
+    static uint8_t more[64 * 1024];
+    while (synack_send(k, more, sizeof more) > 0)
+        ;
+}
+
+static void late_head_of_a_flight(void **state, uint32_t segs)
+{
+    pkt_h *h = *state = pkt_new("tcp_wmem=4096,4194304,4194304 tcp_rmem=4096,131072,6291456");
+    synack_sock *k = pkt_sack_flight_ws(h, 10, MSS, RTT, 7);
+    top_up(k);
     pkt_drain(h);
     pkt_advance(h, RTT);
-    sack(h, 0, (const uint32_t[][2]){{1, 2}}, 1);
-    sack(h, 2, NULL, 0); /* reordering seen */
+    uint16_t wnd = PKT_PEER_WND; /* x 128: 8 MiB */
+    pkt_sack_ack(h, MSS, 0, (const uint32_t[][2]){{1, 2}}, 1, wnd);
+    pkt_sack_ack(h, MSS, 2, NULL, 0, wnd); /* reordering seen */
     pkt_drain(h);
     uint32_t una = 2;
     synack_tcp_info i;
     do { /* slow start: more out per ACK than acknowledged */
-        sack(h, ++una, NULL, 0);
+        pkt_sack_ack(h, MSS, ++una, NULL, 0, wnd);
+        top_up(k);
         pkt_drain(h);
         synack_info(k, &i);
-    } while (i.unacked < 50 * MSS);
+    } while (i.unacked < segs * MSS);
     uint32_t top = una + i.unacked / MSS;
     pkt_advance(h, RTT);
-    sack(h, una, (const uint32_t[][2]){{una + 1, top}}, 1);
+    pkt_sack_ack(h, MSS, una, (const uint32_t[][2]){{una + 1, top}}, 1, wnd);
     int head = 0, other = 0;
-    count_resent(h, SEG(una), SEG(top), &head, &other); /* new data may go (RFC 3042) */
+    count_resent(h, SEG(una), SEG(top), &head, &other); /* new data may go */
     assert_int_equal(head, 0); /* within the reordering window */
     pkt_advance(h, 10);
     count_resent(h, SEG(una), SEG(top), &head, &other);
     assert_int_equal(head, 1);
     assert_int_equal(other, 0);
 }
+
+/* Fifty: the records grew from 32 to 64. */
+static void records_grow_with_the_flight(void **state) { late_head_of_a_flight(state, 50); }
+
+/* A bulk flight at a gigabit and 10 ms: 2,000 segments, past the 1,024
+ * records the flight once stopped at (reordering then cost bench_loss
+ * four fifths of its rate at a large window). */
+static void records_cover_a_large_window(void **state) { late_head_of_a_flight(state, 2000); }
 
 static void *plain_malloc(void *ctx, size_t n)
 {
@@ -441,6 +458,7 @@ int main(void)
         cmocka_unit_test_teardown(dsack_of_a_resent_segment_shows_reordering, pkt_teardown),
         cmocka_unit_test_teardown(duplicates_without_blocks_still_count, pkt_teardown),
         cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
+        cmocka_unit_test_teardown(records_cover_a_large_window, pkt_teardown),
         cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),
         cmocka_unit_test(records_leave_the_connection_when_all_is_acknowledged),
     };
