@@ -77,11 +77,12 @@ static void print_sender(const run *r, const synack_tcp_info *info)
     const synack_counters *c = synack_get_counters(sim_host_stack(r->a));
     fprintf(stderr,
             "  sender: %u segs, %u retransmitted; %llu timeouts, %llu fast retransmits, %llu loss "
-            "probes (%llu recovered), %llu recoveries, %llu DSACKs, %llu lost retransmits\n",
+            "probes (%llu recovered), %llu recoveries, %llu DSACKs (%llu undone), %llu lost retransmits\n",
             info->segs_out, info->retransmits, (unsigned long long)c->tcp_timeouts,
             (unsigned long long)c->tcp_fast_retrans, (unsigned long long)c->tcp_loss_probes,
             (unsigned long long)c->tcp_loss_probe_recovery,
             (unsigned long long)c->tcp_sack_recovery, (unsigned long long)c->tcp_dsack_recv,
+            (unsigned long long)c->tcp_dsack_undo,
             (unsigned long long)c->tcp_lost_retransmit);
 }
 

@@ -509,6 +509,7 @@ const synack_config *synack_stack_config(const synack_stack *s);
     X(tcp_dsack_recv, "TcpExtTCPDSACKRecv")                             \
     X(tcp_sack_reorder, "TcpExtTCPSACKReorder")                         \
     X(tcp_rack_reo_timeouts, "TcpExtSynackRackReoTimeouts")             \
+    X(tcp_dsack_undo, "TcpExtTCPDSACKUndo")                             \
     X(udp_in_datagrams, "UdpInDatagrams")                               \
     X(udp_no_ports, "UdpNoPorts")                                       \
     X(udp_in_errors, "UdpInErrors")                                     \

@@ -33,6 +33,7 @@ static void enter_recovery(tcb *t)
     c->ctr->tcp_fast_retrans++;
     t->cc.in_recovery = true;
     t->cc.recover = t->snd.max;
+    undo_episode_begins(t);
     t->cc.ssthresh = t->cc.ops->on_loss(t);
     t->rtt.timing = false;
     if (t->opts.sack_ok) {
@@ -267,6 +268,10 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
                     sacked_before;
         prr_update(t, d > 0 ? (uint32_t)d : 0);
     }
+
+    uint32_t dup_start, dup_end;
+    if (t->opts.sack_ok && sack_dsack(seg, &dup_start, &dup_end))
+        undo_on_dsack(t, dup_start, dup_end); /* after PRR: the undo has the last word */
 
     /* Window update (RFC 9293 §3.10.7.4, fifth, ESTABLISHED). */
     if (seq_lt(t->snd.wl1, seg->seq) || (t->snd.wl1 == seg->seq && seq_leq(t->snd.wl2, ack))) {

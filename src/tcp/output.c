@@ -188,6 +188,7 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     if (rexmit) {
         c->ctr->tcp_retrans_segs++;
         t->stats.retrans++;
+        undo_note_rxt(t, seq, len);
     } else {
         t->stats.bytes_sent += len;
     }

@@ -191,6 +191,14 @@ struct synack_sock {
         } cubic;
     } cc;
 
+    struct tcb_undo {         /* a window cut that may prove spurious (undo.c) */
+        uint32_t marker;          /* SND.UNA when the episode began       */
+        uint32_t rxt_end;         /* the end of its highest retransmission */
+        uint32_t cwnd, ssthresh;  /* the window and ssthresh before the cut */
+        uint16_t retrans;         /* its retransmitted segments not yet DSACKed */
+        bool active : 1;          /* an episode may still be undone       */
+    } undo;
+
     struct tcb_sack {         /* the sender's scoreboard (RFC 6675) and loss marks (RFC 8985) */
         seq_range blocks[TCP_SACK_MAX]; /* SACKed ranges, sorted          */
         uint8_t n;
@@ -551,6 +559,15 @@ void rack_on_rto(tcb *t);
 void rack_recovery_ended(tcb *t);
 /* Free the records (all acknowledged, or the connection is done). */
 void rack_release(tcb *t);
+
+/* ------------------------------------------------------------ undo.c */
+/* A loss episode cuts the window now (fast recovery or a timeout). */
+void undo_episode_begins(tcb *t);
+/* A retransmission of [seq, seq + len) left during the episode. */
+void undo_note_rxt(tcb *t, uint32_t seq, uint32_t len);
+/* The ACK reported a duplicate [start, end) (RFC 2883): if every
+ * retransmission of the episode was a duplicate, restore the window. */
+void undo_on_dsack(tcb *t, uint32_t start, uint32_t end);
 
 /* ------------------------------------------------------------ ack.c */
 /* The ACK field of a synchronized connection's segment (RFC 9293

@@ -229,8 +229,10 @@ static void rto_fired(tcb *t)
          * entry already cut it for this window (as Linux's tcp_enter_loss;
          * FlightSize there counts SACKed data, and halving it could raise
          * ssthresh far above the window that lost). */
-        if (t->rtt.backoff == 0 && !t->cc.in_recovery)
+        if (t->rtt.backoff == 0 && !t->cc.in_recovery) {
+            undo_episode_begins(t);
             t->cc.ssthresh = t->cc.ops->on_loss(t);
+        }
         t->cc.cwnd = t->opts.snd_mss;
         if (t->cc.ops->on_timeout)
             t->cc.ops->on_timeout(t);
