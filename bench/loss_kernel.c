@@ -792,7 +792,7 @@ static void one_row(const char *cc, double loss, int runs, double seconds, const
     bench_stat syn, lin = {0};
     uint32_t smss, lmss = 1448;
     char name[64], b1[96], b2[96], why[160] = "";
-    int cc_ok = loss_sim_series(cc, loss, runs, seconds, &syn, &smss);
+    int cc_ok = loss_sim_series(cc, loss, loss_sim_reorder_env(), runs, seconds, &syn, &smss);
     printf("  %-6s p=%-4g%%\n", cc, loss * 100);
     int n = no_linux ? 0 : linux_series(cc, loss, runs, seconds, rs, &lin, &lmss, why, sizeof why);
     double sb = loss_mathis_mbps(smss, loss), lb = loss_mathis_mbps(lmss, loss);

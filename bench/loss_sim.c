@@ -9,9 +9,9 @@
  * acknowledges a run of segments at once; BENCH_LOSS_FRAMEWISE=1 hands
  * them over one by one instead.
  *
- * BENCH_LOSS_REORDER (a probability, default 0) also holds data frames back
- * by up to BENCH_LOSS_REORDER_MS (default 2 ms): reordering, which loss
- * detection must not take for loss. BENCH_LOSS_RECOVERY sets tcp_recovery
+ * `reorder` (a probability; BENCH_LOSS_REORDER for the loss rows, default
+ * 0) also holds data frames back by up to BENCH_LOSS_REORDER_MS (default
+ * 2 ms): reordering, which loss detection must not take for loss. BENCH_LOSS_RECOVERY sets tcp_recovery
  * (1 RACK, 0 RFC 6675's DupThresh) to compare the two in one build.
  * BENCH_LOSS_VERBOSE prints the sender's recovery counters after each run.
  */
@@ -86,8 +86,10 @@ static void print_sender(const run *r, const synack_tcp_info *info)
             (unsigned long long)c->tcp_lost_retransmit);
 }
 
-double loss_sim_run(const char *cc, double loss, uint64_t seed, double seconds, int *cc_ok,
-                    uint32_t *mss)
+double loss_sim_reorder_env(void) { return bench_env("BENCH_LOSS_REORDER", 0); }
+
+double loss_sim_run(const char *cc, double loss, double reorder, uint64_t seed, double seconds,
+                    int *cc_ok, uint32_t *mss)
 {
     run r = {0};
     synack_config cfg;
@@ -106,7 +108,7 @@ double loss_sim_run(const char *cc, double loss, uint64_t seed, double seconds, 
     sim_link_params ab = sim_link_params_default(), ba = sim_link_params_default();
     ab.delay_ns = ba.delay_ns = RTT_NS / 2;
     ab.loss = loss;
-    ab.reorder = bench_env("BENCH_LOSS_REORDER", 0);
+    ab.reorder = reorder;
     ab.reorder_delay_ns = (uint64_t)(bench_env("BENCH_LOSS_REORDER_MS", 2) * 1e6);
     if (!r.a || !r.b || sim_link(r.s, r.a, r.b, &ab, &ba) < 0)
         goto fail;
@@ -137,14 +139,14 @@ fail:
     return -1;
 }
 
-int loss_sim_series(const char *cc, double loss, int runs, double seconds, bench_stat *out,
-                    uint32_t *mss)
+int loss_sim_series(const char *cc, double loss, double reorder, int runs, double seconds,
+                    bench_stat *out, uint32_t *mss)
 {
     double v[BENCH_MAX_RUNS];
     int n = 0, cc_ok = 0;
     *mss = 1448;
     for (int k = 0; k < runs && k < BENCH_MAX_RUNS; k++) {
-        double g = loss_sim_run(cc, loss, LOSS_SEED0 + (uint64_t)k, seconds, &cc_ok, mss);
+        double g = loss_sim_run(cc, loss, reorder, LOSS_SEED0 + (uint64_t)k, seconds, &cc_ok, mss);
         if (g >= 0)
             v[n++] = g;
     }
