@@ -65,6 +65,8 @@ void undo_on_dsack(tcb *t, uint32_t start, uint32_t end)
     struct tcb_undo *u = &t->undo;
     /* Only duplicates of what the episode resent count: a later, unrelated
      * retransmission's DSACK says nothing about this cut. */
+    if (u->active && seq_gt(t->snd.una, u->rxt_end) && t->snd.una - u->rxt_end > (1u << 30))
+        u->active = false; /* long over: its range must not match again after a wrap */
     if (!u->active || !u->retrans || seq_lt(start, u->marker) || seq_gt(end, u->rxt_end))
         return;
     uint32_t n = segments(t, start, end);
