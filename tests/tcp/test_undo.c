@@ -31,6 +31,25 @@ static synack_tcp_info info(synack_sock *k)
     return i;
 }
 
+/* Let the stack's timers run, dropping what it sends, until `counter`
+ * moves (at most 50 deadlines). */
+static void timers_until(pkt_h *h, const uint64_t *counter)
+{
+    uint64_t was = *counter;
+    for (int i = 0; i < 50 && *counter == was; i++) {
+        pkt_drain(h);
+        pkt_advance(h, pkt_next_deadline_ms(h) + 1);
+    }
+    pkt_drain(h);
+}
+
+/* The n-th undo has happened: the window is back to at least `before`. */
+static void assert_undone(pkt_h *h, synack_sock *k, const synack_tcp_info *before, uint64_t n)
+{
+    assert_int_equal(pkt_counter(h, tcp_dsack_undo), n);
+    assert_true(info(k).cwnd >= before->cwnd);
+}
+
 /* Segment 0 is late; 1-3 arrive, and 0 is resent at once (recovery). */
 static synack_tcp_info recovery_for_a_late_head(pkt_h *h, synack_sock *k)
 {
@@ -58,8 +77,7 @@ static void spurious_recovery_is_undone(void **state)
     pkt_advance(h, RTT);
     sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1); /* D-SACK: the copy too */
     printf("  after the DSACK: cwnd %u ssthresh %u\n", info(k).cwnd, info(k).ssthresh);
-    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 1);
-    assert_true(info(k).cwnd >= before.cwnd);
+    assert_undone(h, k, &before, 1);
     assert_int_equal(info(k).ssthresh, before.ssthresh);
 }
 
@@ -112,17 +130,11 @@ static void later_retransmissions_do_not_count(void **state)
     sack(h, 10, NULL, 0); /* the recovery is over */
     static uint8_t two[2 * MSS]; /* two: the probe comes before the RTO */
     assert_int_equal(synack_send(k, two, sizeof two), 2 * MSS);
-    pkt_drain(h);
-    uint64_t probes = pkt_counter(h, tcp_loss_probes);
-    for (int i = 0; i < 50 && pkt_counter(h, tcp_loss_probes) == probes; i++) {
-        pkt_advance(h, pkt_next_deadline_ms(h) + 1);
-        pkt_drain(h);
-    }
+    timers_until(h, &pkt_counter(h, tcp_loss_probes));
     assert_true(info(k).retransmits >= 2); /* the copy of 0 and the probe */
     assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
     sack(h, 12, (const uint32_t[][2]){{0, 1}}, 1);
-    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 1);
-    assert_true(info(k).cwnd >= before.cwnd);
+    assert_undone(h, k, &before, 1);
 }
 
 /* Two holes resent, only one reported as a duplicate: one of them was
@@ -145,8 +157,7 @@ static void every_retransmission_must_be_a_duplicate(void **state)
     assert_int_equal(pkt_counter(h, tcp_dsack_undo), 0);
     assert_true(info(k).cwnd < before.cwnd);
     sack(h, 10, (const uint32_t[][2]){{5, 6}}, 1);
-    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 1);
-    assert_true(info(k).cwnd >= before.cwnd);
+    assert_undone(h, k, &before, 1);
 }
 
 /* A timeout that was only a delay: the ACK for all ten comes after the RTO
@@ -157,19 +168,14 @@ static void spurious_timeout_is_undone(void **state)
     pkt_h *h = *state = pkt_new(NULL);
     synack_sock *k = flight(h, 10);
     synack_tcp_info before = info(k);
-    for (int i = 0; i < 50 && pkt_counter(h, tcp_timeouts) == 0; i++) {
-        pkt_drain(h);
-        pkt_advance(h, pkt_next_deadline_ms(h) + 1);
-    }
-    pkt_drain(h);
+    timers_until(h, &pkt_counter(h, tcp_timeouts));
     assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
     assert_int_equal(info(k).cwnd, MSS);
     sack(h, 10, NULL, 0);
     pkt_drain(h);
     sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1);
     printf("  after the DSACK: cwnd %u (before the timeout %u)\n", info(k).cwnd, before.cwnd);
-    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 1);
-    assert_true(info(k).cwnd >= before.cwnd);
+    assert_undone(h, k, &before, 1);
 }
 
 /* Without SACK there are no DSACKs: nothing is ever undone. */
