@@ -246,7 +246,16 @@ static void dsack_adapt(tcb *t, const wire_tcp *seg)
     if (!sack_dsack(seg, &start, &end))
         return;
     t->ctx->ctr->tcp_dsack_recv++;
-    if (!r->reordering_seen) {
+    /* More duplicates than retransmissions ever sent: the network copied
+     * an original (or the peer lies), which is no reordering (Linux's
+     * tcp_dsack_seen skips such a DSACK as dubious). */
+    uint32_t mss = t->opts.snd_mss ? t->opts.snd_mss : 1;
+    uint32_t segs = (end - start + mss - 1) / mss;
+    r->dsack_segs = segs > UINT32_MAX - r->dsack_segs ? UINT32_MAX : r->dsack_segs + segs;
+    bool dubious = r->dsack_segs > t->stats.retrans;
+    if (dubious)
+        r->dsack_segs -= segs;
+    if (!r->reordering_seen && !dubious) {
         r->reordering_seen = true;
         t->ctx->ctr->tcp_sack_reorder++;
     }

@@ -220,6 +220,7 @@ struct synack_sock {
                                      acknowledged: an idle connection has none */
         uint32_t min_rtt_us;      /* RACK.min_RTT (0: no sample yet)      */
         uint32_t dsack_round;     /* RACK.dsack_round: SND.NXT at the last DSACK */
+        uint32_t dsack_segs;      /* segments reported as duplicates, ever */
         uint8_t reo_wnd_mult;     /* RACK.reo_wnd_mult (0 counts as 1)    */
         uint8_t reo_wnd_persist;  /* RACK.reo_wnd_persist                 */
         bool reordering_seen : 1; /* RACK.reordering_seen                 */
