@@ -81,10 +81,6 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     t->rtt.backoff = 0;
     t->cc.dupacks = 0;
 
-    if (t->cc.after_rto && seq_geq(ack, t->cc.recover)) {
-        t->cc.after_rto = false; /* the timeout's episode is over */
-        rack_recovery_ended(t);
-    }
     if (t->cc.in_recovery) {
         if (seq_geq(ack, t->cc.recover)) {
             /* Full ACK, leave recovery. With SACK, PRR has brought the
@@ -108,7 +104,11 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     } else if (data_acked && flight_before + data_acked >= t->cc.cwnd / 2) {
         /* The SYN and FIN do not grow the window, and neither does an ACK
          * while the application, not cwnd, limits the flight (RFC 7661). */
-        t->cc.ops->on_ack(t, data_acked);
+        t->cc.ops->on_ack(t, data_acked); /* after_rto still set: RFC 3465 §2.3 */
+    }
+    if (t->cc.after_rto && seq_geq(ack, t->cc.recover)) {
+        t->cc.after_rto = false; /* the timeout's episode is over */
+        rack_recovery_ended(t);
     }
     t->timers.rto_at = UINT64_MAX; /* RFC 6298 §5.3: restart for what remains */
     t->timers.reo_armed = false;

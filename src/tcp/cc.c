@@ -22,11 +22,20 @@ uint32_t cc_slow_start(tcb *t, uint32_t acked)
      * round trip instead of doubling. Counting bytes, not ACKs, keeps ACK
      * division from inflating it (RFC 3465 §2.1). */
     uint32_t grow = acked;
+    /* Except in the slow start after a timeout: an ACK then often covers
+     * what the go-back-N copy filled plus all the peer held above it,
+     * which says nothing about what left the network in the last round
+     * trip (RFC 3465 §2.3), and would let a line-rate burst of ssthresh
+     * out. There L stays 2 SMSS, as before (§2.3 even asks for 1). */
+    if (t->cc.after_rto && grow > 2u * t->opts.snd_mss)
+        grow = 2u * t->opts.snd_mss;
     uint32_t room = t->cc.ssthresh > t->cc.cwnd ? t->cc.ssthresh - t->cc.cwnd : 0;
-    if (grow > room)
-        grow = room;
+    if (grow >= room) {
+        t->cc.cwnd += room;
+        return acked - room; /* the rest counts in congestion avoidance */
+    }
     t->cc.cwnd += grow;
-    return acked - grow;
+    return 0;
 }
 
 uint32_t cc_flight_size(const tcb *t)

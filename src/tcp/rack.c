@@ -240,13 +240,20 @@ void rack_note_rtt(tcb *t, uint32_t rtt_us)
 static void dsack_adapt(tcb *t, const wire_tcp *seg)
 {
     struct tcb_rack *r = &t->rack;
-    if (r->dsack_round_on && seq_geq(t->snd.una, r->dsack_round))
-        r->dsack_round_on = false;
     uint32_t start, end;
     if (!sack_dsack(seg, &start, &end))
         return;
     t->ctx->ctr->tcp_dsack_recv++;
-    if (!r->reordering_seen) {
+    /* More duplicates than retransmissions ever sent: the network copied
+     * an original (or the peer lies), which is no reordering (Linux's
+     * tcp_dsack_seen skips such a DSACK as dubious). */
+    uint32_t mss = t->opts.snd_mss ? t->opts.snd_mss : 1;
+    uint32_t segs = (end - start + mss - 1) / mss;
+    r->dsack_segs = segs > UINT32_MAX - r->dsack_segs ? UINT32_MAX : r->dsack_segs + segs;
+    bool dubious = r->dsack_segs > t->stats.retrans;
+    if (dubious)
+        r->dsack_segs -= segs;
+    if (!r->reordering_seen && !dubious) {
         r->reordering_seen = true;
         t->ctx->ctr->tcp_sack_reorder++;
     }
@@ -417,6 +424,10 @@ void rack_detect_loss_and_arm(tcb *t)
 
 bool rack_on_ack(tcb *t, const wire_tcp *seg)
 {
+    /* The DSACK round ends on any ACK past it, SACK blocks or not: one
+     * left on across 2^31 bytes of clean ACKs would compare as ahead. */
+    if (t->rack.dsack_round_on && seq_geq(t->snd.una, t->rack.dsack_round))
+        t->rack.dsack_round_on = false;
     if (t->opts.sack_ok && seg->opt.sack_count)
         dsack_adapt(t, seg);
     struct rack_flight *f = t->rack.flight;

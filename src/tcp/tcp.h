@@ -24,6 +24,7 @@
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
+#define TCP_UNDO_RANGES 8 /* resent ranges an undo waits to see DSACKed (undo.c) */
 #define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
 #define TCP_RACK_SEGS 8192 /* transmission records per flight (rack.c), 24 bytes each,
                               allocated as the flight grows: 8 MiB in flight at MSS 1448
@@ -192,10 +193,10 @@ struct synack_sock {
     } cc;
 
     struct tcb_undo {         /* a window cut that may prove spurious (undo.c) */
-        uint32_t marker;          /* SND.UNA when the episode began       */
-        uint32_t rxt_end;         /* the end of its highest retransmission */
+        seq_range left[TCP_UNDO_RANGES]; /* resent bytes not yet DSACKed, sorted */
         uint32_t cwnd, ssthresh;  /* the window and ssthresh before the cut */
         uint16_t retrans;         /* its retransmitted segments not yet DSACKed */
+        uint8_t nleft;
         bool active : 1;          /* an episode may still be undone       */
     } undo;
 
@@ -219,6 +220,7 @@ struct synack_sock {
                                      acknowledged: an idle connection has none */
         uint32_t min_rtt_us;      /* RACK.min_RTT (0: no sample yet)      */
         uint32_t dsack_round;     /* RACK.dsack_round: SND.NXT at the last DSACK */
+        uint32_t dsack_segs;      /* segments reported as duplicates, ever */
         uint8_t reo_wnd_mult;     /* RACK.reo_wnd_mult (0 counts as 1)    */
         uint8_t reo_wnd_persist;  /* RACK.reo_wnd_persist                 */
         bool reordering_seen : 1; /* RACK.reordering_seen                 */

@@ -12,11 +12,13 @@
 
 #include "base/seq.h"
 
+#include <string.h>
+
 void undo_episode_begins(tcb *t)
 {
     struct tcb_undo *u = &t->undo;
     u->active = true; /* without SACK no DSACK ever comes (ack.c) */
-    u->marker = u->rxt_end = t->snd.una;
+    u->nleft = 0;
     u->cwnd = t->cc.cwnd;
     u->ssthresh = t->cc.ssthresh;
     u->retrans = 0;
@@ -29,20 +31,82 @@ static uint32_t segments(const tcb *t, uint32_t start, uint32_t end)
     return (end - start + mss - 1) / mss;
 }
 
+/* Add [start, end) to the resent bytes awaiting a DSACK; false when they
+ * no longer fit (then the cut is kept). */
+static bool left_add(struct tcb_undo *u, uint32_t start, uint32_t end)
+{
+    for (uint8_t i = 0; i < u->nleft;) {
+        seq_range *r = &u->left[i];
+        if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
+            start = seq_min(start, r->start);
+            end = seq_max(end, r->end);
+            memmove(r, r + 1, (size_t)(u->nleft - i - 1) * sizeof(*r));
+            u->nleft--;
+            continue;
+        }
+        i++;
+    }
+    if (u->nleft == TCP_UNDO_RANGES)
+        return false;
+    uint8_t pos = 0;
+    while (pos < u->nleft && seq_lt(u->left[pos].start, start))
+        pos++;
+    memmove(&u->left[pos + 1], &u->left[pos], (size_t)(u->nleft - pos) * sizeof(u->left[0]));
+    u->left[pos] = (seq_range){start, end};
+    u->nleft++;
+    return true;
+}
+
+/* Take [start, end) out of the resent bytes awaiting a DSACK: how many of
+ * them it covered (0: nothing resent, or already reported). false in
+ * *fits when a split would not fit. */
+static uint32_t left_take(struct tcb_undo *u, uint32_t start, uint32_t end, bool *fits)
+{
+    uint32_t taken = 0;
+    *fits = true;
+    for (uint8_t i = 0; i < u->nleft;) {
+        seq_range r = u->left[i];
+        uint32_t s = seq_max(start, r.start), e = seq_min(end, r.end);
+        if (!seq_lt(s, e)) {
+            i++;
+            continue;
+        }
+        taken += e - s;
+        bool head = seq_lt(r.start, s), tail = seq_lt(e, r.end);
+        if (head && tail) {
+            if (u->nleft == TCP_UNDO_RANGES) {
+                *fits = false;
+                return taken;
+            }
+            memmove(&u->left[i + 2], &u->left[i + 1],
+                    (size_t)(u->nleft - i - 1) * sizeof(u->left[0]));
+            u->left[i] = (seq_range){r.start, s};
+            u->left[i + 1] = (seq_range){e, r.end};
+            u->nleft++;
+            i += 2;
+        } else if (head) {
+            u->left[i++].end = s;
+        } else if (tail) {
+            u->left[i++].start = e;
+        } else {
+            memmove(&u->left[i], &u->left[i + 1], (size_t)(u->nleft - i - 1) * sizeof(u->left[0]));
+            u->nleft--;
+        }
+    }
+    return taken;
+}
+
 void undo_note_rxt(tcb *t, uint32_t seq, uint32_t len)
 {
     struct tcb_undo *u = &t->undo;
     if (!u->active || !(t->cc.in_recovery || t->cc.after_rto))
         return; /* outside an episode a retransmission cut nothing */
     uint32_t n = len ? segments(t, seq, seq + len) : 1; /* a bare FIN counts */
-    if (n > (uint32_t)(UINT16_MAX - u->retrans)) {
+    if (n > (uint32_t)(UINT16_MAX - u->retrans) || !left_add(u, seq, seq + (len ? len : 1))) {
         u->active = false; /* too many to account for: keep the cut */
         return;
     }
     u->retrans = (uint16_t)(u->retrans + n);
-    uint32_t end = seq + (len ? len : 1);
-    if (seq_gt(end, u->rxt_end))
-        u->rxt_end = end;
 }
 
 static void restore(tcb *t)
@@ -58,19 +122,44 @@ static void restore(tcb *t)
         t->cc.in_recovery = false; /* nothing is lost: back to open */
         rack_recovery_ended(t);
     }
+    if (t->cc.after_rto) {
+        /* The timeout was spurious: what it would still resend is on its
+         * way, not lost. Go on with new data (RFC 4015 §3.2: SND.NXT =
+         * SND.MAX; Linux's undo from Loss unmarks the lost segments); a
+         * real loss among it is RACK's to find. */
+        t->cc.after_rto = false;
+        rack_recovery_ended(t);
+        if (seq_lt(t->snd.nxt, t->snd.max)) {
+            t->snd.nxt = t->snd.max;
+            if (t->snd.fin_queued && seq_gt(t->snd.max, t->snd.buf_seq + t->snd.buf.used))
+                t->snd.fin_sent = true; /* the FIN had gone before the timeout */
+        }
+    }
 }
 
 void undo_on_dsack(tcb *t, uint32_t start, uint32_t end)
 {
     struct tcb_undo *u = &t->undo;
-    /* Only duplicates of what the episode resent count: a later, unrelated
-     * retransmission's DSACK says nothing about this cut. */
-    if (u->active && seq_gt(t->snd.una, u->rxt_end) && t->snd.una - u->rxt_end > (1u << 30))
-        u->active = false; /* long over: its range must not match again after a wrap */
-    if (!u->active || !u->retrans || seq_lt(start, u->marker) || seq_gt(end, u->rxt_end))
+    /* Only duplicates of what the episode resent count, each byte once: a
+     * duplicate the network made of an original, the same DSACK repeated
+     * (a duplicated ACK), or a later retransmission's DSACK say nothing
+     * about this cut, and a DSACK for part of a retransmission leaves the
+     * rest, which filled a hole, outstanding. */
+    if (u->active && u->nleft && seq_gt(t->snd.una, u->left[u->nleft - 1].end) &&
+        t->snd.una - u->left[u->nleft - 1].end > (1u << 30))
+        u->active = false; /* long over: its ranges must not match again after a wrap */
+    if (!u->active || !u->retrans)
         return;
-    uint32_t n = segments(t, start, end);
+    bool fits;
+    uint32_t taken = left_take(u, start, end, &fits);
+    if (!fits) {
+        u->active = false;
+        return;
+    }
+    if (!taken)
+        return;
+    uint32_t n = segments(t, 0, taken);
     u->retrans = n < u->retrans ? (uint16_t)(u->retrans - n) : 0;
-    if (!u->retrans)
+    if (!u->retrans && !u->nleft)
         restore(t);
 }

@@ -442,9 +442,32 @@ static void records_leave_the_connection_when_all_is_acknowledged(void **state)
     assert_int_equal(again, 0);           /* ... and so did the records */
 }
 
+
+/* review-s11: the network duplicated segment 2 (never resent) and the
+ * peer reports the duplicate. Nothing was reordered and nothing resent:
+ * Linux skips such a DSACK (tcp_dsack_seen: more duplicates than
+ * retransmissions is dubious). Counted as reordering seen, it would keep
+ * RACK's window open for the connection's life: a later loss with three
+ * segments SACKed above it waits for the reordering timer instead of
+ * being resent at once. */
+static void dsack_of_a_never_resent_segment_is_not_reordering(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    (void)k;
+    pkt_advance(h, RTT);
+    sack(h, 5, (const uint32_t[][2]){{2, 3}}, 1); /* the network's duplicate of 2 */
+    assert_int_equal(pkt_counter(h, tcp_sack_reorder), 0);
+    /* Segment 5 lost, 6-8 SACKed: resent at once, as without a window. */
+    sack(h, 5, (const uint32_t[][2]){{6, 9}}, 1);
+    assert_int_equal(pkt_counter(h, tcp_fast_retrans), 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(5), PKT_ANY);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(dsack_of_a_never_resent_segment_is_not_reordering, pkt_teardown),
         cmocka_unit_test_teardown(reordering_within_the_window_is_not_retransmitted, pkt_teardown),
         cmocka_unit_test_teardown(dupthresh_retransmits_the_reordered_segment, pkt_teardown),
         cmocka_unit_test_teardown(sacked_segments_make_room_before_recovery, pkt_teardown),

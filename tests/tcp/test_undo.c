@@ -193,6 +193,121 @@ static void no_undo_without_sack(void **state)
     assert_true(info(k).cwnd < 10 * MSS);
 }
 
+
+/* ---- review-s11: false undos and what follows an undo ---- */
+
+/* Two holes resent, segment 5 really lost; the network duplicates the ACK
+ * that reports the copy of 0 as a duplicate. One DSACK, seen twice, is
+ * still one needless retransmission: the cut for 5 stays. */
+static void duplicated_dsack_ack_does_not_undo(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    synack_tcp_info before = info(k);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 5}, {6, 10}}, 2); /* 0 and 5 missing */
+    pkt_drain(h);
+    pkt_advance(h, RTT);
+    sack(h, 10, NULL, 0);
+    pkt_advance(h, 2);
+    sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1);
+    sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1); /* the same ACK, duplicated */
+    printf("  undos %llu, cwnd %u (before %u)\n",
+           (unsigned long long)pkt_counter(h, tcp_dsack_undo), info(k).cwnd, before.cwnd);
+    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 0);
+    assert_true(info(k).cwnd < before.cwnd);
+}
+
+/* Segment 5 really lost; the network duplicated segment 3 (never resent),
+ * and the peer reports that duplicate. It says nothing about the episode's
+ * retransmissions: with the copy of 0 reported too, 5's loss stays. */
+static void duplicate_of_an_original_does_not_count(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    synack_tcp_info before = info(k);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 5}, {6, 10}}, 2);
+    pkt_drain(h);
+    pkt_advance(h, RTT);
+    sack(h, 10, NULL, 0);
+    sack(h, 10, (const uint32_t[][2]){{3, 4}}, 1); /* the network's duplicate of 3 */
+    sack(h, 10, (const uint32_t[][2]){{0, 1}}, 1);
+    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 0);
+    assert_true(info(k).cwnd < before.cwnd);
+}
+
+/* A DSACK for part of a retransmission: the rest of it filled a hole. */
+static void partial_dsack_does_not_undo(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    synack_tcp_info before = recovery_for_a_late_head(h, k);
+    pkt_advance(h, RTT);
+    sack(h, 10, NULL, 0);
+    wire_tcp_opts o = pkt_opts();
+    o.sack[0][0] = h->iss + 1;
+    o.sack[0][1] = h->iss + 1 + MSS / 2; /* only the first half was a duplicate */
+    o.sack_count = 1;
+    pkt_send(h, ACK, h->irs + 1, h->iss + 1 + 10 * MSS, PKT_PEER_WND, NULL, 0, &o);
+    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 0);
+    assert_true(info(k).cwnd < before.cwnd);
+}
+
+/* The timeout was spurious: the originals of 0 and 1 arrive, then the
+ * timeout's copy of 0, reported as a duplicate. The undo must not leave
+ * go-back-N running with the restored window (RFC 4015 §3.2: SND.NXT =
+ * SND.MAX; Linux's undo from Loss unmarks the lost segments): segments
+ * 2-9 are on their way, not lost. */
+static void undone_timeout_stops_go_back_n(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    for (int i = 0; i < 50 && pkt_counter(h, tcp_timeouts) == 0; i++) {
+        pkt_drain(h);
+        pkt_advance(h, pkt_next_deadline_ms(h) + 1);
+    }
+    pkt_drain(h); /* the copy of 0 */
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    uint32_t rtx = info(k).retransmits;
+    sack(h, 2, (const uint32_t[][2]){{0, 1}}, 1);
+    assert_int_equal(pkt_counter(h, tcp_dsack_undo), 1);
+    int resent = 0;
+    while (pkt_pending(h)) {
+        wire_tcp s = pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+        resent += s.payload_len ? 1 : 0;
+    }
+    printf("  after the undo: %d segments resent (%u retransmissions)\n", resent,
+           info(k).retransmits - rtx);
+    assert_int_equal(resent, 0);
+}
+
+/* After a timeout, one cumulative ACK for ten segments (the copy filled
+ * the only hole) must not open the window to ssthresh at once: such ACKs
+ * say nothing about what left the network in the last round trip, and
+ * RFC 3465 §2.3 limits the slow start after an RTO (L = 1 SMSS there; the
+ * stack's L = 2 SMSS before it counted every byte is the bound here). */
+static void slow_start_after_rto_is_not_a_burst(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = flight(h, 10);
+    static uint8_t more[30 * MSS];
+    assert_true(synack_send(k, more, sizeof more) >= 10 * MSS);
+    for (int i = 0; i < 50 && pkt_counter(h, tcp_timeouts) == 0; i++) {
+        pkt_drain(h);
+        pkt_advance(h, pkt_next_deadline_ms(h) + 1);
+    }
+    pkt_drain(h);
+    assert_int_equal(info(k).cwnd, MSS);
+    sack(h, 10, NULL, 0);
+    int sent = 0;
+    while (pkt_pending(h))
+        sent += pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).payload_len ? 1 : 0;
+    printf("  one ACK for 10 segments after the RTO: cwnd %u, %d segments at once\n",
+           info(k).cwnd, sent);
+    assert_true(sent <= 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +318,11 @@ int main(void)
         cmocka_unit_test_teardown(every_retransmission_must_be_a_duplicate, pkt_teardown),
         cmocka_unit_test_teardown(spurious_timeout_is_undone, pkt_teardown),
         cmocka_unit_test_teardown(no_undo_without_sack, pkt_teardown),
+        cmocka_unit_test_teardown(duplicated_dsack_ack_does_not_undo, pkt_teardown),
+        cmocka_unit_test_teardown(duplicate_of_an_original_does_not_count, pkt_teardown),
+        cmocka_unit_test_teardown(partial_dsack_does_not_undo, pkt_teardown),
+        cmocka_unit_test_teardown(undone_timeout_stops_go_back_n, pkt_teardown),
+        cmocka_unit_test_teardown(slow_start_after_rto_is_not_a_burst, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
