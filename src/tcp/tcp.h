@@ -24,7 +24,7 @@
 #define TCP_OOO_MAX 32
 #define TCP_SACK_MAX 16
 #define TCP_RXT_MAX 8  /* retransmissions watched for a second loss */
-#define TCP_UNDO_RANGES 8 /* resent ranges an undo waits to see DSACKed (undo.c) */
+#define TCP_UNDO_RANGES 4 /* resent ranges an undo waits to see DSACKed (undo.c) */
 #define TCP_BURST_ACK_BYTES 65536u /* a burst's in-order data acknowledged once (input.c) */
 #define TCP_RACK_SEGS 8192 /* transmission records per flight (rack.c), 24 bytes each,
                               allocated as the flight grows: 8 MiB in flight at MSS 1448
