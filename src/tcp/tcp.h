@@ -192,14 +192,6 @@ struct synack_sock {
         } cubic;
     } cc;
 
-    struct tcb_undo {         /* a window cut that may prove spurious (undo.c) */
-        seq_range left[TCP_UNDO_RANGES]; /* resent bytes not yet DSACKed, sorted */
-        uint32_t cwnd, ssthresh;  /* the window and ssthresh before the cut */
-        uint16_t retrans;         /* its retransmitted segments not yet DSACKed */
-        uint8_t nleft;
-        bool active : 1;          /* an episode may still be undone       */
-    } undo;
-
     struct tcb_sack {         /* the sender's scoreboard (RFC 6675) and loss marks (RFC 8985) */
         seq_range blocks[TCP_SACK_MAX]; /* SACKed ranges, sorted          */
         uint8_t n;
@@ -244,6 +236,14 @@ struct synack_sock {
         uint64_t bytes_sent, bytes_acked, bytes_received;
         uint32_t segs_out, segs_in, retrans;
     } stats;
+
+    struct tcb_undo {         /* a window cut that may prove spurious (undo.c) */
+        seq_range left[TCP_UNDO_RANGES]; /* resent bytes not yet DSACKed, sorted */
+        uint32_t cwnd, ssthresh;  /* the window and ssthresh before the cut */
+        uint16_t retrans;         /* its retransmitted segments not yet DSACKed */
+        uint8_t nleft;
+        bool active : 1;          /* an episode may still be undone       */
+    } undo;
 
     int err;                  /* pending error, negative errno        */
     int soft_err;             /* a soft ICMP error's, reported on timeout (icmp_error.c) */
