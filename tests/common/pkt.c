@@ -715,6 +715,23 @@ synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int w
     return k;
 }
 
+void pkt_icmp4_error(pkt_h *h, uint32_t router, uint8_t type, uint8_t code, uint16_t mtu,
+                     uint32_t seq)
+{
+    uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
+    uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
+    wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1460);
+    uint8_t *tcp = quote + WIRE_IPV4_HDR_LEN;
+    wire_put16(tcp, h->port);
+    wire_put16(tcp + 2, h->peer_port);
+    wire_put32(tcp + 4, seq);
+    size_t ilen = wire_icmp_emit_error(icmp, sizeof(pkt) - WIRE_IPV4_HDR_LEN, type, code, mtu,
+                                       quote, WIRE_IPV4_HDR_LEN + 8);
+    assert_int_equal(ilen, sizeof(pkt) - WIRE_IPV4_HDR_LEN);
+    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, router, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
+    synack_input(h->s, pkt, sizeof(pkt), h->now);
+}
+
 void pkt_sack_ack(pkt_h *h, uint16_t mss, uint32_t ack, const uint32_t (*blocks)[2], int n,
                   uint16_t wnd)
 {

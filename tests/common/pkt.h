@@ -200,6 +200,11 @@ synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms);
 /* The same with window scaling offered (wscale >= 0): the window field of
  * the peer's segments after the SYN counts in units of 2^wscale. */
 synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int wscale);
+/* An ICMPv4 error (RFC 792) from `router` to us, quoting our segment to
+ * the peer with sequence number `seq` (`mtu`: the next-hop MTU of a
+ * "fragmentation needed", RFC 1191). */
+void pkt_icmp4_error(pkt_h *h, uint32_t router, uint8_t type, uint8_t code, uint16_t mtu,
+                     uint32_t seq);
 /* The peer's ACK on such a connection: everything below segment `ack`,
  * with n SACK blocks [from, to) in segments (segment i starts at
  * ISS + 1 + i * mss), offering window `wnd`. */

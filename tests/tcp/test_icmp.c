@@ -58,18 +58,7 @@ static void icmp_error(pkt_h *h, uint8_t type, uint8_t code, uint16_t mtu, uint3
         icmpv6_error(h, type, code, mtu, seq);
         return;
     }
-    uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
-    uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
-    wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1460);
-    uint8_t *tcp = quote + WIRE_IPV4_HDR_LEN;
-    wire_put16(tcp, h->port);
-    wire_put16(tcp + 2, h->peer_port);
-    wire_put32(tcp + 4, seq);
-    size_t ilen = wire_icmp_emit_error(icmp, sizeof(pkt) - WIRE_IPV4_HDR_LEN, type, code, mtu,
-                                       quote, WIRE_IPV4_HDR_LEN + 8);
-    assert_int_equal(ilen, sizeof(pkt) - WIRE_IPV4_HDR_LEN);
-    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, ROUTER, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
-    synack_input(h->s, pkt, sizeof(pkt), h->now);
+    pkt_icmp4_error(h, ROUTER, type, code, mtu, seq);
 }
 
 static uint8_t data[8192];

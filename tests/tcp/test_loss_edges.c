@@ -323,17 +323,7 @@ static void rack_marks_follow_a_long_flight(void **state)
  * IPv6's minimum MTU, 1280, is above what these tests drop to. */
 static void frag_needed(pkt_h *h)
 {
-    uint8_t pkt[WIRE_IPV4_HDR_LEN + 8 + WIRE_IPV4_HDR_LEN + 8];
-    uint8_t *icmp = pkt + WIRE_IPV4_HDR_LEN, *quote = icmp + 8;
-    wire_ipv4_emit(quote, WIRE_IPV4_HDR_LEN, PKT_US, PKT_PEER, WIRE_IPPROTO_TCP, 63, 7, 1040);
-    uint8_t *tcp = quote + WIRE_IPV4_HDR_LEN;
-    wire_put16(tcp, h->port);
-    wire_put16(tcp + 2, h->peer_port);
-    wire_put32(tcp + 4, SEG(0));
-    size_t ilen = wire_icmp_emit_error(icmp, sizeof(pkt) - WIRE_IPV4_HDR_LEN, WIRE_ICMP_DEST_UNREACH,
-                                       WIRE_ICMP_FRAG_NEEDED, 800, quote, WIRE_IPV4_HDR_LEN + 8);
-    wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, 0x0a0000feu, PKT_US, WIRE_IPPROTO_ICMP, 64, 9, ilen);
-    synack_input(h->s, pkt, sizeof(pkt), h->now);
+    pkt_icmp4_error(h, 0x0a0000feu, WIRE_ICMP_DEST_UNREACH, WIRE_ICMP_FRAG_NEEDED, 800, SEG(0));
 }
 
 /* 9. A path-MTU drop in disorder (SACK blocks, no recovery): SND.NXT goes
