@@ -106,22 +106,30 @@ static struct rack_flight *flight_alloc(tcb *t, struct rack_flight *old, uint16_
     return f;
 }
 
-/* Room for one more record (NULL: none): move the live ones to the
- * front when a quarter has been acknowledged, else grow. */
+/* The array's largest size: a quarter over the live records' limit, so
+ * that at the limit the live ones move to the front only after a quarter
+ * of TCP_RACK_SEGS were acknowledged, not on every ACK (a whole array's
+ * memmove per ACK once a flight passed 8,192 segments). */
+#define RACK_ARRAY_MAX (TCP_RACK_SEGS + TCP_RACK_SEGS / 4)
+
+/* Room for one more record (NULL: none): TCP_RACK_SEGS live at most;
+ * move the live ones to the front when a quarter of the array has been
+ * acknowledged (or it cannot grow), else grow. */
 static struct rack_flight *make_room(tcb *t)
 {
     struct rack_flight *f = t->rack.flight;
+    if (f->n - f->lo >= TCP_RACK_SEGS)
+        return NULL;
     if (f->n < f->cap)
         return f;
-    if (f->lo && (f->lo >= f->cap / 4 || f->cap >= TCP_RACK_SEGS)) {
+    if (f->lo >= f->cap / 4 || f->cap >= RACK_ARRAY_MAX) { /* then lo > TCP_RACK_SEGS / 4 */
         memmove(&f->seg[0], &f->seg[f->lo], (size_t)(f->n - f->lo) * sizeof(f->seg[0]));
         f->n = (uint16_t)(f->n - f->lo);
         f->lo = 0;
         return f;
     }
-    if (f->cap >= TCP_RACK_SEGS)
-        return NULL;
-    f = flight_alloc(t, f, (uint16_t)(2 * f->cap));
+    uint32_t cap = 2u * f->cap > RACK_ARRAY_MAX ? RACK_ARRAY_MAX : 2u * f->cap;
+    f = flight_alloc(t, f, (uint16_t)cap);
     if (f)
         t->rack.flight = f;
     return f;
