@@ -194,6 +194,11 @@ typedef void (*synack_random_fn)(void *ctx, void *buf, size_t len);
 typedef void (*synack_trace_fn)(void *ctx, const synack_trace_event *ev);
 /* Socket readiness: `events` is a mask of SYNACK_EV_*. */
 typedef void (*synack_event_fn)(void *ctx, synack_sock *sock, unsigned events);
+/* Direct delivery (SYNACK_TCP_DIRECT_DATA): in-order data, where it lies
+ * in the frame being processed; return how many of the `len` bytes were
+ * taken (they count as read). Called from inside synack_input: it must not
+ * call any synack function. */
+typedef size_t (*synack_data_fn)(void *ctx, synack_sock *sock, const void *data, size_t len);
 /* UDP socket readiness: SYNACK_EV_READABLE (a datagram was queued) and
  * SYNACK_EV_ERROR (an error became pending), delivered when TCP's are. */
 typedef void (*synack_udp_event_fn)(void *ctx, synack_udp *u, unsigned events);
@@ -247,6 +252,8 @@ typedef struct synack_config {
     synack_random_fn random; void *random_ctx;   /* required                    */
     synack_trace_fn trace;   void *trace_ctx;    /* optional                    */
     synack_event_fn event;   void *event_ctx;    /* optional                    */
+    synack_data_fn data;     void *data_ctx;     /* optional: direct delivery to
+                                sockets with SYNACK_TCP_DIRECT_DATA            */
     synack_udp_event_fn udp_event; void *udp_event_ctx; /* optional: UDP sockets'   */
     synack_allocator alloc;                      /* optional: all three or none */
     synack_sysctl net;
@@ -609,7 +616,8 @@ typedef struct synack_seg_info {
     X(TW_REOPENED, "new SYN reopens TIME-WAIT")                         \
     X(TW_REUSED, "reused by a new connection (tcp_tw_reuse)")            \
     X(USER_TIMEOUT, "TCP_USER_TIMEOUT expired")                         \
-    X(REFUSED, "SYN refused by the application")
+    X(REFUSED, "SYN refused by the application")                        \
+    X(CLOSE_NO_MEMORY, "close without memory for data sent by reference")
 
 /* Why a segment was dropped (or, in TIME-WAIT, an answer held back), like
  * Linux's skb_drop_reason. Each is counted: synack_drop_count. */
@@ -675,6 +683,7 @@ enum {
     SYNACK_EV_CONNECTED = 1u << 3, /* an active open completed                */
     SYNACK_EV_ERROR = 1u << 4,     /* an error is pending (synack_sock_error) */
     SYNACK_EV_CLOSED = 1u << 5,    /* the connection reached CLOSED           */
+    SYNACK_EV_REFS_DONE = 1u << 6, /* references were released (synack_send_ref) */
 };
 
 /* Create a TCP socket (CLOSED). The application owns the handle until it
@@ -818,6 +827,25 @@ ssize_t synack_recv_view(synack_sock *k, synack_iov v[2]);
  * -EINVAL (more than are ready). */
 ssize_t synack_recv_consume(synack_sock *k, size_t n);
 
+/* Send by reference (MSG_ZEROCOPY's job): queue up to `len` bytes at buf
+ * without copying them; segments are built from them where they lie, and
+ * the memory must stay unchanged until the stack releases the reference:
+ * when all of its bytes are acknowledged, or when the connection will send
+ * nothing more (reset, abort, timeout). Successful calls are numbered from
+ * 0; SYNACK_EV_REFS_DONE says that synack_send_refs_done has grown, and
+ * every reference below it is released. May be mixed with synack_send and
+ * the zero-copy calls: the bytes go out in the order they were queued.
+ * Returns the count referenced (less than len when the references would
+ * hold more than tcp_wmem[2] bytes), -EAGAIN (64 references outstanding,
+ * or tcp_wmem[2] bytes), or the errors of synack_send. synack_close copies
+ * what is still referenced into the send buffer, so the memory is free
+ * when it returns (without memory for that copy it resets the connection,
+ * cause SYNACK_CAUSE_CLOSE_NO_MEMORY). */
+ssize_t synack_send_ref(synack_sock *k, const void *buf, size_t len);
+/* How many references have been released (each successful synack_send_ref
+ * below this count). */
+uint32_t synack_send_refs_done(const synack_sock *k);
+
 enum { SYNACK_SHUT_RD = 0, SYNACK_SHUT_WR = 1, SYNACK_SHUT_RDWR = 2 };
 /* Half-close. SHUT_WR sends FIN after queued data; reading goes on.
  * SHUT_RD: unread and later data is acknowledged and dropped; recv returns 0.
@@ -889,6 +917,12 @@ typedef enum synack_opt {
                              when the call returns (no write-write-read
                              stall) and a FIN at once. For relays and
                              servers that answer at once               */
+    SYNACK_TCP_DIRECT_DATA, /* 0/1 (needs cfg.data): in-order data that finds
+                             nothing buffered before it goes to cfg.data
+                             straight from the frame; what it does not take
+                             is buffered as usual. A receive without a copy
+                             into the receive buffer, for a program that
+                             passes bytes on at once (a relay, a proxy) */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
  * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a

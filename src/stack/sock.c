@@ -156,6 +156,18 @@ ssize_t synack_send(synack_sock *k, const void *buf, size_t len)
     return r;
 }
 
+ssize_t synack_send_ref(synack_sock *k, const void *buf, size_t len)
+{
+    ssize_t r = enter(k);
+    if (r)
+        return r;
+    r = tcp_user_send_ref(k, buf, len);
+    leave(k);
+    return r;
+}
+
+uint32_t synack_send_refs_done(const synack_sock *k) { return tcp_snd_refs_done(k); }
+
 ssize_t synack_recv(synack_sock *k, void *buf, size_t len)
 {
     ssize_t r = enter(k);
@@ -363,7 +375,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
         return 0;
     case SYNACK_TCP_CORK:
         if (k->sockopt.cork && !value && tcb_synchronized(k)) { /* uncorking pushes what waited, */
-            k->snd.push_to = k->snd.buf_seq + k->snd.buf.used; /* Nagle or not */
+            k->snd.push_to = k->snd.buf_seq + tcp_snd_queued(k); /* Nagle or not */
             k->snd.push = true;
         }
         k->sockopt.cork = value != 0;
@@ -377,6 +389,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
         if (value < 0 || value > 200000) /* Linux's TCP_DELACK_MAX: 200 ms */
             return -EINVAL;
         k->sockopt.ack_delay_us = (uint32_t)value;
+        return 0;
+    case SYNACK_TCP_DIRECT_DATA:
+        if (value && !k->ctx->data)
+            return -EINVAL; /* nowhere to deliver to */
+        k->sockopt.direct = value != 0;
         return 0;
     case SYNACK_SO_KEEPALIVE:
         k->sockopt.keepalive = value != 0;
@@ -416,6 +433,7 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_TCP_CORK: *value = k->sockopt.cork; return 0;
     case SYNACK_TCP_QUICKACK: *value = k->sockopt.quickack; return 0;
     case SYNACK_TCP_ACK_DELAY: *value = (int)k->sockopt.ack_delay_us; return 0;
+    case SYNACK_TCP_DIRECT_DATA: *value = k->sockopt.direct; return 0;
     case SYNACK_SO_KEEPALIVE: *value = k->sockopt.keepalive; return 0;
     case SYNACK_TCP_KEEPIDLE: *value = (int)k->sockopt.keep_idle_s; return 0;
     case SYNACK_TCP_KEEPINTVL: *value = (int)k->sockopt.keep_intvl_s; return 0;
@@ -473,7 +491,7 @@ int synack_info(const synack_sock *k, synack_tcp_info *i)
     i->segs_in = k->stats.segs_in;
     i->retransmits = k->stats.retrans;
     i->unacked = k->snd.max - k->snd.una;
-    i->send_queued = k->snd.buf.buf ? k->snd.buf.used : 0;
+    i->send_queued = tcp_snd_queued(k);
     i->recv_queued = k->rcv.buf.buf ? k->rcv.buf.used : 0;
     return 0;
 }

@@ -62,6 +62,8 @@ synack_stack *synack_stack_new(const synack_config *cfg, uint64_t now_ns)
     t->trace_ctx = cfg->trace_ctx;
     t->event = cfg->event;
     t->event_ctx = cfg->event_ctx;
+    t->data = cfg->data;
+    t->data_ctx = cfg->data_ctx;
     t->steer = cfg->steer;
     random_key(s, &t->hash_key);
     random_key(s, &t->isn_key);

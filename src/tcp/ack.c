@@ -59,10 +59,9 @@ static void new_data_acked(tcb *t, const wire_tcp *seg)
     uint32_t data_acked = 0;
     if (seq_gt(ack, t->snd.buf_seq)) {
         data_acked = ack - t->snd.buf_seq;
-        if (data_acked > t->snd.buf.used)
-            data_acked = t->snd.buf.used;
-        ring_consume(&t->snd.buf, data_acked);
-        t->snd.buf_seq += data_acked;
+        if (data_acked > tcp_snd_queued(t))
+            data_acked = tcp_snd_queued(t);
+        tcp_snd_consume(t, data_acked);
     }
     uint32_t acked = ack - t->snd.una;
     uint32_t flight_before = t->snd.max - t->snd.una - acked; /* what stays in flight */
@@ -281,7 +280,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         if (t->snd.wnd > t->snd.max_wnd)
             t->snd.max_wnd = t->snd.wnd;
         if (t->snd.wnd == 0 && ack == t->snd.una && t->snd.nxt != t->snd.una &&
-            seq_lt(t->snd.una, t->snd.buf_seq + t->snd.buf.used)) {
+            seq_lt(t->snd.una, t->snd.buf_seq + tcp_snd_queued(t))) {
             /* The peer answers with a closed window: the data we sent past
              * SND.UNA (a zero-window probe) was not taken. Probe again from
              * SND.UNA; an answered probe is not a failure, so the window

@@ -28,7 +28,7 @@ static uint32_t seg_length(const wire_tcp *s)
 
 static bool fin_acked(const tcb *t)
 {
-    return t->snd.fin_queued && t->snd.buf.used == 0 && t->snd.una == t->snd.buf_seq + 1;
+    return t->snd.fin_queued && tcp_snd_queued(t) == 0 && t->snd.una == t->snd.buf_seq + 1;
 }
 
 static bool can_receive(const tcb *t)
@@ -328,7 +328,8 @@ static bool process_text(tcb *t, const seg_text *x)
         t->opts.rcv_mss = x->len < t->opts.adv_mss ? (uint16_t)x->len : t->opts.adv_mss;
     /* Shorter than a full segment: the end of one of the peer's writes. */
     t->rcv.last_small = x->len < (uint32_t)t->opts.adv_mss - (t->opts.ts_ok ? 12u : 0u);
-    if (!tcp_receive_text(t, x->seq, x->data, x->len)) {
+    int got = tcp_receive_text(t, x->seq, x->data, x->len);
+    if (got == TCP_TEXT_HELD) {
         t->rcv.ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
         return true;
     }
@@ -336,7 +337,8 @@ static bool process_text(tcb *t, const seg_text *x)
         ring_consume(&t->rcv.buf, t->rcv.buf.used);
         tcp_buf_release_if_empty(t, TCP_BUF_RECV);
     }
-    tcb_signal(t, SYNACK_EV_READABLE);
+    if (got == TCP_TEXT_BUFFERED)
+        tcb_signal(t, SYNACK_EV_READABLE); /* taken directly: nothing to read */
     /* ACK every second full segment at once; hold a lone one back (delayed
      * ACK), except when it fills a hole, or quick ACKs are due. */
     if (had_holes || quick_ack(t))

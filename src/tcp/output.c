@@ -89,15 +89,38 @@ static void fill_options(tcb *t, wire_tcp *h)
 /* Gather the payload from the send ring behind the header and checksum
  * the segment in the same pass (DESIGN §8: few copies, fused with the
  * checksum). With checksum offload the field is left for the device. */
-/* Where a segment's payload lies in the send buffer: one or two pieces. */
-static void payload_span(const tcb *t, uint32_t off, uint32_t len, synack_iov v[2])
+/* Where a segment's payload lies in the send stream: one or two pieces of
+ * the ring, or of the application's memory (sndref.c); false when it takes
+ * more pieces than that. */
+static bool payload_span(const tcb *t, uint32_t off, uint32_t len, synack_iov v[2])
 {
-    const uint8_t *p1 = NULL, *p2 = NULL;
-    uint32_t l1 = 0, l2 = 0;
-    if (len)
-        ring_span(&t->snd.buf, off, len, &p1, &l1, &p2, &l2);
+    v[0] = v[1] = (synack_iov){0};
+    if (!len)
+        return true;
+    if (t->snd.refs) {
+        uint32_t covered;
+        tcp_snd_span(t, off, len, v, 2, &covered);
+        return covered == len;
+    }
+    const uint8_t *p1, *p2;
+    uint32_t l1, l2;
+    ring_span(&t->snd.buf, off, len, &p1, &l1, &p2, &l2);
     v[0] = (synack_iov){.base = (void *)p1, .len = l1};
     v[1] = (synack_iov){.base = (void *)p2, .len = l2};
+    return true;
+}
+
+/* A payload of many pieces (ring bytes between references): copied, then
+ * summed. */
+static void copy_pieces_and_checksum(const tcb *t, uint8_t *seg, size_t hl, uint32_t off,
+                                     uint32_t len)
+{
+    tcp_snd_copy(t, off, len, seg + hl);
+    if (t->ctx->csum_offload)
+        return;
+    uint32_t sum = tcp_pseudo_sum(&t->laddr, &t->raddr, (uint32_t)(hl + len));
+    sum = wire_csum_add(sum, seg, hl + len);
+    wire_put16(seg + 16, wire_csum_fold(sum));
 }
 
 static void copy_and_checksum(const tcb *t, uint8_t *seg, size_t hl, const synack_iov v[2])
@@ -165,12 +188,14 @@ static void emit_segment(tcb *t, uint32_t seq, uint8_t flags, uint32_t data_off,
     if (hl == 0)
         return;
     synack_iov tail[2];
-    payload_span(t, data_off, len, tail);
-    bool gather = can_gather(t, tail);
+    bool two = payload_span(t, data_off, len, tail);
+    bool gather = two && can_gather(t, tail);
     if (gather)
         checksum_gathered(t, seg, hl, tail);
-    else
+    else if (two)
         copy_and_checksum(t, seg, hl, tail);
+    else
+        copy_pieces_and_checksum(t, seg, hl, data_off, len);
 
     bool rexmit = (len || (flags & (SYNACK_SYN | SYNACK_FIN))) && seq_lt(seq, t->snd.max);
     h.payload = gather ? tail[0].base : seg + hl;
@@ -362,7 +387,7 @@ static void send_data(tcb *t, bool force)
     if (t->snd.push && seq_geq(t->snd.nxt, t->snd.push_to))
         t->snd.push = false; /* the uncorked bytes are out: Nagle as before */
     for (;;) {
-        uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+        uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
         uint32_t cwnd = t->cc.cwnd;
         if (!t->cc.in_recovery && t->cc.dupacks && t->cc.dupacks < 3 && !t->sack.n)
             cwnd += (uint32_t)t->cc.dupacks * t->opts.snd_mss; /* RFC 3042 limited transmit */
@@ -432,7 +457,7 @@ static void send_data(tcb *t, bool force)
  * to the window the same way). */
 void tcp_send_retransmit(tcb *t, uint32_t seq)
 {
-    uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+    uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
     uint32_t sent_end = seq_lt(t->snd.max, data_end) ? t->snd.max : data_end;
     uint32_t wnd_end = t->snd.una + t->snd.wnd;
     uint32_t room = payload_room(t);
@@ -481,7 +506,7 @@ static void sack_recovery_send(tcb *t)
             continue;
         }
         /* NextSeg rule 2: new data, as the peer's window allows. */
-        uint32_t data_end = t->snd.buf_seq + t->snd.buf.used;
+        uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
         uint32_t limit = t->snd.una + t->snd.wnd;
         bool more = seq_lt(t->snd.nxt, data_end) || (t->snd.fin_queued && !t->snd.fin_sent);
         if (!more || seq_geq(t->snd.nxt, limit)) {

@@ -77,21 +77,48 @@ static void store_out_of_order(tcb *t, uint32_t seq, uint32_t off, const uint8_t
     c->ctr->tcp_ofo_queue++;
 }
 
-bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
+/* Direct delivery (SYNACK_TCP_DIRECT_DATA): in-order data that finds
+ * nothing buffered before it and no hole after goes to the application
+ * where it lies, without the copy into the ring; what it does not take is
+ * buffered. Returns the bytes taken. */
+static uint32_t deliver_direct(tcb *t, const uint8_t *data, uint32_t len)
 {
+    tcp_ctx *c = t->ctx;
+    if (!t->sockopt.direct || !c->data || t->rcv.shut || t->is.orphan || t->rcv.nooo ||
+        (t->rcv.buf.buf && t->rcv.buf.used))
+        return 0;
+    size_t took = c->data(c->data_ctx, t, data, len);
+    uint32_t n = took < len ? (uint32_t)took : len;
+    t->rcv.nxt += n;
+    t->stats.bytes_received += n;
+    if (n && t->rcv.last_small && !t->sockopt.ack_delay_us)
+        tcb_owe_ack(t); /* as a read of a short write (user.c): no write-write-read stall */
+    return n;
+}
+
+int tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
+{
+    if (seq == t->rcv.nxt) {
+        uint32_t took = deliver_direct(t, data, len);
+        if (took == len)
+            return TCP_TEXT_TAKEN;
+        seq += took;
+        data += took;
+        len -= took;
+    }
     uint32_t off = seq - t->rcv.nxt;
     if (!t->rcv.buf.buf && off && t->ctx->mem_pressure) {
         t->ctx->ctr->tcp_ofo_drop++; /* no ring for out-of-order data under pressure (mem.c) */
-        return false;
+        return TCP_TEXT_HELD;
     }
     if (tcp_buf_attach(t, TCP_BUF_RECV)) {
         tcp_drop(t->ctx, t, SYNACK_DROP_NO_MEMORY);
-        return false; /* the peer sends it again */
+        return TCP_TEXT_HELD; /* the peer sends it again */
     }
     uint32_t space = ring_free_space(&t->rcv.buf);
     if (off >= space) {
         t->ctx->ctr->tcp_rcv_buf_drop++;
-        return false;
+        return TCP_TEXT_HELD;
     }
     if (len > space - off) { /* the tail finds no room (a window we could not keep: mem.c) */
         t->ctx->ctr->tcp_rcv_buf_drop++;
@@ -99,8 +126,8 @@ bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len)
     }
     if (off != 0) {
         store_out_of_order(t, seq, off, data, len);
-        return false;
+        return TCP_TEXT_HELD;
     }
     append_in_order(t, data, len);
-    return true;
+    return TCP_TEXT_BUFFERED;
 }

@@ -27,6 +27,7 @@ void tcb_close(tcb *t, int err, synack_cause cause)
     tcb_timers_off(t);
     tcb_hash_remove(t);
     tcp_buf_release(t, TCP_BUF_SEND); /* nothing will be sent: Linux purges its write queue */
+    tcp_snd_refs_drop(t);
     rack_release(t);
     if (!t->rcv.buf.used)
         tcp_buf_release(t, TCP_BUF_RECV); /* out-of-order data has no future */

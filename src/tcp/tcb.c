@@ -34,6 +34,7 @@ void tcb_free(tcb *t)
     tcp_buf_release(t, TCP_BUF_RECV);
     tcp_ooo_clear(t);
     rack_release(t);
+    tcp_snd_refs_free(t);
     mem_free(c->alloc, t);
 }
 

@@ -30,6 +30,7 @@
                               allocated as the flight grows: 8 MiB in flight at MSS 1448
                               (a gigabit at 60 ms); beyond, the newest absorbs the rest
                               and RFC 6675's rules help out */
+#define TCP_SEND_REFS 64 /* synack_send_ref's references a connection holds at once (sndref.c) */
 #define TCP_RACK_SPARES 32 /* a flight's first record arrays kept for reuse (rack.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
@@ -97,6 +98,7 @@ struct synack_sock {
         bool fin_queued : 1;      /* app shut the send side: FIN after data */
         bool fin_sent : 1;        /* FIN is in flight (nxt covers it)     */
         bool push : 1;            /* push_to is set (past Nagle, once)    */
+        struct tcp_sndrefs *refs; /* data sent by reference (sndref.c); NULL until used */
     } snd;
 
     struct tcb_rcv {          /* receive sequence space                */
@@ -149,6 +151,7 @@ struct synack_sock {
         bool keepalive : 1;       /* SO_KEEPALIVE                         */
         bool fixed_sndbuf : 1;    /* SO_SNDBUF/SO_RCVBUF: no autotuning   */
         bool fixed_rcvbuf : 1;
+        bool direct : 1;          /* SYNACK_TCP_DIRECT_DATA               */
     } sockopt;
 
     struct tcb_rtt {          /* RTO estimator and backoff (RFC 6298)  */
@@ -281,6 +284,7 @@ struct tcp_ctx {
                                  ACKs wait for the burst's end (input.c) */
     synack_trace_fn trace; void *trace_ctx;
     synack_event_fn event; void *event_ctx;
+    synack_data_fn data; void *data_ctx; /* direct delivery (receive.c) */
 
     siphash_key hash_key, isn_key, port_key;
     synack_steer steer;       /* the group this stack is one of (cfg.steer) */
@@ -616,8 +620,11 @@ bool syncookie_check(tcp_ctx *c, const tcp_tuple *w, uint32_t peer_isn, uint32_t
                      uint16_t *mss);
 
 /* ------------------------------------------------------------ receive.c */
-/* Store in-window text; true if RCV.NXT advanced (false: out of order or no room). */
-bool tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
+/* Store in-window text: TCP_TEXT_HELD when RCV.NXT did not advance (out
+ * of order, or no room), TCP_TEXT_BUFFERED when it did, TCP_TEXT_TAKEN
+ * when it did and the application took all of it (direct delivery). */
+enum { TCP_TEXT_HELD, TCP_TEXT_BUFFERED, TCP_TEXT_TAKEN };
+int tcp_receive_text(tcb *t, uint32_t seq, const uint8_t *data, uint32_t len);
 
 /* ------------------------------------------------------------ listen.c */
 void listen_add(tcb *l);
@@ -697,6 +704,46 @@ ssize_t tcp_user_recv_consume(tcb *t, size_t n);
 int tcp_user_shutdown(tcb *t, int how);
 void tcp_user_close(tcb *t);
 void tcp_user_abort(tcb *t);
+
+/* May the application add bytes now? 0, or the error its send call gets. */
+int tcp_send_allowed(const tcb *t);
+
+/* ------------------------------------------------------------ sndref.c (send by reference) */
+struct tcp_sndref {
+    const uint8_t *base;      /* the application's bytes, not yet acknowledged */
+    uint32_t seq, len;        /* where they sit in the stream              */
+    uint32_t end_total;       /* referenced bytes queued up to its end (running) */
+};
+struct tcp_sndrefs {
+    uint32_t issued, done;    /* references taken, released (synack_send_refs_done) */
+    uint32_t bytes;           /* referenced bytes not yet acknowledged     */
+    uint32_t queued_total, acked_total; /* running counts of referenced bytes */
+    uint8_t lo, n;            /* live references: r[lo, n), in stream order */
+    struct tcp_sndref r[TCP_SEND_REFS];
+};
+/* Bytes queued to send: the ring's and the referenced ones. */
+static inline uint32_t tcp_snd_queued(const tcb *t)
+{
+    return t->snd.buf.used + (t->snd.refs ? t->snd.refs->bytes : 0);
+}
+/* Where `len` stream bytes from `off` past SND.buf_seq lie: up to `max`
+ * pieces; *covered says how many bytes they hold (less when more pieces
+ * would be needed). Returns the count of pieces. */
+uint32_t tcp_snd_span(const tcb *t, uint32_t off, uint32_t len, synack_iov *v, uint32_t max,
+                      uint32_t *covered);
+/* Copy `len` stream bytes from `off` to out. */
+void tcp_snd_copy(const tcb *t, uint32_t off, uint32_t len, uint8_t *out);
+/* Drop n acknowledged bytes from the stream's front (ring and references),
+ * moving SND.buf_seq; a reference all acknowledged is released. */
+void tcp_snd_consume(tcb *t, uint32_t n);
+ssize_t tcp_user_send_ref(tcb *t, const void *buf, size_t len);
+uint32_t tcp_snd_refs_done(const tcb *t);
+/* Nothing more will be sent: release every reference. */
+void tcp_snd_refs_drop(tcb *t);
+/* The handle is given up: copy referenced bytes into the ring. 0 or -errno
+ * (they could not be kept: the caller resets the connection). */
+int tcp_snd_refs_absorb(tcb *t);
+void tcp_snd_refs_free(tcb *t);
 
 static inline bool tcb_synchronized(const tcb *t) { return t->state >= SYNACK_ESTABLISHED; }
 static inline bool tcb_send_open(const tcb *t)

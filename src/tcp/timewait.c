@@ -30,6 +30,7 @@ static void give_up_connection(tcb *t, tcp_tw *r)
     tcb_timers_off(t);
     tcb_hash_remove(t);
     tcp_buf_release(t, TCP_BUF_SEND);
+    tcp_snd_refs_drop(t); /* all acknowledged by now: released already */
     rack_release(t);
     if (t->rcv.buf.used == 0 || t->is.orphan)
         tcp_buf_release(t, TCP_BUF_RECV);

@@ -131,7 +131,7 @@ static void restore(tcb *t)
         rack_recovery_ended(t);
         if (seq_lt(t->snd.nxt, t->snd.max)) {
             t->snd.nxt = t->snd.max;
-            if (t->snd.fin_queued && seq_gt(t->snd.max, t->snd.buf_seq + t->snd.buf.used))
+            if (t->snd.fin_queued && seq_gt(t->snd.max, t->snd.buf_seq + tcp_snd_queued(t)))
                 t->snd.fin_sent = true; /* the FIN had gone before the timeout */
         }
     }

@@ -151,8 +151,7 @@ static void grow_receive_buffer(tcb *t, uint32_t n)
     t->rcv.space_stamp = c->now;
 }
 
-/* May the application add bytes now? 0, or the error its send call gets. */
-static int send_allowed(const tcb *t)
+int tcp_send_allowed(const tcb *t)
 {
     if (t->err)
         return t->err;
@@ -165,7 +164,7 @@ static int send_allowed(const tcb *t)
 
 ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
 {
-    int e = send_allowed(t);
+    int e = tcp_send_allowed(t);
     if (e)
         return e;
     if (len > UINT32_MAX)
@@ -186,7 +185,7 @@ ssize_t tcp_user_send(tcb *t, const void *buf, size_t len)
 
 ssize_t tcp_user_send_space(tcb *t, synack_iov v[2])
 {
-    int e = send_allowed(t);
+    int e = tcp_send_allowed(t);
     if (e)
         return e;
     if (tcp_buf_attach(t, TCP_BUF_SEND))
@@ -207,7 +206,7 @@ ssize_t tcp_user_send_space(tcb *t, synack_iov v[2])
 
 ssize_t tcp_user_send_commit(tcb *t, size_t n)
 {
-    int e = send_allowed(t);
+    int e = tcp_send_allowed(t);
     if (e)
         return e;
     if (!t->snd.buf.buf || n > ring_free_space(&t->snd.buf))
@@ -367,6 +366,14 @@ static void count_orphan(tcb *t)
 static void close_connection(tcb *t)
 {
     tcp_ctx *c = t->ctx;
+    if (t->state != SYNACK_SYN_SENT && tcp_snd_refs_absorb(t)) {
+        /* The application may reuse its memory once close returns, and
+         * there is none to keep a copy: as an orphan out of memory. */
+        c->ctr->tcp_abort_on_memory++;
+        tcp_send_rst_for(t);
+        tcb_close(t, 0, SYNACK_CAUSE_CLOSE_NO_MEMORY);
+        return;
+    }
     switch (t->state) {
     case SYNACK_SYN_SENT:
         tcb_close(t, 0, SYNACK_CAUSE_CLOSE);

@@ -41,6 +41,20 @@ static void on_output_v(void *ctx, const synack_iov *v, int n, size_t len)
     free(f);
 }
 
+/* cfg.data ("direct=N"): take up to N bytes a call, kept in h->direct. */
+static size_t on_direct(void *ctx, synack_sock *k, const void *data, size_t len)
+{
+    (void)k;
+    pkt_h *h = ctx;
+    size_t n = len < h->direct_take ? len : h->direct_take;
+    if (n > sizeof h->direct - h->direct_len)
+        n = sizeof h->direct - h->direct_len;
+    memcpy(h->direct + h->direct_len, data, n);
+    h->direct_len += (uint32_t)n;
+    h->direct_calls++;
+    return n;
+}
+
 /* Deterministic "randomness": a fixed xorshift sequence. */
 static void on_random(void *ctx, void *buf, size_t len)
 {
@@ -112,8 +126,9 @@ unsigned pkt_udp_events(pkt_h *h, const synack_udp *u)
 
 /* ------------------------------------------------------------ setup */
 
-static void apply_knobs(synack_config *cfg, const char *knobs)
+static void apply_knobs(pkt_h *h, const char *knobs)
 {
+    synack_config *cfg = &h->cfg;
     char buf[512];
     snprintf(buf, sizeof(buf), "%s", knobs ? knobs : "");
     for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
@@ -129,6 +144,12 @@ static void apply_knobs(synack_config *cfg, const char *knobs)
         }
         if (strcmp(tok, "no_ipv4") == 0) { /* the harness's own: cfg.ip = 0 */
             cfg->ip = 0;
+            continue;
+        }
+        if (strcmp(tok, "direct") == 0) { /* the harness's own: cfg.data */
+            cfg->data = on_direct;
+            cfg->data_ctx = h;
+            h->direct_take = (uint32_t)strtoul(eq + 1, NULL, 10);
             continue;
         }
         if (strcmp(tok, "gather") == 0) { /* the harness's own: cfg.output_v, no trace */
@@ -214,7 +235,7 @@ pkt_h *pkt_new_family(const char *knobs, int family)
     synack_config_set(cfg, "tcp_delack_ms", "0");
     if (pkt_allocator.malloc)
         cfg->alloc = pkt_allocator;
-    apply_knobs(cfg, knobs);
+    apply_knobs(h, knobs);
     h->s = synack_stack_new(cfg, h->now);
     assert_non_null(h->s);
     return h;

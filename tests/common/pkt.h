@@ -71,6 +71,8 @@ typedef struct pkt_h {
     size_t qhead, qlen;
     uint8_t last[65536];       /* the frame pkt_expect popped last        */
     uint64_t gathered[4];      /* "gather=1": output_v calls by piece count */
+    uint8_t direct[65536];     /* "direct=N": what cfg.data took, N bytes a call at most */
+    uint32_t direct_len, direct_take, direct_calls;
     pkt_transition tr[PKT_TRMAX];
     size_t ntr;
     struct { synack_sock *sock; unsigned ev; } ev[PKT_EVMAX];
@@ -88,7 +90,8 @@ typedef struct pkt_h {
 
 /* A stack with the defaults changed by `knobs`: space-separated name=value
  * pairs, pairs of numbers written with a comma ("ip_local_port_range=5,6");
- * "link_mtu=N" sets the link's MTU, "no_ipv4=1" leaves the stack without an
+ * "link_mtu=N" sets the link's MTU, "direct=N" sets cfg.data (it takes up
+ * to N bytes a call, into h->direct), "no_ipv4=1" leaves the stack without an
  * IPv4 address, "gather=1" takes frames through cfg.output_v (and turns the
  * trace off, which gathering needs: no state history then).
  * NULL or "" keeps Linux's defaults. */

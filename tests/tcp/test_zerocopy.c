@@ -2,7 +2,8 @@
  * a relay reads straight into the send buffer and writes straight from
  * the receive buffer. The bytes on the wire are the bytes written into the
  * space, pieces wrap where the ring does, and consuming reopens the window
- * as a read does. */
+ * as a read does. With SYNACK_TCP_DIRECT_DATA in-order data goes to
+ * cfg.data from the frame, without the copy into the receive buffer. */
 #include "common/pkt.h"
 
 #include <errno.h>
@@ -228,6 +229,73 @@ static void gathered_segments_are_the_same_bytes(void **state)
     assert_int_equal(h->gathered[2] + h->gathered[3], before);
 }
 
+/* SYNACK_TCP_DIRECT_DATA: in-order data goes to cfg.data from the frame,
+ * and nothing is buffered (no ring, no READABLE); the segment is
+ * acknowledged as a read one would be. */
+static void direct_data_skips_the_buffer(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new("direct=65536");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_DIRECT_DATA, 1), 0);
+    int on = 0;
+    assert_int_equal(synack_getopt(k, SYNACK_TCP_DIRECT_DATA, &on), 0);
+    assert_int_equal(on, 1);
+    pkt_events(h, k);
+    pkt_send(h, ACK | PSH, P, S, PKT_PEER_WND, pattern, 1000, NULL);
+    assert_int_equal(h->direct_len, 1000);
+    assert_memory_equal(h->direct, pattern, 1000);
+    pkt_expect(h, ACK, S, P + 1000); /* a short write's data: acknowledged at once */
+    assert_false(pkt_events(h, k) & SYNACK_EV_READABLE);
+    uint8_t buf[16];
+    assert_int_equal(synack_recv(k, buf, sizeof buf), -EAGAIN);
+    synack_sockstat st;
+    synack_get_sockstat(h->s, &st);
+    assert_int_equal(st.mem_bytes, 0);
+    /* The FIN after directly taken data: end of stream as usual. */
+    pkt_send(h, ACK | PSH | FIN, P + 1000, S, PKT_PEER_WND, pattern + 1000, 500, NULL);
+    assert_int_equal(h->direct_len, 1500);
+    assert_memory_equal(h->direct + 1000, pattern + 1000, 500);
+    assert_true(pkt_events(h, k) & SYNACK_EV_READABLE);
+    assert_int_equal(synack_recv(k, buf, sizeof buf), 0);
+}
+
+/* What the application does not take is buffered, and later data waits
+ * behind it (the stream stays in order); once it is read, data goes
+ * direct again. Without cfg.data the option is refused. */
+static void direct_data_keeps_the_order(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new("direct=300");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_DIRECT_DATA, 1), 0);
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, pattern, 1000, NULL);
+    assert_int_equal(h->direct_len, 300);
+    pkt_send(h, ACK, P + 1000, S, PKT_PEER_WND, pattern + 1000, 500, NULL);
+    assert_int_equal(h->direct_len, 300); /* 700 bytes wait before it */
+    static uint8_t buf[4096];
+    assert_int_equal(synack_recv(k, buf, sizeof buf), 1200);
+    assert_memory_equal(h->direct, pattern, 300);
+    assert_memory_equal(buf, pattern + 300, 1200);
+    /* A hole: data beyond it is kept in the ring; the segment that fills
+     * the hole is not taken directly either (it joins the bytes after it). */
+    pkt_send(h, ACK, P + 2500, S, PKT_PEER_WND, pattern + 2500, 500, NULL);
+    pkt_send(h, ACK, P + 1500, S, PKT_PEER_WND, pattern + 1500, 1000, NULL);
+    assert_int_equal(h->direct_len, 300);
+    assert_int_equal(synack_recv(k, buf, sizeof buf), 1500);
+    assert_memory_equal(buf, pattern + 1500, 1500);
+    pkt_send(h, ACK, P + 3000, S, PKT_PEER_WND, pattern + 3000, 200, NULL);
+    assert_int_equal(h->direct_len, 500);
+    assert_memory_equal(h->direct + 300, pattern + 3000, 200);
+
+    pkt_h *plain = pkt_new(NULL);
+    synack_sock *k2 = pkt_established(plain);
+    assert_int_equal(synack_setopt(k2, SYNACK_TCP_DIRECT_DATA, 1), -EINVAL);
+    pkt_free(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +305,8 @@ int main(void)
         cmocka_unit_test_teardown(view_shows_ready_bytes, pkt_teardown),
         cmocka_unit_test_teardown(consume_reopens_the_window, pkt_teardown),
         cmocka_unit_test_teardown(gathered_segments_are_the_same_bytes, pkt_teardown),
+        cmocka_unit_test_teardown(direct_data_skips_the_buffer, pkt_teardown),
+        cmocka_unit_test_teardown(direct_data_keeps_the_order, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

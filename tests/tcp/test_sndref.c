@@ -1,0 +1,230 @@
+/* test_sndref.c — synack_send_ref: bytes sent by reference go out from the
+ * application's memory (a retransmission shows what the memory holds
+ * then), in stream order with copied bytes around them, and each
+ * reference is released when all of it is acknowledged, when the
+ * connection ends, or (copied into the send buffer) at close. */
+#include "common/pkt.h"
+
+#include <errno.h>
+#include <string.h>
+
+static uint8_t pattern[65536];
+
+static void fill_pattern(void)
+{
+    for (size_t i = 0; i < sizeof pattern; i++)
+        pattern[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+/* Pop every frame waiting; copy each segment's payload to out at its
+ * offset from `base`. Returns the highest offset seen. */
+static uint32_t collect(pkt_h *h, uint8_t *out, uint32_t base)
+{
+    uint32_t top = 0;
+    while (pkt_pending(h)) {
+        size_t len = pkt_pop(h);
+        wire_tcp seg;
+        assert_true(pkt_parse(h, h->last, len, &seg)); /* checksum included */
+        uint32_t off = seg.seq - base;
+        memcpy(out + off, seg.payload, seg.payload_len);
+        if (off + seg.payload_len > top)
+            top = off + (uint32_t)seg.payload_len;
+    }
+    return top;
+}
+
+/* Acknowledge everything the stack sends until `total` bytes past `base`
+ * are acknowledged (the window opens as slow start goes). */
+static void ack_until(pkt_h *h, uint32_t base, uint32_t total)
+{
+    static uint8_t sink[1 << 20];
+    uint32_t top = 0;
+    while (top < total) {
+        uint32_t t = collect(h, sink, base);
+        assert_true(t > top);
+        top = t;
+        pkt_send(h, ACK, h->irs + 1, base + top, PKT_PEER_WND, NULL, 0, NULL);
+    }
+}
+
+/* The bytes leave from where they lie: change them before the
+ * retransmission and the retransmission carries the change. Released when
+ * acknowledged, with SYNACK_EV_REFS_DONE. */
+static void referenced_bytes_are_not_copied(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new("gather=1");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    static uint8_t mine[1000];
+    memcpy(mine, pattern, sizeof mine);
+    assert_int_equal(synack_send_ref(k, mine, sizeof mine), 1000);
+    wire_tcp seg = pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(seg.payload_len, 1000);
+    assert_memory_equal(seg.payload, pattern, 1000);
+    synack_tcp_info i;
+    synack_info(k, &i);
+    assert_int_equal(i.send_queued, 1000);
+    synack_sockstat st;
+    synack_get_sockstat(h->s, &st);
+    assert_int_equal(st.mem_bytes, 0); /* no send ring */
+    mine[0] ^= 0xff;
+    pkt_advance(h, 1000); /* the retransmission timeout */
+    seg = pkt_expect(h, ACK | PSH, S, P);
+    assert_int_equal(seg.payload[0], pattern[0] ^ 0xff);
+    pkt_drain(h);
+    assert_int_equal(synack_send_refs_done(k), 0);
+    pkt_events(h, k);
+    pkt_send(h, ACK, P, S + 1000, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 1);
+    assert_true(pkt_events(h, k) & SYNACK_EV_REFS_DONE);
+    synack_info(k, &i);
+    assert_int_equal(i.send_queued, 0);
+}
+
+/* Copied and referenced bytes interleaved go out in the order they were
+ * queued, whether a segment's payload is one piece, two, or many (copied
+ * into the segment then), with right checksums, gathered or not. */
+static void order_is_kept_with_copies(const char *knobs)
+{
+    fill_pattern();
+    pkt_h *h = pkt_new(knobs);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    /* The peer's window holds everything back until all is queued. */
+    pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
+    static const uint32_t len[] = {500, 1000, 700, 300, 20, 30, 40, 2000, 3};
+    uint32_t at = 0;
+    for (size_t n = 0; n < sizeof len / sizeof len[0]; n++) {
+        ssize_t r = n % 2 ? synack_send_ref(k, pattern + at, len[n])
+                          : synack_send(k, pattern + at, len[n]);
+        assert_int_equal(r, len[n]);
+        at += len[n];
+    }
+    pkt_drain(h); /* window probes */
+    static uint8_t got[65536];
+    memset(got, 0, sizeof got);
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(collect(h, got, S), at);
+    assert_memory_equal(got, pattern, at);
+    /* Acknowledged piece by piece: the references go in order. */
+    assert_int_equal(synack_send_refs_done(k), 0);
+    pkt_send(h, ACK, P, S + 1499, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 0);
+    pkt_send(h, ACK, P, S + 1500, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 1);
+    pkt_send(h, ACK, P, S + 2549, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 2);
+    pkt_send(h, ACK, P, S + 2550, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 3);
+    pkt_send(h, ACK, P, S + at, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 4);
+    pkt_free(h);
+}
+static void order_is_kept_gathered(void **state)
+{
+    (void)state;
+    order_is_kept_with_copies("gather=1");
+}
+static void order_is_kept_copied(void **state)
+{
+    (void)state;
+    order_is_kept_with_copies(NULL);
+}
+
+/* A reset ends every reference: nothing will be sent again. */
+static void reset_releases_every_reference(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send_ref(k, pattern, 100), 100);
+    assert_int_equal(synack_send_ref(k, pattern + 100, 100), 100);
+    pkt_drain(h);
+    pkt_events(h, k);
+    pkt_send(h, RST, P, S, 0, NULL, 0, NULL);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_send_refs_done(k), 2);
+    assert_true(pkt_events(h, k) & SYNACK_EV_REFS_DONE);
+    assert_int_equal(synack_send_ref(k, pattern, 100), -ECONNRESET);
+}
+
+/* Close copies what is still referenced: the memory is the application's
+ * again at once, and what goes out after is what it held at close. */
+static void close_keeps_a_copy(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, 2000, NULL, 0, NULL); /* room for some of it */
+    static uint8_t mine[3000];
+    memcpy(mine, pattern, sizeof mine);
+    assert_int_equal(synack_send(k, pattern + 5000, 10), 10);
+    assert_int_equal(synack_send_ref(k, mine, sizeof mine), 3000);
+    assert_int_equal(synack_send(k, pattern + 6000, 10), 10);
+    static uint8_t got[4096];
+    uint32_t first = collect(h, got, S);
+    assert_true(first >= 1000 && first < 2000);
+    assert_int_equal(synack_close(k), 0);
+    memset(mine, 0xee, sizeof mine);
+    pkt_drain(h);
+    pkt_send(h, ACK, P, S + first, PKT_PEER_WND, NULL, 0, NULL);
+    uint32_t top = 0;
+    wire_tcp seg;
+    while (pkt_pending(h)) {
+        size_t len = pkt_pop(h);
+        assert_true(pkt_parse(h, h->last, len, &seg));
+        memcpy(got + (seg.seq - S), seg.payload, seg.payload_len);
+        top = seg.seq - S + (uint32_t)seg.payload_len;
+    }
+    assert_true(seg.flags & FIN);
+    assert_int_equal(top, 3020);
+    assert_memory_equal(got, pattern + 5000, 10);
+    assert_memory_equal(got + 10, pattern, 3000);
+    assert_memory_equal(got + 3010, pattern + 6000, 10);
+}
+
+/* Bounded: 64 references at once, and at most tcp_wmem[2] bytes (a
+ * longer one is taken in part). Zero bytes take no reference. */
+static void references_are_bounded(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new("tcp_wmem=4096,16384,40000");
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK, P, S, 0, NULL, 0, NULL);
+    assert_int_equal(synack_send_ref(k, pattern, 0), 0);
+    assert_int_equal(synack_send_ref(k, pattern, 50000), 40000);
+    assert_int_equal(synack_send_ref(k, pattern, 1), -EAGAIN);
+    pkt_drain(h); /* window probes */
+    pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
+    ack_until(h, S, 40000);
+    assert_int_equal(synack_send_refs_done(k), 1);
+    pkt_send(h, ACK, P, S + 40000, 0, NULL, 0, NULL);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(synack_send_ref(k, pattern + i, 1), 1);
+    assert_int_equal(synack_send_ref(k, pattern, 1), -EAGAIN);
+    assert_int_equal(synack_send(k, pattern, 1), 1); /* copies still go */
+    pkt_send(h, ACK, P, S + 40000, PKT_PEER_WND, NULL, 0, NULL);
+    static uint8_t got[128];
+    assert_int_equal(collect(h, got, S + 40000), 65);
+    assert_memory_equal(got, pattern, 64);
+    pkt_send(h, ACK, P, S + 40010, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 11);
+    assert_int_equal(synack_send_ref(k, pattern, 1), 1); /* room again */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(referenced_bytes_are_not_copied, pkt_teardown),
+        cmocka_unit_test(order_is_kept_gathered),
+        cmocka_unit_test(order_is_kept_copied),
+        cmocka_unit_test_teardown(reset_releases_every_reference, pkt_teardown),
+        cmocka_unit_test_teardown(close_keeps_a_copy, pkt_teardown),
+        cmocka_unit_test_teardown(references_are_bounded, pkt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
