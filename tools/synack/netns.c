@@ -494,6 +494,15 @@ static void on_sock_event(void *ctx, synack_sock *k, unsigned events)
         o->on_event(o, k, events);
 }
 
+/* Direct delivery, to the socket's owner: a relay passes the bytes on to
+ * its host socket without buffering them. */
+static size_t on_sock_data(void *ctx, synack_sock *k, const void *data, size_t len)
+{
+    (void)ctx;
+    sock_owner *o = synack_sock_get_user(k);
+    return o && o->on_data ? o->on_data(o, k, data, len) : 0;
+}
+
 /* The same for UDP sockets. */
 static void on_udp_event(void *ctx, synack_udp *u, unsigned events)
 {
@@ -730,6 +739,8 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
     }
     nr.udp_event = on_udp_event;
     nr.udp_event_ctx = rt;
+    nr.data = on_sock_data;
+    nr.data_ctx = rt;
     join_group(rt, &nr);
     if (netrun_open_dev(&rt->net, d, &nr, CMD, on_sock_event, rt) < 0)
         return -1;

@@ -238,6 +238,7 @@ static int listen_all(out_ctx *o, synack_stack *s, synack_sock **l, const synack
 int out_open(out_ctx *o, synack_stack *s, int ep, relay_ctx *rc, FILE *log)
 {
     o->owner.on_event = listener_event;
+    o->owner.on_data = NULL;
     o->ep = ep;
     o->rc = rc;
     o->log = log;

@@ -631,6 +631,8 @@ int netrun_open_dev(netrun *r, dev *d, const netrun_opts *o, const char *cmd,
     cfg.event_ctx = event_ctx;
     cfg.udp_event = o->udp_event;
     cfg.udp_event_ctx = o->udp_event_ctx;
+    cfg.data = o->data;
+    cfg.data_ctx = o->data_ctx;
     cfg.steer = o->steer;
     r->t0 = dev_now();
     if (o->trace || o->trace_hook) {

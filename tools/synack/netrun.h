@@ -48,6 +48,8 @@ typedef struct netrun_opts {
     void *trace_hook_ctx;
     synack_udp_event_fn udp_event; /* the stack's UDP socket events (NULL: none) */
     void *udp_event_ctx;
+    synack_data_fn data;   /* direct delivery (SYNACK_TCP_DIRECT_DATA; NULL: none) */
+    void *data_ctx;
     synack_steer steer;     /* count > 1: one member of a steered group, on its own
                                queue of a multi-queue TAP/TUN (DEV_MULTI_QUEUE) */
     struct dev_fan *fan;    /* ...passing frames to the other members through it */

@@ -21,9 +21,11 @@
 
 /* The relay holds no bytes of its own: host -> namespace bytes are read
  * straight into the synack socket's send buffer, and namespace -> host
- * bytes are sent straight from its receive buffer (synack_send_space,
- * synack_recv_view), so each byte is copied once on its way through this
- * process, and an idle relay costs its struct alone. Back-pressure is the
+ * bytes are sent straight from the TAP frame they came in
+ * (SYNACK_TCP_DIRECT_DATA), or from the receive buffer when the host
+ * socket could not take them at once (synack_send_space,
+ * synack_recv_view): this process copies no byte itself (the kernel's
+ * reads and writes do), and an idle relay costs its struct alone. Back-pressure is the
  * stack's own: a full send buffer stops reading the host socket, and bytes
  * the host socket cannot take yet keep the namespace's window closed. */
 
@@ -456,6 +458,25 @@ static void host_event(watch *w, uint32_t events)
     pump(r);
 }
 
+/* Namespace -> host, direct (SYNACK_TCP_DIRECT_DATA): the stack hands
+ * over in-order data still in the TAP frame when nothing is buffered
+ * before it; what the host socket takes now never enters the receive
+ * buffer (one copy less). Anything else (not connected yet, full, an
+ * error) is left to the stack to buffer, and move_out finds it there. */
+static size_t sock_data(sock_owner *o, synack_sock *ns, const void *data, size_t len)
+{
+    (void)ns;
+    relay *r = (relay *)((char *)o - offsetof(relay, owner));
+    if (r->dead || !r->host_up || r->host_shut || r->ns_eof || r->fd < 0)
+        return 0;
+    ssize_t n = send(r->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n <= 0)
+        return 0;
+    r->bytes_out += (uint64_t)n;
+    r->c->n.bytes_out += (uint64_t)n;
+    return (size_t)n;
+}
+
 static void sock_event(sock_owner *o, synack_sock *ns, unsigned events)
 {
     (void)ns;
@@ -497,7 +518,9 @@ relay *relay_start(relay_ctx *c, synack_sock *ns, int host_fd, const char *label
     r->host_up = (flags & RELAY_HOST_CONNECTED) || relay_host_connected(host_fd);
     snprintf(r->label, sizeof r->label, "%s", label);
     r->owner.on_event = sock_event;
+    r->owner.on_data = sock_data;
     synack_sock_set_user(ns, &r->owner);
+    synack_setopt(ns, SYNACK_TCP_DIRECT_DATA, 1); /* -EINVAL without cfg.data: buffered */
     /* The program in the namespace already chose when to send: the relay
      * adds no Nagle delay of its own. Its request is answered by the host
      * side within microseconds as a rule, so the answer (or our FIN) carries

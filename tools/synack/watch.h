@@ -4,6 +4,7 @@
 #ifndef SYNACK_TOOL_WATCH_H
 #define SYNACK_TOOL_WATCH_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct watch watch;
@@ -18,6 +19,10 @@ typedef struct synack_sock synack_sock;
 typedef struct sock_owner sock_owner;
 struct sock_owner {
     void (*on_event)(sock_owner *o, synack_sock *k, unsigned events);
+    /* Optional (NULL: none): in-order data for a socket with
+     * SYNACK_TCP_DIRECT_DATA, straight from the frame; returns the bytes
+     * it took. Runs inside synack_input: no synack calls. */
+    size_t (*on_data)(sock_owner *o, synack_sock *k, const void *data, size_t len);
 };
 
 /* The same for a synack UDP socket. */
