@@ -6,7 +6,11 @@
  *     "ACK too old";
  *  2. nothing sent stays unacknowledged forever: after the fuzzer's turn, a
  *     truthful peer that receives everything and acknowledges what it holds
- *     gets every byte written, and the connection is still alive.
+ *     gets every byte written, and the connection is still alive;
+ *  3. every byte on the wire is the byte written at that place in the
+ *     stream, whether written by copy (synack_send) or by reference
+ *     (synack_send_ref, mixed at the fuzzer's choice), through
+ *     retransmissions, SACK recovery and partial acknowledgements.
  *
  * Each input sets up one connection (the first byte picks SACK, window
  * scale and timestamps), then its bytes are operations: deliver or lose the
@@ -46,6 +50,10 @@ static struct {
     uint64_t rng;
 } F;
 
+/* What byte i of the stream is: filled once, never changed after (the
+ * references point into it). */
+static uint8_t stream[MAXDATA];
+
 static void on_output(void *ctx, const void *frame, size_t len)
 {
     (void)ctx;
@@ -63,6 +71,11 @@ static void on_output(void *ctx, const void *frame, size_t len)
         F.max_end = t.seq + span;
     if (t.payload_len && F.qn < QMAX)
         F.q[F.qn++] = (out_seg){t.seq, (uint32_t)t.payload_len};
+    for (size_t j = 0; j < t.payload_len; j++) { /* oracle 3 */
+        uint32_t off = t.seq + (uint32_t)j - F.iss - 1;
+        if (off >= F.written || t.payload[j] != stream[off])
+            __builtin_trap(); /* a byte not written, or not the one written there */
+    }
 }
 
 static void on_random(void *ctx, void *buf, size_t len)
@@ -106,16 +119,19 @@ static void peer_send(uint8_t flags, uint32_t ack, uint16_t wnd, const uint32_t 
     synack_input(F.s, pkt, WIRE_IPV4_HDR_LEN + hl, F.now);
 }
 
-static void write_more(uint32_t n)
+/* Write the stream's next n bytes (at most 16 KiB): copied, or by
+ * reference to stream itself, which never changes. */
+static void write_more(uint32_t n, bool by_ref)
 {
-    static uint8_t data[16384];
-    if (n > sizeof(data))
-        n = sizeof(data);
+    if (n > 16384)
+        n = 16384;
     if (n > MAXDATA - F.written)
         n = MAXDATA - F.written;
-    ssize_t w = synack_send(F.k, data, n);
-    if (w > 0)
-        F.written += (uint32_t)w;
+    const uint8_t *from = stream + F.written;
+    uint32_t before = F.written;
+    F.written += n; /* what goes out at once is checked against this */
+    ssize_t w = by_ref ? synack_send_ref(F.k, from, n) : synack_send(F.k, from, n);
+    F.written = before + (w > 0 ? (uint32_t)w : 0);
 }
 
 static void advance(uint64_t ms)
@@ -129,6 +145,9 @@ static int open_connection(uint8_t flags)
     memset(&F, 0, sizeof(F));
     F.now = 1000 * MS;
     F.rng = 1;
+    if (!stream[1])
+        for (uint32_t i = 0; i < MAXDATA; i++)
+            stream[i] = (uint8_t)(i * 131u >> 3 ^ i >> 11);
     synack_config cfg;
     synack_config_init(&cfg);
     cfg.link = SYNACK_LINK_IP;
@@ -234,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
         F.s = NULL;
         return 0;
     }
-    write_more(4000);
+    write_more(4000, d[0] & 8);
     for (size_t i = 1; i + 14 <= n; i += 14) {
         const uint8_t *op = d + i;
         switch (op[0] % 4) {
@@ -253,7 +272,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
             advance(op[1] * 10u);
             break;
         case 3:
-            write_more((uint32_t)(op[1] << 8 | op[2]));
+            write_more((uint32_t)(op[1] << 8 | op[2]), op[3] & 1);
             break;
         }
         if (synack_sock_state(F.k) != SYNACK_ESTABLISHED)
