@@ -196,8 +196,9 @@ typedef void (*synack_trace_fn)(void *ctx, const synack_trace_event *ev);
 typedef void (*synack_event_fn)(void *ctx, synack_sock *sock, unsigned events);
 /* Direct delivery (SYNACK_TCP_DIRECT_DATA): in-order data, where it lies
  * in the frame being processed; return how many of the `len` bytes were
- * taken (they count as read). Called from inside synack_input: it must not
- * call any synack function. */
+ * taken, 0 to len (they count as read; more than len counts as none).
+ * Called from inside synack_input: of the synack functions it may call only
+ * synack_sock_get_user. */
 typedef size_t (*synack_data_fn)(void *ctx, synack_sock *sock, const void *data, size_t len);
 /* UDP socket readiness: SYNACK_EV_READABLE (a datagram was queued) and
  * SYNACK_EV_ERROR (an error became pending), delivered when TCP's are. */
@@ -836,11 +837,13 @@ ssize_t synack_recv_consume(synack_sock *k, size_t n);
  * every reference below it is released. May be mixed with synack_send and
  * the zero-copy calls: the bytes go out in the order they were queued.
  * Returns the count referenced (less than len when the references would
- * hold more than tcp_wmem[2] bytes), -EAGAIN (64 references outstanding,
- * or tcp_wmem[2] bytes), or the errors of synack_send. synack_close copies
- * what is still referenced into the send buffer, so the memory is free
- * when it returns (without memory for that copy it resets the connection,
- * cause SYNACK_CAUSE_CLOSE_NO_MEMORY). */
+ * hold more than tcp_wmem[2] bytes, or 512 MiB), 0 for len 0 (no reference
+ * taken, no number used), -EAGAIN (64 references outstanding, or that many
+ * bytes), -EINVAL (buf NULL), or the errors of synack_send. synack_close
+ * copies what is still referenced into the send buffer, so the memory is
+ * free when it returns (past tcp_mem's hard limit it resets the connection
+ * instead, cause SYNACK_CAUSE_CLOSE_NO_MEMORY; in SYN-SENT nothing was sent
+ * and the references are released). */
 ssize_t synack_send_ref(synack_sock *k, const void *buf, size_t len);
 /* How many references have been released (each successful synack_send_ref
  * below this count). */
@@ -917,12 +920,15 @@ typedef enum synack_opt {
                              when the call returns (no write-write-read
                              stall) and a FIN at once. For relays and
                              servers that answer at once               */
-    SYNACK_TCP_DIRECT_DATA, /* 0/1 (needs cfg.data): in-order data that finds
-                             nothing buffered before it goes to cfg.data
-                             straight from the frame; what it does not take
-                             is buffered as usual. A receive without a copy
-                             into the receive buffer, for a program that
-                             passes bytes on at once (a relay, a proxy) */
+    SYNACK_TCP_DIRECT_DATA, /* 0/1 (needs cfg.data, else -EINVAL): in-order
+                             data that finds nothing buffered before it and
+                             no hole after it goes to cfg.data straight from
+                             the frame; what it does not take is buffered as
+                             usual. Only on a handle the application holds
+                             (a listener's children inherit it once
+                             accepted), not after SHUT_RD. A receive without
+                             a copy into the receive buffer, for a program
+                             that passes bytes on at once (a relay, a proxy) */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
  * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a

@@ -160,6 +160,20 @@ void tcp_buf_release(tcb *t, tcp_buf_kind k)
         tcp_ooo_clear(t); /* out-of-order ranges lived in the ring */
 }
 
+bool tcp_buf_fits(const tcp_ctx *c, uint32_t bytes)
+{
+    return pages(c->mem_bytes + bytes) <= c->sys->tcp_mem[2];
+}
+
+void tcp_buf_adopt_full(tcb *t, tcp_buf_kind k, uint8_t *buf, uint32_t cap)
+{
+    tcp_buf_release(t, k);
+    ring *r = buf_of(t, k);
+    ring_adopt(r, buf, cap);
+    ring_commit(r, cap);
+    account(t->ctx, cap);
+}
+
 void tcp_buf_release_if_empty(tcb *t, tcp_buf_kind k)
 {
     ring *r = buf_of(t, k);

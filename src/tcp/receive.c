@@ -84,11 +84,15 @@ static void store_out_of_order(tcb *t, uint32_t seq, uint32_t off, const uint8_t
 static uint32_t deliver_direct(tcb *t, const uint8_t *data, uint32_t len)
 {
     tcp_ctx *c = t->ctx;
-    if (!t->sockopt.direct || !c->data || t->rcv.shut || t->is.orphan || t->rcv.nooo ||
+    /* Only a handle the application holds: not one still waiting in the
+     * accept queue (children inherit the listener's options), nor an orphan. */
+    if (!t->sockopt.direct || !c->data || !t->is.app_owned || t->rcv.shut || t->rcv.nooo ||
         (t->rcv.buf.buf && t->rcv.buf.used))
         return 0;
     size_t took = c->data(c->data_ctx, t, data, len);
-    uint32_t n = took < len ? (uint32_t)took : len;
+    /* More than it was given is not a count (a -1 passed on from send()):
+     * nothing was taken, and the bytes are buffered. */
+    uint32_t n = took <= len ? (uint32_t)took : 0;
     t->rcv.nxt += n;
     t->stats.bytes_received += n;
     if (n && t->rcv.last_small && !t->sockopt.ack_delay_us)

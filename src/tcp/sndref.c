@@ -161,9 +161,13 @@ ssize_t tcp_user_send_ref(tcb *t, const void *buf, size_t len)
         }
         memset(q, 0, sizeof(*q));
     }
-    /* As much as the largest send buffer may hold, and TCP_SEND_REFS
-     * references: what close would have to copy stays bounded. */
-    uint32_t room = t->ctx->sys->tcp_wmem[2] > q->bytes ? t->ctx->sys->tcp_wmem[2] - q->bytes : 0;
+    /* As much as the largest send buffer may hold (and TCP_SEND_REF_BYTES,
+     * so that with a full ring the stream stays far below 2^31 bytes), and
+     * TCP_SEND_REFS references: what close would have to copy stays
+     * bounded. */
+    uint32_t max = t->ctx->sys->tcp_wmem[2] < TCP_SEND_REF_BYTES ? t->ctx->sys->tcp_wmem[2]
+                                                                  : TCP_SEND_REF_BYTES;
+    uint32_t room = max > q->bytes ? max - q->bytes : 0;
     if (room == 0 || (q->n == TCP_SEND_REFS && q->lo == 0))
         return -EAGAIN;
     if (q->n == TCP_SEND_REFS) {
@@ -195,25 +199,26 @@ void tcp_snd_refs_free(tcb *t)
 }
 
 /* The application gave up its handle while references were outstanding:
- * it may reuse that memory at once, so the bytes move into the send ring
- * (the stream is unchanged; only where its bytes live). */
+ * it may reuse that memory at once, so the whole stream moves into a ring
+ * of its exact size (the stream is unchanged; only where its bytes live).
+ * Like any buffer, only tcp_mem's hard limit refuses it: a busy stack does
+ * not turn a close into a reset. */
 int tcp_snd_refs_absorb(tcb *t)
 {
     struct tcp_sndrefs *q = t->snd.refs;
     if (!refs_live(q))
         return 0;
+    tcp_ctx *c = t->ctx;
     uint32_t total = tcp_snd_queued(t);
-    uint8_t *flat = mem_alloc(t->ctx->alloc, total);
-    if (!flat)
+    if (!tcp_buf_fits(c, total))
+        return -ENOBUFS;
+    uint8_t *buf = mem_alloc(c->alloc, total);
+    if (!buf) {
+        c->ctr->tcp_no_memory++;
         return -ENOMEM;
-    tcp_snd_copy(t, 0, total, flat);
-    ring_consume(&t->snd.buf, t->snd.buf.used);
+    }
+    tcp_snd_copy(t, 0, total, buf);
     release_all(t);
-    int e = tcp_buf_attach(t, TCP_BUF_SEND);
-    if (!e && t->snd.buf.cap < total)
-        e = tcp_buf_grow(t, TCP_BUF_SEND, total);
-    if (!e)
-        ring_write(&t->snd.buf, flat, total);
-    mem_free(t->ctx->alloc, flat);
-    return e;
+    tcp_buf_adopt_full(t, TCP_BUF_SEND, buf, total);
+    return 0;
 }

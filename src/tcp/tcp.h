@@ -31,6 +31,7 @@
                               (a gigabit at 60 ms); beyond, the newest absorbs the rest
                               and RFC 6675's rules help out */
 #define TCP_SEND_REFS 64 /* synack_send_ref's references a connection holds at once (sndref.c) */
+#define TCP_SEND_REF_BYTES (1u << 29) /* ... and bytes, whatever tcp_wmem[2] says */
 #define TCP_RACK_SPARES 32 /* a flight's first record arrays kept for reuse (rack.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
@@ -372,6 +373,11 @@ int tcp_buf_attach(tcb *t, tcp_buf_kind k);
  * buffer stays), -ENOMEM when the allocator fails (counted). */
 int tcp_buf_grow(tcb *t, tcp_buf_kind k, uint32_t cap);
 void tcp_buf_release(tcb *t, tcp_buf_kind k);
+/* Would `bytes` more stay within tcp_mem's hard limit (tcp_mem[2])? */
+bool tcp_buf_fits(const tcp_ctx *c, uint32_t bytes);
+/* Replace the ring with `buf` (mem_alloc'd, cap bytes, all of them data),
+ * counted against tcp_mem (sndref.c: the send stream moved into a ring). */
+void tcp_buf_adopt_full(tcb *t, tcp_buf_kind k, uint8_t *buf, uint32_t cap);
 /* Forget the out-of-order ranges and free their array (receive.c). */
 void tcp_ooo_clear(tcb *t);
 /* Release a ring that holds nothing; under pressure a receive ring that

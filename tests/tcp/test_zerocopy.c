@@ -296,6 +296,32 @@ static void direct_data_keeps_the_order(void **state)
     pkt_free(plain);
 }
 
+/* A connection still in the accept queue gets nothing directly (children
+ * inherit the listener's option): the data waits for the application that
+ * accepts it, as events do. */
+static void direct_data_waits_for_accept(void **state)
+{
+    fill_pattern();
+    pkt_h *h = *state = pkt_new("direct=65536");
+    synack_sock *l = pkt_listen(h, 80, 8);
+    assert_int_equal(synack_setopt(l, SYNACK_TCP_DIRECT_DATA, 1), 0);
+    wire_tcp_opts o = pkt_opts_mss(1460);
+    h->irs = PKT_PEER_ISS;
+    pkt_send(h, SYN, h->irs, 0, PKT_PEER_WND, NULL, 0, &o);
+    wire_tcp sa = pkt_expect(h, SYN | ACK, PKT_ANY, h->irs + 1);
+    h->iss = sa.seq;
+    pkt_send(h, ACK | PSH, h->irs + 1, h->iss + 1, PKT_PEER_WND, pattern, 100, NULL);
+    pkt_drain(h);
+    assert_int_equal(h->direct_len, 0);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    uint8_t buf[200];
+    assert_int_equal(synack_recv(k, buf, sizeof buf), 100);
+    assert_memory_equal(buf, pattern, 100);
+    pkt_send(h, ACK | PSH, h->irs + 101, h->iss + 1, PKT_PEER_WND, pattern + 100, 50, NULL);
+    assert_int_equal(h->direct_len, 50); /* accepted: direct from now on */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +333,7 @@ int main(void)
         cmocka_unit_test_teardown(gathered_segments_are_the_same_bytes, pkt_teardown),
         cmocka_unit_test_teardown(direct_data_skips_the_buffer, pkt_teardown),
         cmocka_unit_test_teardown(direct_data_keeps_the_order, pkt_teardown),
+        cmocka_unit_test_teardown(direct_data_waits_for_accept, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
