@@ -9,16 +9,49 @@
  * reference knows its sequence number, and everything between references
  * is the ring's, in order. The references' running byte count (end_total)
  * says how many referenced bytes lie below a point, so the ring offset of
- * any ring byte is found with one binary search. A connection that never
- * sends by reference carries only a NULL pointer. */
+ * any ring byte is found with one binary search. The table of references
+ * exists only while some are outstanding (emptied ones are kept by the
+ * stack for the next, TCP_SNDREF_SPARES of them): a connection with none
+ * carries a NULL pointer and the count released. */
 #include "tcp/tcp.h"
 
 #include "base/seq.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 static bool refs_live(const struct tcp_sndrefs *q) { return q && q->lo != q->n; }
+
+/* An empty table: a spare, or a new one (NULL without memory). */
+static struct tcp_sndrefs *table_get(tcp_ctx *c)
+{
+    struct tcp_sndrefs *q =
+        c->nsndref_spare ? c->sndref_spare[--c->nsndref_spare] : mem_alloc(c->alloc, sizeof(*q));
+    if (q)
+        memset(q, 0, offsetof(struct tcp_sndrefs, r)); /* the records are written before read */
+    return q;
+}
+
+/* The table emptied: back to the spares (or freed). */
+static void table_put(tcb *t)
+{
+    tcp_ctx *c = t->ctx;
+    struct tcp_sndrefs *q = t->snd.refs;
+    t->snd.refs = NULL;
+    if (!q)
+        return;
+    if (c->nsndref_spare < TCP_SNDREF_SPARES)
+        c->sndref_spare[c->nsndref_spare++] = q;
+    else
+        mem_free(c->alloc, q);
+}
+
+void tcp_snd_refs_free_spares(tcp_ctx *c)
+{
+    while (c->nsndref_spare)
+        mem_free(c->alloc, c->sndref_spare[--c->nsndref_spare]);
+}
 
 static uint32_t min32(uint32_t a, uint32_t b) { return a < b ? a : b; }
 
@@ -99,10 +132,8 @@ static void release_all(tcb *t)
     struct tcp_sndrefs *q = t->snd.refs;
     if (!refs_live(q))
         return;
-    q->done += (uint32_t)(q->n - q->lo);
-    q->acked_total += q->bytes;
-    q->bytes = 0;
-    q->lo = q->n = 0;
+    t->snd.refs_done += (uint32_t)(q->n - q->lo);
+    table_put(t);
     tcb_signal(t, SYNACK_EV_REFS_DONE);
 }
 
@@ -127,7 +158,7 @@ void tcp_snd_consume(tcb *t, uint32_t n)
             q->bytes -= d;
             if (r->len == 0) {
                 q->lo++;
-                q->done++;
+                t->snd.refs_done++;
                 released = true;
             }
         } else {
@@ -138,7 +169,7 @@ void tcp_snd_consume(tcb *t, uint32_t n)
         n -= d;
     }
     if (q->lo == q->n)
-        q->lo = q->n = 0;
+        table_put(t);
     if (released)
         tcb_signal(t, SYNACK_EV_REFS_DONE);
 }
@@ -153,13 +184,9 @@ ssize_t tcp_user_send_ref(tcb *t, const void *buf, size_t len)
     if (!buf)
         return -EINVAL;
     struct tcp_sndrefs *q = t->snd.refs;
-    if (!q) {
-        q = t->snd.refs = mem_alloc(t->ctx->alloc, sizeof(*q));
-        if (!q) {
-            t->ctx->ctr->tcp_no_memory++;
-            return -ENOMEM;
-        }
-        memset(q, 0, sizeof(*q));
+    if (!q && !(q = t->snd.refs = table_get(t->ctx))) {
+        t->ctx->ctr->tcp_no_memory++;
+        return -ENOMEM;
     }
     /* As much as the largest send buffer may hold (and TCP_SEND_REF_BYTES,
      * so that with a full ring the stream stays far below 2^31 bytes), and
@@ -182,21 +209,16 @@ ssize_t tcp_user_send_ref(tcb *t, const void *buf, size_t len)
                                        .len = n,
                                        .end_total = q->queued_total};
     q->bytes += n;
-    q->issued++;
     if (tcb_synchronized(t))
         tcp_output(t);
     return n;
 }
 
-uint32_t tcp_snd_refs_done(const tcb *t) { return t->snd.refs ? t->snd.refs->done : 0; }
+uint32_t tcp_snd_refs_done(const tcb *t) { return t->snd.refs_done; }
 
 void tcp_snd_refs_drop(tcb *t) { release_all(t); }
 
-void tcp_snd_refs_free(tcb *t)
-{
-    mem_free(t->ctx->alloc, t->snd.refs);
-    t->snd.refs = NULL;
-}
+void tcp_snd_refs_free(tcb *t) { table_put(t); }
 
 /* The application gave up its handle while references were outstanding:
  * it may reuse that memory at once, so the whole stream moves into a ring

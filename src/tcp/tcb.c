@@ -45,6 +45,7 @@ void tcp_ctx_free(tcp_ctx *c)
     tcp_tw_free(c);
     tcp_buf_free_spares(c);
     rack_free_spares(c);
+    tcp_snd_refs_free_spares(c);
     mem_free(c->alloc, c->buckets);
     heap_free(&c->timers);
 }

@@ -32,6 +32,7 @@
                               and RFC 6675's rules help out */
 #define TCP_SEND_REFS 64 /* synack_send_ref's references a connection holds at once (sndref.c) */
 #define TCP_SEND_REF_BYTES (1u << 29) /* ... and bytes, whatever tcp_wmem[2] says */
+#define TCP_SNDREF_SPARES 16 /* emptied reference tables kept for reuse (sndref.c) */
 #define TCP_RACK_SPARES 32 /* a flight's first record arrays kept for reuse (rack.c) */
 #define NS_PER_MS 1000000ULL
 #define NS_PER_SEC (1000 * NS_PER_MS)
@@ -99,7 +100,9 @@ struct synack_sock {
         bool fin_queued : 1;      /* app shut the send side: FIN after data */
         bool fin_sent : 1;        /* FIN is in flight (nxt covers it)     */
         bool push : 1;            /* push_to is set (past Nagle, once)    */
-        struct tcp_sndrefs *refs; /* data sent by reference (sndref.c); NULL until used */
+        uint32_t refs_done;       /* references released (synack_send_refs_done) */
+        struct tcp_sndrefs *refs; /* data sent by reference (sndref.c): NULL
+                                     while none is outstanding */
     } snd;
 
     struct tcb_rcv {          /* receive sequence space                */
@@ -311,6 +314,8 @@ struct tcp_ctx {
     uint64_t spare_bytes;
     struct rack_flight *rack_spare[TCP_RACK_SPARES]; /* released first-size record arrays */
     uint32_t nrack_spare;
+    struct tcp_sndrefs *sndref_spare[TCP_SNDREF_SPARES]; /* emptied reference tables */
+    uint32_t nsndref_spare;
     uint64_t drops[SYNACK_DROP_COUNT]; /* per synack_drop reason            */
     uint64_t chack_second;    /* challenge ACK limit: this second + 1 ... */
     uint32_t chack_left;      /* ... and what it still allows          */
@@ -721,7 +726,6 @@ struct tcp_sndref {
     uint32_t end_total;       /* referenced bytes queued up to its end (running) */
 };
 struct tcp_sndrefs {
-    uint32_t issued, done;    /* references taken, released (synack_send_refs_done) */
     uint32_t bytes;           /* referenced bytes not yet acknowledged     */
     uint32_t queued_total, acked_total; /* running counts of referenced bytes */
     uint8_t lo, n;            /* live references: r[lo, n), in stream order */
@@ -750,6 +754,8 @@ void tcp_snd_refs_drop(tcb *t);
  * (they could not be kept: the caller resets the connection). */
 int tcp_snd_refs_absorb(tcb *t);
 void tcp_snd_refs_free(tcb *t);
+/* Free the emptied reference tables kept for reuse (at the end). */
+void tcp_snd_refs_free_spares(tcp_ctx *c);
 
 static inline bool tcb_synchronized(const tcb *t) { return t->state >= SYNACK_ESTABLISHED; }
 static inline bool tcb_send_open(const tcb *t)

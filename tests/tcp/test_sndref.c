@@ -216,6 +216,31 @@ static void references_are_bounded(void **state)
     assert_int_equal(synack_send_ref(k, pattern, 1), 1); /* room again */
 }
 
+/* The table of references lives only while some are outstanding: once all
+ * are released it goes back to the stack, and the next reference (this
+ * connection's or another's) takes it again without allocating. */
+static void tables_are_reused(void **state)
+{
+    fill_pattern();
+    pkt_allocator = pkt_counting_allocator;
+    pkt_h *h = *state = pkt_new(NULL);
+    pkt_allocator = (synack_allocator){0};
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    assert_int_equal(synack_send_ref(k, pattern, 100), 100);
+    pkt_drain(h);
+    pkt_send(h, ACK, P, S + 100, PKT_PEER_WND, NULL, 0, NULL);
+    assert_int_equal(synack_send_refs_done(k), 1);
+    long before = pkt_allocations;
+    for (uint32_t i = 1; i <= 10; i++) {
+        assert_int_equal(synack_send_ref(k, pattern, 100), 100);
+        pkt_drain(h);
+        pkt_send(h, ACK, P, S + 100 + i * 100, PKT_PEER_WND, NULL, 0, NULL);
+        assert_int_equal(synack_send_refs_done(k), 1 + i);
+    }
+    assert_int_equal(pkt_allocations, before);
+}
+
 /* A busy stack is not a stack out of memory: above tcp_mem[0] (where
  * autotuning stops) the copy at close is still made, and the close is a
  * close, not a reset; only tcp_mem's hard limit refuses it. */
@@ -384,6 +409,7 @@ int main(void)
         cmocka_unit_test_teardown(reset_releases_every_reference, pkt_teardown),
         cmocka_unit_test_teardown(close_keeps_a_copy, pkt_teardown),
         cmocka_unit_test_teardown(references_are_bounded, pkt_teardown),
+        cmocka_unit_test_teardown(tables_are_reused, pkt_teardown),
         cmocka_unit_test_teardown(close_copies_under_load, pkt_teardown),
         cmocka_unit_test(random_mix_keeps_every_byte),
     };
