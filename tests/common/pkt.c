@@ -736,6 +736,27 @@ synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int w
     return k;
 }
 
+void pkt_fill_pattern(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 7 + (i >> 8));
+}
+
+uint32_t pkt_collect(pkt_h *h, uint8_t *out, uint32_t base)
+{
+    uint32_t top = 0;
+    while (pkt_pending(h)) {
+        size_t len = pkt_pop(h);
+        wire_tcp seg;
+        assert_true(pkt_parse(h, h->last, len, &seg));
+        uint32_t off = seg.seq - base;
+        memcpy(out + off, seg.payload, seg.payload_len);
+        if (off + seg.payload_len > top)
+            top = off + (uint32_t)seg.payload_len;
+    }
+    return top;
+}
+
 void pkt_icmp4_error(pkt_h *h, uint32_t router, uint8_t type, uint8_t code, uint16_t mtu,
                      uint32_t seq)
 {

@@ -203,6 +203,12 @@ synack_sock *pkt_sack_flight(pkt_h *h, int n, uint16_t mss, int rtt_ms);
 /* The same with window scaling offered (wscale >= 0): the window field of
  * the peer's segments after the SYN counts in units of 2^wscale. */
 synack_sock *pkt_sack_flight_ws(pkt_h *h, int n, uint16_t mss, int rtt_ms, int wscale);
+/* Fill p with the tests' byte pattern (byte i: i * 7 + i / 256). */
+void pkt_fill_pattern(uint8_t *p, size_t n);
+/* Pop every frame waiting (each must parse, checksum included) and copy
+ * each segment's payload to out at its offset from `base`. Returns the
+ * highest offset seen. */
+uint32_t pkt_collect(pkt_h *h, uint8_t *out, uint32_t base);
 /* An ICMPv4 error (RFC 792) from `router` to us, quoting our segment to
  * the peer with sequence number `seq` (`mtu`: the next-hop MTU of a
  * "fragmentation needed", RFC 1191). */

@@ -10,28 +10,7 @@
 
 static uint8_t pattern[65536];
 
-static void fill_pattern(void)
-{
-    for (size_t i = 0; i < sizeof pattern; i++)
-        pattern[i] = (uint8_t)(i * 7 + (i >> 8));
-}
-
-/* Pop every frame waiting; copy each segment's payload to out at its
- * offset from `base`. Returns the highest offset seen. */
-static uint32_t collect(pkt_h *h, uint8_t *out, uint32_t base)
-{
-    uint32_t top = 0;
-    while (pkt_pending(h)) {
-        size_t len = pkt_pop(h);
-        wire_tcp seg;
-        assert_true(pkt_parse(h, h->last, len, &seg)); /* checksum included */
-        uint32_t off = seg.seq - base;
-        memcpy(out + off, seg.payload, seg.payload_len);
-        if (off + seg.payload_len > top)
-            top = off + (uint32_t)seg.payload_len;
-    }
-    return top;
-}
+static void fill_pattern(void) { pkt_fill_pattern(pattern, sizeof pattern); }
 
 /* Acknowledge everything the stack sends until `total` bytes past `base`
  * are acknowledged (the window opens as slow start goes). */
@@ -40,7 +19,7 @@ static void ack_until(pkt_h *h, uint32_t base, uint32_t total)
     static uint8_t sink[1 << 20];
     uint32_t top = 0;
     while (top < total) {
-        uint32_t t = collect(h, sink, base);
+        uint32_t t = pkt_collect(h, sink, base);
         assert_true(t > top);
         top = t;
         pkt_send(h, ACK, h->irs + 1, base + top, PKT_PEER_WND, NULL, 0, NULL);
@@ -105,7 +84,7 @@ static void order_is_kept_with_copies(const char *knobs)
     static uint8_t got[65536];
     memset(got, 0, sizeof got);
     pkt_send(h, ACK, P, S, PKT_PEER_WND, NULL, 0, NULL);
-    assert_int_equal(collect(h, got, S), at);
+    assert_int_equal(pkt_collect(h, got, S), at);
     assert_memory_equal(got, pattern, at);
     /* Acknowledged piece by piece: the references go in order. */
     assert_int_equal(synack_send_refs_done(k), 0);
@@ -165,7 +144,7 @@ static void close_keeps_a_copy(void **state)
     assert_int_equal(synack_send_ref(k, mine, sizeof mine), 3000);
     assert_int_equal(synack_send(k, pattern + 6000, 10), 10);
     static uint8_t got[4096];
-    uint32_t first = collect(h, got, S);
+    uint32_t first = pkt_collect(h, got, S);
     assert_true(first >= 1000 && first < 2000);
     assert_int_equal(synack_close(k), 0);
     memset(mine, 0xee, sizeof mine);
@@ -209,7 +188,7 @@ static void references_are_bounded(void **state)
     assert_int_equal(synack_send(k, pattern, 1), 1); /* copies still go */
     pkt_send(h, ACK, P, S + 40000, PKT_PEER_WND, NULL, 0, NULL);
     static uint8_t got[128];
-    assert_int_equal(collect(h, got, S + 40000), 65);
+    assert_int_equal(pkt_collect(h, got, S + 40000), 65);
     assert_memory_equal(got, pattern, 64);
     pkt_send(h, ACK, P, S + 40010, PKT_PEER_WND, NULL, 0, NULL);
     assert_int_equal(synack_send_refs_done(k), 11);

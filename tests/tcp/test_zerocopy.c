@@ -11,28 +11,7 @@
 
 static uint8_t pattern[65536];
 
-static void fill_pattern(void)
-{
-    for (size_t i = 0; i < sizeof pattern; i++)
-        pattern[i] = (uint8_t)(i * 7 + (i >> 8));
-}
-
-/* Pop every frame waiting; copy each segment's payload to out at its
- * offset from `base`. Returns the highest offset seen. */
-static uint32_t collect(pkt_h *h, uint8_t *out, uint32_t base)
-{
-    uint32_t top = 0;
-    while (pkt_pending(h)) {
-        size_t len = pkt_pop(h);
-        wire_tcp seg;
-        assert_true(pkt_parse(h, h->last, len, &seg));
-        uint32_t off = seg.seq - base;
-        memcpy(out + off, seg.payload, seg.payload_len);
-        if (off + seg.payload_len > top)
-            top = off + (uint32_t)seg.payload_len;
-    }
-    return top;
-}
+static void fill_pattern(void) { pkt_fill_pattern(pattern, sizeof pattern); }
 
 /* Bytes written into the space and committed go out as they were. */
 static void committed_bytes_are_sent(void **state)
@@ -81,10 +60,10 @@ static void space_wraps_with_the_ring(void **state)
     memcpy(v[1].base, pattern + 10000 + v[0].len, 2000);
     assert_int_equal(synack_send_commit(k, v[0].len + 2000), 16384 - 10000 + 2000);
     static uint8_t got[65536];
-    uint32_t top = collect(h, got, S);
+    uint32_t top = pkt_collect(h, got, S);
     while (top < 18384) {
         pkt_send(h, ACK, P, S + top, PKT_PEER_WND, NULL, 0, NULL);
-        uint32_t t = collect(h, got, S);
+        uint32_t t = pkt_collect(h, got, S);
         assert_true(t > top);
         top = t;
     }
@@ -205,7 +184,7 @@ static void gathered_segments_are_the_same_bytes(void **state)
     uint32_t S = h->iss + 1, P = h->irs + 1;
     assert_int_equal(synack_send(k, pattern, 10000), 10000);
     static uint8_t got[65536];
-    uint32_t top = collect(h, got, S);
+    uint32_t top = pkt_collect(h, got, S);
     assert_int_equal(top, 10000);
     assert_memory_equal(got, pattern, 10000);
     assert_int_equal(h->gathered[3], 0);
@@ -215,10 +194,10 @@ static void gathered_segments_are_the_same_bytes(void **state)
     pkt_drain(h);
     /* The ring now wraps at 16384: the next segments straddle its end. */
     assert_int_equal(synack_send(k, pattern + 10000, 8000), 8000);
-    top = collect(h, got, S);
+    top = pkt_collect(h, got, S);
     while (top < 18000) {
         pkt_send(h, ACK, P, S + top, PKT_PEER_WND, NULL, 0, NULL);
-        top = collect(h, got, S);
+        top = pkt_collect(h, got, S);
     }
     assert_memory_equal(got + 10000, pattern + 10000, 8000);
     assert_true(h->gathered[3] >= 1);
