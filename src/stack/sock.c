@@ -375,7 +375,7 @@ int synack_setopt(synack_sock *k, int opt, int value)
         return 0;
     case SYNACK_TCP_CORK:
         if (k->sockopt.cork && !value && tcb_synchronized(k)) { /* uncorking pushes what waited, */
-            k->snd.push_to = k->snd.buf_seq + tcp_snd_queued(k); /* Nagle or not */
+            k->snd.push_to = tcp_snd_end(k); /* Nagle or not */
             k->snd.push = true;
         }
         k->sockopt.cork = value != 0;

@@ -280,7 +280,7 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         if (t->snd.wnd > t->snd.max_wnd)
             t->snd.max_wnd = t->snd.wnd;
         if (t->snd.wnd == 0 && ack == t->snd.una && t->snd.nxt != t->snd.una &&
-            seq_lt(t->snd.una, t->snd.buf_seq + tcp_snd_queued(t))) {
+            seq_lt(t->snd.una, tcp_snd_end(t))) {
             /* The peer answers with a closed window: the data we sent past
              * SND.UNA (a zero-window probe) was not taken. Probe again from
              * SND.UNA; an answered probe is not a failure, so the window

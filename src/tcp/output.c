@@ -387,7 +387,7 @@ static void send_data(tcb *t, bool force)
     if (t->snd.push && seq_geq(t->snd.nxt, t->snd.push_to))
         t->snd.push = false; /* the uncorked bytes are out: Nagle as before */
     for (;;) {
-        uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
+        uint32_t data_end = tcp_snd_end(t);
         uint32_t cwnd = t->cc.cwnd;
         if (!t->cc.in_recovery && t->cc.dupacks && t->cc.dupacks < 3 && !t->sack.n)
             cwnd += (uint32_t)t->cc.dupacks * t->opts.snd_mss; /* RFC 3042 limited transmit */
@@ -457,7 +457,7 @@ static void send_data(tcb *t, bool force)
  * to the window the same way). */
 void tcp_send_retransmit(tcb *t, uint32_t seq)
 {
-    uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
+    uint32_t data_end = tcp_snd_end(t);
     uint32_t sent_end = seq_lt(t->snd.max, data_end) ? t->snd.max : data_end;
     uint32_t wnd_end = t->snd.una + t->snd.wnd;
     uint32_t room = payload_room(t);
@@ -506,7 +506,7 @@ static void sack_recovery_send(tcb *t)
             continue;
         }
         /* NextSeg rule 2: new data, as the peer's window allows. */
-        uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
+        uint32_t data_end = tcp_snd_end(t);
         uint32_t limit = t->snd.una + t->snd.wnd;
         bool more = seq_lt(t->snd.nxt, data_end) || (t->snd.fin_queued && !t->snd.fin_sent);
         if (!more || seq_geq(t->snd.nxt, limit)) {

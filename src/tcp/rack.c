@@ -255,8 +255,7 @@ static void dsack_adapt(tcb *t, const wire_tcp *seg)
     /* More duplicates than retransmissions ever sent: the network copied
      * an original (or the peer lies), which is no reordering (Linux's
      * tcp_dsack_seen skips such a DSACK as dubious). */
-    uint32_t mss = t->opts.snd_mss ? t->opts.snd_mss : 1;
-    uint32_t segs = (end - start + mss - 1) / mss;
+    uint32_t segs = tcp_segments(t, end - start);
     r->dsack_segs = segs > UINT32_MAX - r->dsack_segs ? UINT32_MAX : r->dsack_segs + segs;
     bool dubious = r->dsack_segs > t->stats.retrans;
     if (dubious)

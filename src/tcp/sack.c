@@ -29,29 +29,29 @@ void sack_trim(tcb *t)
     t->sack.n = n;
 }
 
-static void insert_range(tcb *t, uint32_t start, uint32_t end)
+bool seq_ranges_add(seq_range *set, uint8_t *n, uint8_t max, uint32_t start, uint32_t end)
 {
     /* Merge with every range it touches, then insert in order. */
-    for (uint8_t i = 0; i < t->sack.n;) {
-        seq_range *r = &t->sack.blocks[i];
+    for (uint8_t i = 0; i < *n;) {
+        seq_range *r = &set[i];
         if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
             start = seq_min(start, r->start);
             end = seq_max(end, r->end);
-            memmove(r, r + 1, (size_t)(t->sack.n - i - 1) * sizeof(*r));
-            t->sack.n--;
+            memmove(r, r + 1, (size_t)(*n - i - 1) * sizeof(*r));
+            (*n)--;
             continue;
         }
         i++;
     }
-    if (t->sack.n == TCP_SACK_MAX)
-        return; /* full: the peer repeats its blocks, nothing is lost for good */
+    if (*n == max)
+        return false;
     uint8_t pos = 0;
-    while (pos < t->sack.n && seq_lt(t->sack.blocks[pos].start, start))
+    while (pos < *n && seq_lt(set[pos].start, start))
         pos++;
-    memmove(&t->sack.blocks[pos + 1], &t->sack.blocks[pos],
-            (size_t)(t->sack.n - pos) * sizeof(seq_range));
-    t->sack.blocks[pos] = (seq_range){start, end};
-    t->sack.n++;
+    memmove(&set[pos + 1], &set[pos], (size_t)(*n - pos) * sizeof(seq_range));
+    set[pos] = (seq_range){start, end};
+    (*n)++;
+    return true;
 }
 
 /* Take the blocks of an arriving ACK; returns true if any was new. */
@@ -66,7 +66,8 @@ bool sack_update(tcb *t, const wire_tcp_opts *o)
         if (seq_lt(s, t->snd.una))
             s = t->snd.una;
         uint32_t before = sack_sacked_bytes(t);
-        insert_range(t, s, e);
+        /* Full: the peer repeats its blocks, nothing is lost for good. */
+        seq_ranges_add(t->sack.blocks, &t->sack.n, TCP_SACK_MAX, s, e);
         news |= sack_sacked_bytes(t) != before;
     }
     return news;

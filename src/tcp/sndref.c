@@ -205,7 +205,7 @@ ssize_t tcp_user_send_ref(tcb *t, const void *buf, size_t len)
     uint32_t n = len < room ? (uint32_t)len : room;
     q->queued_total += n;
     q->r[q->n++] = (struct tcp_sndref){.base = buf,
-                                       .seq = t->snd.buf_seq + tcp_snd_queued(t),
+                                       .seq = tcp_snd_end(t),
                                        .len = n,
                                        .end_total = q->queued_total};
     q->bytes += n;

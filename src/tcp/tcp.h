@@ -532,6 +532,11 @@ uint32_t tcp_rcv_window(const tcb *t);
 void sack_clear(tcb *t);
 void sack_trim(tcb *t);
 bool sack_update(tcb *t, const wire_tcp_opts *o);
+/* A sorted set of at most `max` disjoint ranges (*n of them): add [start,
+ * end), merged with every range it touches. false when it needed a slot
+ * and none was left (the set is then without it). The scoreboard's SACKed
+ * ranges and the undo's resent ones (undo.c). */
+bool seq_ranges_add(seq_range *set, uint8_t *n, uint8_t max, uint32_t start, uint32_t end);
 uint32_t sack_sacked_bytes(const tcb *t);
 uint32_t sack_lost_edge(const tcb *t);
 uint32_t sack_pipe(const tcb *t);
@@ -736,6 +741,8 @@ static inline uint32_t tcp_snd_queued(const tcb *t)
 {
     return t->snd.buf.used + (t->snd.refs ? t->snd.refs->bytes : 0);
 }
+/* The sequence number after the last byte queued (where a FIN goes). */
+static inline uint32_t tcp_snd_end(const tcb *t) { return t->snd.buf_seq + tcp_snd_queued(t); }
 /* Where `len` stream bytes from `off` past SND.buf_seq lie: up to `max`
  * pieces; *covered says how many bytes they hold (less when more pieces
  * would be needed). Returns the count of pieces. */
@@ -758,6 +765,12 @@ void tcp_snd_refs_free(tcb *t);
 void tcp_snd_refs_free_spares(tcp_ctx *c);
 
 static inline bool tcb_synchronized(const tcb *t) { return t->state >= SYNACK_ESTABLISHED; }
+/* Segments in `bytes`, rounded up (as Linux counts DSACKed ones). */
+static inline uint32_t tcp_segments(const tcb *t, uint32_t bytes)
+{
+    uint32_t mss = t->opts.snd_mss ? t->opts.snd_mss : 1;
+    return (uint32_t)(((uint64_t)bytes + mss - 1) / mss);
+}
 static inline bool tcb_send_open(const tcb *t)
 {
     return t->state == SYNACK_ESTABLISHED || t->state == SYNACK_CLOSE_WAIT ||

@@ -14,7 +14,7 @@
 
 static bool data_pending(const tcb *t)
 {
-    return seq_lt(t->snd.nxt, t->snd.buf_seq + tcp_snd_queued(t)) ||
+    return seq_lt(t->snd.nxt, tcp_snd_end(t)) ||
            (t->snd.fin_queued && !t->snd.fin_sent);
 }
 
@@ -47,7 +47,7 @@ static void send_loss_probe(tcb *t)
     tcp_ctx *c = t->ctx;
     c->ctr->tcp_loss_probes++;
     t->sack.tlp_out = true;
-    uint32_t data_end = t->snd.buf_seq + tcp_snd_queued(t);
+    uint32_t data_end = tcp_snd_end(t);
     uint32_t before = t->snd.max;
     if (seq_lt(t->snd.nxt, data_end) && seq_lt(t->snd.nxt, t->snd.una + t->snd.wnd)) {
         uint32_t saved = t->cc.cwnd;

@@ -24,39 +24,6 @@ void undo_episode_begins(tcb *t)
     u->retrans = 0;
 }
 
-/* Segments in [start, end), rounded up, as Linux counts DSACKed ones. */
-static uint32_t segments(const tcb *t, uint32_t start, uint32_t end)
-{
-    uint32_t mss = t->opts.snd_mss ? t->opts.snd_mss : 1;
-    return (end - start + mss - 1) / mss;
-}
-
-/* Add [start, end) to the resent bytes awaiting a DSACK; false when they
- * no longer fit (then the cut is kept). */
-static bool left_add(struct tcb_undo *u, uint32_t start, uint32_t end)
-{
-    for (uint8_t i = 0; i < u->nleft;) {
-        seq_range *r = &u->left[i];
-        if (seq_leq(r->start, end) && seq_leq(start, r->end)) {
-            start = seq_min(start, r->start);
-            end = seq_max(end, r->end);
-            memmove(r, r + 1, (size_t)(u->nleft - i - 1) * sizeof(*r));
-            u->nleft--;
-            continue;
-        }
-        i++;
-    }
-    if (u->nleft == TCP_UNDO_RANGES)
-        return false;
-    uint8_t pos = 0;
-    while (pos < u->nleft && seq_lt(u->left[pos].start, start))
-        pos++;
-    memmove(&u->left[pos + 1], &u->left[pos], (size_t)(u->nleft - pos) * sizeof(u->left[0]));
-    u->left[pos] = (seq_range){start, end};
-    u->nleft++;
-    return true;
-}
-
 /* Take [start, end) out of the resent bytes awaiting a DSACK: how many of
  * them it covered (0: nothing resent, or already reported). false in
  * *fits when a split would not fit. */
@@ -101,8 +68,8 @@ void undo_note_rxt(tcb *t, uint32_t seq, uint32_t len)
     struct tcb_undo *u = &t->undo;
     if (!u->active || !(t->cc.in_recovery || t->cc.after_rto))
         return; /* outside an episode a retransmission cut nothing */
-    uint32_t n = len ? segments(t, seq, seq + len) : 1; /* a bare FIN counts */
-    if (n > (uint32_t)(UINT16_MAX - u->retrans) || !left_add(u, seq, seq + (len ? len : 1))) {
+    uint32_t n = len ? tcp_segments(t, len) : 1; /* a bare FIN counts */
+    if (n > (uint32_t)(UINT16_MAX - u->retrans) || !seq_ranges_add(u->left, &u->nleft, TCP_UNDO_RANGES, seq, seq + (len ? len : 1))) {
         u->active = false; /* too many to account for: keep the cut */
         return;
     }
@@ -131,7 +98,7 @@ static void restore(tcb *t)
         rack_recovery_ended(t);
         if (seq_lt(t->snd.nxt, t->snd.max)) {
             t->snd.nxt = t->snd.max;
-            if (t->snd.fin_queued && seq_gt(t->snd.max, t->snd.buf_seq + tcp_snd_queued(t)))
+            if (t->snd.fin_queued && seq_gt(t->snd.max, tcp_snd_end(t)))
                 t->snd.fin_sent = true; /* the FIN had gone before the timeout */
         }
     }
@@ -158,7 +125,7 @@ void undo_on_dsack(tcb *t, uint32_t start, uint32_t end)
     }
     if (!taken)
         return;
-    uint32_t n = segments(t, 0, taken);
+    uint32_t n = tcp_segments(t, taken);
     u->retrans = n < u->retrans ? (uint16_t)(u->retrans - n) : 0;
     if (!u->retrans && !u->nleft)
         restore(t);
