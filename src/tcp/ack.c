@@ -191,10 +191,14 @@ static void recover_if_lost(tcb *t, bool dup, bool rack, bool blocks)
 
 /* Data sent after a retransmission arrived, the retransmission did not:
  * resend it now instead of waiting for the RTO. RACK knows by time
- * (RFC 8985 §6.2); without its records, sack_lost_rxt by sequence. */
+ * (RFC 8985 §6.2); without its records, sack_lost_rxt by sequence. After a
+ * timeout only RACK can tell (the scoreboard was forgotten), and a copy of
+ * the go-back-N resend is found lost as Linux's Loss state finds it. */
 static void resend_lost_retransmissions(tcb *t)
 {
     bool rack = rack_in_charge(t);
+    if (!t->opts.sack_ok || !(t->cc.in_recovery || (t->cc.after_rto && rack)))
+        return;
     uint32_t lost;
     while (rack ? rack_lost_rxt(t, &lost) : sack_lost_rxt(t, &lost)) {
         t->ctx->ctr->tcp_lost_retransmit++;
@@ -213,10 +217,9 @@ void tcp_rack_timeout(tcb *t)
     if (!rack_in_charge(t))
         return;
     recover_if_lost(t, false, true, true);
-    if (t->cc.in_recovery) {
-        resend_lost_retransmissions(t);
+    resend_lost_retransmissions(t);
+    if (t->cc.in_recovery)
         prr_update(t, 0);
-    }
     tcp_output(t);
 }
 
@@ -257,11 +260,10 @@ void tcp_ack_process(tcb *t, const wire_tcp *seg)
         enter_recovery(t);
     }
 
+    /* Any hole's lost copy, not only the head's (a partial ACK moves the
+     * head). */
+    resend_lost_retransmissions(t);
     if (t->cc.in_recovery && t->opts.sack_ok) {
-        /* Data sent after a retransmission arrived, the retransmission did
-         * not: resend it now instead of waiting for the RTO. Any hole's
-         * copy, not only the head's (a partial ACK moves the head). */
-        resend_lost_retransmissions(t);
         /* RFC 6937 §3: DeliveredData = change in SND.UNA + change in SACKed. */
         int64_t d = (int64_t)(uint32_t)(t->snd.una - una_before) + sack_sacked_bytes(t) -
                     sacked_before;

@@ -381,9 +381,14 @@ static void take_deliveries(tcb *t, struct rack_flight *f, const wire_tcp *seg)
  * Returns how long until the last of the others would be (0: none). */
 static uint64_t detect_loss(tcb *t, struct rack_flight *f)
 {
-    /* Delivered in order and never resent: all that is left was sent
-     * after what was delivered (the common case costs no walk). */
-    if (!f->delivered || (!t->sack.n && !f->resent))
+    if (!f->delivered || f->lo == f->n)
+        return 0;
+    /* Nothing SACKed and nothing resent left: the records are in the order
+     * they were sent, so if the oldest left was sent after the most recent
+     * delivery, so was all the rest (the common case costs no walk). A
+     * delivered retransmission may well be later than data still out. */
+    if (!t->sack.n && !f->resent &&
+        !sent_after(f->xmit_ns, f->order, f->seg[f->lo].xmit_ns, f->seg[f->lo].order))
         return 0;
     uint64_t now = t->ctx->now, reo = rack_reo_wnd(t), wait = 0;
     for (uint16_t i = f->lo; i < f->n; i++) {

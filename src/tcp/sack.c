@@ -157,7 +157,13 @@ bool sack_next_hole(const tcb *t, uint32_t from, bool any, uint32_t *start, uint
         }
         cur = r->end;
     }
-    return false;
+    /* Above the highest SACKed byte only RACK finds loss (by time: data
+     * sent before a delivered retransmission), and rule 3 looks no higher. */
+    if (any || !seq_lt(cur, lost))
+        return false;
+    *start = cur;
+    *len = lost - cur;
+    return true;
 }
 
 /* For a (re)transmission starting at seq: 0 if seq is not SACKed, with

@@ -189,6 +189,55 @@ static void lost_retransmission_found_by_time(void **state)
     assert_int_equal(lost_copy_resends("tcp_recovery=0"), 0);
 }
 
+/* Segments 0 and 4 are lost; 1-3 are SACKed, and 0 is resent. The copy's
+ * cumulative ACK carries no SACK block and nothing resent is left, but the
+ * copy left a round trip after 4 did: 4 is lost too (RFC 8985 §6.2), resent
+ * at once, not a timeout later. */
+static void loss_older_than_a_delivered_copy_is_found_without_sack(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 5);
+    pkt_advance(h, RTT);
+    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
+    pkt_expect_none(h);
+    pkt_advance(h, RTT);
+    sack(h, 4, NULL, 0);
+    pkt_expect(h, PKT_ANY_FLAGS, SEG(4), PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+}
+
+/* Drain what the stack sent; 1 if a segment started at `seq`. */
+static int sent_seq(pkt_h *h, uint32_t seq)
+{
+    int found = 0;
+    while (pkt_pending(h))
+        found |= pkt_expect(h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY).seq == seq;
+    return found;
+}
+
+/* After a timeout the scoreboard is forgotten and go-back-N resends 1 and
+ * 2 together; 2's copy is SACKed, 1's is not: 1's copy is lost (sent
+ * before a delivered one, RFC 8985 §6.2) and goes again at once, as in
+ * Linux's Loss state, not at a second, doubled, timeout. */
+static void lost_copy_after_a_timeout_is_resent(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    flight(h, 4);
+    for (int i = 0; i < 100 && !pkt_counter(h, tcp_timeouts); i++) {
+        pkt_advance(h, 10);
+        sent_seq(h, 0);
+    }
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+    pkt_advance(h, RTT);
+    sack(h, 1, NULL, 0);
+    assert_true(sent_seq(h, SEG(2)));
+    pkt_advance(h, RTT);
+    sack(h, 1, (const uint32_t[][2]){{2, 3}}, 1);
+    assert_true(sent_seq(h, SEG(1)));
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+}
+
 /* RFC 8985 §6.2 step 3: a DSACK says a retransmission was needless; the
  * window grows by a quarter of min_RTT per round with one: 20 ms. */
 static void dsack_widens_the_window(void **state)
@@ -480,6 +529,9 @@ int main(void)
         cmocka_unit_test_teardown(static_window_ignores_dsack, pkt_teardown),
         cmocka_unit_test_teardown(dsack_of_a_resent_segment_shows_reordering, pkt_teardown),
         cmocka_unit_test_teardown(duplicates_without_blocks_still_count, pkt_teardown),
+        cmocka_unit_test_teardown(loss_older_than_a_delivered_copy_is_found_without_sack,
+                                  pkt_teardown),
+        cmocka_unit_test_teardown(lost_copy_after_a_timeout_is_resent, pkt_teardown),
         cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
         cmocka_unit_test_teardown(records_cover_a_large_window, pkt_teardown),
         cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),
