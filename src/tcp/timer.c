@@ -114,8 +114,10 @@ void tcp_arm_rto(tcb *t)
         if (t->timers.reo_armed || (t->timers.renege_armed && t->timers.rto_at != UINT64_MAX)) {
             /* RACK's reordering timer runs, or the early timeout after
              * reneging (Linux keeps it too); each arms the RTO when done. */
-        } else if (outstanding && tlp_pto(t, &pto) && pto < rto) {
-            uint64_t at = t->timers.probe_from + pto;
+        } else if (outstanding && tlp_pto(t, &pto)) {
+            /* RFC 8985 §7.2: were the RTO to fire sooner, the probe goes
+             * at that time instead (as Linux's min with the RTO). */
+            uint64_t at = t->timers.probe_from + (pto < rto ? pto : rto);
             t->timers.tlp_armed = true;
             t->timers.rto_at = at > t->ctx->now ? at : t->ctx->now;
         } else if (t->timers.rto_at == UINT64_MAX || t->timers.tlp_armed) {

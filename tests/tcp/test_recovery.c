@@ -531,6 +531,29 @@ static void tail_loss_probe_beats_the_rto(void **state)
     assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
 }
 
+/* A lone segment in flight: its probe waits for a delayed ACK (1.5 SRTT +
+ * 200 ms), longer than the RTO (200 ms), so the probe goes when the RTO
+ * would have (RFC 8985 §7.2, as Linux): the segment is resent without the
+ * timeout's collapse of the window to one segment. The RTO comes after it. */
+static void lone_segment_probed_at_the_rto_time(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=reno");
+    synack_sock *k = flight(h, 1, 1);
+    synack_tcp_info before, after;
+    synack_info(k, &before);
+    pkt_advance(h, before.rto_ms - 1);
+    pkt_expect_none(h);
+    pkt_advance(h, 1);
+    pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1, PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_loss_probes), 1);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 0);
+    synack_info(k, &after);
+    assert_int_equal(after.cwnd, before.cwnd);
+    pkt_advance(h, before.rto_ms);
+    pkt_expect(h, PKT_ANY_FLAGS, h->iss + 1, PKT_ANY);
+    assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
+}
+
 /* A retransmission can be lost too. When data sent after our copy of the
  * head is SACKed while the head is still missing, the copy was lost: send
  * it again without waiting for the RTO (RACK's reasoning). */
@@ -621,6 +644,7 @@ int main(void)
         cmocka_unit_test_teardown(sack_repairs_three_losses_in_one_round, pkt_teardown),
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
         cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
+        cmocka_unit_test_teardown(lone_segment_probed_at_the_rto_time, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_of_a_later_hole_resent, pkt_teardown),
     };
