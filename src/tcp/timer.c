@@ -65,7 +65,8 @@ static void send_loss_probe(tcb *t)
         t->sack.high_rxt = high_rxt;
     }
     t->sack.tlp_high = t->snd.max;
-    t->timers.rto_at = c->now + rtt_rto_ns(t);
+    t->timers.rto_at = UINT64_MAX; /* the RTO now, within TCP_USER_TIMEOUT */
+    tcp_arm_rto(t);
 }
 void tcb_schedule(tcb *t)
 {
@@ -195,6 +196,14 @@ static void rto_fired(tcb *t)
     }
     if (!tcb_synchronized(t) || t->state == SYNACK_TIME_WAIT)
         return;
+    /* With TCP_USER_TIMEOUT set, time decides instead of tcp_retries2
+     * (Linux's retransmits_timed_out), for data and window probes alike,
+     * and a loss probe or RACK's timer due at that time goes unsent. */
+    if (user_timed_out(t)) {
+        c->ctr->tcp_abort_on_timeout++;
+        tcb_close(t, timeout_errno(t), SYNACK_CAUSE_USER_TIMEOUT);
+        return;
+    }
     if (t->timers.reo_armed) {
         t->timers.reo_armed = false;
         tcp_rack_timeout(t);
@@ -208,13 +217,6 @@ static void rto_fired(tcb *t)
         }
     }
 
-    /* With TCP_USER_TIMEOUT set, time decides instead of tcp_retries2
-     * (Linux's retransmits_timed_out), for data and window probes alike. */
-    if (user_timed_out(t)) {
-        c->ctr->tcp_abort_on_timeout++;
-        tcb_close(t, timeout_errno(t), SYNACK_CAUSE_USER_TIMEOUT);
-        return;
-    }
     /* Unanswered retransmissions count; so do an orphan's window probes,
      * answered or not, or it could wait behind a closed window forever. */
     if ((outstanding || t->is.orphan) && ++t->rtt.retries > retries_limit(t) &&

@@ -34,6 +34,36 @@ static void data_unacknowledged_past_the_user_timeout(void **state)
     assert_int_equal(pkt_counter(h, tcp_abort_on_timeout), 1);
 }
 
+/* With SACK a loss probe may come before the RTO (two segments out: after
+ * 2 SRTT) or in its place (one segment). Neither carries the connection
+ * past the user timeout: the RTO after a probe ends there too, and a probe
+ * due then is not sent. */
+static void loss_probe_ends_at_the_user_timeout(int segs)
+{
+    pkt_h *h = pkt_new(NULL);
+    synack_sock *k = pkt_sack_flight(h, 0, 1000, 40);
+    assert_int_equal(synack_setopt(k, SYNACK_TCP_USER_TIMEOUT, 150), 0);
+    static uint8_t data[2000];
+    assert_int_equal(synack_send(k, data, (size_t)segs * 1000), segs * 1000);
+    pkt_drain(h);
+    pkt_advance(h, 149);
+    pkt_drain(h);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    pkt_advance(h, 1);
+    pkt_expect_none(h);
+    assert_int_equal(synack_sock_state(k), SYNACK_CLOSED);
+    assert_int_equal(synack_sock_error(k), -ETIMEDOUT);
+    assert_int_equal(pkt_counter(h, tcp_loss_probes), segs == 2 ? 1 : 0);
+    pkt_free(h);
+}
+
+static void loss_probes_end_at_the_user_timeout(void **state)
+{
+    (void)state;
+    loss_probe_ends_at_the_user_timeout(1);
+    loss_probe_ends_at_the_user_timeout(2);
+}
+
 /* An ACK that moves SND.UNA is progress: the user timeout starts over. */
 static void progress_restarts_the_user_timeout(void **state)
 {
@@ -140,6 +170,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(data_unacknowledged_past_the_user_timeout, pkt_teardown),
+        cmocka_unit_test(loss_probes_end_at_the_user_timeout),
         cmocka_unit_test_teardown(progress_restarts_the_user_timeout, pkt_teardown),
         cmocka_unit_test_teardown(no_user_timeout_keeps_retrying, pkt_teardown),
         cmocka_unit_test_teardown(keepalive_ends_at_the_user_timeout, pkt_teardown),
