@@ -199,8 +199,10 @@ static void resend_lost_retransmissions(tcb *t)
     bool rack = rack_in_charge(t);
     if (!t->opts.sack_ok || !(t->cc.in_recovery || (t->cc.after_rto && rack)))
         return;
-    uint32_t lost;
-    while (rack ? rack_lost_rxt(t, &lost) : sack_lost_rxt(t, &lost)) {
+    /* After a timeout, go-back-N resends what lies at and above SND.NXT
+     * itself, in order and within cwnd. */
+    uint32_t below = t->cc.in_recovery ? t->snd.max : t->snd.nxt, lost;
+    while (rack ? rack_lost_rxt(t, below, &lost) : sack_lost_rxt(t, &lost)) {
         t->ctx->ctr->tcp_lost_retransmit++;
         tcp_send_retransmit(t, lost);
     }

@@ -321,14 +321,19 @@ static void delivered(tcb *t, struct rack_flight *f, const struct rack_seg *r,
     }
     /* Step 1: a retransmitted segment's delivery may be the original's:
      * then the ACK echoes a timestamp older than the copy, or the RTT is
-     * shorter than any real one. Such a sample is skipped. */
+     * shorter than any real one. Such a sample is skipped. On a path of
+     * under a millisecond neither can tell: the timestamp clock ticks once
+     * a millisecond, and a late original comes well after min_RTT. There
+     * the copy's delivery is not taken either (only data sent after it
+     * then shows it lost), or a spurious copy would mark all the flight
+     * sent before it lost. */
     uint64_t now = t->ctx->now, rtt = now - r->xmit_ns;
     if (r->flags & SEG_RXT) {
         uint32_t sent_ts = (uint32_t)(r->xmit_ns / NS_PER_MS) + t->opts.ts_offset;
         if (t->opts.ts_ok && seg->opt.has_ts && seg->opt.ts_ecr &&
             seq_lt(seg->opt.ts_ecr, sent_ts))
             return;
-        if (rtt < (uint64_t)t->rack.min_rtt_us * 1000)
+        if (rtt < (uint64_t)t->rack.min_rtt_us * 1000 || t->rack.min_rtt_us < 1000)
             return;
     }
     rack_note_rtt(t, (uint32_t)(rtt / 1000 < UINT32_MAX ? rtt / 1000 : UINT32_MAX));
@@ -463,12 +468,12 @@ uint32_t rack_lost_edge(const tcb *t)
     return f && seq_gt(f->lost_to, t->snd.una) ? f->lost_to : t->snd.una;
 }
 
-bool rack_lost_rxt(tcb *t, uint32_t *seq)
+bool rack_lost_rxt(tcb *t, uint32_t below, uint32_t *seq)
 {
     struct rack_flight *f = t->rack.flight;
     if (!f)
         return false;
-    for (uint16_t i = f->lo; i < f->n; i++) {
+    for (uint16_t i = f->lo; i < f->n && seq_lt(f->seg[i].start, below); i++) {
         struct rack_seg *r = &f->seg[i];
         if ((r->flags & (SEG_LOST | SEG_RXT)) == (SEG_LOST | SEG_RXT)) {
             r->flags = (uint8_t)(r->flags & ~SEG_LOST); /* its copy, if it goes, retimes it */

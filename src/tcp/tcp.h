@@ -569,8 +569,9 @@ uint32_t rack_lost_edge(const tcb *t);
 void rack_free_spares(tcp_ctx *c);
 /* Did the records overflow (RFC 6675's IsLost must help)? */
 bool rack_coalesced(const tcb *t);
-/* A retransmission RACK found lost again; false when none is left. */
-bool rack_lost_rxt(tcb *t, uint32_t *seq);
+/* A retransmission below `below` RACK found lost again; false when none
+ * is left. */
+bool rack_lost_rxt(tcb *t, uint32_t below, uint32_t *seq);
 /* The reordering window now (§6.2 step 3), in ns. */
 uint64_t rack_reo_wnd(const tcb *t);
 /* An RTT sample from the RFC 6298 estimator, for RACK.min_RTT. */

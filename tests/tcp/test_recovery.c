@@ -554,6 +554,24 @@ static void lone_segment_probed_at_the_rto_time(void **state)
     assert_int_equal(pkt_counter(h, tcp_timeouts), 1);
 }
 
+/* The RTO runs from the oldest data out (RFC 6298 §5.1), and the probe
+ * may come no later (RFC 8985 §7.2): 100 bytes written every 150 ms to a
+ * silent peer do not put them off. The first copy goes at 200 ms. */
+static void writes_do_not_put_the_probe_off(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_sack_flight(h, 0, MSS, 40);
+    static uint8_t buf[100];
+    for (int ms = 0; ms < 200; ms++) {
+        if (ms % 150 == 0)
+            assert_int_equal(synack_send(k, buf, sizeof buf), (ssize_t)sizeof buf);
+        pkt_drain(h);
+        pkt_advance(h, 1);
+    }
+    assert_true(pkt_pending(h));
+    assert_int_equal(pkt_counter(h, tcp_retrans_segs), 1);
+}
+
 /* A retransmission can be lost too. When data sent after our copy of the
  * head is SACKed while the head is still missing, the copy was lost: send
  * it again without waiting for the RTO (RACK's reasoning). */
@@ -645,6 +663,7 @@ int main(void)
         cmocka_unit_test_teardown(duplicate_reported_by_dsack, pkt_teardown),
         cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
         cmocka_unit_test_teardown(lone_segment_probed_at_the_rto_time, pkt_teardown),
+        cmocka_unit_test_teardown(writes_do_not_put_the_probe_off, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_of_a_later_hole_resent, pkt_teardown),
     };
