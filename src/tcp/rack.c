@@ -321,19 +321,18 @@ static void delivered(tcb *t, struct rack_flight *f, const struct rack_seg *r,
     }
     /* Step 1: a retransmitted segment's delivery may be the original's:
      * then the ACK echoes a timestamp older than the copy, or the RTT is
-     * shorter than any real one. Such a sample is skipped. On a path of
-     * under a millisecond neither can tell: the timestamp clock ticks once
-     * a millisecond, and a late original comes well after min_RTT. There
-     * the copy's delivery is not taken either (only data sent after it
-     * then shows it lost), or a spurious copy would mark all the flight
-     * sent before it lost. */
+     * shorter than any real one. Such a sample is skipped. (On a path of
+     * under a millisecond neither test can tell a late original, and one
+     * spurious copy may mark the flight sent before it lost, as in Linux;
+     * skipping copies there sent lost copies at a flight's tail to the
+     * RTO instead, a worse trade: bench/README.md, session 13.) */
     uint64_t now = t->ctx->now, rtt = now - r->xmit_ns;
     if (r->flags & SEG_RXT) {
         uint32_t sent_ts = (uint32_t)(r->xmit_ns / NS_PER_MS) + t->opts.ts_offset;
         if (t->opts.ts_ok && seg->opt.has_ts && seg->opt.ts_ecr &&
             seq_lt(seg->opt.ts_ecr, sent_ts))
             return;
-        if (rtt < (uint64_t)t->rack.min_rtt_us * 1000 || t->rack.min_rtt_us < 1000)
+        if (rtt < (uint64_t)t->rack.min_rtt_us * 1000)
             return;
     }
     rack_note_rtt(t, (uint32_t)(rtt / 1000 < UINT32_MAX ? rtt / 1000 : UINT32_MAX));
@@ -459,6 +458,15 @@ bool rack_on_ack(tcb *t, const wire_tcp *seg)
     if (!rack_enabled(t))
         return false;
     rack_detect_loss_and_arm(t);
+    return true;
+}
+
+bool rack_oldest_sent(const tcb *t, uint64_t *at)
+{
+    const struct rack_flight *f = t->rack.flight;
+    if (!f || f->lo == f->n || (f->seg[f->lo].flags & SEG_MERGED))
+        return false;
+    *at = f->seg[f->lo].xmit_ns;
     return true;
 }
 

@@ -117,14 +117,14 @@ void tcp_arm_rto(tcb *t)
              * reneging (Linux keeps it too); each arms the RTO when done. */
         } else if (outstanding && tlp_pto(t, &pto)) {
             /* RFC 8985 §7.2: were the RTO to fire sooner, the probe goes
-             * at that time instead. The RTO runs from when data went out
-             * with none outstanding or an ACK last took some (RFC 6298
-             * §5.1, §5.3): stall_since, not the latest send, so a write
-             * every so often does not put the probe off for good (Linux
-             * measures from the oldest segment out, tcp_rto_delta_us). */
-            uint64_t at = t->timers.probe_from + pto, rto_end = t->timers.stall_since + rto;
-            if (at > rto_end)
-                at = rto_end;
+             * at that time instead. As Linux (tcp_rto_delta_us) the RTO
+             * is counted from when the oldest data in flight left, not
+             * the latest, so a write every so often does not put the
+             * probe off for good; without RACK's records, from the latest. */
+            uint64_t at = t->timers.probe_from + pto, oldest = t->timers.probe_from;
+            rack_oldest_sent(t, &oldest);
+            if (at > oldest + rto)
+                at = oldest + rto;
             t->timers.tlp_armed = true;
             t->timers.rto_at = at > t->ctx->now ? at : t->ctx->now;
         } else if (t->timers.rto_at == UINT64_MAX || t->timers.tlp_armed) {

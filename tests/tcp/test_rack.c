@@ -262,26 +262,6 @@ static void after_a_timeout_go_back_n_resends_in_order(void **state)
     pkt_expect_none(h);
 }
 
-/* Under a millisecond of RTT the timestamp clock (1 ms a tick) cannot tell
- * a copy's delivery from its original's, and a late original comes well
- * after min_RTT. Segment 0 is only late: it is resent when 1-3 are
- * SACKed, then the original's cumulative ACK comes 2 ms later. Taken as
- * the copy's, it would show 4-9 (sent before the copy, still on their
- * way) lost and resend them all. */
-static void ambiguous_copy_on_a_fast_path_marks_nothing(void **state)
-{
-    pkt_h *h = *state = pkt_new(NULL);
-    pkt_sack_flight(h, 10, MSS, 0);
-    pkt_advance(h, 1);
-    sack(h, 0, (const uint32_t[][2]){{1, 4}}, 1);
-    pkt_expect(h, PKT_ANY_FLAGS, SEG(0), PKT_ANY);
-    pkt_drain(h);
-    pkt_advance(h, 2);
-    sack(h, 4, NULL, 0);
-    pkt_expect_none(h);
-    assert_int_equal(pkt_counter(h, tcp_retrans_segs), 1);
-}
-
 /* RFC 8985 §6.2 step 3: a DSACK says a retransmission was needless; the
  * window grows by a quarter of min_RTT per round with one: 20 ms. */
 static void dsack_widens_the_window(void **state)
@@ -577,7 +557,6 @@ int main(void)
                                   pkt_teardown),
         cmocka_unit_test_teardown(lost_copy_after_a_timeout_is_resent, pkt_teardown),
         cmocka_unit_test_teardown(after_a_timeout_go_back_n_resends_in_order, pkt_teardown),
-        cmocka_unit_test_teardown(ambiguous_copy_on_a_fast_path_marks_nothing, pkt_teardown),
         cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
         cmocka_unit_test_teardown(records_cover_a_large_window, pkt_teardown),
         cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),

@@ -572,6 +572,31 @@ static void writes_do_not_put_the_probe_off(void **state)
     assert_int_equal(pkt_counter(h, tcp_retrans_segs), 1);
 }
 
+/* A closed window holds three segments back for 190 ms; when it opens
+ * they leave at once. The probe and the RTO count from then (the oldest
+ * data out), not from when the window closed: nothing is resent before
+ * their ACK can come (RTT 50 ms), where a needless copy would come back
+ * as a DSACK and count as reordering for good. */
+static void probe_counts_from_the_data_not_the_closed_window(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_sack_flight(h, 1, MSS, 50);
+    uint32_t S = h->iss + 1;
+    pkt_advance(h, 50);
+    pkt_send(h, ACK, h->irs + 1, S + MSS, 0, NULL, 0, NULL); /* all acked, window 0 */
+    static uint8_t buf[3 * MSS];
+    assert_int_equal(synack_send(k, buf, sizeof buf), (ssize_t)sizeof buf);
+    pkt_drain(h);
+    pkt_advance(h, 190);
+    pkt_drain(h);
+    pkt_send(h, ACK, h->irs + 1, S + MSS, PKT_PEER_WND, NULL, 0, NULL);
+    pkt_drain(h);
+    uint64_t retrans = pkt_counter(h, tcp_retrans_segs);
+    pkt_advance(h, 50);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_retrans_segs), retrans);
+}
+
 /* A retransmission can be lost too. When data sent after our copy of the
  * head is SACKed while the head is still missing, the copy was lost: send
  * it again without waiting for the RTO (RACK's reasoning). */
@@ -664,6 +689,7 @@ int main(void)
         cmocka_unit_test_teardown(tail_loss_probe_beats_the_rto, pkt_teardown),
         cmocka_unit_test_teardown(lone_segment_probed_at_the_rto_time, pkt_teardown),
         cmocka_unit_test_teardown(writes_do_not_put_the_probe_off, pkt_teardown),
+        cmocka_unit_test_teardown(probe_counts_from_the_data_not_the_closed_window, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_resent, pkt_teardown),
         cmocka_unit_test_teardown(lost_retransmission_of_a_later_hole_resent, pkt_teardown),
     };
