@@ -35,12 +35,13 @@ static inline uint16_t fold16(uint32_t v)
     return (uint16_t)v;
 }
 
-/* Native-order sum of len bytes, folded to 16 bits. Four 64-bit lanes,
+/* Native-order sum of len bytes, folded to 16 bits: the portable loop.
+ * Four 64-bit lanes,
  * each word added with its carry-out counted apart (2^64 == 1 mod 2^16 - 1,
  * so a carry is worth 1), so the lanes run in parallel with no carry chain.
  * (Measured on x86-64: faster than both the byte-wise big-endian loop and
  * what the compiler makes of a vectorisable 32-bit-word loop with SSE2.) */
-static uint16_t native_sum(const uint8_t *p, size_t len)
+static uint16_t scalar_sum(const uint8_t *p, size_t len)
 {
     uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, c0 = 0, c1 = 0;
     while (len >= 32) {
@@ -103,6 +104,72 @@ static uint16_t native_sum(const uint8_t *p, size_t len)
     return fold16(fold64(acc));
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define WIRE_CSUM_AVX2 1
+typedef uint64_t lanes4 __attribute__((vector_size(32)));
+
+/* The sum of n bytes (a multiple of 32) with AVX2, as a 64-bit value equal
+ * to the native sum mod 2^16 - 1. Each 64-bit word w is added as its two
+ * 32-bit halves (w = lo + hi * 2^32 == lo + hi), so no lane ever carries: a
+ * lane grows by less than 2^33 a block, and callers pass at most 2^24
+ * bytes. 2.5x the portable loop on 1448-byte payloads here (20 against
+ * 50-58 ns). The receiver's check and the sender's copy-and-sum took a
+ * fifth of a bulk transfer's time without offloads: bench_bulk at MTU
+ * 1500 gained 7-10% (pinned, alternating with the build before). */
+__attribute__((target("avx2"))) static uint64_t avx2_blocks(const uint8_t *p, size_t n)
+{
+    const lanes4 low = {0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu};
+    lanes4 lo = {0}, hi = {0}, lo2 = {0}, hi2 = {0};
+    for (; n >= 64; n -= 64, p += 64) {
+        lanes4 a, b;
+        memcpy(&a, p, 32);
+        memcpy(&b, p + 32, 32);
+        lo += a & low;
+        hi += a >> 32;
+        lo2 += b & low;
+        hi2 += b >> 32;
+    }
+    if (n) { /* one 32-byte block left */
+        lanes4 a;
+        memcpy(&a, p, 32);
+        lo += a & low;
+        hi += a >> 32;
+    }
+    lo += hi + lo2 + hi2;
+    return lo[0] + lo[1] + lo[2] + lo[3];
+}
+#endif
+
+/* Add b to the end-around-carry sum *acc. */
+static inline void add_carried(uint64_t *acc, uint64_t b)
+{
+    *acc += b;
+    *acc += *acc < b;
+}
+
+/* Native-order sum of len bytes, folded to 16 bits: the CPU's vector unit
+ * for the whole 32-byte blocks where it has AVX2 (the check reads a flag
+ * libgcc sets before main; unset, the portable loop runs), the portable
+ * loop for the rest. */
+static uint16_t native_sum(const uint8_t *p, size_t len)
+{
+#ifdef WIRE_CSUM_AVX2
+    if (len >= 32 && __builtin_cpu_supports("avx2")) {
+        uint64_t acc = 0;
+        while (len >= 32) {
+            size_t n = len & ~(size_t)31;
+            n = n > (1u << 24) ? (1u << 24) : n;
+            add_carried(&acc, avx2_blocks(p, n));
+            p += n;
+            len -= n;
+        }
+        add_carried(&acc, scalar_sum(p, len));
+        return fold16(fold64(acc));
+    }
+#endif
+    return scalar_sum(p, len);
+}
+
 static inline uint16_t to_be_meaning(uint16_t native)
 {
     return little_endian() ? (uint16_t)(native << 8 | native >> 8) : native;
@@ -113,6 +180,12 @@ uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
     uint32_t s = to_be_meaning(native_sum(data, len));
     uint64_t acc = (uint64_t)sum + s;
     return fold64(acc);
+}
+
+uint32_t wire_csum_add_portable(uint32_t sum, const void *data, size_t len)
+{
+    uint32_t s = to_be_meaning(scalar_sum(data, len));
+    return fold64((uint64_t)sum + s);
 }
 
 uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
