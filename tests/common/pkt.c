@@ -355,6 +355,11 @@ void pkt_send(pkt_h *h, uint8_t flags, uint32_t seq, uint32_t ack, uint16_t wnd,
         wire_tcp_set_checksum6(seg, hl + len, h->peer.v6, h->us.v6);
     else
         wire_tcp_set_checksum(seg, hl + len, PKT_PEER, PKT_US);
+    if (h->corrupt_next) {
+        assert_true(h->corrupt_next <= len);
+        seg[hl + h->corrupt_next - 1] ^= 0x20;
+        h->corrupt_next = 0;
+    }
     pkt_send_ip(h, NULL, WIRE_IPPROTO_TCP, seg, hl + len);
 }
 

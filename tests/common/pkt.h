@@ -80,6 +80,9 @@ typedef struct pkt_h {
     struct { synack_udp *u; unsigned ev; } uev[PKT_EVMAX]; /* UDP sockets' events */
     size_t nuev;
     uint64_t rng;
+    /* 1 + the offset of a payload byte the next pkt_send flips after
+     * computing its checksum (a segment corrupted on the way); 0: none. */
+    size_t corrupt_next;
     char text[1024];
     /* Between pkt_burst_begin and pkt_burst_end the peer's frames are held
      * and then handed over in one synack_input_burst. */

@@ -60,6 +60,63 @@ static void in_order_delivery(void **state)
     assert_int_equal(b[0], '!');
 }
 
+/* A segment at RCV.NXT corrupted on the way is dropped and counted, into
+ * an empty ring or one holding data, and leaves nothing behind: the right
+ * segment then delivers its own bytes. So does one that a later step
+ * refuses (an ACK of data never sent, RFC 5961 §5.2). */
+static void corrupt_data_at_rcv_nxt_leaves_nothing(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    h->corrupt_next = 1 + 2;
+    pkt_send(h, ACK | PSH, P, S, 65535, "hello", 5, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_in_csum_errors), 1);
+    assert_int_equal(synack_readable(k), 0);
+    pkt_send(h, ACK | PSH, P, S, 65535, "hello", 5, NULL);
+    pkt_expect(h, ACK, S, P + 5);
+
+    h->corrupt_next = 1 + 3; /* the ring holds "hello" now */
+    pkt_send(h, ACK | PSH, P + 5, S, 65535, " world", 6, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_in_csum_errors), 2);
+    assert_int_equal(synack_readable(k), 5);
+    pkt_send(h, ACK | PSH, P + 5, S + 100, 65535, "XXXXXX", 6, NULL);
+    pkt_expect(h, ACK, S, P + 5);
+    assert_int_equal(synack_readable(k), 5);
+    pkt_send(h, ACK | PSH, P + 5, S, 65535, " world", 6, NULL);
+    pkt_expect(h, ACK, S, P + 11);
+    char b[32];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 11);
+    assert_memory_equal(b, "hello world", 11);
+    assert_int_equal(pkt_counter(h, tcp_in_csum_errors), 2);
+}
+
+/* Held out-of-order bytes sit in the ring's free space: a corrupt segment
+ * that would fill the hole and run over them touches nothing (a receiver
+ * that copied while it checked could overwrite them). The held bytes
+ * survive, and the right segment delivers everything in order. */
+static void corrupt_fill_leaves_held_data(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL);
+    synack_sock *k = pkt_established(h);
+    uint32_t S = h->iss + 1, P = h->irs + 1;
+    pkt_send(h, ACK | PSH, P, S, 65535, "abc", 3, NULL); /* the ring holds data */
+    pkt_expect(h, ACK, S, P + 3);
+    pkt_send(h, ACK | PSH, P + 8, S, 65535, "world", 5, NULL);
+    pkt_expect(h, ACK, S, P + 3);
+    h->corrupt_next = 1 + 7; /* in the part that overlaps "world" */
+    pkt_send(h, ACK | PSH, P + 3, S, 65535, "helloWORLD", 10, NULL);
+    pkt_expect_none(h);
+    assert_int_equal(pkt_counter(h, tcp_in_csum_errors), 1);
+    pkt_send(h, ACK | PSH, P + 3, S, 65535, "hello", 5, NULL);
+    pkt_expect(h, ACK, S, P + 13);
+    char b[32];
+    assert_int_equal(synack_recv(k, b, sizeof(b)), 13);
+    assert_memory_equal(b, "abchelloworld", 13);
+}
+
 /* Out-of-order segments are held; each draws a duplicate ACK; filling the
  * hole delivers everything in order with one cumulative ACK. */
 static void out_of_order_reassembly(void **state)
@@ -363,6 +420,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(in_order_delivery, pkt_teardown),
+        cmocka_unit_test_teardown(corrupt_data_at_rcv_nxt_leaves_nothing, pkt_teardown),
+        cmocka_unit_test_teardown(corrupt_fill_leaves_held_data, pkt_teardown),
         cmocka_unit_test_teardown(out_of_order_reassembly, pkt_teardown),
         cmocka_unit_test_teardown(out_of_order_with_sack, pkt_teardown),
         cmocka_unit_test_teardown(send_segments_by_mss, pkt_teardown),
