@@ -113,7 +113,8 @@ typedef uint64_t lanes4 __attribute__((vector_size(32)));
  * is not NULL (the callers below pass a constant, so each gets a loop of
  * its own). Each 64-bit word w is added as its two 32-bit halves (w = lo +
  * hi * 2^32 == lo + hi), so no lane ever carries: a lane grows by less
- * than 2^33 a block, and callers pass at most 2^24 bytes.
+ * than 2^32 a block, and callers pass at most 2^24 bytes, which keeps
+ * every lane below 2^51.
  *
  * Measured here on 1448-byte payloads: the sum 20 ns against the portable
  * loop's 50-58; copy and sum in one pass 18 ns against 52 for memcpy then

@@ -77,12 +77,16 @@ static void csum_all_ones_carries(void **state)
 static void csum_vector_matches_portable(void **state)
 {
     (void)state;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!__builtin_cpu_supports("avx2"))
+        print_message("no AVX2 here: the vector path is not tested\n");
+#endif
     static uint8_t buf[2200];
     for (size_t i = 0; i < sizeof buf; i++)
         buf[i] = (uint8_t)next();
     for (size_t off = 0; off < 8; off++)
         for (size_t len = 0; len + off <= sizeof buf; len += 1 + (len > 300) * 13) {
-            uint32_t start = next() & 0xfffff;
+            uint32_t start = len % 7 ? next() & 0xfffff : 0xffffffffu; /* a caller's carry */
             uint32_t fast = wire_csum_add(start, buf + off, len);
             assert_int_equal(ref_fold(fast), ref_fold(wire_csum_add_portable(start, buf + off, len)));
             assert_int_equal(ref_fold(fast), ref_sum(start, buf + off, len));
