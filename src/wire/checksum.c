@@ -11,6 +11,7 @@
  * which, like the return value, is a big-endian word sum. */
 #include "wire/wire.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static inline int little_endian(void)
@@ -171,25 +172,39 @@ static inline void add_carried(uint64_t *acc, uint64_t b)
     *acc += *acc < b;
 }
 
-/* Native-order sum of len bytes, folded to 16 bits: the CPU's vector unit
- * for the whole 32-byte blocks where it has AVX2 (the check reads a flag
- * libgcc sets before main; unset, the portable loop runs), the portable
- * loop for the rest. */
+#ifdef WIRE_CSUM_AVX2
+/* Native-order sum of len bytes (at least 32), folded to 16 bits, with
+ * AVX2 for the whole 32-byte blocks and the portable loop for the tail;
+ * copied to dst on the way when dst is not NULL. Each vector call takes
+ * at most 2^24 bytes (avx2_pass's bound). */
+static uint16_t avx2_sum(uint8_t *dst, const uint8_t *p, size_t len)
+{
+    uint64_t acc = 0;
+    while (len >= 32) {
+        size_t n = len & ~(size_t)31;
+        n = n > (1u << 24) ? (1u << 24) : n;
+        add_carried(&acc, dst ? avx2_copy_blocks(dst, p, n) : avx2_blocks(p, n));
+        dst = dst ? dst + n : NULL;
+        p += n;
+        len -= n;
+    }
+    if (dst)
+        memcpy(dst, p, len);
+    add_carried(&acc, scalar_sum(p, len));
+    return fold16(fold64(acc));
+}
+
+/* The CPU has AVX2 (the check reads a flag libgcc sets before main;
+ * unset, the portable loop runs) and the data fills a vector. */
+static inline bool use_avx2(size_t len) { return len >= 32 && __builtin_cpu_supports("avx2"); }
+#endif
+
+/* Native-order sum of len bytes, folded to 16 bits. */
 static uint16_t native_sum(const uint8_t *p, size_t len)
 {
 #ifdef WIRE_CSUM_AVX2
-    if (len >= 32 && __builtin_cpu_supports("avx2")) {
-        uint64_t acc = 0;
-        while (len >= 32) {
-            size_t n = len & ~(size_t)31;
-            n = n > (1u << 24) ? (1u << 24) : n;
-            add_carried(&acc, avx2_blocks(p, n));
-            p += n;
-            len -= n;
-        }
-        add_carried(&acc, scalar_sum(p, len));
-        return fold16(fold64(acc));
-    }
+    if (use_avx2(len))
+        return avx2_sum(NULL, p, len);
 #endif
     return scalar_sum(p, len);
 }
@@ -218,22 +233,8 @@ uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
     uint8_t *d = dst;
     uint64_t acc = sum;
 #ifdef WIRE_CSUM_AVX2
-    if (len >= 32 && __builtin_cpu_supports("avx2")) {
-        /* One pass: each 32 bytes loaded once, stored and summed. */
-        uint64_t native = 0;
-        while (len >= 32) {
-            size_t n = len & ~(size_t)31;
-            n = n > (1u << 24) ? (1u << 24) : n;
-            add_carried(&native, avx2_copy_blocks(d, s, n));
-            d += n;
-            s += n;
-            len -= n;
-        }
-        memcpy(d, s, len);
-        add_carried(&native, scalar_sum(d, len));
-        acc += to_be_meaning(fold16(fold64(native)));
-        return fold64(acc);
-    }
+    if (use_avx2(len)) /* one pass: each 32 bytes loaded once, stored and summed */
+        return fold64(acc + to_be_meaning(avx2_sum(d, s, len)));
 #endif
     /* In cache-sized pieces: the sum reads what the copy just wrote. */
     while (len) {
