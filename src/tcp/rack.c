@@ -461,13 +461,12 @@ bool rack_on_ack(tcb *t, const wire_tcp *seg)
     return true;
 }
 
-bool rack_oldest_sent(const tcb *t, uint64_t *at)
+uint64_t rack_oldest_sent(const tcb *t, uint64_t otherwise)
 {
     const struct rack_flight *f = t->rack.flight;
     if (!f || f->lo == f->n || (f->seg[f->lo].flags & SEG_MERGED))
-        return false;
-    *at = f->seg[f->lo].xmit_ns;
-    return true;
+        return otherwise;
+    return f->seg[f->lo].xmit_ns;
 }
 
 uint32_t rack_lost_edge(const tcb *t)

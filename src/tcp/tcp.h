@@ -563,8 +563,8 @@ void rack_on_send(tcb *t, uint32_t start, uint32_t end);
 bool rack_on_ack(tcb *t, const wire_tcp *seg);
 /* §6.2 step 4-5 alone (the reordering timer fired); arms it again. */
 void rack_detect_loss_and_arm(tcb *t);
-/* When the oldest data in flight last left (false without records). */
-bool rack_oldest_sent(const tcb *t, uint64_t *at);
+/* When the oldest data in flight last left (`otherwise` without records). */
+uint64_t rack_oldest_sent(const tcb *t, uint64_t otherwise);
 /* Never-retransmitted data below this that is not SACKed is lost. */
 uint32_t rack_lost_edge(const tcb *t);
 /* Free the record arrays kept for reuse (at the end). */

@@ -121,8 +121,8 @@ void tcp_arm_rto(tcb *t)
              * is counted from when the oldest data in flight left, not
              * the latest, so a write every so often does not put the
              * probe off for good; without RACK's records, from the latest. */
-            uint64_t at = t->timers.probe_from + pto, oldest = t->timers.probe_from;
-            rack_oldest_sent(t, &oldest);
+            uint64_t at = t->timers.probe_from + pto;
+            uint64_t oldest = rack_oldest_sent(t, t->timers.probe_from);
             if (at > oldest + rto)
                 at = oldest + rto;
             t->timers.tlp_armed = true;

@@ -165,6 +165,7 @@ __attribute__((target("avx2"))) static uint64_t avx2_copy_blocks(uint8_t *dst, c
 }
 #endif
 
+#ifdef WIRE_CSUM_AVX2
 /* Add b to the end-around-carry sum *acc. */
 static inline void add_carried(uint64_t *acc, uint64_t b)
 {
@@ -172,7 +173,6 @@ static inline void add_carried(uint64_t *acc, uint64_t b)
     *acc += *acc < b;
 }
 
-#ifdef WIRE_CSUM_AVX2
 /* Native-order sum of len bytes (at least 32), folded to 16 bits, with
  * AVX2 for the whole 32-byte blocks and the portable loop for the tail;
  * copied to dst on the way when dst is not NULL. Each vector call takes
@@ -214,33 +214,36 @@ static inline uint16_t to_be_meaning(uint16_t native)
     return little_endian() ? (uint16_t)(native << 8 | native >> 8) : native;
 }
 
+/* The caller's big-endian sum plus a folded native-order one. */
+static uint32_t add_native(uint32_t sum, uint16_t native)
+{
+    return fold64((uint64_t)sum + to_be_meaning(native));
+}
+
 uint32_t wire_csum_add(uint32_t sum, const void *data, size_t len)
 {
-    uint32_t s = to_be_meaning(native_sum(data, len));
-    uint64_t acc = (uint64_t)sum + s;
-    return fold64(acc);
+    return add_native(sum, native_sum(data, len));
 }
 
 uint32_t wire_csum_add_portable(uint32_t sum, const void *data, size_t len)
 {
-    uint32_t s = to_be_meaning(scalar_sum(data, len));
-    return fold64((uint64_t)sum + s);
+    return add_native(sum, scalar_sum(data, len));
 }
 
 uint32_t wire_csum_copy(uint32_t sum, void *dst, const void *src, size_t len)
 {
     const uint8_t *s = src;
     uint8_t *d = dst;
-    uint64_t acc = sum;
 #ifdef WIRE_CSUM_AVX2
     if (use_avx2(len)) /* one pass: each 32 bytes loaded once, stored and summed */
-        return fold64(acc + to_be_meaning(avx2_sum(d, s, len)));
+        return add_native(sum, avx2_sum(d, s, len));
 #endif
     /* In cache-sized pieces: the sum reads what the copy just wrote. */
+    uint64_t acc = sum;
     while (len) {
         size_t n = len > 4096 ? 4096 : len;
         memcpy(d, s, n);
-        acc += to_be_meaning(native_sum(d, n));
+        acc += to_be_meaning(scalar_sum(d, n));
         d += n;
         s += n;
         len -= n;
