@@ -9,6 +9,9 @@
 #     the namespace, client on the host through the tool's port forward
 #   netns_connrate_p1, netns_connrate_p16: connections/s (connect, 1 byte
 #     each way, close) from the namespace, 1 and 16 in parallel
+#   netns_cpu_per_conn_p1, netns_cpu_per_conn_p16: the whole machine's CPU
+#     time per connection in those runs, µs (lower is better); and, for
+#     scale, the same client on the host straight to the server (no relay)
 #   netns_latency_p50, netns_latency_p99: 1-byte round trips, µs
 #   netns_mem_idle_conns, netns_mem_per_conn: the tool's VmRSS holding
 #     NETNS_BENCH_CONNS (1000) idle relayed connections, KiB, and its growth
@@ -210,12 +213,26 @@ bulk() {
     esac
 }
 
-# connrate TOOL P: connections/s from the namespace, P in parallel
-connrate() {
-    in_ns "$1" "" "$PROG" rate "${GW[$1]}" "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null |
-        awk -v tool="$1" -v par="$2" '$1 == "rate" { print $2; ok = 1; e = $4; sub("errors=", "", e)
+# rate_fields TOOL P: the rate client's line -> "CONNS_PER_S CPU_US"
+rate_fields() {
+    awk -v tool="$1" -v par="$2" '$1 == "rate" { c = "na"; for (i = 5; i <= NF; i++) if ($i ~ /^cpu_us=/) c = substr($i, 8)
+            print $2, c; ok = 1; e = $4; sub("errors=", "", e)
             if (e + 0 > 0) printf "netns.sh: %s, %d in parallel: %d connections failed\n", tool, par, e > "/dev/stderr" }
-            END { if (!ok) print "na" }'
+            END { if (!ok) print "na na" }'
+}
+
+# connrate TOOL P: connections/s from the namespace, P in parallel, and the
+# machine's CPU time per connection (every process and the kernel), µs.
+# TOOL "kernel" is the scale for the CPU line: the same client on the host
+# straight to the server, no namespace, no relay. A relay carries two kernel
+# connections for each of the namespace's, so twice the kernel's figure is
+# about as little as any relay's connection can cost the machine.
+connrate() {
+    if [ "$1" = kernel ]; then
+        "$PROG" rate 127.0.0.1 "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null | rate_fields "$1" "$2"
+        return
+    fi
+    in_ns "$1" "" "$PROG" rate "${GW[$1]}" "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null | rate_fields "$1" "$2"
 }
 
 # latency TOOL: "p50 p99" of 1-byte round trips, µs
@@ -264,7 +281,7 @@ measure() {
     shift 2
     declare -A vals=()
     for ((run = 0; run < RUNS; run++)); do
-        for tool in $TOOLS; do
+        for tool in $TOOLS ${SCALE_TOOL:-}; do
             v=($("$1" "$tool" "${@:2}"))
             for k in "${!names[@]}"; do vals[$tool,$k]="${vals[$tool,$k]:-} ${v[$k]:-na}"; done
         done
@@ -287,7 +304,21 @@ measure() {
         done
         echo "$human ${units[$k]}, n=$RUNS  [runs:${runs# |}]"
         bench_line "${names[$k]}" "${units[$k]}" "${med[0]}" "pasta=${med[1]}" "slirp4netns=${med[2]}"
+        scale_line "${names[$k]}" "${units[$k]}" "${vals[kernel,$k]:-}"
     done
+}
+
+# scale_line NAME UNIT RUNS...: for the CPU lines, the kernel's own figure
+# (SCALE_TOOL=kernel, run in turn with the tools) and twice it, the floor
+# for a relay; not a bench line, since no tool can beat it
+scale_line() {
+    local list="" x m
+    [[ $1 == netns_cpu_per_conn_* ]] || return 0
+    for x in $3; do isnum "$x" && list="$list $x"; done
+    [ -n "$list" ] || return 0
+    read -r m _ <<<"$(stats $list)"
+    echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs:$3];" \
+        "a relay carries two kernel connections: floor $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
 }
 
 # The host's server for the connection, latency and memory figures.
@@ -300,7 +331,7 @@ measure netns_bulk_ns_to_host Gbit/s bulk ns_to_host
 measure netns_bulk_host_to_ns Gbit/s bulk host_to_ns
 measure netns_bulk_fwd_host_to_ns Gbit/s bulk fwd_host_to_ns
 measure netns_bulk_fwd_ns_to_host Gbit/s bulk fwd_ns_to_host
-measure netns_connrate_p1 conns/s connrate 1
-measure netns_connrate_p16 conns/s connrate 16
+SCALE_TOOL=kernel measure "netns_connrate_p1 netns_cpu_per_conn_p1" "conns/s us" connrate 1
+SCALE_TOOL=kernel measure "netns_connrate_p16 netns_cpu_per_conn_p16" "conns/s us" connrate 16
 measure "netns_latency_p50 netns_latency_p99" "us us" latency
 measure "netns_mem_idle_conns netns_mem_per_conn" "KiB B" memory

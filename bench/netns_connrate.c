@@ -10,7 +10,12 @@
  *   rate HOST PORT NPORTS SECS P      P threads, each: connect, write 1 byte,
  *                                     read 1 byte, close, for SECS seconds;
  *                                     connection i goes to PORT + i % NPORTS
- *                                     -> "rate CONNS_PER_S conns=N errors=E"
+ *                                     -> "rate CONNS_PER_S conns=N errors=E
+ *                                     cpu_us=C": C is the whole machine's
+ *                                     busy CPU time over the run (every
+ *                                     process, the kernel's too: /proc/stat
+ *                                     is not per namespace) per connection,
+ *                                     in µs
  *   pingpong HOST PORT SECS           one connection, 1 byte each way until
  *                                     SECS or 1,000,000 round trips
  *                                     -> "pingpong p50=US p99=US n=N"
@@ -172,6 +177,24 @@ static int run_server(int port, int nports, double limit_s)
 
 /* ------------------------------------------------------------ rate */
 
+/* The machine's busy CPU time so far, in seconds: /proc/stat's user, nice,
+ * system, irq and softirq (not idle, iowait, or steal, which is time the
+ * hypervisor gave to someone else). -1 when it cannot be read. */
+static double machine_busy_s(void)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long u, n, sy, id, io, irq, sirq;
+    int got = f ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu", &u, &n, &sy, &id, &io, &irq,
+                         &sirq)
+                : 0;
+    if (f)
+        fclose(f);
+    long hz = sysconf(_SC_CLK_TCK);
+    if (got != 7 || hz <= 0)
+        return -1;
+    return (double)(u + n + sy + irq + sirq) / (double)hz;
+}
+
 static struct {
     struct sockaddr_in addr[MAX_PORTS];
     int nports;
@@ -204,6 +227,7 @@ static int run_rate(const char *host, int port, int nports, double secs, int par
     for (int i = 0; i < nports; i++)
         rate.addr[i] = addr_of(host, port + i);
     pthread_t th[256];
+    double busy0 = machine_busy_s();
     double t0 = now_s();
     rate.end = t0 + secs;
     for (int i = 0; i < par; i++)
@@ -211,8 +235,12 @@ static int run_rate(const char *host, int port, int nports, double secs, int par
     for (int i = 0; i < par; i++)
         pthread_join(th[i], NULL);
     double el = now_s() - t0;
+    double busy1 = machine_busy_s();
     long done = atomic_load(&rate.done);
-    printf("rate %.1f conns=%ld errors=%ld\n", (double)done / el, done, atomic_load(&rate.errors));
+    printf("rate %.1f conns=%ld errors=%ld", (double)done / el, done, atomic_load(&rate.errors));
+    if (busy0 >= 0 && busy1 >= 0 && done > 0)
+        printf(" cpu_us=%.1f", (busy1 - busy0) * 1e6 / (double)done);
+    printf("\n");
     return done > 0 ? 0 : 1;
 }
 
