@@ -18,7 +18,8 @@
  *                                     in µs
  *   pingpong HOST PORT SECS           one connection, 1 byte each way until
  *                                     SECS or 1,000,000 round trips
- *                                     -> "pingpong p50=US p99=US n=N"
+ *                                     -> "pingpong p50=US p99=US n=N
+ *                                     p90=US p95=US p999=US"
  *   hold HOST PORT NPORTS N           prints "ready", waits for a line on
  *                                     stdin, opens N connections (1 byte each
  *                                     way on each), prints "held N", keeps
@@ -277,7 +278,8 @@ static int run_pingpong(const char *host, int port, double secs)
     if (n == 0)
         return 1;
     qsort(us, n, sizeof *us, cmp_double);
-    printf("pingpong p50=%.1f p99=%.1f n=%zu\n", us[n / 2], us[n * 99 / 100], n);
+    printf("pingpong p50=%.1f p99=%.1f n=%zu p90=%.1f p95=%.1f p999=%.1f\n", us[n / 2],
+           us[n * 99 / 100], n, us[n * 90 / 100], us[n * 95 / 100], us[n * 999 / 1000]);
     free(us);
     return 0;
 }

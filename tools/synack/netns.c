@@ -33,18 +33,22 @@
 #include "opts.h"
 #include "preload/stream.h"
 #include "relay.h"
+#include "busy_poll.h"
 #include "run_watch.h"
 #include "watch.h"
 
 #define CMD "netns"
 #define MAX_FWD 32
 #define MAX_SLEEP_NS (1000ull * 1000 * 1000)
-/* --busy-poll's default, µs: after events, poll without sleeping this long
- * before sleeping again. The namespace's next frame or the host's answer
- * usually comes within it, and a sleeping process's wake-up is what a
- * short connection or a round trip mostly waits for (measured in
- * bench/README.md). It costs CPU only right after traffic. */
-#define NETNS_BUSY_POLL_US 50
+/* Busy polling (busy_poll.h), µs: after events the loop polls without
+ * sleeping for a window that starts at NETNS_BUSY_POLL_START_US and adapts
+ * up to --busy-poll's value (default NETNS_BUSY_POLL_US). The namespace's
+ * next frame or the host's answer usually comes within it, and a sleeping
+ * process's wake-up is what a short connection or a round trip mostly
+ * waits for (measured in bench/README.md). It costs CPU only right after
+ * traffic, and grows only while the traffic's gaps are that short. */
+#define NETNS_BUSY_POLL_START_US 50
+#define NETNS_BUSY_POLL_US 200
 /* A log line (stderr) waits in the buffer at most this long; to a
  * terminal, it goes at once. */
 #define LOG_FLUSH_NS (100ull * 1000 * 1000)
@@ -63,7 +67,7 @@ typedef struct netns_opts {
     int no_host_loopback;    /* --disable-host-loopback */
     int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
     int no_offload;          /* --no-offload: plain frames on the TAP       */
-    uint64_t busy_poll_ns;   /* --busy-poll: spin this long after events    */
+    uint64_t busy_poll_ns;   /* --busy-poll: the most it polls after events */
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     long threads;            /* --threads: stacks, each on its own TAP queue */
@@ -103,6 +107,7 @@ struct netns_rt {
     pid_t child;             /* COMMAND (spawn mode), or 0                 */
     int slept;               /* the last epoll wait slept (see on_tap)     */
     uint64_t last_work;      /* when the last events came (--busy-poll)    */
+    busy_poll poll;          /* how long to poll after them                 */
     unsigned empty_polls;    /* epoll waits in a row that found nothing     */
     int status;              /* the exit status so far                     */
     int done;
@@ -155,8 +160,11 @@ static void usage(FILE *f)
             "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
             "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
             "                       via fd00::2 (synack), which is the host's ::1\n"
-            "  --busy-poll US       after traffic, poll this many microseconds before\n"
-            "                       sleeping (default 50; 0: sleep at once, least CPU)\n"
+            "  --busy-poll US       after traffic, poll up to this many microseconds\n"
+            "                       before sleeping: from 50, doubled while the next\n"
+            "                       event comes soon after a sleep, halved when sleeps\n"
+            "                       are longer (default 200; 0: sleep at once, least\n"
+            "                       CPU)\n"
             "  --threads N          N stacks, one per thread, each on its own queue of the\n"
             "                       TAP with its own relays (flows spread by a hash; 1 to\n"
             "                       16, default 1; not with --ladder or --pcap)\n"
@@ -570,7 +578,7 @@ static int run_loop(netns_rt *rt)
                 ufwd_sweep(rt->ufwds[i], dev_now());
         uint64_t deadline = synack_next_deadline(s), now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;
-        if (now - rt->last_work < rt->o->busy_poll_ns)
+        if (now - rt->last_work < rt->poll.ns)
             wait = 0; /* busy polling: an answer is likely within microseconds */
         if (wait > MAX_SLEEP_NS)
             wait = MAX_SLEEP_NS;
@@ -584,6 +592,8 @@ static int run_loop(netns_rt *rt)
         uint64_t after = dev_now();
         /* A fresh arrival: the wait slept, or polls before it found nothing. */
         rt->slept = after - before > NETNS_SLEPT_NS || rt->empty_polls > 0;
+        if (wait > 0)
+            busy_poll_learn(&rt->poll, after - before, n > 0);
         rt->empty_polls = n > 0 ? 0 : rt->empty_polls + 1;
         if (n > 0)
             rt->last_work = after;
@@ -915,9 +925,11 @@ int netns_main(int argc, char **argv)
     net.host6[0] = net.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
     net.host6[14] = 0x01;
     net.gw6[15] = 0x02;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         rts[i] = (netns_rt){.o = &o, .n = net, .ep = -1, .sfd = -1, .index = i,
                             .g = n > 1 ? &g : NULL};
+        busy_poll_init(&rts[i].poll, NETNS_BUSY_POLL_START_US * 1000ull, o.busy_poll_ns);
+    }
     sigset_t old;
     if (catch_signals(&rts[0], &old) < 0)
         return stop_all(&g, rts, n, 1);
