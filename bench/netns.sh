@@ -222,14 +222,17 @@ rate_fields() {
 }
 
 # connrate TOOL P: connections/s from the namespace, P in parallel, and the
-# machine's CPU time per connection (every process and the kernel), µs.
-# TOOL "kernel" is the scale for the CPU line: the same client on the host
-# straight to the server, no namespace, no relay. A relay carries two kernel
-# connections for each of the namespace's, so twice the kernel's figure is
-# about as little as any relay's connection can cost the machine.
+# machine's CPU time per connection (every process and the kernel, and
+# anything else the machine runs meanwhile), µs. TOOL "kernel" gives the
+# CPU line a scale: the same client on the host straight to the server, no
+# namespace, no relay. A relay carries two kernel connections for each of
+# the namespace's, so twice the kernel's figure is about what a relay that
+# added nothing would cost (roughly: the client and the server programs
+# count twice in it, and a relay's own work replaces one of each).
 connrate() {
     if [ "$1" = kernel ]; then
-        "$PROG" rate 127.0.0.1 "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null | rate_fields "$1" "$2"
+        timeout -k 2 "$LIMIT" "$PROG" rate 127.0.0.1 "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null |
+            rate_fields "$1" "$2"
         return
     fi
     in_ns "$1" "" "$PROG" rate "${GW[$1]}" "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null | rate_fields "$1" "$2"
@@ -308,17 +311,20 @@ measure() {
     done
 }
 
-# scale_line NAME UNIT RUNS...: for the CPU lines, the kernel's own figure
-# (SCALE_TOOL=kernel, run in turn with the tools) and twice it, the floor
-# for a relay; not a bench line, since no tool can beat it
+# scale_line NAME UNIT RUNS: the kernel's own figure for a line (runs of
+# SCALE_TOOL=kernel, in turn with the tools), and for the CPU lines twice
+# it (connrate above); not a bench line, since it is not a peer's relay
 scale_line() {
     local list="" x m
-    [[ $1 == netns_cpu_per_conn_* ]] || return 0
     for x in $3; do isnum "$x" && list="$list $x"; done
     [ -n "$list" ] || return 0
     read -r m _ <<<"$(stats $list)"
-    echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs:$3];" \
-        "a relay carries two kernel connections: floor $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
+    if [[ $1 == netns_cpu_per_conn_* ]]; then
+        echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs: ${3# }];" \
+            "two kernel connections, about a relay that adds nothing: $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
+    else
+        echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs: ${3# }]"
+    fi
 }
 
 # The host's server for the connection, latency and memory figures.

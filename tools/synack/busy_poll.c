@@ -8,15 +8,14 @@ void busy_poll_init(busy_poll *p, uint64_t start_ns, uint64_t max_ns)
     p->ns = p->start;
 }
 
-void busy_poll_learn(busy_poll *p, uint64_t slept_ns, int got_events)
+void busy_poll_learn(busy_poll *p, uint64_t gap_ns)
 {
-    if (slept_ns > p->max) {
-        /* Longer than any window would have polled: polling was wasted. */
+    if (gap_ns > p->max) {
+        /* No window it may have would have caught it: polling was wasted. */
         uint64_t half = p->ns / 2;
         p->ns = half > p->start ? half : p->start;
-    } else if (got_events) {
-        /* The events came soon after the window closed: it was too short.
-         * (A short sleep that a timer ended says nothing about traffic.) */
+    } else {
+        /* A window up to max would have: it was too short. */
         uint64_t twice = p->ns * 2;
         p->ns = twice < p->max ? twice : p->max;
     }

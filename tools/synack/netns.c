@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "busy_poll.h"
 #include "dev/fan.h"
 #include "dev/steer_bpf.h"
 #include "fmt.h"
@@ -33,7 +34,6 @@
 #include "opts.h"
 #include "preload/stream.h"
 #include "relay.h"
-#include "busy_poll.h"
 #include "run_watch.h"
 #include "watch.h"
 
@@ -42,11 +42,12 @@
 #define MAX_SLEEP_NS (1000ull * 1000 * 1000)
 /* Busy polling (busy_poll.h), µs: after events the loop polls without
  * sleeping for a window that starts at NETNS_BUSY_POLL_START_US and adapts
- * up to --busy-poll's value (default NETNS_BUSY_POLL_US). The namespace's
- * next frame or the host's answer usually comes within it, and a sleeping
- * process's wake-up is what a short connection or a round trip mostly
- * waits for (measured in bench/README.md). It costs CPU only right after
- * traffic, and grows only while the traffic's gaps are that short. */
+ * up to --busy-poll's value (default NETNS_BUSY_POLL_US; a smaller value
+ * is the window, fixed). The namespace's next frame or the host's answer
+ * usually comes within it, and a sleeping process's wake-up is what a
+ * short connection or a round trip mostly waits for (measured in
+ * bench/README.md). It costs CPU only right after traffic, and grows only
+ * while the gaps between bursts are no longer than its most. */
 #define NETNS_BUSY_POLL_START_US 50
 #define NETNS_BUSY_POLL_US 200
 /* A log line (stderr) waits in the buffer at most this long; to a
@@ -108,6 +109,7 @@ struct netns_rt {
     int slept;               /* the last epoll wait slept (see on_tap)     */
     uint64_t last_work;      /* when the last events came (--busy-poll)    */
     busy_poll poll;          /* how long to poll after them                 */
+    int gap_slept;           /* the loop slept since the last events        */
     unsigned empty_polls;    /* epoll waits in a row that found nothing     */
     int status;              /* the exit status so far                     */
     int done;
@@ -160,11 +162,11 @@ static void usage(FILE *f)
             "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
             "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
             "                       via fd00::2 (synack), which is the host's ::1\n"
-            "  --busy-poll US       after traffic, poll up to this many microseconds\n"
-            "                       before sleeping: from 50, doubled while the next\n"
-            "                       event comes soon after a sleep, halved when sleeps\n"
-            "                       are longer (default 200; 0: sleep at once, least\n"
-            "                       CPU)\n"
+            "  --busy-poll US       after traffic, poll up to US microseconds before\n"
+            "                       sleeping: from 50, doubled after a gap between\n"
+            "                       bursts it missed that was at most US, halved after\n"
+            "                       a longer one (default 200; below 50: that long,\n"
+            "                       fixed; 0: sleep at once, least CPU)\n"
             "  --threads N          N stacks, one per thread, each on its own queue of the\n"
             "                       TAP with its own relays (flows spread by a hash; 1 to\n"
             "                       16, default 1; not with --ladder or --pcap)\n"
@@ -592,11 +594,15 @@ static int run_loop(netns_rt *rt)
         uint64_t after = dev_now();
         /* A fresh arrival: the wait slept, or polls before it found nothing. */
         rt->slept = after - before > NETNS_SLEPT_NS || rt->empty_polls > 0;
-        if (wait > 0)
-            busy_poll_learn(&rt->poll, after - before, n > 0);
         rt->empty_polls = n > 0 ? 0 : rt->empty_polls + 1;
-        if (n > 0)
+        rt->gap_slept |= after - before > NETNS_SLEPT_NS;
+        if (n > 0) {
+            /* A gap the window did not cover: was it worth covering? */
+            if (rt->gap_slept && rt->last_work)
+                busy_poll_learn(&rt->poll, after - rt->last_work);
+            rt->gap_slept = 0;
             rt->last_work = after;
+        }
         if (n < 0 && errno != EINTR) {
             fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
             return 1;
