@@ -224,15 +224,21 @@ rate_fields() {
 # connrate TOOL P: connections/s from the namespace, P in parallel, and the
 # machine's CPU time per connection (every process and the kernel, and
 # anything else the machine runs meanwhile), µs. TOOL "kernel" gives the
-# CPU line a scale: the same client on the host straight to the server, no
-# namespace, no relay. A relay carries two kernel connections for each of
+# CPU line a scale: the same client straight to the same server on the
+# loopback of a network namespace of their own, no relay. A relay carries two kernel connections for each of
 # the namespace's, so twice the kernel's figure is about what a relay that
 # added nothing would cost (roughly: the client and the server programs
 # count twice in it, and a relay's own work replaces one of each).
 connrate() {
     if [ "$1" = kernel ]; then
-        timeout -k 2 "$LIMIT" "$PROG" rate 127.0.0.1 "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null |
-            rate_fields "$1" "$2"
+        # In a network namespace of its own, with its own server: its
+        # TIME-WAITs (tens of thousands a second) go with it instead of
+        # crowding the host's loopback ports for the next tool's relay.
+        timeout -k 2 "$LIMIT" unshare --net sh -c 'ip link set lo up || exit 1
+            "$1" server "$2" "$3" "$6" >/dev/null 2>&1 & s=$!
+            i=0; while [ $i -lt 100 ] && ! ss -Hltn "sport = :$2" | grep -q .; do sleep 0.05; i=$((i + 1)); done
+            "$1" rate 127.0.0.1 "$2" "$3" "$4" "$5"; kill $s' sh "$PROG" "$PORT" "$NPORTS" "$SECS" "$2" "$LIMIT" \
+            2>/dev/null | rate_fields "$1" "$2"
         return
     fi
     in_ns "$1" "" "$PROG" rate "${GW[$1]}" "$PORT" "$NPORTS" "$SECS" "$2" 2>/dev/null | rate_fields "$1" "$2"
@@ -320,10 +326,10 @@ scale_line() {
     [ -n "$list" ] || return 0
     read -r m _ <<<"$(stats $list)"
     if [[ $1 == netns_cpu_per_conn_* ]]; then
-        echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs: ${3# }];" \
+        echo "$1: the kernel alone (the client straight to a server on loopback, no relay) $m $2 [runs: ${3# }];" \
             "two kernel connections, about a relay that adds nothing: $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
     else
-        echo "$1: the kernel alone (the client on the host straight to the server) $m $2 [runs: ${3# }]"
+        echo "$1: the kernel alone (the client straight to a server on loopback, no relay) $m $2 [runs: ${3# }]"
     fi
 }
 
