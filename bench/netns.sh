@@ -11,7 +11,7 @@
 #     each way, close) from the namespace, 1 and 16 in parallel
 #   netns_cpu_per_conn_p1, netns_cpu_per_conn_p16: the whole machine's CPU
 #     time per connection in those runs, µs (lower is better); and, for
-#     scale, the same client on the host straight to the server (no relay)
+#     scale, the same client straight to a server on loopback, no relay
 #   netns_latency_p50, netns_latency_p99: 1-byte round trips, µs
 #   netns_mem_idle_conns, netns_mem_per_conn: the tool's VmRSS holding
 #     NETNS_BENCH_CONNS (1000) idle relayed connections, KiB, and its growth
@@ -225,10 +225,11 @@ rate_fields() {
 # machine's CPU time per connection (every process and the kernel, and
 # anything else the machine runs meanwhile), µs. TOOL "kernel" gives the
 # CPU line a scale: the same client straight to the same server on the
-# loopback of a network namespace of their own, no relay. A relay carries two kernel connections for each of
-# the namespace's, so twice the kernel's figure is about what a relay that
-# added nothing would cost (roughly: the client and the server programs
-# count twice in it, and a relay's own work replaces one of each).
+# loopback of a network namespace of their own, no relay. A relay carries
+# two kernel connections for each of the namespace's, so twice the kernel's
+# figure is about what a relay that added nothing would cost (roughly: the
+# client and the server programs count twice in it, and a relay's own work
+# replaces one of each).
 connrate() {
     if [ "$1" = kernel ]; then
         # In a network namespace of its own, with its own server: its
@@ -325,12 +326,10 @@ scale_line() {
     for x in $3; do isnum "$x" && list="$list $x"; done
     [ -n "$list" ] || return 0
     read -r m _ <<<"$(stats $list)"
-    if [[ $1 == netns_cpu_per_conn_* ]]; then
-        echo "$1: the kernel alone (the client straight to a server on loopback, no relay) $m $2 [runs: ${3# }];" \
-            "two kernel connections, about a relay that adds nothing: $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
-    else
-        echo "$1: the kernel alone (the client straight to a server on loopback, no relay) $m $2 [runs: ${3# }]"
-    fi
+    local line="$1: the kernel alone (the client straight to a server on loopback, no relay) $m $2 [runs: ${3# }]"
+    [[ $1 == netns_cpu_per_conn_* ]] &&
+        line="$line; two kernel connections, about a relay that adds nothing: $(awk -v m="$m" 'BEGIN { printf "%.1f", 2 * m }') $2"
+    echo "$line"
 }
 
 # The host's server for the connection, latency and memory figures.

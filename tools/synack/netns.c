@@ -593,9 +593,10 @@ static int run_loop(netns_rt *rt)
         int n = epoll_pwait2(rt->ep, evs, 64, &ts, NULL);
         uint64_t after = dev_now();
         /* A fresh arrival: the wait slept, or polls before it found nothing. */
-        rt->slept = after - before > NETNS_SLEPT_NS || rt->empty_polls > 0;
+        bool slept_now = after - before > NETNS_SLEPT_NS;
+        rt->slept = slept_now || rt->empty_polls > 0;
         rt->empty_polls = n > 0 ? 0 : rt->empty_polls + 1;
-        rt->gap_slept |= after - before > NETNS_SLEPT_NS;
+        rt->gap_slept |= slept_now;
         if (n > 0) {
             /* A gap the window did not cover: was it worth covering? */
             if (rt->gap_slept && rt->last_work)
