@@ -2,7 +2,8 @@
  * test_recovery.c — loss recovery and the congestion window, packet by
  * packet: fast retransmit halves (Reno) or cuts to 0.7 (CUBIC), an RTO
  * collapses cwnd to one segment, NewReno resends the next hole on a partial
- * ACK, and SACK (RFC 6675) repairs three losses of one window in one round.
+ * ACK, CUBIC's curve (after a timeout, with fast convergence) has its
+ * shape, and SACK (RFC 6675) repairs three losses of one window in one round.
  */
 #include "common/pkt.h"
 
@@ -213,6 +214,82 @@ static void cubic_after_a_timeout_starts_a_new_curve(void **state)
      * more (8.79 here); the old curve added one (7.99). */
     assert_true(i.cwnd > 17 * MSS / 2);
     assert_true(i.cwnd < 9 * MSS);
+}
+
+/* A bulk sender in rounds ROUND_MS apart: the peer ACKs each round at
+ * once, and the application keeps the send buffer full. */
+#define ROUND_MS 900
+struct bulk {
+    pkt_h *h;
+    synack_sock *k;
+    uint32_t top; /* the end of what we have sent */
+};
+
+static void bulk_fill(struct bulk *b)
+{
+    static uint8_t data[64 * MSS];
+    while (synack_send(b->k, data, sizeof(data)) > 0)
+        ;
+}
+
+/* Take the segments sent so far; `top` moves to their end. */
+static void bulk_collect(struct bulk *b)
+{
+    while (pkt_pending(b->h)) {
+        wire_tcp seg = pkt_expect(b->h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
+        if ((int32_t)(seg.seq + (uint32_t)seg.payload_len - b->top) > 0)
+            b->top = seg.seq + (uint32_t)seg.payload_len;
+    }
+}
+
+/* One round trip: the round's segments arrive and the peer ACKs them all.
+ * With `lose`, the round's first segment is lost: three SACKs above it
+ * start fast recovery, the retransmission arrives, and one ACK covers the
+ * round. Returns cwnd in segments after it. */
+static uint32_t bulk_round(struct bulk *b, bool lose)
+{
+    pkt_h *h = b->h;
+    uint32_t first = b->top;
+    bulk_collect(b);
+    pkt_advance(h, ROUND_MS);
+    if (lose) {
+        for (uint32_t n = 2; n <= 4; n++) {
+            uint32_t blk[][2] = {{first + MSS, first + n * MSS}};
+            dupack(h, first, blk, 1);
+        }
+        bulk_collect(b); /* the fast retransmit and what PRR lets out */
+    }
+    pkt_send(h, ACK, h->irs + 1, b->top, PKT_PEER_WND, NULL, 0, NULL);
+    bulk_fill(b);
+    synack_tcp_info i;
+    synack_info(b->k, &i);
+    return i.cwnd / MSS;
+}
+
+/* CUBIC's fast convergence (RFC 9438 §4.7): a loss at a window below the
+ * last loss's W_max means another flow is taking its share, so this flow
+ * aims its curve at 0.85 of the window that lost (cwnd (1 + beta) / 2),
+ * not at that window. The first loss at 40 segments, the second a round
+ * later at 35: the curve then levels out near 29.75. Rounds of 0.9 s keep
+ * the cubic curve above the Reno-friendly estimate, which would otherwise
+ * hide it. */
+static void cubic_fast_convergence_releases_bandwidth(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic tcp_wmem=4096,262144,4194304");
+    struct bulk b = {h, pkt_sack_flight_ws(h, 10, MSS, ROUND_MS, 7), 0};
+    b.top = h->iss + 1 + 10 * MSS;
+    bulk_fill(&b);
+    assert_int_equal(bulk_round(&b, false), 20); /* slow start */
+    assert_int_equal(bulk_round(&b, false), 40);
+    assert_int_equal(bulk_round(&b, true), 28); /* the first loss: 0.7 x 40 */
+    assert_int_equal(bulk_round(&b, false), 35); /* the curve back towards 40 */
+    assert_int_equal(bulk_round(&b, true), 24); /* the second loss, below 40 */
+    /* W_max is now 29.75 (K 2.4 s): the curve rises to it and stays there.
+     * Aimed at 35 (K 3 s) instead, it reached 31, 34, 35. */
+    for (int n = 0; n < 3; n++) {
+        uint32_t cwnd = bulk_round(&b, false);
+        assert_in_range(cwnd, 28, 31);
+    }
 }
 
 /* RFC 5681 §3.1: ssthresh is cut on the first timeout of a segment only.
@@ -675,6 +752,7 @@ int main(void)
         cmocka_unit_test_teardown(limited_transmit_data_not_in_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(cubic_after_a_timeout_starts_a_new_curve, pkt_teardown),
+        cmocka_unit_test_teardown(cubic_fast_convergence_releases_bandwidth, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
