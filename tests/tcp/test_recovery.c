@@ -232,17 +232,34 @@ static void bulk_fill(struct bulk *b)
         ;
 }
 
-/* Take the segments sent so far; `top` moves to their end. */
-static void bulk_collect(struct bulk *b)
+/* Take the segments sent since the last call; `top` moves to their end.
+ * Returns the end of the highest of them (`top` if none came). */
+static uint32_t bulk_collect(struct bulk *b)
 {
+    uint32_t end = b->top;
+    bool any = false;
     while (pkt_pending(b->h)) {
         wire_tcp seg = pkt_expect(b->h, PKT_ANY_FLAGS, PKT_ANY, PKT_ANY);
-        if ((int32_t)(seg.seq + (uint32_t)seg.payload_len - b->top) > 0)
-            b->top = seg.seq + (uint32_t)seg.payload_len;
+        uint32_t seg_end = seg.seq + (uint32_t)seg.payload_len;
+        if (!any || (int32_t)(seg_end - end) > 0)
+            end = seg_end;
+        any = true;
+        if ((int32_t)(seg_end - b->top) > 0)
+            b->top = seg_end;
     }
+    return end;
 }
 
-/* One round trip: the round's segments arrive and the peer ACKs them all.
+static uint32_t bulk_cwnd(struct bulk *b)
+{
+    bulk_fill(b);
+    synack_tcp_info i;
+    synack_info(b->k, &i);
+    return i.cwnd / MSS;
+}
+
+/* One round trip: the round's segments arrive and the peer ACKs up to the
+ * end of the highest (all of them; after a timeout, what go-back-N resent).
  * With `lose`, the round's first segment is lost: three SACKs above it
  * start fast recovery, the retransmission arrives, and one ACK covers the
  * round. Returns cwnd in segments after it. */
@@ -250,7 +267,7 @@ static uint32_t bulk_round(struct bulk *b, bool lose)
 {
     pkt_h *h = b->h;
     uint32_t first = b->top;
-    bulk_collect(b);
+    uint32_t ack = bulk_collect(b);
     pkt_advance(h, ROUND_MS);
     if (lose) {
         for (uint32_t n = 2; n <= 4; n++) {
@@ -258,12 +275,10 @@ static uint32_t bulk_round(struct bulk *b, bool lose)
             dupack(h, first, blk, 1);
         }
         bulk_collect(b); /* the fast retransmit and what PRR lets out */
+        ack = b->top;
     }
-    pkt_send(h, ACK, h->irs + 1, b->top, PKT_PEER_WND, NULL, 0, NULL);
-    bulk_fill(b);
-    synack_tcp_info i;
-    synack_info(b->k, &i);
-    return i.cwnd / MSS;
+    pkt_send(h, ACK, h->irs + 1, ack, PKT_PEER_WND, NULL, 0, NULL);
+    return bulk_cwnd(b);
 }
 
 /* CUBIC's fast convergence (RFC 9438 §4.7): a loss at a window below the
@@ -290,6 +305,31 @@ static void cubic_fast_convergence_releases_bandwidth(void **state)
         uint32_t cwnd = bulk_round(&b, false);
         assert_in_range(cwnd, 28, 31);
     }
+}
+
+/* RFC 9438 §4.2: however steep the cubic curve, the window grows by at
+ * most half a round. After a timeout from 10 segments the curve starts
+ * at 7 (K = 0, W_max 7) and with 0.9 s rounds wants 7.3, 9.3, 14.9,
+ * 25.7 ... segments: from the third round of avoidance on, the cap is
+ * what holds it. */
+static void cubic_grows_at_most_half_the_window_a_round(void **state)
+{
+    pkt_h *h = *state = pkt_new("tcp_congestion_control=cubic tcp_wmem=4096,262144,4194304");
+    struct bulk b = {h, pkt_sack_flight_ws(h, 10, MSS, ROUND_MS, 7), 0};
+    b.top = h->iss + 1 + 10 * MSS;
+    while (!pkt_counter(h, tcp_timeouts)) /* the whole flight is lost */
+        pkt_advance(h, pkt_next_deadline_ms(h));
+    uint32_t cwnd = bulk_cwnd(&b), prev = 0;
+    int capped = 0;
+    for (int n = 0; n < 10; n++) { /* 3, 6, 7, then 9, 13, 20, 30, 45 ... */
+        prev = cwnd;
+        cwnd = bulk_round(&b, false);
+        if (prev < 7)
+            continue; /* slow start back to ssthresh */
+        assert_true(2 * cwnd <= 3 * prev + 1);
+        capped += 2 * cwnd >= 3 * prev - 1;
+    }
+    assert_true(capped >= 2);
 }
 
 /* RFC 5681 §3.1: ssthresh is cut on the first timeout of a segment only.
@@ -753,6 +793,7 @@ int main(void)
         cmocka_unit_test_teardown(fast_retransmit_cubic_keeps_70_percent, pkt_teardown),
         cmocka_unit_test_teardown(cubic_after_a_timeout_starts_a_new_curve, pkt_teardown),
         cmocka_unit_test_teardown(cubic_fast_convergence_releases_bandwidth, pkt_teardown),
+        cmocka_unit_test_teardown(cubic_grows_at_most_half_the_window_a_round, pkt_teardown),
         cmocka_unit_test_teardown(rto_collapses_cwnd, pkt_teardown),
         cmocka_unit_test_teardown(second_timeout_keeps_ssthresh, pkt_teardown),
         cmocka_unit_test_teardown(congestion_avoidance_adds_one_segment_per_window, pkt_teardown),
