@@ -137,7 +137,15 @@ expect 2 "--mtu 10" netns --mtu 10 -- true
 expect 2 "--cidr 10.0.2.0/28" netns --cidr 10.0.2.0/28 -- true
 expect 2 "-p 80" netns -p 80 -- true
 expect 2 "--publish 1:2:3:4" netns --publish 1:2:3:4 -- true
-expect 2 "--netns a/b" netns --netns a/b
+expect 2 "--netns ..: not a name or a path" netns --netns ..
+expect 2 "--ready-fd 99: not an open file descriptor" netns --ready-fd 99 --pid 1
+expect 2 "--userns goes with --pid or --netns" netns --userns /proc/1/ns/user -- true
+# slirp4netns's command line: its exit status for bad usage, 1
+expect 1 "needs PID|PATH" slirp4netns
+expect 1 "--enable-sandbox: not supported" slirp4netns --enable-sandbox 1
+expect 1 "--netns-type x: expected pid or path" slirp4netns --netns-type=x 1
+expect 1 "--bogus: unknown option" slirp4netns --bogus 1
+expect 1 "one PID|PATH and one TAPNAME at most" slirp4netns 1 tap0 extra
 expect 2 "--dns-upstream x" netns --dns-upstream x -- true
 expect 2 "--bogus" netns --bogus -- true
 start=$(date +%s)

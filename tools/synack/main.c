@@ -9,6 +9,7 @@
 #include "opts.h"
 #include "run.h"
 #include "serve.h"
+#include "slirp4netns.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -20,8 +21,10 @@ static void usage(FILE *f) {
             "  serve             serve TCP on a TAP/TUN/packet interface (echo, http, ...)\n"
             "  connect           connect from a TAP/TUN/packet interface, like nc\n"
             "  run -- PROGRAM    run a program with its TCP sockets on synack, and watch them\n"
-            "  netns -- COMMAND  run a command in a network namespace networked by synack\n"
-            "                    (port forwarding into it so far), like slirp4netns/pasta\n"
+            "  netns -- COMMAND  run a command in a network namespace networked by synack,\n"
+            "                    like slirp4netns and pasta\n"
+            "  slirp4netns ...   synack netns with slirp4netns's options (also when synack\n"
+            "                    is run by a name that starts with slirp4netns)\n"
             "\n"
             "  --version         print the version\n"
             "\n"
@@ -31,6 +34,8 @@ static void usage(FILE *f) {
 }
 
 static int run(int argc, char **argv) {
+    if (argc > 0 && slirp4netns_named(argv[0]))
+        return slirp4netns_main(argc, argv);
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -52,6 +57,8 @@ static int run(int argc, char **argv) {
         return run_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "netns"))
         return netns_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "slirp4netns"))
+        return slirp4netns_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "lab"))
         return lab_main(argc - 1, argv + 1);
     fprintf(stderr, "synack: %s: unknown command (see synack --help)\n", cmd);

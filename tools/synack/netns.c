@@ -6,6 +6,7 @@
 #include "netns.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -62,7 +63,10 @@ typedef struct netns_opts {
     long mtu;                /* --mtu (65520)                              */
     const char *ifname;      /* --ifname (tap0)                            */
     long pid;                /* --pid, or 0                                */
-    const char *nsname;      /* --netns, or NULL                           */
+    const char *nsname;      /* --netns NAME or PATH, or NULL              */
+    const char *userns;      /* --userns PATH, or NULL                     */
+    int no_configure;        /* --no-configure: the TAP as it is           */
+    int ready_fd, exit_fd;   /* --ready-fd, --exit-fd, or -1               */
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
@@ -97,7 +101,7 @@ struct netns_rt {
     netns_net n;
     netrun net;
     int ep, sfd;
-    watch tap_w, sig_w;
+    watch tap_w, sig_w, exit_w;
     relay_ctx *rc;
     out_ctx out;             /* connections out of the namespace           */
     netns_udp udp;           /* UDP out of the namespace                    */
@@ -128,7 +132,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: synack netns [OPTIONS] -- COMMAND [ARGS...]\n"
-            "       synack netns [OPTIONS] --pid PID | --netns NAME\n"
+            "       synack netns [OPTIONS] --pid PID | --netns NAME|PATH\n"
             "\n"
             "Give a network namespace its network through synack, as slirp4netns and\n"
             "pasta do. With COMMAND: run it in a new network namespace (as non-root in a\n"
@@ -159,7 +163,16 @@ static void usage(FILE *f)
             "  --ifname NAME        the TAP's name in the namespace (default tap0)\n"
             "  --pid PID            join the network namespace of process PID (and, as\n"
             "                       non-root, its user namespace)\n"
-            "  --netns NAME         join /run/netns/NAME (made by ip netns add)\n"
+            "  --netns NAME|PATH    join /run/netns/NAME (made by ip netns add), or the\n"
+            "                       namespace file at PATH (one with a /)\n"
+            "  --userns PATH        enter the user namespace file at PATH first (with\n"
+            "                       --pid or --netns)\n"
+            "  --no-configure       leave the TAP's addresses, MTU, link state and routes\n"
+            "                       to the namespace's owner (who may have made the TAP\n"
+            "                       already, by --ifname's name); synack still answers\n"
+            "                       at the gateway address .2\n"
+            "  --ready-fd FD        write \"1\" to FD and close it once running\n"
+            "  --exit-fd FD         end the run when FD is readable or closed\n"
             "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
             "                       via fd00::2 (synack), which is the host's ::1\n"
             "  --busy-poll US       after traffic, poll up to US microseconds before\n"
@@ -250,8 +263,17 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
     } else if (!strcmp(a, "--pid")) {
         why = opts_long(v, 1, 0x7fffffff, &o->pid) < 0 ? "not a process id" : NULL;
     } else if (!strcmp(a, "--netns")) {
-        why = !*v || strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, "..") ? "not a name" : NULL;
+        why = !*v || !strcmp(v, ".") || !strcmp(v, "..") ? "not a name or a path" : NULL;
         o->nsname = v;
+    } else if (!strcmp(a, "--userns")) {
+        why = !*v ? "not a path" : NULL;
+        o->userns = v;
+    } else if (!strcmp(a, "--ready-fd") || !strcmp(a, "--exit-fd")) {
+        long fd = -1;
+        why = opts_long(v, 0, 0x7fffffff, &fd) < 0 || fcntl((int)fd, F_GETFD) < 0
+                  ? "not an open file descriptor"
+                  : NULL;
+        *(a[2] == 'r' ? &o->ready_fd : &o->exit_fd) = (int)fd;
     } else if (!strcmp(a, "--busy-poll")) {
         long us = 0;
         why = opts_long(v, 0, 1000000, &us) < 0 ? "not a time in µs from 0 to 1000000" : NULL;
@@ -276,7 +298,7 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
 {
     static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
-                                         "--threads", NULL};
+                                         "--threads", "--userns", "--ready-fd", "--exit-fd", NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -310,6 +332,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
         o->ipv6 = 1;
     else if (!strcmp(a, "--no-offload"))
         o->no_offload = 1;
+    else if (!strcmp(a, "--no-configure"))
+        o->no_configure = 1;
     else {
         *status = opts_usage_error(CMD, a, "unknown option");
         return -1;
@@ -327,6 +351,7 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
     o->ifname = "tap0";
     o->busy_poll_ns = NETNS_BUSY_POLL_US * 1000;
     o->threads = 1;
+    o->ready_fd = o->exit_fd = -1;
     for (int i = 1; i < argc; i++) {
         int r = parse_one(o, argc, argv, &i, status);
         if (r < 0)
@@ -344,6 +369,10 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
     if ((o->argv != NULL) + (o->pid != 0) + (o->nsname != NULL) != 1) {
         fprintf(stderr, "synack " CMD ": give one of -- COMMAND, --pid PID, --netns NAME "
                         "(see synack " CMD " --help)\n");
+        return -1;
+    }
+    if (o->userns && o->argv) {
+        fprintf(stderr, "synack " CMD ": --userns goes with --pid or --netns\n");
         return -1;
     }
     if (o->threads > 1 && (o->ladder || o->nr.pcap_path)) {
@@ -492,6 +521,17 @@ static void on_signal(watch *w, uint32_t events)
             rt->done = 1;
         }
     }
+}
+
+/* --exit-fd readable or closed: whoever started us is done with the
+ * namespace's network (slirp4netns's -e). */
+static void on_exit_fd(watch *w, uint32_t events)
+{
+    (void)events;
+    netns_rt *rt = RT_OF(w, exit_w);
+    if (!rt->o->quiet)
+        fprintf(stderr, "synack " CMD ": stopping (--exit-fd)\n");
+    rt->done = 1;
 }
 
 /* The stack's socket events, to the socket's owner (watch.h): a relay, a
@@ -769,6 +809,7 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
     rt->tap_w.fn = on_tap;
     rt->sig_w.fn = on_signal;
     rt->fan_w.fn = on_fan;
+    rt->exit_w.fn = on_exit_fd;
     struct epoll_event te = {.events = EPOLLIN, .data.ptr = &rt->tap_w};
     struct epoll_event se = {.events = EPOLLIN, .data.ptr = &rt->sig_w};
     struct epoll_event fe = {.events = EPOLLIN, .data.ptr = &rt->fan_w};
@@ -778,6 +819,11 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
         (rt->g && epoll_ctl(rt->ep, EPOLL_CTL_ADD, dev_fan_fd(rt->g->fan, rt->index), &fe) < 0) ||
         !(rt->rc = relay_ctx_new(rt->ep, o->quiet ? NULL : stderr))) {
         fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
+        return -1;
+    }
+    struct epoll_event xe = {.events = EPOLLIN, .data.ptr = &rt->exit_w};
+    if (rt->index == 0 && o->exit_fd >= 0 && epoll_ctl(rt->ep, EPOLL_CTL_ADD, o->exit_fd, &xe) < 0) {
+        fprintf(stderr, "synack " CMD ": --exit-fd %d: %s\n", o->exit_fd, strerror(errno));
         return -1;
     }
     if (open_forwards(rt, err, sizeof err) < 0) {
@@ -797,6 +843,19 @@ static void say_started(const netns_rt *rt)
     if (rt->g)
         fprintf(stderr, "; %u threads", rt->g->n);
     fputc('\n', stderr);
+}
+
+/* --ready-fd: the namespace has its network now (slirp4netns's -r). */
+static void say_ready(int fd)
+{
+    if (fd < 0)
+        return;
+    ssize_t r;
+    while ((r = write(fd, "1", 1)) < 0 && errno == EINTR)
+        ;
+    if (r != 1)
+        fprintf(stderr, "synack " CMD ": --ready-fd %d: %s\n", fd, strerror(errno));
+    close(fd);
 }
 
 /* Everything start made, in reverse; a COMMAND still running is killed. */
@@ -928,7 +987,7 @@ int netns_main(int argc, char **argv)
         netrun_steer_key(o.steer_key);
     netns_net net = {.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
                      .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
-                     .offload = !o.no_offload, .queues = n};
+                     .offload = !o.no_offload, .queues = n, .configure = !o.no_configure};
     net.host6[0] = net.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
     net.host6[14] = 0x01;
     net.gw6[15] = 0x02;
@@ -942,8 +1001,12 @@ int netns_main(int argc, char **argv)
         return stop_all(&g, rts, n, 1);
     netns_tap t;
     char err[256];
+    char path[300];
+    if (o.nsname)
+        snprintf(path, sizeof path, strchr(o.nsname, '/') ? "%s" : "/run/netns/%s", o.nsname);
     int rc = o.argv ? netns_spawn(&net, o.argv, &old, &t, err, sizeof err)
-                    : netns_attach(&net, (pid_t)o.pid, o.nsname, &t, err, sizeof err);
+                    : netns_attach(&net, (pid_t)o.pid, o.nsname ? path : NULL, o.userns, &t, err,
+                                   sizeof err);
     if (rc < 0) {
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return stop_all(&g, rts, n, 1);
@@ -963,6 +1026,7 @@ int netns_main(int argc, char **argv)
     }
     if (!o.quiet)
         say_started(&rts[0]);
+    say_ready(o.ready_fd);
     if (o.argv && netns_go(&t) < 0)
         reap_child(&rts[0]); /* it died already: its status is the answer */
     return stop_all(&g, rts, n, run_all(&g, rts, n));

@@ -105,9 +105,9 @@ static int if_up(int ctl, const char *name)
     return ioctl(ctl, SIOCSIFFLAGS, &r);
 }
 
-/* The address, MTU, link state and default route of the TAP, and its
- * MAC, with the plain interface ioctls (no `ip` program needed). */
-static int configure(int ctl, const netns_net *n, uint8_t mac[6], char *err, size_t len)
+/* The address, MTU, link state and default route of the TAP, with the
+ * plain interface ioctls (no `ip` program needed). */
+static int configure(int ctl, const netns_net *n, char *err, size_t len)
 {
     struct ifreq r;
     memset(&r, 0, sizeof r);
@@ -139,6 +139,15 @@ static int configure(int ctl, const netns_net *n, uint8_t mac[6], char *err, siz
         say(err, len, "cannot add the default route: %s", strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+/* The namespace kernel's MAC on the TAP. */
+static int read_mac(int ctl, const netns_net *n, uint8_t mac[6], char *err, size_t len)
+{
+    struct ifreq r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.ifr_name, sizeof r.ifr_name, "%s", n->ifname);
     if (ioctl(ctl, SIOCGIFHWADDR, &r) < 0) {
         say(err, len, "%s: cannot read its MAC: %s", n->ifname, strerror(errno));
         return -1;
@@ -239,7 +248,8 @@ static void close_all(int fd[NETNS_MAX_QUEUES])
     }
 }
 
-/* Create and configure the TAP in the current namespace: fd[i] for each
+/* Create the TAP in the current namespace (or open the one that is there
+ * by that name), and configure it unless told not to: fd[i] for each
  * queue. 0, or -1 (none open). */
 static int tap_setup(const netns_net *n, int fd[NETNS_MAX_QUEUES], uint8_t mac[6], char *err,
                      size_t len)
@@ -253,8 +263,9 @@ static int tap_setup(const netns_net *n, int fd[NETNS_MAX_QUEUES], uint8_t mac[6
         }
     }
     int ctl = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (ctl < 0 || configure(ctl, n, mac, err, len) < 0 ||
-        (n->ipv6 && configure6(n, err, len) < 0)) {
+    if (ctl < 0 || (n->configure && configure(ctl, n, err, len) < 0) ||
+        (n->configure && n->ipv6 && configure6(n, err, len) < 0) ||
+        read_mac(ctl, n, mac, err, len) < 0) {
         if (ctl < 0)
             say(err, len, "socket: %s", strerror(errno));
         else
@@ -427,15 +438,38 @@ static int same_file(int a, int b)
            sa.st_ino == sb.st_ino;
 }
 
-/* In the child: enter the namespace (its user namespace first when it has
- * its own and we are not root). 0, or -1 with the reason. */
-static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
+/* In the child: enter user namespace `userns` when given, else, as
+ * non-root, the network namespace's own user namespace when it has one. */
+static int enter_userns(int nfd, const char *path, const char *userns, char *err, size_t len)
 {
-    char path[300];
-    if (name)
-        snprintf(path, sizeof path, "/run/netns/%s", name);
-    else
-        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)pid);
+    int ufd = -1;
+    if (userns) {
+        if ((ufd = open(userns, O_RDONLY | O_CLOEXEC)) < 0) {
+            say(err, len, "cannot open %s: %s", userns, strerror(errno));
+            return -1;
+        }
+    } else if (geteuid() != 0) {
+        ufd = ioctl(nfd, NS_GET_USERNS);
+    }
+    int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    if (ufd >= 0 && self >= 0 && !same_file(ufd, self) && setns(ufd, CLONE_NEWUSER) < 0) {
+        say(err, len, "cannot enter the user namespace %s: %s", userns ? userns : path,
+            strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* In the child: enter the namespace at `path` (or of process `pid`), its
+ * user namespace first (enter_userns). 0, or -1 with the reason. */
+static int enter_existing(pid_t pid, const char *path, const char *userns, char *err,
+                          size_t len)
+{
+    char proc[64];
+    if (!path) {
+        snprintf(proc, sizeof proc, "/proc/%d/ns/net", (int)pid);
+        path = proc;
+    }
     int nfd = open(path, O_RDONLY | O_CLOEXEC);
     if (nfd < 0) {
         say(err, len, "cannot open %s: %s", path, strerror(errno));
@@ -447,14 +481,8 @@ static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
         say(err, len, "%s is synack's own network namespace, not another one", path);
         return -1;
     }
-    if (geteuid() != 0) {
-        int ufd = ioctl(nfd, NS_GET_USERNS);
-        int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-        if (ufd >= 0 && self >= 0 && !same_file(ufd, self) && setns(ufd, CLONE_NEWUSER) < 0) {
-            say(err, len, "cannot enter the user namespace of %s: %s", path, strerror(errno));
-            return -1;
-        }
-    }
+    if (enter_userns(nfd, path, userns, err, len) < 0)
+        return -1;
     if (setns(nfd, CLONE_NEWNET) < 0) {
         say(err, len, "cannot enter the network namespace %s: %s%s", path, strerror(errno),
             errno == EPERM ? " (run as root, or as the user that owns it)" : "");
@@ -464,8 +492,8 @@ static int enter_existing(pid_t pid, const char *name, char *err, size_t len)
     return 0;
 }
 
-int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, char *err,
-                 size_t errlen)
+int netns_attach(const netns_net *n, pid_t pid, const char *path, const char *userns,
+                 netns_tap *t, char *err, size_t errlen)
 {
     int sv[2];
     pid_t child = fork_talking(t, sv, err, errlen);
@@ -473,7 +501,7 @@ int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, 
         return -1;
     if (child == 0) {
         char why[240];
-        if (enter_existing(pid, name, why, sizeof why) < 0)
+        if (enter_existing(pid, path, userns, why, sizeof why) < 0)
             fail_child(sv[1], why);
         _exit(hand_over(sv[1], n) < 0 ? 1 : 0);
     }

@@ -28,6 +28,10 @@ typedef struct netns_net {
                             offloads on (IFF_VNET_HDR, TUNSETOFFLOAD)        */
     unsigned queues;     /* 1, or a multi-queue TAP (IFF_MULTI_QUEUE) with
                             this many queues, one per thread (--threads)     */
+    int configure;       /* give the TAP its MTU, addresses, link state and
+                            routes; 0: the namespace's owner does (a TAP of
+                            that name may be there already, as rootlesskit
+                            makes it)                                        */
 } netns_net;
 
 #define NETNS_MAX_QUEUES 16
@@ -52,10 +56,11 @@ int netns_spawn(const netns_net *n, char **argv, const sigset_t *mask, netns_tap
 int netns_go(netns_tap *t);
 
 /* Set up the TAP in an existing namespace: the network namespace of
- * process `pid` (when `name` is NULL) or /run/netns/NAME. Unless we are
- * root, the namespace's own user namespace is entered first when it has
+ * process `pid` (when `path` is NULL) or the one at `path` (/run/netns/NAME,
+ * /proc/PID/ns/net). The user namespace at `userns` is entered first when
+ * given; else, unless we are root, the network namespace's own when it has
  * one. Returns 0, or -1 with the reason in `err`. */
-int netns_attach(const netns_net *n, pid_t pid, const char *name, netns_tap *t, char *err,
-                 size_t errlen);
+int netns_attach(const netns_net *n, pid_t pid, const char *path, const char *userns,
+                 netns_tap *t, char *err, size_t errlen);
 
 #endif
