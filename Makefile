@@ -179,7 +179,12 @@ $(BUILD)/fuzz/fuzz_steer: tests/fuzz/fuzz_steer.c $(CORE_SRC) $(HDRS)
 	@mkdir -p $(dir $@)
 	clang $(CSTD) $(INC) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_steer.c $(CORE_SRC)
 
-fuzz: $(BUILD)/fuzz/fuzz_steer $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack $(BUILD)/fuzz/fuzz_ipv6 $(BUILD)/fuzz/fuzz_icmpv6 $(BUILD)/fuzz/fuzz_reasm $(BUILD)/fuzz/fuzz_udp
+# The API socket's JSON requests (synack netns --api-socket): tools code alone.
+$(BUILD)/fuzz/fuzz_api_req: tests/fuzz/fuzz_api_req.c tools/synack/netns_api_req.c tools/synack/netns_api_req.h
+	@mkdir -p $(dir $@)
+	clang $(CSTD) -Itools/synack -g -O1 -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_api_req.c tools/synack/netns_api_req.c
+
+fuzz: $(BUILD)/fuzz/fuzz_api_req $(BUILD)/fuzz/fuzz_steer $(BUILD)/fuzz/fuzz_input $(BUILD)/fuzz/fuzz_ack $(BUILD)/fuzz/fuzz_ipv6 $(BUILD)/fuzz/fuzz_icmpv6 $(BUILD)/fuzz/fuzz_reasm $(BUILD)/fuzz/fuzz_udp
 
 # Not part of `make test`: slow, and it reports rather than passes or fails.
 # MUTATE_ONLY=text runs a subset (scripts/mutate.sh explains).

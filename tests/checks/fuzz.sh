@@ -7,8 +7,10 @@
 # the ICMPv6 and Neighbour Discovery parsers (FUZZ_ICMPV6_TIME, 30, from
 # tests/fuzz/corpus_icmpv6), IPv4 and IPv6 fragment reassembly through a
 # stack (FUZZ_REASM_TIME, 30, from tests/fuzz/corpus_reasm), the UDP
-# parser (FUZZ_UDP_TIME, 15, from tests/fuzz/corpus_udp), and steering in
-# a group of stacks (FUZZ_STEER_TIME, 15, from tests/fuzz/corpus_steer). Logs:
+# parser (FUZZ_UDP_TIME, 15, from tests/fuzz/corpus_udp), steering in
+# a group of stacks (FUZZ_STEER_TIME, 15, from tests/fuzz/corpus_steer), and
+# the JSON requests of synack netns's API socket (FUZZ_API_TIME, 15, from
+# tests/fuzz/corpus_api). Logs:
 # build/fuzz/*.log.
 # Exit 77 (skipped) when clang or its fuzzer runtime is missing.
 set -u
@@ -68,4 +70,7 @@ run fuzz_udp tests/fuzz/corpus_udp "${FUZZ_UDP_TIME:-15}" || rc=1
 # Steering in a group of stacks: owners in range, both directions of a
 # TCP flow alike (fuzz_steer.c).
 run fuzz_steer tests/fuzz/corpus_steer "${FUZZ_STEER_TIME:-15}" || rc=1
+# The API socket's JSON requests: fields bounded and terminated, numbers
+# in range, the same answer twice (fuzz_api_req.c).
+run fuzz_api_req tests/fuzz/corpus_api "${FUZZ_API_TIME:-15}" || rc=1
 exit $rc

@@ -28,6 +28,9 @@ Clients (exit 0 on success, 1 with a reason):
                             the answer of sink-reply PORT 0, close; prints
                             "conn I ok SECONDS" (connect to answer) for each,
                             or "conn I failed: ERROR" and exits 1
+  api SOCKET REQUEST        slirp4netns's API: write REQUEST (text) to the
+                            Unix socket SOCKET, shut the write side, print
+                            the answer
 """
 import hashlib
 import os
@@ -345,6 +348,16 @@ def udp_expect_refused(host, port):
     return 1
 
 
+def api(path, request):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.connect(path)
+    s.sendall(request.encode())
+    s.shutdown(socket.SHUT_WR)
+    sys.stdout.write(read_all(s).decode())
+    return 0
+
+
 if mode == "http":
     serve(int(args[1]), lambda c: http(c, args[2]), *args[3:4])
 elif mode == "sink-reply":
@@ -375,6 +388,8 @@ elif mode == "short-conns":
     sys.exit(short_conns(args[1], args[2], int(args[3]), float(args[4])))
 elif mode == "udp-expect-refused":
     sys.exit(udp_expect_refused(args[1], args[2]))
+elif mode == "api":
+    sys.exit(api(args[1], args[2]))
 elif mode == "expect-refused":
     sys.exit(expect_refused(args[1], args[2]))
 else:

@@ -4,14 +4,16 @@
 # `rootlesskit --net=slirp4netns --slirp4netns-binary=LINK`, LINK a symlink
 # to synack named slirp4netns. Inside, curl downloads 3 MB from the host's
 # loopback through 10.0.2.2 (SHA-256 checked); with rootlesskit's
-# --disable-host-loopback the same connection is refused; and synack is
-# gone when rootlesskit is. rootlesskit maps subordinate ids from
+# --disable-host-loopback the same connection is refused; with its
+# slirp4netns port driver (`--port-driver=slirp4netns -p`, which adds the
+# forward through synack's API socket) curl on the host downloads from a
+# server inside; and synack is gone when rootlesskit is. rootlesskit maps subordinate ids from
 # /etc/subuid and /etc/subgid: a private mount namespace gives it files
 # with a range for root, the machine's own files are not touched.
 source "$(dirname "$0")/lib.sh"
 interop_require curl sha256sum rootlesskit newuidmap newgidmap unshare
 PY="python3 $ROOT/tests/interop/netns_peer.py"
-HTTP=$((10000 + $$ % 20000))
+HTTP=$((10000 + $$ % 20000)) FWD=$((10001 + $$ % 20000))
 [ -e /etc/subuid ] && [ -e /etc/subgid ] || skip "no /etc/subuid or /etc/subgid to mount over"
 
 head -c 3000000 /dev/urandom >"$TMP/big"
@@ -22,15 +24,17 @@ waitfor "$TMP/http.log" listening 20 || exit 1
 echo "root:100000:65536" >"$TMP/subid"
 ln -s "$BIN" "$TMP/slirp4netns"
 
-# rootlesskit ARGS... -- inside its namespaces, run CMD (a shell line).
+# rk ARGS... CMD...: rootlesskit with synack as its slirp4netns, running
+# CMD inside. It execs: run it in a subshell, `(rk ...)`, or in the
+# background, where $! is then its timeout, which passes SIGTERM on.
 rk() {
-    timeout -k 5 120 unshare -m --propagation private sh -c '
+    exec timeout -k 5 120 unshare -m --propagation private sh -c '
         mount --bind "$1/subid" /etc/subuid && mount --bind "$1/subid" /etc/subgid &&
         shift && exec rootlesskit "$@"' sh "$TMP" \
         --net=slirp4netns --slirp4netns-binary="$TMP/slirp4netns" --copy-up=/etc "$@"
 }
 
-rk sh -c "ip -o -4 addr show dev tap0; curl -sS --max-time 30 http://10.0.2.2:$HTTP/big | sha256sum" \
+(rk sh -c "ip -o -4 addr show dev tap0; curl -sS --max-time 30 http://10.0.2.2:$HTTP/big | sha256sum") \
     >"$TMP/in.out" 2>"$TMP/in.err"
 rc=$?
 if [ $rc -ne 0 ] && grep -qi "uid\|newuidmap\|user namespace" "$TMP/in.err"; then
@@ -40,14 +44,30 @@ grep -q "10.0.2.100/24" "$TMP/in.out" && grep -q "^$want" "$TMP/in.out" &&
     ok "rootlesskit + synack: tap0 10.0.2.100/24, 3 MB from the host's loopback, SHA-256 matches" ||
     { bad "rootlesskit + synack: exit $rc"; cat "$TMP/in.out" "$TMP/in.err"; }
 
-rk --disable-host-loopback sh -c "curl -sS --max-time 10 http://10.0.2.2:$HTTP/big >/dev/null" \
+(rk --disable-host-loopback sh -c "curl -sS --max-time 10 http://10.0.2.2:$HTTP/big >/dev/null") \
     >"$TMP/off.out" 2>&1
 rc=$?
 # curl's exit 7: could not connect (here at once, a reset to the SYN)
 [ $rc -ne 0 ] && grep -q "curl: (7)" "$TMP/off.out" && ok "rootlesskit --disable-host-loopback: the gateway's ports are refused" ||
     { bad "--disable-host-loopback: curl exit $rc"; cat "$TMP/off.out"; }
 
+# the port driver: a server inside, reached from the host through the API's forward
+rk --port-driver=slirp4netns -p 127.0.0.1:$FWD:8080/tcp \
+    sh -c "$PY http 8080 $TMP >$TMP/inner.log 2>&1 & sleep 60" >"$TMP/pd.out" 2>&1 &
+RK=$!
+PIDS="$PIDS $RK"
+waitfor "$TMP/inner.log" listening 20 || { cat "$TMP/pd.out"; exit 1; }
+got=""
+for _ in $(seq 50); do
+    got=$(curl -sS --max-time 30 http://127.0.0.1:$FWD/big 2>/dev/null | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$want" ] && break
+    sleep 0.2
+done
+[ "$got" = "$want" ] && ok "rootlesskit --port-driver=slirp4netns -p 127.0.0.1:$FWD:8080: 3 MB in, SHA-256 matches" ||
+    { bad "the port driver's forward"; cat "$TMP/pd.out"; }
+stop "$RK"
+
 sleep 0.5
-left=$(pgrep -f "$TMP/slirp4netns" || true)
+left=$(pgrep -f "^$TMP/slirp4netns " || true) # synack as rootlesskit started it
 [ -z "$left" ] && ok "synack ended with rootlesskit" || { bad "synack still runs: $left"; kill $left; }
 finish

@@ -9,13 +9,17 @@
 # - rootlesskit's way, by a symlink named slirp4netns: `--mtu 65520 -r 3 PID
 #   tap0` (a PID, no -c) on a TAP made beforehand: synack leaves it
 #   unconfigured, its owner configures it, the download works;
+# - the API socket (-a): add_hostfwd of a TCP port into the namespace
+#   (curl through it, SHA-256 checked), list_hostfwd, remove_hostfwd (the
+#   port then refuses), answers to a bad request and to an unknown id,
+#   and the socket file removed at exit;
 # - --help names --netns-type (rootlesskit's check for a slirp4netns it can
 #   drive) and none of the options synack lacks; those, and unknown ones,
 #   exit 1 with the reason.
 source "$(dirname "$0")/lib.sh"
 interop_require curl sha256sum
 PY="python3 $ROOT/tests/interop/netns_peer.py"
-HTTP=$((10000 + $$ % 20000))
+HTTP=$((10000 + $$ % 20000)) FWD=$((10001 + $$ % 20000))
 NS=synack-s4n-$$
 
 head -c 3000000 /dev/urandom >"$TMP/big"
@@ -34,7 +38,7 @@ fetch() { # fetch WHAT: curl the file from the host through the gateway
 # --help and bad usage
 help=$("$BIN" slirp4netns --help)
 grep -q -- "--netns-type" <<<"$help" && ok "--help names --netns-type" || bad "--help lacks --netns-type"
-for o in --enable-sandbox --enable-seccomp --api-socket --disable-dns; do
+for o in --enable-sandbox --enable-seccomp --disable-dns --outbound-addr; do
     ! grep -q -- "$o" <<<"$help" || bad "--help lists $o, which synack does not do"
 done
 "$BIN" slirp4netns --enable-sandbox 1 tap0 2>"$TMP/err"
@@ -48,7 +52,7 @@ rc=$?
 ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
 mkfifo "$TMP/exit.fifo"
 exec 7<>"$TMP/exit.fifo" # held open: synack's end sees no EOF until a byte comes
-"$BIN" slirp4netns -c -e 3 -r 4 --netns-type=path "/run/netns/$NS" tap0 \
+"$BIN" slirp4netns -c -e 3 -r 4 -a "$TMP/api.sock" --netns-type=path "/run/netns/$NS" tap0 \
     3<"$TMP/exit.fifo" 4>"$TMP/ready" 2>"$TMP/s4n.log" &
 SPID=$!
 PIDS="$PIDS $SPID"
@@ -62,6 +66,35 @@ route=$(ip -n "$NS" route show default)
     ok "podman's way: tap0 $addr, mtu $mtu, $route" ||
     bad "podman's way: tap0 '$addr' mtu '$mtu', route '$route'"
 fetch "podman's way"
+
+# the API socket: a forward into the namespace added, used, listed, removed
+api() { $PY api "$TMP/api.sock" "$1"; }
+ip netns exec "$NS" $PY http 8080 "$TMP" >"$TMP/inner.log" 2>&1 &
+PIDS="$PIDS $!"
+waitfor "$TMP/inner.log" listening 20 || exit 1
+ans=$(api '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "127.0.0.1", "host_port": '$FWD', "guest_port": 8080}}')
+[ "$ans" = '{"return": {"id": 1}}' ] && ok "API add_hostfwd: $ans" || bad "API add_hostfwd: $ans"
+got=$(curl -sS --max-time 30 http://127.0.0.1:$FWD/big | sha256sum | cut -d' ' -f1)
+[ "$got" = "$want" ] && ok "API forward 127.0.0.1:$FWD -> 10.0.2.100:8080: 3 MB, SHA-256 matches" ||
+    bad "API forward: the download failed or differs"
+ans=$(api '{"execute": "list_hostfwd"}')
+entry='{"id": 1, "proto": "tcp", "host_addr": "127.0.0.1", "host_port": '$FWD', "guest_addr": "10.0.2.100", "guest_port": 8080}'
+[ "$ans" = '{"return": {"entries": ['"$entry"']}, "entries": ['"$entry"']}' ] && ok "API list_hostfwd: $ans" ||
+    bad "API list_hostfwd: $ans"
+ans=$(api '{"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "127.0.0.1", "host_port": '$FWD', "guest_port": 8080}}')
+[[ "$ans" == '{"error": {"desc": "add_hostfwd: '*"Address already in use"* ]] && ok "API: the same port twice: $ans" ||
+    bad "API: the same port twice: $ans"
+ans=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 1}}')
+[ "$ans" = '{"return": {}}' ] && ok "API remove_hostfwd: $ans" || bad "API remove_hostfwd: $ans"
+curl -sS --max-time 5 -o /dev/null http://127.0.0.1:$FWD/big 2>/dev/null &&
+    bad "API: the removed forward still answers" || ok "API: the removed forward's port refuses"
+ans=$(api '{"execute": "remove_hostfwd", "arguments": {"id": 1}}')
+[[ "$ans" == '{"error": {"desc": "remove_hostfwd: no forward'* ]] && ok "API: an unknown id: $ans" ||
+    bad "API: an unknown id: $ans"
+ans=$(api '{"execute": ')
+[ "$ans" = '{"error": {"desc": "bad request: malformed JSON"}}' ] && ok "API: a bad request: $ans" ||
+    bad "API: a bad request: $ans"
+
 echo x >&7
 t0=$(date +%s%N)
 wait "$SPID"
@@ -69,6 +102,7 @@ rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $rc -eq 0 ] && [ $ms -lt 3000 ] && ok "podman's way: a byte on the exit FD ends it (status 0, $ms ms)" ||
     { bad "podman's way: exit FD: status $rc after $ms ms"; cat "$TMP/s4n.log"; }
+[ ! -e "$TMP/api.sock" ] && ok "the API socket's file is gone at exit" || bad "the API socket's file stays"
 exec 7>&-
 ip netns del "$NS"
 

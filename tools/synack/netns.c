@@ -26,6 +26,7 @@
 #include "dev/fan.h"
 #include "dev/steer_bpf.h"
 #include "fmt.h"
+#include "netns_api.h"
 #include "netns_fwd.h"
 #include "netns_fwd_udp.h"
 #include "netns_ns.h"
@@ -67,6 +68,7 @@ typedef struct netns_opts {
     const char *userns;      /* --userns PATH, or NULL                     */
     int no_configure;        /* --no-configure: the TAP as it is           */
     int ready_fd, exit_fd;   /* --ready-fd, --exit-fd, or -1               */
+    const char *api_path;    /* --api-socket, or NULL                      */
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
@@ -107,6 +109,7 @@ struct netns_rt {
     netns_udp udp;           /* UDP out of the namespace                    */
     run_watch *ladders;      /* --ladder: every connection's events         */
     fwd *fwds[MAX_FWD];
+    netns_api *api;          /* --api-socket: forwards added at run time   */
     ufwd *ufwds[MAX_FWD];
     size_t nfwd;
     pid_t child;             /* COMMAND (spawn mode), or 0                 */
@@ -173,6 +176,9 @@ static void usage(FILE *f)
             "                       at the gateway address .2\n"
             "  --ready-fd FD        write \"1\" to FD and close it once running\n"
             "  --exit-fd FD         end the run when FD is readable or closed\n"
+            "  --api-socket PATH    a Unix socket at PATH taking slirp4netns's API\n"
+            "                       requests: add_hostfwd, list_hostfwd, remove_hostfwd\n"
+            "                       (port forwards at run time; not with --threads)\n"
             "  --ipv6               IPv6 too: fd00::100/64 in the namespace, default route\n"
             "                       via fd00::2 (synack), which is the host's ::1\n"
             "  --busy-poll US       after traffic, poll up to US microseconds before\n"
@@ -265,6 +271,9 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
     } else if (!strcmp(a, "--netns")) {
         why = !*v || !strcmp(v, ".") || !strcmp(v, "..") ? "not a name or a path" : NULL;
         o->nsname = v;
+    } else if (!strcmp(a, "--api-socket")) {
+        why = !*v ? "not a path" : NULL;
+        o->api_path = v;
     } else if (!strcmp(a, "--userns")) {
         why = !*v ? "not a path" : NULL;
         o->userns = v;
@@ -298,7 +307,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
 {
     static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
-                                         "--threads", "--userns", "--ready-fd", "--exit-fd", NULL};
+                                         "--threads", "--userns", "--ready-fd", "--exit-fd", "--api-socket",
+                                         NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -375,8 +385,8 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
         fprintf(stderr, "synack " CMD ": --userns goes with --pid or --netns\n");
         return -1;
     }
-    if (o->threads > 1 && (o->ladder || o->nr.pcap_path)) {
-        fprintf(stderr, "synack " CMD ": --threads takes no --ladder or --pcap\n");
+    if (o->threads > 1 && (o->ladder || o->nr.pcap_path || o->api_path)) {
+        fprintf(stderr, "synack " CMD ": --threads takes no --ladder, --pcap or --api-socket\n");
         return -1;
     }
     return 0;
@@ -618,6 +628,7 @@ static int run_loop(netns_rt *rt)
         for (size_t i = 0; i < rt->nfwd; i++)
             if (rt->ufwds[i])
                 ufwd_sweep(rt->ufwds[i], dev_now());
+        api_sweep(rt->api, dev_now());
         uint64_t deadline = synack_next_deadline(s), now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;
         if (now - rt->last_work < rt->poll.ns)
@@ -830,6 +841,12 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;
     }
+    api_env env = {.epfd = rt->ep, .s = rt->net.s, .rc = rt->rc, .net = o->net,
+                   .prefix = o->prefix, .guest = rt->n.host};
+    if (o->api_path && !(rt->api = api_open(o->api_path, &env, err, sizeof err))) {
+        fprintf(stderr, "synack " CMD ": %s\n", err);
+        return -1;
+    }
     return outbound_setup(rt);
 }
 
@@ -867,6 +884,7 @@ static int stop(netns_rt *rt, int status)
     }
     if (rt->rc && !rt->o->quiet && !rt->g)
         print_counters(rt, "counters at exit");
+    api_close(rt->api);
     relay_ctx_free(rt->rc);
     netns_udp_close(&rt->udp);
     if (rt->ladders)

@@ -33,6 +33,8 @@ static void usage(FILE *f)
             "-r, --ready-fd=FD        write \"1\" to FD once the network is there\n"
             "-m, --mtu=MTU            MTU (default=1500, max=65521)\n"
             "-6, --enable-ipv6        IPv6 too: fd00::100/64, gateway fd00::2\n"
+            "-a, --api-socket=PATH    API socket path (add_hostfwd, list_hostfwd,\n"
+            "                         remove_hostfwd)\n"
             "--cidr=CIDR              the network (default=10.0.2.0/24)\n"
             "--disable-host-loopback  the gateway .2 is not the host's 127.0.0.1\n"
             "--netns-type=TYPE        what PID|PATH is ([path|pid], default=pid)\n"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 
 /* The slirp4netns options synack does not do: refused by name. */
 static const char *const unsupported[] = {
-    "--api-socket", "-a", "--enable-sandbox", "--enable-seccomp", "--outbound-addr",
+    "--enable-sandbox", "--enable-seccomp", "--outbound-addr",
     "--outbound-addr6", "--disable-dns", "--macaddress", "--target-type", NULL};
 
 typedef struct s4n {
@@ -96,7 +98,8 @@ static int valued(s4n *s, int argc, char **argv, int *i)
         const char *to; /* synack netns's option, or NULL: handled here */
     } map[] = {{"--exit-fd", 'e', "--exit-fd"}, {"--ready-fd", 'r', "--ready-fd"},
                {"--mtu", 'm', NULL},            {"--cidr", 0, "--cidr"},
-               {"--netns-type", 0, NULL},       {"--userns-path", 0, "--userns"}};
+               {"--netns-type", 0, NULL},       {"--userns-path", 0, "--userns"},
+               {"--api-socket", 'a', "--api-socket"}};
     const char *a = argv[*i];
     for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
         if (!is_opt(a, map[k].lng, map[k].shrt))
