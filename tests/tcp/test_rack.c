@@ -4,7 +4,7 @@
  * the reordering window is waited out, a segment SACKed past is resent by
  * the reordering timer once the window has passed, a lost retransmission
  * is found by time, DSACK widens the window, and the per-segment records
- * exist only while data is in flight.
+ * exist only while data is in flight (an idle connection's serve the next).
  *
  * Every connection here has a 40 ms round trip (its handshake's sample),
  * so the reordering window is min_RTT / 4 = 10 ms.
@@ -516,6 +516,45 @@ static void records_leave_the_connection_when_all_is_acknowledged(void **state)
 }
 
 
+/* Allocations a second connection's first flight makes once a first
+ * connection's flight is all acknowledged (both with SACK, which is what
+ * makes records). */
+static long second_flight_allocations(const char *knobs)
+{
+    pkt_allocator = pkt_counting_allocator;
+    pkt_h *h = pkt_new(knobs);
+    pkt_allocator = (synack_allocator){0};
+    flight(h, 3);
+    pkt_advance(h, RTT);
+    sack(h, 3, NULL, 0); /* the first connection is idle now */
+    synack_sock *k = synack_socket(h->s); /* the second: ours, to the peer, with SACK */
+    assert_int_equal(pkt_connect(h, k, h->peer_port), 0);
+    h->port = pkt_peek_sport(h);
+    h->iss = pkt_expect(h, SYN, PKT_ANY, 0).seq;
+    h->irs = PKT_PEER_ISS;
+    wire_tcp_opts o = pkt_opts_mss(MSS);
+    o.sack_ok = 1;
+    pkt_advance(h, RTT);
+    pkt_send(h, SYN | ACK, h->irs, h->iss + 1, PKT_PEER_WND, NULL, 0, &o);
+    pkt_expect(h, ACK, h->iss + 1, h->irs + 1);
+    static uint8_t data[3 * MSS];
+    long calls = pkt_allocations;
+    assert_int_equal(synack_send(k, data, sizeof data), (ssize_t)sizeof data);
+    pkt_drain(h);
+    calls = pkt_allocations - calls;
+    pkt_free(h);
+    return calls;
+}
+
+/* The records an acknowledged flight leaves go to the stack, not stay
+ * with its idle connection: the next connection's flight takes them
+ * rather than allocating its own, as with RACK off (no records at all). */
+static void an_idle_connections_records_serve_the_next(void **state)
+{
+    (void)state;
+    assert_int_equal(second_flight_allocations(NULL), second_flight_allocations("tcp_recovery=0"));
+}
+
 /* review-s11: the network duplicated segment 2 (never resent) and the
  * peer reports the duplicate. Nothing was reordered and nothing resent:
  * Linux skips such a DSACK (tcp_dsack_seen: more duplicates than
@@ -558,6 +597,7 @@ int main(void)
         cmocka_unit_test_teardown(lost_copy_after_a_timeout_is_resent, pkt_teardown),
         cmocka_unit_test_teardown(after_a_timeout_go_back_n_resends_in_order, pkt_teardown),
         cmocka_unit_test_teardown(records_grow_with_the_flight, pkt_teardown),
+        cmocka_unit_test(an_idle_connections_records_serve_the_next),
         cmocka_unit_test_teardown(records_cover_a_large_window, pkt_teardown),
         cmocka_unit_test_teardown(overflow_ends_when_acknowledged, pkt_teardown),
         cmocka_unit_test(records_leave_the_connection_when_all_is_acknowledged),
