@@ -4,7 +4,7 @@
 set -u
 case "${1:-}" in
   demo) pkgs="gcc make libc6-dev liburing-dev" ;;
-  test) pkgs="gcc make libc6-dev liburing-dev pkg-config libcmocka-dev clang libclang-rt-14-dev tshark iproute2 curl python3 iputils-ping wget socat iperf3 nginx wrk rootlesskit uidmap" ;;
+  test) pkgs="gcc make libc6-dev liburing-dev pkg-config libcmocka-dev clang libclang-rt-14-dev tshark iproute2 curl python3 iputils-ping wget socat iperf3 nginx wrk rootlesskit uidmap podman runc busybox-static" ;;
   *) echo "usage: $0 demo|test" >&2; exit 2 ;;
 esac
 missing=""
