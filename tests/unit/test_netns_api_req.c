@@ -88,6 +88,8 @@ static void escapes(void **state)
     assert_string_equal(r.execute, "add_hostfwd");
     assert_string_equal(r.proto, "tcp");
     refused("{\"execute\":\"\\u00e9\"}", "escape");
+    /* under a key nobody reads, any \\uXXXX is fine (it is valid JSON) */
+    assert_int_equal(parse("{\"execute\":\"x\",\"note\":\"caf\\u00e9 \\u2603\"}", &r, &why), 0);
     refused("{\"execute\":\"\\u0000\"}", "escape");
     refused("{\"execute\":\"\\x\"}", "escape");
     refused("{\"execute\":\"\\u12\"}", "escape");
@@ -119,11 +121,26 @@ static void fields_are_bounded(void **state)
     refused("{\"execute\":\"x\",\"arguments\":{\"host_port\":-1}}", "whole number");
     refused("{\"execute\":\"x\",\"arguments\":{\"host_port\":1e3}}", "whole number");
     refused("{\"execute\":\"x\",\"arguments\":{\"id\":2147483648}}", "out of range");
+    refused("{\"execute\":\"x\",\"arguments\":{\"id\":99999999999999999999999}}", "out of range");
     refused("{\"execute\":\"x\",\"arguments\":{\"id\":\"7\"}}", "whole number");
     api_req r;
     const char *why;
     assert_int_equal(parse("{\"execute\":\"x\",\"arguments\":{\"id\":2147483647}}", &r, &why), 0);
     assert_int_equal(r.id, 2147483647);
+}
+
+/* A C client may send its string's terminator too: NULs at the end are
+ * not "more after the object"; one inside it is not JSON. */
+static void trailing_nuls_are_allowed(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"execute\":\"list_hostfwd\"}\0\0";
+    api_req r;
+    const char *why;
+    assert_int_equal(api_req_parse(text, sizeof text, &r, &why), 0);
+    assert_string_equal(r.execute, "list_hostfwd");
+    static const char inside[] = "{\"execute\":\0\"list_hostfwd\"}";
+    assert_int_equal(api_req_parse(inside, sizeof inside - 1, &r, &why), -1);
 }
 
 /* Nesting deeper than the reader goes is refused, in bounded stack. */
@@ -173,6 +190,7 @@ int main(void)
         cmocka_unit_test(escapes),
         cmocka_unit_test(malformed_is_refused),
         cmocka_unit_test(fields_are_bounded),
+        cmocka_unit_test(trailing_nuls_are_allowed),
         cmocka_unit_test(deep_nesting_is_refused),
         cmocka_unit_test(reads_no_further_than_len),
     };

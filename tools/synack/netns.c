@@ -41,6 +41,7 @@
 
 #define CMD "netns"
 #define MAX_FWD 32
+#define NETNS_PATH_MAX 4096
 #define MAX_SLEEP_NS (1000ull * 1000 * 1000)
 /* Busy polling (busy_poll.h), µs: after events the loop polls without
  * sleeping for a window that starts at NETNS_BUSY_POLL_START_US and adapts
@@ -141,10 +142,11 @@ static void usage(FILE *f)
             "pasta do. With COMMAND: run it in a new network namespace (as non-root in a\n"
             "new user namespace too, where it is root, as with unshare -r) and exit with\n"
             "its exit status (128 + N when signal N killed it). With --pid or --netns:\n"
-            "join that namespace and run until SIGINT or SIGTERM.\n"
+            "join that namespace and run until SIGINT or SIGTERM (or --exit-fd).\n"
             "\n"
             "Inside, a TAP interface gets the address .100 of the network (10.0.2.100/24),\n"
-            "lo and it are up, and the default route goes to .2 (10.0.2.2), synack's own\n"
+            "lo and it are up (unless --no-configure), and the default route goes to .2\n"
+            "(10.0.2.2), synack's own\n"
             "address, as in slirp4netns, and .3 is the resolver. synack runs outside, in\n"
             "the calling namespace, on the TAP's other end: every TCP connection and UDP\n"
             "flow out of the namespace is carried on by a host socket to its destination\n"
@@ -269,7 +271,9 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
     } else if (!strcmp(a, "--pid")) {
         why = opts_long(v, 1, 0x7fffffff, &o->pid) < 0 ? "not a process id" : NULL;
     } else if (!strcmp(a, "--netns")) {
-        why = !*v || !strcmp(v, ".") || !strcmp(v, "..") ? "not a name or a path" : NULL;
+        why = !*v || !strcmp(v, ".") || !strcmp(v, "..") || strlen(v) >= NETNS_PATH_MAX - 16
+                  ? "not a name or a path"
+                  : NULL;
         o->nsname = v;
     } else if (!strcmp(a, "--api-socket")) {
         why = !*v ? "not a path" : NULL;
@@ -279,10 +283,15 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
         o->userns = v;
     } else if (!strcmp(a, "--ready-fd") || !strcmp(a, "--exit-fd")) {
         long fd = -1;
-        why = opts_long(v, 0, 0x7fffffff, &fd) < 0 || fcntl((int)fd, F_GETFD) < 0
+        /* close-on-exec: COMMAND must not hold them (a parent waiting for
+         * the ready pipe's end would wait as long as COMMAND runs) */
+        why = opts_long(v, 0, 0x7fffffff, &fd) < 0 || fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0
                   ? "not an open file descriptor"
                   : NULL;
-        *(a[2] == 'r' ? &o->ready_fd : &o->exit_fd) = (int)fd;
+        if (!strcmp(a, "--ready-fd"))
+            o->ready_fd = (int)fd;
+        else
+            o->exit_fd = (int)fd;
     } else if (!strcmp(a, "--busy-poll")) {
         long us = 0;
         why = opts_long(v, 0, 1000000, &us) < 0 ? "not a time in µs from 0 to 1000000" : NULL;
@@ -1019,7 +1028,7 @@ int netns_main(int argc, char **argv)
         return stop_all(&g, rts, n, 1);
     netns_tap t;
     char err[256];
-    char path[300];
+    char path[NETNS_PATH_MAX];
     if (o.nsname)
         snprintf(path, sizeof path, strchr(o.nsname, '/') ? "%s" : "/run/netns/%s", o.nsname);
     int rc = o.argv ? netns_spawn(&net, o.argv, &old, &t, err, sizeof err)

@@ -1,5 +1,7 @@
 /* netns_api.c — the API socket's server and the forwards it keeps (see
- * netns_api.h); the requests are read by netns_api_req.c. */
+ * netns_api.h); the requests are read by netns_api_req.c. Clients and
+ * forwards live in fixed slots: nothing here is freed while the loop may
+ * still hold an event for it. */
 #define _GNU_SOURCE
 #include "netns_api.h"
 
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 
 typedef struct api_fwd {
     long id;             /* 0: a free slot                                   */
+    int removed;         /* remove_hostfwd took it: closed at the next sweep */
     fwd_spec spec;       /* spec.text points at text                         */
     char text[64];
     uint32_t host, guest;
@@ -28,10 +32,15 @@ typedef struct api_fwd {
     ufwd *udp;
 } api_fwd;
 
+/* A client's slot: embedded, so that an event still queued in the loop's
+ * batch for a client dropped meanwhile finds the slot (fd -1), not freed
+ * memory. */
 typedef struct api_client {
     watch w; /* first: epoll's data.ptr */
     netns_api *a;
-    int fd;
+    int fd;              /* -1: a free slot                                  */
+    uint64_t seq;        /* its accept's number: the smallest goes first     */
+    uint64_t since;      /* when it connected (api_sweep's clock)            */
     size_t len;
     char buf[API_REQ_MAX];
 } api_client;
@@ -39,10 +48,12 @@ typedef struct api_client {
 struct netns_api {
     watch w;
     int fd;
+    int paused;          /* out of descriptors: the listener waits a sweep   */
     struct sockaddr_un addr;
     api_env env;
-    api_client *clients[API_MAX_CLIENTS];
-    unsigned evict;      /* the slot a new client takes when all are busy */
+    api_client clients[API_MAX_CLIENTS];
+    uint64_t accepted;
+    uint64_t now;        /* the last sweep's time                            */
     api_fwd fwds[API_MAX_FWDS];
     long next_id;
 };
@@ -63,8 +74,9 @@ static void put(answer *o, const char *fmt, ...)
     o->len += n < 0 ? 0 : (size_t)n < room ? (size_t)n : room - 1;
 }
 
-/* {"error": {"desc": "why"}}, quotes and backslashes in `why` escaped. */
-static void put_error(answer *o, const char *fmt, ...)
+/* Make the answer {"error": {"desc": "why"}} (whatever was put before),
+ * quotes and backslashes in `why` escaped. */
+static void answer_error(answer *o, const char *fmt, ...)
 {
     char why[256], esc[512];
     va_list ap;
@@ -100,38 +112,62 @@ static int guest_ok(const api_env *e, uint32_t ip)
     return (ip & mask) == e->net && host != 0 && host != ~mask && host != 2 && host != 3;
 }
 
+/* The request's arguments, checked: 0, or -1 with the answer an error. */
+static int add_args(const netns_api *a, const api_req *r, uint32_t *hip, uint32_t *guest,
+                    answer *o)
+{
+    const char *why = NULL;
+    *hip = 0;
+    *guest = a->env.guest;
+    if (strcmp(r->proto, "tcp") && strcmp(r->proto, "udp"))
+        why = "\"proto\" must be \"tcp\" or \"udp\"";
+    else if (r->host_addr[0] && synack_ip_parse(r->host_addr, hip) < 0)
+        why = "\"host_addr\" is not an IPv4 address";
+    else if (r->guest_addr[0] &&
+             (synack_ip_parse(r->guest_addr, guest) < 0 || !guest_ok(&a->env, *guest)))
+        why = "\"guest_addr\" is not an address of the namespace's network";
+    else if (r->host_port < 1 || r->host_port > 65535 || r->guest_port < 1 || r->guest_port > 65535)
+        why = "\"host_port\" and \"guest_port\" must be 1 to 65535";
+    if (why)
+        answer_error(o, "add_hostfwd: %s", why);
+    return why ? -1 : 0;
+}
+
+static api_fwd *free_fwd(netns_api *a)
+{
+    for (size_t i = 0; i < API_MAX_FWDS; i++)
+        if (!a->fwds[i].id && !a->fwds[i].removed)
+            return &a->fwds[i];
+    return NULL;
+}
+
 static void add_hostfwd(netns_api *a, const api_req *r, answer *o)
 {
-    uint32_t hip = 0, guest = a->env.guest;
+    uint32_t hip, guest;
+    if (add_args(a, r, &hip, &guest, o) < 0)
+        return;
+    api_fwd *f = free_fwd(a);
+    if (!f) {
+        answer_error(o, "add_hostfwd: %d forwards already", API_MAX_FWDS);
+        return;
+    }
     int udp = !strcmp(r->proto, "udp");
-    if (!udp && strcmp(r->proto, "tcp"))
-        return put_error(o, "add_hostfwd: \"proto\" must be \"tcp\" or \"udp\"");
-    if (r->host_addr[0] && synack_ip_parse(r->host_addr, &hip) < 0)
-        return put_error(o, "add_hostfwd: \"host_addr\" is not an IPv4 address");
-    if (r->guest_addr[0] && (synack_ip_parse(r->guest_addr, &guest) < 0 || !guest_ok(&a->env, guest)))
-        return put_error(o, "add_hostfwd: \"guest_addr\" is not an address of the namespace's network");
-    if (r->host_port < 1 || r->host_port > 65535 || r->guest_port < 1 || r->guest_port > 65535)
-        return put_error(o, "add_hostfwd: \"host_port\" and \"guest_port\" must be 1 to 65535");
-    api_fwd *f = NULL;
-    for (size_t i = 0; i < API_MAX_FWDS && !f; i++)
-        f = a->fwds[i].id ? NULL : &a->fwds[i];
-    if (!f)
-        return put_error(o, "add_hostfwd: %d forwards already", API_MAX_FWDS);
-    char h[16];
+    char h[16], err[200];
     snprintf(f->text, sizeof f->text, "%s:%ld:%ld/%s", fmt_ip(hip, h), r->host_port,
-             r->guest_port, udp ? "udp" : "tcp");
+             r->guest_port, r->proto);
     f->spec = (fwd_spec){.host = synack_addr_v4(hip), .host_port = (uint16_t)r->host_port,
                          .ns_port = (uint16_t)r->guest_port, .udp = udp, .text = f->text};
     f->host = hip;
     f->guest = guest;
     fwd_ns ns = {.ip = guest};
-    char err[200];
     if (udp)
         f->udp = ufwd_open(&f->spec, a->env.epfd, a->env.s, &ns, err, sizeof err);
     else
         f->tcp = fwd_open(&f->spec, a->env.epfd, a->env.s, &ns, a->env.rc, err, sizeof err);
-    if (!f->udp && !f->tcp)
-        return put_error(o, "add_hostfwd: %s", err);
+    if (!f->udp && !f->tcp) {
+        answer_error(o, "add_hostfwd: %s", err);
+        return;
+    }
     f->id = ++a->next_id;
     put(o, "{\"return\": {\"id\": %ld}}", f->id);
 }
@@ -162,79 +198,117 @@ static void list_hostfwd(netns_api *a, answer *o)
     put(o, "}");
 }
 
-static void drop_fwd(api_fwd *f)
+/* The forward stops answering now; its listener closes at the next sweep,
+ * since an event for it may still wait in the loop's batch. */
+static void remove_hostfwd(netns_api *a, const api_req *r, answer *o)
+{
+    for (size_t i = 0; i < API_MAX_FWDS; i++) {
+        if (r->id > 0 && a->fwds[i].id == r->id) {
+            a->fwds[i].id = 0;
+            a->fwds[i].removed = 1;
+            put(o, "{\"return\": {}}");
+            return;
+        }
+    }
+    answer_error(o, "remove_hostfwd: no forward with \"id\" %ld", r->id);
+}
+
+static void close_fwd(api_fwd *f)
 {
     fwd_close(f->tcp);
     ufwd_close(f->udp);
     memset(f, 0, sizeof *f);
 }
 
-static void remove_hostfwd(netns_api *a, const api_req *r, answer *o)
+static void drop_client(api_client *cl)
 {
-    for (size_t i = 0; i < API_MAX_FWDS; i++) {
-        if (r->id > 0 && a->fwds[i].id == r->id) {
-            drop_fwd(&a->fwds[i]);
-            return put(o, "{\"return\": {}}");
-        }
-    }
-    put_error(o, "remove_hostfwd: no forward with \"id\" %ld", r->id);
-}
-
-static void drop_client(netns_api *a, unsigned slot)
-{
-    api_client *cl = a->clients[slot];
-    if (!cl)
+    if (cl->fd < 0)
         return;
     close(cl->fd); /* leaves the epoll set with it */
-    free(cl);
-    a->clients[slot] = NULL;
+    cl->fd = -1;
 }
 
-/* The whole request is in: answer it and let the client go. */
-static void answer_client(netns_api *a, unsigned slot, int too_large)
+static void answer_request(netns_api *a, const api_client *cl, int too_large, answer *o)
 {
-    api_client *cl = a->clients[slot];
-    static answer o; /* one at a time: the loop is single-threaded */
-    o.len = 0;
     api_req r;
     const char *why;
     if (too_large)
-        put_error(&o, "the request is larger than %d bytes", API_REQ_MAX - 1);
+        answer_error(o, "the request is larger than %d bytes", API_REQ_MAX - 1);
     else if (api_req_parse(cl->buf, cl->len, &r, &why) < 0)
-        put_error(&o, "bad request: %s", why);
+        answer_error(o, "bad request: %s", why);
     else if (!strcmp(r.execute, "add_hostfwd"))
-        add_hostfwd(a, &r, &o);
+        add_hostfwd(a, &r, o);
     else if (!strcmp(r.execute, "list_hostfwd"))
-        list_hostfwd(a, &o);
+        list_hostfwd(a, o);
     else if (!strcmp(r.execute, "remove_hostfwd"))
-        remove_hostfwd(a, &r, &o);
+        remove_hostfwd(a, &r, o);
     else
-        put_error(&o, "bad request: unknown \"execute\"");
-    put(&o, "\n");
-    ssize_t n = write(cl->fd, o.buf, o.len); /* small: the socket takes it whole */
-    (void)n;
-    drop_client(a, slot);
+        answer_error(o, "bad request: unknown \"execute\"");
+    put(o, "\n");
+}
+
+/* The whole request is in: answer it and let the client go. The socket's
+ * buffer was made to hold any answer (api_accept), so one send takes it. */
+static void answer_client(netns_api *a, api_client *cl, int too_large)
+{
+    static answer o; /* one at a time: the loop is single-threaded */
+    o.len = 0;
+    answer_request(a, cl, too_large, &o);
+    ssize_t n = send(cl->fd, o.buf, o.len, MSG_NOSIGNAL);
+    (void)n; /* a client that went away gets nothing */
+    drop_client(cl);
 }
 
 static void on_client(watch *w, uint32_t events)
 {
     (void)events;
     api_client *cl = (api_client *)w;
-    netns_api *a = cl->a;
-    unsigned slot = 0;
-    while (a->clients[slot] != cl)
-        slot++;
-    for (;;) {
+    while (cl->fd >= 0) {
         ssize_t n = read(cl->fd, cl->buf + cl->len, sizeof cl->buf - cl->len);
-        if (n > 0 && (cl->len += (size_t)n) < sizeof cl->buf)
+        if (n < 0 && errno == EINTR)
             continue;
-        if (n > 0 || n == 0)
-            return answer_client(a, slot, n > 0);
-        if (errno != EAGAIN && errno != EINTR)
-            drop_client(a, slot);
-        if (errno != EINTR)
+        if (n < 0 && errno == EAGAIN)
+            return; /* the rest is still on its way */
+        if (n < 0) {
+            drop_client(cl);
             return;
+        }
+        cl->len += (size_t)n;
+        if (n == 0 || cl->len == sizeof cl->buf) {
+            answer_client(cl->a, cl, n > 0); /* EOF, or a request too large */
+            return;
+        }
     }
+}
+
+/* A free slot, or the one taken by the client that connected first. */
+static api_client *client_slot(netns_api *a)
+{
+    api_client *oldest = &a->clients[0];
+    for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
+        if (a->clients[i].fd < 0)
+            return &a->clients[i];
+        if (a->clients[i].seq < oldest->seq)
+            oldest = &a->clients[i];
+    }
+    drop_client(oldest);
+    return oldest;
+}
+
+static void take_client(netns_api *a, int fd)
+{
+    int sndbuf = (int)sizeof(answer);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    api_client *cl = client_slot(a);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = cl};
+    if (epoll_ctl(a->env.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        close(fd);
+        return;
+    }
+    cl->fd = fd;
+    cl->seq = ++a->accepted;
+    cl->since = a->now;
+    cl->len = 0;
 }
 
 static void on_accept(watch *w, uint32_t events)
@@ -242,27 +316,36 @@ static void on_accept(watch *w, uint32_t events)
     (void)events;
     netns_api *a = (netns_api *)w;
     int fd;
-    while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-        unsigned slot = 0;
-        while (slot < API_MAX_CLIENTS && a->clients[slot])
-            slot++;
-        if (slot == API_MAX_CLIENTS) { /* all busy: the one longest in a slot goes */
-            slot = a->evict++ % API_MAX_CLIENTS;
-            drop_client(a, slot);
-        }
-        api_client *cl = malloc(sizeof *cl);
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = cl};
-        if (!cl || epoll_ctl(a->env.epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-            free(cl);
-            close(fd);
-            continue;
-        }
-        cl->w.fn = on_client;
-        cl->a = a;
-        cl->fd = fd;
-        cl->len = 0;
-        a->clients[slot] = cl;
-    }
+    while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0)
+        take_client(a, fd);
+    if ((errno == EMFILE || errno == ENFILE) && epoll_ctl(a->env.epfd, EPOLL_CTL_DEL, a->fd, NULL) == 0)
+        a->paused = 1; /* else the listener stays readable and the loop spins */
+}
+
+/* An API socket file left by a run that was killed: a socket nobody
+ * listens on. Only such a file is removed, never another kind. */
+static int stale_socket(const struct sockaddr_un *addr)
+{
+    struct stat st;
+    if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return 0;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int refused = fd >= 0 && connect(fd, (const struct sockaddr *)addr, sizeof *addr) < 0 &&
+                  errno == ECONNREFUSED;
+    if (fd >= 0)
+        close(fd);
+    return refused;
+}
+
+static int bind_listen(netns_api *a)
+{
+    a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (a->fd < 0)
+        return -1;
+    int rc = bind(a->fd, (struct sockaddr *)&a->addr, sizeof a->addr);
+    if (rc < 0 && errno == EADDRINUSE && stale_socket(&a->addr) && unlink(a->addr.sun_path) == 0)
+        rc = bind(a->fd, (struct sockaddr *)&a->addr, sizeof a->addr);
+    return rc;
 }
 
 netns_api *api_open(const char *path, const api_env *env, char *err, size_t errlen)
@@ -274,6 +357,8 @@ netns_api *api_open(const char *path, const api_env *env, char *err, size_t errl
     }
     a->w.fn = on_accept;
     a->env = *env;
+    for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
+        a->clients[i] = (api_client){.w.fn = on_client, .a = a, .fd = -1};
     a->addr.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof a->addr.sun_path) {
         snprintf(err, errlen, "--api-socket %s: the path is too long", path);
@@ -281,14 +366,13 @@ netns_api *api_open(const char *path, const api_env *env, char *err, size_t errl
         return NULL;
     }
     strcpy(a->addr.sun_path, path);
-    a->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->w};
-    if (a->fd < 0 || bind(a->fd, (struct sockaddr *)&a->addr, sizeof a->addr) < 0) {
+    if (bind_listen(a) < 0) {
         snprintf(err, errlen, "--api-socket %s: %s", path, strerror(errno));
         a->addr.sun_path[0] = '\0'; /* not ours to remove */
         api_close(a);
         return NULL;
     }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->w};
     if (listen(a->fd, 16) < 0 || epoll_ctl(env->epfd, EPOLL_CTL_ADD, a->fd, &ev) < 0) {
         snprintf(err, errlen, "--api-socket %s: %s", path, strerror(errno));
         api_close(a);
@@ -299,9 +383,21 @@ netns_api *api_open(const char *path, const api_env *env, char *err, size_t errl
 
 void api_sweep(netns_api *a, uint64_t now)
 {
-    for (size_t i = 0; a && i < API_MAX_FWDS; i++)
-        if (a->fwds[i].udp)
+    if (!a)
+        return;
+    a->now = now;
+    for (size_t i = 0; i < API_MAX_FWDS; i++) {
+        if (a->fwds[i].removed)
+            close_fwd(&a->fwds[i]);
+        else if (a->fwds[i].udp)
             ufwd_sweep(a->fwds[i].udp, now);
+    }
+    for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
+        if (a->clients[i].fd >= 0 && now - a->clients[i].since > API_CLIENT_TIMEOUT_NS)
+            drop_client(&a->clients[i]);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->w};
+    if (a->paused && epoll_ctl(a->env.epfd, EPOLL_CTL_ADD, a->fd, &ev) == 0)
+        a->paused = 0;
 }
 
 void api_close(netns_api *a)
@@ -309,9 +405,9 @@ void api_close(netns_api *a)
     if (!a)
         return;
     for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
-        drop_client(a, i);
+        drop_client(&a->clients[i]);
     for (size_t i = 0; i < API_MAX_FWDS; i++)
-        drop_fwd(&a->fwds[i]);
+        close_fwd(&a->fwds[i]);
     if (a->fd >= 0)
         close(a->fd);
     if (a->addr.sun_path[0])

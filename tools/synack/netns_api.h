@@ -4,7 +4,8 @@
  * and remove_hostfwd manage port forwards at run time, as rootlesskit's
  * slirp4netns port driver and podman's slirp4netns port handler use them.
  * Bounded: at most API_MAX_CLIENTS clients at once (a new one pushes out
- * the oldest), API_REQ_MAX bytes a request, API_MAX_FWDS forwards. */
+ * the one connected first), each at most API_CLIENT_TIMEOUT_NS, API_REQ_MAX
+ * bytes a request, API_MAX_FWDS forwards. */
 #ifndef SYNACK_TOOL_NETNS_API_H
 #define SYNACK_TOOL_NETNS_API_H
 
@@ -16,6 +17,7 @@
 
 #define API_MAX_CLIENTS 16
 #define API_MAX_FWDS 64
+#define API_CLIENT_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 
 /* What a forward needs, and the namespace's network (host order). */
 typedef struct api_env {
@@ -29,9 +31,14 @@ typedef struct api_env {
 
 typedef struct netns_api netns_api;
 
-/* Listen at `path` (which must not exist yet). NULL with the reason. */
+/* Listen at `path`. A socket file there that nobody listens on (left by a
+ * run that was killed) is replaced; anything else there is an error. NULL
+ * with the reason. */
 netns_api *api_open(const char *path, const api_env *env, char *err, size_t errlen);
-/* The UDP forwards' idle clients (ufwd_sweep). */
+/* Once per loop pass, before its wait: close the forwards removed since,
+ * forget the UDP forwards' idle clients (ufwd_sweep), drop API clients
+ * older than API_CLIENT_TIMEOUT_NS, and listen again after running out of
+ * descriptors. */
 void api_sweep(netns_api *a, uint64_t now);
 /* Close the clients, the forwards and the socket, and remove its file. */
 void api_close(netns_api *a);

@@ -1,6 +1,6 @@
-/* netns_api_req.c — a small strict JSON reader for the API's requests
- * (see netns_api_req.h): objects, strings, whole numbers; other values
- * (arrays, true, false, null, fractions) only skipped, nesting at most
+/* netns_api_req.c — a small JSON reader for the API's requests (see
+ * netns_api_req.h): objects, strings, whole numbers; other values (arrays,
+ * true, false, null, fractions) only skipped, nesting at most
  * API_MAX_DEPTH deep. */
 #include "netns_api_req.h"
 
@@ -43,9 +43,10 @@ static int hex(char ch)
                                     : -1;
 }
 
-/* One escape after the backslash: the byte it stands for, or -1. Only
- * \u00XX below 0x80 is taken: no field here holds anything else. */
-static int unescape(cur *c)
+/* One escape after the backslash: the byte it stands for, or -1. A field
+ * takes \u00XX below 0x80 only (none holds anything else); a string only
+ * skipped (`any`) takes any \uXXXX, as 0x80. */
+static int unescape(cur *c, int any)
 {
     if (c->p == c->end)
         return -1;
@@ -63,7 +64,7 @@ static int unescape(cur *c)
             return -1;
         v = v * 16 + h;
     }
-    return v > 0 && v < 0x80 ? v : -1;
+    return v > 0 && v < 0x80 ? v : any ? 0x80 : -1;
 }
 
 /* A string into out (size cap; NULL: skip it). One too long for out is
@@ -77,7 +78,7 @@ static int string_in(cur *c, char *out, size_t cap, int long_ok)
         int ch = (unsigned char)*c->p++;
         if (ch < 0x20)
             return fail(c, "a control character in a string");
-        if (ch == '\\' && (ch = unescape(c)) < 0)
+        if (ch == '\\' && (ch = unescape(c, out == NULL)) < 0)
             return fail(c, "a string escape not taken here");
         if (out && n + 1 >= cap) {
             if (!long_ok)
@@ -108,9 +109,10 @@ static int whole(cur *c, long *out)
     long v = 0;
     const char *start = c->p;
     while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
-        v = v * 10 + (*c->p++ - '0');
-        if (v > 0x7fffffff)
+        int d = *c->p++ - '0';
+        if (v > (0x7fffffff - d) / 10)
             return fail(c, "a number out of range");
+        v = v * 10 + d;
     }
     if (c->p == start || (c->p < c->end && strchr(".eE-+", *c->p)))
         return fail(c, "not a whole number from 0 to 2^31 - 1");
@@ -120,13 +122,18 @@ static int whole(cur *c, long *out)
 
 static int skip_value(cur *c, int depth);
 
+/* Every object and array opens a level; past API_MAX_DEPTH the request is
+ * refused, so the recursion below stays shallow whatever comes. */
+static int too_deep(cur *c, int depth)
+{
+    return depth > API_MAX_DEPTH ? fail(c, "nested too deep") : 0;
+}
+
 /* An object; each key's value goes to on_key(c, key, ctx, depth), which
  * reads or skips it. */
 static int object(cur *c, int depth, int (*on_key)(cur *, const char *, void *, int), void *ctx)
 {
-    if (depth > API_MAX_DEPTH)
-        return fail(c, "nested too deep");
-    if (expect(c, '{') < 0)
+    if (too_deep(c, depth) < 0 || expect(c, '{') < 0)
         return -1;
     skip_ws(c);
     if (c->p < c->end && *c->p == '}') {
@@ -160,8 +167,8 @@ static int skip_value(cur *c, int depth)
     skip_ws(c);
     if (c->p == c->end)
         return fail(c, "malformed JSON");
-    if (depth > API_MAX_DEPTH)
-        return fail(c, "nested too deep");
+    if (too_deep(c, depth) < 0)
+        return -1;
     char ch = *c->p;
     if (ch == '{')
         return object(c, depth, skip_key, NULL);
@@ -170,14 +177,18 @@ static int skip_value(cur *c, int depth)
     if (ch == '[') {
         c->p++;
         skip_ws(c);
-        if (c->p < c->end && *c->p == ']')
-            return c->p++, 0;
-        do {
+        if (c->p < c->end && *c->p == ']') {
+            c->p++;
+            return 0;
+        }
+        for (;;) {
             if (skip_value(c, depth + 1) < 0)
                 return -1;
             skip_ws(c);
-        } while (c->p < c->end && *c->p == ',' && c->p++);
-        return expect(c, ']');
+            if (c->p == c->end || *c->p != ',')
+                return expect(c, ']');
+            c->p++;
+        }
     }
     static const char *const literals[] = {"true", "false", "null"};
     for (size_t i = 0; i < 3; i++) {
@@ -226,6 +237,8 @@ int api_req_parse(const char *buf, size_t len, api_req *r, const char **why)
     memset(r, 0, sizeof *r);
     r->host_port = r->guest_port = r->id = -1;
     cur c = {.p = buf, .end = buf + len};
+    while (c.end > c.p && c.end[-1] == '\0')
+        c.end--; /* a C client that wrote its string's terminator too */
     if (object(&c, 0, top_key, r) == 0) {
         skip_ws(&c);
         if (c.p != c.end)

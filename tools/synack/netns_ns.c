@@ -451,13 +451,19 @@ static int enter_userns(int nfd, const char *path, const char *userns, char *err
     } else if (geteuid() != 0) {
         ufd = ioctl(nfd, NS_GET_USERNS);
     }
+    if (ufd < 0)
+        return 0; /* root, or a namespace without a user namespace of its own */
     int self = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-    if (ufd >= 0 && self >= 0 && !same_file(ufd, self) && setns(ufd, CLONE_NEWUSER) < 0) {
+    int rc = 0;
+    if (self < 0 ? userns != NULL : !same_file(ufd, self) && setns(ufd, CLONE_NEWUSER) < 0) {
         say(err, len, "cannot enter the user namespace %s: %s", userns ? userns : path,
             strerror(errno));
-        return -1;
+        rc = -1;
     }
-    return 0;
+    close(ufd);
+    if (self >= 0)
+        close(self);
+    return rc;
 }
 
 /* In the child: enter the namespace at `path` (or of process `pid`), its

@@ -44,42 +44,56 @@ static void usage(FILE *f)
 }
 
 /* The slirp4netns options synack does not do: refused by name. */
-static const char *const unsupported[] = {
-    "--enable-sandbox", "--enable-seccomp", "--outbound-addr",
-    "--outbound-addr6", "--disable-dns", "--macaddress", "--target-type", NULL};
+static const char *const unsupported[] = {"--enable-sandbox", "--enable-seccomp",
+                                          "--outbound-addr",  "--outbound-addr6",
+                                          "--disable-dns",    "--macaddress",
+                                          NULL};
 
-typedef struct s4n {
+/* What reading slirp4netns's options makes: synack netns's argv. */
+typedef struct netns_argv {
     const char *argv[MAX_ARGS];
     int argc;
-    int configure, pid_type;
-    const char *mtu;
-    const char *pos[2]; /* PID|PATH, TAPNAME */
-    int npos;
-} s4n;
+    int configure;          /* -c                                        */
+    int by_pid;             /* --netns-type pid (the default) or path    */
+    const char *mtu;        /* -m, or slirp4netns's default 1500         */
+    const char *target[2];  /* PID|PATH, TAPNAME                         */
+    int ntargets;
+    int options_done;       /* after "--": operands only                 */
+} netns_argv;
 
-static void add(s4n *s, const char *a, const char *v)
+/* What the end of slirp4netns_main adds: --mtu V --ifname V
+ * --no-configure --pid|--netns V and the NULL. */
+#define TAIL_ARGS 8
+
+static int add(netns_argv *s, const char *a, const char *v)
 {
+    if (s->argc + 2 > MAX_ARGS - TAIL_ARGS) {
+        fprintf(stderr, "synack " CMD ": too many options\n");
+        return -1;
+    }
     s->argv[s->argc++] = a;
     if (v)
         s->argv[s->argc++] = v;
+    return 0;
 }
 
 /* "--name=value" or "--name value", "-x value" or "-xvalue": the value, or
  * NULL (and the reason on stderr). *i moves past what was taken. */
-static const char *value_of(int argc, char **argv, int *i, size_t name_len)
+static const char *value_of(int argc, char **argv, int *i, const char *name)
 {
     const char *a = argv[*i];
-    if (a[1] != '-' && a[2])
+    size_t n = strlen(name);
+    if (a[1] != '-' && a[2]) /* -xVALUE */
         return a + 2;
-    if (a[1] == '-' && a[name_len] == '=')
-        return a + name_len + 1;
+    if (a[1] == '-' && a[n] == '=')
+        return a + n + 1;
     if (*i + 1 < argc)
         return argv[++*i];
     fprintf(stderr, "synack " CMD ": %s needs a value\n", a);
     return NULL;
 }
 
-/* Is argv[i] the option with this long name (and short letter, or 0),
+/* Is `a` the option with this long name (or short letter, 0 for none),
  * with or without an attached value? */
 static bool is_opt(const char *a, const char *lng, char shrt)
 {
@@ -89,44 +103,83 @@ static bool is_opt(const char *a, const char *lng, char shrt)
     return shrt && a[0] == '-' && a[1] == shrt;
 }
 
-/* One option with a value into s. 0, 1 when `a` is not one, -1 bad. */
-static int valued(s4n *s, int argc, char **argv, int *i)
+/* The options that take a value, and what becomes of each. */
+enum valued_kind { PASS_ON, MTU, NETNS_TYPE, TARGET_TYPE };
+static const struct {
+    const char *lng;
+    char shrt;
+    enum valued_kind kind;
+    const char *netns_opt; /* PASS_ON: synack netns's name for it */
+} valued[] = {
+    {"--exit-fd", 'e', PASS_ON, "--exit-fd"}, {"--ready-fd", 'r', PASS_ON, "--ready-fd"},
+    {"--cidr", 0, PASS_ON, "--cidr"},         {"--userns-path", 0, PASS_ON, "--userns"},
+    {"--api-socket", 'a', PASS_ON, "--api-socket"},
+    {"--mtu", 'm', MTU, NULL},                {"--netns-type", 0, NETNS_TYPE, NULL},
+    {"--target-type", 0, TARGET_TYPE, NULL},
+};
+
+static int take_value(netns_argv *s, enum valued_kind kind, const char *netns_opt,
+                      const char *lng, const char *v)
 {
-    static const struct {
-        const char *lng;
-        char shrt;
-        const char *to; /* synack netns's option, or NULL: handled here */
-    } map[] = {{"--exit-fd", 'e', "--exit-fd"}, {"--ready-fd", 'r', "--ready-fd"},
-               {"--mtu", 'm', NULL},            {"--cidr", 0, "--cidr"},
-               {"--netns-type", 0, NULL},       {"--userns-path", 0, "--userns"},
-               {"--api-socket", 'a', "--api-socket"}};
-    const char *a = argv[*i];
-    for (size_t k = 0; k < sizeof map / sizeof map[0]; k++) {
-        if (!is_opt(a, map[k].lng, map[k].shrt))
-            continue;
-        const char *v = value_of(argc, argv, i, strlen(a[1] == '-' ? map[k].lng : "-x"));
-        if (!v || s->argc + 2 > MAX_ARGS)
-            return -1;
-        if (map[k].to)
-            add(s, map[k].to, v);
-        else if (map[k].shrt == 'm')
-            s->mtu = v;
-        else if (!strcmp(v, "pid") || !strcmp(v, "path"))
-            s->pid_type = !strcmp(v, "pid");
-        else {
-            fprintf(stderr, "synack " CMD ": --netns-type %s: expected pid or path\n", v);
-            return -1;
-        }
+    switch (kind) {
+    case PASS_ON:
+        return add(s, netns_opt, v);
+    case MTU:
+        s->mtu = v;
         return 0;
+    case NETNS_TYPE:
+        if (strcmp(v, "pid") && strcmp(v, "path"))
+            break;
+        s->by_pid = !strcmp(v, "pid");
+        return 0;
+    case TARGET_TYPE: /* netns, the default, is all synack does */
+        if (strcmp(v, "netns"))
+            break;
+        return 0;
+    }
+    fprintf(stderr, "synack " CMD ": %s %s: expected %s\n", lng, v,
+            kind == NETNS_TYPE ? "pid or path" : "netns (the only one supported by synack)");
+    return -1;
+}
+
+/* One option with a value. 0, 1 when `argv[*i]` is not one, -1 bad. */
+static int take_valued(netns_argv *s, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+        if (!is_opt(a, valued[k].lng, valued[k].shrt))
+            continue;
+        const char *v = value_of(argc, argv, i, a[1] == '-' ? valued[k].lng : "-x");
+        if (!v)
+            return -1;
+        return take_value(s, valued[k].kind, valued[k].netns_opt, valued[k].lng, v);
     }
     return 1;
 }
 
+/* PID|PATH, then TAPNAME. */
+static int take_target(netns_argv *s, const char *a)
+{
+    if (s->ntargets == 2 || !*a) {
+        fprintf(stderr, "synack " CMD ": %s: %s\n", *a ? a : "''",
+                *a ? "one PID|PATH and one TAPNAME at most" : "an empty PID|PATH or TAPNAME");
+        return -1;
+    }
+    s->target[s->ntargets++] = a;
+    return 0;
+}
+
 /* One argument. 0, or -1 with the exit status in *status. */
-static int parse_one(s4n *s, int argc, char **argv, int *i, int *status)
+static int parse_one(netns_argv *s, int argc, char **argv, int *i, int *status)
 {
     const char *a = argv[*i];
     *status = 1;
+    if (s->options_done || a[0] != '-' || !a[1])
+        return take_target(s, a);
+    if (!strcmp(a, "--")) {
+        s->options_done = 1;
+        return 0;
+    }
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
         usage(stdout);
         *status = 0;
@@ -144,22 +197,16 @@ static int parse_one(s4n *s, int argc, char **argv, int *i, int *status)
     }
     if (!strcmp(a, "-c") || !strcmp(a, "--configure")) {
         s->configure = 1;
-    } else if (!strcmp(a, "-6") || !strcmp(a, "--enable-ipv6")) {
-        add(s, "--ipv6", NULL);
-    } else if (!strcmp(a, "--disable-host-loopback")) {
-        add(s, a, NULL);
-    } else if (a[0] == '-' && a[1]) {
-        int r = valued(s, argc, argv, i);
-        if (r > 0)
-            fprintf(stderr, "synack " CMD ": %s: unknown option (see --help)\n", a);
-        return r ? -1 : 0;
-    } else if (s->npos < 2) {
-        s->pos[s->npos++] = a;
-    } else {
-        fprintf(stderr, "synack " CMD ": %s: one PID|PATH and one TAPNAME at most\n", a);
-        return -1;
+        return 0;
     }
-    return 0;
+    if (!strcmp(a, "-6") || !strcmp(a, "--enable-ipv6"))
+        return add(s, "--ipv6", NULL);
+    if (!strcmp(a, "--disable-host-loopback"))
+        return add(s, a, NULL);
+    int r = take_valued(s, argc, argv, i);
+    if (r > 0)
+        fprintf(stderr, "synack " CMD ": %s: unknown option (see --help)\n", a);
+    return r ? -1 : 0;
 }
 
 bool slirp4netns_named(const char *argv0)
@@ -170,29 +217,38 @@ bool slirp4netns_named(const char *argv0)
 
 int slirp4netns_main(int argc, char **argv)
 {
-    s4n s;
+    netns_argv s;
     memset(&s, 0, sizeof s);
-    s.pid_type = 1;
+    s.by_pid = 1;
     s.mtu = "1500";
     add(&s, "netns", "-q");
     int status = 1;
     for (int i = 1; i < argc; i++)
-        if (s.argc + 2 > MAX_ARGS || parse_one(&s, argc, argv, &i, &status) < 0)
+        if (parse_one(&s, argc, argv, &i, &status) < 0)
             return status;
-    if (s.npos == 0) {
+    if (s.ntargets == 0) {
         fprintf(stderr, "synack " CMD ": needs PID|PATH (see --help)\n");
         return 1;
     }
-    add(&s, "--mtu", s.mtu);
-    add(&s, "--ifname", s.npos > 1 ? s.pos[1] : "tap0");
+    /* The tail: TAIL_ARGS entries, room for which add() kept. */
+    s.argv[s.argc++] = "--mtu";
+    s.argv[s.argc++] = s.mtu;
+    s.argv[s.argc++] = "--ifname";
+    s.argv[s.argc++] = s.ntargets > 1 ? s.target[1] : "tap0";
     if (!s.configure)
-        add(&s, "--no-configure", NULL);
+        s.argv[s.argc++] = "--no-configure";
     char path[4096];
-    if (s.pid_type) {
-        add(&s, "--pid", s.pos[0]);
+    s.argv[s.argc++] = s.by_pid ? "--pid" : "--netns";
+    if (s.by_pid) {
+        s.argv[s.argc++] = s.target[0];
     } else { /* a path without a '/' is still a path, not a /run/netns name */
-        snprintf(path, sizeof path, "%s%s", strchr(s.pos[0], '/') ? "" : "./", s.pos[0]);
-        add(&s, "--netns", path);
+        int n = snprintf(path, sizeof path, "%s%s", strchr(s.target[0], '/') ? "" : "./",
+                         s.target[0]);
+        if (n < 0 || (size_t)n >= sizeof path) {
+            fprintf(stderr, "synack " CMD ": %s: the path is too long\n", s.target[0]);
+            return 1;
+        }
+        s.argv[s.argc++] = path;
     }
     s.argv[s.argc] = NULL;
     int r = netns_main(s.argc, (char **)s.argv);
