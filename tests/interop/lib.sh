@@ -99,6 +99,19 @@ serve() {
     waitfor "$SERVE_LOG" "listening on" 10 || exit 1
 }
 
+# sha_of_url URL: the SHA-256 of what curl downloads from URL, trying for
+# up to 10 s while nothing (or something else) comes: a forward that is
+# still being set up.
+sha_of_url() {
+    local got=""
+    for _ in $(seq 50); do
+        got=$(curl -sS --max-time 30 "$1" 2>/dev/null | sha256sum | cut -d' ' -f1)
+        [ "$got" = "${want:-}" ] && break
+        sleep 0.2
+    done
+    echo "$got"
+}
+
 finish() {
     if [ "$fail" -eq 0 ]; then echo "PASS"; exit 0; fi
     exit 1
