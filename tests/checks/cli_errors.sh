@@ -141,6 +141,8 @@ expect 2 "--netns ..: not a name or a path" netns --netns ..
 expect 2 "--ready-fd 99: not an open file descriptor" netns --ready-fd 99 --pid 1
 expect 2 "--userns goes with --pid or --netns" netns --userns /proc/1/ns/user -- true
 expect 2 "--threads takes no --ladder, --pcap or --api-socket" netns --threads 2 --api-socket /tmp/x --pid 1
+expect 2 "--outbound-addr6 nosuch0: not an IPv6 address or an interface with one" netns --outbound-addr6 nosuch0 -- true
+expect 2 "--outbound-addr 300.1.1.1: not an IPv4 address" netns --outbound-addr 300.1.1.1 -- true
 # slirp4netns's command line: its exit status for bad usage, 1
 expect 1 "needs PID|PATH" slirp4netns
 expect 1 "--enable-sandbox: not supported" slirp4netns --enable-sandbox 1

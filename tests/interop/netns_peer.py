@@ -28,6 +28,10 @@ Clients (exit 0 on success, 1 with a reason):
                             the answer of sink-reply PORT 0, close; prints
                             "conn I ok SECONDS" (connect to answer) for each,
                             or "conn I failed: ERROR" and exits 1
+  who-tcp PORT ADDR         answer each connection with the peer's address
+                            (IPv6 ADDR: IPv6 only), then close
+  who-udp PORT ADDR         answer each datagram with its sender's address
+  who-ask tcp|udp HOST PORT print what a who-tcp / who-udp server answers
   api SOCKET REQUEST        slirp4netns's API: write REQUEST (text) to the
                             Unix socket SOCKET, shut the write side, print
                             the answer
@@ -348,6 +352,45 @@ def udp_expect_refused(host, port):
     return 1
 
 
+def who_listener(port, addr, kind):
+    s = socket.socket(family(addr), kind)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family(addr) == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind((addr, port))
+    return s
+
+
+def who_tcp(port, addr):
+    ls = who_listener(port, addr, socket.SOCK_STREAM)
+    ls.listen(64)
+    say("listening")
+    while True:
+        c, peer = ls.accept()
+        c.sendall(peer[0].encode())
+        c.close()
+
+
+def who_udp(port, addr):
+    s = who_listener(port, addr, socket.SOCK_DGRAM)
+    say("listening")
+    while True:
+        _, peer = s.recvfrom(2048)
+        s.sendto(peer[0].encode(), peer)
+
+
+def who_ask(kind, host, port):
+    s = socket.socket(family(host), socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect((host, int(port)))
+    if kind == "tcp":
+        say(read_all(s).decode())
+    else:
+        s.send(b"who?")
+        say(s.recv(2048).decode())
+    return 0
+
+
 def api(path, request):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
@@ -388,6 +431,12 @@ elif mode == "short-conns":
     sys.exit(short_conns(args[1], args[2], int(args[3]), float(args[4])))
 elif mode == "udp-expect-refused":
     sys.exit(udp_expect_refused(args[1], args[2]))
+elif mode == "who-tcp":
+    who_tcp(int(args[1]), args[2])
+elif mode == "who-udp":
+    who_udp(int(args[1]), args[2])
+elif mode == "who-ask":
+    sys.exit(who_ask(args[1], args[2], args[3]))
 elif mode == "api":
     sys.exit(api(args[1], args[2]))
 elif mode == "expect-refused":

@@ -70,6 +70,8 @@ typedef struct netns_opts {
     int no_configure;        /* --no-configure: the TAP as it is           */
     int ready_fd, exit_fd;   /* --ready-fd, --exit-fd, or -1               */
     const char *api_path;    /* --api-socket, or NULL                      */
+    uint32_t out4;           /* --outbound-addr, or 0                      */
+    uint8_t out6[16];        /* --outbound-addr6, or ::                    */
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
@@ -146,12 +148,11 @@ static void usage(FILE *f)
             "\n"
             "Inside, a TAP interface gets the address .100 of the network (10.0.2.100/24),\n"
             "lo and it are up (unless --no-configure), and the default route goes to .2\n"
-            "(10.0.2.2), synack's own\n"
-            "address, as in slirp4netns, and .3 is the resolver. synack runs outside, in\n"
-            "the calling namespace, on the TAP's other end: every TCP connection and UDP\n"
-            "flow out of the namespace is carried on by a host socket to its destination\n"
-            "(10.0.2.2 is the host's 127.0.0.1; 10.0.2.3:53 the host's resolver), and -p\n"
-            "forwards host ports in.\n"
+            "(10.0.2.2), synack's own address, as in slirp4netns, and .3 is the resolver.\n"
+            "synack runs outside, in the calling namespace, on the TAP's other end: every\n"
+            "TCP connection and UDP flow out of the namespace is carried on by a host\n"
+            "socket to its destination (10.0.2.2 is the host's 127.0.0.1; 10.0.2.3:53 the\n"
+            "host's resolver), and -p forwards host ports in.\n"
             "\n"
             "options:\n"
             "  -p, --publish [HOSTIP:]HOSTPORT:NSPORT\n"
@@ -196,6 +197,11 @@ static void usage(FILE *f)
             "                       default the TAP carries virtio-net offloads)\n"
             "  --disable-host-loopback\n"
             "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
+            "  --outbound-addr ADDR|IFNAME\n"
+            "                       host sockets to anywhere but the host itself leave\n"
+            "                       from this IPv4 address (or the interface's first)\n"
+            "  --outbound-addr6 ADDR6|IFNAME\n"
+            "                       the same for IPv6 (not a link-local address)\n"
             "  --dns-upstream IP[:PORT]\n"
             "                       where DNS to 10.0.2.3 goes (default: the first\n"
             "                       nameserver of the host's /etc/resolv.conf)\n"
@@ -275,6 +281,14 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
                   ? "not a name or a path"
                   : NULL;
         o->nsname = v;
+    } else if (!strcmp(a, "--outbound-addr")) {
+        why = netns_outbound_parse(v, AF_INET, (uint8_t *)&o->out4) < 0
+                  ? "not an IPv4 address or an interface with one"
+                  : NULL;
+    } else if (!strcmp(a, "--outbound-addr6")) {
+        why = netns_outbound_parse(v, AF_INET6, o->out6) < 0
+                  ? "not an IPv6 address or an interface with one (not link-local)"
+                  : NULL;
     } else if (!strcmp(a, "--api-socket")) {
         why = !*v ? "not a path" : NULL;
         o->api_path = v;
@@ -317,7 +331,7 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
                                          "--threads", "--userns", "--ready-fd", "--exit-fd", "--api-socket",
-                                         NULL};
+                                         "--outbound-addr", "--outbound-addr6", NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -711,6 +725,8 @@ static int outbound_setup(netns_rt *rt)
     m->dns = rt->n.gw + 1;
     m->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
     m->dns_up_port = o->dns_ip ? o->dns_port : 53;
+    m->out4 = o->out4;
+    memcpy(m->out6, o->out6, 16);
     out->ipv6 = o->ipv6;
     synack_addr dns = synack_addr_v4(m->dns);
     netns_udp *u = &rt->udp;

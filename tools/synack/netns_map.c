@@ -3,6 +3,7 @@
 #include "netns_map.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,62 @@ bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port
     }
     *len = sizeof(struct sockaddr_in);
     return map4(m, dst->v4, port, (struct sockaddr_in *)ss);
+}
+
+int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storage *to)
+{
+    static const uint8_t none6[16];
+    if (to->ss_family == AF_INET) {
+        const struct sockaddr_in *t = (const struct sockaddr_in *)to;
+        if (!m->out4 || (ntohl(t->sin_addr.s_addr) >> 24) == 127)
+            return 0;
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->out4)};
+        return bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    const struct sockaddr_in6 *t = (const struct sockaddr_in6 *)to;
+    if (!memcmp(m->out6, none6, 16) || IN6_IS_ADDR_LOOPBACK(&t->sin6_addr))
+        return 0;
+    struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
+    memcpy(&sa.sin6_addr, m->out6, 16);
+    return bind(fd, (struct sockaddr *)&sa, sizeof sa);
+}
+
+/* The first address of `family` on interface `name` (IPv6: not link-local). */
+static int interface_addr(const char *name, int family, uint8_t *out)
+{
+    struct ifaddrs *all, *i;
+    if (getifaddrs(&all) < 0)
+        return -1;
+    int rc = -1;
+    for (i = all; i && rc < 0; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != family || strcmp(i->ifa_name, name))
+            continue;
+        if (family == AF_INET) {
+            memcpy(out, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, 4);
+            rc = 0;
+        } else if (!IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr)) {
+            memcpy(out, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, 16);
+            rc = 0;
+        }
+    }
+    freeifaddrs(all);
+    return rc;
+}
+
+int netns_outbound_parse(const char *spec, int family, uint8_t *out)
+{
+    uint8_t a[16];
+    if (inet_pton(family, spec, a) != 1 && interface_addr(spec, family, a) < 0)
+        return -1;
+    if (family == AF_INET) { /* host order, as the map keeps IPv4 */
+        uint32_t v;
+        memcpy(&v, a, 4);
+        v = ntohl(v);
+        memcpy(out, &v, 4);
+    } else {
+        memcpy(out, a, 16);
+    }
+    return 0;
 }
 
 void netns_fmt_ep(const synack_addr *a, uint16_t port, char *buf, size_t len)

@@ -17,6 +17,8 @@ typedef struct netns_map {
     int host_loopback;     /* ... unless 0 (--disable-host-loopback)          */
     uint32_t dns, dns_up;  /* 10.0.2.3, and where its port 53 goes (0: nowhere) */
     uint16_t dns_up_port;
+    uint32_t out4;         /* --outbound-addr: the host sockets' source, or 0 */
+    uint8_t out6[16];      /* --outbound-addr6, or ::                         */
 } netns_map;
 
 /* The host's address for dst:port in *ss (*len its size). False: nothing
@@ -24,6 +26,17 @@ typedef struct netns_map {
  * address on another port, or without an upstream). */
 bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port,
                        struct sockaddr_storage *ss, socklen_t *len);
+/* Bind host socket `fd`, about to connect to `to`, to the outbound source
+ * address of its family when one is set (slirp4netns's --outbound-addr:
+ * which of the host's addresses, and so which interface, the namespace's
+ * traffic leaves from). Not for loopback destinations (the gateway is the
+ * host itself). 0, or -1 with errno set. */
+int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storage *to);
+/* The address `spec` names, an address of the family or an interface name
+ * (its first address of the family; for IPv6 not a link-local one), into
+ * out (4 or 16 bytes). 0, or -1. */
+int netns_outbound_parse(const char *spec, int family, uint8_t *out);
+
 /* "A.B.C.D:PORT" or "[v6]:PORT". */
 void netns_fmt_ep(const synack_addr *a, uint16_t port, char *buf, size_t len);
 

@@ -227,7 +227,8 @@ static uflow *flow_open(netns_udp *u, const synack_udp_meta *m, const struct soc
     if (f->fd >= 0) /* every ICMP error, with its code (drain_errors) */
         setsockopt(f->fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_RECVERR : IP_RECVERR, &one,
                    sizeof one);
-    if (f->fd < 0 || connect(f->fd, (const struct sockaddr *)sa, salen) < 0 ||
+    if (f->fd < 0 || netns_bind_outbound(&u->map, f->fd, sa) < 0 ||
+        connect(f->fd, (const struct sockaddr *)sa, salen) < 0 ||
         epoll_ctl(u->ep, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
         if (f->fd >= 0)
             close(f->fd);

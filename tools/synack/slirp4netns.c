@@ -39,15 +39,16 @@ static void usage(FILE *f)
             "--disable-host-loopback  the gateway .2 is not the host's 127.0.0.1\n"
             "--netns-type=TYPE        what PID|PATH is ([path|pid], default=pid)\n"
             "--userns-path=PATH       enter this user namespace first\n"
+            "--outbound-addr=IPv4     the host's IPv4 address (or an interface's) that\n"
+            "                         outbound connections leave from\n"
+            "--outbound-addr6=IPv6    the same for IPv6\n"
             "-h, --help               show this help and exit\n"
             "-v, --version            show version and exit\n");
 }
 
 /* The slirp4netns options synack does not do: refused by name. */
 static const char *const unsupported[] = {"--enable-sandbox", "--enable-seccomp",
-                                          "--outbound-addr",  "--outbound-addr6",
-                                          "--disable-dns",    "--macaddress",
-                                          NULL};
+                                          "--disable-dns", "--macaddress", NULL};
 
 /* What reading slirp4netns's options makes: synack netns's argv. */
 typedef struct netns_argv {
@@ -114,6 +115,8 @@ static const struct {
     {"--exit-fd", 'e', PASS_ON, "--exit-fd"}, {"--ready-fd", 'r', PASS_ON, "--ready-fd"},
     {"--cidr", 0, PASS_ON, "--cidr"},         {"--userns-path", 0, PASS_ON, "--userns"},
     {"--api-socket", 'a', PASS_ON, "--api-socket"},
+    {"--outbound-addr", 0, PASS_ON, "--outbound-addr"},
+    {"--outbound-addr6", 0, PASS_ON, "--outbound-addr6"},
     {"--mtu", 'm', MTU, NULL},                {"--netns-type", 0, NETNS_TYPE, NULL},
     {"--target-type", 0, TARGET_TYPE, NULL},
 };

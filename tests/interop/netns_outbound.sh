@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# netns_outbound.sh — `synack netns --outbound-addr` / `--outbound-addr6`
+# (slirp4netns's options of the same names): which of the host's addresses
+# the namespace's connections and UDP flows leave from. The "host" is a
+# namespace this test makes, with two interfaces (TAPs): d0 holds the
+# servers' networks (198.51.100.1/24, 2001:db8:1::1/64), d1 a second
+# address (192.0.2.1/24, 2001:db8:2::1/64). Servers on d0 answer each TCP
+# connection and UDP datagram with the peer's address. Without the option
+# the kernel picks d0's own address; with it, TCP and UDP leave from d1's,
+# given as an address or as the interface's name; the gateway (the host's
+# loopback) is not bound. Nothing outside the test's namespace is changed.
+source "$(dirname "$0")/lib.sh"
+interop_require timeout
+PY="python3 $ROOT/tests/interop/netns_peer.py"
+PORT=8000
+
+NS=synack-obnd-$$ # lib.sh's cleanup deletes it
+ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
+nsx ip link set lo up
+for d in d0 d1; do # TAPs nobody reads: only their addresses matter, local ones
+    nsx ip tuntap add dev $d mode tap || { echo "FAIL: cannot create $d"; exit 1; }
+    nsx ip link set $d up
+done
+nsx ip addr add 198.51.100.1/24 dev d0
+nsx ip addr add 192.0.2.1/24 dev d1
+nsx ip -6 addr add 2001:db8:1::1/64 dev d0 nodad
+nsx ip -6 addr add 2001:db8:2::1/64 dev d1 nodad
+
+bg "$TMP/who4.log" $PY who-tcp $PORT 0.0.0.0
+bg "$TMP/who6.log" $PY who-tcp $PORT ::
+bg "$TMP/whou.log" $PY who-udp $PORT 198.51.100.1 # answers from that address, as a connected flow wants
+for f in who4 who6 whou; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+
+# seen OPTIONS...: what the servers saw of a TCP connection to each of
+# 198.51.100.1, [2001:db8:1::1] and 10.0.2.2 (the host's loopback), and of
+# a UDP datagram to 198.51.100.1, from inside `synack netns --ipv6 OPTIONS`.
+seen() {
+    nsx timeout 60 "$BIN" netns -q --ipv6 "$@" -- sh -c "
+        $PY who-ask tcp 198.51.100.1 $PORT; $PY who-ask tcp 2001:db8:1::1 $PORT
+        $PY who-ask tcp 10.0.2.2 $PORT; $PY who-ask udp 198.51.100.1 $PORT" 2>&1 | tr '\n' ' '
+}
+
+got=$(seen)
+[ "$got" = "198.51.100.1 2001:db8:1::1 127.0.0.1 198.51.100.1 " ] &&
+    ok "no --outbound-addr: the kernel's choice, d0's own addresses: $got" || bad "no --outbound-addr: $got"
+got=$(seen --outbound-addr 192.0.2.1 --outbound-addr6 2001:db8:2::1)
+[ "$got" = "192.0.2.1 2001:db8:2::1 127.0.0.1 192.0.2.1 " ] &&
+    ok "--outbound-addr 192.0.2.1 --outbound-addr6 2001:db8:2::1: $got (the gateway not bound)" ||
+    bad "--outbound-addr by address: $got"
+got=$(seen --outbound-addr d1 --outbound-addr6 d1)
+[ "$got" = "192.0.2.1 2001:db8:2::1 127.0.0.1 192.0.2.1 " ] &&
+    ok "--outbound-addr d1 --outbound-addr6 d1: $got" || bad "--outbound-addr by interface: $got"
+nsx "$BIN" netns --outbound-addr nosuch0 -- true 2>"$TMP/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "not an IPv4 address or an interface with one" "$TMP/err" &&
+    ok "an interface without an address: $(cat "$TMP/err")" || bad "--outbound-addr nosuch0: exit $rc"
+finish
