@@ -8,7 +8,10 @@
 # connection and UDP datagram with the peer's address. Without the option
 # the kernel picks d0's own address; with it, TCP and UDP leave from d1's,
 # given as an address or as the interface's name; the gateway (the host's
-# loopback) is not bound. Nothing outside the test's namespace is changed.
+# loopback) is not bound. And --disable-dns: with the host's resolver
+# given as the who-udp server, a datagram to 10.0.2.3:53 reaches it, and
+# with --disable-dns it is refused at once (port unreachable). Nothing
+# outside the test's namespace is changed.
 source "$(dirname "$0")/lib.sh"
 interop_require timeout
 PY="python3 $ROOT/tests/interop/netns_peer.py"
@@ -29,7 +32,8 @@ nsx ip -6 addr add 2001:db8:2::1/64 dev d1 nodad
 bg "$TMP/who4.log" $PY who-tcp $PORT 0.0.0.0
 bg "$TMP/who6.log" $PY who-tcp $PORT ::
 bg "$TMP/whou.log" $PY who-udp $PORT 198.51.100.1 # answers from that address, as a connected flow wants
-for f in who4 who6 whou; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+bg "$TMP/dns.log" $PY who-udp 53 198.51.100.1 # a stand-in for the host's resolver
+for f in who4 who6 whou dns; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
 
 # seen OPTIONS...: what the servers saw of a TCP connection to each of
 # 198.51.100.1, [2001:db8:1::1] and 10.0.2.2 (the host's loopback), and of
@@ -54,4 +58,10 @@ nsx "$BIN" netns --outbound-addr nosuch0 -- true 2>"$TMP/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "not an IPv4 address or an interface with one" "$TMP/err" &&
     ok "an interface without an address: $(cat "$TMP/err")" || bad "--outbound-addr nosuch0: exit $rc"
+got=$(nsx timeout 60 "$BIN" netns -q --dns-upstream 198.51.100.1 -- $PY who-ask udp 10.0.2.3 53 2>&1)
+[ "$got" = "198.51.100.1" ] && ok "10.0.2.3:53 reaches the upstream resolver (it saw $got)" ||
+    bad "DNS to the upstream: $got"
+got=$(nsx timeout 60 "$BIN" netns -q --dns-upstream 198.51.100.1 --disable-dns -- \
+    $PY udp-expect-refused 10.0.2.3 53 2>&1)
+[ "$got" = "udp refused ok" ] && ok "--disable-dns: 10.0.2.3:53 is refused" || bad "--disable-dns: $got"
 finish

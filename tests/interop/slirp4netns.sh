@@ -38,7 +38,7 @@ fetch() { # fetch WHAT: curl the file from the host through the gateway
 # --help and bad usage
 help=$("$BIN" slirp4netns --help)
 grep -q -- "--netns-type" <<<"$help" && ok "--help names --netns-type" || bad "--help lacks --netns-type"
-for o in --enable-sandbox --enable-seccomp --disable-dns --macaddress; do
+for o in --enable-sandbox --enable-seccomp --macaddress; do
     ! grep -q -- "$o" <<<"$help" || bad "--help lists $o, which synack does not do"
 done
 "$BIN" slirp4netns --enable-sandbox 1 tap0 2>"$TMP/err"

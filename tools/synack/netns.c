@@ -75,6 +75,7 @@ typedef struct netns_opts {
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
+    int no_dns;              /* --disable-dns: .3:53 goes nowhere          */
     int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
     int no_offload;          /* --no-offload: plain frames on the TAP       */
     uint64_t busy_poll_ns;   /* --busy-poll: the most it polls after events */
@@ -205,6 +206,7 @@ static void usage(FILE *f)
             "  --dns-upstream IP[:PORT]\n"
             "                       where DNS to 10.0.2.3 goes (default: the first\n"
             "                       nameserver of the host's /etc/resolv.conf)\n"
+            "  --disable-dns        DNS to 10.0.2.3 goes nowhere: refused\n"
             "  -o NAME=VALUE        set a sysctl knob of synack's stack (see synack serve\n"
             "                       --help); repeatable\n"
             "  --pcap FILE          write every frame on the TAP to FILE (pcap)\n"
@@ -361,6 +363,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
         o->quiet = 1;
     else if (!strcmp(a, "--disable-host-loopback"))
         o->no_host_loopback = 1;
+    else if (!strcmp(a, "--disable-dns"))
+        o->no_dns = 1;
     else if (!strcmp(a, "--ipv6"))
         o->ipv6 = 1;
     else if (!strcmp(a, "--no-offload"))
@@ -723,7 +727,7 @@ static int outbound_setup(netns_rt *rt)
     memcpy(m->gw6, rt->n.gw6, 16);
     m->host_loopback = !o->no_host_loopback;
     m->dns = rt->n.gw + 1;
-    m->dns_up = o->dns_ip ? o->dns_ip : host_resolver();
+    m->dns_up = o->no_dns ? 0 : o->dns_ip ? o->dns_ip : host_resolver();
     m->dns_up_port = o->dns_ip ? o->dns_port : 53;
     m->out4 = o->out4;
     memcpy(m->out6, o->out6, 16);

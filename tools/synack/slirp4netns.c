@@ -37,6 +37,7 @@ static void usage(FILE *f)
             "                         remove_hostfwd)\n"
             "--cidr=CIDR              the network (default=10.0.2.0/24)\n"
             "--disable-host-loopback  the gateway .2 is not the host's 127.0.0.1\n"
+            "--disable-dns            DNS to .3 is not passed to the host's resolver\n"
             "--netns-type=TYPE        what PID|PATH is ([path|pid], default=pid)\n"
             "--userns-path=PATH       enter this user namespace first\n"
             "--outbound-addr=IPv4     the host's IPv4 address (or an interface's) that\n"
@@ -48,7 +49,7 @@ static void usage(FILE *f)
 
 /* The slirp4netns options synack does not do: refused by name. */
 static const char *const unsupported[] = {"--enable-sandbox", "--enable-seccomp",
-                                          "--disable-dns", "--macaddress", NULL};
+                                          "--macaddress", NULL};
 
 /* What reading slirp4netns's options makes: synack netns's argv. */
 typedef struct netns_argv {
@@ -204,7 +205,7 @@ static int parse_one(netns_argv *s, int argc, char **argv, int *i, int *status)
     }
     if (!strcmp(a, "-6") || !strcmp(a, "--enable-ipv6"))
         return add(s, "--ipv6", NULL);
-    if (!strcmp(a, "--disable-host-loopback"))
+    if (!strcmp(a, "--disable-host-loopback") || !strcmp(a, "--disable-dns"))
         return add(s, a, NULL);
     int r = take_valued(s, argc, argv, i);
     if (r > 0)
