@@ -148,6 +148,8 @@ expect 1 "needs PID|PATH" slirp4netns
 expect 1 "--enable-sandbox: not supported" slirp4netns --enable-sandbox 1
 expect 1 "--netns-type x: expected pid or path" slirp4netns --netns-type=x 1
 expect 1 "--bogus: unknown option" slirp4netns --bogus 1
+expect 1 "--macaddress zz: not a unicast MAC address" slirp4netns --macaddress=zz 1
+expect 1 "--macaddress needs the TAP configured" slirp4netns --macaddress=02:00:5e:10:00:01 1
 expect 1 "one PID|PATH and one TAPNAME at most" slirp4netns 1 tap0 extra
 expect 2 "--dns-upstream x" netns --dns-upstream x -- true
 expect 2 "--bogus" netns --bogus -- true

@@ -4,7 +4,7 @@
 # - podman's way: `-c -e 3 -r 4 --netns-type=path /run/netns/NS tap0` on a
 #   namespace made by `ip netns add`: "1" on the ready FD, tap0 configured
 #   as slirp4netns does it (10.0.2.100/24, MTU 1500, default route via
-#   10.0.2.2), a 3 MB download from the host's loopback by curl (SHA-256
+#   10.0.2.2, and --macaddress's MAC), a 3 MB download from the host's loopback by curl (SHA-256
 #   checked), and a byte on the exit FD ends synack with status 0;
 # - rootlesskit's way, by a symlink named slirp4netns: `--mtu 65520 -r 3 PID
 #   tap0` (a PID, no -c) on a TAP made beforehand: synack leaves it
@@ -38,7 +38,7 @@ fetch() { # fetch WHAT: curl the file from the host through the gateway
 # --help and bad usage
 help=$("$BIN" slirp4netns --help)
 grep -q -- "--netns-type" <<<"$help" && ok "--help names --netns-type" || bad "--help lacks --netns-type"
-for o in --enable-sandbox --enable-seccomp --macaddress; do
+for o in --enable-sandbox --enable-seccomp; do
     ! grep -q -- "$o" <<<"$help" || bad "--help lists $o, which synack does not do"
 done
 "$BIN" slirp4netns --enable-sandbox 1 tap0 2>"$TMP/err"
@@ -52,7 +52,8 @@ rc=$?
 ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
 mkfifo "$TMP/exit.fifo"
 exec 7<>"$TMP/exit.fifo" # held open: synack's end sees no EOF until a byte comes
-"$BIN" slirp4netns -c -e 3 -r 4 -a "$TMP/api.sock" --netns-type=path "/run/netns/$NS" tap0 \
+"$BIN" slirp4netns -c -e 3 -r 4 -a "$TMP/api.sock" --macaddress=02:00:5e:10:00:01 \
+    --netns-type=path "/run/netns/$NS" tap0 \
     3<"$TMP/exit.fifo" 4>"$TMP/ready" 2>"$TMP/s4n.log" &
 SPID=$!
 PIDS="$PIDS $SPID"
@@ -61,10 +62,11 @@ for _ in $(seq 100); do [ -s "$TMP/ready" ] && break; sleep 0.1; done
     { bad "podman's way: the ready FD says '$(cat "$TMP/ready")'"; cat "$TMP/s4n.log"; }
 addr=$(ip -n "$NS" -o -4 addr show dev tap0 | awk '{print $4}')
 mtu=$(ip -n "$NS" -o link show dev tap0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+mac=$(ip -n "$NS" -o link show dev tap0 | sed -n 's/.* link\/ether \([0-9a-f:]*\) .*/\1/p')
 route=$(ip -n "$NS" route show default)
 [ "$addr" = 10.0.2.100/24 ] && [ "$mtu" = 1500 ] && [[ "$route" == "default via 10.0.2.2 dev tap0"* ]] &&
-    ok "podman's way: tap0 $addr, mtu $mtu, $route" ||
-    bad "podman's way: tap0 '$addr' mtu '$mtu', route '$route'"
+    [ "$mac" = 02:00:5e:10:00:01 ] && ok "podman's way: tap0 $addr, mtu $mtu, MAC $mac, $route" ||
+    bad "podman's way: tap0 '$addr' mtu '$mtu' MAC '$mac', route '$route'"
 fetch "podman's way"
 
 # the API socket: a forward into the namespace added, used, listed, removed

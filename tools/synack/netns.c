@@ -68,6 +68,8 @@ typedef struct netns_opts {
     const char *nsname;      /* --netns NAME or PATH, or NULL              */
     const char *userns;      /* --userns PATH, or NULL                     */
     int no_configure;        /* --no-configure: the TAP as it is           */
+    int mac_set;             /* --macaddress: the TAP's MAC in the namespace */
+    uint8_t mac[6];
     int ready_fd, exit_fd;   /* --ready-fd, --exit-fd, or -1               */
     const char *api_path;    /* --api-socket, or NULL                      */
     uint32_t out4;           /* --outbound-addr, or 0                      */
@@ -178,6 +180,8 @@ static void usage(FILE *f)
             "                       to the namespace's owner (who may have made the TAP\n"
             "                       already, by --ifname's name); synack still answers\n"
             "                       at the gateway address .2\n"
+            "  --macaddress MAC     the TAP's MAC in the namespace (not with\n"
+            "                       --no-configure)\n"
             "  --ready-fd FD        write \"1\" to FD and close it once running\n"
             "  --exit-fd FD         end the run when FD is readable or closed\n"
             "  --api-socket PATH    a Unix socket at PATH taking slirp4netns's API\n"
@@ -291,6 +295,9 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
         why = netns_outbound_parse(v, AF_INET6, o->out6) < 0
                   ? "not an IPv6 address or an interface with one (not link-local)"
                   : NULL;
+    } else if (!strcmp(a, "--macaddress")) {
+        why = netrun_parse_mac(v, o->mac) < 0 ? "not a unicast MAC address" : NULL;
+        o->mac_set = 1;
     } else if (!strcmp(a, "--api-socket")) {
         why = !*v ? "not a path" : NULL;
         o->api_path = v;
@@ -333,7 +340,8 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     static const char *const valued[] = {"-p", "--publish", "--cidr", "--mtu", "--ifname",
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
                                          "--threads", "--userns", "--ready-fd", "--exit-fd", "--api-socket",
-                                         "--outbound-addr", "--outbound-addr6", NULL};
+                                         "--outbound-addr", "--outbound-addr6", "--macaddress",
+                                         NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -406,6 +414,10 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
     if ((o->argv != NULL) + (o->pid != 0) + (o->nsname != NULL) != 1) {
         fprintf(stderr, "synack " CMD ": give one of -- COMMAND, --pid PID, --netns NAME "
                         "(see synack " CMD " --help)\n");
+        return -1;
+    }
+    if (o->mac_set && o->no_configure) {
+        fprintf(stderr, "synack " CMD ": --macaddress needs the TAP configured (not --no-configure)\n");
         return -1;
     }
     if (o->userns && o->argv) {
@@ -1034,7 +1046,9 @@ int netns_main(int argc, char **argv)
         netrun_steer_key(o.steer_key);
     netns_net net = {.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
                      .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
-                     .offload = !o.no_offload, .queues = n, .configure = !o.no_configure};
+                     .offload = !o.no_offload, .queues = n, .configure = !o.no_configure,
+                     .mac_set = o.mac_set};
+    memcpy(net.mac, o.mac, 6);
     net.host6[0] = net.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
     net.host6[14] = 0x01;
     net.gw6[15] = 0x02;

@@ -11,6 +11,7 @@
 #include <linux/virtio_net.h>
 #include <linux/nsfs.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -105,13 +106,21 @@ static int if_up(int ctl, const char *name)
     return ioctl(ctl, SIOCSIFFLAGS, &r);
 }
 
-/* The address, MTU, link state and default route of the TAP, with the
- * plain interface ioctls (no `ip` program needed). */
+/* The MAC (when given), address, MTU, link state and default route of the
+ * TAP, with the plain interface ioctls (no `ip` program needed). */
 static int configure(int ctl, const netns_net *n, char *err, size_t len)
 {
     struct ifreq r;
     memset(&r, 0, sizeof r);
     snprintf(r.ifr_name, sizeof r.ifr_name, "%s", n->ifname);
+    if (n->mac_set) {
+        r.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+        memcpy(r.ifr_hwaddr.sa_data, n->mac, 6);
+        if (ioctl(ctl, SIOCSIFHWADDR, &r) < 0) {
+            say(err, len, "%s: cannot set its MAC: %s", n->ifname, strerror(errno));
+            return -1;
+        }
+    }
     r.ifr_mtu = (int)n->mtu;
     if (ioctl(ctl, SIOCSIFMTU, &r) < 0) {
         say(err, len, "%s: cannot set MTU %u: %s", n->ifname, n->mtu, strerror(errno));

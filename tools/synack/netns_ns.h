@@ -28,6 +28,8 @@ typedef struct netns_net {
                             offloads on (IFF_VNET_HDR, TUNSETOFFLOAD)        */
     unsigned queues;     /* 1, or a multi-queue TAP (IFF_MULTI_QUEUE) with
                             this many queues, one per thread (--threads)     */
+    int mac_set;         /* give the TAP (configuring it) this MAC          */
+    uint8_t mac[6];
     int configure;       /* give the TAP its MTU, addresses, link state and
                             routes; 0: the namespace's owner does (a TAP of
                             that name may be there already, as rootlesskit

@@ -115,7 +115,7 @@ static int parse_impair(const char *spec, dev_impair *imp)
     return 0;
 }
 
-static int parse_mac(const char *t, uint8_t mac[6])
+int netrun_parse_mac(const char *t, uint8_t mac[6])
 {
     unsigned v[6];
     char tail;
@@ -221,7 +221,7 @@ static int parse_value(netrun_opts *o, const char *cmd, const char *a, const cha
         o->prefix = (uint8_t)prefix;
         o->ip_set = 1;
     } else if (!strcmp(a, "--mac")) {
-        if (parse_mac(v, o->mac) < 0) {
+        if (netrun_parse_mac(v, o->mac) < 0) {
             fprintf(stderr, "synack %s: --mac %s: not a unicast MAC address\n", cmd, v);
             return -1;
         }

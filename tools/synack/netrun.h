@@ -120,6 +120,9 @@ void netrun_steer_key(uint64_t key[2]);
 
 /* Parse "a.b.c.d:port". Returns 0 or -1. */
 int netrun_parse_endpoint(const char *text, uint32_t *ip, uint16_t *port);
+/* "02:00:5e:10:00:01": six hex bytes, unicast (the low bit of the first
+ * clear). 0, or -1. */
+int netrun_parse_mac(const char *text, uint8_t mac[6]);
 /* Parse a decimal count with an optional k/M/G (powers of 1000) or
  * KiB/MiB/GiB suffix. Returns 0 or -1. */
 int netrun_parse_size(const char *text, uint64_t *out);

@@ -43,13 +43,13 @@ static void usage(FILE *f)
             "--outbound-addr=IPv4     the host's IPv4 address (or an interface's) that\n"
             "                         outbound connections leave from\n"
             "--outbound-addr6=IPv6    the same for IPv6\n"
+            "--macaddress=MAC         the TAP's MAC (only with -c)\n"
             "-h, --help               show this help and exit\n"
             "-v, --version            show version and exit\n");
 }
 
 /* The slirp4netns options synack does not do: refused by name. */
-static const char *const unsupported[] = {"--enable-sandbox", "--enable-seccomp",
-                                          "--macaddress", NULL};
+static const char *const unsupported[] = {"--enable-sandbox", "--enable-seccomp", NULL};
 
 /* What reading slirp4netns's options makes: synack netns's argv. */
 typedef struct netns_argv {
@@ -118,6 +118,7 @@ static const struct {
     {"--api-socket", 'a', PASS_ON, "--api-socket"},
     {"--outbound-addr", 0, PASS_ON, "--outbound-addr"},
     {"--outbound-addr6", 0, PASS_ON, "--outbound-addr6"},
+    {"--macaddress", 0, PASS_ON, "--macaddress"},
     {"--mtu", 'm', MTU, NULL},                {"--netns-type", 0, NETNS_TYPE, NULL},
     {"--target-type", 0, TARGET_TYPE, NULL},
 };
