@@ -51,6 +51,17 @@ bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port
     return map4(m, dst->v4, port, (struct sockaddr_in *)ss);
 }
 
+/* bind() to an address alone: IP_BIND_ADDRESS_NO_PORT leaves the port to
+ * connect(), which picks it per destination as an unbound socket's is
+ * picked. A port taken at bind would be the host's for every destination:
+ * 28,232 connections in all, not for each one. */
+static int bind_address(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    return bind(fd, sa, len);
+}
+
 int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storage *to)
 {
     static const uint8_t none6[16];
@@ -59,14 +70,14 @@ int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storag
         if (!m->out4 || (ntohl(t->sin_addr.s_addr) >> 24) == 127)
             return 0;
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->out4)};
-        return bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        return bind_address(fd, (struct sockaddr *)&sa, sizeof sa);
     }
     const struct sockaddr_in6 *t = (const struct sockaddr_in6 *)to;
     if (!memcmp(m->out6, none6, 16) || IN6_IS_ADDR_LOOPBACK(&t->sin6_addr))
         return 0;
     struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
     memcpy(&sa.sin6_addr, m->out6, 16);
-    return bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    return bind_address(fd, (struct sockaddr *)&sa, sizeof sa);
 }
 
 /* The first address of `family` on interface `name` (IPv6: not link-local). */
