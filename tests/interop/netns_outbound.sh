@@ -8,7 +8,9 @@
 # connection and UDP datagram with the peer's address. Without the option
 # the kernel picks d0's own address; with it, TCP and UDP leave from d1's,
 # given as an address or as the interface's name; the gateway (the host's
-# loopback) is not bound. And --disable-dns: with the host's resolver
+# loopback) is not bound; and with two ephemeral ports, two connections to
+# each of two servers all open (the bound address leaves the port to
+# connect, per destination, as without the option). And --disable-dns: with the host's resolver
 # given as the who-udp server, a datagram to 10.0.2.3:53 reaches it, and
 # with --disable-dns it is refused at once (port unreachable). Nothing
 # outside the test's namespace is changed.
@@ -58,6 +60,23 @@ nsx "$BIN" netns --outbound-addr nosuch0 -- true 2>"$TMP/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "not an IPv4 address or an interface with one" "$TMP/err" &&
     ok "an interface without an address: $(cat "$TMP/err")" || bad "--outbound-addr nosuch0: exit $rc"
+# Two ports for the host's connections: each destination has its own two.
+bg "$TMP/hold1.log" $PY sink-reply 8001 0
+bg "$TMP/hold2.log" $PY sink-reply 8002 0
+for f in hold1 hold2; do waitfor "$TMP/$f.log" listening 20 || exit 1; done
+nsx sysctl -qw net.ipv4.ip_local_port_range="40000 40001" || skip "cannot set the namespace's port range"
+cat >"$TMP/four.py" <<'EOF4'
+import socket
+held = []
+for port in (8001, 8001, 8002, 8002):
+    s = socket.create_connection(("198.51.100.1", port), timeout=5)
+    held.append(s)
+print("4 open")
+EOF4
+got=$(nsx timeout 60 "$BIN" netns -q --outbound-addr 192.0.2.1 -- python3 "$TMP/four.py" 2>&1 | tail -1)
+[ "$got" = "4 open" ] && ok "--outbound-addr with 2 host ports: 2 connections to each of 2 servers open" ||
+    bad "--outbound-addr with 2 host ports: $got"
+
 got=$(nsx timeout 60 "$BIN" netns -q --dns-upstream 198.51.100.1 -- $PY who-ask udp 10.0.2.3 53 2>&1)
 [ "$got" = "198.51.100.1" ] && ok "10.0.2.3:53 reaches the upstream resolver (it saw $got)" ||
     bad "DNS to the upstream: $got"
