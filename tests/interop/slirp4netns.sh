@@ -8,7 +8,9 @@
 #   checked), and a byte on the exit FD ends synack with status 0;
 # - rootlesskit's way, by a symlink named slirp4netns: `--mtu 65520 -r 3 PID
 #   tap0` (a PID, no -c) on a TAP made beforehand: synack leaves it
-#   unconfigured, its owner configures it, the download works;
+#   unconfigured, its owner configures it, the download works; with
+#   SYNACK_NETNS_OPTS="--pcap FILE" the pcap holds the download and stderr
+#   a line for the relayed connection;
 # - the API socket (-a): add_hostfwd of a TCP port into the namespace
 #   (curl through it, SHA-256 checked), list_hostfwd, remove_hostfwd (the
 #   port then refuses), answers to a bad request and to an unknown id,
@@ -116,7 +118,8 @@ ip netns exec "$NS" sleep 300 &
 HOLDER=$!
 PIDS="$PIDS $HOLDER"
 ln -s "$BIN" "$TMP/slirp4netns"
-"$TMP/slirp4netns" --mtu 65520 -r 3 "$HOLDER" tap0 3>"$TMP/ready2" 2>"$TMP/s4n2.log" &
+SYNACK_NETNS_OPTS="--pcap $TMP/ns.pcap" \
+    "$TMP/slirp4netns" --mtu 65520 -r 3 "$HOLDER" tap0 3>"$TMP/ready2" 2>"$TMP/s4n2.log" &
 SPID=$!
 PIDS="$PIDS $SPID"
 for _ in $(seq 100); do [ -s "$TMP/ready2" ] && break; sleep 0.1; done
@@ -131,4 +134,11 @@ fetch "rootlesskit's way (a symlink named slirp4netns)"
 stop "$SPID"
 rc=$?
 [ $rc -eq 0 ] && ok "rootlesskit's way: SIGTERM ends it, status 0" || bad "SIGTERM: status $rc"
+# SYNACK_NETNS_OPTS: synack's own options under a command line it did not choose
+line=$(grep -m1 "^relay 10.0.2.100:[0-9]* -> 10.0.2.2:$HTTP closed" "$TMP/s4n2.log")
+[ -n "$line" ] && ok "SYNACK_NETNS_OPTS set: a line per relayed connection: $line" ||
+    { bad "SYNACK_NETNS_OPTS: no relay line"; cat "$TMP/s4n2.log"; }
+size=$(stat -c %s "$TMP/ns.pcap" 2>/dev/null || echo 0)
+[ "$size" -gt 3000000 ] && ok "SYNACK_NETNS_OPTS=\"--pcap FILE\": the namespace's frames, $size bytes" ||
+    bad "SYNACK_NETNS_OPTS --pcap: $size bytes"
 finish

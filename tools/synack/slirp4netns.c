@@ -15,6 +15,7 @@
 
 #define CMD "slirp4netns"
 #define MAX_ARGS 40
+#define EXTRA_ENV "SYNACK_NETNS_OPTS"
 
 static void usage(FILE *f)
 {
@@ -45,7 +46,11 @@ static void usage(FILE *f)
             "--outbound-addr6=IPv6    the same for IPv6\n"
             "--macaddress=MAC         the TAP's MAC (only with -c)\n"
             "-h, --help               show this help and exit\n"
-            "-v, --version            show version and exit\n");
+            "-v, --version            show version and exit\n"
+            "\n"
+            "Environment: SYNACK_NETNS_OPTS, synack netns options added to these (e.g.\n"
+            "\"--pcap /tmp/ns.pcap --trace\"); with it set, synack also logs each relayed\n"
+            "connection and its counters to stderr.\n");
 }
 
 /* The slirp4netns options synack does not do: refused by name. */
@@ -214,6 +219,27 @@ static int parse_one(netns_argv *s, int argc, char **argv, int *i, int *status)
     return r ? -1 : 0;
 }
 
+/* SYNACK_NETNS_OPTS: synack netns options for a synack that a container
+ * tool started as slirp4netns, whose command line it does not choose
+ * (--pcap FILE, --trace, -o knob=value ...), split at blanks; podman and
+ * rootlesskit pass their environment on. With it set, the start line, a
+ * line per relayed connection and the counters go to stderr too: what
+ * synack shows is what someone setting it wants to see (where stderr goes
+ * is the starter's choice; a --pcap file is there whatever it chose). */
+static int add_extra(netns_argv *s, const char *extra)
+{
+    static char *copy; /* its words are the argv's for the whole run */
+    if (!(copy = strdup(extra))) {
+        fprintf(stderr, "synack " CMD ": out of memory\n");
+        return -1;
+    }
+    char *save = NULL;
+    for (char *w = strtok_r(copy, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
+        if (add(s, w, NULL) < 0)
+            return -1;
+    return 0;
+}
+
 bool slirp4netns_named(const char *argv0)
 {
     const char *base = strrchr(argv0, '/');
@@ -226,7 +252,10 @@ int slirp4netns_main(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.by_pid = 1;
     s.mtu = "1500";
-    add(&s, "netns", "-q");
+    const char *extra = getenv(EXTRA_ENV);
+    add(&s, "netns", extra ? NULL : "-q");
+    if (extra && add_extra(&s, extra) < 0)
+        return 1;
     int status = 1;
     for (int i = 1; i < argc; i++)
         if (parse_one(&s, argc, argv, &i, &status) < 0)
