@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -135,6 +137,35 @@ static void answers_each_request(void **state)
     assert_string_equal(ask(f, "nonsense"), "{\"error\": {\"desc\": \"bad request: malformed JSON\"}}\n");
 }
 
+/* A port free on the host's loopback, at least a moment ago. */
+static long free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+/* rootlesskit's port driver removes a forward and adds it again: the port
+ * must be free by the next request, not at the next idle sweep. */
+static void a_removed_forwards_port_is_free_for_the_next_request(void **state)
+{
+    fixture *f = *state;
+    f->a = open_api(f);
+    char add[200];
+    snprintf(add, sizeof add,
+             "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", "
+             "\"host_addr\": \"127.0.0.1\", \"host_port\": %ld, \"guest_port\": 80}}",
+             free_port());
+    assert_string_equal(ask(f, add), "{\"return\": {\"id\": 1}}\n");
+    assert_string_equal(ask(f, "{\"execute\": \"remove_hostfwd\", \"arguments\": {\"id\": 1}}"),
+                        "{\"return\": {}}\n");
+    assert_string_equal(ask(f, add), "{\"return\": {\"id\": 2}}\n");
+}
+
 static void a_request_too_large_is_refused(void **state)
 {
     fixture *f = *state;
@@ -188,7 +219,7 @@ static void a_silent_client_is_dropped_in_time(void **state)
     pass(f);
     char c;
     assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT) < 0 ? errno : 0, EAGAIN); /* not yet */
-    f->now += 1;
+    f->now += API_IDLE_SWEEP_NS; /* the sweep after the timeout */
     pass(f);
     assert_string_equal(reply(fd), "");
     close(fd);
@@ -225,6 +256,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(answers_each_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_removed_forwards_port_is_free_for_the_next_request,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(a_request_too_large_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(a_new_client_pushes_out_the_first, setup, teardown),
         cmocka_unit_test_setup_teardown(a_silent_client_is_dropped_in_time, setup, teardown),

@@ -58,6 +58,9 @@
 #define LOG_FLUSH_NS (100ull * 1000 * 1000)
 /* An epoll wait longer than this slept: nothing was waiting when it began. */
 #define NETNS_SLEPT_NS (5ull * 1000)
+/* The -p .../udp forwards' clients idle out in seconds: looking for them
+ * this often, not on every pass of a busy loop, is soon enough. */
+#define IDLE_SWEEP_NS (100ull * 1000 * 1000)
 
 typedef struct netns_opts {
     uint32_t net;            /* --cidr's network (10.0.2.0)                */
@@ -127,6 +130,7 @@ struct netns_rt {
     int status;              /* the exit status so far                     */
     int done;
     uint64_t log_since;      /* when the loop first saw unwritten log, or 0 */
+    uint64_t idle_swept;     /* when the UDP forwards' clients were swept   */
     netns_group *g;          /* --threads: the group, and our place in it  */
     unsigned index;
     watch fan_w;             /* frames other members handed us             */
@@ -654,6 +658,16 @@ static uint64_t log_due_in(netns_rt *rt, uint64_t now)
     return UINT64_MAX;
 }
 
+static void sweep_udp_forwards(netns_rt *rt, uint64_t now)
+{
+    if (now - rt->idle_swept < IDLE_SWEEP_NS)
+        return;
+    rt->idle_swept = now;
+    for (size_t i = 0; i < rt->nfwd; i++)
+        if (rt->ufwds[i])
+            ufwd_sweep(rt->ufwds[i], now);
+}
+
 static int run_loop(netns_rt *rt)
 {
     struct epoll_event evs[64];
@@ -664,9 +678,7 @@ static int run_loop(netns_rt *rt)
         dev_flush(d);
         relay_reap(rt->rc);
         netns_udp_sweep(&rt->udp, dev_now());
-        for (size_t i = 0; i < rt->nfwd; i++)
-            if (rt->ufwds[i])
-                ufwd_sweep(rt->ufwds[i], dev_now());
+        sweep_udp_forwards(rt, dev_now());
         api_sweep(rt->api, dev_now());
         uint64_t deadline = synack_next_deadline(s), now = dev_now();
         uint64_t wait = deadline <= now ? 0 : deadline - now;

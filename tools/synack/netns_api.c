@@ -54,6 +54,8 @@ struct netns_api {
     api_client clients[API_MAX_CLIENTS];
     uint64_t accepted;
     uint64_t now;        /* the last sweep's time                            */
+    uint64_t idle_swept; /* when idle clients were last looked for           */
+    unsigned nremoved;   /* forwards removed and not closed yet              */
     api_fwd fwds[API_MAX_FWDS];
     long next_id;
 };
@@ -206,6 +208,7 @@ static void remove_hostfwd(netns_api *a, const api_req *r, answer *o)
         if (r->id > 0 && a->fwds[i].id == r->id) {
             a->fwds[i].id = 0;
             a->fwds[i].removed = 1;
+            a->nremoved++;
             put(o, "{\"return\": {}}");
             return;
         }
@@ -381,23 +384,32 @@ netns_api *api_open(const char *path, const api_env *env, char *err, size_t errl
     return a;
 }
 
+/* A removed forward closes at the first sweep, so that its port can be
+ * added again by the next request; idle clients time out in seconds, and
+ * looking for them on every pass of a busy loop would be waste. */
 void api_sweep(netns_api *a, uint64_t now)
 {
     if (!a)
         return;
     a->now = now;
-    for (size_t i = 0; i < API_MAX_FWDS; i++) {
-        if (a->fwds[i].removed)
+    for (size_t i = 0; a->nremoved && i < API_MAX_FWDS; i++) {
+        if (a->fwds[i].removed) {
             close_fwd(&a->fwds[i]);
-        else if (a->fwds[i].udp)
-            ufwd_sweep(a->fwds[i].udp, now);
+            a->nremoved--;
+        }
     }
-    for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
-        if (a->clients[i].fd >= 0 && now - a->clients[i].since > API_CLIENT_TIMEOUT_NS)
-            drop_client(&a->clients[i]);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->w};
     if (a->paused && epoll_ctl(a->env.epfd, EPOLL_CTL_ADD, a->fd, &ev) == 0)
         a->paused = 0;
+    if (now - a->idle_swept < API_IDLE_SWEEP_NS)
+        return;
+    a->idle_swept = now;
+    for (size_t i = 0; i < API_MAX_FWDS; i++)
+        if (a->fwds[i].udp)
+            ufwd_sweep(a->fwds[i].udp, now);
+    for (unsigned i = 0; i < API_MAX_CLIENTS; i++)
+        if (a->clients[i].fd >= 0 && now - a->clients[i].since > API_CLIENT_TIMEOUT_NS)
+            drop_client(&a->clients[i]);
 }
 
 void api_close(netns_api *a)

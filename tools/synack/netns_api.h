@@ -17,6 +17,8 @@
 
 #define API_MAX_CLIENTS 16
 #define API_MAX_FWDS 64
+/* How often api_sweep looks for idle clients. */
+#define API_IDLE_SWEEP_NS (100ull * 1000 * 1000)
 #define API_CLIENT_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 
 /* What a forward needs, and the namespace's network (host order). */
@@ -35,10 +37,10 @@ typedef struct netns_api netns_api;
  * run that was killed) is replaced; anything else there is an error. NULL
  * with the reason. */
 netns_api *api_open(const char *path, const api_env *env, char *err, size_t errlen);
-/* Once per loop pass, before its wait: close the forwards removed since,
- * forget the UDP forwards' idle clients (ufwd_sweep), drop API clients
- * older than API_CLIENT_TIMEOUT_NS, and listen again after running out of
- * descriptors. */
+/* Once per loop pass, before its wait: close the forwards removed since
+ * and listen again after running out of descriptors; every
+ * API_IDLE_SWEEP_NS also forget the UDP forwards' idle clients
+ * (ufwd_sweep) and drop API clients older than API_CLIENT_TIMEOUT_NS. */
 void api_sweep(netns_api *a, uint64_t now);
 /* Close the clients, the forwards and the socket, and remove its file. */
 void api_close(netns_api *a);
