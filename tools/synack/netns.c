@@ -29,6 +29,7 @@
 #include "netns_api.h"
 #include "netns_fwd.h"
 #include "netns_fwd_udp.h"
+#include "netns_map.h"
 #include "netns_ns.h"
 #include "netns_out.h"
 #include "netns_udp.h"
@@ -75,8 +76,7 @@ typedef struct netns_opts {
     uint8_t mac[6];
     int ready_fd, exit_fd;   /* --ready-fd, --exit-fd, or -1               */
     const char *api_path;    /* --api-socket, or NULL                      */
-    uint32_t out4;           /* --outbound-addr, or 0                      */
-    uint8_t out6[16];        /* --outbound-addr6, or ::                    */
+    netns_map map;           /* --outbound-addr[6] (outbound_setup the rest) */
     fwd_spec fwd[MAX_FWD];   /* -p                                         */
     size_t nfwd;
     int no_host_loopback;    /* --disable-host-loopback */
@@ -292,22 +292,22 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
                   : NULL;
         o->nsname = v;
     } else if (!strcmp(a, "--outbound-addr")) {
-        why = netns_outbound_parse(v, AF_INET, (uint8_t *)&o->out4) < 0
+        why = netns_outbound_parse(v, AF_INET, (uint8_t *)&o->map.out4) < 0
                   ? "not an IPv4 address or an interface with one"
                   : NULL;
     } else if (!strcmp(a, "--outbound-addr6")) {
-        why = netns_outbound_parse(v, AF_INET6, o->out6) < 0
+        why = netns_outbound_parse(v, AF_INET6, o->map.out6) < 0
                   ? "not an IPv6 address or an interface with one (not link-local)"
                   : NULL;
     } else if (!strcmp(a, "--macaddress")) {
         why = netrun_parse_mac(v, o->mac) < 0 ? "not a unicast MAC address" : NULL;
         o->mac_set = 1;
-    } else if (!strcmp(a, "--api-socket")) {
+    } else if (!strcmp(a, "--api-socket") || !strcmp(a, "--userns")) {
         why = !*v ? "not a path" : NULL;
-        o->api_path = v;
-    } else if (!strcmp(a, "--userns")) {
-        why = !*v ? "not a path" : NULL;
-        o->userns = v;
+        if (!strcmp(a, "--api-socket"))
+            o->api_path = v;
+        else
+            o->userns = v;
     } else if (!strcmp(a, "--ready-fd") || !strcmp(a, "--exit-fd")) {
         long fd = -1;
         /* close-on-exec: COMMAND must not hold them (a parent waiting for
@@ -747,14 +747,13 @@ static int outbound_setup(netns_rt *rt)
     const netns_opts *o = rt->o;
     out_ctx *out = &rt->out;
     netns_map *m = &out->map;
+    *m = o->map;
     m->gw = rt->n.gw;
     memcpy(m->gw6, rt->n.gw6, 16);
     m->host_loopback = !o->no_host_loopback;
     m->dns = rt->n.gw + 1;
     m->dns_up = o->no_dns ? 0 : o->dns_ip ? o->dns_ip : host_resolver();
     m->dns_up_port = o->dns_ip ? o->dns_port : 53;
-    m->out4 = o->out4;
-    memcpy(m->out6, o->out6, 16);
     out->ipv6 = o->ipv6;
     synack_addr dns = synack_addr_v4(m->dns);
     netns_udp *u = &rt->udp;
