@@ -219,7 +219,7 @@ static void a_silent_client_is_dropped_in_time(void **state)
     pass(f);
     char c;
     assert_int_equal(recv(fd, &c, 1, MSG_DONTWAIT) < 0 ? errno : 0, EAGAIN); /* not yet */
-    f->now += API_IDLE_SWEEP_NS; /* the sweep after the timeout */
+    f->now += UFWD_SWEEP_NS; /* the sweep after the timeout */
     pass(f);
     assert_string_equal(reply(fd), "");
     close(fd);

@@ -59,9 +59,6 @@
 #define LOG_FLUSH_NS (100ull * 1000 * 1000)
 /* An epoll wait longer than this slept: nothing was waiting when it began. */
 #define NETNS_SLEPT_NS (5ull * 1000)
-/* The -p .../udp forwards' clients idle out in seconds: looking for them
- * this often, not on every pass of a busy loop, is soon enough. */
-#define IDLE_SWEEP_NS (100ull * 1000 * 1000)
 
 typedef struct netns_opts {
     uint32_t net;            /* --cidr's network (10.0.2.0)                */
@@ -660,7 +657,7 @@ static uint64_t log_due_in(netns_rt *rt, uint64_t now)
 
 static void sweep_udp_forwards(netns_rt *rt, uint64_t now)
 {
-    if (now - rt->idle_swept < IDLE_SWEEP_NS)
+    if (now - rt->idle_swept < UFWD_SWEEP_NS)
         return;
     rt->idle_swept = now;
     for (size_t i = 0; i < rt->nfwd; i++)

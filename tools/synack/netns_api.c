@@ -401,7 +401,7 @@ void api_sweep(netns_api *a, uint64_t now)
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &a->w};
     if (a->paused && epoll_ctl(a->env.epfd, EPOLL_CTL_ADD, a->fd, &ev) == 0)
         a->paused = 0;
-    if (now - a->idle_swept < API_IDLE_SWEEP_NS)
+    if (now - a->idle_swept < UFWD_SWEEP_NS)
         return;
     a->idle_swept = now;
     for (size_t i = 0; i < API_MAX_FWDS; i++)

@@ -12,13 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netns_fwd_udp.h"
 #include "relay.h"
 #include "synack.h"
 
 #define API_MAX_CLIENTS 16
 #define API_MAX_FWDS 64
-/* How often api_sweep looks for idle clients. */
-#define API_IDLE_SWEEP_NS (100ull * 1000 * 1000)
 #define API_CLIENT_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 
 /* What a forward needs, and the namespace's network (host order). */
@@ -39,7 +38,7 @@ typedef struct netns_api netns_api;
 netns_api *api_open(const char *path, const api_env *env, char *err, size_t errlen);
 /* Once per loop pass, before its wait: close the forwards removed since
  * and listen again after running out of descriptors; every
- * API_IDLE_SWEEP_NS also forget the UDP forwards' idle clients
+ * UFWD_SWEEP_NS also forget the UDP forwards' idle clients
  * (ufwd_sweep) and drop API clients older than API_CLIENT_TIMEOUT_NS. */
 void api_sweep(netns_api *a, uint64_t now);
 /* Close the clients, the forwards and the socket, and remove its file. */

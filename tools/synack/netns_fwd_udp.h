@@ -11,6 +11,11 @@
 
 typedef struct ufwd ufwd;
 
+/* How often ufwd_sweep runs (netns.c's loop for -p forwards, api_sweep for
+ * the API's): clients idle out in seconds, so looking this often, not on
+ * every pass of a busy loop, is soon enough. */
+#define UFWD_SWEEP_NS (100ull * 1000 * 1000)
+
 /* Bind HOSTIP:HOSTPORT/udp on the host (into epoll set `epfd`); each
  * client's datagrams go to NSPORT at fwd_target's address from a synack UDP
  * socket of its own. NULL with the reason in `err`. */
