@@ -15,7 +15,10 @@
 #include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -59,6 +62,8 @@
 #define LOG_FLUSH_NS (100ull * 1000 * 1000)
 /* An epoll wait longer than this slept: nothing was waiting when it began. */
 #define NETNS_SLEPT_NS (5ull * 1000)
+/* A congestion control's name and its NUL (the kernel's TCP_CA_NAME_MAX). */
+#define LOOPBACK_CC_MAX 16
 
 typedef struct netns_opts {
     uint32_t net;            /* --cidr's network (10.0.2.0)                */
@@ -81,6 +86,8 @@ typedef struct netns_opts {
     int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
     int no_offload;          /* --no-offload: plain frames on the TAP       */
     uint64_t busy_poll_ns;   /* --busy-poll: the most it polls after events */
+    const char *loopback_cc; /* --loopback-cc (reno), NULL: leave the default */
+    int loopback_cc_given;
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     long threads;            /* --threads: stacks, each on its own TAP queue */
@@ -201,6 +208,10 @@ static void usage(FILE *f)
             "  --no-offload         plain frames on the TAP: every TCP checksum computed\n"
             "                       and verified, segments no longer than the MTU (by\n"
             "                       default the TAP carries virtio-net offloads)\n"
+            "  --loopback-cc NAME   congestion control of the host sockets to loopback\n"
+            "                       addresses (default reno: the kernel's pacing, as\n"
+            "                       BBR's, buys nothing where no link queues; \"default\"\n"
+            "                       leaves the system's)\n"
             "  --disable-host-loopback\n"
             "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
             "  --outbound-addr ADDR|IFNAME\n"
@@ -323,6 +334,10 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
     } else if (!strcmp(a, "--threads")) {
         why = opts_long(v, 1, NETNS_MAX_QUEUES, &o->threads) < 0 ? "not a count from 1 to 16"
                                                                  : NULL;
+    } else if (!strcmp(a, "--loopback-cc")) {
+        why = !*v || strlen(v) >= LOOPBACK_CC_MAX ? "not a congestion control's name" : NULL;
+        o->loopback_cc = v;
+        o->loopback_cc_given = 1;
     } else if (!strcmp(a, "--dns-upstream")) {
         why = parse_dns(v, o) < 0 ? "expected IP or IP:PORT" : NULL;
     } else {
@@ -342,7 +357,7 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
                                          "--threads", "--userns", "--ready-fd", "--exit-fd", "--api-socket",
                                          "--outbound-addr", "--outbound-addr6", "--macaddress",
-                                         NULL};
+                                         "--loopback-cc", NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -387,6 +402,41 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     return 0;
 }
 
+/* --loopback-cc as relay_set_loopback_cc wants it: NULL for "default" and
+ * for the system's default already (one setsockopt a connection saved). A
+ * name the kernel refuses (not built, or not in
+ * net.ipv4.tcp_allowed_congestion_control for a user without
+ * CAP_NET_ADMIN) is an error when given, and quietly NULL when not. */
+static int loopback_cc_check(netns_opts *o)
+{
+    if (!strcmp(o->loopback_cc, "default")) {
+        o->loopback_cc = NULL;
+        return 0;
+    }
+    char dflt[LOOPBACK_CC_MAX] = "";
+    socklen_t len = sizeof dflt - 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int rc = fd < 0 ? -1 : getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, dflt, &len);
+    if (rc == 0)
+        rc = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->loopback_cc,
+                        (socklen_t)strlen(o->loopback_cc));
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    if (rc == 0 && !strcmp(dflt, o->loopback_cc))
+        o->loopback_cc = NULL;
+    if (rc == 0 || !o->loopback_cc_given) {
+        o->loopback_cc = rc == 0 ? o->loopback_cc : NULL;
+        return 0;
+    }
+    fprintf(stderr, "synack " CMD ": --loopback-cc %s: %s\n", o->loopback_cc,
+            err == ENOENT  ? "not one the kernel has (net.ipv4.tcp_available_congestion_control)"
+            : err == EPERM ? "not allowed without CAP_NET_ADMIN "
+                             "(net.ipv4.tcp_allowed_congestion_control)"
+                           : strerror(err));
+    return -1;
+}
+
 /* The whole command line. 0, or -1 with the exit status in *status. */
 static int parse_args(netns_opts *o, int argc, char **argv, int *status)
 {
@@ -396,6 +446,7 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
     o->mtu = 65520;
     o->ifname = "tap0";
     o->busy_poll_ns = NETNS_BUSY_POLL_US * 1000;
+    o->loopback_cc = "reno";
     o->threads = 1;
     o->ready_fd = o->exit_fd = -1;
     for (int i = 1; i < argc; i++) {
@@ -429,7 +480,7 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
         fprintf(stderr, "synack " CMD ": --threads takes no --ladder, --pcap or --api-socket\n");
         return -1;
     }
-    return 0;
+    return loopback_cc_check(o);
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -881,6 +932,7 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
         fprintf(stderr, "synack " CMD ": epoll: %s\n", strerror(errno));
         return -1;
     }
+    relay_set_loopback_cc(rt->rc, o->loopback_cc);
     struct epoll_event xe = {.events = EPOLLIN, .data.ptr = &rt->exit_w};
     if (rt->index == 0 && o->exit_fd >= 0 && epoll_ctl(rt->ep, EPOLL_CTL_ADD, o->exit_fd, &xe) < 0) {
         fprintf(stderr, "synack " CMD ": --exit-fd %d: %s\n", o->exit_fd, strerror(errno));

@@ -62,18 +62,28 @@ static int bind_address(int fd, const struct sockaddr *sa, socklen_t len)
     return bind(fd, sa, len);
 }
 
+bool netns_is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family != AF_INET6)
+        return false;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
 int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storage *to)
 {
     static const uint8_t none6[16];
+    if (netns_is_loopback(to))
+        return 0;
     if (to->ss_family == AF_INET) {
-        const struct sockaddr_in *t = (const struct sockaddr_in *)to;
-        if (!m->out4 || (ntohl(t->sin_addr.s_addr) >> 24) == 127)
+        if (!m->out4)
             return 0;
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(m->out4)};
         return bind_address(fd, (struct sockaddr *)&sa, sizeof sa);
     }
-    const struct sockaddr_in6 *t = (const struct sockaddr_in6 *)to;
-    if (!memcmp(m->out6, none6, 16) || IN6_IS_ADDR_LOOPBACK(&t->sin6_addr))
+    if (!memcmp(m->out6, none6, 16))
         return 0;
     struct sockaddr_in6 sa = {.sin6_family = AF_INET6};
     memcpy(&sa.sin6_addr, m->out6, 16);

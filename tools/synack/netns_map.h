@@ -26,6 +26,9 @@ typedef struct netns_map {
  * address on another port, or without an upstream). */
 bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port,
                        struct sockaddr_storage *ss, socklen_t *len);
+/* True when `ss` is a loopback address (127/8, ::1, ::ffff:127/104): a
+ * host socket to it talks to the host itself. */
+bool netns_is_loopback(const struct sockaddr_storage *ss);
 /* Bind host socket `fd`, about to connect to `to`, to the outbound source
  * address of its family when one is set (slirp4netns's --outbound-addr:
  * which of the host's addresses, and so which interface, the namespace's

@@ -4,6 +4,7 @@
 #include "relay.h"
 
 #include "netns_fwd.h"
+#include "netns_map.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <sys/epoll.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -61,6 +63,7 @@ struct relay {
 struct relay_ctx {
     int ep;
     FILE *log;
+    const char *loopback_cc; /* relay_set_loopback_cc, or NULL           */
     relay *live, *dead;
     relay_counters n;
 };
@@ -78,6 +81,19 @@ relay_ctx *relay_ctx_new(int epfd, FILE *log)
         c->log = log;
     }
     return c;
+}
+
+void relay_set_loopback_cc(relay_ctx *c, const char *name)
+{
+    c->loopback_cc = name;
+}
+
+void relay_tune_host(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
+{
+    /* A refusal leaves the default: slower, not wrong. */
+    if (c->loopback_cc && netns_is_loopback(peer))
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, c->loopback_cc,
+                         (socklen_t)strlen(c->loopback_cc));
 }
 
 static void unlink_from(relay **head, relay *r)

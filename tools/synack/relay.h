@@ -56,13 +56,22 @@ typedef struct relay_counters {
 /* A set of relays on epoll instance `epfd` (not owned). `log`: where the
  * one-line summary of each ended relay goes, NULL for none. */
 relay_ctx *relay_ctx_new(int epfd, FILE *log);
+/* The congestion control (TCP_CONGESTION) of host sockets whose peer is a
+ * loopback address, NULL for the system's default. On loopback no link
+ * queues and nothing is lost, so congestion control decides one thing
+ * only: whether the kernel paces. BBR (a common default) does, with a
+ * timer for every 64 KiB segment; reno does not. `name` is not copied. */
+void relay_set_loopback_cc(relay_ctx *c, const char *name);
+/* Give host socket `fd`, connected or about to connect to `peer`, the
+ * loopback congestion control when `peer` is a loopback address. */
+struct sockaddr_storage;
+void relay_tune_host(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
 /* 1 when host socket `fd` is connected, 0 while its connect is in
  * progress (or failed: epoll then says so). */
 int relay_host_connected(int fd);
 /* The host socket's peer, when the caller knows it (the address it
  * connected to, or accept's): the log line then asks the kernel only for
  * the local end. NULL r is ignored. */
-struct sockaddr_storage;
 void relay_set_host_peer(relay *r, const struct sockaddr_storage *ss);
 /* Reset every relay still running (both sides) and free everything. */
 void relay_ctx_free(relay_ctx *c);
