@@ -5,6 +5,9 @@
 # same MTU (65520, pasta's default and slirp4netns's largest):
 #   netns_bulk_ns_to_host, netns_bulk_host_to_ns: iperf3 in the namespace
 #     against iperf3 on the host's 127.0.0.1 (client sends, and -R), Gbit/s
+#   netns_bulk_ns_to_host_reno: the first with the namespace's sender on
+#     reno (iperf3 -C reno), which the kernel does not pace: what the relay
+#     carries when the namespace's TCP is not the bottleneck
 #   netns_bulk_fwd_host_to_ns, netns_bulk_fwd_ns_to_host: iperf3 server in
 #     the namespace, client on the host through the tool's port forward
 #   netns_connrate_p1, netns_connrate_p16: connections/s (connect, 1 byte
@@ -183,14 +186,15 @@ except Exception: print("na")'
 }
 
 # bulk TOOL MODE: one iperf3 run, Gbit/s. MODE: ns_to_host, host_to_ns
-# (client in the namespace, server on the host; -R for host_to_ns), or
+# (client in the namespace, server on the host; -R for host_to_ns),
+# ns_to_host_reno (ns_to_host, the client's congestion control reno), or
 # fwd_host_to_ns, fwd_ns_to_host (server in the namespace, client on the
 # host through the forward; -R for fwd_ns_to_host).
 bulk() {
     local tool=$1 mode=$2 r="" s i
-    case $mode in host_to_ns | fwd_ns_to_host) r=-R ;; esac
+    case $mode in host_to_ns | fwd_ns_to_host) r=-R ;; ns_to_host_reno) r="-C reno" ;; esac
     case $mode in
-    ns_to_host | host_to_ns)
+    ns_to_host | host_to_ns | ns_to_host_reno)
         timeout "$LIMIT" iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
         s=$!
         for ((i = 0; i < 100; i++)); do ss -Hltn "sport = :$IPERF_PORT" | grep -q . && break; sleep 0.05; done
@@ -340,6 +344,7 @@ wait_for "$TMP/server.out" listening 5 || { echo "netns.sh: the host server did 
 echo "netns.sh: MTU $MTU for all; gateways:$(for t in $TOOLS; do printf ' %s %s' "$t" "${GW[$t]}"; done); $SECS s per run, $RUNS runs"
 measure netns_bulk_ns_to_host Gbit/s bulk ns_to_host
 measure netns_bulk_host_to_ns Gbit/s bulk host_to_ns
+measure netns_bulk_ns_to_host_reno Gbit/s bulk ns_to_host_reno
 measure netns_bulk_fwd_host_to_ns Gbit/s bulk fwd_host_to_ns
 measure netns_bulk_fwd_ns_to_host Gbit/s bulk fwd_ns_to_host
 SCALE_TOOL=kernel measure "netns_connrate_p1 netns_cpu_per_conn_p1" "conns/s us" connrate 1
