@@ -143,7 +143,7 @@ expect 2 "--userns goes with --pid or --netns" netns --userns /proc/1/ns/user --
 expect 2 "--threads takes no --ladder, --pcap or --api-socket" netns --threads 2 --api-socket /tmp/x --pid 1
 expect 2 "--outbound-addr6 nosuch0: not an IPv6 address or an interface with one" netns --outbound-addr6 nosuch0 -- true
 expect 2 "--outbound-addr 300.1.1.1: not an IPv4 address" netns --outbound-addr 300.1.1.1 -- true
-expect 2 "--loopback-cc nosuch: not one the kernel has" netns --loopback-cc nosuch -- true
+expect 2 "--loopback-cc nosuch: not available" netns --loopback-cc nosuch -- true
 expect 2 "--loopback-cc 0123456789abcdef: not a congestion control's name" netns --loopback-cc 0123456789abcdef -- true
 # slirp4netns's command line: its exit status for bad usage, 1
 expect 1 "needs PID|PATH" slirp4netns

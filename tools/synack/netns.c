@@ -86,7 +86,7 @@ typedef struct netns_opts {
     int ipv6;                /* --ipv6: fd00::100/64, gateway fd00::2       */
     int no_offload;          /* --no-offload: plain frames on the TAP       */
     uint64_t busy_poll_ns;   /* --busy-poll: the most it polls after events */
-    const char *loopback_cc; /* --loopback-cc (reno), NULL: leave the default */
+    const char *loopback_cc; /* --loopback-cc (reno), NULL: the system's default */
     int loopback_cc_given;
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
@@ -402,35 +402,34 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     return 0;
 }
 
-/* --loopback-cc as relay_set_loopback_cc wants it: NULL for "default" and
- * for the system's default already (one setsockopt a connection saved). A
- * name the kernel refuses (not built, or not in
- * net.ipv4.tcp_allowed_congestion_control for a user without
- * CAP_NET_ADMIN) is an error when given, and quietly NULL when not. */
+/* --loopback-cc as relay_set_loopback_cc wants it: NULL for "default".
+ * Tried once on a socket of this process (whose namespace and credentials
+ * the host sockets have): a name the kernel refuses (not built, a module
+ * not loaded, or not in net.ipv4.tcp_allowed_congestion_control for a user
+ * without CAP_NET_ADMIN) is an error when given, and quietly NULL when
+ * not (reno, taken out of the allowed list by an administrator). */
 static int loopback_cc_check(netns_opts *o)
 {
     if (!strcmp(o->loopback_cc, "default")) {
         o->loopback_cc = NULL;
         return 0;
     }
-    char dflt[LOOPBACK_CC_MAX] = "";
-    socklen_t len = sizeof dflt - 1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int rc = fd < 0 ? -1 : getsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, dflt, &len);
-    if (rc == 0)
-        rc = setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->loopback_cc,
-                        (socklen_t)strlen(o->loopback_cc));
+    int rc = fd < 0 ? -1
+                    : setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->loopback_cc,
+                                 (socklen_t)strlen(o->loopback_cc));
     int err = errno;
     if (fd >= 0)
         close(fd);
-    if (rc == 0 && !strcmp(dflt, o->loopback_cc))
+    if (rc == 0)
+        return 0;
+    if (!o->loopback_cc_given) {
         o->loopback_cc = NULL;
-    if (rc == 0 || !o->loopback_cc_given) {
-        o->loopback_cc = rc == 0 ? o->loopback_cc : NULL;
         return 0;
     }
     fprintf(stderr, "synack " CMD ": --loopback-cc %s: %s\n", o->loopback_cc,
-            err == ENOENT  ? "not one the kernel has (net.ipv4.tcp_available_congestion_control)"
+            err == ENOENT  ? "not available (not built, or its module not loaded: "
+                             "net.ipv4.tcp_available_congestion_control)"
             : err == EPERM ? "not allowed without CAP_NET_ADMIN "
                              "(net.ipv4.tcp_allowed_congestion_control)"
                            : strerror(err));

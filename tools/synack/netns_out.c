@@ -196,7 +196,7 @@ static void start_one(out_ctx *o, synack_sock *ns)
         refuse(op, errno == EMFILE || errno == ENFILE ? EADDRNOTAVAIL : errno);
         return;
     }
-    relay_tune_host(o->rc, op->fd, &sa);
+    relay_host_cc(o->rc, op->fd, &sa);
     if (netns_bind_outbound(&o->map, op->fd, &sa) < 0 ||
         (connect(op->fd, (struct sockaddr *)&sa, salen) < 0 && errno != EINPROGRESS)) {
         refuse(op, errno);

@@ -88,7 +88,7 @@ void relay_set_loopback_cc(relay_ctx *c, const char *name)
     c->loopback_cc = name;
 }
 
-void relay_tune_host(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
+void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
 {
     /* A refusal leaves the default: slower, not wrong. */
     if (c->loopback_cc && netns_is_loopback(peer))

@@ -57,15 +57,13 @@ typedef struct relay_counters {
  * one-line summary of each ended relay goes, NULL for none. */
 relay_ctx *relay_ctx_new(int epfd, FILE *log);
 /* The congestion control (TCP_CONGESTION) of host sockets whose peer is a
- * loopback address, NULL for the system's default. On loopback no link
- * queues and nothing is lost, so congestion control decides one thing
- * only: whether the kernel paces. BBR (a common default) does, with a
- * timer for every 64 KiB segment; reno does not. `name` is not copied. */
+ * loopback address, NULL for the system's default (`synack netns
+ * --loopback-cc`, docs/cli.md says why). `name` is not copied. */
 void relay_set_loopback_cc(relay_ctx *c, const char *name);
 /* Give host socket `fd`, connected or about to connect to `peer`, the
  * loopback congestion control when `peer` is a loopback address. */
 struct sockaddr_storage;
-void relay_tune_host(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
+void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
 /* 1 when host socket `fd` is connected, 0 while its connect is in
  * progress (or failed: epoll then says so). */
 int relay_host_connected(int fd);
