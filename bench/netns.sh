@@ -8,6 +8,10 @@
 #   netns_bulk_ns_to_host_reno: the first with the namespace's sender on
 #     reno (iperf3 -C reno), which the kernel does not pace: what the relay
 #     carries when the namespace's TCP is not the bottleneck
+#   netns_bulk_ns_to_host_nscc_default: the first with synack leaving its
+#     namespace's default congestion control as the kernel made it
+#     (--ns-cc default: the host's, BBR on many hosts, as pasta and
+#     slirp4netns leave theirs), where synack's default is reno
 #   netns_bulk_fwd_host_to_ns, netns_bulk_fwd_ns_to_host: iperf3 server in
 #     the namespace, client on the host through the tool's port forward
 #   netns_connrate_p1, netns_connrate_p16: connections/s (connect, 1 byte
@@ -122,7 +126,8 @@ in_ns() (
     rm -f "$TMP/$tool.pid"
     case $tool in
     synack)
-        timeout -k 2 "$LIMIT" "$SYNACK" netns --mtu "$MTU" ${fwd:+-p "$fwd"} -- "$@" <&3 &
+        # shellcheck disable=SC2086
+        timeout -k 2 "$LIMIT" "$SYNACK" netns --mtu "$MTU" ${SYNACK_NS_OPTS:-} ${fwd:+-p "$fwd"} -- "$@" <&3 &
         t=$!
         for ((i = 0; i < 20; i++)); do pgrep -P "$t" >"$TMP/$tool.pid" && break; sleep 0.05; done
         wait "$t"
@@ -187,18 +192,20 @@ except Exception: print("na")'
 
 # bulk TOOL MODE: one iperf3 run, Gbit/s. MODE: ns_to_host, host_to_ns
 # (client in the namespace, server on the host; -R for host_to_ns),
-# ns_to_host_reno (ns_to_host, the client's congestion control reno), or
+# ns_to_host_reno (ns_to_host, the client's congestion control reno),
+# ns_to_host_nscc_default (ns_to_host, synack with --ns-cc default), or
 # fwd_host_to_ns, fwd_ns_to_host (server in the namespace, client on the
 # host through the forward; -R for fwd_ns_to_host).
 bulk() {
-    local tool=$1 mode=$2 r="" s i
+    local tool=$1 mode=$2 r="" s i o=""
     case $mode in host_to_ns | fwd_ns_to_host) r=-R ;; ns_to_host_reno) r="-C reno" ;; esac
+    [ "$mode" = ns_to_host_nscc_default ] && o="--ns-cc default"
     case $mode in
-    ns_to_host | host_to_ns | ns_to_host_reno)
+    ns_to_host* | host_to_ns)
         timeout "$LIMIT" iperf3 -s -1 -B 127.0.0.1 -p "$IPERF_PORT" >/dev/null 2>&1 &
         s=$!
         for ((i = 0; i < 100; i++)); do ss -Hltn "sport = :$IPERF_PORT" | grep -q . && break; sleep 0.05; done
-        in_ns "$tool" "" iperf3 -c "${GW[$tool]}" -p "$IPERF_PORT" -t "$SECS" -J $r 2>/dev/null | gbits
+        SYNACK_NS_OPTS=$o in_ns "$tool" "" iperf3 -c "${GW[$tool]}" -p "$IPERF_PORT" -t "$SECS" -J $r 2>/dev/null | gbits
         kill "$s" 2>/dev/null
         wait "$s" 2>/dev/null
         ;;
@@ -345,6 +352,7 @@ echo "netns.sh: MTU $MTU for all; gateways:$(for t in $TOOLS; do printf ' %s %s'
 measure netns_bulk_ns_to_host Gbit/s bulk ns_to_host
 measure netns_bulk_host_to_ns Gbit/s bulk host_to_ns
 measure netns_bulk_ns_to_host_reno Gbit/s bulk ns_to_host_reno
+measure netns_bulk_ns_to_host_nscc_default Gbit/s bulk ns_to_host_nscc_default
 measure netns_bulk_fwd_host_to_ns Gbit/s bulk fwd_host_to_ns
 measure netns_bulk_fwd_ns_to_host Gbit/s bulk fwd_ns_to_host
 SCALE_TOOL=kernel measure "netns_connrate_p1 netns_cpu_per_conn_p1" "conns/s us" connrate 1

@@ -145,6 +145,8 @@ expect 2 "--outbound-addr6 nosuch0: not an IPv6 address or an interface with one
 expect 2 "--outbound-addr 300.1.1.1: not an IPv4 address" netns --outbound-addr 300.1.1.1 -- true
 expect 2 "--loopback-cc nosuch: not available" netns --loopback-cc nosuch -- true
 expect 2 "--loopback-cc 0123456789abcdef: not a congestion control's name" netns --loopback-cc 0123456789abcdef -- true
+expect 2 "--ns-cc nosuch: not available" netns --ns-cc nosuch -- true
+expect 2 "--ns-cc : not a congestion control's name" netns --ns-cc "" -- true
 # slirp4netns's command line: its exit status for bad usage, 1
 expect 1 "needs PID|PATH" slirp4netns
 expect 1 "--enable-sandbox: not supported" slirp4netns --enable-sandbox 1

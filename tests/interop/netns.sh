@@ -141,6 +141,22 @@ rc=$?
 [ "$rc" -eq 127 ] && grep -q "No such file" "$TMP/enoent.err" && ok "missing COMMAND: 127" ||
     bad "missing COMMAND: exit status $rc"
 
+# The namespace's default congestion control: reno in one synack creates
+# (its connections end at synack, one TAP hop away, so pacing there only
+# costs), NAME with --ns-cc NAME, the kernel's choice (the host's default)
+# with --ns-cc default; a namespace synack joins keeps its own (below).
+CCFILE=/proc/sys/net/ipv4/tcp_congestion_control
+HOSTCC=$(cat $CCFILE)
+got=$("$BIN" netns -q -- cat $CCFILE)
+[ "$got" = reno ] && ok "a namespace synack creates: reno" || bad "the new namespace's default: '$got'"
+got=$("$BIN" netns -q --ns-cc default -- cat $CCFILE)
+[ "$got" = "$HOSTCC" ] && ok "--ns-cc default: the kernel's choice, $got" || bad "--ns-cc default: '$got'"
+OTHERCC=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_allowed_congestion_control | grep -vx reno | head -1)
+if [ -n "$OTHERCC" ]; then
+    got=$("$BIN" netns -q --ns-cc "$OTHERCC" -- cat $CCFILE)
+    [ "$got" = "$OTHERCC" ] && ok "--ns-cc $OTHERCC: $got" || bad "--ns-cc $OTHERCC: '$got'"
+fi
+
 # Joining a namespace: --netns NAME (ip netns add), then --pid PID; synack
 # runs until SIGTERM and exits 0
 NS=synack-netns-$$
@@ -166,6 +182,9 @@ for how in "--netns $NS" pid; do
     stop "$APID"
     rc=$?
     [ "$rc" -eq 0 ] && ok "$how: SIGTERM stops it, exit status 0" || bad "$how: exit status $rc"
+    got=$(nsx cat $CCFILE)
+    [ "$got" = "$HOSTCC" ] && ok "$how: the namespace keeps its congestion control, $got" ||
+        bad "$how: the joined namespace's default became '$got'"
     # The connection ends CLOSED when the server's FIN reaches synack first,
     # TIME-WAIT when curl, having the whole body, closed first and our FIN
     # went first (the race the relay log check above allows for too).
@@ -199,5 +218,8 @@ if nobody_ok; then
     stop "$UPID"
     rc=$?
     [ "$rc" -eq 143 ] && ok "unprivileged: SIGTERM killed COMMAND: 143" || bad "unprivileged: exit status $rc"
+    got=$(netns_as_nobody -q -- cat $CCFILE)
+    [ "$got" = reno ] && ok "unprivileged: the new namespace's default is reno" ||
+        bad "unprivileged: the new namespace's default: '$got'"
 fi
 finish

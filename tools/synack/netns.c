@@ -63,7 +63,7 @@
 /* An epoll wait longer than this slept: nothing was waiting when it began. */
 #define NETNS_SLEPT_NS (5ull * 1000)
 /* A congestion control's name and its NUL (the kernel's TCP_CA_NAME_MAX). */
-#define LOOPBACK_CC_MAX 16
+#define CC_NAME_MAX 16
 
 typedef struct netns_opts {
     uint32_t net;            /* --cidr's network (10.0.2.0)                */
@@ -88,6 +88,9 @@ typedef struct netns_opts {
     uint64_t busy_poll_ns;   /* --busy-poll: the most it polls after events */
     const char *loopback_cc; /* --loopback-cc (reno), NULL: the system's default */
     int loopback_cc_given;
+    const char *ns_cc;       /* --ns-cc: the namespace's default (reno when
+                                we create it), NULL: as the kernel made it */
+    int ns_cc_given;
     uint32_t dns_ip;         /* --dns-upstream          */
     uint16_t dns_port;
     long threads;            /* --threads: stacks, each on its own TAP queue */
@@ -212,6 +215,10 @@ static void usage(FILE *f)
             "                       addresses (default reno: the kernel's pacing, as\n"
             "                       BBR's, buys nothing where no link queues; \"default\"\n"
             "                       leaves the system's)\n"
+            "  --ns-cc NAME         the namespace's default congestion control (default\n"
+            "                       reno in a namespace synack creates: its connections\n"
+            "                       end one TAP hop away, the host sockets carry on;\n"
+            "                       \"default\" or a joined namespace: left as it is)\n"
             "  --disable-host-loopback\n"
             "                       10.0.2.2 is not the host's 127.0.0.1: refused\n"
             "  --outbound-addr ADDR|IFNAME\n"
@@ -334,10 +341,15 @@ static int parse_valued(netns_opts *o, const char *a, const char *v)
     } else if (!strcmp(a, "--threads")) {
         why = opts_long(v, 1, NETNS_MAX_QUEUES, &o->threads) < 0 ? "not a count from 1 to 16"
                                                                  : NULL;
-    } else if (!strcmp(a, "--loopback-cc")) {
-        why = !*v || strlen(v) >= LOOPBACK_CC_MAX ? "not a congestion control's name" : NULL;
-        o->loopback_cc = v;
-        o->loopback_cc_given = 1;
+    } else if (!strcmp(a, "--loopback-cc") || !strcmp(a, "--ns-cc")) {
+        why = !*v || strlen(v) >= CC_NAME_MAX ? "not a congestion control's name" : NULL;
+        if (!strcmp(a, "--ns-cc")) {
+            o->ns_cc = v;
+            o->ns_cc_given = 1;
+        } else {
+            o->loopback_cc = v;
+            o->loopback_cc_given = 1;
+        }
     } else if (!strcmp(a, "--dns-upstream")) {
         why = parse_dns(v, o) < 0 ? "expected IP or IP:PORT" : NULL;
     } else {
@@ -357,7 +369,7 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
                                          "--pid", "--netns", "--dns-upstream", "--pcap", "--busy-poll",
                                          "--threads", "--userns", "--ready-fd", "--exit-fd", "--api-socket",
                                          "--outbound-addr", "--outbound-addr6", "--macaddress",
-                                         "--loopback-cc", NULL};
+                                         "--loopback-cc", "--ns-cc", NULL};
     const char *a = argv[*i], *kv;
     *status = 2;
     if (!strcmp(a, "--"))
@@ -402,32 +414,31 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     return 0;
 }
 
-/* --loopback-cc as relay_set_loopback_cc wants it: NULL for "default".
- * Tried once on a socket of this process (whose namespace and credentials
- * the host sockets have): a name the kernel refuses (not built, a module
- * not loaded, or not in net.ipv4.tcp_allowed_congestion_control for a user
- * without CAP_NET_ADMIN) is an error when given, and quietly NULL when
- * not (reno, taken out of the allowed list by an administrator). */
-static int loopback_cc_check(netns_opts *o)
+/* A congestion control option (--loopback-cc, --ns-cc) as its user wants
+ * it: NULL for "default". Tried once on a socket of this process: a name
+ * the kernel refuses (not built, a module not loaded, or not in
+ * net.ipv4.tcp_allowed_congestion_control for a user without
+ * CAP_NET_ADMIN) is an error when given, and quietly NULL when not (reno,
+ * taken out of the allowed list by an administrator). 0, or -1. */
+static int cc_check(const char *opt, const char **name, int given)
 {
-    if (!strcmp(o->loopback_cc, "default")) {
-        o->loopback_cc = NULL;
+    if (!*name || !strcmp(*name, "default")) {
+        *name = NULL;
         return 0;
     }
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     int rc = fd < 0 ? -1
-                    : setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, o->loopback_cc,
-                                 (socklen_t)strlen(o->loopback_cc));
+                    : setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, *name, (socklen_t)strlen(*name));
     int err = errno;
     if (fd >= 0)
         close(fd);
     if (rc == 0)
         return 0;
-    if (!o->loopback_cc_given) {
-        o->loopback_cc = NULL;
+    if (!given) {
+        *name = NULL;
         return 0;
     }
-    fprintf(stderr, "synack " CMD ": --loopback-cc %s: %s\n", o->loopback_cc,
+    fprintf(stderr, "synack " CMD ": %s %s: %s\n", opt, *name,
             err == ENOENT  ? "not available (not built, or its module not loaded: "
                              "net.ipv4.tcp_available_congestion_control)"
             : err == EPERM ? "not allowed without CAP_NET_ADMIN "
@@ -479,7 +490,13 @@ static int parse_args(netns_opts *o, int argc, char **argv, int *status)
         fprintf(stderr, "synack " CMD ": --threads takes no --ladder, --pcap or --api-socket\n");
         return -1;
     }
-    return loopback_cc_check(o);
+    /* A namespace we create is ours to tune; one we join is its owner's. */
+    if (!o->ns_cc_given)
+        o->ns_cc = o->argv ? "reno" : NULL;
+    return cc_check("--loopback-cc", &o->loopback_cc, o->loopback_cc_given) < 0 ||
+                   cc_check("--ns-cc", &o->ns_cc, o->ns_cc_given) < 0
+               ? -1
+               : 0;
 }
 
 /* ------------------------------------------------------------ the loop */
@@ -1106,7 +1123,7 @@ int netns_main(int argc, char **argv)
     netns_net net = {.host = o.net + 100, .prefix = o.prefix, .gw = o.net + 2,
                      .mtu = (unsigned)o.mtu, .ifname = o.ifname, .ipv6 = o.ipv6,
                      .offload = !o.no_offload, .queues = n, .configure = !o.no_configure,
-                     .mac_set = o.mac_set};
+                     .mac_set = o.mac_set, .tcp_cc = o.ns_cc, .tcp_cc_strict = o.ns_cc_given};
     memcpy(net.mac, o.mac, 6);
     net.host6[0] = net.gw6[0] = 0xfd; /* fd00::100 and fd00::2, as slirp4netns */
     net.host6[14] = 0x01;

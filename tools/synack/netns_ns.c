@@ -340,13 +340,33 @@ static int recv_msg(int sock, const netns_net *net, netns_tap *t, char *err, siz
     return 0;
 }
 
+/* In the child, in the namespace: its default congestion control, for the
+ * sockets its programs make from now on. Refused (a name the kernel does not
+ * have, one an unprivileged user may not pick, a read-only /proc/sys) it is
+ * an error only when strict. 0, or -1 with the reason. */
+static int set_tcp_cc(const netns_net *n, char *err, size_t len)
+{
+    static const char path[] = "/proc/sys/net/ipv4/tcp_congestion_control";
+    if (!n->tcp_cc || write_file(path, n->tcp_cc) == 0 || !n->tcp_cc_strict)
+        return 0;
+    say(err, len, "--ns-cc %s: %s", n->tcp_cc,
+        errno == ENOENT ? "not available (net.ipv4.tcp_available_congestion_control)"
+        : errno == EPERM ? "a namespace's default must be one of "
+                           "net.ipv4.tcp_allowed_congestion_control"
+                         : strerror(errno));
+    return -1;
+}
+
 /* In the child: set the TAP up and send it, or send why not. 0 or -1. */
 static int hand_over(int sock, const netns_net *n)
 {
     child_msg m;
     memset(&m, 0, sizeof m);
     int fd[NETNS_MAX_QUEUES];
-    m.ok = tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0;
+    for (unsigned i = 0; i < NETNS_MAX_QUEUES; i++)
+        fd[i] = -1;
+    m.ok = set_tcp_cc(n, m.err, sizeof m.err) == 0 &&
+           tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0;
     int rc = send_msg(sock, &m, fd, m.ok ? n->queues : 0);
     close_all(fd); /* the parent holds them now */
     return m.ok && rc == 0 ? 0 : -1;

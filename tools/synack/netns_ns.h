@@ -34,6 +34,10 @@ typedef struct netns_net {
                             routes; 0: the namespace's owner does (a TAP of
                             that name may be there already, as rootlesskit
                             makes it)                                        */
+    const char *tcp_cc;  /* the namespace's default congestion control
+                            (net.ipv4.tcp_congestion_control), set before
+                            COMMAND runs; NULL: as the kernel made it       */
+    int tcp_cc_strict;   /* tcp_cc refused: an error (else left as it was)  */
 } netns_net;
 
 #define NETNS_MAX_QUEUES 16
