@@ -61,65 +61,75 @@ nsx "$BIN" netns --outbound-addr nosuch0 -- true 2>"$TMP/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q "not an IPv4 address or an interface with one" "$TMP/err" &&
     ok "an interface without an address: $(cat "$TMP/err")" || bad "--outbound-addr nosuch0: exit $rc"
-# Congestion control of the host sockets: to the host's loopback reno (no
-# pacing timer per segment), elsewhere the system's default; --loopback-cc
-# default leaves loopback's to the default too. The namespace's default is
+# Congestion control of the host sockets: to the host's loopback and to its
+# other own addresses (198.51.100.1 here, carried over loopback too) reno,
+# no pacing timer per segment; elsewhere (198.51.100.7, nobody answers: the
+# socket stays in SYN-SENT) the system's default; --loopback-cc default
+# leaves the first two to the default too. The namespace's default is
 # made one that is not reno: the first other one allowed (a namespace's
 # default must be one of net.ipv4.tcp_allowed_congestion_control).
 DEF=$(nsx sysctl -n net.ipv4.tcp_allowed_congestion_control | tr ' ' '\n' | grep -vx reno | head -1)
 # cc_of FILTER...: the congestion control ss shows for the namespace's
-# established socket that FILTER selects, once it is reno (at most 2 s)
+# socket that FILTER selects, once it is reno (at most 2 s)
 cc_of() {
     local cc="" i
     for ((i = 0; i < 20; i++)); do
-        cc=$(nsx ss -Htin state established "$@" | grep -owE "reno|$DEF" | head -1)
+        cc=$(nsx ss -Htin "$@" | grep -owE "reno|$DEF" | head -1)
         [ "$cc" = reno ] && break
         sleep 0.1
     done
     echo "$cc"
 }
 # cc_seen OPTIONS...: the congestion control of synack's host sockets to
-# 127.0.0.1:8003 and 198.51.100.1:8003 while the namespace holds one to each
+# 127.0.0.1:8003, 198.51.100.1:8003 and 198.51.100.7:8003 while the
+# namespace holds one to each (the last still connecting)
 cc_seen() {
     ip netns exec "$NS" timeout 30 "$BIN" netns -q "$@" -- python3 "$TMP/hold.py" >"$TMP/hold.log" 2>&1 &
     local pid=$!
     waitfor "$TMP/hold.log" held 20 >/dev/null &&
-        echo "$(cc_of dst 127.0.0.1:8003) $(cc_of dst 198.51.100.1:8003)"
+        echo "$(cc_of state established dst 127.0.0.1:8003) $(cc_of state established dst 198.51.100.1:8003)" \
+            "$(cc_of state syn-sent dst 198.51.100.7:8003)"
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
 }
 if [ -z "$DEF" ] || ! nsx sysctl -qw net.ipv4.tcp_congestion_control="$DEF"; then
     ok "the loopback congestion control: not checked (no default but reno allowed here)"
 else
+    # a neighbour entry that never fails: SYNs to .7 leave into d0, unanswered
+    nsx ip neigh add 198.51.100.7 lladdr 02:00:00:00:00:07 dev d0 nud permanent
     bg "$TMP/hold0.log" $PY sink-reply 8003 0
     waitfor "$TMP/hold0.log" listening 20 || exit 1
     cat >"$TMP/hold.py" <<'EOFH'
 import socket, time
 held = [socket.create_connection((h, 8003), timeout=5) for h in ("10.0.2.2", "198.51.100.1")]
+far = socket.socket()
+far.setblocking(False)
+far.connect_ex(("198.51.100.7", 8003))
 print("held", flush=True)
 time.sleep(20)
 EOFH
     got=$(cc_seen)
-    [ "$got" = "reno $DEF" ] && ok "host sockets: to loopback reno, elsewhere the default: $got" ||
+    [ "$got" = "reno reno $DEF" ] && ok "host sockets: to loopback and the host's own address reno, elsewhere the default: $got" ||
         bad "the loopback congestion control: $got"
     got=$(cc_seen --loopback-cc default)
-    [ "$got" = "$DEF $DEF" ] && ok "--loopback-cc default: the default for both: $got" ||
+    [ "$got" = "$DEF $DEF $DEF" ] && ok "--loopback-cc default: the default for all: $got" ||
         bad "--loopback-cc default: $got"
-    # The same for a -p forward's host socket, accepted from the host's loopback.
-    ip netns exec "$NS" timeout 30 "$BIN" netns -q -p 127.0.0.1:8004:80 -- $PY sink-reply 80 0 \
+    # The same for a -p forward's host sockets, accepted from the host's
+    # loopback and from its own address 198.51.100.1.
+    ip netns exec "$NS" timeout 30 "$BIN" netns -q -p 8004:80 -- $PY sink-reply 80 0 \
         >"$TMP/fwd.log" 2>&1 &
     fpid=$!
     if ! waitfor "$TMP/fwd.log" listening 20; then
         bad "the forward's server in the namespace did not start"
     else
         bg "$TMP/fwdc.log" python3 -c 'import socket, time
-held = socket.create_connection(("127.0.0.1", 8004), timeout=5)
+held = [socket.create_connection((h, 8004), timeout=5) for h in ("127.0.0.1", "198.51.100.1")]
 print("held", flush=True)
 time.sleep(20)'
         if waitfor "$TMP/fwdc.log" held 20; then
-            got=$(cc_of src 127.0.0.1:8004)
-            [ "$got" = reno ] && ok "a forward's host socket from loopback: $got" ||
-                bad "a forward's host socket: $got"
+            got="$(cc_of state established src 127.0.0.1:8004) $(cc_of state established src 198.51.100.1:8004)"
+            [ "$got" = "reno reno" ] && ok "a forward's host sockets from loopback and the host's own address: $got" ||
+                bad "a forward's host sockets: $got"
         else
             bad "the client of the forward did not connect"
         fi

@@ -3,7 +3,8 @@
  * loopback unless --disable-host-loopback, the resolver address's port 53
  * the upstream resolver and nothing else, any other address itself; and
  * which host addresses are loopback ones (their sockets get
- * --loopback-cc, and no --outbound-addr bind). */
+ * --loopback-cc, and no --outbound-addr bind), and when a connection's
+ * peer is the host itself at the same address (those get it too). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "netns_map.h"
 
@@ -110,6 +112,49 @@ static void loopback_addresses_are_127_8_and_1(void **state)
     assert_false(netns_is_loopback(&unix_addr));
 }
 
+/* A connection to listener `l` from a client bound to `from` (port 0):
+ * the accepted socket, its peer's address in *peer. */
+static int accepted_from(int l, const char *from, struct sockaddr_storage *peer, int *client)
+{
+    struct sockaddr_storage to, src = v4(from);
+    socklen_t len = sizeof to;
+    assert_int_equal(getsockname(l, (struct sockaddr *)&to, &len), 0);
+    *client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(*client >= 0);
+    assert_int_equal(bind(*client, (struct sockaddr *)&src, sizeof(struct sockaddr_in)), 0);
+    assert_int_equal(connect(*client, (struct sockaddr *)&to, len), 0);
+    len = sizeof *peer;
+    int fd = accept(l, (struct sockaddr *)peer, &len);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+static void a_peer_at_our_own_address_is_the_host_itself(void **state)
+{
+    (void)state;
+    struct sockaddr_storage at = v4("127.0.0.1");
+    int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    assert_true(l >= 0);
+    assert_int_equal(bind(l, (struct sockaddr *)&at, sizeof(struct sockaddr_in)), 0);
+    assert_int_equal(listen(l, 4), 0);
+    struct sockaddr_storage peer;
+    int c1, c2;
+    int same = accepted_from(l, "127.0.0.1", &peer, &c1);
+    assert_true(netns_peer_is_self(same, &peer));
+    struct sockaddr_storage other6 = v6("::1");
+    assert_false(netns_peer_is_self(same, &other6)); /* another family */
+    /* 127.0.0.2 is this host too, but not the address it was reached at:
+     * only an equal address counts */
+    int other = accepted_from(l, "127.0.0.2", &peer, &c2);
+    assert_false(netns_peer_is_self(other, &peer));
+    assert_false(netns_peer_is_self(-1, &peer)); /* no socket, no answer */
+    close(same);
+    close(other);
+    close(c1);
+    close(c2);
+    close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +162,7 @@ int main(void)
         cmocka_unit_test(the_resolver_address_is_port_53_of_the_upstream),
         cmocka_unit_test(any_other_address_is_itself),
         cmocka_unit_test(loopback_addresses_are_127_8_and_1),
+        cmocka_unit_test(a_peer_at_our_own_address_is_the_host_itself),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

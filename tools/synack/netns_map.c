@@ -72,6 +72,20 @@ bool netns_is_loopback(const struct sockaddr_storage *ss)
     return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 }
 
+bool netns_peer_is_self(int fd, const struct sockaddr_storage *peer)
+{
+    struct sockaddr_storage self;
+    socklen_t len = sizeof self;
+    if (getsockname(fd, (struct sockaddr *)&self, &len) < 0 || self.ss_family != peer->ss_family)
+        return false;
+    if (self.ss_family == AF_INET)
+        return ((const struct sockaddr_in *)&self)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)peer)->sin_addr.s_addr;
+    return self.ss_family == AF_INET6 &&
+           !memcmp(&((const struct sockaddr_in6 *)&self)->sin6_addr,
+                   &((const struct sockaddr_in6 *)peer)->sin6_addr, sizeof(struct in6_addr));
+}
+
 int netns_bind_outbound(const netns_map *m, int fd, const struct sockaddr_storage *to)
 {
     static const uint8_t none6[16];

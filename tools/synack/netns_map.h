@@ -29,6 +29,10 @@ bool netns_host_target(const netns_map *m, const synack_addr *dst, uint16_t port
 /* True when `ss` is a loopback address (127/8, ::1, ::ffff:127/104): a
  * host socket to it talks to the host itself. */
 bool netns_is_loopback(const struct sockaddr_storage *ss);
+/* True when connected socket `fd`'s own address is `peer`'s (ports
+ * aside): a host program that reached us at one of the host's own
+ * addresses, whose segments the kernel carries over loopback too. */
+bool netns_peer_is_self(int fd, const struct sockaddr_storage *peer);
 /* Bind host socket `fd`, about to connect to `to`, to the outbound source
  * address of its family when one is set (slirp4netns's --outbound-addr:
  * which of the host's addresses, and so which interface, the namespace's

@@ -96,6 +96,15 @@ void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *pe
                          (socklen_t)strlen(c->loopback_cc));
 }
 
+void relay_host_cc_self(const relay_ctx *c, int fd, const struct sockaddr_storage *peer,
+                        int accepted)
+{
+    if (c->loopback_cc && !netns_is_loopback(peer) &&
+        (!accepted || netns_peer_is_self(fd, peer)))
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, c->loopback_cc,
+                         (socklen_t)strlen(c->loopback_cc));
+}
+
 static void unlink_from(relay **head, relay *r)
 {
     if (r->prev)

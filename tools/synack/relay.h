@@ -64,6 +64,13 @@ void relay_set_loopback_cc(relay_ctx *c, const char *name);
  * loopback congestion control when `peer` is a loopback address. */
 struct sockaddr_storage;
 void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
+/* The same for a host socket to one of the host's other addresses, which
+ * the kernel carries over loopback too: `fd` connected to `peer` within
+ * connect() (only a handshake on this host is over that soon), or was
+ * accepted from `peer` (accepted: 1), where the local address being the
+ * peer's tells. The switch after the handshake stops the pacing as well. */
+void relay_host_cc_self(const relay_ctx *c, int fd, const struct sockaddr_storage *peer,
+                        int accepted);
 /* 1 when host socket `fd` is connected, 0 while its connect is in
  * progress (or failed: epoll then says so). */
 int relay_host_connected(int fd);
