@@ -146,7 +146,7 @@ rc=$?
 # costs), NAME with --ns-cc NAME, the kernel's choice (the host's default)
 # with --ns-cc default; a namespace synack joins keeps its own (below).
 CCFILE=/proc/sys/net/ipv4/tcp_congestion_control
-HOSTCC=$(cat $CCFILE)
+HOSTCC=$(unshare -n cat $CCFILE) # a new namespace's default: the first namespace's
 got=$("$BIN" netns -q -- cat $CCFILE)
 [ "$got" = reno ] && ok "a namespace synack creates: reno" || bad "the new namespace's default: '$got'"
 got=$("$BIN" netns -q --ns-cc default -- cat $CCFILE)
@@ -155,6 +155,20 @@ OTHERCC=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_allowed_congestion_control | grep 
 if [ -n "$OTHERCC" ]; then
     got=$("$BIN" netns -q --ns-cc "$OTHERCC" -- cat $CCFILE)
     [ "$got" = "$OTHERCC" ] && ok "--ns-cc $OTHERCC: $got" || bad "--ns-cc $OTHERCC: '$got'"
+else
+    echo "skip: --ns-cc NAME other than reno (none other allowed here)"
+fi
+# one the kernel has but not in the allowed list: no namespace's default
+NOTCC=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_available_congestion_control |
+    grep -vxF -f <(tr ' ' '\n' </proc/sys/net/ipv4/tcp_allowed_congestion_control) | head -1)
+if [ -n "$NOTCC" ]; then
+    "$BIN" netns -q --ns-cc "$NOTCC" -- true 2>"$TMP/notcc.err"
+    rc=$?
+    [ "$rc" -eq 2 ] && grep -q "a namespace's default must be one of" "$TMP/notcc.err" &&
+        ok "--ns-cc $NOTCC (not allowed): exit 2, $(cat "$TMP/notcc.err")" ||
+        { bad "--ns-cc $NOTCC: exit status $rc"; cat "$TMP/notcc.err"; }
+else
+    echo "skip: --ns-cc of a name available but not allowed (every available one is allowed)"
 fi
 
 # Joining a namespace: --netns NAME (ip netns add), then --pid PID; synack

@@ -212,9 +212,9 @@ static void usage(FILE *f)
             "                       and verified, segments no longer than the MTU (by\n"
             "                       default the TAP carries virtio-net offloads)\n"
             "  --loopback-cc NAME   congestion control of the host sockets to loopback\n"
-            "                       addresses (default reno: the kernel's pacing, as\n"
-            "                       BBR's, buys nothing where no link queues; \"default\"\n"
-            "                       leaves the system's)\n"
+            "                       and the host's own addresses (default reno: the\n"
+            "                       kernel's pacing, as BBR's, buys nothing where no\n"
+            "                       link queues; \"default\" leaves the system's)\n"
             "  --ns-cc NAME         the namespace's default congestion control (default\n"
             "                       reno in a namespace synack creates: its connections\n"
             "                       end one TAP hop away, the host sockets carry on;\n"
@@ -414,12 +414,32 @@ static int parse_one(netns_opts *o, int argc, char **argv, int *i, int *status)
     return 0;
 }
 
+/* Whether `name` is in net.ipv4.tcp_allowed_congestion_control, the
+ * only ones a namespace other than the host's may have as its default:
+ * 1, 0, or -1 when the list cannot be read (the child then finds out). */
+static int cc_allowed(const char *name)
+{
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_allowed_congestion_control", "re");
+    char list[256];
+    if (!f)
+        return -1;
+    int ok = fgets(list, sizeof list, f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -1;
+    for (char *save = NULL, *w = strtok_r(list, " \n", &save); w; w = strtok_r(NULL, " \n", &save))
+        if (!strcmp(w, name))
+            return 1;
+    return 0;
+}
+
 /* A congestion control option (--loopback-cc, --ns-cc) as its user wants
  * it: NULL for "default". Tried once on a socket of this process: a name
  * the kernel refuses (not built, a module not loaded, or not in
  * net.ipv4.tcp_allowed_congestion_control for a user without
- * CAP_NET_ADMIN) is an error when given, and quietly NULL when not (reno,
- * taken out of the allowed list by an administrator). 0, or -1. */
+ * CAP_NET_ADMIN; for a namespace's default, not in that list for anyone)
+ * is an error when given, and quietly NULL when not (reno, taken out of
+ * the allowed list by an administrator). 0, or -1. */
 static int cc_check(const char *opt, const char **name, int given)
 {
     if (!*name || !strcmp(*name, "default")) {
@@ -432,6 +452,11 @@ static int cc_check(const char *opt, const char **name, int given)
     int err = errno;
     if (fd >= 0)
         close(fd);
+    int ns = !strcmp(opt, "--ns-cc");
+    if ((rc == 0 || err == EPERM) && ns && cc_allowed(*name) == 0) {
+        rc = -1;
+        err = EPERM;
+    }
     if (rc == 0)
         return 0;
     if (!given) {
@@ -439,8 +464,10 @@ static int cc_check(const char *opt, const char **name, int given)
         return 0;
     }
     fprintf(stderr, "synack " CMD ": %s %s: %s\n", opt, *name,
-            err == ENOENT  ? "not available (not built, or its module not loaded: "
-                             "net.ipv4.tcp_available_congestion_control)"
+            err == ENOENT ? "not available (not built, or its module not loaded: "
+                            "net.ipv4.tcp_available_congestion_control)"
+            : err == EPERM && ns ? "a namespace's default must be one of "
+                                   "net.ipv4.tcp_allowed_congestion_control"
             : err == EPERM ? "not allowed without CAP_NET_ADMIN "
                              "(net.ipv4.tcp_allowed_congestion_control)"
                            : strerror(err));

@@ -365,8 +365,10 @@ static int hand_over(int sock, const netns_net *n)
     int fd[NETNS_MAX_QUEUES];
     for (unsigned i = 0; i < NETNS_MAX_QUEUES; i++)
         fd[i] = -1;
-    m.ok = set_tcp_cc(n, m.err, sizeof m.err) == 0 &&
-           tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0;
+    /* the TAP first: a start that fails leaves a joined namespace's
+     * default as it was */
+    m.ok = tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0 &&
+           set_tcp_cc(n, m.err, sizeof m.err) == 0;
     int rc = send_msg(sock, &m, fd, m.ok ? n->queues : 0);
     close_all(fd); /* the parent holds them now */
     return m.ok && rc == 0 ? 0 : -1;

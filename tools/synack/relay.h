@@ -68,7 +68,8 @@ void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *pe
  * the kernel carries over loopback too: `fd` connected to `peer` within
  * connect() (only a handshake on this host is over that soon), or was
  * accepted from `peer` (accepted: 1), where the local address being the
- * peer's tells. The switch after the handshake stops the pacing as well. */
+ * peer's tells. Switched after the handshake, it stops most of the
+ * pacing (bench/README.md, session 19). */
 void relay_host_cc_self(const relay_ctx *c, int fd, const struct sockaddr_storage *peer,
                         int accepted);
 /* 1 when host socket `fd` is connected, 0 while its connect is in
