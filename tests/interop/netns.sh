@@ -147,10 +147,13 @@ rc=$?
 # with --ns-cc default; a namespace synack joins keeps its own (below).
 CCFILE=/proc/sys/net/ipv4/tcp_congestion_control
 HOSTCC=$(unshare -n cat $CCFILE) # a new namespace's default: the first namespace's
-got=$("$BIN" netns -q -- cat $CCFILE)
+got=$("$BIN" netns -- cat $CCFILE 2>"$TMP/cc.err")
 [ "$got" = reno ] && ok "a namespace synack creates: reno" || bad "the new namespace's default: '$got'"
-got=$("$BIN" netns -q --ns-cc default -- cat $CCFILE)
-[ "$got" = "$HOSTCC" ] && ok "--ns-cc default: the kernel's choice, $got" || bad "--ns-cc default: '$got'"
+grep -q "; TCP inside on reno (--ns-cc)$" "$TMP/cc.err" && ok "the start line says so" ||
+    { bad "the start line does not name reno"; head -1 "$TMP/cc.err"; }
+got=$("$BIN" netns --ns-cc default -- cat $CCFILE 2>"$TMP/cc.err")
+[ "$got" = "$HOSTCC" ] && ! grep -q "TCP inside" "$TMP/cc.err" &&
+    ok "--ns-cc default: the kernel's choice, $got, not in the start line" || bad "--ns-cc default: '$got'"
 OTHERCC=$(tr ' ' '\n' </proc/sys/net/ipv4/tcp_allowed_congestion_control | grep -vx reno | head -1)
 if [ -n "$OTHERCC" ]; then
     got=$("$BIN" netns -q --ns-cc "$OTHERCC" -- cat $CCFILE)

@@ -994,7 +994,7 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
     return outbound_setup(rt);
 }
 
-static void say_started(const netns_rt *rt)
+static void say_started(const netns_rt *rt, const netns_tap *t)
 {
     char h[16], g[16];
     fprintf(stderr, "synack " CMD ": %s/%u on %s (mtu %u), gateway %s (synack)",
@@ -1003,6 +1003,8 @@ static void say_started(const netns_rt *rt)
         fprintf(stderr, "%s%s", i ? ", " : "; forwarding ", rt->o->fwd[i].text);
     if (rt->g)
         fprintf(stderr, "; %u threads", rt->g->n);
+    if (t->tcp_cc_set)
+        fprintf(stderr, "; TCP inside on %s (--ns-cc)", rt->n.tcp_cc);
     fputc('\n', stderr);
 }
 
@@ -1189,7 +1191,7 @@ int netns_main(int argc, char **argv)
         return stop_all(&g, rts, n, 1);
     }
     if (!o.quiet)
-        say_started(&rts[0]);
+        say_started(&rts[0], &t);
     say_ready(o.ready_fd);
     if (o.argv && netns_go(&t) < 0)
         reap_child(&rts[0]); /* it died already: its status is the answer */

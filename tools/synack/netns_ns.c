@@ -28,6 +28,7 @@
 /* The child's one message: the TAP's MAC, or why there is no TAP. */
 typedef struct child_msg {
     int ok;
+    int cc_set; /* the namespace's default is now tcp_cc */
     uint8_t mac[6];
     char err[240];
 } child_msg;
@@ -337,17 +338,20 @@ static int recv_msg(int sock, const netns_net *net, netns_tap *t, char *err, siz
         return -1;
     }
     memcpy(t->mac, m.mac, 6);
+    t->tcp_cc_set = m.cc_set;
     return 0;
 }
 
 /* In the child, in the namespace: its default congestion control, for the
  * sockets its programs make from now on. Refused (a name the kernel does not
  * have, one an unprivileged user may not pick, a read-only /proc/sys) it is
- * an error only when strict. 0, or -1 with the reason. */
-static int set_tcp_cc(const netns_net *n, char *err, size_t len)
+ * an error only when strict. 0 (*set: 1 when it is set), or -1 with the
+ * reason. */
+static int set_tcp_cc(const netns_net *n, int *set, char *err, size_t len)
 {
     static const char path[] = "/proc/sys/net/ipv4/tcp_congestion_control";
-    if (!n->tcp_cc || write_file(path, n->tcp_cc) == 0 || !n->tcp_cc_strict)
+    *set = n->tcp_cc && write_file(path, n->tcp_cc) == 0;
+    if (!n->tcp_cc || *set || !n->tcp_cc_strict)
         return 0;
     say(err, len, "--ns-cc %s: %s", n->tcp_cc,
         errno == ENOENT ? "not available (net.ipv4.tcp_available_congestion_control)"
@@ -368,7 +372,7 @@ static int hand_over(int sock, const netns_net *n)
     /* the TAP first: a start that fails leaves a joined namespace's
      * default as it was */
     m.ok = tap_setup(n, fd, m.mac, m.err, sizeof m.err) == 0 &&
-           set_tcp_cc(n, m.err, sizeof m.err) == 0;
+           set_tcp_cc(n, &m.cc_set, m.err, sizeof m.err) == 0;
     int rc = send_msg(sock, &m, fd, m.ok ? n->queues : 0);
     close_all(fd); /* the parent holds them now */
     return m.ok && rc == 0 ? 0 : -1;

@@ -47,6 +47,8 @@ typedef struct netns_tap {
     int fd[NETNS_MAX_QUEUES]; /* the TAP (IFF_TAP | IFF_NO_PI), in the
                             namespace: a descriptor per queue (n->queues)   */
     uint8_t mac[6];      /* the namespace kernel's MAC on it                */
+    int tcp_cc_set;      /* the namespace's default congestion control is
+                            now n->tcp_cc                                   */
     pid_t pid;           /* netns_spawn: the child that becomes COMMAND      */
     int go;              /* netns_spawn: the socket netns_go writes to      */
 } netns_tap;
