@@ -141,6 +141,28 @@ rc=$?
 [ "$rc" -eq 127 ] && grep -q "No such file" "$TMP/enoent.err" && ok "missing COMMAND: 127" ||
     bad "missing COMMAND: exit status $rc"
 
+# COMMAND's last connection ends as it did, not "stopped": the FIN its exit
+# sent is still on the TAP when synack learns of the exit, and is read
+# (synack goes on up to 100 ms while relays are open); the counters at
+# exit come after every relay line and count it. Twenty downloads from a
+# server on the host's 127.0.0.1 through the gateway, curl's exit each
+# run's end.
+GRACE=$((BASE + 8))
+$PY http $GRACE "$TMP" 127.0.0.1 >"$TMP/grace.log" 2>&1 &
+GPID=$!
+PIDS="$PIDS $GPID"
+waitfor "$TMP/grace.log" listening 20 || exit 1
+closed=0
+for i in $(seq 20); do
+    "$BIN" netns -- curl -sS -o /dev/null http://10.0.2.2:$GRACE/big >"$TMP/grace.$i" 2>&1
+    awk '/counters at exit/ { c = NR } /^relay .* closed: .*ns fin, host fin/ { f = NR }
+         /^RelayActive +0$/ { a = 1 } /^RelayClosed +1$/ { k = 1 }
+         END { exit !(f && c && f < c && a && k) }' "$TMP/grace.$i" && closed=$((closed + 1))
+done
+[ "$closed" -eq 20 ] && ok "COMMAND's exit: 20 of 20 last connections closed fin/fin, counted before the counters" ||
+    { bad "COMMAND's exit: $closed of 20 closed as they did"; cat "$TMP/grace.1"; }
+kill "$GPID"
+
 # The namespace's default congestion control: reno in one synack creates
 # (its connections end at synack, one TAP hop away, so pacing there only
 # costs), NAME with --ns-cc NAME, the kernel's choice (the host's default)

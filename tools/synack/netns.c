@@ -62,6 +62,11 @@
 #define LOG_FLUSH_NS (100ull * 1000 * 1000)
 /* An epoll wait longer than this slept: nothing was waiting when it began. */
 #define NETNS_SLEPT_NS (5ull * 1000)
+/* After COMMAND exits, the run goes on at most this long while relays are
+ * open: the FINs its sockets sent as it exited are still on the TAP, and
+ * its connections should end as they did, not be stopped before synack
+ * reads them. */
+#define END_GRACE_NS (100ull * 1000 * 1000)
 /* A congestion control's name and its NUL (the kernel's TCP_CA_NAME_MAX). */
 #define CC_NAME_MAX 16
 
@@ -138,6 +143,8 @@ struct netns_rt {
     int done;
     uint64_t log_since;      /* when the loop first saw unwritten log, or 0 */
     uint64_t idle_swept;     /* when the UDP forwards' clients were swept   */
+    uint64_t ending;         /* COMMAND exited: the run ends by then, or as
+                                soon as no relay is open (END_GRACE_NS)     */
     netns_group *g;          /* --threads: the group, and our place in it  */
     unsigned index;
     watch fan_w;             /* frames other members handed us             */
@@ -642,7 +649,7 @@ static void reap_child(netns_rt *rt)
         return;
     rt->child = 0;
     rt->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
-    rt->done = 1;
+    rt->ending = dev_now() + END_GRACE_NS;
 }
 
 static void on_signal(watch *w, uint32_t events)
@@ -724,7 +731,8 @@ static void on_fan(watch *w, uint32_t events)
 
 static bool run_over(const netns_rt *rt)
 {
-    return rt->done || (rt->g && atomic_load(&rt->g->stop));
+    return rt->done || (rt->g && atomic_load(&rt->g->stop)) ||
+           (rt->ending && (!relay_get_counters(rt->rc)->active || dev_now() >= rt->ending));
 }
 
 /* The log lines go out in blocks, at most LOG_FLUSH_NS after the loop first
@@ -780,6 +788,10 @@ static int run_loop(netns_rt *rt)
         uint64_t log_wait = log_due_in(rt, now);
         if (wait > log_wait)
             wait = log_wait;
+        if (rt->ending) {
+            uint64_t left = rt->ending > now ? rt->ending - now : 0;
+            wait = wait > left ? left : wait;
+        }
         struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000ull),
                               .tv_nsec = (long)(wait % 1000000000ull)};
         uint64_t before = dev_now();
@@ -1028,6 +1040,7 @@ static int stop(netns_rt *rt, int status)
         kill(rt->child, SIGKILL);
         waitpid(rt->child, NULL, 0);
     }
+    relay_stop_all(rt->rc); /* their lines, then the counters that count them */
     if (rt->rc && !rt->o->quiet && !rt->g)
         print_counters(rt, "counters at exit");
     api_close(rt->api);
@@ -1123,6 +1136,8 @@ static int stop_all(netns_group *g, netns_rt *rts, unsigned n, int status)
     bool all_started = true;
     for (unsigned i = 0; i < n; i++)
         all_started = all_started && rts[i].rc;
+    for (unsigned i = 0; i < n; i++)
+        relay_stop_all(rts[i].rc);
     if (g->fan && all_started && !rts[0].o->quiet)
         print_group_counters(rts, n, "counters at exit");
     for (unsigned i = n; i-- > 1;)

@@ -569,7 +569,7 @@ void relay_reap(relay_ctx *c)
     }
 }
 
-void relay_ctx_free(relay_ctx *c)
+void relay_stop_all(relay_ctx *c)
 {
     if (!c)
         return;
@@ -580,6 +580,11 @@ void relay_ctx_free(relay_ctx *c)
         finish(r, "stopped", &c->n.stopped);
     }
     relay_reap(c);
+}
+
+void relay_ctx_free(relay_ctx *c)
+{
+    relay_stop_all(c);
     free(c);
 }
 

@@ -46,7 +46,7 @@ typedef struct relay_counters {
     uint64_t host_reset; /* RelayHostReset: the host side reset or failed:
                             the namespace side was reset                   */
     uint64_t refused;    /* RelayRefused: a side refused the connection     */
-    uint64_t stopped;    /* RelayStopped: ended by relay_ctx_free (exit)    */
+    uint64_t stopped;    /* RelayStopped: ended by relay_stop_all (exit)    */
     uint64_t host_time_wait; /* RelayHostTimeWait: closed with our FIN first on
                             the host side, whose socket (and port) the host
                             keeps in TIME-WAIT for 60 s (logged with its ends) */
@@ -79,7 +79,10 @@ int relay_host_connected(int fd);
  * connected to, or accept's): the log line then asks the kernel only for
  * the local end. NULL r is ignored. */
 void relay_set_host_peer(relay *r, const struct sockaddr_storage *ss);
-/* Reset every relay still running (both sides) and free everything. */
+/* Reset every relay still running (both sides), each logged and counted
+ * as stopped: the counters printed after this are the run's last. */
+void relay_stop_all(relay_ctx *c);
+/* relay_stop_all, and free everything. */
 void relay_ctx_free(relay_ctx *c);
 
 /* Relay between `ns` and `host_fd` (a connected or connecting stream
