@@ -138,8 +138,7 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
 {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* the relay adds no delay */
-    relay_host_cc(f->rc, fd, peer);
-    relay_host_cc_self(f->rc, fd, peer, 1);
+    relay_host_cc_accepted(f->rc, fd, peer);
     synack_sock *k = synack_socket(f->s);
     int rc = k ? synack_connect_addr(k, &f->to, f->spec.ns_port) : -ENOMEM;
     if (rc < 0) {

@@ -343,21 +343,17 @@ static int recv_msg(int sock, const netns_net *net, netns_tap *t, char *err, siz
 }
 
 /* In the child, in the namespace: its default congestion control, for the
- * sockets its programs make from now on. Refused (a name the kernel does not
- * have, one an unprivileged user may not pick, a read-only /proc/sys) it is
- * an error only when strict. 0 (*set: 1 when it is set), or -1 with the
- * reason. */
+ * sockets its programs make from now on. Refused (the names the kernel
+ * refuses were checked at start: what is left is a read-only /proc/sys and
+ * the like) it is an error only when strict. 0 (*set: 1 when it is set), or
+ * -1 with the reason. */
 static int set_tcp_cc(const netns_net *n, int *set, char *err, size_t len)
 {
     static const char path[] = "/proc/sys/net/ipv4/tcp_congestion_control";
     *set = n->tcp_cc && write_file(path, n->tcp_cc) == 0;
     if (!n->tcp_cc || *set || !n->tcp_cc_strict)
         return 0;
-    say(err, len, "--ns-cc %s: %s", n->tcp_cc,
-        errno == ENOENT ? "not available (net.ipv4.tcp_available_congestion_control)"
-        : errno == EPERM ? "a namespace's default must be one of "
-                           "net.ipv4.tcp_allowed_congestion_control"
-                         : strerror(errno));
+    say(err, len, "--ns-cc %s: %s: %s", n->tcp_cc, path, strerror(errno));
     return -1;
 }
 

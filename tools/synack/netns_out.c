@@ -207,8 +207,7 @@ static void start_one(out_ctx *o, synack_sock *ns)
      * next (and register the socket once, as the relay's). Elsewhere this
      * costs one getpeername that finds the connect still going. */
     if (relay_host_connected(op->fd)) {
-        /* this host, or a namespace a veth away: no queue on the way */
-        relay_host_cc_self(o->rc, op->fd, &sa, 0);
+        relay_host_cc_connected(o->rc, op->fd, &sa);
         confirm(op, RELAY_HOST_CONNECTED);
         return;
     }

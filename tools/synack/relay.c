@@ -88,21 +88,29 @@ void relay_set_loopback_cc(relay_ctx *c, const char *name)
     c->loopback_cc = name;
 }
 
-void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
+static void set_loopback_cc(const relay_ctx *c, int fd)
 {
     /* A refusal leaves the default: slower, not wrong. */
-    if (c->loopback_cc && netns_is_loopback(peer))
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, c->loopback_cc,
-                         (socklen_t)strlen(c->loopback_cc));
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, c->loopback_cc,
+                     (socklen_t)strlen(c->loopback_cc));
 }
 
-void relay_host_cc_self(const relay_ctx *c, int fd, const struct sockaddr_storage *peer,
-                        int accepted)
+void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
 {
-    if (c->loopback_cc && !netns_is_loopback(peer) &&
-        (!accepted || netns_peer_is_self(fd, peer)))
-        (void)setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, c->loopback_cc,
-                         (socklen_t)strlen(c->loopback_cc));
+    if (c->loopback_cc && netns_is_loopback(peer))
+        set_loopback_cc(c, fd);
+}
+
+void relay_host_cc_connected(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
+{
+    if (c->loopback_cc && !netns_is_loopback(peer)) /* a loopback one has it already */
+        set_loopback_cc(c, fd);
+}
+
+void relay_host_cc_accepted(const relay_ctx *c, int fd, const struct sockaddr_storage *peer)
+{
+    if (c->loopback_cc && (netns_is_loopback(peer) || netns_peer_is_self(fd, peer)))
+        set_loopback_cc(c, fd);
 }
 
 static void unlink_from(relay **head, relay *r)

@@ -60,18 +60,18 @@ relay_ctx *relay_ctx_new(int epfd, FILE *log);
  * loopback address, NULL for the system's default (`synack netns
  * --loopback-cc`, docs/cli.md says why). `name` is not copied. */
 void relay_set_loopback_cc(relay_ctx *c, const char *name);
-/* Give host socket `fd`, connected or about to connect to `peer`, the
- * loopback congestion control when `peer` is a loopback address. */
+/* Give host socket `fd`, about to connect to `peer`, the loopback
+ * congestion control when `peer` is a loopback address. */
 struct sockaddr_storage;
 void relay_host_cc(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
-/* The same for a host socket to one of the host's other addresses, which
- * the kernel carries over loopback too: `fd` connected to `peer` within
- * connect() (only a handshake on this host is over that soon), or was
- * accepted from `peer` (accepted: 1), where the local address being the
- * peer's tells. Switched after the handshake, it stops most of the
- * pacing (bench/README.md, session 19). */
-void relay_host_cc_self(const relay_ctx *c, int fd, const struct sockaddr_storage *peer,
-                        int accepted);
+/* The same for one that connected to `peer` within connect(): only a
+ * handshake on this host (or a veth away) is over that soon, so whatever
+ * its address the kernel carries it over loopback too. Switched after the
+ * handshake, it stops most of the pacing (bench/README.md, session 19). */
+void relay_host_cc_connected(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
+/* The same for one accepted from `peer`: a loopback peer, or one at the
+ * very address it reached (the host reaching itself). */
+void relay_host_cc_accepted(const relay_ctx *c, int fd, const struct sockaddr_storage *peer);
 /* 1 when host socket `fd` is connected, 0 while its connect is in
  * progress (or failed: epoll then says so). */
 int relay_host_connected(int fd);
