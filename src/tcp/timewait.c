@@ -19,7 +19,7 @@ static void fill_record(tcp_ctx *c, tcp_tw *r, const tcb *t)
     uint32_t adv = seq_gt(t->rcv.adv, t->rcv.nxt) ? t->rcv.adv - t->rcv.nxt : 0;
     adv >>= t->opts.rcv_wscale;
     r->wnd = (uint16_t)(adv > 65535 ? 65535 : adv);
-    r->flags = (uint8_t)((r->flags & TW_F_V6) | (t->opts.ts_ok ? TW_F_TS : 0)); /* peer set */
+    r->flags = (uint8_t)((r->flags & (TW_F_V6 | TW_F_LOCAL)) | (t->opts.ts_ok ? TW_F_TS : 0)); /* addresses set */
 }
 
 /* Give up the full connection: timers, table slot, buffers (the receive
@@ -65,7 +65,7 @@ void tcp_tw_enter(tcb *t, synack_cause cause)
         return;
     }
     uint32_t i = tw_alloc(c);
-    if (i && tw_set_peer(c, i, &t->raddr) != 0) {
+    if (i && (tw_set_peer(c, i, &t->raddr) != 0 || tw_set_local(c, i, &t->laddr) != 0)) {
         tw_unalloc(c, i);
         i = 0;
     }

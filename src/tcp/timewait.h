@@ -34,6 +34,8 @@ enum {
     TW_F_SHORT = 1u << 1,  /* on the short (recycle) list                   */
     TW_F_HANDLE = 1u << 2, /* an application still holds the tcb            */
     TW_F_V6 = 1u << 3,     /* an IPv6 connection: the peer is in tw->addr6   */
+    TW_F_LOCAL = 1u << 4,  /* the local address is not the stack's own (an
+                              impersonated or transparent one): in tw->local */
 };
 
 /* One TIME-WAIT entry. Links are record index + 1 (0 = none). Times are
@@ -43,7 +45,8 @@ typedef struct tcp_tw {
     uint32_t hnext, lnext, lprev; /* hash chain; expiry list            */
     uint32_t id;                  /* the connection's trace id          */
     uint32_t rip;                 /* IPv4 peer (the local address is the
-                                     stack's own in the entry's family)  */
+                                     stack's own in the entry's family,
+                                     unless TW_F_LOCAL)                  */
     uint16_t lport, rport;
     uint32_t snd_nxt, rcv_nxt;
     uint32_t ts_recent, ts_offset;

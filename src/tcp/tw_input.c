@@ -19,7 +19,7 @@ static void tw_send_ack(tcp_ctx *c, uint32_t i)
         h.opt.ts_val = now_ms(c) + r->ts_offset;
         h.opt.ts_ecr = r->ts_recent;
     }
-    synack_addr peer = tw_peer_addr(c, i), local = tcp_local_addr(c, peer.family);
+    synack_addr peer = tw_peer_addr(c, i), local = tw_local_addr(c, i);
     tcp_send_bare(c, &local, &peer, &h);
 }
 

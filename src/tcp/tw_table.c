@@ -27,9 +27,11 @@ void tcp_tw_free(tcp_ctx *c)
     for (uint32_t k = 0; k < c->tw->cap / TW_SLAB; k++) {
         mem_free(c->alloc, c->tw->slabs[k]);
         mem_free(c->alloc, c->tw->addr6[k]);
+        mem_free(c->alloc, c->tw->local[k]);
     }
     mem_free(c->alloc, c->tw->slabs);
     mem_free(c->alloc, c->tw->addr6);
+    mem_free(c->alloc, c->tw->local);
     mem_free(c->alloc, c->tw->buckets);
     tw_recycle_free(c);
     mem_free(c->alloc, c->tw);
@@ -38,38 +40,24 @@ void tcp_tw_free(tcp_ctx *c)
 
 uint32_t tcp_tw_count(const tcp_ctx *c) { return c->tw ? c->tw->count : 0; }
 
-/* ------------------------------------------------------------ peer addresses */
+/* ------------------------------------------------------------ addresses */
 
-int tw_set_peer(tcp_ctx *c, uint32_t i, const synack_addr *peer)
+/* Record i's 16 bytes in a per-slab address array (addr6 or local), made
+ * on first use; NULL without memory. */
+static uint8_t *slab_bytes(tcp_ctx *c, uint8_t (**arrays)[16], uint32_t i)
 {
-    tcp_tw_table *tw = c->tw;
-    tcp_tw *r = rec(tw, i);
-    if (peer->family != SYNACK_AF_INET6) {
-        r->rip = peer->v4;
-        r->flags &= (uint8_t)~TW_F_V6;
-        return 0;
-    }
     uint32_t k = (i - 1) / TW_SLAB;
-    if (!tw->addr6[k]) {
-        tw->addr6[k] = mem_calloc(c->alloc, TW_SLAB, sizeof(*tw->addr6[k]));
-        if (!tw->addr6[k])
-            return -1;
+    if (!arrays[k]) {
+        arrays[k] = mem_calloc(c->alloc, TW_SLAB, sizeof(*arrays[k]));
+        if (!arrays[k])
+            return NULL;
     }
-    memcpy(tw->addr6[k][(i - 1) % TW_SLAB], peer->v6, 16);
-    r->rip = 0;
-    r->flags |= TW_F_V6;
-    return 0;
+    return arrays[k][(i - 1) % TW_SLAB];
 }
 
-synack_addr tw_peer_addr(const tcp_ctx *c, uint32_t i)
+static const uint8_t *slab_bytes_of(uint8_t (*const *arrays)[16], uint32_t i)
 {
-    const tcp_tw_table *tw = c->tw;
-    const tcp_tw *r = rec(tw, i);
-    if (!(r->flags & TW_F_V6))
-        return tcp_addr4(r->rip);
-    synack_addr a = {.family = SYNACK_AF_INET6};
-    memcpy(a.v6, tw->addr6[(i - 1) / TW_SLAB][(i - 1) % TW_SLAB], 16);
-    return a;
+    return arrays[(i - 1) / TW_SLAB][(i - 1) % TW_SLAB];
 }
 
 static int family_of(const tcp_tw *r)
@@ -77,12 +65,71 @@ static int family_of(const tcp_tw *r)
     return (r->flags & TW_F_V6) ? SYNACK_AF_INET6 : SYNACK_AF_INET;
 }
 
+int tw_set_peer(tcp_ctx *c, uint32_t i, const synack_addr *peer)
+{
+    tcp_tw *r = rec(c->tw, i);
+    if (peer->family != SYNACK_AF_INET6) {
+        r->rip = peer->v4;
+        r->flags &= (uint8_t)~TW_F_V6;
+        return 0;
+    }
+    uint8_t *b = slab_bytes(c, c->tw->addr6, i);
+    if (!b)
+        return -1;
+    memcpy(b, peer->v6, 16);
+    r->rip = 0;
+    r->flags |= TW_F_V6;
+    return 0;
+}
+
+synack_addr tw_peer_addr(const tcp_ctx *c, uint32_t i)
+{
+    const tcp_tw *r = rec(c->tw, i);
+    if (!(r->flags & TW_F_V6))
+        return tcp_addr4(r->rip);
+    synack_addr a = {.family = SYNACK_AF_INET6};
+    memcpy(a.v6, slab_bytes_of(c->tw->addr6, i), 16);
+    return a;
+}
+
+int tw_set_local(tcp_ctx *c, uint32_t i, const synack_addr *local)
+{
+    tcp_tw *r = rec(c->tw, i);
+    synack_addr ours = tcp_local_addr(c, family_of(r));
+    r->flags &= (uint8_t)~TW_F_LOCAL;
+    if (tcp_addr_eq(local, &ours))
+        return 0; /* the common case: no room taken */
+    uint8_t *b = slab_bytes(c, c->tw->local, i);
+    if (!b)
+        return -1;
+    if (local->family == SYNACK_AF_INET6)
+        memcpy(b, local->v6, 16);
+    else
+        memcpy(b, &local->v4, 4);
+    r->flags |= TW_F_LOCAL;
+    return 0;
+}
+
+synack_addr tw_local_addr(const tcp_ctx *c, uint32_t i)
+{
+    const tcp_tw *r = rec(c->tw, i);
+    if (!(r->flags & TW_F_LOCAL))
+        return tcp_local_addr(c, family_of(r));
+    const uint8_t *b = slab_bytes_of(c->tw->local, i);
+    synack_addr a = {.family = (uint8_t)family_of(r)};
+    if (a.family == SYNACK_AF_INET6)
+        memcpy(a.v6, b, 16);
+    else
+        memcpy(&a.v4, b, 4);
+    return a;
+}
+
 /* ------------------------------------------------------------ hash table */
 
 static uint32_t bucket_of(const tcp_ctx *c, uint32_t i)
 {
     const tcp_tw *r = rec(c->tw, i);
-    synack_addr local = tcp_local_addr(c, family_of(r)), peer = tw_peer_addr(c, i);
+    synack_addr local = tw_local_addr(c, i), peer = tw_peer_addr(c, i);
     return tcp_tuple_hash(c, &local, r->lport, &peer, r->rport) & (c->tw->nbuckets - 1);
 }
 
@@ -115,16 +162,13 @@ uint32_t tw_find(const tcp_ctx *c, const synack_addr *lip, uint16_t lport, const
     const tcp_tw_table *tw = c->tw;
     if (!tw->count)
         return 0;
-    synack_addr ours = tcp_local_addr(c, lip->family);
-    if (!tcp_addr_eq(lip, &ours)) /* records hold no local address: it is ours */
-        return 0;
     uint32_t h = tcp_tuple_hash(c, lip, lport, rip, rport) & (tw->nbuckets - 1);
     for (uint32_t i = tw->buckets[h]; i; i = rec(tw, i)->hnext) {
         const tcp_tw *r = rec(tw, i);
         if (r->lport != lport || r->rport != rport || family_of(r) != rip->family)
             continue;
-        synack_addr peer = tw_peer_addr(c, i);
-        if (tcp_addr_eq(&peer, rip))
+        synack_addr peer = tw_peer_addr(c, i), local = tw_local_addr(c, i);
+        if (tcp_addr_eq(&peer, rip) && tcp_addr_eq(&local, lip))
             return i;
     }
     return 0;
@@ -207,6 +251,11 @@ uint32_t tw_alloc(tcp_ctx *c)
             return 0;
         tw->addr6 = addr6;
         addr6[k] = NULL;
+        uint8_t(**local)[16] = mem_realloc(c->alloc, tw->local, (size_t)(k + 1) * sizeof(*local));
+        if (!local)
+            return 0;
+        tw->local = local;
+        local[k] = NULL;
         tcp_tw *slab = mem_calloc(c->alloc, TW_SLAB, sizeof(*slab));
         if (!slab)
             return 0;
@@ -240,7 +289,7 @@ void tw_unalloc(tcp_ctx *c, uint32_t i)
 static tcp_tuple who_of(const tcp_ctx *c, uint32_t i)
 {
     const tcp_tw *r = rec(c->tw, i);
-    return (tcp_tuple){r->id, tcp_local_addr(c, family_of(r)), tw_peer_addr(c, i), r->lport, r->rport};
+    return (tcp_tuple){r->id, tw_local_addr(c, i), tw_peer_addr(c, i), r->lport, r->rport};
 }
 
 void tw_drop(tcp_ctx *c, uint32_t i, synack_drop why)

@@ -23,6 +23,10 @@ typedef struct tcp_tw_table {
     tcp_tw **slabs;                          /* TW_SLAB records each      */
     uint8_t (**addr6)[16];                   /* per slab: IPv6 peers of its
                                                 records, NULL until one  */
+    uint8_t (**local)[16];                   /* per slab: local addresses
+                                                not our own (TW_F_LOCAL;
+                                                IPv4 in the first 4 bytes),
+                                                NULL until one           */
     uint32_t cap, count, free_head;          /* free list through hnext   */
     uint32_t *buckets;
     uint32_t nbuckets;
@@ -51,6 +55,10 @@ void tw_unalloc(tcp_ctx *c, uint32_t i);
  * its slab's address array: -1 without memory. */
 int tw_set_peer(tcp_ctx *c, uint32_t i, const synack_addr *peer);
 synack_addr tw_peer_addr(const tcp_ctx *c, uint32_t i);
+/* Set and get record i's local address (after its peer: same family). Only
+ * an address not the stack's own takes room (TW_F_LOCAL): -1 without it. */
+int tw_set_local(tcp_ctx *c, uint32_t i, const synack_addr *local);
+synack_addr tw_local_addr(const tcp_ctx *c, uint32_t i);
 /* File a filled-in record: hashed, and on the short (recycle) or 2MSL list. */
 void tw_file(tcp_ctx *c, uint32_t i, bool short_list);
 /* The record holding this 4-tuple, or 0. */

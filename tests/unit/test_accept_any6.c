@@ -292,6 +292,28 @@ static void impersonate_limits(void **state)
     assert_int_equal(synack_add_address(h->s, &p), -EAFNOSUPPORT);
 }
 
+/* Our TIME-WAIT on an impersonated host's connection is that host's: the
+ * peer's repeated FIN is acknowledged again from it (test_accept_any.c has
+ * the IPv4 case and the rest). */
+static void time_wait_of_an_impersonated_host_is_its_own(void **state)
+{
+    pkt_h *h = *state = impersonating("::", 0);
+    synack_sock *l = any_listener(h, 1, 65535, 0);
+    send_to(h, FAR, 443, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
+    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    synack_close(k);
+    wire_tcp fin = expect_tcp_from(h, FAR, 443, FIN | ACK);
+    send_to(h, FAR, 443, FIN | ACK, 1001, fin.seq + 1);
+    expect_tcp_from(h, FAR, 443, ACK);
+    assert_int_equal(synack_time_wait_count(h->s), 1);
+    send_to(h, FAR, 443, FIN | ACK, 1001, fin.seq + 1);
+    wire_tcp ack = expect_tcp_from(h, FAR, 443, ACK);
+    assert_int_equal(ack.ack, 1002);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +328,7 @@ int main(void)
         cmocka_unit_test_teardown(held_syn_refused_with_icmpv6, pkt_teardown),
         cmocka_unit_test_teardown(echo_answered_from_impersonated_address, pkt_teardown),
         cmocka_unit_test_teardown(impersonate_limits, pkt_teardown),
+        cmocka_unit_test_teardown(time_wait_of_an_impersonated_host_is_its_own, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
