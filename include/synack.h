@@ -698,8 +698,10 @@ int synack_bind(synack_sock *k, uint16_t port);
  * listener takes and a connection may use: NULL, or "::" without
  * SYNACK_IPV6_V6ONLY, both (synack_bind's default, like Linux's [::]);
  * "0.0.0.0" or our IPv4 address, IPv4 only; "::" with SYNACK_IPV6_V6ONLY,
- * or our IPv6 address, IPv6 only. Errors: -EADDRNOTAVAIL for an address
- * the stack does not have, -EADDRINUSE, -EINVAL (already bound). */
+ * or our IPv6 address, IPv6 only; with SYNACK_IP_TRANSPARENT, any unicast
+ * address, the one its connection leaves from (a port there is checked at
+ * connect, against the whole 4-tuple). Errors: -EADDRNOTAVAIL for an
+ * address the stack does not have, -EADDRINUSE, -EINVAL (already bound). */
 int synack_bind_addr(synack_sock *k, const synack_addr *addr, uint16_t port);
 /* Port 0 as bind(2) and listen(2) take it: synack_bind_addr with a port of
  * ip_local_port_range that no socket holds, chosen now (a keyed start, then
@@ -929,6 +931,14 @@ typedef enum synack_opt {
                              accepted), not after SHUT_RD. A receive without
                              a copy into the receive buffer, for a program
                              that passes bytes on at once (a relay, a proxy) */
+    SYNACK_IP_TRANSPARENT, /* 0/1, before bind (Linux's IP_TRANSPARENT and
+                             IPV6_TRANSPARENT): synack_bind_addr may then
+                             take a unicast address that is not the stack's
+                             own, and a connection goes out from it -- a
+                             relay that keeps its client's address. Such a
+                             socket can connect, not listen (-EINVAL). The
+                             answers reach it only where the stack takes
+                             packets to that address (synack_impersonate) */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
  * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a

@@ -55,15 +55,41 @@ static int bound_family(const synack_sock *k, const synack_addr *addr)
     return tcp_has_ipv6(c) && memcmp(addr->v6, c->local_ip6, 16) == 0 ? SYNACK_AF_INET6 : -1;
 }
 
+/* An address a transparent socket may leave from: unicast, and (IPv6) not
+ * loopback or IPv4-mapped, which never go on the wire. */
+static bool transparent_ok(const synack_addr *a)
+{
+    if (a->family == SYNACK_AF_INET)
+        return a->v4 != 0xffffffffu && (a->v4 >> 28) != 0xe && (a->v4 >> 24) != 127;
+    return a->family == SYNACK_AF_INET6 && !wire_ipv6addr_is_multicast(a->v6) &&
+           !wire_ipv6addr_is_loopback(a->v6) && !wire_ipv6addr_is_v4_mapped(a->v6);
+}
+
+/* SYNACK_IP_TRANSPARENT's bind to an address not ours: to that exact
+ * address. The port is only checked at connect, with the whole 4-tuple:
+ * nothing else of ours can hold a port there. */
+static int bind_transparent(synack_sock *k, const synack_addr *addr, uint16_t port)
+{
+    if (!transparent_ok(addr))
+        return -EADDRNOTAVAIL;
+    k->laddr = *addr;
+    k->is.laddr_fixed = true;
+    k->lport = port;
+    k->is.bound = true;
+    return 0;
+}
+
 /* Bind for `addr`'s families to *port, or (pick) to a free ephemeral
  * port stored in *port; the family is undone if the bind fails. */
 static int bind_family(synack_sock *k, const synack_addr *addr, uint16_t *port, bool pick)
 {
     int family = bound_family(k, addr);
-    if (family < 0)
-        return -EADDRNOTAVAIL;
     if (k->state != SYNACK_CLOSED || k->lport || k->is.bound || k->raddr.family)
         return -EINVAL;
+    if (family < 0 && k->sockopt.transparent && !pick)
+        return bind_transparent(k, addr, *port);
+    if (family < 0)
+        return -EADDRNOTAVAIL;
     uint8_t was = k->laddr.family;
     k->laddr.family = (uint8_t)family; /* the address itself is filled in at listen/connect */
     int r = pick ? tcp_pick_bind_port(k->ctx, k, port) : 0;
@@ -368,6 +394,11 @@ int synack_setopt(synack_sock *k, int opt, int value)
             return -EINVAL; /* Linux: only before bind */
         k->sockopt.v6only = value != 0;
         return 0;
+    case SYNACK_IP_TRANSPARENT:
+        if (k->is.bound || k->state != SYNACK_CLOSED)
+            return -EINVAL; /* it decides what bind takes */
+        k->sockopt.transparent = value != 0;
+        return 0;
     case SYNACK_TCP_MAXSEG:
         if (!fresh || value < 64 || (uint32_t)value > k->ctx->mtu - 40)
             return -EINVAL;
@@ -428,6 +459,7 @@ int synack_getopt(const synack_sock *k, int opt, int *value)
     case SYNACK_SO_SNDBUF: *value = (int)k->snd.buf_size; return 0;
     case SYNACK_SO_REUSEADDR: *value = k->sockopt.reuseaddr; return 0;
     case SYNACK_IPV6_V6ONLY: *value = k->sockopt.v6only; return 0;
+    case SYNACK_IP_TRANSPARENT: *value = k->sockopt.transparent; return 0;
     case SYNACK_TCP_NODELAY: *value = k->sockopt.nodelay; return 0;
     case SYNACK_TCP_MAXSEG: *value = k->opts.snd_mss; return 0;
     case SYNACK_TCP_CORK: *value = k->sockopt.cork; return 0;

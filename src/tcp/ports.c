@@ -13,7 +13,8 @@
 
 #include <errno.h>
 
-int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse)
+int tcp_pick_port(tcp_ctx *c, const synack_addr *local, const synack_addr *rip, uint16_t rport,
+                  uint16_t *out, bool *reuse)
 {
     uint32_t lo = c->sys->ip_local_port_range[0], hi = c->sys->ip_local_port_range[1];
     *reuse = false;
@@ -21,16 +22,15 @@ int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *
         return -EADDRNOTAVAIL;
     uint32_t num = hi - lo + 1;
     /* RFC 6056 §3.3.3's F(local address, remote address, remote port). */
-    synack_addr local = tcp_local_addr(c, rip->family);
     uint32_t key[TCP_TUPLE_WORDS];
-    size_t n = tcp_tuple_words(&local, 0, rip, rport, key);
+    size_t n = tcp_tuple_words(local, 0, rip, rport, key);
     uint32_t offset = (uint32_t)siphash24(&c->port_key, key, n * sizeof(key[0]));
     for (uint32_t i = 0; i < num; i++) {
         uint16_t port = (uint16_t)(lo + (offset + c->port_next + i) % num);
-        if (!steer_tcp_mine(&c->steer, &local, port, rip, rport) ||
-            tcb_lookup(c, &local, port, rip, rport) || listen_find(c, 0, port))
+        if (!steer_tcp_mine(&c->steer, local, port, rip, rport) ||
+            tcb_lookup(c, local, port, rip, rport) || listen_find(c, 0, port))
             continue;
-        tw_verdict v = tcp_tw_check(c, &local, port, rip, rport);
+        tw_verdict v = tcp_tw_check(c, local, port, rip, rport);
         if (v == TW_BUSY)
             continue;
         c->port_next += i + 1;

@@ -85,6 +85,8 @@ struct synack_sock {
         bool bound : 1;           /* synack_bind ran (port 0 included)     */
         bool held : 1;            /* a child of a hold_syn listener whose SYN,ACK
                                      waits for synack_accept_confirm           */
+        bool laddr_fixed : 1;     /* bound to laddr, not the stack's own
+                                     (SYNACK_IP_TRANSPARENT): connect from it */
     } is;
 
     synack_addr laddr, raddr; /* family 0 until bound to a peer */
@@ -156,6 +158,7 @@ struct synack_sock {
         bool fixed_sndbuf : 1;    /* SO_SNDBUF/SO_RCVBUF: no autotuning   */
         bool fixed_rcvbuf : 1;
         bool direct : 1;          /* SYNACK_TCP_DIRECT_DATA               */
+        bool transparent : 1;     /* SYNACK_IP_TRANSPARENT                */
     } sockopt;
 
     struct tcb_rtt {          /* RTO estimator and backoff (RFC 6298)  */
@@ -502,7 +505,8 @@ uint32_t tcp_isn(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_
 uint32_t tcp_ts_offset(tcp_ctx *c, const synack_addr *l, uint16_t lport, const synack_addr *r,
                        uint16_t rport);
 /* *reuse: the port's 4-tuple is a TIME-WAIT entry tcp_tw_reuse lets us take. */
-int tcp_pick_port(tcp_ctx *c, const synack_addr *rip, uint16_t rport, uint16_t *out, bool *reuse);
+int tcp_pick_port(tcp_ctx *c, const synack_addr *local, const synack_addr *rip, uint16_t rport,
+                  uint16_t *out, bool *reuse);
 int tcp_pick_bind_port(tcp_ctx *c, const tcb *self, uint16_t *out);
 
 /* ------------------------------------------------------------ rtt.c */

@@ -59,11 +59,12 @@ int tcp_open_active(tcb *t, const synack_addr *to, uint16_t rport)
         c->ctr->tcp_conn_limit_drops++;
         return -ENOBUFS;
     }
-    synack_addr local = tcp_local_addr(c, rip->family), remote = *rip;
+    synack_addr local = t->is.laddr_fixed ? t->laddr : tcp_local_addr(c, rip->family);
+    synack_addr remote = *rip;
     uint16_t lport = t->lport;
     bool tw_reuse = false; /* take over a TIME-WAIT entry (tcp_tw_reuse) */
     if (lport == 0) {
-        int err = tcp_pick_port(c, rip, rport, &lport, &tw_reuse);
+        int err = tcp_pick_port(c, &local, rip, rport, &lport, &tw_reuse);
         if (err)
             return err;
     } else if (tcb_lookup(c, &local, lport, &remote, rport)) {
@@ -97,7 +98,8 @@ int tcp_open_active(tcb *t, const synack_addr *to, uint16_t rport)
 int tcp_open_passive(tcb *t, int backlog)
 {
     tcp_ctx *c = t->ctx;
-    if (t->state != SYNACK_CLOSED || (t->lport == 0 && !t->listen.any) || t->raddr.family)
+    if (t->state != SYNACK_CLOSED || (t->lport == 0 && !t->listen.any) || t->raddr.family ||
+        t->is.laddr_fixed) /* a transparent address: to connect from, not to listen on */
         return -EINVAL;
     if (backlog < 1)
         backlog = 1;

@@ -10,18 +10,25 @@
 #define FAR 0x5db8d822u  /* 93.184.216.34: a host the stack impersonates */
 #define ALSO 0x0a000003u /* 10.0.0.3: an extra address of the stack's own */
 
-/* A TCP segment from the peer to dst:dport (IPv4). */
-static void send_to(pkt_h *h, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq,
-                    uint32_t ack)
+/* A TCP segment from the peer's port sport to dst:dport (IPv4). */
+static void send_from(pkt_h *h, uint16_t sport, uint32_t dst, uint16_t dport, uint8_t flags,
+                      uint32_t seq, uint32_t ack)
 {
     uint8_t pkt[WIRE_IPV4_HDR_LEN + 64];
     uint8_t *seg = pkt + WIRE_IPV4_HDR_LEN;
-    wire_tcp t = {.sport = 40000, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
+    wire_tcp t = {.sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
                   .wnd = 65535, .opt = pkt_opts_mss(1460)};
     size_t hl = wire_tcp_emit_header(seg, 64, &t);
     wire_tcp_set_checksum(seg, hl, PKT_PEER, dst);
     wire_ipv4_emit(pkt, WIRE_IPV4_HDR_LEN, PKT_PEER, dst, WIRE_IPPROTO_TCP, 64, 1, hl);
     synack_input(h->s, pkt, WIRE_IPV4_HDR_LEN + hl, h->now);
+}
+
+/* ... from the peer's port 40000. */
+static void send_to(pkt_h *h, uint32_t dst, uint16_t dport, uint8_t flags, uint32_t seq,
+                    uint32_t ack)
+{
+    send_from(h, 40000, dst, dport, flags, seq, ack);
 }
 
 /* Pop the next frame: its IPv4 header into *ip; false when none. */
@@ -281,6 +288,98 @@ static void time_wait_of_an_impersonated_host_is_its_own(void **state)
     assert_int_equal(synack_time_wait_count(h->s), 1);
 }
 
+#define CLIENT 0xc6336409u /* 198.51.100.9: a relay's client, not an address of ours */
+
+static synack_sock *transparent_socket(pkt_h *h)
+{
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 1), 0);
+    return k;
+}
+
+/* SYNACK_IP_TRANSPARENT: a connection leaves from an address that is not
+ * ours, from the port bound there, and the answers to it (impersonated)
+ * reach it: a relay's connection that keeps its client's address. */
+static void transparent_connect_leaves_from_the_bound_address(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *k = transparent_socket(h);
+    synack_addr client = synack_addr_v4(CLIENT);
+    assert_int_equal(synack_bind_addr(k, &client, 5555), 0);
+    assert_int_equal(synack_connect(k, PKT_PEER, 80), 0);
+    wire_tcp syn = expect_tcp_from(h, CLIENT, 5555, SYN);
+    send_from(h, 80, CLIENT, 5555, SYN | ACK, 7000, syn.seq + 1);
+    wire_tcp ack = expect_tcp_from(h, CLIENT, 5555, ACK);
+    assert_int_equal(ack.ack, 7001);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+    synack_addr local, remote;
+    uint16_t lport, rport;
+    synack_sock_addrs(k, &local, &lport, &remote, &rport);
+    assert_int_equal(local.v4, CLIENT);
+    assert_int_equal(lport, 5555);
+    assert_int_equal(synack_send(k, "hi", 2), 2);
+    wire_tcp d = expect_tcp_from(h, CLIENT, 5555, ACK | PSH);
+    assert_int_equal(d.payload_len, 2);
+}
+
+/* Port 0 on a transparent address: connect picks a port there. */
+static void transparent_port_zero_is_picked_at_connect(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_sock *k = transparent_socket(h);
+    synack_addr client = synack_addr_v4(CLIENT);
+    assert_int_equal(synack_bind_addr(k, &client, 0), 0);
+    assert_int_equal(synack_connect(k, PKT_PEER, 80), 0);
+    wire_ipv4 ip;
+    assert_true(pop(h, &ip));
+    assert_int_equal(ip.src, CLIENT);
+    wire_tcp syn;
+    assert_int_equal(wire_tcp_parse(ip.payload, ip.payload_len, ip.src, ip.dst, &syn), WIRE_OK);
+    assert_int_equal(syn.flags, SYN);
+    assert_true(syn.sport >= 32768 && syn.sport <= 60999);
+}
+
+/* Two connections from one transparent address and port: the 4-tuple
+ * decides, at connect (-EADDRINUSE only for the same peer and port). */
+static void transparent_tuple_in_use_is_refused_at_connect(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_addr client = synack_addr_v4(CLIENT);
+    synack_sock *a = transparent_socket(h), *b = transparent_socket(h);
+    assert_int_equal(synack_bind_addr(a, &client, 5555), 0);
+    assert_int_equal(synack_bind_addr(b, &client, 5555), 0);
+    assert_int_equal(synack_connect(a, PKT_PEER, 80), 0);
+    assert_int_equal(synack_connect(b, PKT_PEER, 80), -EADDRINUSE);
+    assert_int_equal(synack_connect(b, PKT_PEER, 81), 0);
+    expect_tcp_from(h, CLIENT, 5555, SYN);
+    expect_tcp_from(h, CLIENT, 5555, SYN);
+}
+
+/* Without the option an address not ours is refused; with it, only a
+ * unicast one, set before bind, and never to listen on. */
+static void transparent_rules(void **state)
+{
+    pkt_h *h = *state = impersonating();
+    synack_addr client = synack_addr_v4(CLIENT), group = synack_addr_v4(0xe0000001u),
+                loop = synack_addr_v4(0x7f000001u);
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_bind_addr(k, &client, 5555), -EADDRNOTAVAIL);
+    assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 1), 0);
+    int v = 0;
+    assert_int_equal(synack_getopt(k, SYNACK_IP_TRANSPARENT, &v), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(synack_bind_addr(k, &group, 5555), -EADDRNOTAVAIL);
+    assert_int_equal(synack_bind_addr(k, &loop, 5555), -EADDRNOTAVAIL);
+    assert_int_equal(synack_bind_addr(k, &client, 5555), 0);
+    assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 0), -EINVAL);
+    assert_int_equal(synack_listen(k, 8), -EINVAL);
+    synack_close(k);
+    synack_sock *own = transparent_socket(h); /* our own address: an ordinary bind */
+    synack_addr us = synack_addr_v4(PKT_US);
+    assert_int_equal(synack_bind_addr(own, &us, 8080), 0);
+    assert_int_equal(synack_listen(own, 8), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +394,10 @@ int main(void)
         cmocka_unit_test_teardown(added_address_is_own, pkt_teardown),
         cmocka_unit_test_teardown(echo_answered_from_impersonated_address, pkt_teardown),
         cmocka_unit_test_teardown(time_wait_of_an_impersonated_host_is_its_own, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_connect_leaves_from_the_bound_address, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_port_zero_is_picked_at_connect, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_tuple_in_use_is_refused_at_connect, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_rules, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
