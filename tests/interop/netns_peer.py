@@ -28,10 +28,16 @@ Clients (exit 0 on success, 1 with a reason):
                             the answer of sink-reply PORT 0, close; prints
                             "conn I ok SECONDS" (connect to answer) for each,
                             or "conn I failed: ERROR" and exits 1
-  who-tcp PORT ADDR         answer each connection with the peer's address
-                            (IPv6 ADDR: IPv6 only), then close
+  who-tcp PORT ADDR [port]  answer each connection with the peer's address
+                            (and port, given "port"; IPv6 ADDR: IPv6 only),
+                            then close
   who-udp PORT ADDR         answer each datagram with its sender's address
   who-ask tcp|udp HOST PORT print what a who-tcp / who-udp server answers
+  who-ask-from SPORT HOST PORT1 PORT2
+                            from local port SPORT (SO_REUSEADDR), ask
+                            HOST:PORT1's who-tcp and keep that connection
+                            open, then from SPORT again ask HOST:PORT2's;
+                            print both answers, one a line
   api SOCKET REQUEST        slirp4netns's API: write REQUEST (text) to the
                             Unix socket SOCKET, shut the write side, print
                             the answer
@@ -361,13 +367,13 @@ def who_listener(port, addr, kind):
     return s
 
 
-def who_tcp(port, addr):
+def who_tcp(port, addr, with_port=False):
     ls = who_listener(port, addr, socket.SOCK_STREAM)
     ls.listen(64)
     say("listening")
     while True:
         c, peer = ls.accept()
-        c.sendall(peer[0].encode())
+        c.sendall((f"{peer[0]} {peer[1]}" if with_port else peer[0]).encode())
         c.close()
 
 
@@ -388,6 +394,19 @@ def who_ask(kind, host, port):
     else:
         s.send(b"who?")
         say(s.recv(2048).decode())
+    return 0
+
+
+def who_ask_from(sport, host, port1, port2):
+    held = []
+    for port in (port1, port2):
+        s = socket.socket(family(host), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(5)
+        s.bind(("", int(sport)))
+        s.connect((host, int(port)))
+        say(read_all(s).decode())
+        held.append(s)  # open: the first still holds its 4-tuple
     return 0
 
 
@@ -432,11 +451,13 @@ elif mode == "short-conns":
 elif mode == "udp-expect-refused":
     sys.exit(udp_expect_refused(args[1], args[2]))
 elif mode == "who-tcp":
-    who_tcp(int(args[1]), args[2])
+    who_tcp(int(args[1]), args[2], len(args) > 3 and args[3] == "port")
 elif mode == "who-udp":
     who_udp(int(args[1]), args[2])
 elif mode == "who-ask":
     sys.exit(who_ask(args[1], args[2], args[3]))
+elif mode == "who-ask-from":
+    sys.exit(who_ask_from(args[1], args[2], args[3], args[4]))
 elif mode == "api":
     sys.exit(api(args[1], args[2]))
 elif mode == "expect-refused":

@@ -480,8 +480,9 @@ static void join_group(const netns_rt *rt, netrun_opts *nr)
 static int open_forwards(netns_rt *rt, char *err, size_t errlen)
 {
     const netns_opts *o = rt->o;
-    fwd_ns ns = {.ip = rt->n.host, .ipv6 = o->ipv6};
+    fwd_ns ns = {.ip = rt->n.host, .prefix = rt->n.prefix, .gw = rt->n.gw, .ipv6 = o->ipv6};
     memcpy(ns.ip6, rt->n.host6, 16);
+    memcpy(ns.gw6, rt->n.gw6, 16);
     const synack_steer *st = &synack_stack_config(rt->net.s)->steer;
     for (size_t i = 0; i < o->nfwd; i++, rt->nfwd++) {
         synack_addr to = fwd_target(&o->fwd[i], &ns);
@@ -579,7 +580,7 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
         return -1;
     }
     api_env env = {.epfd = rt->ep, .s = rt->net.s, .rc = rt->rc, .net = o->net,
-                   .prefix = o->prefix, .guest = rt->n.host};
+                   .prefix = o->prefix, .guest = rt->n.host, .gw = rt->n.gw};
     if (o->api_path && !(rt->api = api_open(o->api_path, &env, err, sizeof err))) {
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;

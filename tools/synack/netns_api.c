@@ -161,7 +161,7 @@ static void add_hostfwd(netns_api *a, const api_req *r, answer *o)
                          .ns_port = (uint16_t)r->guest_port, .udp = udp, .text = f->text};
     f->host = hip;
     f->guest = guest;
-    fwd_ns ns = {.ip = guest};
+    fwd_ns ns = {.ip = guest, .prefix = a->env.prefix, .gw = a->env.gw};
     if (udp)
         f->udp = ufwd_open(&f->spec, a->env.epfd, a->env.s, &ns, err, sizeof err);
     else

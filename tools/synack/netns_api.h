@@ -28,6 +28,7 @@ typedef struct api_env {
     uint32_t net;        /* the network (10.0.2.0)                          */
     uint8_t prefix;      /* its prefix length                               */
     uint32_t guest;      /* the namespace's address, the default guest_addr */
+    uint32_t gw;         /* synack's address there (10.0.2.2)              */
 } api_env;
 
 typedef struct netns_api netns_api;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct fwd {
     int fd;
     synack_stack *s;
     synack_addr to; /* fwd_target */
+    fwd_ns ns;
     relay_ctx *rc;
 };
 
@@ -126,11 +128,66 @@ synack_addr fwd_peer_addr(const struct sockaddr_storage *ss, uint16_t *port)
     if (ss->ss_family == AF_INET6) {
         const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
         *port = ntohs(a->sin6_port);
+        if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+            uint32_t v4;
+            memcpy(&v4, a->sin6_addr.s6_addr + 12, 4);
+            return synack_addr_v4(ntohl(v4));
+        }
         return synack_addr_v6(a->sin6_addr.s6_addr);
     }
     const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
     *port = ntohs(a->sin_port);
     return synack_addr_v4(ntohl(a->sin_addr.s_addr));
+}
+
+/* An IPv4 address the namespace routes through its default route, to us:
+ * not 0/8, loopback, link-local, multicast or beyond (class E, broadcast),
+ * and not in the namespace's own subnet. */
+static bool routed_back4(const fwd_ns *ns, uint32_t a)
+{
+    uint32_t mask = ns->prefix ? 0xffffffffu << (32 - ns->prefix) : 0;
+    return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 16) != 0xa9fe && (a >> 28) < 0xe &&
+           (a & mask) != (ns->ip & mask);
+}
+
+/* The same for IPv6: a global (or unique-local) unicast address outside
+ * the namespace's /64. */
+static bool routed_back6(const fwd_ns *ns, const uint8_t a[16])
+{
+    static const uint8_t loop[16] = {[15] = 1};
+    return a[0] != 0xff && !(a[0] == 0xfe && (a[1] & 0xc0) == 0x80) && memcmp(a, loop, 16) != 0 &&
+           memcmp(a, (const uint8_t[16]){0}, 12) != 0 && memcmp(a, ns->ip6, 8) != 0;
+}
+
+synack_addr fwd_source(const fwd_ns *ns, const synack_addr *client, const synack_addr *to)
+{
+    if (to->family == SYNACK_AF_INET6) {
+        if (client->family == SYNACK_AF_INET6 && routed_back6(ns, client->v6))
+            return *client;
+        return synack_addr_v6(ns->gw6);
+    }
+    if (client->family == SYNACK_AF_INET && routed_back4(ns, client->v4))
+        return *client;
+    return synack_addr_v4(ns->gw);
+}
+
+/* k connects to the namespace from `from`: the client's address and port
+ * (SYNACK_IP_TRANSPARENT), or a port of our choosing there when that one
+ * is taken or its flow would belong to another thread; the gateway's, as
+ * any connection of ours, when `from` is the gateway. */
+static int connect_from(fwd *f, synack_sock *k, const synack_addr *from, uint16_t port)
+{
+    synack_addr gw = f->to.family == SYNACK_AF_INET6 ? synack_addr_v6(f->ns.gw6)
+                                                     : synack_addr_v4(f->ns.gw);
+    if (!synack_addr_equal(from, &gw)) {
+        const synack_steer *st = &synack_stack_config(f->s)->steer;
+        if (synack_steer_flow(st, 6, from, port, &f->to, f->spec.ns_port) != 0)
+            port = 0; /* TCP forwards live in member 0 */
+        if (synack_setopt(k, SYNACK_IP_TRANSPARENT, 1) < 0 ||
+            synack_bind_addr(k, from, port) < 0)
+            return -EINVAL;
+    }
+    return synack_connect_addr(k, &f->to, f->spec.ns_port);
 }
 
 /* One accepted host connection: open its twin into the namespace. */
@@ -139,8 +196,16 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* the relay adds no delay */
     relay_host_cc_accepted(f->rc, fd, peer);
+    uint16_t cport;
+    synack_addr client = fwd_peer_addr(peer, &cport);
+    synack_addr from = fwd_source(&f->ns, &client, &f->to);
     synack_sock *k = synack_socket(f->s);
-    int rc = k ? synack_connect_addr(k, &f->to, f->spec.ns_port) : -ENOMEM;
+    int rc = k ? connect_from(f, k, &from, cport) : -ENOMEM;
+    if (rc == -EADDRINUSE) { /* that 4-tuple is taken: another port there */
+        synack_abort(k);
+        k = synack_socket(f->s);
+        rc = k ? connect_from(f, k, &from, 0) : -ENOMEM;
+    }
     if (rc < 0) {
         struct linger lg = {.l_onoff = 1, .l_linger = 0};
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -152,10 +217,8 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
         return;
     }
     synack_setopt(k, SYNACK_TCP_NODELAY, 1);
-    uint16_t port;
-    synack_addr from = fwd_peer_addr(peer, &port);
     char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN], label[128];
-    snprintf(label, sizeof label, "%s -> %s", fmt_addr_endpoint(&from, port, a),
+    snprintf(label, sizeof label, "%s -> %s", fmt_addr_endpoint(&client, cport, a),
              fmt_addr_endpoint(&f->to, f->spec.ns_port, b));
     relay_set_host_peer(relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED), peer);
 }
@@ -187,7 +250,8 @@ fwd *fwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns,
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    *f = (fwd){.w.fn = on_accept, .spec = *spec, .s = s, .to = fwd_target(spec, ns), .rc = rc};
+    *f = (fwd){.w.fn = on_accept, .spec = *spec, .s = s, .to = fwd_target(spec, ns), .ns = *ns,
+               .rc = rc};
     f->fd = fwd_host_socket(spec, SOCK_STREAM);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
     if (f->fd < 0 || listen(f->fd, 128) < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {

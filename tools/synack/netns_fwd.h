@@ -27,10 +27,14 @@ typedef struct fwd_spec {
  * it). 0, or -1 (bad). */
 int fwd_parse(const char *text, fwd_spec *out);
 
-/* The namespace's addresses a forward connects to. */
+/* The namespace's addresses a forward connects to, and its subnet and
+ * gateway, which decide the address a connection comes from. */
 typedef struct fwd_ns {
     uint32_t ip;         /* 10.0.2.100                                     */
-    uint8_t ip6[16];     /* fd00::100, when ipv6                           */
+    uint8_t prefix;      /* 24: its subnet's length                         */
+    uint32_t gw;         /* 10.0.2.2                                       */
+    uint8_t ip6[16];     /* fd00::100, when ipv6 (a /64)                   */
+    uint8_t gw6[16];     /* fd00::2                                        */
     int ipv6;            /* --ipv6                                         */
 } fwd_ns;
 
@@ -42,8 +46,16 @@ synack_addr fwd_target(const fwd_spec *spec, const fwd_ns *ns);
  * spec's host address and port (IPv6: IPV6_V6ONLY, so that [::] and
  * 0.0.0.0 are two forwards). The descriptor, or -1 with errno set. */
 int fwd_host_socket(const fwd_spec *spec, int type);
-/* A host peer's address as the stack writes them; *port its port. */
+/* A host peer's address as the stack writes them; *port its port. An
+ * IPv4-mapped IPv6 address (a client of a dual-stack listener) is IPv4. */
 synack_addr fwd_peer_addr(const struct sockaddr_storage *ss, uint16_t *port);
+/* The address a forwarded connection from host client `client` comes from
+ * in the namespace, in `to`'s family: the client's own, as slirp4netns and
+ * pasta give it, when the namespace's default route brings the answers
+ * back to us -- a unicast address outside its subnet; else the gateway's
+ * (a client on the host's loopback, a link-local one, one the namespace
+ * would look for on its own link, or one of the other family). */
+synack_addr fwd_source(const fwd_ns *ns, const synack_addr *client, const synack_addr *to);
 
 typedef struct fwd fwd;
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# netns_source.sh — the address a `synack netns -p` connection comes from
+# in the namespace: the host client's own, as slirp4netns and pasta give
+# it (a server there logs and limits its real clients), and the gateway's
+# (10.0.2.2, fd00::2) for a client on the host's loopback or inside the
+# namespace's subnet. The "host" is a namespace this test makes, joined by
+# a veth pair to a second one, the "client" (192.168.77.2/24,
+# 2001:db8:77::2/64, and 10.0.2.50/24: inside synack's 10.0.2.0/24). A
+# who-tcp server in synack's namespace answers each connection with the
+# peer's address and port. A client that opens a second connection from
+# the same address and port to another forward of the same server, its
+# first still open, keeps its address on a port of synack's choosing (that
+# 4-tuple is taken in the namespace). Nothing outside the test's
+# namespaces is changed.
+source "$(dirname "$0")/lib.sh"
+interop_require timeout
+PY="python3 $ROOT/tests/interop/netns_peer.py"
+P4=8001 P4B=8002 P6=8003 SPORT=45678
+
+NS=synack-srch-$$ # the host; lib.sh's cleanup deletes it
+NSC=synack-srcc-$$ # the client
+trap 'ip netns del "$NSC" 2>/dev/null; cleanup' EXIT
+ip netns add "$NS" || { echo "FAIL: cannot create network namespace $NS"; exit 1; }
+ip netns add "$NSC" || { echo "FAIL: cannot create network namespace $NSC"; exit 1; }
+nsx ip link set lo up
+ip -n "$NSC" link set lo up
+nsx ip link add v0 type veth peer name v1 netns "$NSC" || { echo "FAIL: cannot create a veth pair"; exit 1; }
+nsx ip addr add 192.168.77.1/24 dev v0
+nsx ip addr add 10.0.2.1/24 dev v0
+nsx ip -6 addr add 2001:db8:77::1/64 dev v0 nodad
+nsx ip link set v0 up
+ip -n "$NSC" addr add 192.168.77.2/24 dev v1
+ip -n "$NSC" addr add 10.0.2.50/24 dev v1
+ip -n "$NSC" -6 addr add 2001:db8:77::2/64 dev v1 nodad
+ip -n "$NSC" link set v1 up
+cx() { ip netns exec "$NSC" "$@"; }
+
+cat >"$TMP/servers.sh" <<EOF
+$PY who-tcp 8080 0.0.0.0 port & a=\$!
+$PY who-tcp 8080 :: port & b=\$!
+trap 'kill \$a \$b; exit 0' TERM
+wait
+EOF
+bg "$TMP/netns.log" timeout 120 "$BIN" netns ${NETNS_ARGS:-} --ipv6 -p $P4:8080 -p $P4B:8080 -p "[::]:$P6:8080" -- sh "$TMP/servers.sh"
+NPID=$BGPID
+for _ in $(seq 100); do [ "$(grep -c listening "$TMP/netns.log")" -ge 2 ] && break; sleep 0.1; done
+waitfor "$TMP/netns.log" listening 1 || exit 1
+
+# seen FROM HOST PORT: the address (not the port) the server saw
+seen() {
+    local run=nsx
+    [ "$1" = client ] && run=cx
+    $run $PY who-ask tcp "$2" "$3" 2>&1 | awk '{ print $1 }'
+}
+
+got=$(seen client 192.168.77.1 $P4)
+[ "$got" = 192.168.77.2 ] && ok "a client at 192.168.77.2 comes from 192.168.77.2 (IPv4 -p)" ||
+    bad "the client's IPv4 address: the server saw '$got'"
+got=$(seen client 2001:db8:77::1 $P6)
+[ "$got" = 2001:db8:77::2 ] && ok "a client at 2001:db8:77::2 comes from 2001:db8:77::2 (IPv6 -p)" ||
+    bad "the client's IPv6 address: the server saw '$got'"
+got=$(seen host 127.0.0.1 $P4)
+[ "$got" = 10.0.2.2 ] && ok "a client on the host's 127.0.0.1 comes from the gateway, 10.0.2.2" ||
+    bad "a loopback client: the server saw '$got'"
+got=$(seen host ::1 $P6)
+[ "$got" = fd00::2 ] && ok "a client on the host's ::1 comes from the gateway, fd00::2" ||
+    bad "an IPv6 loopback client: the server saw '$got'"
+got=$(seen client 10.0.2.1 $P4)
+[ "$got" = 10.0.2.2 ] &&
+    ok "a client at 10.0.2.50, inside the namespace's subnet, comes from the gateway" ||
+    bad "a client inside the namespace's subnet: the server saw '$got'"
+
+# The same address and port to two forwards of one server, the first still
+# open: the second 4-tuple is taken in the namespace, so synack picks
+# another port there and keeps the address.
+cx $PY who-ask-from $SPORT 192.168.77.1 $P4 $P4B >"$TMP/twice.out" 2>&1
+first=$(sed -n 1p "$TMP/twice.out") second=$(sed -n 2p "$TMP/twice.out")
+[ "$first" = "192.168.77.2 $SPORT" ] && ok "from port $SPORT: the server saw '$first'" ||
+    bad "the client's address and port: the server saw '$first'"
+case $second in
+"192.168.77.2 $SPORT") bad "the second connection from port $SPORT: its 4-tuple was in use, yet '$second'" ;;
+"192.168.77.2 "*) ok "again from port $SPORT, the first still open: '$second' (a port of synack's, the address kept)" ;;
+*) bad "the second connection from port $SPORT: '$second'" ;;
+esac
+
+# Twenty connections in a row from the client: each from its address.
+n=0
+for _ in $(seq 20); do [ "$(seen client 192.168.77.1 $P4)" = 192.168.77.2 ] && n=$((n + 1)); done
+[ $n = 20 ] && ok "20 connections in a row from 192.168.77.2, each seen from it" ||
+    bad "20 connections in a row: $n seen from the client's address"
+
+stop "$NPID"
+grep -q "192.168.77.2:$SPORT -> 10.0.2.100:8080" "$TMP/netns.log" &&
+    ok "the relay's line names the client: 192.168.77.2:$SPORT -> 10.0.2.100:8080" ||
+    bad "no relay line for 192.168.77.2:$SPORT"
+if [ "$fail" -ne 0 ]; then sed 's/^/    /' "$TMP/netns.log" | tail -30; fi
+finish
