@@ -1,8 +1,11 @@
 /* netns_fwd_udp.c — UDP port forwarding of `synack netns -p
  * [HOSTIP:]HOSTPORT:NSPORT/udp`: a host UDP socket whose every client (its
- * address and port) gets a synack UDP socket connected to the namespace's
- * NSPORT, so the server there sees one peer per client and its answers go
- * back to that client. A client silent for UDP_IDLE_S is forgotten. */
+ * address and port) gets a synack UDP socket of its own towards the
+ * namespace's NSPORT, so the server there sees one peer per client and its
+ * answers go back to that client. The client's own address and port, where
+ * fwd_source allows (a transparent socket on just that address and port);
+ * else a socket of the gateway's connected to NSPORT. A client silent for
+ * UDP_IDLE_S is forgotten. */
 #define _GNU_SOURCE
 #include "netns_fwd_udp.h"
 
@@ -29,7 +32,10 @@ typedef struct uclient {
     struct uclient *next;
     struct sockaddr_storage peer; /* the host-side client                   */
     socklen_t peerlen;
-    synack_udp *u;            /* connected to the namespace's NSPORT        */
+    synack_udp *u;            /* towards the namespace's NSPORT             */
+    synack_udp_meta via;      /* a transparent u's: from the client's address
+                                 and port to NSPORT (remote_port 0: u is the
+                                 gateway's, connected)                      */
     uint64_t last;
 } uclient;
 
@@ -39,6 +45,7 @@ struct ufwd {
     synack_stack *s;
     synack_addr to;           /* the namespace's address (fwd_target)      */
     uint16_t ns_port;
+    fwd_ns ns;
     uclient *clients;
     size_t n;
     uint8_t buf[65536];
@@ -63,9 +70,12 @@ static void ns_readable(udp_owner *o, synack_udp *u, unsigned events)
     uclient *c = (uclient *)((char *)o - offsetof(uclient, owner));
     ufwd *f = c->f;
     ssize_t n;
-    while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, NULL)) != -EAGAIN) {
+    synack_udp_meta m;
+    while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, &m)) != -EAGAIN) {
         if (n < 0)
             continue; /* an ICMP error from the namespace: reported once */
+        if (c->via.remote_port && (m.remote_port != f->ns_port || !synack_addr_equal(&m.remote, &f->to)))
+            continue; /* to the client's address from elsewhere: not this flow's */
         sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
                c->peerlen);
         c->last = dev_now();
@@ -78,6 +88,32 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_sto
     uint16_t pa, pb;
     synack_addr x = fwd_peer_addr(a, &pa), y = fwd_peer_addr(b, &pb);
     return pa == pb && synack_addr_equal(&x, &y);
+}
+
+/* c->u, from the client's own address and port where fwd_source allows
+ * it; else from the gateway (that address and port taken by another
+ * forward's client, too). With threads, always from the gateway: UDP is
+ * steered by addresses alone, so a client's own address would send the
+ * answers to whichever thread its hash names, half the time not this one,
+ * and one rule for every client beats a coin toss per client. */
+static int open_towards_ns(ufwd *f, uclient *c, const struct sockaddr_storage *peer)
+{
+    if (!(c->u = synack_udp_open(f->s, f->to.family)))
+        return -1;
+    uint16_t cport;
+    synack_addr client = fwd_peer_addr(peer, &cport);
+    synack_addr from = fwd_source(&f->ns, &client, &f->to);
+    synack_addr gw = f->to.family == SYNACK_AF_INET6 ? synack_addr_v6(f->ns.gw6)
+                                                     : synack_addr_v4(f->ns.gw);
+    const synack_steer *st = &synack_stack_config(f->s)->steer;
+    uint8_t len = from.family == SYNACK_AF_INET6 ? 128 : 32;
+    if (!synack_addr_equal(&from, &gw) && st->count <= 1 &&
+        synack_udp_bind_any(c->u, &from, len, cport, cport) == 0) {
+        c->via = (synack_udp_meta){.remote = f->to, .remote_port = f->ns_port, .local = from,
+                                   .local_port = cport};
+        return 0;
+    }
+    return synack_udp_connect(c->u, &f->to, f->ns_port);
 }
 
 static uclient *client_for(ufwd *f, const struct sockaddr_storage *peer, socklen_t plen)
@@ -93,8 +129,7 @@ static uclient *client_for(ufwd *f, const struct sockaddr_storage *peer, socklen
         client_free(f, old);
     }
     uclient *c = calloc(1, sizeof *c);
-    if (!c || !(c->u = synack_udp_open(f->s, f->to.family)) ||
-        synack_udp_connect(c->u, &f->to, f->ns_port) < 0) {
+    if (!c || open_towards_ns(f, c, peer) < 0) {
         if (c && c->u)
             synack_udp_close(c->u);
         free(c);
@@ -126,7 +161,7 @@ static void host_readable(watch *w, uint32_t events)
         if (!c)
             continue;
         c->last = dev_now();
-        synack_udp_send(c->u, f->buf, (size_t)n, NULL); /* dropped when it cannot go */
+        synack_udp_send(c->u, f->buf, (size_t)n, c->via.remote_port ? &c->via : NULL); /* dropped when it cannot go */
     }
 }
 
@@ -142,6 +177,7 @@ ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *n
     f->s = s;
     f->to = fwd_target(spec, ns);
     f->ns_port = spec->ns_port;
+    f->ns = *ns;
     f->fd = fwd_host_socket(spec, SOCK_DGRAM);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
     if (f->fd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {
