@@ -935,10 +935,12 @@ typedef enum synack_opt {
                              IPV6_TRANSPARENT): synack_bind_addr may then
                              take a unicast address that is not the stack's
                              own, and a connection goes out from it -- a
-                             relay that keeps its client's address. Such a
-                             socket can connect, not listen (-EINVAL). The
-                             answers reach it only where the stack takes
-                             packets to that address (synack_impersonate) */
+                             relay that keeps its client's address. Only an
+                             address the stack takes packets to
+                             (synack_impersonate, synack_add_address), else
+                             the answers could never come: -EADDRNOTAVAIL.
+                             Such a socket can connect, not listen (-EINVAL);
+                             synack_bind_any_port does not take one */
 } synack_opt;
 /* Errors: -ENOPROTOOPT unknown option, -EINVAL bad value or wrong state.
  * SO_RCVBUF/SO_SNDBUF set on a connection fix the size from then on: a
@@ -1030,8 +1032,11 @@ int synack_udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix
                         uint16_t port_lo, uint16_t port_hi);
 /* Fix the peer (autobinds an ephemeral port); datagrams from others are
  * then not delivered; ICMP errors are reported only on connected sockets
- * (as Linux without IP_RECVERR). addr NULL: disconnect. Errors: -EINVAL
- * (wrong family, port 0, a transparent socket), -EADDRINUSE (no free port). */
+ * (as Linux without IP_RECVERR). addr NULL: disconnect. On a transparent
+ * socket it narrows what the socket takes to datagrams from that peer
+ * (others go on to the next transparent socket that covers them, as if
+ * this one were not there); sending still names its source (meta.local).
+ * Errors: -EINVAL (wrong family, port 0), -EADDRINUSE (no free port). */
 int synack_udp_connect(synack_udp *u, const synack_addr *addr, uint16_t port);
 typedef struct synack_udp_meta {
     synack_addr remote; uint16_t remote_port;   /* recv: the sender; send: the destination */

@@ -35,6 +35,11 @@ bool ipv6_impersonated(const net_ctx *n, const uint8_t a[16])
     return false;
 }
 
+bool ipv6_may_send_from(const net_ctx *n, const uint8_t a[16])
+{
+    return ipv6_impersonated(n, a) || (addr6_ours(n, a) && !wire_ipv6addr_is_link_local(a));
+}
+
 int net_impersonate6(net_ctx *n, const uint8_t prefix[16], uint8_t len)
 {
     if (len > 128)

@@ -11,15 +11,25 @@ static uint32_t netmask(const synack_config *cfg) { return prefix_mask4(cfg->pre
  * (the LAND attack), loopback unless we are on it, "this network", and
  * multicast, broadcast or reserved addresses, which can open nothing and
  * would have us answer a whole subnet. */
+static bool directed_broadcast(const synack_config *cfg, uint32_t a)
+{
+    uint32_t mask = netmask(cfg);
+    return mask != 0xffffffffu && mask != 0xfffffffeu && (a & mask) == (cfg->ip & mask) &&
+           (a & ~mask) == ~mask;
+}
+
 static bool martian_source(const net_ctx *n, uint32_t src)
 {
     const synack_config *cfg = n->cfg;
-    uint32_t mask = netmask(cfg);
     bool loopback = (src >> 24) == 127 && (cfg->ip >> 24) != 127;
-    bool directed_broadcast = mask != 0xffffffffu && mask != 0xfffffffeu &&
-                              (src & mask) == (cfg->ip & mask) && (src & ~mask) == ~mask;
     return ipv4_own(n, src) || loopback || (src >> 24) == 0 || (src >> 28) >= 0xe ||
-           directed_broadcast;
+           directed_broadcast(cfg, src);
+}
+
+bool ipv4_may_send_from(const net_ctx *n, uint32_t a)
+{
+    return ipv4_takes(n, a) && (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 0xe &&
+           !directed_broadcast(n->cfg, a);
 }
 
 void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, uint8_t proto,

@@ -324,6 +324,12 @@ uint64_t addr6_next_deadline(const net_ctx *n);
 bool ipv4_own(const net_ctx *n, uint32_t a);
 bool ipv4_impersonated(const net_ctx *n, uint32_t a);
 bool ipv4_takes(const net_ctx *n, uint32_t a);
+/* An address a transparent socket may leave from (SYNACK_IP_TRANSPARENT):
+ * one the stack takes packets to (its own, or impersonated), so that the
+ * answers come back, and unicast -- never "this network", loopback,
+ * multicast, reserved or our subnet's broadcast address. */
+bool ipv4_may_send_from(const net_ctx *n, uint32_t a);
+bool ipv6_may_send_from(const net_ctx *n, const uint8_t a[16]);
 int net_add_addr4(net_ctx *n, uint32_t a);
 int net_impersonate4(net_ctx *n, uint32_t prefix, uint8_t len);
 /* imp6.c: the IPv6 prefixes we impersonate (synack_impersonate). An

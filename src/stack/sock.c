@@ -55,23 +55,21 @@ static int bound_family(const synack_sock *k, const synack_addr *addr)
     return tcp_has_ipv6(c) && memcmp(addr->v6, c->local_ip6, 16) == 0 ? SYNACK_AF_INET6 : -1;
 }
 
-/* An address a transparent socket may leave from: unicast, and (IPv6) not
- * loopback or IPv4-mapped, which never go on the wire. */
-static bool transparent_ok(const synack_addr *a)
-{
-    if (a->family == SYNACK_AF_INET)
-        return a->v4 != 0xffffffffu && (a->v4 >> 28) != 0xe && (a->v4 >> 24) != 127;
-    return a->family == SYNACK_AF_INET6 && !wire_ipv6addr_is_multicast(a->v6) &&
-           !wire_ipv6addr_is_loopback(a->v6) && !wire_ipv6addr_is_v4_mapped(a->v6);
-}
-
-/* SYNACK_IP_TRANSPARENT's bind to an address not ours: to that exact
- * address. The port is only checked at connect, with the whole 4-tuple:
- * nothing else of ours can hold a port there. */
+/* SYNACK_IP_TRANSPARENT's bind to an address bound_family does not take:
+ * to that exact address, if the stack takes packets to it (impersonated,
+ * or one of its added addresses), else the answers could never come.
+ * The port is only checked at connect, with the whole 4-tuple -- but on
+ * an added address of our own, as an ordinary bind's is. */
 static int bind_transparent(synack_sock *k, const synack_addr *addr, uint16_t port)
 {
-    if (!transparent_ok(addr))
+    const net_ctx *n = &stack_of(k)->net;
+    bool ok = addr->family == SYNACK_AF_INET ? ipv4_may_send_from(n, addr->v4)
+                                             : ipv6_may_send_from(n, addr->v6);
+    if (!ok)
         return -EADDRNOTAVAIL;
+    bool own = addr->family == SYNACK_AF_INET && ipv4_own(n, addr->v4);
+    if (own && port && tcb_port_in_use(k->ctx, port, k->sockopt.reuseaddr, k))
+        return -EADDRINUSE;
     k->laddr = *addr;
     k->is.laddr_fixed = true;
     k->lport = port;

@@ -25,7 +25,7 @@ static synack_udp *find(udp_ctx *c, const synack_addr *src, const synack_addr *d
         if (u)
             return u;
     }
-    return udp_lookup_transparent(c, dst, d->dport);
+    return udp_lookup_transparent(c, src, d->sport, dst, d->dport);
 }
 
 udp_verdict udp_input(udp_ctx *c, const synack_addr *src, const synack_addr *dst, bool ours,
@@ -53,5 +53,5 @@ udp_verdict udp_input(udp_ctx *c, const synack_addr *src, const synack_addr *dst
 
 bool udp_takes(udp_ctx *c, const synack_addr *dst, uint16_t port)
 {
-    return c->transparent && udp_lookup_transparent(c, dst, port) != NULL;
+    return c->transparent && udp_lookup_transparent(c, NULL, 0, dst, port) != NULL;
 }

@@ -83,14 +83,18 @@ static void disconnect(synack_udp *u)
 
 int udp_connect(synack_udp *u, const synack_addr *addr, uint16_t port)
 {
-    if (u->transparent)
-        return -EINVAL;
     if (!addr) {
         disconnect(u);
         return 0;
     }
     if (addr->family != u->family || port == 0)
         return -EINVAL;
+    if (u->transparent) { /* a filter on what it takes, in no table */
+        u->raddr = *addr;
+        u->rport = port;
+        u->connected = true;
+        return 0;
+    }
     int r = udp_autobind(u);
     if (r)
         return r;

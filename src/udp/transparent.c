@@ -17,12 +17,21 @@ static bool narrower(const synack_udp *u, const synack_udp *best)
     return u->port_hi - u->port_lo < best->port_hi - best->port_lo;
 }
 
-synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *dst, uint16_t port)
+/* A connected transparent socket takes only its peer's datagrams; src
+ * NULL (is any socket there at all?) asks nothing of the peer. */
+static bool from_its_peer(const synack_udp *u, const synack_addr *src, uint16_t sport)
+{
+    return !u->connected || !src || (sport == u->rport && udp_addr_eq(src, &u->raddr));
+}
+
+synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *src, uint16_t sport,
+                                   const synack_addr *dst, uint16_t port)
 {
     synack_udp *best = NULL;
     for (synack_udp *u = c->transparent; u; u = u->tnext)
         if (port >= u->port_lo && port <= u->port_hi &&
-            prefix_covers(&u->prefix, u->prefix_len, dst) && narrower(u, best))
+            prefix_covers(&u->prefix, u->prefix_len, dst) && from_its_peer(u, src, sport) &&
+            narrower(u, best))
             best = u;
     return best;
 }

@@ -122,7 +122,8 @@ bool udp_port_in_use(udp_ctx *c, int family, const synack_addr *addr, uint16_t p
                      const synack_udp *self);
 
 /* transparent.c */
-synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *dst, uint16_t port);
+synack_udp *udp_lookup_transparent(udp_ctx *c, const synack_addr *src, uint16_t sport,
+                                   const synack_addr *dst, uint16_t port);
 int udp_bind_any(synack_udp *u, const synack_addr *prefix, uint8_t prefix_len, uint16_t lo,
                  uint16_t hi);
 

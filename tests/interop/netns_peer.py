@@ -33,6 +33,11 @@ Clients (exit 0 on success, 1 with a reason):
                             then close
   who-udp PORT ADDR         answer each datagram with its sender's address
   who-ask tcp|udp HOST PORT print what a who-tcp / who-udp server answers
+  udp-hold SPORT HOST PORT SECS
+                            from local port SPORT ask HOST:PORT's who-udp and
+                            print the answer; then answer the next datagram
+                            that comes to SPORT (within SECS) with "seen",
+                            and print "seen FROM"
   who-ask-from SPORT HOST PORT1 PORT2
                             from local port SPORT (SO_REUSEADDR), ask
                             HOST:PORT1's who-tcp and keep that connection
@@ -410,6 +415,19 @@ def who_ask_from(sport, host, port1, port2):
     return 0
 
 
+def udp_hold(sport, host, port, secs):
+    s = socket.socket(family(host), socket.SOCK_DGRAM)
+    s.bind(("", int(sport)))
+    s.settimeout(5)
+    s.sendto(b"who?", (host, int(port)))
+    say(s.recv(2048).decode())
+    s.settimeout(float(secs))
+    _, peer = s.recvfrom(2048)
+    s.sendto(b"seen", peer)
+    say("seen", peer[0])
+    return 0
+
+
 def api(path, request):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(5)
@@ -456,6 +474,8 @@ elif mode == "who-udp":
     who_udp(int(args[1]), args[2])
 elif mode == "who-ask":
     sys.exit(who_ask(args[1], args[2], args[3]))
+elif mode == "udp-hold":
+    sys.exit(udp_hold(args[1], args[2], args[3], args[4]))
 elif mode == "who-ask-from":
     sys.exit(who_ask_from(args[1], args[2], args[3], args[4]))
 elif mode == "api":

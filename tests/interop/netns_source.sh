@@ -90,6 +90,23 @@ got=$(seen client 10.0.2.1 $U4 udp)
 [ "$got" = 10.0.2.2 ] && ok "UDP: a client inside the namespace's subnet comes from the gateway" ||
     bad "UDP, a client inside the namespace's subnet: the server saw '$got'"
 
+# A UDP client's flow takes only the namespace server's answers: the
+# namespace's own datagrams to that client's address and port (a program
+# inside talking to it, or a forged client that named some server's address
+# and port) still go out through the NAT, both ways.
+if [ -z "${NETNS_ARGS:-}" ]; then
+    cx $PY udp-hold 47001 192.168.77.1 $U4 10 >"$TMP/hold.out" 2>&1 &
+    hp=$!
+    PIDS="$PIDS $hp"
+    waitfor "$TMP/hold.out" 192.168.77.2 10 || exit 1
+    inside=$(pgrep -x -f "sh $TMP/servers.sh" | head -1) # COMMAND itself, in synack's namespace
+    got=$(nsenter -t "$inside" -n $PY who-ask udp 192.168.77.2 47001 2>&1)
+    wait $hp
+    [ "$got" = seen ] && grep -q "^seen 192.168.77.1" "$TMP/hold.out" &&
+        ok "UDP from inside to the forward's client 192.168.77.2:47001 goes out through the NAT and back" ||
+        bad "UDP from inside to 192.168.77.2:47001: '$got'; the client: $(tr '\n' ' ' <"$TMP/hold.out")"
+fi
+
 # The same address and port to two forwards of one server, the first still
 # open: the second 4-tuple is taken in the namespace, so synack picks
 # another port there and keeps the address.

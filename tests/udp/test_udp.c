@@ -540,6 +540,46 @@ static void test_transparent6(void **state)
     transparent(h, &prefix, 32, &far);
 }
 
+/* A connected transparent socket takes only its peer's datagrams: from
+ * anyone else they go to the next transparent socket that covers them, as
+ * if it were not there (a relay's flow for one client beside its NAT). */
+static void test_transparent_connected_takes_only_its_peer(void **state)
+{
+    pkt_h *h = *state = pkt_new_family(NULL, SYNACK_AF_INET);
+    synack_addr all = synack_addr_v4(0), far = synack_addr_v4(NOT_OURS),
+                other = synack_addr_v4(OTHER_HOST);
+    synack_udp *nat = synack_udp_open(h->s, SYNACK_AF_INET);
+    synack_udp *flow = synack_udp_open(h->s, SYNACK_AF_INET);
+    assert_int_equal(synack_udp_bind_any(nat, &all, 0, 1, 65535), 0);
+    assert_int_equal(synack_udp_bind_any(flow, &far, 32, 5555, 5555), 0);
+    assert_int_equal(synack_udp_connect(flow, &h->peer, 53), 0);
+    pkt_send_udp(h, NULL, 53, &far, 5555, "mine", 4);      /* its peer */
+    pkt_send_udp(h, NULL, 54, &far, 5555, "port", 4);      /* the peer, another port */
+    pkt_send_udp(h, &other, 53, &far, 5555, "host", 4);    /* another host */
+    char buf[8];
+    synack_udp_meta m;
+    assert_int_equal(synack_udp_recv(flow, buf, sizeof(buf), NULL), 4);
+    assert_memory_equal(buf, "mine", 4);
+    assert_int_equal(synack_udp_recv(flow, buf, sizeof(buf), NULL), -EAGAIN);
+    assert_int_equal(synack_udp_recv(nat, buf, sizeof(buf), &m), 4);
+    assert_memory_equal(buf, "port", 4);
+    assert_int_equal(synack_udp_recv(nat, buf, sizeof(buf), &m), 4);
+    assert_memory_equal(buf, "host", 4);
+    assert_addr(&m.local, &far);
+    /* A send still names its source; without one it is refused. */
+    synack_udp_meta via = {.remote = h->peer, .remote_port = 53, .local = far, .local_port = 5555};
+    assert_int_equal(synack_udp_send(flow, "q", 1, &via), 1);
+    out_dgram o = pop_udp(h);
+    assert_addr(&o.src, &far);
+    assert_int_equal(o.d.sport, 5555);
+    assert_int_equal(synack_udp_send(flow, "q", 1, NULL), -EINVAL);
+    /* Disconnected, it takes everyone's again. */
+    assert_int_equal(synack_udp_connect(flow, NULL, 0), 0);
+    pkt_send_udp(h, &other, 53, &far, 5555, "any", 3);
+    assert_int_equal(synack_udp_recv(flow, buf, sizeof(buf), NULL), 3);
+    pkt_expect_none(h);
+}
+
 /* A relay that could not deliver a datagram tells its sender so: port
  * unreachable from the address the datagram was sent to, quoting it; host
  * unreachable from our own address, as a router. */
@@ -700,7 +740,6 @@ static void test_transparent_most_specific(void **state)
     char c;
     assert_int_equal(synack_udp_recv(narrow, &c, 1, NULL), 1);
     assert_int_equal(c, 'a');
-    assert_int_equal(synack_udp_connect(wide, &h->peer, 7), -EINVAL);
 }
 
 /* ------------------------------------------------------------ limits */
@@ -967,6 +1006,7 @@ int main(void)
         cmocka_unit_test_teardown(test_transparent_unreachable6, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent_unreachable6_rate_limited, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent6, pkt_teardown),
+        cmocka_unit_test_teardown(test_transparent_connected_takes_only_its_peer, pkt_teardown),
         cmocka_unit_test_teardown(test_not_ours_dropped, pkt_teardown),
         cmocka_unit_test_teardown(test_transparent_most_specific, pkt_teardown),
         cmocka_unit_test_teardown(test_rcvbuf_overflow, pkt_teardown),

@@ -360,16 +360,20 @@ static void transparent_tuple_in_use_is_refused_at_connect(void **state)
 static void transparent_rules(void **state)
 {
     pkt_h *h = *state = impersonating();
-    synack_addr client = synack_addr_v4(CLIENT), group = synack_addr_v4(0xe0000001u),
-                loop = synack_addr_v4(0x7f000001u);
+    synack_addr client = synack_addr_v4(CLIENT);
     synack_sock *k = synack_socket(h->s);
     assert_int_equal(synack_bind_addr(k, &client, 5555), -EADDRNOTAVAIL);
     assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 1), 0);
     int v = 0;
     assert_int_equal(synack_getopt(k, SYNACK_IP_TRANSPARENT, &v), 0);
     assert_int_equal(v, 1);
-    assert_int_equal(synack_bind_addr(k, &group, 5555), -EADDRNOTAVAIL);
-    assert_int_equal(synack_bind_addr(k, &loop, 5555), -EADDRNOTAVAIL);
+    /* multicast, loopback, "this network", reserved, our subnet's broadcast */
+    const uint32_t never[] = {0xe0000001u, 0x7f000001u, 0x00010203u, 0xf0000001u,
+                              PKT_US | 0xffu};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++) {
+        synack_addr a = synack_addr_v4(never[i]);
+        assert_int_equal(synack_bind_addr(k, &a, 5555), -EADDRNOTAVAIL);
+    }
     assert_int_equal(synack_bind_addr(k, &client, 5555), 0);
     assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 0), -EINVAL);
     assert_int_equal(synack_listen(k, 8), -EINVAL);
@@ -378,6 +382,20 @@ static void transparent_rules(void **state)
     synack_addr us = synack_addr_v4(PKT_US);
     assert_int_equal(synack_bind_addr(own, &us, 8080), 0);
     assert_int_equal(synack_listen(own, 8), 0);
+}
+
+/* A transparent address the stack does not take packets to could never
+ * hear its answers: refused at bind, not left to time out. */
+static void transparent_needs_an_address_the_stack_takes(void **state)
+{
+    pkt_h *h = *state = pkt_new(NULL); /* impersonating nothing */
+    synack_sock *k = transparent_socket(h);
+    synack_addr client = synack_addr_v4(CLIENT), also = synack_addr_v4(ALSO);
+    assert_int_equal(synack_bind_addr(k, &client, 5555), -EADDRNOTAVAIL);
+    assert_int_equal(synack_add_address(h->s, &also), 0);
+    assert_int_equal(synack_bind_addr(k, &also, 5555), 0); /* an added address of ours */
+    assert_int_equal(synack_connect(k, PKT_PEER, 80), 0);
+    expect_tcp_from(h, ALSO, 5555, SYN);
 }
 
 int main(void)
@@ -398,6 +416,7 @@ int main(void)
         cmocka_unit_test_teardown(transparent_port_zero_is_picked_at_connect, pkt_teardown),
         cmocka_unit_test_teardown(transparent_tuple_in_use_is_refused_at_connect, pkt_teardown),
         cmocka_unit_test_teardown(transparent_rules, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_needs_an_address_the_stack_takes, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

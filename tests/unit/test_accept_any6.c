@@ -314,6 +314,30 @@ static void time_wait_of_an_impersonated_host_is_its_own(void **state)
     assert_int_equal(ack.ack, 1002);
 }
 
+/* SYNACK_IP_TRANSPARENT over IPv6: a connection from an impersonated
+ * address that is not ours, its SYN and ACK from it; a link-local one,
+ * which nothing impersonates, is refused at bind. */
+static void transparent_connect_leaves_from_the_bound_address(void **state)
+{
+    pkt_h *h = *state = impersonating("::", 0);
+    synack_sock *k = synack_socket(h->s);
+    assert_int_equal(synack_setopt(k, SYNACK_IP_TRANSPARENT, 1), 0);
+    synack_addr client = a6("2001:db8::77"), ll = a6("fe80::9");
+    assert_int_equal(synack_bind_addr(k, &ll, 5555), -EADDRNOTAVAIL);
+    assert_int_equal(synack_bind_addr(k, &client, 5555), 0);
+    assert_int_equal(synack_connect_addr(k, &h->peer, 80), 0);
+    wire_tcp syn = expect_tcp_from(h, client, 5555, SYN);
+    uint8_t seg[64];
+    wire_tcp t = {.sport = 80, .dport = 5555, .seq = 7000, .ack = syn.seq + 1,
+                  .flags = SYN | ACK, .wnd = 65535, .opt = pkt_opts_mss(1440)};
+    size_t hl = wire_tcp_emit_header(seg, sizeof seg, &t);
+    wire_tcp_set_checksum6(seg, hl, h->peer.v6, client.v6);
+    pkt_send_ip_to(h, NULL, &client, WIRE_IPPROTO_TCP, seg, hl);
+    wire_tcp ack = expect_tcp_from(h, client, 5555, ACK);
+    assert_int_equal(ack.ack, 7001);
+    assert_int_equal(synack_sock_state(k), SYNACK_ESTABLISHED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +353,7 @@ int main(void)
         cmocka_unit_test_teardown(echo_answered_from_impersonated_address, pkt_teardown),
         cmocka_unit_test_teardown(impersonate_limits, pkt_teardown),
         cmocka_unit_test_teardown(time_wait_of_an_impersonated_host_is_its_own, pkt_teardown),
+        cmocka_unit_test_teardown(transparent_connect_leaves_from_the_bound_address, pkt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,8 +34,8 @@ typedef struct uclient {
     socklen_t peerlen;
     synack_udp *u;            /* towards the namespace's NSPORT             */
     synack_udp_meta via;      /* a transparent u's: from the client's address
-                                 and port to NSPORT (remote_port 0: u is the
-                                 gateway's, connected)                      */
+                                 and port to NSPORT, the one peer it takes
+                                 (remote_port 0: u is the gateway's)        */
     uint64_t last;
 } uclient;
 
@@ -70,12 +70,9 @@ static void ns_readable(udp_owner *o, synack_udp *u, unsigned events)
     uclient *c = (uclient *)((char *)o - offsetof(uclient, owner));
     ufwd *f = c->f;
     ssize_t n;
-    synack_udp_meta m;
-    while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, &m)) != -EAGAIN) {
+    while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, NULL)) != -EAGAIN) {
         if (n < 0)
             continue; /* an ICMP error from the namespace: reported once */
-        if (c->via.remote_port && (m.remote_port != f->ns_port || !synack_addr_equal(&m.remote, &f->to)))
-            continue; /* to the client's address from elsewhere: not this flow's */
         sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
                c->peerlen);
         c->last = dev_now();
@@ -98,21 +95,28 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_sto
  * and one rule for every client beats a coin toss per client. */
 static int open_towards_ns(ufwd *f, uclient *c, const struct sockaddr_storage *peer)
 {
-    if (!(c->u = synack_udp_open(f->s, f->to.family)))
-        return -1;
     uint16_t cport;
     synack_addr client = fwd_peer_addr(peer, &cport);
     synack_addr from = fwd_source(&f->ns, &client, &f->to);
     synack_addr gw = f->to.family == SYNACK_AF_INET6 ? synack_addr_v6(f->ns.gw6)
                                                      : synack_addr_v4(f->ns.gw);
-    const synack_steer *st = &synack_stack_config(f->s)->steer;
     uint8_t len = from.family == SYNACK_AF_INET6 ? 128 : 32;
-    if (!synack_addr_equal(&from, &gw) && st->count <= 1 &&
-        synack_udp_bind_any(c->u, &from, len, cport, cport) == 0) {
-        c->via = (synack_udp_meta){.remote = f->to, .remote_port = f->ns_port, .local = from,
-                                   .local_port = cport};
-        return 0;
+    if (!synack_addr_equal(&from, &gw) && synack_stack_config(f->s)->steer.count <= 1) {
+        /* Connected, it takes only NSPORT's answers: the namespace's other
+         * datagrams to that address and port go on to netns_udp's NAT. */
+        if (!(c->u = synack_udp_open(f->s, f->to.family)))
+            return -1;
+        if (synack_udp_bind_any(c->u, &from, len, cport, cport) == 0 &&
+            synack_udp_connect(c->u, &f->to, f->ns_port) == 0) {
+            c->via = (synack_udp_meta){.remote = f->to, .remote_port = f->ns_port,
+                                       .local = from, .local_port = cport};
+            return 0;
+        }
+        synack_udp_close(c->u); /* held by another forward's client: the gateway's */
+        c->u = NULL;
     }
+    if (!(c->u = synack_udp_open(f->s, f->to.family)))
+        return -1;
     return synack_udp_connect(c->u, &f->to, f->ns_port);
 }
 
