@@ -3,7 +3,7 @@
 # line were wrong? For each one-line mutation in scripts/mutations.txt it
 # changes that line in a scratch copy of the tree (never in this one),
 # rebuilds the sanitizer test binaries there, runs the cmocka tests (tests/
-# tcp, then unit, then sim; not interop, not fuzz, not the check scripts)
+# tcp, udp, then unit, then sim; not interop, not fuzz, not the check scripts)
 # until one fails, and reports the mutation as caught by that test or as
 # SURVIVED. A survivor is a line no test depends on: a missing test, or a
 # harmless mutation (then drop it from the list).
@@ -82,7 +82,7 @@ tar -C "$root" --exclude=./build --exclude=./.git -cf - . | tar -C "$tree" -xf -
 # The test binaries, in the order they run: the packet-level tests first
 # (fast and most to the point), the simulator ones (test_lab is ~20 s) last.
 bins=()
-for dir in tcp unit sim; do
+for dir in tcp udp unit sim; do
     for src in "$tree"/tests/$dir/test_*.c; do
         [ -e "$src" ] || continue
         b=${src#"$tree"/tests/}
