@@ -259,6 +259,17 @@ static void echo_answered_from_impersonated_address(void **state)
     assert_int_equal(ip.payload[0], WIRE_ICMP_ECHO_REPLY);
 }
 
+/* The peer opens FAR:443 (ISS 1000) through listener l: the accepted handle. */
+static synack_sock *handshake_on_far_443(pkt_h *h, synack_sock *l)
+{
+    send_to(h, FAR, 443, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
+    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    return k;
+}
+
 /* We close first on an impersonated host's connection: its TIME-WAIT
  * belongs to that host's 4-tuple. A repeat of the peer's FIN (our ACK of
  * it lost) is acknowledged again from that host, as RFC 9293 §3.10.7.4
@@ -268,11 +279,7 @@ static void time_wait_of_an_impersonated_host_is_its_own(void **state)
 {
     pkt_h *h = *state = impersonating();
     synack_sock *l = any_listener(h, 1, 65535, 0);
-    send_to(h, FAR, 443, SYN, 1000, 0);
-    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
-    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
+    synack_sock *k = handshake_on_far_443(h, l);
     synack_close(k);
     wire_tcp fin = expect_tcp_from(h, FAR, 443, FIN | ACK);
     send_to(h, FAR, 443, FIN | ACK, 1001, fin.seq + 1);
@@ -283,7 +290,7 @@ static void time_wait_of_an_impersonated_host_is_its_own(void **state)
     ack = expect_tcp_from(h, FAR, 443, ACK);
     assert_int_equal(ack.ack, 1002);
     send_to(h, PKT_US, 443, SYN, 500, 0); /* below the old RCV.NXT: no TIME-WAIT's */
-    sa = expect_tcp_from(h, PKT_US, 443, SYN | ACK);
+    wire_tcp sa = expect_tcp_from(h, PKT_US, 443, SYN | ACK);
     assert_int_equal(sa.ack, 501);
     assert_int_equal(synack_time_wait_count(h->s), 1);
 }

@@ -95,6 +95,17 @@ static void syn_to_impersonated_opens_from_it(void **state)
     assert_int_equal(d.payload_len, 2);
 }
 
+/* The peer opens FAR:443 (ISS 1000) through listener l: the accepted handle. */
+static synack_sock *handshake_on_far_443(pkt_h *h, synack_sock *l)
+{
+    send_to(h, FAR, 443, SYN, 1000, 0);
+    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
+    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
+    synack_sock *k = synack_accept(l, NULL);
+    assert_non_null(k);
+    return k;
+}
+
 /* An ICMPv6 error about a segment sent from an impersonated address
  * reaches its connection: packet too big (RFC 8201) has what is in
  * flight sent again at once, cut to the new path MTU. */
@@ -102,10 +113,7 @@ static void icmpv6_error_reaches_impersonated_connection(void **state)
 {
     pkt_h *h = *state = impersonating("::", 0);
     synack_sock *l = any_listener(h, 1, 65535, 0);
-    send_to(h, FAR, 443, SYN, 1000, 0);
-    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
-    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
-    synack_sock *k = synack_accept(l, NULL);
+    synack_sock *k = handshake_on_far_443(h, l);
     static uint8_t data[1400];
     assert_int_equal(synack_send(k, data, sizeof data), (int)sizeof data);
     wire_tcp d = expect_tcp_from(h, FAR, 443, ACK | PSH);
@@ -299,11 +307,7 @@ static void time_wait_of_an_impersonated_host_is_its_own(void **state)
 {
     pkt_h *h = *state = impersonating("::", 0);
     synack_sock *l = any_listener(h, 1, 65535, 0);
-    send_to(h, FAR, 443, SYN, 1000, 0);
-    wire_tcp sa = expect_tcp_from(h, FAR, 443, SYN | ACK);
-    send_to(h, FAR, 443, ACK, 1001, sa.seq + 1);
-    synack_sock *k = synack_accept(l, NULL);
-    assert_non_null(k);
+    synack_sock *k = handshake_on_far_443(h, l);
     synack_close(k);
     wire_tcp fin = expect_tcp_from(h, FAR, 443, FIN | ACK);
     send_to(h, FAR, 443, FIN | ACK, 1001, fin.seq + 1);
