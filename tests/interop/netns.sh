@@ -85,10 +85,11 @@ log=$TMP/netns.log
 # the server closes first, but curl may close as soon as it has the whole
 # body: when our FIN reached curl first, the host keeps the forward's end
 # in TIME-WAIT and the line says so (netns_out.sh checks that case surely)
-grep -qE "^relay 127.0.0.1:[0-9]+ -> 10.0.2.100:8080 closed: [0-9]+ B in, 6000[0-9]+ B out, .* ns fin, host fin(, host TIME-WAIT 127.0.0.1:$HTTP-127.0.0.1:[0-9]+)?$" "$log" &&
-    ok "relay log: the download closed fin/fin" || bad "relay log: no fin/fin line for the download"
-grep -q "^relay .* -> 10.0.2.100:8083 reset: .* ns rst, host reset by us$" "$log" || bad "relay log: no reset line"
-grep -q "^relay .* -> 10.0.2.100:8090 refused: .* ns refused, host reset by us$" "$log" || bad "relay log: no refused line"
+grep -qE "^relay 127.0.0.1:[0-9]+ -> 10.0.2.100:8080 \(seen as 10.0.2.2:[0-9]+\) closed: [0-9]+ B in, 6000[0-9]+ B out, .* ns fin, host fin(, host TIME-WAIT 127.0.0.1:$HTTP-127.0.0.1:[0-9]+)?$" "$log" &&
+    ok "relay log: the download closed fin/fin, and the server saw it from 10.0.2.2" ||
+    bad "relay log: no fin/fin line for the download"
+grep -qE "^relay .* -> 10.0.2.100:8083( \(seen as [^)]*\))? reset: .* ns rst, host reset by us$" "$log" || bad "relay log: no reset line"
+grep -qE "^relay .* -> 10.0.2.100:8090( \(seen as [^)]*\))? refused: .* ns refused, host reset by us$" "$log" || bad "relay log: no refused line"
 for c in "RelayClosed  *3" "RelayNsReset  *1" "RelayRefused  *1" "TcpActiveOpens  *5"; do
     grep -q "^$c$" "$log" || bad "counters: no '$c'"
 done
@@ -122,7 +123,7 @@ EOF
     stop "$N6"
     rc=$?
     [ "$rc" -eq 0 ] || bad "--ipv6: exit status $rc"
-    grep -qE "^relay \[::1\]:[0-9]+ -> \[fd00::100\]:8080 closed: [0-9]+ B in, 6000[0-9]+ B out" "$TMP/netns6.log" ||
+    grep -qE "^relay \[::1\]:[0-9]+ -> \[fd00::100\]:8080 \(seen as \[fd00::2\]:[0-9]+\) closed: [0-9]+ B in, 6000[0-9]+ B out" "$TMP/netns6.log" ||
         bad "--ipv6: no relay line for the download"
     [ "$fail" -eq 0 ] || tail -30 "$TMP/netns6.log" | sed 's/^/    /'
 else

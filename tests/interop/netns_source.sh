@@ -130,8 +130,17 @@ for _ in $(seq 20); do [ "$(seen client 192.168.77.1 $P4)" = 192.168.77.2 ] && n
     bad "20 connections in a row: $n seen from the client's address"
 
 stop "$NPID"
-grep -q "192.168.77.2:$SPORT -> 10.0.2.100:8080" "$TMP/netns.log" &&
+# Each relay line names the client, and what the server saw where that
+# differs: the gateway for a loopback client, another port for a taken one.
+grep -qE "^relay 192.168.77.2:$SPORT -> 10.0.2.100:8080 (closed|\(seen as 192.168.77.2:[0-9]+\) closed)" "$TMP/netns.log" &&
     ok "the relay's line names the client: 192.168.77.2:$SPORT -> 10.0.2.100:8080" ||
     bad "no relay line for 192.168.77.2:$SPORT"
+port2=${second##* }
+[ "$port2" != "$SPORT" ] && grep -q "^relay 192.168.77.2:$SPORT -> 10.0.2.100:8080 (seen as 192.168.77.2:$port2) closed" "$TMP/netns.log" &&
+    ok "the taken port's line says what the server saw: (seen as 192.168.77.2:$port2)" ||
+    bad "no relay line says (seen as 192.168.77.2:$port2)"
+grep -qE "^relay 127.0.0.1:[0-9]+ -> 10.0.2.100:8080 \(seen as 10.0.2.2:[0-9]+\) closed" "$TMP/netns.log" &&
+    ok "a loopback client's line says the server saw the gateway" ||
+    bad "no relay line with (seen as 10.0.2.2:...) for a loopback client"
 if [ "$fail" -ne 0 ]; then sed 's/^/    /' "$TMP/netns.log" | tail -30; fi
 finish

@@ -217,9 +217,17 @@ static void forward_one(fwd *f, int fd, const struct sockaddr_storage *peer)
         return;
     }
     synack_setopt(k, SYNACK_TCP_NODELAY, 1);
-    char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN], label[128];
-    snprintf(label, sizeof label, "%s -> %s", fmt_addr_endpoint(&client, cport, a),
-             fmt_addr_endpoint(&f->to, f->spec.ns_port, b));
+    /* What the server inside sees, where it is not the client itself (the
+     * gateway, or another port): to match the line with the server's log. */
+    synack_addr seen, to;
+    uint16_t seen_port, to_port;
+    synack_sock_addrs(k, &seen, &seen_port, &to, &to_port);
+    char a[FMT_ENDPOINT_LEN], b[FMT_ENDPOINT_LEN], c[FMT_ENDPOINT_LEN], as[80] = "";
+    if (seen_port != cport || !synack_addr_equal(&seen, &client))
+        snprintf(as, sizeof as, " (seen as %s)", fmt_addr_endpoint(&seen, seen_port, c));
+    char label[RELAY_LABEL_LEN];
+    snprintf(label, sizeof label, "%s -> %s%s", fmt_addr_endpoint(&client, cport, a),
+             fmt_addr_endpoint(&f->to, f->spec.ns_port, b), as);
     relay_set_host_peer(relay_start(f->rc, k, fd, label, RELAY_HOST_CONNECTED), peer);
 }
 

@@ -38,7 +38,7 @@ struct relay {
     relay *prev, *next;    /* in c->live, then c->dead                   */
     synack_sock *ns;       /* NULL once closed or aborted                */
     int fd;                /* the host socket; -1 once closed            */
-    char label[136];
+    char label[RELAY_LABEL_LEN];
     uint64_t t0;
     int in_full;           /* the synack socket's send buffer is full:
                               the host socket is not read until it drains */

@@ -85,9 +85,13 @@ void relay_stop_all(relay_ctx *c);
 /* relay_stop_all, and free everything. */
 void relay_ctx_free(relay_ctx *c);
 
+/* A label's room: two IPv6 endpoints and a forward's "(seen as ...)". */
+#define RELAY_LABEL_LEN 176
+
 /* Relay between `ns` and `host_fd` (a connected or connecting stream
- * socket), both owned by the relay from now on; `label` (copied) names the
- * connection in the log, e.g. "127.0.0.1:40412 -> 10.0.2.100:8080". The
+ * socket), both owned by the relay from now on; `label` (copied, at most
+ * RELAY_LABEL_LEN - 1 bytes kept) names the connection in the log, e.g.
+ * "127.0.0.1:40412 -> 10.0.2.100:8080 (seen as 10.0.2.2:53990)". The
  * relay sets itself as `ns`'s user pointer (synack_sock_set_user). Returns
  * the relay, or NULL when out of memory (both sides then reset and
  * closed). */
