@@ -130,6 +130,14 @@ for _ in $(seq 20); do [ "$(seen client 192.168.77.1 $P4)" = 192.168.77.2 ] && n
     bad "20 connections in a row: $n seen from the client's address"
 
 stop "$NPID"
+# The UDP forwards' counters at exit: a client each of the checks above
+# (the hold's second exchange went through the NAT, not the forward).
+n=5
+[ -n "${NETNS_ARGS:-}" ] && n=4 # no hold check with threads
+for c in "UdpFwdClients  *$n" "UdpFwdIn  *$n" "UdpFwdOut  *$n" "UdpFwdDropped  *0"; do
+    grep -q "^$c\$" "$TMP/netns.log" || bad "counters at exit: no '$c'"
+done
+[ "$fail" -eq 0 ] && ok "UDP forward counters at exit: $n clients, $n datagrams each way, none dropped"
 # Each relay line names the client, and what the server saw where that
 # differs: the gateway for a loopback client, another port for a taken one.
 grep -qE "^relay 192.168.77.2:$SPORT -> 10.0.2.100:8080 (closed|\(seen as 192.168.77.2:[0-9]+\) closed)" "$TMP/netns.log" &&

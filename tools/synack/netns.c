@@ -91,6 +91,7 @@ struct netns_rt {
     fwd *fwds[NETNS_MAX_FWD];
     netns_api *api;          /* --api-socket: forwards added at run time   */
     ufwd *ufwds[NETNS_MAX_FWD];
+    ufwd_counters ufwd_n;    /* every UDP forward's, the API's too         */
     size_t nfwd;
     pid_t child;             /* COMMAND (spawn mode), or 0                 */
     int slept;               /* the last epoll wait slept (see on_tap)     */
@@ -130,6 +131,7 @@ static void print_counters_to(netns_rt *rt, FILE *f, const char *when)
     relay_print_counters(rt->rc, f);
     out_print_counters(&rt->out, f);
     netns_udp_print_counters(&rt->udp, f);
+    ufwd_print_counters(&rt->ufwd_n, f);
 }
 
 /* On SIGUSR1: member 0's own, while the others run (in a group the
@@ -492,7 +494,7 @@ static int open_forwards(netns_rt *rt, char *err, size_t errlen)
         if (owner != rt->index)
             continue;
         if (o->fwd[i].udp)
-            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, err, errlen);
+            rt->ufwds[i] = ufwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, &rt->ufwd_n, err, errlen);
         else
             rt->fwds[i] = fwd_open(&o->fwd[i], rt->ep, rt->net.s, &ns, rt->rc, err, errlen);
         if (!rt->fwds[i] && !rt->ufwds[i])
@@ -580,7 +582,8 @@ static int start(netns_rt *rt, int fd, const uint8_t ns_mac[6])
         return -1;
     }
     api_env env = {.epfd = rt->ep, .s = rt->net.s, .rc = rt->rc, .net = o->net,
-                   .prefix = o->prefix, .guest = rt->n.host, .gw = rt->n.gw};
+                   .prefix = o->prefix, .guest = rt->n.host, .gw = rt->n.gw,
+                   .udp_fwd = &rt->ufwd_n};
     if (o->api_path && !(rt->api = api_open(o->api_path, &env, err, sizeof err))) {
         fprintf(stderr, "synack " CMD ": %s\n", err);
         return -1;

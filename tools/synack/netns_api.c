@@ -163,7 +163,7 @@ static void add_hostfwd(netns_api *a, const api_req *r, answer *o)
     f->guest = guest;
     fwd_ns ns = {.ip = guest, .prefix = a->env.prefix, .gw = a->env.gw};
     if (udp)
-        f->udp = ufwd_open(&f->spec, a->env.epfd, a->env.s, &ns, err, sizeof err);
+        f->udp = ufwd_open(&f->spec, a->env.epfd, a->env.s, &ns, a->env.udp_fwd, err, sizeof err);
     else
         f->tcp = fwd_open(&f->spec, a->env.epfd, a->env.s, &ns, a->env.rc, err, sizeof err);
     if (!f->udp && !f->tcp) {

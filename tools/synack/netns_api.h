@@ -29,6 +29,7 @@ typedef struct api_env {
     uint8_t prefix;      /* its prefix length                               */
     uint32_t guest;      /* the namespace's address, the default guest_addr */
     uint32_t gw;         /* synack's address there (10.0.2.2)              */
+    ufwd_counters *udp_fwd; /* its UDP forwards count here                 */
 } api_env;
 
 typedef struct netns_api netns_api;

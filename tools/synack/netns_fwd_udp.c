@@ -46,6 +46,8 @@ struct ufwd {
     synack_addr to;           /* the namespace's address (fwd_target)      */
     uint16_t ns_port;
     fwd_ns ns;
+    ufwd_counters *cnt;       /* the run's, or own when it has none        */
+    ufwd_counters own;
     uclient *clients;
     size_t n;
     uint8_t buf[65536];
@@ -73,8 +75,9 @@ static void ns_readable(udp_owner *o, synack_udp *u, unsigned events)
     while ((n = synack_udp_recv(u, f->buf, sizeof f->buf, NULL)) != -EAGAIN) {
         if (n < 0)
             continue; /* an ICMP error from the namespace: reported once */
-        sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
-               c->peerlen);
+        if (sendto(f->fd, f->buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&c->peer,
+                   c->peerlen) >= 0)
+            f->cnt->out++;
         c->last = dev_now();
     }
 }
@@ -147,6 +150,7 @@ static uclient *client_for(ufwd *f, const struct sockaddr_storage *peer, socklen
     c->next = f->clients;
     f->clients = c;
     f->n++;
+    f->cnt->clients++;
     return c;
 }
 
@@ -162,15 +166,24 @@ static void host_readable(watch *w, uint32_t events)
         if (n < 0)
             return;
         uclient *c = client_for(f, &peer, plen);
-        if (!c)
-            continue;
-        c->last = dev_now();
-        synack_udp_send(c->u, f->buf, (size_t)n, c->via.remote_port ? &c->via : NULL); /* dropped when it cannot go */
+        if (c)
+            c->last = dev_now();
+        if (c && synack_udp_send(c->u, f->buf, (size_t)n, c->via.remote_port ? &c->via : NULL) >= 0)
+            f->cnt->in++;
+        else
+            f->cnt->dropped++;
     }
 }
 
-ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, char *err,
-                size_t errlen)
+void ufwd_print_counters(const ufwd_counters *n, FILE *f)
+{
+    fprintf(f, "%-31s %llu\n%-31s %llu\n%-31s %llu\n%-31s %llu\n", "UdpFwdClients",
+            (unsigned long long)n->clients, "UdpFwdIn", (unsigned long long)n->in, "UdpFwdOut",
+            (unsigned long long)n->out, "UdpFwdDropped", (unsigned long long)n->dropped);
+}
+
+ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns,
+                ufwd_counters *n, char *err, size_t errlen)
 {
     ufwd *f = calloc(1, sizeof *f);
     if (!f) {
@@ -182,6 +195,7 @@ ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *n
     f->to = fwd_target(spec, ns);
     f->ns_port = spec->ns_port;
     f->ns = *ns;
+    f->cnt = n ? n : &f->own;
     f->fd = fwd_host_socket(spec, SOCK_DGRAM);
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &f->w};
     if (f->fd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, f->fd, &ev) < 0) {

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "netns_fwd.h"
 #include "synack.h"
@@ -16,11 +17,23 @@ typedef struct ufwd ufwd;
  * every pass of a busy loop, is soon enough. */
 #define UFWD_SWEEP_NS (100ull * 1000 * 1000)
 
+/* What a run's UDP forwards carried, all of them together (those the API
+ * removed too): printed with the counters. */
+typedef struct ufwd_counters {
+    uint64_t clients;        /* UdpFwdClients: clients taken on (flows)     */
+    uint64_t in, out;        /* UdpFwdIn, UdpFwdOut: datagrams into the
+                                namespace and out to the host's clients    */
+    uint64_t dropped;        /* UdpFwdDropped: a client's datagram that
+                                could not go in                            */
+} ufwd_counters;
+void ufwd_print_counters(const ufwd_counters *n, FILE *f);
+
 /* Bind HOSTIP:HOSTPORT/udp on the host (into epoll set `epfd`); each
  * client's datagrams go to NSPORT at fwd_target's address from a synack UDP
- * socket of its own. NULL with the reason in `err`. */
-ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns, char *err,
-                size_t errlen);
+ * socket of its own, counted in *n (NULL: not counted where anyone looks).
+ * NULL with the reason in `err`. */
+ufwd *ufwd_open(const fwd_spec *spec, int epfd, synack_stack *s, const fwd_ns *ns,
+                ufwd_counters *n, char *err, size_t errlen);
 /* Forget the clients idle for UDP_IDLE_S (netns_udp.h). */
 void ufwd_sweep(ufwd *f, uint64_t now);
 void ufwd_close(ufwd *f);
