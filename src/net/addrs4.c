@@ -35,16 +35,14 @@ bool ipv4_takes(const net_ctx *n, uint32_t a)
     return n->cfg->ip != 0 && (ipv4_own(n, a) || ipv4_impersonated(n, a));
 }
 
-/* Unicast only: "this network", loopback, multicast and reserved addresses
- * can be no host's. */
-static bool unicast(uint32_t a)
+bool ipv4_unicast(uint32_t a)
 {
     return (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 0xe;
 }
 
 int net_add_addr4(net_ctx *n, uint32_t a)
 {
-    if (!unicast(a))
+    if (!ipv4_unicast(a))
         return -EINVAL;
     if (ipv4_own(n, a))
         return -EEXIST;

@@ -28,8 +28,7 @@ static bool martian_source(const net_ctx *n, uint32_t src)
 
 bool ipv4_may_send_from(const net_ctx *n, uint32_t a)
 {
-    return ipv4_takes(n, a) && (a >> 24) != 0 && (a >> 24) != 127 && (a >> 28) < 0xe &&
-           !directed_broadcast(n->cfg, a);
+    return ipv4_takes(n, a) && ipv4_unicast(a) && !directed_broadcast(n->cfg, a);
 }
 
 void ipv4_deliver(net_ctx *n, const uint8_t *hdr, uint32_t src, uint32_t dst, uint8_t proto,

@@ -324,6 +324,9 @@ uint64_t addr6_next_deadline(const net_ctx *n);
 bool ipv4_own(const net_ctx *n, uint32_t a);
 bool ipv4_impersonated(const net_ctx *n, uint32_t a);
 bool ipv4_takes(const net_ctx *n, uint32_t a);
+/* Unicast only: "this network", loopback, multicast and reserved addresses
+ * can be no host's. */
+bool ipv4_unicast(uint32_t a);
 /* An address a transparent socket may leave from (SYNACK_IP_TRANSPARENT):
  * one the stack takes packets to (its own, or impersonated), so that the
  * answers come back, and unicast -- never "this network", loopback,

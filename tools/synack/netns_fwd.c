@@ -159,16 +159,17 @@ static bool routed_back6(const fwd_ns *ns, const uint8_t a[16])
            memcmp(a, (const uint8_t[16]){0}, 12) != 0 && memcmp(a, ns->ip6, 8) != 0;
 }
 
+synack_addr fwd_gateway(const fwd_ns *ns, int family)
+{
+    return family == SYNACK_AF_INET6 ? synack_addr_v6(ns->gw6) : synack_addr_v4(ns->gw);
+}
+
 synack_addr fwd_source(const fwd_ns *ns, const synack_addr *client, const synack_addr *to)
 {
-    if (to->family == SYNACK_AF_INET6) {
-        if (client->family == SYNACK_AF_INET6 && routed_back6(ns, client->v6))
-            return *client;
-        return synack_addr_v6(ns->gw6);
-    }
-    if (client->family == SYNACK_AF_INET && routed_back4(ns, client->v4))
-        return *client;
-    return synack_addr_v4(ns->gw);
+    bool routed = client->family == to->family &&
+                  (to->family == SYNACK_AF_INET6 ? routed_back6(ns, client->v6)
+                                                 : routed_back4(ns, client->v4));
+    return routed ? *client : fwd_gateway(ns, to->family);
 }
 
 /* k connects to the namespace from `from`: the client's address and port
@@ -177,8 +178,7 @@ synack_addr fwd_source(const fwd_ns *ns, const synack_addr *client, const synack
  * any connection of ours, when `from` is the gateway. */
 static int connect_from(fwd *f, synack_sock *k, const synack_addr *from, uint16_t port)
 {
-    synack_addr gw = f->to.family == SYNACK_AF_INET6 ? synack_addr_v6(f->ns.gw6)
-                                                     : synack_addr_v4(f->ns.gw);
+    synack_addr gw = fwd_gateway(&f->ns, f->to.family);
     if (!synack_addr_equal(from, &gw)) {
         const synack_steer *st = &synack_stack_config(f->s)->steer;
         if (synack_steer_flow(st, 6, from, port, &f->to, f->spec.ns_port) != 0)

@@ -56,6 +56,8 @@ synack_addr fwd_peer_addr(const struct sockaddr_storage *ss, uint16_t *port);
  * (a client on the host's loopback, a link-local one, one the namespace
  * would look for on its own link, or one of the other family). */
 synack_addr fwd_source(const fwd_ns *ns, const synack_addr *client, const synack_addr *to);
+/* The gateway's address in `family`: where fwd_source's fallback comes from. */
+synack_addr fwd_gateway(const fwd_ns *ns, int family);
 
 typedef struct fwd fwd;
 

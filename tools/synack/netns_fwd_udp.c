@@ -98,28 +98,21 @@ static int same_peer(const struct sockaddr_storage *a, const struct sockaddr_sto
  * and one rule for every client beats a coin toss per client. */
 static int open_towards_ns(ufwd *f, uclient *c, const struct sockaddr_storage *peer)
 {
+    if (!(c->u = synack_udp_open(f->s, f->to.family)))
+        return -1;
     uint16_t cport;
     synack_addr client = fwd_peer_addr(peer, &cport);
     synack_addr from = fwd_source(&f->ns, &client, &f->to);
-    synack_addr gw = f->to.family == SYNACK_AF_INET6 ? synack_addr_v6(f->ns.gw6)
-                                                     : synack_addr_v4(f->ns.gw);
+    synack_addr gw = fwd_gateway(&f->ns, f->to.family);
     uint8_t len = from.family == SYNACK_AF_INET6 ? 128 : 32;
-    if (!synack_addr_equal(&from, &gw) && synack_stack_config(f->s)->steer.count <= 1) {
-        /* Connected, it takes only NSPORT's answers: the namespace's other
-         * datagrams to that address and port go on to netns_udp's NAT. */
-        if (!(c->u = synack_udp_open(f->s, f->to.family)))
-            return -1;
-        if (synack_udp_bind_any(c->u, &from, len, cport, cport) == 0 &&
-            synack_udp_connect(c->u, &f->to, f->ns_port) == 0) {
-            c->via = (synack_udp_meta){.remote = f->to, .remote_port = f->ns_port,
-                                       .local = from, .local_port = cport};
-            return 0;
-        }
-        synack_udp_close(c->u); /* held by another forward's client: the gateway's */
-        c->u = NULL;
-    }
-    if (!(c->u = synack_udp_open(f->s, f->to.family)))
-        return -1;
+    /* A failed bind_any leaves the socket as it was: the gateway's then. */
+    if (!synack_addr_equal(&from, &gw) && synack_stack_config(f->s)->steer.count <= 1 &&
+        synack_udp_bind_any(c->u, &from, len, cport, cport) == 0)
+        c->via = (synack_udp_meta){.remote = f->to, .remote_port = f->ns_port, .local = from,
+                                   .local_port = cport};
+    /* Connected, a transparent one takes only NSPORT's answers: the
+     * namespace's other datagrams to that address and port go on to
+     * netns_udp's NAT. */
     return synack_udp_connect(c->u, &f->to, f->ns_port);
 }
 
